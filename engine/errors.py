@@ -1,0 +1,106 @@
+"""User-facing errors: each names the file, line/row, field, what was expected and what was found.
+
+A bug in smvp is never one of these: these are problems in a profile or a
+dataset that the user can fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+
+@dataclass
+class SmvpError(Exception):
+    """One problem in a user's file.
+
+    Attributes:
+        message: what is wrong, in a sentence.
+        file: the profile or dataset file (or sheet) path, if known.
+        line: 1-based line (profile) or row (dataset; the header is row 1).
+        column: 1-based column in the profile text, if known.
+        field: the dotted path in the profile or the dataset column name.
+        expected: what was expected.
+        found: what was found.
+        hint: how to fix it.
+    """
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    field: str | None = None
+    expected: str | None = None
+    found: str | None = None
+    hint: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    @property
+    def location(self) -> str:
+        parts = []
+        if self.file:
+            parts.append(str(self.file))
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+    def __str__(self) -> str:
+        text = ""
+        if self.location:
+            text += self.location + ": "
+        if self.field:
+            text += self.field + ": "
+        text += self.message
+        detail = []
+        if self.expected is not None:
+            detail.append(f"expected {self.expected}")
+        if self.found is not None:
+            detail.append(f"found {self.found}")
+        if detail:
+            text += " (" + ", ".join(detail) + ")"
+        if self.hint:
+            text += ". " + self.hint
+        return text
+
+
+class ProfileError(SmvpError):
+    """A problem in a chamber profile (YAML)."""
+
+
+class DatasetError(SmvpError):
+    """A problem in a year's dataset (CSV folder or workbook)."""
+
+
+class NotComputable(SmvpError):
+    """Something the profile's source document does not define, so smvp will not compute it."""
+
+
+class SmvpErrors(Exception):
+    """Several user errors found together; nothing was computed or written."""
+
+    def __init__(self, errors: Iterable[SmvpError]):
+        self.errors = list(errors)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        n = len(self.errors)
+        head = f"{n} problem{'s' if n != 1 else ''} found:"
+        return "\n".join([head] + ["  " + str(e) for e in self.errors])
+
+
+class ProfileErrors(SmvpErrors):
+    """Errors in a profile."""
+
+
+class DatasetErrors(SmvpErrors):
+    """Errors in a dataset."""
+
+
+def raise_if(errors: list[SmvpError], kind: type[SmvpErrors] = SmvpErrors) -> None:
+    """Raise ``kind(errors)`` when the list is not empty."""
+    if errors:
+        raise kind(errors)

@@ -1,0 +1,1 @@
+"""smvp edges: command line, rendering, persistence and exports."""
