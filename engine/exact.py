@@ -1,0 +1,409 @@
+"""Exact rational columns: the arithmetic under every point and every euro.
+
+A :class:`Q` is a column of rationals ``num / den`` held as numpy int64 arrays
+(``den`` > 0, either one value for the whole column or one per row). All
+operations are exact and vectorised. When an int64 product could overflow,
+the operands are first reduced by their gcd and, if that is not enough, the
+operation falls back to Python integers in an object array: slower, never
+wrong. Floats never enter.
+
+Units used by the engine (docs/design.md):
+- points as centipoints (1/100 point), achievement as basis points
+  (1/100 percent), money as cents; fractions of 1 as millionths.
+
+Rounding modes (declared in profiles):
+- ``half_up``: half away from zero ("arrotondamento commerciale"), 0.005 → 0.01.
+- ``down``: towards zero (for amounts that must not exceed a resource).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+from typing import Union
+
+import numpy as np
+
+_LIMIT = 1 << 62  # products are kept below this in int64
+
+Number = Union[int, Fraction, Decimal]
+ROUNDING_MODES = ("half_up", "down")
+
+
+def _as_array(x) -> np.ndarray:
+    a = np.asarray(x)
+    if a.dtype == object:
+        return a
+    if a.dtype.kind == "b":
+        return a.astype(np.int64)
+    if a.dtype.kind not in "iu":
+        raise TypeError(f"exact columns need integers, got dtype {a.dtype}")
+    return a.astype(np.int64, copy=False)
+
+
+def _maxabs(a: np.ndarray) -> int:
+    if a.size == 0:
+        return 0
+    if a.dtype == object:
+        return max(abs(int(v)) for v in a.ravel())
+    return int(max(abs(int(a.max())), abs(int(a.min()))))
+
+
+def _to_object(a: np.ndarray) -> np.ndarray:
+    if a.dtype == object:
+        return a
+    out = np.empty(a.shape, dtype=object)
+    out[...] = [int(v) for v in a.ravel()] if a.ndim else int(a)
+    return out
+
+
+def _mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Exact elementwise product; int64 when it provably fits, else Python ints."""
+    if a.dtype != object and b.dtype != object and _maxabs(a) * _maxabs(b) < _LIMIT:
+        return a * b
+    return _to_object(a) * _to_object(b)
+
+
+def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if a.dtype != object and b.dtype != object and _maxabs(a) + _maxabs(b) < _LIMIT:
+        return a + b
+    return _to_object(a) + _to_object(b)
+
+
+def _shrink(a: np.ndarray) -> np.ndarray:
+    """Return to int64 when an object array's values fit again."""
+    if a.dtype == object and _maxabs(a) < _LIMIT:
+        return a.astype(np.int64)
+    return a
+
+
+class Q:
+    """A column (or scalar) of exact rationals ``num / den``.
+
+    Args:
+        num: integer array-like (any shape) or int.
+        den: positive integer array-like broadcastable to ``num``, or int.
+
+    Raises:
+        ZeroDivisionError: when a denominator is zero.
+    """
+
+    __slots__ = ("num", "den")
+    __array_priority__ = 1000  # numpy defers to Q's reflected operators
+
+    def __init__(self, num, den=1):
+        num = _as_array(num)
+        den = _as_array(den)
+        if den.size and (den == 0).any():
+            raise ZeroDivisionError("rational with a zero denominator")
+        if den.size and (den < 0).any():
+            num, den = np.where(den < 0, -num, num), np.abs(den)
+        self.num = num
+        self.den = den
+
+    # -- construction -------------------------------------------------
+    @classmethod
+    def of(cls, x) -> "Q":
+        """Coerce an int, Fraction, Decimal, bool array or Q into a Q."""
+        if isinstance(x, Q):
+            return x
+        if isinstance(x, bool):
+            return cls(int(x))
+        if isinstance(x, int):
+            return cls(x)
+        if isinstance(x, Decimal):
+            x = Fraction(x)
+        if isinstance(x, Fraction):
+            return cls(x.numerator, x.denominator)
+        if isinstance(x, float):
+            raise TypeError("floats are not exact: use Decimal or Fraction")
+        if isinstance(x, np.ndarray):
+            return cls(x)
+        raise TypeError(f"cannot make an exact number of {type(x).__name__}")
+
+    @classmethod
+    def scaled(cls, ints, scale: int) -> "Q":
+        """Column of ``ints / scale`` (e.g. cents with scale 100), reduced."""
+        return cls(ints, scale).reduced()
+
+    # -- shape ---------------------------------------------------------
+    @property
+    def shape(self):
+        return np.broadcast_shapes(self.num.shape, self.den.shape)
+
+    def __len__(self) -> int:
+        return self.shape[0] if self.shape else 1
+
+    def __getitem__(self, idx) -> "Q":
+        num = np.broadcast_to(self.num, self.shape)[idx] if self.num.ndim else self.num
+        den = np.broadcast_to(self.den, self.shape)[idx] if self.den.ndim else self.den
+        return Q(num, den)
+
+    def broadcast(self, n: int) -> "Q":
+        """This value repeated to ``n`` rows (when it is a scalar)."""
+        if self.shape == ():
+            return Q(np.full(n, int(self.num), dtype=np.int64) if self.num.dtype != object
+                     else np.array([self.num.item()] * n, dtype=object), self.den)
+        return self
+
+    def reduced(self) -> "Q":
+        """Divide numerator and denominator by their gcd (scalar denominators only)."""
+        if self.den.ndim == 0 and self.num.dtype != object and self.den.dtype != object:
+            g = int(np.gcd.reduce(self.num.ravel())) if self.num.size else 0
+            g = np.gcd(g, int(self.den)) if g else int(self.den)
+            g = int(g)
+            if g > 1:
+                return Q(self.num // g, self.den // g)
+        return self
+
+    def _elementwise_reduced(self) -> "Q":
+        if self.num.dtype == object or self.den.dtype == object:
+            return self
+        g = np.gcd(self.num, self.den)
+        g = np.where(g == 0, 1, g)
+        return Q(self.num // g, self.den // g)
+
+    # -- arithmetic ----------------------------------------------------
+    def __add__(self, other) -> "Q":
+        o = Q.of(other)
+        if self.den.ndim == 0 and o.den.ndim == 0 and int(self.den) == int(o.den):
+            return Q(_add(self.num, o.num), self.den)
+        a, b = self.reduced(), o.reduced()
+        return Q(_add(_mul(a.num, b.den), _mul(b.num, a.den)), _mul(a.den, b.den))._settle()
+
+    __radd__ = __add__
+
+    def __neg__(self) -> "Q":
+        return Q(-self.num, self.den)
+
+    def __sub__(self, other) -> "Q":
+        return self + (-Q.of(other))
+
+    def __rsub__(self, other) -> "Q":
+        return Q.of(other) + (-self)
+
+    def __mul__(self, other) -> "Q":
+        o = Q.of(other)
+        a, b = self, o
+        if (_maxabs(a.num) * _maxabs(b.num) >= _LIMIT) or (_maxabs(a.den) * _maxabs(b.den) >= _LIMIT):
+            a, b = a.reduced(), b.reduced()
+            # cross-reduce scalar denominators against the other numerator
+            a, b = _cross_reduce(a, b)
+        return Q(_mul(a.num, b.num), _mul(a.den, b.den))._settle()
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other) -> "Q":
+        o = Q.of(other)
+        if o.num.size and (o.num == 0).any():
+            raise ZeroDivisionError("division by zero in a formula")
+        return self * Q(o.den, o.num)
+
+    def __rtruediv__(self, other) -> "Q":
+        return Q.of(other) / self
+
+    def _settle(self) -> "Q":
+        if self.num.dtype == object or self.den.dtype == object:
+            q = self
+            if self.den.ndim == 0:
+                from math import gcd
+
+                g = 0
+                for v in np.asarray(self.num).ravel():
+                    g = gcd(g, int(v))
+                g = gcd(g, int(self.den))
+                if g > 1:
+                    q = Q(self.num // g, self.den // g)
+            return Q(_shrink(q.num), _shrink(q.den))
+        if _maxabs(self.den) >= (1 << 40) or _maxabs(self.num) >= (1 << 40):
+            r = self.reduced() if self.den.ndim == 0 else self._elementwise_reduced()
+            return r
+        return self
+
+    # -- comparison (elementwise, exact) ------------------------------
+    def _cmp_operands(self, other):
+        o = Q.of(other)
+        if self.den.ndim == 0 and o.den.ndim == 0 and int(self.den) == int(o.den):
+            return self.num, o.num
+        return _mul(self.num, o.den), _mul(o.num, self.den)
+
+    def __lt__(self, other):
+        a, b = self._cmp_operands(other)
+        return np.asarray(a < b, dtype=bool)
+
+    def __le__(self, other):
+        a, b = self._cmp_operands(other)
+        return np.asarray(a <= b, dtype=bool)
+
+    def __gt__(self, other):
+        a, b = self._cmp_operands(other)
+        return np.asarray(a > b, dtype=bool)
+
+    def __ge__(self, other):
+        a, b = self._cmp_operands(other)
+        return np.asarray(a >= b, dtype=bool)
+
+    def eq(self, other):
+        a, b = self._cmp_operands(other)
+        return np.asarray(a == b, dtype=bool)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # -- conversion ----------------------------------------------------
+    def to_units(self, scale: int, rounding: str = "half_up") -> np.ndarray:
+        """Integer count of ``1/scale`` units, rounded by ``rounding``.
+
+        Example: euro amounts ``.to_units(100)`` gives cents.
+
+        Returns:
+            int64 array (or object array of Python ints if out of int64 range).
+        Raises:
+            ValueError: for an unknown rounding mode.
+        """
+        n = _mul(self.num, _as_array(scale))
+        d = self.den
+        sign = np.where(n < 0, -1, 1)
+        an = n * sign
+        if rounding == "half_up":
+            # floor((2|n| + d) / 2d): .5 goes away from zero
+            out = _add(_mul(an, _as_array(2)), d) // _mul(d, _as_array(2))
+        elif rounding == "down":
+            out = an // d
+        else:
+            raise ValueError(f"unknown rounding mode {rounding!r}; expected one of {ROUNDING_MODES}")
+        return _shrink(np.asarray(out * sign))
+
+    def fractions(self) -> list[Fraction]:
+        """The values as Python Fractions (for reports and tests; not for bulk work)."""
+        num = np.broadcast_to(self.num, self.shape).ravel() if self.shape else [self.num.item()]
+        den = np.broadcast_to(self.den, self.shape).ravel() if self.shape else [self.den.item()]
+        return [Fraction(int(n), int(d)) for n, d in zip(num, den)]
+
+    def scalar(self) -> Fraction:
+        """The single value of a scalar Q."""
+        if self.shape != ():
+            raise ValueError("not a scalar")
+        return Fraction(int(self.num), int(self.den))
+
+    def __repr__(self) -> str:
+        vals = self.fractions()
+        head = ", ".join(str(v) for v in vals[:6])
+        more = ", …" if len(vals) > 6 else ""
+        return f"Q([{head}{more}])" if self.shape else f"Q({vals[0]})"
+
+
+def _cross_reduce(a: Q, b: Q) -> tuple[Q, Q]:
+    """Cancel common factors between a scalar denominator and the other numerator."""
+    if b.den.ndim == 0 and a.num.dtype != object and a.num.size:
+        g = int(np.gcd(int(np.gcd.reduce(a.num.ravel())), int(b.den)))
+        if g > 1:
+            a, b = Q(a.num // g, a.den), Q(b.num, b.den // g)
+    if a.den.ndim == 0 and b.num.dtype != object and b.num.size:
+        g = int(np.gcd(int(np.gcd.reduce(b.num.ravel())), int(a.den)))
+        if g > 1:
+            a, b = Q(a.num, a.den // g), Q(b.num // g, b.den)
+    return a, b
+
+
+# -- vectorised helpers exposed to formulas ------------------------------
+
+def where(cond, a, b) -> Q:
+    """Rows of ``a`` where ``cond`` holds, else rows of ``b`` (exact)."""
+    a, b = Q.of(a), Q.of(b)
+    cond = np.asarray(cond, dtype=bool)
+    if a.den.ndim == 0 and b.den.ndim == 0 and int(a.den) == int(b.den):
+        return Q(np.where(cond, a.num, b.num), a.den)
+    num = np.where(cond, _mul(a.num, b.den), _mul(b.num, a.den))
+    den = _mul(a.den, b.den)
+    return Q(num, den)._settle()
+
+
+def minimum(a, b) -> Q:
+    """Elementwise minimum (exact)."""
+    a, b = Q.of(a), Q.of(b)
+    return where(a <= b, a, b)
+
+
+def maximum(a, b) -> Q:
+    """Elementwise maximum (exact)."""
+    a, b = Q.of(a), Q.of(b)
+    return where(a >= b, a, b)
+
+
+def total(x) -> Q:
+    """Sum of a column, as a scalar Q (exact)."""
+    x = Q.of(x)
+    if x.shape == ():
+        return x
+    if x.den.ndim == 0:
+        s = x.num.sum() if x.num.dtype != object else sum(int(v) for v in x.num)
+        if x.num.dtype != object and _maxabs(x.num) * max(len(x.num), 1) >= _LIMIT:
+            s = sum(int(v) for v in x.num)
+        return Q(int(s), x.den).reduced()
+    acc = Fraction(0)
+    dens = np.broadcast_to(x.den, x.shape)
+    nums = np.broadcast_to(x.num, x.shape)
+    for d in np.unique(dens):
+        m = dens == d
+        acc += Fraction(sum(int(v) for v in nums[m]) if nums.dtype == object else int(nums[m].sum()), int(d))
+    return Q.of(acc)
+
+
+def mean(x) -> Q:
+    """Arithmetic mean of a column, as a scalar Q (exact).
+
+    Raises:
+        ZeroDivisionError: on an empty column.
+    """
+    x = Q.of(x)
+    n = len(x) if x.shape else 1
+    if n == 0:
+        raise ZeroDivisionError("mean of an empty population")
+    return total(x) / n
+
+
+def count(mask) -> Q:
+    """Number of rows where ``mask`` is true."""
+    return Q(int(np.count_nonzero(np.asarray(mask, dtype=bool))))
+
+
+def round_fraction(value: Fraction, scale: int, rounding: str = "half_up") -> int:
+    """Round one exact value to an integer count of ``1/scale`` units."""
+    n = value.numerator * scale
+    d = value.denominator
+    sign = -1 if n < 0 else 1
+    n = abs(n)
+    if rounding == "half_up":
+        return sign * ((2 * n + d) // (2 * d))
+    if rounding == "down":
+        return sign * (n // d)
+    raise ValueError(f"unknown rounding mode {rounding!r}; expected one of {ROUNDING_MODES}")
+
+
+def allocate_largest_remainder(shares: list[Fraction], total_units: int | None = None) -> list[int]:
+    """Split exact amounts into integer units (e.g. cents) that add up exactly.
+
+    Each share gets ``floor(share)`` units; the units left over up to
+    ``total_units`` (default ``floor(sum(shares))``) go one each to the largest
+    fractional parts, ties to the earlier share.
+
+    Args:
+        shares: exact amounts in units (e.g. cents as Fractions), each ≥ 0.
+        total_units: the integer total to reach.
+    Returns:
+        list of ints, same order, summing to ``total_units``.
+    """
+    floors = [s.numerator // s.denominator for s in shares]
+    target = (sum(shares, Fraction(0)).__floor__()) if total_units is None else total_units
+    left = target - sum(floors)
+    if left < 0 or left > len(shares):
+        raise ValueError("largest remainder: target not reachable from the shares")
+    order = sorted(range(len(shares)), key=lambda i: (-(shares[i] - floors[i]), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return floors
+
+
+def decimal_from_units(units: int, scale_digits: int) -> Decimal:
+    """``units / 10**scale_digits`` as a Decimal with exactly ``scale_digits`` places."""
+    return Decimal(int(units)).scaleb(-scale_digits).quantize(Decimal(1).scaleb(-scale_digits))
