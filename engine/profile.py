@@ -1,0 +1,779 @@
+"""Chamber profiles: load, validate (schema + semantics), resolve for a year.
+
+A profile is data: ``chambers/<chamber>.yaml`` validated by
+``schema/profile.schema.json`` (JSON Schema 2020-12) and by the semantic
+checks here (intervals that partition their domain, maxima that add up to the
+role total, references to defined roles/funds/curves/levels, formulas that use
+known names only, effective dates that do not overlap). Every error carries
+``file:line:column`` and the dotted path of the offending item.
+
+Effective dating: any rule may carry ``from``/``until`` (years, inclusive);
+a rule that changes over time is written ``{variants: [{from: 2022, until:
+2024, ...}, {from: 2025, ...}]}``. :meth:`Profile.for_year` picks what is in
+force in a year and returns a typed, immutable :class:`Resolved` profile.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from . import formula
+from .errors import ProfileError, ProfileErrors
+from .intervals import Interval, partition_problems
+from .yamlload import Loaded, load_yaml
+
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schema" / "profile.schema.json"
+INDIVIDUAL_LEVEL = "individuale"
+
+# Quantities a formula may use, by where it is used.
+PERSON_NAMES = {"total", "results", "behaviour", "presence_days", "part_time", "time_coefficient"}
+MAGGIORAZIONE_NAMES = PERSON_NAMES | {"premium", "payout_factor", "coefficient", "theoretical"}
+
+# Collections whose entries may be dated / have variants.
+DATED_COLLECTIONS = ("curves", "judgements", "coefficients", "funds", "roles", "maggiorazioni")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a rule comes from: a document id of the profile and its section."""
+
+    document: str
+    section: str
+    title: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.title or self.document}, {self.section}"
+
+
+# ---------------------------------------------------------------- typed rules
+
+@dataclass(frozen=True)
+class CurveSegment:
+    interval: Interval
+    value: str  # formula over the curve's variable
+
+
+@dataclass(frozen=True)
+class Curve:
+    """Payout curve: the factor (0–1) paid of the theoretical amount, by interval of ``variable``."""
+
+    id: str
+    label: str
+    variable: str
+    segments: tuple[CurveSegment, ...]
+    source: Source
+    reading: str = ""
+
+
+@dataclass(frozen=True)
+class Band:
+    interval: Interval
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Qualitative judgement bands over ``variable`` (points)."""
+
+    id: str
+    label: str
+    variable: str
+    bands: tuple[Band, ...]
+    source: Source
+    reading: str = ""
+
+
+@dataclass(frozen=True)
+class Coefficient:
+    """A per-person multiplier of the premium (0–1), as a formula."""
+
+    id: str
+    label: str
+    formula: str
+    source: Source
+    reading: str = ""
+
+
+@dataclass(frozen=True)
+class Fund:
+    """A resource from which premiums are paid; ``shares`` only for ``pool_split``.
+
+    ``shares`` maps role id → (percent of the pool, split 'equal' | 'pool_share').
+    """
+
+    id: str
+    label: str
+    resource: str
+    method: str
+    shares: tuple[tuple[str, Fraction, str], ...]
+    source: Source
+    reading: str = ""
+
+
+@dataclass(frozen=True)
+class Component:
+    """A results component: ``max`` points × grado di raggiungimento of objectives at ``level``."""
+
+    id: str
+    label: str
+    max: Fraction | None  # None: not defined by the source
+    level: str
+    source: Source | None
+
+
+@dataclass(frozen=True)
+class Factor:
+    """A behaviour factor scored from 0 to ``max`` points (None: scale not defined)."""
+
+    id: str
+    label: str
+    max: Fraction | None
+
+
+@dataclass(frozen=True)
+class Role:
+    id: str
+    label: str
+    evaluator: str
+    total_max: Fraction | None
+    components: tuple[Component, ...]
+    factors: tuple[Factor, ...]
+    negative_below: Fraction | None
+    judgement: str | None
+    payout: tuple[str, str, str] | None  # (fund, curve, coefficient)
+    source: Source
+    results_source: Source | None
+    behaviours_source: Source | None
+    negative_source: Source | None
+    undefined: tuple[str, ...]  # what the source does not define for this role
+
+    @property
+    def scorable(self) -> bool:
+        """True when every weight and scale needed for individual scoring is defined."""
+        return not self.undefined and self.total_max is not None
+
+
+@dataclass(frozen=True)
+class Maggiorazione:
+    """A premium supplement to the best-rated share of a population (e.g. art. 81 CCNL 2019-2021)."""
+
+    id: str
+    label: str
+    roles: tuple[str, ...]
+    resource: str
+    eligible: str
+    quota_percent: Fraction
+    quota_rounding: str
+    rank_by: str
+    tie_policy: str
+    amount: str
+    shortfall: str
+    source: Source
+    reading: str = ""
+
+
+@dataclass(frozen=True)
+class AbsenceType:
+    id: str
+    label: str
+    neutral: bool
+    source: Source
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The rules of one profile in force in one year (immutable)."""
+
+    chamber_id: str
+    chamber_name: str
+    year: int
+    levels: tuple[tuple[str, str], ...]  # (id, label), top to bottom
+    achievement_cap: Fraction | None  # percent; None = no cap
+    achievement_source: Source
+    achievement_decimals: int
+    points_decimals: int
+    points_rounding: str
+    money_rounding: str
+    absence_types: dict[str, AbsenceType]
+    curves: dict[str, Curve]
+    judgements: dict[str, Judgement]
+    coefficients: dict[str, Coefficient]
+    funds: dict[str, Fund]
+    roles: dict[str, Role]
+    maggiorazioni: dict[str, Maggiorazione]
+    economies_label: str
+    precision_source: Source | None
+    money_source: Source | None
+    not_defined: tuple[str, ...]  # what the profile says its source does not define
+
+    @property
+    def level_ids(self) -> tuple[str, ...]:
+        return tuple(i for i, _ in self.levels)
+
+    @property
+    def resources(self) -> set[str]:
+        return {f.resource for f in self.funds.values()} | {m.resource for m in self.maggiorazioni.values()}
+
+
+# ---------------------------------------------------------------- the profile
+
+@dataclass
+class Profile:
+    """A loaded, validated profile.
+
+    Attributes:
+        path: the file it was read from.
+        text: its exact text (stored with every run).
+        sha256: hash of ``text``.
+        data: the parsed document.
+        warnings: things the user should know (e.g. incomplete for individual scoring).
+    """
+
+    path: str
+    text: str
+    sha256: str
+    loaded: Loaded
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def data(self) -> dict:
+        return self.loaded.data
+
+    @property
+    def chamber_id(self) -> str:
+        return self.data["chamber"]["id"]
+
+    @property
+    def chamber_name(self) -> str:
+        return self.data["chamber"]["name"]
+
+    @property
+    def valid_from(self) -> int:
+        return int(self.data["chamber"]["validity"]["from"])
+
+    @property
+    def valid_until(self) -> int | None:
+        u = self.data["chamber"]["validity"].get("until")
+        return int(u) if u is not None else None
+
+    @property
+    def validity_text(self) -> str:
+        return f"{self.valid_from}–{self.valid_until or ''}"
+
+    def error(self, message: str, path: tuple = (), key: bool = False, **kw) -> ProfileError:
+        line, col = self.loaded.position(path, key=key)
+        return ProfileError(message, file=self.path, line=line, column=col,
+                            field=".".join(str(p) for p in path) or None, **kw)
+
+    def check_year(self, year: int) -> None:
+        """Raise ProfileError if ``year`` is outside the profile's validity period."""
+        if year < self.valid_from or (self.valid_until is not None and year > self.valid_until):
+            v = self.data["chamber"]["validity"]
+            raise self.error(
+                f"the {self.chamber_name} profile does not cover {year}: it is valid {self.validity_text}",
+                ("chamber", "validity"), expected=f"a year in {self.validity_text}", found=str(year),
+                hint=(v.get("reading") or "") + " Use a profile valid for that year.")
+
+    def for_year(self, year: int) -> Resolved:
+        """The rules in force in ``year``.
+
+        Raises:
+            ProfileError: when the year is outside the profile's validity.
+        """
+        self.check_year(year)
+        return _build(self, year)
+
+    @cached_property
+    def boundary_years(self) -> list[int]:
+        """One representative year per period in which the rules are constant."""
+        years = {self.valid_from}
+        for path, value in _walk(self.data):
+            if path and path[-1] in ("from", "until") and isinstance(value, int) and "validity" not in path:
+                years.add(value if path[-1] == "from" else value + 1)
+        out = sorted(y for y in years if y >= self.valid_from and (self.valid_until is None or y <= self.valid_until))
+        return out
+
+
+def _walk(node, path=()):
+    yield path, node
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _walk(v, path + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _walk(v, path + (i,))
+
+
+# ---------------------------------------------------------------- loading
+
+_SCHEMA_CACHE: dict[str, Any] = {}
+
+
+def _schema() -> dict:
+    if "s" not in _SCHEMA_CACHE:
+        _SCHEMA_CACHE["s"] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return _SCHEMA_CACHE["s"]
+
+
+def _to_json_types(node):
+    if isinstance(node, dict):
+        return {k: _to_json_types(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_to_json_types(v) for v in node]
+    if isinstance(node, Decimal):
+        return float(node) if node != node.to_integral_value() else int(node)
+    return node
+
+
+def load_profile(path: str | Path, text: str | None = None) -> Profile:
+    """Read and validate a profile.
+
+    Args:
+        path: the YAML file (used in messages even when ``text`` is given).
+        text: the profile text, if already read (e.g. from a stored run or git).
+    Returns:
+        a validated :class:`Profile`.
+    Raises:
+        ProfileErrors: every problem found, each with file:line:column.
+    """
+    path = str(path)
+    if text is None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ProfileErrors([ProfileError("profile file not found", file=path,
+                                              hint="give the path of a chambers/<chamber>.yaml file")]) from None
+    try:
+        loaded = load_yaml(text, path)
+    except ProfileError as e:
+        raise ProfileErrors([e]) from None
+    profile = Profile(path=path, text=text, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), loaded=loaded)
+    errors = _schema_errors(profile)
+    if errors:
+        raise ProfileErrors(errors)
+    errors = _semantic_errors(profile)
+    if errors:
+        raise ProfileErrors(errors)
+    return profile
+
+
+def _schema_errors(profile: Profile) -> list[ProfileError]:
+    if not isinstance(profile.data, dict):
+        return [profile.error("a profile must be a mapping of keys (format, chamber, documents, …)",
+                              expected="a YAML mapping", found=type(profile.data).__name__)]
+    validator = jsonschema.Draft202012Validator(_schema())
+    instance = _to_json_types(profile.data)
+    out: list[ProfileError] = []
+    seen: set = set()
+    for err in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
+        for e in _leaf_errors(err):
+            pe = _schema_error_to_profile_error(profile, e)
+            k = (pe.line, pe.column, pe.message)
+            if k not in seen:
+                seen.add(k)
+                out.append(pe)
+    out.sort(key=lambda e: (e.line or 0, e.column or 0))
+    return out
+
+
+def _leaf_errors(err: jsonschema.ValidationError):
+    if err.context:
+        best = jsonschema.exceptions.best_match(err.context)
+        yield from _leaf_errors(best)
+    else:
+        yield err
+
+
+def _schema_error_to_profile_error(profile: Profile, e: jsonschema.ValidationError) -> ProfileError:
+    path = tuple(e.absolute_path)
+    if e.validator == "additionalProperties":
+        allowed = sorted((e.schema.get("properties") or {}).keys())
+        extra = [k for k in e.instance if k not in allowed] if isinstance(e.instance, dict) else []
+        key = extra[0] if extra else "?"
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        return profile.error(f"unknown key {key!r}" + (f"; did you mean {close[0]!r}?" if close else ""),
+                             path + (key,), key=True, expected=f"one of: {', '.join(allowed)}" if allowed else None,
+                             found=repr(key))
+    if e.validator == "required":
+        missing = e.message.split("'")[1] if "'" in e.message else e.message
+        return profile.error(f"missing key {missing!r}", path, expected=f"a {missing!r} entry", found="nothing")
+    if e.validator == "propertyNames":
+        return profile.error(f"{e.instance!r} is not a valid id", path + (e.instance,) if isinstance(e.instance, str) else path,
+                             key=True, expected="lower-case letters, digits and _ (starting with a letter)",
+                             found=repr(e.instance))
+    expected = {
+        "type": f"a value of type {e.validator_value}",
+        "minimum": f"a number ≥ {e.validator_value}",
+        "maximum": f"a number ≤ {e.validator_value}",
+        "exclusiveMinimum": f"a number > {e.validator_value}",
+        "enum": "one of " + ", ".join(map(str, e.validator_value or [])),
+        "const": repr(e.validator_value),
+        "pattern": "the form " + (e.schema.get("description") or e.validator_value),
+        "minLength": "non-empty text",
+        "minItems": f"at least {e.validator_value} item(s)",
+    }.get(e.validator, None)
+    found = repr(e.instance) if not isinstance(e.instance, (dict, list)) else type(e.instance).__name__
+    message = {"type": "wrong type", "enum": "value not allowed", "pattern": "wrong format"}.get(e.validator, e.message)
+    return profile.error(message, path, expected=expected, found=found)
+
+
+# ---------------------------------------------------------------- resolution
+
+def _resolve_node(node, year: int, path: tuple, origin: dict):
+    """Keep what is in force in ``year``; record resolved path → original path."""
+    if isinstance(node, dict):
+        if "variants" in node and isinstance(node["variants"], list):
+            for i, v in enumerate(node["variants"]):
+                if isinstance(v, dict) and _in_force(v, year):
+                    return _resolve_node(v, year, path + ("variants", i), origin)
+            return None
+        if not _in_force(node, year):
+            return None
+        out = {}
+        for k, v in node.items():
+            r = _resolve_node(v, year, path + (k,), origin)
+            if r is not None or v is None:
+                out[k] = r
+                origin[path + (k,)] = path + (k,)
+        return out
+    if isinstance(node, list):
+        return [_resolve_node(v, year, path + (i,), origin) for i, v in enumerate(node)]
+    return node
+
+
+def _in_force(node: dict, year: int) -> bool:
+    f, u = node.get("from"), node.get("until")
+    if isinstance(f, int) and year < f:
+        return False
+    if isinstance(u, int) and year > u:
+        return False
+    return True
+
+
+def _frac(x) -> Fraction | None:
+    if x is None:
+        return None
+    return Fraction(x) if not isinstance(x, Decimal) else Fraction(x)
+
+
+class _Builder:
+    """Builds a :class:`Resolved` from the resolved document, collecting semantic errors."""
+
+    def __init__(self, profile: Profile, year: int):
+        self.p = profile
+        self.year = year
+        self.errors: list[ProfileError] = []
+        self.docs = profile.data.get("documents") or {}
+        self.origin: dict = {}
+        chamber = profile.data["chamber"]
+        self.data = {k: v for k, v in profile.data.items() if k != "chamber"}
+        self.data = _resolve_node(self.data, year, (), self.origin) or {}
+        self.data["chamber"] = chamber
+
+    def err(self, message, path, **kw):
+        self.errors.append(self.p.error(message, path, **kw))
+
+    def path_of(self, *keys) -> tuple:
+        """Original path (through variants) of a resolved path."""
+        node = self.p.data
+        out: list = []
+        for k in keys:
+            if isinstance(node, dict) and "variants" in node and k not in node:
+                for i, v in enumerate(node["variants"]):
+                    if isinstance(v, dict) and _in_force(v, self.year):
+                        out += ["variants", i]
+                        node = v
+                        break
+            out.append(k)
+            node = node.get(k) if isinstance(node, dict) else (node[k] if isinstance(node, list) and isinstance(k, int) and k < len(node) else None)
+        if isinstance(node, dict) and "variants" in node:
+            for i, v in enumerate(node["variants"]):
+                if isinstance(v, dict) and _in_force(v, self.year):
+                    out += ["variants", i]
+                    break
+        return tuple(out)
+
+    def source(self, node: dict | None, *path) -> Source | None:
+        if not node or not isinstance(node.get("source"), dict):
+            return None
+        s = node["source"]
+        doc = s.get("document")
+        if doc not in self.docs:
+            self.err(f"source document {doc!r} is not declared in 'documents'", self.path_of(*path, "source", "document"),
+                     expected="one of: " + ", ".join(self.docs), found=repr(doc))
+            return Source(str(doc), str(s.get("section")))
+        return Source(doc, str(s.get("section")), self.docs[doc].get("title", ""))
+
+    def intervals(self, items: list, path: tuple, domain: tuple) -> list[Interval]:
+        out = []
+        for i, item in enumerate(items):
+            try:
+                out.append(Interval.parse(str(item["interval"])))
+            except ValueError as e:
+                self.err(str(e), self.path_of(*path, i, "interval"))
+                return []
+        for message, a, b in partition_problems(out, domain):
+            at = self.path_of(*path, b if b is not None else a, "interval")
+            where = f" (lines {self.p.loaded.position(self.path_of(*path, a))[0]} and {self.p.loaded.position(self.path_of(*path, b))[0]})" if b is not None else ""
+            self.err(message + where, at, hint="every value must fall in exactly one interval: "
+                     "use '(' or ')' for an open end and '[' or ']' for a closed end")
+        return out
+
+    def build(self) -> Resolved:
+        d = self.data
+        roles_raw = d.get("roles") or {}
+        org = d.get("organisational") or {}
+        levels = tuple((k, v.get("label", k)) for k, v in (org.get("levels") or {}).items())
+        level_ids = {k for k, _ in levels} | {INDIVIDUAL_LEVEL}
+        ach = org.get("achievement") or {}
+        prec = d.get("precision") or {}
+        money = d.get("money") or {}
+        not_defined: list[str] = []
+
+        for path, value in _walk(d):
+            if path and path[-1] == "source" and isinstance(value, dict) and path[:1] != ("chamber",):
+                self.source({"source": value}, *path[:-1])
+
+        # absence types
+        absences = {k: AbsenceType(k, v["label"], bool(v["neutral"]), self.source(v, "absence_types", k))
+                    for k, v in (d.get("absence_types") or {}).items()}
+
+        # domains: totals go from 0 to the largest total_max of the roles
+        maxima = [_frac(r.get("total_max")) for r in roles_raw.values() if r and r.get("total_max") is not None]
+        total_domain = (Fraction(0), max(maxima) if maxima else Fraction(100))
+
+        curves = {}
+        for cid, c in (d.get("curves") or {}).items():
+            ivs = self.intervals(c["intervals"], ("curves", cid, "intervals"), total_domain)
+            segs = []
+            for i, (iv, item) in enumerate(zip(ivs, c["intervals"])):
+                self.formula(item["value"], {c["variable"]}, ("curves", cid, "intervals", i, "value"))
+                segs.append(CurveSegment(iv, str(item["value"])))
+            self.variable(c["variable"], ("curves", cid, "variable"))
+            curves[cid] = Curve(cid, c["label"], c["variable"], tuple(segs), self.source(c, "curves", cid), c.get("reading", ""))
+
+        judgements = {}
+        for jid, j in (d.get("judgements") or {}).items():
+            ivs = self.intervals(j["bands"], ("judgements", jid, "bands"), total_domain)
+            ids = [b["id"] for b in j["bands"]]
+            for dup in {x for x in ids if ids.count(x) > 1}:
+                self.err(f"band id {dup!r} is used twice", self.path_of("judgements", jid, "bands"))
+            self.variable(j["variable"], ("judgements", jid, "variable"))
+            judgements[jid] = Judgement(jid, j["label"], j["variable"],
+                                        tuple(Band(iv, b["id"], b["label"]) for iv, b in zip(ivs, j["bands"])),
+                                        self.source(j, "judgements", jid), j.get("reading", ""))
+
+        coefficients = {}
+        for cid, c in (d.get("coefficients") or {}).items():
+            self.formula(c["formula"], PERSON_NAMES, ("coefficients", cid, "formula"))
+            coefficients[cid] = Coefficient(cid, c["label"], str(c["formula"]), self.source(c, "coefficients", cid), c.get("reading", ""))
+
+        funds = {}
+        for fid, f in (d.get("funds") or {}).items():
+            th = f["theoretical"]
+            shares = []
+            if th["method"] == "pool_split":
+                if not th.get("shares"):
+                    self.err("a pool_split fund needs 'shares' (role → percent)", self.path_of("funds", fid, "theoretical"))
+                total = Fraction(0)
+                for rid, s in (th.get("shares") or {}).items():
+                    if rid not in roles_raw:
+                        self.ref_error("role", rid, roles_raw, ("funds", fid, "theoretical", "shares", rid))
+                    shares.append((rid, _frac(s["percent"]), s["split"]))
+                    total += _frac(s["percent"])
+                if total > 100:
+                    self.err(f"the shares of the pool add up to {_pct(total)}%, more than 100%",
+                             self.path_of("funds", fid, "theoretical", "shares"), expected="at most 100", found=_pct(total))
+            elif th.get("shares"):
+                self.err("'shares' is only for method pool_split", self.path_of("funds", fid, "theoretical", "shares"))
+            funds[fid] = Fund(fid, f["label"], f["resource"], th["method"], tuple(shares), self.source(f, "funds", fid), f.get("reading", ""))
+
+        roles = {}
+        for rid, r in roles_raw.items():
+            roles[rid] = self.role(rid, r, level_ids, curves, judgements, coefficients, funds)
+            for u in roles[rid].undefined:
+                not_defined.append(f"{roles[rid].label}: {u}")
+
+        magg = {}
+        for mid, m in (d.get("maggiorazioni") or {}).items():
+            base = ("maggiorazioni", mid)
+            for i, rid in enumerate(m["roles"]):
+                if rid not in roles:
+                    self.ref_error("role", rid, roles, base + ("roles", i))
+            self.formula(m["eligible"], MAGGIORAZIONE_NAMES, base + ("eligible",))
+            self.formula(m["amount"], MAGGIORAZIONE_NAMES, base + ("amount",))
+            if m["rank_by"] not in MAGGIORAZIONE_NAMES:
+                self.ref_error("quantity", m["rank_by"], MAGGIORAZIONE_NAMES, base + ("rank_by",))
+            magg[mid] = Maggiorazione(mid, m["label"], tuple(m["roles"]), m["resource"], str(m["eligible"]),
+                                      _frac(m["quota_percent"]), m["quota_rounding"], m["rank_by"], m["tie_policy"],
+                                      str(m["amount"]), m["shortfall"], self.source(m, *base), m.get("reading", ""))
+
+        for path, value in _walk(d):
+            if isinstance(value, dict) and value.get("defined") is False and path:
+                what = ".".join(str(p) for p in path)
+                if not any(what in n for n in not_defined):
+                    not_defined.append(f"{what}: {value.get('reading') or value.get('note') or 'not defined by the source'}")
+
+        return Resolved(
+            chamber_id=self.p.chamber_id, chamber_name=self.p.chamber_name, year=self.year,
+            levels=levels, achievement_cap=_frac(ach.get("cap_percent")),
+            achievement_source=self.source(ach, "organisational", "achievement"),
+            achievement_decimals=int(prec.get("achievement_decimals", 2)),
+            points_decimals=int(prec.get("points_decimals", 2)),
+            points_rounding=prec.get("rounding", "half_up"),
+            money_rounding=money.get("rounding", "half_up"),
+            absence_types=absences, curves=curves, judgements=judgements, coefficients=coefficients,
+            funds=funds, roles=roles, maggiorazioni=magg,
+            economies_label=(d.get("economies") or {}).get("label", "Economie"),
+            precision_source=self.source(prec, "precision"), money_source=self.source(money, "money"),
+            not_defined=tuple(not_defined),
+        )
+
+    def role(self, rid, r, level_ids, curves, judgements, coefficients, funds) -> Role:
+        base = ("roles", rid)
+        undefined: list[str] = []
+        results = r.get("results") or {}
+        behaviours = r.get("behaviours") or {}
+        comps = []
+        if results.get("defined") is False or not results:
+            undefined.append("results components and their weights: " + (results.get("reading") or "not defined by the source"))
+        for cid, c in (results.get("components") or {}).items():
+            lvl = c["objectives"]["level"]
+            if lvl not in level_ids:
+                self.ref_error("level", lvl, level_ids, base + ("results", "components", cid, "objectives", "level"))
+            if c.get("max") is None or c.get("defined") is False:
+                if results.get("defined") is not False:
+                    undefined.append(f"maximum points of results component {c['label']!r}")
+            comps.append(Component(cid, c["label"], _frac(c.get("max")) if c.get("defined") is not False else None, lvl,
+                                   self.source(c, *base, "results", "components", cid)))
+        factors = []
+        if behaviours.get("defined") is False or not behaviours:
+            undefined.append("behaviour factors' scales: " + (behaviours.get("reading") or "not defined by the source"))
+        for fid, f in (behaviours.get("factors") or {}).items():
+            if (f.get("max") is None or f.get("defined") is False) and behaviours.get("defined") is not False:
+                undefined.append(f"scale of behaviour factor {f['label']!r}")
+            factors.append(Factor(fid, f["label"], _frac(f.get("max")) if f.get("defined") is not False else None))
+        total_max = _frac(r.get("total_max"))
+        if total_max is None and not undefined:
+            undefined.append("maximum total points")
+        if not undefined and total_max is not None:
+            s = sum((c.max for c in comps), Fraction(0)) + sum((f.max for f in factors), Fraction(0))
+            if s != total_max:
+                parts = " + ".join(_pct(c.max) for c in comps) + " (results) + " + " + ".join(_pct(f.max) for f in factors) + " (behaviours)"
+                self.err(f"the maxima of role {rid!r} add up to {_pct(s)}, not to its total_max {_pct(total_max)}: {parts}",
+                         self.path_of(*base, "total_max"), expected=_pct(total_max), found=_pct(s),
+                         hint="check the results components' 'max' and the behaviour factors' 'max'")
+        neg = r.get("negative")
+        neg_below = _frac(neg["behaviour_below"]) if neg else None
+        if neg_below is not None and factors and all(f.max is not None for f in factors):
+            bmax = sum((f.max for f in factors), Fraction(0))
+            if neg_below > bmax:
+                self.err(f"negative threshold {_pct(neg_below)} is above the behaviour maximum {_pct(bmax)}",
+                         self.path_of(*base, "negative", "behaviour_below"), expected=f"at most {_pct(bmax)}", found=_pct(neg_below))
+        j = r.get("judgement")
+        if j is not None and j not in judgements:
+            self.ref_error("judgement", j, judgements, base + ("judgement",))
+        payout = None
+        if r.get("payout"):
+            pz = r["payout"]
+            for kind, coll in (("fund", funds), ("curve", curves), ("coefficient", coefficients)):
+                if pz[kind] not in coll:
+                    self.ref_error(kind, pz[kind], coll, base + ("payout", kind))
+            payout = (pz["fund"], pz["curve"], pz["coefficient"])
+        ev = r.get("evaluator") or {}
+        return Role(rid, r["label"], ev.get("label", ""), total_max, tuple(comps), tuple(factors), neg_below, j, payout,
+                    self.source(r, *base), self.source(results, *base, "results"), self.source(behaviours, *base, "behaviours"),
+                    self.source(neg, *base, "negative") if neg else None, tuple(undefined))
+
+    def ref_error(self, kind, value, defined, path):
+        close = difflib.get_close_matches(str(value), [str(x) for x in defined], n=1)
+        self.err(f"unknown {kind} {value!r}" + (f"; did you mean {close[0]!r}?" if close else ""),
+                 self.path_of(*path), expected=f"a {kind} defined in the profile: " + (", ".join(map(str, sorted(defined))) or "none"),
+                 found=repr(value))
+
+    def formula(self, expr, names, path):
+        for problem in formula.check(str(expr), set(names)):
+            self.err(f"formula {str(expr)!r}: {problem}", self.path_of(*path))
+
+    def variable(self, name, path):
+        if name not in PERSON_NAMES:
+            self.ref_error("variable", name, PERSON_NAMES, path)
+
+
+def _pct(x: Fraction) -> str:
+    if x.denominator == 1:
+        return str(x.numerator)
+    return str(Decimal(x.numerator) / Decimal(x.denominator))
+
+
+def _build(profile: Profile, year: int) -> Resolved:
+    b = _Builder(profile, year)
+    resolved = b.build()
+    if b.errors:
+        raise ProfileErrors(b.errors)
+    return resolved
+
+
+def _semantic_errors(profile: Profile) -> list[ProfileError]:
+    errors: list[ProfileError] = []
+    v = profile.data["chamber"]["validity"]
+    if v.get("until") is not None and v["until"] < v["from"]:
+        errors.append(profile.error("validity ends before it starts", ("chamber", "validity", "until"),
+                                    expected=f"a year ≥ {v['from']}", found=str(v["until"])))
+    # effective dates: from ≤ until, variants must not overlap
+    for path, node in _walk(profile.data):
+        if not isinstance(node, dict):
+            continue
+        f, u = node.get("from"), node.get("until")
+        if isinstance(f, int) and isinstance(u, int) and u < f and "validity" not in path:
+            errors.append(profile.error(f"'until' {u} is before 'from' {f}", path + ("until",)))
+        if isinstance(node.get("variants"), list):
+            spans = []
+            for i, var in enumerate(node["variants"]):
+                if not isinstance(var, dict):
+                    continue
+                if var.get("from") is None:
+                    errors.append(profile.error("each variant needs a 'from' year", path + ("variants", i)))
+                    continue
+                spans.append((var["from"], var.get("until"), i))
+            spans.sort()
+            for (f1, u1, i1), (f2, u2, i2) in zip(spans, spans[1:]):
+                if u1 is None or u1 >= f2:
+                    errors.append(profile.error(
+                        f"effective dates overlap: variant {i1 + 1} ({f1}–{u1 or ''}) and variant {i2 + 1} ({f2}–{u2 or ''})",
+                        path + ("variants", i2, "from"), hint="end the earlier variant with 'until' the year before"))
+    if errors:
+        return errors
+    seen: set = set()
+    for year in profile.boundary_years:
+        b = _Builder(profile, year)
+        try:
+            resolved = b.build()
+        except (KeyError, TypeError) as e:  # defensive: a shape the schema let through
+            b.err(f"cannot read the profile: {e}", ())
+            resolved = None
+        for e in b.errors:
+            key = (e.line, e.column, e.message)
+            if key not in seen:
+                seen.add(key)
+                errors.append(e)
+        if resolved is not None and not errors:
+            incomplete = [r for r in resolved.roles.values() if not r.scorable]
+            if incomplete and not profile.warnings:
+                profile.warnings.append(
+                    "incomplete for individual scoring: the source does not define "
+                    + "; ".join(f"{r.label}: {', '.join(r.undefined)}" for r in incomplete)
+                    + " — smvp evaluate computes organisational performance only for these roles")
+    errors.sort(key=lambda e: (e.line or 0, e.column or 0))
+    return errors
