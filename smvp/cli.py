@@ -1,0 +1,181 @@
+"""smvp command line (typer). Commands live in ``smvp/commands``; errors are handled here, once.
+
+Exit codes: 0 ok; 1 a problem in the user's profile, dataset or environment
+(each problem printed in red on stderr); 2 a usage error; 3 a bug in smvp.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from enum import Enum
+from pathlib import Path
+from typing import Callable, Optional
+
+import click
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from engine.errors import SmvpError, SmvpErrors
+from smvp.errors import EdgeError
+from smvp.i18n import resolve_lang
+
+EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
+
+app = typer.Typer(
+    name="smvp",
+    help="Valutazione della performance (SMVP) da un profilo YAML e dai dati di un anno.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+
+class Lang(str, Enum):
+    it = "it"
+    en = "en"
+
+
+LangOption = typer.Option(
+    None, "--lang", case_sensitive=False, show_default=False,
+    help="Lingua delle etichette: it (default) o en. Anche SMVP_LANG.",
+)
+DbOption = typer.Option(
+    None, "--db", metavar="URL",
+    help="Database URL (default: $SMVP_DATABASE_URL, else sqlite in $SMVP_HOME "
+         "or ~/.local/share/smvp/smvp.db).",
+)
+
+
+def _consoles() -> tuple[Console, Console]:
+    """Consoles bound to the current stdout/stderr (created per command, for test runners)."""
+    return Console(), Console(stderr=True)
+
+
+def _print_error(err: Console, error: object) -> None:
+    err.print(Text(str(error), style="red"))
+
+
+def handle(command: Callable[[], int]) -> int:
+    """Run ``command`` and map what it raises to an exit code. The one error handler."""
+    err = Console(stderr=True)
+    try:
+        return int(command())
+    except SmvpErrors as exc:
+        n = len(exc.errors)
+        err.print(Text(f"{n} problem{'s' if n != 1 else ''} found:", style="bold red"))
+        for error in exc.errors:
+            _print_error(err, "  " + str(error))
+        return EXIT_USER
+    except SmvpError as exc:
+        _print_error(err, exc)
+        return EXIT_USER
+    except EdgeError as exc:
+        label = "usage error" if exc.exit_code == EXIT_USAGE else "error"
+        _print_error(err, f"{label}: {exc}")
+        return exc.exit_code
+    except (typer.Exit, click.exceptions.Exit):
+        raise
+    except click.ClickException:
+        raise
+    except KeyboardInterrupt:
+        err.print(Text("interrupted", style="red"))
+        return 130
+    except Exception as exc:  # noqa: BLE001 - everything else is a bug
+        tb = traceback.extract_tb(exc.__traceback__)
+        where = f" at {tb[-1].filename}:{tb[-1].lineno}" if tb else ""
+        err.print(Text(f"internal error (bug in smvp): {type(exc).__name__}: {exc}{where}",
+                       style="bold red"))
+        if os.environ.get("SMVP_DEBUG"):
+            err.print(Text("".join(traceback.format_exception(exc)), style="red"))
+        else:
+            err.print(Text("Run again with SMVP_DEBUG=1 to see the traceback, "
+                           "and please report it.", style="red"))
+        return EXIT_BUG
+
+
+def _exit(code: int) -> None:
+    raise typer.Exit(code)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@app.command()
+def evaluate(
+    chamber: Optional[str] = typer.Option(
+        None, "--chamber", "-c", help="Camera (id del profilo in chambers/<chamber>.yaml)."),
+    profile: Optional[Path] = typer.Option(
+        None, "--profile", "-p", exists=True, dir_okay=False, readable=True,
+        help="Profilo YAML (default: chambers/<chamber>.yaml)."),
+    data: Optional[Path] = typer.Option(
+        None, "--data", "-d", exists=True, help="Cartella di CSV o file .xlsx dei dati "
+        "(default: il campione chambers/data/<chamber>/<anno più recente>/)."),
+    year: Optional[int] = typer.Option(
+        None, "--year", "-y", min=1900, max=2999,
+        help="Anno valutato (default: quello dichiarato nei dati)."),
+    out: Optional[Path] = typer.Option(
+        None, "--out", "-o", dir_okay=False, help="Esporta in FILE: .csv, .json o .xlsx."),
+    json_: bool = typer.Option(False, "--json", help="Stampa JSON su stdout (niente tabelle)."),
+    db: Optional[str] = DbOption,
+    lang: Optional[Lang] = LangOption,
+    no_store: bool = typer.Option(False, "--no-store", help="Non salvare l'esecuzione."),
+) -> None:
+    """Valuta un anno: profilo + dati → punteggi, compensi, fondi."""
+    from smvp.commands import evaluate as command
+
+    opts = command.Options(chamber=chamber, profile=profile, data=data, year=year, out=out,
+                           json=json_, db=db, lang=resolve_lang(lang.value if lang else None), store=not no_store)
+    out_console, err_console = _consoles()
+    _exit(handle(lambda: command.run(opts, out=out_console, err=err_console)))
+
+
+@app.command()
+def validate(
+    paths: list[Path] = typer.Argument(
+        ..., exists=True, dir_okay=False, readable=True, metavar="PATH...",
+        help="Profili YAML da validare."),
+    lang: Optional[Lang] = LangOption,
+) -> None:
+    """Valida uno o più profili (schema e semantica)."""
+    from smvp.commands import validate as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.run(paths, lang=resolve_lang(lang.value if lang else None), out=out_console)))
+
+
+@app.command()
+def runs(
+    chamber: Optional[str] = typer.Option(None, "--chamber", "-c", help="Solo questa camera."),
+    db: Optional[str] = DbOption,
+    lang: Optional[Lang] = LangOption,
+) -> None:
+    """Elenca le esecuzioni salvate."""
+    from smvp.commands import runs as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.run(chamber=chamber, db=db, lang=resolve_lang(lang.value if lang else None),
+                                     out=out_console)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point (``smvp = smvp.cli:main``)."""
+    try:
+        app(args=argv, prog_name="smvp", standalone_mode=True)
+    except SystemExit as exc:
+        code = exc.code
+        if code is None:
+            return 0
+        if isinstance(code, int):
+            return code
+        print(code, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

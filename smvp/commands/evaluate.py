@@ -1,0 +1,164 @@
+"""``smvp evaluate``: profile + dataset → evaluation → store → export → report."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from rich.console import Console
+
+from smvp import engine_api, export, render, store
+from smvp.errors import UsageProblem
+from smvp.i18n import t
+from smvp.report import Outcome
+
+CHAMBER_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+@dataclass
+class Options:
+    chamber: str | None = None
+    profile: Path | None = None
+    data: Path | None = None
+    year: int | None = None
+    out: Path | None = None
+    json: bool = False
+    db: str | None = None
+    lang: str = "it"
+    store: bool = True
+
+
+# --------------------------------------------------------------------------- resolution
+
+
+def resolve_profile_path(opts: Options) -> Path:
+    if opts.profile is not None:
+        return opts.profile
+    if not opts.chamber:
+        raise UsageProblem("no profile: give --chamber or --profile")
+    if not CHAMBER_ID.match(opts.chamber):
+        raise UsageProblem(f"invalid chamber id {opts.chamber!r}",
+                           hint="a chamber id is lower case letters, digits, '_' or '-'")
+    base = engine_api.chambers_dir()
+    path = base / f"{opts.chamber}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in base.glob("*.yaml")) if base.is_dir() else []
+        raise UsageProblem(
+            f"no profile for chamber {opts.chamber!r}: {path} does not exist",
+            hint=(f"known chambers: {', '.join(known)}" if known else
+                  "give --profile PATH or set SMVP_CHAMBERS_DIR"),
+        )
+    return path
+
+
+def sample_years(chamber: str) -> dict[int, Path]:
+    """Bundled samples: ``chambers/data/<chamber>/<year>/`` (a folder), else ``<year>.xlsx``."""
+    base = engine_api.chambers_dir() / "data" / chamber
+    if not base.is_dir():
+        return {}
+    found: dict[int, Path] = {}
+    for p in sorted(base.iterdir()):
+        if p.is_dir() and p.name.isdigit():
+            found[int(p.name)] = p
+    for p in sorted(base.glob("*.xlsx")):
+        if p.stem.isdigit():
+            found.setdefault(int(p.stem), p)
+    return found
+
+
+def resolve_data_path(opts: Options, chamber: str) -> Path:
+    if opts.data is not None:
+        return opts.data
+    years = sample_years(chamber)
+    if not years:
+        raise UsageProblem(
+            f"no dataset: give --data (there is no bundled sample for {chamber!r} in "
+            f"{engine_api.chambers_dir() / 'data' / chamber})")
+    if opts.year is not None:
+        if opts.year not in years:
+            raise UsageProblem(
+                f"no bundled sample for {chamber!r} {opts.year}",
+                hint=f"give --data; bundled years: {', '.join(map(str, sorted(years)))}")
+        return years[opts.year]
+    return years[max(years)]
+
+
+@contextlib.contextmanager
+def _stage(err: Console, quiet: bool, message: str) -> Iterator[None]:
+    """A spinner on stderr while a stage runs (only on a terminal)."""
+    if quiet or not err.is_terminal:
+        yield
+        return
+    with err.status(message, spinner="dots"):
+        yield
+
+
+# --------------------------------------------------------------------------- command
+
+
+def compute(opts: Options, err: Console) -> tuple[Any, Any, Outcome]:
+    """Load, evaluate and gather; raises engine errors and UsageProblem."""
+    lang = opts.lang
+    quiet = opts.json
+    if opts.out is not None:
+        export.check_format(opts.out)  # before any work: a bad name is a usage error
+
+    profile_path = resolve_profile_path(opts)
+    with _stage(err, quiet, t("stage_profile", lang)):
+        profile = engine_api.load_profile(profile_path)
+    chamber = str(getattr(profile, "chamber_id", None) or opts.chamber)
+    if opts.chamber and chamber != opts.chamber:
+        raise UsageProblem(
+            f"--chamber {opts.chamber} but the profile {profile_path} is for {chamber!r}")
+
+    data_path = resolve_data_path(opts, chamber)
+    with _stage(err, quiet, t("stage_dataset", lang)):
+        dataset = engine_api.load_dataset(data_path, profile=profile, year=opts.year)
+    year = opts.year if opts.year is not None else getattr(dataset, "year", None)
+    if year is None:
+        raise UsageProblem(f"no year: the dataset {data_path} does not say which year it is",
+                           hint="give --year")
+
+    with _stage(err, quiet, t("stage_evaluate", lang)):
+        ev = engine_api.evaluate(profile, dataset, year=int(year))
+        outcome = Outcome.from_evaluation(profile, dataset, ev, year=int(year),
+                                          engine_version=engine_api.engine_version())
+    return profile, dataset, outcome
+
+
+def run(opts: Options, *, out: Console, err: Console) -> int:
+    lang = opts.lang
+    quiet = opts.json
+    profile, dataset, outcome = compute(opts, err)
+
+    if opts.store:
+        with _stage(err, quiet, t("stage_store", lang)):
+            engine = store.open_engine(opts.db)
+            try:
+                store.save_run(engine, profile, dataset, outcome)
+            finally:
+                engine.dispose()
+
+    if opts.out is not None:
+        with _stage(err, quiet, t("stage_export", lang)):
+            export.write(outcome, opts.out, lang)
+
+    if opts.json:
+        sys.stdout.write(export.to_json(outcome) + "\n")
+        sys.stdout.flush()
+        return 0
+
+    render.print_outcome(out, outcome, lang)
+    out.print()
+    if outcome.info.run_id is not None:
+        out.print(t("stored_as", lang, id=outcome.info.run_id, db=outcome.info.database),
+                  highlight=False, markup=False)
+    else:
+        out.print(t("not_stored", lang), highlight=False, markup=False)
+    if opts.out is not None:
+        out.print(t("written", lang, path=opts.out), highlight=False, markup=False)
+    return 0

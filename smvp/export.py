@@ -1,0 +1,222 @@
+"""Exports of an evaluation: .csv (people), .json (everything), .xlsx (a sheet per table).
+
+Numbers stay machine-readable: CSV writes ``1234.50`` (dot decimal, no
+grouping), JSON writes numbers, XLSX writes numeric cells with a number
+format. Column headers of CSV and XLSX are labels in the chosen language;
+JSON uses the engine's keys.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable
+
+from smvp.errors import ExportProblem, UsageProblem
+from smvp.i18n import t
+from smvp.report import (
+    FUND_FIELDS,
+    FUND_MONEY_FIELDS,
+    MONEY_FIELDS,
+    OBJECTIVE_FIELDS,
+    POINT_FIELDS,
+    Outcome,
+    not_computed_text,
+)
+
+FORMATS = (".csv", ".json", ".xlsx")
+
+# people columns, in order (components are inserted after unit_id)
+PEOPLE_COLUMNS = (
+    "person_id", "name", "role", "role_label", "unit_id",
+    "results", "behaviour", "total", "judgement", "judgement_label", "negative",
+    "payout_percent", "coefficient_name", "coefficient", "theoretical", "premium",
+    "maggiorazione", "paid", "maggiorazione_rank", "fund",
+)
+MONEY_FORMAT = "#,##0.00"
+POINTS_FORMAT = "#,##0.00"
+COEFFICIENT_FORMAT = "0.000000"
+
+
+def check_format(path: Path | str) -> str:
+    """The export format of ``path`` from its extension; UsageProblem (exit 2) if unknown."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise UsageProblem(
+            f"cannot export to {str(path)!r}: unknown extension {suffix or '(none)'!r}",
+            hint="use a file name ending in .csv, .json or .xlsx",
+        )
+    return suffix
+
+
+def write(outcome: Outcome, path: Path | str, lang: str) -> Path:
+    """Write ``outcome`` to ``path`` in the format its extension names."""
+    path = Path(path)
+    writer: Callable[[Outcome, Path, str], None] = {
+        ".csv": write_csv, ".json": write_json, ".xlsx": write_xlsx,
+    }[check_format(path)]
+    try:
+        writer(outcome, path, lang)
+    except OSError as exc:
+        raise ExportProblem(f"cannot write {path}: {exc.strerror or exc}") from exc
+    return path
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _component_key(cid: str) -> str:
+    return f"component:{cid}"
+
+
+def people_columns(outcome: Outcome) -> list[str]:
+    cols = list(PEOPLE_COLUMNS)
+    at = cols.index("unit_id") + 1
+    cols[at:at] = [_component_key(c) for c in outcome.component_ids()]
+    return cols
+
+
+def header(key: str, lang: str) -> str:
+    if key.startswith("component:"):
+        return f"{t('component', lang)} {key.split(':', 1)[1]}"
+    if key == "role":
+        return t("role", lang) + " (id)"
+    if key == "judgement":
+        return t("judgement", lang) + " (id)"
+    return t(key, lang)
+
+
+def people_table(outcome: Outcome) -> tuple[list[str], list[list[Any]]]:
+    cols = people_columns(outcome)
+    rows = []
+    for row in outcome.rows:
+        comps = row.get("components") or {}
+        line = []
+        for key in cols:
+            if key.startswith("component:"):
+                line.append(comps.get(key.split(":", 1)[1]))
+            else:
+                line.append(row.get(key))
+        rows.append(line)
+    return cols, rows
+
+
+def funds_table(outcome: Outcome) -> tuple[list[str], list[list[Any]]]:
+    cols = list(FUND_FIELDS)
+    return cols, [[f.get(k) for k in cols] for f in outcome.funds]
+
+
+def objectives_table(outcome: Outcome) -> tuple[list[str], list[list[Any]]]:
+    cols = list(OBJECTIVE_FIELDS)
+    return cols, [[o.get(k) for k in cols] for o in outcome.objectives]
+
+
+def run_table(outcome: Outcome, lang: str) -> list[tuple[str, Any]]:
+    info = outcome.info.as_dict()
+    items: list[tuple[str, Any]] = [(t(k, lang), v) for k, v in info.items()]
+    items.append((t("people", lang), len(outcome.rows)))
+    for name, value in outcome.totals().items():
+        items.append((f"{t('totals', lang)}: {t(name, lang)}", value))
+    for item in outcome.not_computed:
+        items.append((t("not_computed", lang), not_computed_text(item)))
+    return items
+
+
+# --------------------------------------------------------------------------- csv
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return value
+
+
+def write_csv(outcome: Outcome, path: Path, lang: str) -> None:
+    """People only; comma separated; UTF-8 with BOM so that Excel reads the accents."""
+    cols, rows = people_table(outcome)
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow([header(c, lang) for c in cols])
+        for line in rows:
+            out.writerow([_csv_value(v) for v in line])
+
+
+# --------------------------------------------------------------------------- json
+
+
+def to_json(outcome: Outcome) -> str:
+    return json.dumps(outcome.as_document(), ensure_ascii=False, indent=2, allow_nan=False)
+
+
+def write_json(outcome: Outcome, path: Path, lang: str) -> None:  # noqa: ARG001 (keys, not labels)
+    path.write_text(to_json(outcome) + "\n", encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- xlsx
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return value if value.is_finite() else None
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if hasattr(value, "isoformat") and getattr(value, "tzinfo", None) is not None:
+        return value.isoformat()  # openpyxl refuses tz-aware datetimes
+    return value
+
+
+def _number_format(key: str) -> str | None:
+    if key in MONEY_FIELDS or key in FUND_MONEY_FIELDS:
+        return MONEY_FORMAT
+    if key in POINT_FIELDS or key.startswith("component:") or key in ("payout_percent",
+                                                                        "achievement"):
+        return POINTS_FORMAT
+    if key == "coefficient":
+        return COEFFICIENT_FORMAT
+    return None
+
+
+def _sheet(wb: Any, title: str, cols: list[str], rows: list[list[Any]], lang: str) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet(title)
+    ws.append([header(c, lang) for c in cols])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    formats = [_number_format(c) for c in cols]
+    for line in rows:
+        ws.append([_cell(v) for v in line])
+        for cell, fmt in zip(ws[ws.max_row], formats):
+            if fmt and isinstance(cell.value, (int, float, Decimal)) \
+                    and not isinstance(cell.value, bool):
+                cell.number_format = fmt
+    ws.freeze_panes = "A2"
+    for i, col in enumerate(cols, start=1):
+        width = max([len(header(col, lang))] + [len(str(r[i - 1] or "")) for r in rows[:200]])
+        ws.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 8), 50)
+
+
+def write_xlsx(outcome: Outcome, path: Path, lang: str) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    _sheet(wb, t("sheet_people", lang), *people_table(outcome), lang)
+    _sheet(wb, t("sheet_funds", lang), *funds_table(outcome), lang)
+    _sheet(wb, t("sheet_objectives", lang), *objectives_table(outcome), lang)
+    ws = wb.create_sheet(t("sheet_run", lang))
+    ws.append([t("key", lang), t("value", lang)])
+    for key, value in run_table(outcome, lang):
+        ws.append([key, _cell(value)])
+        if isinstance(value, Decimal):
+            ws.cell(row=ws.max_row, column=2).number_format = MONEY_FORMAT
+    ws.column_dimensions["A"].width = 32
+    ws.column_dimensions["B"].width = 70
+    wb.save(path)

@@ -1,0 +1,191 @@
+"""Labels and number formatting for the edges, in Italian (default) and English.
+
+The language comes from ``--lang`` or the ``SMVP_LANG`` environment variable;
+Italian is the default. Only the edges are translated: the engine's own labels
+(roles, judgements, funds from the profile) are shown as the profile writes them.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+
+LANGS = ("it", "en")
+DEFAULT_LANG = "it"
+
+LABELS: dict[str, tuple[str, str]] = {
+    # key: (italiano, english)
+    # people
+    "person_id": ("Matricola", "Person id"),
+    "name": ("Nome", "Name"),
+    "role": ("Ruolo", "Role"),
+    "role_label": ("Ruolo", "Role"),
+    "unit_id": ("Unità", "Unit"),
+    "components": ("Componenti", "Components"),
+    "component": ("Componente", "Component"),
+    "results": ("Punti risultati", "Results points"),
+    "behaviour": ("Punti comportamenti", "Behaviour points"),
+    "total": ("Punteggio totale", "Total points"),
+    "judgement": ("Giudizio", "Judgement"),
+    "judgement_label": ("Giudizio", "Judgement"),
+    "negative": ("Valutazione negativa", "Negative evaluation"),
+    "payout_percent": ("% compenso", "Payout %"),
+    "coefficient_name": ("Nome coefficiente", "Coefficient name"),
+    "coefficient": ("Coefficiente", "Coefficient"),
+    "theoretical": ("Importo teorico", "Theoretical amount"),
+    "premium": ("Premio", "Premium"),
+    "maggiorazione": ("Maggiorazione", "Maggiorazione"),
+    "maggiorazione_rank": ("Posizione maggiorazione", "Maggiorazione rank"),
+    "paid": ("Totale erogato", "Total paid"),
+    "fund": ("Fondo", "Fund"),
+    # funds
+    "label": ("Descrizione", "Label"),
+    "resources": ("Risorse", "Resources"),
+    "distributed": ("Distribuito", "Distributed"),
+    "economies": ("Economie", "Economies"),
+    # objectives
+    "objective_id": ("Obiettivo", "Objective"),
+    "level": ("Livello", "Level"),
+    "achievement": ("% raggiungimento", "Achievement %"),
+    "status": ("Stato", "Status"),
+    "attested": ("Attestato", "Attested"),
+    # sheets
+    "sheet_people": ("persone", "people"),
+    "sheet_funds": ("fondi", "funds"),
+    "sheet_objectives": ("obiettivi", "objectives"),
+    "sheet_run": ("esecuzione", "run"),
+    # run info
+    "run_id": ("Id esecuzione", "Run id"),
+    "chamber": ("Camera", "Chamber"),
+    "year": ("Anno", "Year"),
+    "created_at": ("Data (UTC)", "When (UTC)"),
+    "profile_path": ("Profilo", "Profile"),
+    "profile_sha256": ("SHA-256 profilo", "Profile SHA-256"),
+    "profile_hash": ("Hash profilo", "Profile hash"),
+    "dataset_path": ("Dati", "Dataset"),
+    "dataset_sha256": ("SHA-256 dati", "Dataset SHA-256"),
+    "dataset_hash": ("Hash dati", "Dataset hash"),
+    "engine_version": ("Versione motore", "Engine version"),
+    "people": ("Persone", "People"),
+    "distributed_total": ("Totale distribuito", "Distributed total"),
+    "not_computed": ("Non calcolato", "Not computed"),
+    "key": ("Voce", "Item"),
+    "value": ("Valore", "Value"),
+    # words
+    "yes": ("sì", "yes"),
+    "no": ("no", "no"),
+    "none": ("—", "—"),
+    "totals": ("Totali", "Totals"),
+    "summary": ("Riepilogo", "Summary"),
+    "funds_title": ("Fondi", "Funds"),
+    "people_title": ("Valutazioni individuali", "Individual evaluations"),
+    "judgements_title": ("Giudizi", "Judgements"),
+    "thresholds_title": ("Soglie", "Thresholds"),
+    "above": ("sopra", "above"),
+    "at_or_below": ("fino a", "at or below"),
+    "negatives": ("Valutazioni negative", "Negative evaluations"),
+    "nothing_not_computed": ("Tutto è stato calcolato.", "Everything was computed."),
+    "runs_title": ("Esecuzioni salvate", "Stored runs"),
+    "no_runs": ("Nessuna esecuzione salvata.", "No stored runs."),
+    "stored_as": ("Esecuzione salvata con id {id} in {db}", "Run stored as id {id} in {db}"),
+    "not_stored": ("Esecuzione non salvata (--no-store).", "Run not stored (--no-store)."),
+    "written": ("Scritto {path}", "Wrote {path}"),
+    # progress stages
+    "stage_profile": ("Caricamento del profilo…", "Loading the profile…"),
+    "stage_dataset": ("Caricamento dei dati…", "Loading the dataset…"),
+    "stage_evaluate": ("Valutazione…", "Evaluating…"),
+    "stage_store": ("Salvataggio dell'esecuzione…", "Storing the run…"),
+    "stage_export": ("Esportazione…", "Exporting…"),
+    # validate
+    "valid_from": ("valido dal {start}", "valid {start}–"),
+    "valid_range": ("valido {start}–{end}", "valid {start}–{end}"),
+    "warning": ("avviso", "warning"),
+}
+
+
+def resolve_lang(lang: str | None = None) -> str:
+    """``lang`` if given, else ``$SMVP_LANG``, else Italian; unknown values fall back to Italian."""
+    value = (lang or os.environ.get("SMVP_LANG") or DEFAULT_LANG).strip().lower()
+    value = value.split("_")[0].split("-")[0].split(".")[0]
+    return value if value in LANGS else DEFAULT_LANG
+
+
+def t(key: str, lang: str = DEFAULT_LANG, **fmt: object) -> str:
+    """The label for ``key`` in ``lang`` (the key itself when unknown)."""
+    pair = LABELS.get(key)
+    if pair is None:
+        text = key
+    else:
+        text = pair[0] if lang == "it" else pair[1]
+    return text.format(**fmt) if fmt else text
+
+
+def yes_no(value: object, lang: str) -> str:
+    if value is None:
+        return ""
+    return t("yes" if value else "no", lang)
+
+
+def _group(digits: str, sep: str) -> str:
+    out = []
+    while len(digits) > 3:
+        out.insert(0, digits[-3:])
+        digits = digits[:-3]
+    out.insert(0, digits)
+    return sep.join(out)
+
+
+def format_decimal(value: object, lang: str, *, places: int | None = None,
+                   grouping: bool = True) -> str:
+    """Display a number exactly: ``1.234,50`` in Italian, ``1,234.50`` in English.
+
+    ``places`` quantizes (only for display of values the engine already
+    rounded: no precision is invented or lost silently — quantizing never
+    rounds a value with more digits than ``places``, it shows them all).
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return yes_no(value, lang)
+    try:
+        d = value if isinstance(value, Decimal) else Decimal(str(value))
+    except Exception:
+        return str(value)
+    if not d.is_finite():
+        return str(d)
+    if places is not None:
+        exp = d.as_tuple().exponent
+        if isinstance(exp, int) and -exp <= places:
+            d = d.quantize(Decimal(1).scaleb(-places))
+    text = format(d, "f")
+    sign = ""
+    if text.startswith("-"):
+        sign, text = "-", text[1:]
+    whole, _, frac = text.partition(".")
+    thousands, point = (".", ",") if lang == "it" else (",", ".")
+    if grouping:
+        whole = _group(whole, thousands)
+    return sign + whole + (point + frac if frac else "")
+
+
+def format_money(value: object, lang: str) -> str:
+    """``1.234,50 €`` in Italian, ``€1,234.50`` in English."""
+    if value is None:
+        return ""
+    text = format_decimal(value, lang, places=2)
+    if lang == "it":
+        return f"{text} €"
+    if text.startswith("-"):
+        return f"-€{text[1:]}"
+    return f"€{text}"
+
+
+def format_points(value: object, lang: str) -> str:
+    return format_decimal(value, lang, places=2)
+
+
+def format_percent(value: object, lang: str) -> str:
+    if value is None:
+        return ""
+    return format_decimal(value, lang, places=2) + " %" if lang == "it" else \
+        format_decimal(value, lang, places=2) + "%"

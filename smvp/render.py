@@ -1,0 +1,158 @@
+"""Rich rendering of an outcome and of stored runs (display only: Italian number format by default)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from smvp.i18n import format_decimal, format_money, format_percent, format_points, t, yes_no
+from smvp.report import Outcome, not_computed_text
+from smvp.store import RunListing, from_hundredths
+
+
+def people_table(outcome: Outcome, lang: str) -> Table:
+    table = Table(title=t("people_title", lang), title_justify="left", show_lines=False)
+    table.add_column(t("person_id", lang), no_wrap=True)
+    table.add_column(t("name", lang))
+    table.add_column(t("role", lang))
+    table.add_column(t("unit_id", lang), no_wrap=True)
+    for key in ("results", "behaviour", "total"):
+        table.add_column(t(key, lang), justify="right", no_wrap=True)
+    table.add_column(t("judgement", lang))
+    table.add_column(t("negative", lang), justify="center")
+    table.add_column(t("payout_percent", lang), justify="right", no_wrap=True)
+    table.add_column(t("coefficient", lang), justify="right", no_wrap=True)
+    for key in ("premium", "maggiorazione", "paid"):
+        table.add_column(t(key, lang), justify="right", no_wrap=True)
+    for row in outcome.rows:
+        negative = row.get("negative")
+        table.add_row(
+            Text(str(row.get("person_id", ""))),
+            Text(str(row.get("name") or "")),
+            Text(str(row.get("role_label") or row.get("role") or "")),
+            Text(str(row.get("unit_id") or "")),
+            format_points(row.get("results"), lang),
+            format_points(row.get("behaviour"), lang),
+            format_points(row.get("total"), lang),
+            Text(str(row.get("judgement_label") or row.get("judgement") or "")),
+            Text(yes_no(negative, lang), style="bold red" if negative else ""),
+            format_percent(row.get("payout_percent"), lang),
+            format_decimal(row.get("coefficient"), lang, grouping=False),
+            format_money(row.get("premium"), lang),
+            format_money(row.get("maggiorazione"), lang),
+            format_money(row.get("paid"), lang),
+        )
+    totals = outcome.totals()
+    if outcome.rows:
+        table.add_section()
+        table.add_row(t("totals", lang), "", "", "", "", "", "", "", "", "", "",
+                      format_money(totals["premium"], lang),
+                      format_money(totals["maggiorazione"], lang),
+                      format_money(totals["paid"], lang), style="bold")
+    return table
+
+
+def funds_table(outcome: Outcome, lang: str) -> Table:
+    table = Table(title=t("funds_title", lang), title_justify="left")
+    table.add_column(t("fund", lang))
+    for key in ("resources", "distributed", "economies"):
+        table.add_column(t(key, lang), justify="right", no_wrap=True)
+    for fund in outcome.funds:
+        table.add_row(Text(str(fund.get("label") or fund.get("fund") or "")),
+                      format_money(fund.get("resources"), lang),
+                      format_money(fund.get("distributed"), lang),
+                      format_money(fund.get("economies"), lang))
+    if len(outcome.funds) > 1:
+        totals = outcome.totals()
+        table.add_section()
+        table.add_row(t("totals", lang), format_money(totals["resources"], lang),
+                      format_money(totals["distributed"], lang),
+                      format_money(totals["economies"], lang), style="bold")
+    return table
+
+
+def _summary_value(value: Any, lang: str) -> str:
+    if isinstance(value, bool):
+        return yes_no(value, lang)
+    if isinstance(value, (Decimal, int, float)):
+        return format_decimal(value, lang)
+    return str(value)
+
+
+def _summary_lines(data: Any, lang: str, indent: int = 0) -> list[str]:
+    pad = "  " * indent
+    lines: list[str] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, (dict, list, tuple)) and value:
+                lines.append(f"{pad}{key}:")
+                lines.extend(_summary_lines(value, lang, indent + 1))
+            else:
+                lines.append(f"{pad}{key}: {_summary_value(value, lang)}")
+    elif isinstance(data, (list, tuple)):
+        for item in data:
+            if isinstance(item, dict):
+                lines.append(f"{pad}- " + ", ".join(
+                    f"{k}: {_summary_value(v, lang)}" for k, v in item.items()))
+            else:
+                lines.append(f"{pad}- {_summary_value(item, lang)}")
+    else:
+        lines.append(pad + _summary_value(data, lang))
+    return lines
+
+
+def print_summary(console: Console, outcome: Outcome, lang: str) -> None:
+    console.print(funds_table(outcome, lang))
+    console.print()
+    console.print(f"[bold]{t('summary', lang)}[/bold]")
+    judgements = Counter(str(r.get("judgement_label") or r.get("judgement") or "—")
+                         for r in outcome.rows)
+    if judgements:
+        console.print(f"{t('judgements_title', lang)}: " + "; ".join(
+            f"{label} {n}" for label, n in judgements.items()), highlight=False, markup=False)
+    negatives = sum(1 for r in outcome.rows if r.get("negative"))
+    console.print(f"{t('negatives', lang)}: {negatives}", highlight=False)
+    rest = {k: v for k, v in outcome.summary.items() if k != "not_computed"}
+    for line in _summary_lines(rest, lang):
+        console.print(line, highlight=False, markup=False)
+    not_computed = outcome.not_computed
+    if not_computed:
+        console.print(f"[bold yellow]{t('not_computed', lang)}[/bold yellow]")
+        for item in not_computed:
+            console.print(Text("  - " + not_computed_text(item), style="yellow"))
+    else:
+        console.print(t("nothing_not_computed", lang))
+
+
+def print_outcome(console: Console, outcome: Outcome, lang: str) -> None:
+    info = outcome.info
+    console.print(Text.assemble(
+        (info.chamber, "bold"), f" {info.year} — {info.profile_path} "
+        f"({info.profile_sha256[:12]}), {info.dataset_path} ({info.dataset_sha256[:12]})"))
+    console.print(people_table(outcome, lang))
+    console.print()
+    print_summary(console, outcome, lang)
+
+
+def runs_table(runs: list[RunListing], lang: str) -> Table:
+    table = Table(title=t("runs_title", lang), title_justify="left")
+    table.add_column("id", justify="right")
+    table.add_column(t("chamber", lang))
+    table.add_column(t("year", lang), justify="right")
+    table.add_column(t("created_at", lang), no_wrap=True)
+    table.add_column(t("profile_hash", lang), no_wrap=True)
+    table.add_column(t("dataset_hash", lang), no_wrap=True)
+    table.add_column(t("engine_version", lang))
+    table.add_column(t("people", lang), justify="right")
+    table.add_column(t("distributed_total", lang), justify="right", no_wrap=True)
+    for run in runs:
+        table.add_row(str(run.id), Text(run.chamber), str(run.year),
+                      run.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                      run.profile_sha256[:12], run.dataset_sha256[:12], run.engine_version,
+                      str(run.people), format_money(from_hundredths(run.distributed_cents), lang))
+    return table

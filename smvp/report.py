@@ -1,0 +1,201 @@
+"""What one evaluation produced, gathered once for rendering, storing and exporting.
+
+The engine's ``Evaluation`` is asked for its rows, funds, objectives and
+summary exactly once; everything at the edges reads this ``Outcome``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+PERSON_FIELDS = (
+    "person_id", "name", "role", "role_label", "unit_id", "components",
+    "results", "behaviour", "total", "judgement", "judgement_label", "negative",
+    "payout_percent", "coefficient_name", "coefficient", "theoretical", "premium",
+    "maggiorazione", "paid", "maggiorazione_rank", "fund",
+)
+MONEY_FIELDS = ("theoretical", "premium", "maggiorazione", "paid")
+POINT_FIELDS = ("results", "behaviour", "total")
+FUND_FIELDS = ("fund", "label", "resources", "distributed", "economies")
+FUND_MONEY_FIELDS = ("resources", "distributed", "economies")
+OBJECTIVE_FIELDS = ("objective_id", "label", "level", "unit_id", "achievement", "status",
+                    "attested")
+
+
+@dataclass
+class RunInfo:
+    """Where a run came from (and, once stored, where it went)."""
+
+    chamber: str
+    year: int
+    profile_path: str
+    profile_sha256: str
+    dataset_path: str
+    dataset_sha256: str
+    engine_version: str
+    created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    run_id: int | None = None
+    database: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "chamber": self.chamber,
+            "year": self.year,
+            "created_at": self.created_at.isoformat(),
+            "profile_path": self.profile_path,
+            "profile_sha256": self.profile_sha256,
+            "dataset_path": self.dataset_path,
+            "dataset_sha256": self.dataset_sha256,
+            "engine_version": self.engine_version,
+        }
+
+
+@dataclass
+class Outcome:
+    info: RunInfo
+    rows: list[dict[str, Any]]
+    funds: list[dict[str, Any]]
+    objectives: list[dict[str, Any]]
+    summary: dict[str, Any]
+
+    @classmethod
+    def from_evaluation(cls, profile: Any, dataset: Any, ev: Any, *, year: int,
+                        engine_version: str) -> "Outcome":
+        info = RunInfo(
+            chamber=str(profile.chamber_id),
+            year=int(year),
+            profile_path=str(profile.path),
+            profile_sha256=str(profile.sha256),
+            dataset_path=str(dataset.path),
+            dataset_sha256=str(dataset.sha256),
+            engine_version=str(engine_version),
+        )
+        return cls(
+            info=info,
+            rows=[dict(r) for r in ev.rows()],
+            funds=[dict(f) for f in ev.funds()],
+            objectives=[dict(o) for o in ev.objectives()],
+            summary=dict(ev.summary() or {}),
+        )
+
+    @property
+    def not_computed(self) -> list[Any]:
+        return list(self.summary.get("not_computed") or [])
+
+    def component_ids(self) -> list[str]:
+        """Component ids over all rows, in first-seen order."""
+        seen: dict[str, None] = {}
+        for row in self.rows:
+            for key in (row.get("components") or {}):
+                seen.setdefault(str(key), None)
+        return list(seen)
+
+    def totals(self) -> dict[str, Decimal]:
+        """Sums of the money columns of the rows and of the funds (Decimal euro)."""
+        out: dict[str, Decimal] = {}
+        for name in MONEY_FIELDS:
+            out[name] = sum((_dec(r.get(name)) for r in self.rows), Decimal(0))
+        for name in FUND_MONEY_FIELDS:
+            out[name] = sum((_dec(f.get(name)) for f in self.funds), Decimal(0))
+        return out
+
+    def as_document(self) -> dict[str, Any]:
+        """The whole outcome as JSON-able data (numbers stay numbers; see ``jsonable``)."""
+        return {
+            "run": self.info.as_dict(),
+            "people": [jsonable(r) for r in self.rows],
+            "funds": [jsonable(f) for f in self.funds],
+            "objectives": [jsonable(o) for o in self.objectives],
+            "summary": jsonable(self.summary),
+        }
+
+
+def _dec(value: Any) -> Decimal:
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(str(value))
+
+
+def not_computed_text(item: Any) -> str:
+    """One line for an entry of ``summary()['not_computed']`` (string, error or mapping)."""
+    if isinstance(item, str):
+        return item
+    if isinstance(item, dict):
+        parts = [str(v) for k, v in item.items() if v not in (None, "")]
+        return ": ".join(parts) if parts else str(item)
+    return str(item)
+
+
+def _number(d: Decimal) -> Any:
+    """A Decimal as a JSON number when it round-trips exactly, else as a string."""
+    if not d.is_finite():
+        return None
+    if d == d.to_integral_value() and d.as_tuple().exponent >= 0:
+        return int(d)
+    f = float(d)
+    if Decimal(repr(f)) == d:
+        return f
+    return str(d)
+
+
+def jsonable(value: Any, *, decimals_as: str = "number") -> Any:
+    """Convert engine values (Decimal, numpy scalars/arrays, dataclasses, errors) to JSON data.
+
+    ``decimals_as="number"``: Decimal → JSON number when that is exact
+    (always, for amounts of 2 decimals below 10^13), else string.
+    ``decimals_as="string"``: Decimal → its exact string (canonical storage).
+    """
+    rec = lambda v: jsonable(v, decimals_as=decimals_as)  # noqa: E731
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, Decimal):
+        if decimals_as == "string":
+            return str(value) if value.is_finite() else None
+        return _number(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Fraction):
+        return f"{value.numerator}/{value.denominator}"
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): rec(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = list(value)
+        if isinstance(value, (set, frozenset)):
+            items = sorted(items, key=repr)
+        return [rec(v) for v in items]
+    # numpy, without importing it here
+    module = type(value).__module__ or ""
+    if module.startswith("numpy"):
+        if hasattr(value, "tolist"):
+            return rec(value.tolist())
+        if hasattr(value, "item"):
+            return rec(value.item())
+    if isinstance(value, BaseException) and dataclasses.is_dataclass(value):
+        data = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        data = {k: v for k, v in data.items() if v is not None}
+        data["text"] = str(value)
+        data["kind"] = type(value).__name__
+        return rec(data)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return rec({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
+    if hasattr(value, "tolist"):
+        return rec(value.tolist())
+    return str(value)

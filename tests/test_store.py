@@ -1,0 +1,296 @@
+"""smvp.store: exact storage, canonical dataset content, one transaction per run."""
+
+from __future__ import annotations
+
+import json
+import os
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from smvp import store
+from smvp.errors import UsageProblem
+from smvp.report import Outcome
+from smvp.testing import FakeEvaluation, FakeProfile, fake_dataset, fake_rows
+
+D = Decimal
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("SMVP_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("SMVP_DATABASE_URL", raising=False)
+
+
+@pytest.fixture
+def engine(tmp_path):
+    eng = store.open_engine(f"sqlite:///{tmp_path / 'runs.db'}")
+    yield eng
+    eng.dispose()
+
+
+def outcome(profile=None, dataset=None, ev=None) -> tuple[FakeProfile, object, Outcome]:
+    profile = profile or FakeProfile()
+    dataset = dataset or fake_dataset()
+    ev = ev or FakeEvaluation()
+    return profile, dataset, Outcome.from_evaluation(profile, dataset, ev, year=2024,
+                                                     engine_version="0.0.0-fake")
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def test_hundredths_are_exact():
+    assert store.to_cents(D("1234.50")) == 123450
+    assert store.to_cents(D("-0.01")) == -1
+    assert store.to_cents(D("7")) == 700
+    assert store.to_cents(12) == 1200
+    assert store.to_cents(None) is None
+    assert store.to_centipoints(D("73.5")) == 7350
+    assert store.from_hundredths(123450) == D("1234.50")
+
+
+def test_more_than_two_decimals_is_a_bug_not_rounded():
+    with pytest.raises(ValueError):
+        store.to_cents(D("0.005"))
+    with pytest.raises(TypeError):
+        store.to_cents(True)
+
+
+# --------------------------------------------------------------------------- location
+
+
+def test_default_location_smvp_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("SMVP_HOME", str(tmp_path / "h"))
+    assert store.default_database_path() == tmp_path / "h" / "smvp.db"
+    assert store.database_url() == f"sqlite:///{tmp_path / 'h' / 'smvp.db'}"
+
+
+def test_default_location_user_data_dir(monkeypatch, tmp_path):
+    monkeypatch.delenv("SMVP_HOME")
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert store.default_database_path() == tmp_path / ".local" / "share" / "smvp" / "smvp.db"
+
+
+def test_url_precedence(monkeypatch):
+    monkeypatch.setenv("SMVP_DATABASE_URL", "sqlite:///from-env.db")
+    assert store.database_url() == "sqlite:///from-env.db"
+    assert store.database_url("sqlite:///from-option.db") == "sqlite:///from-option.db"
+
+
+def test_open_creates_the_folder(tmp_path):
+    eng = store.open_engine(f"sqlite:///{tmp_path / 'a' / 'b' / 'x.db'}")
+    try:
+        assert (tmp_path / "a" / "b" / "x.db").exists()
+        assert store.counts(eng) == {"dataset_blob": 0, "run": 0, "person_result": 0,
+                                     "fund_result": 0}
+    finally:
+        eng.dispose()
+
+
+def test_bad_url_is_a_usage_problem():
+    with pytest.raises(UsageProblem):
+        store.open_engine("not a url")
+    with pytest.raises(UsageProblem):
+        store.open_engine("nosuchdialect://x")
+
+
+# --------------------------------------------------------------------------- dataset content
+
+
+def test_dataset_canonical_json_types():
+    doc = json.loads(store.dataset_canonical_json(fake_dataset()))
+    staff = doc["tables"]["staff"]
+    assert doc["year"] == 2024
+    assert staff["person_id"] == ["p1", "p2", "p3"]
+    assert staff["name"] == ["Anna Rossi", "Bruno Bianchi", None]
+    assert staff["presence_days"] == ["250.00", "180.50", None]      # Decimal: exact strings
+    assert staff["part_time"] == [1, 1, 1]                            # numpy int64 → int
+    assert staff["ratio"] == [0.5, None, 1.0]                         # NaN → null
+    assert doc["tables"]["resources"]["amount"] == [1234567, 1000000]
+
+
+def test_dataset_canonical_json_is_deterministic():
+    a = fake_dataset()
+    b = fake_dataset()
+    b.tables = dict(reversed(list(b.tables.items())))
+    assert store.dataset_canonical_json(a) == store.dataset_canonical_json(b)
+    text = store.dataset_canonical_json(a)
+    assert ", " not in text and ": " not in text.replace("Anna Rossi", "")
+
+
+def test_dataset_exact_columns():
+    exact = pytest.importorskip("engine.exact")
+    ds = fake_dataset(tables={"t": {"q": exact.Q(np.array([1, 3, 4]), np.array([2, 1, 3])),
+                                    "f": [Fraction(1, 3), None]}})
+    doc = store.dataset_document(ds)
+    assert doc["tables"]["t"]["q"] == ["1/2", "3", "4/3"]
+    assert doc["tables"]["t"]["f"] == ["1/3", None]
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def test_save_run_stores_everything_exactly(engine):
+    profile, dataset, out = outcome()
+    run_id = store.save_run(engine, profile, dataset, out)
+    assert run_id == 1 and out.info.run_id == 1
+    assert store.counts(engine) == {"dataset_blob": 1, "run": 1, "person_result": 3,
+                                    "fund_result": 2}
+    people = store.iter_person_results(engine, run_id)
+    p2 = next(p for p in people if p.person_id == "p2")
+    assert p2.total_cp == 9500 and p2.results_cp == 3000 and p2.behaviour_cp == 6500
+    assert p2.paid_cents == 123462 and p2.maggiorazione_cents == 15162
+    assert p2.premium_cents == 108300 and p2.theoretical_cents == 150000
+    assert p2.payout_percent == "100.00" and p2.coefficient == "0.722000"
+    assert p2.components == {"ente": 500, "ufficio": 2500}
+    assert p2.maggiorazione_rank == 1 and p2.negative is False
+    p3 = next(p for p in people if p.person_id == "p3")
+    assert p3.negative is True and p3.judgement == "non_positiva"
+
+    [listing] = store.list_runs(engine)
+    assert listing.chamber == "fake" and listing.year == 2024
+    assert listing.people == 3 and listing.distributed_cents == 735000 + 123462
+    assert listing.profile_sha256 == profile.sha256
+    assert listing.created_at.tzinfo is not None
+    content = store.dataset_content(engine, dataset.sha256)
+    assert content == json.loads(store.dataset_canonical_json(dataset))
+
+
+def test_run_row_keeps_profile_text_and_totals(engine):
+    from sqlmodel import Session
+
+    profile, dataset, out = outcome()
+    run_id = store.save_run(engine, profile, dataset, out)
+    with Session(engine) as s:
+        run = s.get(store.Run, run_id)
+        assert run.profile_text == profile.text
+        assert run.profile_path == str(profile.path)
+        assert run.dataset_sha256 == dataset.sha256
+        assert run.engine_version == "0.0.0-fake"
+        assert run.totals["cents"]["paid"] == 735000 + 123462
+        assert run.totals["cents"]["economies"] == 265000 + 1111105
+        assert run.totals["summary"]["not_computed"] == [
+            "conciliation deadlines: defined: false in the profile"]
+
+
+def test_same_dataset_is_stored_once(engine):
+    profile, dataset, out1 = outcome()
+    store.save_run(engine, profile, dataset, out1)
+    _, _, out2 = outcome(profile, dataset)
+    store.save_run(engine, profile, dataset, out2)
+    assert store.counts(engine)["dataset_blob"] == 1
+    assert store.counts(engine)["run"] == 2
+    assert [r.id for r in store.list_runs(engine, chamber="fake")] == [1, 2]
+    assert store.list_runs(engine, chamber="other") == []
+
+
+@pytest.mark.parametrize("prior_runs", [0, 1])
+def test_failure_mid_write_leaves_the_database_as_it_was(engine, monkeypatch, prior_runs):
+    for _ in range(prior_runs):
+        profile, dataset, out = outcome()
+        store.save_run(engine, profile, dataset, out)
+    before = store.counts(engine)
+
+    def boom(run_id, fund):
+        # by now the blob, the run and all person rows have been flushed
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(store, "_fund_record", boom)
+    profile, _, out = outcome(dataset=fake_dataset(sha256="e" * 64))
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        store.save_run(engine, profile, fake_dataset(sha256="e" * 64), out)
+    assert store.counts(engine) == before
+    assert out.info.run_id is None
+
+
+def test_bad_row_mid_write_stores_nothing(engine):
+    rows = fake_rows()
+    rows[2]["paid"] = D("0.001")  # the engine broke its contract on the last row
+    profile, dataset, out = outcome(ev=FakeEvaluation(row_list=rows))
+    with pytest.raises(ValueError):
+        store.save_run(engine, profile, dataset, out)
+    assert store.counts(engine) == {"dataset_blob": 0, "run": 0, "person_result": 0,
+                                    "fund_result": 0}
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
+                    reason="root can write read-only files")
+def test_database_error_is_a_store_problem(tmp_path):
+    from smvp.errors import StoreProblem
+
+    db = tmp_path / "ro.db"
+    eng = store.open_engine(f"sqlite:///{db}")
+    eng.dispose()
+    db.chmod(0o444)
+    try:
+        eng = store.open_engine(f"sqlite:///{db}")
+        profile, dataset, out = outcome()
+        try:
+            with pytest.raises(StoreProblem, match="nothing was stored"):
+                store.save_run(eng, profile, dataset, out)
+        finally:
+            eng.dispose()
+    finally:
+        db.chmod(0o644)
+
+
+def test_list_runs_of_empty_database(engine):
+    assert store.list_runs(engine) == []
+
+
+def test_sqlite_path_helper(tmp_path):
+    # a URL for a file in a folder that cannot be created → StoreProblem
+    from smvp.errors import StoreProblem
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreProblem):
+        store.open_engine(f"sqlite:///{Path(blocker) / 'sub' / 'x.db'}")
+
+
+def test_database_error_mid_write_is_a_store_problem_and_rolls_back(tmp_path):
+    """A database whose person_result table lacks a column: the insert fails after the run row."""
+    import sqlite3
+
+    from smvp.errors import StoreProblem
+
+    db = tmp_path / "odd.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE person_result (id INTEGER PRIMARY KEY, run_id INTEGER)")
+    con.commit()
+    con.close()
+    eng = store.open_engine(f"sqlite:///{db}")
+    try:
+        profile, dataset, out = outcome()
+        with pytest.raises(StoreProblem, match="nothing was stored"):
+            store.save_run(eng, profile, dataset, out)
+        assert store.counts(eng)["run"] == 0
+        assert store.counts(eng)["dataset_blob"] == 0
+    finally:
+        eng.dispose()
+
+
+def test_dataset_missing_masks_become_null():
+    ds = fake_dataset(tables={"staff": type("T", (), {
+        "columns": {"days": np.array([100, 0, 250], dtype=np.int64)},
+        "missing": {"days": np.array([False, True, False])},
+    })()})
+    assert store.dataset_document(ds)["tables"]["staff"]["days"] == [100, None, 250]
+
+
+def test_real_dataset_content(tmp_path):
+    dataset_mod = pytest.importorskip("engine.dataset")
+    sample = Path(__file__).resolve().parents[1] / "chambers" / "data" / "cuneo" / "2024"
+    if not sample.is_dir():
+        pytest.skip("no cuneo sample yet")
+    ds = dataset_mod.load_dataset(sample)
+    doc = json.loads(store.dataset_canonical_json(ds))
+    assert set(doc["tables"]) >= {"staff", "units", "objectives", "resources"}
+    assert all(isinstance(v, (int, type(None))) for v in doc["tables"]["resources"]["amount"])
+    assert store.dataset_canonical_json(ds) == store.dataset_canonical_json(
+        dataset_mod.load_dataset(sample))
