@@ -1,0 +1,971 @@
+"""Legal terms: conciliation deadlines and the performance-cycle calendar.
+
+Pure computation: no CLI, no rendering, no database (see docs/design.md and
+docs/deadlines.md).
+
+The rule (art. 2963 c.c., art. 1187 c.c., art. 155 c.p.c.):
+
+* a term of N days does not count the day of the event (*dies a quo non
+  computatur*): the nominal end is ``start + N`` calendar days;
+* days are calendar days: non-working days inside the term still count;
+* a term that ends on a non-working day is extended to the next working day.
+
+Which days are non-working is a property of the Chamber's calendar
+(:class:`WorkingCalendar`): Sundays, the national holidays (L. 260/1949 as
+amended, including 4 October from 2026, L. 8 ottobre 2025 n. 151), the patron
+saint of the Chamber's seat (CCNL), optionally Saturdays (art. 155 c. 5 c.p.c.)
+and any closure the profile declares.
+
+National holidays and the patron-saint days come from the ``holidays``
+package (``holidays.Italy``, province subdivisions, Italian names). This
+module adds only what the package does not model: ordinary Sundays, the
+Saturday policy, extra closures, the label "<santo>, patrono di <sede>", and a
+profile override of the patron day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import cache
+from typing import Any
+
+import holidays
+
+from engine.errors import DatasetError, DatasetErrors, ProfileError, ProfileErrors
+
+__all__ = [
+    "SEATS",
+    "STATUSES",
+    "WEEKDAYS",
+    "Closure",
+    "Deadline",
+    "Seat",
+    "StepDeadline",
+    "WorkingCalendar",
+    "calendar_for_seat",
+    "calendar_from_profile",
+    "conciliation_schedule",
+    "cycle_schedule",
+    "fixed_term",
+    "schedule",
+    "term_end",
+]
+
+WEEKDAYS = ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica")
+SATURDAY, SUNDAY = 5, 6
+
+#: Sources of the rule, quoted in explanations and in docs/deadlines.md.
+SOURCE_TERMS = "art. 2963 c.c.; art. 1187 c.c.; art. 155 c.p.c."
+SOURCE_NATIONAL = "L. 27 maggio 1949, n. 260, art. 2, come modificata (da ultimo L. 8 ottobre 2025, n. 151: 4 ottobre)"
+SOURCE_PATRON = (
+    "CCNL Regioni-Autonomie locali 6.7.1995, art. 18 c. 6: la ricorrenza del Santo Patrono "
+    "della località in cui il dipendente presta servizio è giorno festivo se cade in giorno lavorativo"
+)
+SOURCE_SATURDAY = "art. 155 c. 5 c.p.c. (sabato, per gli atti da compiere fuori udienza)"
+
+
+# --------------------------------------------------------------------------- seats
+
+
+@dataclass(frozen=True)
+class Seat:
+    """A Chamber's seat: where the offices are, hence which patron day closes them."""
+
+    name: str
+    subdivision: str  # holidays.Italy subdivision (province code) whose patron day is the seat's
+    patron_month: int
+    patron_day: int
+    patron_label: str  # Italian label of the closure, as printed in explanations
+    source: str
+
+
+_PATRON_LIST = (
+    "holidays.Italy (province subdivision, patron of the capoluogo; ref. "
+    "it.wikipedia.org/wiki/Santi_patroni_cattolici_delle_città_capoluogo_di_provincia_italiane)"
+)
+
+#: Seat table: seat → province code and patron saint day. Each patron day is
+#: also provided by ``holidays.Italy(subdiv=<code>)``; the table adds the short
+#: label used in explanations and documents the source. A profile overrides it
+#: with ``calendar.patron``.
+SEATS: dict[str, Seat] = {
+    "Cremona": Seat(
+        "Cremona",
+        "CR",
+        11,
+        13,
+        "Sant'Omobono, patrono di Cremona",
+        f"{SOURCE_PATRON}; 13/11 da {_PATRON_LIST}",
+    ),
+    "Brescia": Seat(
+        "Brescia",
+        "BS",
+        2,
+        15,
+        "Santi Faustino e Giovita, patroni di Brescia",
+        f"{SOURCE_PATRON}; 15/02 da {_PATRON_LIST}",
+    ),
+    "Cuneo": Seat(
+        "Cuneo",
+        "CN",
+        9,
+        29,
+        "San Michele, patrono di Cuneo",
+        f"{SOURCE_PATRON}; 29/09 da {_PATRON_LIST}",
+    ),
+    "Lucca": Seat(
+        "Lucca",
+        "LU",
+        7,
+        12,
+        "San Paolino, patrono di Lucca",
+        f"{SOURCE_PATRON}; 12/07 da {_PATRON_LIST}",
+    ),
+}
+
+
+def _seat_key(name: str) -> str | None:
+    for key in SEATS:
+        if key.casefold() == name.strip().casefold():
+            return key
+    return None
+
+
+def _library_subdivision(name: str) -> str | None:
+    """The holidays.Italy subdivision for a seat name or code, if the library knows it."""
+    name = name.strip()
+    if name in holidays.Italy.subdivisions:
+        return name
+    aliases = getattr(holidays.Italy, "subdivisions_aliases", {}) or {}
+    for alias, code in aliases.items():
+        if alias.casefold() == name.casefold():
+            return code
+    upper = name.upper()
+    return upper if upper in holidays.Italy.subdivisions else None
+
+
+# --------------------------------------------------------------------------- library
+
+
+@cache
+def _library_days(subdivision: str | None, year: int) -> dict[date, tuple[str, ...]]:
+    """Public holidays of ``year`` from holidays.Italy, Italian names (national if no subdivision)."""
+    cal = holidays.Italy(
+        subdiv=subdivision, years=year, language="it_IT", categories=(holidays.PUBLIC,)
+    )
+    return {d: tuple(cal.get_list(d)) for d in sorted(cal)}
+
+
+def _local_library_days(subdivision: str, year: int) -> dict[date, tuple[str, ...]]:
+    """Days the library adds for the subdivision (its patron day), over the national ones."""
+    national = _library_days(None, year)
+    out: dict[date, tuple[str, ...]] = {}
+    for d, names in _library_days(subdivision, year).items():
+        extra = tuple(n for n in names if n not in national.get(d, ()))
+        if extra:
+            out[d] = extra
+    return out
+
+
+# --------------------------------------------------------------------------- calendar
+
+
+@dataclass(frozen=True)
+class Closure:
+    """A day the offices are closed.
+
+    ``year`` None means every year on ``month``/``day`` (from ``from_year``).
+    """
+
+    month: int
+    day: int
+    label: str
+    year: int | None = None
+    from_year: int | None = None
+    source: Any = field(default=None, compare=False, hash=False)
+
+    def on(self, year: int) -> date | None:
+        if self.year is not None and self.year != year:
+            return None
+        if self.from_year is not None and year < self.from_year:
+            return None
+        try:
+            return date(year, self.month, self.day)
+        except ValueError:  # 29 February in a common year
+            return None
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    """Which days extend a term, for one Chamber's seat.
+
+    Build it with :func:`calendar_for_seat` or :func:`calendar_from_profile`.
+
+    Attributes:
+        seat: seat name (used in labels: "San Michele, patrono di Cuneo").
+        subdivision: holidays.Italy subdivision whose patron day closes the
+            offices, or None.
+        saturdays_extend: whether a term ending on Saturday moves on.
+        patron: a profile override of the patron day (replaces the library's
+            local days), or None to use the library's.
+        patron_label: label of the library's patron day ("San Michele, patrono
+            di Cuneo"), from the seat table.
+        patron_date: (month, day) of the seat table's patron day.
+        closures: extra closures declared by the profile.
+        source: where the profile takes this calendar from.
+    """
+
+    seat: str
+    subdivision: str | None = None
+    saturdays_extend: bool = False
+    patron: Closure | None = None
+    patron_label: str | None = None
+    patron_date: tuple[int, int] | None = None
+    closures: tuple[Closure, ...] = ()
+    source: Any = field(default=None, compare=False, hash=False)
+    _cache: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
+
+    # -- per-year tables
+
+    def _year(self, year: int) -> dict[date, tuple[str, ...]]:
+        """Holiday labels of ``year`` (national, patron, closures), without weekends."""
+        if year in self._cache:
+            return self._cache[year]
+        days: dict[date, list[str]] = {d: list(n) for d, n in _library_days(None, year).items()}
+        # Fill: holidays 0.86 does not list Easter Sunday (0.109 does; a Sunday, so
+        # only the label is at stake); name it the day before Lunedì dell'Angelo
+        # so that explanations do not depend on the library version.
+        if not any("Pasqua" in names for names in days.values()):
+            for d, names in list(days.items()):
+                if "Lunedì dell'Angelo" in names:
+                    days.setdefault(d - timedelta(days=1), []).append("Pasqua")
+        if self.patron is not None:
+            d = self.patron.on(year)
+            if d is not None:
+                days.setdefault(d, []).append(self.patron.label)
+        elif self.subdivision is not None:
+            local = _local_library_days(self.subdivision, year)
+            for d, names in local.items():
+                if self.patron_date == (d.month, d.day) and self.patron_label:
+                    days.setdefault(d, []).append(self.patron_label)
+                else:
+                    for n in names:
+                        days.setdefault(d, []).append(f"{n}, festività locale di {self.seat}")
+            if self.patron_date is not None and self.patron_label:
+                # Fill: the seat table knows a patron day the library lacks.
+                try:
+                    d = date(year, *self.patron_date)
+                except ValueError:
+                    d = None
+                if d is not None and d not in local:
+                    days.setdefault(d, []).append(self.patron_label)
+        for c in self.closures:
+            d = c.on(year)
+            if d is not None:
+                days.setdefault(d, []).append(c.label)
+        table = {d: tuple(dict.fromkeys(v)) for d, v in days.items()}
+        self._cache[year] = table
+        return table
+
+    # -- public API
+
+    def holiday_labels(self, d: date) -> tuple[str, ...]:
+        """Holidays and closures on ``d`` (no weekday labels)."""
+        return self._year(d.year).get(d, ())
+
+    def closure_reasons(self, d: date) -> tuple[str, ...]:
+        """Why ``d`` is not a working day, in Italian; empty if it is one."""
+        reasons: list[str] = []
+        wd = d.weekday()
+        if wd == SUNDAY:
+            reasons.append("domenica")
+        elif wd == SATURDAY and self.saturdays_extend:
+            reasons.append("sabato")
+        reasons.extend(self.holiday_labels(d))
+        return tuple(reasons)
+
+    def closure_reason(self, d: date) -> str | None:
+        """``closure_reasons`` joined ("domenica", "Natale", "San Michele, patrono di Cuneo")."""
+        reasons = self.closure_reasons(d)
+        return "; ".join(reasons) if reasons else None
+
+    def is_working(self, d: date) -> bool:
+        return not self.closure_reasons(d)
+
+    def next_working(self, d: date) -> date:
+        """``d`` itself if it is a working day, else the first working day after it."""
+        while not self.is_working(d):
+            d += timedelta(days=1)
+        return d
+
+    def skip_label(self, d: date, *, with_year: bool = False) -> str:
+        """One link of a "moved because" chain: "domenica 05/10", "25/12 Natale"."""
+        text = _ddmm(d, with_year)
+        if d.weekday() in (SATURDAY, SUNDAY):
+            text = f"{WEEKDAYS[d.weekday()]} {text}"
+        labels = self.holiday_labels(d)
+        if labels:
+            text += " " + "; ".join(labels)
+        return text
+
+
+def _ddmm(d: date, with_year: bool = False) -> str:
+    return d.strftime("%d/%m/%Y" if with_year else "%d/%m")
+
+
+def _long(d: date) -> str:
+    return f"{WEEKDAYS[d.weekday()]} {d.strftime('%d/%m/%Y')}"
+
+
+def calendar_for_seat(
+    seat: str,
+    *,
+    saturdays_extend: bool = False,
+    subdivision: str | None = None,
+    patron: Closure | None = None,
+    closures: Iterable[Closure] = (),
+    source: Any = None,
+) -> WorkingCalendar:
+    """The working calendar of a Chamber whose offices are in ``seat``.
+
+    The patron day comes from ``holidays.Italy(subdiv=...)`` for the seat's
+    province (seat table :data:`SEATS`, else the library's own city/province
+    names), unless ``patron`` overrides it. A seat that neither the table nor
+    the library knows needs an explicit ``patron`` (or ``subdivision``).
+    """
+    key = _seat_key(seat)
+    entry = SEATS.get(key) if key else None
+    name = entry.name if entry else seat.strip()
+    if subdivision is not None:
+        sub = _library_subdivision(subdivision)
+        if sub is None:
+            raise ProfileError(
+                f"unknown subdivision {subdivision!r} for holidays.Italy",
+                field="calendar.subdivision",
+                expected="an Italian province code such as CN, CR, BS, LU",
+                found=repr(subdivision),
+            )
+    elif entry is not None:
+        sub = entry.subdivision
+    else:
+        sub = _library_subdivision(seat)
+    if patron is None and sub is None:
+        raise ProfileError(
+            f"no patron-saint day known for seat {seat!r}",
+            field="calendar.patron",
+            expected="a seat in the seat table or a province known to holidays.Italy",
+            found=repr(seat),
+            hint='declare calendar: {patron: {date: "MM-DD", label: ...}} or calendar.subdivision',
+        )
+    use_table = entry is not None and (subdivision is None or sub == entry.subdivision)
+    return WorkingCalendar(
+        seat=name,
+        subdivision=sub,
+        saturdays_extend=bool(saturdays_extend),
+        patron=patron,
+        patron_label=entry.patron_label if use_table else None,
+        patron_date=(entry.patron_month, entry.patron_day) if use_table else None,
+        closures=tuple(closures),
+        source=source if source is not None else (entry.source if entry else None),
+    )
+
+
+def _parse_month_day(value: Any, where: str) -> tuple[int | None, int, int]:
+    """``"MM-DD"`` (every year) or ``"YYYY-MM-DD"``/a date (that day only)."""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.year, value.month, value.day
+    if isinstance(value, str):
+        parts = value.strip().split("-")
+        try:
+            if len(parts) == 2:
+                m, d = int(parts[0]), int(parts[1])
+                date(2000, m, d)  # leap year: accepts 02-29
+                return None, m, d
+            if len(parts) == 3:
+                x = date.fromisoformat(value.strip())
+                return x.year, x.month, x.day
+        except ValueError:
+            pass
+    raise ProfileError(
+        "not a valid day",
+        field=where,
+        expected='"MM-DD" (every year) or "YYYY-MM-DD"',
+        found=repr(value),
+    )
+
+
+def calendar_from_profile(profile: Mapping[str, Any] | Any) -> WorkingCalendar:
+    """The working calendar declared by a profile (its ``calendar`` block).
+
+    ``profile`` is the parsed YAML mapping, or an ``engine.profile.Profile``
+    (anything with a ``data`` mapping).
+
+    Without a ``calendar`` block the seat is ``chamber.seat`` and the defaults
+    apply (Sundays, national holidays, the seat's patron; Saturdays do not
+    extend). See docs/deadlines.md for the block.
+    """
+    if not isinstance(profile, Mapping) and isinstance(getattr(profile, "data", None), Mapping):
+        profile = profile.data
+    errors: list[ProfileError] = []
+    block = profile.get("calendar") or {}
+    if not isinstance(block, Mapping):
+        raise ProfileErrors(
+            [ProfileError("must be a mapping", field="calendar", found=type(block).__name__)]
+        )
+    seat = block.get("seat") or (profile.get("chamber") or {}).get("seat")
+    if not isinstance(seat, str) or not seat.strip():
+        raise ProfileErrors(
+            [
+                ProfileError(
+                    "no seat: the calendar needs the Chamber's seat",
+                    field="calendar.seat",
+                    expected="a city name (calendar.seat or chamber.seat)",
+                    found=repr(seat),
+                )
+            ]
+        )
+    sat = block.get("saturdays_extend", False)
+    if not isinstance(sat, bool):
+        errors.append(
+            ProfileError(
+                "must be true or false", field="calendar.saturdays_extend", found=repr(sat)
+            )
+        )
+        sat = False
+
+    patron = None
+    raw_patron = block.get("patron")
+    if raw_patron is not None:
+        if (
+            not isinstance(raw_patron, Mapping)
+            or "date" not in raw_patron
+            or not raw_patron.get("label")
+        ):
+            errors.append(
+                ProfileError(
+                    "must give the patron day and the saint's name",
+                    field="calendar.patron",
+                    expected='{date: "MM-DD", label: <santo>, source: ...}',
+                    found=repr(raw_patron),
+                )
+            )
+        else:
+            try:
+                y, m, d = _parse_month_day(raw_patron["date"], "calendar.patron.date")
+                if y is not None:
+                    raise ProfileError(
+                        "the patron day recurs every year",
+                        field="calendar.patron.date",
+                        expected='"MM-DD"',
+                        found=repr(raw_patron["date"]),
+                    )
+                patron = Closure(m, d, str(raw_patron["label"]), source=raw_patron.get("source"))
+            except ProfileError as e:
+                errors.append(e)
+
+    closures: list[Closure] = []
+    raw_closures = block.get("closures") or []
+    if not isinstance(raw_closures, list):
+        errors.append(
+            ProfileError("must be a list", field="calendar.closures", found=repr(raw_closures))
+        )
+        raw_closures = []
+    for i, c in enumerate(raw_closures):
+        where = f"calendar.closures[{i}]"
+        if not isinstance(c, Mapping) or "date" not in c or not c.get("label"):
+            errors.append(
+                ProfileError(
+                    "a closure needs a day and a label",
+                    field=where,
+                    expected='{date: "MM-DD" or "YYYY-MM-DD", label: ..., source: ...}',
+                    found=repr(c),
+                )
+            )
+            continue
+        try:
+            y, m, d = _parse_month_day(c["date"], where + ".date")
+        except ProfileError as e:
+            errors.append(e)
+            continue
+        from_year = c.get("from")
+        if from_year is not None and (
+            isinstance(from_year, bool) or not isinstance(from_year, int)
+        ):
+            errors.append(
+                ProfileError("must be a year", field=where + ".from", found=repr(from_year))
+            )
+            from_year = None
+        closures.append(
+            Closure(m, d, str(c["label"]), year=y, from_year=from_year, source=c.get("source"))
+        )
+
+    sub = block.get("subdivision")
+    try:
+        cal = calendar_for_seat(
+            seat,
+            saturdays_extend=sat,
+            subdivision=sub,
+            patron=patron,
+            closures=closures,
+            source=block.get("source"),
+        )
+    except ProfileError as e:
+        errors.append(e)
+        cal = None
+    if errors:
+        raise ProfileErrors(errors)
+    assert cal is not None
+    return cal
+
+
+# --------------------------------------------------------------------------- terms
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The end of a term.
+
+    Attributes:
+        nominal: ``start + days`` (or the fixed date), before any extension.
+        due: the last day to act: ``nominal`` or the next working day.
+        moved_because: one Italian label per skipped day, in order
+            ("25/12 Natale", "26/12 Santo Stefano", "domenica 27/12"); empty if
+            the deadline did not move.
+        start: the day of the event the term runs from (None for a fixed date).
+        days: the term in days (None for a fixed date).
+    """
+
+    nominal: date
+    due: date
+    moved_because: tuple[str, ...] = ()
+    start: date | None = None
+    days: int | None = None
+
+    @property
+    def moved(self) -> bool:
+        return self.due != self.nominal
+
+    @property
+    def reason(self) -> str | None:
+        """The chain of skipped days and the landing day, or None if not moved.
+
+        e.g. "29/09 San Michele, patrono di Cuneo → martedì 30/09".
+        """
+        if not self.moved:
+            return None
+        with_year = self.nominal.year != self.due.year
+        land = f"{WEEKDAYS[self.due.weekday()]} {_ddmm(self.due, with_year)}"
+        return " → ".join((*self.moved_because, land))
+
+    def explain(self) -> str:
+        """One Italian sentence: the term, its nominal end and, if moved, why."""
+        if self.days is not None and self.start is not None:
+            unit = "giorno" if self.days == 1 else "giorni"
+            head = (
+                f"Termine di {self.days} {unit} dal {self.start.strftime('%d/%m/%Y')} "
+                f"({WEEKDAYS[self.start.weekday()]}), escluso il giorno di partenza"
+            )
+        else:
+            head = f"Scadenza fissata al {self.nominal.strftime('%d/%m/%Y')} ({WEEKDAYS[self.nominal.weekday()]})"
+        if not self.moved:
+            if self.days is not None:
+                return f"{head}: scade {_long(self.due)}."
+            return f"{head}: giorno lavorativo."
+        if self.days is not None:
+            head += f": scadenza nominale {_long(self.nominal)}"
+        return f"{head}, giorno non lavorativo, prorogata a {_long(self.due)} ({self.reason})."
+
+
+def _extend(nominal: date, cal: WorkingCalendar) -> tuple[date, tuple[str, ...]]:
+    due = nominal
+    skipped: list[date] = []
+    while not cal.is_working(due):
+        skipped.append(due)
+        due += timedelta(days=1)
+    with_year = nominal.year != due.year
+    return due, tuple(cal.skip_label(d, with_year=with_year) for d in skipped)
+
+
+def term_end(start: date, days: int, cal: WorkingCalendar) -> Deadline:
+    """End of a term of ``days`` calendar days from the event on ``start``.
+
+    The day of the event is not counted; a term ending on a non-working day
+    moves to the next working day (art. 2963 c.c.; art. 155 c.p.c.).
+    """
+    if isinstance(days, bool) or not isinstance(days, int):
+        raise TypeError(f"days must be an int, not {type(days).__name__}")
+    if days < 0:
+        raise ValueError(f"days must be ≥ 0, not {days}")
+    if isinstance(start, datetime):
+        start = start.date()
+    nominal = start + timedelta(days=days)
+    due, why = _extend(nominal, cal)
+    return Deadline(nominal=nominal, due=due, moved_because=why, start=start, days=days)
+
+
+def fixed_term(nominal: date, cal: WorkingCalendar) -> Deadline:
+    """A deadline fixed by the calendar ("entro il 30 giugno"), extended if non-working."""
+    if isinstance(nominal, datetime):
+        nominal = nominal.date()
+    due, why = _extend(nominal, cal)
+    return Deadline(nominal=nominal, due=due, moved_because=why)
+
+
+# --------------------------------------------------------------------------- schedules
+
+#: Status of a step in a schedule.
+STATUSES = {
+    "nessun_termine": "nessun termine previsto",
+    "in_attesa": "in attesa dell'evento di partenza",
+    "aperto": "termine in corso",
+    "presunto": "scadenza presunta: l'evento di partenza si assume compiuto l'ultimo giorno utile",
+    "scaduto": "termine scaduto senza che il passo risulti compiuto",
+    "nei_termini": "compiuto nei termini",
+    "in_ritardo": "compiuto in ritardo",
+    "incoerente": "compiuto prima dell'evento di partenza",
+}
+
+
+@dataclass(frozen=True)
+class StepDeadline:
+    """One step of a schedule (conciliation procedure or performance cycle).
+
+    Attributes:
+        step: step id (also the event id of the step having happened).
+        label, actor: from the profile.
+        from_event: the event the term runs from (None for a fixed date).
+        days: the term in days; None when the profile sets no term.
+        start: when ``from_event`` happened (or is presumed to, if ``projected``).
+        deadline: the computed term, or None (no term, or event not happened).
+        done: when the step happened (``events[step]``), or None.
+        status: a key of :data:`STATUSES`.
+        days_late: calendar days after ``due`` (done late, or overdue at
+            ``as_of``); 0 when in time; None when it cannot be said.
+        projected: ``start`` is presumed: an earlier step assumed to happen on
+            its due date.
+        reason: the Italian explanation.
+    """
+
+    step: str
+    label: str
+    actor: str | None
+    from_event: str | None
+    days: int | None
+    start: date | None
+    deadline: Deadline | None
+    done: date | None
+    status: str
+    days_late: int | None
+    projected: bool
+    reason: str
+
+    @property
+    def due(self) -> date | None:
+        return self.deadline.due if self.deadline else None
+
+    @property
+    def late(self) -> bool | None:
+        """True if done (or overdue) after the due date; None if no due date or not done."""
+        if self.status in ("in_ritardo", "scaduto"):
+            return True
+        if self.status == "nei_termini":
+            return False
+        return None
+
+
+def _as_date(value: Any, where: str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise DatasetError("not a date", field=where, expected="a date YYYY-MM-DD", found=repr(value))
+
+
+@dataclass(frozen=True)
+class _Step:
+    id: str
+    label: str
+    actor: str | None
+    from_event: str | None
+    days: int | None
+    fixed: tuple[int, int, int] | None  # (month, day, year_offset)
+
+
+def _parse_steps(steps: Mapping[str, Any], where: str) -> list[_Step]:
+    errors: list[ProfileError] = []
+    out: list[_Step] = []
+    if not isinstance(steps, Mapping):
+        raise ProfileErrors(
+            [ProfileError("must be a mapping of steps", field=where, found=repr(steps))]
+        )
+    for sid, raw in steps.items():
+        at = f"{where}.{sid}"
+        if not isinstance(raw, Mapping):
+            errors.append(ProfileError("a step must be a mapping", field=at, found=repr(raw)))
+            continue
+        days = raw.get("days")
+        if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days < 0):
+            errors.append(
+                ProfileError(
+                    "not a number of days",
+                    field=at + ".days",
+                    expected="a whole number ≥ 0, or no days key when the document sets no term",
+                    found=repr(days),
+                )
+            )
+            days = None
+        fixed = None
+        if raw.get("date") is not None:
+            try:
+                y, m, d = _parse_month_day(raw["date"], at + ".date")
+            except ProfileError as e:
+                errors.append(e)
+                continue
+            offset = raw.get("year_offset", 0)
+            if y is not None or isinstance(offset, bool) or not isinstance(offset, int):
+                errors.append(
+                    ProfileError(
+                        "a fixed cycle date is MM-DD with an integer year_offset",
+                        field=at,
+                        expected='date: "MM-DD", year_offset: 0|1|…',
+                        found=repr(dict(raw)),
+                    )
+                )
+                continue
+            if raw.get("from_event") is not None or days is not None:
+                errors.append(
+                    ProfileError(
+                        "a step has either a fixed date or from_event + days, not both",
+                        field=at,
+                        found=repr(dict(raw)),
+                    )
+                )
+                continue
+            fixed = (m, d, offset)
+        elif not isinstance(raw.get("from_event"), str) or not raw.get("from_event"):
+            errors.append(
+                ProfileError(
+                    "the step does not say which event its term runs from",
+                    field=at + ".from_event",
+                    expected="an event id (e.g. data_scheda) or a previous step id",
+                    found=repr(raw.get("from_event")),
+                )
+            )
+            continue
+        out.append(
+            _Step(
+                id=str(sid),
+                label=str(raw.get("label") or sid),
+                actor=raw.get("actor"),
+                from_event=raw.get("from_event") if fixed is None else None,
+                days=days,
+                fixed=fixed,
+            )
+        )
+    # Cycles among steps (a → b → a) can never start.
+    ids = {s.id for s in out}
+    by_id = {s.id: s for s in out}
+    for s in out:
+        seen, cur = {s.id}, s
+        while cur.from_event in ids:
+            cur = by_id[cur.from_event]
+            if cur.id in seen:
+                errors.append(
+                    ProfileError(
+                        "steps run from each other in a circle",
+                        field=f"{where}.{s.id}.from_event",
+                        found=" → ".join(sorted(seen)),
+                    )
+                )
+                break
+            seen.add(cur.id)
+    if errors:
+        raise ProfileErrors(errors)
+    return out
+
+
+def schedule(
+    steps: Mapping[str, Any],
+    events: Mapping[str, Any],
+    cal: WorkingCalendar,
+    *,
+    year: int | None = None,
+    as_of: date | None = None,
+    project: bool = False,
+    where: str = "steps",
+) -> list[StepDeadline]:
+    """Deadlines of a chain of steps, in the profile's order.
+
+    Each step either runs ``days`` from ``from_event`` (an event id, or the id
+    of an earlier step meaning the day that step happened) or falls on a fixed
+    ``date: "MM-DD"`` of ``year + year_offset``. ``events`` maps event and step
+    ids to the day they happened. A step without ``days`` has no term: it is
+    reported as "nessun termine previsto", never given one.
+
+    ``as_of``: a step not done whose due date is before ``as_of`` is "scaduto".
+    ``project``: a step not done is presumed to happen on its due date, so the
+    later steps get presumed (``projected``) deadlines: the latest calendar.
+    """
+    parsed = _parse_steps(steps, where)
+    errs: list[DatasetError] = []
+    ev: dict[str, date] = {}
+    for k, v in (events or {}).items():
+        if v is None:
+            continue
+        try:
+            ev[str(k)] = _as_date(v, f"events.{k}")
+        except DatasetError as e:
+            errs.append(e)
+    if errs:
+        raise DatasetErrors(errs)
+    if any(s.fixed for s in parsed) and year is None:
+        raise ProfileErrors(
+            [ProfileError("fixed-date steps need the year of the cycle", field=where)]
+        )
+
+    by_id = {s.id: s for s in parsed}
+    results: dict[str, StepDeadline] = {}
+
+    def presumed(event: str) -> tuple[date | None, bool]:
+        """When ``event`` happened, or is presumed to (projection)."""
+        if event in ev:
+            return ev[event], False
+        if project and event in by_id:
+            r = compute(by_id[event])
+            if r.due is not None:
+                return r.due, True
+        return None, False
+
+    def compute(s: _Step) -> StepDeadline:
+        if s.id in results:
+            return results[s.id]
+        done = ev.get(s.id)
+        start: date | None = None
+        projected = False
+        deadline: Deadline | None = None
+        if s.fixed is not None:
+            m, d, off = s.fixed
+            assert year is not None
+            deadline = fixed_term(date(year + off, m, d), cal)
+            status, days_late, reason = _judge(deadline, done, None, as_of)
+        elif s.days is None:
+            start, projected = presumed(s.from_event)  # type: ignore[arg-type]
+            status, days_late = "nessun_termine", None
+            reason = "Nessun termine previsto"
+            if done is not None:
+                reason += f"; compiuto {_long(done)}"
+            reason += "."
+        else:
+            start, projected = presumed(s.from_event)  # type: ignore[arg-type]
+            if start is None:
+                status, days_late = "in_attesa", None
+                what = by_id[s.from_event].label if s.from_event in by_id else s.from_event
+                unit = "giorno" if s.days == 1 else "giorni"
+                reason = (
+                    f"Termine di {s.days} {unit} da «{what}», che non risulta ancora avvenuto: "
+                    "scadenza non calcolabile."
+                )
+            else:
+                deadline = term_end(start, s.days, cal)
+                status, days_late, reason = _judge(
+                    deadline, done, start, None if projected else as_of
+                )
+                if projected:
+                    if done is None:
+                        status = "presunto"
+                    reason = (
+                        f"Data presunta: «{by_id[s.from_event].label}» si assume compiuto "  # type: ignore[index]
+                        f"l'ultimo giorno utile ({_long(start)}). " + reason
+                    )
+        r = StepDeadline(
+            step=s.id,
+            label=s.label,
+            actor=s.actor,
+            from_event=s.from_event,
+            days=s.days,
+            start=start,
+            deadline=deadline,
+            done=done,
+            status=status,
+            days_late=days_late,
+            projected=projected,
+            reason=reason,
+        )
+        results[s.id] = r
+        return r
+
+    return [compute(s) for s in parsed]
+
+
+def _judge(
+    deadline: Deadline, done: date | None, start: date | None, as_of: date | None
+) -> tuple[str, int | None, str]:
+    text = deadline.explain()
+    due = deadline.due
+    if done is None:
+        if as_of is not None and as_of > due:
+            n = (as_of - due).days
+            return (
+                "scaduto",
+                n,
+                f"{text} Al {as_of.strftime('%d/%m/%Y')} non risulta compiuto: scaduto da {_giorni(n)}.",
+            )
+        return "aperto", None, text
+    if start is not None and done < start:
+        return (
+            "incoerente",
+            None,
+            f"{text} Registrato come compiuto {_long(done)}, prima dell'evento di partenza: verificare le date.",
+        )
+    if done <= due:
+        return "nei_termini", 0, f"{text} Compiuto {_long(done)}, nei termini."
+    n = (done - due).days
+    return "in_ritardo", n, f"{text} Compiuto {_long(done)}, in ritardo di {_giorni(n)}."
+
+
+def _giorni(n: int) -> str:
+    return f"{n} giorno" if n == 1 else f"{n} giorni"
+
+
+def conciliation_schedule(
+    steps: Mapping[str, Any],
+    events: Mapping[str, Any],
+    cal: WorkingCalendar,
+    *,
+    as_of: date | None = None,
+    project: bool = False,
+) -> list[StepDeadline]:
+    """Deadlines of a profile's ``conciliation.steps`` given the events so far.
+
+    ``events`` maps event ids (``data_scheda``, and step ids such as
+    ``richiesta_riesame``) to the day they happened. See :func:`schedule`.
+    """
+    return schedule(steps, events, cal, as_of=as_of, project=project, where="conciliation.steps")
+
+
+def cycle_schedule(
+    steps: Mapping[str, Any],
+    year: int,
+    cal: WorkingCalendar,
+    events: Mapping[str, Any] | None = None,
+    *,
+    as_of: date | None = None,
+    project: bool = False,
+) -> list[StepDeadline]:
+    """The performance-cycle calendar of the evaluation ``year``.
+
+    Steps are fixed dates (``date: "06-30", year_offset: 1``) or terms from an
+    event (``from_event`` + ``days``), as in docs/deadlines.md.
+    """
+    return schedule(
+        steps, events or {}, cal, year=year, as_of=as_of, project=project, where="cycle.steps"
+    )
