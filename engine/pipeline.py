@@ -223,12 +223,12 @@ def evaluate(profile: Profile, dataset, year: int | None = None) -> Evaluation:
         raise SmvpErrors([DatasetError(f"the dataset is for {dataset.year}, not {year}", file=dataset.path,
                                        field="meta.year", expected=str(year), found=str(dataset.year))])
     rules = profile.for_year(year)
-    check_dataset(rules, dataset)
+    notes = check_dataset(rules, dataset, profile)
     org = organisational(rules, dataset)
     ind = individual(rules, dataset, org)
     pay = payout(rules, dataset, ind)
     return Evaluation(profile=profile, rules=rules, dataset=dataset, year=year,
-                      organisational=org, individual=ind, payout=pay)
+                      organisational=org, individual=ind, payout=pay, notes=tuple(notes))
 
 
 # ====================================================================== stage 1: checks
@@ -237,14 +237,18 @@ def _row_error(table, i, message, field, **kw) -> DatasetError:
     return DatasetError(message, file=table.file, line=int(table.rows[i]), field=field, **kw)
 
 
-def check_dataset(rules: Resolved, ds) -> None:
+def check_dataset(rules: Resolved, ds, profile: Profile | None = None) -> list[str]:
     """Check the dataset against the rules in force.
 
     Raises:
         DatasetErrors: unknown role, factor or absence type; score above the
             factor's scale; missing or unknown scores; unknown level; missing
             or unknown resource; theoretical amount missing. At most 50 listed.
+    Returns:
+        notes for the report (e.g. a resource whose rule is not in force this year).
     """
+    notes: list[str] = []
+    known_any = _all_resources(profile) if profile is not None else set()
     errors: list[SmvpError] = []
     staff, beh = ds.table("staff"), ds.table("behaviours")
     role_ids = list(rules.roles)
@@ -323,7 +327,9 @@ def check_dataset(rules: Resolved, ds) -> None:
     names = list(as_objects(res["resource"]))
     needed = rules.resources
     for i, r in enumerate(names):
-        if r not in needed:
+        if r not in needed and r in known_any:
+            notes.append(f"resource {r!r} is not used in {rules.year}: no rule of the profile that uses it is in force")
+        elif r not in needed:
             errors.append(_row_error(res, i, "unknown resource", "resource",
                                      expected="one of " + ", ".join(sorted(needed)) if needed else "none",
                                      found=repr(r), hint=_near(r, sorted(needed))))
@@ -339,6 +345,18 @@ def check_dataset(rules: Resolved, ds) -> None:
                                        hint="add the row to the resources table"))
     if errors:
         raise DatasetErrors(errors[:50])
+    return notes
+
+
+def _all_resources(profile: Profile) -> set[str]:
+    """Resource ids named anywhere in the profile, in any year."""
+    out = set()
+    for key in ("funds", "maggiorazioni"):
+        for entry in (profile.data.get(key) or {}).values():
+            for variant in (entry.get("variants") or [entry]) if isinstance(entry, dict) else []:
+                if isinstance(variant, dict) and variant.get("resource"):
+                    out.add(variant["resource"])
+    return out
 
 
 def _near(value, choices) -> str | None:
@@ -796,6 +814,11 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
         totals.append({"fund": m["id"], "label": m["label"], "resource": m["resource"], "resources": m["resources"],
                        "distributed": m["distributed"], "economies": m["resources"] - m["distributed"],
                        "people": m["recipients"]})
+    used = {t["resource"] for t in totals}
+    for r, avail in resources.items():
+        if r not in used:  # a resource of a rule not in force this year: all of it is economies
+            totals.append({"fund": r, "label": f"{r} (nessuna regola in vigore nel {rules.year})", "resource": r,
+                           "resources": avail, "distributed": 0, "economies": avail, "people": 0})
     if errors:
         raise DatasetErrors(errors[:50])
     return Payout(fund, factor, coefficient, coef_name, theoretical, premium, magg, rank, tuple(totals), tuple(info))

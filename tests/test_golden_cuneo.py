@@ -150,6 +150,7 @@ def test_funds(case: str) -> None:
     expected = _expected(case)
     ev = _evaluate(case)
     funds = {f["fund"]: f for f in ev.funds()}
+    funds.update({f["resource"]: f for f in ev.funds()})  # a maggiorazione row is found by its resource too
     problems: list[str] = []
     for fund, exp in expected["funds"].items():
         if fund not in funds:
