@@ -57,7 +57,7 @@ def _consoles() -> tuple[Console, Console]:
 
 
 def _print_error(err: Console, error: object) -> None:
-    err.print(Text(str(error), style="red"))
+    err.print(Text(str(error), style="red"), soft_wrap=True)
 
 
 def handle(command: Callable[[], int]) -> int:
@@ -89,7 +89,7 @@ def handle(command: Callable[[], int]) -> int:
         tb = traceback.extract_tb(exc.__traceback__)
         where = f" at {tb[-1].filename}:{tb[-1].lineno}" if tb else ""
         err.print(Text(f"internal error (bug in smvp): {type(exc).__name__}: {exc}{where}",
-                       style="bold red"))
+                       style="bold red"), soft_wrap=True)
         if os.environ.get("SMVP_DEBUG"):
             err.print(Text("".join(traceback.format_exception(exc)), style="red"))
         else:

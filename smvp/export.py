@@ -23,6 +23,7 @@ from smvp.report import (
     OBJECTIVE_FIELDS,
     POINT_FIELDS,
     Outcome,
+    columns_of,
     not_computed_text,
 )
 
@@ -104,12 +105,12 @@ def people_table(outcome: Outcome) -> tuple[list[str], list[list[Any]]]:
 
 
 def funds_table(outcome: Outcome) -> tuple[list[str], list[list[Any]]]:
-    cols = list(FUND_FIELDS)
+    cols = columns_of(outcome.funds, FUND_FIELDS) or list(FUND_FIELDS)
     return cols, [[f.get(k) for k in cols] for f in outcome.funds]
 
 
 def objectives_table(outcome: Outcome) -> tuple[list[str], list[list[Any]]]:
-    cols = list(OBJECTIVE_FIELDS)
+    cols = columns_of(outcome.objectives, OBJECTIVE_FIELDS) or list(OBJECTIVE_FIELDS)
     return cols, [[o.get(k) for k in cols] for o in outcome.objectives]
 
 

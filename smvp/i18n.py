@@ -49,6 +49,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "achievement": ("% raggiungimento", "Achievement %"),
     "status": ("Stato", "Status"),
     "attested": ("Attestato", "Attested"),
+    "note": ("Nota", "Note"),
+    "resource": ("Voce di risorse", "Resource"),
     # sheets
     "sheet_people": ("persone", "people"),
     "sheet_funds": ("fondi", "funds"),
@@ -84,6 +86,18 @@ LABELS: dict[str, tuple[str, str]] = {
     "above": ("sopra", "above"),
     "at_or_below": ("fino a", "at or below"),
     "negatives": ("Valutazioni negative", "Negative evaluations"),
+    "people_scored": ("Persone: {people} (valutate: {scored})", "People: {people} (scored: {scored})"),
+    "payout_intervals": ("Fasce di compenso", "Payout intervals"),
+    "people_count": ("{n} persone", "{n} people"),
+    "maggiorazioni_title": ("Maggiorazioni", "Maggiorazioni"),
+    "population": ("popolazione", "population"),
+    "eligible": ("ammessi", "eligible"),
+    "quota": ("quota", "quota"),
+    "recipients": ("beneficiari", "recipients"),
+    "amount_each": ("importo ciascuno", "amount each"),
+    "reduced_pro_rata": ("ridotta pro rata", "reduced pro rata"),
+    "tie_policy": ("parità", "ties"),
+    "notes": ("Note", "Notes"),
     "nothing_not_computed": ("Tutto è stato calcolato.", "Everything was computed."),
     "runs_title": ("Esecuzioni salvate", "Stored runs"),
     "no_runs": ("Nessuna esecuzione salvata.", "No stored runs."),
@@ -100,6 +114,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "valid_from": ("valido dal {start}", "valid {start}–"),
     "valid_range": ("valido {start}–{end}", "valid {start}–{end}"),
     "warning": ("avviso", "warning"),
+    "problems": ("{n} problemi", "{n} problems"),
+    "problem": ("1 problema", "1 problem"),
 }
 
 

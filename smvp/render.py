@@ -18,7 +18,7 @@ from smvp.store import RunListing, from_hundredths
 def people_table(outcome: Outcome, lang: str) -> Table:
     table = Table(title=t("people_title", lang), title_justify="left", show_lines=False)
     table.add_column(t("person_id", lang), no_wrap=True)
-    table.add_column(t("name", lang))
+    table.add_column(t("name", lang), no_wrap=True, overflow="ellipsis", max_width=24)
     table.add_column(t("role", lang))
     table.add_column(t("unit_id", lang), no_wrap=True)
     for key in ("results", "behaviour", "total"):
@@ -79,12 +79,13 @@ def funds_table(outcome: Outcome, lang: str) -> Table:
 def _summary_value(value: Any, lang: str) -> str:
     if isinstance(value, bool):
         return yes_no(value, lang)
-    if isinstance(value, (Decimal, int, float)):
+    if isinstance(value, Decimal):
         return format_decimal(value, lang)
     return str(value)
 
 
 def _summary_lines(data: Any, lang: str, indent: int = 0) -> list[str]:
+    """Generic rendering of summary entries smvp does not know (yet)."""
     pad = "  " * indent
     lines: list[str] = []
     if isinstance(data, dict):
@@ -92,7 +93,7 @@ def _summary_lines(data: Any, lang: str, indent: int = 0) -> list[str]:
             if isinstance(value, (dict, list, tuple)) and value:
                 lines.append(f"{pad}{key}:")
                 lines.extend(_summary_lines(value, lang, indent + 1))
-            else:
+            elif not isinstance(value, (dict, list, tuple)):
                 lines.append(f"{pad}{key}: {_summary_value(value, lang)}")
     elif isinstance(data, (list, tuple)):
         for item in data:
@@ -106,27 +107,88 @@ def _summary_lines(data: Any, lang: str, indent: int = 0) -> list[str]:
     return lines
 
 
+# summary keys shown elsewhere (funds table, header) or by the specific renderers below
+_SHOWN = {"chamber", "year", "people", "scored", "judgements", "negative", "payout_intervals",
+          "maggiorazioni", "resources", "distributed", "economies", "not_computed", "notes"}
+_MAGG_KEYS = ("population", "eligible", "quota", "recipients", "amount_each",
+              "reduced_pro_rata", "tie_policy")
+
+
+def _line(console: Console, text: str, style: str = "") -> None:
+    console.print(Text(text, style=style), soft_wrap=True)
+
+
 def print_summary(console: Console, outcome: Outcome, lang: str) -> None:
+    summary = outcome.summary
     console.print(funds_table(outcome, lang))
     console.print()
-    console.print(f"[bold]{t('summary', lang)}[/bold]")
-    judgements = Counter(str(r.get("judgement_label") or r.get("judgement") or "—")
-                         for r in outcome.rows)
+    _line(console, t("summary", lang), "bold")
+
+    people = summary.get("people", len(outcome.rows))
+    scored = summary.get("scored", sum(1 for r in outcome.rows if r.get("total") is not None))
+    _line(console, t("people_scored", lang, people=people, scored=scored))
+
+    judgements = summary.get("judgements")
+    if not isinstance(judgements, dict):
+        judgements = dict(Counter(str(r.get("judgement_label") or r.get("judgement"))
+                                  for r in outcome.rows if r.get("judgement") is not None))
     if judgements:
-        console.print(f"{t('judgements_title', lang)}: " + "; ".join(
-            f"{label} {n}" for label, n in judgements.items()), highlight=False, markup=False)
-    negatives = sum(1 for r in outcome.rows if r.get("negative"))
-    console.print(f"{t('negatives', lang)}: {negatives}", highlight=False)
-    rest = {k: v for k, v in outcome.summary.items() if k != "not_computed"}
+        _line(console, f"{t('judgements_title', lang)}: " + "; ".join(
+            f"{label} {n}" for label, n in judgements.items()))
+    negatives = summary.get("negative")
+    if negatives is None:
+        negatives = sum(1 for r in outcome.rows if r.get("negative"))
+    _line(console, f"{t('negatives', lang)}: {negatives}")
+
+    intervals = summary.get("payout_intervals") or []
+    if intervals:
+        curves: dict[str, list[dict[str, Any]]] = {}
+        for band in intervals:
+            curves.setdefault(str(band.get("curve", "")), []).append(band)
+        for curve, bands in curves.items():
+            _line(console, f"{t('payout_intervals', lang)} ({curve}):")
+            for band in bands:
+                _line(console, f"  {band.get('interval', '')} → {band.get('value', '')}: "
+                               f"{t('people_count', lang, n=band.get('people', '?'))}")
+
+    maggiorazioni = summary.get("maggiorazioni") or []
+    if maggiorazioni:
+        _line(console, f"{t('maggiorazioni_title', lang)}:")
+        for m in maggiorazioni:
+            if not isinstance(m, dict):
+                _line(console, f"  {m}")
+                continue
+            parts = []
+            for key in _MAGG_KEYS:
+                if key not in m:
+                    continue
+                value = m[key]
+                if key == "amount_each":
+                    shown = format_money(value, lang)
+                elif key == "reduced_pro_rata":
+                    if not value:
+                        continue
+                    parts.append(t(key, lang))
+                    continue
+                else:
+                    shown = _summary_value(value, lang)
+                parts.append(f"{t(key, lang)} {shown}")
+            _line(console, f"  {m.get('label') or m.get('id')}: " + ", ".join(parts))
+
+    rest = {k: v for k, v in summary.items() if k not in _SHOWN}
     for line in _summary_lines(rest, lang):
-        console.print(line, highlight=False, markup=False)
+        _line(console, line)
+
+    for note in summary.get("notes") or []:
+        _line(console, f"{t('notes', lang)}: {not_computed_text(note)}")
+
     not_computed = outcome.not_computed
     if not_computed:
-        console.print(f"[bold yellow]{t('not_computed', lang)}[/bold yellow]")
+        _line(console, t("not_computed", lang), "bold yellow")
         for item in not_computed:
-            console.print(Text("  - " + not_computed_text(item), style="yellow"))
+            _line(console, "  - " + not_computed_text(item), "yellow")
     else:
-        console.print(t("nothing_not_computed", lang))
+        _line(console, t("nothing_not_computed", lang))
 
 
 def print_outcome(console: Console, outcome: Outcome, lang: str) -> None:

@@ -23,10 +23,19 @@ PERSON_FIELDS = (
 )
 MONEY_FIELDS = ("theoretical", "premium", "maggiorazione", "paid")
 POINT_FIELDS = ("results", "behaviour", "total")
-FUND_FIELDS = ("fund", "label", "resources", "distributed", "economies")
+FUND_FIELDS = ("fund", "label", "resource", "resources", "distributed", "economies", "people")
 FUND_MONEY_FIELDS = ("resources", "distributed", "economies")
-OBJECTIVE_FIELDS = ("objective_id", "label", "level", "unit_id", "achievement", "status",
-                    "attested")
+OBJECTIVE_FIELDS = ("objective_id", "label", "level", "unit_id", "person_id", "achievement",
+                    "status", "attested", "note")
+
+
+def columns_of(records: list[dict[str, Any]], preferred: tuple[str, ...]) -> list[str]:
+    """The preferred keys present in any record (in that order), then any other keys seen."""
+    seen: dict[str, None] = {}
+    for rec in records:
+        for key in rec:
+            seen.setdefault(str(key), None)
+    return [k for k in preferred if k in seen] + [k for k in seen if k not in preferred]
 
 
 @dataclass

@@ -378,9 +378,36 @@ def test_validate_broken_real(tmp_path):
 
 @needs_engine
 def test_e2e_evaluate_cuneo_stores_one_run(db):
+    import hashlib
+
+    from sqlmodel import Session, select
+
     result = invoke("evaluate", "--chamber", "cuneo", "--db", db)
     assert result.exit_code == 0, result.output
+    assert "Totale erogato" in result.stdout and "Esecuzione salvata con id 1" in result.stdout
     assert stored_runs(db) == 1
+    eng = store.open_engine(db)
+    try:
+        with Session(eng) as s:
+            run = s.exec(select(store.Run)).one()
+            people = s.exec(select(store.PersonResult)).all()
+            funds = s.exec(select(store.FundResult)).all()
+        profile_text = (REPO / "chambers" / "cuneo.yaml").read_text(encoding="utf-8")
+        assert run.chamber == "cuneo" and run.year == 2024
+        assert run.profile_text == profile_text
+        assert run.profile_sha256 == hashlib.sha256(profile_text.encode()).hexdigest()
+        assert run.people == len(people) > 0
+        paid = sum(p.paid_cents or 0 for p in people)
+        assert paid == run.totals["cents"]["paid"]
+        assert sum(f.distributed_cents for f in funds) == paid   # everything paid comes from a fund
+        import engine.dataset
+
+        sample = engine.dataset.load_dataset(REPO / "chambers" / "data" / "cuneo" / "2024")
+        assert run.dataset_sha256 == sample.sha256
+        assert store.dataset_content(eng, run.dataset_sha256) == json.loads(
+            store.dataset_canonical_json(sample))
+    finally:
+        eng.dispose()
     runs = invoke("runs", "--db", db, "--chamber", "cuneo")
     assert runs.exit_code == 0 and "cuneo" in runs.stdout
 
@@ -401,6 +428,38 @@ def test_e2e_json_and_exports(db, tmp_path):
     rows = list(csv.DictReader((tmp_path / "x.csv").read_text(encoding="utf-8-sig")
                                .splitlines()))
     assert len(rows) == len(doc["people"])
+    assert [r["Person id"] for r in rows] == [p["person_id"] for p in doc["people"]]
+    assert json.loads((tmp_path / "x.json").read_text(encoding="utf-8"))["people"] == doc["people"]
+    import openpyxl
+
+    wb = openpyxl.load_workbook(tmp_path / "x.xlsx")
+    assert wb.sheetnames == ["people", "funds", "objectives", "run"]
+    assert wb["people"].max_row == len(doc["people"]) + 1
+    assert wb["objectives"].max_row == len(doc["objectives"]) + 1
+
+
+@needs_engine
+def test_e2e_dataset_error_exit_1(db, tmp_path):
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(REPO / "chambers" / "data" / "cuneo" / "2024", data)
+    lines = (data / "resources.csv").read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].rsplit(",", 1)[0] + ",abc"
+    (data / "resources.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = invoke("evaluate", "--chamber", "cuneo", "--data", str(data), "--db", db)
+    assert result.exit_code == 1, result.output
+    assert "resources.csv:2: amount" in result.stderr
+    assert stored_runs(db) == 0
+
+
+@needs_engine
+def test_e2e_year_mismatch_exit_1(db):
+    data = REPO / "chambers" / "data" / "cuneo" / "2024"
+    result = invoke("evaluate", "--chamber", "cuneo", "--data", str(data), "--year", "2023",
+                    "--db", db)
+    assert result.exit_code == 1, result.output
+    assert "2023" in result.stderr
 
 
 @needs_engine

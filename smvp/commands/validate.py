@@ -30,14 +30,14 @@ def run(paths: list[Path], *, lang: str, out: Console) -> int:
         except (SmvpErrors, SmvpError) as exc:
             failed += 1
             errors = exc.errors if isinstance(exc, SmvpErrors) else [exc]
-            out.print(Text.assemble(("FAIL", "bold red"), f" {path}"
-                                    f" ({len(errors)} problem{'s' if len(errors) != 1 else ''})"))
+            count = t("problem", lang) if len(errors) == 1 else t("problems", lang, n=len(errors))
+            out.print(Text.assemble(("FAIL", "bold red"), f" {path} ({count})"), soft_wrap=True)
             for error in errors:
-                out.print(Text("  " + str(error), style="red"))
+                out.print(Text("  " + str(error), style="red"), soft_wrap=True)
             continue
         chamber = getattr(profile, "chamber_id", None) or "?"
         out.print(Text.assemble(("OK", "bold green"),
-                                f" {path} ({chamber}{_validity(profile, lang)})"))
+                                f" {path} ({chamber}{_validity(profile, lang)})"), soft_wrap=True)
         for warning in engine_api.profile_warnings(profile):
-            out.print(Text(f"  {t('warning', lang)}: {warning}", style="yellow"))
+            out.print(Text(f"  {t('warning', lang)}: {warning}", style="yellow"), soft_wrap=True)
     return 1 if failed else 0
