@@ -1,0 +1,155 @@
+"""Stage 1: the dataset checked against the rules in force (docs/design.md)."""
+
+from __future__ import annotations
+
+
+import numpy as np
+
+from .columns import as_objects, index_of
+from .errors import DatasetError, DatasetErrors, SmvpError
+from .exact import decimal_from_units
+from .profile import INDIVIDUAL_LEVEL, Profile, Resolved
+
+CP = 100
+
+
+def _row_error(table, i, message, field, **kw) -> DatasetError:
+    return DatasetError(message, file=table.file, line=int(table.rows[i]), field=field, **kw)
+
+
+def check_dataset(rules: Resolved, ds, profile: Profile | None = None) -> list[str]:
+    """Check the dataset against the rules in force.
+
+    Raises:
+        DatasetErrors: unknown role, factor or absence type; score above the
+            factor's scale; missing or unknown scores; unknown level; missing
+            or unknown resource; theoretical amount missing. At most 50 listed.
+    Returns:
+        notes for the report (e.g. a resource whose rule is not in force this year).
+    """
+    notes: list[str] = []
+    known_any = _all_resources(profile) if profile is not None else set()
+    errors: list[SmvpError] = []
+    staff, beh = ds.table("staff"), ds.table("behaviours")
+    role_ids = list(rules.roles)
+    role_idx = index_of(staff["role"], role_ids)
+    for i in np.flatnonzero(role_idx < 0)[:20]:
+        found = _value(staff["role"], i)
+        errors.append(_row_error(staff, i, "unknown role", "role", expected="one of " + ", ".join(role_ids),
+                                 found=repr(found), hint=_near(found, role_ids)))
+    # levels
+    levels = set(rules.level_ids)
+    units = ds.table("units")
+    for i, lvl in enumerate(as_objects(units["level"])):
+        if lvl not in levels:
+            errors.append(_row_error(units, i, "unknown level", "level", expected="one of " + ", ".join(rules.level_ids),
+                                     found=repr(lvl), hint=_near(lvl, rules.level_ids)))
+    objs = ds.table("objectives")
+    for i, lvl in enumerate(as_objects(objs["level"])):
+        if lvl not in levels and lvl != INDIVIDUAL_LEVEL:
+            errors.append(_row_error(objs, i, "unknown level", "level",
+                                     expected="one of " + ", ".join(rules.level_ids + (INDIVIDUAL_LEVEL,)),
+                                     found=repr(lvl), hint=_near(lvl, rules.level_ids)))
+    # behaviour scores: factor of the person's role, within scale, one per factor
+    if len(staff) and (role_idx >= 0).all():
+        person = index_of(beh["person_id"], staff["person_id"])
+        factor_keys = [f"{r}.{f.id}" for r in role_ids for f in rules.roles[r].factors]
+        fmax = np.array([int(f.max * CP) if f.max is not None else -1 for r in role_ids for f in rules.roles[r].factors],
+                        dtype=np.int64)
+        brole = role_idx[np.maximum(person, 0)]
+        factor_names = sorted({f.id for r in role_ids for f in rules.roles[r].factors})
+        fcode = index_of(beh["factor"], factor_names)
+        lookup = np.full((len(role_ids), len(factor_names) + 1), -1, dtype=np.int64)  # last column: unknown factor
+        for g, key in enumerate(factor_keys):
+            r, f = key.split(".", 1)
+            lookup[role_ids.index(r), factor_names.index(f)] = g
+        fidx = lookup[brole, np.where(fcode < 0, len(factor_names), fcode)]
+        fidx = np.where(person < 0, -1, fidx)
+        bad = np.flatnonzero(fidx < 0)
+        for i in bad[:20]:
+            rid = role_ids[brole[i]]
+            allowed = [f.id for f in rules.roles[rid].factors]
+            found = _value(beh["factor"], i)
+            errors.append(_row_error(beh, i, f"factor {found!r} is not a behaviour factor of role {rid!r}", "factor",
+                                     expected="one of " + ", ".join(allowed) if allowed else "no factors (the role's scales are not defined)",
+                                     found=repr(found), hint=_near(found, allowed)))
+        ok = fidx >= 0
+        over = np.flatnonzero(ok & (beh["score"] > fmax[np.maximum(fidx, 0)]) & (fmax[np.maximum(fidx, 0)] >= 0))
+        for i in over[:20]:
+            mx = fmax[fidx[i]]
+            errors.append(_row_error(beh, i, "score above the factor's scale", "score",
+                                     expected=f"0–{decimal_from_units(mx, 2).normalize()} for {factor_keys[fidx[i]]}",
+                                     found=str(decimal_from_units(int(beh['score'][i]), 2).normalize())))
+        # every scorable person has one score per factor of the role
+        nf = len(factor_keys)
+        if nf and not bad.size:
+            counts = np.bincount(person[ok] * nf + fidx[ok], minlength=len(staff) * nf).reshape(len(staff), nf)
+            starts = np.cumsum([0] + [len(rules.roles[r].factors) for r in role_ids])
+            need = np.zeros((len(role_ids), nf), dtype=bool)
+            for k, r in enumerate(role_ids):
+                if rules.roles[r].scorable:
+                    need[k, starts[k]:starts[k + 1]] = True
+            missing = need[role_idx] & (counts == 0)
+            for i, j in zip(*np.nonzero(missing)):
+                if len(errors) >= 50:
+                    break
+                errors.append(DatasetError(f"no behaviour score for factor {factor_keys[j].split('.', 1)[1]!r}",
+                                           file=beh.file, field="score",
+                                           expected=f"one row for person {_value(staff['person_id'], i)}",
+                                           found="none", hint="add the missing row to the behaviours table"))
+    # absences
+    ab = ds.table("absences")
+    for i, t in enumerate(as_objects(ab["type"])):
+        if t not in rules.absence_types:
+            errors.append(_row_error(ab, i, "unknown absence type", "type",
+                                     expected="one of " + ", ".join(rules.absence_types) if rules.absence_types else "no absence types (the profile defines none)",
+                                     found=repr(t), hint=_near(t, list(rules.absence_types))))
+    # resources
+    res = ds.table("resources")
+    names = list(as_objects(res["resource"]))
+    needed = rules.resources
+    for i, r in enumerate(names):
+        if r not in needed and r in known_any:
+            notes.append(f"resource {r!r} is not used in {rules.year}: no rule of the profile that uses it is in force")
+        elif r not in needed:
+            errors.append(_row_error(res, i, "unknown resource", "resource",
+                                     expected="one of " + ", ".join(sorted(needed)) if needed else "none",
+                                     found=repr(r), hint=_near(r, sorted(needed))))
+    if len(staff) and (role_idx >= 0).all():
+        paid_roles = {r.payout[0] for r in rules.roles.values() if r.payout and r.scorable
+                      and np.any(role_idx == role_ids.index(r.id))}
+        wanted = {rules.funds[f].resource for f in paid_roles}
+        wanted |= {m.resource for m in rules.maggiorazioni.values()
+                   if any(np.any(role_idx == role_ids.index(x)) for x in m.roles)}
+        for r in sorted(wanted - set(names)):
+            errors.append(DatasetError(f"missing resource {r!r}", file=res.file, field="resource",
+                                       expected=f"a row '{r}' with its amount in euro", found="no such row",
+                                       hint="add the row to the resources table"))
+    if errors:
+        raise DatasetErrors(errors[:50])
+    return notes
+
+
+def _all_resources(profile: Profile) -> set[str]:
+    """Resource ids named anywhere in the profile, in any year."""
+    out = set()
+    for key in ("funds", "maggiorazioni"):
+        for entry in (profile.data.get(key) or {}).values():
+            for variant in (entry.get("variants") or [entry]) if isinstance(entry, dict) else []:
+                if isinstance(variant, dict) and variant.get("resource"):
+                    out.add(variant["resource"])
+    return out
+
+
+def _value(col, i):
+    """The text value of row ``i`` of an object or categorical column."""
+    return col[int(i)]
+
+
+def _near(value, choices) -> str | None:
+    import difflib
+
+    if value is None:
+        return None
+    m = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
+    return f"did you mean {m[0]!r}?" if m else None

@@ -1,0 +1,1189 @@
+"""Load and validate a year's dataset: a folder of CSV files or one ``.xlsx`` workbook.
+
+The tables and columns are those of docs/design.md, "Dataset format" (see
+``TABLES`` below), plus an optional ``meta`` table (columns ``key``, ``value``;
+e.g. ``year``, ``chamber``).
+
+Everything a user can get wrong is collected and raised together as
+:class:`engine.errors.DatasetErrors` (a list of :class:`DatasetError`, each
+with file, row, column, expected, found and a hint). Only checks that need the
+dataset alone are done here; checks against the profile (roles, factors and
+their maxima, absence types, resources, level ids, components) are done
+elsewhere.
+
+Typed columns (exact, never floats):
+
+========================  =============================================  ==========================
+column                    numpy array                                    unit
+========================  =============================================  ==========================
+ids, labels, role, ...    object array of ``str`` (stripped) or ``None``  -
+``direction``             object array of ``"higher"`` / ``"lower"``     -
+``score``                 int64                                          centipoints (1/100 point)
+``presence_days``,        int64                                          hundredths of a day
+``days``
+``theoretical_premium``,  int64                                          cents
+``amount``
+``part_time``,            int64                                          millionths (1 = 1_000_000)
+``time_coefficient``
+``weight``, ``pool_share``,  object array of ``decimal.Decimal`` or       as written (``50%`` is 0.5;
+``target``, ``actual``,      ``None``                                     ``attested_percent`` is in
+``attested_percent``                                                      percent: ``85`` or ``85%``)
+========================  =============================================  ==========================
+
+A blank cell in an optional column takes the column's default (part_time and
+time_coefficient 1, weight and pool_share 1, direction ``higher``); without a
+default it is ``None`` (text, Decimal) or ``0`` (int64), and
+``Table.missing[column]`` is a bool mask of the blank cells (present only for
+columns that had blank cells).
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import io
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation, localcontext
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from engine.errors import DatasetError, DatasetErrors
+
+__all__ = [
+    "ColumnSpec",
+    "Dataset",
+    "Table",
+    "TableSpec",
+    "TABLES",
+    "dataset_from_columns",
+    "load_dataset",
+]
+
+# ---------------------------------------------------------------------------
+# The format
+# ---------------------------------------------------------------------------
+
+TEXT = "text"
+DIRECTION = "direction"
+SCORE = "score"  # int64 centipoints
+DAYS = "days"  # int64 hundredths of a day
+MONEY = "money"  # int64 cents
+FRACTION = "fraction"  # int64 millionths
+DECIMAL = "decimal"  # object array of Decimal
+
+#: scale of the int64 kinds: stored integer = value × scale
+SCALE = {SCORE: 100, DAYS: 100, MONEY: 100, FRACTION: 1_000_000}
+_DECIMALS = {SCORE: 2, DAYS: 2, MONEY: 2, FRACTION: 6}
+_INT_LIMIT = 2**62
+
+DIRECTIONS = ("higher", "lower")
+
+_EXPECTED = {
+    TEXT: "a value",
+    DIRECTION: "higher or lower",
+    SCORE: "points ≥ 0 with at most 2 decimals, e.g. 12.5",
+    DAYS: "days ≥ 0 with at most 2 decimals, e.g. 231.5",
+    MONEY: "euro ≥ 0 with at most 2 decimals, e.g. 1300.00",
+    FRACTION: "a fraction from 0 to 1 or a percent, e.g. 0.5 or 50%",
+    DECIMAL: "a number, e.g. 2 or 2.5",
+}
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One declared column.
+
+    ``check``: ``nonneg`` (≥ 0), ``fraction`` ([0, 1]), ``fraction_pos`` ((0, 1]),
+    ``nonzero`` (≠ 0) or None. ``default`` is already typed (int in the kind's
+    unit, Decimal or str). ``percent_unit``: the value itself is in percent
+    (``85%`` and ``85`` both mean 85).
+    """
+
+    name: str
+    kind: str = TEXT
+    required: bool = False
+    default: Any = None
+    check: str | None = None
+    percent_unit: bool = False
+
+    @property
+    def expected(self) -> str:
+        if self.check == "fraction_pos":
+            return "a fraction in (0, 1] or a percent, e.g. 0.5 or 50%"
+        if self.check == "nonzero":
+            return "a number other than 0"
+        if self.kind == DECIMAL and self.check == "nonneg":
+            return "a number ≥ 0, e.g. 1 or 2.5"
+        if self.percent_unit:
+            return "a percent ≥ 0, e.g. 95 or 95%"
+        return _EXPECTED[self.kind]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One declared table: its columns and its unique key (if any)."""
+
+    name: str
+    required: bool
+    columns: tuple[ColumnSpec, ...]
+    key: tuple[str, ...] = ()
+
+    def column(self, name: str) -> ColumnSpec:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _t(name: str, required: bool = False) -> ColumnSpec:
+    return ColumnSpec(name, TEXT, required)
+
+
+_ONE = Decimal(1)
+_WEIGHT = ColumnSpec("weight", DECIMAL, default=_ONE, check="nonneg")
+
+#: The dataset format (docs/design.md "Dataset format"), in reading order.
+TABLES: dict[str, TableSpec] = {
+    t.name: t
+    for t in (
+        TableSpec(
+            "units", True,
+            (_t("unit_id", True), _t("label", True), _t("level", True), _t("parent_id")),
+            key=("unit_id",),
+        ),
+        TableSpec(
+            "objectives", True,
+            (
+                _t("objective_id", True), _t("label", True), _t("level", True),
+                _t("unit_id"), _t("person_id"), _WEIGHT, _t("type"),
+                ColumnSpec("attested_percent", DECIMAL, check="nonneg", percent_unit=True),
+                _t("attestation_note"),
+            ),
+            key=("objective_id",),
+        ),
+        TableSpec(
+            "indicators", True,
+            (
+                _t("indicator_id", True), _t("objective_id", True), _t("label"),
+                ColumnSpec("target", DECIMAL, True, check="nonzero"),
+                ColumnSpec("actual", DECIMAL, True),
+                _WEIGHT,
+                ColumnSpec("direction", DIRECTION, default="higher"),
+            ),
+            key=("indicator_id",),
+        ),
+        TableSpec(
+            "staff", True,
+            (
+                _t("person_id", True), _t("name"), _t("role", True), _t("unit_id", True),
+                ColumnSpec("part_time", FRACTION, default=1_000_000, check="fraction_pos"),
+                ColumnSpec("presence_days", DAYS, check="nonneg"),
+                ColumnSpec("time_coefficient", FRACTION, default=1_000_000, check="fraction"),
+                ColumnSpec("theoretical_premium", MONEY, check="nonneg"),
+                _t("category"),
+                ColumnSpec("pool_share", DECIMAL, default=_ONE, check="nonneg"),
+            ),
+            key=("person_id",),
+        ),
+        TableSpec(
+            "categories", False,
+            (_t("category", True), ColumnSpec("theoretical_premium", MONEY, True, check="nonneg")),
+            key=("category",),
+        ),
+        TableSpec(
+            "behaviours", True,
+            (_t("person_id", True), _t("factor", True),
+             ColumnSpec("score", SCORE, True, check="nonneg")),
+            key=("person_id", "factor"),
+        ),
+        TableSpec(
+            "absences", False,
+            (_t("person_id", True), _t("type", True),
+             ColumnSpec("days", DAYS, True, check="nonneg")),
+        ),
+        TableSpec(
+            "assignments", False,
+            (_t("person_id", True), _t("component", True), _t("objective_id", True), _WEIGHT),
+            key=("person_id", "component", "objective_id"),
+        ),
+        TableSpec(
+            "resources", True,
+            (_t("resource", True), ColumnSpec("amount", MONEY, True, check="nonneg")),
+            key=("resource",),
+        ),
+        TableSpec("meta", False, (_t("key", True), _t("value")), key=("key",)),
+    )
+}
+
+#: references checked inside the dataset: (table, column) -> (table, key column)
+REFERENCES: tuple[tuple[str, str, str, str], ...] = (
+    ("units", "parent_id", "units", "unit_id"),
+    ("objectives", "unit_id", "units", "unit_id"),
+    ("objectives", "person_id", "staff", "person_id"),
+    ("indicators", "objective_id", "objectives", "objective_id"),
+    ("staff", "unit_id", "units", "unit_id"),
+    ("behaviours", "person_id", "staff", "person_id"),
+    ("absences", "person_id", "staff", "person_id"),
+    ("assignments", "person_id", "staff", "person_id"),
+    ("assignments", "objective_id", "objectives", "objective_id"),
+)
+
+#: objective levels that need no unit_id; ``individuale`` needs a person_id
+TOP_LEVEL = "ente"
+INDIVIDUAL_LEVEL = "individuale"
+
+
+# ---------------------------------------------------------------------------
+# Public data
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Table:
+    """One table of a dataset, typed by column.
+
+    Attributes:
+        name: table name, e.g. ``"staff"``.
+        file: ``"path/staff.csv"`` or ``"path/book.xlsx[staff]"``.
+        columns: column name -> numpy array (see the module docstring for the
+            dtype and unit of each column). Every declared column is present,
+            blank or default-filled. Arrays are read-only.
+        missing: column name -> bool mask of blank cells, for each optional
+            column without a default that had blank cells.
+        rows: int64 source row number of each record (the header is row 1).
+    """
+
+    name: str
+    file: str
+    columns: dict[str, object]
+    missing: dict[str, np.ndarray]
+    rows: np.ndarray
+
+    def __len__(self) -> int:
+        return int(len(self.rows))
+
+    def __getitem__(self, column: str):
+        return self.columns[column]
+
+    def location(self, index: int) -> tuple[str, int]:
+        """(file, row) of the record at ``index``, for error messages."""
+        return self.file, int(self.rows[index])
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A loaded, validated year's dataset.
+
+    Attributes:
+        path: the folder or workbook loaded (``"<memory>"`` when built in memory).
+        tables: every declared table (optional tables absent from the input are
+            present with 0 rows), including ``meta``.
+        sha256: hash of the typed content (tables sorted by name, columns in
+            declared order, canonical values); the same for a CSV folder and a
+            workbook holding the same data, and for a blank cell and the
+            default written out.
+        year: ``meta`` key ``year``, else None.
+    """
+
+    path: str
+    tables: dict[str, Table]
+    sha256: str
+    year: int | None
+
+    def table(self, name: str) -> Table:
+        try:
+            return self.tables[name]
+        except KeyError:
+            raise KeyError(f"no table {name!r}; tables: {', '.join(self.tables)}") from None
+
+    @property
+    def meta(self) -> dict[str, str | None]:
+        """The ``meta`` table as a dict key -> value."""
+        t = self.tables["meta"]
+        return dict(zip(t.columns["key"], t.columns["value"]))
+
+
+# ---------------------------------------------------------------------------
+# Cells
+# ---------------------------------------------------------------------------
+
+
+class _Bad(Exception):
+    """A cell that cannot be read; turned into a DatasetError by the caller."""
+
+    def __init__(self, message: str, expected: str | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.expected = expected
+        self.hint = hint
+
+
+class _PercentCell(float):
+    """A numeric workbook cell formatted as a percent (its value is the fraction)."""
+
+
+_NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:([.,' \u00a0\u202f])\d{3})+(?:[.,]\d+)?$")
+_AMBIGUOUS_THOUSANDS = re.compile(r"^[+-]?\d{1,3}[.,]\d{3}$")
+_PERCENT = re.compile(r"\s*%$")
+
+
+def _is_blank(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def _show(v: Any) -> str:
+    """A cell as shown in an error's ``found``."""
+    if isinstance(v, str):
+        t = v.strip()
+        if _NUMBER.match(_PERCENT.sub("", t).replace("\u2212", "-")):
+            return t  # a number as written: -3, 1,5, 150%
+        return json.dumps(t, ensure_ascii=False)
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, _PercentCell):
+        return _fmt_decimal(Decimal(repr(float(v))) * 100) + "%"
+    if isinstance(v, float):
+        return _float_text(v)
+    if isinstance(v, (datetime, date, time)):
+        return v.isoformat()
+    return str(v)
+
+
+def _float_text(v: float) -> str:
+    if math.isfinite(v) and v == int(v) and abs(v) < 1e15:
+        return str(int(v))
+    return repr(v)
+
+
+def _fmt_decimal(d: Decimal) -> str:
+    """Canonical text of a Decimal: no exponent, no trailing zeros."""
+    if d == 0:
+        return "0"
+    n = d.normalize()
+    return format(n, "f")
+
+
+def _fmt_scaled(n: int, scale: int) -> str:
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return _fmt_decimal(Decimal(int(n)) / scale)
+
+
+def _text(v: Any) -> str | None:
+    """A text cell: stripped str, or None when blank."""
+    if v is None:
+        return None
+    if isinstance(v, str):
+        s = v.strip()
+        return s or None
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float):
+        return _float_text(v)
+    if isinstance(v, datetime):
+        return v.date().isoformat() if v.time() == time(0) else v.isoformat()
+    if isinstance(v, (date, time)):
+        return v.isoformat()
+    return str(v).strip() or None
+
+
+def _number(v: Any, *, money: bool = False) -> tuple[Decimal, bool]:
+    """A numeric cell -> (value, written_as_percent). ``50%`` gives (0.5, True)."""
+    if isinstance(v, bool):
+        raise _Bad("not a number")
+    if isinstance(v, (datetime, date, time)):
+        raise _Bad("not a number (the cell holds a date or time)",
+                    hint="format the cell as a number, not a date")
+    if isinstance(v, _PercentCell):
+        return Decimal(repr(float(v))), True
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            raise _Bad("not a number")
+        return Decimal(repr(v)), False
+    if isinstance(v, int):
+        return Decimal(v), False
+    s = str(v).strip().replace("\u2212", "-")
+    percent = False
+    if _PERCENT.search(s):
+        s = _PERCENT.sub("", s)
+        percent = True
+    if money:
+        s = s.replace("€", "").strip()
+    if _NUMBER.match(s):
+        d = Decimal(s.replace(",", "."))
+        if percent:
+            with localcontext() as ctx:
+                ctx.prec = 60
+                d = d / 100
+        return d, percent
+    if _THOUSANDS.match(s) or (s.count(".") + s.count(",") > 1 and re.fullmatch(r"[+-]?[\d.,]+", s)):
+        raise _Bad("thousands separator in a number",
+                    hint="write the number without thousands separators, with . or , "
+                         "before the decimals, e.g. 1234.56")
+    raise _Bad("not a number")
+
+
+def _scaled(d: Decimal, kind: str, raw: Any) -> int:
+    """Decimal -> int64 in the kind's unit, refusing extra decimals."""
+    scale, decimals = SCALE[kind], _DECIMALS[kind]
+    written = 0
+    if isinstance(raw, str) and kind != FRACTION:
+        # digits written after the separator count, even trailing zeros: "1.500" is
+        # not read as 1.5 (it may be 1500 with a thousands separator)
+        m = re.search(r"[.,](\d*)\s*$", raw.strip().replace("€", "").strip())
+        written = len(m.group(1)) if m else 0
+    with localcontext() as ctx:
+        ctx.prec = 60
+        q = d * scale
+        if q != q.to_integral_value() or written > decimals:
+            if kind == FRACTION:
+                hint = "round to at most 6 decimals (4 decimals for a percent)"
+            else:
+                hint = f"round to {decimals} decimals"
+            if kind == MONEY and isinstance(raw, str) and _AMBIGUOUS_THOUSANDS.match(raw.strip()):
+                sep = "." if "." in raw else ","
+                hint += (f", or if '{sep}' is a thousands separator remove it "
+                         f"(write {raw.strip().replace(sep, '')})")
+            raise _Bad("too many decimals",
+                        expected=f"at most {decimals} decimals"
+                        + (" (as a fraction of 1)" if kind == FRACTION else ""),
+                        hint=hint)
+        n = int(q)
+    if abs(n) > _INT_LIMIT:
+        raise _Bad("number too large")
+    return n
+
+
+def _cell(col: ColumnSpec, v: Any) -> Any:
+    """Type one non-blank cell of ``col`` (raises _Bad)."""
+    kind = col.kind
+    if kind == TEXT:
+        return _text(v)
+    if kind == DIRECTION:
+        s = (_text(v) or "").lower()
+        if s not in DIRECTIONS:
+            raise _Bad("unknown direction", hint="write higher (more is better) or lower")
+        return s
+    d, percent = _number(v, money=(kind == MONEY))
+    if kind in SCALE:
+        if percent and kind != FRACTION:
+            raise _Bad("a percent is not allowed here")
+        return _scaled(d, kind, v)
+    # DECIMAL
+    if percent and col.percent_unit:
+        with localcontext() as ctx:
+            ctx.prec = 60
+            d = d * 100
+    return d
+
+
+# ---------------------------------------------------------------------------
+# Reading files
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Raw:
+    name: str
+    file: str
+    header: list[Any]
+    header_row: int
+    records: list[tuple[int, list[Any]]]
+
+
+def _err(errors: list, message: str, **kw: Any) -> None:
+    errors.append(DatasetError(message, **kw))
+
+
+def _table_name(stem: str) -> str:
+    n = stem.strip().lower()
+    if n.endswith(".csv"):
+        n = n[:-4].strip()
+    return n
+
+
+def _did_you_mean(word: str, choices: Iterable[str], n: int = 1) -> list[str]:
+    return difflib.get_close_matches(word, list(choices), n=n, cutoff=0.6)
+
+
+def _unknown_table(errors: list, name: str, file: str, kind: str) -> None:
+    near = _did_you_mean(name, TABLES)
+    hint = (f"did you mean {near[0]}? Otherwise remove the {kind}" if near
+            else f"rename or remove the {kind}")
+    _err(errors, f"unknown table {name!r}", file=file, expected="one of " + ", ".join(TABLES),
+         found=json.dumps(name), hint=hint)
+
+
+def _read_csv(path: Path, name: str, errors: list) -> _Raw | None:
+    """Read one CSV file; None (with an error) when it cannot be read."""
+    file = str(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        _err(errors, "the file is not UTF-8 text", file=file,
+             found=f"byte 0x{exc.object[exc.start]:02x} at offset {exc.start}",
+             hint="save it as 'CSV UTF-8' (in LibreOffice: character set Unicode UTF-8)")
+        return None
+    except OSError as exc:
+        _err(errors, f"cannot read the file: {exc.strerror or exc}", file=file)
+        return None
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    records: list[tuple[int, list[Any]]] = []
+    header: list[Any] | None = None
+    header_row = 1
+    try:
+        for row_no, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1):
+            if all(not c.strip() for c in cells):
+                continue
+            if header is None:
+                header, header_row = cells, row_no
+            else:
+                records.append((row_no, cells))
+    except csv.Error as exc:
+        _err(errors, f"the CSV cannot be read: {exc}", file=file,
+             hint="check the quotes (\") in the file")
+        return None
+    if header is None:
+        return _Raw(name, file, [], 1, [])
+    return _Raw(name, file, header, header_row, records)
+
+
+def _read_folder(folder: Path, errors: list) -> tuple[dict[str, _Raw | None], dict[str, str]]:
+    """Read the CSV files of a folder: table -> _Raw (None: present but unreadable)."""
+    raws: dict[str, _Raw | None] = {}
+    seen: dict[str, str] = {}
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as exc:
+        _err(errors, f"cannot read the folder: {exc.strerror or exc}", file=str(folder))
+        return raws, {}
+    for p in entries:
+        if not p.is_file() or p.suffix.lower() != ".csv" or p.name.startswith((".", "~$")):
+            continue
+        name = _table_name(p.stem)
+        if name not in TABLES:
+            _unknown_table(errors, name, str(p), "file")
+            continue
+        if name in seen:
+            _err(errors, f"table {name!r} given twice", file=str(p),
+                 hint=f"also in {seen[name]}; keep one")
+            continue
+        seen[name] = str(p)
+        raws[name] = _read_csv(p, name, errors)
+    files = {n: seen.get(n, str(folder / f"{n}.csv")) for n in TABLES}
+    return raws, files
+
+
+def _read_xlsx(path: Path, errors: list) -> tuple[dict[str, _Raw | None], dict[str, str]]:
+    """Read the sheets of a workbook: table -> _Raw. Raises DatasetErrors if unreadable."""
+    import openpyxl  # local: only needed for workbooks
+
+    raws: dict[str, _Raw | None] = {}
+    files = {n: f"{path}[{n}]" for n in TABLES}
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException, ...
+        raise DatasetErrors([DatasetError(
+            f"cannot read the workbook: {exc}", file=str(path),
+            hint="save it as an Excel workbook (.xlsx)")]) from None
+    try:
+        for ws in wb.worksheets:
+            name = _table_name(ws.title)
+            file = f"{path}[{ws.title}]"
+            if name not in TABLES:
+                _unknown_table(errors, name, file, "sheet")
+                continue
+            if name in raws:
+                _err(errors, f"table {name!r} given twice", file=file,
+                     hint=f"also in {files[name]}; keep one")
+                continue
+            files[name] = file
+            header: list[Any] | None = None
+            header_row = 1
+            records: list[tuple[int, list[Any]]] = []
+            for row_no, row in enumerate(ws.iter_rows(min_row=1), 1):
+                values: list[Any] = []
+                for c in row:
+                    v = c.value
+                    if isinstance(v, float) and "%" in (getattr(c, "number_format", None) or ""):
+                        v = _PercentCell(v)
+                    values.append(v)
+                if all(_is_blank(v) for v in values):
+                    continue
+                if header is None:
+                    header, header_row = values, row_no
+                else:
+                    records.append((row_no, values))
+            raws[name] = _Raw(name, file, header or [], header_row, records)
+    finally:
+        wb.close()
+    return raws, files
+
+
+# ---------------------------------------------------------------------------
+# Typing a table
+# ---------------------------------------------------------------------------
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
+
+
+def _object_array(values: list) -> np.ndarray:
+    a = np.empty(len(values), dtype=object)
+    a[:] = values
+    return a
+
+
+def _type_raw(spec: TableSpec, raw: _Raw, errors: list) -> tuple[Table, dict[str, list]]:
+    """Header checks and cell typing of one read table -> (Table, raw cells per column)."""
+    file = raw.file
+    names = [(_text(h) or "").lower() for h in raw.header]
+    declared = spec.column_names
+    position: dict[str, int] = {}
+    ignored_blank: set[int] = set()
+    unknown: list[tuple[int, str]] = []
+    for i, n in enumerate(names):
+        if not n:
+            if any(i < len(cells) and not _is_blank(cells[i]) for _, cells in raw.records):
+                _err(errors, "column without a name", file=file, line=raw.header_row,
+                     field=f"column {i + 1}", hint="write the column name in the header row")
+            ignored_blank.add(i)
+        elif n in position:
+            _err(errors, f"column {n!r} appears twice", file=file, line=raw.header_row, field=n,
+                 hint=f"columns {position[n] + 1} and {i + 1}; keep one")
+        elif n in declared:
+            position[n] = i
+        else:
+            unknown.append((i, n))
+            position.setdefault(n, i)
+
+    missing_cols = [c for c in spec.columns if c.name not in position]
+    found_list = ", ".join(n for n in names if n) or "no columns"
+    claimed: set[str] = set()
+    for c in missing_cols:
+        if not c.required:
+            continue
+        near = _did_you_mean(c.name, [n for _, n in unknown if n not in claimed])
+        if near:
+            claimed.add(near[0])
+            hint = f"did you mean {near[0]!r}? rename that column to {c.name}"
+        else:
+            hint = f"add a column {c.name} to the header row"
+        _err(errors, "missing required column", file=file, line=raw.header_row, field=c.name,
+             expected=f"columns {', '.join(x.name for x in spec.columns if x.required)}",
+             found=found_list, hint=hint)
+    for i, n in unknown:
+        if n in claimed:
+            continue
+        near = _did_you_mean(n, declared)
+        hint = (f"did you mean {near[0]}? Otherwise remove the column" if near
+                else "rename or remove the column")
+        _err(errors, "unknown column", file=file, line=raw.header_row, field=n,
+             expected="one of " + ", ".join(declared), found=json.dumps(n), hint=hint)
+
+    width = len(names)
+    for row_no, cells in raw.records:
+        extra = [v for v in cells[width:] if not _is_blank(v)]
+        if extra:
+            _err(errors, f"the row has {len(cells)} cells but the header has {width} columns",
+                 file=file, line=row_no,
+                 found=", ".join(_show(v) for v in extra[:3]),
+                 hint="a value without a header, or an unquoted separator inside a value")
+
+    n_rows = len(raw.records)
+    rows = np.fromiter((r for r, _ in raw.records), dtype=np.int64, count=n_rows)
+    columns: dict[str, object] = {}
+    missing: dict[str, np.ndarray] = {}
+    raw_cells: dict[str, list] = {}
+    for col in spec.columns:
+        i = position.get(col.name)
+        if i is None:
+            cells = [None] * n_rows
+        else:
+            cells = [c[i] if i < len(c) else None for _, c in raw.records]
+        raw_cells[col.name] = cells
+        blank = [_is_blank(v) for v in cells]
+        values: list[Any] = []
+        fill = col.default if col.default is not None else (0 if col.kind in SCALE else None)
+        for (row_no, _), v, b in zip(raw.records, cells, blank):
+            if b:
+                if col.required and i is not None:
+                    _err(errors, "blank cell in a required column", file=file, line=row_no,
+                         field=col.name, expected=col.expected, found="a blank cell")
+                values.append(fill)
+                continue
+            try:
+                values.append(_cell(col, v))
+            except _Bad as bad:
+                _err(errors, bad.message, file=file, line=row_no, field=col.name,
+                     expected=bad.expected or col.expected, found=_show(v), hint=bad.hint)
+                values.append(fill)
+        if col.kind in SCALE:
+            columns[col.name] = np.array(values, dtype=np.int64)
+        else:
+            columns[col.name] = _object_array(values)
+        if not col.required and col.default is None and any(blank):
+            missing[col.name] = np.array(blank, dtype=bool)
+    return _make_table(spec.name, file, columns, missing, rows), raw_cells
+
+
+def _make_table(name: str, file: str, columns: dict[str, object],
+                missing: dict[str, np.ndarray], rows: np.ndarray) -> Table:
+    for a in list(columns.values()) + list(missing.values()) + [rows]:
+        _readonly(a)  # type: ignore[arg-type]
+    return Table(name=name, file=file, columns=columns, missing=missing, rows=rows)
+
+
+def _empty_table(spec: TableSpec, file: str) -> Table:
+    columns: dict[str, object] = {}
+    for c in spec.columns:
+        columns[c.name] = np.zeros(0, dtype=np.int64) if c.kind in SCALE else np.empty(0, dtype=object)
+    return _make_table(spec.name, file, columns, {}, np.zeros(0, dtype=np.int64))
+
+
+# ---------------------------------------------------------------------------
+# Checks on typed tables (shared by load_dataset and dataset_from_columns)
+# ---------------------------------------------------------------------------
+
+Found = Callable[[str, str, int], str]
+
+
+def _range_checks(spec: TableSpec, table: Table, errors: list, found: Found) -> None:
+    for col in spec.columns:
+        if not col.check:
+            continue
+        a = table.columns[col.name]
+        if col.kind in SCALE:
+            arr = np.asarray(a)
+            if col.check == "nonneg":
+                bad = arr < 0
+            elif col.check == "fraction":
+                bad = (arr < 0) | (arr > SCALE[FRACTION])
+            elif col.check == "fraction_pos":
+                bad = (arr <= 0) | (arr > SCALE[FRACTION])
+            else:  # pragma: no cover - no such column
+                bad = arr == 0
+            idx = np.flatnonzero(bad)
+        else:
+            if col.check == "nonzero":
+                idx = [i for i, v in enumerate(a) if v is not None and v == 0]
+            else:
+                idx = [i for i, v in enumerate(a) if v is not None and v < 0]
+        for i in idx:
+            i = int(i)
+            if col.kind == DAYS:
+                msg = "negative number of days"
+            elif col.kind == MONEY:
+                msg = "negative amount"
+            elif col.kind == SCORE:
+                msg = "negative score"
+            elif col.kind == FRACTION:
+                msg = f"{col.name} out of range"
+            elif col.check == "nonzero":
+                msg = f"{col.name} is 0"
+            else:
+                msg = f"negative {col.name}"
+            hint = None
+            if col.kind == FRACTION:
+                hint = "write a fraction (0.5) or a percent (50%)"
+                if col.check == "fraction_pos":
+                    hint += "; a part time of 0 is not allowed"
+            elif col.check == "nonzero":
+                hint = "achievement is actual/target (target/actual when lower is better): target cannot be 0"
+            _err(errors, msg, file=table.file, line=int(table.rows[i]), field=col.name,
+                 expected=col.expected, found=found(spec.name, col.name, i), hint=hint)
+
+
+def _key_checks(spec: TableSpec, table: Table, errors: list) -> None:
+    if not spec.key or not len(table):
+        return
+    cols = [table.columns[k] for k in spec.key]
+    first: dict[tuple, int] = {}
+    for i, key in enumerate(zip(*cols)):
+        if any(k is None for k in key):
+            continue
+        j = first.setdefault(key, i)
+        if j != i:
+            what = ", ".join(f"{k} {json.dumps(v, ensure_ascii=False)}" for k, v in zip(spec.key, key))
+            r1, r2 = int(table.rows[j]), int(table.rows[i])
+            _err(errors, f"duplicate {what}: rows {r1} and {r2}", file=table.file, line=r2,
+                 field=spec.key[-1] if len(spec.key) == 1 else "(" + ", ".join(spec.key) + ")",
+                 expected="each " + " + ".join(spec.key) + " once",
+                 found=f"also on row {r1}", hint="remove or merge one of the two rows")
+
+
+def _ref_checks(tables: dict[str, Table], errors: list, broken: set[str]) -> None:
+    keys: dict[tuple[str, str], set] = {}
+    for src, col, dst, dcol in REFERENCES:
+        if src in broken or dst in broken:
+            continue
+        t, target = tables[src], tables[dst]
+        ids = keys.setdefault((dst, dcol), {v for v in target.columns[dcol] if v is not None})
+        values = t.columns[col]
+        for i, v in enumerate(values):
+            if v is None or v in ids:
+                continue
+            near = _did_you_mean(v, ids) if len(ids) <= 5000 else []
+            hint = (f"did you mean {near[0]}?" if near else f"add it to {dst}")
+            _err(errors, f"unknown {dcol} {json.dumps(v, ensure_ascii=False)}", file=t.file,
+                 line=int(t.rows[i]), field=col, expected=f"{_article(dcol)} {dcol} listed in {_base(target.file)}",
+                 found=json.dumps(v, ensure_ascii=False), hint=hint)
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
+def _base(file: str) -> str:
+    return file.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _unit_checks(units: Table, errors: list) -> None:
+    ids = units.columns["unit_id"]
+    parents = units.columns["parent_id"]
+    parent_of = {u: p for u, p in zip(ids, parents) if u is not None}
+    row_of: dict[str, int] = {}
+    for u, r in zip(ids, units.rows):
+        if u is not None:
+            row_of.setdefault(u, int(r))
+    tops = [u for u, p in parent_of.items() if p is None]
+    if len(units) and not tops:
+        _err(errors, "no top unit", file=units.file, line=min(row_of.values(), default=None),
+             field="parent_id", expected="exactly one unit with a blank parent_id (the ente)",
+             found="every unit has a parent", hint="leave parent_id blank for the top unit")
+    elif len(tops) > 1:
+        _err(errors, f"{len(tops)} top units: " + ", ".join(tops), file=units.file,
+             line=row_of[tops[1]], field="parent_id",
+             expected="exactly one unit with a blank parent_id (the ente)",
+             found=f"blank parent_id on rows {', '.join(str(row_of[u]) for u in tops)}",
+             hint="give every unit but the top one its parent_id")
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    for start in parent_of:
+        path: list[str] = []
+        u: str | None = start
+        while u is not None and u in parent_of and state.get(u) is None:
+            state[u] = 1
+            path.append(u)
+            u = parent_of[u]
+        if u is not None and state.get(u) == 1:
+            cycle = path[path.index(u):]
+            first = min(cycle, key=lambda x: row_of[x])
+            k = cycle.index(first)
+            cycle = cycle[k:] + cycle[:k]
+            _err(errors, "units form a cycle: " + " → ".join(cycle + [first]), file=units.file,
+                 line=row_of[first], field="parent_id", expected="a tree of units under the top unit",
+                 found=f"parent_id of {first} leads back to {first}",
+                 hint="fix the parent_id of one of these units")
+        for x in path:
+            state[x] = 2
+
+
+def _objective_checks(obj: Table, errors: list) -> None:
+    for i, (level, unit, person) in enumerate(
+        zip(obj.columns["level"], obj.columns["unit_id"], obj.columns["person_id"])
+    ):
+        if level is None:
+            continue
+        if level == INDIVIDUAL_LEVEL and person is None:
+            _err(errors, "blank person_id for an individual objective", file=obj.file,
+                 line=int(obj.rows[i]), field="person_id", expected="the person_id of staff",
+                 found="a blank cell", hint=f"objectives of level {INDIVIDUAL_LEVEL} belong to a person")
+        elif level not in (INDIVIDUAL_LEVEL, TOP_LEVEL) and unit is None:
+            _err(errors, f"blank unit_id for an objective of level {level}", file=obj.file,
+                 line=int(obj.rows[i]), field="unit_id", expected="the unit_id of units",
+                 found="a blank cell",
+                 hint=f"only objectives of level {TOP_LEVEL} or {INDIVIDUAL_LEVEL} may leave unit_id blank")
+
+
+def _meta_year(meta: Table, errors: list) -> int | None:
+    year = None
+    for i, (k, v) in enumerate(zip(meta.columns["key"], meta.columns["value"])):
+        if k is None or k.lower() != "year":
+            continue
+        try:
+            if v is None or not re.fullmatch(r"\d{4}", v):
+                raise ValueError
+            year = int(v)
+        except ValueError:
+            _err(errors, "the year is not a year", file=meta.file, line=int(meta.rows[i]),
+                 field="value", expected="a year, e.g. 2024", found=_show(v or ""))
+    return year
+
+
+def _check_all(tables: dict[str, Table], errors: list, found: Found, broken: set[str]) -> int | None:
+    for name, spec in TABLES.items():
+        if name in broken:
+            continue
+        _range_checks(spec, tables[name], errors, found)
+        _key_checks(spec, tables[name], errors)
+    if "objectives" not in broken:
+        _objective_checks(tables["objectives"], errors)
+    _ref_checks(tables, errors, broken)
+    if "units" not in broken:
+        _unit_checks(tables["units"], errors)
+    return _meta_year(tables["meta"], errors) if "meta" not in broken else None
+
+
+# ---------------------------------------------------------------------------
+# Content hash
+# ---------------------------------------------------------------------------
+
+
+def _content_sha256(tables: dict[str, Table]) -> str:
+    """sha256 of the typed content: tables by name, columns in declared order."""
+    h = hashlib.sha256(b"smvp-dataset-1\n")
+    for name in sorted(tables):
+        t, spec = tables[name], TABLES[name]
+        h.update(json.dumps(["table", name, len(t)]).encode())
+        for col in spec.columns:
+            a = t.columns[col.name]
+            h.update(json.dumps(["column", col.name, col.kind]).encode())
+            if col.kind in SCALE:
+                h.update(np.ascontiguousarray(a, dtype="<i8").tobytes())
+                m = t.missing.get(col.name)
+                h.update(b"M" + (np.packbits(m).tobytes() if m is not None else b""))
+            elif col.kind == DECIMAL:
+                vals = [None if v is None else _fmt_decimal(v) for v in a]
+                h.update(json.dumps(vals, ensure_ascii=False).encode())
+            else:
+                h.update(json.dumps(list(a), ensure_ascii=False).encode())
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------
+# Public functions
+# ---------------------------------------------------------------------------
+
+
+def load_dataset(path: str | Path) -> Dataset:
+    """Load and validate a dataset: a folder of ``<table>.csv`` files or an ``.xlsx`` workbook.
+
+    CSV: UTF-8 (optional BOM), ``,`` or ``;`` separated (sniffed from the
+    header line), header row first. Workbook: one sheet per table, read with
+    its cached values (formulas are not evaluated). Column names are
+    case-insensitive. Decimal numbers accept ``.`` or ``,``; thousands
+    separators are refused.
+
+    Returns a :class:`Dataset` whose tables are typed as in the module
+    docstring. Raises :class:`engine.errors.DatasetErrors` listing every
+    problem found: unreadable or unknown files/sheets, missing required tables
+    or columns, unknown columns, blank required cells, unreadable numbers, too
+    many decimals, values out of range, duplicate ids, references to unknown
+    units/objectives/people, and a unit tree that is not a tree.
+    """
+    p = Path(path)
+    errors: list[DatasetError] = []
+    if not p.exists():
+        raise DatasetErrors([DatasetError("no such folder or workbook", file=str(p),
+                                          expected="a folder of CSV files or an .xlsx workbook")])
+    if p.is_dir():
+        raws, files = _read_folder(p, errors)
+        kind = "file"
+    elif p.suffix.lower() == ".xlsx":
+        raws, files = _read_xlsx(p, errors)
+        kind = "sheet"
+    else:
+        raise DatasetErrors([DatasetError(
+            "not a dataset", file=str(p), expected="a folder of CSV files or an .xlsx workbook",
+            found=f"a {p.suffix or 'plain'} file",
+            hint="give the folder holding units.csv, staff.csv, ... or an .xlsx workbook")])
+
+    tables: dict[str, Table] = {}
+    raw_cells: dict[str, dict[str, list]] = {}
+    broken: set[str] = set()
+    for name, spec in TABLES.items():
+        raw = raws.get(name)
+        if raw is None and name in raws:  # present but unreadable: already reported
+            broken.add(name)
+        if raw is not None and not raw.header and not raw.records:
+            # an empty file or sheet: absent
+            if spec.required:
+                _err(errors, f"the {kind} is empty", file=raw.file, line=1,
+                     expected="a header row: " + ", ".join(spec.column_names),
+                     hint="write the header row and one row per record")
+                broken.add(name)
+            raw = None
+        if raw is None:
+            if spec.required and name not in broken:
+                _err(errors, f"missing required table {name}", file=files[name],
+                     expected=f"a {kind} {name}" + (".csv" if kind == "file" else "")
+                     + " with columns " + ", ".join(spec.column_names),
+                     hint=f"tables: {', '.join(n for n, s in TABLES.items() if s.required)} "
+                          f"are required")
+                broken.add(name)
+            tables[name] = _empty_table(spec, files[name])
+            continue
+        n_before = len(errors)
+        table, cells = _type_raw(spec, raw, errors)
+        tables[name] = table
+        raw_cells[name] = cells
+        if any(e.message == "missing required column" for e in errors[n_before:]):
+            broken.add(name)  # no reference or tree checks on a table without its key columns
+
+    def found(table: str, column: str, i: int) -> str:
+        cells = raw_cells.get(table, {}).get(column)
+        if cells is not None:
+            return _show(cells[i])
+        return _found_typed(tables, table, column, i)
+
+    year = _check_all(tables, errors, found, broken)
+    if errors:
+        raise DatasetErrors(errors)
+    return Dataset(path=str(p), tables=tables, sha256=_content_sha256(tables), year=year)
+
+
+def _found_typed(tables: dict[str, Table], table: str, column: str, i: int) -> str:
+    col = TABLES[table].column(column)
+    v = tables[table].columns[column][i]
+    if col.kind in SCALE:
+        return _fmt_scaled(int(v), SCALE[col.kind])
+    if isinstance(v, Decimal):
+        return _fmt_decimal(v)
+    return _show(v)
+
+
+def _coerce(table: str, col: ColumnSpec, values: Any, file: str, errors: list
+            ) -> tuple[np.ndarray, np.ndarray | None]:
+    """In-memory typed values -> (array, blank mask or None)."""
+    if col.kind in SCALE:
+        if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
+            return values.astype(np.int64, copy=True), None
+        vals = list(values)
+        blank = np.array([v is None for v in vals], dtype=bool)
+        fill = col.default if col.default is not None else 0
+        out = np.empty(len(vals), dtype=np.int64)
+        for i, v in enumerate(vals):
+            if v is None:
+                out[i] = fill
+            elif isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+                out[i] = int(v)
+            else:
+                raise TypeError(f"{table}.{col.name}: expected int64 in units of 1/{SCALE[col.kind]}"
+                                f", got {type(v).__name__} {v!r}")
+        return out, (blank if blank.any() else None)
+    vals = list(values)
+    out_list: list[Any] = []
+    blank_list: list[bool] = []
+    for row, v in enumerate(vals, 2):
+        if _is_blank(v):
+            blank_list.append(True)
+            out_list.append(col.default)
+            continue
+        blank_list.append(False)
+        if col.kind == DECIMAL:
+            if isinstance(v, Decimal):
+                out_list.append(v)
+            elif isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+                out_list.append(Decimal(int(v)))
+            elif isinstance(v, str):
+                try:
+                    out_list.append(Decimal(v.strip()))
+                except InvalidOperation:
+                    raise TypeError(f"{table}.{col.name}: not a decimal: {v!r}") from None
+            else:
+                raise TypeError(f"{table}.{col.name}: expected Decimal, got {type(v).__name__} {v!r}")
+        elif col.kind == DIRECTION:
+            s = str(v).strip().lower()
+            if s not in DIRECTIONS:
+                _err(errors, "unknown direction", file=file, line=row,
+                     field=col.name, expected=col.expected, found=_show(v))
+                s = col.default
+            out_list.append(s)
+        else:
+            out_list.append(str(v).strip())
+    blank = np.array(blank_list, dtype=bool)
+    return _object_array(out_list), (blank if blank.any() else None)
+
+
+def dataset_from_columns(tables: dict[str, dict[str, object]], path: str = "<memory>") -> Dataset:
+    """Build a validated Dataset from in-memory typed columns (benchmarks, tests).
+
+    ``tables``: table name -> column name -> sequence, already typed as in the
+    module docstring (int columns: ints in their unit, e.g. cents; ``None``
+    for a blank cell; Decimal columns: Decimal/int/str). Missing optional
+    tables and columns are filled (defaults, blanks); row numbers are
+    2..n+1 and files are ``"<path>[<table>]"``.
+
+    Raises :class:`engine.errors.DatasetErrors` for the same problems as
+    :func:`load_dataset` (unknown tables/columns, missing required
+    tables/columns, blank required cells, ranges, duplicates, references,
+    unit tree), and TypeError for a value of the wrong Python type.
+    """
+    errors: list[DatasetError] = []
+    for name in tables:
+        if name not in TABLES:
+            _unknown_table(errors, name, f"{path}[{name}]", "table")
+    out: dict[str, Table] = {}
+    broken: set[str] = set()
+    for name, spec in TABLES.items():
+        file = f"{path}[{name}]"
+        given = tables.get(name)
+        if given is None:
+            if spec.required:
+                _err(errors, f"missing required table {name}", file=file)
+                broken.add(name)
+            out[name] = _empty_table(spec, file)
+            continue
+        for c in given:
+            if c not in spec.column_names:
+                near = _did_you_mean(c, spec.column_names)
+                _err(errors, "unknown column", file=file, line=1, field=c,
+                     hint=f"did you mean {near[0]}?" if near else None)
+        lengths = {c: len(v) for c, v in given.items()}  # type: ignore[arg-type]
+        if len(set(lengths.values())) > 1:
+            _err(errors, "columns of different lengths", file=file,
+                 found=", ".join(f"{c}={n}" for c, n in lengths.items()))
+            broken.add(name)
+            out[name] = _empty_table(spec, file)
+            continue
+        n = next(iter(lengths.values()), 0)
+        columns: dict[str, object] = {}
+        missing: dict[str, np.ndarray] = {}
+        rows = np.arange(2, n + 2, dtype=np.int64)
+        for col in spec.columns:
+            if col.name not in given:
+                if col.required:
+                    _err(errors, "missing required column", file=file, line=1, field=col.name)
+                    broken.add(name)
+                    blank = np.zeros(n, dtype=bool)
+                else:
+                    blank = np.ones(n, dtype=bool)
+                if col.kind in SCALE:
+                    arr = np.full(n, col.default if col.default is not None else 0, dtype=np.int64)
+                else:
+                    arr = _object_array([col.default] * n)
+            else:
+                arr, blank_or_none = _coerce(name, col, given[col.name], file, errors)
+                blank = blank_or_none if blank_or_none is not None else np.zeros(n, dtype=bool)
+                if col.required:
+                    for i in np.flatnonzero(blank):
+                        _err(errors, "blank cell in a required column", file=file,
+                             line=int(rows[i]), field=col.name, expected=col.expected,
+                             found="a blank cell")
+            columns[col.name] = arr
+            if not col.required and col.default is None and n and blank.any():
+                missing[col.name] = blank
+        out[name] = _make_table(name, file, columns, missing, rows)
+
+    def found(table: str, column: str, i: int) -> str:
+        return _found_typed(out, table, column, i)
+
+    year = _check_all(out, errors, found, broken)
+    if errors:
+        raise DatasetErrors(errors)
+    return Dataset(path=path, tables=out, sha256=_content_sha256(out), year=year)
