@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Annotated
 
 import click
 import typer
@@ -40,15 +41,21 @@ class Lang(str, Enum):
     en = "en"
 
 
-LangOption = typer.Option(
-    None, "--lang", case_sensitive=False, show_default=False,
+LangOpt = Annotated[Lang | None, typer.Option(
+    "--lang", case_sensitive=False, show_default=False,
     help="Lingua delle etichette: it (default) o en. Anche SMVP_LANG.",
-)
-DbOption = typer.Option(
-    None, "--db", metavar="URL",
+)]
+DbOpt = Annotated[str | None, typer.Option(
+    "--db", metavar="URL",
     help="Database URL (default: $SMVP_DATABASE_URL, else sqlite in $SMVP_HOME "
          "or ~/.local/share/smvp/smvp.db).",
-)
+)]
+ChamberOpt = Annotated[str | None, typer.Option(
+    "--chamber", "-c", help="Camera (id del profilo in chambers/<chamber>.yaml).")]
+
+
+def _lang(lang: Lang | None) -> str:
+    return resolve_lang(lang.value if lang else None)
 
 
 def _consoles() -> tuple[Console, Console]:
@@ -107,59 +114,60 @@ def _exit(code: int) -> None:
 
 @app.command()
 def evaluate(
-    chamber: Optional[str] = typer.Option(
-        None, "--chamber", "-c", help="Camera (id del profilo in chambers/<chamber>.yaml)."),
-    profile: Optional[Path] = typer.Option(
-        None, "--profile", "-p", exists=True, dir_okay=False, readable=True,
-        help="Profilo YAML (default: chambers/<chamber>.yaml)."),
-    data: Optional[Path] = typer.Option(
-        None, "--data", "-d", exists=True, help="Cartella di CSV o file .xlsx dei dati "
-        "(default: il campione chambers/data/<chamber>/<anno più recente>/)."),
-    year: Optional[int] = typer.Option(
-        None, "--year", "-y", min=1900, max=2999,
-        help="Anno valutato (default: quello dichiarato nei dati)."),
-    out: Optional[Path] = typer.Option(
-        None, "--out", "-o", dir_okay=False, help="Esporta in FILE: .csv, .json o .xlsx."),
-    json_: bool = typer.Option(False, "--json", help="Stampa JSON su stdout (niente tabelle)."),
-    db: Optional[str] = DbOption,
-    lang: Optional[Lang] = LangOption,
-    no_store: bool = typer.Option(False, "--no-store", help="Non salvare l'esecuzione."),
+    chamber: ChamberOpt = None,
+    profile: Annotated[Path | None, typer.Option(
+        "--profile", "-p", exists=True, dir_okay=False, readable=True,
+        help="Profilo YAML (default: chambers/<chamber>.yaml).")] = None,
+    data: Annotated[Path | None, typer.Option(
+        "--data", "-d", exists=True, help="Cartella di CSV o file .xlsx dei dati "
+        "(default: il campione chambers/data/<chamber>/<anno più recente>/).")] = None,
+    year: Annotated[int | None, typer.Option(
+        "--year", "-y", min=1900, max=2999,
+        help="Anno valutato (default: quello dichiarato nei dati).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", dir_okay=False, help="Esporta in FILE: .csv, .json o .xlsx.")] = None,
+    json_: Annotated[bool, typer.Option(
+        "--json", help="Stampa JSON su stdout (niente tabelle).")] = False,
+    db: DbOpt = None,
+    lang: LangOpt = None,
+    no_store: Annotated[bool, typer.Option(
+        "--no-store", help="Non salvare l'esecuzione.")] = False,
 ) -> None:
     """Valuta un anno: profilo + dati → punteggi, compensi, fondi."""
     from smvp.commands import evaluate as command
 
     opts = command.Options(chamber=chamber, profile=profile, data=data, year=year, out=out,
-                           json=json_, db=db, lang=resolve_lang(lang.value if lang else None), store=not no_store)
+                           json=json_, db=db, lang=_lang(lang), store=not no_store)
     out_console, err_console = _consoles()
     _exit(handle(lambda: command.run(opts, out=out_console, err=err_console)))
 
 
 @app.command()
 def validate(
-    paths: list[Path] = typer.Argument(
-        ..., exists=True, dir_okay=False, readable=True, metavar="PATH...",
-        help="Profili YAML da validare."),
-    lang: Optional[Lang] = LangOption,
+    paths: Annotated[list[Path], typer.Argument(
+        exists=True, dir_okay=False, readable=True, metavar="PATH...",
+        help="Profili YAML da validare.")],
+    lang: LangOpt = None,
 ) -> None:
     """Valida uno o più profili (schema e semantica)."""
     from smvp.commands import validate as command
 
     out_console, _ = _consoles()
-    _exit(handle(lambda: command.run(paths, lang=resolve_lang(lang.value if lang else None), out=out_console)))
+    _exit(handle(lambda: command.run(paths, lang=_lang(lang), out=out_console)))
 
 
 @app.command()
 def runs(
-    chamber: Optional[str] = typer.Option(None, "--chamber", "-c", help="Solo questa camera."),
-    db: Optional[str] = DbOption,
-    lang: Optional[Lang] = LangOption,
+    chamber: Annotated[str | None, typer.Option(
+        "--chamber", "-c", help="Solo questa camera.")] = None,
+    db: DbOpt = None,
+    lang: LangOpt = None,
 ) -> None:
     """Elenca le esecuzioni salvate."""
     from smvp.commands import runs as command
 
     out_console, _ = _consoles()
-    _exit(handle(lambda: command.run(chamber=chamber, db=db, lang=resolve_lang(lang.value if lang else None),
-                                     out=out_console)))
+    _exit(handle(lambda: command.run(chamber=chamber, db=db, lang=_lang(lang), out=out_console)))
 
 
 def main(argv: list[str] | None = None) -> int:

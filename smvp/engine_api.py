@@ -83,11 +83,11 @@ def profile_validity(profile: Any) -> tuple[int | None, int | None]:
             _year(getattr(validity, "to", getattr(validity, "end", None)))
     data = getattr(profile, "data", None) or getattr(profile, "raw", None)
     if not isinstance(data, dict):
-        try:
-            import yaml
+        import yaml
 
+        try:
             data = yaml.safe_load(getattr(profile, "text", "") or "")
-        except Exception:
+        except yaml.YAMLError:
             data = None
     if isinstance(data, dict):
         v = ((data.get("chamber") or {}).get("validity") or {})

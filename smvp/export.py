@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from smvp.errors import ExportProblem, UsageProblem
 from smvp.i18n import t
@@ -155,7 +156,7 @@ def to_json(outcome: Outcome) -> str:
     return json.dumps(outcome.as_document(), ensure_ascii=False, indent=2, allow_nan=False)
 
 
-def write_json(outcome: Outcome, path: Path, lang: str) -> None:  # noqa: ARG001 (keys, not labels)
+def write_json(outcome: Outcome, path: Path, lang: str) -> None:
     path.write_text(to_json(outcome) + "\n", encoding="utf-8")
 
 

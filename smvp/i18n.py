@@ -8,7 +8,7 @@ Italian is the default. Only the edges are translated: the engine's own labels
 from __future__ import annotations
 
 import os
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 LANGS = ("it", "en")
 DEFAULT_LANG = "it"
@@ -165,7 +165,7 @@ def format_decimal(value: object, lang: str, *, places: int | None = None,
         return yes_no(value, lang)
     try:
         d = value if isinstance(value, Decimal) else Decimal(str(value))
-    except Exception:
+    except (InvalidOperation, ValueError, TypeError):
         return str(value)
     if not d.is_finite():
         return str(d)

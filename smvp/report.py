@@ -49,7 +49,7 @@ class RunInfo:
     dataset_path: str
     dataset_sha256: str
     engine_version: str
-    created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     run_id: int | None = None
     database: str | None = None
 
@@ -77,13 +77,13 @@ class Outcome:
 
     @classmethod
     def from_evaluation(cls, profile: Any, dataset: Any, ev: Any, *, year: int,
-                        engine_version: str) -> "Outcome":
+                        engine_version: str) -> Outcome:
         info = RunInfo(
             chamber=str(profile.chamber_id),
             year=int(year),
-            profile_path=str(profile.path),
+            profile_path=_absolute(profile.path),
             profile_sha256=str(profile.sha256),
-            dataset_path=str(dataset.path),
+            dataset_path=_absolute(dataset.path),
             dataset_sha256=str(dataset.sha256),
             engine_version=str(engine_version),
         )
@@ -127,6 +127,15 @@ class Outcome:
         }
 
 
+def _absolute(path: Any) -> str:
+    """An existing file's absolute path (so a stored run says where it came from), else as given."""
+    p = Path(str(path))
+    try:
+        return str(p.resolve()) if p.exists() else str(path)
+    except OSError:
+        return str(path)
+
+
 def _dec(value: Any) -> Decimal:
     if value is None:
         return Decimal(0)
@@ -166,7 +175,7 @@ def jsonable(value: Any, *, decimals_as: str = "number") -> Any:
     (always, for amounts of 2 decimals below 10^13), else string.
     ``decimals_as="string"``: Decimal → its exact string (canonical storage).
     """
-    rec = lambda v: jsonable(v, decimals_as=decimals_as)  # noqa: E731
+    rec = lambda v: jsonable(v, decimals_as=decimals_as)
     if value is None or isinstance(value, (str, bool)):
         return value
     if isinstance(value, int):

@@ -17,11 +17,12 @@ import datetime as dt
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Text, event, func
 from sqlalchemy.engine import Engine, make_url
@@ -237,7 +238,7 @@ def database_url(url: str | None = None) -> str:
 def display_url(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:
+    except (ArgumentError, ValueError):
         return url
 
 
@@ -415,7 +416,7 @@ def list_runs(engine: Engine, chamber: str | None = None) -> list[RunListing]:
     for run, dist in result:
         created = run.created_at
         if created.tzinfo is None:  # SQLite drops the offset; we always store UTC
-            created = created.replace(tzinfo=dt.timezone.utc)
+            created = created.replace(tzinfo=dt.UTC)
         out.append(RunListing(
             id=run.id, chamber=run.chamber, year=run.year, created_at=created,
             profile_sha256=run.profile_sha256, dataset_sha256=run.dataset_sha256,

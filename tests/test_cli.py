@@ -335,8 +335,8 @@ def test_validate_missing_file_is_usage(tmp_path):
 
 def _engine_ready() -> bool:
     try:
-        import engine.dataset  # noqa: F401
-        import engine.pipeline  # noqa: F401
+        import engine.dataset
+        import engine.pipeline
         import engine.profile  # noqa: F401
     except ImportError:
         return False

@@ -294,3 +294,11 @@ def test_real_dataset_content(tmp_path):
     assert all(isinstance(v, (int, type(None))) for v in doc["tables"]["resources"]["amount"])
     assert store.dataset_canonical_json(ds) == store.dataset_canonical_json(
         dataset_mod.load_dataset(sample))
+
+
+def test_paths_are_stored_absolute(engine, tmp_path, monkeypatch):
+    (tmp_path / "p.yaml").write_text("x")
+    monkeypatch.chdir(tmp_path)
+    _, dataset, out = outcome(profile=FakeProfile(path=Path("p.yaml")))
+    assert out.info.profile_path == str(tmp_path / "p.yaml")
+    assert out.info.dataset_path == str(dataset.path)  # not on disk: kept as given
