@@ -46,22 +46,23 @@ import io
 import json
 import math
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation, localcontext
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 
 from engine.errors import DatasetError, DatasetErrors
 
 __all__ = [
+    "TABLES",
     "ColumnSpec",
     "Dataset",
     "Table",
     "TableSpec",
-    "TABLES",
     "dataset_from_columns",
     "load_dataset",
 ]
@@ -271,7 +272,7 @@ class Table:
     rows: np.ndarray
 
     def __len__(self) -> int:
-        return int(len(self.rows))
+        return len(self.rows)
 
     def __getitem__(self, column: str):
         return self.columns[column]
@@ -595,7 +596,7 @@ def _read_xlsx(path: Path, errors: list) -> tuple[dict[str, _Raw | None], dict[s
     files = {n: f"{path}[{n}]" for n in TABLES}
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException, ...
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises BadZipFile, KeyError, InvalidFileException, ...
         raise DatasetErrors([DatasetError(
             f"cannot read the workbook: {exc}", file=str(path),
             hint="save it as an Excel workbook (.xlsx)")]) from None
@@ -812,9 +813,12 @@ def _range_checks(spec: TableSpec, table: Table, errors: list, found: Found) -> 
 def _key_checks(spec: TableSpec, table: Table, errors: list) -> None:
     if not spec.key or not len(table):
         return
-    cols = [table.columns[k] for k in spec.key]
+    cols = [table.columns[k].tolist() for k in spec.key]
+    keys = list(zip(*cols))
+    if len(set(keys)) == len(keys):
+        return  # the common case, fast
     first: dict[tuple, int] = {}
-    for i, key in enumerate(zip(*cols)):
+    for i, key in enumerate(keys):
         if any(k is None for k in key):
             continue
         j = first.setdefault(key, i)
@@ -1077,6 +1081,12 @@ def _coerce(table: str, col: ColumnSpec, values: Any, file: str, errors: list
                                 f", got {type(v).__name__} {v!r}")
         return out, (blank if blank.any() else None)
     vals = list(values)
+    if col.kind == TEXT:  # fast path (benchmarks build large tables)
+        texts = [v.strip() if isinstance(v, str) else (None if v is None else str(v).strip())
+                 for v in vals]
+        texts = [t or None for t in texts]
+        blank = np.fromiter((t is None for t in texts), dtype=bool, count=len(texts))
+        return _object_array(texts), (blank if blank.any() else None)
     out_list: list[Any] = []
     blank_list: list[bool] = []
     for row, v in enumerate(vals, 2):
