@@ -144,7 +144,7 @@ class FakeEvaluation:
     def summary(self) -> dict[str, Any]:
         return {
             "judgements": {"positiva": 2, "non_positiva": 1},
-            "paid": sum((r["paid"] for r in self.row_list), D(0)),
+            "paid": sum((r["paid"] for r in self.row_list if r["paid"] is not None), D(0)),
             "not_computed": list(self.not_computed),
         }
 

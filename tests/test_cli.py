@@ -470,3 +470,29 @@ def test_e2e_broken_profile_exit_1_nothing_stored(db, tmp_path):
     result = invoke("evaluate", "--chamber", "cuneo", "--profile", str(broken), "--db", db)
     assert result.exit_code == 1, result.output
     assert stored_runs(db) == 0
+
+
+def test_python_dash_m_smvp():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "smvp", "--help"], check=False, capture_output=True,
+                          text=True, cwd=REPO, timeout=60)
+    assert proc.returncode == 0 and "evaluate" in proc.stdout
+
+
+def test_unscored_person_renders_and_exports(monkeypatch, chambers, db, tmp_path):
+    from smvp.testing import fake_rows
+
+    rows = fake_rows()
+    rows.append({"person_id": "p4", "name": None, "role": "dipendente", "role_label": None,
+                 "unit_id": "U1", "components": {"ente": None}, "results": None,
+                 "behaviour": None, "total": None, "judgement": None, "judgement_label": None,
+                 "negative": None, "payout_percent": None, "coefficient_name": None,
+                 "coefficient": None, "fund": None, "theoretical": None, "premium": None,
+                 "maggiorazione": None, "paid": None, "maggiorazione_rank": None})
+    install_fake_engine(monkeypatch, evaluation=FakeEvaluation(row_list=rows))
+    for name in ("x.xlsx", "x.csv", "x.json"):
+        result = invoke("evaluate", "--chamber", "fake", "--db", db, "--out", str(tmp_path / name))
+        assert result.exit_code == 0, result.output
+        assert "p4" in result.stdout

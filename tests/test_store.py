@@ -302,3 +302,18 @@ def test_paths_are_stored_absolute(engine, tmp_path, monkeypatch):
     _, dataset, out = outcome(profile=FakeProfile(path=Path("p.yaml")))
     assert out.info.profile_path == str(tmp_path / "p.yaml")
     assert out.info.dataset_path == str(dataset.path)  # not on disk: kept as given
+
+
+def test_unscored_person_is_stored_with_nulls(engine):
+    rows = fake_rows()
+    rows.append({"person_id": "p4", "name": None, "role": "dipendente", "role_label": "Dipendente",
+                 "unit_id": "U1", "components": {"ente": None}, "results": None,
+                 "behaviour": None, "total": None, "judgement": None, "judgement_label": None,
+                 "negative": None, "payout_percent": None, "coefficient_name": None,
+                 "coefficient": None, "fund": None, "theoretical": None, "premium": None,
+                 "maggiorazione": None, "paid": None, "maggiorazione_rank": None})
+    profile, dataset, out = outcome(ev=FakeEvaluation(row_list=rows))
+    run_id = store.save_run(engine, profile, dataset, out)
+    p4 = next(p for p in store.iter_person_results(engine, run_id) if p.person_id == "p4")
+    assert p4.total_cp is None and p4.paid_cents is None and p4.negative is None
+    assert p4.components == {"ente": None}
