@@ -60,7 +60,10 @@ def _lang(lang: Lang | None) -> str:
 
 def _consoles() -> tuple[Console, Console]:
     """Consoles bound to the current stdout/stderr (created per command, for test runners)."""
-    return Console(), Console(stderr=True)
+    out = Console()
+    if not out.is_terminal and "COLUMNS" not in os.environ:
+        out = Console(width=200)  # redirected to a file or a pipe: keep the whole table readable
+    return out, Console(stderr=True)
 
 
 def _print_error(err: Console, error: object) -> None:

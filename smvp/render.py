@@ -15,45 +15,63 @@ from smvp.report import Outcome, not_computed_text
 from smvp.store import RunListing, from_hundredths
 
 
-def people_table(outcome: Outcome, lang: str) -> Table:
+SHORT = {  # compact column headers for the terminal table (exports keep the full labels)
+    "results": ("Risult.", "Results"), "behaviour": ("Comport.", "Behav."), "total": ("Totale", "Total"),
+    "negative": ("Neg.", "Neg."), "payout_percent": ("% comp.", "Payout %"), "coefficient": ("Coeff.", "Coeff."),
+    "maggiorazione": ("Magg.", "Magg."), "paid": ("Erogato", "Paid"),
+}
+
+
+def _short(key: str, lang: str) -> str:
+    if key in SHORT:
+        return SHORT[key][0 if lang == "it" else 1]
+    return t(key, lang)
+
+
+def people_table(outcome: Outcome, lang: str, width: int = 200) -> Table:
+    """One row per person; below ~150 columns the unit, role and component points are left out."""
+    wide = width >= 150
     table = Table(title=t("people_title", lang), title_justify="left", show_lines=False)
-    table.add_column(t("person_id", lang), no_wrap=True)
-    table.add_column(t("name", lang), no_wrap=True, overflow="ellipsis", max_width=24)
-    table.add_column(t("role", lang))
-    table.add_column(t("unit_id", lang), no_wrap=True)
-    for key in ("results", "behaviour", "total"):
-        table.add_column(t(key, lang), justify="right", no_wrap=True)
-    table.add_column(t("judgement", lang))
-    table.add_column(t("negative", lang), justify="center")
-    table.add_column(t("payout_percent", lang), justify="right", no_wrap=True)
-    table.add_column(t("coefficient", lang), justify="right", no_wrap=True)
-    for key in ("premium", "maggiorazione", "paid"):
-        table.add_column(t(key, lang), justify="right", no_wrap=True)
+    cols: list[tuple[str, dict]] = [("person_id", {"no_wrap": True}),
+                                    ("name", {"no_wrap": True, "overflow": "ellipsis", "max_width": 22 if wide else 16})]
+    if wide:
+        cols += [("role", {"no_wrap": True, "overflow": "ellipsis", "max_width": 24}), ("unit_id", {"no_wrap": True}),
+                 ("results", {"justify": "right", "no_wrap": True}), ("behaviour", {"justify": "right", "no_wrap": True})]
+    cols += [("total", {"justify": "right", "no_wrap": True}),
+             ("judgement", {"no_wrap": True, "overflow": "ellipsis", "max_width": 26 if wide else 14}),
+             ("negative", {"justify": "center", "no_wrap": True}), ("payout_percent", {"justify": "right", "no_wrap": True})]
+    if wide:
+        cols += [("coefficient", {"justify": "right", "no_wrap": True})]
+    cols += [("premium", {"justify": "right", "no_wrap": True}),
+             ("maggiorazione", {"justify": "right", "no_wrap": True}), ("paid", {"justify": "right", "no_wrap": True})]
+    for key, opts in cols:
+        table.add_column(_short(key, lang), **opts)
+    keys = [k for k, _ in cols]
     for row in outcome.rows:
         negative = row.get("negative")
-        table.add_row(
-            Text(str(row.get("person_id", ""))),
-            Text(str(row.get("name") or "")),
-            Text(str(row.get("role_label") or row.get("role") or "")),
-            Text(str(row.get("unit_id") or "")),
-            format_points(row.get("results"), lang),
-            format_points(row.get("behaviour"), lang),
-            format_points(row.get("total"), lang),
-            Text(str(row.get("judgement_label") or row.get("judgement") or "")),
-            Text(yes_no(negative, lang), style="bold red" if negative else ""),
-            format_percent(row.get("payout_percent"), lang),
-            format_decimal(row.get("coefficient"), lang, grouping=False),
-            format_money(row.get("premium"), lang),
-            format_money(row.get("maggiorazione"), lang),
-            format_money(row.get("paid"), lang),
-        )
+        cells = {
+            "person_id": Text(str(row.get("person_id", ""))),
+            "name": Text(str(row.get("name") or "")),
+            "role": Text(str(row.get("role_label") or row.get("role") or "")),
+            "unit_id": Text(str(row.get("unit_id") or "")),
+            "results": format_points(row.get("results"), lang),
+            "behaviour": format_points(row.get("behaviour"), lang),
+            "total": format_points(row.get("total"), lang),
+            "judgement": Text(str(row.get("judgement_label") or row.get("judgement") or "")),
+            "negative": Text(yes_no(negative, lang), style="bold red" if negative else ""),
+            "payout_percent": format_percent(row.get("payout_percent"), lang),
+            "coefficient": format_decimal(row.get("coefficient"), lang, grouping=False),
+            "premium": format_money(row.get("premium"), lang),
+            "maggiorazione": format_money(row.get("maggiorazione"), lang),
+            "paid": format_money(row.get("paid"), lang),
+        }
+        table.add_row(*(cells[k] for k in keys))
     totals = outcome.totals()
     if outcome.rows:
         table.add_section()
-        table.add_row(t("totals", lang), "", "", "", "", "", "", "", "", "", "",
-                      format_money(totals["premium"], lang),
-                      format_money(totals["maggiorazione"], lang),
-                      format_money(totals["paid"], lang), style="bold")
+        money = {"premium": format_money(totals["premium"], lang), "maggiorazione": format_money(totals["maggiorazione"], lang),
+                 "paid": format_money(totals["paid"], lang), "person_id": t("totals", lang)}
+        table.add_row(*(money.get(k, "") for k in keys), style="bold")
     return table
 
 
@@ -196,7 +214,7 @@ def print_outcome(console: Console, outcome: Outcome, lang: str) -> None:
     console.print(Text.assemble(
         (info.chamber, "bold"), f" {info.year} — {info.profile_path} "
         f"({info.profile_sha256[:12]}), {info.dataset_path} ({info.dataset_sha256[:12]})"))
-    console.print(people_table(outcome, lang))
+    console.print(people_table(outcome, lang, console.width))
     console.print()
     print_summary(console, outcome, lang)
 

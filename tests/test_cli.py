@@ -65,8 +65,8 @@ def test_evaluate_italian_table_and_store(fake, db, chambers):
     result = invoke("evaluate", "--chamber", "fake", "--db", db)
     assert result.exit_code == 0, result.output
     out = result.stdout
-    for label in ("Punti risultati", "Punti comportamenti", "Giudizio", "% compenso",
-                  "Coefficiente", "Premio", "Maggiorazione", "Totale erogato", "Risorse",
+    for label in ("Risult.", "Comport.", "Giudizio", "% comp.",
+                  "Coeff.", "Premio", "Magg.", "Erogato", "Risorse",
                   "Distribuito", "Economie", "Non calcolato"):
         assert label in out, label
     assert "7.350,00 €" in out and "0,722000" in out and "73,50" in out
@@ -81,14 +81,14 @@ def test_evaluate_italian_table_and_store(fake, db, chambers):
 def test_evaluate_english(fake, db):
     result = invoke("evaluate", "--chamber", "fake", "--db", db, "--lang", "en")
     assert result.exit_code == 0, result.output
-    assert "Results points" in result.stdout and "€7,350.00" in result.stdout
+    assert "Results" in result.stdout and "€7,350.00" in result.stdout
     assert "Run stored as id 1" in result.stdout
 
 
 def test_evaluate_english_from_environment(fake, db):
     result = invoke("evaluate", "--chamber", "fake", "--db", db, env={"SMVP_LANG": "en"})
     assert result.exit_code == 0, result.output
-    assert "Total paid" in result.stdout
+    assert "Paid" in result.stdout
 
 
 def test_evaluate_year_picks_the_bundled_folder(fake, db, chambers):
@@ -384,7 +384,7 @@ def test_e2e_evaluate_cuneo_stores_one_run(db):
 
     result = invoke("evaluate", "--chamber", "cuneo", "--db", db)
     assert result.exit_code == 0, result.output
-    assert "Totale erogato" in result.stdout and "Esecuzione salvata con id 1" in result.stdout
+    assert "Erogato" in result.stdout and "Esecuzione salvata con id 1" in result.stdout
     assert stored_runs(db) == 1
     eng = store.open_engine(db)
     try:
