@@ -1,0 +1,100 @@
+"""Bad input checked against the profile: each mistake gets a clear message, and nothing is stored.
+
+Each case copies the bundled Cuneo sample, breaks one thing, and runs
+``smvp evaluate``: exit 1, the message names file, row, field, expected and
+found, and the database has no run.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from smvp.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "chambers" / "data" / "cuneo" / "2024"
+
+
+def edit(folder: Path, table: str, old: str, new: str, count: int = 1) -> None:
+    path = folder / f"{table}.csv"
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {table}.csv"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+CASES = {
+    # case: (table, old, new, fragments of the message)
+    "unknown_role": ("staff", ",dipendente,UFF111,", ",dipendnete,UFF111,",
+                     ["staff.csv:", "role", "unknown role", "'dipendnete'", "did you mean 'dipendente'"]),
+    "score_above_scale": ("behaviours", "P011,cooperazione_team_working,", "P011,cooperazione_team_working,16\nXX,",
+                          ["behaviours.csv:", "score", "score above the factor's scale", "0–15", "found 16"]),
+    "factor_of_another_role": ("behaviours", "P011,esecuzione_compiti,", "P011,capacita_direzionale,",
+                               ["behaviours.csv:", "factor", "'capacita_direzionale' is not a behaviour factor of role 'dipendente'"]),
+    "unknown_absence_type": ("absences", "maternita", "maternità",
+                             ["absences.csv:2", "type", "unknown absence type", "did you mean 'maternita'"]),
+    "unknown_resource": ("resources", "produttivita,", "produtivita,",
+                         ["resources.csv:", "unknown resource", "did you mean 'produttivita'"]),
+    "unknown_level": ("units", ",ufficio,", ",uffico,", ["units.csv:", "level", "unknown level", "'uffico'"]),
+}
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    folder = tmp_path / "data"
+    shutil.copytree(SAMPLE, folder)
+    return folder
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_dataset_is_refused_and_nothing_stored(case, data, tmp_path):
+    table, old, new, fragments = CASES[case]
+    if case == "score_above_scale":  # replace the whole row's score
+        text = (data / "behaviours.csv").read_text(encoding="utf-8").splitlines()
+        text = [("P011,cooperazione_team_working,16" if line.startswith("P011,cooperazione_team_working,") else line)
+                for line in text]
+        (data / "behaviours.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    else:
+        edit(data, table, old, new)
+    db = tmp_path / "runs.db"
+    result = CliRunner().invoke(app, ["evaluate", "--chamber", "cuneo", "--data", str(data), "--db", f"sqlite:///{db}"])
+    assert result.exit_code == 1, result.output
+    message = result.stderr if hasattr(result, "stderr") else result.output
+    for fragment in fragments:
+        assert fragment in message, (fragment, message)
+    runs = CliRunner().invoke(app, ["runs", "--db", f"sqlite:///{db}"])
+    assert "cuneo" not in runs.stdout
+
+
+def test_missing_behaviour_score_is_reported(data, tmp_path):
+    lines = (data / "behaviours.csv").read_text(encoding="utf-8").splitlines()
+    lines = [line for line in lines if not line.startswith("P012,orientamento_utenza,")]
+    (data / "behaviours.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["evaluate", "-c", "cuneo", "-d", str(data), "--no-store"])
+    assert result.exit_code == 1
+    assert "no behaviour score for factor 'orientamento_utenza'" in result.output
+    assert "person P012" in result.output
+
+
+def test_missing_resource_is_reported(data):
+    edit(data, "resources", "produttivita,95000.00\n", "")
+    result = CliRunner().invoke(app, ["evaluate", "-c", "cuneo", "-d", str(data), "--no-store"])
+    assert result.exit_code == 1
+    assert "missing resource 'produttivita'" in result.output
+
+
+def test_year_outside_validity_is_refused(data):
+    edit(data, "meta", "year,2024", "year,2019")
+    result = CliRunner().invoke(app, ["evaluate", "-c", "cuneo", "-d", str(data), "--no-store"])
+    assert result.exit_code == 1
+    assert "does not cover 2019" in result.output and "valid 2022" in result.output
+
+
+def test_fund_too_small_is_an_error_with_the_figures(data):
+    edit(data, "resources", "produttivita,95000.00", "produttivita,1000.00")
+    result = CliRunner().invoke(app, ["evaluate", "-c", "cuneo", "-d", str(data), "--no-store"])
+    assert result.exit_code == 1
+    assert "exceed its resources" in result.output and "1000.00" in result.output
