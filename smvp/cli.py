@@ -14,7 +14,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.text import Text
@@ -88,14 +87,12 @@ def handle(command: Callable[[], int]) -> int:
         label = "usage error" if exc.exit_code == EXIT_USAGE else "error"
         _print_error(err, f"{label}: {exc}")
         return exc.exit_code
-    except (typer.Exit, click.exceptions.Exit):
-        raise
-    except click.ClickException:
-        raise
     except KeyboardInterrupt:
         err.print(Text("interrupted", style="red"))
         return 130
     except Exception as exc:  # noqa: BLE001 - everything else is a bug
+        if type(exc).__module__.split(".")[0] in ("typer", "click"):
+            raise  # exits and usage errors belong to typer (which vendors click from 0.2x on)
         tb = traceback.extract_tb(exc.__traceback__)
         where = f" at {tb[-1].filename}:{tb[-1].lineno}" if tb else ""
         err.print(Text(f"internal error (bug in smvp): {type(exc).__name__}: {exc}{where}",
