@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 
+from fractions import Fraction
+
 import numpy as np
 
 from .columns import as_objects, index_of
@@ -97,6 +99,27 @@ def check_dataset(rules: Resolved, ds, profile: Profile | None = None) -> list[s
                                            file=beh.file, field="score",
                                            expected=f"one row for person {_value(staff['person_id'], i)}",
                                            found="none", hint="add the missing row to the behaviours table"))
+    # assignments name a results component of the person's role
+    asg = ds.table("assignments")
+    if len(asg) and len(staff) and (role_idx >= 0).all():
+        who = index_of(asg["person_id"], staff["person_id"])
+        for i, comp in enumerate(as_objects(asg["component"])):
+            if who[i] < 0:
+                continue
+            rid = role_ids[role_idx[who[i]]]
+            allowed = [c.id for c in rules.roles[rid].components]
+            if comp not in allowed:
+                errors.append(_row_error(asg, i, f"{comp!r} is not a results component of role {rid!r}", "component",
+                                         expected="one of " + ", ".join(allowed) if allowed else "none (the role has no components)",
+                                         found=repr(comp), hint=_near(comp, allowed)))
+    # attested achievement within the profile's cap
+    objs = ds.table("objectives")
+    if rules.achievement_cap is not None:
+        for i, att in enumerate(objs["attested_percent"]):
+            if att is not None and att > rules.achievement_cap:
+                errors.append(_row_error(objs, i, "attested achievement above the profile's cap", "attested_percent",
+                                         expected=f"0–{_fmt_frac(rules.achievement_cap)}%", found=f"{att}%",
+                                         hint="the profile caps the grado di raggiungimento (organisational.achievement.cap_percent)"))
     # absences
     ab = ds.table("absences")
     for i, t in enumerate(as_objects(ab["type"])):
@@ -153,3 +176,7 @@ def _near(value, choices) -> str | None:
         return None
     m = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
     return f"did you mean {m[0]!r}?" if m else None
+
+
+def _fmt_frac(x: Fraction) -> str:
+    return str(x.numerator) if x.denominator == 1 else str(x.numerator / x.denominator)

@@ -39,6 +39,11 @@ CASES = {
     "unknown_resource": ("resources", "produttivita,", "produtivita,",
                          ["resources.csv:", "unknown resource", "did you mean 'produttivita'"]),
     "unknown_level": ("units", ",ufficio,", ",uffico,", ["units.csv:", "level", "unknown level", "'uffico'"]),
+    "assignment_to_unknown_component": ("assignments", "P075,ufficio,", "P075,uffcio,",
+                                        ["assignments.csv:2", "component", "'uffcio' is not a results component of role 'dipendente'",
+                                         "did you mean 'ufficio'"]),
+    "attested_above_cap": ("objectives", "del territorio,ente,CCIAA,,,strategico,,", "del territorio,ente,CCIAA,,,strategico,105,",
+                           ["objectives.csv:2", "attested_percent", "above the profile's cap", "expected 0–100%", "found 105%"]),
 }
 
 
