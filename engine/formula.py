@@ -87,6 +87,7 @@ def check(expr: str, names: set[str]) -> list[str]:
         return [f"not a valid formula: {e.msg} at column {e.offset}"]
     problems: list[str] = []
     nodes = list(ast.walk(tree))
+    called = {id(n.func) for n in nodes if isinstance(n, ast.Call)}
     if len(nodes) > MAX_NODES:
         problems.append(f"formula too complex ({len(nodes)} parts, at most {MAX_NODES})")
     for node in nodes:
@@ -103,7 +104,7 @@ def check(expr: str, names: set[str]) -> list[str]:
                 _literal(expr.strip(), node)
             except FormulaError as e:
                 problems.append(str(e))
-        elif isinstance(node, ast.Name) and node.id not in names and node.id not in FUNCTIONS:
+        elif isinstance(node, ast.Name) and id(node) not in called and node.id not in names and node.id not in FUNCTIONS:
             import difflib
 
             close = difflib.get_close_matches(node.id, sorted(names), n=1)
