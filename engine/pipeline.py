@@ -102,13 +102,64 @@ class Evaluation:
                 for f in self.payout.funds]
 
     def objectives(self) -> list[dict]:
-        """Per objective: id, label, level, unit, achievement (Decimal %), attested, note."""
+        """Per objective: id, label, level, unit, achievement (Decimal %, as counted), status, attested, note.
+
+        ``measured`` is the value before the status bands (attested, or the weighted
+        mean of the indicators); ``status``/``status_label`` the band it falls in
+        (None when the profile has no ``organisational.achievement.bands``).
+        """
         org = self.organisational
         digits = len(str(org.scale)) - 1
+        types = self._types()
         return [{"objective_id": o.objective_id, "label": o.label, "level": o.level, "unit_id": o.unit_id,
                  "person_id": o.person_id, "achievement": decimal_from_units(o.achievement, digits),
-                 "attested": o.attested, "note": o.note}
+                 "status": o.status, "status_label": o.status_label,
+                 "measured": decimal_from_units(o.measured, digits) if o.measured is not None else None,
+                 "type": types.get(o.objective_id), "attested": o.attested, "note": o.note}
                 for o in org.objectives.values()]
+
+    def _types(self) -> dict[str, str | None]:
+        objs = self.dataset.table("objectives")
+        return dict(zip(as_objects(objs["objective_id"]), as_objects(objs["type"])))
+
+    def indicators(self) -> list[dict]:
+        """Per indicator: indicator_id, objective_id, measured (uncapped ratio, Decimal %; None when
+        infinite), achievement (as counted, Decimal %), status, status_label, how."""
+        org = self.organisational
+        digits = len(str(org.scale)) - 1
+        return [{"indicator_id": r.indicator_id, "objective_id": r.objective_id,
+                 "measured": decimal_from_units(r.measured, digits) if r.measured is not None else None,
+                 "achievement": decimal_from_units(r.achievement, digits),
+                 "status": r.status, "status_label": r.status_label, "how": r.how}
+                for r in org.indicators]
+
+    def units(self) -> list[dict]:
+        """Organisational performance per level and unit (the Ente first: all top-level objectives):
+        level, level_label, unit_id, unit_label, objectives (count), achievement (Decimal %), status, status_label."""
+        org, rules = self.organisational, self.rules
+        digits = len(str(org.scale)) - 1
+        level_labels = dict(rules.levels)
+        units = self.dataset.table("units")
+        unit_labels = dict(zip(as_objects(units["unit_id"]), as_objects(units["label"])))
+        return [{"level": u.level, "level_label": level_labels.get(u.level, u.level), "unit_id": u.unit_id,
+                 "unit_label": unit_labels.get(u.unit_id) if u.unit_id else None, "objectives": u.objectives,
+                 "achievement": decimal_from_units(u.achievement, digits),
+                 "status": u.status, "status_label": u.status_label}
+                for u in org.units]
+
+    def _not_computed(self) -> list[str]:
+        """What the evaluation does not compute, in plain words (from the profile's ``defined: false``,
+        roles that cannot be scored and ``not_defined``)."""
+        rules = self.rules
+        out = list(rules.not_defined)
+        unscored = [r.label for r in rules.roles.values() if not r.scorable]
+        if unscored:
+            out.insert(0, "individual performance (results and behaviour points, total, judgement, premium) of "
+                       + ", ".join(unscored) + ": not computed, because the source does not define the weights "
+                       "and scales it needs (details below); organisational performance is computed")
+        if any(r.scorable for r in rules.roles.values()) and not rules.funds:
+            out.append("premiums and funds: not computed, the profile defines no fund")
+        return out
 
     def summary(self) -> dict:
         """Counts per judgement, negative, payout interval; totals; what could not be computed."""
@@ -124,7 +175,15 @@ class Evaluation:
             for seg in curve.segments:
                 bands.append({"curve": cid, "interval": seg.interval.text, "value": seg.value,
                               "people": int(np.count_nonzero(seg.interval.mask(total_q) & using))})
-        not_computed = list(rules.not_defined)
+        not_computed = self._not_computed()
+        org = self.organisational
+        statuses: dict[str, dict[str, int]] = {}
+        if rules.achievement_bands:
+            for what, items in (("indicators", org.indicators), ("objectives", org.objectives.values())):
+                counts = {b.label: 0 for b in rules.achievement_bands}
+                for x in items:
+                    counts[x.status_label] = counts.get(x.status_label, 0) + 1
+                statuses[what] = counts
         return {
             "chamber": rules.chamber_id, "year": self.year, "people": int(len(ind.total)),
             "scored": int(np.count_nonzero(ind.scored)),
@@ -134,6 +193,9 @@ class Evaluation:
             "resources": decimal_from_units(sum(f["resources"] for f in pay.funds), 2),
             "distributed": decimal_from_units(sum(f["distributed"] for f in pay.funds), 2),
             "economies": decimal_from_units(sum(f["economies"] for f in pay.funds), 2),
+            "organisational": [{k: u[k] for k in ("level", "unit_id", "unit_label", "objectives", "achievement")
+                                + (("status_label",) if rules.achievement_bands else ())} for u in self.units()],
+            **({"statuses": statuses} if statuses else {}),
             "not_computed": not_computed,
             "notes": list(self.notes),
         }

@@ -83,6 +83,20 @@ class Band:
 
 
 @dataclass(frozen=True)
+class AchievementBand:
+    """A status of indicators and objectives over the measured ratio (percent of target).
+
+    ``counts_as`` is the achievement counted for a value in the band: None for the
+    measured ratio itself (capped at ``cap_percent``), else a fixed percent.
+    """
+
+    interval: Interval
+    id: str
+    label: str
+    counts_as: Fraction | None
+
+
+@dataclass(frozen=True)
 class Judgement:
     """Qualitative judgement bands over ``variable`` (points)."""
 
@@ -216,6 +230,8 @@ class Resolved:
     precision_source: Source | None
     money_source: Source | None
     not_defined: tuple[str, ...]  # what the profile says its source does not define
+    achievement_bands: tuple[AchievementBand, ...] = ()  # organisational.achievement.bands (empty: none)
+    objective_types: tuple[tuple[str, str], ...] = ()  # planning.objective_types: (id, label), top-down
 
     @property
     def level_ids(self) -> tuple[str, ...]:
@@ -545,6 +561,11 @@ class _Builder:
             if path and path[-1] == "source" and isinstance(value, dict) and path[:1] != ("chamber",):
                 self.source({"source": value}, *path[:-1])
 
+        bands = self.achievement_bands(ach)
+        objective_types = self.planning(d.get("planning") or {})
+        for nid, nd in (d.get("not_defined") or {}).items():
+            not_defined.append(f"{nd['label']}: {nd['reading']}")
+
         # absence types
         absences = {k: AbsenceType(k, v["label"], bool(v["neutral"]), self.source(v, "absence_types", k))
                     for k, v in (d.get("absence_types") or {}).items()}
@@ -592,9 +613,10 @@ class _Builder:
                         self.ref_error("role", rid, roles_raw, ("funds", fid, "theoretical", "shares", rid))
                     shares.append((rid, _frac(s["percent"]), s["split"]))
                     total += _frac(s["percent"])
-                if total > 100:
-                    self.err(f"the shares of the pool add up to {_pct(total)}%, more than 100%",
-                             self.path_of("funds", fid, "theoretical", "shares"), expected="at most 100", found=_pct(total))
+                if total != 100:
+                    self.err(f"the shares of the pool add up to {_pct(total)}%, not 100%",
+                             self.path_of("funds", fid, "theoretical", "shares"), expected="100", found=_pct(total),
+                             hint="every part of the pool goes to a role: check the 'percent' of each share")
             elif th.get("shares"):
                 self.err("'shares' is only for method pool_split", self.path_of("funds", fid, "theoretical", "shares"))
             funds[fid] = Fund(fid, f["label"], f["resource"], th["method"], tuple(shares), self.source(f, "funds", fid), f.get("reading", ""))
@@ -622,6 +644,8 @@ class _Builder:
         for path, value in _walk(d):
             if isinstance(value, dict) and value.get("defined") is False and path:
                 what = ".".join(str(p) for p in path)
+                if path[0] == "roles" and len(path) > 1 and path[1] in roles and roles[path[1]].undefined:
+                    continue  # already listed with the role's label
                 if not any(what in n for n in not_defined):
                     not_defined.append(f"{what}: {value.get('reading') or value.get('note') or 'not defined by the source'}")
 
@@ -638,6 +662,7 @@ class _Builder:
             economies_label=(d.get("economies") or {}).get("label", "Economie"),
             precision_source=self.source(prec, "precision"), money_source=self.source(money, "money"),
             not_defined=tuple(not_defined),
+            achievement_bands=bands, objective_types=objective_types,
         )
 
     def role(self, rid, r, level_ids, curves, judgements, coefficients, funds) -> Role:
@@ -695,6 +720,51 @@ class _Builder:
         return Role(rid, r["label"], ev.get("label", ""), total_max, tuple(comps), tuple(factors), neg_below, j, payout,
                     self.source(r, *base), self.source(results, *base, "results"), self.source(behaviours, *base, "behaviours"),
                     self.source(neg, *base, "negative") if neg else None, tuple(undefined))
+
+    def achievement_bands(self, ach: dict) -> tuple[AchievementBand, ...]:
+        """``organisational.achievement.bands``: a partition of [0, inf) of the measured ratio."""
+        items = ach.get("bands") or []
+        if not items:
+            return ()
+        path = ("organisational", "achievement", "bands")
+        ivs = self.intervals(items, path, (Fraction(0), None))
+        if ivs and all(iv.hi is not None for iv in ivs):
+            top = max(range(len(ivs)), key=lambda i: (ivs[i].hi, ivs[i].hi_closed))
+            self.err(f"values above {ivs[top]} fall in no band: the measured ratio has no upper limit",
+                     self.path_of(*path, top, "interval"), expected="a last band ending in 'inf)'",
+                     found=ivs[top].text, hint="write the last band e.g. \"[80, inf)\"")
+        ids = [b["id"] for b in items]
+        for dup in sorted({x for x in ids if ids.count(x) > 1}):
+            self.err(f"band id {dup!r} is used twice", self.path_of(*path, ids.index(dup, ids.index(dup) + 1), "id"))
+        out = []
+        for iv, b in zip(ivs, items):
+            c = b["counts_as"]
+            out.append(AchievementBand(iv, b["id"], b["label"], None if c == "ratio" else _frac(c)))
+        return tuple(out)
+
+    def planning(self, plan: dict) -> tuple[tuple[str, str], ...]:
+        """``planning``: objective types (parents must exist, no circles) and priorities (unique ids)."""
+        types = plan.get("objective_types") or {}
+        for tid, t in types.items():
+            parent = t.get("parent")
+            if parent is not None and parent not in types:
+                self.ref_error("objective type", parent, types, ("planning", "objective_types", tid, "parent"))
+        for tid in types:
+            seen, cur = [tid], types[tid].get("parent")
+            while cur in types:
+                if cur in seen:
+                    self.err("objective types are each other's parents in a circle: " + " → ".join(seen + [cur]),
+                             self.path_of("planning", "objective_types", tid, "parent"))
+                    break
+                seen.append(cur)
+                cur = types[cur].get("parent")
+        prio = plan.get("priorities") or []
+        ids = [str(p["id"]) for p in prio]
+        for i, x in enumerate(ids):
+            if x in ids[:i]:
+                self.err(f"priority id {x!r} is used twice (first at item {ids.index(x) + 1})",
+                         self.path_of("planning", "priorities", i, "id"))
+        return tuple((tid, t["label"]) for tid, t in types.items())
 
     def ref_error(self, kind, value, defined, path):
         close = difflib.get_close_matches(str(value), [str(x) for x in defined], n=1)
@@ -755,6 +825,7 @@ def _semantic_errors(profile: Profile) -> list[ProfileError]:
                         path + ("variants", i2, "from"), hint="end the earlier variant with 'until' the year before"))
     if errors:
         return errors
+    errors += _term_errors(profile)
     seen: set = set()
     for year in profile.boundary_years:
         b = _Builder(profile, year)
@@ -770,10 +841,77 @@ def _semantic_errors(profile: Profile) -> list[ProfileError]:
                 errors.append(e)
         if resolved is not None and not errors:
             incomplete = [r for r in resolved.roles.values() if not r.scorable]
-            if incomplete and not profile.warnings:
+            if incomplete and not any(w.startswith("incomplete for individual scoring") for w in profile.warnings):
                 profile.warnings.append(
                     "incomplete for individual scoring: the source does not define "
-                    + "; ".join(f"{r.label}: {', '.join(r.undefined)}" for r in incomplete)
+                    + "; ".join(f"{r.label}: {', '.join(u.split(': ', 1)[0] for u in r.undefined)}" for r in incomplete)
                     + " — smvp evaluate computes organisational performance only for these roles")
+            gaps = [f"{v['label']}" for v in ((profile.data.get("not_defined") or {}).values())
+                    if isinstance(v, dict) and v.get("label")]
+            if gaps and not any(w.startswith("the source does not define") for w in profile.warnings):
+                profile.warnings.append("the source does not define: " + "; ".join(gaps)
+                                        + " — smvp evaluate does not compute them (see not_defined)")
     errors.sort(key=lambda e: (e.line or 0, e.column or 0))
+    return errors
+
+
+def _field_path(field: str | None) -> tuple:
+    """``"calendar.closures[1].date"`` → ``("calendar", "closures", 1, "date")``."""
+    out: list = []
+    for part in (field or "").split("."):
+        while "[" in part and part.endswith("]"):
+            name, _, idx = part.partition("[")
+            if name:
+                out.append(name)
+            part = idx[:-1]
+            if part.isdigit():
+                out.append(int(part))
+                part = ""
+        if part:
+            out.append(part)
+    return tuple(out)
+
+
+def _term_errors(profile: Profile) -> list[ProfileError]:
+    """``calendar``, ``conciliation.steps`` and ``cycle.steps`` checked with engine.deadlines.
+
+    Steps run from an event or another step: when the block declares its ``events``,
+    a ``from_event`` that is neither is an error (with 'did you mean').
+    """
+    from . import deadlines
+
+    d = profile.data
+    blocks = [(k, d.get(k)) for k in ("conciliation", "cycle")
+              if isinstance(d.get(k), dict) and d[k].get("steps")]
+    if not blocks and "calendar" not in d:
+        return []
+    errors: list[ProfileError] = []
+
+    def located(e: ProfileError) -> ProfileError:
+        path = _field_path(e.field)
+        line, col = profile.loaded.position(path)
+        return ProfileError(e.message, file=profile.path, line=line, column=col, field=e.field,
+                            expected=e.expected, found=e.found, hint=e.hint)
+
+    try:
+        cal = deadlines.calendar_from_profile(d)
+    except ProfileErrors as es:
+        return [located(e) for e in es.errors]
+    for key, block in blocks:
+        steps = block["steps"]
+        events = block.get("events")
+        if isinstance(events, dict):
+            known = set(events) | set(steps)
+            for sid, st in steps.items():
+                fe = st.get("from_event") if isinstance(st, dict) else None
+                if fe is not None and fe not in known:
+                    close = difflib.get_close_matches(str(fe), sorted(known), n=1)
+                    errors.append(profile.error(
+                        f"unknown event {fe!r}" + (f"; did you mean {close[0]!r}?" if close else ""),
+                        (key, "steps", sid, "from_event"),
+                        expected=f"an event of {key}.events or a step id: {', '.join(sorted(known))}", found=repr(fe)))
+        try:
+            deadlines.schedule(steps, {}, cal, year=profile.valid_from, where=f"{key}.steps")
+        except ProfileErrors as es:
+            errors += [located(e) for e in es.errors]
     return errors

@@ -24,6 +24,34 @@ class ObjectiveResult:
     attested: bool
     note: str | None
     indicators: tuple[tuple[str, int, str], ...]  # (indicator_id, achievement, how)
+    measured: int | None = None  # before the status bands: attested value or weighted mean of the indicators
+    status: str | None = None  # band id of organisational.achievement.bands (None: no bands)
+    status_label: str | None = None
+
+
+@dataclass(frozen=True)
+class IndicatorResult:
+    """One indicator: measured ratio (uncapped; None when infinite), counted achievement, status."""
+
+    indicator_id: str
+    objective_id: str
+    measured: int | None
+    achievement: int
+    status: str | None
+    status_label: str | None
+    how: str
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    """Organisational performance of one unit (or of the Ente: the top level, all its objectives)."""
+
+    level: str
+    unit_id: str | None
+    objectives: int
+    achievement: int  # weighted mean of the objectives' counted achievement
+    status: str | None  # that value read on the status bands (None: no bands)
+    status_label: str | None
 
 
 @dataclass(frozen=True)
@@ -33,6 +61,8 @@ class Organisational:
     scale: int
     objectives: dict[str, ObjectiveResult]
     unit_achievement: dict[tuple[str, str], int]  # (level, unit_id) → achievement of that unit's objectives
+    indicators: tuple[IndicatorResult, ...] = ()
+    units: tuple[UnitResult, ...] = ()  # per level (profile order) and unit; the top level merged into one
 
 
 @dataclass(frozen=True)
