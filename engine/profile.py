@@ -399,6 +399,10 @@ def _schema_errors(profile: Profile) -> list[ProfileError]:
             if k not in seen:
                 seen.add(k)
                 out.append(pe)
+    suggested = {(e.field.rsplit(".", 1)[0] if e.field and "." in e.field else "", e.message.rsplit("'", 2)[-2])
+                 for e in out if e.message.startswith("unknown key") and "did you mean" in e.message}
+    out = [e for e in out if not (e.message.startswith("missing key")
+                                  and ((e.field or ""), e.message.split("'")[1]) in suggested)]
     out.sort(key=lambda e: (e.line or 0, e.column or 0))
     return out
 
@@ -424,6 +428,10 @@ def _schema_error_to_profile_error(profile: Profile, e: jsonschema.ValidationErr
     if e.validator == "required":
         missing = e.message.split("'")[1] if "'" in e.message else e.message
         return profile.error(f"missing key {missing!r}", path, expected=f"a {missing!r} entry", found="nothing")
+    if "propertyNames" in e.relative_schema_path and isinstance(e.instance, str):
+        return profile.error(f"{e.instance!r} is not a valid id", path + (e.instance,), key=True,
+                             expected="lower-case letters, digits and _ (starting with a letter)",
+                             found=repr(e.instance))
     if e.validator == "propertyNames":
         return profile.error(f"{e.instance!r} is not a valid id", path + (e.instance,) if isinstance(e.instance, str) else path,
                              key=True, expected="lower-case letters, digits and _ (starting with a letter)",
@@ -613,7 +621,7 @@ class _Builder:
                         self.ref_error("role", rid, roles_raw, ("funds", fid, "theoretical", "shares", rid))
                     shares.append((rid, _frac(s["percent"]), s["split"]))
                     total += _frac(s["percent"])
-                if total != 100:
+                if th.get("shares") and total != 100:
                     self.err(f"the shares of the pool add up to {_pct(total)}%, not 100%",
                              self.path_of("funds", fid, "theoretical", "shares"), expected="100", found=_pct(total),
                              hint="every part of the pool goes to a role: check the 'percent' of each share")

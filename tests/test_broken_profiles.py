@@ -1,0 +1,72 @@
+"""Broken profiles: each file in tests/broken/profiles/ is ``_base.yaml`` with one thing
+broken. Its ``# expect:`` lines give the fragments the first error must contain (the first
+one is ``<file>:<line>:<column>: <field>:``); ``# errors: N`` says how many errors the one
+defect produces (default 1). ``smvp validate`` must fail on each, naming the place.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.errors import ProfileError, ProfileErrors
+from engine.profile import load_profile
+
+ROOT = Path(__file__).resolve().parents[1]
+BROKEN = ROOT / "tests" / "broken" / "profiles"
+CASES = sorted(p.stem for p in BROKEN.glob("*.yaml") if not p.name.startswith("_"))
+
+
+def _header(case: str) -> tuple[list[str], int]:
+    lines = (BROKEN / f"{case}.yaml").read_text(encoding="utf-8").splitlines()
+    expect = [ln[len("# expect: "):] for ln in lines if ln.startswith("# expect: ")]
+    count = next((int(ln.split(":")[1]) for ln in lines if ln.startswith("# errors:")), 1)
+    return expect, count
+
+
+def test_base_is_valid() -> None:
+    profile = load_profile(BROKEN / "_base.yaml")
+    assert profile.warnings == []
+    rules = profile.for_year(2024)
+    assert [b.id for b in rules.achievement_bands] == ["non_raggiunto", "parziale", "raggiunto"]
+
+
+def test_every_check_has_a_broken_profile() -> None:
+    """The validator's checks (docs/profile.md, "Validation") each have a fixture."""
+    assert {
+        "curve_overlap", "curve_gap", "judgement_integer_gap", "bands_overlap", "bands_gap", "bands_bounded",
+        "maxima_do_not_add_up", "shares_do_not_add_up", "unknown_role", "unknown_level", "unknown_curve",
+        "unknown_judgement", "unknown_key_typo", "duplicate_key", "effective_dates_overlap",
+        "conciliation_unknown_event", "planning_unknown_parent", "unknown_source_document",
+    } <= set(CASES)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_broken_profile(case: str) -> None:
+    expect, count = _header(case)
+    assert expect and expect[0].startswith(f"{case}.yaml:"), "the first expectation is file:line:column"
+    with pytest.raises(ProfileErrors) as info:
+        load_profile(BROKEN / f"{case}.yaml")
+    errors = info.value.errors
+    messages = [str(e) for e in errors]
+    assert len(errors) == count, messages
+    assert all(isinstance(e, ProfileError) and e.line and e.column for e in errors), messages
+    for fragment in expect:
+        assert fragment in messages[0], f"{fragment!r} not in {messages[0]!r}"
+
+
+def test_smvp_validate_reports_file_line_column() -> None:
+    """The command line prints FAIL and the located message, exit status 1."""
+    case = "shares_do_not_add_up"
+    expect, _ = _header(case)
+    run = subprocess.run([sys.executable, "-m", "smvp", "validate", str(BROKEN / f"{case}.yaml")],
+                         capture_output=True, text=True, cwd=ROOT, env={"PATH": "", "SMVP_LANG": "en",
+                                                                          "PYTHONPATH": str(ROOT)})
+    assert run.returncode == 1, run.stdout + run.stderr
+    out = " ".join(run.stdout.split())
+    assert "FAIL" in out
+    for fragment in expect:
+        assert " ".join(fragment.split()) in out, (fragment, run.stdout)
