@@ -2,6 +2,10 @@
 broken. Its ``# expect:`` lines give the fragments the first error must contain (the first
 one is ``<file>:<line>:<column>: <field>:``); ``# errors: N`` says how many errors the one
 defect produces (default 1). ``smvp validate`` must fail on each, naming the place.
+
+A folder ``<case>/`` holding ``profile.yaml`` and ``expected.txt`` is a case too: each
+line of ``expected.txt`` must appear in one of the errors (for defects that produce
+several errors, e.g. a printed table of bands with more than one problem).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from engine.profile import load_profile
 ROOT = Path(__file__).resolve().parents[1]
 BROKEN = ROOT / "tests" / "broken" / "profiles"
 CASES = sorted(p.stem for p in BROKEN.glob("*.yaml") if not p.name.startswith("_"))
+FOLDERS = sorted(p.name for p in BROKEN.iterdir() if (p / "profile.yaml").is_file())
 
 
 def _header(case: str) -> tuple[list[str], int]:
@@ -56,6 +61,20 @@ def test_broken_profile(case: str) -> None:
     assert all(isinstance(e, ProfileError) and e.line and e.column for e in errors), messages
     for fragment in expect:
         assert fragment in messages[0], f"{fragment!r} not in {messages[0]!r}"
+
+
+@pytest.mark.parametrize("case", FOLDERS)
+def test_broken_profile_folder(case: str) -> None:
+    folder = BROKEN / case
+    expect = [ln for ln in (folder / "expected.txt").read_text(encoding="utf-8").splitlines() if ln.strip()]
+    assert expect, "expected.txt is empty"
+    with pytest.raises(ProfileErrors) as info:
+        load_profile(folder / "profile.yaml")
+    errors = info.value.errors
+    assert all(e.line and e.column for e in errors), [str(e) for e in errors]
+    text = "\n".join(str(e) for e in errors)
+    for fragment in expect:
+        assert fragment in text, f"{fragment!r} not in:\n{text}"
 
 
 def test_smvp_validate_reports_file_line_column() -> None:
