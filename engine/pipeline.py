@@ -20,7 +20,7 @@ in centipoints, money in cents, all int64 (see docs/design.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -29,12 +29,13 @@ import numpy as np
 
 from . import __version__
 from .columns import as_objects
-from .errors import DatasetError, SmvpErrors
+from .errors import DatasetError, DatasetErrors, SmvpErrors
 from .exact import Q, decimal_from_units, round_fraction
 from .profile import Profile, Resolved
 from .stages import Individual, Organisational, Payout
 from .checks import check_dataset
-from .organisational import organisational
+from .organisational import Performance, organisational, performance as ente_performance
+from .projects import ProjectValuationResult, projects as value_projects
 from .individual import individual
 from .payout import payout
 
@@ -55,6 +56,8 @@ class Evaluation:
     payout: Payout
     engine_version: str = __version__
     notes: tuple[str, ...] = field(default_factory=tuple)
+    performance: Performance | None = None  # organisational.ente / links / attestation (engine.organisational.performance)
+    project_valuation: ProjectValuationResult | None = None  # project_valuation (engine.projects)
 
     # -- views for the edges (Decimal values; not for bulk work) --------
     def rows(self) -> list[dict]:
@@ -94,12 +97,90 @@ class Evaluation:
         return out
 
     def funds(self) -> list[dict]:
-        """Per fund: fund, label, resources, distributed, economies (Decimal euro)."""
+        """Per fund: fund, label, resources, distributed, economies, reduction (Decimal euro).
+
+        ``reduction``: the part of ``resources`` withheld because the Ente's final
+        performance is below 100% (``organisational.ente.attestation_reduces_funds``);
+        it is part of ``economies``.
+        """
         return [{"fund": f["fund"], "label": f["label"], "resource": f["resource"],
                  "resources": decimal_from_units(f["resources"], 2),
                  "distributed": decimal_from_units(f["distributed"], 2),
-                 "economies": decimal_from_units(f["economies"], 2), "people": f["people"]}
+                 "economies": decimal_from_units(f["economies"], 2), "people": f["people"],
+                 "reduction": decimal_from_units(f.get("reduction", 0), 2)}
                 for f in self.payout.funds]
+
+    def ente(self) -> dict | None:
+        """The Ente's performance (``organisational.ente``; None without the rule): label, computed,
+        attested, final (Decimal %), note, areas (objective_id, label, weight, achievement), reductions
+        (fund, resource, resources, percent, reduced, reduction), links (objective_id, linked_objective_id, weight),
+        measured (objective_id → Decimal %, before attestation)."""
+        perf = self.performance
+        if perf is None:
+            return None
+        digits = len(str(perf.scale)) - 1
+        pct = lambda u: decimal_from_units(u, digits) if u is not None else None
+        return {
+            "label": perf.label, "computed": pct(perf.computed), "attested": pct(perf.attested),
+            "final": pct(perf.final), "note": perf.note,
+            "areas": [{"objective_id": a.objective_id, "label": a.label, "weight": _dec(a.weight, 6).normalize(),
+                       "achievement": pct(a.achievement)} for a in perf.areas],
+            "reductions": [{"fund": r.fund, "resource": r.resource, "resources": decimal_from_units(r.resources, 2),
+                            "percent": pct(r.percent), "reduced": decimal_from_units(r.reduced, 2),
+                            "reduction": decimal_from_units(r.reduction, 2)} for r in perf.reductions],
+            "links": [{"objective_id": p, "linked_objective_id": c, "weight": _dec(w, 6).normalize()}
+                      for p, c, w in perf.links],
+            "measured": {k: pct(v) for k, v in perf.measured.items()},
+        }
+
+    def projects(self) -> dict | None:
+        """Project valuation (``project_valuation``; None without the rule or without a projects table):
+        label; funds (fund, label, stable, variable, base, percent_per_point, unit_value, points, total,
+        percent_of_fund, bounds_low, bounds_high, allocation_key, allocation [unit_id, label, key, amount]);
+        projects (objective_id, label, relevance, coefficient, values {fund: euro}); weight_gaps
+        (objective_id, group, relevance_points, weight_points, gap, ok). Money in Decimal euro."""
+        pv = self.project_valuation
+        if pv is None:
+            return None
+        eur = lambda c: decimal_from_units(c, 2)
+        ex = lambda x: _dec(x, 4) if x is not None else None
+        return {
+            "label": pv.label,
+            "funds": [{"fund": f.fund, "label": f.label, "stable": eur(f.stable), "variable": eur(f.variable),
+                       "base": eur(f.base), "percent_per_point": ex(f.percent_per_point), "unit_value": eur(f.unit_value),
+                       "points": ex(f.points), "total": eur(f.total), "percent_of_fund": ex(f.percent_of_base),
+                       "bounds_low": ex(f.bounds_low / 100) if f.bounds_low is not None else None,
+                       "bounds_high": ex(f.bounds_high / 100) if f.bounds_high is not None else None,
+                       "allocation_key": f.allocation_key,
+                       "allocation": [{"unit_id": a.unit_id, "label": a.label, "key": ex(a.key), "amount": eur(a.amount)}
+                                      for a in f.allocation]} for f in pv.funds],
+            "projects": [{"objective_id": p.objective_id, "label": p.label, "relevance": p.relevance,
+                          "coefficient": ex(p.coefficient), "values": {f: eur(c) for f, c in p.values}}
+                         for p in pv.projects],
+            "weight_gaps": [{"objective_id": g.objective_id, "group": g.group, "relevance_points": ex(g.relevance_points),
+                             "weight_points": ex(g.weight_points), "gap": ex(g.gap), "ok": g.ok} for g in pv.gaps],
+        }
+
+    def _ente_and_projects_summary(self) -> dict:
+        """Summary entries for ``organisational.ente`` and ``project_valuation`` (only when computed)."""
+        out: dict = {}
+        e = self.ente()
+        if e is not None:
+            out["ente_performance"] = {
+                "label": e["label"], "computed": e["computed"], "attested": e["attested"], "final": e["final"],
+                "areas": {a["label"]: a["achievement"] for a in e["areas"]},
+                **({"reductions": {r["fund"]: f"{r['resources']} × {r['percent']}% = {r['reduced']} "
+                                              f"(reduction {r['reduction']})" for r in e["reductions"]}}
+                   if e["reductions"] else {}),
+            }
+        p = self.projects()
+        if p is not None:
+            out["project_valuation"] = {
+                f["label"]: {"unit_value": f["unit_value"], "points": f["points"], "total": f["total"],
+                             "percent_of_fund": f["percent_of_fund"],
+                             "allocation": {a["label"]: a["amount"] for a in f["allocation"]}}
+                for f in p["funds"]}
+        return out
 
     def objectives(self) -> list[dict]:
         """Per objective: id, label, level, unit, achievement (Decimal %, as counted), status, attested, note.
@@ -196,6 +277,7 @@ class Evaluation:
             "organisational": [{k: u[k] for k in ("level", "unit_id", "unit_label", "objectives", "achievement")
                                 + (("status_label",) if rules.achievement_bands else ())} for u in self.units()],
             **({"statuses": statuses} if statuses else {}),
+            **self._ente_and_projects_summary(),
             "not_computed": not_computed,
             "notes": list(self.notes),
         }
@@ -232,7 +314,67 @@ def evaluate(profile: Profile, dataset, year: int | None = None) -> Evaluation:
     rules = profile.for_year(year)
     notes = check_dataset(rules, dataset, profile)
     org = organisational(rules, dataset)
+    perf = ente_performance(rules, dataset, org)
     ind = individual(rules, dataset, org)
-    pay = payout(rules, dataset, ind)
+    _check_per_person_totals(rules, dataset, ind)
+    pay = payout(rules, _reduced(dataset, perf.reductions), ind)
+    pay = _fund_totals(rules, pay, perf)
+    valuation = value_projects(rules, dataset)
+    notes = list(notes) + list(perf.notes)
+    if rules.project_valuation is not None and valuation is None:
+        notes.append(f"{rules.project_valuation.label}: not computed, the dataset has no projects table")
+    elif valuation is not None:
+        notes += list(valuation.notes)
     return Evaluation(profile=profile, rules=rules, dataset=dataset, year=year,
-                      organisational=org, individual=ind, payout=pay, notes=tuple(notes))
+                      organisational=org, individual=ind, payout=pay, notes=tuple(notes),
+                      performance=perf, project_valuation=valuation)
+
+
+def _check_per_person_totals(rules: Resolved, ds, ind: Individual) -> None:
+    """Roles whose behaviours have ``scale: per_person``: a total above ``total_max`` is an error."""
+    staff = ds.table("staff")
+    errors = []
+    for k, rid in enumerate(ind.role_ids):
+        role = rules.roles[rid]
+        if not role.per_person_scale or role.total_max is None:
+            continue
+        cap = role.total_max * CP
+        for i in np.flatnonzero((ind.role_index == k) & ind.scored & (ind.total > int(cap)))[:20]:
+            errors.append(DatasetError(
+                f"the total of person {staff['person_id'][i]!r} is above the maximum of role {rid!r}",
+                file=ds.table("behaviours").file, field="score", expected=f"at most {decimal_from_units(int(cap), 2)}",
+                found=str(decimal_from_units(int(ind.total[i]), 2)),
+                hint="the role's behaviour scores come weighted from each person's sheet: check them"))
+    if errors:
+        raise DatasetErrors(errors)
+
+
+def _reduced(ds, reductions) -> Any:
+    """``ds`` with the resources of reduced funds replaced by their reduced amounts (for the payout stage)."""
+    if not reductions:
+        return ds
+    from .dataset import Dataset, Table
+
+    res = ds.table("resources")
+    new = {r.resource: r.reduced for r in reductions}
+    amounts = np.array([new.get(r, int(a)) for r, a in zip(as_objects(res["resource"]), res["amount"])], dtype=np.int64)
+    table = Table(res.name, res.file, {**res.columns, "amount": amounts}, res.missing, res.rows)
+    return Dataset(path=ds.path, tables={**ds.tables, "resources": table}, sha256=ds.sha256, year=ds.year)
+
+
+def _fund_totals(rules: Resolved, pay: Payout, perf: Performance) -> Payout:
+    """Fund totals with the reductions (resources as given; the reduction goes to economies) and
+    without the resources that only size project valuation."""
+    red = {r.fund: r for r in perf.reductions}
+    only_valuation = rules.valuation_resources - {f.resource for f in rules.funds.values()}
+    if not red and not only_valuation:
+        return pay
+    totals = []
+    for t in pay.funds:
+        if t["fund"] in only_valuation and t["resource"] == t["fund"] and not t["people"]:
+            continue
+        r = red.get(t["fund"])
+        if r is not None and t["resource"] == r.resource:
+            t = {**t, "resources": r.resources, "economies": r.resources - t["distributed"], "reduction": r.reduction}
+        totals.append(t)
+    return replace(pay, funds=tuple(totals))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -33,6 +34,7 @@ from .intervals import Interval, partition_problems
 from .yamlload import Loaded, load_yaml
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schema" / "profile.schema.json"
+_RANGE = re.compile(r"^\s*([0-9]+)\s*[-–—]\s*([0-9]+)\s*$")  # an integer range as printed: "26 – 40"
 INDIVIDUAL_LEVEL = "individuale"
 
 # Quantities a formula may use, by where it is used.
@@ -80,6 +82,7 @@ class Band:
     interval: Interval
     id: str
     label: str
+    printed: str = ""  # the integer range as printed (``range:``), e.g. "26 – 40"; "" for ``interval:``
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,7 @@ class Role:
     behaviours_source: Source | None
     negative_source: Source | None
     undefined: tuple[str, ...]  # what the source does not define for this role
+    per_person_scale: bool = False  # behaviours.scale per_person: factor scores come weighted from each person's sheet
 
     @property
     def scorable(self) -> bool:
@@ -206,6 +210,102 @@ class AbsenceType:
 
 
 @dataclass(frozen=True)
+class ObjectiveLinks:
+    """``organisational.links``: an objective's achievement also counts its linked objectives.
+
+    ``method``: ``dotted_ids`` (the parent of ``1.1.1`` is ``1.1``: the child's id up
+    to its last ``separator``; the child's ``weight`` is its weight in the parent) or
+    ``table`` (the ``objective_links`` table: objective_id, linked_objective_id, weight).
+    """
+
+    method: str
+    separator: str
+    source: Source | None
+    reading: str = ""
+
+
+@dataclass(frozen=True)
+class EnteRule:
+    """``organisational.ente``: the performance of the whole body and what it reduces.
+
+    ``weighted_by_area``: weighted mean (objectives' ``weight``) of the achievement
+    of the objectives whose ``type`` is ``area_type`` (e.g. strategic areas).
+    ``reduces_funds``: funds whose resources are multiplied by the final
+    performance (attested, else computed) when it is below 100%, rounded by
+    ``reduction_rounding``; the rest goes to economies.
+    """
+
+    label: str
+    method: str
+    area_type: str
+    reduces_funds: tuple[str, ...]
+    reduction_rounding: str
+    source: Source | None
+    reading: str = ""
+    reduction_source: Source | None = None
+
+
+@dataclass(frozen=True)
+class AttestationRule:
+    """``organisational.attestation``: the range of an attested percent and whether it needs a note."""
+
+    interval: Interval | None
+    note_when_differs: bool
+    source: Source | None
+    reading: str = ""
+
+
+@dataclass(frozen=True)
+class Relevance:
+    """A relevance grade of a project/objective and its coefficient (points)."""
+
+    id: str
+    label: str
+    coefficient: Fraction
+    definition: str
+
+
+@dataclass(frozen=True)
+class ValuationFund:
+    """A fund valued by projects: ``percent_per_point`` % of its ``stable`` resource per coefficient point.
+
+    ``allocation``: ``position_pay`` (share of the position pay, staff column
+    ``pay_column``, of the people of ``roles`` in each unit of ``level``) or
+    ``headcount`` (share of the people of ``roles`` in each unit of ``level``).
+    """
+
+    id: str
+    label: str
+    stable: str
+    variable: str
+    percent_per_point: Fraction
+    allocation: str
+    roles: tuple[str, ...]
+    level: str
+    pay_column: str | None
+    source: Source | None
+
+
+@dataclass(frozen=True)
+class ProjectValuation:
+    """``project_valuation``: the value of projects/objectives that funds the variable resources."""
+
+    label: str
+    relevance: dict[str, Relevance]
+    funds: dict[str, ValuationFund]
+    unit_value_rounding: str
+    bounds: Interval | None  # percent of the base; None: no bounds
+    bounds_of: tuple[str, ...]  # "stable", "variable"
+    bounds_per: str  # "fund" | "combined"
+    bounds_source: Source | None
+    max_weight_gap: Fraction | None  # points (normalised to 100 in the group); None: not checked
+    weight_gap_group: str  # "unit" | "all"
+    weight_gap_source: Source | None
+    source: Source | None
+    reading: str = ""
+
+
+@dataclass(frozen=True)
 class Resolved:
     """The rules of one profile in force in one year (immutable)."""
 
@@ -232,6 +332,10 @@ class Resolved:
     not_defined: tuple[str, ...]  # what the profile says its source does not define
     achievement_bands: tuple[AchievementBand, ...] = ()  # organisational.achievement.bands (empty: none)
     objective_types: tuple[tuple[str, str], ...] = ()  # planning.objective_types: (id, label), top-down
+    links: ObjectiveLinks | None = None  # organisational.links
+    ente: EnteRule | None = None  # organisational.ente
+    attestation: AttestationRule | None = None  # organisational.attestation
+    project_valuation: ProjectValuation | None = None
 
     @property
     def level_ids(self) -> tuple[str, ...]:
@@ -239,7 +343,14 @@ class Resolved:
 
     @property
     def resources(self) -> set[str]:
-        return {f.resource for f in self.funds.values()} | {m.resource for m in self.maggiorazioni.values()}
+        out = {f.resource for f in self.funds.values()} | {m.resource for m in self.maggiorazioni.values()}
+        return out | self.valuation_resources
+
+    @property
+    def valuation_resources(self) -> set[str]:
+        """Resources that only size funds for project valuation (stable and variable parts)."""
+        pv = self.project_valuation
+        return {r for f in pv.funds.values() for r in (f.stable, f.variable)} if pv else set()
 
 
 # ---------------------------------------------------------------- the profile
@@ -554,6 +665,79 @@ class _Builder:
                      "use '(' or ')' for an open end and '[' or ']' for a closed end")
         return out
 
+    def band_intervals(self, j: dict, path: tuple, domain: tuple) -> list[Interval]:
+        """The intervals of a judgement's bands: ``interval:`` as written, or ``range:`` (an
+        integer range as printed, "26 – 40") read by ``integer_ranges`` (see the schema).
+
+        Overlaps and gaps name the bands (label and printed range).
+        """
+        items = j["bands"]
+        spec = j.get("integer_ranges") or {}
+        rounding = spec.get("rounding")
+        out: list[Interval] = []
+        ranges: list[tuple[int, int] | None] = []
+        for i, item in enumerate(items):
+            if ("interval" in item) == ("range" in item):
+                self.err("a band needs either 'interval' or 'range' (not both)", self.path_of(*path, "bands", i),
+                         expected="interval: \"(60, 90]\" or range: \"26 – 40\"", found="both" if "interval" in item else "neither")
+                return []
+            if "interval" in item:
+                try:
+                    Interval.parse(str(item["interval"]))
+                except ValueError as e:
+                    self.err(str(e), self.path_of(*path, "bands", i, "interval"))
+                    return []
+                ranges.append(None)
+                continue
+            m = _RANGE.match(str(item["range"]))
+            lo, hi = (int(m.group(1)), int(m.group(2))) if m else (1, 0)
+            if not m or hi < lo:
+                self.err(f"{item['range']!r} is not an integer range from low to high", self.path_of(*path, "bands", i, "range"),
+                         expected='"a – b" with whole numbers a ≤ b, e.g. "26 – 40"', found=repr(item["range"]))
+                return []
+            ranges.append((lo, hi))
+        printed = [r for r in ranges if r is not None]
+        if printed and spec.get("extend_ends"):
+            first = min(printed)[0]
+            last = max(printed, key=lambda r: r[1])[1]
+        for item, r in zip(items, ranges):
+            if r is None:
+                out.append(Interval.parse(str(item["interval"])))
+                continue
+            lo, hi = Fraction(r[0]), Fraction(r[1])
+            if rounding == "down":      # the total's integer part is looked up: [a, b + 1)
+                iv = [lo, hi + 1, True, False]
+            elif rounding == "half_up":  # the total rounded half-up is looked up: [a − ½, b + ½)
+                iv = [lo - Fraction(1, 2), hi + Fraction(1, 2), True, False]
+            elif rounding == "up":      # the total rounded up is looked up: (a − 1, b]
+                iv = [lo - 1, hi, False, True]
+            else:                       # as printed: [a, b], fractional totals between ranges fall in no band
+                iv = [lo, hi, True, True]
+            if spec.get("extend_ends") and r[0] == first and domain[0] < iv[0]:
+                iv[0], iv[2] = domain[0], True
+            if spec.get("extend_ends") and r[1] == last and domain[1] is not None and domain[1] > lo:
+                iv[1], iv[3] = domain[1], True
+            text = f"{'[' if iv[2] else '('}{_pct(iv[0])}, {_pct(iv[1])}{']' if iv[3] else ')'}"
+            out.append(Interval(iv[0], iv[1], iv[2], iv[3], text))
+        names = [f"{b['label']!r}" + (f" (printed {b['range']})" if "range" in b else f" {out[k]}")
+                 for k, b in enumerate(items)]
+        for message, a, b in partition_problems(out, domain):
+            at = self.path_of(*path, "bands", b if b is not None else a, "range" if "range" in items[b if b is not None else a] else "interval")
+            who = f"bands {names[a]} and {names[b]}" if b is not None else f"band {names[a]}"
+            involved = [x for x in (a, b) if x is not None]
+            if any("range" in items[x] for x in involved) and "gap" in message and not rounding:
+                how = "say how a total between two printed ranges is banded with integer_ranges.rounding (down, half_up or up)"
+            elif any("range" in items[x] for x in involved) and "overlap" in message:
+                how = ("correct the range that the source misprints and keep the printed text and the reason "
+                       "in the band's erratum")
+            elif any("range" in items[x] for x in involved):
+                how = "extend the printed ranges to the totals' domain with integer_ranges.extend_ends, or give the missing band"
+            else:
+                how = "use '(' or ')' for an open end and '[' or ']' for a closed end"
+            hint = "every total must fall in exactly one band: " + how
+            self.err(f"{who}: {message}", at, hint=hint)
+        return out
+
     def build(self) -> Resolved:
         d = self.data
         roles_raw = d.get("roles") or {}
@@ -594,13 +778,14 @@ class _Builder:
 
         judgements = {}
         for jid, j in (d.get("judgements") or {}).items():
-            ivs = self.intervals(j["bands"], ("judgements", jid, "bands"), total_domain)
+            ivs = self.band_intervals(j, ("judgements", jid), total_domain)
             ids = [b["id"] for b in j["bands"]]
             for dup in {x for x in ids if ids.count(x) > 1}:
                 self.err(f"band id {dup!r} is used twice", self.path_of("judgements", jid, "bands"))
             self.variable(j["variable"], ("judgements", jid, "variable"))
             judgements[jid] = Judgement(jid, j["label"], j["variable"],
-                                        tuple(Band(iv, b["id"], b["label"]) for iv, b in zip(ivs, j["bands"])),
+                                        tuple(Band(iv, b["id"], b["label"], str(b.get("range") or ""))
+                                              for iv, b in zip(ivs, j["bands"])),
                                         self.source(j, "judgements", jid), j.get("reading", ""))
 
         coefficients = {}
@@ -657,6 +842,8 @@ class _Builder:
                 if not any(what in n for n in not_defined):
                     not_defined.append(f"{what}: {value.get('reading') or value.get('note') or 'not defined by the source'}")
 
+        links, ente, attestation = self.organisational_rules(org, funds)
+        valuation = self.project_valuation(d.get("project_valuation"), roles, level_ids)
         return Resolved(
             chamber_id=self.p.chamber_id, chamber_name=self.p.chamber_name, year=self.year,
             levels=levels, achievement_cap=_frac(ach.get("cap_percent")),
@@ -671,6 +858,7 @@ class _Builder:
             precision_source=self.source(prec, "precision"), money_source=self.source(money, "money"),
             not_defined=tuple(not_defined),
             achievement_bands=bands, objective_types=objective_types,
+            links=links, ente=ente, attestation=attestation, project_valuation=valuation,
         )
 
     def role(self, rid, r, level_ids, curves, judgements, coefficients, funds) -> Role:
@@ -693,14 +881,25 @@ class _Builder:
         factors = []
         if behaviours.get("defined") is False or not behaviours:
             undefined.append("behaviour factors' scales: " + (behaviours.get("reading") or "not defined by the source"))
+        per_person = behaviours.get("scale") == "per_person"
         for fid, f in (behaviours.get("factors") or {}).items():
-            if (f.get("max") is None or f.get("defined") is False) and behaviours.get("defined") is not False:
+            if per_person and f.get("max") is not None:
+                self.err(f"behaviour factor {fid!r} has a 'max', but the role's behaviours have scale per_person "
+                         "(each person's sheet sets the maxima and weights)", self.path_of(*base, "behaviours", "factors", fid, "max"),
+                         hint="remove 'max', or remove 'scale: per_person'")
+            elif (not per_person and (f.get("max") is None or f.get("defined") is False)
+                  and behaviours.get("defined") is not False):
                 undefined.append(f"scale of behaviour factor {f['label']!r}")
             factors.append(Factor(fid, f["label"], _frac(f.get("max")) if f.get("defined") is not False else None))
         total_max = _frac(r.get("total_max"))
         if total_max is None and not undefined:
             undefined.append("maximum total points")
-        if not undefined and total_max is not None:
+        if per_person and not undefined and total_max is not None:
+            s = sum((c.max for c in comps), Fraction(0))
+            if s > total_max:
+                self.err(f"the results maxima of role {rid!r} add up to {_pct(s)}, more than its total_max {_pct(total_max)}",
+                         self.path_of(*base, "total_max"), expected=f"at least {_pct(s)}", found=_pct(total_max))
+        elif not undefined and total_max is not None:
             s = sum((c.max for c in comps), Fraction(0)) + sum((f.max for f in factors), Fraction(0))
             if s != total_max:
                 parts = " + ".join(_pct(c.max) for c in comps) + " (results) + " + " + ".join(_pct(f.max) for f in factors) + " (behaviours)"
@@ -727,7 +926,8 @@ class _Builder:
         ev = r.get("evaluator") or {}
         return Role(rid, r["label"], ev.get("label", ""), total_max, tuple(comps), tuple(factors), neg_below, j, payout,
                     self.source(r, *base), self.source(results, *base, "results"), self.source(behaviours, *base, "behaviours"),
-                    self.source(neg, *base, "negative") if neg else None, tuple(undefined))
+                    self.source(neg, *base, "negative") if neg else None, tuple(undefined),
+                    per_person_scale=per_person)
 
     def achievement_bands(self, ach: dict) -> tuple[AchievementBand, ...]:
         """``organisational.achievement.bands``: a partition of [0, inf) of the measured ratio."""
@@ -773,6 +973,80 @@ class _Builder:
                 self.err(f"priority id {x!r} is used twice (first at item {ids.index(x) + 1})",
                          self.path_of("planning", "priorities", i, "id"))
         return tuple((tid, t["label"]) for tid, t in types.items())
+
+    def organisational_rules(self, org: dict, funds: dict):
+        """``organisational.links``, ``.ente`` and ``.attestation`` (None when absent)."""
+        base = ("organisational",)
+        lk = org.get("links")
+        links = None
+        if lk:
+            links = ObjectiveLinks(lk["method"], str(lk.get("separator", ".")), self.source(lk, *base, "links"),
+                                   lk.get("reading", ""))
+        en = org.get("ente")
+        ente = None
+        if en:
+            red = en.get("attestation_reduces_funds") or {}
+            for i, fid in enumerate(red.get("funds") or []):
+                if fid not in funds:
+                    self.ref_error("fund", fid, funds, base + ("ente", "attestation_reduces_funds", "funds", i))
+            ente = EnteRule(en["label"], en["method"], en["area_type"], tuple(red.get("funds") or ()),
+                            red.get("rounding", "down"), self.source(en, *base, "ente"), en.get("reading", ""),
+                            self.source(red, *base, "ente", "attestation_reduces_funds") if red else None)
+        at = org.get("attestation")
+        attestation = None
+        if at:
+            iv = None
+            if at.get("interval") is not None:
+                try:
+                    iv = Interval.parse(str(at["interval"]))
+                except ValueError as e:
+                    self.err(str(e), self.path_of(*base, "attestation", "interval"))
+            attestation = AttestationRule(iv, bool(at.get("note_when_differs", False)),
+                                          self.source(at, *base, "attestation"), at.get("reading", ""))
+        return links, ente, attestation
+
+    def project_valuation(self, pv: dict | None, roles: dict, level_ids: set) -> ProjectValuation | None:
+        """``project_valuation``: relevance grades, valued funds, bounds, weight gap."""
+        if not pv:
+            return None
+        base = ("project_valuation",)
+        relevance = {k: Relevance(k, v["label"], _frac(v["coefficient"]), v.get("definition", ""))
+                     for k, v in pv["relevance"].items()}
+        vfunds = {}
+        resources_seen: dict[str, tuple] = {}
+        for fid, f in pv["funds"].items():
+            al = f["allocation"]
+            for i, rid in enumerate(al["roles"]):
+                if rid not in roles:
+                    self.ref_error("role", rid, roles, base + ("funds", fid, "allocation", "roles", i))
+            if al["level"] not in level_ids:
+                self.ref_error("level", al["level"], level_ids, base + ("funds", fid, "allocation", "level"))
+            if al["key"] == "position_pay" and not al.get("column"):
+                self.err("allocation by position_pay needs the staff 'column' holding each person's position pay",
+                         self.path_of(*base, "funds", fid, "allocation"), expected="column: position_pay", found="nothing")
+            for part in ("stable", "variable"):
+                r = f[part]
+                if r in resources_seen:
+                    self.err(f"resource {r!r} is already the {resources_seen[r][1]} part of fund {resources_seen[r][0]!r}",
+                             self.path_of(*base, "funds", fid, part), hint="each part of each fund is its own resource")
+                resources_seen[r] = (fid, part)
+            vfunds[fid] = ValuationFund(fid, f["label"], f["stable"], f["variable"], _frac(f["percent_per_point"]),
+                                        al["key"], tuple(al["roles"]), al["level"], al.get("column"),
+                                        self.source(f, *base, "funds", fid))
+        uv = pv.get("unit_value") or {}
+        bd = pv.get("bounds") or {}
+        bounds = None
+        if bd:
+            try:
+                bounds = Interval.parse(str(bd["interval"]))
+            except ValueError as e:
+                self.err(str(e), self.path_of(*base, "bounds", "interval"))
+        wg = pv.get("weight_gap") or {}
+        return ProjectValuation(
+            pv["label"], relevance, vfunds, uv.get("rounding", "half_up"), bounds,
+            tuple(bd.get("of") or ("stable", "variable")), bd.get("per", "fund"), self.source(bd, *base, "bounds") if bd else None,
+            _frac(wg.get("max_points")), wg.get("group_by", "unit"), self.source(wg, *base, "weight_gap") if wg else None,
+            self.source(pv, *base), pv.get("reading", ""))
 
     def ref_error(self, kind, value, defined, path):
         close = difflib.get_close_matches(str(value), [str(x) for x in defined], n=1)

@@ -1,0 +1,381 @@
+"""Project valuation: the variable resources a body funds by valuing its projects/objectives.
+
+Profile block ``project_valuation`` (schema/profile.schema.json). Each project
+(an objective of the plan, with a relevance grade) gets the coefficient of its
+grade; for each valued fund (e.g. the dirigenti's and the dipendenti's fund):
+
+* unit value per coefficient point = ``percent_per_point`` % of the fund's
+  ``stable`` resource, rounded to the cent (``unit_value.rounding``);
+* a project's value = coefficient × unit value (exact cents); the fund's total
+  is their sum;
+* the total must lie in ``bounds.interval`` (percent of the fund's ``stable`` +
+  ``variable`` resources, per fund or combined), else an error with the figures;
+* the total is allocated to the units of ``allocation.level`` in proportion to
+  the position pay (``position_pay``) or to the number of people
+  (``headcount``) of ``allocation.roles`` in each unit, to the cent by largest
+  remainder (the shares add up to the total).
+
+``weight_gap``: within each group (same level and unit, or all), an objective's
+weight and its relevance (coefficients), both normalised to 100 points, may
+differ by at most ``max_points``.
+
+:func:`value_projects` is the pure computation; :func:`projects` reads its
+inputs from a dataset (tables ``projects``, ``objectives``, ``staff``,
+``units``, ``resources``).
+
+Dataset tables this module needs that the loader (engine/dataset.py) does not
+declare yet are specified in :data:`PROPOSED_TABLES`; until then a dataset
+without a ``projects`` table gets no valuation (the pipeline notes it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+import numpy as np
+
+from .columns import as_objects
+from .dataset import DECIMAL, MONEY, TEXT, ColumnSpec, TableSpec
+from .errors import DatasetError, DatasetErrors, SmvpError
+from .exact import allocate_largest_remainder, round_fraction
+from .profile import ProjectValuation, Resolved
+
+#: Tables (and one staff column) the valuation reads that the dataset format lacks,
+#: written as the loader declares its tables (``engine.dataset.TABLES``).
+PROPOSED_TABLES: tuple[TableSpec, ...] = (
+    TableSpec(
+        "projects", False,
+        (ColumnSpec("objective_id", TEXT, True),  # references objectives.objective_id
+         ColumnSpec("relevance", TEXT, True),  # a relevance id of project_valuation.relevance
+         ColumnSpec("note", TEXT)),
+        key=("objective_id",),
+    ),
+    TableSpec(
+        "objective_links", False,
+        (ColumnSpec("objective_id", TEXT, True),  # the parent (e.g. strategic objective); references objectives
+         ColumnSpec("linked_objective_id", TEXT, True),  # the linked one (e.g. operational objective); references objectives
+         ColumnSpec("weight", DECIMAL, default=Decimal(1), check="nonneg")),
+        key=("objective_id", "linked_objective_id"),
+    ),
+)
+#: staff column for ``allocation: {key: position_pay, column: position_pay}``: euro ≥ 0, 2 decimals, optional
+PROPOSED_STAFF_COLUMNS: tuple[ColumnSpec, ...] = (ColumnSpec("position_pay", MONEY, check="nonneg"),)
+
+
+# ---------------------------------------------------------------- results
+
+@dataclass(frozen=True)
+class ProjectIn:
+    """One project to value: an objective with its relevance grade."""
+
+    objective_id: str
+    relevance: str
+    label: str = ""
+    weight: Fraction = Fraction(1)  # the objective's weight (for weight_gap)
+    group: str = ""  # weight_gap group
+    row: int | None = None  # source row, for messages
+
+
+@dataclass(frozen=True)
+class AreaShare:
+    unit_id: str
+    label: str
+    key: Fraction  # position pay (euro) or headcount
+    amount: int  # cents
+
+
+@dataclass(frozen=True)
+class FundValue:
+    """One valued fund: its figures and the allocation of its projects' total (cents)."""
+
+    fund: str
+    label: str
+    stable: int
+    variable: int
+    base: int  # the parts named by bounds.of
+    percent_per_point: Fraction
+    unit_value: int  # per coefficient point
+    points: Fraction  # sum of the projects' coefficients
+    total: int
+    percent_of_base: Fraction | None
+    bounds_low: Fraction | None  # cents (exact)
+    bounds_high: Fraction | None
+    allocation_key: str
+    allocation: tuple[AreaShare, ...]
+
+
+@dataclass(frozen=True)
+class ProjectValue:
+    objective_id: str
+    label: str
+    relevance: str
+    relevance_label: str
+    coefficient: Fraction
+    values: tuple[tuple[str, int], ...]  # (fund, cents)
+
+
+@dataclass(frozen=True)
+class WeightGap:
+    """An objective's weight against its relevance, both in points out of 100 within its group."""
+
+    objective_id: str
+    group: str
+    relevance_points: Fraction
+    weight_points: Fraction
+    gap: Fraction
+    ok: bool
+
+
+@dataclass(frozen=True)
+class ProjectValuationResult:
+    label: str
+    funds: tuple[FundValue, ...]
+    projects: tuple[ProjectValue, ...]
+    gaps: tuple[WeightGap, ...]
+    notes: tuple[str, ...]
+
+
+# ---------------------------------------------------------------- the computation
+
+def value_projects(spec: ProjectValuation, projects: Sequence[ProjectIn], resources: Mapping[str, int],
+                   keys: Mapping[str, Sequence[tuple[str, str, Fraction]]], *,
+                   file: str = "projects", resources_file: str = "resources",
+                   notes: Sequence[str] = ()) -> ProjectValuationResult:
+    """Value ``projects`` under ``spec``.
+
+    Args:
+        spec: the profile's ``project_valuation``.
+        projects: the projects, in table order.
+        resources: resource id → cents.
+        keys: fund id → [(unit_id, unit label, allocation key)] in unit order.
+        file, resources_file: names for messages.
+        notes: notes to carry into the result.
+    Returns:
+        the figures per fund, per project and the weight gaps.
+    Raises:
+        DatasetErrors: unknown relevance, missing resource, total outside the
+            bounds (with the figures), weight too far from relevance, nothing to
+            allocate a total to.
+    """
+    errors: list[SmvpError] = []
+    rel = spec.relevance
+    for p in projects:
+        if p.relevance not in rel:
+            errors.append(DatasetError(f"unknown relevance {p.relevance!r} for project {p.objective_id!r}", file=file,
+                                       line=p.row, field="relevance", expected="one of " + ", ".join(rel),
+                                       found=repr(p.relevance)))
+    for f in spec.funds.values():
+        for r in (f.stable, f.variable):
+            if r not in resources:
+                errors.append(DatasetError(f"missing resource {r!r} ({f.label})", file=resources_file, field="resource",
+                                           expected=f"a row '{r}' with its amount in euro", found="no such row",
+                                           hint="project valuation needs the stable and variable part of each fund"))
+    if errors:
+        raise DatasetErrors(errors)
+    points = sum((rel[p.relevance].coefficient for p in projects), Fraction(0))
+    funds: list[FundValue] = []
+    values: dict[str, list[tuple[str, int]]] = {p.objective_id: [] for p in projects}
+    for f in spec.funds.values():
+        stable, variable = resources[f.stable], resources[f.variable]
+        unit = round_fraction(Fraction(stable) * f.percent_per_point / 100, 1, spec.unit_value_rounding)
+        total = 0
+        for p in projects:
+            v = rel[p.relevance].coefficient * unit
+            if v.denominator != 1:  # a fractional coefficient: round the project's value like the unit value
+                v = Fraction(round_fraction(v, 1, spec.unit_value_rounding))
+            values[p.objective_id].append((f.id, int(v)))
+            total += int(v)
+        base = sum(resources[x] for x in ((f.stable,) if "stable" in spec.bounds_of else ())
+                   + ((f.variable,) if "variable" in spec.bounds_of else ()))
+        pct = Fraction(total * 100, base) if base else None
+        low = high = None
+        if spec.bounds is not None:
+            low = Fraction(base) * spec.bounds.lo / 100
+            high = Fraction(base) * spec.bounds.hi / 100 if spec.bounds.hi is not None else None
+        shares = list(keys.get(f.id, ()))
+        ksum = sum((k for _, _, k in shares), Fraction(0))
+        alloc: tuple[AreaShare, ...] = ()
+        if total and not ksum:
+            errors.append(DatasetError(
+                f"{f.label}: the projects' total {_euro(total)} € cannot be allocated: no unit of level "
+                f"{f.level!r} has people of roles {', '.join(f.roles)}"
+                + (" with a position pay" if f.allocation == "position_pay" else ""), file="staff", field="unit_id",
+                hint="check the staff's roles and units" + (f" and column {f.pay_column!r}" if f.pay_column else "")))
+        elif ksum:
+            cents = allocate_largest_remainder([Fraction(total) * k / ksum for _, _, k in shares], total)
+            alloc = tuple(AreaShare(u, lab, k, c) for (u, lab, k), c in zip(shares, cents))
+        funds.append(FundValue(f.id, f.label, stable, variable, base, f.percent_per_point, unit, points, total, pct,
+                               low, high, f.allocation, alloc))
+    # bounds
+    if spec.bounds is not None:
+        what = "stable + variable" if set(spec.bounds_of) == {"stable", "variable"} else " + ".join(spec.bounds_of)
+        groups = [[fv] for fv in funds] if spec.bounds_per == "fund" else [funds]
+        for g in groups:
+            total = sum(fv.total for fv in g)
+            base = sum(fv.base for fv in g)
+            name = g[0].label if len(g) == 1 else "all valued funds together"
+            parts = " + ".join(f"{_euro(getattr(fv, part))} {part}" for fv in g
+                               for part in ("stable", "variable") if part in spec.bounds_of)
+            if not base:
+                errors.append(DatasetError(f"{name}: the fund ({what}) is 0 €, so the projects' bounds cannot be checked",
+                                           file=resources_file, field="amount"))
+                continue
+            pct = Fraction(total * 100, base)
+            if not spec.bounds.contains(pct):
+                low = Fraction(base) * spec.bounds.lo / 100
+                high = Fraction(base) * spec.bounds.hi / 100 if spec.bounds.hi is not None else None
+                errors.append(DatasetError(
+                    f"{name}: the projects are worth {_euro(total)} €, {_pct(pct)}% of the fund "
+                    f"({what} = {parts} = {_euro(base)} €), outside {spec.bounds} % of it",
+                    file=file, field="relevance",
+                    expected=f"a total from {_euro(low)} to {_euro(high) if high is not None else '∞'} €"
+                    f" ({_pct(spec.bounds.lo)}%–{_pct(spec.bounds.hi) if spec.bounds.hi is not None else '∞'}%"
+                    f" of {_euro(base)} €)",
+                    found=f"{_euro(total)} € = {_fmt_points(sum((rel[p.relevance].coefficient for p in projects), Fraction(0)))} points"
+                    f" × {_euro(g[0].unit_value)} €" if len(g) == 1 else f"{_euro(total)} €",
+                    hint="change the projects' relevance or the funds' resources"))
+    # weight gap
+    gaps: list[WeightGap] = []
+    if spec.max_weight_gap is not None:
+        by_group: dict[str, list[ProjectIn]] = {}
+        for p in projects:
+            by_group.setdefault(p.group, []).append(p)
+        for group, ps in by_group.items():
+            csum = sum((rel[p.relevance].coefficient for p in ps), Fraction(0))
+            wsum = sum((p.weight for p in ps), Fraction(0))
+            if not wsum:
+                errors.append(DatasetError(f"the objectives valued as projects in {group or 'the plan'} all have weight 0",
+                                           file="objectives", field="weight"))
+                continue
+            for p in ps:
+                r = 100 * rel[p.relevance].coefficient / csum
+                w = 100 * p.weight / wsum
+                gap = abs(w - r)
+                ok = gap <= spec.max_weight_gap
+                gaps.append(WeightGap(p.objective_id, group, r, w, gap, ok))
+                if not ok:
+                    errors.append(DatasetError(
+                        f"objective {p.objective_id!r}: its weight is {_fmt_points(w)} points and its relevance "
+                        f"{_fmt_points(r)} points (both out of 100 in {group or 'the plan'}): they differ by "
+                        f"{_fmt_points(gap)} points, more than {_fmt_points(spec.max_weight_gap)}",
+                        file="objectives", field="weight",
+                        expected=f"a weight of {_fmt_points(max(r - spec.max_weight_gap, Fraction(0)))}–"
+                        f"{_fmt_points(r + spec.max_weight_gap)} points out of 100",
+                        found=f"{_fmt_points(w)} (weight {_fmt_points(p.weight)} of {_fmt_points(wsum)}; relevance "
+                        f"{_fmt_points(rel[p.relevance].coefficient)} of {_fmt_points(csum)})"))
+    if errors:
+        raise DatasetErrors(errors[:50])
+    pvs = tuple(ProjectValue(p.objective_id, p.label, p.relevance, rel[p.relevance].label, rel[p.relevance].coefficient,
+                             tuple(values[p.objective_id])) for p in projects)
+    return ProjectValuationResult(spec.label, tuple(funds), pvs, tuple(gaps), tuple(notes))
+
+
+# ---------------------------------------------------------------- from a dataset
+
+def projects(rules: Resolved, ds) -> ProjectValuationResult | None:
+    """The valuation of the dataset's ``projects`` table (None: no rule, or no such table).
+
+    Raises:
+        DatasetErrors: see :func:`value_projects`; a project whose objective is
+            unknown; a staff column for position pay that the dataset lacks.
+    """
+    spec = rules.project_valuation
+    table = getattr(ds, "tables", {}).get("projects")
+    if spec is None or table is None:
+        return None
+    from .individual import _ancestors  # unit → {level → ancestor}
+
+    errors: list[SmvpError] = []
+    objs = ds.table("objectives")
+    o_ids = as_objects(objs["objective_id"])
+    o_row = {o: i for i, o in enumerate(o_ids)}
+    labels, levels, units = as_objects(objs["label"]), as_objects(objs["level"]), as_objects(objs["unit_id"])
+    p_ids, p_rel = as_objects(table["objective_id"]), as_objects(table["relevance"])
+    items: list[ProjectIn] = []
+    for i in range(len(table)):
+        k = o_row.get(p_ids[i])
+        if k is None:
+            errors.append(DatasetError(f"unknown objective {p_ids[i]!r}", file=table.file, line=int(table.rows[i]),
+                                       field="objective_id", hint="a project is an objective of the objectives table"))
+            continue
+        group = "all" if spec.weight_gap_group == "all" else f"{levels[k]} {units[k] or ''}".strip()
+        items.append(ProjectIn(p_ids[i], p_rel[i], labels[k], Fraction(objs["weight"][k]), group, int(table.rows[i])))
+    res = ds.table("resources")
+    resources = dict(zip(as_objects(res["resource"]), (int(x) for x in res["amount"])))
+    staff = ds.table("staff")
+    u = ds.table("units")
+    unit_ids = list(as_objects(u["unit_id"]))
+    unit_labels = dict(zip(unit_ids, as_objects(u["label"])))
+    anc = _ancestors(ds, rules.level_ids)
+    roles_col, unit_col, person_col = as_objects(staff["role"]), as_objects(staff["unit_id"]), as_objects(staff["person_id"])
+    keys: dict[str, list[tuple[str, str, Fraction]]] = {}
+    notes: list[str] = []
+    for f in spec.funds.values():
+        if f.allocation == "position_pay":
+            col = staff.columns.get(f.pay_column)
+            if col is None:
+                errors.append(DatasetError(f"{f.label}: the staff table has no column {f.pay_column!r} for the position pay",
+                                           file=staff.file, field=f.pay_column,
+                                           hint="the profile's project_valuation allocation names it"))
+                continue
+            pay = [Fraction(int(x)) if isinstance(x, (int, np.integer)) else (Fraction(x) if x is not None else None)
+                   for x in col]
+        per_unit: dict[str, Fraction] = {}
+        outside: list[str] = []
+        for i in range(len(staff)):
+            if roles_col[i] not in f.roles:
+                continue
+            at = anc.get(unit_col[i], {}).get(f.level)
+            if at is None:
+                outside.append(person_col[i])
+                continue
+            if f.allocation == "position_pay":
+                if pay[i] is None:
+                    errors.append(DatasetError(f"{f.label}: no position pay for person {person_col[i]!r}", file=staff.file,
+                                               line=int(staff.rows[i]), field=f.pay_column, expected="an amount in euro",
+                                               found="a blank cell"))
+                    continue
+                per_unit[at] = per_unit.get(at, Fraction(0)) + pay[i]
+            else:
+                per_unit[at] = per_unit.get(at, Fraction(0)) + 1
+        if outside:
+            notes.append(f"{f.label}: not counted in the allocation to units of level {f.level!r} (their unit is in "
+                         f"none): {', '.join(outside)}")
+        keys[f.id] = [(x, unit_labels.get(x, x), per_unit[x]) for x in unit_ids if per_unit.get(x)]
+    if errors:
+        raise DatasetErrors(errors[:50])
+    return value_projects(spec, items, resources, keys, file=table.file, resources_file=res.file, notes=notes)
+
+
+# ---------------------------------------------------------------- display helpers
+
+def _dec(x: Fraction) -> Decimal | None:
+    """``x`` as an exact Decimal, or None when it has no finite decimal expansion."""
+    den = x.denominator
+    for p in (2, 5):
+        while den % p == 0:
+            den //= p
+    return Decimal(x.numerator) / Decimal(x.denominator) if den == 1 else None
+
+
+def _euro(cents) -> str:
+    """Cents (int or exact Fraction) as euro: 2 decimals, more when there are fractions of a cent."""
+    x = Fraction(cents) / 100
+    d = _dec(x)
+    if d is None:
+        return "≈" + f"{Decimal(x.numerator) / Decimal(x.denominator):,.4f}"
+    return f"{d:,.2f}" if d == d.quantize(Decimal("0.01")) else f"{d.normalize():,f}"
+
+
+def _pct(x: Fraction) -> str:
+    """A percent or a number of points: exact when it has a finite expansion of at most 4 decimals, else ≈ 2 decimals."""
+    d = _dec(x)
+    if d is not None and d == d.quantize(Decimal("0.0001")):
+        return format(d.normalize(), "f")
+    return "≈" + format((Decimal(x.numerator) / Decimal(x.denominator)).quantize(Decimal("0.01")), "f")
+
+
+_fmt_points = _pct
