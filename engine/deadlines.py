@@ -627,6 +627,11 @@ STATUSES = {
     "nei_termini": "compiuto nei termini",
     "in_ritardo": "compiuto in ritardo",
     "incoerente": "compiuto prima dell'evento di partenza",
+    # conditional steps (``if_late``/``replaces``, e.g. Cuneo's monitoring at the end of
+    # the third quarter when the objectives were approved late)
+    "condizionato": "dovuto solo se il passo da cui dipende è compiuto oltre il termine",
+    "non_applicabile": "non dovuto: il passo da cui dipende è stato compiuto nei termini",
+    "sostituito": "non dovuto: sostituito da un altro passo",
 }
 
 
@@ -698,6 +703,8 @@ class _Step:
     from_event: str | None
     days: int | None
     fixed: tuple[int, int, int] | None  # (month, day, year_offset)
+    if_late: str | None = None  # due only if that step is done (or overdue) after its term
+    replaces: str | None = None  # when this step is due, that step is not
 
 
 def _parse_steps(steps: Mapping[str, Any], where: str) -> list[_Step]:
@@ -751,6 +758,8 @@ def _parse_steps(steps: Mapping[str, Any], where: str) -> list[_Step]:
                 )
                 continue
             fixed = (m, d, offset)
+        elif raw.get("from_event") is None and days is None and raw.get("days") is None:
+            pass  # a step without a term (the document sets neither a date nor a term)
         elif not isinstance(raw.get("from_event"), str) or not raw.get("from_event"):
             errors.append(
                 ProfileError(
@@ -769,11 +778,25 @@ def _parse_steps(steps: Mapping[str, Any], where: str) -> list[_Step]:
                 from_event=raw.get("from_event") if fixed is None else None,
                 days=days,
                 fixed=fixed,
+                if_late=raw.get("if_late"),
+                replaces=raw.get("replaces"),
             )
         )
     # Cycles among steps (a → b → a) can never start.
     ids = {s.id for s in out}
     by_id = {s.id: s for s in out}
+    for s in out:
+        for key in ("if_late", "replaces"):
+            ref = getattr(s, key)
+            if ref is not None and (ref not in ids or ref == s.id):
+                errors.append(
+                    ProfileError(
+                        "not another step of the same chain",
+                        field=f"{where}.{s.id}.{key}",
+                        expected="the id of another step: " + ", ".join(sorted(ids - {s.id})),
+                        found=repr(ref),
+                    )
+                )
     for s in out:
         seen, cur = {s.id}, s
         while cur.from_event in ids:
@@ -903,7 +926,64 @@ def schedule(
         results[s.id] = r
         return r
 
-    return [compute(s) for s in parsed]
+    rows = [compute(s) for s in parsed]
+    if any(s.if_late for s in parsed):
+        rows = _conditions(parsed, rows)
+    return rows
+
+
+def _conditions(parsed: list[_Step], rows: list[StepDeadline]) -> list[StepDeadline]:
+    """Apply ``if_late``/``replaces``: a step due only when another was late, replacing a third.
+
+    ``if_late: r``: when ``r`` was done after its due date, or is overdue at ``as_of``,
+    the step is due (and the step it ``replaces`` is "sostituito"); when ``r`` was
+    done in time it is "non_applicabile"; otherwise it is "condizionato" (shown
+    with its date, due only if ``r`` turns out late).
+    """
+    from dataclasses import replace as _replace
+
+    by_id = {r.step: r for r in rows}
+    labels = {s.id: s.label for s in parsed}
+    out = dict(by_id)
+    for s in parsed:
+        if not s.if_late:
+            continue
+        ref = by_id[s.if_late]
+        row = by_id[s.id]
+        cond = f"«{labels[s.if_late]}»"
+        if ref.status in ("in_ritardo", "scaduto"):
+            when = (
+                f"è stato compiuto in ritardo, il {ref.done.strftime('%d/%m/%Y')}"
+                if ref.done is not None
+                else f"non è stato compiuto entro il termine ({ref.due.strftime('%d/%m/%Y')})"  # type: ignore[union-attr]
+            )
+            out[s.id] = _replace(row, reason=f"Dovuto perché {cond} {when}. " + row.reason)
+            if s.replaces and by_id[s.replaces].done is None:
+                rep = by_id[s.replaces]
+                out[s.replaces] = _replace(
+                    rep,
+                    status="sostituito",
+                    days_late=None,
+                    reason=f"Sostituito da «{s.label}» perché {cond} {when}.",
+                )
+        elif ref.status == "nei_termini":
+            out[s.id] = _replace(
+                row,
+                status="non_applicabile",
+                days_late=None,
+                reason=(
+                    f"Non dovuto: si applica solo se {cond} è compiuto oltre il termine; "
+                    f"compiuto nei termini il {ref.done.strftime('%d/%m/%Y')}."  # type: ignore[union-attr]
+                ),
+            )
+        elif row.done is None:
+            out[s.id] = _replace(
+                row,
+                status="condizionato",
+                days_late=None,
+                reason=f"Dovuto solo se {cond} è compiuto oltre il termine. " + row.reason,
+            )
+    return [out[r.step] for r in rows]
 
 
 def _judge(
