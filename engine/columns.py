@@ -62,15 +62,45 @@ def index_of(col, keys: Sequence[str] | np.ndarray) -> np.ndarray:
         keys: the reference ids (e.g. the profile's role ids, staff person ids).
     Returns:
         int64 array, one index per row.
+
+    A Categorical column whose categories are the very object ``keys`` (or
+    ``keys.categories`` when ``keys`` is a Categorical too) is mapped without
+    looking at any text: that is the path for large tables sharing one id
+    vocabulary (behaviours and absences against staff). Otherwise the text of
+    the categories used is looked up once, not once per row.
     """
     if isinstance(col, Categorical):
         if col.categories is keys:
             return col.codes
+        if isinstance(keys, Categorical) and keys.categories is col.categories:
+            return _positions(keys.codes, len(keys.categories))[col.codes]
+        codes = col.codes
+        if len(codes) * 4 < len(col.categories):  # few rows of a large vocabulary: look up only those used
+            used, codes = np.unique(codes, return_inverse=True)
+            ext = np.full(len(used), -1, dtype=np.int64)
+            ok = used >= 0
+            ext[ok] = index_of(col.categories[used[ok]], keys)
+            return ext[codes.reshape(-1)].astype(np.int64, copy=False)
         remap = index_of(col.categories, keys)
-        out = np.where(col.codes >= 0, remap[np.maximum(col.codes, 0)] if len(remap) else -1, -1)
-        return out.astype(np.int64)
+        # one slot more for blank cells: code -1 takes the last entry, -1
+        return np.append(remap.astype(np.int64, copy=False), -1)[codes]
     if isinstance(keys, Categorical):
         keys = keys.to_objects()
     lookup = {k: i for i, k in enumerate(keys)}
     get = lookup.get
     return np.fromiter((get(v, -1) for v in col), dtype=np.int64, count=len(col))
+
+
+def _positions(key_codes: np.ndarray, n_categories: int) -> np.ndarray:
+    """Category code → position of its (last) occurrence among ``key_codes``; -1 absent.
+
+    One slot more at the end (-1) so that blank codes (-1) map to -1.
+    """
+    pos = np.full(n_categories + 1, -1, dtype=np.int64)
+    ok = key_codes >= 0
+    where = np.flatnonzero(ok)
+    codes = key_codes[where]
+    pos[codes] = where
+    if not np.array_equal(pos[codes], where):  # repeated keys: the last occurrence wins, as in a dict
+        np.maximum.at(pos, codes, where)
+    return pos
