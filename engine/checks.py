@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 
+from collections.abc import Iterator
 from fractions import Fraction
 
 import numpy as np
 
-from .columns import as_objects, index_of
+from .columns import Categorical, as_objects, index_of
 from .errors import DatasetError, DatasetErrors, SmvpError
 from .exact import decimal_from_units
 from .profile import INDIVIDUAL_LEVEL, Profile, Resolved
@@ -42,63 +43,19 @@ def check_dataset(rules: Resolved, ds, profile: Profile | None = None) -> list[s
     # levels
     levels = set(rules.level_ids)
     units = ds.table("units")
-    for i, lvl in enumerate(as_objects(units["level"])):
-        if lvl not in levels:
-            errors.append(_row_error(units, i, "unknown level", "level", expected="one of " + ", ".join(rules.level_ids),
-                                     found=repr(lvl), hint=_near(lvl, rules.level_ids)))
+    for i in _rows_not_in(units["level"], levels):
+        lvl = _value(units["level"], i)
+        errors.append(_row_error(units, i, "unknown level", "level", expected="one of " + ", ".join(rules.level_ids),
+                                 found=repr(lvl), hint=_near(lvl, rules.level_ids)))
     objs = ds.table("objectives")
-    for i, lvl in enumerate(as_objects(objs["level"])):
-        if lvl not in levels and lvl != INDIVIDUAL_LEVEL:
-            errors.append(_row_error(objs, i, "unknown level", "level",
-                                     expected="one of " + ", ".join(rules.level_ids + (INDIVIDUAL_LEVEL,)),
-                                     found=repr(lvl), hint=_near(lvl, rules.level_ids)))
+    for i in _rows_not_in(objs["level"], levels | {INDIVIDUAL_LEVEL}):
+        lvl = _value(objs["level"], i)
+        errors.append(_row_error(objs, i, "unknown level", "level",
+                                 expected="one of " + ", ".join(rules.level_ids + (INDIVIDUAL_LEVEL,)),
+                                 found=repr(lvl), hint=_near(lvl, rules.level_ids)))
     # behaviour scores: factor of the person's role, within scale, one per factor
     if len(staff) and (role_idx >= 0).all():
-        person = index_of(beh["person_id"], staff["person_id"])
-        factor_keys = [f"{r}.{f.id}" for r in role_ids for f in rules.roles[r].factors]
-        fmax = np.array([int(f.max * CP) if f.max is not None else -1 for r in role_ids for f in rules.roles[r].factors],
-                        dtype=np.int64)
-        brole = role_idx[np.maximum(person, 0)]
-        factor_names = sorted({f.id for r in role_ids for f in rules.roles[r].factors})
-        fcode = index_of(beh["factor"], factor_names)
-        lookup = np.full((len(role_ids), len(factor_names) + 1), -1, dtype=np.int64)  # last column: unknown factor
-        for g, key in enumerate(factor_keys):
-            r, f = key.split(".", 1)
-            lookup[role_ids.index(r), factor_names.index(f)] = g
-        fidx = lookup[brole, np.where(fcode < 0, len(factor_names), fcode)]
-        fidx = np.where(person < 0, -1, fidx)
-        bad = np.flatnonzero(fidx < 0)
-        for i in bad[:20]:
-            rid = role_ids[brole[i]]
-            allowed = [f.id for f in rules.roles[rid].factors]
-            found = _value(beh["factor"], i)
-            errors.append(_row_error(beh, i, f"factor {found!r} is not a behaviour factor of role {rid!r}", "factor",
-                                     expected="one of " + ", ".join(allowed) if allowed else "no factors (the role's scales are not defined)",
-                                     found=repr(found), hint=_near(found, allowed)))
-        ok = fidx >= 0
-        over = np.flatnonzero(ok & (beh["score"] > fmax[np.maximum(fidx, 0)]) & (fmax[np.maximum(fidx, 0)] >= 0))
-        for i in over[:20]:
-            mx = fmax[fidx[i]]
-            errors.append(_row_error(beh, i, "score above the factor's scale", "score",
-                                     expected=f"0–{decimal_from_units(mx, 2).normalize()} for {factor_keys[fidx[i]]}",
-                                     found=str(decimal_from_units(int(beh['score'][i]), 2).normalize())))
-        # every scorable person has one score per factor of the role
-        nf = len(factor_keys)
-        if nf and not bad.size:
-            counts = np.bincount(person[ok] * nf + fidx[ok], minlength=len(staff) * nf).reshape(len(staff), nf)
-            starts = np.cumsum([0] + [len(rules.roles[r].factors) for r in role_ids])
-            need = np.zeros((len(role_ids), nf), dtype=bool)
-            for k, r in enumerate(role_ids):
-                if rules.roles[r].scorable:
-                    need[k, starts[k]:starts[k + 1]] = True
-            missing = need[role_idx] & (counts == 0)
-            for i, j in zip(*np.nonzero(missing)):
-                if len(errors) >= 50:
-                    break
-                errors.append(DatasetError(f"no behaviour score for factor {factor_keys[j].split('.', 1)[1]!r}",
-                                           file=beh.file, field="score",
-                                           expected=f"one row for person {_value(staff['person_id'], i)}",
-                                           found="none", hint="add the missing row to the behaviours table"))
+        _check_behaviours(rules, staff, beh, role_ids, role_idx, errors)
     # assignments name a results component of the person's role
     asg = ds.table("assignments")
     if len(asg) and len(staff) and (role_idx >= 0).all():
@@ -115,18 +72,19 @@ def check_dataset(rules: Resolved, ds, profile: Profile | None = None) -> list[s
     # attested achievement within the profile's cap
     objs = ds.table("objectives")
     if rules.achievement_cap is not None:
-        for i, att in enumerate(objs["attested_percent"]):
-            if att is not None and att > rules.achievement_cap:
-                errors.append(_row_error(objs, i, "attested achievement above the profile's cap", "attested_percent",
+        cap = rules.achievement_cap
+        for i in [i for i, att in enumerate(objs["attested_percent"]) if att is not None and att > cap]:
+            att = objs["attested_percent"][i]
+            errors.append(_row_error(objs, i, "attested achievement above the profile's cap", "attested_percent",
                                          expected=f"0–{_fmt_frac(rules.achievement_cap)}%", found=f"{att}%",
                                          hint="the profile caps the grado di raggiungimento (organisational.achievement.cap_percent)"))
     # absences
     ab = ds.table("absences")
-    for i, t in enumerate(as_objects(ab["type"])):
-        if t not in rules.absence_types:
-            errors.append(_row_error(ab, i, "unknown absence type", "type",
-                                     expected="one of " + ", ".join(rules.absence_types) if rules.absence_types else "no absence types (the profile defines none)",
-                                     found=repr(t), hint=_near(t, list(rules.absence_types))))
+    for i in _rows_not_in(ab["type"], rules.absence_types):
+        t = _value(ab["type"], i)
+        errors.append(_row_error(ab, i, "unknown absence type", "type",
+                                 expected="one of " + ", ".join(rules.absence_types) if rules.absence_types else "no absence types (the profile defines none)",
+                                 found=repr(t), hint=_near(t, list(rules.absence_types))))
     # resources
     res = ds.table("resources")
     names = list(as_objects(res["resource"]))
@@ -139,11 +97,12 @@ def check_dataset(rules: Resolved, ds, profile: Profile | None = None) -> list[s
                                      expected="one of " + ", ".join(sorted(needed)) if needed else "none",
                                      found=repr(r), hint=_near(r, sorted(needed))))
     if len(staff) and (role_idx >= 0).all():
+        present = np.bincount(role_idx, minlength=len(role_ids)) > 0
         paid_roles = {r.payout[0] for r in rules.roles.values() if r.payout and r.scorable
-                      and np.any(role_idx == role_ids.index(r.id))}
+                      and present[role_ids.index(r.id)]}
         wanted = {rules.funds[f].resource for f in paid_roles}
         wanted |= {m.resource for m in rules.maggiorazioni.values()
-                   if any(np.any(role_idx == role_ids.index(x)) for x in m.roles)}
+                   if any(present[role_ids.index(x)] for x in m.roles)}
         for r in sorted(wanted - set(names)):
             errors.append(DatasetError(f"missing resource {r!r}", file=res.file, field="resource",
                                        expected=f"a row '{r}' with its amount in euro", found="no such row",
@@ -151,6 +110,99 @@ def check_dataset(rules: Resolved, ds, profile: Profile | None = None) -> list[s
     if errors:
         raise DatasetErrors(errors[:50])
     return notes
+
+
+def _check_behaviours(rules: Resolved, staff, beh, role_ids: list[str], role_idx: np.ndarray,
+                      errors: list[SmvpError]) -> None:
+    """Each score is for a factor of the person's role, within the factor's scale; every
+    scorable person has a score for every factor of the role. Whole-column work only."""
+    person = index_of(beh["person_id"], staff["person_id"])
+    factor_keys = [f"{r}.{f.id}" for r in role_ids for f in rules.roles[r].factors]
+    fmax = np.array([int(f.max * CP) if f.max is not None else -1 for r in role_ids for f in rules.roles[r].factors],
+                    dtype=np.int64)
+    factor_names = sorted({f.id for r in role_ids for f in rules.roles[r].factors})
+    fcode = index_of(beh["factor"], factor_names)
+    # (role, factor) → factor key; first column: unknown factor, last row: unknown person
+    width = len(factor_names) + 1
+    lookup = np.full((len(role_ids) + 1, width), -1, dtype=np.int64)
+    for g, key in enumerate(factor_keys):
+        r, f = key.split(".", 1)
+        lookup[role_ids.index(r), factor_names.index(f) + 1] = g
+    role_ext = np.append(role_idx, len(role_ids))  # person -1 → the unknown-person row
+    fidx = lookup.ravel()[role_ext[person] * width + (fcode + 1)]
+    bad = np.flatnonzero(fidx < 0)
+    for i in bad[:20]:
+        rid = role_ids[role_idx[max(int(person[i]), 0)]]
+        allowed = [f.id for f in rules.roles[rid].factors]
+        found = _value(beh["factor"], i)
+        errors.append(_row_error(beh, i, f"factor {found!r} is not a behaviour factor of role {rid!r}", "factor",
+                                 expected="one of " + ", ".join(allowed) if allowed else "no factors (the role's scales are not defined)",
+                                 found=repr(found), hint=_near(found, allowed)))
+    # scale: no maximum (-1) and unknown factor (fidx -1, the last slot) never exceed
+    limit = np.append(np.where(fmax >= 0, fmax, np.iinfo(np.int64).max), np.iinfo(np.int64).max)
+    over = np.flatnonzero(beh["score"] > limit[fidx])
+    for i in over[:20]:
+        mx = fmax[fidx[i]]
+        errors.append(_row_error(beh, i, "score above the factor's scale", "score",
+                                 expected=f"0–{decimal_from_units(mx, 2).normalize()} for {factor_keys[fidx[i]]}",
+                                 found=str(decimal_from_units(int(beh['score'][i]), 2).normalize())))
+    # every scorable person has one score per factor of the role
+    nf = len(factor_keys)
+    if not nf or bad.size:
+        return
+    starts = np.cumsum([0] + [len(rules.roles[r].factors) for r in role_ids])
+    need = np.zeros((len(role_ids), nf), dtype=bool)
+    for k, r in enumerate(role_ids):
+        if rules.roles[r].scorable:
+            need[k, starts[k]:starts[k + 1]] = True
+    missing = _missing_factors(person, fidx, len(staff), nf, need, role_idx)
+    for i, j in missing:
+        if len(errors) >= 50:
+            break
+        errors.append(DatasetError(f"no behaviour score for factor {factor_keys[j].split('.', 1)[1]!r}",
+                                   file=beh.file, field="score",
+                                   expected=f"one row for person {_value(staff['person_id'], i)}",
+                                   found="none", hint="add the missing row to the behaviours table"))
+
+
+def _missing_factors(person: np.ndarray, fidx: np.ndarray, n: int, nf: int, need: np.ndarray,
+                     role_idx: np.ndarray) -> Iterator[tuple[int, int]]:
+    """(person, factor key) pairs needed but without a score, person by person.
+
+    With at most 52 factor keys each person's factors are a bit set: the sum of
+    ``2**fidx`` per person (float64 bincount, exact below 2**53) equals the set
+    when the person's factors are distinct, which holds when its popcount equals
+    the person's number of rows; otherwise the set is OR-ed exactly.
+    """
+    if nf > 52 or len(person) * (1 << nf) >= 1 << 53:
+        counts = np.bincount(person * nf + fidx, minlength=n * nf).reshape(n, nf)
+        return ((int(i), int(j)) for i, j in zip(*np.nonzero(need[role_idx] & (counts == 0))))
+    bits = np.left_shift(np.int64(1), fidx)
+    have = np.bincount(person, weights=bits, minlength=n).astype(np.int64)
+    rows = np.bincount(person, minlength=n)
+    if not np.array_equal(_popcount(have, nf), rows):  # a repeated (person, factor): OR instead of sum
+        have = np.zeros(n, dtype=np.int64)
+        np.bitwise_or.at(have, person, bits)
+    need_bits = (need.astype(np.int64) << np.arange(nf, dtype=np.int64)).sum(axis=1)
+    lack = need_bits[role_idx] & ~have
+    return ((int(i), j) for i in np.flatnonzero(lack) for j in range(nf) if (int(lack[i]) >> j) & 1)
+
+
+def _popcount(x: np.ndarray, nbits: int) -> np.ndarray:
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(x).astype(np.int64)
+    out = np.zeros(len(x), dtype=np.int64)
+    for j in range(nbits):
+        out += (x >> j) & 1
+    return out
+
+
+def _rows_not_in(col, allowed) -> list[int]:
+    """Rows of a text column whose value (None when blank) is not in ``allowed``."""
+    if isinstance(col, Categorical):
+        bad = np.array([c not in allowed for c in col.categories] + [None not in allowed], dtype=bool)
+        return np.flatnonzero(bad[col.codes]).tolist()
+    return [i for i, v in enumerate(col) if v not in allowed]
 
 
 def _all_resources(profile: Profile) -> set[str]:
