@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -34,6 +35,32 @@ def _ancestors(ds, level_ids) -> dict[str, dict[str, str]]:
     return out
 
 
+def _ancestor_index(ds, level_ids) -> tuple[list[str], dict[str, np.ndarray]]:
+    """Units in table order, and per level the index of each unit's ancestor at that level
+    (itself included; -1 none): :func:`_ancestors` as arrays, by walking all units up at once."""
+    units = ds.table("units")
+    uid = as_objects(units["unit_id"])
+    keys = list(dict.fromkeys(uid))
+    if len(keys) == len(uid):
+        parent = index_of(units["parent_id"], uid)
+        lvl = index_of(units["level"], list(level_ids))
+        anc = {lv: np.full(len(uid), -1, dtype=np.int64) for lv in level_ids}
+        cur = np.arange(len(uid), dtype=np.int64)
+        for _ in range(64):  # a tree of units is never this deep; a cycle falls back below
+            alive = np.flatnonzero(cur >= 0)
+            if not alive.size:
+                return keys, anc
+            at, here = cur[alive], lvl[cur[alive]]
+            for k, lv in enumerate(level_ids):
+                a = anc[lv]
+                first = (here == k) & (a[alive] < 0)
+                a[alive[first]] = at[first]
+            cur[alive] = parent[at]
+    chains = _ancestors(ds, level_ids)  # repeated ids or a cycle: the plain walk
+    pos = {u: i for i, u in enumerate(keys)}
+    return keys, {lv: np.array([pos.get(chains[u].get(lv), -1) for u in keys], dtype=np.int64) for lv in level_ids}
+
+
 def individual(rules: Resolved, ds, org: Organisational) -> Individual:
     """Results points, behaviour points, total, judgement and negative flag per person.
 
@@ -53,62 +80,79 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
     mode = rules.points_rounding
     pscale = 10 ** rules.points_decimals
     person_ids = staff["person_id"]
-    person_obj = as_objects(person_ids)
     unit_col = staff["unit_id"]
-    units_obj = as_objects(unit_col)
     errors: list[SmvpError] = []
 
-    # unit → per-level achievement, as arrays over distinct units
-    anc = _ancestors(ds, rules.level_ids)
-    unit_keys = list(anc)
+    # per level: achievement of each unit's ancestor at that level, as arrays over the units
+    unit_keys, anc_at = _ancestor_index(ds, rules.level_ids)
+    n_units = len(unit_keys)
     unit_idx = index_of(unit_col, unit_keys)
-    unit_idx = np.where(unit_idx < 0, len(unit_keys), unit_idx)
+    unit_idx = np.where(unit_idx < 0, n_units, unit_idx)  # the slot after the units: unknown unit
     full = 100 * org.scale
 
-    # individual objectives and assignments
+    # individual objectives, the top level's objectives, assignments
     indiv: dict[str, list[ObjectiveResult]] = {}
+    top_level = rules.level_ids[0] if rules.level_ids else None
+    top: list[ObjectiveResult] = []
     for o in org.objectives.values():
         if o.level == INDIVIDUAL_LEVEL and o.person_id:
             indiv.setdefault(o.person_id, []).append(o)
+        elif o.level == top_level:
+            top.append(o)
     indiv_keys = list(indiv)
     indiv_ach = np.array([_wmean([(o.achievement, o.weight) for o in indiv[k]], mode) for k in indiv_keys] + [-1],
                          dtype=np.int64)  # last slot: no individual objectives
-    indiv_idx = index_of(person_ids, indiv_keys)
-    indiv_idx = np.where(indiv_idx < 0, len(indiv_keys), indiv_idx)
     assigned: dict[tuple[str, str], list[tuple[str, Fraction | None]]] = {}
     asg = ds.table("assignments")
     a_p, a_c, a_o = as_objects(asg["person_id"]), as_objects(asg["component"]), as_objects(asg["objective_id"])
     for i in range(len(asg)):
         w = asg["weight"][i]
         assigned.setdefault((a_p[i], a_c[i]), []).append((a_o[i], Fraction(w) if w is not None else None))
-    person_row = {p: i for i, p in enumerate(person_obj)} if assigned else {}
+    person_row = {p: i for i, p in enumerate(as_objects(person_ids))} if assigned else {}
 
-    results = np.zeros(n, dtype=np.int64)
+    def level_achievement(level: str) -> np.ndarray:
+        """Achievement per unit (one slot more: unknown unit, -1) for a component of ``level``."""
+        if level == top_level:  # the top level: all its objectives, whatever the unit
+            return np.full(n_units + 1, _wmean([(o.achievement, o.weight) for o in top], mode), dtype=np.int64)
+        ua = org.unit_achievement
+        base = np.array([ua.get((level, u), -1) for u in unit_keys] + [-1, -1], dtype=np.int64)
+        return base[np.append(anc_at[level], -1)]  # ancestor -1 (none) and unknown unit → a -1 slot
+
+    chains: dict = {}
+
+    def unit_at(unit, level: str):
+        """The unit's ancestor at ``level`` (for messages), else the unit itself."""
+        if not chains:
+            chains.update(_ancestors(ds, rules.level_ids))
+        return chains.get(unit, {}).get(level, unit)
+
+    per_level: dict[str, np.ndarray] = {}
     components: dict[str, np.ndarray] = {}
     comp_ach: dict[str, np.ndarray] = {}
+    results = np.zeros(n, dtype=np.int64)
+    by_unit = np.zeros((len(role_ids), n_units + 2), dtype=np.int64)  # unit-level points per role and unit
+    role_counts = np.bincount(role_idx[role_idx >= 0], minlength=len(role_ids)) if n else np.zeros(len(role_ids), int)
     for k, rid in enumerate(role_ids):
         role = rules.roles[rid]
-        rows = np.flatnonzero(role_idx == k)
-        if not role.scorable or not rows.size:
+        if not role.scorable or not role_counts[k]:
             for c in role.components:
                 components[f"{rid}.{c.id}"] = np.zeros(n, dtype=np.int64)
                 comp_ach[f"{rid}.{c.id}"] = np.full(n, -1, dtype=np.int64)
             continue
+        mine = role_idx == k
+        rows = np.flatnonzero(mine)
+        slot = np.where(mine, unit_idx, n_units + 1) if any(c.level != INDIVIDUAL_LEVEL for c in role.components) else None
         for c in role.components:
-            ach = np.full(n, -1, dtype=np.int64)
+            key = f"{rid}.{c.id}"
+            mx = c.max or Fraction(0)
             if c.level == INDIVIDUAL_LEVEL:
-                ach[rows] = indiv_ach[indiv_idx[rows]]
+                ach_rows = indiv_ach[_indiv_index(person_ids, rows, indiv_keys)]
             else:
-                per_unit = np.full(len(unit_keys) + 1, -1, dtype=np.int64)  # last slot: unknown unit
-                if c.level == rules.level_ids[0]:  # the top level: all its objectives, whatever the unit
-                    top = [o for o in org.objectives.values() if o.level == c.level]
-                    per_unit[:-1] = _wmean([(o.achievement, o.weight) for o in top], mode)
-                else:
-                    for u_i, u in enumerate(unit_keys):
-                        at = anc[u].get(c.level)
-                        if at is not None:
-                            per_unit[u_i] = org.unit_achievement.get((c.level, at), -1)
-                ach[rows] = per_unit[unit_idx[rows]]
+                if c.level not in per_level:
+                    per_level[c.level] = level_achievement(c.level)
+                ach_unit = np.append(per_level[c.level], -1)  # one slot more: rows of other roles
+                ach_rows = ach_unit[unit_idx[rows]]
+            overridden: list[int] = []  # positions in rows whose objectives are assigned
             for (pid, comp), lst in assigned.items():
                 i = person_row.get(pid, -1)
                 if comp == c.id and i >= 0 and role_idx[i] == k:
@@ -120,62 +164,106 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
                                                        field="objective_id"))
                             continue
                         pairs.append((o.achievement, w if w is not None else o.weight))
-                    ach[i] = _wmean(pairs, mode)
-            mx = c.max or Fraction(0)
-            lacking = rows[ach[rows] < 0]
+                    j = int(np.searchsorted(rows, i))
+                    ach_rows[j] = _wmean(pairs, mode)
+                    overridden.append(j)
+            lacking = rows[ach_rows < 0]
             if mx > 0:
                 for i in lacking[:20]:
+                    unit = _value(unit_col, i)
                     errors.append(_row_error(staff, i, f"no objectives for results component {c.id!r} ({c.label})", "unit_id",
                                              expected=f"objectives of level {c.level!r}" + (
-                                                 f" for person {person_obj[i]}" if c.level == INDIVIDUAL_LEVEL
-                                                 else f" for unit {anc.get(units_obj[i], {}).get(c.level, units_obj[i])}"),
+                                                 f" for person {_value(person_ids, i)}" if c.level == INDIVIDUAL_LEVEL
+                                                 else f" for unit {unit_at(unit, c.level)}"),
                                              found="none", hint="add them to the objectives table, or assign objectives "
                                              "to this person in the assignments table"))
-            # points = max × ach / (100 × scale), in 1/pscale points, expressed in centipoints
-            num = np.where(ach >= 0, ach, 0) * int(mx.numerator) * pscale
-            den = full * int(mx.denominator)
-            pts = Q(num, den).to_units(1, mode) * (CP // pscale)
-            pts = np.where(ach >= 0, pts, 0)
-            key = f"{rid}.{c.id}"
-            components[key] = np.where(role_idx == k, pts, 0)
+            if c.level == INDIVIDUAL_LEVEL:
+                pts_rows = _points(ach_rows, mx, pscale, full, mode)
+                comp = np.zeros(n, dtype=np.int64)
+                comp[rows] = pts_rows
+                ach = np.full(n, -1, dtype=np.int64)
+                ach[rows] = ach_rows
+                results[rows] += pts_rows
+            else:  # per unit, then one gather per column
+                pts_unit = _points(ach_unit, mx, pscale, full, mode)
+                by_unit[k] += pts_unit
+                comp, ach = pts_unit[slot], ach_unit[slot]
+                if overridden:
+                    at = rows[overridden]
+                    pts_o = _points(ach_rows[overridden], mx, pscale, full, mode)
+                    results[at] += pts_o - comp[at]
+                    comp[at], ach[at] = pts_o, ach_rows[overridden]
+            components[key] = comp
             comp_ach[key] = ach
-            results[rows] += pts[rows]
     if errors:
         raise DatasetErrors(errors[:50])
+    if n:
+        known = role_idx >= 0
+        results += np.where(known, by_unit.ravel()[np.where(known, role_idx, 0) * (n_units + 2) + unit_idx], 0) \
+            if not known.all() else by_unit.ravel()[role_idx * (n_units + 2) + unit_idx]
 
     # behaviour: sum of scores per person
     beh = ds.table("behaviours")
     person = index_of(beh["person_id"], person_ids)
     behaviour = np.zeros(n, dtype=np.int64)
     if len(beh):
-        known = person >= 0
-        np.add.at(behaviour, person[known], beh["score"][known])
+        if (person >= 0).all():
+            np.add.at(behaviour, person, beh["score"])
+        else:
+            known = person >= 0
+            np.add.at(behaviour, person[known], beh["score"][known])
     total = results + behaviour
-    behaviour = np.where(scored, behaviour, 0)
-    total = np.where(scored, total, 0)
-    results = np.where(scored, results, 0)
+    if not scored.all():
+        behaviour = np.where(scored, behaviour, 0)
+        total = np.where(scored, total, 0)
+        results = np.where(scored, results, 0)
 
-    judgement = np.full(n, None, dtype=object)
-    jlabel = np.full(n, None, dtype=object)
-    negative = np.zeros(n, dtype=bool)
-    tq = Q(total, CP)
-    bq = Q(behaviour, CP)
-    for k, rid in enumerate(role_ids):
-        role = rules.roles[rid]
-        sel = (role_idx == k) & scored
+    # judgement: the band of each scored person's role's judgement, as codes then ids
+    band_ids: list = []
+    band_labels: list = []
+    code = np.full(n, -1, dtype=np.int64)
+    values = {"total": total, "results": results, "behaviour": behaviour}
+    for jid, j in rules.judgements.items():
+        uses = [k for k, rid in enumerate(role_ids) if rules.roles[rid].judgement == jid and role_counts[k]]
+        if not uses:
+            continue
+        using = np.zeros(len(role_ids) + 1, dtype=bool)  # last slot: unknown role
+        using[uses] = True
+        sel = scored & using[role_idx]
         if not sel.any():
             continue
-        if role.judgement:
-            j = rules.judgements[role.judgement]
-            values = {"total": tq, "results": Q(results, CP), "behaviour": bq}[j.variable]
-            for band in j.bands:
-                m = sel & band.interval.mask(values)
-                judgement[m] = band.id
-                jlabel[m] = band.label
-        if role.negative_below is not None:
-            negative |= sel & (bq < role.negative_below)
+        q = Q(values[j.variable], CP)
+        for band in j.bands:
+            code[sel & band.interval.mask(q)] = len(band_ids)
+            band_ids.append(band.id)
+            band_labels.append(band.label)
+    judgement = np.array(band_ids + [None], dtype=object)[code]
+    jlabel = np.array(band_labels + [None], dtype=object)[code]
+    # negative: behaviour below the role's threshold (exact: behaviour < t ⟺ behaviour < ceil(t × CP))
+    never = np.iinfo(np.int64).min
+    below = np.array([math.ceil(rules.roles[r].negative_below * CP) if rules.roles[r].negative_below is not None
+                      else never for r in role_ids] + [never], dtype=np.int64)
+    negative = scored & (behaviour < below[role_idx]) if n else np.zeros(0, dtype=bool)
     return Individual(role_idx, role_ids, scored, components, comp_ach, results, behaviour, total,
                       judgement, jlabel, negative)
+
+
+def _points(ach: np.ndarray, mx: Fraction, pscale: int, full: int, mode: str) -> np.ndarray:
+    """Centipoints of a component worth ``mx`` at achievement ``ach`` (-1: none → 0)."""
+    # points = max × ach / (100 × scale), in 1/pscale points, expressed in centipoints
+    num = np.where(ach >= 0, ach, 0) * int(mx.numerator) * pscale
+    pts = Q(num, full * int(mx.denominator)).to_units(1, mode) * (CP // pscale)
+    return np.where(ach >= 0, pts, 0)
+
+
+def _indiv_index(person_ids, rows: np.ndarray, indiv_keys: list[str]) -> np.ndarray:
+    """Index into ``indiv_keys`` of the persons at ``rows`` (the slot after the keys when none)."""
+    idx = index_of(person_ids[rows], indiv_keys)
+    return np.where(idx < 0, len(indiv_keys), idx)
+
+
+def _value(col, i):
+    return col[int(i)]
 
 
 def _wmean(pairs: list[tuple[int, Fraction]], mode: str) -> int:
