@@ -37,10 +37,13 @@ from engine.profile import load_profile
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "tests" / "golden"
-CHAMBERS = ("cremona", "lucca")
-CASES = [(c, p.name) for c in CHAMBERS for p in sorted((GOLDEN / c).iterdir())
-         if (p / "expected.yaml").is_file()]
-IDS = [f"{c}/{n}" for c, n in CASES]
+CHAMBERS = ("cremona", "lucca")  # profiles whose source leaves individual scoring undefined
+# every chamber with golden organisational cases (expected.yaml with `units` or `refused`)
+GOLDEN_CHAMBERS = tuple(sorted(p.name for p in GOLDEN.iterdir()
+                               if p.is_dir() and (REPO / "chambers" / f"{p.name}.yaml").is_file()))
+CASES = [(c, p.name) for c in GOLDEN_CHAMBERS for p in sorted((GOLDEN / c).iterdir())
+         if (p / "expected.yaml").is_file()
+         and {"units", "refused"} & set(yaml.safe_load((p / "expected.yaml").read_text(encoding="utf-8")))]
 WEEKDAYS = ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica")
 
 _PROFILES: dict[str, Any] = {}
@@ -124,8 +127,10 @@ def test_units_and_ente(chamber: str, case: str) -> None:
 
 @pytest.mark.parametrize("chamber,case", ORG_CASES, ids=[f"{c}/{n}" for c, n in ORG_CASES])
 def test_people_blank_and_not_computed_stated(chamber: str, case: str) -> None:
-    """No role of these profiles is scorable: people are listed, nothing individual is computed."""
+    """A person listed with only a role belongs to a role that is not scorable: blank row."""
     exp, ev = _expected(chamber, case), _evaluate(chamber, case)
+    if "people" not in exp:
+        pytest.skip("no people in this case")
     rows = {r["person_id"]: r for r in ev.rows()}
     assert set(rows) == set(exp["people"])
     for pid, fields in exp["people"].items():
@@ -135,7 +140,8 @@ def test_people_blank_and_not_computed_stated(chamber: str, case: str) -> None:
             assert row[key] is None, f"{pid}: {key} should be blank, got {row[key]!r}"
     summary = ev.summary()
     assert summary["scored"] == exp["scored"]
-    assert ev.funds() == []
+    if exp["scored"] == 0:
+        assert ev.funds() == []
     text = "\n".join(map(str, summary["not_computed"]))
     for want in exp["not_computed"]:
         assert want in text, f"{chamber}/{case}: not_computed does not say {want!r}:\n{text}"
@@ -232,7 +238,7 @@ def _check_steps(rows, expected: dict, where: str) -> list[str]:
     return problems
 
 
-TERMS = [c for c in CHAMBERS if (GOLDEN / c / "terms.yaml").is_file()]
+TERMS = [c for c in GOLDEN_CHAMBERS if (GOLDEN / c / "terms.yaml").is_file()]
 
 
 @pytest.mark.parametrize("chamber", TERMS)
