@@ -2,8 +2,9 @@
 
 Every folder ``tests/golden/<chamber>/<case>/`` holding an ``expected.yaml`` is a
 dataset (docs/design.md, "Dataset format") evaluated with ``chambers/<chamber>.yaml``.
-The expected file writes the arithmetic beside each number and is checked field by
-field against the engine's views:
+A case says ``collector: organisational`` in its expected.yaml (other chambers' golden
+folders may hold cases of other collectors). The expected file writes the arithmetic
+beside each number and is checked field by field against the engine's views:
 
 * ``indicators.<id>.{measured, achievement, status}`` against ``ev.indicators()``;
 * ``objectives.<id>.{measured, achievement, status, attested}`` against ``ev.objectives()``;
@@ -38,12 +39,12 @@ from engine.profile import load_profile
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "tests" / "golden"
 CHAMBERS = ("cremona", "lucca")  # profiles whose source leaves individual scoring undefined
-# every chamber with golden organisational cases (expected.yaml with `units` or `refused`)
+# every chamber's golden organisational cases: expected.yaml saying `collector: organisational`
 GOLDEN_CHAMBERS = tuple(sorted(p.name for p in GOLDEN.iterdir()
                                if p.is_dir() and (REPO / "chambers" / f"{p.name}.yaml").is_file()))
 CASES = [(c, p.name) for c in GOLDEN_CHAMBERS for p in sorted((GOLDEN / c).iterdir())
          if (p / "expected.yaml").is_file()
-         and {"units", "refused"} & set(yaml.safe_load((p / "expected.yaml").read_text(encoding="utf-8")))]
+         and (yaml.safe_load((p / "expected.yaml").read_text(encoding="utf-8")) or {}).get("collector") == "organisational"]
 WEEKDAYS = ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica")
 
 _PROFILES: dict[str, Any] = {}
