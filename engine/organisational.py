@@ -393,16 +393,15 @@ def performance(rules: Resolved, ds, org: Organisational) -> Performance:
     if ente is not None and ente.reduces_funds and not errors:
         res = ds.table("resources")
         amounts = dict(zip(as_objects(res["resource"]), (int(x) for x in res["amount"])))
-        if final is None:
+        present = [fid for fid in ente.reduces_funds if rules.funds[fid].resource in amounts]
+        if final is None and present:
             errors.append(DatasetError(
-                f"the funds {', '.join(ente.reduces_funds)} are reduced in proportion to the {ente.label}, "
+                f"the funds {', '.join(present)} are reduced in proportion to the {ente.label}, "
                 "which cannot be computed", file=objs.file, field="type",
                 expected=f"objectives of type {ente.area_type!r} or a meta row {ENTE_ATTESTED_KEY!r}", found="none"))
-        elif final < 100 * scale:
-            for fid in ente.reduces_funds:
+        elif final is not None and final < 100 * scale:
+            for fid in present:
                 r = rules.funds[fid].resource
-                if r not in amounts:
-                    continue
                 reduced = round_fraction(Fraction(amounts[r]) * final / (100 * scale), 1, ente.reduction_rounding)
                 reductions.append(FundReduction(fid, r, amounts[r], final, reduced, amounts[r] - reduced))
     if errors:

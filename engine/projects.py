@@ -371,11 +371,11 @@ def _euro(cents) -> str:
 
 
 def _pct(x: Fraction) -> str:
-    """A percent or a number of points: exact when it has a finite expansion of at most 4 decimals, else ≈ 2 decimals."""
+    """A percent or a number of points: exact when it has a finite expansion of at most 4 decimals, else ≈ 6 decimals."""
     d = _dec(x)
     if d is not None and d == d.quantize(Decimal("0.0001")):
         return format(d.normalize(), "f")
-    return "≈" + format((Decimal(x.numerator) / Decimal(x.denominator)).quantize(Decimal("0.01")), "f")
+    return "≈" + format((Decimal(x.numerator) / Decimal(x.denominator)).quantize(Decimal("0.000001")), "f")
 
 
 _fmt_points = _pct

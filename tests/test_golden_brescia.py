@@ -1,0 +1,294 @@
+"""Golden cases for the Brescia profile, hand-computed from the source documents.
+
+Every folder under ``tests/golden/brescia/`` holding an ``expected.yaml`` is one case: a
+dataset (docs/design.md, "Dataset format") plus the numbers worked out by hand, with the
+arithmetic written beside each of them. ``expected.yaml`` keys:
+
+* ``inherit: {case, tables}``: tables taken from another case (``extra/<t>`` for an extra table);
+  the case's own files win;
+* ``profile_patch: {old: new}``: text replaced in ``chambers/brescia.yaml`` for this case;
+* ``people.<id>.<field>`` against ``ev.rows()``; ``objectives.<id>`` (achievement) and
+  ``measured.<id>`` against ``ev.objectives()`` / ``ev.ente()["measured"]``;
+  ``units.<unit_id>`` against ``ev.units()``; ``ente`` against ``ev.ente()``;
+  ``funds.<fund>.<field>`` against ``ev.funds()``; ``reductions.<fund>`` against
+  ``ev.ente()["reductions"]`` (``{}``: none); ``projects`` against ``ev.projects()``;
+  ``notes`` must be in ``ev.notes``;
+* ``errors``: the evaluation must fail, each fragment in the messages; ``absent``: fragments
+  that must not be in them.
+
+Tables the dataset loader does not declare yet (``projects``, ``objective_links``:
+``engine.projects.PROPOSED_TABLES``) are kept in the case's ``extra/`` folder and added to
+the loaded dataset here, typed as the proposed specs say; once the loader declares them
+they are read by the loader and this step does nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from engine.dataset import DECIMAL, TABLES, Dataset, Table, load_dataset
+from engine.errors import SmvpErrors
+from engine.pipeline import evaluate
+from engine.profile import load_profile
+from engine.projects import PROPOSED_TABLES
+
+REPO = Path(__file__).resolve().parent.parent
+PROFILE = REPO / "chambers" / "brescia.yaml"
+GOLDEN = REPO / "tests" / "golden" / "brescia"
+CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "expected.yaml").is_file())
+
+
+def _expected(case: str) -> dict[str, Any]:
+    return yaml.safe_load((GOLDEN / case / "expected.yaml").read_text(encoding="utf-8"))
+
+
+def _source(case: str, table: str) -> Path | None:
+    """The file of ``table`` for ``case``: its own, else the one it inherits (recursively)."""
+    own = GOLDEN / case / f"{table}.csv"
+    if own.is_file():
+        return own
+    inh = _expected(case).get("inherit") or {}
+    if table in inh.get("tables", []):
+        return _source(inh["case"], table)
+    return None
+
+
+def _assemble(case: str, into: Path) -> Path:
+    """The case's files, with the inherited ones, in ``into``."""
+    inh = _expected(case).get("inherit") or {}
+    tables = {str(p.relative_to(GOLDEN / case))[:-4] for p in (GOLDEN / case).rglob("*.csv")}
+    tables |= set(inh.get("tables", []))
+    for t in sorted(tables):
+        src = _source(case, t)
+        assert src is not None, f"case {case}: inherited table {t} not found in case {inh.get('case')}"
+        (into / t).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(src, into / f"{t}.csv")
+    return into
+
+
+def _with_extra_tables(ds: Dataset, extra: Path) -> Dataset:
+    """Add ``extra/<table>.csv`` for the proposed tables the loader does not know yet."""
+    if not extra.is_dir():
+        return ds
+    specs = {t.name: t for t in PROPOSED_TABLES}
+    tables = dict(ds.tables)
+    for p in sorted(extra.glob("*.csv")):
+        name = p.stem
+        assert name in specs, f"{p}: not a proposed table"
+        if name in TABLES:  # the loader declares it now: the case should keep it at the top level
+            pytest.fail(f"{p}: the dataset loader knows table {name!r}: move the file out of extra/")
+        with open(p, encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        cols: dict[str, object] = {}
+        for c in specs[name].columns:
+            vals = [(r.get(c.name) or "").strip() or None for r in rows]
+            if c.kind == DECIMAL:
+                vals = [Decimal(v) if v is not None else c.default for v in vals]
+            arr = np.empty(len(vals), dtype=object)
+            arr[:] = vals
+            cols[c.name] = arr
+        tables[name] = Table(name, str(p), cols, {}, np.arange(2, len(rows) + 2, dtype=np.int64))
+    return Dataset(path=ds.path, tables=tables, sha256=ds.sha256, year=ds.year)
+
+
+def _profile(case: str):
+    patch = _expected(case).get("profile_patch") or {}
+    text = PROFILE.read_text(encoding="utf-8")
+    for old, new in patch.items():
+        assert old in text, f"case {case}: profile_patch {old!r} not in the profile"
+        text = text.replace(old, new)
+    return load_profile(PROFILE, text=text)
+
+
+def _run(case: str, tmp_path: Path):
+    folder = _assemble(case, tmp_path / case)
+    ds = _with_extra_tables(load_dataset(folder), folder / "extra")
+    return evaluate(_profile(case), ds, year=_expected(case)["year"])
+
+
+def _d(x) -> Decimal | None:
+    return None if x is None else Decimal(str(x))
+
+
+def _same(want, got) -> bool:
+    if want is None:
+        return got is None
+    return isinstance(got, Decimal) and Decimal(str(want)) == got
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_golden_brescia(case: str, tmp_path: Path) -> None:
+    exp = _expected(case)
+    if "errors" in exp:
+        with pytest.raises(SmvpErrors) as info:
+            _run(case, tmp_path)
+        text = "\n".join(str(e) for e in info.value.errors)
+        for fragment in exp["errors"]:
+            assert fragment in text, f"case {case}: {fragment!r} not in:\n{text}"
+        for fragment in exp.get("absent", []):
+            assert fragment not in text, f"case {case}: {fragment!r} should not be in:\n{text}"
+        return
+    ev = _run(case, tmp_path)
+    problems: list[str] = []
+
+    def check(where: str, want, got) -> None:
+        if isinstance(want, bool) or (isinstance(want, str) and not _is_number(want)):
+            if want != got:
+                problems.append(f"{where}: expected {want!r}, got {got!r}")
+        elif not _same(want, got):
+            problems.append(f"{where}: expected {want}, got {got!r}")
+
+    rows = {r["person_id"]: r for r in ev.rows()}
+    for pid, fields in (exp.get("people") or {}).items():
+        for f, want in fields.items():
+            check(f"person {pid} {f}", want, rows[pid][f])
+    objs = {o["objective_id"]: o for o in ev.objectives()}
+    for oid, want in (exp.get("objectives") or {}).items():
+        check(f"objective {oid} achievement", want, objs[oid]["achievement"])
+    ente = ev.ente()
+    for oid, want in (exp.get("measured") or {}).items():
+        check(f"objective {oid} measured", want, ente["measured"].get(oid))
+    for k, want in (exp.get("ente") or {}).items():
+        check(f"ente {k}", want, ente[k])
+    units = {u["unit_id"]: u for u in ev.units()}
+    for uid, want in (exp.get("units") or {}).items():
+        check(f"unit {uid}", want, units[uid]["achievement"])
+    funds = {f["fund"]: f for f in ev.funds()}
+    for fid, fields in (exp.get("funds") or {}).items():
+        for k, want in fields.items():
+            check(f"fund {fid} {k}", want, funds[fid][k])
+    if "reductions" in exp:
+        got = {r["fund"]: r for r in ente["reductions"]}
+        if set(got) != set(exp["reductions"]):
+            problems.append(f"reductions: expected funds {sorted(exp['reductions'])}, got {sorted(got)}")
+        for fid, fields in exp["reductions"].items():
+            for k, want in fields.items():
+                check(f"reduction {fid} {k}", want, got.get(fid, {}).get(k))
+    pv = exp.get("projects")
+    if pv:
+        got = ev.projects()
+        assert got is not None, f"case {case}: no project valuation"
+        gf = {f["fund"]: f for f in got["funds"]}
+        for fid, fields in (pv.get("funds") or {}).items():
+            for k, want in fields.items():
+                if k == "allocation":
+                    alloc = {a["unit_id"]: a["amount"] for a in gf[fid]["allocation"]}
+                    if set(alloc) != set(want):
+                        problems.append(f"fund {fid} allocation: units {sorted(alloc)} ≠ {sorted(want)}")
+                    for u, w in want.items():
+                        check(f"fund {fid} allocation {u}", w, alloc.get(u))
+                    total = sum(alloc.values(), Decimal(0))
+                    if total != gf[fid]["total"]:
+                        problems.append(f"fund {fid}: allocation adds up to {total}, not {gf[fid]['total']}")
+                else:
+                    check(f"fund {fid} {k}", want, gf[fid][k])
+        gp = {p["objective_id"]: p for p in got["projects"]}
+        for oid, values in (pv.get("projects") or {}).items():
+            for fid, want in values.items():
+                check(f"project {oid} {fid}", want, gp[oid]["values"][fid])
+        gg = {g["objective_id"]: g for g in got["weight_gaps"]}
+        for oid, want in (pv.get("weight_gaps") or {}).items():
+            check(f"weight gap {oid}", want, gg[oid]["gap"])
+            if not gg[oid]["ok"]:
+                problems.append(f"weight gap {oid}: not ok")
+    for note in exp.get("notes") or []:
+        if note not in ev.notes:
+            problems.append(f"note {note!r} not in {list(ev.notes)}")
+    assert not problems, f"case {case}:\n" + "\n".join(problems)
+
+
+def _is_number(s: str) -> bool:
+    try:
+        Decimal(s)
+    except ArithmeticError:
+        return False
+    return True
+
+
+def test_expected_files_are_consistent() -> None:
+    """The allocations in expected.yaml add up to the totals, and inherited cases exist."""
+    for case in CASES:
+        exp = _expected(case)
+        if exp.get("inherit"):
+            assert exp["inherit"]["case"] in CASES, case
+        for fid, f in ((exp.get("projects") or {}).get("funds") or {}).items():
+            if "allocation" in f and "total" in f:
+                assert sum(Decimal(v) for v in f["allocation"].values()) == Decimal(f["total"]), (case, fid)
+
+
+# ---------------------------------------------------------------- the profile itself
+
+def test_profile_records_the_printed_ottimo_band_and_its_reading() -> None:
+    profile = load_profile(PROFILE)
+    rules = profile.for_year(2021)
+    bands = rules.judgements["valutazione_finale"].bands
+    assert [(b.id, b.printed, b.interval.text) for b in bands] == [
+        ("non_soddisfacente", "1 – 25", "[0, 26)"),
+        ("sufficiente", "26 – 40", "[26, 41)"),
+        ("discreto", "41 – 55", "[41, 56)"),
+        ("buono", "56 – 70", "[56, 71)"),
+        ("ottimo", "71 – 85", "[71, 86)"),
+        ("eccellente", "86 – 100", "[86, 100]"),
+    ]
+    raw = profile.data["judgements"]["valutazione_finale"]
+    ottimo = next(b for b in raw["bands"] if b["id"] == "ottimo")
+    assert ottimo["erratum"]["printed"] == "51 – 85" and "Discreto" in ottimo["erratum"]["reading"]
+    assert "70.5" in raw["integer_ranges"]["reading"]
+
+
+def test_profile_roles_and_undefined_rules() -> None:
+    profile = load_profile(PROFILE)
+    rules = profile.for_year(2021)
+    assert set(rules.roles) == {"segretario_generale", "dirigente", "posizione_organizzativa", "dipendente"}
+    assert rules.roles["dipendente"].scorable and rules.roles["dipendente"].per_person_scale
+    assert not any(rules.roles[r].scorable for r in ("segretario_generale", "dirigente", "posizione_organizzativa"))
+    po = rules.roles["posizione_organizzativa"]
+    assert [f.id for f in po.factors] == ["autonomia_decisionale", "realizzazione_obiettivi",
+                                          "qualita_apporto_personale", "comportamento_organizzativo"]
+    pv = rules.project_valuation
+    assert {k: int(v.coefficient) for k, v in pv.relevance.items()} == {"bassa": 1, "media": 3, "alta": 5}
+    assert (pv.funds["dirigenti"].percent_per_point, pv.funds["dipendenti"].percent_per_point) == (2, 1)
+    assert pv.bounds.text == "[25, 50]" and pv.bounds_per == "fund" and pv.max_weight_gap == 20
+    # conciliation: no day limits in the document
+    steps = profile.data["conciliation"]["steps"]
+    assert all(s["days"] is None for s in steps.values())
+    assert "rappresentante sindacale" in steps["ricorso_segretario_generale"]["note"]
+
+
+def test_every_rule_cites_a_declared_source() -> None:
+    profile = load_profile(PROFILE)
+    docs = set(profile.data["documents"])
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("source"), dict):
+                found.append(node["source"]["document"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+    walk(profile.data)
+    assert found and set(found) <= docs
+
+
+def test_sample_dataset_evaluates() -> None:
+    """``smvp evaluate --chamber brescia`` works on the bundled sample (projects table pending)."""
+    profile = load_profile(PROFILE)
+    ds = load_dataset(REPO / "chambers" / "data" / "brescia" / "2021")
+    ev = evaluate(profile, ds)
+    ente = ev.ente()
+    assert ente["final"] is not None and {a["objective_id"] for a in ente["areas"]} == {"1", "2", "3"}
+    assert any("projects table" in n for n in ev.notes)
+    # the sample's projects table waits in _pending/ for the loader to declare it
+    ev2 = evaluate(profile, _with_extra_tables(ds, REPO / "chambers" / "data" / "brescia" / "2021" / "_pending"))
+    assert ev2.projects() is not None
