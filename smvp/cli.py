@@ -170,6 +170,215 @@ def runs(
     _exit(handle(lambda: command.run(chamber=chamber, db=db, lang=_lang(lang), out=out_console)))
 
 
+# --------------------------------------------------------------------------- conciliation, run, calendar
+# (issue 4: smvp/commands/conciliation.py, run_validate.py, calendar.py; docs/conciliation.md)
+
+conciliation_app = typer.Typer(
+    help="Procedure di conciliazione: casi, passi, scadenze, revisioni delle valutazioni.",
+    no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(conciliation_app, name="conciliation")
+run_app = typer.Typer(help="Un'esecuzione salvata: validazione OIV, stato dei pagamenti, export.",
+                      no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(run_app, name="run")
+
+CaseArg = Annotated[str, typer.Argument(
+    metavar="CASE", help="Il caso: <camera>-<numero>, es. cuneo-1 (o il numero con --chamber).")]
+RunArg = Annotated[int, typer.Argument(metavar="RUN", help="Id dell'esecuzione (smvp runs).")]
+AsOfOpt = Annotated[str | None, typer.Option(
+    "--as-of", metavar="YYYY-MM-DD",
+    help="Situazione a questa data (default: oggi, o $SMVP_TODAY).")]
+NoteOpt = Annotated[str | None, typer.Option("--note", help="Nota libera, salvata.")]
+OnOpt = Annotated[str, typer.Option(
+    "--on", metavar="YYYY-MM-DD", help="Il giorno in cui il passo è avvenuto (anche gg/mm/aaaa).")]
+
+
+@conciliation_app.command("open")
+def conciliation_open(
+    chamber: Annotated[str, typer.Option("--chamber", "-c", help="Camera.")],
+    run_id: Annotated[int, typer.Option("--run", help="Id dell'esecuzione valutata.")],
+    person: Annotated[str, typer.Option("--person", help="Matricola (person_id) del valutato.")],
+    delivered: Annotated[str | None, typer.Option(
+        "--delivered", metavar="YYYY-MM-DD",
+        help="Data della scheda / della sua consegna: l'evento da cui decorrono i termini "
+             "(default: la consegna registrata con 'deliver').")] = None,
+    note: NoteOpt = None, db: DbOpt = None, lang: LangOpt = None, as_of: AsOfOpt = None,
+) -> None:
+    """Apre un caso di conciliazione su una valutazione salvata."""
+    from smvp.commands import conciliation as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.open_(chamber=chamber, run_id=run_id, person=person,
+                                       delivered=delivered, note=note, db=db, lang=_lang(lang),
+                                       as_of=as_of, out=out_console)))
+
+
+@conciliation_app.command("deliver")
+def conciliation_deliver(
+    chamber: Annotated[str, typer.Option("--chamber", "-c", help="Camera.")],
+    run_id: Annotated[int, typer.Option("--run", help="Id dell'esecuzione.")],
+    on: OnOpt,
+    person: Annotated[list[str] | None, typer.Option(
+        "--person", help="Solo queste matricole (ripetibile; default: tutte).")] = None,
+    db: DbOpt = None, lang: LangOpt = None, as_of: AsOfOpt = None,
+) -> None:
+    """Registra la consegna delle schede di valutazione (inizio dei termini)."""
+    from smvp.commands import conciliation as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.deliver(chamber=chamber, run_id=run_id, on=on,
+                                         persons=list(person or []), db=db, lang=_lang(lang),
+                                         as_of=as_of, out=out_console)))
+
+
+@conciliation_app.command("step")
+def conciliation_step(
+    case: CaseArg,
+    event: Annotated[str, typer.Option(
+        "--event", "-e", help="Il passo: id del profilo (es. richiesta_riesame) o alias "
+                              "(request, answer, activation, proposal, review, appeal, decision).")],
+    on: OnOpt,
+    scores: Annotated[str | None, typer.Option(
+        "--scores", metavar="FACTOR=POINTS,...",
+        help="Valutazione modificata: nuovi punteggi dei comportamenti; chiude il caso e "
+             "ricalcola i compensi dell'esecuzione.")] = None,
+    scores_file: Annotated[Path | None, typer.Option(
+        "--scores-file", dir_okay=False,
+        help="Come --scores, da un file .csv (factor,score) o .yaml (factor: score).")] = None,
+    chamber: ChamberOpt = None, note: NoteOpt = None, db: DbOpt = None, lang: LangOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Registra un passo di un caso (in ritardo: accettato e segnalato; fuori ordine: rifiutato)."""
+    from smvp.commands import conciliation as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.step(ref=case, chamber=chamber, event=event, on=on,
+                                      scores=scores, scores_file=scores_file, note=note, db=db,
+                                      lang=_lang(lang), as_of=as_of, out=out_console)))
+
+
+@conciliation_app.command("close")
+def conciliation_close(
+    case: CaseArg, on: OnOpt,
+    outcome: Annotated[str, typer.Option(
+        "--outcome", help="confermata (confirmed), ritirata (withdrawn) o decaduta (lapsed).")
+    ] = "confermata",
+    chamber: ChamberOpt = None, note: NoteOpt = None, db: DbOpt = None, lang: LangOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Chiude un caso senza modificare la valutazione."""
+    from smvp.commands import conciliation as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.close(ref=case, chamber=chamber, on=on, outcome=outcome,
+                                       note=note, db=db, lang=_lang(lang), as_of=as_of,
+                                       out=out_console)))
+
+
+@conciliation_app.command("status")
+def conciliation_status(
+    chamber: Annotated[str | None, typer.Option("--chamber", "-c", help="Solo questa camera.")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Anche i casi chiusi.")] = False,
+    db: DbOpt = None, lang: LangOpt = None, as_of: AsOfOpt = None,
+) -> None:
+    """Casi aperti: prossima scadenza, giorni mancanti, scaduti in rosso."""
+    from smvp.commands import conciliation as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.status(chamber=chamber, include_closed=all_, db=db,
+                                        lang=_lang(lang), as_of=as_of, out=out_console)))
+
+
+@conciliation_app.command("show")
+def conciliation_show(
+    case: CaseArg, chamber: ChamberOpt = None, db: DbOpt = None, lang: LangOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Un caso: ogni passo con scadenza, data, esito e motivo."""
+    from smvp.commands import conciliation as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.show(ref=case, chamber=chamber, db=db, lang=_lang(lang),
+                                      as_of=as_of, out=out_console)))
+
+
+@run_app.command("validate")
+def run_validate(
+    run_id: RunArg,
+    oiv_date: Annotated[str, typer.Option(
+        "--oiv-date", metavar="YYYY-MM-DD",
+        help="Data della validazione OIV della Relazione sulla performance.")],
+    requests_closed: Annotated[str | None, typer.Option(
+        "--requests-closed", metavar="YYYY-MM-DD",
+        help="Da questa data non sono ammesse nuove richieste di conciliazione (serve quando il "
+             "profilo non fissa un termine, o le consegne non sono registrate).")] = None,
+    chamber: ChamberOpt = None, note: NoteOpt = None, db: DbOpt = None, lang: LangOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Registra la validazione OIV (art. 14 c. 6 d.lgs. 150/2009) e mostra lo stato dei pagamenti."""
+    from smvp.commands import run_validate as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.validate(run_id=run_id, oiv_date=oiv_date,
+                                          requests_closed=requests_closed, note=note,
+                                          chamber=chamber, db=db, lang=_lang(lang), as_of=as_of,
+                                          out=out_console)))
+
+
+@run_app.command("state")
+def run_state(run_id: RunArg, chamber: ChamberOpt = None, db: DbOpt = None,
+              lang: LangOpt = None, as_of: AsOfOpt = None) -> None:
+    """Stato dei pagamenti di un'esecuzione: provvisorio o definitivo, e perché."""
+    from smvp.commands import run_validate as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.state(run_id=run_id, chamber=chamber, db=db, lang=_lang(lang),
+                                       as_of=as_of, out=out_console)))
+
+
+@run_app.command("export")
+def run_export(
+    run_id: RunArg,
+    out: Annotated[Path, typer.Option("--out", "-o", dir_okay=False,
+                                      help="File .csv, .json o .xlsx.")],
+    chamber: ChamberOpt = None, db: DbOpt = None, lang: LangOpt = None, as_of: AsOfOpt = None,
+) -> None:
+    """Esporta un'esecuzione con le revisioni applicate e lo stato dei pagamenti."""
+    from smvp.commands import run_validate as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.export_run(run_id=run_id, out_path=out, chamber=chamber, db=db,
+                                            lang=_lang(lang), as_of=as_of, out=out_console)))
+
+
+@app.command("calendar")
+def calendar(
+    year: Annotated[int, typer.Option("--year", "-y", min=1990, max=2100,
+                                      help="Anno del ciclo della performance.")],
+    chamber: ChamberOpt = None,
+    profile: Annotated[Path | None, typer.Option(
+        "--profile", "-p", exists=True, dir_okay=False, readable=True,
+        help="Profilo YAML (default: chambers/<chamber>.yaml).")] = None,
+    actual: Annotated[Path | None, typer.Option(
+        "--actual", dir_okay=False,
+        help="Date effettive: CSV step,date o cartella di lavoro .xlsx con il foglio 'cycle'.")
+    ] = None,
+    ics: Annotated[Path | None, typer.Option("--ics", dir_okay=False,
+                                             help="Scrive le scadenze in un file .ics.")] = None,
+    csv_out: Annotated[Path | None, typer.Option("--csv", dir_okay=False,
+                                                 help="Scrive le scadenze in un file .csv.")
+    ] = None,
+    lang: LangOpt = None, as_of: AsOfOpt = None,
+) -> None:
+    """Le scadenze del ciclo della performance di un anno, dal profilo (con esiti ed export)."""
+    from smvp.commands import calendar as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.run(chamber=chamber, profile=profile, year=year, actual=actual,
+                                     ics=ics, csv_path=csv_out, as_of=as_of, lang=_lang(lang),
+                                     out=out_console)))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point (``smvp = smvp.cli:main``)."""
     try:

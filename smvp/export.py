@@ -35,7 +35,7 @@ PEOPLE_COLUMNS = (
     "person_id", "name", "role", "role_label", "unit_id",
     "results", "behaviour", "total", "judgement", "judgement_label", "negative",
     "payout_percent", "coefficient_name", "coefficient", "theoretical", "premium",
-    "maggiorazione", "paid", "maggiorazione_rank", "fund",
+    "maggiorazione", "paid", "maggiorazione_rank", "fund", "payout_state",
 )
 MONEY_FORMAT = "#,##0.00"
 POINTS_FORMAT = "#,##0.00"
@@ -90,8 +90,16 @@ def header(key: str, lang: str) -> str:
     return t(key, lang)
 
 
-def people_table(outcome: Outcome) -> tuple[list[str], list[list[Any]]]:
+def payout_state(outcome: Outcome) -> str:
+    """"provvisorio" or "definitivo" (smvp/cases.py): a run is provisional until the OIV has
+    validated the Relazione and its conciliation terms are over (``smvp run export`` sets it)."""
+    return str(getattr(outcome.info, "payout_state", None) or "provvisorio")
+
+
+def people_table(outcome: Outcome, lang: str | None = None) -> tuple[list[str], list[list[Any]]]:
     cols = people_columns(outcome)
+    state = payout_state(outcome)
+    shown_state = t(f"state_{state}", lang) if lang else state
     rows = []
     for row in outcome.rows:
         comps = row.get("components") or {}
@@ -99,6 +107,8 @@ def people_table(outcome: Outcome) -> tuple[list[str], list[list[Any]]]:
         for key in cols:
             if key.startswith("component:"):
                 line.append(comps.get(key.split(":", 1)[1]))
+            elif key == "payout_state":
+                line.append(row.get(key) or (shown_state if row.get("paid") is not None else None))
             else:
                 line.append(row.get(key))
         rows.append(line)
@@ -119,6 +129,7 @@ def run_table(outcome: Outcome, lang: str) -> list[tuple[str, Any]]:
     info = outcome.info.as_dict()
     items: list[tuple[str, Any]] = [(t(k, lang), v) for k, v in info.items()]
     items.append((t("people", lang), len(outcome.rows)))
+    items.append((t("payout_state", lang), t(f"state_{payout_state(outcome)}", lang)))
     for name, value in outcome.totals().items():
         items.append((f"{t('totals', lang)}: {t(name, lang)}", value))
     for item in outcome.not_computed:
@@ -141,7 +152,7 @@ def _csv_value(value: Any) -> Any:
 
 def write_csv(outcome: Outcome, path: Path, lang: str) -> None:
     """People only; comma separated; UTF-8 with BOM so that Excel reads the accents."""
-    cols, rows = people_table(outcome)
+    cols, rows = people_table(outcome, lang)
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         out = csv.writer(fh)
         out.writerow([header(c, lang) for c in cols])
@@ -153,7 +164,9 @@ def write_csv(outcome: Outcome, path: Path, lang: str) -> None:
 
 
 def to_json(outcome: Outcome) -> str:
-    return json.dumps(outcome.as_document(), ensure_ascii=False, indent=2, allow_nan=False)
+    doc = outcome.as_document()
+    doc["run"]["payout_state"] = payout_state(outcome)
+    return json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False)
 
 
 def write_json(outcome: Outcome, path: Path, lang: str) -> None:
@@ -210,7 +223,7 @@ def write_xlsx(outcome: Outcome, path: Path, lang: str) -> None:
 
     wb = Workbook()
     wb.remove(wb.active)
-    _sheet(wb, t("sheet_people", lang), *people_table(outcome), lang)
+    _sheet(wb, t("sheet_people", lang), *people_table(outcome, lang), lang)
     _sheet(wb, t("sheet_funds", lang), *funds_table(outcome), lang)
     _sheet(wb, t("sheet_objectives", lang), *objectives_table(outcome), lang)
     ws = wb.create_sheet(t("sheet_run", lang))

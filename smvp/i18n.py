@@ -116,6 +116,162 @@ LABELS: dict[str, tuple[str, str]] = {
     "warning": ("avviso", "warning"),
     "problems": ("{n} problemi", "{n} problems"),
     "problem": ("1 problema", "1 problem"),
+    # conciliation, calendar, payment gate (smvp/cases.py, commands conciliation/calendar/run)
+    "payout_state": ("Stato pagamenti", "Payout state"),
+    "state_provvisorio": ("provvisorio", "provisional"),
+    "state_definitivo": ("definitivo", "final"),
+    "gate_no_oiv": (
+        "validazione OIV della Relazione non registrata",
+        "OIV validation of the Relazione not recorded",
+    ),
+    "gate_open_cases": (
+        "casi di conciliazione aperti: {n} ({cases})",
+        "open conciliation cases: {n} ({cases})",
+    ),
+    "gate_undelivered": (
+        "persone senza consegna della scheda registrata: {n} (smvp conciliation deliver)",
+        "people without a recorded sheet delivery: {n} (smvp conciliation deliver)",
+    ),
+    "gate_terms_running": (
+        "persone con il termine per la richiesta in corso: {n} (fino al {until})",
+        "people whose request term is running: {n} (until {until})",
+    ),
+    "gate_no_term": (
+        (
+            "persone per cui il profilo non fissa un termine per la richiesta: {n} (registrare smvp "
+            "run validate … --requests-closed)"
+        ),
+        (
+            "people for whom the profile sets no request term: {n} (record smvp run validate … "
+            "--requests-closed)"
+        ),
+    ),
+    "gate_profile": (
+        "la procedura di conciliazione del profilo salvato non si legge: {error}",
+        "the stored profile's conciliation procedure cannot be read: {error}",
+    ),
+    "revision_line": (
+        "Revisione {n} dell'esecuzione {run} ({date}): {scores}",
+        "Revision {n} of run {run} ({date}): {scores}",
+    ),
+    "case": ("Caso", "Case"),
+    "cases_title": ("Casi di conciliazione", "Conciliation cases"),
+    "no_cases": ("Nessun caso di conciliazione aperto.", "No open conciliation cases."),
+    "no_cases_any": ("Nessun caso di conciliazione.", "No conciliation cases."),
+    "run": ("Esecuzione", "Run"),
+    "delivered": ("Scheda", "Sheet"),
+    "last_step": ("Ultimo passo", "Last step"),
+    "next_step": ("Prossimo passo", "Next step"),
+    "due": ("Scadenza", "Due"),
+    "days_left": ("Giorni", "Days left"),
+    "case_state": ("Stato", "State"),
+    "step": ("Passo", "Step"),
+    "actor": ("Chi", "Who"),
+    "done_on": ("Compiuto", "Done"),
+    "why": ("Motivo", "Why"),
+    "source": ("Fonte", "Source"),
+    "nominal": ("Scadenza nominale", "Nominal date"),
+    "moved_because": ("Spostata perché", "Moved because"),
+    "actual": ("Effettivo", "Actual"),
+    "outcome": ("Esito", "Outcome"),
+    "open": ("aperto", "open"),
+    "closed_on": ("chiuso il {date} ({outcome})", "closed on {date} ({outcome})"),
+    "lapsed": ("termine del valutato scaduto", "the person's term expired"),
+    "overdue_by": ("scaduto da {n} giorni", "overdue by {n} days"),
+    "no_term": ("nessun termine", "no term"),
+    "out_confermata": ("valutazione confermata", "evaluation confirmed"),
+    "out_modificata": ("valutazione modificata", "evaluation changed"),
+    "out_ritirata": ("ritirata", "withdrawn"),
+    "out_decaduta": ("decaduta", "lapsed"),
+    "st_nessun_termine": ("nessun termine previsto", "no term set"),
+    "st_in_attesa": ("in attesa", "waiting"),
+    "st_aperto": ("in corso", "open"),
+    "st_presunto": ("presunto", "presumed"),
+    "st_scaduto": ("scaduto da {n} giorni", "overdue by {n} days"),
+    "st_nei_termini": ("nei termini", "on time"),
+    "st_in_ritardo": ("in ritardo di {n} giorni", "late by {n} days"),
+    "st_incoerente": ("prima dell'evento di partenza", "before its starting event"),
+    "st_condizionato": ("solo se in ritardo", "only if late"),
+    "st_non_applicabile": ("non dovuto", "not due"),
+    "st_sostituito": ("sostituito", "replaced"),
+    "optional": ("facoltativo", "optional"),
+    "case_opened": (
+        "Aperto il caso {case}: {person} ({name}), esecuzione {run}, {event} {date}.",
+        "Opened case {case}: {person} ({name}), run {run}, {event} {date}.",
+    ),
+    "step_recorded": (
+        "Caso {case}: registrato «{label}» il {date}.",
+        "Case {case}: recorded «{label}» on {date}.",
+    ),
+    "step_late": (
+        "Registrato IN RITARDO di {n} giorni: la scadenza era {due}.",
+        "Recorded LATE by {n} days: it was due {due}.",
+    ),
+    "step_on_time": ("Nei termini (scadenza {due}).", "On time (due {due})."),
+    "step_no_term": (
+        "Il profilo non prevede un termine per questo passo.",
+        "The profile sets no term for this step.",
+    ),
+    "case_closed": (
+        "Caso {case} chiuso il {date}: {outcome}.",
+        "Case {case} closed on {date}: {outcome}.",
+    ),
+    "next_deadline": (
+        "Prossima scadenza: «{label}» entro {due} ({days}).",
+        "Next deadline: «{label}» by {due} ({days}).",
+    ),
+    "next_no_term": (
+        "Prossimo passo: «{label}» (nessun termine previsto).",
+        "Next step: «{label}» (no term set).",
+    ),
+    "days_n": ("tra {n} giorni", "in {n} days"),
+    "days_today": ("oggi", "today"),
+    "delivered_recorded": (
+        "Registrata la consegna delle schede dell'esecuzione {run} il {date} ({n} persone).",
+        "Recorded the delivery of run {run}'s sheets on {date} ({n} people).",
+    ),
+    "revision_stored": (
+        (
+            "Revisione {n} dell'esecuzione {run} salvata ({person}); l'esecuzione originale resta "
+            "invariata."
+        ),
+        "Revision {n} of run {run} stored ({person}); the original run is unchanged.",
+    ),
+    "revision_none": (
+        (
+            "I punteggi indicati sono quelli già registrati: valutazione confermata, nessuna "
+            "revisione."
+        ),
+        "The scores given are the stored ones: evaluation confirmed, no revision.",
+    ),
+    "scores_title": ("Punteggi rivisti di {person}", "Revised scores of {person}"),
+    "factor": ("Fattore", "Factor"),
+    "before": ("Prima", "Before"),
+    "after": ("Dopo", "After"),
+    "affected_title": (
+        "Chi cambia (ricalcolo dell'intera esecuzione)",
+        "Who is affected (whole run recomputed)",
+    ),
+    "affected_none": ("Nessun importo cambia.", "No amount changes."),
+    "delta_paid": ("Δ erogato", "Δ paid"),
+    "rank": ("Posizione", "Rank"),
+    "validated": (
+        "Validazione OIV della Relazione registrata per l'esecuzione {run}: {date}.",
+        "OIV validation of the Relazione recorded for run {run}: {date}.",
+    ),
+    "payout_state_line": ("Pagamenti dell'esecuzione {run}: {state}", "Run {run} payouts: {state}"),
+    "calendar_title": (
+        "Ciclo della performance {year} — {chamber}",
+        "Performance cycle {year} — {chamber}",
+    ),
+    "calendar_none": (
+        "Il profilo di {chamber} non definisce il calendario del ciclo: {reading}",
+        "The {chamber} profile defines no cycle calendar: {reading}",
+    ),
+    "not_in_ics": (
+        "Senza data o non dovuti (non esportati nel calendario): {steps}",
+        "Without a date or not due (not in the .ics): {steps}",
+    ),
 }
 
 

@@ -219,7 +219,7 @@ def print_outcome(console: Console, outcome: Outcome, lang: str) -> None:
     print_summary(console, outcome, lang)
 
 
-def runs_table(runs: list[RunListing], lang: str) -> Table:
+def runs_table(runs: list[RunListing], lang: str, states: dict[int, str] | None = None) -> Table:
     table = Table(title=t("runs_title", lang), title_justify="left")
     table.add_column("id", justify="right")
     table.add_column(t("chamber", lang))
@@ -230,9 +230,14 @@ def runs_table(runs: list[RunListing], lang: str) -> Table:
     table.add_column(t("engine_version", lang))
     table.add_column(t("people", lang), justify="right")
     table.add_column(t("distributed_total", lang), justify="right", no_wrap=True)
+    if states is not None:
+        table.add_column(t("payout_state", lang), no_wrap=True)
     for run in runs:
-        table.add_row(str(run.id), Text(run.chamber), str(run.year),
-                      run.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-                      run.profile_sha256[:12], run.dataset_sha256[:12], run.engine_version,
-                      str(run.people), format_money(from_hundredths(run.distributed_cents), lang))
+        cells = [str(run.id), Text(run.chamber), str(run.year),
+                 run.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                 run.profile_sha256[:12], run.dataset_sha256[:12], run.engine_version,
+                 str(run.people), format_money(from_hundredths(run.distributed_cents), lang)]
+        if states is not None:
+            cells.append(states.get(run.id, ""))
+        table.add_row(*cells)
     return table

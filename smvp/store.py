@@ -450,3 +450,8 @@ def iter_person_results(engine: Engine, run_id: int) -> Iterable[PersonResult]:
     with Session(engine) as session:
         return list(session.exec(select(PersonResult).where(PersonResult.run_id == run_id)
                                  .order_by(PersonResult.id)).all())
+
+
+# Conciliation cases, revisions, OIV validations and sheet deliveries live in the same
+# database: importing smvp.cases adds its tables to TABLES (so open_engine creates them).
+from smvp import cases as _cases  # noqa: F401

@@ -9,13 +9,18 @@ from smvp.i18n import t
 
 
 def run(*, chamber: str | None, db: str | None, lang: str, out: Console) -> int:
+    from smvp import cases
+
     engine = store.open_engine(db)
     try:
         runs = store.list_runs(engine, chamber=chamber)
+        # payment state (smvp/cases.py): provisional until OIV validation and conciliation end
+        states = {rid: t(f"state_{g.state}", lang)
+                  for rid, g in cases.payout_states(engine, [r.id for r in runs]).items()}
     finally:
         engine.dispose()
     if not runs:
         out.print(t("no_runs", lang))
         return 0
-    out.print(render.runs_table(runs, lang))
+    out.print(render.runs_table(runs, lang, states=states))
     return 0
