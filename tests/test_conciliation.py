@@ -77,7 +77,7 @@ def fake_run(db: str, chamber: str, text: str, people: int = 3, year: int = 2023
     engine = store.open_engine(db)
     try:
         with Session(engine) as session, session.begin():
-            content = '{"format":1,"tables":{},"year":%d}' % year
+            content = json.dumps({"format": 1, "tables": {}, "year": year})
             sha = hashlib.sha256(f"{chamber}{year}{text}".encode()).hexdigest()
             if session.get(store.DatasetBlob, sha) is None:
                 session.add(store.DatasetBlob(
