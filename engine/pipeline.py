@@ -116,7 +116,7 @@ class Evaluation:
         (fund, resource, resources, percent, reduced, reduction), links (objective_id, linked_objective_id, weight),
         measured (objective_id → Decimal %, before attestation)."""
         perf = self.performance
-        if perf is None:
+        if perf is None or self.rules.ente is None:
             return None
         digits = len(str(perf.scale)) - 1
         pct = lambda u: decimal_from_units(u, digits) if u is not None else None
