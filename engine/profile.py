@@ -989,6 +989,9 @@ class _Builder:
             for i, fid in enumerate(red.get("funds") or []):
                 if fid not in funds:
                     self.ref_error("fund", fid, funds, base + ("ente", "attestation_reduces_funds", "funds", i))
+            types = ((self.data.get("planning") or {}).get("objective_types") or {})
+            if types and en["area_type"] not in types:
+                self.ref_error("objective type", en["area_type"], types, base + ("ente", "area_type"))
             ente = EnteRule(en["label"], en["method"], en["area_type"], tuple(red.get("funds") or ()),
                             red.get("rounding", "down"), self.source(en, *base, "ente"), en.get("reading", ""),
                             self.source(red, *base, "ente", "attestation_reduces_funds") if red else None)
