@@ -379,6 +379,99 @@ def calendar(
                                      out=out_console)))
 
 
+# --------------------------------------------------------------------------- audit: diff, compare, explain, verify
+# (issue 5: smvp/commands/diff.py, compare.py, explain.py, verify.py; docs/audit.md)
+
+
+@app.command()
+def diff(
+    profiles: Annotated[list[str] | None, typer.Argument(
+        metavar="[OLD] [NEW]", show_default=False,
+        help="Due profili: file, FILE@REVISIONE git (es. chambers/cuneo.yaml@v2023) o id di camera.")] = None,
+    chamber: ChamberOpt = None,
+    years: Annotated[tuple[int, int] | None, typer.Option(
+        "--years", metavar="Y1 Y2", help="Le regole di un profilo in due anni.")] = None,
+    runs: Annotated[tuple[int, int] | None, typer.Option(
+        "--runs", metavar="N M", help="I profili salvati con due esecuzioni.")] = None,
+    sets: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="PATH=VALUE", help="Modifica un valore del profilo NEW (what-if), es. "
+        "curves.graduazione.thresholds.0=65. Ripetibile.")] = None,
+    unsets: Annotated[list[str] | None, typer.Option(
+        "--unset", metavar="PATH", help="Toglie una chiave del profilo NEW (what-if). Ripetibile.")] = None,
+    impact: Annotated[Path | None, typer.Option(
+        "--impact", metavar="DATA", exists=True,
+        help="Valuta questi dati con le due versioni: persone, ruoli, fondi.")] = None,
+    year: Annotated[int | None, typer.Option(
+        "--year", "-y", min=1900, max=2999, help="Anno valutato con --impact (default: quello dei dati).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", dir_okay=False, help="Esporta modifiche (e impatto) in .csv, .json o .xlsx.")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="JSON su stdout.")] = False,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Esce con 1 anche per modifiche solo di fonti o testi.")] = False,
+    db: DbOpt = None,
+    lang: LangOpt = None,
+) -> None:
+    """Confronta due versioni di un profilo, regola per regola (exit 0 uguali, 1 regole cambiate, 2 errore)."""
+    from smvp.commands import diff as command
+
+    opts = command.Options(profiles=list(profiles or []), chamber=chamber, years=years, runs=runs,
+                           sets=list(sets or []), unsets=list(unsets or []), impact=impact, year=year, out=out,
+                           json=json_, strict=strict, db=db, lang=_lang(lang))
+    out_console, err_console = _consoles()
+    _exit(handle(lambda: command.run(opts, out=out_console, err=err_console)))
+
+
+@app.command()
+def compare(
+    chambers: Annotated[list[str], typer.Argument(
+        metavar="CHAMBER...", help="Camere (id) o file di profilo da affiancare.")],
+    year: Annotated[int | None, typer.Option(
+        "--year", "-y", min=1900, max=2999, help="Anno delle regole (default: l'ultimo periodo di ogni profilo).")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="JSON su stdout.")] = False,
+    lang: LangOpt = None,
+) -> None:
+    """Affianca le stesse regole di più camere (pesi, scale, soglie, curve, conciliazione)."""
+    from smvp.commands import compare as command
+
+    out_console, err_console = _consoles()
+    _exit(handle(lambda: command.run(specs=chambers, year=year, lang=_lang(lang), json_out=json_,
+                                     out=out_console, err=err_console)))
+
+
+@app.command()
+def explain(
+    run_id: Annotated[int, typer.Option("--run", help="Id dell'esecuzione salvata (smvp runs).")],
+    person: Annotated[str, typer.Option("--person", help="Matricola (person_id).")],
+    json_: Annotated[bool, typer.Option("--json", help="L'albero del calcolo in JSON.")] = False,
+    text: Annotated[bool, typer.Option(
+        "--text", help="Testo semplice numerato, da incollare in una risposta di conciliazione.")] = False,
+    db: DbOpt = None,
+    lang: LangOpt = None,
+) -> None:
+    """Il calcolo completo di una persona: ogni valore, la regola, i dati, la fonte."""
+    from smvp.commands import explain as command
+
+    fmt = "json" if json_ else ("text" if text else "tree")
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.run(run_id=run_id, person=person, db=db, lang=_lang(lang), fmt=fmt,
+                                     out=out_console)))
+
+
+@app.command()
+def verify(
+    run_id: Annotated[int, typer.Option("--run", help="Id dell'esecuzione salvata (smvp runs).")],
+    json_: Annotated[bool, typer.Option("--json", help="JSON su stdout.")] = False,
+    db: DbOpt = None,
+    lang: LangOpt = None,
+) -> None:
+    """Ricalcola un'esecuzione salvata e conferma i risultati al centesimo (exit 0), o elenca le differenze (1)."""
+    from smvp.commands import verify as command
+
+    out_console, err_console = _consoles()
+    _exit(handle(lambda: command.run(run_id=run_id, db=db, lang=_lang(lang), json_out=json_,
+                                     out=out_console, err=err_console)))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point (``smvp = smvp.cli:main``)."""
     try:

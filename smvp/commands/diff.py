@@ -1,0 +1,705 @@
+"""``smvp diff``: what changed between two versions of a profile, in the users' words; ``--impact``.
+
+Ways to name the two versions (docs/audit.md):
+
+* ``smvp diff OLD NEW`` — two files; a file at a git revision is ``PATH@REV``
+  (``chambers/cuneo.yaml@v2023``, read with ``git show REV:PATH``); a bare
+  chamber id is ``chambers/<id>.yaml``;
+* ``smvp diff --chamber cuneo --years 2022 2024`` (or ``smvp diff PROFILE
+  --years 2022 2024``) — one profile's effective-dated rules in two years;
+* ``smvp diff --runs 12 15`` — the profiles stored with two runs;
+* ``smvp diff PROFILE --set PATH=VALUE …`` — the profile against itself with
+  the edits (what-if); ``--set``/``--unset`` also apply to NEW in the other forms.
+
+``--impact DATA`` evaluates DATA under both versions; ``--out`` writes the
+changes (and the impact) to .csv, .json or .xlsx.
+
+Exit codes: 0 no rule changed (source and wording changes are listed but do not
+count, unless ``--strict``); 1 rules changed; 2 the versions could not be
+compared (usage error, a profile that does not load, a git revision or run
+that does not exist, a dataset that does not fit); 3 a bug.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from engine.errors import SmvpError, SmvpErrors
+from smvp import engine_api, store
+from smvp.errors import EdgeError, UsageProblem
+from smvp.i18n import format_decimal, format_money
+
+EXIT_SAME, EXIT_CHANGED, EXIT_TROUBLE = 0, 1, 2
+
+# --------------------------------------------------------------------------- words
+
+# kind → (italiano, english, feminine in Italian)
+KINDS: dict[str, tuple[str, str, bool]] = {
+    "curve": ("Curva di compenso", "Payout curve", True),
+    "judgement": ("Giudizio", "Judgement", False),
+    "coefficient": ("Coefficiente", "Coefficient", False),
+    "fund": ("Fondo", "Fund", False),
+    "role": ("Ruolo", "Role", False),
+    "results": ("Risultati", "Results", False),
+    "component": ("Componente dei risultati", "Results component", True),
+    "behaviours": ("Comportamenti", "Behaviours", False),
+    "factor": ("Fattore di comportamento", "Behaviour factor", False),
+    "negative": ("Valutazione negativa", "Negative evaluation", True),
+    "evaluator": ("Valutatore", "Evaluator", False),
+    "maggiorazione": ("Maggiorazione", "Maggiorazione", True),
+    "absence_type": ("Tipo di assenza", "Absence type", False),
+    "document": ("Documento", "Document", False),
+    "not_defined": ("Non definito dalla fonte", "Not defined by the source", False),
+    "level": ("Livello organizzativo", "Organisational level", False),
+    "achievement": ("Grado di raggiungimento", "Achievement", False),
+    "organisational": ("Performance organizzativa", "Organisational performance", True),
+    "precision": ("Precisione", "Precision", True),
+    "money": ("Importi", "Money", False),
+    "economies": ("Economie", "Economies", True),
+    "conciliation": ("Conciliazione", "Conciliation", True),
+    "conciliator": ("Conciliatore", "Conciliator", False),
+    "conciliation_step": ("Fase della conciliazione", "Conciliation step", True),
+    "conciliation_event": ("Evento della conciliazione", "Conciliation event", False),
+    "cycle": ("Ciclo della performance", "Performance cycle", False),
+    "cycle_step": ("Fase del ciclo della performance", "Performance cycle step", True),
+    "cycle_event": ("Evento del ciclo della performance", "Performance cycle event", False),
+    "calendar": ("Calendario", "Calendar", False),
+    "planning": ("Pianificazione", "Planning", True),
+    "objective_type": ("Tipo di obiettivo", "Objective type", False),
+    "monitoring": ("Monitoraggio", "Monitoring", False),
+    "chamber": ("Profilo", "Profile", False),
+    "other": ("Regola", "Rule", True),
+}
+
+ATTRS: dict[str, tuple[str, str]] = {
+    "threshold": ("soglia", "threshold"),
+    "band_threshold": ("soglia tra le fasce", "band threshold"),
+    "range": ("intervallo coperto", "range covered"),
+    "weights": ("pesi dei risultati", "results weights"),
+    "objectives.level": ("livello degli obiettivi", "objectives' level"),
+    "total_max": ("punteggio massimo", "maximum total"),
+    "judgement": ("giudizio", "judgement"),
+    "payout.fund": ("fondo", "fund"),
+    "payout.curve": ("curva di compenso", "payout curve"),
+    "payout.coefficient": ("coefficiente", "coefficient"),
+    "behaviour_below": ("soglia (comportamenti inferiori a)", "threshold (behaviour below)"),
+    "roles": ("ruoli", "roles"),
+    "resource": ("voce di risorse", "resource"),
+    "eligible": ("condizione di ammissione", "eligibility"),
+    "quota_percent": ("quota massima di beneficiari (%)", "maximum share of recipients (%)"),
+    "quota_rounding": ("arrotondamento della quota", "quota rounding"),
+    "rank_by": ("graduatoria per", "ranked by"),
+    "tie_policy": ("parità al taglio", "ties at the cut"),
+    "amount": ("importo", "amount"),
+    "shortfall": ("se le risorse non bastano", "if resources are short"),
+    "theoretical.method": ("importo teorico", "theoretical amount"),
+    "formula": ("formula", "formula"),
+    "neutral": ("conta come presenza", "counts as presence"),
+    "cap_percent": ("tetto (%)", "cap (%)"),
+    "achievement_decimals": ("decimali del grado di raggiungimento", "achievement decimals"),
+    "points_decimals": ("decimali dei punteggi", "points decimals"),
+    "rounding": ("arrotondamento", "rounding"),
+    "currency": ("valuta", "currency"),
+    "days": ("termine (giorni)", "term (days)"),
+    "from_event": ("decorre da", "runs from"),
+    "actor": ("chi agisce", "actor"),
+    "optional": ("facoltativa", "optional"),
+    "defined": ("definito dalla fonte", "defined by the source"),
+    "variable": ("variabile", "variable"),
+    "source": ("fonte", "source"),
+    "reading": ("lettura", "reading"),
+    "note": ("nota", "note"),
+    "label": ("denominazione", "label"),
+    "title": ("titolo", "title"),
+    "file": ("file", "file"),
+    "validity": ("validità", "validity"),
+    "intervals": ("intervalli", "intervals"),
+    "bands": ("fasce", "bands"),
+    "intervals.values": ("valori per intervallo", "values by interval"),
+    "bands.values": ("fasce", "bands"),
+    "id": ("identificativo", "id"),
+    "name": ("nome", "name"),
+    "seat": ("sede", "seat"),
+    "value": ("valore", "value"),
+}
+FACTOR_MAX = ("scala", "scale")
+COMPONENT_MAX = ("punti massimi", "maximum points")
+
+ENUMS: dict[str, dict[str, tuple[str, str]]] = {
+    "tie_policy": {"exclude_tied": ("esclusi tutti i pari merito", "all tied excluded"),
+                   "include_tied": ("inclusi tutti i pari merito", "all tied included")},
+    "rounding": {"half_up": ("al più vicino (metà per eccesso)", "half up"), "down": ("per difetto", "down"),
+                 "up": ("per eccesso", "up")},
+    "shortfall": {"pro_rata": ("riduzione pro rata", "reduced pro rata"), "error": ("errore, nessuna riduzione", "error")},
+    "method": {"per_person": ("per persona (dai dati)", "per person (from the data)"),
+               "pool_split": ("quote di un fondo comune", "shares of a pool")},
+    "split": {"equal": ("in parti uguali", "in equal parts"), "pool_share": ("secondo pool_share", "by pool_share")},
+}
+ENUMS["quota_rounding"] = ENUMS["rounding"]
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "added_m": ("aggiunto", "added"), "added_f": ("aggiunta", "added"),
+    "removed_m": ("rimosso", "removed"), "removed_f": ("rimossa", "removed"),
+    "absent": ("(assente)", "(absent)"), "yes": ("sì", "yes"), "no": ("no", "no"),
+    "from": ("dal {y}", "from {y}"), "until": ("fino al {y}", "until {y}"), "in": ("nel {y}", "in {y}"),
+    "span": ("{a}–{b}", "{a}–{b}"), "src": ("fonte: {s}", "source: {s}"),
+    "head": ("Confronto: {old} → {new}", "Comparing: {old} → {new}"),
+    "years": ("anni confrontati: {y}", "years compared: {y}"),
+    "rules": ("Regole ({n})", "Rules ({n})"), "sources": ("Fonti ({n})", "Sources ({n})"),
+    "texts": ("Testi ({n})", "Wording ({n})"),
+    "none": ("Nessuna modifica.", "No changes."),
+    "no_rules": ("Nessuna modifica delle regole.", "No rule changes."),
+    "count": ("Modifiche — regole: {r}, fonti: {s}, testi: {t}.", "Changes — rules: {r}, sources: {s}, wording: {t}."),
+    "scale": ("0–{x}", "0–{x}"), "level": ("livello {x}", "level {x}"),
+    "included_below": ("{x} (compreso sotto)", "{x} (included below)"),
+    "included_above": ("{x} (compreso sopra)", "{x} (included above)"),
+    "validity_open": ("dal {a}", "from {a}"), "validity_range": ("{a}–{b}", "{a}–{b}"),
+    "run": ("esecuzione {id} ({chamber} {year})", "run {id} ({chamber} {year})"),
+    "impact": ("Impatto su {data} ({year}): {changed} persone su {people} cambiano",
+               "Impact on {data} ({year}): {changed} of {people} people change"),
+    "no_impact": ("Nessun cambiamento per le persone né per i fondi.", "No change for people or funds."),
+    "people": ("Persone", "People"), "roles_t": ("Per ruolo", "By role"), "funds_t": ("Fondi", "Funds"),
+    "totals_t": ("Totale", "Total"),
+    "c_person": ("Matricola", "Person"), "c_name": ("Nome", "Name"), "c_role": ("Ruolo", "Role"),
+    "c_total": ("Totale", "Total"), "c_judgement": ("Giudizio", "Judgement"), "c_premium": ("Premio", "Premium"),
+    "c_magg": ("Maggiorazione", "Maggiorazione"), "c_paid": ("Erogato", "Paid"), "c_delta": ("Δ erogato", "Δ paid"),
+    "c_people": ("Persone", "People"), "c_changed": ("Cambiano", "Change"), "c_fund": ("Fondo", "Fund"),
+    "c_distributed": ("Distribuito", "Distributed"), "c_economies": ("Economie", "Economies"),
+    "c_resources": ("Risorse", "Resources"), "c_change": ("Modifica", "Change"), "c_category": ("Tipo", "Kind"),
+    "cat_rule": ("regola", "rule"), "cat_source": ("fonte", "source"), "cat_text": ("testo", "wording"),
+    "written": ("Scritto {path}", "Wrote {path}"),
+    "more": ("… e altre {n} persone (tutte in --out)", "… and {n} more people (all in --out)"),
+}
+
+
+def tx(key: str, lang: str, **kw: Any) -> str:
+    it, en = TEXTS[key]
+    return (it if lang == "it" else en).format(**kw)
+
+
+def _li(pair: tuple, lang: str) -> str:
+    return pair[0] if lang == "it" else pair[1]
+
+
+def _num(x: Any, lang: str) -> str:
+    return format_decimal(Decimal(x.numerator) / Decimal(x.denominator) if isinstance(x, Fraction) else Decimal(x),
+                          lang, grouping=False)
+
+
+def shown(value: Any, lang: str, attribute: str | None = None, kind: str | None = None) -> str:
+    """A change value in words."""
+    from engine.diff import Cut, Formula, Segment
+
+    if value is None:
+        return tx("absent", lang)
+    if isinstance(value, bool):
+        return tx("yes" if value else "no", lang)
+    last = (attribute or "").rsplit(".", 1)[-1]
+    if isinstance(value, str) and last in ENUMS and value in ENUMS[last]:
+        return _li(ENUMS[last][value], lang)
+    if isinstance(value, Fraction):
+        text = _num(value, lang)
+        return tx("scale", lang, x=text) if kind == "factor" and attribute == "max" else text
+    if isinstance(value, Formula):
+        return value.text
+    if isinstance(value, Cut):
+        return _num(value.at, lang)
+    if isinstance(value, Segment):
+        return value.shown()
+    if isinstance(value, tuple):
+        if attribute and attribute.endswith("source") and len(value) == 2 and all(isinstance(v, str) for v in value):
+            return f"{value[0]}, {value[1]}"
+        if attribute == "validity":
+            a, b = value
+            return tx("validity_open", lang, a=a) if b is None else tx("validity_range", lang, a=a, b=b)
+        if value and all(isinstance(v, tuple) and len(v) == 2 and isinstance(v[0], str) for v in value):
+            return "; ".join(f"{attr_name(k, lang, kind)} {shown(v, lang, k, kind)}" for k, v in value)
+        return "; ".join(shown(v, lang, attribute, kind) for v in value) if any(";" in str(v) or "→" in str(v) for v in value) \
+            else ", ".join(shown(v, lang, attribute, kind) for v in value)
+    text = str(value)
+    if last in ("reading", "note", "description") and len(text) > 70:
+        text = text[:67].rstrip() + "…"
+    return f"«{text}»" if last in ("reading", "note", "description", "label", "title") and lang == "it" else \
+        (f'"{text}"' if last in ("reading", "note", "description", "label", "title") else text)
+
+
+def attr_name(attribute: str | None, lang: str, kind: str | None = None) -> str:
+    if attribute is None:
+        return ""
+    if attribute == "max":
+        return _li(FACTOR_MAX if kind == "factor" else COMPONENT_MAX, lang)
+    if attribute in ATTRS:
+        return _li(ATTRS[attribute], lang)
+    parts = attribute.split(".")
+    if parts[0] == "theoretical" and len(parts) == 4 and parts[1] == "shares":
+        role, what = parts[2], parts[3]
+        return (f"quota di {role} (%)" if what == "percent" else f"ripartizione della quota di {role}") if lang == "it" \
+            else (f"share of {role} (%)" if what == "percent" else f"split of {role}'s share")
+    if parts[-1] in ATTRS and len(parts) > 1:
+        return ".".join(parts[:-1]) + " " + _li(ATTRS[parts[-1]], lang)
+    return attribute
+
+
+def head(c: Any, lang: str) -> str:
+    it, en, _ = KINDS.get(c.kind, KINDS["other"])
+    kind = it if lang == "it" else en
+    if c.kind == "other":
+        kind += " " + ".".join(str(p) for p in c.path)
+    if c.kind == "chamber" or not c.label:
+        base = kind
+    else:
+        base = f"{kind} «{c.label}»" if lang == "it" else f'{kind} "{c.label}"'
+    if c.context:
+        base += f" ({c.context})"
+    return base
+
+
+def years_text(years: tuple | None, lang: str) -> str | None:
+    if not years:
+        return None
+    a, b = years
+    if b is None:
+        return tx("from", lang, y=a)
+    if a == b:
+        return tx("in", lang, y=a)
+    return tx("span", lang, a=a, b=b)
+
+
+def sentence(c: Any, lang: str) -> str:
+    """One change in words, e.g. ``Curva di compenso «Graduazione del compenso»: soglia 60 → 65 (dal 2025; fonte: …)``."""
+    fem = KINDS.get(c.kind, KINDS["other"])[2]
+    if c.change in ("added", "removed"):
+        word = tx(f"{c.change}_{'f' if fem else 'm'}", lang)
+        brief = ""
+        summary = dict(c.new if c.change == "added" else c.old or ())
+        if c.kind == "factor" and "max" in summary:
+            brief = " (" + shown(summary["max"], lang, "max", "factor") + ")"
+        elif c.kind == "component" and "max" in summary:
+            brief = f" ({attr_name('max', lang, 'component')} {shown(summary['max'], lang)}, " \
+                    f"{tx('level', lang, x=summary.get('objectives.level'))})"
+        elif c.kind == "absence_type" and "neutral" in summary:
+            brief = f" ({attr_name('neutral', lang)}: {shown(summary['neutral'], lang)})"
+        elif c.kind in ("conciliation_step", "cycle_step") and summary.get("days") is not None:
+            brief = f" ({attr_name('days', lang)} {shown(summary['days'], lang)})"
+        body = word + brief
+    elif c.attribute == "weights":
+        body = attr_name("weights", lang) + ": " + ", ".join(
+            f"{label} {shown(o, lang)} → {shown(n, lang)}" for label, o, n in c.details)
+    elif c.attribute in ("threshold", "band_threshold"):
+        o, n = c.old, c.new
+        if o.below != n.below:
+            fo = tx("included_below" if o.below else "included_above", lang, x=_num(o.at, lang))
+            fn = tx("included_below" if n.below else "included_above", lang, x=_num(n.at, lang))
+        else:
+            fo, fn = _num(o.at, lang), _num(n.at, lang)
+        body = f"{attr_name(c.attribute, lang)} {fo} → {fn}"
+    elif c.attribute and c.attribute.endswith(".values"):
+        body = attr_name(c.attribute, lang) + ": " + "; ".join(f"{o} → {n}" for _, o, n in c.details)
+    else:
+        body = f"{attr_name(c.attribute, lang, c.kind)} {shown(c.old, lang, c.attribute, c.kind)} → " \
+               f"{shown(c.new, lang, c.attribute, c.kind)}"
+    notes = []
+    y = years_text(c.years, lang)
+    if y:
+        notes.append(y)
+    if c.source and c.category != "source":
+        notes.append(tx("src", lang, s=f"{c.source[0]}, {c.source[1]}"))
+    return f"{head(c, lang)}: {body}" + (f" ({'; '.join(notes)})" if notes else "")
+
+
+# --------------------------------------------------------------------------- the two versions
+
+
+@dataclass
+class Side:
+    label: str
+    profile: Any
+    year: int | None = None  # --years
+    run_id: int | None = None
+
+    def describe(self) -> dict[str, Any]:
+        p = self.profile
+        return {"label": self.label, "path": str(p.path), "chamber": p.chamber_id, "sha256": p.sha256,
+                "validity": {"from": p.valid_from, "until": p.valid_until}, "year": self.year, "run_id": self.run_id}
+
+
+@dataclass
+class Options:
+    profiles: list[str] = field(default_factory=list)
+    chamber: str | None = None
+    years: tuple[int, int] | None = None
+    runs: tuple[int, int] | None = None
+    sets: list[str] = field(default_factory=list)
+    unsets: list[str] = field(default_factory=list)
+    impact: Path | None = None
+    year: int | None = None
+    out: Path | None = None
+    json: bool = False
+    strict: bool = False
+    db: str | None = None
+    lang: str = "it"
+
+
+def _git_text(path: str, rev: str) -> str:
+    p = Path(path)
+    folder = p.parent if str(p.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageProblem(f"cannot read {path}@{rev}: the folder {folder} does not exist")
+    try:
+        done = subprocess.run(["git", "show", f"{rev}:./{p.name}"], cwd=folder, capture_output=True, timeout=60)
+    except FileNotFoundError:
+        raise UsageProblem(f"cannot read {path}@{rev}: git is not installed") from None
+    if done.returncode != 0:
+        msg = (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["git show failed"])[-1].rstrip(".")
+        raise UsageProblem(f"cannot read {path} at revision {rev!r}: {msg}",
+                           hint="write PATH@REV with a commit, tag or branch that has the file (git log -- PATH)")
+    try:
+        return done.stdout.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageProblem(f"{path}@{rev} is not UTF-8 text") from None
+
+
+def load_side(spec: str) -> Side:
+    """A profile named on the command line: PATH, PATH@REV, or a chamber id."""
+    from engine.profile import load_profile
+
+    from smvp.commands.evaluate import CHAMBER_ID
+
+    if os.path.exists(spec):
+        if os.path.isdir(spec):
+            raise UsageProblem(f"{spec} is a folder, not a profile")
+        return Side(spec, load_profile(spec))
+    if "@" in spec:
+        path, rev = spec.rsplit("@", 1)
+        if path and rev:
+            return Side(spec, load_profile(spec, text=_git_text(path, rev)))
+    if CHAMBER_ID.match(spec):
+        path = engine_api.chambers_dir() / f"{spec}.yaml"
+        if path.is_file():
+            return Side(spec, load_profile(path))
+    raise UsageProblem(f"no profile {spec!r}: not a file, not PATH@REV, not a chamber id",
+                       hint="give a YAML file, chambers/<id>.yaml@<git revision>, or a chamber id")
+
+
+def run_side(engine: Any, run_id: int, lang: str) -> Side:
+    from smvp.commands.verify import get_run, stored_profile
+
+    run = get_run(engine, run_id)
+    return Side(tx("run", lang, id=run.id, chamber=run.chamber, year=run.year), stored_profile(run), run.year, run.id)
+
+
+def _edits(opts: Options) -> list:
+    from engine.diff import parse_edit
+
+    out = []
+    for text in opts.sets:
+        try:
+            out.append(parse_edit(text))
+        except ValueError as exc:
+            raise UsageProblem(f"--set {text}: {exc}") from None
+    for text in opts.unsets:
+        try:
+            out.append(parse_edit(text, unset=True))
+        except ValueError as exc:
+            raise UsageProblem(f"--unset {text}: {exc}") from None
+    return out
+
+
+def versions(opts: Options) -> tuple[Side, Side, str]:
+    """(old, new, mode) from the options; mode is profiles or years."""
+    from engine.diff import what_if
+
+    edits = _edits(opts)
+    if opts.runs and (opts.years or opts.profiles):
+        raise UsageProblem("--runs compares the profiles of two stored runs: give no profiles and no --years")
+    if opts.runs:
+        engine = store.open_engine(opts.db, create=False)
+        try:
+            old, new = run_side(engine, opts.runs[0], opts.lang), run_side(engine, opts.runs[1], opts.lang)
+        finally:
+            engine.dispose()
+        mode = "profiles"
+    elif opts.years:
+        if len(opts.profiles) > 1 or (opts.profiles and opts.chamber):
+            raise UsageProblem("--years compares one profile with itself: give --chamber ID or one profile")
+        if edits:
+            raise UsageProblem("--set/--unset cannot be used with --years",
+                               hint="compare the profile with its edited self: smvp diff PROFILE --set …")
+        spec = opts.profiles[0] if opts.profiles else opts.chamber
+        if not spec:
+            raise UsageProblem("--years needs the profile: --chamber ID or a profile path")
+        side = load_side(spec)
+        y0, y1 = opts.years
+        return (Side(f"{side.label} {y0}", side.profile, y0), Side(f"{side.label} {y1}", side.profile, y1), "years")
+    else:
+        specs = list(opts.profiles)
+        if opts.chamber and len(specs) < 2:
+            specs = [opts.chamber] + specs
+        if len(specs) == 1 and edits:
+            specs = specs * 2
+        if len(specs) != 2:
+            raise UsageProblem("give two profiles (OLD NEW), or --chamber ID --years Y1 Y2, or --runs N M, "
+                               "or one profile with --set PATH=VALUE")
+        old, new = load_side(specs[0]), load_side(specs[1])
+        mode = "profiles"
+    if edits:
+        new = Side(new.label + " + " + ", ".join(e.text for e in edits), what_if(new.profile, edits), new.year, new.run_id)
+    return old, new, mode
+
+
+# --------------------------------------------------------------------------- impact
+
+
+def compute_impact(opts: Options, old: Side, new: Side, mode: str) -> Any:
+    from engine.diff import impact
+
+    path = opts.impact
+    assert path is not None
+    dataset = engine_api.load_dataset(path)
+    if mode == "years":
+        ds = dataclasses.replace(dataset, year=None)  # the same data under the rules of each year
+        return impact(engine_api.evaluate(old.profile, ds, year=int(old.year)),
+                      engine_api.evaluate(new.profile, ds, year=int(new.year)))
+    year = opts.year if opts.year is not None else dataset.year
+    if year is None:
+        raise UsageProblem(f"no year: the dataset {path} does not say which year it is", hint="give --year")
+    return impact(engine_api.evaluate(old.profile, dataset, year=int(year)),
+                  engine_api.evaluate(new.profile, dataset, year=int(year)))
+
+
+def _money(x: Any, lang: str) -> str:
+    return "" if x is None else format_money(x, lang)
+
+
+def _signed_money(x: Decimal, lang: str) -> str:
+    if x == 0:
+        return format_money(Decimal("0.00"), lang)
+    return ("+" if x > 0 else "") + format_money(x, lang)
+
+
+def _pts(x: Any, lang: str) -> str:
+    return "" if x is None else format_decimal(x, lang, places=2)
+
+
+def _pair(o: Any, n: Any, fmt) -> str:
+    a, b = fmt(o), fmt(n)
+    return a if a == b else f"{a} → {b}"
+
+
+def impact_tables(imp: Any, lang: str, limit: int = 50) -> list[Any]:
+    out: list[Any] = []
+    changed = imp.changed_people
+    t = Table(title=tx("people", lang), title_justify="left")
+    for k in ("c_person", "c_name", "c_role", "c_total", "c_judgement", "c_premium", "c_magg", "c_paid", "c_delta"):
+        t.add_column(tx(k, lang), justify="right" if k in ("c_total", "c_premium", "c_magg", "c_paid", "c_delta") else "left")
+    for p in changed[:limit]:
+        o, n = p["old"] or {}, p["new"] or {}
+        t.add_row(str(p["person_id"]), str(p["name"] or ""), str(p["role_label"] or ""),
+                  _pair(o.get("total"), n.get("total"), lambda v: _pts(v, lang)),
+                  _pair(o.get("judgement_label"), n.get("judgement_label"), lambda v: v or ""),
+                  _pair(o.get("premium"), n.get("premium"), lambda v: _money(v, lang)),
+                  _pair(o.get("maggiorazione"), n.get("maggiorazione"), lambda v: _money(v, lang)),
+                  _pair(o.get("paid"), n.get("paid"), lambda v: _money(v, lang)),
+                  _signed_money(p["delta"]["paid"], lang))
+    if changed:
+        out.append(t)
+    if len(changed) > limit:
+        out.append(tx("more", lang, n=len(changed) - limit))
+    r = Table(title=tx("roles_t", lang), title_justify="left")
+    for k in ("c_role", "c_people", "c_changed", "c_premium", "c_magg", "c_paid", "c_delta"):
+        r.add_column(tx(k, lang), justify="left" if k == "c_role" else "right")
+    for x in imp.roles:
+        r.add_row(str(x["role_label"] or x["role"]), str(x["people"]), str(x["changed"]),
+                  _pair(x["premium_old"], x["premium_new"], lambda v: _money(v, lang)),
+                  _pair(x["maggiorazione_old"], x["maggiorazione_new"], lambda v: _money(v, lang)),
+                  _pair(x["paid_old"], x["paid_new"], lambda v: _money(v, lang)),
+                  _signed_money(x["paid_delta"], lang))
+    out.append(r)
+    f = Table(title=tx("funds_t", lang), title_justify="left")
+    for k in ("c_fund", "c_resources", "c_distributed", "c_economies"):
+        f.add_column(tx(k, lang), justify="left" if k == "c_fund" else "right")
+    for x in imp.funds:
+        f.add_row(str(x["label"] or x["fund"]), _pair(x["resources_old"], x["resources_new"], lambda v: _money(v, lang)),
+                  _pair(x["distributed_old"], x["distributed_new"], lambda v: _money(v, lang)),
+                  _pair(x["economies_old"], x["economies_new"], lambda v: _money(v, lang)))
+    tt = imp.totals
+    f.add_section()
+    f.add_row(tx("totals_t", lang), _pair(tt["resources_old"], tt["resources_new"], lambda v: _money(v, lang)),
+              _pair(tt["distributed_old"], tt["distributed_new"], lambda v: _money(v, lang)),
+              _pair(tt["economies_old"], tt["economies_new"], lambda v: _money(v, lang)), style="bold")
+    out.append(f)
+    return out
+
+
+# --------------------------------------------------------------------------- exports
+
+
+def _change_rows(result: Any, lang: str) -> list[dict[str, Any]]:
+    return [{"category": tx(f"cat_{c.category}", lang), "change": sentence(c, lang), **{
+        k: v for k, v in c.as_dict().items() if k in ("path", "kind", "attribute", "change")},
+        "old": json.dumps(c.as_dict()["old"], ensure_ascii=False) if c.old is not None else "",
+        "new": json.dumps(c.as_dict()["new"], ensure_ascii=False) if c.new is not None else "",
+        "years": years_text(c.years, lang) or ""} for c in result.changes]
+
+
+def _people_rows(imp: Any) -> list[dict[str, Any]]:
+    rows = []
+    for p in imp.people:
+        o, n = p["old"] or {}, p["new"] or {}
+        rows.append({"person_id": p["person_id"], "name": p["name"], "role": p["role"],
+                     "total_old": o.get("total"), "total_new": n.get("total"),
+                     "judgement_old": o.get("judgement_label"), "judgement_new": n.get("judgement_label"),
+                     "premium_old": o.get("premium"), "premium_new": n.get("premium"),
+                     "maggiorazione_old": o.get("maggiorazione"), "maggiorazione_new": n.get("maggiorazione"),
+                     "paid_old": o.get("paid"), "paid_new": n.get("paid"), "paid_delta": p["delta"]["paid"],
+                     "changed": p["changed"]})
+    return rows
+
+
+def document(old: Side, new: Side, result: Any, imp: Any, lang: str) -> dict[str, Any]:
+    doc = {"old": old.describe(), "new": new.describe(), **result.as_dict(),
+           "sentences": [sentence(c, lang) for c in result.changes], "impact": imp.as_dict() if imp else None}
+    return doc
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return float(v) if v == v.quantize(Decimal("0.01")) else str(v)
+    return v
+
+
+def write_out(path: Path, old: Side, new: Side, result: Any, imp: Any, lang: str) -> None:
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".json":
+            path.write_text(json.dumps(document(old, new, result, imp, lang), ensure_ascii=False, indent=2, default=str)
+                            + "\n", encoding="utf-8")
+        elif suffix == ".csv":
+            rows = _people_rows(imp) if imp else _change_rows(result, lang)
+            with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+                wr = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["change"])
+                wr.writeheader()
+                for r in rows:
+                    wr.writerow({k: ("" if v is None else (int(v) if isinstance(v, bool) else v)) for k, v in r.items()})
+        else:
+            from openpyxl import Workbook
+            from openpyxl.styles import Font
+
+            wb = Workbook()
+            sheets = [("modifiche" if lang == "it" else "changes", _change_rows(result, lang))]
+            if imp:
+                sheets += [("persone" if lang == "it" else "people", _people_rows(imp)),
+                           ("ruoli" if lang == "it" else "roles", imp.as_dict()["roles"]),
+                           ("fondi" if lang == "it" else "funds", imp.as_dict()["funds"])]
+            wb.remove(wb.active)
+            for name, rows in sheets:
+                ws = wb.create_sheet(name)
+                cols = list(rows[0]) if rows else ["change"]
+                ws.append(cols)
+                for c in ws[1]:
+                    c.font = Font(bold=True)
+                for r in rows:
+                    ws.append([_cell(r.get(k)) if not isinstance(r.get(k), Decimal) else _cell(r.get(k))
+                               for k in cols])
+                ws.freeze_panes = "A2"
+            wb.save(path)
+    except OSError as exc:
+        raise UsageProblem(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+# --------------------------------------------------------------------------- command
+
+
+def _print_errors(err: Console, exc: BaseException) -> None:
+    errors = exc.errors if isinstance(exc, SmvpErrors) else [exc]
+    n = len(errors)
+    err.print(Text(f"{n} problem{'s' if n != 1 else ''} found:", style="bold red"))
+    for e in errors:
+        err.print(Text("  " + str(e), style="red"), soft_wrap=True)
+
+
+def run(opts: Options, *, out: Console, err: Console) -> int:
+    """Exit 0 (no rule change), 1 (rule changes), 2 (could not compare); bugs propagate (3)."""
+    try:
+        return _run(opts, out, err)
+    except (SmvpErrors, SmvpError) as exc:
+        _print_errors(err, exc)
+        return EXIT_TROUBLE
+    except EdgeError as exc:
+        if exc.exit_code == 1:  # database or file problems: cannot compare
+            err.print(Text(f"error: {exc}", style="red"), soft_wrap=True)
+            return EXIT_TROUBLE
+        raise
+
+
+def _run(opts: Options, out: Console, err: Console) -> int:
+    from engine.diff import diff_profiles, diff_years
+
+    lang = opts.lang
+    if opts.out is not None and opts.out.suffix.lower() not in (".csv", ".json", ".xlsx"):
+        raise UsageProblem(f"cannot export to {str(opts.out)!r}", hint="use a file name ending in .csv, .json or .xlsx")
+    try:
+        old, new, mode = versions(opts)
+    except ValueError as exc:  # a --set path that does not exist
+        raise UsageProblem(str(exc)) from None
+    if mode == "years":
+        result = diff_years(old.profile, int(old.year), int(new.year))
+    else:
+        result = diff_profiles(old.profile, new.profile)
+    imp = compute_impact(opts, old, new, mode) if opts.impact is not None else None
+    if opts.out is not None:
+        write_out(opts.out, old, new, result, imp, lang)
+    counted = result.changes if opts.strict else result.rule_changes
+    code = EXIT_CHANGED if counted else EXIT_SAME
+    if opts.json:
+        sys.stdout.write(json.dumps(document(old, new, result, imp, lang), ensure_ascii=False, indent=2, default=str) + "\n")
+        sys.stdout.flush()
+        return code
+    for line in render_lines(old, new, result, lang):
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
+    if imp is not None:
+        out.print()
+        out.print(tx("impact", lang, data=opts.impact, year=imp.year_new if mode != "years" else f"{old.year} → {new.year}",
+                     changed=imp.totals["people_changed"], people=imp.totals["people"]), highlight=False, markup=False)
+        if not imp.totals["people_changed"] and not any(f["distributed_delta"] or f["economies_delta"] for f in imp.funds):
+            out.print(tx("no_impact", lang), highlight=False, markup=False)
+        else:
+            for t in impact_tables(imp, lang):
+                out.print(t)
+    if opts.out is not None:
+        out.print(tx("written", lang, path=opts.out), highlight=False, markup=False)
+    return code
+
+
+def render_lines(old: Side, new: Side, result: Any, lang: str) -> list[str]:
+    """The changes as plain lines (what the golden tests compare)."""
+    lines = [tx("head", lang, old=old.label, new=new.label),
+             tx("years", lang, y=", ".join(map(str, result.years)))]
+    groups = [("rules", [c for c in result.changes if c.category == "rule"]),
+              ("sources", [c for c in result.changes if c.category == "source"]),
+              ("texts", [c for c in result.changes if c.category == "text"])]
+    if not result.changes:
+        return lines + [tx("none", lang)]
+    for key, items in groups:
+        if items:
+            lines.append(tx(key, lang, n=len(items)) + ":")
+            lines += [f"  • {sentence(c, lang)}" for c in items]
+    counts = {k: len(v) for k, v in groups}
+    if not counts["rules"]:
+        lines.append(tx("no_rules", lang))
+    lines.append(tx("count", lang, r=counts["rules"], s=counts["sources"], t=counts["texts"]))
+    return lines
