@@ -256,11 +256,14 @@ class Procedure:
     def optional(self, sid: str) -> bool:
         return bool((self.steps.get(sid) or {}).get("optional"))
 
+    def required(self, sid: str) -> bool:
+        """Not optional — or every step is optional (Brescia: each step is the person's choice)."""
+        return not self.optional(sid) or all(self.optional(s) for s in self.steps)
+
     @property
     def final(self) -> str:
         """The last required step: recording it ends the procedure."""
-        required = [s for s in self.steps if not self.optional(s)]
-        return (required or list(self.steps))[-1]
+        return [s for s in self.steps if self.required(s)][-1]
 
     def resolve(self, event: str) -> str:
         """A step id from an id or an alias; UsageProblem listing the choices otherwise."""
@@ -479,7 +482,7 @@ class CaseView:
         """Required steps not done whose starting event happened."""
         if self.closed:
             return []
-        return [r for r in self.schedule if r.done is None and not self.procedure.optional(r.step)
+        return [r for r in self.schedule if r.done is None and self.procedure.required(r.step)
                 and r.status in ("aperto", "scaduto", "nessun_termine") and r.start is not None]
 
     @property
@@ -1055,7 +1058,7 @@ def _gate_terms(session: Session, run: store.Run, proc: Procedure,
                        and validation.requests_closed <= as_of)
     open_cases, undelivered, running, no_term = [], 0, [], 0
     first = [s for s, st in proc.steps.items()
-             if st.get("from_event") == proc.base_event and not st.get("optional")]
+             if st.get("from_event") == proc.base_event and proc.required(s)]
     cache: dict[dt.date, list[StepDeadline]] = {}
     for pid in people:
         case = latest.get(pid)
