@@ -194,6 +194,7 @@ TABLES: dict[str, TableSpec] = {
                 ColumnSpec("theoretical_premium", MONEY, check="nonneg"),
                 _t("category"),
                 ColumnSpec("pool_share", DECIMAL, default=_ONE, check="nonneg"),
+                ColumnSpec("position_pay", MONEY, check="nonneg"),
             ),
             key=("person_id",),
         ),
@@ -223,6 +224,16 @@ TABLES: dict[str, TableSpec] = {
             (_t("resource", True), ColumnSpec("amount", MONEY, True, check="nonneg")),
             key=("resource",),
         ),
+        TableSpec(
+            "projects", False,
+            (_t("objective_id", True), _t("relevance", True), _t("note")),
+            key=("objective_id",),
+        ),
+        TableSpec(
+            "objective_links", False,
+            (_t("objective_id", True), _t("linked_objective_id", True), _WEIGHT),
+            key=("objective_id", "linked_objective_id"),
+        ),
         TableSpec("meta", False, (_t("key", True), _t("value")), key=("key",)),
     )
 }
@@ -238,6 +249,9 @@ REFERENCES: tuple[tuple[str, str, str, str], ...] = (
     ("absences", "person_id", "staff", "person_id"),
     ("assignments", "person_id", "staff", "person_id"),
     ("assignments", "objective_id", "objectives", "objective_id"),
+    ("projects", "objective_id", "objectives", "objective_id"),
+    ("objective_links", "objective_id", "objectives", "objective_id"),
+    ("objective_links", "linked_objective_id", "objectives", "objective_id"),
 )
 
 #: objective levels that need no unit_id; ``individuale`` needs a person_id

@@ -23,9 +23,9 @@ differ by at most ``max_points``.
 inputs from a dataset (tables ``projects``, ``objectives``, ``staff``,
 ``units``, ``resources``).
 
-Dataset tables this module needs that the loader (engine/dataset.py) does not
-declare yet are specified in :data:`PROPOSED_TABLES`; until then a dataset
-without a ``projects`` table gets no valuation (the pipeline notes it).
+Dataset tables it reads beyond the core ones
+are ``projects`` and ``objective_links`` and the staff column ``position_pay``
+(docs/design.md); a dataset without projects gets no valuation (the pipeline notes it).
 """
 
 from __future__ import annotations
@@ -38,32 +38,9 @@ from fractions import Fraction
 import numpy as np
 
 from .columns import as_objects
-from .dataset import DECIMAL, MONEY, TEXT, ColumnSpec, TableSpec
 from .errors import DatasetError, DatasetErrors, SmvpError
 from .exact import allocate_largest_remainder, round_fraction
 from .profile import ProjectValuation, Resolved
-
-#: Tables (and one staff column) the valuation reads that the dataset format lacks,
-#: written as the loader declares its tables (``engine.dataset.TABLES``).
-PROPOSED_TABLES: tuple[TableSpec, ...] = (
-    TableSpec(
-        "projects", False,
-        (ColumnSpec("objective_id", TEXT, True),  # references objectives.objective_id
-         ColumnSpec("relevance", TEXT, True),  # a relevance id of project_valuation.relevance
-         ColumnSpec("note", TEXT)),
-        key=("objective_id",),
-    ),
-    TableSpec(
-        "objective_links", False,
-        (ColumnSpec("objective_id", TEXT, True),  # the parent (e.g. strategic objective); references objectives
-         ColumnSpec("linked_objective_id", TEXT, True),  # the linked one (e.g. operational objective); references objectives
-         ColumnSpec("weight", DECIMAL, default=Decimal(1), check="nonneg")),
-        key=("objective_id", "linked_objective_id"),
-    ),
-)
-#: staff column for ``allocation: {key: position_pay, column: position_pay}``: euro ≥ 0, 2 decimals, optional
-PROPOSED_STAFF_COLUMNS: tuple[ColumnSpec, ...] = (ColumnSpec("position_pay", MONEY, check="nonneg"),)
-
 
 # ---------------------------------------------------------------- results
 
@@ -284,7 +261,7 @@ def projects(rules: Resolved, ds) -> ProjectValuationResult | None:
     """
     spec = rules.project_valuation
     table = getattr(ds, "tables", {}).get("projects")
-    if spec is None or table is None:
+    if spec is None or table is None or len(table) == 0:  # no projects table (or an empty one): no valuation
         return None
     from .individual import _ancestors  # unit → {level → ancestor}
 

@@ -4,7 +4,7 @@ Every folder under ``tests/golden/brescia/`` holding an ``expected.yaml`` is one
 dataset (docs/design.md, "Dataset format") plus the numbers worked out by hand, with the
 arithmetic written beside each of them. ``expected.yaml`` keys:
 
-* ``inherit: {case, tables}``: tables taken from another case (``extra/<t>`` for an extra table);
+* ``inherit: {case, tables}``: tables taken from another case;
   the case's own files win;
 * ``profile_patch: {old: new}``: text replaced in ``chambers/brescia.yaml`` for this case;
 * ``people.<id>.<field>`` against ``ev.rows()``; ``objectives.<id>`` (achievement) and
@@ -16,29 +16,22 @@ arithmetic written beside each of them. ``expected.yaml`` keys:
 * ``errors``: the evaluation must fail, each fragment in the messages; ``absent``: fragments
   that must not be in them.
 
-Tables the dataset loader does not declare yet (``projects``, ``objective_links``:
-``engine.projects.PROPOSED_TABLES``) are kept in the case's ``extra/`` folder and added to
-the loaded dataset here, typed as the proposed specs say; once the loader declares them
-they are read by the loader and this step does nothing.
 """
 
 from __future__ import annotations
 
-import csv
 import shutil
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 import yaml
 
-from engine.dataset import DECIMAL, TABLES, Dataset, Table, load_dataset
+from engine.dataset import load_dataset
 from engine.errors import SmvpErrors
 from engine.pipeline import evaluate
 from engine.profile import load_profile
-from engine.projects import PROPOSED_TABLES
 
 REPO = Path(__file__).resolve().parent.parent
 PROFILE = REPO / "chambers" / "brescia.yaml"
@@ -74,31 +67,6 @@ def _assemble(case: str, into: Path) -> Path:
     return into
 
 
-def _with_extra_tables(ds: Dataset, extra: Path) -> Dataset:
-    """Add ``extra/<table>.csv`` for the proposed tables the loader does not know yet."""
-    if not extra.is_dir():
-        return ds
-    specs = {t.name: t for t in PROPOSED_TABLES}
-    tables = dict(ds.tables)
-    for p in sorted(extra.glob("*.csv")):
-        name = p.stem
-        assert name in specs, f"{p}: not a proposed table"
-        if name in TABLES:  # the loader declares it now: the case should keep it at the top level
-            pytest.fail(f"{p}: the dataset loader knows table {name!r}: move the file out of extra/")
-        with open(p, encoding="utf-8", newline="") as fh:
-            rows = list(csv.DictReader(fh))
-        cols: dict[str, object] = {}
-        for c in specs[name].columns:
-            vals = [(r.get(c.name) or "").strip() or None for r in rows]
-            if c.kind == DECIMAL:
-                vals = [Decimal(v) if v is not None else c.default for v in vals]
-            arr = np.empty(len(vals), dtype=object)
-            arr[:] = vals
-            cols[c.name] = arr
-        tables[name] = Table(name, str(p), cols, {}, np.arange(2, len(rows) + 2, dtype=np.int64))
-    return Dataset(path=ds.path, tables=tables, sha256=ds.sha256, year=ds.year)
-
-
 def _profile(case: str):
     patch = _expected(case).get("profile_patch") or {}
     text = PROFILE.read_text(encoding="utf-8")
@@ -110,7 +78,7 @@ def _profile(case: str):
 
 def _run(case: str, tmp_path: Path):
     folder = _assemble(case, tmp_path / case)
-    ds = _with_extra_tables(load_dataset(folder), folder / "extra")
+    ds = load_dataset(folder)
     return evaluate(_profile(case), ds, year=_expected(case)["year"])
 
 
@@ -282,13 +250,11 @@ def test_every_rule_cites_a_declared_source() -> None:
 
 
 def test_sample_dataset_evaluates() -> None:
-    """``smvp evaluate --chamber brescia`` works on the bundled sample (projects table pending)."""
+    """``smvp evaluate --chamber brescia`` works on the bundled sample, project valuation included."""
     profile = load_profile(PROFILE)
     ds = load_dataset(REPO / "chambers" / "data" / "brescia" / "2021")
     ev = evaluate(profile, ds)
     ente = ev.ente()
     assert ente["final"] is not None and {a["objective_id"] for a in ente["areas"]} == {"1", "2", "3"}
-    assert any("projects table" in n for n in ev.notes)
-    # the sample's projects table waits in _pending/ for the loader to declare it
-    ev2 = evaluate(profile, _with_extra_tables(ds, REPO / "chambers" / "data" / "brescia" / "2021" / "_pending"))
-    assert ev2.projects() is not None
+    assert not any("projects table" in n for n in ev.notes)
+    assert ev.projects() is not None
