@@ -1021,6 +1021,15 @@ def payout_states(engine: Engine, run_ids: Iterable[int], *, as_of: dt.date | No
         return {rid: _gate(session, get_run(session, rid), as_of) for rid in run_ids}
 
 
+def revision_counts(engine: Engine, run_ids: Iterable[int]) -> dict[int, int]:
+    """How many revisions each run has (runs without any are left out)."""
+    ids = list(run_ids)
+    with _session_errors(engine, "read the revisions"), Session(engine) as session:
+        rows = session.exec(select(Revision.run_id, func.count()).where(
+            Revision.run_id.in_(ids)).group_by(Revision.run_id)).all()  # type: ignore[attr-defined]
+        return {int(r): int(n) for r, n in rows}
+
+
 def _gate(session: Session, run: store.Run, as_of: dt.date) -> Gate:
     gate = Gate(run_id=run.id, state=PROVISIONAL, as_of=as_of)  # type: ignore[arg-type]
     vals = [v for v in session.exec(select(RunValidation).where(RunValidation.run_id == run.id)

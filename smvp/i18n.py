@@ -150,6 +150,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "la procedura di conciliazione del profilo salvato non si legge: {error}",
         "the stored profile's conciliation procedure cannot be read: {error}",
     ),
+    "revisions_n": ("revisioni: {n}", "revisions: {n}"),
     "revision_line": (
         "Revisione {n} dell'esecuzione {run} ({date}): {scores}",
         "Revision {n} of run {run} ({date}): {scores}",

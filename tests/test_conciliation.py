@@ -399,6 +399,9 @@ def test_reopened_cuneo_moves_someone_across_the_maggiorazione_cut(db, tmp_path)
     finally:
         engine.dispose()
 
+    r = invoke("runs", "--db", db, env={"SMVP_TODAY": "2025-07-31"})
+    assert "provvisorio, revisioni: 2" in r.stdout
+
     # the export of the run carries every revision and the payment state
     path = tmp_path / "run.csv"
     r = invoke("run", "export", run_id, "--out", path, *base)
@@ -530,3 +533,24 @@ def test_evaluate_exports_are_provisional(db, tmp_path):
                "--out", path)
     assert r.exit_code == 0, r.output
     assert json.loads(path.read_text(encoding="utf-8"))["run"]["payout_state"] == "provvisorio"
+
+
+# --------------------------------------------------------------------------- engine.revision
+
+
+def test_apply_revisions_is_pure_and_appends_missing_factors():
+    from engine.revision import Revision, apply_revisions, changes
+
+    tables = {"behaviours": {"person_id": ["A", "A", "B"], "factor": ["f", "g", "f"],
+                             "score": [1000, 500, 700]}}
+    out = apply_revisions(tables, [Revision("A", {"g": 900}), Revision("B", {"h": 100}),
+                                   Revision("A", {"g": 950})])
+    assert tables["behaviours"]["score"] == [1000, 500, 700]          # input untouched
+    assert out["behaviours"] == {"person_id": ["A", "A", "B", "B"],
+                                 "factor": ["f", "g", "f", "h"], "score": [1000, 950, 700, 100]}
+    with pytest.raises(TypeError):
+        apply_revisions(tables, [Revision("A", {"g": 9.5})])           # centipoints only
+    before = [{"person_id": "A", "paid": Decimal("1.00")}, {"person_id": "B", "paid": None}]
+    after = [{"person_id": "A", "paid": Decimal("1.50")}, {"person_id": "B", "paid": None}]
+    [c] = changes(before, after)
+    assert c.person_id == "A" and c.changed == ("paid",) and c.delta_paid == Decimal("0.50")

@@ -17,6 +17,8 @@ def run(*, chamber: str | None, db: str | None, lang: str, out: Console) -> int:
         # payment state (smvp/cases.py): provisional until OIV validation and conciliation end
         states = {rid: t(f"state_{g.state}", lang)
                   for rid, g in cases.payout_states(engine, [r.id for r in runs]).items()}
+        for rid, n in cases.revision_counts(engine, [r.id for r in runs]).items():
+            states[rid] += ", " + t("revisions_n", lang, n=n)
     finally:
         engine.dispose()
     if not runs:
