@@ -38,6 +38,8 @@ def _as_array(x) -> np.ndarray:
         return a.astype(np.int64)
     if a.dtype.kind not in "iu":
         raise TypeError(f"exact columns need integers, got dtype {a.dtype}")
+    if a.dtype == np.uint64 and a.size and int(a.max()) > _INT64_MAX:  # e.g. a Python int in [2**63, 2**64)
+        return _to_object(a)
     return a.astype(np.int64, copy=False)
 
 
@@ -57,17 +59,22 @@ def _to_object(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def _mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Exact elementwise product; int64 when it provably fits, else Python ints."""
-    if a.dtype != object and b.dtype != object and _maxabs(a) * _maxabs(b) < _LIMIT:
-        return a * b
-    return _to_object(a) * _to_object(b)
+def _mul(a: np.ndarray, b: np.ndarray, ab: int | None = None, bb: int | None = None) -> tuple[np.ndarray, int]:
+    """Exact elementwise product and a bound of its absolute values; int64 when the bounds
+    of the operands (``ab``, ``bb``: computed when not given) prove it fits, else Python ints."""
+    ab = _maxabs(a) if ab is None else ab
+    bb = _maxabs(b) if bb is None else bb
+    if a.dtype != object and b.dtype != object and ab * bb < _LIMIT:
+        return a * b, ab * bb
+    return np.asarray(_to_object(a) * _to_object(b), dtype=object), ab * bb
 
 
-def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    if a.dtype != object and b.dtype != object and _maxabs(a) + _maxabs(b) < _LIMIT:
-        return a + b
-    return _to_object(a) + _to_object(b)
+def _add(a: np.ndarray, b: np.ndarray, ab: int | None = None, bb: int | None = None) -> tuple[np.ndarray, int]:
+    ab = _maxabs(a) if ab is None else ab
+    bb = _maxabs(b) if bb is None else bb
+    if a.dtype != object and b.dtype != object and ab + bb < _LIMIT:
+        return a + b, ab + bb
+    return np.asarray(_to_object(a) + _to_object(b), dtype=object), ab + bb
 
 
 def _shrink(a: np.ndarray) -> np.ndarray:
@@ -75,6 +82,30 @@ def _shrink(a: np.ndarray) -> np.ndarray:
     if a.dtype == object and _maxabs(a) < _LIMIT:
         return a.astype(np.int64)
     return a
+
+
+_INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
+_FLIP = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le", "eq": "eq"}
+_OPS = {"lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal, "eq": np.equal}
+
+
+def _compare_threshold(num: np.ndarray, d: int, p: int, q: int, op: str) -> np.ndarray:
+    """``num / d  op  p / q`` for integer ``num`` and ``d, q > 0``: one comparison of ``num``
+    against an integer threshold (``x < t ⟺ x < ceil(t)``, ``x ≤ t ⟺ x ≤ floor(t)``…)."""
+    t = p * d
+    if op == "eq":
+        if t % q:
+            return np.zeros(num.shape, dtype=bool)
+        bound = t // q
+    elif op in ("lt", "ge"):
+        bound = -((-t) // q)  # ceil
+    else:
+        bound = t // q  # floor
+    if num.dtype != object and not _INT64_MIN <= bound <= _INT64_MAX:
+        above = bound > _INT64_MAX  # every int64 is below the threshold
+        value = {"lt": above, "le": above, "gt": not above, "ge": not above, "eq": False}[op]
+        return np.full(num.shape, value, dtype=bool)
+    return np.asarray(_OPS[op](num, bound if num.dtype == object else np.int64(bound)), dtype=bool)
 
 
 class Q:
@@ -86,9 +117,13 @@ class Q:
 
     Raises:
         ZeroDivisionError: when a denominator is zero.
+
+    A Q does not copy its arrays: they must not be changed while the Q is in
+    use (it remembers bounds of their absolute values, to prove products fit
+    in int64 without looking at every value again).
     """
 
-    __slots__ = ("num", "den")
+    __slots__ = ("num", "den", "_nb", "_db")
     __array_priority__ = 1000  # numpy defers to Q's reflected operators
 
     def __init__(self, num, den=1):
@@ -100,6 +135,33 @@ class Q:
             num, den = np.where(den < 0, -num, num), np.abs(den)
         self.num = num
         self.den = den
+        self._nb = None
+        self._db = None
+
+    @classmethod
+    def _make(cls, num: np.ndarray, den: np.ndarray, nb: int | None = None, db: int | None = None) -> "Q":
+        """A Q from arrays already checked (``den`` > 0), with known bounds (None: unknown)."""
+        q = cls.__new__(cls)
+        q.num, q.den, q._nb, q._db = num, den, nb, db
+        return q
+
+    @property
+    def _nbound(self) -> int:
+        """An upper bound of ``|num|`` (exact once looked at)."""
+        if self._nb is None:
+            self._nb = _maxabs(self.num)
+        return self._nb
+
+    @property
+    def _dbound(self) -> int:
+        if self._db is None:
+            self._db = _maxabs(self.den)
+        return self._db
+
+    def _exact_bounds(self) -> "Q":
+        """Replace carried bounds by the exact maxima (when a carried bound is too large to decide)."""
+        self._nb, self._db = _maxabs(self.num), _maxabs(self.den)
+        return self
 
     # -- construction -------------------------------------------------
     @classmethod
@@ -137,13 +199,13 @@ class Q:
     def __getitem__(self, idx) -> "Q":
         num = np.broadcast_to(self.num, self.shape)[idx] if self.num.ndim else self.num
         den = np.broadcast_to(self.den, self.shape)[idx] if self.den.ndim else self.den
-        return Q(num, den)
+        return Q._make(num, den, self._nb, self._db)  # a part's bounds are the whole's
 
     def broadcast(self, n: int) -> "Q":
         """This value repeated to ``n`` rows (when it is a scalar)."""
         if self.shape == ():
-            return Q(np.full(n, int(self.num), dtype=np.int64) if self.num.dtype != object
-                     else np.array([self.num.item()] * n, dtype=object), self.den)
+            return Q._make(np.full(n, int(self.num), dtype=np.int64) if self.num.dtype != object
+                           else np.array([self.num.item()] * n, dtype=object), self.den, self._nb, self._db)
         return self
 
     def reduced(self) -> "Q":
@@ -153,7 +215,8 @@ class Q:
             g = np.gcd(g, int(self.den)) if g else int(self.den)
             g = int(g)
             if g > 1:
-                return Q(self.num // g, self.den // g)
+                return Q._make(self.num // g, self.den // g,
+                               None if self._nb is None else self._nb // g, None if self._db is None else self._db // g)
         return self
 
     def _elementwise_reduced(self) -> "Q":
@@ -161,20 +224,25 @@ class Q:
             return self
         g = np.gcd(self.num, self.den)
         g = np.where(g == 0, 1, g)
-        return Q(self.num // g, self.den // g)
+        return Q._make(self.num // g, self.den // g, self._nb, self._db)
 
     # -- arithmetic ----------------------------------------------------
     def __add__(self, other) -> "Q":
         o = Q.of(other)
         if self.den.ndim == 0 and o.den.ndim == 0 and int(self.den) == int(o.den):
-            return Q(_add(self.num, o.num), self.den)
+            num, nb = _add(self.num, o.num, self._nbound, o._nbound)
+            return Q._make(num, self.den, nb, self._db)
         a, b = self.reduced(), o.reduced()
-        return Q(_add(_mul(a.num, b.den), _mul(b.num, a.den)), _mul(a.den, b.den))._settle()
+        n1, b1 = _mul(a.num, b.den, a._nbound, b._dbound)
+        n2, b2 = _mul(b.num, a.den, b._nbound, a._dbound)
+        num, nb = _add(n1, n2, b1, b2)
+        den, db = _mul(a.den, b.den, a._dbound, b._dbound)
+        return Q._make(num, den, nb, db)._settle()
 
     __radd__ = __add__
 
     def __neg__(self) -> "Q":
-        return Q(-self.num, self.den)
+        return Q._make(-self.num, self.den, self._nb, self._db)
 
     def __sub__(self, other) -> "Q":
         return self + (-Q.of(other))
@@ -185,11 +253,13 @@ class Q:
     def __mul__(self, other) -> "Q":
         o = Q.of(other)
         a, b = self, o
-        if (_maxabs(a.num) * _maxabs(b.num) >= _LIMIT) or (_maxabs(a.den) * _maxabs(b.den) >= _LIMIT):
+        if a._nbound * b._nbound >= _LIMIT or a._dbound * b._dbound >= _LIMIT:
             a, b = a.reduced(), b.reduced()
             # cross-reduce scalar denominators against the other numerator
             a, b = _cross_reduce(a, b)
-        return Q(_mul(a.num, b.num), _mul(a.den, b.den))._settle()
+        num, nb = _mul(a.num, b.num, a._nbound, b._nbound)
+        den, db = _mul(a.den, b.den, a._dbound, b._dbound)
+        return Q._make(num, den, nb, db)._settle()
 
     __rmul__ = __mul__
 
@@ -197,7 +267,9 @@ class Q:
         o = Q.of(other)
         if o.num.size and (o.num == 0).any():
             raise ZeroDivisionError("division by zero in a formula")
-        return self * Q(o.den, o.num)
+        inv = Q(o.den, o.num)  # the sign moves to the numerator
+        inv._nb, inv._db = o._db, o._nb
+        return self * inv
 
     def __rtruediv__(self, other) -> "Q":
         return Q.of(other) / self
@@ -213,39 +285,44 @@ class Q:
                     g = gcd(g, int(v))
                 g = gcd(g, int(self.den))
                 if g > 1:
-                    q = Q(self.num // g, self.den // g)
-            return Q(_shrink(q.num), _shrink(q.den))
-        if _maxabs(self.den) >= (1 << 40) or _maxabs(self.num) >= (1 << 40):
-            r = self.reduced() if self.den.ndim == 0 else self._elementwise_reduced()
+                    num = self.num if g < _LIMIT else _to_object(self.num)
+                    q = Q._make(_as_array(num // g), _as_array(self.den // g))
+            return Q._make(_shrink(q.num), _shrink(q.den))
+        big = 1 << 40
+        if (self._dbound >= big or self._nbound >= big) and (
+                _maxabs(self.den) >= big or _maxabs(self.num) >= big):
+            r = self._exact_bounds().reduced() if self.den.ndim == 0 else self._elementwise_reduced()
             return r
         return self
 
     # -- comparison (elementwise, exact) ------------------------------
-    def _cmp_operands(self, other):
+    def _compare(self, other, op: str) -> np.ndarray:
         o = Q.of(other)
+        if self.den.ndim == 0 and o.shape == () and self.den.dtype != object and o.den.dtype != object:
+            return _compare_threshold(self.num, int(self.den), int(o.num), int(o.den), op)
+        if o.den.ndim == 0 and self.shape == () and o.den.dtype != object and self.den.dtype != object:
+            return _compare_threshold(o.num, int(o.den), int(self.num), int(self.den), _FLIP[op])
         if self.den.ndim == 0 and o.den.ndim == 0 and int(self.den) == int(o.den):
-            return self.num, o.num
-        return _mul(self.num, o.den), _mul(o.num, self.den)
+            a, b = self.num, o.num
+        else:
+            a, _ = _mul(self.num, o.den, self._nbound, o._dbound)
+            b, _ = _mul(o.num, self.den, o._nbound, self._dbound)
+        return np.asarray(_OPS[op](a, b), dtype=bool)
 
     def __lt__(self, other):
-        a, b = self._cmp_operands(other)
-        return np.asarray(a < b, dtype=bool)
+        return self._compare(other, "lt")
 
     def __le__(self, other):
-        a, b = self._cmp_operands(other)
-        return np.asarray(a <= b, dtype=bool)
+        return self._compare(other, "le")
 
     def __gt__(self, other):
-        a, b = self._cmp_operands(other)
-        return np.asarray(a > b, dtype=bool)
+        return self._compare(other, "gt")
 
     def __ge__(self, other):
-        a, b = self._cmp_operands(other)
-        return np.asarray(a >= b, dtype=bool)
+        return self._compare(other, "ge")
 
     def eq(self, other):
-        a, b = self._cmp_operands(other)
-        return np.asarray(a == b, dtype=bool)
+        return self._compare(other, "eq")
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -260,17 +337,28 @@ class Q:
         Raises:
             ValueError: for an unknown rounding mode.
         """
-        n = _mul(self.num, _as_array(scale))
-        d = self.den
+        if rounding not in ROUNDING_MODES:
+            raise ValueError(f"unknown rounding mode {rounding!r}; expected one of {ROUNDING_MODES}")
+        num, d = self.num, self.den
+        scale = int(scale)
+        if (num.dtype != object and d.dtype != object and 0 < scale
+                and self._nbound * scale * 2 + self._dbound < _LIMIT and self._dbound * 2 < _LIMIT
+                and (num.size == 0 or int(num.min()) >= 0)):
+            # non-negative and provably inside int64: no sign pass
+            if rounding == "half_up":  # floor((2n + d) / 2d): .5 goes up
+                out = num * (2 * scale) + d
+                return np.floor_divide(out, 2 * d, out=out) if out.ndim else np.asarray(out // (2 * d))
+            return np.asarray((num * scale) // d)
+        n, nb = _mul(num, _as_array(scale), self._nbound, abs(scale))
         sign = np.where(n < 0, -1, 1)
         an = n * sign
         if rounding == "half_up":
             # floor((2|n| + d) / 2d): .5 goes away from zero
-            out = _add(_mul(an, _as_array(2)), d) // _mul(d, _as_array(2))
-        elif rounding == "down":
-            out = an // d
+            twice, tb = _mul(an, _as_array(2), nb, 2)
+            top, _ = _add(twice, d, tb, self._dbound)
+            out = top // _mul(d, _as_array(2), self._dbound, 2)[0]
         else:
-            raise ValueError(f"unknown rounding mode {rounding!r}; expected one of {ROUNDING_MODES}")
+            out = an // d
         return _shrink(np.asarray(out * sign))
 
     def fractions(self) -> list[Fraction]:
@@ -294,14 +382,14 @@ class Q:
 
 def _cross_reduce(a: Q, b: Q) -> tuple[Q, Q]:
     """Cancel common factors between a scalar denominator and the other numerator."""
-    if b.den.ndim == 0 and a.num.dtype != object and a.num.size:
+    if b.den.ndim == 0 and a.num.dtype != object and a.num.size and b.den.dtype != object:
         g = int(np.gcd(int(np.gcd.reduce(a.num.ravel())), int(b.den)))
         if g > 1:
-            a, b = Q(a.num // g, a.den), Q(b.num, b.den // g)
-    if a.den.ndim == 0 and b.num.dtype != object and b.num.size:
+            a, b = Q._make(a.num // g, a.den, a._nbound // g, a._db), Q._make(b.num, b.den // g, b._nb, b._dbound // g)
+    if a.den.ndim == 0 and b.num.dtype != object and b.num.size and a.den.dtype != object:
         g = int(np.gcd(int(np.gcd.reduce(b.num.ravel())), int(a.den)))
         if g > 1:
-            a, b = Q(a.num, a.den // g), Q(b.num // g, b.den)
+            a, b = Q._make(a.num, a.den // g, a._nb, a._dbound // g), Q._make(b.num // g, b.den, b._nbound // g, b._db)
     return a, b
 
 
@@ -312,10 +400,11 @@ def where(cond, a, b) -> Q:
     a, b = Q.of(a), Q.of(b)
     cond = np.asarray(cond, dtype=bool)
     if a.den.ndim == 0 and b.den.ndim == 0 and int(a.den) == int(b.den):
-        return Q(np.where(cond, a.num, b.num), a.den)
-    num = np.where(cond, _mul(a.num, b.den), _mul(b.num, a.den))
-    den = _mul(a.den, b.den)
-    return Q(num, den)._settle()
+        return Q._make(np.where(cond, a.num, b.num), a.den, max(a._nbound, b._nbound), a._db)
+    n1, b1 = _mul(a.num, b.den, a._nbound, b._dbound)
+    n2, b2 = _mul(b.num, a.den, b._nbound, a._dbound)
+    den, db = _mul(a.den, b.den, a._dbound, b._dbound)
+    return Q._make(np.where(cond, n1, n2), den, max(b1, b2), db)._settle()
 
 
 def minimum(a, b) -> Q:
@@ -337,7 +426,8 @@ def total(x) -> Q:
         return x
     if x.den.ndim == 0:
         s = x.num.sum() if x.num.dtype != object else sum(int(v) for v in x.num)
-        if x.num.dtype != object and _maxabs(x.num) * max(len(x.num), 1) >= _LIMIT:
+        if x.num.dtype != object and x._nbound * max(len(x.num), 1) >= _LIMIT \
+                and _maxabs(x.num) * max(len(x.num), 1) >= _LIMIT:
             s = sum(int(v) for v in x.num)
         return Q(int(s), x.den).reduced()
     acc = Fraction(0)

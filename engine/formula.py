@@ -15,6 +15,7 @@ Number literals are read exactly from the formula text (``0.4`` is 2/5).
 from __future__ import annotations
 
 import ast
+import functools
 import operator
 from decimal import Decimal
 from typing import Callable, Mapping
@@ -117,6 +118,16 @@ def check(expr: str, names: set[str]) -> list[str]:
             if node.keywords:
                 problems.append("keyword arguments are not allowed")
     return problems
+
+
+@functools.lru_cache(maxsize=4096)
+def names_in(expr: str) -> frozenset[str]:
+    """The names a formula mentions (function names included; empty when it does not parse)."""
+    try:
+        tree = ast.parse(expr.strip(), mode="eval")
+    except SyntaxError:
+        return frozenset()
+    return frozenset(node.id for node in ast.walk(tree) if isinstance(node, ast.Name))
 
 
 class _Evaluator(SimpleEval):

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .columns import as_objects, index_of
+from .columns import Categorical, as_objects, index_of
 from .errors import DatasetError, DatasetErrors, SmvpError, SmvpErrors
 from .exact import Q, allocate_largest_remainder, decimal_from_units, round_fraction, where
 from .profile import Resolved
@@ -21,12 +21,58 @@ FRACTION_SCALE = 1_000_000
 
 
 def _person_names(staff, ind: Individual, effective_days: np.ndarray) -> dict[str, Any]:
+    """The per-person quantities formulas may use, each built only when a formula asks for it."""
     return {
-        "total": Q(ind.total, CP), "results": Q(ind.results, CP), "behaviour": Q(ind.behaviour, CP),
-        "presence_days": Q.scaled(effective_days, 100),
-        "part_time": Q.scaled(staff["part_time"], FRACTION_SCALE),
-        "time_coefficient": Q.scaled(staff["time_coefficient"], FRACTION_SCALE),
+        "total": lambda: Q(ind.total, CP), "results": lambda: Q(ind.results, CP),
+        "behaviour": lambda: Q(ind.behaviour, CP),
+        "presence_days": lambda: Q.scaled(effective_days, 100),
+        "part_time": lambda: Q.scaled(staff["part_time"], FRACTION_SCALE),
+        "time_coefficient": lambda: Q.scaled(staff["time_coefficient"], FRACTION_SCALE),
     }
+
+
+class _Columns:
+    """Named Q columns over all staff rows, built on first use; ``take`` binds a formula's
+    names to a subset of rows (only the names the formulas use)."""
+
+    def __init__(self, makers: dict[str, Any]):
+        self._makers = dict(makers)
+        self._built: dict[str, Any] = {}
+
+    def add(self, name: str, maker) -> None:
+        self._makers[name] = maker
+        self._built.pop(name, None)
+
+    def __getitem__(self, name: str):
+        if name not in self._built:
+            self._built[name] = self._makers[name]()
+        return self._built[name]
+
+    def take(self, exprs, rows, extra: tuple[str, ...] = ()) -> dict[str, Any]:
+        wanted = set(extra)
+        for e in exprs:
+            wanted |= formula.names_in(e)
+        return {k: self[k][rows] for k in self._makers if k in wanted}
+
+
+def _effective_days(rules: Resolved, ds, staff) -> np.ndarray:
+    """presence + neutral absence days, per staff row (hundredths of a day)."""
+    days = staff["presence_days"].astype(np.int64)
+    ab = ds.table("absences")
+    if len(ab):
+        types = ab["type"]
+        if isinstance(types, Categorical):
+            neutral_cat = np.array([rules.absence_types[t].neutral for t in types.categories] + [False], dtype=bool)
+            if (types.codes < 0).any():
+                rules.absence_types[None]  # a blank type: the same KeyError as row by row
+            neutral = neutral_cat[types.codes]
+        else:
+            neutral = np.array([rules.absence_types[t].neutral for t in as_objects(types)], dtype=bool)
+        who = index_of(ab["person_id"], staff["person_id"])
+        add = neutral & (who >= 0)
+        if add.any():
+            np.add.at(days, who[add], ab["days"][add])
+    return days
 
 
 def payout(rules: Resolved, ds, ind: Individual) -> Payout:
@@ -47,18 +93,13 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
     mode = rules.money_rounding
 
     # effective presence: presence + neutral absence days
-    days = staff["presence_days"].astype(np.int64).copy()
-    ab = ds.table("absences")
-    if len(ab):
-        neutral = np.array([rules.absence_types[t].neutral for t in as_objects(ab["type"])], dtype=bool)
-        who = index_of(ab["person_id"], staff["person_id"])
-        np.add.at(days, who[neutral & (who >= 0)], ab["days"][neutral & (who >= 0)])
-    names = _person_names(staff, ind, days)
+    days = _effective_days(rules, ds, staff)
+    names = _Columns(_person_names(staff, ind, days))
 
-    fund = np.full(n, None, dtype=object)
-    factor = Q(np.zeros(n, dtype=np.int64), 1)
-    coefficient = Q(np.zeros(n, dtype=np.int64), 1)
-    coef_name = np.full(n, None, dtype=object)
+    fund_ids = list(rules.funds)
+    fund_code = np.full(n, -1, dtype=np.int64)  # index into fund_ids, -1: no fund
+    coef_ids: list[str] = []
+    coef_code = np.full(n, -1, dtype=np.int64)
     theoretical = np.zeros(n, dtype=np.int64)
     premium = np.zeros(n, dtype=np.int64)
 
@@ -72,32 +113,39 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
     res = ds.table("resources")
     resources = dict(zip(as_objects(res["resource"]), (int(x) for x in res["amount"])))
 
+    # payout factor (curve) and coefficient per role, over that role's rows
+    parts: list[tuple[np.ndarray, Q, Q]] = []
     for k, rid in enumerate(ind.role_ids):
         role = rules.roles[rid]
+        if not role.payout:
+            continue
         sel = (ind.role_index == k) & ind.scored
-        if not role.payout or not sel.any():
+        if not sel.any():
             continue
         fid, cid, coid = role.payout
-        fund[sel] = fid
+        if fid not in fund_ids:
+            fund_ids.append(fid)
         rows = np.flatnonzero(sel)
-        sub = {k2: v[rows] for k2, v in names.items()}
+        fund_code[rows] = fund_ids.index(fid)
         curve = rules.curves[cid]
+        coef_formula = rules.coefficients[coid].formula
         f = Q(np.zeros(len(rows), dtype=np.int64), 1)
-        var = sub[curve.variable]
+        var = names[curve.variable][rows]
         try:
             for seg in curve.segments:
                 val = formula.evaluate(seg.value, {curve.variable: var}, len(rows))
                 f = where(seg.interval.mask(var), val, f)
-            c = formula.evaluate(rules.coefficients[coid].formula, sub, len(rows))
+            c = formula.evaluate(coef_formula, names.take([coef_formula], rows), len(rows))
         except formula.FormulaError as e:
             raise SmvpErrors([SmvpError(str(e), field=f"roles.{rid}.payout")]) from None
-        factor = _assign(factor, rows, f, n)
-        coefficient = _assign(coefficient, rows, c, n)
-        coef_name[rows] = coid
+        parts.append((rows, f, c))
+        if coid not in coef_ids:
+            coef_ids.append(coid)
+        coef_code[rows] = coef_ids.index(coid)
 
     # theoretical per fund
-    for fid, fnd in rules.funds.items():
-        members = np.flatnonzero(fund == fid)
+    for j, (fid, fnd) in enumerate(rules.funds.items()):
+        members = np.flatnonzero(fund_code == j)
         if not members.size:
             continue
         if fnd.method == "per_person":
@@ -119,7 +167,7 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
             order: list[int] = []
             for rid, pct, split in fnd.shares:
                 k = ind.role_ids.index(rid)
-                people = [i for i in members if ind.role_index[i] == k]
+                people = members[ind.role_index[members] == k].tolist()
                 if not people:
                     continue
                 if split == "pool_share":
@@ -132,17 +180,22 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                     order.append(i)
             for i, cents in zip(order, allocate_largest_remainder(shares)):
                 theoretical[i] = cents
-            unshared = set(members) - set(order)
-            for i in sorted(unshared):
+            unshared = np.setdiff1d(members, np.array(order, dtype=np.int64))
+            for i in unshared:
                 errors.append(_row_error(staff, i, f"role {ind.role_ids[ind.role_index[i]]!r} has no share of pool {fid!r}",
                                          "role", hint="add the role to the fund's theoretical.shares in the profile"))
     if errors:
         raise DatasetErrors(errors[:50])
 
-    paid_rows = np.flatnonzero(fund != None)  # noqa: E711
-    if paid_rows.size:
-        prem = (Q(theoretical[paid_rows], 1) * factor[paid_rows] * coefficient[paid_rows]).to_units(1, mode)
-        premium[paid_rows] = prem
+    # premium = theoretical × factor × coefficient, exact, rounded once to the cent
+    for rows, f, c in parts:
+        premium[rows] = (Q(theoretical[rows], 1) * f * c).to_units(1, mode)
+    factor = _assemble(n, [(rows, f) for rows, f, _ in parts])
+    coefficient = _assemble(n, [(rows, c) for rows, _, c in parts])
+    names.add("premium", lambda: Q(premium, 100))
+    names.add("theoretical", lambda: Q(theoretical, 100))
+    names.add("payout_factor", lambda: factor)
+    names.add("coefficient", lambda: coefficient)
 
     # maggiorazioni
     magg = np.zeros(n, dtype=np.int64)
@@ -151,19 +204,13 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
     for mid, m in rules.maggiorazioni.items():
         ks = [ind.role_ids.index(r) for r in m.roles]
         pop = np.flatnonzero(np.isin(ind.role_index, ks) & ind.scored)
-        mnames = {k2: v[pop] for k2, v in names.items()}
-        mnames.update({"premium": Q(premium[pop], 100), "theoretical": Q(theoretical[pop], 100),
-                       "payout_factor": factor[pop], "coefficient": coefficient[pop]})
         try:
-            eligible = np.asarray(formula.evaluate(m.eligible, mnames, len(pop)), dtype=bool)
+            eligible = np.asarray(formula.evaluate(m.eligible, names.take([m.eligible], pop), len(pop)), dtype=bool)
             el = pop[eligible]
             quota = round_fraction(m.quota_percent * len(el) / 100, 1, m.quota_rounding)
-            key = {k2: v[eligible] for k2, v in mnames.items()}
-            rank_q = key[m.rank_by]
+            key = names.take([m.amount], el, extra=(m.rank_by,))
             # exact descending order: common denominator, stable by staff order
-            order = np.argsort(-(rank_q.num * (int(np.lcm.reduce(np.atleast_1d(rank_q.den))) // rank_q.den))
-                               if len(el) else np.zeros(0), kind="stable")
-            sorted_vals = (rank_q.num * (int(np.lcm.reduce(np.atleast_1d(rank_q.den))) // rank_q.den))[order] if len(el) else np.zeros(0)
+            order, sorted_vals = _rank_descending(key[m.rank_by], len(el))
             if quota >= len(el):
                 take = len(el)
             elif quota == 0:
@@ -200,11 +247,13 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                      "reduced_pro_rata": reduced, "tie_policy": m.tie_policy,
                      "resource": m.resource, "resources": available,
                      "distributed": int(amount * take)})
+    fund = np.array(fund_ids + [None], dtype=object)[fund_code]
+    coef_name = np.array(coef_ids + [None], dtype=object)[coef_code]
 
     # fund totals
     totals = []
-    for fid, fnd in rules.funds.items():
-        members = fund == fid
+    for j, (fid, fnd) in enumerate(rules.funds.items()):
+        members = fund_code == j
         distributed = int(premium[members].sum())
         if not members.any() and fnd.resource not in resources:
             continue
@@ -231,16 +280,32 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
     return Payout(fund, factor, coefficient, coef_name, theoretical, premium, magg, rank, tuple(totals), tuple(info))
 
 
-def _assign(target: Q, rows: np.ndarray, value: Q, n: int) -> Q:
-    """``target`` with ``rows`` replaced by ``value`` (exact, common denominator per row)."""
-    tn = np.broadcast_to(target.num, (n,)).copy()
-    td = np.broadcast_to(target.den, (n,)).copy()
-    vn = np.broadcast_to(value.num, (len(rows),))
-    vd = np.broadcast_to(value.den, (len(rows),))
-    if tn.dtype != vn.dtype:
-        tn, vn = tn.astype(object), vn.astype(object)
-    if td.dtype != vd.dtype:
-        td, vd = td.astype(object), vd.astype(object)
-    tn[rows] = vn
-    td[rows] = vd
-    return Q(tn, td)
+def _assemble(n: int, parts: list[tuple[np.ndarray, Q]]) -> Q:
+    """One Q over ``n`` rows from values on disjoint ``rows`` (0/1 elsewhere), one denominator per row."""
+    objects = any(q.num.dtype == object for _, q in parts)
+    objects_d = any(q.den.dtype == object for _, q in parts)
+    num = np.zeros(n, dtype=object if objects else np.int64)
+    den = np.ones(n, dtype=object if objects_d else np.int64)
+    if objects:
+        num[:] = 0
+    if objects_d:
+        den[:] = 1
+    for rows, q in parts:
+        num[rows] = np.broadcast_to(q.num, (len(rows),))
+        den[rows] = np.broadcast_to(q.den, (len(rows),))
+    return Q(num, den)
+
+
+def _rank_descending(q: Q, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stable order of ``q`` from the largest (ties in row order) and the values in that order,
+    as integers over a common denominator."""
+    if not size:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    vals = q.num * (int(np.lcm.reduce(np.atleast_1d(q.den))) // q.den)
+    if vals.dtype != object and vals.ndim == 1:
+        hi, lo = int(vals.max()), int(vals.min())
+        if hi - lo < 1 << 16:  # small range: a stable radix sort of the distance from the top
+            order = np.argsort((hi - vals).astype(np.uint16), kind="stable")
+            return order, vals[order]
+    order = np.argsort(-vals, kind="stable")
+    return order, vals[order]
