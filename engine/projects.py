@@ -298,8 +298,9 @@ def projects(rules: Resolved, ds) -> ProjectValuationResult | None:
                                            file=staff.file, field=f.pay_column,
                                            hint="the profile's project_valuation allocation names it"))
                 continue
-            pay = [Fraction(int(x)) if isinstance(x, (int, np.integer)) else (Fraction(x) if x is not None else None)
-                   for x in col]
+            blank = staff.missing.get(f.pay_column, np.zeros(len(staff), dtype=bool))
+            pay = [None if blank[i] or x is None else Fraction(int(x)) if isinstance(x, (int, np.integer)) else Fraction(x)
+                   for i, x in enumerate(col)]
         per_unit: dict[str, Fraction] = {}
         outside: list[str] = []
         for i in range(len(staff)):
