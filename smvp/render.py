@@ -127,7 +127,46 @@ def _summary_lines(data: Any, lang: str, indent: int = 0) -> list[str]:
 
 # summary keys shown elsewhere (funds table, header) or by the specific renderers below
 _SHOWN = {"chamber", "year", "people", "scored", "judgements", "negative", "payout_intervals",
-          "maggiorazioni", "resources", "distributed", "economies", "not_computed", "notes"}
+          "maggiorazioni", "resources", "distributed", "economies", "not_computed", "notes",
+          "organisational", "statuses"}
+_LEVELS = {"ente": ("Ente", "Ente"), "area": ("Area", "Area"), "servizio": ("Servizio", "Service"),
+           "ufficio": ("Ufficio", "Office")}
+
+
+def organisational_table(outcome: Outcome, lang: str) -> Table | None:
+    """Performance organizzativa: weighted achievement and status per unit and for the Ente."""
+    units = outcome.summary.get("organisational") or []
+    if not units:
+        return None
+    it = lang == "it"
+    table = Table(title="Performance organizzativa" if it else "Organisational performance", title_justify="left")
+    table.add_column("Livello" if it else "Level", no_wrap=True)
+    table.add_column(t("unit_id", lang), no_wrap=True)
+    table.add_column("Denominazione" if it else "Name", overflow="ellipsis", max_width=48)
+    table.add_column("Obiettivi" if it else "Objectives", justify="right")
+    table.add_column("Grado di raggiungimento" if it else "Achievement", justify="right", no_wrap=True)
+    has_status = any(u.get("status_label") for u in units)
+    if has_status:
+        table.add_column("Stato" if it else "Status", no_wrap=True)
+    for u in units:
+        level = str(u.get("level", ""))
+        cells = [_LEVELS.get(level, (level, level))[0 if it else 1], str(u.get("unit_id") or ""),
+                 str(u.get("unit_label") or ""), str(u.get("objectives", "")),
+                 format_percent(u.get("achievement"), lang)]
+        if has_status:
+            cells.append(str(u.get("status_label") or ""))
+        table.add_row(*cells)
+    return table
+
+
+def _status_lines(console: Console, summary: dict, lang: str) -> None:
+    statuses = summary.get("statuses") or {}
+    names = {"indicators": ("Stato degli indicatori", "Indicator status"),
+             "objectives": ("Stato degli obiettivi", "Objective status")}
+    for key, counts in statuses.items():
+        if isinstance(counts, dict) and counts:
+            label = names.get(key, (key, key))[0 if lang == "it" else 1]
+            _line(console, f"{label}: " + "; ".join(f"{k} {v}" for k, v in counts.items()))
 _MAGG_KEYS = ("population", "eligible", "quota", "recipients", "amount_each",
               "reduced_pro_rata", "tie_policy")
 
@@ -138,8 +177,13 @@ def _line(console: Console, text: str, style: str = "") -> None:
 
 def print_summary(console: Console, outcome: Outcome, lang: str) -> None:
     summary = outcome.summary
-    console.print(funds_table(outcome, lang))
-    console.print()
+    org = organisational_table(outcome, lang)
+    if org is not None:
+        console.print(org)
+        console.print()
+    if outcome.funds:
+        console.print(funds_table(outcome, lang))
+        console.print()
     _line(console, t("summary", lang), "bold")
 
     people = summary.get("people", len(outcome.rows))
@@ -157,6 +201,7 @@ def print_summary(console: Console, outcome: Outcome, lang: str) -> None:
     if negatives is None:
         negatives = sum(1 for r in outcome.rows if r.get("negative"))
     _line(console, f"{t('negatives', lang)}: {negatives}")
+    _status_lines(console, summary, lang)
 
     intervals = summary.get("payout_intervals") or []
     if intervals:
@@ -214,8 +259,9 @@ def print_outcome(console: Console, outcome: Outcome, lang: str) -> None:
     console.print(Text.assemble(
         (info.chamber, "bold"), f" {info.year} — {info.profile_path} "
         f"({info.profile_sha256[:12]}), {info.dataset_path} ({info.dataset_sha256[:12]})"))
-    console.print(people_table(outcome, lang, console.width))
-    console.print()
+    if any(r.get("total") is not None for r in outcome.rows):  # nobody scored: no empty table
+        console.print(people_table(outcome, lang, console.width))
+        console.print()
     print_summary(console, outcome, lang)
 
 
