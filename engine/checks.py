@@ -124,12 +124,16 @@ def _check_behaviours(rules: Resolved, staff, beh, role_ids: list[str], role_idx
     fcode = index_of(beh["factor"], factor_names)
     # (role, factor) → factor key; first column: unknown factor, last row: unknown person
     width = len(factor_names) + 1
-    lookup = np.full((len(role_ids) + 1, width), -1, dtype=np.int64)
+    lookup = np.full((len(role_ids) + 1, width), -1, dtype=np.int32)
     for g, key in enumerate(factor_keys):
         r, f = key.split(".", 1)
         lookup[role_ids.index(r), factor_names.index(f) + 1] = g
-    role_ext = np.append(role_idx, len(role_ids))  # person -1 → the unknown-person row
-    fidx = lookup.ravel()[role_ext[person] * width + (fcode + 1)]
+    role_ext = np.append(role_idx, len(role_ids)).astype(np.int32)  # person -1 → the unknown-person row
+    cell = role_ext[person]  # int32, computed in place: row × width + 1 + factor
+    cell *= width
+    cell += 1
+    cell += fcode
+    fidx = lookup.ravel()[cell]
     bad = np.flatnonzero(fidx < 0)
     for i in bad[:20]:
         rid = role_ids[role_idx[max(int(person[i]), 0)]]
@@ -170,15 +174,16 @@ def _missing_factors(person: np.ndarray, fidx: np.ndarray, n: int, nf: int, need
     """(person, factor key) pairs needed but without a score, person by person.
 
     With at most 52 factor keys each person's factors are a bit set: the sum of
-    ``2**fidx`` per person (float64 bincount, exact below 2**53) equals the set
+    ``2**fidx`` per person (int64, exact under the guard) equals the set
     when the person's factors are distinct, which holds when its popcount equals
     the person's number of rows; otherwise the set is OR-ed exactly.
     """
-    if nf > 52 or len(person) * (1 << nf) >= 1 << 53:
+    if nf > 52 or len(person) * (1 << nf) >= 1 << 62:
         counts = np.bincount(person * nf + fidx, minlength=n * nf).reshape(n, nf)
         return ((int(i), int(j)) for i, j in zip(*np.nonzero(need[role_idx] & (counts == 0))))
     bits = np.left_shift(np.int64(1), fidx)
-    have = np.bincount(person, weights=bits, minlength=n).astype(np.int64)
+    have = np.zeros(n, dtype=np.int64)
+    np.add.at(have, person, bits)  # int64: the bound above keeps every sum exact
     rows = np.bincount(person, minlength=n)
     if not np.array_equal(_popcount(have, nf), rows):  # a repeated (person, factor): OR instead of sum
         have = np.zeros(n, dtype=np.int64)

@@ -73,6 +73,8 @@ def index_of(col, keys: Sequence[str] | np.ndarray) -> np.ndarray:
         if col.categories is keys:
             return col.codes
         if isinstance(keys, Categorical) and keys.categories is col.categories:
+            if len(keys.codes) == len(keys.categories) and _is_identity(keys.codes):
+                return col.codes  # the keys are the vocabulary in order (e.g. staff person ids)
             return _positions(keys.codes, len(keys.categories))[col.codes]
         codes = col.codes
         if len(codes) * 4 < len(col.categories):  # few rows of a large vocabulary: look up only those used
@@ -89,6 +91,15 @@ def index_of(col, keys: Sequence[str] | np.ndarray) -> np.ndarray:
     lookup = {k: i for i, k in enumerate(keys)}
     get = lookup.get
     return np.fromiter((get(v, -1) for v in col), dtype=np.int64, count=len(col))
+
+
+def _is_identity(codes: np.ndarray) -> bool:
+    """codes == 0, 1, 2, … (checked without an index array: first, step and last, then all steps)."""
+    if not len(codes):
+        return True
+    if codes[0] != 0 or codes[-1] != len(codes) - 1:
+        return False
+    return bool((np.diff(codes) == 1).all())
 
 
 def _positions(key_codes: np.ndarray, n_categories: int) -> np.ndarray:

@@ -18,6 +18,7 @@ Rounding modes (declared in profiles):
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from fractions import Fraction
 from typing import Union
@@ -62,6 +63,10 @@ def _to_object(a: np.ndarray) -> np.ndarray:
 def _mul(a: np.ndarray, b: np.ndarray, ab: int | None = None, bb: int | None = None) -> tuple[np.ndarray, int]:
     """Exact elementwise product and a bound of its absolute values; int64 when the bounds
     of the operands (``ab``, ``bb``: computed when not given) prove it fits, else Python ints."""
+    if b.ndim == 0 and a.ndim and b.dtype != object and int(b) == 1:  # × 1: the other operand as is
+        return a, _maxabs(a) if ab is None else ab
+    if a.ndim == 0 and b.ndim and a.dtype != object and int(a) == 1:
+        return b, _maxabs(b) if bb is None else bb
     ab = _maxabs(a) if ab is None else ab
     bb = _maxabs(b) if bb is None else bb
     if a.dtype != object and b.dtype != object and ab * bb < _LIMIT:
@@ -211,9 +216,12 @@ class Q:
     def reduced(self) -> "Q":
         """Divide numerator and denominator by their gcd (scalar denominators only)."""
         if self.den.ndim == 0 and self.num.dtype != object and self.den.dtype != object:
-            g = int(np.gcd.reduce(self.num.ravel())) if self.num.size else 0
-            g = np.gcd(g, int(self.den)) if g else int(self.den)
-            g = int(g)
+            g = int(self.den)  # gcd(den, every numerator), by blocks: most columns reach 1 at once
+            flat = self.num.ravel()
+            for start in range(0, flat.size, 1 << 16):
+                if g == 1:
+                    break
+                g = math.gcd(g, int(np.gcd.reduce(flat[start:start + (1 << 16)])))
             if g > 1:
                 return Q._make(self.num // g, self.den // g,
                                None if self._nb is None else self._nb // g, None if self._db is None else self._db // g)
@@ -405,6 +413,29 @@ def where(cond, a, b) -> Q:
     n2, b2 = _mul(b.num, a.den, b._nbound, a._dbound)
     den, db = _mul(a.den, b.den, a._dbound, b._dbound)
     return Q._make(np.where(cond, n1, n2), den, max(b1, b2), db)._settle()
+
+
+def piecewise(conds: list, values: list, default=0) -> Q:
+    """Per row the value of the *last* condition that holds, else ``default``: exactly
+    ``where(conds[-1], values[-1], … where(conds[0], values[0], default))``, done as one
+    selection over a common denominator when every value has a scalar denominator."""
+    vals = [Q.of(v) for v in values] + [Q.of(default)]
+    if conds and all(v.den.ndim == 0 and v.den.dtype != object and v.num.dtype != object for v in vals):
+        common = int(np.lcm.reduce(np.array([int(v.den) for v in vals], dtype=np.int64)))
+        steps = [common // int(v.den) for v in vals]
+        if 0 < common < _LIMIT and all(v._nbound * k < _LIMIT for v, k in zip(vals, steps)):
+            nums = [_mul(v.num, np.asarray(k, dtype=np.int64), v._nbound, k)[0] for v, k in zip(vals, steps)]
+            shape = np.broadcast_shapes(*(np.shape(c) for c in conds), *(np.shape(x) for x in nums))
+            num = np.empty(shape, dtype=np.int64)
+            num[...] = nums[-1]
+            for c, x in zip(conds, nums):  # in order: a later condition overwrites
+                np.copyto(num, x, where=np.asarray(c, dtype=bool))
+            bound = max(v._nbound * k for v, k in zip(vals, steps))
+            return Q._make(np.asarray(num, dtype=np.int64), np.asarray(common, dtype=np.int64), bound)._settle()
+    out = vals[-1]
+    for c, v in zip(conds, vals):
+        out = where(c, v, out)
+    return out
 
 
 def minimum(a, b) -> Q:

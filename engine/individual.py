@@ -110,13 +110,21 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
         assigned.setdefault((a_p[i], a_c[i]), []).append((a_o[i], Fraction(w) if w is not None else None))
     person_row = {p: i for i, p in enumerate(as_objects(person_ids))} if assigned else {}
 
+    # achievement of each unit's own objectives, per level used by a component (-1: none)
+    wanted = {c.level for r in role_ids for c in rules.roles[r].components
+              if rules.roles[r].scorable and c.level not in (INDIVIDUAL_LEVEL, top_level)}
+    own = {lv: np.full(n_units + 2, -1, dtype=np.int64) for lv in wanted}  # two -1 slots: none, unknown
+    if wanted:
+        unit_pos = {u: i for i, u in enumerate(unit_keys)}
+        for (lv, uid), a in org.unit_achievement.items():
+            if lv in own and uid in unit_pos:
+                own[lv][unit_pos[uid]] = a
+
     def level_achievement(level: str) -> np.ndarray:
         """Achievement per unit (one slot more: unknown unit, -1) for a component of ``level``."""
         if level == top_level:  # the top level: all its objectives, whatever the unit
             return np.full(n_units + 1, _wmean([(o.achievement, o.weight) for o in top], mode), dtype=np.int64)
-        ua = org.unit_achievement
-        base = np.array([ua.get((level, u), -1) for u in unit_keys] + [-1, -1], dtype=np.int64)
-        return base[np.append(anc_at[level], -1)]  # ancestor -1 (none) and unknown unit → a -1 slot
+        return own[level][np.append(anc_at[level], -1)]  # ancestor -1 (none) and unknown unit → a -1 slot
 
     chains: dict = {}
 
@@ -131,7 +139,8 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
     comp_ach: dict[str, np.ndarray] = {}
     results = np.zeros(n, dtype=np.int64)
     by_unit = np.zeros((len(role_ids), n_units + 2), dtype=np.int64)  # unit-level points per role and unit
-    role_counts = np.bincount(role_idx[role_idx >= 0], minlength=len(role_ids)) if n else np.zeros(len(role_ids), int)
+    role_counts = np.bincount(role_idx if not n or role_idx.min() >= 0 else role_idx[role_idx >= 0],
+                              minlength=len(role_ids))
     for k, rid in enumerate(role_ids):
         role = rules.roles[rid]
         if not role.scorable or not role_counts[k]:
@@ -141,33 +150,44 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
             continue
         mine = role_idx == k
         rows = np.flatnonzero(mine)
-        slot = np.where(mine, unit_idx, n_units + 1) if any(c.level != INDIVIDUAL_LEVEL for c in role.components) else None
+        many = len(rows) * 4 >= n  # most of the staff: build the columns by gathering from per-unit values
+        slot = units_of_rows = None
+        if any(c.level != INDIVIDUAL_LEVEL for c in role.components):
+            if many:
+                slot = np.where(mine, unit_idx, n_units + 1)
+                in_use = np.bincount(slot, minlength=n_units + 2)[:n_units + 1] > 0  # units this role's rows are in
+            else:
+                units_of_rows = unit_idx[rows]
         for c in role.components:
             key = f"{rid}.{c.id}"
             mx = c.max or Fraction(0)
+            assigned_here = [(pid, lst) for (pid, comp), lst in assigned.items()
+                             if comp == c.id and person_row.get(pid, -1) >= 0 and role_idx[person_row[pid]] == k]
             if c.level == INDIVIDUAL_LEVEL:
                 ach_rows = indiv_ach[_indiv_index(person_ids, rows, indiv_keys)]
             else:
                 if c.level not in per_level:
                     per_level[c.level] = level_achievement(c.level)
                 ach_unit = np.append(per_level[c.level], -1)  # one slot more: rows of other roles
-                ach_rows = ach_unit[unit_idx[rows]]
+                if many and not assigned_here and not (mx > 0 and (in_use & (ach_unit[:n_units + 1] < 0)).any()):
+                    ach_rows = None  # not needed: nobody lacks objectives, nothing assigned
+                else:
+                    ach_rows = ach_unit[unit_idx[rows] if units_of_rows is None else units_of_rows]
             overridden: list[int] = []  # positions in rows whose objectives are assigned
-            for (pid, comp), lst in assigned.items():
-                i = person_row.get(pid, -1)
-                if comp == c.id and i >= 0 and role_idx[i] == k:
-                    pairs = []
-                    for oid, w in lst:
-                        o = org.objectives.get(oid)
-                        if o is None:
-                            errors.append(DatasetError(f"assignment to unknown objective {oid!r}", file=asg.file,
-                                                       field="objective_id"))
-                            continue
-                        pairs.append((o.achievement, w if w is not None else o.weight))
-                    j = int(np.searchsorted(rows, i))
-                    ach_rows[j] = _wmean(pairs, mode)
-                    overridden.append(j)
-            lacking = rows[ach_rows < 0]
+            for pid, lst in assigned_here:
+                i = person_row[pid]
+                pairs = []
+                for oid, w in lst:
+                    o = org.objectives.get(oid)
+                    if o is None:
+                        errors.append(DatasetError(f"assignment to unknown objective {oid!r}", file=asg.file,
+                                                   field="objective_id"))
+                        continue
+                    pairs.append((o.achievement, w if w is not None else o.weight))
+                j = int(np.searchsorted(rows, i))
+                ach_rows[j] = _wmean(pairs, mode)
+                overridden.append(j)
+            lacking = rows[ach_rows < 0] if ach_rows is not None else rows[:0]
             if mx > 0:
                 for i in lacking[:20]:
                     unit = _value(unit_col, i)
@@ -184,10 +204,16 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
                 ach = np.full(n, -1, dtype=np.int64)
                 ach[rows] = ach_rows
                 results[rows] += pts_rows
-            else:  # per unit, then one gather per column
+            else:  # per unit, then one gather per column (or a scatter into the few rows)
                 pts_unit = _points(ach_unit, mx, pscale, full, mode)
                 by_unit[k] += pts_unit
-                comp, ach = pts_unit[slot], ach_unit[slot]
+                if many:
+                    comp, ach = pts_unit[slot], ach_unit[slot]
+                else:
+                    comp = np.zeros(n, dtype=np.int64)
+                    comp[rows] = pts_unit[units_of_rows]
+                    ach = np.full(n, -1, dtype=np.int64)
+                    ach[rows] = ach_unit[units_of_rows]
                 if overridden:
                     at = rows[overridden]
                     pts_o = _points(ach_rows[overridden], mx, pscale, full, mode)

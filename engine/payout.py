@@ -9,7 +9,7 @@ import numpy as np
 
 from .columns import Categorical, as_objects, index_of
 from .errors import DatasetError, DatasetErrors, SmvpError, SmvpErrors
-from .exact import Q, allocate_largest_remainder, decimal_from_units, round_fraction, where
+from .exact import Q, allocate_largest_remainder, decimal_from_units, piecewise, round_fraction
 from .profile import Resolved
 
 from . import formula
@@ -129,12 +129,13 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
         fund_code[rows] = fund_ids.index(fid)
         curve = rules.curves[cid]
         coef_formula = rules.coefficients[coid].formula
-        f = Q(np.zeros(len(rows), dtype=np.int64), 1)
         var = names[curve.variable][rows]
         try:
-            for seg in curve.segments:
-                val = formula.evaluate(seg.value, {curve.variable: var}, len(rows))
-                f = where(seg.interval.mask(var), val, f)
+            values, masks = [], []
+            for seg in curve.segments:  # a later interval wins where two would hold
+                values.append(formula.evaluate(seg.value, {curve.variable: var}))  # a constant stays scalar
+                masks.append(seg.interval.mask(var))
+            f = piecewise(masks, values, Q(0)).broadcast(len(rows))
             c = formula.evaluate(coef_formula, names.take([coef_formula], rows), len(rows))
         except formula.FormulaError as e:
             raise SmvpErrors([SmvpError(str(e), field=f"roles.{rid}.payout")]) from None
@@ -202,8 +203,9 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
     rank = np.zeros(n, dtype=np.int64)
     info = []
     for mid, m in rules.maggiorazioni.items():
-        ks = [ind.role_ids.index(r) for r in m.roles]
-        pop = np.flatnonzero(np.isin(ind.role_index, ks) & ind.scored)
+        in_roles = np.zeros(len(ind.role_ids) + 1, dtype=bool)  # last slot: unknown role
+        in_roles[[ind.role_ids.index(r) for r in m.roles]] = True
+        pop = np.flatnonzero(in_roles[ind.role_index] & ind.scored)
         try:
             eligible = np.asarray(formula.evaluate(m.eligible, names.take([m.eligible], pop), len(pop)), dtype=bool)
             el = pop[eligible]
@@ -224,8 +226,10 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                         take = int(np.count_nonzero(sorted_vals >= cut))
                 else:
                     take = quota
-            rank[el[order]] = np.arange(1, len(el) + 1)
-            winners = el[order[:take]]
+            rank_el = np.empty(len(el), dtype=np.int64)  # rank of each eligible person, in staff order
+            rank_el[order] = np.arange(1, len(el) + 1)
+            rank[el] = rank_el
+            winners = el[rank_el <= take]  # the first ``take`` in the order, in staff order
             amount = 0
             if len(el):
                 amount = int(formula.evaluate(m.amount, key, None).to_units(100, mode).ravel()[0]) if take else 0
@@ -301,7 +305,7 @@ def _rank_descending(q: Q, size: int) -> tuple[np.ndarray, np.ndarray]:
     as integers over a common denominator."""
     if not size:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
-    vals = q.num * (int(np.lcm.reduce(np.atleast_1d(q.den))) // q.den)
+    vals = q.num if q.den.ndim == 0 else q.num * (int(np.lcm.reduce(q.den)) // q.den)
     if vals.dtype != object and vals.ndim == 1:
         hi, lo = int(vals.max()), int(vals.min())
         if hi - lo < 1 << 16:  # small range: a stable radix sort of the distance from the top
