@@ -121,13 +121,18 @@ def _check_behaviours(rules: Resolved, staff, beh, role_ids: list[str], role_idx
     fmax = np.array([int(f.max * CP) if f.max is not None else -1 for r in role_ids for f in rules.roles[r].factors],
                     dtype=np.int64)
     factor_names = sorted({f.id for r in role_ids for f in rules.roles[r].factors})
-    fcode = index_of(beh["factor"], factor_names)
     # (role, factor) → factor key; first column: unknown factor, last row: unknown person
-    width = len(factor_names) + 1
-    lookup = np.full((len(role_ids) + 1, width), -1, dtype=np.int32)
+    lookup = np.full((len(role_ids) + 1, len(factor_names) + 1), -1, dtype=np.int32)
     for g, key in enumerate(factor_keys):
         r, f = key.split(".", 1)
         lookup[role_ids.index(r), factor_names.index(f) + 1] = g
+    factors = beh["factor"]
+    if isinstance(factors, Categorical):  # columns by category code, so the codes index the table as they are
+        lookup = lookup[:, np.concatenate([[0], index_of(factors.categories, factor_names) + 1]).astype(np.intp)]
+        fcode = factors.codes
+    else:
+        fcode = index_of(factors, factor_names)
+    width = lookup.shape[1]
     role_ext = np.append(role_idx, len(role_ids)).astype(np.int32)  # person -1 → the unknown-person row
     cell = role_ext[person]  # int32, computed in place: row × width + 1 + factor
     cell *= width
@@ -181,13 +186,21 @@ def _missing_factors(person: np.ndarray, fidx: np.ndarray, n: int, nf: int, need
     if nf > 52 or len(person) * (1 << nf) >= 1 << 62:
         counts = np.bincount(person * nf + fidx, minlength=n * nf).reshape(n, nf)
         return ((int(i), int(j)) for i, j in zip(*np.nonzero(need[role_idx] & (counts == 0))))
-    bits = np.left_shift(np.int64(1), fidx)
-    have = np.zeros(n, dtype=np.int64)
-    np.add.at(have, person, bits)  # int64: the bound above keeps every sum exact
-    rows = np.bincount(person, minlength=n)
+    shift = (len(person) << max(nf - 1, 0)).bit_length()  # every person's sum of bits stays below 2**shift
+    if shift + (len(person) + 1).bit_length() <= 62:
+        # one pass: each row adds its bit and, above ``shift``, one to the person's row count
+        weight = (np.int64(1) << np.arange(nf, dtype=np.int64)) + (np.int64(1) << shift)
+        total = np.zeros(n, dtype=np.int64)
+        np.add.at(total, person, weight[fidx])
+        have, rows = total & ((1 << shift) - 1), total >> shift
+    else:
+        bits = np.left_shift(np.int64(1), fidx)
+        have = np.zeros(n, dtype=np.int64)
+        np.add.at(have, person, bits)  # int64: the bound above keeps every sum exact
+        rows = np.bincount(person, minlength=n)
     if not np.array_equal(_popcount(have, nf), rows):  # a repeated (person, factor): OR instead of sum
         have = np.zeros(n, dtype=np.int64)
-        np.bitwise_or.at(have, person, bits)
+        np.bitwise_or.at(have, person, np.left_shift(np.int64(1), fidx))
     need_bits = (need.astype(np.int64) << np.arange(nf, dtype=np.int64)).sum(axis=1)
     lack = need_bits[role_idx] & ~have
     return ((int(i), j) for i in np.flatnonzero(lack) for j in range(nf) if (int(lack[i]) >> j) & 1)

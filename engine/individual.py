@@ -138,7 +138,6 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
     components: dict[str, np.ndarray] = {}
     comp_ach: dict[str, np.ndarray] = {}
     results = np.zeros(n, dtype=np.int64)
-    by_unit = np.zeros((len(role_ids), n_units + 2), dtype=np.int64)  # unit-level points per role and unit
     role_counts = np.bincount(role_idx if not n or role_idx.min() >= 0 else role_idx[role_idx >= 0],
                               minlength=len(role_ids))
     for k, rid in enumerate(role_ids):
@@ -146,7 +145,7 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
         if not role.scorable or not role_counts[k]:
             for c in role.components:
                 components[f"{rid}.{c.id}"] = np.zeros(n, dtype=np.int64)
-                comp_ach[f"{rid}.{c.id}"] = np.full(n, -1, dtype=np.int64)
+                comp_ach[f"{rid}.{c.id}"] = _filled(n, -1)
             continue
         mine = role_idx == k
         rows = np.flatnonzero(mine)
@@ -197,43 +196,42 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
                                                  else f" for unit {unit_at(unit, c.level)}"),
                                              found="none", hint="add them to the objectives table, or assign objectives "
                                              "to this person in the assignments table"))
+            zero = False  # the column is known to be all zeros
             if c.level == INDIVIDUAL_LEVEL:
-                pts_rows = _points(ach_rows, mx, pscale, full, mode)
                 comp = np.zeros(n, dtype=np.int64)
-                comp[rows] = pts_rows
-                ach = np.full(n, -1, dtype=np.int64)
+                comp[rows] = _points(ach_rows, mx, pscale, full, mode)
+                ach = _filled(n, -1)
                 ach[rows] = ach_rows
-                results[rows] += pts_rows
-            else:  # per unit, then one gather per column (or a scatter into the few rows)
+            else:  # per unit, then one pass per column (or a scatter into the few rows)
                 pts_unit = _points(ach_unit, mx, pscale, full, mode)
-                by_unit[k] += pts_unit
                 if many:
-                    comp, ach = pts_unit[slot], ach_unit[slot]
+                    comp, zero = _unit_column(pts_unit, slot, mine, 0)
+                    ach, _ = _unit_column(ach_unit, slot, mine, -1)
                 else:
                     comp = np.zeros(n, dtype=np.int64)
                     comp[rows] = pts_unit[units_of_rows]
-                    ach = np.full(n, -1, dtype=np.int64)
+                    ach = _filled(n, -1)
                     ach[rows] = ach_unit[units_of_rows]
                 if overridden:
                     at = rows[overridden]
-                    pts_o = _points(ach_rows[overridden], mx, pscale, full, mode)
-                    results[at] += pts_o - comp[at]
-                    comp[at], ach[at] = pts_o, ach_rows[overridden]
+                    comp[at], ach[at] = _points(ach_rows[overridden], mx, pscale, full, mode), ach_rows[overridden]
+                    zero = False
             components[key] = comp
             comp_ach[key] = ach
+            if many:
+                if not zero:
+                    results += comp
+            else:
+                results[rows] += comp[rows]
     if errors:
         raise DatasetErrors(errors[:50])
-    if n:
-        known = role_idx >= 0
-        results += np.where(known, by_unit.ravel()[np.where(known, role_idx, 0) * (n_units + 2) + unit_idx], 0) \
-            if not known.all() else by_unit.ravel()[role_idx * (n_units + 2) + unit_idx]
 
     # behaviour: sum of scores per person
     beh = ds.table("behaviours")
     person = index_of(beh["person_id"], person_ids)
     behaviour = np.zeros(n, dtype=np.int64)
     if len(beh):
-        if (person >= 0).all():
+        if person.min() >= 0:
             np.add.at(behaviour, person, beh["score"])
         else:
             known = person >= 0
@@ -247,7 +245,7 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
     # judgement: the band of each scored person's role's judgement, as codes then ids
     band_ids: list = []
     band_labels: list = []
-    code = np.full(n, -1, dtype=np.int64)
+    code = _filled(n, -1)
     values = {"total": total, "results": results, "behaviour": behaviour}
     for jid, j in rules.judgements.items():
         uses = [k for k, rid in enumerate(role_ids) if rules.roles[rid].judgement == jid and role_counts[k]]
@@ -272,6 +270,25 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
     negative = scored & (behaviour < below[role_idx]) if n else np.zeros(0, dtype=bool)
     return Individual(role_idx, role_ids, scored, components, comp_ach, results, behaviour, total,
                       judgement, jlabel, negative)
+
+
+def _filled(n: int, value: int) -> np.ndarray:
+    """``np.full(n, value)`` for int64 (empty + fill: much cheaper on fresh memory)."""
+    out = np.empty(n, dtype=np.int64)
+    out.fill(value)
+    return out
+
+
+def _unit_column(per_unit: np.ndarray, slot: np.ndarray, mine: np.ndarray, outside: int) -> tuple[np.ndarray, bool]:
+    """``per_unit[slot]`` (the last slot of ``per_unit`` holds ``outside``, for rows not ``mine``),
+    without a gather when every unit has the same value; and whether the column is all zeros."""
+    units = per_unit[:-1]
+    if len(units) and (units == units[0]).all():
+        v = int(units[0])
+        if v == outside:
+            return (np.zeros(len(slot), dtype=np.int64) if v == 0 else _filled(len(slot), v)), v == 0
+        return np.where(mine, v, outside), False
+    return per_unit[slot], False
 
 
 def _points(ach: np.ndarray, mx: Fraction, pscale: int, full: int, mode: str) -> np.ndarray:
