@@ -18,41 +18,37 @@ from .checks import _row_error
 
 CP = 100
 FRACTION_SCALE = 1_000_000
+_ALL = slice(None)  # every row
 
 
 def _person_names(staff, ind: Individual, effective_days: np.ndarray) -> dict[str, Any]:
-    """The per-person quantities formulas may use, each built only when a formula asks for it."""
+    """The per-person quantities formulas may use: name → rows → Q over those rows."""
     return {
-        "total": lambda: Q(ind.total, CP), "results": lambda: Q(ind.results, CP),
-        "behaviour": lambda: Q(ind.behaviour, CP),
-        "presence_days": lambda: Q.scaled(effective_days, 100),
-        "part_time": lambda: Q.scaled(staff["part_time"], FRACTION_SCALE),
-        "time_coefficient": lambda: Q.scaled(staff["time_coefficient"], FRACTION_SCALE),
+        "total": lambda r: Q(ind.total[r], CP), "results": lambda r: Q(ind.results[r], CP),
+        "behaviour": lambda r: Q(ind.behaviour[r], CP),
+        "presence_days": lambda r: Q.scaled(effective_days[r], 100),
+        "part_time": lambda r: Q.scaled(staff["part_time"][r], FRACTION_SCALE),
+        "time_coefficient": lambda r: Q.scaled(staff["time_coefficient"][r], FRACTION_SCALE),
     }
 
 
 class _Columns:
-    """Named Q columns over all staff rows, built on first use; ``take`` binds a formula's
-    names to a subset of rows (only the names the formulas use)."""
+    """Named Q columns, built for the rows a formula applies to and only for the names it uses."""
 
     def __init__(self, makers: dict[str, Any]):
         self._makers = dict(makers)
-        self._built: dict[str, Any] = {}
 
     def add(self, name: str, maker) -> None:
         self._makers[name] = maker
-        self._built.pop(name, None)
 
-    def __getitem__(self, name: str):
-        if name not in self._built:
-            self._built[name] = self._makers[name]()
-        return self._built[name]
+    def column(self, name: str, rows: np.ndarray) -> Q:
+        return self._makers[name](rows)
 
     def take(self, exprs, rows, extra: tuple[str, ...] = ()) -> dict[str, Any]:
         wanted = set(extra)
         for e in exprs:
             wanted |= formula.names_in(e)
-        return {k: self[k][rows] for k in self._makers if k in wanted}
+        return {k: self._makers[k](rows) for k in self._makers if k in wanted}
 
 
 def _effective_days(rules: Resolved, ds, staff) -> np.ndarray:
@@ -113,8 +109,9 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
     res = ds.table("resources")
     resources = dict(zip(as_objects(res["resource"]), (int(x) for x in res["amount"])))
 
-    # payout factor (curve) and coefficient per role, over that role's rows
-    parts: list[tuple[np.ndarray, Q, Q]] = []
+    # payout factor (curve) and coefficient per role, over that role's rows; a role holding most
+    # of the staff is evaluated over every row (no gathering), its own rows then taken as they are
+    parts: list[tuple[np.ndarray, np.ndarray, Q, Q, bool]] = []
     for k, rid in enumerate(ind.role_ids):
         role = rules.roles[rid]
         if not role.payout:
@@ -126,23 +123,24 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
         if fid not in fund_ids:
             fund_ids.append(fid)
         rows = np.flatnonzero(sel)
-        fund_code[rows] = fund_ids.index(fid)
+        fund_code[sel] = fund_ids.index(fid)
         curve = rules.curves[cid]
         coef_formula = rules.coefficients[coid].formula
-        var = names[curve.variable][rows]
+        whole = len(rows) * 2 > n
         try:
-            values, masks = [], []
-            for seg in curve.segments:  # a later interval wins where two would hold
-                values.append(formula.evaluate(seg.value, {curve.variable: var}))  # a constant stays scalar
-                masks.append(seg.interval.mask(var))
-            f = piecewise(masks, values, Q(0)).broadcast(len(rows))
-            c = formula.evaluate(coef_formula, names.take([coef_formula], rows), len(rows))
+            if whole:
+                try:
+                    f, c = _factor_coefficient(curve, coef_formula, names, _ALL, n)
+                except formula.FormulaError:
+                    whole = False  # it fails on some row: the role's own rows decide
+            if not whole:
+                f, c = _factor_coefficient(curve, coef_formula, names, rows, len(rows))
         except formula.FormulaError as e:
             raise SmvpErrors([SmvpError(str(e), field=f"roles.{rid}.payout")]) from None
-        parts.append((rows, f, c))
+        parts.append((sel, rows, f, c, whole))
         if coid not in coef_ids:
             coef_ids.append(coid)
-        coef_code[rows] = coef_ids.index(coid)
+        coef_code[sel] = coef_ids.index(coid)
 
     # theoretical per fund
     for j, (fid, fnd) in enumerate(rules.funds.items()):
@@ -189,14 +187,21 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
         raise DatasetErrors(errors[:50])
 
     # premium = theoretical × factor × coefficient, exact, rounded once to the cent
-    for rows, f, c in parts:
-        premium[rows] = (Q(theoretical[rows], 1) * f * c).to_units(1, mode)
-    factor = _assemble(n, [(rows, f) for rows, f, _ in parts])
-    coefficient = _assemble(n, [(rows, c) for rows, _, c in parts])
-    names.add("premium", lambda: Q(premium, 100))
-    names.add("theoretical", lambda: Q(theoretical, 100))
-    names.add("payout_factor", lambda: factor)
-    names.add("coefficient", lambda: coefficient)
+    for sel, rows, f, c, whole in parts:
+        if whole:  # theoretical 0 outside the role: other rows cannot widen the bounds
+            p = (Q(np.where(sel, theoretical, 0), 1) * f * c).to_units(1, mode)
+            if p.dtype == object:
+                premium[sel] = p[sel]
+            else:
+                np.copyto(premium, p, where=sel)
+        else:
+            premium[rows] = (Q(theoretical[rows], 1) * f * c).to_units(1, mode)
+    factor = _assemble(n, [(sel, rows, f, whole) for sel, rows, f, _, whole in parts])
+    coefficient = _assemble(n, [(sel, rows, c, whole) for sel, rows, _, c, whole in parts])
+    names.add("premium", lambda r: Q(premium[r], 100))
+    names.add("theoretical", lambda r: Q(theoretical[r], 100))
+    names.add("payout_factor", lambda r: factor[r])
+    names.add("coefficient", lambda r: coefficient[r])
 
     # maggiorazioni
     magg = np.zeros(n, dtype=np.int64)
@@ -205,25 +210,34 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
     for mid, m in rules.maggiorazioni.items():
         in_roles = np.zeros(len(ind.role_ids) + 1, dtype=bool)  # last slot: unknown role
         in_roles[[ind.role_ids.index(r) for r in m.roles]] = True
-        pop = np.flatnonzero(in_roles[ind.role_index] & ind.scored)
+        in_pop = in_roles[ind.role_index] & ind.scored
+        pop = np.flatnonzero(in_pop)
         try:
-            eligible = np.asarray(formula.evaluate(m.eligible, names.take([m.eligible], pop), len(pop)), dtype=bool)
-            el = pop[eligible]
+            el = None
+            if len(pop) * 2 > n:  # most of the staff: the condition over every row, then the population's
+                try:
+                    everyone = formula.evaluate(m.eligible, names.take([m.eligible], _ALL), n)
+                    el = np.flatnonzero(np.asarray(everyone, dtype=bool) & in_pop)
+                except formula.FormulaError:
+                    el = None  # it fails on some row: the population's own rows decide
+            if el is None:
+                eligible = np.asarray(formula.evaluate(m.eligible, names.take([m.eligible], pop), len(pop)), dtype=bool)
+                el = pop[eligible]
             quota = round_fraction(m.quota_percent * len(el) / 100, 1, m.quota_rounding)
             key = names.take([m.amount], el, extra=(m.rank_by,))
             # exact descending order: common denominator, stable by staff order
-            order, sorted_vals = _rank_descending(key[m.rank_by], len(el))
+            order, vals = _rank_descending(key[m.rank_by], len(el))
             if quota >= len(el):
                 take = len(el)
             elif quota == 0:
                 take = 0
             else:
-                cut = sorted_vals[quota - 1]
-                if sorted_vals[quota] == cut:  # a tie straddles the cut
+                cut = vals[order[quota - 1]]
+                if vals[order[quota]] == cut:  # a tie straddles the cut
                     if m.tie_policy == "exclude_tied":
-                        take = int(np.count_nonzero(sorted_vals > cut))
+                        take = int(np.count_nonzero(vals > cut))
                     else:
-                        take = int(np.count_nonzero(sorted_vals >= cut))
+                        take = int(np.count_nonzero(vals >= cut))
                 else:
                     take = quota
             rank_el = np.empty(len(el), dtype=np.int64)  # rank of each eligible person, in staff order
@@ -284,32 +298,44 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
     return Payout(fund, factor, coefficient, coef_name, theoretical, premium, magg, rank, tuple(totals), tuple(info))
 
 
-def _assemble(n: int, parts: list[tuple[np.ndarray, Q]]) -> Q:
-    """One Q over ``n`` rows from values on disjoint ``rows`` (0/1 elsewhere), one denominator per row."""
-    objects = any(q.num.dtype == object for _, q in parts)
-    objects_d = any(q.den.dtype == object for _, q in parts)
+def _factor_coefficient(curve, coef_formula: str, names: "_Columns", rows, size: int) -> tuple[Q, Q]:
+    """Payout factor (the curve: a later interval wins where two would hold) and coefficient."""
+    var = names.column(curve.variable, rows)
+    values, masks = [], []
+    for seg in curve.segments:
+        values.append(formula.evaluate(seg.value, {curve.variable: var}))  # a constant stays scalar
+        masks.append(seg.interval.mask(var))
+    f = piecewise(masks, values, Q(0)).broadcast(size)
+    c = formula.evaluate(coef_formula, names.take([coef_formula], rows), size)
+    return f, c
+
+
+def _assemble(n: int, parts: list) -> Q:
+    """One Q over ``n`` rows (0/1 elsewhere, one denominator per row) from values on disjoint
+    ``rows`` — given over those rows, or over every row and taken where ``sel`` holds."""
+    objects = any(q.num.dtype == object for _, _, q, _ in parts)
+    objects_d = any(q.den.dtype == object for _, _, q, _ in parts)
     num = np.zeros(n, dtype=object if objects else np.int64)
-    den = np.ones(n, dtype=object if objects_d else np.int64)
-    if objects:
-        num[:] = 0
-    if objects_d:
-        den[:] = 1
-    for rows, q in parts:
-        num[rows] = np.broadcast_to(q.num, (len(rows),))
-        den[rows] = np.broadcast_to(q.den, (len(rows),))
-    return Q(num, den)
+    den = np.empty(n, dtype=object if objects_d else np.int64)
+    den.fill(1)
+    for sel, rows, q, whole in parts:
+        if whole:
+            np.copyto(num, np.broadcast_to(q.num, (n,)), where=sel)
+            np.copyto(den, np.broadcast_to(q.den, (n,)), where=sel)
+        else:
+            num[rows] = np.broadcast_to(q.num, (len(rows),))
+            den[rows] = np.broadcast_to(q.den, (len(rows),))
+    return Q._make(num, den)
 
 
 def _rank_descending(q: Q, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Stable order of ``q`` from the largest (ties in row order) and the values in that order,
-    as integers over a common denominator."""
+    """Stable order of ``q`` from the largest (ties in row order), and the values ranked, as
+    integers over a common denominator (in row order)."""
     if not size:
-        return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     vals = q.num if q.den.ndim == 0 else q.num * (int(np.lcm.reduce(q.den)) // q.den)
     if vals.dtype != object and vals.ndim == 1:
         hi, lo = int(vals.max()), int(vals.min())
         if hi - lo < 1 << 16:  # small range: a stable radix sort of the distance from the top
-            order = np.argsort((hi - vals).astype(np.uint16), kind="stable")
-            return order, vals[order]
-    order = np.argsort(-vals, kind="stable")
-    return order, vals[order]
+            return np.argsort((hi - vals).astype(np.uint16), kind="stable"), vals
+    return np.argsort(-vals, kind="stable"), vals

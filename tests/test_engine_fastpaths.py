@@ -93,3 +93,25 @@ def test_piecewise_is_the_where_chain():
             ref = where(c, v, ref)
         got = piecewise(conds, vals, default)
         assert ref.broadcast(n).fractions() == got.broadcast(n).fractions()
+
+
+def test_formula_failing_on_other_roles_rows_is_evaluated_on_the_roles_own(profile):
+    """The dipendenti (most of the staff) are evaluated over every row at once; a formula that
+    fails only on someone else's row (here: 0 presence days of the leaders) must still work."""
+    from engine.profile import load_profile
+
+    text = bench.PROFILE.read_text(encoding="utf-8")
+    old_coef, old_elig = 'formula: "minimum(1, presence_days * part_time / 250)"', 'eligible: "total > 60"'
+    assert old_coef in text and old_elig in text
+    text = text.replace(old_coef, 'formula: "minimum(1, presence_days * part_time / 250) * presence_days / presence_days"')
+    text = text.replace(old_elig, 'eligible: "total * presence_days / presence_days > 60"')
+    fussy = load_profile(bench.PROFILE, text=text)
+    s = bench.generate(2000)
+    lead = s.role != bench.DIP
+    s.presence[lead] = 0
+    s.presence[~lead] = np.maximum(s.presence[~lead], 1)
+    want = bench.engine_evaluate(profile, bench.build_dataset(s))
+    got = bench.engine_evaluate(fussy, bench.build_dataset(s))
+    for key in ("premium", "maggiorazione", "maggiorazione_rank", "theoretical"):
+        assert np.array_equal(getattr(want.payout, key), getattr(got.payout, key)), key
+    assert want.payout.coefficient.fractions() == got.payout.coefficient.fractions()
