@@ -122,7 +122,7 @@ def _check_behaviours(rules: Resolved, staff, beh, role_ids: list[str], role_idx
                     dtype=np.int64)
     factor_names = sorted({f.id for r in role_ids for f in rules.roles[r].factors})
     # (role, factor) → factor key; first column: unknown factor, last row: unknown person
-    lookup = np.full((len(role_ids) + 1, len(factor_names) + 1), -1, dtype=np.int32)
+    lookup = np.full((len(role_ids) + 1, len(factor_names) + 1), -1, dtype=np.int64)
     for g, key in enumerate(factor_keys):
         r, f = key.split(".", 1)
         lookup[role_ids.index(r), factor_names.index(f) + 1] = g
@@ -133,13 +133,14 @@ def _check_behaviours(rules: Resolved, staff, beh, role_ids: list[str], role_idx
     else:
         fcode = index_of(factors, factor_names)
     width = lookup.shape[1]
-    role_ext = np.append(role_idx, len(role_ids)).astype(np.int32)  # person -1 → the unknown-person row
-    cell = role_ext[person]  # int32, computed in place: row × width + 1 + factor
+    role_ext = np.append(role_idx, len(role_ids))  # person -1 → the unknown-person row
+    cell = role_ext[person]  # (role, factor) cell of each row, computed in place (int64: fast gathers)
     cell *= width
-    cell += 1
     cell += fcode
-    fidx = lookup.ravel()[cell]
-    bad = np.flatnonzero(fidx < 0)
+    cell += 1
+    key_of_cell = lookup.ravel().astype(np.int64)  # factor key of each cell, -1: not a factor of the role
+    valid = key_of_cell >= 0
+    bad = np.flatnonzero(~valid[cell])
     for i in bad[:20]:
         rid = role_ids[role_idx[max(int(person[i]), 0)]]
         allowed = [f.id for f in rules.roles[rid].factors]
@@ -147,13 +148,14 @@ def _check_behaviours(rules: Resolved, staff, beh, role_ids: list[str], role_idx
         errors.append(_row_error(beh, i, f"factor {found!r} is not a behaviour factor of role {rid!r}", "factor",
                                  expected="one of " + ", ".join(allowed) if allowed else "no factors (the role's scales are not defined)",
                                  found=repr(found), hint=_near(found, allowed)))
-    # scale: no maximum (-1) and unknown factor (fidx -1, the last slot) never exceed
-    limit = np.append(np.where(fmax >= 0, fmax, np.iinfo(np.int64).max), np.iinfo(np.int64).max)
-    over = np.flatnonzero(beh["score"] > limit[fidx])
+    # scale: no maximum (-1) and not a factor of the role never exceed
+    never = np.iinfo(np.int64).max
+    limit = np.where(valid, np.append(np.where(fmax >= 0, fmax, never), never)[key_of_cell], never)
+    over = np.flatnonzero(beh["score"] > limit[cell])
     for i in over[:20]:
-        mx = fmax[fidx[i]]
+        g = int(key_of_cell[cell[i]])
         errors.append(_row_error(beh, i, "score above the factor's scale", "score",
-                                 expected=f"0–{decimal_from_units(mx, 2).normalize()} for {factor_keys[fidx[i]]}",
+                                 expected=f"0–{decimal_from_units(fmax[g], 2).normalize()} for {factor_keys[g]}",
                                  found=str(decimal_from_units(int(beh['score'][i]), 2).normalize())))
     # every scorable person has one score per factor of the role
     nf = len(factor_keys)
@@ -164,7 +166,7 @@ def _check_behaviours(rules: Resolved, staff, beh, role_ids: list[str], role_idx
     for k, r in enumerate(role_ids):
         if rules.roles[r].scorable:
             need[k, starts[k]:starts[k + 1]] = True
-    missing = _missing_factors(person, fidx, len(staff), nf, need, role_idx)
+    missing = _missing_factors(person, cell, key_of_cell, len(staff), nf, need, role_idx)
     for i, j in missing:
         if len(errors) >= 50:
             break
@@ -174,33 +176,34 @@ def _check_behaviours(rules: Resolved, staff, beh, role_ids: list[str], role_idx
                                    found="none", hint="add the missing row to the behaviours table"))
 
 
-def _missing_factors(person: np.ndarray, fidx: np.ndarray, n: int, nf: int, need: np.ndarray,
-                     role_idx: np.ndarray) -> Iterator[tuple[int, int]]:
-    """(person, factor key) pairs needed but without a score, person by person.
+def _missing_factors(person: np.ndarray, cell: np.ndarray, key_of_cell: np.ndarray, n: int, nf: int,
+                     need: np.ndarray, role_idx: np.ndarray) -> Iterator[tuple[int, int]]:
+    """(person, factor key) pairs needed but without a score, person by person; every row's
+    ``cell`` holds a factor key of the person's role (``key_of_cell[cell]`` ≥ 0).
 
     With at most 52 factor keys each person's factors are a bit set: the sum of
-    ``2**fidx`` per person (int64, exact under the guard) equals the set
+    ``2**key`` per person (int64, exact under the guard) equals the set
     when the person's factors are distinct, which holds when its popcount equals
     the person's number of rows; otherwise the set is OR-ed exactly.
     """
     if nf > 52 or len(person) * (1 << nf) >= 1 << 62:
+        fidx = key_of_cell[cell]
         counts = np.bincount(person * nf + fidx, minlength=n * nf).reshape(n, nf)
         return ((int(i), int(j)) for i, j in zip(*np.nonzero(need[role_idx] & (counts == 0))))
+    bit_of_cell = np.where(key_of_cell >= 0, np.left_shift(np.int64(1), np.maximum(key_of_cell, 0)), 0)
     shift = (len(person) << max(nf - 1, 0)).bit_length()  # every person's sum of bits stays below 2**shift
     if shift + (len(person) + 1).bit_length() <= 62:
         # one pass: each row adds its bit and, above ``shift``, one to the person's row count
-        weight = (np.int64(1) << np.arange(nf, dtype=np.int64)) + (np.int64(1) << shift)
         total = np.zeros(n, dtype=np.int64)
-        np.add.at(total, person, weight[fidx])
+        np.add.at(total, person, (bit_of_cell + (np.int64(1) << shift))[cell])
         have, rows = total & ((1 << shift) - 1), total >> shift
     else:
-        bits = np.left_shift(np.int64(1), fidx)
         have = np.zeros(n, dtype=np.int64)
-        np.add.at(have, person, bits)  # int64: the bound above keeps every sum exact
+        np.add.at(have, person, bit_of_cell[cell])  # int64: the bound above keeps every sum exact
         rows = np.bincount(person, minlength=n)
     if not np.array_equal(_popcount(have, nf), rows):  # a repeated (person, factor): OR instead of sum
         have = np.zeros(n, dtype=np.int64)
-        np.bitwise_or.at(have, person, np.left_shift(np.int64(1), fidx))
+        np.bitwise_or.at(have, person, bit_of_cell[cell])
     need_bits = (need.astype(np.int64) << np.arange(nf, dtype=np.int64)).sum(axis=1)
     lack = need_bits[role_idx] & ~have
     return ((int(i), j) for i in np.flatnonzero(lack) for j in range(nf) if (int(lack[i]) >> j) & 1)
