@@ -33,6 +33,7 @@ readings, notes). Wording is left to the edges (``smvp/commands/diff.py``).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import re
 import tokenize
@@ -49,9 +50,21 @@ from .profile import Profile, _resolve_node, load_profile
 from .yamlload import load_yaml
 
 __all__ = [
-    "Change", "Cut", "Segment", "RuleNode", "ProfileDiff", "Edit", "Impact",
-    "rule_table", "compare_tables", "diff_profiles", "diff_years", "what_if", "parse_edit",
-    "parse_path", "impact",
+    "Change",
+    "Cut",
+    "Edit",
+    "Impact",
+    "ProfileDiff",
+    "RuleNode",
+    "Segment",
+    "compare_tables",
+    "diff_profiles",
+    "diff_years",
+    "impact",
+    "parse_edit",
+    "parse_path",
+    "rule_table",
+    "what_if",
 ]
 
 # ----------------------------------------------------------------------------- the tree of rules
@@ -154,7 +167,7 @@ class Formula:
     key: str
 
     @classmethod
-    def of(cls, text: str) -> "Formula":
+    def of(cls, text: str) -> Formula:
         return cls(str(text).strip(), _formula_key(str(text)))
 
     def __str__(self) -> str:
@@ -476,7 +489,7 @@ def compare_tables(old: dict[tuple, RuleNode], new: dict[tuple, RuleNode]) -> li
         label = node.label or (a.label if a else None)
         ctx = _context(path, old, new)
         src = _cite(path, new) or _cite(path, old)
-        mk = lambda **kw: Change(path=path, kind=node.kind, label=label, context=ctx, source=src, **kw)  # noqa: E731
+        mk = functools.partial(Change, path=path, kind=node.kind, label=label, context=ctx, source=src)
         if a is None or b is None:
             gone.append(path)
             change = "added" if a is None else "removed"
@@ -592,7 +605,7 @@ class ProfileDiff:
 def _validity_changes(old: Profile, new: Profile) -> list[Change]:
     out = []
     co, cn = old.data["chamber"], new.data["chamber"]
-    mk = lambda **kw: Change(path=("chamber",), kind="chamber", label=cn.get("name"), context=None, **kw)  # noqa: E731
+    mk = lambda **kw: Change(path=("chamber",), kind="chamber", label=cn.get("name"), context=None, **kw)
     if co.get("id") != cn.get("id"):
         out.append(mk(change="changed", attribute="id", old=co.get("id"), new=cn.get("id")))
     if (old.valid_from, old.valid_until) != (new.valid_from, new.valid_until):
@@ -814,7 +827,7 @@ def _step(node: Any, key: Any, where: str, path: tuple) -> Any:
 
 
 class _Dumper(yaml.SafeDumper):
-    def ignore_aliases(self, data):  # noqa: D102 - every value written out in full
+    def ignore_aliases(self, data):
         return True
 
 

@@ -48,7 +48,7 @@ from .profile import INDIVIDUAL_LEVEL, Profile, Source, _in_force
 CP = 100
 MILLION = 1_000_000
 
-__all__ = ["explain", "PersonNotFound", "walk"]
+__all__ = ["PersonNotFound", "explain", "walk"]
 
 
 class PersonNotFound(KeyError):
@@ -142,7 +142,7 @@ class _Where:
         return tuple(out)
 
     def at(self, *keys) -> str:
-        line, _ = self.p.loaded.position(self.origin(*keys))
+        line, _ = self.p.loaded.position(self.origin(*keys), key=True)
         return f"{self.p.path}:{line}" if line else str(self.p.path)
 
     def source(self, src: Source | None, *keys) -> dict | None:
@@ -545,6 +545,10 @@ class _Trace:
             if neutral:
                 parts.append(f"{_pts(d)} ({at.label})")
                 src = src or self.where.source(at.source, "absence_types", typ)
+        if src is None:  # no neutral absence for this person: cite the rule that would have counted one
+            first = next((t for t, a in self.rules.absence_types.items() if a.neutral), None)
+            if first is not None:
+                src = self.where.source(self.rules.absence_types[first].source, "absence_types", first)
         calc = " + ".join(parts) + f" = {_pts(int(days[i]))}" if len(parts) > 1 else None
         not_counted = [self.rules.absence_types[t].label for t, _, n in per.get(i, []) if not n]
         return _node("presence_days", _pts(int(days[i])), "days",
@@ -633,7 +637,6 @@ class _Trace:
         quota = round_fraction(m.quota_percent * len(el) / 100, 1, m.quota_rounding)
         info = next((x for x in pay.maggiorazione_info if x.get("id") == mid), {})
         amount = int(pay.maggiorazione[i])
-        me_value = names[m.rank_by].fractions()[pos]
         shown_names = {n: _dec(names[n].fractions()[pos], 2 if n in POINTS else None)
                        for n in _names_in(m.eligible) if n in names}
         elig_node = _node("eligibility", bool(eligible[pos]), None,

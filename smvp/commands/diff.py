@@ -310,8 +310,9 @@ def sentence(c: Any, lang: str) -> str:
     elif c.attribute and c.attribute.endswith(".values"):
         body = attr_name(c.attribute, lang) + ": " + "; ".join(f"{o} → {n}" for _, o, n in c.details)
     else:
-        body = f"{attr_name(c.attribute, lang, c.kind)} {shown(c.old, lang, c.attribute, c.kind)} → " \
-               f"{shown(c.new, lang, c.attribute, c.kind)}"
+        numeric = all(isinstance(v, Fraction) or v is None for v in (c.old, c.new))
+        body = f"{attr_name(c.attribute, lang, c.kind)}{' ' if numeric else ': '}{shown(c.old, lang, c.attribute, c.kind)}" \
+               f" → {shown(c.new, lang, c.attribute, c.kind)}"
     notes = []
     y = years_text(c.years, lang)
     if y:
@@ -360,7 +361,8 @@ def _git_text(path: str, rev: str) -> str:
     if not folder.is_dir():
         raise UsageProblem(f"cannot read {path}@{rev}: the folder {folder} does not exist")
     try:
-        done = subprocess.run(["git", "show", f"{rev}:./{p.name}"], cwd=folder, capture_output=True, timeout=60)
+        done = subprocess.run(["git", "show", f"{rev}:./{p.name}"], cwd=folder, capture_output=True, timeout=60,
+                              check=False)
     except FileNotFoundError:
         raise UsageProblem(f"cannot read {path}@{rev}: git is not installed") from None
     if done.returncode != 0:
@@ -376,7 +378,6 @@ def _git_text(path: str, rev: str) -> str:
 def load_side(spec: str) -> Side:
     """A profile named on the command line: PATH, PATH@REV, or a chamber id."""
     from engine.profile import load_profile
-
     from smvp.commands.evaluate import CHAMBER_ID
 
     if os.path.exists(spec):
@@ -613,8 +614,7 @@ def write_out(path: Path, old: Side, new: Side, result: Any, imp: Any, lang: str
                 for c in ws[1]:
                     c.font = Font(bold=True)
                 for r in rows:
-                    ws.append([_cell(r.get(k)) if not isinstance(r.get(k), Decimal) else _cell(r.get(k))
-                               for k in cols])
+                    ws.append([_cell(r.get(k)) for k in cols])
                 ws.freeze_panes = "A2"
             wb.save(path)
     except OSError as exc:

@@ -325,8 +325,8 @@ def tree(trace: dict, lang: str, title: str) -> Tree:
             docs.setdefault(node["source"]["document"], node["source"].get("title") or node["source"]["document"])
     if docs:
         legend = root.add(Text(w("documents", lang), style="bold"))
-        for d, title in docs.items():
-            legend.add(Text(f"{d}: {title}", style="dim"))
+        for d, doc_title in docs.items():
+            legend.add(Text(f"{d}: {doc_title}", style="dim"))
     return root
 
 
@@ -397,7 +397,7 @@ def build(run_id: int, person: str, db: str | None, lang: str) -> tuple[dict, li
     engine = store.open_engine(db, create=False)
     try:
         run = stored.get_run(engine, run_id)
-        profile, dataset, ev = stored.reevaluate(engine, run)
+        _, _, ev = stored.reevaluate(engine, run)
         try:
             trace = explain(ev, person)
         except PersonNotFound as exc:

@@ -280,7 +280,7 @@ def _shown(field_name: str | None, value: Any, lang: str) -> str:
         return tr("absent", lang)
     if isinstance(value, bool):
         return ("sì" if value else "no") if lang == "it" else ("yes" if value else "no")
-    if field_name and (field_name.endswith("_cents") or field_name.endswith("_cp")) and isinstance(value, int):
+    if field_name and field_name.endswith(("_cents", "_cp")) and isinstance(value, int):
         return format_decimal(Decimal(value).scaleb(-2), lang, places=2)
     if isinstance(value, dict):
         return ", ".join(f"{k} {format_decimal(Decimal(x).scaleb(-2), lang, places=2) if isinstance(x, int) else x}"

@@ -1,0 +1,142 @@
+"""smvp verify: a stored run re-evaluated to the cent; tampered inputs and results are reported."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from smvp import cli, store
+from smvp.commands import verify as verify_mod
+
+REPO = Path(__file__).resolve().parents[1]
+CASE = REPO / "tests" / "golden" / "cuneo" / "main_2024"
+PROFILE = REPO / "tests" / "golden" / "diff" / "base.yaml"
+runner = CliRunner()
+
+
+@pytest.fixture
+def stored(tmp_path, monkeypatch):
+    monkeypatch.setenv("SMVP_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("SMVP_DATABASE_URL", raising=False)
+    monkeypatch.delenv("SMVP_LANG", raising=False)
+    monkeypatch.setenv("COLUMNS", "250")
+    path = tmp_path / "runs.db"
+    db = f"sqlite:///{path}"
+    r = runner.invoke(cli.app, ["evaluate", "--profile", str(PROFILE), "--data", str(CASE), "--db", db])
+    assert r.exit_code == 0, r.output
+    return db, path
+
+
+def _sql(path: Path, statement: str, *args) -> None:
+    con = sqlite3.connect(path)
+    try:
+        con.execute(statement, args)
+        con.commit()
+    finally:
+        con.close()
+
+
+def _blob(path: Path) -> tuple[str, str]:
+    con = sqlite3.connect(path)
+    try:
+        return con.execute("select sha256, content from dataset_blob").fetchone()
+    finally:
+        con.close()
+
+
+def test_a_stored_run_is_identical_to_the_cent(stored):
+    db, _ = stored
+    r = runner.invoke(cli.app, ["verify", "--run", "1", "--db", db])
+    assert r.exit_code == 0, r.output
+    assert "Ricalcolo identico al centesimo: 17 persone, 4 fondi, totali." in r.stdout
+    assert r.stdout.count("✓") == 3
+    j = runner.invoke(cli.app, ["verify", "--run", "1", "--db", db, "--json"])
+    doc = json.loads(j.stdout)
+    assert doc["identical"] and doc["intact"] and doc["differences"] == [] and doc["people"] == 17
+
+
+def test_the_stored_dataset_rebuilds_to_the_recorded_hash(stored):
+    db, _ = stored
+    engine = store.open_engine(db)
+    try:
+        run = verify_mod.get_run(engine, 1)
+        ds = verify_mod.stored_dataset(engine, run)
+    finally:
+        engine.dispose()
+    assert ds.sha256 == run.dataset_sha256 and ds.year == 2024 and len(ds.table("staff")) == 17
+
+
+def test_tampered_dataset_content_is_reported(stored):
+    """A behaviour score raised in the stored content: its hash no longer matches, and D01 is no longer 60.00."""
+    db, path = stored
+    sha, content = _blob(path)
+    doc = json.loads(content)
+    beh = doc["tables"]["behaviours"]
+    k = next(i for i, (p, f) in enumerate(zip(beh["person_id"], beh["factor"]))
+             if p == "D01" and f == "esecuzione_compiti")
+    assert beh["score"][k] == 500  # centipoints
+    beh["score"][k] = 600
+    _sql(path, "update dataset_blob set content = ? where sha256 = ?", store.canonical_json(doc), sha)
+    r = runner.invoke(cli.app, ["verify", "--run", "1", "--db", db])
+    assert r.exit_code == 1, r.output
+    out = r.stdout
+    assert "✗ dati: il contenuto salvato è stato MODIFICATO" in out
+    assert "NON integri" in out
+    assert "persona D01" in out and "total_cp" in out and "60,00" in out and "61,00" in out
+    j = json.loads(runner.invoke(cli.app, ["verify", "--run", "1", "--db", db, "--json"]).stdout)
+    assert [c["check"] for c in j["integrity"] if not c["ok"]] == ["dataset_content", "dataset_hash"]
+    assert {"where": "person", "id": "D01", "field": "total_cp", "stored": 6000, "now": 6100} in j["differences"]
+
+
+def test_content_rewritten_with_its_own_hash_is_still_caught(stored):
+    """Whoever also rewrites content_sha256 is caught by the dataset hash recorded with the run."""
+    db, path = stored
+    sha, content = _blob(path)
+    new = content.replace('"Dipendente 01"', '"Dipendente 1"')
+    assert new != content
+    _sql(path, "update dataset_blob set content = ?, content_sha256 = ? where sha256 = ?", new,
+         hashlib.sha256(new.encode("utf-8")).hexdigest(), sha)
+    j = json.loads(runner.invoke(cli.app, ["verify", "--run", "1", "--db", db, "--json"]).stdout)
+    assert not j["identical"]
+    assert [c["check"] for c in j["integrity"] if not c["ok"]] == ["dataset_hash"]
+    assert {"where": "person", "id": "D01", "field": "name", "stored": "Dipendente 01", "now": "Dipendente 1"} \
+        in j["differences"]
+
+
+def test_tampered_results_are_listed(stored):
+    db, path = stored
+    _sql(path, "update person_result set premium_cents = premium_cents + 1, paid_cents = paid_cents + 1 "
+               "where person_id = 'D07'")
+    _sql(path, "update fund_result set distributed_cents = 0 where fund = 'produttivita'")
+    r = runner.invoke(cli.app, ["verify", "--run", "1", "--db", db, "--lang", "en"])
+    assert r.exit_code == 1, r.output
+    assert "Re-evaluation DIFFERS: 3 differences." in r.stdout
+    assert "987.62" in r.stdout and "987.61" in r.stdout
+    j = json.loads(runner.invoke(cli.app, ["verify", "--run", "1", "--db", db, "--json"]).stdout)
+    assert j["intact"] and not j["identical"]
+    assert {(d["where"], d["id"], d["field"]) for d in j["differences"]} == {
+        ("person", "D07", "premium_cents"), ("person", "D07", "paid_cents"), ("fund", "produttivita", "distributed_cents")}
+
+
+def test_tampered_profile_text_is_reported(stored):
+    db, path = stored
+    con = sqlite3.connect(path)
+    text = con.execute("select profile_text from run where id = 1").fetchone()[0]
+    con.close()
+    _sql(path, "update run set profile_text = ? where id = 1", text.replace("behaviour_below: 15", "behaviour_below: 16"))
+    j = json.loads(runner.invoke(cli.app, ["verify", "--run", "1", "--db", db, "--json"]).stdout)
+    assert [c["check"] for c in j["integrity"] if not c["ok"]] == ["profile_text"]
+    assert any(d["id"] == "D13" and d["field"] == "negative" for d in j["differences"])  # 15.00 < 16
+
+
+def test_unknown_run_or_database_exits_2(stored, tmp_path):
+    db, _ = stored
+    r = runner.invoke(cli.app, ["verify", "--run", "7", "--db", db])
+    assert r.exit_code == 2 and "no run 7" in r.output
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    assert runner.invoke(cli.app, ["verify", "--run", "1", "--db", empty]).exit_code == 2
