@@ -375,3 +375,18 @@ def test_compare_table_renders_every_chamber_present():
     assert r.exit_code in (0, 1), r.output  # a profile being written may not load yet: its column says so
     for c in chambers:
         assert c in r.stdout
+
+
+def test_diff_the_profiles_of_two_stored_runs(tmp_path):
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    edited = tmp_path / "cuneo.yaml"
+    edited.write_text(_new_text("tie_policy"), encoding="utf-8")
+    for prof in (BASE, edited):
+        r = runner.invoke(cli.app, ["evaluate", "--profile", str(prof), "--data", str(CUNEO_2024), "--db", db])
+        assert r.exit_code == 0, r.output
+    r = runner.invoke(cli.app, ["diff", "--runs", "1", "2", "--db", db])
+    assert r.exit_code == 1, r.output
+    assert "Confronto: esecuzione 1 (cuneo 2024) → esecuzione 2 (cuneo 2024)" in r.stdout
+    assert "parità al taglio: esclusi tutti i pari merito → inclusi tutti i pari merito" in r.stdout
+    assert runner.invoke(cli.app, ["diff", "--runs", "1", "1", "--db", db]).exit_code == 0
+    assert runner.invoke(cli.app, ["diff", "--runs", "1", "9", "--db", db]).exit_code == 2
