@@ -88,7 +88,14 @@ def index_of(col, keys: Sequence[str] | np.ndarray) -> np.ndarray:
         return np.append(remap.astype(np.int64, copy=False), -1)[codes]
     if isinstance(keys, Categorical):
         keys = keys.to_objects()
-    lookup = {k: i for i, k in enumerate(keys)}
+    return index_with(col, {k: i for i, k in enumerate(keys)})
+
+
+def index_with(col, lookup: dict) -> np.ndarray:
+    """:func:`index_of` with the key → position dict already built (several columns, one key set)."""
+    if isinstance(col, Categorical):
+        remap = index_with(col.categories, lookup)
+        return np.append(remap.astype(np.int64, copy=False), -1)[col.codes]
     get = lookup.get
     return np.fromiter((get(v, -1) for v in col), dtype=np.int64, count=len(col))
 

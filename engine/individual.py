@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .columns import as_objects, index_of
+from .columns import as_objects, index_of, index_with
 from .errors import DatasetError, DatasetErrors, SmvpError
 from .exact import Q, round_fraction
 from .profile import INDIVIDUAL_LEVEL, Resolved
@@ -35,21 +35,22 @@ def _ancestors(ds, level_ids) -> dict[str, dict[str, str]]:
     return out
 
 
-def _ancestor_index(ds, level_ids) -> tuple[list[str], dict[str, np.ndarray]]:
-    """Units in table order, and per level the index of each unit's ancestor at that level
-    (itself included; -1 none): :func:`_ancestors` as arrays, by walking all units up at once."""
+def _ancestor_index(ds, level_ids) -> tuple[list[str], dict, dict[str, np.ndarray]]:
+    """Units in table order, unit id → position, and per level the index of each unit's ancestor
+    at that level (itself included; -1 none): :func:`_ancestors` as arrays, walking all units up at once."""
     units = ds.table("units")
     uid = as_objects(units["unit_id"])
     keys = list(dict.fromkeys(uid))
+    pos = {u: i for i, u in enumerate(keys)}
     if len(keys) == len(uid):
-        parent = index_of(units["parent_id"], uid)
+        parent = index_with(units["parent_id"], pos)
         lvl = index_of(units["level"], list(level_ids))
         anc = {lv: np.full(len(uid), -1, dtype=np.int64) for lv in level_ids}
         cur = np.arange(len(uid), dtype=np.int64)
         for _ in range(64):  # a tree of units is never this deep; a cycle falls back below
             alive = np.flatnonzero(cur >= 0)
             if not alive.size:
-                return keys, anc
+                return keys, pos, anc
             at, here = cur[alive], lvl[cur[alive]]
             for k, lv in enumerate(level_ids):
                 a = anc[lv]
@@ -57,8 +58,7 @@ def _ancestor_index(ds, level_ids) -> tuple[list[str], dict[str, np.ndarray]]:
                 a[alive[first]] = at[first]
             cur[alive] = parent[at]
     chains = _ancestors(ds, level_ids)  # repeated ids or a cycle: the plain walk
-    pos = {u: i for i, u in enumerate(keys)}
-    return keys, {lv: np.array([pos.get(chains[u].get(lv), -1) for u in keys], dtype=np.int64) for lv in level_ids}
+    return keys, pos, {lv: np.array([pos.get(chains[u].get(lv), -1) for u in keys], dtype=np.int64) for lv in level_ids}
 
 
 def individual(rules: Resolved, ds, org: Organisational) -> Individual:
@@ -84,9 +84,9 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
     errors: list[SmvpError] = []
 
     # per level: achievement of each unit's ancestor at that level, as arrays over the units
-    unit_keys, anc_at = _ancestor_index(ds, rules.level_ids)
+    unit_keys, unit_pos, anc_at = _ancestor_index(ds, rules.level_ids)
     n_units = len(unit_keys)
-    unit_idx = index_of(unit_col, unit_keys)
+    unit_idx = index_with(unit_col, unit_pos)
     unit_idx = np.where(unit_idx < 0, n_units, unit_idx)  # the slot after the units: unknown unit
     full = 100 * org.scale
 
@@ -115,7 +115,6 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
               if rules.roles[r].scorable and c.level not in (INDIVIDUAL_LEVEL, top_level)}
     own = {lv: np.full(n_units + 2, -1, dtype=np.int64) for lv in wanted}  # two -1 slots: none, unknown
     if wanted:
-        unit_pos = {u: i for i, u in enumerate(unit_keys)}
         for (lv, uid), a in org.unit_achievement.items():
             if lv in own and uid in unit_pos:
                 own[lv][unit_pos[uid]] = a

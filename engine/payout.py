@@ -144,10 +144,20 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
 
     # theoretical per fund
     for j, (fid, fnd) in enumerate(rules.funds.items()):
-        members = np.flatnonzero(fund_code == j)
+        in_fund = fund_code == j
+        members = np.flatnonzero(in_fund)
         if not members.size:
             continue
-        if fnd.method == "per_person":
+        if fnd.method == "per_person" and len(members) * 2 > n:  # most of the staff: whole columns
+            cat_keys = list(cat_amount)
+            amounts = np.array([cat_amount[k] for k in cat_keys] + [0], dtype=np.int64)
+            ci = index_of(staff["category"], cat_keys)  # -1 takes the last amount, 0
+            np.copyto(theoretical, np.where(th_missing, amounts[ci], th_given), where=in_fund)
+            for i in np.flatnonzero(in_fund & th_missing & (ci < 0))[:20]:
+                errors.append(_row_error(staff, i, "no theoretical premium: blank, and no category amount", "theoretical_premium",
+                                         expected="an amount in euro, or a category listed in the categories table",
+                                         found=f"category {staff_cat[i]!r}" if staff_cat[i] else "blank"))
+        elif fnd.method == "per_person":
             given = members[~th_missing[members]]
             theoretical[given] = th_given[given]
             need = members[th_missing[members]]
