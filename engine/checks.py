@@ -155,8 +155,8 @@ def _check_behaviours(rules: Resolved, staff, beh, role_ids: list[str], role_idx
     for i in over[:20]:
         g = int(key_of_cell[cell[i]])
         errors.append(_row_error(beh, i, "score above the factor's scale", "score",
-                                 expected=f"0–{decimal_from_units(fmax[g], 2).normalize()} for {factor_keys[g]}",
-                                 found=str(decimal_from_units(int(beh['score'][i]), 2).normalize())))
+                                 expected=f"0–{_points(fmax[g])} for {factor_keys[g]}",
+                                 found=_points(beh['score'][i])))
     # every scorable person has one score per factor of the role
     nf = len(factor_keys)
     if not nf or bad.size:
@@ -249,6 +249,11 @@ def _near(value, choices) -> str | None:
         return None
     m = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
     return f"did you mean {m[0]!r}?" if m else None
+
+
+def _points(centipoints) -> str:
+    """Centipoints as plain points text: 2000 → "20", 1650 → "16.5" (never "2E+1")."""
+    return format(decimal_from_units(int(centipoints), 2).normalize(), "f")
 
 
 def _fmt_frac(x: Fraction) -> str:

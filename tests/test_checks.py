@@ -31,7 +31,9 @@ CASES = {
     "unknown_role": ("staff", ",dipendente,UFF111,", ",dipendnete,UFF111,",
                      ["staff.csv:", "role", "unknown role", "'dipendnete'", "did you mean 'dipendente'"]),
     "score_above_scale": ("behaviours", "P011,cooperazione_team_working,", "P011,cooperazione_team_working,16\nXX,",
-                          ["behaviours.csv:", "score", "score above the factor's scale", "0–15", "found 16"]),
+                          ["behaviours.csv:", "score", "score above the factor's scale", "0–15", "found 16)"]),
+    "score_above_scale_20": ("behaviours", "P011,esecuzione_compiti,", "",
+                             ["behaviours.csv:", "score above the factor's scale", "0–15", "found 20)"]),
     "factor_of_another_role": ("behaviours", "P011,esecuzione_compiti,", "P011,capacita_direzionale,",
                                ["behaviours.csv:", "factor", "'capacita_direzionale' is not a behaviour factor of role 'dipendente'"]),
     "unknown_absence_type": ("absences", "maternita", "maternità",
@@ -57,10 +59,10 @@ def data(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_dataset_is_refused_and_nothing_stored(case, data, tmp_path):
     table, old, new, fragments = CASES[case]
-    if case == "score_above_scale":  # replace the whole row's score
+    if case.startswith("score_above_scale"):  # replace the whole row's score
         text = (data / "behaviours.csv").read_text(encoding="utf-8").splitlines()
-        text = [("P011,cooperazione_team_working,16" if line.startswith("P011,cooperazione_team_working,") else line)
-                for line in text]
+        row = {"score_above_scale": "P011,cooperazione_team_working,16", "score_above_scale_20": "P011,esecuzione_compiti,20"}[case]
+        text = [(row if line.startswith(row.rsplit(",", 1)[0] + ",") else line) for line in text]
         (data / "behaviours.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
     else:
         edit(data, table, old, new)
