@@ -43,7 +43,7 @@ import numpy as np
 from . import formula
 from .columns import as_objects
 from .exact import Q, decimal_from_units, round_fraction
-from .profile import INDIVIDUAL_LEVEL, Profile, Source, _in_force
+from .profile import INDIVIDUAL_LEVEL, Profile, Source, original_path
 
 CP = 100
 MILLION = 1_000_000
@@ -123,23 +123,7 @@ class _Where:
         self.docs = profile.data.get("documents") or {}
 
     def origin(self, *keys) -> tuple:
-        node: Any = self.p.data
-        out: list = []
-        for k in keys:
-            if isinstance(node, dict) and "variants" in node and k not in node:
-                for i, v in enumerate(node["variants"]):
-                    if isinstance(v, dict) and _in_force(v, self.year):
-                        out += ["variants", i]
-                        node = v
-                        break
-            out.append(k)
-            if isinstance(node, dict):
-                node = node.get(k)
-            elif isinstance(node, list) and isinstance(k, int) and k < len(node):
-                node = node[k]
-            else:
-                node = None
-        return tuple(out)
+        return original_path(self.p.data, self.year, keys)
 
     def at(self, *keys) -> str:
         line, _ = self.p.loaded.position(self.origin(*keys), key=True)

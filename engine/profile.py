@@ -587,6 +587,37 @@ def _resolve_node(node, year: int, path: tuple, origin: dict):
     return node
 
 
+def original_path(data: Any, year: int, keys) -> tuple:
+    """The path in the profile as written of a path in the rules resolved for ``year``.
+
+    A rule written ``{variants: [...]}`` resolves to the variant in force; its
+    original path goes through ``variants.<i>``. Used to point messages and
+    traces at the right line.
+    """
+    def variant(node):
+        if isinstance(node, dict) and isinstance(node.get("variants"), list):
+            for i, v in enumerate(node["variants"]):
+                if isinstance(v, dict) and _in_force(v, year):
+                    return i, v
+        return None
+
+    node, out = data, []
+    for k in keys:
+        if isinstance(node, dict) and k not in node and (hit := variant(node)):
+            out += ["variants", hit[0]]
+            node = hit[1]
+        out.append(k)
+        if isinstance(node, dict):
+            node = node.get(k)
+        elif isinstance(node, list) and isinstance(k, int) and k < len(node):
+            node = node[k]
+        else:
+            node = None
+    if hit := variant(node):
+        out += ["variants", hit[0]]
+    return tuple(out)
+
+
 def _in_force(node: dict, year: int) -> bool:
     f, u = node.get("from"), node.get("until")
     if isinstance(f, int) and year < f:
@@ -621,23 +652,7 @@ class _Builder:
 
     def path_of(self, *keys) -> tuple:
         """Original path (through variants) of a resolved path."""
-        node = self.p.data
-        out: list = []
-        for k in keys:
-            if isinstance(node, dict) and "variants" in node and k not in node:
-                for i, v in enumerate(node["variants"]):
-                    if isinstance(v, dict) and _in_force(v, self.year):
-                        out += ["variants", i]
-                        node = v
-                        break
-            out.append(k)
-            node = node.get(k) if isinstance(node, dict) else (node[k] if isinstance(node, list) and isinstance(k, int) and k < len(node) else None)
-        if isinstance(node, dict) and "variants" in node:
-            for i, v in enumerate(node["variants"]):
-                if isinstance(v, dict) and _in_force(v, self.year):
-                    out += ["variants", i]
-                    break
-        return tuple(out)
+        return original_path(self.p.data, self.year, keys)
 
     def source(self, node: dict | None, *path) -> Source | None:
         if not node or not isinstance(node.get("source"), dict):
