@@ -51,8 +51,8 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from engine.columns import Categorical  # noqa: E402
-from engine.dataset import SCALE, TABLES, Dataset, Table  # noqa: E402
+from engine.columns import Categorical
+from engine.dataset import SCALE, TABLES, Dataset, Table
 
 PROFILE = REPO / "chambers" / "cuneo.yaml"
 SEED = 20240501
@@ -326,7 +326,7 @@ def build_dataset(s: Synthetic) -> Dataset:
                 columns[c.name] = cols[c.name]
                 if c.kind not in SCALE and not isinstance(cols[c.name], Categorical) and c.default is not None:
                     arr = cols[c.name]
-                    columns[c.name] = np.where(arr == None, c.default, arr)  # noqa: E711
+                    columns[c.name] = np.where(np.equal(arr, None), c.default, arr)
             elif c.kind in SCALE:
                 columns[c.name] = np.full(n, c.default if c.default is not None else 0, dtype=np.int64)
             else:
@@ -564,27 +564,30 @@ def run(sizes, repeat: int, stages: bool = True, offices: int | None = None):
     profile = load_profile()
     rows, breakdown = [], {}
     for n in sizes:
-        s = generate(n, offices=offices)
-        ds = build_dataset(s)
-        hand = numpy_evaluate(s)
-        ev = engine_evaluate(profile, ds)
-        problems = compare(engine_columns(ev), hand, s.person_ids)
-        assert not problems, f"engine and numpy differ at n={n}:\n" + "\n".join(problems)
-        del ev
-        # interleave the two so that neither benefits from a warmer machine
-        t_np, t_en = float("inf"), float("inf")
-        for _ in range(repeat):
-            t_np = min(t_np, _best(lambda: numpy_evaluate(s), 1)[0])
-            t_en = min(t_en, _best(lambda: engine_evaluate(profile, ds), 1)[0])
-        rows.append({"size": n, "engine": t_en, "numpy": t_np, "ratio": t_en / t_np,
-                     "uffici": int(np.count_nonzero(s.unit_level == 3)), "objectives": len(s.o_level),
-                     "indicators": len(s.i_obj), "magg": int(np.count_nonzero(hand["maggiorazione"]))})
-        if stages:
-            breakdown[n] = stage_times(profile, ds, repeat)
-        print(f"  n={n:>9,}: engine {t_en:.3f} s, numpy {t_np:.3f} s, × {t_en / t_np:.2f} "
+        row, stage = _measure(profile, n, repeat, stages, offices)
+        rows.append(row)
+        if stage:
+            breakdown[n] = stage
+        print(f"  n={n:>9,}: engine {row['engine']:.3f} s, numpy {row['numpy']:.3f} s, × {row['ratio']:.2f} "
               f"(exact: all {n:,} totals, premiums, maggiorazioni equal)", file=sys.stderr)
-        del s, ds, hand
     return rows, breakdown
+
+
+def _measure(profile, n: int, repeat: int, stages: bool, offices: int | None):
+    s = generate(n, offices=offices)
+    ds = build_dataset(s)
+    hand = numpy_evaluate(s)
+    problems = compare(engine_columns(engine_evaluate(profile, ds)), hand, s.person_ids)
+    assert not problems, f"engine and numpy differ at n={n}:\n" + "\n".join(problems)
+    # interleave the two so that neither benefits from a warmer machine
+    t_np, t_en = float("inf"), float("inf")
+    for _ in range(repeat):
+        t_np = min(t_np, _best(lambda: numpy_evaluate(s), 1)[0])
+        t_en = min(t_en, _best(lambda: engine_evaluate(profile, ds), 1)[0])
+    row = {"size": n, "engine": t_en, "numpy": t_np, "ratio": t_en / t_np,
+           "uffici": int(np.count_nonzero(s.unit_level == 3)), "objectives": len(s.o_level),
+           "indicators": len(s.i_obj), "magg": int(np.count_nonzero(hand["maggiorazione"]))}
+    return row, (stage_times(profile, ds, repeat) if stages else None)
 
 
 def table_md(rows) -> str:
@@ -601,8 +604,8 @@ def stages_md(breakdown, rows) -> str:
     if not breakdown:
         return ""
     numpy_s = {r["size"]: r["numpy"] for r in rows}
-    out = ["| staff | checks s | organisational s | individual s | payout s | all but organisational s | "
-           "that × numpy |", "|---:|---:|---:|---:|---:|---:|---:|"]
+    out = [("| staff | checks s | organisational s | individual s | payout s | all but organisational s | "
+            "that × numpy |"), "|---:|---:|---:|---:|---:|---:|---:|"]
     for n, t in breakdown.items():
         rest = t["checks"] + t["individual"] + t["payout"]
         out.append(f"| {n:,} | {t['checks']:.3f} | {t['organisational']:.3f} | {t['individual']:.3f} | "
@@ -617,10 +620,11 @@ def _rate(x: float) -> str:
 def _machine() -> str:
     cpu = platform.processor() or ""
     try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
     except OSError:
         pass
     return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, numpy {np.__version__}, "

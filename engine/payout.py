@@ -308,7 +308,7 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
     return Payout(fund, factor, coefficient, coef_name, theoretical, premium, magg, rank, tuple(totals), tuple(info))
 
 
-def _factor_coefficient(curve, coef_formula: str, names: "_Columns", rows, size: int) -> tuple[Q, Q]:
+def _factor_coefficient(curve, coef_formula: str, names: _Columns, rows, size: int) -> tuple[Q, Q]:
     """Payout factor (the curve: a later interval wins where two would hold) and coefficient."""
     var = names.column(curve.variable, rows)
     values, masks = [], []
