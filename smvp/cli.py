@@ -157,6 +157,24 @@ def validate(
 
 
 @app.command()
+def init(
+    chamber: Annotated[str, typer.Option("--chamber", "-c", help="Id della nuova camera (es. mantova).")],
+    name: Annotated[str | None, typer.Option("--name", help="Denominazione (es. 'Camera di Commercio di Mantova').")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", dir_okay=False,
+                                             help="Dove scrivere il profilo (default: <chambers>/<chamber>.yaml).")] = None,
+    year: Annotated[int, typer.Option("--year", "-y", help="Primo anno di validità.")] = 2025,
+    force: Annotated[bool, typer.Option("--force", help="Sovrascrive un file esistente.")] = False,
+    seat: Annotated[str | None, typer.Option("--seat", help="Città della sede (default: dalla denominazione).")] = None,
+) -> None:
+    """Scrive lo scheletro commentato di un nuovo profilo, già valido."""
+    from smvp.commands import init as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.run(chamber=chamber, name=name, out_path=out, year=year, force=force,
+                                     out=out_console, seat=seat)))
+
+
+@app.command()
 def runs(
     chamber: Annotated[str | None, typer.Option(
         "--chamber", "-c", help="Solo questa camera.")] = None,

@@ -1,0 +1,145 @@
+"""``smvp init --chamber NAME``: write a commented profile skeleton that validates.
+
+The skeleton declares what every profile needs (chamber, validity, documents,
+organisational levels and achievement) and marks the individual rules as
+``defined: false`` until the onboarding office fills them in from its SMVP:
+``smvp validate`` then passes with a warning that says what is still missing
+(see docs/onboarding.md).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from engine.errors import SmvpErrors
+from engine.profile import load_profile
+from smvp import engine_api
+from smvp.errors import UsageProblem
+
+SKELETON = '''\
+# yaml-language-server: $schema={schema}
+#
+# {name} — Sistema di Misurazione e Valutazione della Performance (SMVP)
+# as an smvp profile. Written by `smvp init`; fill it in from your SMVP,
+# section by section, and run `smvp validate {path}` after each change.
+# Reference of every key: docs/profile.md; walk-through: docs/onboarding.md.
+#
+# Every rule cites `source: {{document, section}}` (a document id of
+# `documents` below). Where your SMVP is silent, keep `defined: false` and say
+# why in `reading:`; smvp will not compute what is not defined.
+format: 1
+
+chamber:
+  id: {chamber_id}
+  name: {name}
+  seat: {seat}                 # city of the seat: its patron saint extends legal terms
+  validity:
+    from: {year}               # first year this SMVP governs
+    until: null                # last year (e.g. before a merger); null = still in force
+    source: {{document: smvp, section: "Frontespizio"}}
+    reading: TODO say which act adopted the SMVP and from which cycle it applies.
+
+documents:
+  smvp:
+    title: TODO full title of the SMVP and the act that adopted it (delibera n. …, data)
+    # file: the text of the SMVP, if you keep it beside the profile
+  dlgs150:
+    title: "D.lgs. 27 ottobre 2009, n. 150"
+
+precision:
+  achievement_decimals: 2      # grado di raggiungimento, in percent
+  points_decimals: 2           # punteggi
+  rounding: half_up
+  source: {{document: smvp, section: "TODO"}}
+  reading: TODO say how your SMVP rounds percentages and points, or that it is silent.
+
+money:
+  currency: EUR
+  rounding: half_up            # to the cent
+  source: {{document: smvp, section: "TODO"}}
+
+organisational:
+  source: {{document: smvp, section: "TODO performance organizzativa"}}
+  levels:                      # your organisational units, top to bottom
+    ente: {{label: Ente}}
+    area: {{label: Area}}
+    servizio: {{label: Servizio}}
+    ufficio: {{label: Ufficio}}
+  achievement:
+    cap_percent: 100           # null = no cap
+    source: {{document: smvp, section: "TODO indicatori e target"}}
+    reading: actual/target (target/actual when lower is better), capped at 100%.
+
+roles:
+  dipendente:
+    label: Dipendente
+    source: {{document: smvp, section: "TODO"}}
+    evaluator: {{label: TODO chi valuta i dipendenti}}
+    # Fill in the results components (max points each, the objectives' level)
+    # and the behaviour factors (max points each); their maxima must add up to
+    # total_max. Until then they are marked as not defined:
+    results:
+      defined: false
+      source: {{document: smvp, section: "TODO scheda di valutazione, risultati"}}
+      reading: TODO the weights of the results components.
+      components:
+        ufficio: {{label: "Obiettivo d'ufficio", objectives: {{level: ufficio}}}}
+    behaviours:
+      defined: false
+      source: {{document: smvp, section: "TODO scheda di valutazione, comportamenti"}}
+      reading: TODO the behaviour factors and their scales.
+      factors:
+        esempio_fattore: {{label: TODO nome del fattore}}
+
+conciliation:
+  source: {{document: smvp, section: "TODO procedure di conciliazione"}}
+  steps:
+    richiesta_riesame:
+      label: Richiesta di riesame al valutatore
+      actor: valutato
+      from_event: consegna_scheda
+      days: null               # the term in days, or null when the SMVP sets none
+'''
+
+
+def _seat(name: str) -> str:
+    m = re.search(r".*\bdi\s+(.+)$", name)  # the last "di …": "Camera di Commercio di Mantova" → Mantova
+    return m.group(1).strip() if m else name
+
+
+def run(*, chamber: str, name: str | None, out_path: Path | None, year: int, force: bool, out: Console,
+        seat: str | None = None) -> int:
+    """Write the skeleton for ``chamber`` and check that it validates.
+
+    Raises:
+        UsageProblem: a bad chamber id, or a file that exists (without --force).
+    """
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", chamber):
+        raise UsageProblem(f"chamber id {chamber!r} is not valid",
+                           hint="use lower-case letters, digits and _ (e.g. mantova, toscana_nord_ovest)")
+    target = out_path or engine_api.chambers_dir() / f"{chamber}.yaml"
+    if target.exists() and not force:
+        raise UsageProblem(f"{target} already exists", hint="choose another --out or pass --force to overwrite it")
+    name = name or f"Camera di Commercio di {chamber.replace('_', ' ').title()}"
+    schema = Path(__file__).resolve().parents[2] / "schema" / "profile.schema.json"
+    seat = seat or _seat(name)
+    text = SKELETON.format(chamber_id=chamber, name=name, seat=seat, year=year,
+                           path=target, schema=schema.as_uri())
+    try:
+        profile = load_profile(target, text=text)
+    except SmvpErrors as exc:
+        if any((e.field or "").startswith("calendar") for e in exc.errors):
+            raise UsageProblem(f"no patron-saint day is known for the seat {seat!r}",
+                               hint="pass --seat with the city of the seat (e.g. --seat Lucca)") from None
+        raise RuntimeError(f"the profile skeleton does not validate: {exc}") from exc  # a bug
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    out.print(Text.assemble(("Scritto", "bold green"), f" {target}"))
+    for warning in profile.warnings:
+        out.print(Text(f"  avviso: {warning}", style="yellow"), soft_wrap=True)
+    out.print(f"Prossimo passo: completa i TODO e lancia `smvp validate {target}` (guida: docs/onboarding.md).")
+    return 0
