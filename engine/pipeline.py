@@ -74,14 +74,14 @@ class Evaluation:
             rid = ind.role_ids[ind.role_index[i]]
             role = rules.roles[rid]
             scored = bool(ind.scored[i])
-            pts = (lambda a: decimal_from_units(int(a[i]), 2)) if scored else (lambda a: None)
             comps = {c.id: (decimal_from_units(int(ind.components[f"{rid}.{c.id}"][i]), 2) if scored else None)
                      for c in role.components}
             has_pay = pay.fund[i] is not None
             out.append({
                 "person_id": ids[i], "name": names[i], "role": rid, "role_label": role.label,
                 "unit_id": units[i], "components": comps,
-                "results": pts(ind.results), "behaviour": pts(ind.behaviour), "total": pts(ind.total),
+                "results": _points(ind.results, i, scored), "behaviour": _points(ind.behaviour, i, scored),
+                "total": _points(ind.total, i, scored),
                 "judgement": ind.judgement[i], "judgement_label": ind.judgement_label[i],
                 "negative": bool(ind.negative[i]) if scored else None,
                 "payout_percent": _dec(factors[i] * 100, 2) if has_pay else None,
@@ -281,6 +281,11 @@ class Evaluation:
             "not_computed": not_computed,
             "notes": list(self.notes),
         }
+
+
+def _points(column, i: int, scored: bool) -> Decimal | None:
+    """Row ``i`` of a centipoints column as Decimal points (None when the person is not scored)."""
+    return decimal_from_units(int(column[i]), 2) if scored else None
 
 
 def _dec(x: Fraction, digits: int) -> Decimal:
