@@ -35,6 +35,11 @@ def organisational(rules: Resolved, ds) -> Organisational:
         DatasetErrors: an objective with neither indicators nor attested value;
             a ratio that cannot be computed (lower-is-better with actual 0 and no cap).
     """
+    return _organisational_exact(rules, ds)
+
+
+def _organisational_exact(rules: Resolved, ds) -> Organisational:
+    """:func:`organisational` one row at a time, with Fractions (every feature, every error)."""
     scale = 10 ** rules.achievement_decimals  # units per percent
     mode = rules.points_rounding
     cap = rules.achievement_cap
@@ -127,6 +132,7 @@ def organisational(rules: Resolved, ds) -> Organisational:
         raise DatasetErrors(errors[:50])
     results = {o: results[o] for o in ids if o in results}  # table order (links computed children first)
     unit_ach: dict[tuple[str, str], int] = {}
+    counts: dict[tuple[str, str], int] = {}
     groups: dict[tuple[str, str], list[ObjectiveResult]] = {}
     for o in results.values():
         if o.level != INDIVIDUAL_LEVEL:
@@ -135,39 +141,58 @@ def organisational(rules: Resolved, ds) -> Organisational:
         w = sum((o.weight for o in os_), Fraction(0))
         if w:
             unit_ach[key] = round_fraction(sum((o.weight * o.achievement for o in os_), Fraction(0)) / w, 1, mode)
+            counts[key] = len(os_)
     return Organisational(scale=scale, objectives=results, unit_achievement=unit_ach,
                           indicators=tuple(indicator_results),
-                          units=_units(rules, ds, results, unit_ach, band_of if bands else None, mode))
+                          units=_units(rules, ds, unit_ach, counts, _top_exact(rules, ds, results, mode),
+                                       band_of if bands else None))
 
 
-def _units(rules: Resolved, ds, results: dict[str, ObjectiveResult], unit_ach: dict, band_of, mode) -> tuple[UnitResult, ...]:
+def _top_exact(rules: Resolved, ds, results: dict[str, ObjectiveResult], mode) -> tuple[int, int] | None:
+    """The top level (the Ente): number of objectives and their weighted achievement (None: none,
+    or weights summing to 0). All objectives of the top level, whatever their unit_id; with
+    ``organisational.ente`` the objectives of its ``area_type`` only (as measured; the OIV's
+    attestation of the Ente is in :func:`performance`)."""
+    levels = rules.level_ids
+    if not levels:
+        return None
+    if rules.ente is not None:  # organisational.ente: the Ente is the weighted mean of its areas
+        objs = ds.table("objectives")
+        types = dict(zip(as_objects(objs["objective_id"]), as_objects(objs["type"])))
+        os_ = [o for o in results.values() if types.get(o.objective_id) == rules.ente.area_type]
+    else:
+        os_ = [o for o in results.values() if o.level == levels[0]]
+    w = sum((o.weight for o in os_), Fraction(0))
+    if not os_ or not w:
+        return None
+    return len(os_), round_fraction(sum((o.weight * o.achievement for o in os_), Fraction(0)) / w, 1, mode)
+
+
+def _units(rules: Resolved, ds, unit_ach: dict, counts: dict, top: tuple[int, int] | None,
+           band_of) -> tuple[UnitResult, ...]:
     """Per level (profile order) and unit (units table order): weighted achievement and status.
 
-    The top level (the Ente) is one entry over all of its objectives, whatever their unit_id;
-    with ``organisational.ente`` over the objectives of its ``area_type`` only (as measured;
-    the OIV's attestation of the Ente is in :func:`performance`).
+    ``unit_ach``: (level, unit_id or "") → achievement, ``counts``: the same keys → number of
+    objectives; ``top``: the top level (the Ente) as one entry, see :func:`_top_exact`.
     """
     units = ds.table("units")
     u_ids, u_levels = as_objects(units["unit_id"]), as_objects(units["level"])
     order = {u: k for k, u in enumerate(u_ids)}
     out: list[UnitResult] = []
     levels = rules.level_ids
+    by_level: dict[str, list[tuple[str, str]]] = {}
+    for k in unit_ach:
+        by_level.setdefault(k[0], []).append(k)
+    last = len(order)
     for lvl in levels:
         if lvl == levels[0]:
-            os_ = [o for o in results.values() if o.level == lvl]
-            if rules.ente is not None:  # organisational.ente: the Ente is the weighted mean of its areas
-                types = dict(zip(as_objects(ds.table("objectives")["objective_id"]), as_objects(ds.table("objectives")["type"])))
-                os_ = [o for o in results.values() if types.get(o.objective_id) == rules.ente.area_type]
-            w = sum((o.weight for o in os_), Fraction(0))
-            if not os_ or not w:
+            if top is None:
                 continue
             tops = [u for u, ul in zip(u_ids, u_levels) if ul == lvl]
-            groups = [(tops[0] if len(tops) == 1 else None, len(os_),
-                       round_fraction(sum((o.weight * o.achievement for o in os_), Fraction(0)) / w, 1, mode))]
+            groups = [(tops[0] if len(tops) == 1 else None, top[0], top[1])]
         else:
-            keys = sorted((k for k in unit_ach if k[0] == lvl), key=lambda k: (order.get(k[1], len(order)), k[1]))
-            groups = [(k[1] or None, sum(1 for o in results.values() if o.level == lvl and (o.unit_id or "") == k[1]),
-                       unit_ach[k]) for k in keys]
+            keys = sorted(by_level.get(lvl, ()), key=lambda k: (order.get(k[1], last), k[1]))
+            groups = [(k[1] or None, counts[k], unit_ach[k]) for k in keys]
         for uid, n, ach in groups:
             band = band_of(ach) if band_of else None
             out.append(UnitResult(lvl, uid, n, ach, band.id if band else None, band.label if band else None))
