@@ -63,6 +63,9 @@ class Organisational:
     unit_achievement: dict[tuple[str, str], int]  # (level, unit_id) → achievement of that unit's objectives
     indicators: tuple[IndicatorResult, ...] = ()
     units: tuple[UnitResult, ...] = ()  # per level (profile order) and unit; the top level merged into one
+    # objective → weighted mean of its own indicators' achievement, attested or not (None: not computed here;
+    # engine.organisational.performance then computes it)
+    indicator_mean: dict[str, int] | None = None
 
 
 @dataclass(frozen=True)
