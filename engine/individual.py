@@ -144,7 +144,7 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
         if not role.scorable or not role_counts[k]:
             for c in role.components:
                 components[f"{rid}.{c.id}"] = np.zeros(n, dtype=np.int64)
-                comp_ach[f"{rid}.{c.id}"] = _filled(n, -1)
+                comp_ach[f"{rid}.{c.id}"] = (_NO_ROWS, _NO_ROWS, None)
             continue
         mine = role_idx == k
         rows = np.flatnonzero(mine)
@@ -199,21 +199,20 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
             if c.level == INDIVIDUAL_LEVEL:
                 comp = np.zeros(n, dtype=np.int64)
                 comp[rows] = _points(ach_rows, mx, pscale, full, mode)
-                ach = _filled(n, -1)
-                ach[rows] = ach_rows
+                ach = (rows, ach_rows, None)
             else:  # per unit, then one pass per column (or a scatter into the few rows)
                 pts_unit = _points(ach_unit, mx, pscale, full, mode)
                 if many:
                     comp, zero = _unit_column(pts_unit, slot, mine, 0)
-                    ach, _ = _unit_column(ach_unit, slot, mine, -1)
                 else:
                     comp = np.zeros(n, dtype=np.int64)
                     comp[rows] = pts_unit[units_of_rows]
-                    ach = _filled(n, -1)
-                    ach[rows] = ach_unit[units_of_rows]
+                # achievement built on demand (Individual.component_achievement): the rows' values when
+                # computed (overrides included), else the per-unit values and each row's unit
+                ach = (rows, ach_rows, None) if ach_rows is not None else (rows, ach_unit, unit_idx)
                 if overridden:
                     at = rows[overridden]
-                    comp[at], ach[at] = _points(ach_rows[overridden], mx, pscale, full, mode), ach_rows[overridden]
+                    comp[at] = _points(ach_rows[overridden], mx, pscale, full, mode)
                     zero = False
             components[key] = comp
             comp_ach[key] = ach
@@ -244,7 +243,9 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
     # judgement: the band of each scored person's role's judgement, as codes then ids
     band_ids: list = []
     band_labels: list = []
-    code = _filled(n, -1)
+    n_bands = sum(len(j.bands) for j in rules.judgements.values())
+    code = np.empty(n, dtype=np.int8 if n_bands < 127 else np.int64)  # a small dtype: less memory to touch
+    code.fill(-1)
     values = {"total": total, "results": results, "behaviour": behaviour}
     for jid, j in rules.judgements.items():
         uses = [k for k, rid in enumerate(role_ids) if rules.roles[rid].judgement == jid and role_counts[k]]
@@ -260,15 +261,16 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
             code[sel & band.interval.mask(q)] = len(band_ids)
             band_ids.append(band.id)
             band_labels.append(band.label)
-    judgement = np.array(band_ids + [None], dtype=object)[code]
-    jlabel = np.array(band_labels + [None], dtype=object)[code]
     # negative: behaviour below the role's threshold (exact: behaviour < t ⟺ behaviour < ceil(t × CP))
     never = np.iinfo(np.int64).min
     below = np.array([math.ceil(rules.roles[r].negative_below * CP) if rules.roles[r].negative_below is not None
                       else never for r in role_ids] + [never], dtype=np.int64)
     negative = scored & (behaviour < below[role_idx]) if n else np.zeros(0, dtype=bool)
-    return Individual(role_idx, role_ids, scored, components, comp_ach, results, behaviour, total,
-                      judgement, jlabel, negative)
+    return Individual(role_idx, role_ids, scored, components, results, behaviour, total,
+                      code, tuple(band_ids), tuple(band_labels), negative, comp_ach)
+
+
+_NO_ROWS = np.zeros(0, dtype=np.int64)
 
 
 def _filled(n: int, value: int) -> np.ndarray:

@@ -275,8 +275,6 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                      "reduced_pro_rata": reduced, "tie_policy": m.tie_policy,
                      "resource": m.resource, "resources": available,
                      "distributed": int(amount * take)})
-    fund = np.array(fund_ids + [None], dtype=object)[fund_code]
-    coef_name = np.array(coef_ids + [None], dtype=object)[coef_code]
 
     # fund totals
     totals = []
@@ -305,7 +303,7 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                            "resources": avail, "distributed": 0, "economies": avail, "people": 0})
     if errors:
         raise DatasetErrors(errors[:50])
-    return Payout(fund, factor, coefficient, coef_name, theoretical, premium, magg, rank, tuple(totals), tuple(info))
+    return Payout(fund_code, tuple(fund_ids), factor, coefficient, coef_code, tuple(coef_ids), theoretical, premium, magg, rank, tuple(totals), tuple(info))
 
 
 def _factor_coefficient(curve, coef_formula: str, names: _Columns, rows, size: int) -> tuple[Q, Q]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 
 import numpy as np
 
@@ -70,32 +71,73 @@ class Organisational:
 
 @dataclass(frozen=True)
 class Individual:
-    """Stage 3: per-person columns (length n = staff rows)."""
+    """Stage 3: per-person columns (length n = staff rows).
+
+    ``judgement``, ``judgement_label`` and ``component_achievement`` are built on first use
+    (from ``judgement_code`` and ``achievement_parts``): only explanations and row views read them.
+    """
 
     role_index: np.ndarray  # int64 index into role_ids
     role_ids: tuple[str, ...]
     scored: np.ndarray  # bool: the role is scorable
     components: dict[str, np.ndarray]  # "role.component" → centipoints (only rows of that role meaningful)
-    component_achievement: dict[str, np.ndarray]  # same keys → achievement units (-1: none)
     results: np.ndarray  # centipoints
     behaviour: np.ndarray  # centipoints
     total: np.ndarray  # centipoints
-    judgement: np.ndarray  # object: band id or None
-    judgement_label: np.ndarray
+    judgement_code: np.ndarray  # integer index into judgement_ids / judgement_labels, -1: none
+    judgement_ids: tuple  # band ids
+    judgement_labels: tuple  # band labels
     negative: np.ndarray  # bool
+    # "role.component" → (rows, values, index): the achievement at ``rows`` is ``values`` (index None)
+    # or ``values[index[rows]]``; -1 at every other row
+    achievement_parts: dict[str, tuple] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def judgement(self) -> np.ndarray:
+        """object: band id or None."""
+        return np.array(list(self.judgement_ids) + [None], dtype=object)[self.judgement_code]
+
+    @cached_property
+    def judgement_label(self) -> np.ndarray:
+        return np.array(list(self.judgement_labels) + [None], dtype=object)[self.judgement_code]
+
+    @cached_property
+    def component_achievement(self) -> dict[str, np.ndarray]:
+        """Same keys as ``components`` → achievement units (-1: none)."""
+        n = len(self.role_index)
+        out = {}
+        for key, (rows, values, index) in self.achievement_parts.items():
+            col = np.full(n, -1, dtype=np.int64)
+            col[rows] = values if index is None else values[index[rows]]
+            out[key] = col
+        return out
 
 
 @dataclass(frozen=True)
 class Payout:
-    """Stage 4: money columns in cents and fund totals."""
+    """Stage 4: money columns in cents and fund totals.
 
-    fund: np.ndarray  # object: fund id or None
+    ``fund`` and ``coefficient_name`` are built on first use from ``fund_code`` / ``coefficient_code``.
+    """
+
+    fund_code: np.ndarray  # integer index into fund_ids, -1: no fund
+    fund_ids: tuple[str, ...]
     factor: Q  # payout factor 0–1, exact
     coefficient: Q  # exact
-    coefficient_name: np.ndarray
+    coefficient_code: np.ndarray  # integer index into coefficient_ids, -1: none
+    coefficient_ids: tuple[str, ...]
     theoretical: np.ndarray  # cents
     premium: np.ndarray  # cents
     maggiorazione: np.ndarray  # cents
     maggiorazione_rank: np.ndarray  # int64, 0 = not ranked
     funds: tuple[dict, ...]  # fund, label, resources, distributed, economies (cents)
     maggiorazione_info: tuple[dict, ...]
+
+    @cached_property
+    def fund(self) -> np.ndarray:
+        """object: fund id or None."""
+        return np.array(list(self.fund_ids) + [None], dtype=object)[self.fund_code]
+
+    @cached_property
+    def coefficient_name(self) -> np.ndarray:
+        return np.array(list(self.coefficient_ids) + [None], dtype=object)[self.coefficient_code]
