@@ -25,6 +25,8 @@ profile override of the patron day.
 
 from __future__ import annotations
 
+import calendar
+
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -372,8 +374,15 @@ def calendar_for_seat(
     )
 
 
-def _parse_month_day(value: Any, where: str) -> tuple[int | None, int, int]:
-    """``"MM-DD"`` (every year) or ``"YYYY-MM-DD"``/a date (that day only)."""
+END_OF_MONTH = 0  # day value of "MM-end": the last day of that month in the year concerned
+
+
+def _parse_month_day(value: Any, where: str, allow_end: bool = False) -> tuple[int | None, int, int]:
+    """``"MM-DD"`` or ``"MM-end"`` (every year) or ``"YYYY-MM-DD"``/a date (that day only).
+
+    ``"02-end"`` is the last day of February of the year concerned (28 or 29):
+    for texts such as "nel mese di febbraio". Its day is :data:`END_OF_MONTH`.
+    """
     if isinstance(value, datetime):
         value = value.date()
     if isinstance(value, date):
@@ -381,6 +390,10 @@ def _parse_month_day(value: Any, where: str) -> tuple[int | None, int, int]:
     if isinstance(value, str):
         parts = value.strip().split("-")
         try:
+            if len(parts) == 2 and parts[1] == "end" and allow_end:
+                m = int(parts[0])
+                date(2000, m, 1)
+                return None, m, END_OF_MONTH
             if len(parts) == 2:
                 m, d = int(parts[0]), int(parts[1])
                 date(2000, m, d)  # leap year: accepts 02-29
@@ -393,7 +406,7 @@ def _parse_month_day(value: Any, where: str) -> tuple[int | None, int, int]:
     raise ProfileError(
         "not a valid day",
         field=where,
-        expected='"MM-DD" (every year) or "YYYY-MM-DD"',
+        expected='"MM-DD" or "MM-end" (every year) or "YYYY-MM-DD"',
         found=repr(value),
     )
 
@@ -536,7 +549,8 @@ class Deadline:
             ("25/12 Natale", "26/12 Santo Stefano", "domenica 27/12"); empty if
             the deadline did not move.
         start: the day of the event the term runs from (None for a fixed date).
-        days: the term in days (None for a fixed date).
+        days: the term in days (None for a fixed date or a term in months).
+        months: the term in months (art. 2963 c. 4 c.c.), else None.
     """
 
     nominal: date
@@ -544,6 +558,7 @@ class Deadline:
     moved_because: tuple[str, ...] = ()
     start: date | None = None
     days: int | None = None
+    months: int | None = None
 
     @property
     def moved(self) -> bool:
@@ -563,7 +578,13 @@ class Deadline:
 
     def explain(self) -> str:
         """One Italian sentence: the term, its nominal end and, if moved, why."""
-        if self.days is not None and self.start is not None:
+        if self.months is not None and self.start is not None:
+            unit = "mese" if self.months == 1 else "mesi"
+            head = (
+                f"Termine di {self.months} {unit} dal {self.start.strftime('%d/%m/%Y')} "
+                f"({WEEKDAYS[self.start.weekday()]}), secondo il calendario comune"
+            )
+        elif self.days is not None and self.start is not None:
             unit = "giorno" if self.days == 1 else "giorni"
             head = (
                 f"Termine di {self.days} {unit} dal {self.start.strftime('%d/%m/%Y')} "
@@ -571,11 +592,12 @@ class Deadline:
             )
         else:
             head = f"Scadenza fissata al {self.nominal.strftime('%d/%m/%Y')} ({WEEKDAYS[self.nominal.weekday()]})"
+        counted = self.days is not None or self.months is not None
         if not self.moved:
-            if self.days is not None:
+            if counted:
                 return f"{head}: scade {_long(self.due)}."
             return f"{head}: giorno lavorativo."
-        if self.days is not None:
+        if counted:
             head += f": scadenza nominale {_long(self.nominal)}"
         return f"{head}, giorno non lavorativo, prorogata a {_long(self.due)} ({self.reason})."
 
@@ -605,6 +627,38 @@ def term_end(start: date, days: int, cal: WorkingCalendar) -> Deadline:
     nominal = start + timedelta(days=days)
     due, why = _extend(nominal, cal)
     return Deadline(nominal=nominal, due=due, moved_because=why, start=start, days=days)
+
+
+def add_months(start: date, months: int) -> date:
+    """The day corresponding to ``start`` ``months`` later, or the last day of that month
+    when it has no such day (art. 2963 c. 4 c.c.: 31/01 + 1 month → 28/02 or 29/02)."""
+    y, m = divmod(start.month - 1 + months, 12)
+    year, month = start.year + y, m + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def term_end_months(start: date, months: int, cal: WorkingCalendar) -> Deadline:
+    """End of a term of ``months`` months from the event on ``start``.
+
+    Months follow the common calendar: the term ends on the day of the final
+    month corresponding to the starting day, or on that month's last day if it
+    has none (art. 2963 c. 4 c.c.); a non-working end moves to the next working
+    day (art. 2963 c. 3 c.c.; art. 155 c.p.c.).
+    """
+    if isinstance(months, bool) or not isinstance(months, int) or months < 1:
+        raise ValueError(f"months must be an int ≥ 1, not {months!r}")
+    if isinstance(start, datetime):
+        start = start.date()
+    nominal = add_months(start, months)
+    due, why = _extend(nominal, cal)
+    return Deadline(nominal=nominal, due=due, moved_because=why, start=start, months=months)
+
+
+def month_day(year: int, month: int, day: int) -> date:
+    """``date(year, month, day)``, where day :data:`END_OF_MONTH` is the month's last day."""
+    if day == END_OF_MONTH:
+        day = calendar.monthrange(year, month)[1]
+    return date(year, month, day)
 
 
 def fixed_term(nominal: date, cal: WorkingCalendar) -> Deadline:
@@ -705,6 +759,7 @@ class _Step:
     fixed: tuple[int, int, int] | None  # (month, day, year_offset)
     if_late: str | None = None  # due only if that step is done (or overdue) after its term
     replaces: str | None = None  # when this step is due, that step is not
+    months: int | None = None  # a term in months instead of days (art. 2963 c. 4 c.c.)
 
 
 def _parse_steps(steps: Mapping[str, Any], where: str) -> list[_Step]:
@@ -730,10 +785,19 @@ def _parse_steps(steps: Mapping[str, Any], where: str) -> list[_Step]:
                 )
             )
             days = None
+        months = raw.get("months")
+        if months is not None and (isinstance(months, bool) or not isinstance(months, int) or months < 1):
+            errors.append(ProfileError("not a number of months", field=at + ".months",
+                                       expected="a whole number ≥ 1", found=repr(months)))
+            months = None
+        if months is not None and days is not None:
+            errors.append(ProfileError("a term is in days or in months, not both", field=at,
+                                       expected="either days or months", found=repr(dict(raw))))
+            continue
         fixed = None
         if raw.get("date") is not None:
             try:
-                y, m, d = _parse_month_day(raw["date"], at + ".date")
+                y, m, d = _parse_month_day(raw["date"], at + ".date", allow_end=True)
             except ProfileError as e:
                 errors.append(e)
                 continue
@@ -748,7 +812,7 @@ def _parse_steps(steps: Mapping[str, Any], where: str) -> list[_Step]:
                     )
                 )
                 continue
-            if raw.get("from_event") is not None or days is not None:
+            if raw.get("from_event") is not None or days is not None or months is not None:
                 errors.append(
                     ProfileError(
                         "a step has either a fixed date or from_event + days, not both",
@@ -758,7 +822,7 @@ def _parse_steps(steps: Mapping[str, Any], where: str) -> list[_Step]:
                 )
                 continue
             fixed = (m, d, offset)
-        elif raw.get("from_event") is None and days is None and raw.get("days") is None:
+        elif raw.get("from_event") is None and days is None and raw.get("days") is None and months is None:
             pass  # a step without a term (the document sets neither a date nor a term)
         elif not isinstance(raw.get("from_event"), str) or not raw.get("from_event"):
             errors.append(
@@ -780,6 +844,7 @@ def _parse_steps(steps: Mapping[str, Any], where: str) -> list[_Step]:
                 fixed=fixed,
                 if_late=raw.get("if_late"),
                 replaces=raw.get("replaces"),
+                months=months,
             )
         )
     # Cycles among steps (a → b → a) can never start.
@@ -878,9 +943,9 @@ def schedule(
         if s.fixed is not None:
             m, d, off = s.fixed
             assert year is not None
-            deadline = fixed_term(date(year + off, m, d), cal)
+            deadline = fixed_term(month_day(year + off, m, d), cal)
             status, days_late, reason = _judge(deadline, done, None, as_of)
-        elif s.days is None:
+        elif s.days is None and s.months is None:
             start, projected = presumed(s.from_event)  # type: ignore[arg-type]
             status, days_late = "nessun_termine", None
             reason = "Nessun termine previsto"
@@ -892,13 +957,17 @@ def schedule(
             if start is None:
                 status, days_late = "in_attesa", None
                 what = by_id[s.from_event].label if s.from_event in by_id else s.from_event
-                unit = "giorno" if s.days == 1 else "giorni"
+                if s.months is not None:
+                    term = f"{s.months} {'mese' if s.months == 1 else 'mesi'}"
+                else:
+                    term = f"{s.days} {'giorno' if s.days == 1 else 'giorni'}"
                 reason = (
-                    f"Termine di {s.days} {unit} da «{what}», che non risulta ancora avvenuto: "
+                    f"Termine di {term} da «{what}», che non risulta ancora avvenuto: "
                     "scadenza non calcolabile."
                 )
             else:
-                deadline = term_end(start, s.days, cal)
+                deadline = (term_end_months(start, s.months, cal) if s.months is not None
+                            else term_end(start, s.days, cal))
                 status, days_late, reason = _judge(
                     deadline, done, start, None if projected else as_of
                 )
