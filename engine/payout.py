@@ -13,7 +13,7 @@ from .exact import Q, allocate_largest_remainder, decimal_from_units, piecewise,
 from .profile import Resolved
 
 from . import formula
-from .stages import Individual, Payout
+from .stages import Individual, Payout, assemble_parts as _assemble
 from .checks import _row_error
 
 CP = 100
@@ -206,12 +206,20 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                 np.copyto(premium, p, where=sel)
         else:
             premium[rows] = (Q(theoretical[rows], 1) * f * c).to_units(1, mode)
-    factor = _assemble(n, [(sel, rows, f, whole) for sel, rows, f, _, whole in parts])
-    coefficient = _assemble(n, [(sel, rows, c, whole) for sel, rows, _, c, whole in parts])
+    # factor and coefficient as whole columns only when read (Payout.factor / .coefficient, or a formula)
+    factor_parts = tuple((sel, rows, f, whole) for sel, rows, f, _, whole in parts)
+    coef_parts = tuple((sel, rows, c, whole) for sel, rows, _, c, whole in parts)
+    built: dict[str, Q] = {}
+
+    def assembled(name: str, of: tuple) -> Q:
+        if name not in built:
+            built[name] = _assemble(n, of)
+        return built[name]
+
     names.add("premium", lambda r: Q(premium[r], 100))
     names.add("theoretical", lambda r: Q(theoretical[r], 100))
-    names.add("payout_factor", lambda r: factor[r])
-    names.add("coefficient", lambda r: coefficient[r])
+    names.add("payout_factor", lambda r: assembled("factor", factor_parts)[r])
+    names.add("coefficient", lambda r: assembled("coefficient", coef_parts)[r])
 
     # maggiorazioni
     magg = np.zeros(n, dtype=np.int64)
@@ -303,7 +311,10 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                            "resources": avail, "distributed": 0, "economies": avail, "people": 0})
     if errors:
         raise DatasetErrors(errors[:50])
-    return Payout(fund_code, tuple(fund_ids), factor, coefficient, coef_code, tuple(coef_ids), theoretical, premium, magg, rank, tuple(totals), tuple(info))
+    out = Payout(fund_code, tuple(fund_ids), factor_parts, coef_parts, coef_code, tuple(coef_ids), theoretical, premium,
+                 magg, rank, tuple(totals), tuple(info))
+    out.__dict__.update(built)  # columns a formula already built: Payout.factor / .coefficient as they are
+    return out
 
 
 def _factor_coefficient(curve, coef_formula: str, names: _Columns, rows, size: int) -> tuple[Q, Q]:
@@ -316,24 +327,6 @@ def _factor_coefficient(curve, coef_formula: str, names: _Columns, rows, size: i
     f = piecewise(masks, values, Q(0)).broadcast(size)
     c = formula.evaluate(coef_formula, names.take([coef_formula], rows), size)
     return f, c
-
-
-def _assemble(n: int, parts: list) -> Q:
-    """One Q over ``n`` rows (0/1 elsewhere, one denominator per row) from values on disjoint
-    ``rows`` — given over those rows, or over every row and taken where ``sel`` holds."""
-    objects = any(q.num.dtype == object for _, _, q, _ in parts)
-    objects_d = any(q.den.dtype == object for _, _, q, _ in parts)
-    num = np.zeros(n, dtype=object if objects else np.int64)
-    den = np.empty(n, dtype=object if objects_d else np.int64)
-    den.fill(1)
-    for sel, rows, q, whole in parts:
-        if whole:
-            np.copyto(num, np.broadcast_to(q.num, (n,)), where=sel)
-            np.copyto(den, np.broadcast_to(q.den, (n,)), where=sel)
-        else:
-            num[rows] = np.broadcast_to(q.num, (len(rows),))
-            den[rows] = np.broadcast_to(q.den, (len(rows),))
-    return Q._make(num, den)
 
 
 def _rank_descending(q: Q, size: int) -> tuple[np.ndarray, np.ndarray]:

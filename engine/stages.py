@@ -117,13 +117,15 @@ class Individual:
 class Payout:
     """Stage 4: money columns in cents and fund totals.
 
-    ``fund`` and ``coefficient_name`` are built on first use from ``fund_code`` / ``coefficient_code``.
+    ``fund``, ``coefficient_name``, ``factor`` and ``coefficient`` are built on first use (from
+    ``fund_code``, ``coefficient_code`` and the parts).
     """
 
     fund_code: np.ndarray  # integer index into fund_ids, -1: no fund
     fund_ids: tuple[str, ...]
-    factor: Q  # payout factor 0–1, exact
-    coefficient: Q  # exact
+    # payout factor 0–1 and coefficient, exact, as parts (sel, rows, Q, whole): see assemble_parts
+    factor_parts: tuple
+    coefficient_parts: tuple
     coefficient_code: np.ndarray  # integer index into coefficient_ids, -1: none
     coefficient_ids: tuple[str, ...]
     theoretical: np.ndarray  # cents
@@ -139,5 +141,33 @@ class Payout:
         return np.array(list(self.fund_ids) + [None], dtype=object)[self.fund_code]
 
     @cached_property
+    def factor(self) -> Q:
+        """Payout factor 0–1 per row, exact (0 outside the paid rows)."""
+        return assemble_parts(len(self.fund_code), self.factor_parts)
+
+    @cached_property
+    def coefficient(self) -> Q:
+        """Coefficient per row, exact (0 outside the paid rows)."""
+        return assemble_parts(len(self.fund_code), self.coefficient_parts)
+
+    @cached_property
     def coefficient_name(self) -> np.ndarray:
         return np.array(list(self.coefficient_ids) + [None], dtype=object)[self.coefficient_code]
+
+
+def assemble_parts(n: int, parts: list) -> Q:
+    """One Q over ``n`` rows (0/1 elsewhere, one denominator per row) from values on disjoint
+    ``rows`` — given over those rows, or over every row and taken where ``sel`` holds."""
+    objects = any(q.num.dtype == object for _, _, q, _ in parts)
+    objects_d = any(q.den.dtype == object for _, _, q, _ in parts)
+    num = np.zeros(n, dtype=object if objects else np.int64)
+    den = np.empty(n, dtype=object if objects_d else np.int64)
+    den.fill(1)
+    for sel, rows, q, whole in parts:
+        if whole:
+            np.copyto(num, np.broadcast_to(q.num, (n,)), where=sel)
+            np.copyto(den, np.broadcast_to(q.den, (n,)), where=sel)
+        else:
+            num[rows] = np.broadcast_to(q.num, (len(rows),))
+            den[rows] = np.broadcast_to(q.den, (len(rows),))
+    return Q._make(num, den)
