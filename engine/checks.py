@@ -134,39 +134,66 @@ def _check_behaviours(rules: Resolved, staff, beh, role_ids: list[str], role_idx
         fcode = index_of(factors, factor_names)
     width = lookup.shape[1]
     role_ext = np.append(role_idx, len(role_ids))  # person -1 → the unknown-person row
-    cell = role_ext[person]  # (role, factor) cell of each row, computed in place (int64: fast gathers)
-    cell *= width
-    cell += fcode
-    cell += 1
     key_of_cell = lookup.ravel().astype(np.int64)  # factor key of each cell, -1: not a factor of the role
     valid = key_of_cell >= 0
-    bad = np.flatnonzero(~valid[cell])
-    for i in bad[:20]:
+    # scale: no maximum (-1) and not a factor of the role never exceed
+    never = np.iinfo(np.int64).max
+    limit = np.where(valid, np.append(np.where(fmax >= 0, fmax, never), never)[key_of_cell], never)
+    nf = len(factor_keys)
+    plan = _bit_plan(len(person), nf, key_of_cell)
+    # every scorable person's factors as a bit set summed in the same pass (see _missing_factors)
+    total = np.zeros(len(staff), dtype=np.int64) if plan is not None and plan[2] else None
+    add = plan[0] + (np.int64(1) << plan[1]) if total is not None else None
+    score = beh["score"]
+    bad_rows: list[np.ndarray] = []
+    over_rows: list[np.ndarray] = []
+    n_bad = n_over = 0
+    # by blocks of rows: the (role, factor) cell of each row and what is looked up from it stay in
+    # small buffers reused block after block, instead of several fresh columns as long as the table
+    m = len(person)
+    block = min(_BLOCK, max(m, 1))
+    cbuf, lbuf, vbuf, obuf = (np.empty(block, dtype=np.int64), np.empty(block, dtype=np.int64),
+                              np.empty(block, dtype=bool), np.empty(block, dtype=bool))
+    for start in range(0, m, block):
+        stop = min(start + block, m)
+        k = stop - start
+        cell = _cells(role_ext, person, fcode, width, start, stop, cbuf[:k])
+        ok = np.take(valid, cell, out=vbuf[:k])
+        if not ok.all():
+            if n_bad < 20:
+                bad_rows.append(np.flatnonzero(~ok)[:20 - n_bad] + start)
+            n_bad += k - int(np.count_nonzero(ok))
+            total = None  # a row outside the role's factors: the missing factors are not listed
+        hi = np.greater(score[start:stop], np.take(limit, cell, out=lbuf[:k]), out=obuf[:k])
+        if n_over < 20 and hi.any():
+            over_rows.append(np.flatnonzero(hi)[:20 - n_over] + start)
+            n_over += len(over_rows[-1])
+        if total is not None:
+            np.add.at(total, person[start:stop], np.take(add, cell, out=lbuf[:k]))
+    bad = np.concatenate(bad_rows)[:20] if bad_rows else np.zeros(0, dtype=np.int64)
+    for i in bad:
         rid = role_ids[role_idx[max(int(person[i]), 0)]]
         allowed = [f.id for f in rules.roles[rid].factors]
         found = _value(beh["factor"], i)
         errors.append(_row_error(beh, i, f"factor {found!r} is not a behaviour factor of role {rid!r}", "factor",
                                  expected="one of " + ", ".join(allowed) if allowed else "no factors (the role's scales are not defined)",
                                  found=repr(found), hint=_near(found, allowed)))
-    # scale: no maximum (-1) and not a factor of the role never exceed
-    never = np.iinfo(np.int64).max
-    limit = np.where(valid, np.append(np.where(fmax >= 0, fmax, never), never)[key_of_cell], never)
-    over = np.flatnonzero(beh["score"] > limit[cell])
-    for i in over[:20]:
-        g = int(key_of_cell[cell[i]])
+    over = np.concatenate(over_rows)[:20] if over_rows else np.zeros(0, dtype=np.int64)
+    for i in over:
+        g = int(key_of_cell[_cells(role_ext, person, fcode, width, int(i), int(i) + 1)[0]])
         errors.append(_row_error(beh, i, "score above the factor's scale", "score",
                                  expected=f"0–{_points(fmax[g])} for {factor_keys[g]}",
                                  found=_points(beh['score'][i])))
     # every scorable person has one score per factor of the role
-    nf = len(factor_keys)
-    if not nf or bad.size:
+    if not nf or n_bad:
         return
     starts = np.cumsum([0] + [len(rules.roles[r].factors) for r in role_ids])
     need = np.zeros((len(role_ids), nf), dtype=bool)
     for k, r in enumerate(role_ids):
         if rules.roles[r].scorable:
             need[k, starts[k]:starts[k + 1]] = True
-    missing = _missing_factors(person, cell, key_of_cell, len(staff), nf, need, role_idx)
+    missing = _missing_factors(person, lambda: _cells(role_ext, person, fcode, width), key_of_cell, len(staff), nf,
+                               need, role_idx, total)
     for i, j in missing:
         if len(errors) >= 50:
             break
@@ -176,32 +203,61 @@ def _check_behaviours(rules: Resolved, staff, beh, role_ids: list[str], role_idx
                                    found="none", hint="add the missing row to the behaviours table"))
 
 
-def _missing_factors(person: np.ndarray, cell: np.ndarray, key_of_cell: np.ndarray, n: int, nf: int,
-                     need: np.ndarray, role_idx: np.ndarray) -> Iterator[tuple[int, int]]:
+_BLOCK = 1 << 16  # rows of the behaviours table per block
+
+
+def _cells(role_ext: np.ndarray, person: np.ndarray, fcode: np.ndarray, width: int, start: int = 0,
+           stop: int | None = None, out: np.ndarray | None = None) -> np.ndarray:
+    """(role, factor) cell of rows ``start:stop`` of the behaviours table (int64: fast gathers)."""
+    cell = np.take(role_ext, person[start:stop], out=out)
+    cell *= width
+    cell += fcode[start:stop]
+    cell += 1
+    return cell
+
+
+def _bit_plan(rows: int, nf: int, key_of_cell: np.ndarray) -> tuple[np.ndarray, int, bool] | None:
+    """For :func:`_missing_factors`: the bit of each cell, the shift of the row count, and whether
+    bits and row counts can be summed in one int64 pass; None when the factors do not fit a bit set."""
+    if nf > 52 or rows * (1 << nf) >= 1 << 62:
+        return None
+    bit_of_cell = np.where(key_of_cell >= 0, np.left_shift(np.int64(1), np.maximum(key_of_cell, 0)), 0)
+    shift = (rows << max(nf - 1, 0)).bit_length()  # every person's sum of bits stays below 2**shift
+    return bit_of_cell, shift, shift + (rows + 1).bit_length() <= 62
+
+
+def _missing_factors(person: np.ndarray, cells, key_of_cell: np.ndarray, n: int, nf: int,
+                     need: np.ndarray, role_idx: np.ndarray, total: np.ndarray | None = None) -> Iterator[tuple[int, int]]:
     """(person, factor key) pairs needed but without a score, person by person; every row's
-    ``cell`` holds a factor key of the person's role (``key_of_cell[cell]`` ≥ 0).
+    cell (``cells()``: the whole column) holds a factor key of the person's role (``key_of_cell[cell]`` ≥ 0).
 
     With at most 52 factor keys each person's factors are a bit set: the sum of
     ``2**key`` per person (int64, exact under the guard) equals the set
     when the person's factors are distinct, which holds when its popcount equals
-    the person's number of rows; otherwise the set is OR-ed exactly.
+    the person's number of rows; otherwise the set is OR-ed exactly. ``total``: that
+    sum already made in one pass (bits plus, above the plan's shift, one per row).
     """
-    if nf > 52 or len(person) * (1 << nf) >= 1 << 62:
-        fidx = key_of_cell[cell]
+    plan = _bit_plan(len(person), nf, key_of_cell)
+    if plan is None:
+        fidx = key_of_cell[cells()]
         counts = np.bincount(person * nf + fidx, minlength=n * nf).reshape(n, nf)
         return ((int(i), int(j)) for i, j in zip(*np.nonzero(need[role_idx] & (counts == 0))))
-    bit_of_cell = np.where(key_of_cell >= 0, np.left_shift(np.int64(1), np.maximum(key_of_cell, 0)), 0)
-    shift = (len(person) << max(nf - 1, 0)).bit_length()  # every person's sum of bits stays below 2**shift
-    if shift + (len(person) + 1).bit_length() <= 62:
+    bit_of_cell, shift, one_pass = plan
+    cell = None
+    if one_pass:
         # one pass: each row adds its bit and, above ``shift``, one to the person's row count
-        total = np.zeros(n, dtype=np.int64)
-        np.add.at(total, person, (bit_of_cell + (np.int64(1) << shift))[cell])
+        if total is None:
+            cell = cells()
+            total = np.zeros(n, dtype=np.int64)
+            np.add.at(total, person, (bit_of_cell + (np.int64(1) << shift))[cell])
         have, rows = total & ((1 << shift) - 1), total >> shift
     else:
+        cell = cells()
         have = np.zeros(n, dtype=np.int64)
         np.add.at(have, person, bit_of_cell[cell])  # int64: the bound above keeps every sum exact
         rows = np.bincount(person, minlength=n)
     if not np.array_equal(_popcount(have, nf), rows):  # a repeated (person, factor): OR instead of sum
+        cell = cells() if cell is None else cell
         have = np.zeros(n, dtype=np.int64)
         np.bitwise_or.at(have, person, bit_of_cell[cell])
     need_bits = (need.astype(np.int64) << np.arange(nf, dtype=np.int64)).sum(axis=1)
