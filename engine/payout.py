@@ -93,9 +93,10 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
     names = _Columns(_person_names(staff, ind, days))
 
     fund_ids = list(rules.funds)
-    fund_code = np.full(n, -1, dtype=np.int64)  # index into fund_ids, -1: no fund
+    small = np.int8 if len(fund_ids) + len(ind.role_ids) < 127 else np.int64  # codes: less memory to touch
+    fund_code = np.full(n, -1, dtype=small)  # index into fund_ids, -1: no fund
     coef_ids: list[str] = []
-    coef_code = np.full(n, -1, dtype=np.int64)
+    coef_code = np.full(n, -1, dtype=small)
     theoretical = np.zeros(n, dtype=np.int64)
     premium = np.zeros(n, dtype=np.int64)
 
@@ -151,9 +152,17 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
         if fnd.method == "per_person" and len(members) * 2 > n:  # most of the staff: whole columns
             cat_keys = list(cat_amount)
             amounts = np.array([cat_amount[k] for k in cat_keys] + [0], dtype=np.int64)
-            ci = index_of(staff["category"], cat_keys)  # -1 takes the last amount, 0
-            np.copyto(theoretical, np.where(th_missing, amounts[ci], th_given), where=in_fund)
-            for i in np.flatnonzero(in_fund & th_missing & (ci < 0))[:20]:
+            if isinstance(staff_cat, Categorical):  # amounts per category code, then one gather
+                cpos = index_of(staff_cat.categories, cat_keys)  # -1 takes the last amount, 0
+                from_cat = np.append(amounts[cpos], 0)[staff_cat.codes]  # blank code -1: 0
+                lacking = np.append(cpos < 0, True)[staff_cat.codes]
+            else:
+                ci = index_of(staff_cat, cat_keys)  # -1 takes the last amount, 0
+                from_cat, lacking = amounts[ci], ci < 0
+            np.copyto(theoretical, th_given, where=in_fund)
+            take_cat = in_fund & th_missing
+            np.copyto(theoretical, from_cat, where=take_cat)
+            for i in np.flatnonzero(take_cat & lacking)[:20]:
                 errors.append(_row_error(staff, i, "no theoretical premium: blank, and no category amount", "theoretical_premium",
                                          expected="an amount in euro, or a category listed in the categories table",
                                          found=f"category {staff_cat[i]!r}" if staff_cat[i] else "blank"))
@@ -229,16 +238,18 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
         in_roles = np.zeros(len(ind.role_ids) + 1, dtype=bool)  # last slot: unknown role
         in_roles[[ind.role_ids.index(r) for r in m.roles]] = True
         in_pop = in_roles[ind.role_index] & ind.scored
-        pop = np.flatnonzero(in_pop)
+        n_pop = int(np.count_nonzero(in_pop))
+        pop = None  # the population's rows, when needed
         try:
             el = None
-            if len(pop) * 2 > n:  # most of the staff: the condition over every row, then the population's
+            if n_pop * 2 > n:  # most of the staff: the condition over every row, then the population's
                 try:
                     everyone = formula.evaluate(m.eligible, names.take([m.eligible], _ALL), n)
                     el = np.flatnonzero(np.asarray(everyone, dtype=bool) & in_pop)
                 except formula.FormulaError:
                     el = None  # it fails on some row: the population's own rows decide
             if el is None:
+                pop = np.flatnonzero(in_pop)
                 eligible = np.asarray(formula.evaluate(m.eligible, names.take([m.eligible], pop), len(pop)), dtype=bool)
                 el = pop[eligible]
             quota = round_fraction(m.quota_percent * len(el) / 100, 1, m.quota_rounding)
@@ -278,7 +289,7 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                     file=res.file, field="amount", expected=f"at least {decimal_from_units(amount * take, 2)}",
                     found=str(decimal_from_units(available, 2)))])
         magg[winners] += amount
-        info.append({"id": mid, "label": m.label, "population": int(len(pop)), "eligible": int(len(el)),
+        info.append({"id": mid, "label": m.label, "population": n_pop, "eligible": int(len(el)),
                      "quota": int(quota), "recipients": int(take), "amount_each": decimal_from_units(amount, 2),
                      "reduced_pro_rata": reduced, "tie_policy": m.tie_policy,
                      "resource": m.resource, "resources": available,
