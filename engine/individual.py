@@ -143,7 +143,7 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
         role = rules.roles[rid]
         if not role.scorable or not role_counts[k]:
             for c in role.components:
-                components[f"{rid}.{c.id}"] = np.zeros(n, dtype=np.int64)
+                components[f"{rid}.{c.id}"] = (_NO_ROWS, _NO_ROWS, None)
                 comp_ach[f"{rid}.{c.id}"] = (_NO_ROWS, _NO_ROWS, None)
             continue
         mine = role_idx == k
@@ -195,32 +195,33 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
                                                  else f" for unit {unit_at(unit, c.level)}"),
                                              found="none", hint="add them to the objectives table, or assign objectives "
                                              "to this person in the assignments table"))
-            zero = False  # the column is known to be all zeros
+            # a component's points as a whole column (a role holding much of the staff), else as its
+            # rows' values, made a column on demand (Individual.components), like the achievement
             if c.level == INDIVIDUAL_LEVEL:
-                comp = np.zeros(n, dtype=np.int64)
-                comp[rows] = _points(ach_rows, mx, pscale, full, mode)
+                pts_rows = _points(ach_rows, mx, pscale, full, mode)
+                results[rows] += pts_rows
+                components[key] = (rows, pts_rows, None)
                 ach = (rows, ach_rows, None)
-            else:  # per unit, then one pass per column (or a scatter into the few rows)
+            else:  # per unit, then one pass per column (or a gather for the few rows)
                 pts_unit = _points(ach_unit, mx, pscale, full, mode)
+                # the achievement: the rows' values when computed (overrides included), else the
+                # per-unit values and each row's unit
+                ach = (rows, ach_rows, None) if ach_rows is not None else (rows, ach_unit, unit_idx)
                 if many:
                     comp, zero = _unit_column(pts_unit, slot, mine, 0)
+                    if overridden:
+                        comp[rows[overridden]] = _points(ach_rows[overridden], mx, pscale, full, mode)
+                        zero = False
+                    if not zero:
+                        results += comp
+                    components[key] = (None, comp, None)
                 else:
-                    comp = np.zeros(n, dtype=np.int64)
-                    comp[rows] = pts_unit[units_of_rows]
-                # achievement built on demand (Individual.component_achievement): the rows' values when
-                # computed (overrides included), else the per-unit values and each row's unit
-                ach = (rows, ach_rows, None) if ach_rows is not None else (rows, ach_unit, unit_idx)
-                if overridden:
-                    at = rows[overridden]
-                    comp[at] = _points(ach_rows[overridden], mx, pscale, full, mode)
-                    zero = False
-            components[key] = comp
+                    pts_rows = pts_unit[units_of_rows]
+                    if overridden:
+                        pts_rows[overridden] = _points(ach_rows[overridden], mx, pscale, full, mode)
+                    results[rows] += pts_rows
+                    components[key] = (rows, pts_rows, None)
             comp_ach[key] = ach
-            if many:
-                if not zero:
-                    results += comp
-            else:
-                results[rows] += comp[rows]
     if errors:
         raise DatasetErrors(errors[:50])
 

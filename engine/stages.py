@@ -73,14 +73,17 @@ class Organisational:
 class Individual:
     """Stage 3: per-person columns (length n = staff rows).
 
-    ``judgement``, ``judgement_label`` and ``component_achievement`` are built on first use
-    (from ``judgement_code`` and ``achievement_parts``): only explanations and row views read them.
+    ``components``, ``judgement``, ``judgement_label`` and ``component_achievement`` are built on
+    first use (from ``component_parts``, ``judgement_code`` and ``achievement_parts``): only
+    explanations and row views read them.
     """
 
     role_index: np.ndarray  # int64 index into role_ids
     role_ids: tuple[str, ...]
     scored: np.ndarray  # bool: the role is scorable
-    components: dict[str, np.ndarray]  # "role.component" → centipoints (only rows of that role meaningful)
+    # "role.component" → (rows, values, index) as achievement_parts (0 at every other row), or
+    # (None, column, None): the whole column
+    component_parts: dict[str, tuple]
     results: np.ndarray  # centipoints
     behaviour: np.ndarray  # centipoints
     total: np.ndarray  # centipoints
@@ -91,6 +94,11 @@ class Individual:
     # "role.component" → (rows, values, index): the achievement at ``rows`` is ``values`` (index None)
     # or ``values[index[rows]]``; -1 at every other row
     achievement_parts: dict[str, tuple] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def components(self) -> dict[str, np.ndarray]:
+        """"role.component" → centipoints (only rows of that role meaningful)."""
+        return {key: _column(len(self.role_index), part, 0) for key, part in self.component_parts.items()}
 
     @cached_property
     def judgement(self) -> np.ndarray:
@@ -104,13 +112,18 @@ class Individual:
     @cached_property
     def component_achievement(self) -> dict[str, np.ndarray]:
         """Same keys as ``components`` → achievement units (-1: none)."""
-        n = len(self.role_index)
-        out = {}
-        for key, (rows, values, index) in self.achievement_parts.items():
-            col = np.full(n, -1, dtype=np.int64)
-            col[rows] = values if index is None else values[index[rows]]
-            out[key] = col
-        return out
+        return {key: _column(len(self.role_index), part, -1) for key, part in self.achievement_parts.items()}
+
+
+def _column(n: int, part: tuple, fill: int) -> np.ndarray:
+    """A whole int64 column from (rows, values, index): ``values`` (or ``values[index[rows]]``) at
+    ``rows``, ``fill`` elsewhere; rows None: ``values`` is the column."""
+    rows, values, index = part
+    if rows is None:
+        return values
+    col = np.full(n, fill, dtype=np.int64)
+    col[rows] = values if index is None else values[index[rows]]
+    return col
 
 
 @dataclass(frozen=True)
