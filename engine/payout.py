@@ -19,6 +19,7 @@ from .checks import _row_error
 CP = 100
 FRACTION_SCALE = 1_000_000
 _ALL = slice(None)  # every row
+_BLOCK = 1 << 16  # rows per block where each row's value is computed on its own
 
 
 def _person_names(staff, ind: Individual, effective_days: np.ndarray) -> dict[str, Any]:
@@ -208,11 +209,15 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
     # premium = theoretical × factor × coefficient, exact, rounded once to the cent
     for sel, rows, f, c, whole in parts:
         if whole:  # theoretical 0 outside the role: other rows cannot widen the bounds
-            p = (Q(np.where(sel, theoretical, 0), 1) * f * c).to_units(1, mode)
-            if p.dtype == object:
-                premium[sel] = p[sel]
-            else:
-                np.copyto(premium, p, where=sel)
+            # by blocks of rows (each row's premium is its own): small temporaries, reused memory
+            for start in range(0, n, _BLOCK):
+                part = slice(start, min(start + _BLOCK, n))
+                here = sel[part]
+                p = (Q(np.where(here, theoretical[part], 0), 1) * f[part] * c[part]).to_units(1, mode)
+                if p.dtype == object:
+                    premium[part][here] = p[here]
+                else:
+                    np.copyto(premium[part], p, where=here)
         else:
             premium[rows] = (Q(theoretical[rows], 1) * f * c).to_units(1, mode)
     # factor and coefficient as whole columns only when read (Payout.factor / .coefficient, or a formula)
