@@ -274,8 +274,9 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                         take = int(np.count_nonzero(vals >= cut))
                 else:
                     take = quota
-            rank_el = np.empty(len(el), dtype=np.int64)  # rank of each eligible person, in staff order
-            rank_el[order] = np.arange(1, len(el) + 1)
+            small = np.int32 if len(el) < 1 << 31 else np.int64  # a smaller column to write
+            rank_el = np.empty(len(el), dtype=small)  # rank of each eligible person, in staff order
+            rank_el[order] = np.arange(1, len(el) + 1, dtype=small)
             rank[el] = rank_el
             winners = el[rank_el <= take]  # the first ``take`` in the order, in staff order
             amount = 0
@@ -354,5 +355,6 @@ def _rank_descending(q: Q, size: int) -> tuple[np.ndarray, np.ndarray]:
     if vals.dtype != object and vals.ndim == 1:
         hi, lo = int(vals.max()), int(vals.min())
         if hi - lo < 1 << 16:  # small range: a stable radix sort of the distance from the top
-            return np.argsort((hi - vals).astype(np.uint16), kind="stable"), vals
+            # hi − v in uint16 arithmetic: exact, as 0 ≤ hi − v < 2**16 (no int64 temporary)
+            return np.argsort(np.subtract(np.uint16(hi & 0xFFFF), vals, dtype=np.uint16, casting="unsafe"), kind="stable"), vals
     return np.argsort(-vals, kind="stable"), vals
