@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .columns import as_objects, index_of, index_with
+from .columns import Categorical, as_objects, index_of, index_with
 from .errors import DatasetError, DatasetErrors, SmvpError
 from .exact import Q, round_fraction
 from .profile import INDIVIDUAL_LEVEL, Resolved
@@ -86,8 +86,13 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
     # per level: achievement of each unit's ancestor at that level, as arrays over the units
     unit_keys, unit_pos, anc_at = _ancestor_index(ds, rules.level_ids)
     n_units = len(unit_keys)
-    unit_idx = index_with(unit_col, unit_pos)
-    unit_idx = np.where(unit_idx < 0, n_units, unit_idx)  # the slot after the units: unknown unit
+    # the slot after the units: unknown unit (mapped per category when the column is categorical)
+    if isinstance(unit_col, Categorical):
+        ext = np.append(index_with(unit_col.categories, unit_pos), -1)  # blank code -1: the last entry
+        unit_idx = np.where(ext < 0, n_units, ext)[unit_col.codes]
+    else:
+        unit_idx = index_with(unit_col, unit_pos)
+        np.putmask(unit_idx, unit_idx < 0, n_units)
     full = 100 * org.scale
 
     # individual objectives, the top level's objectives, assignments
