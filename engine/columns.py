@@ -106,7 +106,15 @@ def _is_identity(codes: np.ndarray) -> bool:
         return True
     if codes[0] != 0 or codes[-1] != len(codes) - 1:
         return False
-    return bool((np.diff(codes) == 1).all())
+    step = np.arange(min(len(codes), _IDENTITY_BLOCK), dtype=codes.dtype)
+    for start in range(0, len(codes), _IDENTITY_BLOCK):  # by blocks: no temporary as long as the column
+        part = codes[start:start + _IDENTITY_BLOCK]
+        if part[0] != start or not np.array_equal(part - start, step[:len(part)]):
+            return False
+    return True
+
+
+_IDENTITY_BLOCK = 1 << 16
 
 
 def _positions(key_codes: np.ndarray, n_categories: int) -> np.ndarray:
