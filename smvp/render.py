@@ -167,6 +167,12 @@ def _status_lines(console: Console, summary: dict, lang: str) -> None:
         if isinstance(counts, dict) and counts:
             label = names.get(key, (key, key))[0 if lang == "it" else 1]
             _line(console, f"{label}: " + "; ".join(f"{k} {v}" for k, v in counts.items()))
+_TIE_POLICY = {
+    "exclude_tied": ("esclusi tutti i pari merito al taglio (la quota non è mai superata)",
+                     "everyone tied at the cut left out (the quota is never exceeded)"),
+    "include_tied": ("inclusi tutti i pari merito al taglio (la quota può essere superata)",
+                     "everyone tied at the cut included (the quota may be exceeded)"),
+}
 _MAGG_KEYS = ("population", "eligible", "quota", "recipients", "amount_each",
               "reduced_pro_rata", "tie_policy")
 
@@ -233,6 +239,8 @@ def print_summary(console: Console, outcome: Outcome, lang: str) -> None:
                         continue
                     parts.append(t(key, lang))
                     continue
+                elif key == "tie_policy":
+                    shown = _TIE_POLICY.get(str(value), (value, value))[0 if lang == "it" else 1]
                 else:
                     shown = _summary_value(value, lang)
                 parts.append(f"{t(key, lang)} {shown}")
