@@ -234,6 +234,11 @@ TABLES: dict[str, TableSpec] = {
             (_t("objective_id", True), _t("linked_objective_id", True), _WEIGHT),
             key=("objective_id", "linked_objective_id"),
         ),
+        TableSpec(  # actual dates of the performance cycle's steps (smvp calendar --actual)
+            "cycle", False,
+            (_t("step", True), _t("date", True)),
+            key=("step",),
+        ),
         TableSpec("meta", False, (_t("key", True), _t("value")), key=("key",)),
     )
 }

@@ -378,8 +378,9 @@ def calendar(
         "--profile", "-p", exists=True, dir_okay=False, readable=True,
         help="Profilo YAML (default: chambers/<chamber>.yaml).")] = None,
     actual: Annotated[Path | None, typer.Option(
-        "--actual", dir_okay=False,
-        help="Date effettive: CSV step,date o cartella di lavoro .xlsx con il foglio 'cycle'.")
+        "--actual",
+        help="Date effettive: CSV step,date, cartella dei dati con cycle.csv, "
+             "o cartella di lavoro .xlsx con il foglio 'cycle'.")
     ] = None,
     ics: Annotated[Path | None, typer.Option("--ics", dir_okay=False,
                                              help="Scrive le scadenze in un file .ics.")] = None,

@@ -66,13 +66,18 @@ _DATE_COLS = ("date", "data", "done", "actual", "effettivo")
 
 
 def read_actual(path: Path) -> tuple[dict[str, dt.date], str]:
-    """Actual dates: CSV ``step,date`` or an .xlsx workbook with a ``cycle`` sheet.
+    """Actual dates: CSV ``step,date``, a dataset folder holding ``cycle.csv``, or an .xlsx
+    workbook with a ``cycle`` sheet (the year's dataset workbook may carry it).
 
     Returns (step id → date, file label for messages). Raises DatasetErrors naming
     the file, row and column.
     """
     if not path.exists():
         raise UsageProblem(f"--actual {path}: no such file")
+    if path.is_dir():  # a dataset folder: its cycle table
+        if not (path / "cycle.csv").exists():
+            raise UsageProblem(f"--actual {path}: the folder has no cycle.csv (columns step, date)")
+        path = path / "cycle.csv"
     suffix = path.suffix.lower()
     if suffix == ".csv":
         text = path.read_text(encoding="utf-8-sig")
