@@ -22,7 +22,6 @@ import csv
 import datetime as dt
 from pathlib import Path
 
-import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -34,13 +33,6 @@ runner = CliRunner()
 
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 
-
-@pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch, tmp_path):
-    monkeypatch.setenv("SMVP_HOME", str(tmp_path / "home"))
-    for var in ("SMVP_DATABASE_URL", "SMVP_LANG", "SMVP_CHAMBERS_DIR", "SMVP_TODAY"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("COLUMNS", "250")
 
 
 def calendar_csv(tmp_path: Path, year: int) -> dict[str, dict[str, str]]:

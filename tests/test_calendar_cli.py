@@ -23,13 +23,6 @@ REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch, tmp_path):
-    monkeypatch.setenv("SMVP_HOME", str(tmp_path / "home"))
-    for var in ("SMVP_DATABASE_URL", "SMVP_LANG", "SMVP_CHAMBERS_DIR", "SMVP_TODAY"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("COLUMNS", "250")
-
 
 def invoke(*args):
     return runner.invoke(cli.app, [str(a) for a in args])
