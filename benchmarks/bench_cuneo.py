@@ -25,7 +25,7 @@ out, 40% of the mean premium), plus the few dirigenti/E.Q. a Chamber has.
 What is timed: ``evaluate(profile, dataset, year=2024)`` — the whole pipeline
 (dataset-against-profile checks, organisational, individual, payout with funds
 and maggiorazione), from in-memory columns to per-person results. Not timed:
-generating the data, building the :class:`~engine.dataset.Dataset` (it is
+generating the data, building the :class:`~smvp_engine.dataset.Dataset` (it is
 constructed directly from typed columns: :func:`engine.dataset.dataset_from_columns`
 validates every cell in Python, which is loading, not evaluation — the smoke
 test checks at a small size that the synthetic data passes it and gives the
@@ -51,8 +51,8 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from engine.columns import Categorical
-from engine.dataset import SCALE, TABLES, Dataset, Table
+from smvp_engine.columns import Categorical
+from smvp_engine.dataset import SCALE, TABLES, Dataset, Table
 
 PROFILE = REPO / "chambers" / "cuneo.yaml"
 SEED = 20240501
@@ -502,7 +502,7 @@ def numpy_evaluate(s: Synthetic) -> dict[str, np.ndarray]:
 # ====================================================================== the engine
 
 def engine_evaluate(profile, dataset):
-    from engine.pipeline import evaluate
+    from smvp_engine.pipeline import evaluate
 
     return evaluate(profile, dataset, year=YEAR)
 
@@ -527,7 +527,7 @@ def compare(engine: dict[str, np.ndarray], hand: dict[str, np.ndarray], person_i
 
 
 def load_profile():
-    from engine.profile import load_profile as lp
+    from smvp_engine.profile import load_profile as lp
 
     return lp(PROFILE)
 
@@ -543,12 +543,12 @@ def _best(fn, repeat: int) -> tuple[float, object]:
 
 
 def stage_times(profile, dataset, repeat: int) -> dict[str, float]:
-    """Best time of each pipeline stage on its own (same calls as engine.pipeline.evaluate);
+    """Best time of each pipeline stage on its own (same calls as smvp_engine.pipeline.evaluate);
     "organisational" is ``organisational()`` and the Ente's ``performance()`` that follows it."""
-    from engine.checks import check_dataset
-    from engine.individual import individual
-    from engine.organisational import organisational, performance
-    from engine.payout import payout
+    from smvp_engine.checks import check_dataset
+    from smvp_engine.individual import individual
+    from smvp_engine.organisational import organisational, performance
+    from smvp_engine.payout import payout
 
     rules = profile.for_year(YEAR)
     more = max(repeat, 5)  # the per-person stages vary with the memory the process already holds

@@ -55,7 +55,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.errors import DatasetError, DatasetErrors
+from smvp_engine.errors import DatasetError, DatasetErrors
 
 __all__ = [
     "TABLES",

@@ -35,7 +35,7 @@ from typing import Any
 
 import holidays
 
-from engine.errors import DatasetError, DatasetErrors, ProfileError, ProfileErrors
+from smvp_engine.errors import DatasetError, DatasetErrors, ProfileError, ProfileErrors
 
 __all__ = [
     "SEATS",

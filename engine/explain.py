@@ -1,6 +1,6 @@
 """The trace of one person's calculation: every value, the rule that produced it, its inputs, its source.
 
-:func:`explain` reads an :class:`~engine.pipeline.Evaluation` (the stage results
+:func:`explain` reads an :class:`~smvp_engine.pipeline.Evaluation` (the stage results
 and the dataset they came from) and returns a plain tree of nodes::
 
     {"key": "component",              # what kind of value (stable id, for renderers)

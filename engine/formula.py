@@ -2,7 +2,7 @@
 
 A formula such as ``minimum(1, presence_days * part_time / 250)`` is checked
 once when the profile is loaded (:func:`check`) and evaluated once per
-population (:func:`evaluate`), with each name bound to a :class:`~engine.exact.Q`
+population (:func:`evaluate`), with each name bound to a :class:`~smvp_engine.exact.Q`
 column. The sandbox allows only: numbers, names, ``+ - * /``, comparisons,
 ``&`` / ``|`` / ``~`` on conditions, and calls of the whitelisted functions
 below. No attribute access, no subscripts, no strings, no ``**``, no

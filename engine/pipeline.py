@@ -56,8 +56,8 @@ class Evaluation:
     payout: Payout
     engine_version: str = __version__
     notes: tuple[str, ...] = field(default_factory=tuple)
-    performance: Performance | None = None  # organisational.ente / links / attestation (engine.organisational.performance)
-    project_valuation: ProjectValuationResult | None = None  # project_valuation (engine.projects)
+    performance: Performance | None = None  # organisational.ente / links / attestation (smvp_engine.organisational.performance)
+    project_valuation: ProjectValuationResult | None = None  # project_valuation (smvp_engine.projects)
 
     # -- views for the edges (Decimal values; not for bulk work) --------
     def rows(self) -> list[dict]:

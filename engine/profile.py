@@ -31,9 +31,9 @@ import jsonschema
 from . import formula
 from .errors import ProfileError, ProfileErrors
 from .intervals import Interval, partition_problems
+from .resources import schema_path
 from .yamlload import Loaded, load_yaml
 
-SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schema" / "profile.schema.json"
 _RANGE = re.compile(r"^\s*([0-9]+)\s*[-–—]\s*([0-9]+)\s*$")  # an integer range as printed: "26 – 40"
 INDIVIDUAL_LEVEL = "individuale"
 
@@ -449,7 +449,7 @@ _SCHEMA_CACHE: dict[str, Any] = {}
 
 def _schema() -> dict:
     if "s" not in _SCHEMA_CACHE:
-        _SCHEMA_CACHE["s"] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+        _SCHEMA_CACHE["s"] = json.loads(schema_path().read_text(encoding="utf-8"))
     return _SCHEMA_CACHE["s"]
 
 
@@ -1173,7 +1173,7 @@ def _field_path(field: str | None) -> tuple:
 
 
 def _term_errors(profile: Profile) -> list[ProfileError]:
-    """``calendar``, ``conciliation.steps`` and ``cycle.steps`` checked with engine.deadlines.
+    """``calendar``, ``conciliation.steps`` and ``cycle.steps`` checked with smvp_engine.deadlines.
 
     Steps run from an event or another step: when the block declares its ``events``,
     a ``from_event`` that is neither is an error (with 'did you mean').

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from engine.dataset import Dataset, dataset_from_columns
-from engine.errors import DatasetError, DatasetErrors
+from smvp_engine.dataset import Dataset, dataset_from_columns
+from smvp_engine.errors import DatasetError, DatasetErrors
 
 __all__ = [
     "COMPARED",
@@ -40,7 +40,7 @@ __all__ = [
     "revised_dataset",
 ]
 
-#: Person-row fields compared between two evaluations (engine.pipeline row keys).
+#: Person-row fields compared between two evaluations (smvp_engine.pipeline row keys).
 COMPARED = (
     "behaviour",
     "total",
@@ -160,7 +160,7 @@ def check_revision(profile: Any, tables: Mapping[str, Mapping[str, Sequence[Any]
 def reevaluate(profile: Any, tables: Mapping[str, Mapping[str, Sequence[Any]]], year: int,
                revisions: Sequence[Revision] = ()) -> Any:
     """Evaluate the stored dataset with ``revisions`` applied (an Evaluation)."""
-    from engine.pipeline import evaluate
+    from smvp_engine.pipeline import evaluate
 
     return evaluate(profile, revised_dataset(tables, revisions), year=year)
 

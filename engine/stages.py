@@ -65,7 +65,7 @@ class Organisational:
     indicators: tuple[IndicatorResult, ...] = ()
     units: tuple[UnitResult, ...] = ()  # per level (profile order) and unit; the top level merged into one
     # objective → weighted mean of its own indicators' achievement, attested or not (None: not computed here;
-    # engine.organisational.performance then computes it)
+    # smvp_engine.organisational.performance then computes it)
     indicator_mean: dict[str, int] | None = None
 
 

@@ -41,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.dataset import DECIMAL, FRACTION, MONEY, SCALE, TABLES
+from smvp_engine.dataset import DECIMAL, FRACTION, MONEY, SCALE, TABLES
 
 YEAR = 2024
 

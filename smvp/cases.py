@@ -35,9 +35,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, select
 
-from engine import deadlines
-from engine.deadlines import StepDeadline, WorkingCalendar
-from engine.errors import ProfileError, ProfileErrors, SmvpError, SmvpErrors
+from smvp_engine import deadlines
+from smvp_engine.deadlines import StepDeadline, WorkingCalendar
+from smvp_engine.errors import ProfileError, ProfileErrors, SmvpError, SmvpErrors
 from smvp import store
 from smvp.errors import EdgeError, StoreProblem, UsageProblem
 from smvp.report import jsonable
@@ -76,7 +76,7 @@ class ConciliationStep(SQLModel, table=True):
     step: str = Field(description="step id of the profile's conciliation.steps")
     done_on: dt.date
     due: dt.date | None = Field(default=None, description="null: the profile sets no term")
-    status: str = Field(description="engine.deadlines status: nei_termini, in_ritardo, …")
+    status: str = Field(description="smvp_engine.deadlines status: nei_termini, in_ritardo, …")
     days_late: int | None = None
     recorded_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     revision_id: int | None = Field(default=None, foreign_key="revision.id")
@@ -318,7 +318,7 @@ class Procedure:
 
 def profile_data(text: str, path: str = "<stored profile>") -> dict[str, Any]:
     """The parsed YAML of a (stored) profile, without schema validation."""
-    from engine.yamlload import load_yaml
+    from smvp_engine.yamlload import load_yaml
 
     try:
         data = load_yaml(text, path).data
@@ -812,7 +812,7 @@ class RevisionOutcome:
     person_id: str
     previous: dict[str, int]
     scores: dict[str, int]
-    changes: list[Any]  # engine.revision.PersonChange
+    changes: list[Any]  # smvp_engine.revision.PersonChange
     maggiorazioni_before: list[dict[str, Any]]
     maggiorazioni_after: list[dict[str, Any]]
     funds_before: list[dict[str, Any]]
@@ -826,14 +826,14 @@ def run_revisions(session: Session, run_id: int) -> list[Revision]:
 
 
 def _engine_revisions(revs: Iterable[Revision]) -> list[Any]:
-    from engine.revision import Revision as R
+    from smvp_engine.revision import Revision as R
 
     return [R(r.person_id, {k: int(v) for k, v in r.scores.items()}) for r in revs]
 
 
 def load_run_inputs(engine_or_session: Any, run: store.Run) -> tuple[Any, dict[str, Any]]:
     """The stored profile (validated) and dataset tables of ``run``."""
-    from engine.profile import load_profile
+    from smvp_engine.profile import load_profile
 
     if isinstance(engine_or_session, Session):
         blob = engine_or_session.get(store.DatasetBlob, run.dataset_sha256)
@@ -874,7 +874,7 @@ def _stored_rows(session: Session, run_id: int, revs: Sequence[Revision]
 
 def _revise(session: Session, run: store.Run, case: ConciliationCase, scores: dict[str, int],
             decided_on: dt.date) -> RevisionOutcome:
-    from engine import revision as rv
+    from smvp_engine import revision as rv
     from smvp import engine_api
 
     profile, tables = load_run_inputs(session, run)
@@ -939,7 +939,7 @@ def _revise(session: Session, run: store.Run, case: ConciliationCase, scores: di
 
 def current_outcome(engine: Engine, run_id: int, *, chamber: str | None = None) -> Any:
     """The run's numbers with every revision applied, as a ``smvp.report.Outcome``."""
-    from engine import revision as rv
+    from smvp_engine import revision as rv
     from smvp import engine_api
     from smvp.report import Outcome, RunInfo
 

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from engine.errors import SmvpError, SmvpErrors
+from smvp_engine.errors import SmvpError, SmvpErrors
 from smvp.errors import EdgeError
 from smvp.i18n import resolve_lang
 
@@ -33,6 +33,22 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from smvp import engine_api
+
+        print(f"smvp {engine_api.engine_version()}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version_callback, is_eager=True,
+        help="Mostra la versione di smvp ed esce.")] = False,
+) -> None:
+    """Valutazione della performance (SMVP) da un profilo YAML e dai dati di un anno."""
 
 
 class Lang(str, Enum):
@@ -50,7 +66,8 @@ DbOpt = Annotated[str | None, typer.Option(
          "or ~/.local/share/smvp/smvp.db).",
 )]
 ChamberOpt = Annotated[str | None, typer.Option(
-    "--chamber", "-c", help="Camera (id del profilo in chambers/<chamber>.yaml).")]
+    "--chamber", "-c", help="Camera: id del profilo, cercato in --profile, poi $SMVP_CHAMBERS_DIR, "
+    "poi ./chambers nella cartella corrente, poi i profili inclusi in smvp (smvp chambers li elenca).")]
 
 
 def _lang(lang: Lang | None) -> str:
@@ -117,7 +134,8 @@ def evaluate(
     chamber: ChamberOpt = None,
     profile: Annotated[Path | None, typer.Option(
         "--profile", "-p", exists=True, dir_okay=False, readable=True,
-        help="Profilo YAML (default: chambers/<chamber>.yaml).")] = None,
+        help="Profilo YAML. Senza --profile: $SMVP_CHAMBERS_DIR/<camera>.yaml, poi "
+        "./chambers/<camera>.yaml, poi il profilo incluso in smvp.")] = None,
     data: Annotated[Path | None, typer.Option(
         "--data", "-d", exists=True, help="Cartella di CSV o file .xlsx dei dati "
         "(default: il campione chambers/data/<chamber>/<anno più recente>/).")] = None,
@@ -140,6 +158,17 @@ def evaluate(
                            json=json_, db=db, lang=_lang(lang), store=not no_store)
     out_console, err_console = _consoles()
     _exit(handle(lambda: command.run(opts, out=out_console, err=err_console)))
+
+
+@app.command()
+def chambers(
+    json_: Annotated[bool, typer.Option("--json", help="JSON su stdout.")] = False,
+) -> None:
+    """Elenca le camere disponibili e da dove viene ciascun profilo."""
+    from smvp.commands import chambers as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.run(json_out=json_, out=out_console)))
 
 
 @app.command()

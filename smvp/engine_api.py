@@ -12,34 +12,86 @@ from pathlib import Path
 from typing import Any
 
 
+PROFILE_RULE = ("--profile PATH, else $SMVP_CHAMBERS_DIR/<camera>.yaml, else ./chambers/<camera>.yaml "
+                "in the working directory, else the profiles bundled with smvp")
+
+
+def chamber_sources() -> list[tuple[str, Path]]:
+    """Where chamber profiles are looked up, in order: ``[(origin, folder), ...]``.
+
+    ``origin`` is ``"SMVP_CHAMBERS_DIR"``, ``"./chambers"`` or ``"bundled"``.
+    The first folder holding ``<chamber>.yaml`` wins (:data:`PROFILE_RULE`).
+    """
+    from smvp_engine.resources import bundled_chambers
+
+    found: list[tuple[str, Path]] = []
+    env = os.environ.get("SMVP_CHAMBERS_DIR")
+    if env:
+        found.append(("SMVP_CHAMBERS_DIR", Path(env).expanduser()))
+    local = Path.cwd() / "chambers"
+    if local.is_dir():
+        found.append(("./chambers", local))
+    bundled = bundled_chambers()
+    if all(bundled.resolve() != p.resolve() for _, p in found if p.is_dir()):
+        found.append(("bundled", bundled))
+    return found
+
+
+def find_chamber(chamber: str) -> tuple[str, Path] | None:
+    """``(origin, path of <chamber>.yaml)`` by :data:`PROFILE_RULE`, or None."""
+    for origin, folder in chamber_sources():
+        path = folder / f"{chamber}.yaml"
+        if path.is_file():
+            return origin, path
+    return None
+
+
+def known_chambers() -> dict[str, tuple[str, Path]]:
+    """Every chamber id that resolves, with the origin and path it resolves to."""
+    known: dict[str, tuple[str, Path]] = {}
+    for origin, folder in chamber_sources():
+        if folder.is_dir():
+            for p in sorted(folder.glob("*.yaml")):
+                known.setdefault(p.stem, (origin, p))
+    return known
+
+
 def chambers_dir() -> Path:
-    """``$SMVP_CHAMBERS_DIR``, else the repository's ``chambers/`` next to the package."""
+    """Folder where new profiles are written (``smvp init``): ``$SMVP_CHAMBERS_DIR``, else ``./chambers``."""
     env = os.environ.get("SMVP_CHAMBERS_DIR")
     if env:
         return Path(env).expanduser()
-    return Path(__file__).resolve().parents[1] / "chambers"
+    return Path.cwd() / "chambers"
+
+
+def sample_dir(chamber: str) -> Path:
+    """Folder of a chamber's sample years: ``data/<chamber>`` beside the profile that resolves."""
+    hit = find_chamber(chamber)
+    base = hit[1].parent if hit else chamber_sources()[-1][1]
+    return base / "data" / chamber
 
 
 def engine_version() -> str:
-    import engine
+    """The installed smvp version (one definition: pyproject.toml, read by importlib.metadata)."""
+    import smvp_engine as engine
 
     return str(getattr(engine, "__version__", "unknown"))
 
 
 def load_profile(path: Path) -> Any:
-    """Parsed and validated profile (raises engine.errors.ProfileErrors)."""
-    from engine.profile import load_profile as _load
+    """Parsed and validated profile (raises smvp_engine.errors.ProfileErrors)."""
+    from smvp_engine.profile import load_profile as _load
 
     return _load(path)
 
 
 def load_dataset(path: Path, *, profile: Any = None, year: int | None = None) -> Any:
-    """A year's dataset (raises engine.errors.DatasetErrors).
+    """A year's dataset (raises smvp_engine.errors.DatasetErrors).
 
     Passes ``profile``/``year`` only when the engine's loader accepts them
     (the contract documents ``load_dataset(path)``).
     """
-    from engine.dataset import load_dataset as _load
+    from smvp_engine.dataset import load_dataset as _load
 
     try:
         params = inspect.signature(_load).parameters
@@ -54,7 +106,7 @@ def load_dataset(path: Path, *, profile: Any = None, year: int | None = None) ->
 
 
 def evaluate(profile: Any, dataset: Any, *, year: int) -> Any:
-    from engine.pipeline import evaluate as _evaluate
+    from smvp_engine.pipeline import evaluate as _evaluate
 
     return _evaluate(profile, dataset, year=year)
 

@@ -1,4 +1,4 @@
-"""Errors raised by the edges (CLI, store, exports); the engine raises engine.errors.
+"""Errors raised by the edges (CLI, store, exports); the engine raises smvp_engine.errors.
 
 Exit codes (see docs/cli.md): 0 ok, 1 a problem in the user's files or
 environment, 2 a usage error (bad option or argument), 3 a bug in smvp.

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from benchmarks import bench_cuneo as bench
-from engine.dataset import dataset_from_columns
+from smvp_engine.dataset import dataset_from_columns
 
 
 @pytest.fixture(scope="module")

@@ -11,13 +11,13 @@ import shutil
 
 import pytest
 
-import engine.checks
-import engine.columns
-import engine.payout
-from engine.dataset import load_dataset
-from engine.errors import SmvpErrors
-from engine.pipeline import evaluate
-from engine.profile import load_profile
+import smvp_engine.checks
+import smvp_engine.columns
+import smvp_engine.payout
+from smvp_engine.dataset import load_dataset
+from smvp_engine.errors import SmvpErrors
+from smvp_engine.pipeline import evaluate
+from smvp_engine.profile import load_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE = load_profile(ROOT / "chambers" / "cuneo.yaml")
@@ -30,18 +30,18 @@ def snapshot(ev):
 
 @pytest.fixture
 def tiny_blocks(monkeypatch):
-    monkeypatch.setattr(engine.checks, "_BLOCK", 3)
-    monkeypatch.setattr(engine.payout, "_BLOCK", 3)
-    monkeypatch.setattr(engine.columns, "_IDENTITY_BLOCK", 3)
+    monkeypatch.setattr(smvp_engine.checks, "_BLOCK", 3)
+    monkeypatch.setattr(smvp_engine.payout, "_BLOCK", 3)
+    monkeypatch.setattr(smvp_engine.columns, "_IDENTITY_BLOCK", 3)
 
 
 @pytest.mark.parametrize("folder", DATA, ids=lambda p: p.parent.name + "/" + p.name)
 def test_tiny_blocks_give_the_same_evaluation(folder, monkeypatch):
     ds = load_dataset(folder)
     normal = snapshot(evaluate(PROFILE, ds))
-    monkeypatch.setattr(engine.checks, "_BLOCK", 3)
-    monkeypatch.setattr(engine.payout, "_BLOCK", 3)
-    monkeypatch.setattr(engine.columns, "_IDENTITY_BLOCK", 3)
+    monkeypatch.setattr(smvp_engine.checks, "_BLOCK", 3)
+    monkeypatch.setattr(smvp_engine.payout, "_BLOCK", 3)
+    monkeypatch.setattr(smvp_engine.columns, "_IDENTITY_BLOCK", 3)
     assert snapshot(evaluate(PROFILE, ds)) == normal
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import ProfileError, ProfileErrors
-from engine.profile import load_profile
+from smvp_engine.errors import ProfileError, ProfileErrors
+from smvp_engine.profile import load_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 BROKEN = ROOT / "tests" / "broken" / "profiles"

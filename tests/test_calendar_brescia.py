@@ -1,6 +1,6 @@
 """Golden: ``smvp calendar --chamber brescia --year 2025`` (chambers/brescia.yaml, cycle block).
 
-Every date is worked out by hand, with its weekday beside it. The rule (engine.deadlines):
+Every date is worked out by hand, with its weekday beside it. The rule (smvp_engine.deadlines):
 a date falling on a Sunday, a national holiday or the patron's day of Brescia (15/02 Santi
 Faustino e Giovita) moves to the next working day; Saturdays do not move it
 (calendar.saturdays_extend: false).
@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 from typer.testing import CliRunner
 
-from engine import deadlines
+from smvp_engine import deadlines
 from smvp.cli import app
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,7 +1,7 @@
 """smvp calendar: the performance-cycle deadlines of a year, on-time/late marks, .ics and .csv.
 
 Dates worked out by hand beside each expectation ("dd/mm/yyyy weekday"); the rule is
-engine.deadlines' (a date falling on a Sunday, a holiday or the seat's patron day moves to
+smvp_engine.deadlines' (a date falling on a Sunday, a holiday or the seat's patron day moves to
 the next working day; Saturdays do not move unless the profile says so).
 """
 
@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from engine import deadlines
-from engine.errors import ProfileErrors
+from smvp_engine import deadlines
+from smvp_engine.errors import ProfileErrors
 from smvp import cli
 from smvp.commands import calendar as calcmd
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from engine.errors import DatasetError, DatasetErrors, ProfileError, ProfileErrors
+from smvp_engine.errors import DatasetError, DatasetErrors, ProfileError, ProfileErrors
 from smvp import cli, store
 from smvp.testing import FakeEvaluation, FakeProfile, fake_dataset, install_fake_engine
 
@@ -335,9 +335,9 @@ def test_validate_missing_file_is_usage(tmp_path):
 
 def _engine_ready() -> bool:
     try:
-        import engine.dataset
-        import engine.pipeline
-        import engine.profile  # noqa: F401
+        import smvp_engine.dataset
+        import smvp_engine.pipeline
+        import smvp_engine.profile  # noqa: F401
     except ImportError:
         return False
     return any((REPO / "chambers" / "data" / "cuneo").glob("[0-9]*"))
@@ -345,15 +345,15 @@ def _engine_ready() -> bool:
 
 def _profile_ready() -> bool:
     try:
-        import engine.profile  # noqa: F401
+        import smvp_engine.profile  # noqa: F401
     except ImportError:
         return False
     return True
 
 
 needs_engine = pytest.mark.skipif(not _engine_ready(),
-                                  reason="engine.pipeline or the cuneo sample not there yet")
-needs_profile = pytest.mark.skipif(not _profile_ready(), reason="engine.profile not there yet")
+                                  reason="smvp_engine.pipeline or the cuneo sample not there yet")
+needs_profile = pytest.mark.skipif(not _profile_ready(), reason="smvp_engine.profile not there yet")
 
 
 @needs_profile
@@ -400,9 +400,9 @@ def test_e2e_evaluate_cuneo_stores_one_run(db):
         paid = sum(p.paid_cents or 0 for p in people)
         assert paid == run.totals["cents"]["paid"]
         assert sum(f.distributed_cents for f in funds) == paid   # everything paid comes from a fund
-        import engine.dataset
+        import smvp_engine.dataset
 
-        sample = engine.dataset.load_dataset(REPO / "chambers" / "data" / "cuneo" / "2024")
+        sample = smvp_engine.dataset.load_dataset(REPO / "chambers" / "data" / "cuneo" / "2024")
         assert run.dataset_sha256 == sample.sha256
         assert store.dataset_content(eng, run.dataset_sha256) == json.loads(
             store.dataset_canonical_json(sample))

@@ -528,11 +528,11 @@ def test_evaluate_exports_are_provisional(db, tmp_path):
     assert json.loads(path.read_text(encoding="utf-8"))["run"]["payout_state"] == "provvisorio"
 
 
-# --------------------------------------------------------------------------- engine.revision
+# --------------------------------------------------------------------------- smvp_engine.revision
 
 
 def test_apply_revisions_is_pure_and_appends_missing_factors():
-    from engine.revision import Revision, apply_revisions, changes
+    from smvp_engine.revision import Revision, apply_revisions, changes
 
     tables = {"behaviours": {"person_id": ["A", "A", "B"], "factor": ["f", "g", "f"],
                              "score": [1000, 500, 700]}}

@@ -15,14 +15,14 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.dataset import (
+from smvp_engine.dataset import (
     TABLES,
     Dataset,
     _cell,
     dataset_from_columns,
     load_dataset,
 )
-from engine.errors import DatasetError, DatasetErrors
+from smvp_engine.errors import DatasetError, DatasetErrors
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "chambers" / "data" / "cuneo" / "2024"
@@ -207,14 +207,14 @@ def test_money_text_is_exact(cents, sep, euro):
 
 @pytest.mark.parametrize("text", ["1.234,56", "1,234.56", "1.234.567", "1 234", "12'000"])
 def test_thousands_separators_are_refused(text):
-    from engine.dataset import _Bad
+    from smvp_engine.dataset import _Bad
     amount = TABLES["resources"].column("amount")
     with pytest.raises(_Bad, match="thousands separator"):
         _cell(amount, text)
 
 
 def test_ambiguous_thousands_hint():
-    from engine.dataset import _Bad
+    from smvp_engine.dataset import _Bad
     amount = TABLES["resources"].column("amount")
     with pytest.raises(_Bad) as exc:
         _cell(amount, "1.500")  # 1.5 euro written with 3 decimals, or 1500?

@@ -12,7 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.deadlines import (
+from smvp_engine.deadlines import (
     SEATS,
     STATUSES,
     WEEKDAYS,
@@ -24,7 +24,7 @@ from engine.deadlines import (
     fixed_term,
     term_end,
 )
-from engine.errors import DatasetErrors, ProfileError, ProfileErrors
+from smvp_engine.errors import DatasetErrors, ProfileError, ProfileErrors
 
 GOLDEN = Path(__file__).parent / "golden" / "deadlines"
 ROOT = Path(__file__).resolve().parents[1]
@@ -185,7 +185,7 @@ def test_profile_without_calendar_block_uses_chamber_seat():
 def test_calendar_from_profile_object_with_data():
     from types import SimpleNamespace
 
-    # engine.profile.Profile exposes the parsed document as .data
+    # smvp_engine.profile.Profile exposes the parsed document as .data
     fake = SimpleNamespace(data={"chamber": {"seat": "Lucca"}})
     assert calendar_from_profile(fake).seat == "Lucca"
 

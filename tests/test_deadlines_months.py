@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from engine.deadlines import add_months, calendar_for_seat, schedule, term_end_months
-from engine.errors import ProfileErrors
+from smvp_engine.deadlines import add_months, calendar_for_seat, schedule, term_end_months
+from smvp_engine.errors import ProfileErrors
 
 CUNEO = calendar_for_seat("Cuneo")
 LUCCA = calendar_for_seat("Lucca")

@@ -16,9 +16,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from engine.diff import diff_profiles, diff_years, parse_edit, parse_path, what_if
-from engine.errors import ProfileErrors
-from engine.profile import load_profile
+from smvp_engine.diff import diff_profiles, diff_years, parse_edit, parse_path, what_if
+from smvp_engine.errors import ProfileErrors
+from smvp_engine.profile import load_profile
 from smvp import cli
 from smvp.commands.diff import Side, render_lines
 

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from benchmarks import bench_cuneo as bench
-from engine.columns import Categorical, as_objects, index_of
-from engine.errors import DatasetErrors
-from engine.exact import Q, piecewise, where
+from smvp_engine.columns import Categorical, as_objects, index_of
+from smvp_engine.errors import DatasetErrors
+from smvp_engine.exact import Q, piecewise, where
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,7 @@ def test_piecewise_is_the_where_chain():
 def test_formula_failing_on_other_roles_rows_is_evaluated_on_the_roles_own(profile):
     """The dipendenti (most of the staff) are evaluated over every row at once; a formula that
     fails only on someone else's row (here: 0 presence days of the leaders) must still work."""
-    from engine.profile import load_profile
+    from smvp_engine.profile import load_profile
 
     text = bench.PROFILE.read_text(encoding="utf-8")
     old_coef, old_elig = 'formula: "minimum(1, presence_days * part_time / 250)"', 'eligible: "total > 60"'

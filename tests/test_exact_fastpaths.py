@@ -17,7 +17,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.exact import Q, maximum, mean, minimum, total, where
+from smvp_engine.exact import Q, maximum, mean, minimum, total, where
 
 BIG = 1 << 62
 

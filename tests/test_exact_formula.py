@@ -5,9 +5,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from engine import formula
-from engine.exact import Q, allocate_largest_remainder, mean, minimum, round_fraction, where
-from engine.intervals import Interval, partition_problems
+from smvp_engine import formula
+from smvp_engine.exact import Q, allocate_largest_remainder, mean, minimum, round_fraction, where
+from smvp_engine.intervals import Interval, partition_problems
 
 
 def test_half_up_rounds_half_away_from_zero():

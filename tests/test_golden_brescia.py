@@ -28,10 +28,10 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.dataset import load_dataset
-from engine.errors import SmvpErrors
-from engine.pipeline import evaluate
-from engine.profile import load_profile
+from smvp_engine.dataset import load_dataset
+from smvp_engine.errors import SmvpErrors
+from smvp_engine.pipeline import evaluate
+from smvp_engine.profile import load_profile
 
 REPO = Path(__file__).resolve().parent.parent
 PROFILE = REPO / "chambers" / "brescia.yaml"

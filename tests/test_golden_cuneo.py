@@ -61,17 +61,17 @@ def _engine():
     Only a *missing* module skips; an engine module that exists but fails to import is a
     bug and raises.
     """
-    missing = [m for m in ("engine.profile", "engine.dataset", "engine.pipeline")
+    missing = [m for m in ("smvp_engine.profile", "smvp_engine.dataset", "smvp_engine.pipeline")
                if importlib.util.find_spec(m) is None]
     if missing:
         reason = (f"engine not finished: module(s) {', '.join(missing)} not found; "
-                  "the Cuneo golden cases run once engine.pipeline.evaluate exists")
+                  "the Cuneo golden cases run once smvp_engine.pipeline.evaluate exists")
         if os.environ.get("SMVP_REQUIRE_ENGINE"):
             pytest.fail(reason + " (SMVP_REQUIRE_ENGINE is set)")
         pytest.skip(reason)
-    profile_mod = importlib.import_module("engine.profile")
-    dataset_mod = importlib.import_module("engine.dataset")
-    pipeline_mod = importlib.import_module("engine.pipeline")
+    profile_mod = importlib.import_module("smvp_engine.profile")
+    dataset_mod = importlib.import_module("smvp_engine.dataset")
+    pipeline_mod = importlib.import_module("smvp_engine.pipeline")
     return profile_mod.load_profile, dataset_mod.load_dataset, pipeline_mod.evaluate
 
 

@@ -29,12 +29,12 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.dataset import load_dataset
-from engine.deadlines import calendar_from_profile, conciliation_schedule, cycle_schedule
-from engine.errors import SmvpError, SmvpErrors
-from engine.intervals import Interval
-from engine.pipeline import evaluate
-from engine.profile import load_profile
+from smvp_engine.dataset import load_dataset
+from smvp_engine.deadlines import calendar_from_profile, conciliation_schedule, cycle_schedule
+from smvp_engine.errors import SmvpError, SmvpErrors
+from smvp_engine.intervals import Interval
+from smvp_engine.pipeline import evaluate
+from smvp_engine.profile import load_profile
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "tests" / "golden"

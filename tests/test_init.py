@@ -4,7 +4,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from engine.profile import load_profile
+from smvp_engine.profile import load_profile
 from smvp.cli import app
 
 

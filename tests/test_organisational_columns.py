@@ -21,15 +21,15 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from benchmarks import bench_cuneo as bench
-from engine.dataset import Dataset, Table
-from engine.errors import DatasetErrors
-from engine.organisational import (
+from smvp_engine.dataset import Dataset, Table
+from smvp_engine.errors import DatasetErrors
+from smvp_engine.organisational import (
     _organisational_columns,
     _organisational_exact,
     organisational,
     performance,
 )
-from engine.profile import EnteRule, load_profile
+from smvp_engine.profile import EnteRule, load_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 CUNEO = load_profile(ROOT / "chambers" / "cuneo.yaml").for_year(2024)

@@ -16,9 +16,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from engine.dataset import dataset_from_columns
-from engine.pipeline import evaluate
-from engine.profile import load_profile
+from smvp_engine.dataset import dataset_from_columns
+from smvp_engine.pipeline import evaluate
+from smvp_engine.profile import load_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE = load_profile(ROOT / "chambers" / "cuneo.yaml")

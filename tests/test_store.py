@@ -124,7 +124,7 @@ def test_dataset_canonical_json_is_deterministic():
 
 
 def test_dataset_exact_columns():
-    exact = pytest.importorskip("engine.exact")
+    exact = pytest.importorskip("smvp_engine.exact")
     ds = fake_dataset(tables={"t": {"q": exact.Q(np.array([1, 3, 4]), np.array([2, 1, 3])),
                                     "f": [Fraction(1, 3), None]}})
     doc = store.dataset_document(ds)
@@ -284,7 +284,7 @@ def test_dataset_missing_masks_become_null():
 
 
 def test_real_dataset_content(tmp_path):
-    dataset_mod = pytest.importorskip("engine.dataset")
+    dataset_mod = pytest.importorskip("smvp_engine.dataset")
     sample = Path(__file__).resolve().parents[1] / "chambers" / "data" / "cuneo" / "2024"
     if not sample.is_dir():
         pytest.skip("no cuneo sample yet")

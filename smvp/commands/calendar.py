@@ -23,9 +23,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from engine import deadlines
-from engine.deadlines import StepDeadline
-from engine.errors import DatasetError, DatasetErrors, ProfileError, ProfileErrors
+from smvp_engine import deadlines
+from smvp_engine.deadlines import StepDeadline
+from smvp_engine.errors import DatasetError, DatasetErrors, ProfileError, ProfileErrors
 from smvp import engine_api
 from smvp.cases import parse_date, today
 from smvp.commands.evaluate import Options, resolve_profile_path

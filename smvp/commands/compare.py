@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from engine.errors import SmvpError, SmvpErrors
+from smvp_engine.errors import SmvpError, SmvpErrors
 
 WORDS: dict[str, tuple[str, str]] = {
     "undefined": ("non definito", "not defined"),

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from engine.deadlines import StepDeadline
+from smvp_engine.deadlines import StepDeadline
 from smvp import cases, store
 from smvp.errors import UsageProblem
 from smvp.i18n import format_money, format_points, t

@@ -38,7 +38,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from engine.errors import SmvpError, SmvpErrors
+from smvp_engine.errors import SmvpError, SmvpErrors
 from smvp import engine_api, store
 from smvp.errors import EdgeError, UsageProblem
 from smvp.i18n import format_decimal, format_money
@@ -202,7 +202,7 @@ def _num(x: Any, lang: str) -> str:
 
 def shown(value: Any, lang: str, attribute: str | None = None, kind: str | None = None) -> str:
     """A change value in words."""
-    from engine.diff import Cut, Formula, Segment
+    from smvp_engine.diff import Cut, Formula, Segment
 
     if value is None:
         return tx("absent", lang)
@@ -377,7 +377,7 @@ def _git_text(path: str, rev: str) -> str:
 
 def load_side(spec: str) -> Side:
     """A profile named on the command line: PATH, PATH@REV, or a chamber id."""
-    from engine.profile import load_profile
+    from smvp_engine.profile import load_profile
     from smvp.commands.evaluate import CHAMBER_ID
 
     if os.path.exists(spec):
@@ -389,9 +389,9 @@ def load_side(spec: str) -> Side:
         if path and rev:
             return Side(spec, load_profile(spec, text=_git_text(path, rev)))
     if CHAMBER_ID.match(spec):
-        path = engine_api.chambers_dir() / f"{spec}.yaml"
-        if path.is_file():
-            return Side(spec, load_profile(path))
+        hit = engine_api.find_chamber(spec)
+        if hit is not None:
+            return Side(spec, load_profile(hit[1]))
     raise UsageProblem(f"no profile {spec!r}: not a file, not PATH@REV, not a chamber id",
                        hint="give a YAML file, chambers/<id>.yaml@<git revision>, or a chamber id")
 
@@ -404,7 +404,7 @@ def run_side(engine: Any, run_id: int, lang: str) -> Side:
 
 
 def _edits(opts: Options) -> list:
-    from engine.diff import parse_edit
+    from smvp_engine.diff import parse_edit
 
     out = []
     for text in opts.sets:
@@ -422,7 +422,7 @@ def _edits(opts: Options) -> list:
 
 def versions(opts: Options) -> tuple[Side, Side, str]:
     """(old, new, mode) from the options; mode is profiles or years."""
-    from engine.diff import what_if
+    from smvp_engine.diff import what_if
 
     edits = _edits(opts)
     if opts.runs and (opts.years or opts.profiles):
@@ -466,7 +466,7 @@ def versions(opts: Options) -> tuple[Side, Side, str]:
 
 
 def compute_impact(opts: Options, old: Side, new: Side, mode: str) -> Any:
-    from engine.diff import impact
+    from smvp_engine.diff import impact
 
     path = opts.impact
     assert path is not None
@@ -647,7 +647,7 @@ def run(opts: Options, *, out: Console, err: Console) -> int:
 
 
 def _run(opts: Options, out: Console, err: Console) -> int:
-    from engine.diff import diff_profiles, diff_years
+    from smvp_engine.diff import diff_profiles, diff_years
 
     lang = opts.lang
     if opts.out is not None and opts.out.suffix.lower() not in (".csv", ".json", ".xlsx"):

@@ -44,21 +44,26 @@ def resolve_profile_path(opts: Options) -> Path:
     if not CHAMBER_ID.match(opts.chamber):
         raise UsageProblem(f"invalid chamber id {opts.chamber!r}",
                            hint="a chamber id is lower case letters, digits, '_' or '-'")
-    base = engine_api.chambers_dir()
-    path = base / f"{opts.chamber}.yaml"
-    if not path.is_file():
-        known = sorted(p.stem for p in base.glob("*.yaml")) if base.is_dir() else []
-        raise UsageProblem(
-            f"no profile for chamber {opts.chamber!r}: {path} does not exist",
-            hint=(f"known chambers: {', '.join(known)}" if known else
-                  "give --profile PATH or set SMVP_CHAMBERS_DIR"),
-        )
-    return path
+    hit = engine_api.find_chamber(opts.chamber)
+    if hit is None:
+        raise unknown_chamber(opts.chamber)
+    return hit[1]
+
+
+def unknown_chamber(chamber: str) -> UsageProblem:
+    """The usage error for a chamber id that resolves nowhere: the known ids and a did-you-mean."""
+    import difflib
+
+    known = sorted(engine_api.known_chambers())
+    close = difflib.get_close_matches(chamber, known, n=1)
+    hint = (f"did you mean {close[0]!r}? " if close else "") + (
+        f"known chambers: {', '.join(known)}" if known else "give --profile PATH or set SMVP_CHAMBERS_DIR")
+    return UsageProblem(f"no profile for chamber {chamber!r} ({engine_api.PROFILE_RULE})", hint=hint)
 
 
 def sample_years(chamber: str) -> dict[int, Path]:
     """Bundled samples: ``chambers/data/<chamber>/<year>/`` (a folder), else ``<year>.xlsx``."""
-    base = engine_api.chambers_dir() / "data" / chamber
+    base = engine_api.sample_dir(chamber)
     if not base.is_dir():
         return {}
     found: dict[int, Path] = {}
@@ -78,7 +83,7 @@ def resolve_data_path(opts: Options, chamber: str) -> Path:
     if not years:
         raise UsageProblem(
             f"no dataset: give --data (there is no bundled sample for {chamber!r} in "
-            f"{engine_api.chambers_dir() / 'data' / chamber})")
+            f"{engine_api.sample_dir(chamber)})")
     if opts.year is not None:
         if opts.year not in years:
             raise UsageProblem(

@@ -392,7 +392,7 @@ def _compare_row(engine: Any, run: store.Run, ev: Any, person: str) -> list[str]
 
 def build(run_id: int, person: str, db: str | None, lang: str) -> tuple[dict, list[str], dict]:
     """(trace, head lines, run info) for a stored run's person."""
-    from engine.explain import PersonNotFound, explain
+    from smvp_engine.explain import PersonNotFound, explain
 
     engine = store.open_engine(db, create=False)
     try:

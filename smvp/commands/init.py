@@ -15,8 +15,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from engine.errors import SmvpErrors
-from engine.profile import load_profile
+from smvp_engine.errors import SmvpErrors
+from smvp_engine.profile import load_profile
 from smvp import engine_api
 from smvp.errors import UsageProblem
 
@@ -125,7 +125,9 @@ def run(*, chamber: str, name: str | None, out_path: Path | None, year: int, for
     if target.exists() and not force:
         raise UsageProblem(f"{target} already exists", hint="choose another --out or pass --force to overwrite it")
     name = name or f"Camera di Commercio di {chamber.replace('_', ' ').title()}"
-    schema = Path(__file__).resolve().parents[2] / "schema" / "profile.schema.json"
+    from smvp_engine.resources import schema_path
+
+    schema = schema_path()
     seat = seat or _seat(name)
     text = SKELETON.format(chamber_id=chamber, name=name, seat=seat, year=year,
                            path=target, schema=schema.as_uri())

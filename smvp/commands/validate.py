@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from engine.errors import SmvpError, SmvpErrors
+from smvp_engine.errors import SmvpError, SmvpErrors
 from smvp import engine_api
 from smvp.i18n import t
 

@@ -39,7 +39,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from engine.errors import SmvpError, SmvpErrors
+from smvp_engine.errors import SmvpError, SmvpErrors
 from smvp import engine_api, store
 from smvp.errors import EdgeError, UsageProblem
 from smvp.i18n import format_decimal
@@ -113,14 +113,14 @@ def fund_results(engine: Engine, run_id: int) -> list[store.FundResult]:
 
 def stored_profile(run: store.Run) -> Any:
     """The run's profile from its stored text (validated by the current engine)."""
-    from engine.profile import load_profile
+    from smvp_engine.profile import load_profile
 
     return load_profile(run.profile_path, text=run.profile_text)
 
 
 def dataset_from_content(content: dict[str, Any], label: str) -> Any:
     """A Dataset rebuilt from the stored canonical JSON (``store.dataset_document``)."""
-    from engine.dataset import dataset_from_columns
+    from smvp_engine.dataset import dataset_from_columns
 
     return dataset_from_columns(content.get("tables") or {}, path=label)
 

@@ -1,0 +1,42 @@
+"""``smvp chambers``: the chamber ids that resolve, and where each profile comes from.
+
+The lookup rule (one, documented in ``smvp evaluate --help`` and docs/cli.md):
+``--profile PATH``, else ``$SMVP_CHAMBERS_DIR``, else ``./chambers`` in the
+working directory, else the profiles bundled with smvp.
+"""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console
+from rich.table import Table
+
+from smvp import engine_api
+
+ORIGIN_LABEL = {"SMVP_CHAMBERS_DIR": "$SMVP_CHAMBERS_DIR", "./chambers": "./chambers (cartella corrente)",
+                "bundled": "incluso in smvp"}
+
+
+def run(*, json_out: bool, out: Console) -> int:
+    known = engine_api.known_chambers()
+    rows = []
+    for chamber, (origin, path) in sorted(known.items()):
+        samples = engine_api.sample_dir(chamber)
+        years = sorted({p.name if p.is_dir() else p.stem for p in samples.iterdir()
+                        if p.name.isdigit() or p.stem.isdigit()}) if samples.is_dir() else []
+        rows.append({"chamber": chamber, "origin": origin, "path": str(path), "sample_years": years})
+    if json_out:
+        print(json.dumps({"rule": engine_api.PROFILE_RULE, "chambers": rows}, ensure_ascii=False, indent=2))
+        return 0
+    table = Table(title="Camere disponibili")
+    table.add_column("Camera")
+    table.add_column("Origine")
+    table.add_column("Anni di esempio")
+    table.add_column("Profilo", overflow="fold")
+    for row in rows:
+        table.add_row(row["chamber"], ORIGIN_LABEL.get(row["origin"], row["origin"]),
+                      ", ".join(row["sample_years"]) or "—", row["path"])
+    out.print(table)
+    out.print("Ordine di ricerca: --profile, $SMVP_CHAMBERS_DIR, ./chambers, profili inclusi in smvp.")
+    return 0
