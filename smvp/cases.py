@@ -40,6 +40,7 @@ from smvp_engine.deadlines import StepDeadline, WorkingCalendar
 from smvp_engine.errors import ProfileError, ProfileErrors, SmvpError, SmvpErrors
 from smvp import store
 from smvp.errors import EdgeError, StoreProblem, UsageProblem
+from smvp.i18n import format_date
 from smvp.report import jsonable
 
 # --------------------------------------------------------------------------- tables
@@ -1098,6 +1099,6 @@ def _gate_terms(session: Session, run: store.Run, proc: Procedure,
         gate.reasons.append(("gate_undelivered", {"n": undelivered}))
     if running:
         gate.reasons.append(("gate_terms_running", {"n": len(running),
-                                                    "until": max(running).strftime("%d/%m/%Y")}))
+                                                    "until": format_date(max(running), "it")}))
     if no_term:
         gate.reasons.append(("gate_no_term", {"n": no_term}))

@@ -31,6 +31,7 @@ class Options:
     db: str | None = None
     lang: str = "it"
     store: bool = True
+    wide: bool = False  # people table with every column (else fitted to the terminal)
 
 
 # --------------------------------------------------------------------------- resolution
@@ -158,7 +159,7 @@ def run(opts: Options, *, out: Console, err: Console) -> int:
         sys.stdout.flush()
         return 0
 
-    render.print_outcome(out, outcome, lang)
+    render.print_outcome(out, outcome, lang, wide=opts.wide)
     out.print()
     if outcome.info.run_id is not None:
         out.print(t("stored_as", lang, id=outcome.info.run_id, db=outcome.info.database),
