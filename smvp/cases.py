@@ -406,6 +406,40 @@ def _session_errors(engine: Engine, what: str):
     return _Guard()
 
 
+def delivery_problem(delivered: dt.date, *, year: int, run_made: dt.date | None,
+                     as_of: dt.date, option: str = "--delivered") -> str | None:
+    """Why a sheet cannot have been delivered on ``delivered``; None when it can.
+
+    A run's evaluation sheet (scheda di valutazione) is about the whole evaluated
+    ``year``: it cannot be delivered before that year is over (art. 7 and 9 d.lgs.
+    150/2009: annual evaluation), nor before the run that produced it was made
+    (``run_made``), nor after ``as_of`` (today). When ``as_of`` is itself before the
+    run was made (dates replayed with ``--as-of``), the run's day is not a bound.
+    """
+    if delivered > as_of:
+        return (f"{option} {delivered.isoformat()} is in the future "
+                f"(expected a day up to {as_of.isoformat()})")
+    first = dt.date(year + 1, 1, 1)
+    if delivered < first:
+        return (f"{option} {delivered.isoformat()} is before the end of the evaluated year "
+                f"{year}: a sheet about {year} cannot be delivered before it is over "
+                f"(expected a day from {first.isoformat()})")
+    if run_made is not None and run_made <= as_of and delivered < run_made:
+        return (f"{option} {delivered.isoformat()} is before the run was made "
+                f"({run_made.isoformat()}): its sheets cannot have been delivered before "
+                f"(expected a day from {run_made.isoformat()})")
+    return None
+
+
+def _run_day(run: store.Run) -> dt.date | None:
+    created = run.created_at
+    if created is None:
+        return None
+    if created.tzinfo is None:  # SQLite drops the offset; runs are stored in UTC
+        created = created.replace(tzinfo=dt.UTC)
+    return created.astimezone(dt.UTC).date()
+
+
 def get_run(session: Session, run_id: int, chamber: str | None = None) -> store.Run:
     run = session.get(store.Run, run_id)
     if run is None:
@@ -567,9 +601,10 @@ def open_case(engine: Engine, *, chamber: str, run_id: int, person_id: str,
                     f"when was {person_id}'s sheet delivered? (expected --delivered YYYY-MM-DD: "
                     f"the day of «{proc.label(proc.base_event)}», found no date)",
                     hint="or record the delivery first: smvp conciliation deliver")
-        if delivered > as_of:
-            raise CaseProblem(f"--delivered {delivered.isoformat()} is in the future "
-                              f"(expected a day up to {as_of.isoformat()})")
+        problem = delivery_problem(delivered, year=run.year, run_made=_run_day(run),
+                                   as_of=as_of)
+        if problem:
+            raise CaseProblem(problem)
         existing = session.exec(select(ConciliationCase).where(
             ConciliationCase.run_id == run_id, ConciliationCase.person_id == person_id,
             ConciliationCase.closed_on.is_(None))).first()  # type: ignore[union-attr]
@@ -600,6 +635,10 @@ def deliver(engine: Engine, *, chamber: str, run_id: int, delivered: dt.date,
             session.begin():
         run = get_run(session, run_id, chamber)
         run_procedure(run)
+        problem = delivery_problem(delivered, year=run.year, run_made=_run_day(run),
+                                   as_of=as_of, option="--on")
+        if problem:
+            raise CaseProblem(problem)
         for pid in person_ids:
             _person(session, run_id, pid)
         for pid in person_ids or [None]:

@@ -24,7 +24,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Text, event, func
+from sqlalchemy import JSON, Column, DateTime, Text, event, func, inspect, text
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, create_engine, select
@@ -272,12 +274,55 @@ def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
         event.listen(engine, "connect", _sqlite_foreign_keys)
     if create:
         try:
-            SQLModel.metadata.create_all(engine, tables=TABLES)
+            ensure_schema(engine)
         except SQLAlchemyError as exc:
             engine.dispose()
             raise StoreProblem(f"cannot open the database {display_url(resolved)}: "
                                f"{_short(exc)}") from exc
     return engine
+
+
+# Any constant: the PostgreSQL advisory lock held while the schema is created.
+_SCHEMA_LOCK_KEY = 0x736D7670  # "smvp"
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create the missing tables, safely when several processes start on a fresh database.
+
+    Nothing is done when every table exists. Otherwise the tables are created in
+    ONE transaction that first takes the database's schema lock (SQLite:
+    ``BEGIN IMMEDIATE``, the write lock, waited for up to the driver's busy
+    timeout; PostgreSQL: a transaction-scoped advisory lock); the existence check
+    is repeated under the lock, so a process that waited finds the tables made by
+    the one before it and creates nothing. Raises SQLAlchemyError.
+    """
+    names = {t.name for t in TABLES}
+    if names <= set(inspect(engine).get_table_names()):
+        return
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+        SQLModel.metadata.create_all(conn, tables=TABLES, checkfirst=True)
+        conn.commit()
+
+
+def _insert_blob_once(session: Session, blob: dict[str, Any]) -> None:
+    """Insert a dataset blob unless one with its sha256 is stored: reuse it.
+
+    One statement (``INSERT … ON CONFLICT DO NOTHING`` on SQLite and
+    PostgreSQL), so two runs of the same dataset stored at once never collide.
+    """
+    name = session.get_bind().dialect.name
+    table = DatasetBlob.__table__
+    if name in ("sqlite", "postgresql"):
+        insert = sqlite_dialect.insert if name == "sqlite" else pg_dialect.insert
+        session.execute(insert(table).values(**blob)
+                        .on_conflict_do_nothing(index_elements=["sha256"]))
+    elif session.get(DatasetBlob, blob["sha256"]) is None:
+        session.add(DatasetBlob(**blob))
+        session.flush()
 
 
 def _short(exc: BaseException) -> str:
@@ -343,9 +388,9 @@ def save_run(engine: Engine, profile: Any, dataset: Any, outcome: Outcome) -> in
     created = info.created_at
     try:
         with Session(engine) as session, session.begin():
-            if session.get(DatasetBlob, info.dataset_sha256) is None:
-                session.add(DatasetBlob(sha256=info.dataset_sha256, content=content,
-                                        content_sha256=content_sha, created_at=created))
+            # first statement a write: the transaction takes the write lock at once
+            _insert_blob_once(session, dict(sha256=info.dataset_sha256, content=content,
+                                            content_sha256=content_sha, created_at=created))
             run = Run(
                 chamber=info.chamber,
                 year=info.year,
