@@ -13,6 +13,7 @@ from typing import Any
 from rich.console import Console
 
 from smvp import engine_api, export, render, store
+from smvp.app import runs
 from smvp.errors import UsageProblem
 from smvp.i18n import t
 from smvp.report import Outcome
@@ -124,15 +125,12 @@ def compute(opts: Options, err: Console) -> tuple[Any, Any, Outcome]:
     data_path = resolve_data_path(opts, chamber)
     with _stage(err, quiet, t("stage_dataset", lang)):
         dataset = engine_api.load_dataset(data_path, profile=profile, year=opts.year)
-    year = opts.year if opts.year is not None else getattr(dataset, "year", None)
-    if year is None:
+    if opts.year is None and getattr(dataset, "year", None) is None:
         raise UsageProblem(f"no year: the dataset {data_path} does not say which year it is",
                            hint="give --year")
 
     with _stage(err, quiet, t("stage_evaluate", lang)):
-        ev = engine_api.evaluate(profile, dataset, year=int(year))
-        outcome = Outcome.from_evaluation(profile, dataset, ev, year=int(year),
-                                          engine_version=engine_api.engine_version())
+        outcome = runs.evaluate(profile, dataset, year=opts.year)
     return profile, dataset, outcome
 
 
@@ -145,7 +143,7 @@ def run(opts: Options, *, out: Console, err: Console) -> int:
         with _stage(err, quiet, t("stage_store", lang)):
             engine = store.open_engine(opts.db)
             try:
-                store.save_run(engine, profile, dataset, outcome)
+                runs.store_run(engine, profile, dataset, outcome)
             finally:
                 engine.dispose()
 
