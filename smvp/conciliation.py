@@ -243,6 +243,43 @@ def run_procedure(run: Any) -> Procedure:
     return procedure_from_profile(data, run.chamber, where=f" of run {run.id}")
 
 
+# --------------------------------------------------------------------------- delivery
+
+
+def delivery_problem(delivered: dt.date, *, year: int, run_made: dt.date | None,
+                     as_of: dt.date, option: str = "--delivered") -> str | None:
+    """Why a sheet cannot have been delivered on ``delivered``; None when it can.
+
+    A run's evaluation sheet (scheda di valutazione) is about the whole evaluated
+    ``year``: it cannot be delivered before that year is over (art. 7 and 9 d.lgs.
+    150/2009: annual evaluation), nor before the run that produced it was made
+    (``run_made``), nor after ``as_of`` (today). When ``as_of`` is itself before the
+    run was made (dates replayed with ``--as-of``), the run's day is not a bound.
+    """
+    if delivered > as_of:
+        return (f"{option} {delivered.isoformat()} is in the future "
+                f"(expected a day up to {as_of.isoformat()})")
+    first = dt.date(year + 1, 1, 1)
+    if delivered < first:
+        return (f"{option} {delivered.isoformat()} is before the end of the evaluated year "
+                f"{year}: a sheet about {year} cannot be delivered before it is over "
+                f"(expected a day from {first.isoformat()})")
+    if run_made is not None and run_made <= as_of and delivered < run_made:
+        return (f"{option} {delivered.isoformat()} is before the run was made "
+                f"({run_made.isoformat()}): its sheets cannot have been delivered before "
+                f"(expected a day from {run_made.isoformat()})")
+    return None
+
+
+def run_day(run: Any) -> dt.date | None:
+    created = run.created_at
+    if created is None:
+        return None
+    if created.tzinfo is None:  # SQLite drops the offset; runs are stored in UTC
+        created = created.replace(tzinfo=dt.UTC)
+    return created.astimezone(dt.UTC).date()
+
+
 # --------------------------------------------------------------------------- references
 
 

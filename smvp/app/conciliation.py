@@ -32,7 +32,9 @@ from smvp.conciliation import (
     StepOutcome,
     case_events,
     case_ref,
+    delivery_problem,
     now,
+    run_day,
     run_procedure,
     today,
     utc,
@@ -109,9 +111,10 @@ def open_case(engine: Engine, *, chamber: str, run_id: int, person_id: str,
                     f"when was {person_id}'s sheet delivered? (expected --delivered YYYY-MM-DD: "
                     f"the day of «{proc.label(proc.base_event)}», found no date)",
                     hint="or record the delivery first: smvp conciliation deliver")
-        if delivered > as_of:
-            raise CaseProblem(f"--delivered {delivered.isoformat()} is in the future "
-                              f"(expected a day up to {as_of.isoformat()})")
+        problem = delivery_problem(delivered, year=run.year, run_made=run_day(run),
+                                   as_of=as_of)
+        if problem:
+            raise CaseProblem(problem)
         existing = session.exec(select(ConciliationCase).where(
             ConciliationCase.run_id == run_id, ConciliationCase.person_id == person_id,
             ConciliationCase.closed_on.is_(None))).first()  # type: ignore[union-attr]
@@ -142,6 +145,10 @@ def deliver(engine: Engine, *, chamber: str, run_id: int, delivered: dt.date,
             session.begin():
         run = q.get_run(session, run_id, chamber)
         run_procedure(run)
+        problem = delivery_problem(delivered, year=run.year, run_made=run_day(run),
+                                   as_of=as_of, option="--on")
+        if problem:
+            raise CaseProblem(problem)
         for pid in person_ids:
             q.person_result(session, run_id, pid)
         for pid in person_ids or [None]:

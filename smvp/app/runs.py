@@ -26,7 +26,12 @@ def evaluate(profile: Any, dataset: Any, *, year: int | None = None,
         raise UsageProblem(f"no year: {source} does not say which year it is",
                            hint="give --year")
     ev = engine_api.evaluate(profile, dataset, year=int(year))
-    return Outcome.from_evaluation(profile, dataset, ev, year=int(year),
+    return outcome(profile, dataset, ev, year=int(year))
+
+
+def outcome(profile: Any, dataset: Any, evaluation: Any, *, year: int) -> Outcome:
+    """The evaluation gathered as rows, funds and totals (``smvp.report.Outcome``)."""
+    return Outcome.from_evaluation(profile, dataset, evaluation, year=year,
                                    engine_version=engine_api.engine_version())
 
 

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlmodel import SQLModel, create_engine
@@ -80,12 +80,38 @@ def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
         event.listen(engine, "connect", _sqlite_foreign_keys)
     if create:
         try:
-            SQLModel.metadata.create_all(engine, tables=TABLES)
+            ensure_schema(engine)
         except SQLAlchemyError as exc:
             engine.dispose()
             raise StoreProblem(f"cannot open the database {display_url(resolved)}: "
                                f"{short_error(exc)}") from exc
     return engine
+
+
+# Any constant: the PostgreSQL advisory lock held while the schema is created.
+_SCHEMA_LOCK_KEY = 0x736D7670  # "smvp"
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create the missing tables, safely when several processes start on a fresh database.
+
+    Nothing is done when every table exists. Otherwise the tables are created in
+    ONE transaction that first takes the database's schema lock (SQLite:
+    ``BEGIN IMMEDIATE``, the write lock, waited for up to the driver's busy
+    timeout; PostgreSQL: a transaction-scoped advisory lock); the existence check
+    is repeated under the lock, so a process that waited finds the tables made by
+    the one before it and creates nothing. Raises SQLAlchemyError.
+    """
+    names = {t.name for t in TABLES}
+    if names <= set(inspect(engine).get_table_names()):
+        return
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+        SQLModel.metadata.create_all(conn, tables=TABLES, checkfirst=True)
+        conn.commit()
 
 
 def short_error(exc: BaseException) -> str:

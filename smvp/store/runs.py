@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
@@ -21,6 +23,23 @@ from smvp.store.db import display_url, short_error
 from smvp.store.tables import DatasetBlob, FundResult, PersonResult, Run
 
 # --------------------------------------------------------------------------- writing
+
+
+def _insert_blob_once(session: Session, blob: dict[str, Any]) -> None:
+    """Insert a dataset blob unless one with its sha256 is stored: reuse it.
+
+    One statement (``INSERT … ON CONFLICT DO NOTHING`` on SQLite and
+    PostgreSQL), so two runs of the same dataset stored at once never collide.
+    """
+    name = session.get_bind().dialect.name
+    table = DatasetBlob.__table__
+    if name in ("sqlite", "postgresql"):
+        insert = sqlite_dialect.insert if name == "sqlite" else pg_dialect.insert
+        session.execute(insert(table).values(**blob)
+                        .on_conflict_do_nothing(index_elements=["sha256"]))
+    elif session.get(DatasetBlob, blob["sha256"]) is None:
+        session.add(DatasetBlob(**blob))
+        session.flush()
 
 
 def person_record(run_id: int, row: dict[str, Any]) -> PersonResult:
@@ -78,9 +97,9 @@ def save_run(engine: Engine, profile: Any, dataset: Any, outcome: Outcome) -> in
     created = info.created_at
     try:
         with Session(engine) as session, session.begin():
-            if session.get(DatasetBlob, info.dataset_sha256) is None:
-                session.add(DatasetBlob(sha256=info.dataset_sha256, content=content,
-                                        content_sha256=content_sha, created_at=created))
+            # first statement a write: the transaction takes the write lock at once
+            _insert_blob_once(session, dict(sha256=info.dataset_sha256, content=content,
+                                            content_sha256=content_sha, created_at=created))
             run = Run(
                 chamber=info.chamber,
                 year=info.year,
