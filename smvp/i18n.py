@@ -362,3 +362,20 @@ def format_percent(value: object, lang: str) -> str:
         return ""
     return format_decimal(value, lang, places=2) + " %" if lang == "it" else \
         format_decimal(value, lang, places=2) + "%"
+
+
+BABEL_LOCALES = {"it": "it_IT", "en": "en_GB"}
+
+
+def format_date(value: object, lang: str, style: str = "long") -> str:
+    """A date for people, by Babel (CLDR) for the language's locale.
+
+    ``style``: ``"long"`` → ``12 maggio 2025`` / ``12 May 2025``; ``"short"`` →
+    ``12/05/25``; ``"medium"`` → ``12 mag 2025``; or a CLDR pattern such as
+    ``"dd/MM/yyyy"``. ``None`` → ``""``.
+    """
+    if value is None:
+        return ""
+    from babel.dates import format_date as babel_format_date
+
+    return babel_format_date(value, format=style, locale=BABEL_LOCALES.get(lang, "it_IT"))
