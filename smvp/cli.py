@@ -431,7 +431,7 @@ def calendar(
 
 
 OutDirOpt = Annotated[Path, typer.Option(
-    "--out", "-o", file_okay=False, help="Cartella in cui scrivere i documenti (creata se manca).")]
+    "--out", "-o", help="Cartella in cui scrivere i documenti (creata se manca).")]
 
 
 @app.command()
