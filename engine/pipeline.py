@@ -270,7 +270,10 @@ class Evaluation:
             "scored": int(np.count_nonzero(ind.scored)),
             "judgements": judgements, "negative": int(np.count_nonzero(ind.negative & ind.scored)),
             "payout_intervals": bands,
-            "maggiorazioni": list(pay.maggiorazione_info),
+            # resources and distributed are cents inside the engine; euro here, like every view
+            "maggiorazioni": [dict(m, resources=decimal_from_units(m["resources"], 2),
+                                   distributed=decimal_from_units(m["distributed"], 2))
+                              for m in pay.maggiorazione_info],
             "resources": decimal_from_units(sum(f["resources"] for f in pay.funds), 2),
             "distributed": decimal_from_units(sum(f["distributed"] for f in pay.funds), 2),
             "economies": decimal_from_units(sum(f["economies"] for f in pay.funds), 2),

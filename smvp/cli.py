@@ -446,7 +446,8 @@ def scheda(
     date: Annotated[str | None, typer.Option(
         "--date", metavar="YYYY-MM-DD",
         help="Data posta sulla scheda, da cui decorre il termine per il riesame "
-             "(default: oggi, o $SMVP_TODAY).")] = None,
+             "(default: la consegna registrata con smvp conciliation deliver, altrimenti oggi "
+             "o $SMVP_TODAY).")] = None,
     template: Annotated[Path | None, typer.Option(
         "--template", dir_okay=False,
         help="Modello Jinja2 alternativo (estende base.html.j2; stesse variabili).")] = None,

@@ -116,7 +116,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "warning": ("avviso", "warning"),
     "problems": ("{n} problemi", "{n} problems"),
     "problem": ("1 problema", "1 problem"),
-    # conciliation, calendar, payment gate (smvp/cases.py, commands conciliation/calendar/run)
+    # conciliation, calendar, payment gate (smvp/conciliation.py, commands conciliation/calendar/run)
     "payout_state": ("Stato pagamenti", "Payout state"),
     "state_provvisorio": ("provvisorio", "provisional"),
     "state_definitivo": ("definitivo", "final"),

@@ -27,7 +27,7 @@ from smvp_engine import deadlines
 from smvp_engine.deadlines import StepDeadline
 from smvp_engine.errors import DatasetError, DatasetErrors, ProfileError, ProfileErrors
 from smvp import engine_api
-from smvp.cases import parse_date, today
+from smvp.conciliation import parse_date, today
 from smvp.commands.evaluate import Options, resolve_profile_path
 from smvp.errors import ExportProblem, UsageProblem
 from smvp.i18n import t

@@ -40,7 +40,7 @@ def scheda(*, run_id: int, persons: list[str], all_: bool, pdf: bool, out_dir: P
         raise UsageProblem("say whose sheet: --person ID (repeatable) or --all")
     if persons and all_:
         raise UsageProblem("--person and --all together: give one of them")
-    day = r.parse_day(sheet_date, "--date") or r.today()
+    day = r.parse_day(sheet_date, "--date")
     tpl = None
     if template is not None:
         try:
@@ -48,7 +48,7 @@ def scheda(*, run_id: int, persons: list[str], all_: bool, pdf: bool, out_dir: P
         except OSError as exc:
             raise UsageProblem(f"--template {template}: cannot read it: {exc.strerror or exc}") from exc
     folder = r.output_dir(out_dir)
-    doc = runs.load(db, run_id, r.today())
+    doc = runs.load(db, run_id, r.today(), persons=None if all_ else list(persons))
     people = sheet.people(doc) if all_ else list(persons)
     for p in people:
         doc.row(p)  # unknown person: a usage error before anything is written
@@ -60,7 +60,9 @@ def scheda(*, run_id: int, persons: list[str], all_: bool, pdf: bool, out_dir: P
         task = progress.add_task("Schede" if lang == "it" else "Sheets", total=len(people))
         rendered: list[tuple[str, str, bytes | None]] = []
         for p in people:
-            html = sheet.html(doc, p, day, lang, template=tpl)
+            # the date on the sheet: --date, else the delivery recorded (smvp conciliation
+            # deliver), else today
+            html = sheet.html(doc, p, day or doc.deliveries.get(p) or doc.today, lang, template=tpl)
             data = None
             if pdf or all_:
                 laid = r.pdf_document(html)

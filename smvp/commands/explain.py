@@ -26,8 +26,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from smvp import store
-from smvp.commands import verify as stored
-from smvp.errors import UsageProblem
+from smvp.app.explain import explain_person
 from smvp.i18n import format_decimal, format_money, format_points
 
 # key → (italiano, english)
@@ -379,33 +378,14 @@ def plain_text(trace: dict, lang: str, head: list[str]) -> str:
 # --------------------------------------------------------------------------- command
 
 
-def _compare_row(engine: Any, run: store.Run, ev: Any, person: str) -> list[str]:
-    """Fields where the re-evaluation differs from the stored result of this person."""
-    row = next((r for r in ev.rows() if str(r.get("person_id")) == person), None)
-    rec = next((p for p in store.iter_person_results(engine, run.id) if p.person_id == person), None)
-    if row is None or rec is None:
-        return ["person"]
-    now = store._person_record(run.id, row).model_dump()
-    was = rec.model_dump()
-    return [k for k in was if k not in ("id", "run_id") and was[k] != now.get(k)]
-
-
 def build(run_id: int, person: str, db: str | None, lang: str) -> tuple[dict, list[str], dict]:
     """(trace, head lines, run info) for a stored run's person."""
-    from smvp_engine.explain import PersonNotFound, explain
-
     engine = store.open_engine(db, create=False)
     try:
-        run = stored.get_run(engine, run_id)
-        _, _, ev = stored.reevaluate(engine, run)
-        try:
-            trace = explain(ev, person)
-        except PersonNotFound as exc:
-            raise UsageProblem(f"no person {person!r} in run {run_id}",
-                               hint="known ids include " + ", ".join(exc.known)) from None
-        stale = _compare_row(engine, run, ev, person)
+        found = explain_person(engine, run_id, person)
     finally:
         engine.dispose()
+    run, ev, trace, stale = found.run, found.evaluation, found.trace, found.differs
     when = run.created_at.date().isoformat() if run.created_at else ""
     role = next((i["value"] for i in trace["inputs"] if i["name"] == "role"), "")
     unit = next((i["value"] for i in trace["inputs"] if i["name"] == "unit_id"), "")

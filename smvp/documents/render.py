@@ -206,17 +206,14 @@ def dec(value: Any) -> Decimal | None:
 
 def today() -> dt.date:
     """Today, or ``$SMVP_TODAY`` (as every smvp command)."""
-    from smvp import cases
+    from smvp.conciliation import today as conciliation_today
 
-    return cases.today()
+    return conciliation_today()
 
 
 def parse_day(text: str | None, what: str) -> dt.date | None:
     if text is None:
         return None
-    from smvp import cases
+    from smvp.conciliation import parse_date
 
-    try:
-        return cases.parse_date(text, what)
-    except UsageProblem:
-        raise
+    return parse_date(text, what)

@@ -1,10 +1,11 @@
 """A stored run, read back for the documents.
 
 Read through the functions ``smvp explain`` and ``smvp verify`` use
-(:func:`smvp.commands.verify.get_run`, :func:`~smvp.commands.verify.reevaluate`,
-:func:`smvp.store.iter_person_results`) and, when the run has revisions
+(:func:`smvp.app.verify.get_run`, :func:`smvp.app.verify.reevaluate`,
+:func:`smvp.app.explain.stale_fields`) and, when the run has revisions
 (conciliation: "la nuova scheda finale … sostituisce la precedente", Cuneo
-SMVP 2024 §3.4), the revisions recorded in :mod:`smvp.cases` applied in order.
+SMVP 2024 §3.4), the revisions stored for it (:func:`smvp.store.cases.run_revisions`)
+applied in order, as ``smvp run export`` does.
 
 A document must carry the stored numbers: when the current engine does not
 reproduce a run that has no revisions, :class:`DocumentProblem` says for whom
@@ -51,6 +52,7 @@ class RunDocument:
     today: dt.date
     database: str
     units: dict[str, str] = field(default_factory=dict)
+    deliveries: dict[str, dt.date | None] = field(default_factory=dict)  # recorded sheet deliveries
 
     @property
     def run_id(self) -> int:
@@ -86,8 +88,10 @@ class RunDocument:
         return {k: str((v or {}).get("title") or k) for k, v in docs.items()}
 
 
-def load(db: str | None, run_id: int, today: dt.date) -> RunDocument:
-    """The stored run ``run_id`` re-evaluated for documents (revisions applied).
+def load(db: str | None, run_id: int, today: dt.date,
+         persons: list[str] | None = None) -> RunDocument:
+    """The stored run ``run_id`` re-evaluated for documents (revisions applied), with the
+    recorded sheet deliveries of ``persons`` (default: everyone; ``[]``: nobody).
 
     Raises:
         UsageProblem: no such run (exit 2).
@@ -96,25 +100,31 @@ def load(db: str | None, run_id: int, today: dt.date) -> RunDocument:
     """
     from sqlmodel import Session
 
-    from smvp import cases, engine_api, store
-    from smvp.commands import verify as stored
+    from smvp import engine_api, store
+    from smvp.app import conciliation as app_conciliation
+    from smvp.app.verify import get_run, reevaluate
+    from smvp.store import cases as stored_cases
 
     engine = store.open_engine(db, create=False)
     try:
-        run = stored.get_run(engine, run_id)
+        run = get_run(engine, run_id)
         with Session(engine) as session:
-            revs = cases.run_revisions(session, run_id)
+            revs = stored_cases.run_revisions(session, run_id)
         if revs:
             from smvp_engine import revision as rv
 
-            profile, tables = cases.load_run_inputs(engine, run)
-            ds = rv.revised_dataset(tables, cases._engine_revisions(revs), path=run.dataset_path)
+            profile, tables = app_conciliation.load_run_inputs(engine, run)
+            ds = rv.revised_dataset(tables, app_conciliation._engine_revisions(revs),
+                                    path=run.dataset_path)
             ev = engine_api.evaluate(profile, ds, year=run.year)
         else:
-            profile, _, ev = stored.reevaluate(engine, run)
+            profile, _, ev = reevaluate(engine, run)
         rows = [dict(r) for r in ev.rows()]
         if not revs:
             _check_stored(engine, run, rows)
+        wanted = persons if persons is not None else [str(r.get("person_id")) for r in rows]
+        with Session(engine) as session:
+            deliveries = {p: stored_cases.delivery_day(session, run_id, p) for p in wanted}
         database = store.display_url(str(engine.url))
     finally:
         engine.dispose()
@@ -126,7 +136,7 @@ def load(db: str | None, run_id: int, today: dt.date) -> RunDocument:
         units = {}
     return RunDocument(run=run, profile=profile, rules=rules, evaluation=ev, rows=rows,
                        funds=[dict(f) for f in ev.funds()], revisions=len(revs), today=today,
-                       database=database, units=units)
+                       database=database, units=units, deliveries=deliveries)
 
 
 def _check_stored(engine: Any, run: Any, rows: list[dict[str, Any]]) -> None:
@@ -141,7 +151,7 @@ def _check_stored(engine: Any, run: Any, rows: list[dict[str, Any]]) -> None:
         if was is None:
             differ.append(pid)
             continue
-        now = store._person_record(run.id, r).model_dump()
+        now = store.person_record(run.id, r).model_dump()
         old = was.model_dump()
         if any(old[k] != now.get(k) for k in old if k not in ("id", "run_id")):
             differ.append(pid)

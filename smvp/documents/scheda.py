@@ -151,7 +151,7 @@ def _is_negative(row: dict, role: Any, rules: Any) -> bool:
 
 def _review(doc: RunDocument, role: Any, sheet_date: dt.date, lang: str) -> dict[str, Any]:
     """The review request's term(s) from the conciliation procedure stored with the run."""
-    from smvp import cases
+    from smvp import conciliation as cases
 
     t = _t(lang)
     data = doc.profile.data.get("conciliation") or {}
