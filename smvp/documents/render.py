@@ -97,11 +97,16 @@ def environment(lang: str) -> Any:
     env.filters["number"] = lambda v, places=None: (format_decimal(v, lang, places=places)
                                                     if v is not None else "—")
     env.filters["exact"] = lambda v: format_decimal(_trimmed(v), lang) if v is not None else "—"
-    env.filters["date"] = lambda v: format_date(v, lang) if v is not None else "—"
+    env.filters["date"] = lambda v: long_date(v, lang) if v is not None else "—"
     env.filters["shortdate"] = lambda v: format_date(v, lang, "dd/MM/yyyy") if v is not None else "—"
     env.globals["lang"] = lang
     env.globals["stylesheet"] = stylesheet
     return env
+
+
+def long_date(value: Any, lang: str) -> str:
+    """A date as the documents print it: ``12 maggio 2025`` / ``12 May 2025`` (Babel, CLDR long)."""
+    return format_date(value, lang, "long")
 
 
 def _trimmed(value: Any) -> Decimal:
@@ -128,7 +133,7 @@ def header(info: Any, title: str, lang: str) -> dict[str, Any]:
         "run": word("run", lang, run=info.run_id),
         "profile": word("profile", lang, sha=info.profile_sha256[:12]),
         "generated": word("generated", lang, version=engine_api.engine_version(),
-                          date=format_date(info.today, lang)),
+                          date=long_date(info.today, lang)),
     }
 
 

@@ -177,13 +177,13 @@ def _review(doc: RunDocument, role: Any, sheet_date: dt.date, lang: str) -> dict
                                  "optional": proc.optional(row.step)})
             continue
         d = row.deadline
-        due_text = r.format_date(d.due, lang)
+        due_text = r.long_date(d.due, lang)
         if d.days is not None and d.start is not None:
-            why = t("term_days", days=d.days, start=r.format_date(d.start, lang))
+            why = t("term_days", days=d.days, start=r.long_date(d.start, lang))
         else:
             why = d.explain() if lang == "it" else ""
         if d.moved:
-            why += "; " + t("term_moved", nominal=r.format_date(d.nominal, lang), why=d.reason)
+            why += "; " + t("term_moved", nominal=r.long_date(d.nominal, lang), why=d.reason)
         out["steps"].append({"text": t("review_by", step=label, due=due_text), "due": d.due,
                              "why": why, "optional": proc.optional(row.step)})
     return out
