@@ -92,7 +92,7 @@ def header(key: str, lang: str) -> str:
 
 
 def payout_state(outcome: Outcome) -> str:
-    """"provvisorio" or "definitivo" (smvp/cases.py): a run is provisional until the OIV has
+    """"provvisorio" or "definitivo" (smvp/conciliation.py): a run is provisional until the OIV has
     validated the Relazione and its conciliation terms are over (``smvp run export`` sets it)."""
     return str(getattr(outcome.info, "payout_state", None) or "provvisorio")
 

@@ -26,7 +26,8 @@ import yaml
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from smvp import cases, cli, store
+from smvp import cli, store
+from smvp.store import cases
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "golden" / "conciliation"
@@ -158,19 +159,19 @@ def test_case_golden(case, db):
             assert fragment in r.stdout, (case["name"], fragment, r.stdout)
 
 
-def _steps(db: str, ref: str) -> list[cases.ConciliationStep]:
+def _steps(db: str, ref: str) -> list[store.ConciliationStep]:
     engine = store.open_engine(db)
     try:
         with Session(engine) as session:
             case = cases.get_case(session, ref, None)
-            return list(session.exec(select(cases.ConciliationStep)
-                                     .where(cases.ConciliationStep.case_id == case.id)
-                                     .order_by(cases.ConciliationStep.id)).all())
+            return list(session.exec(select(store.ConciliationStep)
+                                     .where(store.ConciliationStep.case_id == case.id)
+                                     .order_by(store.ConciliationStep.id)).all())
     finally:
         engine.dispose()
 
 
-def _last_step(db: str, ref: str) -> cases.ConciliationStep:
+def _last_step(db: str, ref: str) -> store.ConciliationStep:
     return _steps(db, ref)[-1]
 
 
@@ -355,8 +356,8 @@ def _results(db: str, run_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
             revs = cases.run_revisions(session, run_id)
             last = {}
             if revs:
-                last = {r.person_id: r for r in session.exec(select(cases.RevisionResult).where(
-                    cases.RevisionResult.revision_id == revs[-1].id)).all()}
+                last = {r.person_id: r for r in session.exec(select(store.RevisionResult).where(
+                    store.RevisionResult.revision_id == revs[-1].id)).all()}
             return orig, last
     finally:
         engine.dispose()

@@ -200,7 +200,7 @@ def test_failure_mid_write_leaves_the_database_as_it_was(engine, monkeypatch, pr
         # by now the blob, the run and all person rows have been flushed
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(store, "_fund_record", boom)
+    monkeypatch.setattr(store.runs, "fund_record", boom)
     profile, _, out = outcome(dataset=fake_dataset(sha256="e" * 64))
     with pytest.raises(RuntimeError, match="disk on fire"):
         store.save_run(engine, profile, fake_dataset(sha256="e" * 64), out)

@@ -11,6 +11,7 @@ from typing import Any
 from rich.console import Console
 
 from smvp import engine_api, export, phases, render, store
+from smvp.app import runs
 from smvp.errors import UsageProblem
 from smvp.i18n import t
 from smvp.report import Outcome
@@ -29,6 +30,7 @@ class Options:
     db: str | None = None
     lang: str = "it"
     store: bool = True
+    wide: bool = False  # people table with every column (else fitted to the terminal)
 
 
 # --------------------------------------------------------------------------- resolution
@@ -125,8 +127,7 @@ def compute(opts: Options, err: Console) -> tuple[Any, Any, Outcome]:
     with _stage(err, quiet, t("stage_evaluate", lang), "evaluate"):
         ev = engine_api.evaluate(profile, dataset, year=int(year))
     with _stage(err, quiet, t("stage_evaluate", lang), "build_output"):
-        outcome = Outcome.from_evaluation(profile, dataset, ev, year=int(year),
-                                          engine_version=engine_api.engine_version())
+        outcome = runs.outcome(profile, dataset, ev, year=int(year))
     return profile, dataset, outcome
 
 
@@ -147,7 +148,7 @@ def _run(opts: Options, *, out: Console, err: Console) -> int:
         with _stage(err, quiet, t("stage_store", lang), "store"):
             engine = store.open_engine(opts.db)
             try:
-                store.save_run(engine, profile, dataset, outcome)
+                runs.store_run(engine, profile, dataset, outcome)
             finally:
                 engine.dispose()
 
@@ -162,7 +163,7 @@ def _run(opts: Options, *, out: Console, err: Console) -> int:
         return 0
 
     with phases.phase("write"):
-        render.print_outcome(out, outcome, lang)
+        render.print_outcome(out, outcome, lang, wide=opts.wide)
     out.print()
     if outcome.info.run_id is not None:
         out.print(t("stored_as", lang, id=outcome.info.run_id, db=outcome.info.database),
