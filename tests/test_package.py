@@ -121,3 +121,14 @@ def test_validate_takes_chamber_ids_and_files(tmp_path, monkeypatch):
     assert r.exit_code == 2 and "did you mean 'cuneo'" in r.stderr
     r = runner.invoke(cli.app, ["validate", "missing.yaml"])
     assert r.exit_code == 2 and "missing.yaml: no such file" in r.stderr
+
+
+def test_every_python_package_is_listed():
+    """A new sub-package (smvp/<x>/__init__.py) missing from [tool.setuptools] packages works
+    in the editable install and is absent from the wheel: caught here."""
+    listed = set(_pyproject()["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "smvp").rglob("__init__.py")}
+    found |= {"smvp_engine" + "".join("." + x for x in p.parent.relative_to(ROOT / "engine").parts)
+              for p in (ROOT / "engine").rglob("__init__.py")}
+    found = {f for f in found if "__pycache__" not in f}
+    assert found - listed == set(), "add them to [tool.setuptools] packages in pyproject.toml"
