@@ -503,11 +503,30 @@ def _cell(col: ColumnSpec, v: Any) -> Any:
             raise _Bad("a percent is not allowed here")
         return _scaled(d, kind, v)
     # DECIMAL
-    if percent and col.percent_unit:
+    if col.percent_unit:
+        if percent:
+            with localcontext() as ctx:
+                ctx.prec = 60
+                d = d * 100
+        else:
+            _check_percent_unit(d)
+    return d
+
+
+def _check_percent_unit(d: Decimal) -> None:
+    """A percent column (``*_percent``) holds percent: ``95`` and ``95%`` mean 95 %.
+
+    A bare value in (0, 1] is ambiguous — ``0.95`` may be 0.95 % or a fraction
+    meaning 95 % — so it is refused; ``0.95%`` and ``95`` are not.
+    """
+    if 0 < d <= 1:
         with localcontext() as ctx:
             ctx.prec = 60
-            d = d * 100
-    return d
+            as_fraction = format((d * 100).normalize(), "f")
+        raise _Bad("ambiguous percent: this column is in percent, not a fraction of 1",
+                   expected="a percent, e.g. 95 or 95% (a value from 0 to 1 needs the % sign)",
+                   hint=f"write {as_fraction} (or {as_fraction}%) for {as_fraction} %, "
+                        f"or {format(d.normalize(), 'f')}% for {format(d.normalize(), 'f')} %")
 
 
 # ---------------------------------------------------------------------------

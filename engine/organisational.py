@@ -688,6 +688,14 @@ def performance(rules: Resolved, ds, org: Organisational) -> Performance:
             if value is None:
                 errors.append(_row_error(meta_t, row, f"{ENTE_ATTESTED_KEY} is not a percent", "value",
                                          expected="a percent, e.g. 95 or 95%", found=repr(raw)))
+            elif 0 < value <= 1 and "%" not in str(raw):  # the dataset's percent convention
+                shown = format((Decimal(value.numerator) / value.denominator * 100).normalize(), "f")
+                errors.append(_row_error(meta_t, row, f"{ENTE_ATTESTED_KEY}: ambiguous percent, the value is "
+                                         "in percent, not a fraction of 1", "value",
+                                         expected="a percent, e.g. 95 or 95% (a value from 0 to 1 needs the % sign)",
+                                         found=repr(raw),
+                                         hint=f"write {shown} for {shown} %, or {str(raw).strip()}% "
+                                              f"for {str(raw).strip()} %"))
             elif att_rule is not None and att_rule.interval is not None and not att_rule.interval.contains(value):
                 errors.append(_row_error(meta_t, row, "attested Ente performance outside the range the OIV attests",
                                          "value", expected=f"a percent in {att_rule.interval}", found=str(raw)))

@@ -169,8 +169,8 @@ class Evaluation:
             out["ente_performance"] = {
                 "label": e["label"], "computed": e["computed"], "attested": e["attested"], "final": e["final"],
                 "areas": {a["label"]: a["achievement"] for a in e["areas"]},
-                **({"reductions": {r["fund"]: f"{r['resources']} × {r['percent']}% = {r['reduced']} "
-                                              f"(reduction {r['reduction']})" for r in e["reductions"]}}
+                **({"reductions": {r["fund"]: {k: r[k] for k in ("resources", "percent", "reduced", "reduction")}
+                                   for r in e["reductions"]}}
                    if e["reductions"] else {}),
             }
         p = self.projects()
@@ -270,11 +270,15 @@ class Evaluation:
             "scored": int(np.count_nonzero(ind.scored)),
             "judgements": judgements, "negative": int(np.count_nonzero(ind.negative & ind.scored)),
             "payout_intervals": bands,
-            "maggiorazioni": list(pay.maggiorazione_info),
+            # resources and distributed are cents inside the engine; euro here, like every view
+            "maggiorazioni": [dict(m, resources=decimal_from_units(m["resources"], 2),
+                                   distributed=decimal_from_units(m["distributed"], 2))
+                              for m in pay.maggiorazione_info],
             "resources": decimal_from_units(sum(f["resources"] for f in pay.funds), 2),
             "distributed": decimal_from_units(sum(f["distributed"] for f in pay.funds), 2),
             "economies": decimal_from_units(sum(f["economies"] for f in pay.funds), 2),
-            "organisational": [{k: u[k] for k in ("level", "unit_id", "unit_label", "objectives", "achievement")
+            "organisational": [{k: u[k] for k in ("level", "level_label", "unit_id", "unit_label", "objectives",
+                                                  "achievement")
                                 + (("status_label",) if rules.achievement_bands else ())} for u in self.units()],
             **({"statuses": statuses} if statuses else {}),
             **self._ente_and_projects_summary(),

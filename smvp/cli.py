@@ -150,12 +150,15 @@ def evaluate(
     lang: LangOpt = None,
     no_store: Annotated[bool, typer.Option(
         "--no-store", help="Non salvare l'esecuzione.")] = False,
+    wide: Annotated[bool, typer.Option(
+        "--wide", help="Tabella delle persone con tutte le colonne, anche oltre la larghezza "
+        "del terminale (senza --wide le colonne che non entrano intere sono omesse e nominate).")] = False,
 ) -> None:
     """Valuta un anno: profilo + dati → punteggi, compensi, fondi."""
     from smvp.commands import evaluate as command
 
     opts = command.Options(chamber=chamber, profile=profile, data=data, year=year, out=out,
-                           json=json_, db=db, lang=_lang(lang), store=not no_store)
+                           json=json_, db=db, lang=_lang(lang), store=not no_store, wide=wide)
     out_console, err_console = _consoles()
     _exit(handle(lambda: command.run(opts, out=out_console, err=err_console)))
 

@@ -1,9 +1,9 @@
 """Exports of an evaluation: .csv (people), .json (everything), .xlsx (a sheet per table).
 
-Numbers stay machine-readable: CSV writes ``1234.50`` (dot decimal, no
-grouping), JSON writes numbers, XLSX writes numeric cells with a number
-format. Column headers of CSV and XLSX are labels in the chosen language;
-JSON uses the engine's keys.
+JSON and CSV follow the results contract (smvp/results.py, docs/results.md):
+the same field names, money as ``1524.90`` in euro, points and percent as exact
+decimals. XLSX holds the same fields and units as numeric cells with a number
+format, under headers that are labels in the chosen language.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from smvp import results
 from smvp.errors import ExportProblem, UsageProblem
 from smvp.i18n import t
 from smvp.report import (
@@ -91,7 +92,7 @@ def header(key: str, lang: str) -> str:
 
 
 def payout_state(outcome: Outcome) -> str:
-    """"provvisorio" or "definitivo" (smvp/cases.py): a run is provisional until the OIV has
+    """"provvisorio" or "definitivo" (smvp/conciliation.py): a run is provisional until the OIV has
     validated the Relazione and its conciliation terms are over (``smvp run export`` sets it)."""
     return str(getattr(outcome.info, "payout_state", None) or "provvisorio")
 
@@ -140,33 +141,44 @@ def run_table(outcome: Outcome, lang: str) -> list[tuple[str, Any]]:
 # --------------------------------------------------------------------------- csv
 
 
-def _csv_value(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return value
-
-
 def write_csv(outcome: Outcome, path: Path, lang: str) -> None:
-    """People only; comma separated; UTF-8 with BOM so that Excel reads the accents."""
-    cols, rows = people_table(outcome, lang)
+    """People only, the standard dialect: the results contract's field names as header
+    (smvp/results.py, docs/results.md), its representation (money ``1524.90`` in euro,
+    exact decimal points and percent, ``.`` decimals, 1/0 flags, blank for null);
+    comma separated; UTF-8 with BOM so that Excel reads the accents."""
+    cols = results.people_csv_columns(outcome.component_ids())
+    state = payout_state(outcome)
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         out = csv.writer(fh)
-        out.writerow([header(c, lang) for c in cols])
-        for line in rows:
-            out.writerow([_csv_value(v) for v in line])
+        out.writerow([name for name, _ in cols])
+        for row in outcome.rows:
+            comps = row.get("components") or {}
+            line = []
+            for name, kind in cols:
+                if name.startswith("component:"):
+                    value = comps.get(name.split(":", 1)[1])
+                elif name == "payout_state":
+                    value = row.get(name) or (state if row.get("paid") is not None else None)
+                else:
+                    value = row.get(name)
+                line.append(results.csv_cell(kind, value))
+            out.writerow(line)
 
 
 # --------------------------------------------------------------------------- json
 
 
+def contract_document(outcome: Outcome) -> dict[str, Any]:
+    """The results document (smvp/results.py, schema/results.schema.json) of ``outcome``."""
+    return results.document(
+        run=dict(outcome.info.as_dict(), payout_state=payout_state(outcome)),
+        people=outcome.rows, funds=outcome.funds, objectives=outcome.objectives,
+        summary=outcome.summary)
+
+
 def to_json(outcome: Outcome) -> str:
-    doc = outcome.as_document()
-    doc["run"]["payout_state"] = payout_state(outcome)
-    return json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False)
+    """``smvp evaluate --json``: the results document as JSON text."""
+    return results.dumps(contract_document(outcome))
 
 
 def write_json(outcome: Outcome, path: Path, lang: str) -> None:

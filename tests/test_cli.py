@@ -133,7 +133,7 @@ def test_evaluate_json_stdout(fake, db):
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["run"]["run_id"] == 1 and doc["run"]["chamber"] == "fake"
-    assert doc["people"][0]["paid"] == 7350.0
+    assert doc["people"][0]["paid"] == "7350.00"  # euro, decimal string (docs/results.md)
     assert len(doc["funds"]) == 2 and len(doc["objectives"]) == 2
 
 
@@ -428,7 +428,7 @@ def test_e2e_json_and_exports(db, tmp_path):
     rows = list(csv.DictReader((tmp_path / "x.csv").read_text(encoding="utf-8-sig")
                                .splitlines()))
     assert len(rows) == len(doc["people"])
-    assert [r["Person id"] for r in rows] == [p["person_id"] for p in doc["people"]]
+    assert [r["person_id"] for r in rows] == [p["person_id"] for p in doc["people"]]
     assert json.loads((tmp_path / "x.json").read_text(encoding="utf-8"))["people"] == doc["people"]
     import openpyxl
 

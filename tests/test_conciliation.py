@@ -26,7 +26,8 @@ import yaml
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from smvp import cases, cli, store
+from smvp import cli, store
+from smvp.store import cases
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "golden" / "conciliation"
@@ -66,7 +67,11 @@ def profile_text(name: str) -> str:
 
 
 def fake_run(db: str, chamber: str, text: str, people: int = 3, year: int = 2023) -> int:
-    """Store a run directly (profile text + people), for cases that need no evaluation."""
+    """Store a run directly (profile text + people), for cases that need no evaluation.
+
+    The run is made on 1 January after its year (sheets can be delivered from then on).
+    """
+    made = dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC)
     engine = store.open_engine(db)
     try:
         with Session(engine) as session, session.begin():
@@ -76,7 +81,7 @@ def fake_run(db: str, chamber: str, text: str, people: int = 3, year: int = 2023
                 session.add(store.DatasetBlob(
                     sha256=sha, content=content, created_at=dt.datetime.now(dt.UTC),
                     content_sha256=hashlib.sha256(content.encode()).hexdigest()))
-            run = store.Run(chamber=chamber, year=year, created_at=dt.datetime.now(dt.UTC),
+            run = store.Run(chamber=chamber, year=year, created_at=made,
                             profile_path=f"{chamber}.yaml", profile_text=text,
                             profile_sha256=hashlib.sha256(text.encode()).hexdigest(),
                             dataset_path="mem", dataset_sha256=sha, engine_version="test",
@@ -111,8 +116,8 @@ CASES = yaml.safe_load((GOLDEN / "cases.yaml").read_text(encoding="utf-8"))["cas
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_case_golden(case, db):
     chamber = "cuneo" if case["profile"].startswith("cuneo") else case["profile"].split("_")[0]
-    run_id = fake_run(db, chamber, profile_text(case["profile"]))
     delivered = day(case["delivered"])
+    run_id = fake_run(db, chamber, profile_text(case["profile"]), year=delivered.year - 1)
     as_of = "2027-01-01"
     r = invoke("conciliation", "open", "--chamber", chamber, "--run", run_id, "--person", "P1",
                "--delivered", delivered.isoformat(), "--db", db, "--as-of", as_of)
@@ -154,19 +159,19 @@ def test_case_golden(case, db):
             assert fragment in r.stdout, (case["name"], fragment, r.stdout)
 
 
-def _steps(db: str, ref: str) -> list[cases.ConciliationStep]:
+def _steps(db: str, ref: str) -> list[store.ConciliationStep]:
     engine = store.open_engine(db)
     try:
         with Session(engine) as session:
             case = cases.get_case(session, ref, None)
-            return list(session.exec(select(cases.ConciliationStep)
-                                     .where(cases.ConciliationStep.case_id == case.id)
-                                     .order_by(cases.ConciliationStep.id)).all())
+            return list(session.exec(select(store.ConciliationStep)
+                                     .where(store.ConciliationStep.case_id == case.id)
+                                     .order_by(store.ConciliationStep.id)).all())
     finally:
         engine.dispose()
 
 
-def _last_step(db: str, ref: str) -> cases.ConciliationStep:
+def _last_step(db: str, ref: str) -> store.ConciliationStep:
     return _steps(db, ref)[-1]
 
 
@@ -241,9 +246,42 @@ def test_step_errors_name_what_was_expected(db):
     assert invoke("conciliation", "show", "1", "--chamber", "cuneo", *base).exit_code == 0
 
 
+def test_delivery_before_the_year_or_the_run_is_refused(db):
+    """A 2024 run made on 2025-01-01: a sheet about 2024 is delivered from then on."""
+    run_id = fake_run(db, "cuneo", profile_text("cuneo"), year=2024)
+    base = ("--chamber", "cuneo", "--run", run_id, "--db", db, "--as-of", "2026-06-30")
+    r = invoke("conciliation", "open", "--person", "P1", "--delivered", "2019-01-01", *base)
+    assert r.exit_code == 1, r.output
+    assert "--delivered 2019-01-01 is before the end of the evaluated year 2024" in r.stderr
+    assert "expected a day from 2025-01-01" in r.stderr
+    r = invoke("conciliation", "open", "--person", "P1", "--delivered", "2024-12-31", *base)
+    assert r.exit_code == 1 and "before the end of the evaluated year 2024" in r.stderr
+    r = invoke("conciliation", "deliver", "--on", "2024-06-01", *base)
+    assert r.exit_code == 1 and "--on 2024-06-01 is before the end" in r.stderr
+    # the first day after the year is fine
+    r = invoke("conciliation", "open", "--person", "P1", "--delivered", "2025-01-01", *base)
+    assert r.exit_code == 0, r.output
+
+
+def test_delivery_before_the_run_is_refused(db):
+    """A 2024 run made today: its sheets cannot have been delivered last week."""
+    r = invoke("evaluate", "--chamber", "cuneo", "--db", db)
+    assert r.exit_code == 0, r.output
+    run_id = int(re.search(r"id (\d+)", r.stdout).group(1))
+    made = dt.datetime.now(dt.UTC).date()
+    before = made - dt.timedelta(days=7)
+    r = invoke("conciliation", "open", "--chamber", "cuneo", "--run", run_id, "--person",
+               "P012", "--delivered", before.isoformat(), "--db", db)
+    assert r.exit_code == 1, r.output
+    assert f"is before the run was made ({made.isoformat()})" in r.stderr
+    r = invoke("conciliation", "open", "--chamber", "cuneo", "--run", run_id, "--person",
+               "P012", "--delivered", made.isoformat(), "--db", db)
+    assert r.exit_code == 0, r.output
+
+
 def test_optional_step_and_order_by_dates(db):
     """Cremona's optional colloquio (no term) may be recorded, but not after the request."""
-    run_id = fake_run(db, "cremona", profile_text("cremona"))
+    run_id = fake_run(db, "cremona", profile_text("cremona"), year=2022)
     base = ("--db", db, "--as-of", "2023-12-31")
     invoke("conciliation", "open", "--chamber", "cremona", "--run", run_id, "--person", "P1",
            "--delivered", "2023-11-10", *base)
@@ -318,8 +356,8 @@ def _results(db: str, run_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
             revs = cases.run_revisions(session, run_id)
             last = {}
             if revs:
-                last = {r.person_id: r for r in session.exec(select(cases.RevisionResult).where(
-                    cases.RevisionResult.revision_id == revs[-1].id)).all()}
+                last = {r.person_id: r for r in session.exec(select(store.RevisionResult).where(
+                    store.RevisionResult.revision_id == revs[-1].id)).all()}
             return orig, last
     finally:
         engine.dispose()
@@ -399,11 +437,11 @@ def test_reopened_cuneo_moves_someone_across_the_maggiorazione_cut(db, tmp_path)
     path = tmp_path / "run.csv"
     r = invoke("run", "export", run_id, "--out", path, *base)
     assert r.exit_code == 0, r.output
-    rows = {row["Matricola"]: row for row in csv.DictReader(
+    rows = {row["person_id"]: row for row in csv.DictReader(  # the standard CSV (docs/results.md)
         path.read_text(encoding="utf-8-sig").splitlines())}
     for pid, e in exp["revision_2"]["people"].items():
-        assert Decimal(rows[pid]["Totale erogato"]) == Decimal(str(e["paid"])), pid
-    assert {row["Stato pagamenti"] for row in rows.values()} == {"provvisorio"}
+        assert Decimal(rows[pid]["paid"]) == Decimal(str(e["paid"])), pid
+    assert {row["payout_state"] for row in rows.values()} == {"provvisorio"}
 
 
 def test_revision_refusals(db, tmp_path):

@@ -135,8 +135,8 @@ def test_explain_text_for_a_conciliation_reply(stored):
     text = r.stdout
     assert "Dipendente 12 (D12), Dipendente, unità UFF3" in text
     assert "3. Punteggio totale: 93,00 punti" in text
-    assert "Calcolo: 1100.00 × 1 × 0.8 = 880" in text         # parental leave is not presence (art. 71 c. 5)
-    assert "Calcolo: 0.8 × 1 = 0.8" in text                    # presenza × coinvolgimento temporale
+    assert "Calcolo: 1.100,00 × 1 × 0,8 = 880" in text         # parental leave is not presence (art. 71 c. 5)
+    assert "Calcolo: 0,8 × 1 = 0,8" in text                    # presenza × coinvolgimento temporale
     assert "a pari merito con D11 ai posti 4–5, a cavallo della quota 4: esclusi tutti i pari merito" in text
     assert "Regola: negativa se i punti dei comportamenti sono inferiori a 15" in text
     assert "Fonte: smvp2024, 3.3 Valutazione negativa" in text
@@ -150,7 +150,9 @@ def test_explain_tree_and_json(stored):
     r = runner.invoke(cli.app, ["explain", "--run", "1", "--person", "SG", "--db", stored])
     assert r.exit_code == 0, r.output
     assert "Importo teorico (Retribuzione di risultato della dirigenza): 12.000,00 €" in r.stdout
-    assert "20000.00 × 60% × 1/1 = 12000" in r.stdout
+    assert "20.000,00 × 60 % × 1/1 = 12.000" in r.stdout  # Italian numbers in the arithmetic
+    en = runner.invoke(cli.app, ["explain", "--run", "1", "--person", "SG", "--db", stored, "--lang", "en"])
+    assert "20000.00 × 60% × 1/1 = 12000" in en.stdout
     j = runner.invoke(cli.app, ["explain", "--run", "1", "--person", "EQ1", "--json", "--db", stored])
     assert j.exit_code == 0, j.output
     doc = json.loads(j.stdout)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from smvp import export
+from smvp import export, results
 from smvp.errors import UsageProblem
 from smvp.i18n import format_decimal, format_money, resolve_lang, t
 from smvp.report import Outcome, jsonable
@@ -35,40 +35,44 @@ def test_unknown_extension_is_a_usage_error(tmp_path):
 
 
 def test_csv_people_with_bom_and_plain_numbers(tmp_path, outcome):
+    """The standard CSV: the results contract's names and representation (docs/results.md)."""
     path = export.write(outcome, tmp_path / "p.csv", "it")
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
     head = rows[0]
-    assert head[:3] == ["Matricola", "Nome", "Ruolo (id)"]
-    assert "Punti risultati" in head and "Totale erogato" in head and "% compenso" in head
-    assert "Componente ente" in head and "Componente ufficio" in head
+    assert head[:5] == ["person_id", "name", "role", "role_label", "unit_id"]
+    assert head[5:8] == ["component:ente", "component:area", "component:ufficio"]
+    assert "results" in head and "paid" in head and "payout_percent" in head
+    assert head[-1] == "payout_state"
     assert len(rows) == 4
     p2 = dict(zip(head, rows[2]))
-    assert p2["Totale erogato"] == "1234.62"       # machine-readable, no grouping
-    assert p2["Coefficiente"] == "0.722000"
-    assert p2["Valutazione negativa"] == "0"
-    assert p2["Componente area"] == ""             # not a component of a dipendente
-    assert p2["Unità"] == "UFF[1]"
+    assert p2["paid"] == "1234.62"                 # machine-readable, no grouping
+    assert p2["coefficient"] == "0.722000"
+    assert p2["negative"] == "0"
+    assert p2["unit_id"] == "UFF[1]"
+    assert p2["component:ufficio"] == "25.00"
+    assert p2["component:area"] == ""              # not a component of a dipendente
 
 
-def test_csv_english_headers(tmp_path, outcome):
-    path = export.write(outcome, tmp_path / "p.csv", "en")
-    head = next(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
-    assert "Results points" in head and "Total paid" in head and "Payout %" in head
+def test_csv_header_is_the_same_in_every_language(tmp_path, outcome):
+    it = export.write(outcome, tmp_path / "it.csv", "it").read_text(encoding="utf-8-sig")
+    en = export.write(outcome, tmp_path / "en.csv", "en").read_text(encoding="utf-8-sig")
+    assert it.splitlines()[0] == en.splitlines()[0]
 
 
 def test_json_document(tmp_path, outcome):
     path = export.write(outcome, tmp_path / "out.json", "it")
     doc = json.loads(path.read_text(encoding="utf-8"))
-    assert set(doc) == {"run", "people", "funds", "objectives", "summary"}
+    assert list(doc) == ["format_version", "run", "people", "funds", "objectives", "summary"]
+    assert doc["format_version"] == results.FORMAT_VERSION
     assert doc["run"]["run_id"] == 7 and doc["run"]["chamber"] == "fake"
     assert doc["run"]["year"] == 2024
     p2 = doc["people"][1]
-    assert p2["paid"] == 1234.62 and isinstance(p2["paid"], float)
-    assert p2["components"] == {"ente": 5.0, "ufficio": 25.0}
+    assert p2["paid"] == "1234.62"                 # euro, two decimals, a string: exact
+    assert p2["components"] == {"ente": "5.00", "ufficio": "25.00"}
     assert p2["negative"] is False and p2["maggiorazione_rank"] == 1
-    assert doc["funds"][1]["economies"] == 11111.05
+    assert doc["funds"][1]["economies"] == "11111.05"
     assert doc["summary"]["not_computed"] == [
         "conciliation deadlines: defined: false in the profile"]
 

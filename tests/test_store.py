@@ -200,7 +200,7 @@ def test_failure_mid_write_leaves_the_database_as_it_was(engine, monkeypatch, pr
         # by now the blob, the run and all person rows have been flushed
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(store, "_fund_record", boom)
+    monkeypatch.setattr(store.runs, "fund_record", boom)
     profile, _, out = outcome(dataset=fake_dataset(sha256="e" * 64))
     with pytest.raises(RuntimeError, match="disk on fire"):
         store.save_run(engine, profile, fake_dataset(sha256="e" * 64), out)
@@ -317,3 +317,47 @@ def test_unscored_person_is_stored_with_nulls(engine):
     p4 = next(p for p in store.iter_person_results(engine, run_id) if p.person_id == "p4")
     assert p4.total_cp is None and p4.paid_cents is None and p4.negative is None
     assert p4.components == {"ente": None}
+
+
+# --------------------------------------------------------------------------- concurrency
+
+
+def _store_one(url: str, barrier, results) -> None:
+    """Child process: open the (fresh) database and store one run of the same dataset."""
+    try:
+        barrier.wait(timeout=30)
+        eng = store.open_engine(url)
+        try:
+            results.put(store.save_run(eng, *outcome()))
+        finally:
+            eng.dispose()
+    except BaseException as exc:  # reported to the parent, not lost in the child
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_concurrent_first_runs_on_a_fresh_database_are_all_stored(tmp_path):
+    """8 processes start together on a database that does not exist yet: 8 runs, 1 blob.
+
+    Creating the schema races (``table … already exists``) unless done under a
+    lock, and the same dataset's blob is inserted by every process (``UNIQUE
+    constraint failed``) unless an existing one is reused.
+    """
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    url = f"sqlite:///{tmp_path / 'fresh' / 'smvp.db'}"
+    barrier, results = ctx.Barrier(8), ctx.Queue()
+    procs = [ctx.Process(target=_store_one, args=(url, barrier, results)) for _ in range(8)]
+    for p in procs:
+        p.start()
+    got = [results.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    assert all(isinstance(g, int) for g in got), got
+    assert sorted(got) == list(range(1, 9))
+    eng = store.open_engine(url)
+    try:
+        assert store.counts(eng)["run"] == 8
+        assert store.counts(eng)["dataset_blob"] == 1
+    finally:
+        eng.dispose()

@@ -20,13 +20,16 @@ from rich.table import Table
 from rich.text import Text
 
 from smvp_engine.deadlines import StepDeadline
-from smvp import cases, store
+from smvp import conciliation as domain
+from smvp import store
+from smvp.app import conciliation as cases
 from smvp.errors import UsageProblem
-from smvp.i18n import format_money, format_points, t
+from smvp.i18n import actor_label, format_date, format_money, format_points, t
 
 
 def _d(day: dt.date | None) -> str:
-    return "" if day is None else day.strftime("%d/%m/%Y")
+    """A day as people read it (dd/mm/yyyy, Babel)."""
+    return format_date(day, "it")
 
 
 def _line(out: Console, text: str, style: str = "") -> None:
@@ -42,7 +45,7 @@ def status_text(row: StepDeadline, lang: str) -> tuple[str, str]:
     return text, style
 
 
-def outcome_text(case: cases.ConciliationCase, lang: str) -> str:
+def outcome_text(case: store.ConciliationCase, lang: str) -> str:
     if case.closed_on is None:
         return t("open", lang)
     return t("closed_on", lang, date=_d(case.closed_on),
@@ -53,7 +56,7 @@ def _engine(db: str | None):
     return store.open_engine(db)
 
 
-def _next_line(out: Console, view: cases.CaseView, lang: str) -> None:
+def _next_line(out: Console, view: domain.CaseView, lang: str) -> None:
     nxt = view.next
     if nxt is None:
         return
@@ -75,8 +78,8 @@ def _next_line(out: Console, view: cases.CaseView, lang: str) -> None:
 
 def open_(*, chamber: str, run_id: int, person: str, delivered: str | None, note: str | None,
           db: str | None, lang: str, as_of: str | None, out: Console) -> int:
-    when = cases.parse_date(delivered, "--delivered") if delivered else None
-    day = cases.parse_date(as_of, "--as-of") if as_of else None
+    when = domain.parse_date(delivered, "--delivered") if delivered else None
+    day = domain.parse_date(as_of, "--as-of") if as_of else None
     engine = _engine(db)
     try:
         view = cases.open_case(engine, chamber=chamber, run_id=run_id, person_id=person,
@@ -93,12 +96,12 @@ def open_(*, chamber: str, run_id: int, person: str, delivered: str | None, note
 
 def deliver(*, chamber: str, run_id: int, on: str, persons: list[str], db: str | None, lang: str,
             as_of: str | None, out: Console) -> int:
-    day = cases.parse_date(on, "--on")
+    day = domain.parse_date(on, "--on")
     engine = _engine(db)
     try:
         n = cases.deliver(engine, chamber=chamber, run_id=run_id, delivered=day,
                           person_ids=persons,
-                          as_of=cases.parse_date(as_of, "--as-of") if as_of else None)
+                          as_of=domain.parse_date(as_of, "--as-of") if as_of else None)
     finally:
         engine.dispose()
     _line(out, t("delivered_recorded", lang, run=run_id, date=_d(day), n=n))
@@ -111,18 +114,18 @@ def deliver(*, chamber: str, run_id: int, on: str, persons: list[str], db: str |
 def step(*, ref: str, chamber: str | None, event: str, on: str, scores: str | None,
          scores_file: Path | None, note: str | None, db: str | None, lang: str,
          as_of: str | None, out: Console) -> int:
-    day = cases.parse_date(on, "--on")
+    day = domain.parse_date(on, "--on")
     if scores and scores_file:
         raise UsageProblem("give --scores or --scores-file, not both")
-    parsed = cases.parse_scores(scores) if scores else None
+    parsed = domain.parse_scores(scores) if scores else None
     engine = _engine(db)
     try:
         if scores_file is not None:
             view, _revs = cases.show_case(engine, ref, chamber=chamber)
-            parsed = cases.read_scores_file(scores_file, view.case.person_id)
+            parsed = domain.read_scores_file(scores_file, view.case.person_id)
         result = cases.record_step(engine, ref, chamber=chamber, event=event, on=day,
                                    scores=parsed, note=note,
-                                   as_of=cases.parse_date(as_of, "--as-of") if as_of else None)
+                                   as_of=domain.parse_date(as_of, "--as-of") if as_of else None)
     finally:
         engine.dispose()
     view, row = result.view, result.row
@@ -147,11 +150,11 @@ def step(*, ref: str, chamber: str | None, event: str, on: str, scores: str | No
 
 def close(*, ref: str, chamber: str | None, on: str, outcome: str, note: str | None,
           db: str | None, lang: str, as_of: str | None, out: Console) -> int:
-    day = cases.parse_date(on, "--on")
+    day = domain.parse_date(on, "--on")
     engine = _engine(db)
     try:
         view = cases.close_case(engine, ref, chamber=chamber, on=day, outcome=outcome, note=note,
-                                as_of=cases.parse_date(as_of, "--as-of") if as_of else None)
+                                as_of=domain.parse_date(as_of, "--as-of") if as_of else None)
     finally:
         engine.dispose()
     _line(out, t("case_closed", lang, case=view.ref, date=_d(day),
@@ -172,7 +175,7 @@ def _arrow(before: Any, after: Any, fmt) -> Text:
     return Text.assemble(fmt(before), " → ", (fmt(after), "bold"))
 
 
-def print_revision(out: Console, rev: cases.RevisionOutcome, view: cases.CaseView,
+def print_revision(out: Console, rev: domain.RevisionOutcome, view: domain.CaseView,
                    lang: str) -> None:
     for w in rev.warnings:
         _line(out, w, "yellow")
@@ -192,7 +195,7 @@ def print_revision(out: Console, rev: cases.RevisionOutcome, view: cases.CaseVie
     print_changes(out, rev, lang)
 
 
-def print_changes(out: Console, rev: cases.RevisionOutcome, lang: str) -> None:
+def print_changes(out: Console, rev: domain.RevisionOutcome, lang: str) -> None:
     if not rev.changes:
         _line(out, t("affected_none", lang))
         return
@@ -242,7 +245,7 @@ def print_changes(out: Console, rev: cases.RevisionOutcome, lang: str) -> None:
 
 def status(*, chamber: str | None, include_closed: bool, db: str | None, lang: str,
            as_of: str | None, out: Console) -> int:
-    day = cases.parse_date(as_of, "--as-of") if as_of else cases.today()
+    day = domain.parse_date(as_of, "--as-of") if as_of else domain.today()
     engine = _engine(db)
     try:
         views = cases.list_cases(engine, chamber=chamber, include_closed=include_closed, as_of=day)
@@ -251,7 +254,7 @@ def status(*, chamber: str | None, include_closed: bool, db: str | None, lang: s
     if not views:
         _line(out, t("no_cases_any" if include_closed else "no_cases", lang))
         return 0
-    by_chamber: dict[str, list[cases.CaseView]] = {}
+    by_chamber: dict[str, list[domain.CaseView]] = {}
     for v in views:
         by_chamber.setdefault(v.case.chamber, []).append(v)
     for ch, items in by_chamber.items():
@@ -259,7 +262,7 @@ def status(*, chamber: str | None, include_closed: bool, db: str | None, lang: s
     return 0
 
 
-def cases_table(chamber: str, views: list[cases.CaseView], lang: str, day: dt.date) -> Table:
+def cases_table(chamber: str, views: list[domain.CaseView], lang: str, day: dt.date) -> Table:
     table = Table(title=f"{t('cases_title', lang)} — {chamber} ({_d(day)})",
                   title_justify="left")
     for key, opts in (("case", {"no_wrap": True}), ("run", {"justify": "right"}),
@@ -271,7 +274,7 @@ def cases_table(chamber: str, views: list[cases.CaseView], lang: str, day: dt.da
                       ("case_state", {"max_width": 36})):
         table.add_column(t(key, lang), **opts)
 
-    def order(v: cases.CaseView) -> tuple:
+    def order(v: domain.CaseView) -> tuple:
         nxt = v.next
         return (v.closed, nxt is None or nxt.due is None, nxt.due if nxt and nxt.due else day,
                 v.case.number)
@@ -308,7 +311,7 @@ def cases_table(chamber: str, views: list[cases.CaseView], lang: str, day: dt.da
 
 def show(*, ref: str, chamber: str | None, db: str | None, lang: str, as_of: str | None,
          out: Console) -> int:
-    day = cases.parse_date(as_of, "--as-of") if as_of else cases.today()
+    day = domain.parse_date(as_of, "--as-of") if as_of else domain.today()
     engine = _engine(db)
     try:
         view, revs = cases.show_case(engine, ref, chamber=chamber, as_of=day)
@@ -326,7 +329,7 @@ def show(*, ref: str, chamber: str | None, db: str | None, lang: str, as_of: str
         text, style = status_text(row, lang)
         label = row.label + (f" ({t('optional', lang)})" if view.procedure.optional(row.step)
                              else "")
-        table.add_row(label, row.actor or "", _d(row.due), _d(row.done), Text(text, style=style),
+        table.add_row(label, actor_label(row.actor, lang), _d(row.due), _d(row.done), Text(text, style=style),
                       row.reason)
     out.print(table)
     for rev in revs:

@@ -398,7 +398,7 @@ def load_side(spec: str) -> Side:
 
 
 def run_side(engine: Any, run_id: int, lang: str) -> Side:
-    from smvp.commands.verify import get_run, stored_profile
+    from smvp.app.verify import get_run, stored_profile
 
     run = get_run(engine, run_id)
     return Side(tx("run", lang, id=run.id, chamber=run.chamber, year=run.year), stored_profile(run), run.year, run.id)

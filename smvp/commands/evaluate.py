@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
-from smvp import engine_api, export, render, store
+from smvp import engine_api, export, phases, render, store
+from smvp.app import runs
 from smvp.errors import UsageProblem
 from smvp.i18n import t
 from smvp.report import Outcome
@@ -31,6 +30,7 @@ class Options:
     db: str | None = None
     lang: str = "it"
     store: bool = True
+    wide: bool = False  # people table with every column (else fitted to the terminal)
 
 
 # --------------------------------------------------------------------------- resolution
@@ -93,14 +93,9 @@ def resolve_data_path(opts: Options, chamber: str) -> Path:
     return years[max(years)]
 
 
-@contextlib.contextmanager
-def _stage(err: Console, quiet: bool, message: str) -> Iterator[None]:
-    """A spinner on stderr while a stage runs (only on a terminal)."""
-    if quiet or not err.is_terminal:
-        yield
-        return
-    with err.status(message, spinner="dots"):
-        yield
+def _stage(err: Console, quiet: bool, message: str, name: str):
+    """Time a phase (smvp/phases.py); a spinner on stderr while it runs (only on a terminal)."""
+    return phases.phase(name, err, message, quiet)
 
 
 # --------------------------------------------------------------------------- command
@@ -114,7 +109,7 @@ def compute(opts: Options, err: Console) -> tuple[Any, Any, Outcome]:
         export.check_format(opts.out)  # before any work: a bad name is a usage error
 
     profile_path = resolve_profile_path(opts)
-    with _stage(err, quiet, t("stage_profile", lang)):
+    with _stage(err, quiet, t("stage_profile", lang), "profile"):
         profile = engine_api.load_profile(profile_path)
     chamber = str(getattr(profile, "chamber_id", None) or opts.chamber)
     if opts.chamber and chamber != opts.chamber:
@@ -122,43 +117,53 @@ def compute(opts: Options, err: Console) -> tuple[Any, Any, Outcome]:
             f"--chamber {opts.chamber} but the profile {profile_path} is for {chamber!r}")
 
     data_path = resolve_data_path(opts, chamber)
-    with _stage(err, quiet, t("stage_dataset", lang)):
+    with _stage(err, quiet, t("stage_dataset", lang), "load"):
         dataset = engine_api.load_dataset(data_path, profile=profile, year=opts.year)
     year = opts.year if opts.year is not None else getattr(dataset, "year", None)
     if year is None:
         raise UsageProblem(f"no year: the dataset {data_path} does not say which year it is",
                            hint="give --year")
 
-    with _stage(err, quiet, t("stage_evaluate", lang)):
+    with _stage(err, quiet, t("stage_evaluate", lang), "evaluate"):
         ev = engine_api.evaluate(profile, dataset, year=int(year))
-        outcome = Outcome.from_evaluation(profile, dataset, ev, year=int(year),
-                                          engine_version=engine_api.engine_version())
+    with _stage(err, quiet, t("stage_evaluate", lang), "build_output"):
+        outcome = runs.outcome(profile, dataset, ev, year=int(year))
     return profile, dataset, outcome
 
 
 def run(opts: Options, *, out: Console, err: Console) -> int:
+    phases.reset()
+    try:
+        return _run(opts, out=out, err=err)
+    finally:
+        phases.dump()
+
+
+def _run(opts: Options, *, out: Console, err: Console) -> int:
     lang = opts.lang
     quiet = opts.json
     profile, dataset, outcome = compute(opts, err)
 
     if opts.store:
-        with _stage(err, quiet, t("stage_store", lang)):
+        with _stage(err, quiet, t("stage_store", lang), "store"):
             engine = store.open_engine(opts.db)
             try:
-                store.save_run(engine, profile, dataset, outcome)
+                runs.store_run(engine, profile, dataset, outcome)
             finally:
                 engine.dispose()
 
     if opts.out is not None:
-        with _stage(err, quiet, t("stage_export", lang)):
+        with _stage(err, quiet, t("stage_export", lang), "export"):
             export.write(outcome, opts.out, lang)
 
     if opts.json:
-        sys.stdout.write(export.to_json(outcome) + "\n")
-        sys.stdout.flush()
+        with phases.phase("write"):
+            sys.stdout.write(export.to_json(outcome) + "\n")
+            sys.stdout.flush()
         return 0
 
-    render.print_outcome(out, outcome, lang)
+    with phases.phase("write"):
+        render.print_outcome(out, outcome, lang, wide=opts.wide)
     out.print()
     if outcome.info.run_id is not None:
         out.print(t("stored_as", lang, id=outcome.info.run_id, db=outcome.info.database),

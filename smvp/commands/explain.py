@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import sys
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -26,9 +27,8 @@ from rich.text import Text
 from rich.tree import Tree
 
 from smvp import store
-from smvp.commands import verify as stored
-from smvp.errors import UsageProblem
-from smvp.i18n import format_decimal, format_money, format_points
+from smvp.app.explain import explain_person
+from smvp.i18n import format_date, format_decimal, format_money, format_points, localize_numbers
 
 # key → (italiano, english)
 KEYS: dict[str, tuple[str, str]] = {
@@ -174,6 +174,12 @@ def value_text(node: dict, lang: str) -> str:
     return str(v)
 
 
+def calc_text(node: dict, lang: str) -> str:
+    """The node's arithmetic with its numbers in ``lang``'s format (``4,84 + 0,00 = 4,84``);
+    the trace's ``calc`` itself stays canonical (dot decimals) for machines."""
+    return localize_numbers(node["calc"] or "", lang)
+
+
 def label_text(node: dict, lang: str) -> str:
     generic = KEYS.get(node["key"], (node["key"], node["key"]))[0 if lang == "it" else 1]
     if node["label"] and node["key"] in ("component", "factor", "objective", "indicator"):
@@ -283,6 +289,7 @@ def localized(node: dict, lang: str) -> dict:
     out = dict(node)
     out["label"] = label_text(node, lang)
     out["value_text"] = value_text(node, lang)
+    out["calc_text"] = calc_text(node, lang)
     if node["rule"]:
         out["rule"] = dict(node["rule"], description=rule_text(node["rule"], lang))
     if node["note"]:
@@ -301,7 +308,7 @@ def tree(trace: dict, lang: str, title: str) -> Tree:
         head = Text.assemble((label_text(node, lang), "bold"), ": ", (value_text(node, lang), "cyan"))
         branch = parent.add(head)
         if node["calc"]:
-            branch.add(Text(f"{w('calc', lang)}: {node['calc']}", style="green"))
+            branch.add(Text(f"{w('calc', lang)}: {calc_text(node, lang)}", style="green"))
         if node["inputs"] and node["key"] in SHOW_INPUTS:
             branch.add(Text(f"{w('inputs', lang)}: " + "; ".join(input_text(i, lang) for i in node["inputs"]), style="dim"))
         rt = rule_text(node["rule"], lang)
@@ -351,7 +358,7 @@ def plain_text(trace: dict, lang: str, head: list[str]) -> str:
         lines.append(f"{pad}{number} {label_text(node, lang)}: {value_text(node, lang)}")
         pad2 = pad + " " * (len(number) + 1)
         if node["calc"]:
-            lines.append(f"{pad2}{w('calc', lang)}: {node['calc']}")
+            lines.append(f"{pad2}{w('calc', lang)}: {calc_text(node, lang)}")
         if node["inputs"] and node["key"] in SHOW_INPUTS:
             lines.append(f"{pad2}{w('inputs', lang)}: " + "; ".join(input_text(i, lang) for i in node["inputs"]))
         rt = rule_text(node["rule"], lang)
@@ -379,39 +386,20 @@ def plain_text(trace: dict, lang: str, head: list[str]) -> str:
 # --------------------------------------------------------------------------- command
 
 
-def _compare_row(engine: Any, run: store.Run, ev: Any, person: str) -> list[str]:
-    """Fields where the re-evaluation differs from the stored result of this person."""
-    row = next((r for r in ev.rows() if str(r.get("person_id")) == person), None)
-    rec = next((p for p in store.iter_person_results(engine, run.id) if p.person_id == person), None)
-    if row is None or rec is None:
-        return ["person"]
-    now = store._person_record(run.id, row).model_dump()
-    was = rec.model_dump()
-    return [k for k in was if k not in ("id", "run_id") and was[k] != now.get(k)]
-
-
 def build(run_id: int, person: str, db: str | None, lang: str) -> tuple[dict, list[str], dict]:
     """(trace, head lines, run info) for a stored run's person."""
-    from smvp_engine.explain import PersonNotFound, explain
-
     engine = store.open_engine(db, create=False)
     try:
-        run = stored.get_run(engine, run_id)
-        _, _, ev = stored.reevaluate(engine, run)
-        try:
-            trace = explain(ev, person)
-        except PersonNotFound as exc:
-            raise UsageProblem(f"no person {person!r} in run {run_id}",
-                               hint="known ids include " + ", ".join(exc.known)) from None
-        stale = _compare_row(engine, run, ev, person)
+        found = explain_person(engine, run_id, person)
     finally:
         engine.dispose()
-    when = run.created_at.date().isoformat() if run.created_at else ""
+    run, ev, trace, stale = found.run, found.evaluation, found.trace, found.differs
+    when = format_date(run.created_at, lang) if run.created_at else ""
     role = next((i["value"] for i in trace["inputs"] if i["name"] == "role"), "")
     unit = next((i["value"] for i in trace["inputs"] if i["name"] == "unit_id"), "")
     head = [w("head", lang, chamber=ev.rules.chamber_name, year=run.year, run=run.id, when=when),
             w("who", lang, name=trace["label"], pid=person, role=role, unit=unit),
-            w("profile", lang, path=run.profile_path, sha=run.profile_sha256[:12], engine=ev.engine_version)]
+            w("profile", lang, path=Path(run.profile_path).name, sha=run.profile_sha256[:12], engine=ev.engine_version)]
     if stale:
         head.append(w("stale", lang, fields=", ".join(stale), run=run.id))
     info = {"run_id": run.id, "chamber": run.chamber, "year": run.year, "profile_sha256": run.profile_sha256,

@@ -15,19 +15,21 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from smvp import cases, export, store
-from smvp.i18n import t
+from smvp import conciliation as domain
+from smvp import export, store
+from smvp.app import conciliation as cases
+from smvp.i18n import format_date, t
 
 
 def _line(out: Console, text: str, style: str = "") -> None:
     out.print(Text(text, style=style), soft_wrap=True)
 
 
-def print_gate(out: Console, gate: cases.Gate, lang: str) -> None:
+def print_gate(out: Console, gate: domain.Gate, lang: str) -> None:
     state = t(f"state_{gate.state}", lang)
     style = "bold green" if gate.final else "bold yellow"
     _line(out, t("payout_state_line", lang, run=gate.run_id, state=state)
-          + f" ({gate.as_of.strftime('%d/%m/%Y')})", style)
+          + f" ({format_date(gate.as_of, lang)})", style)
     for key, params in gate.reasons:
         _line(out, "  - " + t(key, lang, **params), "yellow")
 
@@ -35,9 +37,9 @@ def print_gate(out: Console, gate: cases.Gate, lang: str) -> None:
 def validate(*, run_id: int, oiv_date: str, requests_closed: str | None, note: str | None,
              chamber: str | None, db: str | None, lang: str, as_of: str | None,
              out: Console) -> int:
-    day = cases.parse_date(oiv_date, "--oiv-date")
-    closed = cases.parse_date(requests_closed, "--requests-closed") if requests_closed else None
-    when = cases.parse_date(as_of, "--as-of") if as_of else None
+    day = domain.parse_date(oiv_date, "--oiv-date")
+    closed = domain.parse_date(requests_closed, "--requests-closed") if requests_closed else None
+    when = domain.parse_date(as_of, "--as-of") if as_of else None
     engine = store.open_engine(db)
     try:
         cases.validate_run(engine, run_id, oiv_date=day, requests_closed=closed, note=note,
@@ -45,20 +47,22 @@ def validate(*, run_id: int, oiv_date: str, requests_closed: str | None, note: s
         gate = cases.payout_state(engine, run_id, as_of=when)
     finally:
         engine.dispose()
-    _line(out, t("validated", lang, run=run_id, date=day.strftime("%d/%m/%Y")), "bold")
+    _line(out, t("validated", lang, run=run_id, date=format_date(day, lang)), "bold")
     print_gate(out, gate, lang)
     return 0
 
 
 def state(*, run_id: int, chamber: str | None, db: str | None, lang: str, as_of: str | None,
           out: Console) -> int:
-    when = cases.parse_date(as_of, "--as-of") if as_of else None
+    when = domain.parse_date(as_of, "--as-of") if as_of else None
     engine = store.open_engine(db)
     try:
         from sqlmodel import Session
 
+        from smvp.store import cases as q
+
         with Session(engine) as session:
-            cases.get_run(session, run_id, chamber)
+            q.get_run(session, run_id, chamber)
         gate = cases.payout_state(engine, run_id, as_of=when)
     finally:
         engine.dispose()
@@ -69,7 +73,7 @@ def state(*, run_id: int, chamber: str | None, db: str | None, lang: str, as_of:
 def export_run(*, run_id: int, out_path: Path, chamber: str | None, db: str | None, lang: str,
                as_of: str | None, out: Console) -> int:
     export.check_format(out_path)
-    when = cases.parse_date(as_of, "--as-of") if as_of else None
+    when = domain.parse_date(as_of, "--as-of") if as_of else None
     engine = store.open_engine(db)
     try:
         outcome = cases.current_outcome(engine, run_id, chamber=chamber)

@@ -9,12 +9,12 @@ from smvp.i18n import t
 
 
 def run(*, chamber: str | None, db: str | None, lang: str, out: Console) -> int:
-    from smvp import cases
+    from smvp.app import conciliation as cases
 
     engine = store.open_engine(db)
     try:
         runs = store.list_runs(engine, chamber=chamber)
-        # payment state (smvp/cases.py): provisional until OIV validation and conciliation end
+        # payment state (smvp/conciliation.py): provisional until OIV validation and conciliation end
         states = {rid: t(f"state_{g.state}", lang)
                   for rid, g in cases.payout_states(engine, [r.id for r in runs]).items()}
         for rid, n in cases.revision_counts(engine, [r.id for r in runs]).items():

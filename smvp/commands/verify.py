@@ -1,81 +1,31 @@
-"""``smvp verify --run N``: re-evaluate a stored run and confirm it to the cent, or list every difference.
+"""``smvp verify --run N``: the verification of a stored run (``smvp.app.verify``) on a terminal.
 
-Also the helpers other commands use to read a stored run back (``explain``,
-``diff --runs``): the run row, its profile (the exact stored text) and its
-dataset (rebuilt from the stored canonical JSON). Nothing here writes: a
-stored run is never modified.
-
-Checks, in order:
-
-1. the stored profile text still has the sha256 recorded with the run;
-2. the stored dataset content still has the sha256 recorded with it
-   (``dataset_blob.content_sha256``): a tampered content is reported;
-3. the dataset rebuilt from that content has the dataset hash the run
-   recorded (``run.dataset_sha256``) — catches a content edited together with
-   its recorded hash;
-4. the profile loads and the evaluation runs with the current engine;
-5. every person's stored results (points in centipoints, money in cents,
-   judgement, negative, payout %, coefficient, rank, components), every
-   fund's totals and the run's totals are identical to the new evaluation.
-
-Exit codes (docs/audit.md): 0 identical and intact; 1 a difference or a
-tampered input (each listed); 2 the run cannot be read (unknown run, bad
-database URL); 3 a bug.
+The checks and their exit codes are described in ``smvp.app.verify``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, select
 
-from smvp_engine.errors import SmvpError, SmvpErrors
-from smvp import engine_api, store
-from smvp.errors import EdgeError, UsageProblem
+from smvp import store
+from smvp.app.verify import (  # noqa: F401 - re-exported for the commands reading stored runs
+    Verification,
+    get_run,
+    reevaluate,
+    stored_dataset,
+    stored_profile,
+    tr,
+    verify,
+)
+from smvp.errors import EdgeError
 from smvp.i18n import format_decimal
-from smvp.report import Outcome
-
-TEXTS: dict[str, tuple[str, str]] = {
-    "run_head": ("Esecuzione {id} — {chamber} {year}, salvata il {when} (motore {stored}; ora {now})",
-                 "Run {id} — {chamber} {year}, stored {when} (engine {stored}; now {now})"),
-    "profile_ok": ("profilo: testo integro (sha256 {sha})", "profile: text intact (sha256 {sha})"),
-    "profile_bad": ("profilo: il testo salvato NON corrisponde al suo sha256 (registrato {rec}, calcolato {now})",
-                    "profile: the stored text does NOT match its sha256 (recorded {rec}, computed {now})"),
-    "blob_missing": ("dati: il contenuto {sha} non è nel database", "dataset: content {sha} is not in the database"),
-    "blob_ok": ("dati: contenuto integro (sha256 {sha})", "dataset: content intact (sha256 {sha})"),
-    "blob_bad": ("dati: il contenuto salvato è stato MODIFICATO: il suo sha256 è {now}, registrato {rec}",
-                 "dataset: the stored content was TAMPERED WITH: its sha256 is {now}, recorded {rec}"),
-    "dataset_bad": ("dati: il dataset ricostruito ha hash {now}, l'esecuzione ha registrato {rec}",
-                    "dataset: the rebuilt dataset hashes to {now}, the run recorded {rec}"),
-    "dataset_ok": ("dati: il dataset ricostruito ha l'hash registrato ({sha})",
-                   "dataset: the rebuilt dataset has the recorded hash ({sha})"),
-    "unreadable": ("dati: il contenuto salvato non si legge: {err}", "dataset: the stored content cannot be read: {err}"),
-    "cannot": ("ricalcolo impossibile con il motore attuale:", "cannot re-evaluate with the current engine:"),
-    "identical": ("Ricalcolo identico al centesimo: {people} persone, {funds} fondi, totali.",
-                  "Re-evaluation identical to the cent: {people} people, {funds} funds, totals."),
-    "differs": ("Ricalcolo DIVERSO: {n} differenze.", "Re-evaluation DIFFERS: {n} differences."),
-    "tampered": ("Input dell'esecuzione NON integri: i risultati salvati non sono verificabili.",
-                 "The run's inputs are NOT intact: the stored results cannot be verified."),
-    "col_what": ("Dove", "Where"), "col_field": ("Campo", "Field"),
-    "col_stored": ("Salvato", "Stored"), "col_now": ("Ricalcolato", "Now"),
-    "person": ("persona", "person"), "fund": ("fondo", "fund"), "totals": ("totali", "totals"),
-    "run": ("esecuzione", "run"), "absent": ("(assente)", "(absent)"),
-}
-
-
-def tr(key: str, lang: str, **kw: Any) -> str:
-    it, en = TEXTS[key]
-    return (it if lang == "it" else en).format(**kw)
 
 
 class CheckFailed(EdgeError):
@@ -83,193 +33,6 @@ class CheckFailed(EdgeError):
 
     exit_code = 2
 
-
-# --------------------------------------------------------------------------- reading stored runs
-
-
-def get_run(engine: Engine, run_id: int) -> store.Run:
-    """The stored run ``run_id`` (UsageProblem, exit 2, when there is none)."""
-    try:
-        with Session(engine) as session:
-            run = session.get(store.Run, run_id)
-    except SQLAlchemyError as exc:
-        raise store.StoreProblem(f"cannot read {store.display_url(str(engine.url))}: {exc}") from exc
-    if run is None:
-        raise UsageProblem(f"no run {run_id} in {store.display_url(str(engine.url))}",
-                           hint="'smvp runs' lists the stored runs")
-    return run
-
-
-def get_blob(engine: Engine, sha256: str) -> store.DatasetBlob | None:
-    with Session(engine) as session:
-        return session.get(store.DatasetBlob, sha256)
-
-
-def fund_results(engine: Engine, run_id: int) -> list[store.FundResult]:
-    with Session(engine) as session:
-        return list(session.exec(select(store.FundResult).where(store.FundResult.run_id == run_id)
-                                 .order_by(store.FundResult.id)).all())
-
-
-def stored_profile(run: store.Run) -> Any:
-    """The run's profile from its stored text (validated by the current engine)."""
-    from smvp_engine.profile import load_profile
-
-    return load_profile(run.profile_path, text=run.profile_text)
-
-
-def dataset_from_content(content: dict[str, Any], label: str) -> Any:
-    """A Dataset rebuilt from the stored canonical JSON (``store.dataset_document``)."""
-    from smvp_engine.dataset import dataset_from_columns
-
-    return dataset_from_columns(content.get("tables") or {}, path=label)
-
-
-def stored_dataset(engine: Engine, run: store.Run) -> Any:
-    """The run's dataset, rebuilt from its stored content after checking both hashes.
-
-    Raises StoreProblem when the content does not match its recorded hash or
-    rebuilds to another dataset than the one the run recorded.
-    """
-    content = store.dataset_content(engine, run.dataset_sha256)
-    if content is None:
-        raise store.StoreProblem(f"the dataset {run.dataset_sha256[:12]} of run {run.id} is not in the database")
-    ds = dataset_from_content(content, f"run {run.id}: dataset {run.dataset_sha256[:12]}")
-    if ds.sha256 != run.dataset_sha256:
-        raise store.StoreProblem(f"the stored dataset of run {run.id} rebuilds to {ds.sha256[:12]}, "
-                                 f"not to the recorded {run.dataset_sha256[:12]}: it was modified")
-    return ds
-
-
-def reevaluate(engine: Engine, run: store.Run) -> tuple[Any, Any, Any]:
-    """(profile, dataset, evaluation) of a stored run, with the current engine."""
-    profile = stored_profile(run)
-    dataset = stored_dataset(engine, run)
-    return profile, dataset, engine_api.evaluate(profile, dataset, year=run.year)
-
-
-# --------------------------------------------------------------------------- verification
-
-PERSON_SKIP = {"id", "run_id"}
-FUND_FIELDS = ("label", "resources_cents", "distributed_cents", "economies_cents")
-
-
-@dataclass
-class Verification:
-    run_id: int
-    chamber: str
-    year: int
-    created_at: str
-    engine_stored: str
-    engine_now: str
-    integrity: list[dict] = field(default_factory=list)  # {check, ok, message}
-    problems: list[str] = field(default_factory=list)  # why it could not be re-evaluated
-    differences: list[dict] = field(default_factory=list)  # {where, id, field, stored, now}
-    people: int = 0
-    funds: int = 0
-
-    @property
-    def intact(self) -> bool:
-        return all(c["ok"] for c in self.integrity)
-
-    @property
-    def identical(self) -> bool:
-        return self.intact and not self.problems and not self.differences
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "chamber": self.chamber, "year": self.year, "created_at": self.created_at,
-                "engine_stored": self.engine_stored, "engine_now": self.engine_now, "identical": self.identical,
-                "intact": self.intact, "integrity": self.integrity, "problems": self.problems,
-                "differences": self.differences, "people": self.people, "funds": self.funds}
-
-
-def _record_values(rec: Any, skip: set[str]) -> dict[str, Any]:
-    return {k: v for k, v in rec.model_dump().items() if k not in skip}
-
-
-def verify(engine: Engine, run_id: int, lang: str = "it") -> Verification:
-    """Check a stored run's inputs and re-evaluate it (reads only)."""
-    run = get_run(engine, run_id)
-    created = run.created_at.isoformat(timespec="seconds") if run.created_at else ""
-    v = Verification(run.id, run.chamber, run.year, created, run.engine_version, engine_api.engine_version())
-    # 1. profile text
-    sha = hashlib.sha256(run.profile_text.encode("utf-8")).hexdigest()
-    ok = sha == run.profile_sha256
-    v.integrity.append({"check": "profile_text", "ok": ok,
-                        "message": tr("profile_ok", lang, sha=sha[:12]) if ok else
-                        tr("profile_bad", lang, rec=run.profile_sha256[:12], now=sha[:12])})
-    # 2. dataset content
-    blob = get_blob(engine, run.dataset_sha256)
-    content = None
-    if blob is None:
-        v.integrity.append({"check": "dataset_content", "ok": False,
-                            "message": tr("blob_missing", lang, sha=run.dataset_sha256[:12])})
-    else:
-        now = hashlib.sha256(blob.content.encode("utf-8")).hexdigest()
-        ok = now == blob.content_sha256
-        v.integrity.append({"check": "dataset_content", "ok": ok,
-                            "message": tr("blob_ok", lang, sha=now[:12]) if ok else
-                            tr("blob_bad", lang, now=now[:12], rec=blob.content_sha256[:12])})
-        try:
-            content = json.loads(blob.content)
-        except ValueError as exc:
-            v.problems.append(tr("unreadable", lang, err=exc))
-    # 3-4. rebuild and re-evaluate
-    outcome = None
-    if content is not None:
-        try:
-            ds = dataset_from_content(content, f"run {run.id}: dataset {run.dataset_sha256[:12]}")
-            ok = ds.sha256 == run.dataset_sha256
-            v.integrity.append({"check": "dataset_hash", "ok": ok,
-                                "message": tr("dataset_ok", lang, sha=ds.sha256[:12]) if ok else
-                                tr("dataset_bad", lang, now=ds.sha256[:12], rec=run.dataset_sha256[:12])})
-            profile = stored_profile(run)
-            ev = engine_api.evaluate(profile, ds, year=run.year)
-            outcome = Outcome.from_evaluation(profile, ds, ev, year=run.year, engine_version=v.engine_now)
-        except SmvpErrors as exc:
-            v.problems += [str(e) for e in exc.errors]
-        except (SmvpError, TypeError, ValueError, KeyError) as exc:
-            v.problems.append(f"{type(exc).__name__}: {exc}" if not isinstance(exc, SmvpError) else str(exc))
-    # 5. compare
-    if outcome is not None:
-        _compare(engine, run, outcome, v)
-    return v
-
-
-def _compare(engine: Engine, run: store.Run, outcome: Outcome, v: Verification) -> None:
-    stored = {p.person_id: p for p in store.iter_person_results(engine, run.id)}
-    now = {str(r.get("person_id")): store._person_record(run.id, r) for r in outcome.rows}
-    v.people = len(now)
-    for pid in list(stored) + [p for p in now if p not in stored]:
-        a, b = stored.get(pid), now.get(pid)
-        if a is None or b is None:
-            v.differences.append({"where": "person", "id": pid, "field": None,
-                                  "stored": None if a is None else "present", "now": None if b is None else "present"})
-            continue
-        va, vb = _record_values(a, PERSON_SKIP), _record_values(b, PERSON_SKIP)
-        for k in va:
-            if va[k] != vb.get(k):
-                v.differences.append({"where": "person", "id": pid, "field": k, "stored": va[k], "now": vb.get(k)})
-    f_stored = {f.fund: f for f in fund_results(engine, run.id)}
-    f_now = {str(f.get("fund")): store._fund_record(run.id, f) for f in outcome.funds}
-    v.funds = len(f_now)
-    for fid in list(f_stored) + [f for f in f_now if f not in f_stored]:
-        a, b = f_stored.get(fid), f_now.get(fid)
-        if a is None or b is None:
-            v.differences.append({"where": "fund", "id": fid, "field": None,
-                                  "stored": None if a is None else "present", "now": None if b is None else "present"})
-            continue
-        for k in FUND_FIELDS:
-            if getattr(a, k) != getattr(b, k):
-                v.differences.append({"where": "fund", "id": fid, "field": k, "stored": getattr(a, k), "now": getattr(b, k)})
-    t_stored = (run.totals or {}).get("cents") or {}
-    t_now = store.totals_json(outcome)["cents"]
-    for k in list(t_stored) + [k for k in t_now if k not in t_stored]:
-        if t_stored.get(k) != t_now.get(k):
-            v.differences.append({"where": "totals", "id": None, "field": f"{k}_cents",
-                                  "stored": t_stored.get(k), "now": t_now.get(k)})
-    if run.people != len(outcome.rows):
-        v.differences.append({"where": "run", "id": None, "field": "people", "stored": run.people, "now": len(outcome.rows)})
 
 
 # --------------------------------------------------------------------------- rendering
@@ -328,3 +91,4 @@ def run(*, run_id: int, db: str | None, lang: str, json_out: bool, out: Console,
     else:
         render(v, lang, out)
     return 0 if v.identical else 1
+

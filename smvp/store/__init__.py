@@ -1,0 +1,63 @@
+"""Persistence: the tables (``tables``), where the database is (``db``), the exact-number
+and dataset codec (``codec``), and the queries over runs (``runs``) and conciliation
+cases (``cases``). Tables and queries only: the rules live in ``smvp_engine`` and
+``smvp.conciliation``, the use cases in ``smvp.app``.
+
+A run is written in ONE transaction: if anything fails, the database is as it was.
+"""
+
+from smvp.errors import StoreProblem
+from smvp.store.codec import (
+    canonical_json,
+    dataset_canonical_json,
+    dataset_document,
+    exact_str,
+    from_hundredths,
+    to_centipoints,
+    to_cents,
+    to_hundredths,
+)
+from smvp.store.db import (
+    database_url,
+    default_database_path,
+    display_url,
+    open_engine,
+    short_error,
+)
+from smvp.store.runs import (
+    RunListing,
+    counts,
+    dataset_content,
+    find_run,
+    fund_record,
+    fund_results,
+    get_blob,
+    iter_person_results,
+    list_runs,
+    person_record,
+    save_run,
+    totals_json,
+)
+from smvp.store.tables import (
+    TABLES,
+    ConciliationCase,
+    ConciliationStep,
+    DatasetBlob,
+    FundResult,
+    PersonResult,
+    Revision,
+    RevisionResult,
+    Run,
+    RunValidation,
+    SheetDelivery,
+)
+
+__all__ = [
+    "TABLES", "ConciliationCase", "ConciliationStep", "DatasetBlob", "FundResult", "PersonResult",
+    "Revision", "RevisionResult", "Run", "RunListing", "RunValidation", "SheetDelivery",
+    "StoreProblem", "canonical_json", "counts", "database_url", "dataset_canonical_json",
+    "dataset_content", "dataset_document", "default_database_path", "display_url", "exact_str",
+    "find_run", "from_hundredths", "fund_record", "fund_results", "get_blob",
+    "iter_person_results", "list_runs", "open_engine", "person_record", "save_run",
+    "short_error", "to_centipoints", "to_cents", "to_hundredths", "totals_json",
+]

@@ -1,0 +1,116 @@
+"""Exact numbers and dataset content as stored: integer hundredths, canonical JSON."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from smvp.report import jsonable
+
+# --------------------------------------------------------------------------- exact numbers
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise TypeError(f"expected a number, found {value!r}")
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(str(value))
+
+
+def to_hundredths(value: Any) -> int | None:
+    """An exact number with at most 2 decimals as an integer number of hundredths.
+
+    Raises ValueError when the value has more than 2 decimals: the engine
+    promises rounded amounts and points, so that would be a bug, not data.
+    """
+    d = _decimal(value)
+    if d is None:
+        return None
+    scaled = d.scaleb(2)
+    if not scaled.is_finite() or scaled != scaled.to_integral_value():
+        raise ValueError(f"{value!r} is not a whole number of hundredths")
+    return int(scaled)
+
+
+to_cents = to_hundredths
+to_centipoints = to_hundredths
+
+
+def from_hundredths(value: int | None) -> Decimal | None:
+    return None if value is None else Decimal(value).scaleb(-2)
+
+
+def exact_str(value: Any) -> str | None:
+    d = _decimal(value)
+    return None if d is None else str(d)
+
+
+# --------------------------------------------------------------------------- dataset content
+
+
+def _fraction_text(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else \
+        f"{value.numerator}/{value.denominator}"
+
+
+def _column_values(column: Any) -> list[Any]:
+    """A dataset column (numpy array, list, exact rational column…) as JSON-able values.
+
+    Exact rationals (``engine.exact.Q``, Fraction) become ``"n/d"`` strings
+    (``"n"`` when whole), Decimals their exact string, numpy integers ints,
+    missing values (None, NaN) null.
+    """
+    fractions = getattr(column, "fractions", None)
+    if callable(fractions) and hasattr(column, "num") and hasattr(column, "den"):
+        return [_fraction_text(f) for f in fractions()]
+    if isinstance(column, Fraction):
+        return [_fraction_text(column)]
+    if isinstance(column, (list, tuple)) or hasattr(column, "tolist"):
+        items = column.tolist() if hasattr(column, "tolist") else list(column)
+        if not isinstance(items, list):
+            items = [items]
+        return [_fraction_text(v) if isinstance(v, Fraction)
+                else jsonable(v, decimals_as="string") for v in items]
+    values = jsonable(column, decimals_as="string")
+    return values if isinstance(values, list) else [values]
+
+
+def dataset_document(dataset: Any) -> dict[str, Any]:
+    """The dataset's typed tables as JSON data: {table: {column: [values]}}.
+
+    Values are as the engine typed them (integers in the engine's units:
+    cents, centipoints, hundredths of a day, millionths; Decimals as exact
+    strings; text). Blank cells (``Table.missing`` masks) are null.
+    """
+    tables: dict[str, Any] = {}
+    for name, table in (getattr(dataset, "tables", None) or {}).items():
+        columns = getattr(table, "columns", table)
+        missing = getattr(table, "missing", None) or {}
+        out: dict[str, Any] = {}
+        for col, values in columns.items():
+            vals = _column_values(values)
+            mask = missing.get(col)
+            if mask is not None:
+                vals = [None if bool(m) else v for v, m in zip(vals, list(mask))]
+            out[str(col)] = vals
+        tables[str(name)] = out
+    year = getattr(dataset, "year", None)
+    return {"format": 1, "year": None if year is None else int(year), "tables": tables}
+
+
+def canonical_json(data: Any) -> str:
+    """Deterministic JSON: sorted keys, no spaces, UTF-8 text, no NaN."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
+
+
+def dataset_canonical_json(dataset: Any) -> str:
+    return canonical_json(dataset_document(dataset))
+

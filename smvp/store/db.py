@@ -1,0 +1,121 @@
+"""Where the database is, and opening it.
+
+Database URL, first found:
+  1. ``--db URL`` on the command line;
+  2. ``$SMVP_DATABASE_URL``;
+  3. ``sqlite:///$SMVP_HOME/smvp.db`` when ``$SMVP_HOME`` is set;
+  4. ``sqlite:///$XDG_DATA_HOME/smvp/smvp.db`` (``~/.local/share/smvp/smvp.db``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlmodel import SQLModel, create_engine
+
+from smvp.errors import StoreProblem, UsageProblem
+from smvp.store.tables import TABLES
+
+# --------------------------------------------------------------------------- location
+
+
+def default_database_path() -> Path:
+    home = os.environ.get("SMVP_HOME")
+    if home:
+        return Path(home).expanduser() / "smvp.db"
+    data_home = os.environ.get("XDG_DATA_HOME")
+    base = Path(data_home).expanduser() if data_home else Path.home() / ".local" / "share"
+    return base / "smvp" / "smvp.db"
+
+
+def database_url(url: str | None = None) -> str:
+    """``url``, else ``$SMVP_DATABASE_URL``, else SQLite in the user data dir."""
+    if url:
+        return url
+    env = os.environ.get("SMVP_DATABASE_URL")
+    if env:
+        return env
+    return f"sqlite:///{default_database_path()}"
+
+
+def display_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return url
+
+
+def _sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
+    """An engine for ``database_url(url)`` with the tables created."""
+    resolved = database_url(url)
+    try:
+        parsed = make_url(resolved)
+    except ArgumentError as exc:
+        raise UsageProblem(f"invalid database URL {resolved!r}",
+                           hint="use e.g. sqlite:///path/to/smvp.db") from exc
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        db_path = Path(parsed.database).expanduser()
+        if create:
+            try:
+                db_path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreProblem(f"cannot create the database folder {db_path.parent}: "
+                                   f"{exc.strerror or exc}") from exc
+    try:
+        engine = create_engine(resolved)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise UsageProblem(f"cannot use database URL {display_url(resolved)!r}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_foreign_keys)
+    if create:
+        try:
+            ensure_schema(engine)
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            raise StoreProblem(f"cannot open the database {display_url(resolved)}: "
+                               f"{short_error(exc)}") from exc
+    return engine
+
+
+# Any constant: the PostgreSQL advisory lock held while the schema is created.
+_SCHEMA_LOCK_KEY = 0x736D7670  # "smvp"
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create the missing tables, safely when several processes start on a fresh database.
+
+    Nothing is done when every table exists. Otherwise the tables are created in
+    ONE transaction that first takes the database's schema lock (SQLite:
+    ``BEGIN IMMEDIATE``, the write lock, waited for up to the driver's busy
+    timeout; PostgreSQL: a transaction-scoped advisory lock); the existence check
+    is repeated under the lock, so a process that waited finds the tables made by
+    the one before it and creates nothing. Raises SQLAlchemyError.
+    """
+    names = {t.name for t in TABLES}
+    if names <= set(inspect(engine).get_table_names()):
+        return
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+        SQLModel.metadata.create_all(conn, tables=TABLES, checkfirst=True)
+        conn.commit()
+
+
+def short_error(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    return str(orig if orig is not None else exc).splitlines()[0]
+
+

@@ -1,0 +1,228 @@
+"""Writing a run in one transaction, and the queries that read runs back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, select
+
+from smvp.errors import StoreProblem
+from smvp.report import FUND_MONEY_FIELDS, MONEY_FIELDS, POINT_FIELDS, Outcome, jsonable
+from smvp.store.codec import dataset_canonical_json, exact_str, to_centipoints, to_cents
+from smvp.store.db import display_url, short_error
+from smvp.store.tables import DatasetBlob, FundResult, PersonResult, Run
+
+# --------------------------------------------------------------------------- writing
+
+
+def _insert_blob_once(session: Session, blob: dict[str, Any]) -> None:
+    """Insert a dataset blob unless one with its sha256 is stored: reuse it.
+
+    One statement (``INSERT … ON CONFLICT DO NOTHING`` on SQLite and
+    PostgreSQL), so two runs of the same dataset stored at once never collide.
+    """
+    name = session.get_bind().dialect.name
+    table = DatasetBlob.__table__
+    if name in ("sqlite", "postgresql"):
+        insert = sqlite_dialect.insert if name == "sqlite" else pg_dialect.insert
+        session.execute(insert(table).values(**blob)
+                        .on_conflict_do_nothing(index_elements=["sha256"]))
+    elif session.get(DatasetBlob, blob["sha256"]) is None:
+        session.add(DatasetBlob(**blob))
+        session.flush()
+
+
+def person_record(run_id: int, row: dict[str, Any]) -> PersonResult:
+    points = {f"{name}_cp": to_centipoints(row.get(name)) for name in POINT_FIELDS}
+    money = {f"{name}_cents": to_cents(row.get(name)) for name in MONEY_FIELDS}
+    rank = row.get("maggiorazione_rank")
+    negative = row.get("negative")
+    return PersonResult(
+        run_id=run_id,
+        person_id=str(row.get("person_id")),
+        name=_opt_str(row.get("name")),
+        role=_opt_str(row.get("role")),
+        role_label=_opt_str(row.get("role_label")),
+        unit_id=_opt_str(row.get("unit_id")),
+        fund=_opt_str(row.get("fund")),
+        judgement=_opt_str(row.get("judgement")),
+        judgement_label=_opt_str(row.get("judgement_label")),
+        negative=None if negative is None else bool(negative),
+        payout_percent=exact_str(row.get("payout_percent")),
+        coefficient_name=_opt_str(row.get("coefficient_name")),
+        coefficient=exact_str(row.get("coefficient")),
+        maggiorazione_rank=None if rank is None else int(rank),
+        components={str(k): to_centipoints(v) for k, v in (row.get("components") or {}).items()},
+        **points,
+        **money,
+    )
+
+
+def fund_record(run_id: int, fund: dict[str, Any]) -> FundResult:
+    return FundResult(
+        run_id=run_id,
+        fund=str(fund.get("fund")),
+        label=_opt_str(fund.get("label")),
+        **{f"{name}_cents": to_cents(fund.get(name)) for name in FUND_MONEY_FIELDS},
+    )
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def totals_json(outcome: Outcome) -> dict[str, Any]:
+    totals = outcome.totals()
+    return {
+        "cents": {name: to_cents(value) for name, value in totals.items()},
+        "summary": jsonable(outcome.summary, decimals_as="string"),
+    }
+
+
+def save_run(engine: Engine, profile: Any, dataset: Any, outcome: Outcome) -> int:
+    """Store one run (with its dataset content) in one transaction; returns the run id."""
+    info = outcome.info
+    content = dataset_canonical_json(dataset)
+    content_sha = hashlib.sha256(content.encode("utf-8")).hexdigest()
+    created = info.created_at
+    try:
+        with Session(engine) as session, session.begin():
+            # first statement a write: the transaction takes the write lock at once
+            _insert_blob_once(session, dict(sha256=info.dataset_sha256, content=content,
+                                            content_sha256=content_sha, created_at=created))
+            run = Run(
+                chamber=info.chamber,
+                year=info.year,
+                created_at=created,
+                profile_path=info.profile_path,
+                profile_text=str(profile.text),
+                profile_sha256=info.profile_sha256,
+                dataset_path=info.dataset_path,
+                dataset_sha256=info.dataset_sha256,
+                engine_version=info.engine_version,
+                people=len(outcome.rows),
+                totals=totals_json(outcome),
+            )
+            session.add(run)
+            session.flush()
+            run_id = run.id
+            assert run_id is not None
+            for row in outcome.rows:
+                session.add(person_record(run_id, row))
+            session.flush()
+            for fund in outcome.funds:
+                session.add(fund_record(run_id, fund))
+            session.flush()
+    except SQLAlchemyError as exc:
+        raise StoreProblem(f"cannot store the run in {display_url(str(engine.url))}: "
+                           f"{short_error(exc)}; nothing was stored") from exc
+    info.run_id = run_id
+    info.database = display_url(str(engine.url))
+    return run_id
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass
+class RunListing:
+    id: int
+    chamber: str
+    year: int
+    created_at: dt.datetime
+    profile_sha256: str
+    dataset_sha256: str
+    engine_version: str
+    people: int
+    distributed_cents: int
+
+
+def list_runs(engine: Engine, chamber: str | None = None) -> list[RunListing]:
+    distributed = (
+        select(FundResult.run_id, func.coalesce(func.sum(FundResult.distributed_cents), 0)
+               .label("distributed"))
+        .group_by(FundResult.run_id)
+        .subquery()
+    )
+    stmt = (
+        select(Run, func.coalesce(distributed.c.distributed, 0))
+        .outerjoin(distributed, distributed.c.run_id == Run.id)
+        .order_by(Run.id)
+    )
+    if chamber:
+        stmt = stmt.where(Run.chamber == chamber)
+    try:
+        with Session(engine) as session:
+            result = session.exec(stmt).all()
+    except SQLAlchemyError as exc:
+        raise StoreProblem(f"cannot read {display_url(str(engine.url))}: {short_error(exc)}") from exc
+    out = []
+    for run, dist in result:
+        created = run.created_at
+        if created.tzinfo is None:  # SQLite drops the offset; we always store UTC
+            created = created.replace(tzinfo=dt.UTC)
+        out.append(RunListing(
+            id=run.id, chamber=run.chamber, year=run.year, created_at=created,
+            profile_sha256=run.profile_sha256, dataset_sha256=run.dataset_sha256,
+            engine_version=run.engine_version, people=run.people,
+            distributed_cents=int(dist or 0),
+        ))
+    return out
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    """Row counts per table (for tests and diagnostics)."""
+    with Session(engine) as session:
+        return {
+            model.__tablename__: session.exec(select(func.count()).select_from(model)).one()
+            for model in (DatasetBlob, Run, PersonResult, FundResult)
+        }
+
+
+def dataset_content(engine: Engine, sha256: str) -> dict[str, Any] | None:
+    """The stored dataset content, verified against its recorded hash."""
+    with Session(engine) as session:
+        blob = session.get(DatasetBlob, sha256)
+        if blob is None:
+            return None
+        if hashlib.sha256(blob.content.encode("utf-8")).hexdigest() != blob.content_sha256:
+            raise StoreProblem(f"stored dataset {sha256[:12]} does not match its hash")
+        return json.loads(blob.content)
+
+
+def iter_person_results(engine: Engine, run_id: int) -> Iterable[PersonResult]:
+    with Session(engine) as session:
+        return list(session.exec(select(PersonResult).where(PersonResult.run_id == run_id)
+                                 .order_by(PersonResult.id)).all())
+
+
+
+def find_run(engine: Engine, run_id: int) -> Run | None:
+    """The stored run ``run_id``, or None."""
+    try:
+        with Session(engine) as session:
+            return session.get(Run, run_id)
+    except SQLAlchemyError as exc:
+        raise StoreProblem(f"cannot read {display_url(str(engine.url))}: {short_error(exc)}") \
+            from exc
+
+
+def get_blob(engine: Engine, sha256: str) -> DatasetBlob | None:
+    with Session(engine) as session:
+        return session.get(DatasetBlob, sha256)
+
+
+def fund_results(engine: Engine, run_id: int) -> list[FundResult]:
+    with Session(engine) as session:
+        return list(session.exec(select(FundResult).where(FundResult.run_id == run_id)
+                                 .order_by(FundResult.id)).all())

@@ -1,0 +1,201 @@
+"""The stored tables (SQLModel over SQLAlchemy): runs and their results, conciliation.
+
+Exact numbers only: money is stored as integer cents, points as integer
+centipoints, percentages and coefficients as exact decimal strings. Stored
+runs are never modified: a changed evaluation is a ``revision`` record with
+the whole run's recomputed results (``revision_result``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# --------------------------------------------------------------------------- tables
+
+
+class DatasetBlob(SQLModel, table=True):
+    """The content of a dataset as loaded (canonical JSON of its typed tables)."""
+
+    __tablename__ = "dataset_blob"
+
+    sha256: str = Field(primary_key=True, max_length=64,
+                        description="dataset.sha256 (hash of the source files)")
+    content_sha256: str = Field(max_length=64, description="sha256 of `content`")
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Run(SQLModel, table=True):
+    __tablename__ = "run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chamber: str = Field(index=True)
+    year: int = Field(index=True)
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    profile_path: str
+    profile_text: str = Field(sa_column=Column(Text, nullable=False))
+    profile_sha256: str = Field(max_length=64, index=True)
+    dataset_path: str
+    dataset_sha256: str = Field(max_length=64, foreign_key="dataset_blob.sha256", index=True)
+    engine_version: str
+    people: int
+    totals: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class PersonResult(SQLModel, table=True):
+    __tablename__ = "person_result"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id", index=True)
+    person_id: str
+    name: str | None = None
+    role: str | None = None
+    role_label: str | None = None
+    unit_id: str | None = None
+    fund: str | None = None
+    results_cp: int | None = Field(default=None, description="centipoints")
+    behaviour_cp: int | None = Field(default=None, description="centipoints")
+    total_cp: int | None = Field(default=None, description="centipoints")
+    judgement: str | None = None
+    judgement_label: str | None = None
+    negative: bool | None = None
+    payout_percent: str | None = Field(default=None, description="exact decimal string")
+    coefficient_name: str | None = None
+    coefficient: str | None = Field(default=None, description="exact decimal string")
+    theoretical_cents: int | None = None
+    premium_cents: int | None = None
+    maggiorazione_cents: int | None = None
+    paid_cents: int | None = None
+    maggiorazione_rank: int | None = None
+    components: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False),
+                             description="component id → centipoints")
+
+
+class FundResult(SQLModel, table=True):
+    __tablename__ = "fund_result"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id", index=True)
+    fund: str
+    label: str | None = None
+    resources_cents: int | None = None
+    distributed_cents: int | None = None
+    economies_cents: int | None = None
+
+
+
+# --------------------------------------------------------------------------- conciliation
+
+
+class ConciliationCase(SQLModel, table=True):
+    """One person's conciliation procedure about one stored run."""
+
+    __tablename__ = "conciliation_case"
+    __table_args__ = (UniqueConstraint("chamber", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chamber: str = Field(index=True)
+    number: int = Field(description="per-chamber case number: <chamber>-<number>")
+    run_id: int = Field(foreign_key="run.id", index=True)
+    person_id: str
+    base_event: str = Field(description="the profile's starting event, e.g. data_scheda")
+    delivered: dt.date = Field(description="day of the starting event")
+    opened_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    closed_on: dt.date | None = None
+    outcome: str | None = Field(default=None,
+                                description="confermata | modificata | ritirata | decaduta")
+    note: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class ConciliationStep(SQLModel, table=True):
+    """A step of a case, as recorded (with its term as computed when it was recorded)."""
+
+    __tablename__ = "conciliation_step"
+    __table_args__ = (UniqueConstraint("case_id", "step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="conciliation_case.id", index=True)
+    step: str = Field(description="step id of the profile's conciliation.steps")
+    done_on: dt.date
+    due: dt.date | None = Field(default=None, description="null: the profile sets no term")
+    status: str = Field(description="smvp_engine.deadlines status: nei_termini, in_ritardo, …")
+    days_late: int | None = None
+    recorded_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    revision_id: int | None = Field(default=None, foreign_key="revision.id")
+    note: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Revision(SQLModel, table=True):
+    """New behaviour scores of one person of a run (the run itself is never modified)."""
+
+    __tablename__ = "revision"
+    __table_args__ = (UniqueConstraint("run_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id", index=True)
+    number: int = Field(description="1, 2, … per run; later revisions apply over earlier ones")
+    case_id: int | None = Field(default=None, foreign_key="conciliation_case.id")
+    person_id: str
+    decided_on: dt.date
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    scores: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False),
+                         description="factor id → new centipoints")
+    previous: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False),
+                           description="factor id → centipoints before this revision")
+    engine_version: str
+    totals: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False),
+                         description="cents per fund after the revision, and the maggiorazioni")
+
+
+class RevisionResult(SQLModel, table=True):
+    """Every person's result after a revision (the run's current numbers)."""
+
+    __tablename__ = "revision_result"
+
+    id: int | None = Field(default=None, primary_key=True)
+    revision_id: int = Field(foreign_key="revision.id", index=True)
+    person_id: str
+    behaviour_cp: int | None = None
+    total_cp: int | None = None
+    judgement: str | None = None
+    negative: bool | None = None
+    payout_percent: str | None = None
+    premium_cents: int | None = None
+    maggiorazione_cents: int | None = None
+    paid_cents: int | None = None
+    maggiorazione_rank: int | None = None
+
+
+class RunValidation(SQLModel, table=True):
+    """The OIV's validation of the Relazione sulla performance, recorded for a run."""
+
+    __tablename__ = "run_validation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id", index=True)
+    oiv_date: dt.date
+    requests_closed: dt.date | None = Field(
+        default=None, description="from this day no new conciliation request is admissible")
+    recorded_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    note: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class SheetDelivery(SQLModel, table=True):
+    """When evaluation sheets were delivered (the starting event of the terms)."""
+
+    __tablename__ = "sheet_delivery"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id", index=True)
+    person_id: str | None = Field(default=None, description="null: every sheet of the run")
+    delivered: dt.date
+    recorded_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+
+TABLES = [DatasetBlob.__table__, Run.__table__, PersonResult.__table__, FundResult.__table__,
+          ConciliationCase.__table__, Revision.__table__, ConciliationStep.__table__,
+          RevisionResult.__table__, RunValidation.__table__, SheetDelivery.__table__]
