@@ -189,7 +189,8 @@ def generate(n: int, seed: int = SEED, offices: int | None = None) -> Synthetic:
     twice = absent[rng.random(len(absent)) < 0.2]
     a_person = np.sort(np.concatenate([absent, twice])).astype(np.int64)
     a_type = rng.integers(0, len(ABSENCE_TYPES), len(a_person)).astype(np.int64)
-    a_days = (rng.integers(2, 300, len(a_person)) * 50).astype(np.int64)  # 1–150 days in half days
+    # 1–49.5 days in half days: with two rows and 250 days of presence, within the year
+    a_days = (rng.integers(2, 100, len(a_person)) * 50).astype(np.int64)
 
     # -- objectives: 3 ente, one per area and servizio, 1–2 per ufficio, one individual per leader
     o_level = [np.zeros(3), np.ones(AREAS), np.full(n_serv, 2)]

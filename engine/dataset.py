@@ -55,6 +55,7 @@ from typing import Any
 
 import numpy as np
 
+from smvp_engine.columns import index_of
 from smvp_engine.errors import DatasetError, DatasetErrors
 
 __all__ = [
@@ -540,6 +541,11 @@ class _Raw:
     header: list[Any]
     header_row: int
     records: list[tuple[int, list[Any]]]
+    #: a text format whose cells shift when a separator is missing or extra (CSV);
+    #: False for a workbook, where a cell stays in its column
+    delimited: bool = True
+    #: (row, column index) of cells already reported (workbook formula errors)
+    bad_cells: frozenset = frozenset()
 
 
 def _err(errors: list, message: str, **kw: Any) -> None:
@@ -583,8 +589,11 @@ def _read_csv(path: Path, name: str, errors: list) -> _Raw | None:
     records: list[tuple[int, list[Any]]] = []
     header: list[Any] | None = None
     header_row = 1
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    last_line = 0
     try:
-        for row_no, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1):
+        for cells in reader:
+            row_no, last_line = last_line + 1, reader.line_num  # a quoted value may span lines
             if all(not c.strip() for c in cells):
                 continue
             if header is None:
@@ -592,12 +601,79 @@ def _read_csv(path: Path, name: str, errors: list) -> _Raw | None:
             else:
                 records.append((row_no, cells))
     except csv.Error as exc:
-        _err(errors, f"the CSV cannot be read: {exc}", file=file,
-             hint="check the quotes (\") in the file")
+        errors.append(csv_parse_error(text, delimiter, file, exc))
         return None
     if header is None:
         return _Raw(name, file, [], 1, [])
     return _Raw(name, file, header, header_row, records)
+
+
+def csv_parse_error(text: str, delimiter: str, file: str, exc: Exception | None = None
+                    ) -> DatasetError:
+    """The one error explaining why CSV ``text`` cannot be parsed (a structural problem).
+
+    Called when a CSV parser gives up (``csv.Error``, or a columnar reader's
+    parse error): finds the first quote problem by scanning the text as RFC 4180
+    does — an opening quote never closed (the rest of the file would become one
+    value), or a closing quote followed by more text in the same value — and
+    names its line. Every other cell problem is moot until it is fixed, so this
+    is reported alone.
+    """
+    problem = _quote_problem(text, delimiter)
+    if problem is not None:
+        kind, line, snippet = problem
+        if kind == "unterminated":
+            return DatasetError(
+                f"unterminated quote: the value opened with \" on line {line} is never closed",
+                file=file, line=line, expected='a closing " before the end of the value',
+                found=snippet,
+                hint='close the quote, or remove it; a " inside a quoted value is written ""')
+        return DatasetError(
+            f"text after a closing quote on line {line}", file=file, line=line,
+            expected=f'{delimiter!r} or the end of the line after a closing "', found=snippet,
+            hint='quote the whole value, and write a " inside it as ""')
+    return DatasetError(f"the CSV cannot be read: {exc}", file=file,
+                        hint="check the quotes (\") in the file")
+
+
+def _quote_problem(text: str, delimiter: str) -> tuple[str, int, str] | None:
+    """(kind, line, text near it) of the first quote problem of ``text``, or None."""
+    line, i, n = 1, 0, len(text)
+    at_field_start = True
+    while i < n:
+        ch = text[i]
+        if at_field_start and ch == '"':
+            start_line, start = line, i
+            i += 1
+            while True:
+                j = text.find('"', i)
+                if j < 0:
+                    return "unterminated", start_line, _near(text, start)
+                line += text.count("\n", i, j)
+                if text.startswith('""', j):
+                    i = j + 2
+                    continue
+                i = j + 1
+                break
+            if i < n and text[i] not in (delimiter, "\r", "\n"):
+                return "after_quote", line, _near(text, start)
+            at_field_start = False
+            continue
+        if ch == delimiter:
+            at_field_start = True
+        elif ch == "\n":
+            line += 1
+            at_field_start = True
+        elif ch != "\r":
+            at_field_start = False
+        i += 1
+    return None
+
+
+def _near(text: str, at: int) -> str:
+    end = text.find("\n", at)
+    snippet = text[at:end if end >= 0 else len(text)].rstrip("\r")
+    return json.dumps(snippet[:60] + ("…" if len(snippet) > 60 else ""), ensure_ascii=False)
 
 
 def _read_folder(folder: Path, errors: list) -> tuple[dict[str, _Raw | None], dict[str, str]]:
@@ -653,12 +729,23 @@ def _read_xlsx(path: Path, errors: list) -> tuple[dict[str, _Raw | None], dict[s
             header: list[Any] | None = None
             header_row = 1
             records: list[tuple[int, list[Any]]] = []
+            uncomputed = _uncomputed_formulas(path, getattr(ws, "_worksheet_path", None))
+            bad: set[tuple[int, int]] = set()
             for row_no, row in enumerate(ws.iter_rows(min_row=1), 1):
                 values: list[Any] = []
-                for c in row:
+                for j, c in enumerate(row):
                     v = c.value
                     if isinstance(v, float) and "%" in (getattr(c, "number_format", None) or ""):
                         v = _PercentCell(v)
+                    problem = _formula_problem(getattr(c, "data_type", None), v,
+                                               uncomputed.get((row_no, j + 1)))
+                    if problem is not None:
+                        bad.add((row_no, j))
+                        field = _text(header[j]) if header and j < len(header) else None
+                        where = f"{_column_letter(j + 1)}{row_no}"
+                        _err(errors, f"{problem[0]} in cell {where}", file=file, line=row_no,
+                             field=field, expected="a value (the formula's result)",
+                             found=problem[1], hint=problem[2])
                     values.append(v)
                 if all(_is_blank(v) for v in values):
                     continue
@@ -666,10 +753,81 @@ def _read_xlsx(path: Path, errors: list) -> tuple[dict[str, _Raw | None], dict[s
                     header, header_row = values, row_no
                 else:
                     records.append((row_no, values))
-            raws[name] = _Raw(name, file, header or [], header_row, records)
+            raws[name] = _Raw(name, file, header or [], header_row, records, delimited=False,
+                              bad_cells=frozenset(bad))
     finally:
         wb.close()
     return raws, files
+
+
+#: the error values a spreadsheet shows for a formula that cannot be computed
+EXCEL_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!",
+                          "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!",
+                          "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
+
+
+def _formula_problem(data_type: str | None, value: Any, formula: str | None
+                     ) -> tuple[str, str, str] | None:
+    """(message, found, hint) for a workbook cell whose formula gave no value, else None."""
+    if data_type == "e" or (isinstance(value, str) and value.strip() in EXCEL_ERRORS):
+        code = str(value).strip()
+        return (f"formula error {code}", code,
+                "correct the formula (or its inputs) in the workbook, or write the value")
+    if formula is not None and value is None:
+        return ("formula without a computed value", f"={formula}",
+                "open the workbook in Excel or LibreOffice and save it, so the formula's "
+                "value is stored, or write the value")
+    return None
+
+
+def _column_letter(n: int) -> str:
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+_CELL_XML = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+_CELL_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
+_CELL_FORMULA = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
+_CELL_VALUE = re.compile(rb"<v>[^<]+</v>")
+
+
+def _uncomputed_formulas(path: Path, sheet_xml: str | None) -> dict[tuple[int, int], str]:
+    """(row, column) → formula text of the sheet's formula cells with no stored value.
+
+    A workbook written by a program that does not compute formulas (openpyxl,
+    some exports) stores ``=1/0`` with no cached value: read with its values it
+    looks blank. Scans the sheet's XML only when it holds a formula.
+    """
+    if not sheet_xml:
+        return {}
+    import zipfile
+    from xml.sax.saxutils import unescape
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            xml = z.read(sheet_xml)
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return {}
+    if b"<f" not in xml:
+        return {}
+    out: dict[tuple[int, int], str] = {}
+    for m in _CELL_XML.finditer(xml):
+        body = m.group(2) or b""
+        f = _CELL_FORMULA.search(body)
+        if f is None or _CELL_VALUE.search(body):
+            continue
+        ref = _CELL_REF.search(m.group(1))
+        if ref is None:
+            continue
+        col = 0
+        for ch in ref.group(1):
+            col = col * 26 + ch - 64
+        text = unescape((f.group(1) or b"").decode("utf-8", "replace"))
+        out[(int(ref.group(2)), col)] = text or "(shared formula)"
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -735,14 +893,7 @@ def _type_raw(spec: TableSpec, raw: _Raw, errors: list) -> tuple[Table, dict[str
         _err(errors, "unknown column", file=file, line=raw.header_row, field=n,
              expected="one of " + ", ".join(declared), found=json.dumps(n), hint=hint)
 
-    width = len(names)
-    for row_no, cells in raw.records:
-        extra = [v for v in cells[width:] if not _is_blank(v)]
-        if extra:
-            _err(errors, f"the row has {len(cells)} cells but the header has {width} columns",
-                 file=file, line=row_no,
-                 found=", ".join(_show(v) for v in extra[:3]),
-                 hint="a value without a header, or an unquoted separator inside a value")
+    skip = _field_count_errors(spec, raw, position, errors)
 
     n_rows = len(raw.records)
     rows = np.fromiter((r for r, _ in raw.records), dtype=np.int64, count=n_rows)
@@ -759,7 +910,13 @@ def _type_raw(spec: TableSpec, raw: _Raw, errors: list) -> tuple[Table, dict[str
         blank = [_is_blank(v) for v in cells]
         values: list[Any] = []
         fill = col.default if col.default is not None else (0 if col.kind in SCALE else None)
-        for (row_no, _), v, b in zip(raw.records, cells, blank):
+        keep_key = col.name in spec.key and col.kind == TEXT
+        for k, ((row_no, _), v, b) in enumerate(zip(raw.records, cells, blank)):
+            if (k in skip and not keep_key) or (raw.bad_cells and (row_no, i) in raw.bad_cells):
+                # shifted cells or a formula error: reported once, not typed
+                blank[k] = True
+                values.append(fill)
+                continue
             if b:
                 if col.required and i is not None:
                     _err(errors, "blank cell in a required column", file=file, line=row_no,
@@ -779,6 +936,51 @@ def _type_raw(spec: TableSpec, raw: _Raw, errors: list) -> tuple[Table, dict[str
         if not col.required and col.default is None and any(blank):
             missing[col.name] = np.array(blank, dtype=bool)
     return _make_table(spec.name, file, columns, missing, rows), raw_cells
+
+
+def _field_count_errors(spec: TableSpec, raw: _Raw, position: dict[str, int],
+                        errors: list) -> set[int]:
+    """Rows whose number of cells does not fit the header: one error each; their indices.
+
+    A row with more non-blank cells than the header has columns, or that ends
+    before a required column, has its values shifted (an unquoted separator
+    inside a value, a missing one): its cells are not typed, so the row's field
+    count is reported instead of a cascade of wrong types in the shifted cells.
+    """
+    width = len(raw.header)
+    if not raw.delimited:
+        for row_no, cells in raw.records:
+            extra = [v for v in cells[width:] if not _is_blank(v)]
+            if extra:
+                _err(errors, f"the row has values beyond the header's {width} columns",
+                     file=raw.file, line=row_no, found=", ".join(_show(v) for v in extra[:3]),
+                     hint="a value without a header: name its column or remove it")
+        return set()
+    last_required = max((position[c.name] for c in spec.columns
+                         if c.required and c.name in position), default=-1)
+    lengths = [len(cells) for _, cells in raw.records]
+    # a regular file: most rows have the header's number of cells, so any other is shifted
+    regular = bool(lengths) and max(set(lengths), key=lengths.count) == width
+    skip: set[int] = set()
+    for k, (row_no, cells) in enumerate(raw.records):
+        n = len(cells)
+        if n == width:
+            continue
+        extra = [v for v in cells[width:] if not _is_blank(v)]
+        if n > width and (extra or regular):
+            hint = ("an unquoted separator inside a value (quote it: \"Rossi, Anna\"), "
+                    "or a value without a header")
+        elif n < width and (n <= last_required or regular):
+            hint = "a missing separator, or a row cut short"
+        else:
+            continue
+        _err(errors, f"the row has {n} cells but the header has {width} columns",
+             file=raw.file, line=row_no,
+             found=", ".join(_show(v) for v in (extra or cells)[:4])
+             + (", …" if len(extra or cells) > 4 else ""),
+             hint=hint)
+        skip.add(k)
+    return skip
 
 
 def _make_table(name: str, file: str, columns: dict[str, object],
@@ -869,12 +1071,37 @@ def _key_checks(spec: TableSpec, table: Table, errors: list) -> None:
                  found=f"also on row {r1}", hint="remove or merge one of the two rows")
 
 
+def _empty_target_checks(tables: dict[str, Table], errors: list, broken: set[str]) -> None:
+    """A table with no rows that other tables refer to (e.g. a staff.csv with only its
+    header): ONE error naming it, instead of one "unknown person_id" per referring row."""
+    users: dict[str, list[tuple[Table, str, list[int]]]] = {}
+    for src, col, dst, _dcol in REFERENCES:
+        if src in broken or dst in broken or len(tables[dst]) or not len(tables[src]):
+            continue
+        used = [i for i, v in enumerate(tables[src].columns[col]) if v is not None]
+        if used:
+            users.setdefault(dst, []).append((tables[src], col, used))
+    for dst, refs in users.items():
+        target = tables[dst]
+        t, col, used = refs[0]
+        counts = ", ".join(f"{len(u)} row{'s' if len(u) != 1 else ''} of {_base(x.file)}"
+                           for x, _, u in refs)
+        _err(errors, f"{_base(target.file)} has no rows, but {counts} refer to it",
+             file=t.file, line=int(t.rows[used[0]]), field=col,
+             expected=f"rows under the header of {_base(target.file)}",
+             found=f"only the header row in {_base(target.file)}",
+             hint=f"add the rows of {_base(target.file)} (was the right file exported?), "
+                  "or remove the rows that refer to it")
+
+
 def _ref_checks(tables: dict[str, Table], errors: list, broken: set[str]) -> None:
     keys: dict[tuple[str, str], set] = {}
     for src, col, dst, dcol in REFERENCES:
         if src in broken or dst in broken:
             continue
         t, target = tables[src], tables[dst]
+        if not len(target):
+            continue  # below: one error per empty table, not one per row
         ids = keys.setdefault((dst, dcol), {v for v in target.columns[dcol] if v is not None})
         values = t.columns[col]
         for i, v in enumerate(values):
@@ -967,14 +1194,105 @@ def _meta_year(meta: Table, errors: list) -> int | None:
     return year
 
 
+# ---------------------------------------------------------------------------
+# Plausibility bounds (docs/design.md "Bounds"), beyond each column's type and sign
+# ---------------------------------------------------------------------------
+
+#: day columns: at most the days of the year (365, or 366 in a leap year or when the
+#: dataset states no year); staff's presence plus the person's absences likewise
+DAY_BOUNDS: tuple[tuple[str, str], ...] = (("staff", "presence_days"), ("absences", "days"))
+#: text columns that hold a date: YYYY-MM-DD or dd/mm/yyyy (a workbook date cell)
+DATE_COLUMNS: tuple[tuple[str, str], ...] = (("cycle", "date"),)
+
+_ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.]+)?$")
+_DMY_DAY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def parse_day(text: str) -> date | None:
+    """``YYYY-MM-DD`` (a workbook date cell, read as text) or ``dd/mm/yyyy``; None if neither."""
+    s = text.strip()
+    m = _ISO_DAY.match(s)
+    parts = (m.group(1), m.group(2), m.group(3)) if m else None
+    if parts is None:
+        m = _DMY_DAY.match(s)
+        parts = (m.group(3), m.group(2), m.group(1)) if m else None
+    if parts is None:
+        return None
+    try:
+        return date(int(parts[0]), int(parts[1]), int(parts[2]))
+    except ValueError:
+        return None
+
+
+def days_in_year(year: int | None) -> int:
+    """366 for a leap year or an unknown one, else 365."""
+    if year is None:
+        return 366
+    return 366 if (year % 4 == 0 and year % 100 != 0) or year % 400 == 0 else 365
+
+
+def check_bounds(tables: dict[str, Table], year: int | None, errors: list, found: Found,
+                 broken: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+    """Values that fit their column's type but not a year: appended to ``errors``.
+
+    Applied to typed tables (any loader): each day column of :data:`DAY_BOUNDS`
+    at most :func:`days_in_year` days (hundredths: × 100); a person's
+    ``presence_days`` plus the days of their absences likewise; each date column
+    of :data:`DATE_COLUMNS` a real day. Checks against the profile (presence
+    within the year's working days, scores within a factor's scale, attested
+    achievement within its cap) are in ``smvp_engine.checks``.
+    """
+    limit = days_in_year(year)
+    of_year = f" of {year}" if year is not None else " of a year"
+    before = len(errors)
+    for name, column in DAY_BOUNDS:
+        if name in broken:
+            continue
+        t = tables[name]
+        a = np.asarray(t.columns[column])
+        for i in np.flatnonzero(a > limit * SCALE[DAYS])[:20]:
+            _err(errors, f"more days than the {limit} days{of_year}", file=t.file,
+                 line=int(t.rows[i]), field=column, expected=f"at most {limit} days",
+                 found=found(name, column, int(i)),
+                 hint="days are counted within the evaluated year")
+    staff, ab = tables["staff"], tables["absences"]
+    if ("staff" not in broken and "absences" not in broken and len(staff) and len(ab)
+            and len(errors) == before):  # the sum only when no single value is over
+        who = index_of(ab.columns["person_id"], staff.columns["person_id"])
+        total = np.array(staff.columns["presence_days"], dtype=np.int64)
+        known = who >= 0
+        np.add.at(total, who[known], np.asarray(ab.columns["days"], dtype=np.int64)[known])
+        over = np.flatnonzero(total > limit * SCALE[DAYS])
+        for i in over[:20]:
+            pid = staff.columns["person_id"][i]
+            _err(errors, f"presence and absences of {pid} add up to "
+                 f"{_fmt_scaled(int(total[i]), SCALE[DAYS])} days, more than the {limit} "
+                 f"days{of_year}", file=staff.file, line=int(staff.rows[i]),
+                 field="presence_days", expected=f"presence_days + absences ≤ {limit} days",
+                 found=found("staff", "presence_days", int(i)),
+                 hint=f"check this person's presence_days and their rows in {_base(ab.file)}")
+    for name, column in DATE_COLUMNS:
+        if name in broken:
+            continue
+        t = tables[name]
+        for i, v in enumerate(t.columns[column]):
+            if v is not None and parse_day(str(v)) is None:
+                _err(errors, "not a date", file=t.file, line=int(t.rows[i]), field=column,
+                     expected="a day as YYYY-MM-DD or dd/mm/yyyy, e.g. 2025-06-30",
+                     found=found(name, column, i))
+
+
 def _check_all(tables: dict[str, Table], errors: list, found: Found, broken: set[str]) -> int | None:
+    year = _meta_year(tables["meta"], []) if "meta" not in broken else None
     for name, spec in TABLES.items():
         if name in broken:
             continue
         _range_checks(spec, tables[name], errors, found)
         _key_checks(spec, tables[name], errors)
+    check_bounds(tables, year, errors, found, broken)
     if "objectives" not in broken:
         _objective_checks(tables["objectives"], errors)
+    _empty_target_checks(tables, errors, broken)
     _ref_checks(tables, errors, broken)
     if "units" not in broken:
         _unit_checks(tables["units"], errors)

@@ -439,6 +439,43 @@ def calendar(
                                      out=out_console)))
 
 
+# --------------------------------------------------------------------------- documents (issue 14: smvp/documents/)
+
+
+OutDirOpt = Annotated[Path, typer.Option(
+    "--out", "-o", help="Cartella in cui scrivere i documenti (creata se manca).")]
+
+
+@app.command()
+def scheda(
+    run_id: Annotated[int, typer.Option("--run", help="Id dell'esecuzione salvata (smvp runs).")],
+    person: Annotated[list[str] | None, typer.Option(
+        "--person", help="Matricola (person_id); ripetibile.")] = None,
+    all_: Annotated[bool, typer.Option(
+        "--all", help="Tutte le persone dell'esecuzione (un file ciascuna e un PDF unico).")] = False,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Anche il PDF di ogni scheda.")] = False,
+    out: OutDirOpt = Path("."),
+    date: Annotated[str | None, typer.Option(
+        "--date", metavar="YYYY-MM-DD",
+        help="Data posta sulla scheda, da cui decorre il termine per il riesame "
+             "(default: la consegna registrata con smvp conciliation deliver, altrimenti oggi "
+             "o $SMVP_TODAY).")] = None,
+    template: Annotated[Path | None, typer.Option(
+        "--template", dir_okay=False,
+        help="Modello Jinja2 alternativo (estende base.html.j2; stesse variabili).")] = None,
+    db: DbOpt = None,
+    lang: LangOpt = None,
+) -> None:
+    """La scheda di valutazione di una persona (HTML, PDF con --pdf), o di tutte con --all."""
+    from smvp.commands import documents as command
+
+    out_console, err_console = _consoles()
+    _exit(handle(lambda: command.scheda(run_id=run_id, persons=list(person or []), all_=all_,
+                                        pdf=pdf, out_dir=out, sheet_date=date, template=template,
+                                        db=db, lang=_lang(lang), out=out_console,
+                                        err=err_console)))
+
+
 # --------------------------------------------------------------------------- audit: diff, compare, explain, verify
 # (issue 5: smvp/commands/diff.py, compare.py, explain.py, verify.py; docs/audit.md)
 

@@ -450,8 +450,12 @@ def format_percent(value: object, lang: str) -> str:
     return text + (" %" if lang == "it" else "%")
 
 
-def format_date(day: object, lang: str) -> str:
-    """A calendar day: ``12/05/2025`` (dd/mm/yyyy in both languages); None → ""."""
+def format_date(day: object, lang: str, style: str = "dd/MM/yyyy") -> str:
+    """A calendar day: ``12/05/2025`` (dd/mm/yyyy in both languages); None → "".
+
+    ``style`` is a CLDR pattern or Babel's ``"long"`` (``12 maggio 2025`` /
+    ``12 May 2025``, as printed on the documents), ``"medium"``, ``"short"``.
+    """
     import datetime as dt
 
     from babel.dates import format_date as babel_date
@@ -462,7 +466,7 @@ def format_date(day: object, lang: str) -> str:
         day = to_rome(day).date()
     if not isinstance(day, dt.date):
         return str(day)
-    return babel_date(day, "dd/MM/yyyy", locale=locale_of(lang))
+    return babel_date(day, style, locale=locale_of(lang))
 
 
 def to_rome(when: object):
