@@ -183,16 +183,18 @@ def chambers(
 
 @app.command()
 def validate(
-    paths: Annotated[list[Path], typer.Argument(
-        exists=True, dir_okay=False, readable=True, metavar="PATH...",
-        help="Profili YAML da validare.")],
+    paths: Annotated[list[Path] | None, typer.Argument(
+        metavar="[PATH|CAMERA]...",
+        help="Profili YAML da validare, o id di camere (regola di ricerca dei profili); "
+             "senza argomenti, tutte le camere di 'smvp chambers'.")] = None,
     lang: LangOpt = None,
 ) -> None:
     """Valida uno o più profili (schema e semantica)."""
     from smvp.commands import validate as command
 
     out_console, _ = _consoles()
-    _exit(handle(lambda: command.run(paths, lang=_lang(lang), out=out_console)))
+    _exit(handle(lambda: command.run(command.resolve(paths or []), lang=_lang(lang),
+                                     out=out_console)))
 
 
 @app.command()
