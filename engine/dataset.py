@@ -196,6 +196,7 @@ TABLES: dict[str, TableSpec] = {
                 _t("category"),
                 ColumnSpec("pool_share", DECIMAL, default=_ONE, check="nonneg"),
                 ColumnSpec("position_pay", MONEY, check="nonneg"),
+                ColumnSpec("tie_breaker", SCORE),  # maggiorazione tie_policy break_by (higher first)
             ),
             key=("person_id",),
         ),

@@ -527,6 +527,8 @@ def compare(
     year: Annotated[int | None, typer.Option(
         "--year", "-y", min=1900, max=2999, help="Anno delle regole (default: l'ultimo periodo di ogni profilo).")] = None,
     json_: Annotated[bool, typer.Option("--json", help="JSON su stdout.")] = False,
+    data: Annotated[str | None, typer.Option(
+        "--data", help="Dataset (cartella o .xlsx): mostra l'effetto delle maggiorazioni di ogni profilo su questi dati.")] = None,
     lang: LangOpt = None,
 ) -> None:
     """Affianca le stesse regole di più camere (pesi, scale, soglie, curve, conciliazione)."""
@@ -534,7 +536,7 @@ def compare(
 
     out_console, err_console = _consoles()
     _exit(handle(lambda: command.run(specs=chambers, year=year, lang=_lang(lang), json_out=json_,
-                                     out=out_console, err=err_console)))
+                                     out=out_console, err=err_console, data=data)))
 
 
 @app.command()
