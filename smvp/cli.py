@@ -478,6 +478,22 @@ def scheda(
                                         err=err_console)))
 
 
+@app.command()
+def trasparenza(
+    run_id: Annotated[int, typer.Option("--run", help="Id dell'esecuzione salvata (smvp runs).")],
+    out: OutDirOpt = Path("."),
+    pdf: Annotated[bool, typer.Option("--pdf", help="Anche il PDF della pagina.")] = False,
+    db: DbOpt = None,
+    lang: LangOpt = None,
+) -> None:
+    """Dati relativi ai premi (art. 20 d.lgs. 33/2013): CSV, XLSX e pagina HTML da pubblicare."""
+    from smvp.commands import documents as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.trasparenza(run_id=run_id, out_dir=out, pdf=pdf, db=db,
+                                             lang=_lang(lang), out=out_console)))
+
+
 # --------------------------------------------------------------------------- audit: diff, compare, explain, verify
 # (issue 5: smvp/commands/diff.py, compare.py, explain.py, verify.py; docs/audit.md)
 
