@@ -68,6 +68,11 @@ DbOpt = Annotated[str | None, typer.Option(
 ChamberOpt = Annotated[str | None, typer.Option(
     "--chamber", "-c", help="Camera: id del profilo, cercato in --profile, poi $SMVP_CHAMBERS_DIR, "
     "poi ./chambers nella cartella corrente, poi i profili inclusi in smvp (smvp chambers li elenca).")]
+CsvDialectOpt = Annotated[str | None, typer.Option(
+    "--csv-dialect", metavar="it|standard",
+    help="Formato del .csv: it (Excel in italiano: ';', decimali con la virgola, intestazioni "
+    "in italiano; predefinito con l'output in italiano) o standard (il contratto dei risultati: "
+    "',', decimali col punto, nomi dei campi; predefinito con --lang en).")]
 
 
 def _lang(lang: Lang | None) -> str:
@@ -150,6 +155,7 @@ def evaluate(
     lang: LangOpt = None,
     no_store: Annotated[bool, typer.Option(
         "--no-store", help="Non salvare l'esecuzione.")] = False,
+    csv_dialect: CsvDialectOpt = None,
     wide: Annotated[bool, typer.Option(
         "--wide", help="Tabella delle persone con tutte le colonne, anche oltre la larghezza "
         "del terminale (senza --wide le colonne che non entrano intere sono omesse e nominate).")] = False,
@@ -158,7 +164,8 @@ def evaluate(
     from smvp.commands import evaluate as command
 
     opts = command.Options(chamber=chamber, profile=profile, data=data, year=year, out=out,
-                           json=json_, db=db, lang=_lang(lang), store=not no_store, wide=wide)
+                           json=json_, db=db, lang=_lang(lang), store=not no_store, wide=wide,
+                           csv_dialect=csv_dialect)
     out_console, err_console = _consoles()
     _exit(handle(lambda: command.run(opts, out=out_console, err=err_console)))
 
@@ -176,16 +183,18 @@ def chambers(
 
 @app.command()
 def validate(
-    paths: Annotated[list[Path], typer.Argument(
-        exists=True, dir_okay=False, readable=True, metavar="PATH...",
-        help="Profili YAML da validare.")],
+    paths: Annotated[list[Path] | None, typer.Argument(
+        metavar="[PATH|CAMERA]...",
+        help="Profili YAML da validare, o id di camere (regola di ricerca dei profili); "
+             "senza argomenti, tutte le camere di 'smvp chambers'.")] = None,
     lang: LangOpt = None,
 ) -> None:
     """Valida uno o più profili (schema e semantica)."""
     from smvp.commands import validate as command
 
     out_console, _ = _consoles()
-    _exit(handle(lambda: command.run(paths, lang=_lang(lang), out=out_console)))
+    _exit(handle(lambda: command.run(command.resolve(paths or []), lang=_lang(lang),
+                                     out=out_console)))
 
 
 @app.command()
@@ -392,13 +401,15 @@ def run_export(
     out: Annotated[Path, typer.Option("--out", "-o", dir_okay=False,
                                       help="File .csv, .json o .xlsx.")],
     chamber: ChamberOpt = None, db: DbOpt = None, lang: LangOpt = None, as_of: AsOfOpt = None,
+    csv_dialect: CsvDialectOpt = None,
 ) -> None:
     """Esporta un'esecuzione con le revisioni applicate e lo stato dei pagamenti."""
     from smvp.commands import run_validate as command
 
     out_console, _ = _consoles()
     _exit(handle(lambda: command.export_run(run_id=run_id, out_path=out, chamber=chamber, db=db,
-                                            lang=_lang(lang), as_of=as_of, out=out_console)))
+                                            lang=_lang(lang), as_of=as_of, out=out_console,
+                                            csv_dialect=csv_dialect)))
 
 
 @app.command("calendar")
@@ -467,6 +478,22 @@ def scheda(
                                         err=err_console)))
 
 
+@app.command()
+def trasparenza(
+    run_id: Annotated[int, typer.Option("--run", help="Id dell'esecuzione salvata (smvp runs).")],
+    out: OutDirOpt = Path("."),
+    pdf: Annotated[bool, typer.Option("--pdf", help="Anche il PDF della pagina.")] = False,
+    db: DbOpt = None,
+    lang: LangOpt = None,
+) -> None:
+    """Dati relativi ai premi (art. 20 d.lgs. 33/2013): CSV, XLSX e pagina HTML da pubblicare."""
+    from smvp.commands import documents as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.trasparenza(run_id=run_id, out_dir=out, pdf=pdf, db=db,
+                                             lang=_lang(lang), out=out_console)))
+
+
 # --------------------------------------------------------------------------- audit: diff, compare, explain, verify
 # (issue 5: smvp/commands/diff.py, compare.py, explain.py, verify.py; docs/audit.md)
 
@@ -516,6 +543,8 @@ def compare(
     year: Annotated[int | None, typer.Option(
         "--year", "-y", min=1900, max=2999, help="Anno delle regole (default: l'ultimo periodo di ogni profilo).")] = None,
     json_: Annotated[bool, typer.Option("--json", help="JSON su stdout.")] = False,
+    data: Annotated[str | None, typer.Option(
+        "--data", help="Dataset (cartella o .xlsx): mostra l'effetto delle maggiorazioni di ogni profilo su questi dati.")] = None,
     lang: LangOpt = None,
 ) -> None:
     """Affianca le stesse regole di più camere (pesi, scale, soglie, curve, conciliazione)."""
@@ -523,7 +552,7 @@ def compare(
 
     out_console, err_console = _consoles()
     _exit(handle(lambda: command.run(specs=chambers, year=year, lang=_lang(lang), json_out=json_,
-                                     out=out_console, err=err_console)))
+                                     out=out_console, err=err_console, data=data)))
 
 
 @app.command()
