@@ -494,6 +494,25 @@ def trasparenza(
                                              lang=_lang(lang), out=out_console)))
 
 
+@app.command()
+def report(
+    run_id: Annotated[int, typer.Option("--run", help="Id dell'esecuzione salvata (smvp runs).")],
+    compare_run: Annotated[int | None, typer.Option(
+        "--compare-run", help="Confronta con un'altra esecuzione della stessa Camera "
+        "(anno precedente o what-if).")] = None,
+    out: OutDirOpt = Path("."),
+    pdf: Annotated[bool, typer.Option("--pdf", help="Anche il PDF.")] = False,
+    db: DbOpt = None,
+    lang: LangOpt = None,
+) -> None:
+    """Relazione dell'OIV sulla differenziazione delle valutazioni (HTML, PDF con --pdf)."""
+    from smvp.commands import documents as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.report(run_id=run_id, compare_run=compare_run, out_dir=out,
+                                        pdf=pdf, db=db, lang=_lang(lang), out=out_console)))
+
+
 # --------------------------------------------------------------------------- audit: diff, compare, explain, verify
 # (issue 5: smvp/commands/diff.py, compare.py, explain.py, verify.py; docs/audit.md)
 
