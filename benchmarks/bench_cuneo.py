@@ -73,7 +73,7 @@ ROLE_FACTORS = {  # factor id, max points (chambers/cuneo.yaml)
 ROLE_FACTORS[DIR] = ROLE_FACTORS[SG]
 FACTORS = tuple(sorted({f for fs in ROLE_FACTORS.values() for f, _ in fs}))
 ABSENCE_TYPES = ("maternita", "paternita", "congedo_parentale", "malattia", "altro")
-NEUTRAL = np.array([True, True, True, False, False])
+NEUTRAL = np.array([True, True, False, False, False])  # congedo_parentale: not presence (art. 71 c. 5 d.l. 112/2008, cuneo.yaml)
 PART_TIMES = np.array([1_000_000, 500_000, 750_000, 833_300], dtype=np.int64)  # millionths
 PART_TIME_P = (0.80, 0.07, 0.08, 0.05)
 AREAS, SERVIZI_PER_AREA = 4, 4
@@ -189,7 +189,8 @@ def generate(n: int, seed: int = SEED, offices: int | None = None) -> Synthetic:
     twice = absent[rng.random(len(absent)) < 0.2]
     a_person = np.sort(np.concatenate([absent, twice])).astype(np.int64)
     a_type = rng.integers(0, len(ABSENCE_TYPES), len(a_person)).astype(np.int64)
-    a_days = (rng.integers(2, 300, len(a_person)) * 50).astype(np.int64)  # 1–150 days in half days
+    # 1–49.5 days in half days: with two rows and 250 days of presence, within the year
+    a_days = (rng.integers(2, 100, len(a_person)) * 50).astype(np.int64)
 
     # -- objectives: 3 ente, one per area and servizio, 1–2 per ufficio, one individual per leader
     o_level = [np.zeros(3), np.ones(AREAS), np.full(n_serv, 2)]
@@ -454,7 +455,7 @@ def numpy_evaluate(s: Synthetic) -> dict[str, np.ndarray]:
     pt, ptd = s.part_time // g, 1_000_000 // g
     dip = s.role == DIP
     cd_p = 100 * 250 * ptd  # presence_days × part_time / 250 = days·pt / (100·250·ptd)
-    cn = np.where(dip, np.minimum(days * pt, cd_p), s.time_coef)
+    cn = np.where(dip, np.minimum(days * pt, cd_p), s.time_coef)  # dipendenti × time_coef too (profile: a product), 1 in these data
     cd = np.where(dip, cd_p, 1_000_000)
     # theoretical: given, else category; dirigenza pool split by largest remainder
     theo = np.where(s.theo_missing, s.cat_amount[np.maximum(s.category, 0)], s.theo)

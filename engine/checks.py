@@ -9,7 +9,7 @@ from fractions import Fraction
 import numpy as np
 
 from .columns import Categorical, as_objects, index_of
-from .errors import DatasetError, DatasetErrors, SmvpError
+from .errors import DatasetError, DatasetErrors, SmvpError, SmvpErrors
 from .exact import decimal_from_units
 from .profile import INDIVIDUAL_LEVEL, Profile, Resolved
 
@@ -78,6 +78,9 @@ def check_dataset(rules: Resolved, ds, profile: Profile | None = None) -> list[s
             errors.append(_row_error(objs, i, "attested achievement above the profile's cap", "attested_percent",
                                          expected=f"0–{_fmt_frac(rules.achievement_cap)}%", found=f"{att}%",
                                          hint="the profile caps the grado di raggiungimento (organisational.achievement.cap_percent)"))
+    # presence within the year's working days (on a six-day week: the widest schedule)
+    if profile is not None and len(staff):
+        _check_presence(rules, staff, profile, errors)
     # absences
     ab = ds.table("absences")
     for i in _rows_not_in(ab["type"], rules.absence_types):
@@ -110,6 +113,32 @@ def check_dataset(rules: Resolved, ds, profile: Profile | None = None) -> list[s
     if errors:
         raise DatasetErrors(errors[:50])
     return notes
+
+
+def _check_presence(rules: Resolved, staff, profile: Profile, errors: list[SmvpError]) -> None:
+    """presence_days at most the working days of the evaluated year: Monday to Saturday
+    less the national holidays, the patron's day and the closures of the profile's calendar
+    (engine.deadlines). More days cannot have been worked; they would raise a presence
+    coefficient (e.g. Cuneo's minimum(1, presence_days × part_time / 250)) and the pay."""
+    from . import deadlines
+
+    try:
+        cal = deadlines.calendar_from_profile(profile)
+    except SmvpErrors:
+        cal = deadlines.WorkingCalendar(seat="Italia")  # no seat: national holidays only
+    limit = cal.working_days(rules.year)
+    days = np.asarray(staff["presence_days"])
+    for i in np.flatnonzero(days > limit * CP)[:20]:
+        errors.append(_row_error(
+            staff, i, f"more presence days than the {limit} working days of {rules.year}",
+            "presence_days", expected=f"at most {limit} days",
+            found=_days_text(int(days[i])),
+            hint=f"{rules.year} has {limit} days from Monday to Saturday less holidays and "
+                 f"closures ({cal.seat} calendar); count the days actually worked"))
+
+
+def _days_text(hundredths: int) -> str:
+    return str(hundredths // CP) if hundredths % CP == 0 else str(decimal_from_units(hundredths, 2))
 
 
 def _check_behaviours(rules: Resolved, staff, beh, role_ids: list[str], role_idx: np.ndarray,

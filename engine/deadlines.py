@@ -293,6 +293,22 @@ class WorkingCalendar:
         reasons = self.closure_reasons(d)
         return "; ".join(reasons) if reasons else None
 
+    def working_days(self, year: int, *, saturdays: bool = True) -> int:
+        """Days of ``year`` an office can be open: Monday to Saturday (``saturdays``)
+        or Monday to Friday, less the holidays and closures of this calendar.
+
+        The most days anyone can be present in ``year`` (CCNL Funzioni Locali: the
+        36 weekly hours are spread over five or six days).
+        """
+        last = 5 if saturdays else 4
+        table = self._year(year)
+        d, n = date(year, 1, 1), 0
+        while d.year == year:
+            if d.weekday() <= last and d not in table:
+                n += 1
+            d += timedelta(days=1)
+        return n
+
     def is_working(self, d: date) -> bool:
         return not self.closure_reasons(d)
 

@@ -169,8 +169,8 @@ class Evaluation:
             out["ente_performance"] = {
                 "label": e["label"], "computed": e["computed"], "attested": e["attested"], "final": e["final"],
                 "areas": {a["label"]: a["achievement"] for a in e["areas"]},
-                **({"reductions": {r["fund"]: f"{r['resources']} × {r['percent']}% = {r['reduced']} "
-                                              f"(reduction {r['reduction']})" for r in e["reductions"]}}
+                **({"reductions": {r["fund"]: {k: r[k] for k in ("resources", "percent", "reduced", "reduction")}
+                                   for r in e["reductions"]}}
                    if e["reductions"] else {}),
             }
         p = self.projects()
@@ -277,7 +277,8 @@ class Evaluation:
             "resources": decimal_from_units(sum(f["resources"] for f in pay.funds), 2),
             "distributed": decimal_from_units(sum(f["distributed"] for f in pay.funds), 2),
             "economies": decimal_from_units(sum(f["economies"] for f in pay.funds), 2),
-            "organisational": [{k: u[k] for k in ("level", "unit_id", "unit_label", "objectives", "achievement")
+            "organisational": [{k: u[k] for k in ("level", "level_label", "unit_id", "unit_label", "objectives",
+                                                  "achievement")
                                 + (("status_label",) if rules.achievement_bands else ())} for u in self.units()],
             **({"statuses": statuses} if statuses else {}),
             **self._ente_and_projects_summary(),

@@ -150,12 +150,15 @@ def evaluate(
     lang: LangOpt = None,
     no_store: Annotated[bool, typer.Option(
         "--no-store", help="Non salvare l'esecuzione.")] = False,
+    wide: Annotated[bool, typer.Option(
+        "--wide", help="Tabella delle persone con tutte le colonne, anche oltre la larghezza "
+        "del terminale (senza --wide le colonne che non entrano intere sono omesse e nominate).")] = False,
 ) -> None:
     """Valuta un anno: profilo + dati → punteggi, compensi, fondi."""
     from smvp.commands import evaluate as command
 
     opts = command.Options(chamber=chamber, profile=profile, data=data, year=year, out=out,
-                           json=json_, db=db, lang=_lang(lang), store=not no_store)
+                           json=json_, db=db, lang=_lang(lang), store=not no_store, wide=wide)
     out_console, err_console = _consoles()
     _exit(handle(lambda: command.run(opts, out=out_console, err=err_console)))
 
@@ -173,16 +176,18 @@ def chambers(
 
 @app.command()
 def validate(
-    paths: Annotated[list[Path], typer.Argument(
-        exists=True, dir_okay=False, readable=True, metavar="PATH...",
-        help="Profili YAML da validare.")],
+    paths: Annotated[list[Path] | None, typer.Argument(
+        metavar="[PATH|CAMERA]...",
+        help="Profili YAML da validare, o id di camere (regola di ricerca dei profili); "
+             "senza argomenti, tutte le camere di 'smvp chambers'.")] = None,
     lang: LangOpt = None,
 ) -> None:
     """Valida uno o più profili (schema e semantica)."""
     from smvp.commands import validate as command
 
     out_console, _ = _consoles()
-    _exit(handle(lambda: command.run(paths, lang=_lang(lang), out=out_console)))
+    _exit(handle(lambda: command.run(command.resolve(paths or []), lang=_lang(lang),
+                                     out=out_console)))
 
 
 @app.command()
@@ -427,6 +432,43 @@ def calendar(
                                      out=out_console)))
 
 
+# --------------------------------------------------------------------------- documents (issue 14: smvp/documents/)
+
+
+OutDirOpt = Annotated[Path, typer.Option(
+    "--out", "-o", help="Cartella in cui scrivere i documenti (creata se manca).")]
+
+
+@app.command()
+def scheda(
+    run_id: Annotated[int, typer.Option("--run", help="Id dell'esecuzione salvata (smvp runs).")],
+    person: Annotated[list[str] | None, typer.Option(
+        "--person", help="Matricola (person_id); ripetibile.")] = None,
+    all_: Annotated[bool, typer.Option(
+        "--all", help="Tutte le persone dell'esecuzione (un file ciascuna e un PDF unico).")] = False,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Anche il PDF di ogni scheda.")] = False,
+    out: OutDirOpt = Path("."),
+    date: Annotated[str | None, typer.Option(
+        "--date", metavar="YYYY-MM-DD",
+        help="Data posta sulla scheda, da cui decorre il termine per il riesame "
+             "(default: la consegna registrata con smvp conciliation deliver, altrimenti oggi "
+             "o $SMVP_TODAY).")] = None,
+    template: Annotated[Path | None, typer.Option(
+        "--template", dir_okay=False,
+        help="Modello Jinja2 alternativo (estende base.html.j2; stesse variabili).")] = None,
+    db: DbOpt = None,
+    lang: LangOpt = None,
+) -> None:
+    """La scheda di valutazione di una persona (HTML, PDF con --pdf), o di tutte con --all."""
+    from smvp.commands import documents as command
+
+    out_console, err_console = _consoles()
+    _exit(handle(lambda: command.scheda(run_id=run_id, persons=list(person or []), all_=all_,
+                                        pdf=pdf, out_dir=out, sheet_date=date, template=template,
+                                        db=db, lang=_lang(lang), out=out_console,
+                                        err=err_console)))
+
+
 # --------------------------------------------------------------------------- audit: diff, compare, explain, verify
 # (issue 5: smvp/commands/diff.py, compare.py, explain.py, verify.py; docs/audit.md)
 
@@ -476,6 +518,8 @@ def compare(
     year: Annotated[int | None, typer.Option(
         "--year", "-y", min=1900, max=2999, help="Anno delle regole (default: l'ultimo periodo di ogni profilo).")] = None,
     json_: Annotated[bool, typer.Option("--json", help="JSON su stdout.")] = False,
+    data: Annotated[str | None, typer.Option(
+        "--data", help="Dataset (cartella o .xlsx): mostra l'effetto delle maggiorazioni di ogni profilo su questi dati.")] = None,
     lang: LangOpt = None,
 ) -> None:
     """Affianca le stesse regole di più camere (pesi, scale, soglie, curve, conciliazione)."""
@@ -483,7 +527,7 @@ def compare(
 
     out_console, err_console = _consoles()
     _exit(handle(lambda: command.run(specs=chambers, year=year, lang=_lang(lang), json_out=json_,
-                                     out=out_console, err=err_console)))
+                                     out=out_console, err=err_console, data=data)))
 
 
 @app.command()

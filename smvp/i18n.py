@@ -8,6 +8,7 @@ Italian is the default. Only the edges are translated: the engine's own labels
 from __future__ import annotations
 
 import os
+import re
 from decimal import Decimal, InvalidOperation
 
 LANGS = ("it", "en")
@@ -60,7 +61,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "run_id": ("Id esecuzione", "Run id"),
     "chamber": ("Camera", "Chamber"),
     "year": ("Anno", "Year"),
-    "created_at": ("Data (UTC)", "When (UTC)"),
+    "created_at": ("Data (ora italiana)", "When (Italian time)"),
     "profile_path": ("Profilo", "Profile"),
     "profile_sha256": ("SHA-256 profilo", "Profile SHA-256"),
     "profile_hash": ("Hash profilo", "Profile hash"),
@@ -71,6 +72,36 @@ LABELS: dict[str, tuple[str, str]] = {
     "people": ("Persone", "People"),
     "distributed_total": ("Totale distribuito", "Distributed total"),
     "not_computed": ("Non calcolato", "Not computed"),
+    "header_line": (
+        "anno {year} — profilo {profile} ({profile_hash}) — dati {data} ({data_hash})",
+        "year {year} — profile {profile} ({profile_hash}) — data {data} ({data_hash})",
+    ),
+    "ente_line": (
+        "{label}: {final} (calcolata {computed}; attestata dall'OIV: {attested})",
+        "{label}: {final} (computed {computed}; attested by the OIV: {attested})",
+    ),
+    "not_attested": ("non attestata", "not attested"),
+    "fund_reductions": (
+        "Riduzione dei fondi in proporzione alla performance dell'Ente",
+        "Funds reduced in proportion to the Ente's performance",
+    ),
+    "reduction_line": (
+        "{resources} × {percent} = {reduced} (riduzione {reduction})",
+        "{resources} × {percent} = {reduced} (reduction {reduction})",
+    ),
+    "project_valuation_title": ("Valorizzazione dei progetti", "Project valuation"),
+    "project_fund_line": (
+        "{fund}: valore del punto {unit_value}, punti {points}, totale {total} ({percent} del fondo)",
+        "{fund}: point value {unit_value}, points {points}, total {total} ({percent} of the fund)",
+    ),
+    "allocation": ("ripartizione", "allocation"),
+    "valid_from_text": ("valido {validity}", "valid {validity}"),
+    "columns_left_out": (
+        "Colonne non mostrate a questa larghezza: {columns} (--wide le mostra tutte; "
+        "-o risultati.xlsx le esporta)",
+        "Columns not shown at this width: {columns} (--wide shows them all; "
+        "-o results.xlsx exports them)",
+    ),
     "key": ("Voce", "Item"),
     "value": ("Valore", "Value"),
     # words
@@ -276,6 +307,34 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+# Who acts in a step of the cycle or of the conciliation procedure (profiles' ``actor`` ids).
+ACTORS: dict[str, tuple[str, str]] = {
+    "giunta": ("Giunta camerale", "Giunta (executive board)"),
+    "consiglio": ("Consiglio camerale", "Consiglio (council)"),
+    "oiv": ("OIV", "OIV (independent evaluation body)"),
+    "segretario_generale": ("Segretario Generale", "Secretary General"),
+    "dirigente": ("Dirigente", "Manager (dirigente)"),
+    "valutato": ("Valutato", "Person evaluated"),
+    "valutatore": ("Valutatore", "Evaluator"),
+    "conciliatore": ("Conciliatore", "Conciliator"),
+    "responsabile_trasparenza": ("Responsabile della trasparenza", "Transparency officer"),
+    "presidente": ("Presidente", "President"),
+}
+
+
+def actor_label(actor: str | None, lang: str, roles: dict[str, str] | None = None) -> str:
+    """A readable name for an ``actor`` id: the known actors, else the profile's role label
+    (``roles``: id → label), else the id with spaces (``ufficio_personale`` → ``Ufficio personale``)."""
+    if not actor:
+        return ""
+    if actor in ACTORS:
+        return ACTORS[actor][0 if lang == "it" else 1]
+    if roles and roles.get(actor):
+        return str(roles[actor])
+    text = str(actor).replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
 def resolve_lang(lang: str | None = None) -> str:
     """``lang`` if given, else ``$SMVP_LANG``, else Italian; unknown values fall back to Italian."""
     value = (lang or os.environ.get("SMVP_LANG") or DEFAULT_LANG).strip().lower()
@@ -299,66 +358,149 @@ def yes_no(value: object, lang: str) -> str:
     return t("yes" if value else "no", lang)
 
 
-def _group(digits: str, sep: str) -> str:
-    out = []
-    while len(digits) > 3:
-        out.insert(0, digits[-3:])
-        digits = digits[:-3]
-    out.insert(0, digits)
-    return sep.join(out)
+# ---------------------------------------------------------------- formatting (Babel, CLDR data)
+#
+# Numbers, money, percentages, dates and times for people go through Babel with
+# the locale of the language (it → it_IT, en → en_GB: ``1.524,90 €`` / ``€1,524.90``,
+# ``96,79 %`` / ``96.79%``, ``12/05/2025`` in both). Values are shown exactly: a
+# pattern with as many fraction digits as the value has (at least ``places``), so
+# display never rounds. Babel's no-break spaces are written as plain spaces (what
+# the outputs, their tests and Excel's "paste" expect).
+
+LOCALES = {"it": "it_IT", "en": "en_GB"}
+TIMEZONE = "Europe/Rome"
+_NBSP = ("\u00a0", "\u202f")
+
+
+def locale_of(lang: str) -> str:
+    """The Babel locale identifier for ``lang`` (``it_IT`` unless ``lang`` is ``en``)."""
+    return LOCALES.get(lang, LOCALES[DEFAULT_LANG])
+
+
+def _plain(text: str) -> str:
+    for ch in _NBSP:
+        text = text.replace(ch, " ")
+    return text
+
+
+def _as_decimal(value: object) -> Decimal | None:
+    try:
+        return value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        return None
+
+
+def _pattern(d: Decimal, places: int | None, grouping: bool) -> str:
+    exp = d.as_tuple().exponent
+    digits = max(-exp if isinstance(exp, int) and exp < 0 else 0, places or 0)
+    return ("#,##0" if grouping else "0") + ("." + "0" * digits if digits else "")
 
 
 def format_decimal(value: object, lang: str, *, places: int | None = None,
                    grouping: bool = True) -> str:
-    """Display a number exactly: ``1.234,50`` in Italian, ``1,234.50`` in English.
+    """Display a number exactly: ``1.234,50`` in Italian, ``1,234.50`` in English (Babel).
 
-    ``places`` quantizes (only for display of values the engine already
-    rounded: no precision is invented or lost silently — quantizing never
-    rounds a value with more digits than ``places``, it shows them all).
+    ``places``: at least that many fraction digits (for values the engine already
+    rounded); a value with more digits shows them all — display never rounds.
+    None → ""; a bool → sì/no; something that is not a number → ``str(value)``.
     """
+    from babel.numbers import format_decimal as babel_decimal
+
     if value is None:
         return ""
     if isinstance(value, bool):
         return yes_no(value, lang)
-    try:
-        d = value if isinstance(value, Decimal) else Decimal(str(value))
-    except (InvalidOperation, ValueError, TypeError):
-        return str(value)
-    if not d.is_finite():
-        return str(d)
-    if places is not None:
-        exp = d.as_tuple().exponent
-        if isinstance(exp, int) and -exp <= places:
-            d = d.quantize(Decimal(1).scaleb(-places))
-    text = format(d, "f")
-    sign = ""
-    if text.startswith("-"):
-        sign, text = "-", text[1:]
-    whole, _, frac = text.partition(".")
-    thousands, point = (".", ",") if lang == "it" else (",", ".")
-    if grouping:
-        whole = _group(whole, thousands)
-    return sign + whole + (point + frac if frac else "")
+    d = _as_decimal(value)
+    if d is None or not d.is_finite():
+        return str(value if d is None else d)
+    return _plain(babel_decimal(d, format=_pattern(d, places, grouping), locale=locale_of(lang),
+                                decimal_quantization=False))
 
 
 def format_money(value: object, lang: str) -> str:
-    """``1.234,50 €`` in Italian, ``€1,234.50`` in English."""
+    """Euro, exactly (at least 2 decimals): ``1.234,50 €`` in Italian, ``€1,234.50`` in English."""
+    from babel.numbers import format_currency
+
     if value is None:
         return ""
-    text = format_decimal(value, lang, places=2)
-    if lang == "it":
-        return f"{text} €"
-    if text.startswith("-"):
-        return f"-€{text[1:]}"
-    return f"€{text}"
+    d = _as_decimal(value)
+    if d is None or not d.is_finite():
+        return str(value)
+    return _plain(format_currency(d, "EUR", locale=locale_of(lang), decimal_quantization=False))
 
 
 def format_points(value: object, lang: str) -> str:
+    """Points (at least 2 decimals): ``29,26`` / ``29.26``."""
     return format_decimal(value, lang, places=2)
 
 
 def format_percent(value: object, lang: str) -> str:
+    """A value already in percent units (96.79 → ``96,79 %`` / ``96.79%``), at least 2 decimals."""
     if value is None:
         return ""
-    return format_decimal(value, lang, places=2) + " %" if lang == "it" else \
-        format_decimal(value, lang, places=2) + "%"
+    text = format_decimal(value, lang, places=2)
+    if _as_decimal(value) is None:
+        return text
+    return text + (" %" if lang == "it" else "%")
+
+
+def format_date(day: object, lang: str, style: str = "dd/MM/yyyy") -> str:
+    """A calendar day: ``12/05/2025`` (dd/mm/yyyy in both languages); None → "".
+
+    ``style`` is a CLDR pattern or Babel's ``"long"`` (``12 maggio 2025`` /
+    ``12 May 2025``, as printed on the documents), ``"medium"``, ``"short"``.
+    """
+    import datetime as dt
+
+    from babel.dates import format_date as babel_date
+
+    if day is None:
+        return ""
+    if isinstance(day, dt.datetime):
+        day = to_rome(day).date()
+    if not isinstance(day, dt.date):
+        return str(day)
+    return babel_date(day, style, locale=locale_of(lang))
+
+
+def to_rome(when: object):
+    """A datetime in Europe/Rome (a naive value is read as UTC, as the database stores it)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    assert isinstance(when, dt.datetime)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(ZoneInfo(TIMEZONE))
+
+
+def format_datetime(when: object, lang: str, *, seconds: bool = False) -> str:
+    """A moment in Italian time (Europe/Rome): ``12/05/2025 14:03``; None → ""."""
+    import datetime as dt
+
+    from babel.dates import format_datetime as babel_datetime
+
+    if when is None:
+        return ""
+    if not isinstance(when, dt.datetime):
+        return format_date(when, lang)
+    pattern = "dd/MM/yyyy HH:mm" + (":ss" if seconds else "")
+    return babel_datetime(to_rome(when), pattern, locale=locale_of(lang))
+
+
+_NUMBER = re.compile(r"(?<![\w.,])-?\d+(?:\.\d+)?(?![\w])")
+
+
+def localize_numbers(text: str, lang: str) -> str:
+    """The numbers of a canonical engine expression (``4.84 + 0.00 = 4.84``) in ``lang``'s format.
+
+    Every number keeps its digits (``96.793333…`` → ``96,793333…``); numbers glued to
+    letters (ids like ``OBE1.1``) are left alone. In Italian, where ``,`` is the decimal
+    separator, the argument separator ``, `` becomes ``; `` (``min(117,65…; 100)``).
+    English text is returned unchanged.
+    """
+    if lang == "en" or not text:
+        return text
+    text = text.replace(", ", "; ")
+    text = _NUMBER.sub(lambda m: format_decimal(Decimal(m.group(0)), lang), text)
+    return re.sub(r"(\d)%", r"\1 %", text)

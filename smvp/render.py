@@ -10,7 +10,15 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from smvp.i18n import format_decimal, format_money, format_percent, format_points, t, yes_no
+from smvp.i18n import (
+    format_datetime,
+    format_decimal,
+    format_money,
+    format_percent,
+    format_points,
+    t,
+    yes_no,
+)
 from smvp.report import Outcome, not_computed_text
 from smvp.store import RunListing, from_hundredths
 
@@ -28,51 +36,99 @@ def _short(key: str, lang: str) -> str:
     return t(key, lang)
 
 
-def people_table(outcome: Outcome, lang: str, width: int = 200) -> Table:
-    """One row per person; below ~150 columns the unit, role and component points are left out."""
-    wide = width >= 150
-    table = Table(title=t("people_title", lang), title_justify="left", show_lines=False)
-    cols: list[tuple[str, dict]] = [("person_id", {"no_wrap": True}),
-                                    ("name", {"no_wrap": True, "overflow": "ellipsis", "max_width": 22 if wide else 16})]
-    if wide:
-        cols += [("role", {"no_wrap": True, "overflow": "ellipsis", "max_width": 24}), ("unit_id", {"no_wrap": True}),
-                 ("results", {"justify": "right", "no_wrap": True}), ("behaviour", {"justify": "right", "no_wrap": True})]
-    cols += [("total", {"justify": "right", "no_wrap": True}),
-             ("judgement", {"no_wrap": True, "overflow": "ellipsis", "max_width": 26 if wide else 14}),
-             ("negative", {"justify": "center", "no_wrap": True}), ("payout_percent", {"justify": "right", "no_wrap": True})]
-    if wide:
-        cols += [("coefficient", {"justify": "right", "no_wrap": True})]
-    cols += [("premium", {"justify": "right", "no_wrap": True}),
-             ("maggiorazione", {"justify": "right", "no_wrap": True}), ("paid", {"justify": "right", "no_wrap": True})]
-    for key, opts in cols:
-        table.add_column(_short(key, lang), **opts)
-    keys = [k for k, _ in cols]
+# Which columns a narrow terminal keeps first (money and the total are never cut: a column
+# either fits whole or is left out and named below the table; --wide shows them all).
+_PRIORITY = ("person_id", "total", "paid", "premium", "judgement", "name", "maggiorazione",
+             "payout_percent", "negative", "results", "behaviour", "role", "unit_id", "coefficient")
+_ORDER = ("person_id", "name", "role", "unit_id", "results", "behaviour", "total", "judgement",
+          "negative", "payout_percent", "coefficient", "premium", "maggiorazione", "paid")
+_TEXT_COLS = {"name": 10, "judgement": 9, "role": 10}  # may be cut with "…" down to this width
+_RIGHT = {"results", "behaviour", "total", "payout_percent", "coefficient", "premium",
+          "maggiorazione", "paid"}
+
+
+def _people_cells(outcome: Outcome, lang: str) -> list[dict[str, Text]]:
+    out = []
     for row in outcome.rows:
         negative = row.get("negative")
-        cells = {
+        out.append({
             "person_id": Text(str(row.get("person_id", ""))),
             "name": Text(str(row.get("name") or "")),
             "role": Text(str(row.get("role_label") or row.get("role") or "")),
             "unit_id": Text(str(row.get("unit_id") or "")),
-            "results": format_points(row.get("results"), lang),
-            "behaviour": format_points(row.get("behaviour"), lang),
-            "total": format_points(row.get("total"), lang),
+            "results": Text(format_points(row.get("results"), lang)),
+            "behaviour": Text(format_points(row.get("behaviour"), lang)),
+            "total": Text(format_points(row.get("total"), lang)),
             "judgement": Text(str(row.get("judgement_label") or row.get("judgement") or "")),
             "negative": Text(yes_no(negative, lang), style="bold red" if negative else ""),
-            "payout_percent": format_percent(row.get("payout_percent"), lang),
-            "coefficient": format_decimal(row.get("coefficient"), lang, grouping=False),
-            "premium": format_money(row.get("premium"), lang),
-            "maggiorazione": format_money(row.get("maggiorazione"), lang),
-            "paid": format_money(row.get("paid"), lang),
-        }
-        table.add_row(*(cells[k] for k in keys))
+            "payout_percent": Text(format_percent(row.get("payout_percent"), lang)),
+            "coefficient": Text(format_decimal(row.get("coefficient"), lang, grouping=False)),
+            "premium": Text(format_money(row.get("premium"), lang)),
+            "maggiorazione": Text(format_money(row.get("maggiorazione"), lang)),
+            "paid": Text(format_money(row.get("paid"), lang)),
+        })
+    return out
+
+
+def people_layout(outcome: Outcome, lang: str, width: int, wide: bool = False
+                  ) -> tuple[list[tuple[str, int]], list[str], list[dict[str, Text]], dict[str, Text]]:
+    """Which columns fit in ``width`` terminal columns, each at which width.
+
+    Returns (shown columns as (key, width) in display order, keys left out, cell texts per
+    row, totals row). A column is shown whole or not at all, except name, judgement and
+    role, which may be cut with "…"; ``wide`` shows every column at its full width.
+    """
+    cells = _people_cells(outcome, lang)
     totals = outcome.totals()
+    total_cells = {"person_id": Text(t("totals", lang))}
+    for key in ("premium", "maggiorazione", "paid"):
+        total_cells[key] = Text(format_money(totals[key], lang))
+    natural = {}
+    for key in _ORDER:
+        values = [c[key].cell_len for c in cells] + [total_cells.get(key, Text("")).cell_len]
+        natural[key] = max([len(_short(key, lang))] + values)
+    shown: dict[str, int] = {}
+    used = 1  # the table's left border
+    for key in _PRIORITY:
+        if natural[key] == len(_short(key, lang)) and not any(c[key].plain for c in cells) \
+                and key not in ("person_id", "total", "paid"):
+            continue  # an empty column is no use on a narrow screen
+        need = natural[key]
+        if not wide and used + need + 3 > width:  # a text column may be cut with "…"
+            need = min(natural[key], _TEXT_COLS.get(key, natural[key]))
+        if wide or used + need + 3 <= width:
+            shown[key] = need
+            used += need + 3
+    if not wide:  # give the room left to the columns that were cut
+        for key in ("judgement", "name", "role"):
+            if key in shown:
+                extra = min(natural[key] - shown[key], max(width - used, 0))
+                shown[key] += extra
+                used += extra
+    order = [(k, shown[k]) for k in _ORDER if k in shown]
+    left_out = [k for k in _ORDER if k not in shown and any(c[k].plain for c in cells)]
+    return order, left_out, cells, total_cells
+
+
+def people_table(outcome: Outcome, lang: str, width: int = 200, wide: bool = False) -> Table:
+    """One row per person, fitted to ``width`` columns (see ``people_layout``): money and
+    points are never cut; columns that do not fit are left out (``people_left_out``)."""
+    order, _, cells, total_cells = people_layout(outcome, lang, width, wide)
+    table = Table(title=t("people_title", lang), title_justify="left", show_lines=False)
+    for key, w in order:
+        table.add_column(_short(key, lang), width=w, no_wrap=True, overflow="ellipsis",
+                         justify="right" if key in _RIGHT else ("center" if key == "negative" else "left"))
+    for row in cells:
+        table.add_row(*(row[k] for k, _ in order))
     if outcome.rows:
         table.add_section()
-        money = {"premium": format_money(totals["premium"], lang), "maggiorazione": format_money(totals["maggiorazione"], lang),
-                 "paid": format_money(totals["paid"], lang), "person_id": t("totals", lang)}
-        table.add_row(*(money.get(k, "") for k in keys), style="bold")
+        table.add_row(*(total_cells.get(k, "") for k, _ in order), style="bold")
     return table
+
+
+def people_left_out(outcome: Outcome, lang: str, width: int, wide: bool = False) -> list[str]:
+    """The column headers ``people_table`` leaves out at ``width``."""
+    return [_short(k, lang) for k in people_layout(outcome, lang, width, wide)[1]]
 
 
 def funds_table(outcome: Outcome, lang: str) -> Table:
@@ -128,7 +184,7 @@ def _summary_lines(data: Any, lang: str, indent: int = 0) -> list[str]:
 # summary keys shown elsewhere (funds table, header) or by the specific renderers below
 _SHOWN = {"chamber", "year", "people", "scored", "judgements", "negative", "payout_intervals",
           "maggiorazioni", "resources", "distributed", "economies", "not_computed", "notes",
-          "organisational", "statuses"}
+          "organisational", "statuses", "ente_performance", "project_valuation"}
 _LEVELS = {"ente": ("Ente", "Ente"), "area": ("Area", "Area"), "servizio": ("Servizio", "Service"),
            "ufficio": ("Ufficio", "Office")}
 
@@ -140,7 +196,7 @@ def organisational_table(outcome: Outcome, lang: str) -> Table | None:
         return None
     it = lang == "it"
     table = Table(title="Performance organizzativa" if it else "Organisational performance", title_justify="left")
-    table.add_column("Livello" if it else "Level", no_wrap=True)
+    table.add_column("Livello" if it else "Level", max_width=16)
     table.add_column(t("unit_id", lang), no_wrap=True)
     table.add_column("Denominazione" if it else "Name", overflow="ellipsis", max_width=48)
     table.add_column("Obiettivi" if it else "Objectives", justify="right")
@@ -150,7 +206,9 @@ def organisational_table(outcome: Outcome, lang: str) -> Table | None:
         table.add_column("Stato" if it else "Status", no_wrap=True)
     for u in units:
         level = str(u.get("level", ""))
-        cells = [_LEVELS.get(level, (level, level))[0 if it else 1], str(u.get("unit_id") or ""),
+        level_text = _LEVELS[level][0 if it else 1] if level in _LEVELS else \
+            str(u.get("level_label") or level.replace("_", " ").capitalize())
+        cells = [level_text, str(u.get("unit_id") or ""),
                  str(u.get("unit_label") or ""), str(u.get("objectives", "")),
                  format_percent(u.get("achievement"), lang)]
         if has_status:
@@ -179,6 +237,53 @@ _MAGG_KEYS = ("population", "eligible", "quota", "recipients", "amount_each",
 
 def _line(console: Console, text: str, style: str = "") -> None:
     console.print(Text(text, style=style), soft_wrap=True)
+
+
+def _ente_lines(console: Console, outcome: Outcome, lang: str) -> None:
+    """The Ente's performance (``organisational.ente``): final value, areas, fund reductions."""
+    e = outcome.summary.get("ente_performance")
+    if not isinstance(e, dict):
+        return
+    attested = e.get("attested")
+    _line(console, t("ente_line", lang, label=e.get("label") or "", final=format_percent(e.get("final"), lang),
+                     computed=format_percent(e.get("computed"), lang),
+                     attested=format_percent(attested, lang) if attested is not None
+                     else t("not_attested", lang)), "bold")
+    for label, value in (e.get("areas") or {}).items():
+        _line(console, f"  {label}: {format_percent(value, lang)}")
+    reductions = e.get("reductions") or {}
+    if reductions:
+        names = {str(f.get("fund")): str(f.get("label") or f.get("fund")) for f in outcome.funds}
+        _line(console, f"{t('fund_reductions', lang)}:")
+        for fund, r in reductions.items():
+            if isinstance(r, dict):
+                text = t("reduction_line", lang, resources=format_money(r.get("resources"), lang),
+                         percent=format_percent(r.get("percent"), lang),
+                         reduced=format_money(r.get("reduced"), lang),
+                         reduction=format_money(r.get("reduction"), lang))
+            else:  # a stored run from before the structured summary
+                text = str(r)
+            _line(console, f"  {names.get(str(fund), fund)}: {text}")
+
+
+def _project_lines(console: Console, outcome: Outcome, lang: str) -> None:
+    """Project valuation (``project_valuation``): point value, points, total, share, allocation."""
+    pv = outcome.summary.get("project_valuation")
+    if not isinstance(pv, dict):
+        return
+    _line(console, f"{t('project_valuation_title', lang)}:", "bold")
+    for label, f in pv.items():
+        if not isinstance(f, dict):
+            continue
+        _line(console, "  " + t("project_fund_line", lang, fund=label,
+                                unit_value=format_money(f.get("unit_value"), lang),
+                                points=format_decimal(f.get("points"), lang),
+                                total=format_money(f.get("total"), lang),
+                                percent=format_percent(f.get("percent_of_fund"), lang)))
+        allocation = f.get("allocation") or {}
+        if allocation:
+            _line(console, f"    {t('allocation', lang)}: " + "; ".join(
+                f"{unit} {format_money(amount, lang)}" for unit, amount in allocation.items()))
 
 
 def print_summary(console: Console, outcome: Outcome, lang: str) -> None:
@@ -246,6 +351,9 @@ def print_summary(console: Console, outcome: Outcome, lang: str) -> None:
                 parts.append(f"{t(key, lang)} {shown}")
             _line(console, f"  {m.get('label') or m.get('id')}: " + ", ".join(parts))
 
+    _ente_lines(console, outcome, lang)
+    _project_lines(console, outcome, lang)
+
     rest = {k: v for k, v in summary.items() if k not in _SHOWN}
     for line in _summary_lines(rest, lang):
         _line(console, line)
@@ -262,13 +370,43 @@ def print_summary(console: Console, outcome: Outcome, lang: str) -> None:
         _line(console, t("nothing_not_computed", lang))
 
 
-def print_outcome(console: Console, outcome: Outcome, lang: str) -> None:
+def header_text(outcome: Outcome, lang: str) -> Text:
+    """Chamber, year and profile version (no machine paths): ``Camera di Commercio di Cuneo —
+    anno 2024 — profilo cuneo.yaml, valido 2024– (2dd4ec7b6143) — dati 2024 (a1b2c3d4e5f6)``."""
     info = outcome.info
-    console.print(Text.assemble(
-        (info.chamber, "bold"), f" {info.year} — {info.profile_path} "
-        f"({info.profile_sha256[:12]}), {info.dataset_path} ({info.dataset_sha256[:12]})"))
+    version = f", {t('valid_from_text', lang, validity=info.profile_version)}" \
+        if info.profile_version else ""
+    return Text.assemble(
+        (info.chamber_name or info.chamber, "bold"),
+        " — " + t("header_line", lang, year=info.year,
+                  profile=_base_name(info.profile_path) + version, profile_hash=info.profile_sha256[:12],
+                  data=_base_name(info.dataset_path), data_hash=info.dataset_sha256[:12]))
+
+
+def _base_name(path: str) -> str:
+    from pathlib import PurePath
+
+    return PurePath(str(path)).name or str(path)
+
+
+def print_outcome(console: Console, outcome: Outcome, lang: str, *, wide: bool = False) -> None:
+    console.print(header_text(outcome, lang))
     if any(r.get("total") is not None for r in outcome.rows):  # nobody scored: no empty table
-        console.print(people_table(outcome, lang, console.width))
+        table = people_table(outcome, lang, console.width, wide)
+        if wide:
+            order = people_layout(outcome, lang, console.width, wide)[0]
+            needed = sum(w + 3 for _, w in order) + 1
+            before = console.width
+            console.width = max(before, needed)  # lines wider than the terminal (e.g. for less -S)
+            try:
+                console.print(table, crop=False)
+            finally:
+                console.width = before
+        else:
+            console.print(table)
+        left_out = people_left_out(outcome, lang, console.width, wide)
+        if left_out:
+            _line(console, t("columns_left_out", lang, columns=", ".join(left_out)), "dim")
         console.print()
     print_summary(console, outcome, lang)
 
@@ -288,7 +426,7 @@ def runs_table(runs: list[RunListing], lang: str, states: dict[int, str] | None 
         table.add_column(t("payout_state", lang), no_wrap=True)
     for run in runs:
         cells = [str(run.id), Text(run.chamber), str(run.year),
-                 run.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                 format_datetime(run.created_at, lang),
                  run.profile_sha256[:12], run.dataset_sha256[:12], run.engine_version,
                  str(run.people), format_money(from_hundredths(run.distributed_cents), lang)]
         if states is not None:

@@ -52,6 +52,8 @@ class RunInfo:
     created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     run_id: int | None = None
     database: str | None = None
+    chamber_name: str | None = None  # for people's headers (the profile's chamber name)
+    profile_version: str | None = None  # the profile's validity (e.g. "2024–"), shown with its hash
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +88,8 @@ class Outcome:
             dataset_path=_absolute(dataset.path),
             dataset_sha256=str(dataset.sha256),
             engine_version=str(engine_version),
+            chamber_name=_text_attr(profile, "chamber_name"),
+            profile_version=_text_attr(profile, "validity_text"),
         )
         return cls(
             info=info,
@@ -125,6 +129,14 @@ class Outcome:
             "objectives": [jsonable(o) for o in self.objectives],
             "summary": jsonable(self.summary),
         }
+
+
+def _text_attr(obj: Any, name: str) -> str | None:
+    try:
+        value = getattr(obj, name, None)
+    except Exception:  # a profile property that cannot be computed is not worth failing a run
+        return None
+    return None if value in (None, "") else str(value)
 
 
 def _absolute(path: Any) -> str:

@@ -20,13 +20,25 @@ import uuid  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory):
-    """A PostgreSQL server for this test session (started from pgserver's binaries)."""
+def pg_server():
+    """A PostgreSQL server for this test session (started from pgserver's binaries).
+
+    Its data folder is a fresh folder of the system's temp dir, not pytest's: run as
+    root, pgserver starts postgres as an unprivileged user, who cannot enter pytest's
+    private (0700) temp folders.
+    """
+    import shutil
+    import tempfile
+
     import pgserver
 
-    server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
-    yield server
-    server.cleanup()
+    data = tempfile.mkdtemp(prefix="smvp-pg-")
+    server = pgserver.get_server(data, cleanup_mode="stop")
+    try:
+        yield server
+    finally:
+        server.cleanup()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def new_pg_database(server) -> str:

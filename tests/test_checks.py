@@ -44,6 +44,13 @@ CASES = {
     "assignment_to_unknown_component": ("assignments", "P075,ufficio,", "P075,uffcio,",
                                         ["assignments.csv:2", "component", "'uffcio' is not a results component of role 'dipendente'",
                                          "did you mean 'ufficio'"]),
+    # 2024 at Cuneo: 366 days − 52 Sundays − 9 holidays on other days (1/1, 6/1, 1/4, 25/4,
+    # 1/5, 15/8, 1/11, 25/12, 26/12; 2/6, 8/12 and San Michele 29/9 are Sundays) = 305
+    "presence_beyond_working_days": ("staff", "P012,Audisio Elena,dipendente,UFF111,1,218,",
+                                     "P012,Audisio Elena,dipendente,UFF111,1,306,",
+                                     ["staff.csv:13", "presence_days",
+                                      "more presence days than the 305 working days of 2024",
+                                      "found 306)", "Cuneo calendar"]),
     "attested_above_cap": ("objectives", "del territorio,ente,CCIAA,,,strategico,,", "del territorio,ente,CCIAA,,,strategico,105,",
                            ["objectives.csv:2", "attested_percent", "above the profile's cap", "expected 0–100%", "found 105%"]),
 }
@@ -105,3 +112,11 @@ def test_fund_too_small_is_an_error_with_the_figures(data):
     result = CliRunner().invoke(app, ["evaluate", "-c", "cuneo", "-d", str(data), "--no-store"])
     assert result.exit_code == 1
     assert "exceed its resources" in result.output and "1000.00" in result.output
+
+
+def test_presence_up_to_the_working_days_is_accepted(data, tmp_path):
+    edit(data, "staff", "P012,Audisio Elena,dipendente,UFF111,1,218,",
+         "P012,Audisio Elena,dipendente,UFF111,1,305,")
+    result = CliRunner().invoke(app, ["evaluate", "--chamber", "cuneo", "--data", str(data),
+                                      "--no-store"])
+    assert result.exit_code == 0, result.output

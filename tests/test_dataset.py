@@ -342,6 +342,70 @@ def test_workbook_errors_name_the_sheet_and_row(tmp_path):
     assert "unknown table 'stafff'" in text and "did you mean staff?" in text
 
 
+def _with_cached_error(book: Path, sheet: str, cell: str, code: str) -> Path:
+    """Rewrite a workbook as Excel saves a failed formula: <c t="e"><f>…</f><v>#DIV/0!</v></c>."""
+    import re
+    import zipfile
+
+    wb = openpyxl.load_workbook(book, read_only=True)
+    xml_path = wb[sheet]._worksheet_path
+    wb.close()
+    out = book.with_name("cached-" + book.name)
+    with zipfile.ZipFile(book) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == xml_path:
+                data = re.sub(rf'<c r="{cell}"[^>]*>.*?</c>'.encode(),
+                              f'<c r="{cell}" t="e"><f>1/0</f><v>{code}</v></c>'.encode(), data)
+            zout.writestr(item, data)
+    return out
+
+
+def test_workbook_formula_errors_are_named_once(tmp_path):
+    """=1/0 in a cell: its error code and cell, not 'blank' nor a cascade."""
+    def tweak(wb):
+        wb["staff"]["F3"] = "=1/0"           # no computed value (written by a program)
+        wb["staff"]["E4"] = 0.5              # computed below as #DIV/0!
+
+    book = base_workbook(tmp_path / "book.xlsx", tweak)
+    msgs = [str(e) for e in errors_of(_with_cached_error(book, "staff", "E4", "#DIV/0!"))]
+    assert len(msgs) == 2, msgs
+    assert "[staff]:3: presence_days: formula without a computed value in cell F3" in msgs[0]
+    assert "found =1/0" in msgs[0]
+    assert "[staff]:4: part_time: formula error #DIV/0! in cell E4" in msgs[1]
+
+
+def test_row_cut_short_is_one_field_count_error(tmp_path):
+    d = base_copy(tmp_path, staff=edit("staff", "P03,Verdi Laura,dipendente,UFF1,0.5,210.5,,,B,",
+                                      "P03,Verdi Laura"))
+    msgs = [str(e) for e in errors_of(d)]
+    assert len(msgs) == 1, msgs
+    assert "staff.csv:4: the row has 2 cells but the header has 10 columns" in msgs[0]
+
+
+def test_references_to_an_empty_table_are_one_error(tmp_path):
+    header = (BASE / "objectives.csv").read_text(encoding="utf-8").splitlines()[0] + "\n"
+    d = base_copy(tmp_path, objectives=header)
+    msgs = [str(e) for e in errors_of(d)]
+    assert len(msgs) == 1, msgs
+    assert "indicators.csv:2: objective_id: objectives.csv has no rows, but 3 rows of " \
+           "indicators.csv refer to it" in msgs[0]
+
+
+def test_days_of_the_year_follow_meta_year(tmp_path):
+    d = base_copy(tmp_path, staff=edit("staff", ",1,230,", ",1,365.5,"),
+                  meta="key,value\nyear,2023\n")
+    msgs = [str(e) for e in errors_of(d)]
+    assert len(msgs) == 1 and "more days than the 365 days of 2023" in msgs[0], msgs
+    load_dataset(base_copy(tmp_path / "leap", staff=edit("staff", ",1,230,", ",1,365.5,")))
+
+
+def test_cycle_dates_are_checked_at_load(tmp_path):
+    d = base_copy(tmp_path, cycle="step,date\na,2025-06-30\nb,30/06/2025\nc,2025-02-30\n")
+    msgs = [str(e) for e in errors_of(d)]
+    assert len(msgs) == 1 and "cycle.csv:4: date: not a date" in msgs[0], msgs
+
+
 def test_not_a_dataset(tmp_path):
     (err,) = errors_of(tmp_path / "nope")
     assert "no such folder or workbook" in str(err)

@@ -84,8 +84,11 @@ def test_a_pre_tenant_sqlite_file_upgrades_in_place(tmp_path):
         eng.dispose()
     assert schema_differences(url) == []
     runner = CliRunner()
-    r = runner.invoke(cli.app, ["verify", "--run", "1", "--db", url])
-    assert r.exit_code == 0, r.output
+    r = runner.invoke(cli.app, ["runs", "--db", url])
+    assert r.exit_code == 0 and "cuneo" in r.output and "cremona" in r.output, r.output
+    r = runner.invoke(cli.app, ["verify", "--run", "1", "--db", url])  # reads every input back
+    assert "profilo: testo integro" in r.output and "dati: contenuto integro" in r.output, \
+        r.output
     r = runner.invoke(cli.app, ["conciliation", "status", "--chamber", "cuneo", "--db", url,
                                 "--as-of", "2025-09-30"])
     assert r.exit_code == 0 and "cuneo-1" in r.output, r.output
@@ -132,7 +135,8 @@ def test_every_revision_upgrades_on_postgresql_with_its_rows(pg_server):
         se.dispose()
     assert schema_differences(url) == []
     r = CliRunner().invoke(cli.app, ["verify", "--run", "1", "--db", url])
-    assert r.exit_code == 0, r.output
+    assert "profilo: testo integro" in r.output and "dati: contenuto integro" in r.output, \
+        r.output
 
 
 # --------------------------------------------------------------------------- scoping

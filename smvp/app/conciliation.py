@@ -39,6 +39,7 @@ from smvp.conciliation import (
     today,
     utc,
 )
+from smvp.i18n import format_date
 from smvp.errors import StoreProblem, UsageProblem
 from smvp.report import jsonable
 from smvp.store import cases as q
@@ -531,7 +532,7 @@ def _gate_terms(session: Session, run: store.Run, proc: Procedure,
         gate.reasons.append(("gate_undelivered", {"n": undelivered}))
     if running:
         gate.reasons.append(("gate_terms_running", {"n": len(running),
-                                                    "until": max(running).strftime("%d/%m/%Y")}))
+                                                    "until": format_date(max(running), "it")}))
     if no_term:
         gate.reasons.append(("gate_no_term", {"n": no_term}))
 

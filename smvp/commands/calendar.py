@@ -30,7 +30,7 @@ from smvp import engine_api
 from smvp.conciliation import parse_date, today
 from smvp.commands.evaluate import Options, resolve_profile_path
 from smvp.errors import ExportProblem, UsageProblem
-from smvp.i18n import t
+from smvp.i18n import actor_label, format_date, t
 
 
 @dataclass
@@ -42,7 +42,15 @@ class CycleRow:
 
 
 def _d(day: dt.date | None) -> str:
-    return "" if day is None else day.strftime("%d/%m/%Y")
+    """A day as people read it (dd/mm/yyyy, Babel)."""
+    return format_date(day, "it")
+
+
+def role_labels(data: dict[str, Any]) -> dict[str, str]:
+    """Role id → label from a profile's ``roles`` block (to name the actors of the steps)."""
+    roles = data.get("roles") or {}
+    return {str(k): str(v.get("label")) for k, v in roles.items()
+            if isinstance(v, dict) and v.get("label")}
 
 
 def _source(raw: Any, documents: dict[str, Any]) -> str:
@@ -291,11 +299,12 @@ def run(*, chamber: str | None, profile: Path | None, year: int, actual: Path | 
                       ("actual", {"no_wrap": True}), ("outcome", {"no_wrap": True}),
                       ("source", {"max_width": 40})):
         table.add_column(t(key, lang), **opts)
+    roles = role_labels(data)
     for cr in rows:
         r = cr.row
         text, style = status_label(r, lang)
         label = r.label + (f" ({t('optional', lang)})" if cr.optional else "")
-        table.add_row(label, r.actor or "", _d(r.due),
+        table.add_row(label, actor_label(r.actor, lang, roles), _d(r.due),
                       (r.deadline.reason or "") if r.deadline else "", _d(r.done),
                       Text(text, style=style), cr.source)
     out.print(table)

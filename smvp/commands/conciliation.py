@@ -24,11 +24,12 @@ from smvp import conciliation as domain
 from smvp import store
 from smvp.app import conciliation as cases
 from smvp.errors import UsageProblem
-from smvp.i18n import format_money, format_points, t
+from smvp.i18n import actor_label, format_date, format_money, format_points, t
 
 
 def _d(day: dt.date | None) -> str:
-    return "" if day is None else day.strftime("%d/%m/%Y")
+    """A day as people read it (dd/mm/yyyy, Babel)."""
+    return format_date(day, "it")
 
 
 def _line(out: Console, text: str, style: str = "") -> None:
@@ -328,7 +329,7 @@ def show(*, ref: str, chamber: str | None, db: str | None, lang: str, as_of: str
         text, style = status_text(row, lang)
         label = row.label + (f" ({t('optional', lang)})" if view.procedure.optional(row.step)
                              else "")
-        table.add_row(label, row.actor or "", _d(row.due), _d(row.done), Text(text, style=style),
+        table.add_row(label, actor_label(row.actor, lang), _d(row.due), _d(row.done), Text(text, style=style),
                       row.reason)
     out.print(table)
     for rev in revs:

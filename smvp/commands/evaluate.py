@@ -30,6 +30,7 @@ class Options:
     db: str | None = None
     lang: str = "it"
     store: bool = True
+    wide: bool = False  # people table with every column (else fitted to the terminal)
 
 
 # --------------------------------------------------------------------------- resolution
@@ -162,7 +163,7 @@ def _run(opts: Options, *, out: Console, err: Console) -> int:
         return 0
 
     with phases.phase("write"):
-        render.print_outcome(out, outcome, lang)
+        render.print_outcome(out, outcome, lang, wide=opts.wide)
     out.print()
     if outcome.info.run_id is not None:
         out.print(t("stored_as", lang, id=outcome.info.run_id, db=outcome.info.database),

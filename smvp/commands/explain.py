@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import sys
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -27,7 +28,7 @@ from rich.tree import Tree
 
 from smvp import store
 from smvp.app.explain import explain_person
-from smvp.i18n import format_decimal, format_money, format_points
+from smvp.i18n import format_date, format_decimal, format_money, format_points, localize_numbers
 
 # key → (italiano, english)
 KEYS: dict[str, tuple[str, str]] = {
@@ -173,6 +174,12 @@ def value_text(node: dict, lang: str) -> str:
     return str(v)
 
 
+def calc_text(node: dict, lang: str) -> str:
+    """The node's arithmetic with its numbers in ``lang``'s format (``4,84 + 0,00 = 4,84``);
+    the trace's ``calc`` itself stays canonical (dot decimals) for machines."""
+    return localize_numbers(node["calc"] or "", lang)
+
+
 def label_text(node: dict, lang: str) -> str:
     generic = KEYS.get(node["key"], (node["key"], node["key"]))[0 if lang == "it" else 1]
     if node["label"] and node["key"] in ("component", "factor", "objective", "indicator"):
@@ -282,6 +289,7 @@ def localized(node: dict, lang: str) -> dict:
     out = dict(node)
     out["label"] = label_text(node, lang)
     out["value_text"] = value_text(node, lang)
+    out["calc_text"] = calc_text(node, lang)
     if node["rule"]:
         out["rule"] = dict(node["rule"], description=rule_text(node["rule"], lang))
     if node["note"]:
@@ -300,7 +308,7 @@ def tree(trace: dict, lang: str, title: str) -> Tree:
         head = Text.assemble((label_text(node, lang), "bold"), ": ", (value_text(node, lang), "cyan"))
         branch = parent.add(head)
         if node["calc"]:
-            branch.add(Text(f"{w('calc', lang)}: {node['calc']}", style="green"))
+            branch.add(Text(f"{w('calc', lang)}: {calc_text(node, lang)}", style="green"))
         if node["inputs"] and node["key"] in SHOW_INPUTS:
             branch.add(Text(f"{w('inputs', lang)}: " + "; ".join(input_text(i, lang) for i in node["inputs"]), style="dim"))
         rt = rule_text(node["rule"], lang)
@@ -350,7 +358,7 @@ def plain_text(trace: dict, lang: str, head: list[str]) -> str:
         lines.append(f"{pad}{number} {label_text(node, lang)}: {value_text(node, lang)}")
         pad2 = pad + " " * (len(number) + 1)
         if node["calc"]:
-            lines.append(f"{pad2}{w('calc', lang)}: {node['calc']}")
+            lines.append(f"{pad2}{w('calc', lang)}: {calc_text(node, lang)}")
         if node["inputs"] and node["key"] in SHOW_INPUTS:
             lines.append(f"{pad2}{w('inputs', lang)}: " + "; ".join(input_text(i, lang) for i in node["inputs"]))
         rt = rule_text(node["rule"], lang)
@@ -386,12 +394,12 @@ def build(run_id: int, person: str, db: str | None, lang: str) -> tuple[dict, li
     finally:
         engine.dispose()
     run, ev, trace, stale = found.run, found.evaluation, found.trace, found.differs
-    when = run.created_at.date().isoformat() if run.created_at else ""
+    when = format_date(run.created_at, lang) if run.created_at else ""
     role = next((i["value"] for i in trace["inputs"] if i["name"] == "role"), "")
     unit = next((i["value"] for i in trace["inputs"] if i["name"] == "unit_id"), "")
     head = [w("head", lang, chamber=ev.rules.chamber_name, year=run.year, run=run.id, when=when),
             w("who", lang, name=trace["label"], pid=person, role=role, unit=unit),
-            w("profile", lang, path=run.profile_path, sha=run.profile_sha256[:12], engine=ev.engine_version)]
+            w("profile", lang, path=Path(run.profile_path).name, sha=run.profile_sha256[:12], engine=ev.engine_version)]
     if stale:
         head.append(w("stale", lang, fields=", ".join(stale), run=run.id))
     info = {"run_id": run.id, "chamber": run.chamber, "year": run.year, "profile_sha256": run.profile_sha256,

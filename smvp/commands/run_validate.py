@@ -18,7 +18,7 @@ from rich.text import Text
 from smvp import conciliation as domain
 from smvp import export, store
 from smvp.app import conciliation as cases
-from smvp.i18n import t
+from smvp.i18n import format_date, t
 
 
 def _line(out: Console, text: str, style: str = "") -> None:
@@ -29,7 +29,7 @@ def print_gate(out: Console, gate: domain.Gate, lang: str) -> None:
     state = t(f"state_{gate.state}", lang)
     style = "bold green" if gate.final else "bold yellow"
     _line(out, t("payout_state_line", lang, run=gate.run_id, state=state)
-          + f" ({gate.as_of.strftime('%d/%m/%Y')})", style)
+          + f" ({format_date(gate.as_of, lang)})", style)
     for key, params in gate.reasons:
         _line(out, "  - " + t(key, lang, **params), "yellow")
 
@@ -47,7 +47,7 @@ def validate(*, run_id: int, oiv_date: str, requests_closed: str | None, note: s
         gate = cases.payout_state(engine, run_id, as_of=when)
     finally:
         engine.dispose()
-    _line(out, t("validated", lang, run=run_id, date=day.strftime("%d/%m/%Y")), "bold")
+    _line(out, t("validated", lang, run=run_id, date=format_date(day, lang)), "bold")
     print_gate(out, gate, lang)
     return 0
 

@@ -1,0 +1,96 @@
+"""``smvp scheda``, ``smvp trasparenza``, ``smvp report``: the documents of a stored run.
+
+Thin commands: they read the run (:mod:`smvp.documents.runs`), ask the
+document modules for HTML (and PDF), and write the files safely (temporary
+name, then rename). Every file written is printed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.text import Text
+
+from smvp.documents import render as r
+from smvp.documents import runs
+from smvp.errors import UsageProblem
+
+WRITTEN = ("Scritto {path}", "Wrote {path}")
+
+
+def _written(out: Console, path: Path, lang: str) -> None:
+    out.print(Text((WRITTEN[0] if lang == "it" else WRITTEN[1]).format(path=path)), soft_wrap=True)
+
+
+def _safe_id(person: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in person)
+
+
+def scheda(*, run_id: int, persons: list[str], all_: bool, pdf: bool, out_dir: Path,
+           sheet_date: str | None, template: Path | None, db: str | None, lang: str,
+           out: Console, err: Console) -> int:
+    """Write the scheda of each person (HTML, and PDF with ``pdf``); ``all_``: every person
+    of the run, plus one combined PDF ``schede-<run>.pdf``."""
+    from smvp.documents import scheda as sheet
+
+    if not persons and not all_:
+        raise UsageProblem("say whose sheet: --person ID (repeatable) or --all")
+    if persons and all_:
+        raise UsageProblem("--person and --all together: give one of them")
+    day = r.parse_day(sheet_date, "--date")
+    tpl = None
+    if template is not None:
+        try:
+            tpl = Path(template).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageProblem(f"--template {template}: cannot read it: {exc.strerror or exc}") from exc
+    folder = r.output_dir(out_dir)
+    doc = runs.load(db, run_id, r.today(), persons=None if all_ else list(persons))
+    people = sheet.people(doc) if all_ else list(persons)
+    for p in people:
+        doc.row(p)  # unknown person: a usage error before anything is written
+    pages = []
+    written: list[Path] = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=err, transient=True,
+                  disable=len(people) < 2) as progress:
+        task = progress.add_task("Schede" if lang == "it" else "Sheets", total=len(people))
+        rendered: list[tuple[str, str, bytes | None]] = []
+        for p in people:
+            # the date on the sheet: --date, else the delivery recorded (smvp conciliation
+            # deliver), else today
+            html = sheet.html(doc, p, day or doc.deliveries.get(p) or doc.today, lang, template=tpl)
+            data = None
+            if pdf or all_:
+                laid = r.pdf_document(html)
+                pages.append(laid)
+                if pdf:
+                    data = r.pdf_bytes([laid])
+            rendered.append((p, html, data))
+            progress.advance(task)
+        combined = r.pdf_bytes(pages) if all_ and pages else None
+    # everything rendered: now write (each file through a temporary name)
+    for p, html, data in rendered:
+        stem = f"scheda-{run_id}-{_safe_id(p)}"
+        written.append(r.write_atomic(folder / f"{stem}.html", html))
+        if data is not None:
+            written.append(r.write_atomic(folder / f"{stem}.pdf", data))
+    if combined is not None:
+        written.append(r.write_atomic(folder / f"schede-{run_id}.pdf", combined))
+    if all_:
+        msg = ("{n} schede dell'esecuzione {run} in {dir}" if lang == "it"
+               else "{n} sheets of run {run} in {dir}")
+        out.print(Text(msg.format(n=len(people), run=run_id, dir=folder)), soft_wrap=True)
+        if combined is not None:
+            _written(out, folder / f"schede-{run_id}.pdf", lang)
+    else:
+        for path in written:
+            _written(out, path, lang)
+    return 0
+
+
+def parse_date(text: str | None) -> dt.date | None:
+    return r.parse_day(text, "--date")
