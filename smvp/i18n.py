@@ -57,6 +57,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "sheet_funds": ("fondi", "funds"),
     "sheet_objectives": ("obiettivi", "objectives"),
     "sheet_run": ("esecuzione", "run"),
+    "sheet_summary": ("riepilogo", "summary"),
+    "scored": ("Persone valutate", "People scored"),
+    "reduction": ("Riduzione", "Reduction"),
+    "status_label": ("Stato (descrizione)", "Status (label)"),
+    "measured": ("Valore misurato (%)", "Measured (%)"),
+    "type": ("Tipo", "Type"),
     # run info
     "run_id": ("Id esecuzione", "Run id"),
     "chamber": ("Camera", "Chamber"),
@@ -72,6 +78,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "people": ("Persone", "People"),
     "distributed_total": ("Totale distribuito", "Distributed total"),
     "not_computed": ("Non calcolato", "Not computed"),
+    "note_label": ("nota", "note"),
     "header_line": (
         "anno {year} — profilo {profile} ({profile_hash}) — dati {data} ({data_hash})",
         "year {year} — profile {profile} ({profile_hash}) — data {data} ({data_hash})",

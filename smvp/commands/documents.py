@@ -94,3 +94,44 @@ def scheda(*, run_id: int, persons: list[str], all_: bool, pdf: bool, out_dir: P
 
 def parse_date(text: str | None) -> dt.date | None:
     return r.parse_day(text, "--date")
+
+
+def trasparenza(*, run_id: int, out_dir: Path, pdf: bool, db: str | None, lang: str,
+                out: Console) -> int:
+    """Write the art. 20 d.lgs. 33/2013 tables: ``trasparenza-<run>.csv``, ``.xlsx``, ``.html``
+    (and ``.pdf``)."""
+    from smvp.documents import trasparenza as tr
+
+    folder = r.output_dir(out_dir)
+    doc = runs.load(db, run_id, r.today(), persons=[])
+    tab = tr.tables(doc, lang)
+    html = tr.html(doc, tab, lang)
+    title = tr.TEXTS["title"][0 if lang == "it" else 1]
+    files: list[tuple[str, bytes | str]] = [
+        ("csv", "\ufeff" + tr.csv_text(tab, lang)),
+        ("xlsx", tr.xlsx_bytes(tab, lang, f"{doc.chamber_name} {doc.year} — {title}")),
+        ("html", html),
+    ]
+    if pdf:
+        files.append(("pdf", r.pdf_bytes([r.pdf_document(html)])))
+    for ext, data in files:
+        _written(out, r.write_atomic(folder / f"trasparenza-{run_id}.{ext}", data), lang)
+    return 0
+
+
+def report(*, run_id: int, compare_run: int | None, out_dir: Path, pdf: bool, db: str | None,
+           lang: str, out: Console) -> int:
+    """Write the OIV's differentiation report ``report-<run>.html`` (and ``.pdf``)."""
+    from smvp.documents import oiv
+
+    folder = r.output_dir(out_dir)
+    doc = runs.load(db, run_id, r.today(), persons=[])
+    other = runs.load(db, compare_run, r.today(), persons=[]) if compare_run is not None else None
+    html = oiv.html(doc, lang, other)
+    stem = f"report-{run_id}" + (f"-vs-{compare_run}" if compare_run is not None else "")
+    files: list[tuple[str, bytes | str]] = [("html", html)]
+    if pdf:
+        files.append(("pdf", r.pdf_bytes([r.pdf_document(html)])))
+    for ext, data in files:
+        _written(out, r.write_atomic(folder / f"{stem}.{ext}", data), lang)
+    return 0

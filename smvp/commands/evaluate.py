@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
-from smvp import engine_api, export, phases, render, store
+from smvp import engine_api, export, phases, render
 from smvp.app import runs
 from smvp.errors import UsageProblem
 from smvp.i18n import t
@@ -30,6 +31,7 @@ class Options:
     db: str | None = None
     lang: str = "it"
     store: bool = True
+    csv_dialect: str | None = None  # of a .csv export: "it" (default with Italian) or "standard"
     wide: bool = False  # people table with every column (else fitted to the terminal)
 
 
@@ -106,7 +108,8 @@ def compute(opts: Options, err: Console) -> tuple[Any, Any, Outcome]:
     lang = opts.lang
     quiet = opts.json
     if opts.out is not None:
-        export.check_format(opts.out)  # before any work: a bad name is a usage error
+        export.check_format(opts.out)
+        export.csv_dialect(lang, opts.csv_dialect)  # before any work: a bad name is a usage error
 
     profile_path = resolve_profile_path(opts)
     with _stage(err, quiet, t("stage_profile", lang), "profile"):
@@ -119,6 +122,8 @@ def compute(opts: Options, err: Console) -> tuple[Any, Any, Outcome]:
     data_path = resolve_data_path(opts, chamber)
     with _stage(err, quiet, t("stage_dataset", lang), "load"):
         dataset = engine_api.load_dataset(data_path, profile=profile, year=opts.year)
+    for note in getattr(dataset, "notes", ()) or ():  # e.g. a CSV read as Windows-1252
+        err.print(Text(f"{t('note_label', lang)}: {note}", style="yellow"), soft_wrap=True)
     year = opts.year if opts.year is not None else getattr(dataset, "year", None)
     if year is None:
         raise UsageProblem(f"no year: the dataset {data_path} does not say which year it is",
@@ -146,6 +151,8 @@ def _run(opts: Options, *, out: Console, err: Console) -> int:
 
     if opts.store:
         with _stage(err, quiet, t("stage_store", lang), "store"):
+            from smvp import store  # sqlalchemy and sqlmodel: only when the run is stored
+
             engine = store.open_engine(opts.db)
             try:
                 runs.store_run(engine, profile, dataset, outcome)
@@ -154,7 +161,7 @@ def _run(opts: Options, *, out: Console, err: Console) -> int:
 
     if opts.out is not None:
         with _stage(err, quiet, t("stage_export", lang), "export"):
-            export.write(outcome, opts.out, lang)
+            export.write(outcome, opts.out, lang, dialect=opts.csv_dialect)
 
     if opts.json:
         with phases.phase("write"):
