@@ -361,3 +361,62 @@ def test_concurrent_first_runs_on_a_fresh_database_are_all_stored(tmp_path):
         assert store.counts(eng)["dataset_blob"] == 1
     finally:
         eng.dispose()
+
+
+def _store_and_hang(url: str, ready: str) -> None:
+    """Child process: store a run, but stop for good inside the open transaction (after the
+    dataset blob and the run row are written, before the people) and say so."""
+    import time
+
+    from smvp.store import runs
+
+    real = runs.person_record
+
+    def hang(run_id, row):
+        Path(ready).write_text(str(run_id))
+        time.sleep(120)  # killed here
+        return real(run_id, row)
+
+    runs.person_record = hang
+    eng = store.open_engine(url)
+    dataset = fake_dataset(sha256="b" * 64)  # a new dataset: its blob is written too
+    store.save_run(eng, *outcome(dataset=dataset))
+
+
+def test_kill_9_inside_the_store_transaction_leaves_the_database_as_before(tmp_path):
+    """kill -9 while a run is being stored (its blob and run row written, uncommitted): the
+    database has what it had before, passes its integrity check, and takes the next run."""
+    import multiprocessing as mp
+    import signal
+    import sqlite3
+    import time
+
+    url = f"sqlite:///{tmp_path / 'smvp.db'}"
+    eng = store.open_engine(url)
+    store.save_run(eng, *outcome())
+    before = store.counts(eng)
+    eng.dispose()
+    ready = tmp_path / "ready"
+    child = mp.get_context("fork").Process(target=_store_and_hang, args=(url, str(ready)))
+    child.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists() and child.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert ready.exists(), "the child never reached the open transaction"
+        assert ready.read_text() == "2"   # its run row was written (id 2), not committed
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.join(timeout=30)
+    assert child.exitcode == -signal.SIGKILL
+    con = sqlite3.connect(tmp_path / "smvp.db")
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    finally:
+        con.close()
+    eng = store.open_engine(url)
+    try:
+        assert store.counts(eng) == before
+        assert store.save_run(eng, *outcome()) == 2       # the next run is stored normally
+    finally:
+        eng.dispose()
