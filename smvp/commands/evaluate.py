@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.console import Console
 
-from smvp import engine_api, export, phases, render, store
+from smvp import engine_api, export, phases, render
 from smvp.app import runs
 from smvp.errors import UsageProblem
 from smvp.i18n import t
@@ -148,6 +148,8 @@ def _run(opts: Options, *, out: Console, err: Console) -> int:
 
     if opts.store:
         with _stage(err, quiet, t("stage_store", lang), "store"):
+            from smvp import store  # sqlalchemy and sqlmodel: only when the run is stored
+
             engine = store.open_engine(opts.db)
             try:
                 runs.store_run(engine, profile, dataset, outcome)
