@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
 from smvp import engine_api, export, phases, render
 from smvp.app import runs
@@ -121,6 +122,8 @@ def compute(opts: Options, err: Console) -> tuple[Any, Any, Outcome]:
     data_path = resolve_data_path(opts, chamber)
     with _stage(err, quiet, t("stage_dataset", lang), "load"):
         dataset = engine_api.load_dataset(data_path, profile=profile, year=opts.year)
+    for note in getattr(dataset, "notes", ()) or ():  # e.g. a CSV read as Windows-1252
+        err.print(Text(f"{t('note_label', lang)}: {note}", style="yellow"), soft_wrap=True)
     year = opts.year if opts.year is not None else getattr(dataset, "year", None)
     if year is None:
         raise UsageProblem(f"no year: the dataset {data_path} does not say which year it is",
