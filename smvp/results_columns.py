@@ -198,13 +198,13 @@ def _texts(cols: dict, components: dict, role_index: np.ndarray, role_ids: list,
         here = role_index == role_ids.index(rid)
         if not here.any():
             continue
-        parts: list = []
+        comp_parts: list = []
         for k, (cid, col) in enumerate(comps.items()):
-            parts.append(("{\n" if k == 0 else ",\n") + f"{pad_sub}{json.dumps(cid, ensure_ascii=False)}: ")
-            parts.append(_json_values(col))
-        parts.append(f"\n{pad_key}}}")
-        comp_text = pc.if_else(pa.array(here), _join(parts, ""), comp_text)
-    parts = []  # one join of constant texts and value columns: "{", key, value, ",", key, ...
+            comp_parts.append(("{\n" if k == 0 else ",\n") + f"{pad_sub}{json.dumps(cid, ensure_ascii=False)}: ")
+            comp_parts.append(_json_values(col))
+        comp_parts.append(f"\n{pad_key}}}")
+        comp_text = pc.if_else(pa.array(here), _join(comp_parts, ""), comp_text)
+    parts: list = []  # one join of constant texts and value columns: "{", key, value, ",", key, ...
     for k, name in enumerate(results.PEOPLE):
         lead = f"{pad_item}{{\n" if k == 0 else ",\n"
         parts.append(f"{lead}{pad_key}{json.dumps(name)}: ")
