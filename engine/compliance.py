@@ -35,7 +35,7 @@ them and may override one with its own rule and source. Checks:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -283,13 +283,14 @@ def _prevailing_weight(y: _Year, nid, norm, steps):
             continue
         comps = (r.get("results") or {}).get("components") or {}
         total = _frac(r.get("total_max"))
-        maxima = {cid: _frac(c.get("max")) for cid, c in comps.items() if isinstance(c, dict)}
+        given = {cid: _frac(c.get("max")) for cid, c in comps.items() if isinstance(c, dict)}
         where = f"roles.{rid}.results"
         own = y.own("roles", rid, "results")
-        if total is None or not comps or any(v is None for v in maxima.values()):
+        if total is None or not comps or any(v is None for v in given.values()):
             yield (WARNING, f"{r.get('label', rid)}: the weights are not defined by the document, so the prevailing "
                             "weight of the results of the unit led cannot be checked", own, where)
             continue
+        maxima: dict[str, Fraction] = {cid: v for cid, v in given.items() if v is not None}
         unit = sum((maxima[c] for c, v in comps.items()
                     if (v.get("objectives") or {}).get("level") not in ("ente", "individuale")), Fraction(0))
         share = unit * 100 / total
