@@ -27,7 +27,7 @@ EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 app = typer.Typer(
     name="smvp",
     help="Valutazione della performance (SMVP) da un profilo YAML e dai dati di un anno.",
-    add_completion=False,
+    add_completion=True,  # smvp --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -63,7 +63,7 @@ LangOpt = Annotated[Lang | None, typer.Option(
 DbOpt = Annotated[str | None, typer.Option(
     "--db", metavar="URL",
     help="Database URL (default: $SMVP_DATABASE_URL, else sqlite in $SMVP_HOME "
-         "or ~/.local/share/smvp/smvp.db).",
+         "or in the user data folder, ~/.local/share/smvp/smvp.db on Linux).",
 )]
 ChamberOpt = Annotated[str | None, typer.Option(
     "--chamber", "-c", help="Camera: id del profilo, cercato in --profile, poi $SMVP_CHAMBERS_DIR, "
