@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from smvp.errors import UsageProblem
 from smvp.store import tenants
+from smvp.store.tenancy import session_tenant
 from smvp.store.tables import ApiToken, AuditEntry, Membership, Tenant, User
 
 ROLES = ("amministratore", "valutatore", "dipendente", "oiv", "revisore")
@@ -91,7 +92,7 @@ def grant(engine: Engine, username: str, tenant: str, role: str,
             s.add(existing)
             m = existing
         else:
-            m = Membership(tenant_id=tid, user_id=user.id, role=role, person_id=person_id,
+            m = Membership(tenant_id=tid, user_id=int(user.id or 0), role=role, person_id=person_id,
                            created_at=_now())
             s.add(m)
         s.flush()
@@ -139,8 +140,9 @@ _DUMMY_HASH: list[str | None] = [None]
 
 
 def _dummy() -> str:
-    _DUMMY_HASH[0] = _hasher().hash(secrets.token_hex(16))
-    return _DUMMY_HASH[0]
+    made = str(_hasher().hash(secrets.token_hex(16)))
+    _DUMMY_HASH[0] = made
+    return made
 
 
 def new_token(engine: Engine, user_id: int) -> str:
@@ -175,7 +177,7 @@ class Role:
 
 def memberships(engine: Engine, user_id: int) -> list[Role]:
     with Session(engine) as s:
-        rows = s.exec(select(Membership, Tenant).join(Tenant, Tenant.id == Membership.tenant_id)
+        rows = s.exec(select(Membership, Tenant).join(Tenant, col(Tenant.id) == Membership.tenant_id)
                       .where(Membership.user_id == user_id).order_by(Tenant.slug,
                                                                      Membership.role)).all()
         return [Role(t.id, t.slug, m.role, m.person_id) for m, t in rows]  # type: ignore[arg-type]
@@ -186,7 +188,10 @@ def audit(session: Session, *, user: User | None, action: str, kind: str, object
           tenant_id: int | None = None) -> None:
     """Append one entry to the audit log, in the caller's transaction (append-only: the
     service has no endpoint that changes or deletes entries)."""
-    session.add(AuditEntry(tenant_id=tenant_id, at=_now(),
+    tid = tenant_id if tenant_id is not None else session_tenant(session)
+    if tid is None:
+        raise ValueError("an audit entry belongs to a tenant")
+    session.add(AuditEntry(tenant_id=tid, at=_now(),
                            user_id=user.id if user else None,
                            username=user.username if user else None, action=action,
                            object_kind=kind, object_id=str(object_id), before=before,

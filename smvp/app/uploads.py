@@ -61,7 +61,7 @@ def add_profile_version(engine: Engine, *, text: str, filename: str, user: User 
     profile = load_profile_text(text, filename)
     chamber = str(getattr(profile, "chamber_id", "") or "")
     with Session(engine) as s, s.begin():
-        pv = ProfileVersion(chamber=chamber, text=text, filename=filename,
+        pv = ProfileVersion(tenant_id=_tenant(s), chamber=chamber, text=text, filename=filename,
                             sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
                             created_at=_now(), created_by=user.id if user else None)
         s.add(pv)
@@ -160,12 +160,12 @@ def add_dataset(engine: Engine, *, data: bytes, filename: str, version_id: int |
                                 "(give year)")
     content = store.dataset_canonical_json(dataset)
     with Session(engine) as s, s.begin():
-        tenant_id = store.tenancy.session_tenant(s)
+        tenant_id = _tenant(s)
         store.runs.insert_blob_once(s, dict(
             tenant_id=tenant_id, sha256=dataset.sha256, content=content,
             content_sha256=hashlib.sha256(content.encode("utf-8")).hexdigest(),
             created_at=_now()))
-        up = DatasetUpload(filename=filename, sha256=dataset.sha256,
+        up = DatasetUpload(tenant_id=tenant_id, filename=filename, sha256=dataset.sha256,
                            year=int(year or dataset.year), profile_version_id=pv.id,  # type: ignore[arg-type]
                            people=_people(dataset), created_at=_now(),
                            created_by=user.id if user else None)
@@ -177,6 +177,14 @@ def add_dataset(engine: Engine, *, data: bytes, filename: str, version_id: int |
         s.flush()
         s.expunge(up)
     return StoredDataset(upload=up, dataset=dataset)
+
+
+def _tenant(session: Session) -> int:
+    """The tenant of a scoped session (uploads always belong to one)."""
+    tid = store.tenancy.session_tenant(session)
+    if tid is None:
+        raise UsageProblem("an upload needs a tenant (use store.scoped(engine, tenant_id))")
+    return tid
 
 
 def _people(dataset: Any) -> int:

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from smvp import store
 from smvp.app import accounts, uploads
@@ -29,27 +29,27 @@ from smvp.service.auth import Caller, TenantContext
 from smvp.store.tables import AuditEntry, DatasetUpload, ProfileVersion, Run
 
 ALL = frozenset(accounts.ROLES)
-A, V, D, O, R = "amministratore", "valutatore", "dipendente", "oiv", "revisore"
+ADM, VAL, DIP, OIV, REV = "amministratore", "valutatore", "dipendente", "oiv", "revisore"
 
 #: action → roles allowed (anything else: 403). Rows of people are further limited for
 #: valutatore (the people of their units) and dipendente (themselves): others are 404.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "tenant.read": ALL,
-    "profile.read": frozenset({A, O, R, V}),
-    "profile.write": frozenset({A}),
-    "dataset.read": frozenset({A}),
-    "dataset.write": frozenset({A}),
+    "profile.read": frozenset({ADM, OIV, REV, VAL}),
+    "profile.write": frozenset({ADM}),
+    "dataset.read": frozenset({ADM}),
+    "dataset.write": frozenset({ADM}),
     "run.read": ALL,
-    "run.evaluate": frozenset({A}),
-    "run.verify": frozenset({A, O, R}),
+    "run.evaluate": frozenset({ADM}),
+    "run.verify": frozenset({ADM, OIV, REV}),
     "run.explain": ALL,
-    "run.state": frozenset({A, O, R}),
-    "run.validate": frozenset({O}),
-    "case.read": frozenset({A, O, R, V, D}),
-    "case.open": frozenset({A, D}),
-    "case.step": frozenset({A, V, D}),
-    "diff.read": frozenset({A, O, R}),
-    "audit.read": frozenset({A, O, R}),
+    "run.state": frozenset({ADM, OIV, REV}),
+    "run.validate": frozenset({OIV}),
+    "case.read": frozenset({ADM, OIV, REV, VAL, DIP}),
+    "case.open": frozenset({ADM, DIP}),
+    "case.step": frozenset({ADM, VAL, DIP}),
+    "diff.read": frozenset({ADM, OIV, REV}),
+    "audit.read": frozenset({ADM, OIV, REV}),
 }
 
 
@@ -133,7 +133,7 @@ def login(body: Login, request: Request, response: Response) -> dict[str, Any]:
                         samesite="lax", secure=state.secure_cookies, path="/")
     token = accounts.new_token(state.engine, user.id)  # type: ignore[arg-type]
     return {"user": user.username, "token": token, "csrf": csrf,
-            "roles": [vars(r) for r in accounts.memberships(state.engine, user.id)]}
+            "roles": [vars(r) for r in accounts.memberships(state.engine, int(user.id or 0))]}
 
 
 @router.post("/logout")
@@ -150,7 +150,7 @@ def logout(request: Request, response: Response,
 def me(request: Request, caller: Annotated[Caller, Depends(who)]) -> dict[str, Any]:
     return {"user": caller.user.username,
             "roles": [vars(r) for r in accounts.memberships(request.app.state.engine,
-                                                            caller.user.id)]}
+                                                            int(caller.user.id or 0))]}
 
 
 # --------------------------------------------------------------------------- tenant, profiles
@@ -176,7 +176,7 @@ def list_profiles(c: Ctx) -> list[dict[str, Any]]:
     allow(c, "profile.read")
     with Session(c.engine) as s:
         return [_profile_json(p) for p in s.exec(select(ProfileVersion)
-                                                 .order_by(ProfileVersion.id)).all()]
+                                                 .order_by(col(ProfileVersion.id))).all()]
 
 
 @router.get("/tenants/{tenant}/profiles/{version_id}")
@@ -240,7 +240,7 @@ def list_datasets(c: Ctx) -> list[dict[str, Any]]:
     allow(c, "dataset.read")
     with Session(c.engine) as s:
         return [_dataset_json(d) for d in s.exec(select(DatasetUpload)
-                                                 .order_by(DatasetUpload.id)).all()]
+                                                 .order_by(col(DatasetUpload.id))).all()]
 
 
 @router.get("/tenants/{tenant}/datasets/{dataset_id}")
@@ -267,8 +267,8 @@ def _visible(c: TenantContext, run: Run) -> set[str] | None:
     """The person_ids of ``run`` the caller may see: None = everyone."""
     if c.sees_everyone:
         return None
-    seen = set(c.person_ids) if c.has(D) else set()
-    if c.has(V):
+    seen = set(c.person_ids) if c.has(DIP) else set()
+    if c.has(VAL):
         seen |= _people_of_units(c, run)
     return seen
 
@@ -331,7 +331,7 @@ def evaluate(c: Ctx, body: EvaluateRequest) -> dict[str, Any]:
 def list_runs(c: Ctx) -> list[dict[str, Any]]:
     allow(c, "run.read")
     with Session(c.engine) as s:
-        return [_run_json(r) for r in s.exec(select(Run).order_by(Run.id)).all()]
+        return [_run_json(r) for r in s.exec(select(Run).order_by(col(Run.id))).all()]
 
 
 def _person_json(p: Any) -> dict[str, Any]:

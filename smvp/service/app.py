@@ -150,7 +150,7 @@ def _demo_person(scoped: Any, role: str) -> str | None:
     runs = store.list_runs(scoped)
     if not runs:
         return "P001"
-    people = store.iter_person_results(scoped, runs[-1].id)
+    people = list(store.iter_person_results(scoped, runs[-1].id))
     pick = people[0] if role == "valutatore" else people[-1]
     return pick.person_id if people else "P001"
 

@@ -93,8 +93,8 @@ class TenantContext:
     caller: Caller
     tenant: Tenant
     roles: set[str]
+    engine: Engine  # the store scoped to the tenant
     person_ids: set[str] = field(default_factory=set)  # the caller's person_id(s) in the data
-    engine: Engine | None = None
 
     @property
     def user(self) -> User:
@@ -139,11 +139,11 @@ def caller(request: Request) -> Caller:
 def tenant_context(request: Request, tenant: str, who: Caller) -> TenantContext:
     """The caller's roles in ``tenant`` and the store scoped to it; 404 without a role."""
     state = request.app.state
-    roles = [m for m in accounts.memberships(state.engine, who.user.id) if m.tenant == tenant]
+    roles = [m for m in accounts.memberships(state.engine, int(who.user.id or 0)) if m.tenant == tenant]
     if not roles:
         raise HTTPException(404, f"no tenant {tenant!r}")
     with Session(state.engine) as s:
         t = s.exec(select(Tenant).where(Tenant.slug == tenant)).one()
     return TenantContext(caller=who, tenant=t, roles={m.role for m in roles},
-                         person_ids={m.person_id for m in roles if m.person_id},
-                         engine=store.scoped(state.guarded, t.id))  # type: ignore[arg-type]
+                         engine=store.scoped(state.guarded, int(t.id or 0)),
+                         person_ids={m.person_id for m in roles if m.person_id})
