@@ -124,6 +124,7 @@ KINDS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("readings", ANY), "reading"),
     (("norms", ANY), "norm"),
     (("extends",), "extends"),
+    (("scheda",), "scheda"),
 )
 
 FORMULA_KEYS = {"value", "formula", "eligible", "amount"}

@@ -84,6 +84,7 @@ KINDS: dict[str, tuple[str, str, bool]] = {
     "reading": ("Lettura di smvp", "smvp reading", True),
     "norm": ("Norma nazionale", "National rule", True),
     "extends": ("Livello di regole di base", "Base layer of rules", False),
+    "scheda": ("Modello della scheda", "Sheet template", False),
     "chamber": ("Profilo", "Profile", False),
     "other": ("Regola", "Rule", True),
 }

@@ -47,8 +47,10 @@ def scheda(*, run_id: int, persons: list[str], all_: bool, pdf: bool, out_dir: P
             tpl = Path(template).read_text(encoding="utf-8")
         except OSError as exc:
             raise UsageProblem(f"--template {template}: cannot read it: {exc.strerror or exc}") from exc
-    folder = r.output_dir(out_dir)
     doc = runs.load(db, run_id, r.today(), persons=None if all_ else list(persons))
+    if tpl is None:
+        tpl = profile_template(doc)
+    folder = r.output_dir(out_dir)
     people = sheet.people(doc) if all_ else list(persons)
     for p in people:
         doc.row(p)  # unknown person: a usage error before anything is written
@@ -90,6 +92,29 @@ def scheda(*, run_id: int, persons: list[str], all_: bool, pdf: bool, out_dir: P
         for path in written:
             _written(out, path, lang)
     return 0
+
+
+def profile_template(doc: runs.RunDocument) -> str | None:
+    """The text of the template the run's profile names (``scheda: {template: PATH}``, PATH
+    relative to the profile file the run recorded), or None when it names none.
+
+    Raises:
+        DocumentProblem: the template file is missing or unreadable (exit 1).
+    """
+    named = (doc.profile.data.get("scheda") or {}).get("template")
+    if not named:
+        return None
+    base = Path(str(doc.run.profile_path or "")).parent
+    path = Path(str(named)).expanduser()
+    path = path if path.is_absolute() else base / path
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise runs.DocumentProblem(
+            f"{doc.run.profile_path}: scheda.template {named!r} ({path}): cannot read it: {why}; "
+            "no sheet was written",
+            hint="fix the path (relative to the profile file) or give --template FILE") from exc
 
 
 def parse_date(text: str | None) -> dt.date | None:
