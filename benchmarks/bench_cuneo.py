@@ -73,7 +73,7 @@ ROLE_FACTORS = {  # factor id, max points (chambers/cuneo.yaml)
 ROLE_FACTORS[DIR] = ROLE_FACTORS[SG]
 FACTORS = tuple(sorted({f for fs in ROLE_FACTORS.values() for f, _ in fs}))
 ABSENCE_TYPES = ("maternita", "paternita", "congedo_parentale", "malattia", "altro")
-NEUTRAL = np.array([True, True, True, False, False])
+NEUTRAL = np.array([True, True, False, False, False])  # congedo_parentale: not presence (art. 71 c. 5 d.l. 112/2008, cuneo.yaml)
 PART_TIMES = np.array([1_000_000, 500_000, 750_000, 833_300], dtype=np.int64)  # millionths
 PART_TIME_P = (0.80, 0.07, 0.08, 0.05)
 AREAS, SERVIZI_PER_AREA = 4, 4
@@ -455,7 +455,7 @@ def numpy_evaluate(s: Synthetic) -> dict[str, np.ndarray]:
     pt, ptd = s.part_time // g, 1_000_000 // g
     dip = s.role == DIP
     cd_p = 100 * 250 * ptd  # presence_days × part_time / 250 = days·pt / (100·250·ptd)
-    cn = np.where(dip, np.minimum(days * pt, cd_p), s.time_coef)
+    cn = np.where(dip, np.minimum(days * pt, cd_p), s.time_coef)  # dipendenti × time_coef too (profile: a product), 1 in these data
     cd = np.where(dip, cd_p, 1_000_000)
     # theoretical: given, else category; dirigenza pool split by largest remainder
     theo = np.where(s.theo_missing, s.cat_amount[np.maximum(s.category, 0)], s.theo)

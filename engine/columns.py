@@ -30,6 +30,31 @@ class Categorical:
             return None if c < 0 else self.categories[c]
         return Categorical(self.codes[i], self.categories)
 
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of the values it stands for (text: object), as an object array's."""
+        return np.dtype(object)
+
+    def __eq__(self, other):  # elementwise, as an object array of the values
+        if other is None:
+            return self.codes < 0
+        if isinstance(other, str):
+            hit = np.flatnonzero(self.categories == other)
+            return np.isin(self.codes, hit)
+        return self.to_objects() == (other.to_objects() if isinstance(other, Categorical) else other)
+
+    def __ne__(self, other):
+        return ~np.asarray(self.__eq__(other), dtype=bool)
+
+    __hash__ = object.__hash__
+
+    def __iter__(self):
+        return iter(self.to_objects())
+
+    def tolist(self) -> list:
+        """The values as a list of str/None (for small tables and tests)."""
+        return self.to_objects().tolist()
+
     def to_objects(self) -> np.ndarray:
         out = np.empty(len(self.codes), dtype=object)
         ok = self.codes >= 0

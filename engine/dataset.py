@@ -47,15 +47,18 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation, localcontext
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from smvp_engine.columns import index_of
+from smvp_engine import columnar
+from smvp_engine.columns import Categorical, index_of
 from smvp_engine.errors import DatasetError, DatasetErrors
 
 __all__ = [
@@ -196,6 +199,7 @@ TABLES: dict[str, TableSpec] = {
                 _t("category"),
                 ColumnSpec("pool_share", DECIMAL, default=_ONE, check="nonneg"),
                 ColumnSpec("position_pay", MONEY, check="nonneg"),
+                ColumnSpec("tie_breaker", SCORE),  # maggiorazione tie_policy break_by (higher first)
             ),
             key=("person_id",),
         ),
@@ -536,16 +540,34 @@ def _check_percent_unit(d: Decimal) -> None:
 
 @dataclass
 class _Raw:
+    """A table as read, before typing: the header cells and one column per header cell.
+
+    ``columns[i]``: a pyarrow string array (cells stripped, blank cells null) from the
+    columnar readers, or a list of cells as read (str, number, date, None) from the
+    cell-by-cell readers. ``rows``: source row number of each record.
+    """
+
     name: str
     file: str
     header: list[Any]
     header_row: int
-    records: list[tuple[int, list[Any]]]
+    columns: list[Any]
+    rows: np.ndarray
+    #: the records as read, cell by cell (None when read in columns)
+    records: list[tuple[int, list[Any]]] | None = None
     #: a text format whose cells shift when a separator is missing or extra (CSV);
     #: False for a workbook, where a cell stays in its column
     delimited: bool = True
     #: (row, column index) of cells already reported (workbook formula errors)
     bad_cells: frozenset = frozenset()
+
+    @classmethod
+    def from_records(cls, name: str, file: str, header: list[Any], header_row: int,
+                     records: list[tuple[int, list[Any]]], **kw: Any) -> "_Raw":
+        width = len(header)
+        columns = [[c[i] if i < len(c) else None for _, c in records] for i in range(width)]
+        rows = np.fromiter((r for r, _ in records), dtype=np.int64, count=len(records))
+        return cls(name, file, header, header_row, columns, rows, records, **kw)
 
 
 def _err(errors: list, message: str, **kw: Any) -> None:
@@ -571,18 +593,33 @@ def _unknown_table(errors: list, name: str, file: str, kind: str) -> None:
          found=json.dumps(name), hint=hint)
 
 
+def _decode(data: bytes) -> bytes:
+    """Hook: the file's bytes as UTF-8 without BOM (other encodings are converted here)."""
+    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+
+
 def _read_csv(path: Path, name: str, errors: list) -> _Raw | None:
-    """Read one CSV file; None (with an error) when it cannot be read."""
+    """Read one CSV file; None (with an error) when it cannot be read.
+
+    The plain case is read in columns (engine/columnar.py); anything else (blank
+    lines, ragged rows, line breaks in values, not UTF-8) cell by cell with Python's
+    csv module, which names the row of a structural problem.
+    """
     file = str(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        data = _decode(path.read_bytes())
+    except OSError as exc:
+        _err(errors, f"cannot read the file: {exc.strerror or exc}", file=file)
+        return None
+    read = columnar.read_csv(data)
+    if read is not None:
+        return _Raw(name, file, read.header, read.header_row, read.columns, read.rows)
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         _err(errors, "the file is not UTF-8 text", file=file,
              found=f"byte 0x{exc.object[exc.start]:02x} at offset {exc.start}",
              hint="save it as 'CSV UTF-8' (in LibreOffice: character set Unicode UTF-8)")
-        return None
-    except OSError as exc:
-        _err(errors, f"cannot read the file: {exc.strerror or exc}", file=file)
         return None
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
     delimiter = ";" if first.count(";") > first.count(",") else ","
@@ -604,8 +641,19 @@ def _read_csv(path: Path, name: str, errors: list) -> _Raw | None:
         errors.append(csv_parse_error(text, delimiter, file, exc))
         return None
     if header is None:
-        return _Raw(name, file, [], 1, [])
-    return _Raw(name, file, header, header_row, records)
+        return _Raw.from_records(name, file, [], 1, [])
+    return _Raw.from_records(name, file, header, header_row, records)
+
+
+def _read_parquet(path: Path, name: str, errors: list) -> _Raw | None:
+    """Read one Parquet file in columns; None (with an error) when it cannot be read."""
+    try:
+        read = columnar.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises ArrowInvalid, OSError, ...
+        _err(errors, f"the Parquet file cannot be read: {exc}", file=str(path),
+             hint="write it with pandas, polars, DuckDB or pyarrow (one table per file)")
+        return None
+    return _Raw(name, str(path), read.header, read.header_row, read.columns, read.rows)
 
 
 def csv_parse_error(text: str, delimiter: str, file: str, exc: Exception | None = None
@@ -686,7 +734,7 @@ def _read_folder(folder: Path, errors: list) -> tuple[dict[str, _Raw | None], di
         _err(errors, f"cannot read the folder: {exc.strerror or exc}", file=str(folder))
         return raws, {}
     for p in entries:
-        if not p.is_file() or p.suffix.lower() != ".csv" or p.name.startswith((".", "~$")):
+        if not p.is_file() or p.suffix.lower() not in (".csv", ".parquet") or p.name.startswith((".", "~$")):
             continue
         name = _table_name(p.stem)
         if name not in TABLES:
@@ -697,7 +745,8 @@ def _read_folder(folder: Path, errors: list) -> tuple[dict[str, _Raw | None], di
                  hint=f"also in {seen[name]}; keep one")
             continue
         seen[name] = str(p)
-        raws[name] = _read_csv(p, name, errors)
+        reader = _read_parquet if p.suffix.lower() == ".parquet" else _read_csv
+        raws[name] = reader(p, name, errors)
     files = {n: seen.get(n, str(folder / f"{n}.csv")) for n in TABLES}
     return raws, files
 
@@ -753,8 +802,8 @@ def _read_xlsx(path: Path, errors: list) -> tuple[dict[str, _Raw | None], dict[s
                     header, header_row = values, row_no
                 else:
                     records.append((row_no, values))
-            raws[name] = _Raw(name, file, header or [], header_row, records, delimited=False,
-                              bad_cells=frozenset(bad))
+            raws[name] = _Raw.from_records(name, file, header or [], header_row, records,
+                                           delimited=False, bad_cells=frozenset(bad))
     finally:
         wb.close()
     return raws, files
@@ -846,20 +895,44 @@ def _object_array(values: list) -> np.ndarray:
     return a
 
 
-def _type_raw(spec: TableSpec, raw: _Raw, errors: list) -> tuple[Table, dict[str, list]]:
-    """Header checks and cell typing of one read table -> (Table, raw cells per column)."""
+#: tables whose text columns are typed as :class:`~engine.columns.Categorical` (codes into
+#: the distinct values): the large ones, whose id columns the engine maps by code
+CATEGORICAL_TABLES = frozenset({"staff", "behaviours", "absences"})
+#: columns encoded against another table's ids (shared codes: no per-row lookup later)
+SHARED_VOCABULARY = {("behaviours", "person_id"): ("staff", "person_id"),
+                     ("absences", "person_id"): ("staff", "person_id")}
+#: errors of one kind (column and message) reported row by row; the rest are counted
+ERRORS_PER_KIND = 10
+
+
+def _header_name(h: Any) -> str:
+    """Hook: a header cell as the column name it stands for (lower case, stripped)."""
+    return (_text(h) or "").lower()
+
+
+def _column_has_values(values: Any) -> bool:
+    if isinstance(values, list):
+        return any(not _is_blank(v) for v in values)
+    return values.null_count < len(values)
+
+
+def _type_raw(spec: TableSpec, raw: _Raw, errors: list,
+              vocab: dict[tuple[str, str], Any] | None = None) -> tuple[Table, dict[str, Any]]:
+    """Header checks and column typing of one read table -> (Table, raw cells per column).
+
+    ``vocab``: (table, column) -> (pyarrow ids, Categorical) of columns already typed,
+    for :data:`SHARED_VOCABULARY`; this table's shared columns are added to it.
+    """
     file = raw.file
-    names = [(_text(h) or "").lower() for h in raw.header]
+    names = [_header_name(h) for h in raw.header]
     declared = spec.column_names
     position: dict[str, int] = {}
-    ignored_blank: set[int] = set()
     unknown: list[tuple[int, str]] = []
     for i, n in enumerate(names):
         if not n:
-            if any(i < len(cells) and not _is_blank(cells[i]) for _, cells in raw.records):
+            if i < len(raw.columns) and _column_has_values(raw.columns[i]):
                 _err(errors, "column without a name", file=file, line=raw.header_row,
                      field=f"column {i + 1}", hint="write the column name in the header row")
-            ignored_blank.add(i)
         elif n in position:
             _err(errors, f"column {n!r} appears twice", file=file, line=raw.header_row, field=n,
                  hint=f"columns {position[n] + 1} and {i + 1}; keep one")
@@ -893,49 +966,186 @@ def _type_raw(spec: TableSpec, raw: _Raw, errors: list) -> tuple[Table, dict[str
         _err(errors, "unknown column", file=file, line=raw.header_row, field=n,
              expected="one of " + ", ".join(declared), found=json.dumps(n), hint=hint)
 
-    skip = _field_count_errors(spec, raw, position, errors)
+    skip = _field_count_errors(spec, raw, position, errors) if raw.records is not None else set()
 
-    n_rows = len(raw.records)
-    rows = np.fromiter((r for r, _ in raw.records), dtype=np.int64, count=n_rows)
+    rows = raw.rows
+    n_rows = len(rows)
     columns: dict[str, object] = {}
     missing: dict[str, np.ndarray] = {}
-    raw_cells: dict[str, list] = {}
+    raw_cells: dict[str, Any] = {}
+    vocab = {} if vocab is None else vocab
+    categorical = spec.name in CATEGORICAL_TABLES
     for col in spec.columns:
         i = position.get(col.name)
-        if i is None:
-            cells = [None] * n_rows
-        else:
-            cells = [c[i] if i < len(c) else None for _, c in raw.records]
+        values = raw.columns[i] if i is not None and i < len(raw.columns) else None
+        if values is None:
+            fill = col.default if col.default is not None else (0 if col.kind in SCALE else None)
+            if col.kind in SCALE:
+                columns[col.name] = np.full(n_rows, fill, dtype=np.int64)
+            elif categorical and col.kind == TEXT:
+                columns[col.name] = Categorical(np.full(n_rows, -1, dtype=np.int64), _object_array([]))
+            else:
+                columns[col.name] = np.full(n_rows, fill, dtype=object) if n_rows else np.empty(0, dtype=object)
+            if not col.required and col.default is None and n_rows:
+                missing[col.name] = np.ones(n_rows, dtype=bool)
+            continue
+        silent = None
+        if raw.records is not None and (skip or raw.bad_cells):
+            # shifted cells (field count) or a formula error: reported once, not typed
+            keep_key = col.name in spec.key and col.kind == TEXT
+            silent = np.array([(k in skip and not keep_key) or (row_no, i) in raw.bad_cells
+                               for k, row_no in enumerate(rows.tolist())], dtype=bool)
+            values = [None if q else v for v, q in zip(values, silent.tolist())]
+        shared = vocab.get(SHARED_VOCABULARY.get((spec.name, col.name), ("", "")))
+        typed, blank, cells, arrow = _type_column(col, values, rows, file, errors,
+                                                  required=col.required,
+                                                  categorical=categorical and col.kind == TEXT,
+                                                  shared=shared, silent=silent)
+        columns[col.name] = typed
         raw_cells[col.name] = cells
-        blank = [_is_blank(v) for v in cells]
-        values: list[Any] = []
-        fill = col.default if col.default is not None else (0 if col.kind in SCALE else None)
-        keep_key = col.name in spec.key and col.kind == TEXT
-        for k, ((row_no, _), v, b) in enumerate(zip(raw.records, cells, blank)):
-            if (k in skip and not keep_key) or (raw.bad_cells and (row_no, i) in raw.bad_cells):
-                # shifted cells or a formula error: reported once, not typed
-                blank[k] = True
-                values.append(fill)
-                continue
-            if b:
-                if col.required and i is not None:
-                    _err(errors, "blank cell in a required column", file=file, line=row_no,
-                         field=col.name, expected=col.expected, found="a blank cell")
-                values.append(fill)
-                continue
-            try:
-                values.append(_cell(col, v))
-            except _Bad as bad:
-                _err(errors, bad.message, file=file, line=row_no, field=col.name,
-                     expected=bad.expected or col.expected, found=_show(v), hint=bad.hint)
-                values.append(fill)
-        if col.kind in SCALE:
-            columns[col.name] = np.array(values, dtype=np.int64)
-        else:
-            columns[col.name] = _object_array(values)
-        if not col.required and col.default is None and any(blank):
-            missing[col.name] = np.array(blank, dtype=bool)
+        if (spec.name, col.name) in SHARED_VOCABULARY.values() and arrow is not None:
+            vocab[(spec.name, col.name)] = (arrow, typed)
+        if not col.required and col.default is None and blank.any():
+            missing[col.name] = blank
     return _make_table(spec.name, file, columns, missing, rows), raw_cells
+
+
+def _type_column(col: ColumnSpec, values: Any, rows: np.ndarray, file: str, errors: list, *,
+                 required: bool, categorical: bool, shared: Any = None,
+                 silent: np.ndarray | None = None):
+    """Type one column -> (typed array or Categorical, blank mask, raw cells, distinct ids).
+
+    Each distinct cell is typed once with :func:`_cell` (the same rules and messages as
+    ever) and the result gathered with the column's codes. Errors are reported row by
+    row, at most :data:`ERRORS_PER_KIND` of each kind, then counted. ``silent``: rows
+    already reported (blank here, no "blank cell" error).
+    """
+    arrow = values if not isinstance(values, list) else columnar.from_cells(values)
+    fill = col.default if col.default is not None else (0 if col.kind in SCALE else None)
+    distinct_ids = None
+    if arrow is not None:
+        base = shared[0] if shared is not None else None
+        enc = columnar.encode(arrow, base)
+        codes, blank = enc.codes, enc.blank
+        cells: Any = arrow
+        if col.kind == TEXT:  # stripped, non-blank strings already: the text is the cell
+            distinct: Any = enc.values.to_numpy(zero_copy_only=False)
+            distinct_ids = enc.values
+        elif col.kind in SCALE:  # plain numbers in C; any other cell by the rules below
+            scaled, plain = columnar.scaled_integers(enc.values, _DECIMALS[col.kind])
+            distinct = _Lazy(enc.values)
+        else:
+            distinct = enc.values.to_pylist()
+    else:  # cells of several types (workbooks): distinct by type and value
+        index: dict[Any, int] = {}
+        distinct = []
+        codes_list = []
+        for v in values:
+            if _is_blank(v):
+                codes_list.append(-1)
+                continue
+            key = (type(v), v)
+            k = index.get(key)
+            if k is None:
+                k = index[key] = len(distinct)
+                distinct.append(v)
+            codes_list.append(k)
+        codes = np.array(codes_list, dtype=np.int64)
+        blank = codes < 0
+        cells = values
+
+    problems: list[tuple[int, str, _Bad | None, Any]] = []  # (row index, kind, bad, raw)
+    counts: dict[str, int] = {}
+    report_blank = blank if silent is None else blank & ~silent
+    if required and report_blank.any():
+        counts["blank"] = int(report_blank.sum())
+        for j in np.flatnonzero(report_blank)[: ERRORS_PER_KIND + 1]:
+            problems.append((int(j), "blank", None, None))
+    bad: dict[int, _Bad] = {}
+    if col.kind == TEXT and arrow is not None:
+        typed: Any = distinct
+    elif col.kind in SCALE and arrow is not None:
+        typed = scaled
+        for k in np.flatnonzero(~plain).tolist():
+            try:
+                typed[k] = _cell(col, distinct[k])
+            except _Bad as exc:
+                bad[k] = exc
+                typed[k] = fill
+    else:
+        typed = []
+        for k, v in enumerate(distinct):
+            try:
+                typed.append(_cell(col, v))
+            except _Bad as exc:
+                bad[k] = exc
+                typed.append(fill)
+    if col.kind == TEXT and arrow is None:
+        # several raw cells may give one text (1.0 and "1"): type the texts themselves
+        texts = [None if c < 0 else typed[c] for c in codes.tolist()]
+        return _type_column(col, texts, rows, file, errors, required=required,
+                            categorical=categorical, shared=shared, silent=silent)[:2] + (cells, None)
+    if col.kind == TEXT:
+        if categorical:
+            if shared is not None and len(distinct) == len(shared[1].categories):
+                cats = shared[1].categories  # the same object: the engine maps by code
+            else:
+                cats = typed
+            out: Any = Categorical(codes, cats)
+        else:
+            out = np.append(typed, None)[codes] if len(codes) else np.empty(0, dtype=object)
+    elif col.kind in SCALE:
+        out = np.append(np.array(typed, dtype=np.int64), np.int64(fill))[codes] if len(codes) else \
+            np.zeros(0, dtype=np.int64)
+    else:
+        out = _object_array(typed + [fill])[codes] if len(codes) else np.empty(0, dtype=object)
+    if bad:
+        is_bad = np.zeros(len(typed) + 1, dtype=bool)
+        is_bad[list(bad)] = True
+        for j in np.flatnonzero(is_bad[codes]).tolist():
+            exc = bad[int(codes[j])]
+            counts[exc.message] = counts.get(exc.message, 0) + 1
+            if counts[exc.message] <= ERRORS_PER_KIND + 1:
+                problems.append((j, exc.message, exc, distinct[int(codes[j])]))
+    _report(problems, col, rows, file, errors, counts)
+    return out, blank, cells, distinct_ids
+
+
+class _Lazy:
+    """Python values of a pyarrow array, converted one at a time when asked for."""
+
+    def __init__(self, values: Any):
+        self.values = values
+
+    def __getitem__(self, k: int) -> Any:
+        return self.values[k].as_py()
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+def _report(problems: list, col: ColumnSpec, rows: np.ndarray, file: str, errors: list,
+            counts: dict[str, int]) -> None:
+    """The problems of one column in row order: at most ERRORS_PER_KIND of each kind, then
+    one error counting the rest of that kind."""
+    problems.sort(key=lambda p: p[0])
+    shown: dict[str, int] = {}
+    for j, kind, exc, raw in problems:
+        shown[kind] = shown.get(kind, 0) + 1
+        row = int(rows[j])
+        message = "blank cell in a required column" if kind == "blank" else kind
+        if shown[kind] > ERRORS_PER_KIND:
+            rest = counts[kind] - ERRORS_PER_KIND
+            _err(errors, f"{message}: {rest} more row{'s' if rest != 1 else ''} like this, "
+                 f"from this row on", file=file, line=row, field=col.name, expected=col.expected,
+                 found=f"{rest} more", hint="only the first rows of each kind are listed")
+            continue
+        if kind == "blank":
+            _err(errors, message, file=file, line=row,
+                 field=col.name, expected=col.expected, found="a blank cell")
+        else:
+            _err(errors, exc.message, file=file, line=row, field=col.name,
+                 expected=exc.expected or col.expected, found=_show(raw), hint=exc.hint)
 
 
 def _field_count_errors(spec: TableSpec, raw: _Raw, position: dict[str, int],
@@ -986,7 +1196,11 @@ def _field_count_errors(spec: TableSpec, raw: _Raw, position: dict[str, int],
 def _make_table(name: str, file: str, columns: dict[str, object],
                 missing: dict[str, np.ndarray], rows: np.ndarray) -> Table:
     for a in list(columns.values()) + list(missing.values()) + [rows]:
-        _readonly(a)  # type: ignore[arg-type]
+        if isinstance(a, Categorical):
+            _readonly(a.codes)
+            _readonly(a.categories)
+        else:
+            _readonly(a)  # type: ignore[arg-type]
     return Table(name=name, file=file, columns=columns, missing=missing, rows=rows)
 
 
@@ -1053,10 +1267,10 @@ def _range_checks(spec: TableSpec, table: Table, errors: list, found: Found) -> 
 def _key_checks(spec: TableSpec, table: Table, errors: list) -> None:
     if not spec.key or not len(table):
         return
+    if _keys_unique(table.columns[k] for k in spec.key):
+        return  # the common case, fast
     cols = [table.columns[k].tolist() for k in spec.key]
     keys = list(zip(*cols))
-    if len(set(keys)) == len(keys):
-        return  # the common case, fast
     first: dict[tuple, int] = {}
     for i, key in enumerate(keys):
         if any(k is None for k in key):
@@ -1069,6 +1283,61 @@ def _key_checks(spec: TableSpec, table: Table, errors: list) -> None:
                  field=spec.key[-1] if len(spec.key) == 1 else "(" + ", ".join(spec.key) + ")",
                  expected="each " + " + ".join(spec.key) + " once",
                  found=f"also on row {r1}", hint="remove or merge one of the two rows")
+
+
+def _keys_unique(columns: Iterable[Any]) -> bool:
+    """Whether the rows' keys (one value per column) are all different, by codes."""
+    combined = None
+    for c in columns:
+        if isinstance(c, Categorical):
+            codes, size = c.codes, len(c.categories) + 1
+        else:
+            enc = pc.dictionary_encode(pa.array(np.asarray(c, dtype=object), pa.string()))
+            codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            size = len(enc.dictionary) + 1
+        codes = codes + 1  # blank (-1) is a value of its own here
+        if combined is None:
+            combined = codes
+        else:
+            if combined.max(initial=0) >= (1 << 62) // size:
+                return False  # too many combinations for one integer: check the slow way
+            combined = combined * size + codes
+    if combined is None or not len(combined):
+        return True
+    top = int(combined.max())
+    if top < 1 << 28:  # a bitmap of the keys: fewer keys set than rows means a repeat
+        seen = np.zeros(top + 1, dtype=np.uint8)
+        seen[combined] = 1
+        return int(np.count_nonzero(seen)) == len(combined)
+    return len(pc.unique(pa.array(combined))) == len(combined)
+
+
+def _distinct_text(col: Any) -> pa.Array:
+    """The distinct non-blank values of a text column (object array or Categorical)."""
+    if isinstance(col, Categorical):
+        used = np.zeros(len(col.categories) + 1, dtype=bool)
+        used[col.codes] = True
+        cats = col.categories[used[:-1]] if not used[:-1].all() else col.categories
+        return pa.array(cats, pa.string())
+    return pc.drop_null(pa.array(np.asarray(col, dtype=object), pa.string()))
+
+
+def _unknown(values: Any, target: Any) -> np.ndarray:
+    """Bool mask: non-blank values of ``values`` that are not among ``target``'s values."""
+    if isinstance(values, Categorical):
+        if isinstance(target, Categorical) and target.categories is values.categories:
+            used = np.zeros(len(values.categories) + 1, dtype=bool)
+            used[target.codes] = True
+            used[-1] = True  # blank cells are not unknown
+            return ~used[values.codes]
+        known = pc.is_in(pa.array(values.categories, pa.string()),
+                         value_set=_distinct_text(target)).to_numpy(zero_copy_only=False)
+        return ~np.append(known, True)[values.codes]
+    if not len(values):
+        return np.zeros(0, dtype=bool)
+    arr = pa.array(np.asarray(values, dtype=object), pa.string())
+    known = pc.is_in(arr, value_set=_distinct_text(target)).to_numpy(zero_copy_only=False)
+    return ~known & ~arr.is_null().to_numpy(zero_copy_only=False)
 
 
 def _empty_target_checks(tables: dict[str, Table], errors: list, broken: set[str]) -> None:
@@ -1102,11 +1371,13 @@ def _ref_checks(tables: dict[str, Table], errors: list, broken: set[str]) -> Non
         t, target = tables[src], tables[dst]
         if not len(target):
             continue  # below: one error per empty table, not one per row
-        ids = keys.setdefault((dst, dcol), {v for v in target.columns[dcol] if v is not None})
         values = t.columns[col]
-        for i, v in enumerate(values):
-            if v is None or v in ids:
-                continue
+        unknown = np.flatnonzero(_unknown(values, target.columns[dcol]))
+        if not len(unknown):
+            continue
+        ids = keys.setdefault((dst, dcol), {v for v in target.columns[dcol] if v is not None})
+        for i in unknown.tolist():
+            v = values[i]
             near = _did_you_mean(v, ids) if len(ids) <= 5000 else []
             hint = (f"did you mean {near[0]}?" if near else f"add it to {dst}")
             _err(errors, f"unknown {dcol} {json.dumps(v, ensure_ascii=False)}", file=t.file,
@@ -1307,6 +1578,7 @@ def _check_all(tables: dict[str, Table], errors: list, found: Found, broken: set
 def _content_sha256(tables: dict[str, Table]) -> str:
     """sha256 of the typed content: tables by name, columns in declared order."""
     h = hashlib.sha256(b"smvp-dataset-1\n")
+    quoted: dict[int, pa.Array] = {}  # JSON texts of a categories array (shared by columns)
     for name in sorted(tables):
         t, spec = tables[name], TABLES[name]
         h.update(json.dumps(["table", name, len(t)]).encode())
@@ -1318,8 +1590,15 @@ def _content_sha256(tables: dict[str, Table]) -> str:
                 m = t.missing.get(col.name)
                 h.update(b"M" + (np.packbits(m).tobytes() if m is not None else b""))
             elif col.kind == DECIMAL:
-                vals = [None if v is None else _fmt_decimal(v) for v in a]
+                text: dict[Any, str | None] = {None: None}
+                vals = [text[v] if v in text else text.setdefault(v, _fmt_decimal(v)) for v in a]
                 h.update(json.dumps(vals, ensure_ascii=False).encode())
+            elif isinstance(a, Categorical):  # the same text as the list of values, by category
+                texts = quoted.get(id(a.categories))
+                if texts is None:
+                    texts = columnar.json_texts(pa.array(a.categories, pa.string()))
+                    texts = quoted[id(a.categories)] = np.append(texts.to_numpy(zero_copy_only=False), "null")
+                h.update(("[" + ", ".join(texts[a.codes].tolist()) + "]").encode())
             else:
                 h.update(json.dumps(list(a), ensure_ascii=False).encode())
     return h.hexdigest()
@@ -1364,13 +1643,14 @@ def load_dataset(path: str | Path) -> Dataset:
             hint="give the folder holding units.csv, staff.csv, ... or an .xlsx workbook")])
 
     tables: dict[str, Table] = {}
-    raw_cells: dict[str, dict[str, list]] = {}
+    raw_cells: dict[str, dict[str, Any]] = {}
+    vocab: dict[tuple[str, str], Any] = {}
     broken: set[str] = set()
     for name, spec in TABLES.items():
         raw = raws.get(name)
         if raw is None and name in raws:  # present but unreadable: already reported
             broken.add(name)
-        if raw is not None and not raw.header and not raw.records:
+        if raw is not None and not raw.header and not len(raw.rows):
             # an empty file or sheet: absent
             if spec.required:
                 _err(errors, f"the {kind} is empty", file=raw.file, line=1,
@@ -1389,7 +1669,7 @@ def load_dataset(path: str | Path) -> Dataset:
             tables[name] = _empty_table(spec, files[name])
             continue
         n_before = len(errors)
-        table, cells = _type_raw(spec, raw, errors)
+        table, cells = _type_raw(spec, raw, errors, vocab)
         tables[name] = table
         raw_cells[name] = cells
         if any(e.message == "missing required column" for e in errors[n_before:]):
@@ -1398,7 +1678,7 @@ def load_dataset(path: str | Path) -> Dataset:
     def found(table: str, column: str, i: int) -> str:
         cells = raw_cells.get(table, {}).get(column)
         if cells is not None:
-            return _show(cells[i])
+            return _show(cells[i] if isinstance(cells, list) else cells[i].as_py())
         return _found_typed(tables, table, column, i)
 
     year = _check_all(tables, errors, found, broken)

@@ -77,7 +77,7 @@ CONTAINERS: tuple[tuple[str, ...], ...] = (
     ("absence_types",), ("documents",), ("not_defined",), ("organisational", "levels"),
     ("roles", ANY, "results", "components"), ("roles", ANY, "behaviours", "factors"),
     ("conciliation", "steps"), ("conciliation", "events"), ("cycle", "steps"), ("cycle", "events"),
-    ("planning", "objective_types"),
+    ("planning", "objective_types"), ("readings",),
 )
 
 #: nested mappings that are rules of their own (not flattened into their parent)
@@ -121,6 +121,7 @@ KINDS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("planning",), "planning"),
     (("planning", "objective_types", ANY), "objective_type"),
     (("planning", "monitoring"), "monitoring"),
+    (("readings", ANY), "reading"),
 )
 
 FORMULA_KEYS = {"value", "formula", "eligible", "amount"}

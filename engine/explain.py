@@ -228,6 +228,7 @@ class _Trace:
             "time_coefficient": Q.scaled(np.asarray(self.staff["time_coefficient"], dtype=np.int64), MILLION),
             "premium": Q(self.pay.premium, 100), "theoretical": Q(self.pay.theoretical, 100),
             "payout_factor": self.pay.factor, "coefficient": self.pay.coefficient,
+            "tie_breaker": Q(np.asarray(self.staff["tie_breaker"], dtype=np.int64), CP),
         }
 
     # -- the person -----------------------------------------------------------
@@ -501,12 +502,26 @@ class _Trace:
                      source=self.where.source(curve.source, "curves", cid),
                      inputs=[_in(curve.variable, shown, "points")], calc=calc)
 
-    def coefficient(self, i: int, coid: str) -> dict:
+    def coefficient(self, i: int, coid: str, value: Fraction | None = None) -> dict:
         co = self.rules.coefficients[coid]
         names = self.names()
+        if co.parts:  # a product of coefficients: one node per factor
+            kids = []
+            for part in co.parts:
+                f = self.rules.coefficients[part].formula
+                one = {n: names[n][i:i + 1] for n in names if n in _names_in(f)}
+                kids.append(self.coefficient(i, part, formula.evaluate(f, one, 1).fractions()[0]))
+            c = self.pay.coefficient.fractions()[i]
+            shown = " × ".join(str(k["value"]) for k in kids)
+            return _node("coefficient", _dec(c), "fraction", label=co.label,
+                         rule=self.where.rule("coefficient_product", f"product of {', '.join(co.parts)}",
+                                              formula=co.formula),
+                         source=self.where.source(co.source, "coefficients", co.parts[0]),
+                         inputs=[_in(k["label"] or p, k["value"], "fraction") for k, p in zip(kids, co.parts)],
+                         calc=f"{shown} = {_dec(c)}", children=kids)
         used = [n for n in names if n in _names_in(co.formula)]
         vals = {n: _dec(names[n].fractions()[i], 2 if n in POINTS else None) for n in used}
-        c = self.pay.coefficient.fractions()[i]
+        c = self.pay.coefficient.fractions()[i] if value is None else value
         kids = []
         if "presence_days" in used:
             kids.append(self.presence(i))
@@ -617,7 +632,9 @@ class _Trace:
         el = pop[eligible]
         key = {k: v[eligible] for k, v in names.items()}
         rank_vals = key[m.rank_by].fractions() if len(el) else []
-        order = sorted(range(len(el)), key=lambda j: -rank_vals[j])  # stable: staff order among equals
+        breakers = [key[b].fractions() for b in m.tie_breaker] if len(el) else []
+        # stable: staff order among equals; break_by: the declared quantities after rank_by, higher first
+        order = sorted(range(len(el)), key=lambda j: (-rank_vals[j], *(-b[j] for b in breakers)))
         quota = round_fraction(m.quota_percent * len(el) / 100, 1, m.quota_rounding)
         info = next((x for x in pay.maggiorazione_info if x.get("id") == mid), {})
         amount = int(pay.maggiorazione[i])

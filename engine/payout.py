@@ -30,6 +30,7 @@ def _person_names(staff, ind: Individual, effective_days: np.ndarray) -> dict[st
         "presence_days": lambda r: Q.scaled(effective_days[r], 100),
         "part_time": lambda r: Q.scaled(staff["part_time"][r], FRACTION_SCALE),
         "time_coefficient": lambda r: Q.scaled(staff["time_coefficient"][r], FRACTION_SCALE),
+        "tie_breaker": lambda r: Q(np.asarray(staff["tie_breaker"][r], dtype=np.int64), CP),
     }
 
 
@@ -258,7 +259,7 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                 eligible = np.asarray(formula.evaluate(m.eligible, names.take([m.eligible], pop), len(pop)), dtype=bool)
                 el = pop[eligible]
             quota = round_fraction(m.quota_percent * len(el) / 100, 1, m.quota_rounding)
-            key = names.take([m.amount], el, extra=(m.rank_by,))
+            key = names.take([m.amount], el, extra=(m.rank_by,) + m.tie_breaker)
             # exact descending order: common denominator, stable by staff order
             order, vals = _rank_descending(key[m.rank_by], len(el))
             if quota >= len(el):
@@ -270,8 +271,11 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                 if vals[order[quota]] == cut:  # a tie straddles the cut
                     if m.tie_policy == "exclude_tied":
                         take = int(np.count_nonzero(vals > cut))
-                    else:
+                    elif m.tie_policy == "include_tied":
                         take = int(np.count_nonzero(vals >= cut))
+                    else:  # break_by: the declared quantities, in order, higher first
+                        _missing_breaker(staff, el[vals == cut], m, mid)  # the tied group needs values
+                        order, take = _break_ties(vals, [_common(key[b], len(el)) for b in m.tie_breaker], quota)
                 else:
                     take = quota
             small = np.int32 if len(el) < 1 << 31 else np.int64  # a smaller column to write
@@ -344,6 +348,41 @@ def _factor_coefficient(curve, coef_formula: str, names: _Columns, rows, size: i
     f = piecewise(masks, values, Q(0)).broadcast(size)
     c = formula.evaluate(coef_formula, names.take([coef_formula], rows), size)
     return f, c
+
+
+def _common(q: Q, size: int) -> np.ndarray:
+    """Exact values of ``q`` as integers over a common denominator (row order)."""
+    q = q.broadcast(size) if q.num.ndim == 0 else q
+    return q.num if q.den.ndim == 0 else q.num * (int(np.lcm.reduce(q.den)) // q.den)
+
+
+def _break_ties(vals: np.ndarray, breakers: list[np.ndarray], quota: int) -> tuple[np.ndarray, int]:
+    """Order by ``vals`` then each breaker, all higher first (stable: staff order among equals),
+    and how many are taken: the first ``quota``, less a group still tied on every key across the
+    cut (the quota is never exceeded). Whole columns: one lexsort, one comparison per key."""
+    keys = [vals, *breakers]
+    order = np.lexsort([-np.asarray(k) for k in reversed(keys)])
+    same = np.ones(len(order), dtype=bool)  # sorted positions equal to the last one inside the quota
+    for k in keys:
+        ks = np.asarray(k)[order]
+        same &= ks == ks[quota - 1]
+    if not same[quota]:  # the breakers separate the cut
+        return order, quota
+    return order, int(np.argmax(same))  # the tied group starts here: all of it left out
+
+
+def _missing_breaker(staff, el: np.ndarray, m, mid: str) -> None:
+    """A blank ``tie_breaker`` cell of a person tied at the cut, when the column breaks the tie: an error."""
+    if "tie_breaker" not in m.tie_breaker:
+        return
+    blank = staff.missing.get("tie_breaker")
+    if blank is None:
+        return
+    bad = el[blank[el]]
+    if bad.size:
+        raise DatasetErrors([_row_error(staff, int(i), f"maggiorazione {mid}: a tie at the cut is broken by the column "
+                                        "tie_breaker, which is blank", "tie_breaker", expected="a number (higher first)",
+                                        found="blank") for i in bad[:20]])
 
 
 def _rank_descending(q: Q, size: int) -> tuple[np.ndarray, np.ndarray]:

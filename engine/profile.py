@@ -40,6 +40,8 @@ INDIVIDUAL_LEVEL = "individuale"
 # Quantities a formula may use, by where it is used.
 PERSON_NAMES = {"total", "results", "behaviour", "presence_days", "part_time", "time_coefficient"}
 MAGGIORAZIONE_NAMES = PERSON_NAMES | {"premium", "payout_factor", "coefficient", "theoretical"}
+#: what may break a tie at the maggiorazione cut: a quantity of the person, or the staff column ``tie_breaker``
+TIE_BREAKER_NAMES = MAGGIORAZIONE_NAMES | {"tie_breaker"}
 
 # Collections whose entries may be dated / have variants.
 DATED_COLLECTIONS = ("curves", "judgements", "coefficients", "funds", "roles", "maggiorazioni")
@@ -113,13 +115,18 @@ class Judgement:
 
 @dataclass(frozen=True)
 class Coefficient:
-    """A per-person multiplier of the premium (0–1), as a formula."""
+    """A per-person multiplier of the premium (0–1), as a formula.
+
+    ``parts``: for the product of several coefficients (``payout.coefficient`` a list), the
+    ids of the factors; the formula is then their product, ``(f1) * (f2)``.
+    """
 
     id: str
     label: str
     formula: str
     source: Source
     reading: str = ""
+    parts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -199,6 +206,7 @@ class Maggiorazione:
     shortfall: str
     source: Source
     reading: str = ""
+    tie_breaker: tuple[str, ...] = ()  # with tie_policy break_by: quantities that break a tie, higher first
 
 
 @dataclass(frozen=True)
@@ -845,9 +853,20 @@ class _Builder:
             self.formula(m["amount"], MAGGIORAZIONE_NAMES, base + ("amount",))
             if m["rank_by"] not in MAGGIORAZIONE_NAMES:
                 self.ref_error("quantity", m["rank_by"], MAGGIORAZIONE_NAMES, base + ("rank_by",))
+            breaker = tuple((m.get("tie_breaker") or {}).get("by") or ())
+            if m["tie_policy"] == "break_by" and not breaker:
+                self.err("tie_policy break_by needs 'tie_breaker: {by: [...]}' (the quantities that break a tie)",
+                         self.path_of(*base, "tie_policy"), hint="add tie_breaker, or use exclude_tied / include_tied")
+            elif breaker and m["tie_policy"] != "break_by":
+                self.err(f"'tie_breaker' is only used with tie_policy break_by (found {m['tie_policy']})",
+                         self.path_of(*base, "tie_breaker"), hint="set tie_policy: break_by, or remove tie_breaker")
+            for i, q in enumerate(breaker):
+                if q not in TIE_BREAKER_NAMES:
+                    self.ref_error("quantity", q, TIE_BREAKER_NAMES, base + ("tie_breaker", "by", i))
             magg[mid] = Maggiorazione(mid, m["label"], tuple(m["roles"]), m["resource"], str(m["eligible"]),
                                       _frac(m["quota_percent"]), m["quota_rounding"], m["rank_by"], m["tie_policy"],
-                                      str(m["amount"]), m["shortfall"], self.source(m, *base), m.get("reading", ""))
+                                      str(m["amount"]), m["shortfall"], self.source(m, *base), m.get("reading", ""),
+                                      tie_breaker=breaker)
 
         for path, value in _walk(d):
             if isinstance(value, dict) and value.get("defined") is False and path:
@@ -934,15 +953,34 @@ class _Builder:
         payout = None
         if r.get("payout"):
             pz = r["payout"]
-            for kind, coll in (("fund", funds), ("curve", curves), ("coefficient", coefficients)):
+            for kind, coll in (("fund", funds), ("curve", curves)):
                 if pz[kind] not in coll:
                     self.ref_error(kind, pz[kind], coll, base + ("payout", kind))
-            payout = (pz["fund"], pz["curve"], pz["coefficient"])
+            payout = (pz["fund"], pz["curve"], self.coefficient_of(pz["coefficient"], coefficients, base))
         ev = r.get("evaluator") or {}
         return Role(rid, r["label"], ev.get("label", ""), total_max, tuple(comps), tuple(factors), neg_below, j, payout,
                     self.source(r, *base), self.source(results, *base, "results"), self.source(behaviours, *base, "behaviours"),
                     self.source(neg, *base, "negative") if neg else None, tuple(undefined),
                     per_person_scale=per_person)
+
+    def coefficient_of(self, given, coefficients: dict, base: tuple) -> str:
+        """The coefficient id of a payout; a list of ids becomes their product, added to
+        ``coefficients`` as ``a*b`` (Cuneo §3.3: «commisurati al grado di effettivo coinvolgimento
+        temporale negli obiettivi e all'effettiva prestazione lavorativa»)."""
+        ids = [given] if isinstance(given, str) else list(given)
+        for i, cid in enumerate(ids):
+            if cid not in coefficients:
+                self.ref_error("coefficient", cid, coefficients,
+                               base + (("payout", "coefficient") if isinstance(given, str) else ("payout", "coefficient", i)))
+        if len(ids) == 1 or any(c not in coefficients for c in ids):
+            return ids[0]
+        key = "*".join(ids)
+        if key not in coefficients:
+            parts = [coefficients[c] for c in ids]
+            coefficients[key] = Coefficient(
+                key, " × ".join(c.label for c in parts), " * ".join(f"({c.formula})" for c in parts),
+                parts[0].source, "product of " + ", ".join(ids), parts=tuple(ids))
+        return key
 
     def achievement_bands(self, ach: dict) -> tuple[AchievementBand, ...]:
         """``organisational.achievement.bands``: a partition of [0, inf) of the measured ratio."""

@@ -176,16 +176,18 @@ def chambers(
 
 @app.command()
 def validate(
-    paths: Annotated[list[Path], typer.Argument(
-        exists=True, dir_okay=False, readable=True, metavar="PATH...",
-        help="Profili YAML da validare.")],
+    paths: Annotated[list[Path] | None, typer.Argument(
+        metavar="[PATH|CAMERA]...",
+        help="Profili YAML da validare, o id di camere (regola di ricerca dei profili); "
+             "senza argomenti, tutte le camere di 'smvp chambers'.")] = None,
     lang: LangOpt = None,
 ) -> None:
     """Valida uno o più profili (schema e semantica)."""
     from smvp.commands import validate as command
 
     out_console, _ = _consoles()
-    _exit(handle(lambda: command.run(paths, lang=_lang(lang), out=out_console)))
+    _exit(handle(lambda: command.run(command.resolve(paths or []), lang=_lang(lang),
+                                     out=out_console)))
 
 
 @app.command()
@@ -467,6 +469,22 @@ def scheda(
                                         err=err_console)))
 
 
+@app.command()
+def trasparenza(
+    run_id: Annotated[int, typer.Option("--run", help="Id dell'esecuzione salvata (smvp runs).")],
+    out: OutDirOpt = Path("."),
+    pdf: Annotated[bool, typer.Option("--pdf", help="Anche il PDF della pagina.")] = False,
+    db: DbOpt = None,
+    lang: LangOpt = None,
+) -> None:
+    """Dati relativi ai premi (art. 20 d.lgs. 33/2013): CSV, XLSX e pagina HTML da pubblicare."""
+    from smvp.commands import documents as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.trasparenza(run_id=run_id, out_dir=out, pdf=pdf, db=db,
+                                             lang=_lang(lang), out=out_console)))
+
+
 # --------------------------------------------------------------------------- audit: diff, compare, explain, verify
 # (issue 5: smvp/commands/diff.py, compare.py, explain.py, verify.py; docs/audit.md)
 
@@ -516,6 +534,8 @@ def compare(
     year: Annotated[int | None, typer.Option(
         "--year", "-y", min=1900, max=2999, help="Anno delle regole (default: l'ultimo periodo di ogni profilo).")] = None,
     json_: Annotated[bool, typer.Option("--json", help="JSON su stdout.")] = False,
+    data: Annotated[str | None, typer.Option(
+        "--data", help="Dataset (cartella o .xlsx): mostra l'effetto delle maggiorazioni di ogni profilo su questi dati.")] = None,
     lang: LangOpt = None,
 ) -> None:
     """Affianca le stesse regole di più camere (pesi, scale, soglie, curve, conciliazione)."""
@@ -523,7 +543,7 @@ def compare(
 
     out_console, err_console = _consoles()
     _exit(handle(lambda: command.run(specs=chambers, year=year, lang=_lang(lang), json_out=json_,
-                                     out=out_console, err=err_console)))
+                                     out=out_console, err=err_console, data=data)))
 
 
 @app.command()

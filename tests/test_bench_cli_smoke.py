@@ -14,7 +14,7 @@ from benchmarks import bench_cli, bench_cuneo as bench
 from smvp_engine.dataset import load_dataset
 
 
-@pytest.mark.parametrize("fmt", ["csv"])
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_written_dataset_evaluates_like_numpy(tmp_path, fmt):
     if fmt == "parquet":
         pytest.importorskip("pyarrow")

@@ -54,8 +54,9 @@ def test_cuneo_2025_plain(tmp_path):
     assert rows["piao"]["status"] == "aperto"
     assert rows["monitoraggio_terzo_trimestre"]["status"] == "condizionato"
     assert rows["assegnazione_obiettivi"]["status"] == "nessun_termine"
-    assert rows["validazione_oiv"]["status"] == "nessun_termine"
-    assert rows["validazione_oiv"]["due"] == ""                # no term invented
+    # art. 10 c. 1 lett. b d.lgs. 150/2009: the OIV validates the Relazione by 30 June too
+    assert rows["validazione_oiv"]["due"] == "2026-06-30"
+    assert rows["validazione_oiv"]["status"] == "aperto"
 
 
 def test_cuneo_2027_sunday_and_leap_year(tmp_path):
@@ -168,11 +169,12 @@ def test_ics_is_rfc5545(tmp_path):
     for line in lines:
         line.decode("utf-8")                                    # no character split by folding
     text = raw.decode("utf-8").replace("\r\n ", "")             # unfold
-    # piao, Q3 monitoring, Relazione (the assignment and the OIV validation have no date)
-    assert text.count("BEGIN:VEVENT") == text.count("END:VEVENT") == 3
+    # piao, Q3 monitoring, Relazione, OIV validation (30 June, art. 10 c. 1 lett. b); the assignment has no date
+    assert text.count("BEGIN:VEVENT") == text.count("END:VEVENT") == 4
     # the replaced 30 June monitoring and the steps without a date are not events
     assert "UID:cuneo-2025-monitoraggio@smvp" not in text
-    assert "UID:cuneo-2025-validazione_oiv@smvp" not in text
+    assert "UID:cuneo-2025-assegnazione_obiettivi@smvp" not in text
+    assert "UID:cuneo-2025-validazione_oiv@smvp" in text
     assert "UID:cuneo-2025-piao@smvp" in text
     assert "DTSTART;VALUE=DATE:20250131\r\nDTEND;VALUE=DATE:20250201" in text
     assert "DTSTART;VALUE=DATE:20250930" in text                # Q3 monitoring, now due

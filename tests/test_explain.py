@@ -23,7 +23,7 @@ from smvp import cli
 
 REPO = Path(__file__).resolve().parents[1]
 CASE = REPO / "tests" / "golden" / "cuneo" / "main_2024"
-PROFILE = REPO / "tests" / "golden" / "diff" / "base.yaml"  # the Cuneo profile the golden case was worked on
+PROFILE = REPO / "chambers" / "cuneo.yaml"  # the Cuneo profile the golden case is worked on
 GOLDEN = yaml.safe_load((REPO / "tests" / "golden" / "explain" / "main_2024.yaml").read_text(encoding="utf-8"))
 EXPECTED = yaml.safe_load((CASE / "expected.yaml").read_text(encoding="utf-8"))
 runner = CliRunner()
@@ -96,7 +96,7 @@ def test_every_rule_cites_its_source_at_the_right_line(ev):
             continue
         assert node["source"], node["key"]
         src = node["source"]
-        assert src["document"] in ("smvp2024", "dlgs150", "smvp_engine") and src["section"] and src["title"]
+        assert src["document"] in ("smvp2024", "dlgs150", "dl112", "smvp_engine") and src["section"] and src["title"]
         file, line = src["at"].rsplit(":", 1)
         assert file == str(PROFILE)
     ufficio = _find(trace, ["results", "Obiettivo d'ufficio"])
@@ -135,11 +135,12 @@ def test_explain_text_for_a_conciliation_reply(stored):
     text = r.stdout
     assert "Dipendente 12 (D12), Dipendente, unità UFF3" in text
     assert "3. Punteggio totale: 93,00 punti" in text
-    assert "Calcolo: 1.100,00 × 1 × 0,9 = 990" in text
+    assert "Calcolo: 1.100,00 × 1 × 0,8 = 880" in text         # parental leave is not presence (art. 71 c. 5)
+    assert "Calcolo: 0,8 × 1 = 0,8" in text                    # presenza × coinvolgimento temporale
     assert "a pari merito con D11 ai posti 4–5, a cavallo della quota 4: esclusi tutti i pari merito" in text
     assert "Regola: negativa se i punti dei comportamenti sono inferiori a 15" in text
     assert "Fonte: smvp2024, 3.3 Valutazione negativa" in text
-    assert "Documenti citati:" in text and "dlgs150: D.lgs. 27 ottobre 2009, n. 150" in text
+    assert "Documenti citati:" in text and "dl112: D.l. 25 giugno 2008, n. 112" in text
     assert "ATTENZIONE" not in text
     en = runner.invoke(cli.app, ["explain", "--run", "1", "--person", "D12", "--text", "--db", stored, "--lang", "en"])
     assert "3. Total points: 93.00 points" in en.stdout and "Documents cited:" in en.stdout

@@ -49,9 +49,15 @@ WORDS: dict[str, tuple[str, str]] = {
     "points": ("punteggi: {d} decimali, {r}", "points: {d} decimals, {r}"),
     "money": ("importi: {r}", "money: {r}"), "none": ("nessuna", "none"),
     "rows_role": ("{label} ({id})", "{label} ({id})"),
+    "readings": ("Letture di smvp (regole non enunciate dalla fonte)", "smvp readings (rules the source does not state)"),
+    "not_stated": ("non enunciata", "not stated"),
+    "effect": ("Maggiorazione sui dati", "Maggiorazione on the data"),
+    "effect_line": ("{label}: {eligible} ammessi, quota {quota}, beneficiari {recipients}, {each} € ciascuno",
+                    "{label}: {eligible} eligible, quota {quota}, recipients {recipients}, {each} € each"),
 }
 ROUND = {"half_up": ("metà per eccesso", "half up"), "down": ("per difetto", "down"), "up": ("per eccesso", "up")}
-TIES = {"exclude_tied": ("esclusi", "excluded"), "include_tied": ("inclusi", "included")}
+TIES = {"exclude_tied": ("esclusi", "excluded"), "include_tied": ("inclusi", "included"),
+        "break_by": ("spareggio per {by}, poi esclusi", "broken by {by}, then excluded")}
 
 
 def wd(key: str, lang: str, **kw: Any) -> str:
@@ -121,7 +127,7 @@ def column(profile: Any, year: int, lang: str) -> dict[tuple, list[str] | None]:
         since = f" ({wd('from', lang, y=raw['from'])})" if isinstance(raw, dict) and raw.get("from") else ""
         mag += [m.label + since, "  " + wd("roles", lang, r=", ".join(m.roles)), "  " + wd("eligible", lang, e=m.eligible),
                 "  " + wd("quota", lang, q=_n(m.quota_percent), r=_pick(ROUND, m.quota_rounding, lang),
-                          t=_pick(TIES, m.tie_policy, lang)),
+                          t=_pick(TIES, m.tie_policy, lang).format(by=", ".join(m.tie_breaker))),
                 "  " + wd("amount", lang, a=m.amount)]
     cells[("maggiorazioni",)] = mag or None
     cells[("cap",)] = [f"{_n(r.achievement_cap)}%"] if r.achievement_cap is not None else None
@@ -148,7 +154,21 @@ def column(profile: Any, year: int, lang: str) -> dict[tuple, list[str] | None]:
         cells[("conciliation",)] = None
     nd = [str(v.get("label")) for v in (d.get("not_defined") or {}).values() if isinstance(v, dict) and v.get("label")]
     cells[("not_defined",)] = nd or None
+    rd = [str(v.get("label")) + ("" if v.get("stated") else f" ({wd('not_stated', lang)})")
+          for v in (d.get("readings") or {}).values() if isinstance(v, dict) and v.get("label")]
+    cells[("readings",)] = rd or None
     return cells
+
+
+def effect(profile, year: int, dataset, lang: str) -> list[str] | None:
+    """The maggiorazioni of ``profile`` evaluated on ``dataset``: eligible, quota, recipients."""
+    from smvp_engine.pipeline import evaluate
+
+    ev = evaluate(profile, dataset, year=year)
+    lines = [wd("effect_line", lang, label=m["label"], eligible=m["eligible"], quota=m["quota"],
+                recipients=m["recipients"], each=m["amount_each"])
+             for m in ev.payout.maggiorazione_info]
+    return lines or None
 
 
 def row_label(key: tuple, role_labels: dict[str, str], lang: str) -> tuple[str, str]:
@@ -157,17 +177,25 @@ def row_label(key: tuple, role_labels: dict[str, str], lang: str) -> tuple[str, 
     return wd(key[0], lang), ""
 
 
-def build(specs: list[str], year: int | None, lang: str) -> dict[str, Any]:
+def build(specs: list[str], year: int | None, lang: str, data: str | None = None) -> dict[str, Any]:
     """Columns (one per profile) and aligned rows; profiles that do not load are reported, not raised."""
     from smvp.commands.diff import load_side
 
     columns, cells, role_labels, errors = [], [], {}, {}
+    dataset = None
+    if data is not None:
+        from smvp_engine.dataset import load_dataset
+
+        dataset = load_dataset(data)  # bad data: the errors say so, nothing is compared
+        year = year if year is not None else dataset.year
     for spec in specs:
         try:
             side = load_side(spec)
             p = side.profile
             y = year if year is not None else default_year(p)
             col = column(p, y, lang)
+            if data is not None:
+                col[("effect",)] = effect(p, y, dataset, lang)
             for rid, role in p.for_year(y).roles.items():
                 role_labels.setdefault(rid, role.label)
             columns.append({"spec": spec, "chamber": p.chamber_id, "path": str(p.path), "year": y, "valid": True})
@@ -185,8 +213,8 @@ def build(specs: list[str], year: int | None, lang: str) -> dict[str, Any]:
         for key in (col or {}):
             if key[0] == "role" and key not in order:
                 order.append(key)
-    for key in [("maggiorazioni",), ("cap",), ("rounding",), ("absences",), ("conciliator",), ("conciliation",),
-                ("not_defined",)]:
+    for key in [("maggiorazioni",)] + ([("effect",)] if data is not None else []) + [
+            ("cap",), ("rounding",), ("absences",), ("conciliator",), ("conciliation",), ("not_defined",), ("readings",)]:
         order.append(key)
     # role rows grouped by role, in first-seen order
     roles = list(dict.fromkeys(k[1] for k in order if k[0] == "role"))
@@ -207,8 +235,9 @@ def build(specs: list[str], year: int | None, lang: str) -> dict[str, Any]:
     return {"columns": columns, "rows": rows, "errors": errors}
 
 
-def run(*, specs: list[str], year: int | None, lang: str, json_out: bool, out: Console, err: Console) -> int:
-    doc = build(specs, year, lang)
+def run(*, specs: list[str], year: int | None, lang: str, json_out: bool, out: Console, err: Console,
+        data: str | None = None) -> int:
+    doc = build(specs, year, lang, data)
     for spec, errs in doc["errors"].items():
         err.print(Text(f"{spec}: {len(errs)} problem{'s' if len(errs) != 1 else ''}:", style="bold red"))
         for e in errs:

@@ -81,6 +81,7 @@ KINDS: dict[str, tuple[str, str, bool]] = {
     "planning": ("Pianificazione", "Planning", True),
     "objective_type": ("Tipo di obiettivo", "Objective type", False),
     "monitoring": ("Monitoraggio", "Monitoring", False),
+    "reading": ("Lettura di smvp", "smvp reading", True),
     "chamber": ("Profilo", "Profile", False),
     "other": ("Regola", "Rule", True),
 }

@@ -94,3 +94,26 @@ def scheda(*, run_id: int, persons: list[str], all_: bool, pdf: bool, out_dir: P
 
 def parse_date(text: str | None) -> dt.date | None:
     return r.parse_day(text, "--date")
+
+
+def trasparenza(*, run_id: int, out_dir: Path, pdf: bool, db: str | None, lang: str,
+                out: Console) -> int:
+    """Write the art. 20 d.lgs. 33/2013 tables: ``trasparenza-<run>.csv``, ``.xlsx``, ``.html``
+    (and ``.pdf``)."""
+    from smvp.documents import trasparenza as tr
+
+    folder = r.output_dir(out_dir)
+    doc = runs.load(db, run_id, r.today(), persons=[])
+    tab = tr.tables(doc, lang)
+    html = tr.html(doc, tab, lang)
+    title = tr.TEXTS["title"][0 if lang == "it" else 1]
+    files: list[tuple[str, bytes | str]] = [
+        ("csv", "\ufeff" + tr.csv_text(tab, lang)),
+        ("xlsx", tr.xlsx_bytes(tab, lang, f"{doc.chamber_name} {doc.year} — {title}")),
+        ("html", html),
+    ]
+    if pdf:
+        files.append(("pdf", r.pdf_bytes([r.pdf_document(html)])))
+    for ext, data in files:
+        _written(out, r.write_atomic(folder / f"trasparenza-{run_id}.{ext}", data), lang)
+    return 0

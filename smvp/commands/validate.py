@@ -21,6 +21,36 @@ def _validity(profile: object, lang: str) -> str:
     return ", " + t("valid_range", lang, start=start, end=end)
 
 
+def resolve(args: list[Path]) -> list[Path]:
+    """Profile files to validate: each argument a file, else a chamber id resolved by the
+    profile lookup rule (:data:`smvp.engine_api.PROFILE_RULE`); no argument: every chamber
+    that ``smvp chambers`` lists.
+
+    Raises:
+        UsageProblem: an argument that is neither a file nor a known chamber (exit 2).
+    """
+    from smvp.errors import UsageProblem
+
+    if not args:
+        return [path for _, path in engine_api.known_chambers().values()]
+    out: list[Path] = []
+    for arg in args:
+        if arg.is_file():
+            out.append(arg)
+            continue
+        hit = engine_api.find_chamber(str(arg)) if arg.suffix == "" and "/" not in str(arg) else None
+        if hit is None:
+            if arg.exists():
+                raise UsageProblem(f"{arg} is not a file", hint="give a profile .yaml file")
+            from smvp.commands.evaluate import unknown_chamber
+
+            problem = unknown_chamber(str(arg)) if arg.suffix == "" else None
+            raise UsageProblem(f"{arg}: no such file" + ("" if problem is None else " or chamber"),
+                               hint=problem.hint if problem is not None else None)
+        out.append(hit[1])
+    return out
+
+
 def run(paths: list[Path], *, lang: str, out: Console) -> int:
     """Report on every path (OK with validity and warnings, or FAIL with each error)."""
     failed = 0

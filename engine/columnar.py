@@ -1,0 +1,215 @@
+"""Columnar reading of dataset files (CSV, Parquet) with pyarrow.
+
+The loader (:mod:`engine.dataset`) types a table column by column. This
+module does the part that must not loop over cells in Python: reading a CSV or
+Parquet file into one pyarrow string array per column, stripping cells,
+finding blank ones, and encoding each column as integer codes into its
+distinct values (``dictionary_encode``). The loader then types each *distinct*
+value once with the same per-cell rules and messages as always
+(``engine.dataset._cell``) and gathers the result with the codes, so a column
+of a million cells costs one pass in C plus one Python call per distinct
+value.
+
+:func:`read_csv` returns None when the file is not the plain case (not UTF-8
+after the decode hook, blank lines, rows with more or fewer cells than the
+header, a line break inside a quoted value, …): the loader then reads it with
+Python's ``csv`` module, cell by cell, which names the exact row of such
+structural problems.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["ColumnsRead", "Encoded", "encode", "from_cells", "read_csv", "read_parquet", "sniff_delimiter",
+           "strip_blank"]
+
+
+def sniff_delimiter(first_line: str) -> str:
+    """``;`` when the header line has more semicolons than commas, else ``,``."""
+    return ";" if first_line.count(";") > first_line.count(",") else ","
+
+
+@dataclass
+class ColumnsRead:
+    """A file read column by column: the header cells, one string array per header column
+    (blank cells are null), and the source row number of each record (header = row 1)."""
+
+    header: list[str]
+    header_row: int
+    columns: list[pa.Array]
+    rows: np.ndarray
+
+
+def read_csv(data: bytes) -> ColumnsRead | None:
+    """Read UTF-8 CSV bytes (BOM removed by the caller) in columns; None when not the plain case.
+
+    The plain case: the first line is the header, no blank line anywhere, every
+    row has as many cells as the header, no line break inside a value. Rows
+    whose cells are all blank are dropped (as the cell-by-cell reader does),
+    keeping the others' row numbers.
+    """
+    if not data or data.isspace():
+        return None
+    first_end = data.find(b"\n")
+    first = data[: first_end if first_end >= 0 else len(data)].decode("utf-8", "replace")
+    if not first.strip() or b"\n\n" in data or b"\n\r\n" in data or data.startswith((b"\r", b"\n")):
+        return None
+    delimiter = sniff_delimiter(first)
+    try:
+        header = next(csv.reader([first.rstrip("\r")], delimiter=delimiter))
+    except csv.Error:
+        return None
+    width = len(header)
+    import pyarrow.csv as pcsv
+
+    names = [f"c{i}" for i in range(width)]
+    try:
+        table = pcsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, use_threads=True,
+                                          block_size=1 << 24),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=False,
+                                            ignore_empty_lines=False),
+            convert_options=pcsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+                quoted_strings_can_be_null=False, check_utf8=True),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException, UnicodeDecodeError):
+        return None
+    columns = [strip_blank(table.column(i)) for i in range(width)]
+    n = table.num_rows
+    rows = np.arange(2, n + 2, dtype=np.int64)
+    if n and columns:
+        keep = None
+        for c in columns:
+            valid = c.is_valid()
+            keep = valid if keep is None else pc.or_(keep, valid)
+        keep_np = keep.to_numpy(zero_copy_only=False)
+        if not keep_np.all():
+            columns = [c.filter(keep) for c in columns]
+            rows = rows[keep_np]
+    return ColumnsRead(header=header, header_row=1, columns=columns, rows=rows)
+
+
+def read_parquet(path: Path) -> ColumnsRead:
+    """A Parquet table as text columns (numbers as their text, e.g. 12.5; nulls blank).
+
+    Row numbers count the header as row 1, as in a CSV file: the first record is row 2.
+    Raises pyarrow's errors for a file that is not Parquet (the caller reports them).
+    """
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    columns = []
+    for i in range(table.num_columns):
+        col = table.column(i)
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        if pa.types.is_boolean(col.type):
+            col = pc.if_else(col, "TRUE", "FALSE")
+        elif not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            col = col.cast(pa.string())
+        columns.append(strip_blank(col))
+    return ColumnsRead(header=list(table.column_names), header_row=1, columns=columns,
+                       rows=np.arange(2, table.num_rows + 2, dtype=np.int64))
+
+
+def strip_blank(col) -> pa.Array:
+    """Cells stripped of surrounding white space; blank cells (empty after stripping) as null."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    if pa.types.is_large_string(col.type):
+        col = col.cast(pa.string())
+    s = pc.utf8_trim_whitespace(col)
+    empty = pc.equal(s, "")
+    if not pc.any(empty).as_py():
+        return s
+    return pc.if_else(empty, pa.scalar(None, pa.string()), s)
+
+
+def json_texts(values: pa.Array) -> pa.Array:
+    """Each string as JSON text (as ``json.dumps(v, ensure_ascii=False)`` writes it)."""
+    quoted = pc.binary_join_element_wise('"', values, '"', "")
+    special = pc.match_substring_regex(values, r'[\x00-\x1f\\"]')
+    if pc.any(special).as_py():
+        import json
+
+        texts = quoted.to_pylist()
+        for i in np.flatnonzero(special.to_numpy(zero_copy_only=False)).tolist():
+            texts[i] = json.dumps(values[i].as_py(), ensure_ascii=False)
+        quoted = pa.array(texts, pa.string())
+    return quoted
+
+
+def scaled_integers(values: pa.Array, decimals: int) -> tuple[np.ndarray, np.ndarray]:
+    """Plain decimal numbers (``-12``, ``12.5``, ``12,50``: at most ``decimals`` digits after
+    the separator, at most 12 before it) as integers in 1/10**decimals; -> (ints, ok mask).
+
+    Cells that are not of that plain form are left to the cell-by-cell rules (ok False).
+    """
+    pattern = r"^[+-]?\d{1,12}(?:[.,]\d{0,%d})?$" % decimals
+    ok = pc.match_substring_regex(values, pattern).fill_null(False)
+    ok_np = ok.to_numpy(zero_copy_only=False)
+    out = np.zeros(len(values), dtype=np.int64)
+    if not ok_np.any():
+        return out, ok_np
+    plain = values.filter(ok)
+    parts = pc.extract_regex(plain, r"^(?P<sign>[+-]?)(?P<int>\d+)(?:[.,](?P<frac>\d*))?$")
+    whole = pc.cast(parts.field("int"), pa.int64()).to_numpy(zero_copy_only=False)
+    frac_text = parts.field("frac")
+    if decimals:
+        frac_text = pc.utf8_rpad(frac_text, decimals, "0")
+        frac = pc.cast(frac_text, pa.int64()).to_numpy(zero_copy_only=False)
+    else:
+        frac = 0
+    value = whole * 10**decimals + frac
+    negative = pc.equal(parts.field("sign"), "-").to_numpy(zero_copy_only=False)
+    out[ok_np] = np.where(negative, -value, value)
+    return out, ok_np
+
+
+@dataclass
+class Encoded:
+    """A column as codes into its distinct values: ``codes`` int64 (-1 blank), ``values``
+    (pyarrow array of the distinct non-blank cells, first-seen order), ``blank`` bool mask."""
+
+    codes: np.ndarray
+    values: pa.Array
+    blank: np.ndarray
+
+
+def encode(col: pa.Array, base: pa.Array | None = None) -> Encoded:
+    """Distinct values and codes of a stripped string column (blank = null).
+
+    ``base``: distinct values to encode against first (e.g. staff's person ids for
+    behaviours.person_id): they keep their positions 0..len(base)-1 and values not
+    in it follow, so columns of two tables share codes.
+    """
+    blank = col.is_null().to_numpy(zero_copy_only=False)
+    if base is None:
+        enc = pc.dictionary_encode(col)
+        codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        return Encoded(codes, enc.dictionary, blank)
+    idx = pc.index_in(col, value_set=base).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    unknown = (idx < 0) & ~blank
+    values = base
+    if unknown.any():
+        extra = pc.dictionary_encode(col.filter(pa.array(unknown)))
+        more = extra.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        idx[unknown] = len(base) + more
+        values = pa.concat_arrays([base, extra.dictionary])
+    return Encoded(idx, values, blank)
+
+
+def from_cells(cells: list) -> pa.Array | None:
+    """A list of str/None cells as a stripped string column; None when a cell is not a str."""
+    if any(v is not None and not isinstance(v, str) for v in cells):
+        return None
+    return strip_blank(pa.array(cells, pa.string()))

@@ -1,0 +1,134 @@
+"""smvp as a package: package data, the profile lookup rule, version, ``smvp chambers``/``validate``.
+
+The whole install (sdist → wheel → fresh venv → README commands from an empty
+directory) is checked by ``.ci/check-install``; these tests keep its parts honest
+in the source tree.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from smvp import cli, engine_api
+from smvp_engine.resources import bundled_chambers, schema_path
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("package, folder", [("smvp_engine.chambers", "chambers"),
+                                             ("smvp_engine.schema", "schema")])
+def test_every_data_file_is_package_data(package, folder):
+    """A file added under chambers/ or schema/ that the wheel would not ship fails here."""
+    patterns = _pyproject()["tool"]["setuptools"]["package-data"][package]
+    base = ROOT / folder
+    shipped = {p for pattern in patterns for p in base.glob(pattern)}
+    files = {p for p in base.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")
+             and "__pycache__" not in p.parts}
+    assert files - shipped == set(), "add a package-data pattern in pyproject.toml"
+
+
+def test_nothing_generic_at_the_top_level():
+    setuptools = _pyproject()["tool"]["setuptools"]
+    assert {p.split(".")[0] for p in setuptools["packages"]} == {"smvp", "smvp_engine"}
+    assert setuptools["package-dir"]["smvp_engine"] == "engine"
+
+
+def test_package_data_is_read_through_importlib_resources():
+    assert schema_path("profile.schema.json").is_file()
+    assert schema_path("results.schema.json").is_file()
+    chambers = bundled_chambers()
+    assert {p.stem for p in chambers.glob("*.yaml")} >= {"cuneo", "cremona", "brescia", "lucca"}
+    assert (chambers / "data" / "cuneo" / "2024" / "staff.csv").is_file()
+
+
+def test_version_is_defined_once():
+    import smvp_engine
+
+    assert smvp_engine.__version__ == version("smvp") == _pyproject()["project"]["version"]
+    text = (ROOT / "engine" / "__init__.py").read_text(encoding="utf-8")
+    assert not re.search(r"__version__\s*=\s*[\"']\d+\.\d+", text), "the version is written only in pyproject.toml"
+    r = runner.invoke(cli.app, ["--version"])
+    assert r.exit_code == 0 and r.stdout.strip() == f"smvp {version('smvp')}"
+
+
+def test_lookup_rule_order(tmp_path, monkeypatch):
+    """SMVP_CHAMBERS_DIR, then ./chambers, then bundled; the first holding the id wins."""
+    env, local = tmp_path / "env", tmp_path / "work" / "chambers"
+    env.mkdir()
+    local.mkdir(parents=True)
+    (local / "cuneo.yaml").write_text("x: 1\n")
+    (local / "mine.yaml").write_text("x: 1\n")
+    (env / "mine.yaml").write_text("x: 1\n")
+    monkeypatch.chdir(tmp_path / "work")
+    assert engine_api.find_chamber("cuneo") == ("./chambers", local / "cuneo.yaml")
+    assert engine_api.find_chamber("lucca")[0] == "bundled"
+    monkeypatch.setenv("SMVP_CHAMBERS_DIR", str(env))
+    assert engine_api.find_chamber("mine") == ("SMVP_CHAMBERS_DIR", env / "mine.yaml")
+    assert engine_api.find_chamber("nowhere") is None
+    known = engine_api.known_chambers()
+    assert known["mine"][0] == "SMVP_CHAMBERS_DIR" and known["cuneo"][0] == "./chambers"
+    assert known["brescia"][0] == "bundled"
+
+
+def test_chambers_command_lists_origin_and_years(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = runner.invoke(cli.app, ["chambers", "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    rows = {c["chamber"]: c for c in doc["chambers"]}
+    assert rows["cuneo"]["origin"] == "bundled" and "2024" in [str(y) for y in rows["cuneo"]["sample_years"]]
+    assert "SMVP_CHAMBERS_DIR" in doc["rule"]
+
+
+def test_evaluate_help_states_the_rule():
+    r = runner.invoke(cli.app, ["evaluate", "--help"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0
+    assert "SMVP_CHAMBERS_DIR" in r.stdout and "./chambers" in r.stdout
+
+
+def test_unknown_chamber_lists_the_known_ones(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = runner.invoke(cli.app, ["evaluate", "--chamber", "cunoe", "--no-store"])
+    assert r.exit_code == 2
+    assert "did you mean 'cuneo'" in r.stderr and "brescia, cremona, cuneo, lucca" in r.stderr
+
+
+def test_validate_without_arguments_validates_every_chamber(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = runner.invoke(cli.app, ["validate"])
+    assert r.exit_code == 0, r.output
+    assert sum(line.startswith("OK ") for line in r.stdout.splitlines()) == len(engine_api.known_chambers())
+
+
+def test_validate_takes_chamber_ids_and_files(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = runner.invoke(cli.app, ["validate", "cuneo", str(ROOT / "chambers" / "lucca.yaml")])
+    assert r.exit_code == 0, r.output
+    assert "cuneo.yaml (cuneo" in r.stdout and "lucca.yaml (lucca" in r.stdout
+    r = runner.invoke(cli.app, ["validate", "cunoe"])
+    assert r.exit_code == 2 and "did you mean 'cuneo'" in r.stderr
+    r = runner.invoke(cli.app, ["validate", "missing.yaml"])
+    assert r.exit_code == 2 and "missing.yaml: no such file" in r.stderr
+
+
+def test_every_python_package_is_listed():
+    """A new sub-package (smvp/<x>/__init__.py) missing from [tool.setuptools] packages works
+    in the editable install and is absent from the wheel: caught here."""
+    listed = set(_pyproject()["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "smvp").rglob("__init__.py")}
+    found |= {"smvp_engine" + "".join("." + x for x in p.parent.relative_to(ROOT / "engine").parts)
+              for p in (ROOT / "engine").rglob("__init__.py")}
+    found = {f for f in found if "__pycache__" not in f}
+    assert found - listed == set(), "add them to [tool.setuptools] packages in pyproject.toml"
