@@ -26,8 +26,9 @@ from simpleeval import SimpleEval
 from . import exact
 from .exact import Q
 
-MAX_LENGTH = 500
-MAX_NODES = 120
+MAX_LENGTH = 500  # characters
+MAX_NODES = 120  # AST nodes
+MAX_DEPTH = 50  # AST depth (nested calls and operators: a sum of n terms is n deep)
 
 FUNCTIONS: dict[str, Callable] = {
     "minimum": exact.minimum,
@@ -87,6 +88,9 @@ def check(expr: str, names: set[str]) -> list[str]:
     except SyntaxError as e:
         return [f"not a valid formula: {e.msg} at column {e.offset}"]
     problems: list[str] = []
+    depth = _depth(tree)
+    if depth > MAX_DEPTH:
+        return [f"formula nested too deeply ({depth} levels, at most {MAX_DEPTH})"]
     nodes = list(ast.walk(tree))
     called = {id(n.func) for n in nodes if isinstance(n, ast.Call)}
     if len(nodes) > MAX_NODES:
@@ -118,6 +122,16 @@ def check(expr: str, names: set[str]) -> list[str]:
             if node.keywords:
                 problems.append("keyword arguments are not allowed")
     return problems
+
+
+def _depth(tree: ast.AST) -> int:
+    """Depth of an AST, without recursion (a hostile formula cannot exhaust the stack)."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        stack.extend((child, d + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 @functools.lru_cache(maxsize=4096)

@@ -555,19 +555,28 @@ def _schema_error_to_profile_error(profile: Profile, e: jsonschema.ValidationErr
         return profile.error(f"{e.instance!r} is not a valid id", path + (e.instance,) if isinstance(e.instance, str) else path,
                              key=True, expected="lower-case letters, digits and _ (starting with a letter)",
                              found=repr(e.instance))
-    expected = {
-        "type": f"a value of type {e.validator_value}",
-        "minimum": f"a number ≥ {e.validator_value}",
-        "maximum": f"a number ≤ {e.validator_value}",
-        "exclusiveMinimum": f"a number > {e.validator_value}",
-        "enum": "one of " + ", ".join(map(str, e.validator_value or [])),
-        "const": repr(e.validator_value),
-        "pattern": "the form " + (e.schema.get("description") or e.validator_value),
-        "minLength": "non-empty text",
-        "minItems": f"at least {e.validator_value} item(s)",
-    }.get(e.validator, None)
-    found = repr(e.instance) if not isinstance(e.instance, (dict, list)) else type(e.instance).__name__
-    message = {"type": "wrong type", "enum": "value not allowed", "pattern": "wrong format"}.get(e.validator, e.message)
+    v = e.validator_value
+    expected = {  # built lazily: validator_value is a list for enum, a number for maxLength…
+        "type": lambda: f"a value of type {v}",
+        "minimum": lambda: f"a number ≥ {v}",
+        "maximum": lambda: f"a number ≤ {v}",
+        "exclusiveMinimum": lambda: f"a number > {v}",
+        "enum": lambda: "one of " + ", ".join(map(str, v or [])),
+        "const": lambda: repr(v),
+        "pattern": lambda: "the form " + (e.schema.get("description") or str(v)),
+        "minLength": lambda: "non-empty text",
+        "maxLength": lambda: f"at most {v} characters",
+        "minItems": lambda: f"at least {v} item(s)",
+        "maxItems": lambda: f"at most {v} item(s)",
+    }.get(e.validator, lambda: None)()
+    if isinstance(e.instance, str) and len(e.instance) > 80:
+        found = f"{len(e.instance)} characters"
+    else:
+        found = repr(e.instance) if not isinstance(e.instance, (dict, list)) else type(e.instance).__name__
+    message = {"type": "wrong type", "enum": "value not allowed", "pattern": "wrong format",
+               "maxLength": "text too long"}.get(e.validator, e.message)
+    if len(message) > 300:  # jsonschema quotes the instance in its message
+        message = f"not allowed ({e.validator})"
     return profile.error(message, path, expected=expected, found=found)
 
 

@@ -1,6 +1,6 @@
 """Strict YAML loading for profiles: positions kept, duplicates refused, numbers exact.
 
-- Safe loading only (``yaml.compose`` with the SafeLoader; no tags that build objects).
+- Safe loading only (composed into nodes, never constructed: no tags that build objects).
 - Duplicate keys are an error naming both lines.
 - Numbers with a fraction are read as :class:`decimal.Decimal` (exact); dates
   and timestamps stay text (the engine parses its own dates).
@@ -8,6 +8,13 @@
   expand into a huge one.
 - Every value's position is kept: ``marks[path] = (line, column)``, 1-based,
   where ``path`` is a tuple of keys and list indexes.
+
+A profile is untrusted input. Limits (docs/profile.md, "Limits"), checked before
+parsing (size, characters) and while parsing (depth, values, lengths), so a
+hostile file is refused with a located error in well under a second:
+:data:`MAX_BYTES`, :data:`MAX_DEPTH`, :data:`MAX_NODES`, :data:`MAX_KEY_LENGTH`,
+:data:`MAX_TEXT_LENGTH` (and :data:`TEXT_LIMITS` for ids, labels, names),
+:data:`MAX_NUMBER_LENGTH`.
 """
 
 from __future__ import annotations
@@ -19,7 +26,20 @@ import yaml
 
 from .errors import ProfileError
 
-MAX_NODES = 200_000
+#: the largest profile file, in bytes of UTF-8 (the largest bundled profile: 37 KB)
+MAX_BYTES = 256 * 1024
+#: the deepest nesting of mappings and lists (the bundled profiles: 7)
+MAX_DEPTH = 20
+#: values in the document, after aliases are expanded (the bundled profiles: ≤ 650)
+MAX_NODES = 20_000
+#: characters of a key (keys are ids: at most 34 in the bundled profiles)
+MAX_KEY_LENGTH = 64
+#: characters of any text value (the longest bundled ``reading``: 1,374)
+MAX_TEXT_LENGTH = 5_000
+#: characters of the values of these keys
+TEXT_LIMITS = {"id": 64, "label": 300, "name": 300, "title": 300, "seat": 100}
+#: characters of a number as written (digits, sign, point, exponent)
+MAX_NUMBER_LENGTH = 40
 
 Path = tuple  # tuple[str | int, ...]
 
@@ -68,6 +88,11 @@ def _scalar(node: yaml.ScalarNode, file: str) -> Any:
             raise ProfileError("special float values are not allowed", file=file,
                                line=node.start_mark.line + 1, column=node.start_mark.column + 1,
                                expected="a finite number", found=value)
+        if d and not -MAX_NUMBER_LENGTH <= d.adjusted() <= MAX_NUMBER_LENGTH:
+            raise ProfileError("number out of range", file=file,
+                               line=node.start_mark.line + 1, column=node.start_mark.column + 1,
+                               expected=f"a number with at most {MAX_NUMBER_LENGTH} digits "
+                                        "before or after the point", found=value)
         return d
     if tag.startswith("tag:yaml.org,2002:") and tag.rsplit(":", 1)[1] in ("str", "timestamp", "binary"):
         return value
@@ -76,17 +101,109 @@ def _scalar(node: yaml.ScalarNode, file: str) -> Any:
                        expected="plain values (text, numbers, true/false)", found=tag)
 
 
+def _limit_error(message: str, file: str, mark: Any, **kw: Any) -> ProfileError:
+    return ProfileError(message, file=file,
+                        line=mark.line + 1 if mark is not None else 1,
+                        column=mark.column + 1 if mark is not None else 1, **kw)
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def check_text(text: str, file: str = "<profile>") -> None:
+    """The limits checked before parsing: size and characters. Raises ProfileError."""
+    if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        # locate the line where the limit is crossed
+        cut = len(text.encode("utf-8", "surrogatepass")[:MAX_BYTES].decode("utf-8", "ignore"))
+        line, column = _line_column(text, cut)
+        raise ProfileError(
+            f"the profile is larger than {MAX_BYTES // 1024} KB", file=file, line=line,
+            column=column, expected=f"at most {MAX_BYTES} bytes",
+            found=f"{len(text.encode('utf-8', 'surrogatepass'))} bytes",
+            hint="a profile holds rules, not data: move long texts to the source documents")
+    m = yaml.reader.Reader.NON_PRINTABLE.search(text)
+    if m is not None:
+        line, column = _line_column(text, m.start())
+        raise ProfileError(
+            "a character that is not allowed in a profile", file=file, line=line, column=column,
+            expected="printable text (tabs and line breaks allowed)",
+            found=f"U+{ord(m.group()):04X}" + (" (NUL)" if m.group() == "\0" else ""),
+            hint="the file may be binary or damaged: save it as plain UTF-8 text")
+
+
+class _Limits:
+    """Composer mix-in that stops at :data:`MAX_DEPTH` or :data:`MAX_NODES`."""
+
+    _file = "<profile>"
+    _depth = 0
+    _nodes = 0
+
+    def compose_node(self, parent, index):
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _limit_error(f"the profile has more than {MAX_NODES} values", self._file,
+                               self.peek_event().start_mark,  # type: ignore[attr-defined]
+                               expected=f"at most {MAX_NODES} values",
+                               hint="a profile holds rules, not data")
+        if self._depth >= MAX_DEPTH:
+            raise _limit_error(f"nested more than {MAX_DEPTH} levels deep", self._file,
+                               self.peek_event().start_mark,  # type: ignore[attr-defined]
+                               expected=f"at most {MAX_DEPTH} levels of mappings and lists",
+                               found="a deeper value here")
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)  # type: ignore[misc]
+        finally:
+            self._depth -= 1
+
+
+try:  # libyaml's event parser (C, ~8× faster) under PyYAML's own composer and resolver
+    from yaml._yaml import CParser as _CParser
+
+    class _LimitedLoader(_Limits, yaml.composer.Composer, _CParser, yaml.resolver.Resolver):
+        def __init__(self, stream: str, file: str) -> None:
+            _CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self._file = file
+
+except ImportError:  # PyYAML built without libyaml: the pure-Python parser, same limits
+
+    class _LimitedLoader(_Limits, yaml.SafeLoader):  # type: ignore[no-redef]
+        def __init__(self, stream: str, file: str) -> None:
+            yaml.SafeLoader.__init__(self, stream)
+            self._file = file
+
+
+def _compose(text: str, file: str) -> Any:
+    loader = _LimitedLoader(text, file)
+    try:
+        return loader.get_single_node()
+    finally:
+        dispose = getattr(loader, "dispose", None)
+        if dispose is not None:
+            dispose()
+
+
 def load_yaml(text: str, file: str = "<profile>") -> Loaded:
-    """Parse ``text`` strictly.
+    """Parse ``text`` strictly, within the limits of this module.
 
     Raises:
         ProfileError: on YAML syntax errors (with line/column), duplicate keys,
-            non-text keys, unsafe tags, or too many nodes after alias expansion.
+            non-text keys, unsafe tags, or a limit passed (size, characters,
+            depth, values after alias expansion, key/text/number length).
     """
+    check_text(text, file)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = _compose(text, file)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
+        if "maximum nesting depth" in str(e.problem):  # libyaml's own bound, met scanning ahead
+            raise _limit_error(f"nested more than {MAX_DEPTH} levels deep", file, mark,
+                               expected=f"at most {MAX_DEPTH} levels of mappings and lists",
+                               found="a deeper value here") from None
         raise ProfileError(f"YAML syntax error: {e.problem}", file=file,
                            line=mark.line + 1 if mark else None,
                            column=mark.column + 1 if mark else None,
@@ -98,9 +215,15 @@ def load_yaml(text: str, file: str = "<profile>") -> Loaded:
     def build(node: yaml.Node, path: Path) -> Any:
         counter[0] += 1
         if counter[0] > MAX_NODES:
-            raise ProfileError(f"profile expands to more than {MAX_NODES} values (aliases?)", file=file)
+            raise _limit_error(f"profile expands to more than {MAX_NODES} values (aliases?)"
+                               , file, node.start_mark,
+                               hint="a profile holds rules, not data")
+        if len(path) > MAX_DEPTH:  # aliases can nest deeper than the text shows
+            raise _limit_error(f"nested more than {MAX_DEPTH} levels deep (aliases?)", file,
+                               node.start_mark)
         marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, yaml.ScalarNode):
+            _check_scalar(node, path, file)
             return _scalar(node, file)
         if isinstance(node, yaml.SequenceNode):
             return [build(child, path + (i,)) for i, child in enumerate(node.value)]
@@ -112,6 +235,13 @@ def load_yaml(text: str, file: str = "<profile>") -> Loaded:
                     raise ProfileError("keys must be plain text", file=file, line=key_node.start_mark.line + 1,
                                        column=key_node.start_mark.column + 1)
                 key = key_node.value
+                if len(key) > MAX_KEY_LENGTH:
+                    raise _limit_error(
+                        f"key longer than {MAX_KEY_LENGTH} characters", file,
+                        key_node.start_mark, field=".".join(str(p) for p in path),
+                        expected=f"at most {MAX_KEY_LENGTH} characters",
+                        found=f"{len(key)} characters",
+                        hint="keys are ids: short lower-case words joined by _")
                 kline = key_node.start_mark.line + 1
                 if key in seen:
                     raise ProfileError(f"duplicate key {key!r} (first at line {seen[key]})", file=file,
@@ -126,6 +256,27 @@ def load_yaml(text: str, file: str = "<profile>") -> Loaded:
 
     data = build(root, ()) if root is not None else None
     return Loaded(data, marks, key_marks)
+
+
+def _check_scalar(node: yaml.ScalarNode, path: Path, file: str) -> None:
+    """Text and number lengths (:data:`TEXT_LIMITS`, :data:`MAX_TEXT_LENGTH`,
+    :data:`MAX_NUMBER_LENGTH`)."""
+    value = node.value
+    key = next((p for p in reversed(path) if isinstance(p, str)), None)
+    field = ".".join(str(p) for p in path) or None
+    if node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") \
+            and len(value) > MAX_NUMBER_LENGTH:
+        raise _limit_error(f"number longer than {MAX_NUMBER_LENGTH} characters", file,
+                           node.start_mark, field=field,
+                           expected=f"a number of at most {MAX_NUMBER_LENGTH} characters",
+                           found=f"{len(value)} characters")
+    limit = TEXT_LIMITS.get(key, MAX_TEXT_LENGTH) if path and path[-1] == key else MAX_TEXT_LENGTH
+    if len(value) > limit:
+        raise _limit_error(f"text longer than {limit} characters", file,
+                           node.start_mark, field=field,
+                           expected=f"at most {limit} characters",
+                           found=f"{len(value)} characters",
+                           hint="shorten it; long explanations belong in the source documents")
 
 
 def _merged_pairs(node: yaml.MappingNode, file: str):

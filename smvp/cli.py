@@ -68,6 +68,11 @@ DbOpt = Annotated[str | None, typer.Option(
 ChamberOpt = Annotated[str | None, typer.Option(
     "--chamber", "-c", help="Camera: id del profilo, cercato in --profile, poi $SMVP_CHAMBERS_DIR, "
     "poi ./chambers nella cartella corrente, poi i profili inclusi in smvp (smvp chambers li elenca).")]
+CsvDialectOpt = Annotated[str | None, typer.Option(
+    "--csv-dialect", metavar="it|standard",
+    help="Formato del .csv: it (Excel in italiano: ';', decimali con la virgola, intestazioni "
+    "in italiano; predefinito con l'output in italiano) o standard (il contratto dei risultati: "
+    "',', decimali col punto, nomi dei campi; predefinito con --lang en).")]
 
 
 def _lang(lang: Lang | None) -> str:
@@ -150,6 +155,7 @@ def evaluate(
     lang: LangOpt = None,
     no_store: Annotated[bool, typer.Option(
         "--no-store", help="Non salvare l'esecuzione.")] = False,
+    csv_dialect: CsvDialectOpt = None,
     wide: Annotated[bool, typer.Option(
         "--wide", help="Tabella delle persone con tutte le colonne, anche oltre la larghezza "
         "del terminale (senza --wide le colonne che non entrano intere sono omesse e nominate).")] = False,
@@ -158,7 +164,8 @@ def evaluate(
     from smvp.commands import evaluate as command
 
     opts = command.Options(chamber=chamber, profile=profile, data=data, year=year, out=out,
-                           json=json_, db=db, lang=_lang(lang), store=not no_store, wide=wide)
+                           json=json_, db=db, lang=_lang(lang), store=not no_store, wide=wide,
+                           csv_dialect=csv_dialect)
     out_console, err_console = _consoles()
     _exit(handle(lambda: command.run(opts, out=out_console, err=err_console)))
 
@@ -394,13 +401,15 @@ def run_export(
     out: Annotated[Path, typer.Option("--out", "-o", dir_okay=False,
                                       help="File .csv, .json o .xlsx.")],
     chamber: ChamberOpt = None, db: DbOpt = None, lang: LangOpt = None, as_of: AsOfOpt = None,
+    csv_dialect: CsvDialectOpt = None,
 ) -> None:
     """Esporta un'esecuzione con le revisioni applicate e lo stato dei pagamenti."""
     from smvp.commands import run_validate as command
 
     out_console, _ = _consoles()
     _exit(handle(lambda: command.export_run(run_id=run_id, out_path=out, chamber=chamber, db=db,
-                                            lang=_lang(lang), as_of=as_of, out=out_console)))
+                                            lang=_lang(lang), as_of=as_of, out=out_console,
+                                            csv_dialect=csv_dialect)))
 
 
 @app.command("calendar")
@@ -483,6 +492,25 @@ def trasparenza(
     out_console, _ = _consoles()
     _exit(handle(lambda: command.trasparenza(run_id=run_id, out_dir=out, pdf=pdf, db=db,
                                              lang=_lang(lang), out=out_console)))
+
+
+@app.command()
+def report(
+    run_id: Annotated[int, typer.Option("--run", help="Id dell'esecuzione salvata (smvp runs).")],
+    compare_run: Annotated[int | None, typer.Option(
+        "--compare-run", help="Confronta con un'altra esecuzione della stessa Camera "
+        "(anno precedente o what-if).")] = None,
+    out: OutDirOpt = Path("."),
+    pdf: Annotated[bool, typer.Option("--pdf", help="Anche il PDF.")] = False,
+    db: DbOpt = None,
+    lang: LangOpt = None,
+) -> None:
+    """Relazione dell'OIV sulla differenziazione delle valutazioni (HTML, PDF con --pdf)."""
+    from smvp.commands import documents as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.report(run_id=run_id, compare_run=compare_run, out_dir=out,
+                                        pdf=pdf, db=db, lang=_lang(lang), out=out_console)))
 
 
 # --------------------------------------------------------------------------- audit: diff, compare, explain, verify

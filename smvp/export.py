@@ -1,29 +1,26 @@
-"""Exports of an evaluation: .csv (people), .json (everything), .xlsx (a sheet per table).
+"""Exports of an evaluation: .csv (people), .json (everything), .xlsx (a workbook for people).
 
-JSON and CSV follow the results contract (smvp/results.py, docs/results.md):
-the same field names, money as ``1524.90`` in euro, points and percent as exact
-decimals. XLSX holds the same fields and units as numeric cells with a number
-format, under headers that are labels in the chosen language.
+JSON and the standard CSV (``--csv-dialect standard``, the default with English
+output) follow the results contract (smvp/results.py, docs/results.md): the same
+field names, money as ``1524.90`` in euro, points and percent as exact decimals.
+With Italian output a .csv is for Italian Excel by default: ``;`` separated,
+``1524,90``, Italian headers, UTF-8 with BOM. XLSX (smvp/xlsx.py) holds the same
+fields and units as numeric cells with real number formats (€, %, points).
 """
 
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from smvp import results
 from smvp.errors import ExportProblem, UsageProblem
-from smvp.i18n import t
+from smvp.i18n import t, yes_no
 from smvp.report import (
     FUND_FIELDS,
-    FUND_MONEY_FIELDS,
-    MONEY_FIELDS,
     OBJECTIVE_FIELDS,
-    POINT_FIELDS,
     Outcome,
     columns_of,
     not_computed_text,
@@ -38,9 +35,6 @@ PEOPLE_COLUMNS = (
     "payout_percent", "coefficient_name", "coefficient", "theoretical", "premium",
     "maggiorazione", "paid", "maggiorazione_rank", "fund", "payout_state",
 )
-MONEY_FORMAT = "#,##0.00"
-POINTS_FORMAT = "#,##0.00"
-COEFFICIENT_FORMAT = "0.000000"
 
 
 def check_format(path: Path | str) -> str:
@@ -54,11 +48,31 @@ def check_format(path: Path | str) -> str:
     return suffix
 
 
-def write(outcome: Outcome, path: Path | str, lang: str) -> Path:
-    """Write ``outcome`` to ``path`` in the format its extension names."""
+CSV_DIALECTS = ("it", "standard")
+
+
+def csv_dialect(lang: str, dialect: str | None = None) -> str:
+    """The CSV dialect to write: ``dialect`` if given (``it``/``italiano`` or ``standard``), else
+    ``it`` with Italian output and ``standard`` (the results contract) otherwise. UsageProblem
+    for another name."""
+    if dialect is None:
+        return "it" if lang == "it" else "standard"
+    name = {"italiano": "it", "italian": "it", "excel": "it"}.get(dialect.strip().lower(),
+                                                                   dialect.strip().lower())
+    if name not in CSV_DIALECTS:
+        raise UsageProblem(f"--csv-dialect {dialect!r}: unknown dialect",
+                           hint="use it (Excel in italiano: ';' e ',') or standard (the results contract)")
+    return name
+
+
+def write(outcome: Outcome, path: Path | str, lang: str, *, dialect: str | None = None) -> Path:
+    """Write ``outcome`` to ``path`` in the format its extension names (``dialect``: of a .csv,
+    see :func:`csv_dialect`)."""
     path = Path(path)
+    chosen = csv_dialect(lang, dialect)
     writer: Callable[[Outcome, Path, str], None] = {
-        ".csv": write_csv, ".json": write_json, ".xlsx": write_xlsx,
+        ".csv": write_csv if chosen == "standard" else write_csv_it,
+        ".json": write_json, ".xlsx": write_xlsx,
     }[check_format(path)]
     try:
         writer(outcome, path, lang)
@@ -165,6 +179,43 @@ def write_csv(outcome: Outcome, path: Path, lang: str) -> None:
             out.writerow(line)
 
 
+def _it_cell(kind: str, value: Any, lang: str) -> str:
+    """A value for Italian Excel: ``1524,90`` (no grouping, no €: a number Excel sums), flags sì/no."""
+    if value is None:
+        return ""
+    if kind == results.FLAG:
+        return yes_no(bool(value), lang)
+    shown = results.csv_cell(kind, value)
+    if kind in (results.MONEY, results.POINTS, results.PERCENT, results.FRACTION):
+        return shown.replace(".", ",")
+    return shown
+
+
+def write_csv_it(outcome: Outcome, path: Path, lang: str) -> None:
+    """People for Italian Excel (the default with Italian output): ``;`` separated, ``,`` decimals
+    without grouping (``1524,90``: euro; percent as ``96,79``; points ``74,01``), sì/no flags,
+    headers in ``lang`` (the contract's name in brackets is not repeated: ``--csv-dialect standard``
+    writes those), UTF-8 with BOM so that Excel opens it directly with its accents."""
+    cols = results.people_csv_columns(outcome.component_ids())
+    state = payout_state(outcome)
+    shown_state = t(f"state_{state}", lang)
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        out = csv.writer(fh, delimiter=";", lineterminator="\r\n")
+        out.writerow([header(name, lang) for name, _ in cols])
+        for row in outcome.rows:
+            comps = row.get("components") or {}
+            line = []
+            for name, kind in cols:
+                if name.startswith("component:"):
+                    value = comps.get(name.split(":", 1)[1])
+                elif name == "payout_state":
+                    value = row.get(name) or (shown_state if row.get("paid") is not None else None)
+                else:
+                    value = row.get(name)
+                line.append(_it_cell(kind, value, lang))
+            out.writerow(line)
+
+
 # --------------------------------------------------------------------------- json
 
 
@@ -188,62 +239,8 @@ def write_json(outcome: Outcome, path: Path, lang: str) -> None:
 # --------------------------------------------------------------------------- xlsx
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return value if value.is_finite() else None
-    if isinstance(value, (list, tuple, dict)):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    if hasattr(value, "isoformat") and getattr(value, "tzinfo", None) is not None:
-        return value.isoformat()  # openpyxl refuses tz-aware datetimes
-    return value
-
-
-def _number_format(key: str) -> str | None:
-    if key in MONEY_FIELDS or key in FUND_MONEY_FIELDS:
-        return MONEY_FORMAT
-    if key in POINT_FIELDS or key.startswith("component:") or key in ("payout_percent",
-                                                                        "achievement"):
-        return POINTS_FORMAT
-    if key == "coefficient":
-        return COEFFICIENT_FORMAT
-    return None
-
-
-def _sheet(wb: Any, title: str, cols: list[str], rows: list[list[Any]], lang: str) -> None:
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    ws = wb.create_sheet(title)
-    ws.append([header(c, lang) for c in cols])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    formats = [_number_format(c) for c in cols]
-    for line in rows:
-        ws.append([_cell(v) for v in line])
-        for cell, fmt in zip(ws[ws.max_row], formats):
-            if fmt and isinstance(cell.value, (int, float, Decimal)) \
-                    and not isinstance(cell.value, bool):
-                cell.number_format = fmt
-    ws.freeze_panes = "A2"
-    for i, col in enumerate(cols, start=1):
-        width = max([len(header(col, lang))] + [len(str(r[i - 1] or "")) for r in rows[:200]])
-        ws.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 8), 50)
-
-
 def write_xlsx(outcome: Outcome, path: Path, lang: str) -> None:
-    from openpyxl import Workbook
+    """The results workbook for people (smvp/xlsx.py)."""
+    from smvp.xlsx import write_xlsx as write_workbook
 
-    wb = Workbook()
-    wb.remove(wb.active)
-    _sheet(wb, t("sheet_people", lang), *people_table(outcome, lang), lang)
-    _sheet(wb, t("sheet_funds", lang), *funds_table(outcome), lang)
-    _sheet(wb, t("sheet_objectives", lang), *objectives_table(outcome), lang)
-    ws = wb.create_sheet(t("sheet_run", lang))
-    ws.append([t("key", lang), t("value", lang)])
-    for key, value in run_table(outcome, lang):
-        ws.append([key, _cell(value)])
-        if isinstance(value, Decimal):
-            ws.cell(row=ws.max_row, column=2).number_format = MONEY_FORMAT
-    ws.column_dimensions["A"].width = 32
-    ws.column_dimensions["B"].width = 70
-    wb.save(path)
+    write_workbook(outcome, path, lang)

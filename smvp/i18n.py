@@ -57,6 +57,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "sheet_funds": ("fondi", "funds"),
     "sheet_objectives": ("obiettivi", "objectives"),
     "sheet_run": ("esecuzione", "run"),
+    "sheet_summary": ("riepilogo", "summary"),
+    "scored": ("Persone valutate", "People scored"),
+    "reduction": ("Riduzione", "Reduction"),
+    "status_label": ("Stato (descrizione)", "Status (label)"),
+    "measured": ("Valore misurato (%)", "Measured (%)"),
+    "type": ("Tipo", "Type"),
     # run info
     "run_id": ("Id esecuzione", "Run id"),
     "chamber": ("Camera", "Chamber"),

@@ -97,3 +97,55 @@ def test_smvp_validate_reports_file_line_column() -> None:
     assert "FAIL" in out
     for fragment in expect:
         assert " ".join(fragment.split()) in out, (fragment, run.stdout)
+
+
+LIMITS = {"limit_file_size", "limit_nul_character", "limit_nesting_depth", "limit_values",
+          "limit_alias_expansion", "limit_key_length", "limit_text_length", "limit_id_length",
+          "limit_label_length", "limit_number_length", "limit_formula_length",
+          "limit_formula_depth", "limit_formula_nodes"}
+
+
+def test_every_limit_has_a_broken_profile() -> None:
+    """docs/profile.md "Limits": one fixture per limit."""
+    assert LIMITS <= set(CASES)
+    doc = (ROOT / "docs" / "profile.md").read_text(encoding="utf-8")
+    assert all(f"`{case}`" in doc for case in LIMITS)
+
+
+def _hostile(base: str) -> dict[str, str]:
+    """The hostile profiles of issue 16: each was an internal error or a hang."""
+    formula = 'formula: "minimum(1, presence_days / 250)"'
+    assert formula in base
+    return {
+        "parentheses_5000": base.replace(formula, 'formula: "' + "(" * 5000 + "1" + ")" * 5000 + '"'),
+        "terms_50000": base.replace(formula, 'formula: "' + "+".join(["1"] * 50_000) + '"'),
+        "lists_10000_deep": base + "x: " + "[" * 10_000 + "]" * 10_000 + "\n",
+        "mappings_3000_deep": base + "x: " + "{a: " * 3000 + "1" + "}" * 3000 + "\n",
+        "block_mappings_500_deep": base + "x:\n" + "".join(" " * i + "a:\n" for i in range(1, 500)),
+        "nul_bytes": base.replace("Camera di prova", "Camera\x00\x00 di prova", 1),
+        "list_2000000": base + "x: [" + ",".join(["0"] * 2_000_000) + "]\n",
+        "comment_10mb": "#" + "x" * 10_000_000 + "\n" + base,
+        "chamber_id_1000000": base.replace("id: prova", "id: p" + "a" * 1_000_000, 1),
+        "chamber_id_200": base.replace("id: prova", "id: p" + "a" * 200, 1),
+        "float_exponent": base.replace("from: 2020", "from: 1.0e+999999999", 1),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_hostile("x: 1\nformula: \"minimum(1, presence_days / 250)\"\n"
+                                                 "id: prova\nCamera di prova\nfrom: 2020\n")))
+def test_hostile_profile_is_a_located_error_exit_1(case: str, tmp_path) -> None:
+    """Each is refused by `smvp validate` with file:line:column and exit 1, never exit 3."""
+    from typer.testing import CliRunner
+
+    from smvp.cli import app
+
+    base = (BROKEN / "_base.yaml").read_text(encoding="utf-8")
+    path = tmp_path / f"{case}.yaml"
+    path.write_text(_hostile(base)[case], encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", str(path)], env={"SMVP_LANG": "en"})
+    assert result.exit_code == 1, result.output
+    assert "internal error" not in result.output
+    assert f"{case}.yaml:" in " ".join(result.output.split()), result.output
+    with pytest.raises(ProfileErrors) as info:
+        load_profile(path)
+    assert all(e.line and e.column for e in info.value.errors)

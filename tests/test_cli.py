@@ -433,8 +433,8 @@ def test_e2e_json_and_exports(db, tmp_path):
     import openpyxl
 
     wb = openpyxl.load_workbook(tmp_path / "x.xlsx")
-    assert wb.sheetnames == ["people", "funds", "objectives", "run"]
-    assert wb["people"].max_row == len(doc["people"]) + 1
+    assert wb.sheetnames == ["summary", "people", "funds", "objectives", "run"]
+    assert wb["people"].max_row == len(doc["people"]) + 2  # header, people, totals
     assert wb["objectives"].max_row == len(doc["objectives"]) + 1
 
 

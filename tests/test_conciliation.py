@@ -435,7 +435,7 @@ def test_reopened_cuneo_moves_someone_across_the_maggiorazione_cut(db, tmp_path)
 
     # the export of the run carries every revision and the payment state
     path = tmp_path / "run.csv"
-    r = invoke("run", "export", run_id, "--out", path, *base)
+    r = invoke("run", "export", run_id, "--out", path, "--csv-dialect", "standard", *base)
     assert r.exit_code == 0, r.output
     rows = {row["person_id"]: row for row in csv.DictReader(  # the standard CSV (docs/results.md)
         path.read_text(encoding="utf-8-sig").splitlines())}

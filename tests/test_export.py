@@ -36,7 +36,7 @@ def test_unknown_extension_is_a_usage_error(tmp_path):
 
 def test_csv_people_with_bom_and_plain_numbers(tmp_path, outcome):
     """The standard CSV: the results contract's names and representation (docs/results.md)."""
-    path = export.write(outcome, tmp_path / "p.csv", "it")
+    path = export.write(outcome, tmp_path / "p.csv", "it", dialect="standard")
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
@@ -55,10 +55,28 @@ def test_csv_people_with_bom_and_plain_numbers(tmp_path, outcome):
     assert p2["component:area"] == ""              # not a component of a dipendente
 
 
-def test_csv_header_is_the_same_in_every_language(tmp_path, outcome):
-    it = export.write(outcome, tmp_path / "it.csv", "it").read_text(encoding="utf-8-sig")
+def test_standard_csv_header_is_the_same_in_every_language(tmp_path, outcome):
+    it = export.write(outcome, tmp_path / "it.csv", "it", dialect="standard").read_text(encoding="utf-8-sig")
     en = export.write(outcome, tmp_path / "en.csv", "en").read_text(encoding="utf-8-sig")
     assert it.splitlines()[0] == en.splitlines()[0]
+
+
+def test_italian_csv_is_the_default_with_italian_output_and_reads_back(tmp_path, outcome):
+    """What Italian Excel opens directly: ';', ',' decimals, Italian headers, UTF-8 with BOM."""
+    raw = export.write(outcome, tmp_path / "it.csv", "it").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(raw.decode("utf-8-sig").splitlines(), delimiter=";"))
+    head = rows[0]
+    assert head[0] == "Matricola" and "Totale erogato" in head and "Punteggio totale" in head
+    assert all(len(r) == len(head) for r in rows)
+    p2 = dict(zip(head, rows[2]))
+    assert p2["Totale erogato"] == "1234,62"  # a number for Italian Excel: no grouping, no €
+    assert p2["Coefficiente"] == "0,722000" and p2["Valutazione negativa"] == "no"
+    # read back: the cents are the engine's
+    paid = [D(dict(zip(head, r))["Totale erogato"].replace(",", ".") or "0") for r in rows[1:]]
+    assert sum(paid) == sum((D(str(r.get("paid") or 0)) for r in outcome.rows), D(0))
+    with pytest.raises(UsageProblem):
+        export.csv_dialect("it", "tsv")
 
 
 def test_json_document(tmp_path, outcome):
@@ -81,19 +99,33 @@ def test_xlsx_sheets_and_numeric_cells(tmp_path, outcome):
     openpyxl = pytest.importorskip("openpyxl")
     path = export.write(outcome, tmp_path / "out.xlsx", "it")
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["persone", "fondi", "obiettivi", "esecuzione"]
+    assert wb.sheetnames == ["riepilogo", "persone", "fondi", "obiettivi", "esecuzione"]
     ws = wb["persone"]
     head = [c.value for c in ws[1]]
     paid = ws.cell(row=3, column=head.index("Totale erogato") + 1)
     assert isinstance(paid.value, (int, float)) and D(str(paid.value)) == D("1234.62")
-    assert paid.number_format == "#,##0.00"
+    assert paid.number_format == '#,##0.00 "€"'
     total = ws.cell(row=3, column=head.index("Punteggio totale") + 1)
     assert total.value == 95 and total.number_format == "#,##0.00"
+    pct = ws.cell(row=3, column=head.index("% compenso") + 1)
+    assert pct.number_format == "0.00%" and 0 <= pct.value <= 1  # a real percentage, not 100.00
+    # the totals row: the engine's totals, to the cent
+    last = [c.value for c in ws[ws.max_row]]
+    assert last[0] == "Totali" and ws.max_row == len(outcome.rows) + 2
+    assert D(str(last[head.index("Totale erogato")])).quantize(D("0.01")) == outcome.totals()["paid"]
+    assert ws.auto_filter.ref == f"A1:{ws.cell(row=1, column=len(head)).column_letter}{len(outcome.rows) + 1}"
+    assert ws.freeze_panes == "B2" and ws.print_title_rows == "$1:$1"
+    assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9  # A4
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+    assert not any(isinstance(c.value, str) and c.value.startswith(("{", "["))
+                   for row in ws.iter_rows() for c in row)  # no JSON inside cells
     funds = wb["fondi"]
-    assert [c.value for c in funds[1]] == ["Fondo", "Descrizione", "Risorse", "Distribuito",
-                                           "Economie"]
+    assert [c.value for c in funds[1]][:5] == ["Fondo", "Descrizione", "Risorse", "Distribuito",
+                                               "Economie"]
     assert funds.cell(row=3, column=3).value == pytest.approx(12345.67)
-    assert funds.cell(row=3, column=3).number_format == "#,##0.00"
+    assert funds.cell(row=3, column=3).number_format == '#,##0.00 "€"'
+    summary = {r[0].value: r[1].value for r in wb["riepilogo"].iter_rows(min_row=2) if r[0].value}
+    assert summary["Totali: Totale erogato"] == pytest.approx(float(outcome.totals()["paid"]))
     objectives = wb["obiettivi"]
     assert objectives.max_row == 3
     run = {r[0].value: r[1].value for r in wb["esecuzione"].iter_rows(min_row=2)}
@@ -104,7 +136,7 @@ def test_xlsx_sheets_and_numeric_cells(tmp_path, outcome):
 def test_xlsx_english_sheet_names(tmp_path, outcome):
     openpyxl = pytest.importorskip("openpyxl")
     path = export.write(outcome, tmp_path / "out.xlsx", "en")
-    assert openpyxl.load_workbook(path).sheetnames == ["people", "funds", "objectives", "run"]
+    assert openpyxl.load_workbook(path).sheetnames == ["summary", "people", "funds", "objectives", "run"]
 
 
 def test_unwritable_path_is_an_export_problem(tmp_path, outcome):

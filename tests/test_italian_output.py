@@ -123,3 +123,37 @@ def test_calendar_names_who_acts(env):
                       env={"COLUMNS": "250"})
     assert r.exit_code == 0, r.output
     assert "Giunta camerale" in r.stdout and "│ giunta " not in r.stdout
+
+
+def test_cuneo_exports_for_people_match_the_contract_to_the_cent(env):
+    """Italian CSV read back with ';'/',' and the XLSX's totals equal the JSON contract's cents."""
+    import csv
+    import json
+
+    import openpyxl
+
+    r = runner.invoke(cli.app, ["evaluate", "--chamber", "cuneo", "--no-store", "--json"])
+    doc = json.loads(r.stdout)
+    paid = {p["person_id"]: Decimal(p["paid"]) for p in doc["people"] if p["paid"] is not None}
+    out_csv, out_xlsx = env / "risultati.csv", env / "risultati.xlsx"
+    for out in (out_csv, out_xlsx):
+        r = runner.invoke(cli.app, ["evaluate", "--chamber", "cuneo", "--no-store", "-o", str(out)])
+        assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(out_csv.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
+    back = {row["Matricola"]: Decimal(row["Totale erogato"].replace(",", "."))
+            for row in rows if row["Totale erogato"]}
+    assert back == paid
+    wb = openpyxl.load_workbook(out_xlsx)
+    ws = wb["persone"]
+    head = [c.value for c in ws[1]]
+    col = head.index("Totale erogato") + 1
+    cells = [ws.cell(row=i, column=col) for i in range(2, ws.max_row)]
+    assert {c.number_format for c in cells if c.value is not None} == {'#,##0.00 "€"'}
+    assert sum(Decimal(str(c.value)) for c in cells if c.value is not None) == sum(paid.values())
+    total = ws.cell(row=ws.max_row, column=col).value
+    assert ws.cell(row=ws.max_row, column=1).value == "Totali"
+    assert Decimal(str(total)).quantize(Decimal("0.01")) == sum(paid.values())
+    assert head[0] == "Matricola" and "reduction" not in head and "status_label" not in head
+    objectives = [c.value for c in wb["obiettivi"][1]]
+    assert not {"reduction", "status_label", "measured", "type"} & set(objectives)
+    assert wb.sheetnames[0] == "riepilogo"

@@ -124,7 +124,8 @@ def test_representation():
 
 def test_standard_csv_follows_the_contract(tmp_path, documents):
     out = tmp_path / "people.csv"
-    r = runner.invoke(cli.app, ["evaluate", "--chamber", "cuneo", "--no-store", "--out", str(out)])
+    r = runner.invoke(cli.app, ["evaluate", "--chamber", "cuneo", "--no-store", "--out", str(out),
+                                "--csv-dialect", "standard"])
     assert r.exit_code == 0, r.output
     rows = list(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines()))
     people = documents["cuneo"]["people"]

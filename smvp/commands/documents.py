@@ -117,3 +117,21 @@ def trasparenza(*, run_id: int, out_dir: Path, pdf: bool, db: str | None, lang: 
     for ext, data in files:
         _written(out, r.write_atomic(folder / f"trasparenza-{run_id}.{ext}", data), lang)
     return 0
+
+
+def report(*, run_id: int, compare_run: int | None, out_dir: Path, pdf: bool, db: str | None,
+           lang: str, out: Console) -> int:
+    """Write the OIV's differentiation report ``report-<run>.html`` (and ``.pdf``)."""
+    from smvp.documents import oiv
+
+    folder = r.output_dir(out_dir)
+    doc = runs.load(db, run_id, r.today(), persons=[])
+    other = runs.load(db, compare_run, r.today(), persons=[]) if compare_run is not None else None
+    html = oiv.html(doc, lang, other)
+    stem = f"report-{run_id}" + (f"-vs-{compare_run}" if compare_run is not None else "")
+    files: list[tuple[str, bytes | str]] = [("html", html)]
+    if pdf:
+        files.append(("pdf", r.pdf_bytes([r.pdf_document(html)])))
+    for ext, data in files:
+        _written(out, r.write_atomic(folder / f"{stem}.{ext}", data), lang)
+    return 0

@@ -30,6 +30,7 @@ class Options:
     db: str | None = None
     lang: str = "it"
     store: bool = True
+    csv_dialect: str | None = None  # of a .csv export: "it" (default with Italian) or "standard"
     wide: bool = False  # people table with every column (else fitted to the terminal)
 
 
@@ -106,7 +107,8 @@ def compute(opts: Options, err: Console) -> tuple[Any, Any, Outcome]:
     lang = opts.lang
     quiet = opts.json
     if opts.out is not None:
-        export.check_format(opts.out)  # before any work: a bad name is a usage error
+        export.check_format(opts.out)
+        export.csv_dialect(lang, opts.csv_dialect)  # before any work: a bad name is a usage error
 
     profile_path = resolve_profile_path(opts)
     with _stage(err, quiet, t("stage_profile", lang), "profile"):
@@ -154,7 +156,7 @@ def _run(opts: Options, *, out: Console, err: Console) -> int:
 
     if opts.out is not None:
         with _stage(err, quiet, t("stage_export", lang), "export"):
-            export.write(outcome, opts.out, lang)
+            export.write(outcome, opts.out, lang, dialect=opts.csv_dialect)
 
     if opts.json:
         with phases.phase("write"):

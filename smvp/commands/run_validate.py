@@ -71,8 +71,9 @@ def state(*, run_id: int, chamber: str | None, db: str | None, lang: str, as_of:
 
 
 def export_run(*, run_id: int, out_path: Path, chamber: str | None, db: str | None, lang: str,
-               as_of: str | None, out: Console) -> int:
+               as_of: str | None, out: Console, csv_dialect: str | None = None) -> int:
     export.check_format(out_path)
+    export.csv_dialect(lang, csv_dialect)
     when = domain.parse_date(as_of, "--as-of") if as_of else None
     engine = store.open_engine(db)
     try:
@@ -81,7 +82,7 @@ def export_run(*, run_id: int, out_path: Path, chamber: str | None, db: str | No
     finally:
         engine.dispose()
     outcome.info.payout_state = gate.state  # type: ignore[attr-defined]
-    export.write(outcome, out_path, lang)
+    export.write(outcome, out_path, lang, dialect=csv_dialect)
     print_gate(out, gate, lang)
     _line(out, t("written", lang, path=out_path))
     return 0
