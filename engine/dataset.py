@@ -57,7 +57,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from smvp_engine import columnar
+from smvp_engine import columnar, normalise
 from smvp_engine.columns import Categorical, index_of
 from smvp_engine.errors import DatasetError, DatasetErrors
 
@@ -325,6 +325,8 @@ class Dataset:
     tables: dict[str, Table]
     sha256: str
     year: int | None
+    #: how files were read when not as the format says ("<file>: read as Windows-1252 …")
+    notes: tuple[str, ...] = ()
 
     def table(self, name: str) -> Table:
         try:
@@ -446,6 +448,9 @@ def _number(v: Any, *, money: bool = False) -> tuple[Decimal, bool]:
         percent = True
     if money:
         s = s.replace("€", "").strip()
+    grouped = normalise.grouped_number(s)  # 1.234,56: thousands where unambiguous
+    if grouped is not None:
+        s = grouped
     if _NUMBER.match(s):
         d = Decimal(s.replace(",", "."))
         if percent:
@@ -467,7 +472,9 @@ def _scaled(d: Decimal, kind: str, raw: Any) -> int:
     if isinstance(raw, str) and kind != FRACTION:
         # digits written after the separator count, even trailing zeros: "1.500" is
         # not read as 1.5 (it may be 1500 with a thousands separator)
-        m = re.search(r"[.,](\d*)\s*$", raw.strip().replace("€", "").strip())
+        text = raw.strip().replace("€", "").strip()
+        text = normalise.grouped_number(_PERCENT.sub("", text)) or text
+        m = re.search(r"[.,](\d*)\s*$", text)
         written = len(m.group(1)) if m else 0
     with localcontext() as ctx:
         ctx.prec = 60
@@ -497,9 +504,10 @@ def _cell(col: ColumnSpec, v: Any) -> Any:
     if kind == TEXT:
         return _text(v)
     if kind == DIRECTION:
-        s = (_text(v) or "").lower()
+        s = normalise.keyword("direction", _text(v) or "")
         if s not in DIRECTIONS:
-            raise _Bad("unknown direction", hint="write higher (more is better) or lower")
+            raise _Bad("unknown direction", hint="write higher (more is better) or lower "
+                                                 "(also crescente / decrescente)")
         return s
     d, percent = _number(v, money=(kind == MONEY))
     if kind in SCALE:
@@ -560,6 +568,9 @@ class _Raw:
     delimited: bool = True
     #: (row, column index) of cells already reported (workbook formula errors)
     bad_cells: frozenset = frozenset()
+    #: how the file was read when it was not as the format says (engine/normalise.py),
+    #: e.g. "read as Windows-1252 (the file is not UTF-8)"; None otherwise
+    note: str | None = None
 
     @classmethod
     def from_records(cls, name: str, file: str, header: list[Any], header_row: int,
@@ -575,10 +586,8 @@ def _err(errors: list, message: str, **kw: Any) -> None:
 
 
 def _table_name(stem: str) -> str:
-    n = stem.strip().lower()
-    if n.endswith(".csv"):
-        n = n[:-4].strip()
-    return n
+    """A file stem or sheet name as a table name (Italian names accepted: engine/normalise.py)."""
+    return normalise.table_name(stem)
 
 
 def _did_you_mean(word: str, choices: Iterable[str], n: int = 1) -> list[str]:
@@ -593,9 +602,10 @@ def _unknown_table(errors: list, name: str, file: str, kind: str) -> None:
          found=json.dumps(name), hint=hint)
 
 
-def _decode(data: bytes) -> bytes:
-    """Hook: the file's bytes as UTF-8 without BOM (other encodings are converted here)."""
-    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+def _decode(data: bytes) -> tuple[bytes, str | None]:
+    """The file's bytes as UTF-8 without BOM, and a note when converted (engine/normalise.py:
+    Windows-1252, as Italian Excel saves CSV, is read)."""
+    return normalise.decode(data)
 
 
 def _read_csv(path: Path, name: str, errors: list) -> _Raw | None:
@@ -607,13 +617,13 @@ def _read_csv(path: Path, name: str, errors: list) -> _Raw | None:
     """
     file = str(path)
     try:
-        data = _decode(path.read_bytes())
+        data, note = _decode(path.read_bytes())
     except OSError as exc:
         _err(errors, f"cannot read the file: {exc.strerror or exc}", file=file)
         return None
     read = columnar.read_csv(data)
     if read is not None:
-        return _Raw(name, file, read.header, read.header_row, read.columns, read.rows)
+        return _Raw(name, file, read.header, read.header_row, read.columns, read.rows, note=note)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -641,8 +651,8 @@ def _read_csv(path: Path, name: str, errors: list) -> _Raw | None:
         errors.append(csv_parse_error(text, delimiter, file, exc))
         return None
     if header is None:
-        return _Raw.from_records(name, file, [], 1, [])
-    return _Raw.from_records(name, file, header, header_row, records)
+        return _Raw.from_records(name, file, [], 1, [], note=note)
+    return _Raw.from_records(name, file, header, header_row, records, note=note)
 
 
 def _read_parquet(path: Path, name: str, errors: list) -> _Raw | None:
@@ -906,8 +916,10 @@ ERRORS_PER_KIND = 10
 
 
 def _header_name(h: Any) -> str:
-    """Hook: a header cell as the column name it stands for (lower case, stripped)."""
-    return (_text(h) or "").lower()
+    """A header cell as the column name it stands for: case, accents and spaces do not matter,
+    Italian names are accepted (``Matricola`` → ``person_id``; engine/normalise.py)."""
+    text = _text(h)
+    return normalise.column_name(text) if text else ""
 
 
 def _column_has_values(values: Any) -> bool:
@@ -1684,7 +1696,8 @@ def load_dataset(path: str | Path) -> Dataset:
     year = _check_all(tables, errors, found, broken)
     if errors:
         raise DatasetErrors(errors)
-    return Dataset(path=str(p), tables=tables, sha256=_content_sha256(tables), year=year)
+    notes = tuple(f"{raw.file}: {raw.note}" for raw in raws.values() if raw is not None and raw.note)
+    return Dataset(path=str(p), tables=tables, sha256=_content_sha256(tables), year=year, notes=notes)
 
 
 def _found_typed(tables: dict[str, Table], table: str, column: str, i: int) -> str:

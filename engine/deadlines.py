@@ -33,8 +33,6 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-import holidays
-
 from smvp_engine.errors import DatasetError, DatasetErrors, ProfileError, ProfileErrors
 
 __all__ = [
@@ -135,8 +133,16 @@ def _seat_key(name: str) -> str | None:
     return None
 
 
+def _holidays() -> Any:
+    """The ``holidays`` package, imported on first use (it loads every country: ~0.1 s)."""
+    import holidays
+
+    return holidays
+
+
 def _library_subdivision(name: str) -> str | None:
     """The holidays.Italy subdivision for a seat name or code, if the library knows it."""
+    holidays = _holidays()
     name = name.strip()
     if name in holidays.Italy.subdivisions:
         return name
@@ -154,6 +160,7 @@ def _library_subdivision(name: str) -> str | None:
 @cache
 def _library_days(subdivision: str | None, year: int) -> dict[date, tuple[str, ...]]:
     """Public holidays of ``year`` from holidays.Italy, Italian names (national if no subdivision)."""
+    holidays = _holidays()
     cal = holidays.Italy(
         subdiv=subdivision, years=year, language="it_IT", categories=(holidays.PUBLIC,)
     )

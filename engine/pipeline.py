@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
+from . import _version
 from .columns import as_objects
 from .errors import DatasetError, DatasetErrors, SmvpErrors
 from .exact import Q, decimal_from_units, round_fraction
@@ -54,7 +54,7 @@ class Evaluation:
     organisational: Organisational
     individual: Individual
     payout: Payout
-    engine_version: str = __version__
+    engine_version: str = field(default_factory=_version)
     notes: tuple[str, ...] = field(default_factory=tuple)
     performance: Performance | None = None  # organisational.ente / links / attestation (smvp_engine.organisational.performance)
     project_valuation: ProjectValuationResult | None = None  # project_valuation (smvp_engine.projects)

@@ -78,6 +78,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "people": ("Persone", "People"),
     "distributed_total": ("Totale distribuito", "Distributed total"),
     "not_computed": ("Non calcolato", "Not computed"),
+    "note_label": ("nota", "note"),
     "header_line": (
         "anno {year} — profilo {profile} ({profile_hash}) — dati {data} ({data_hash})",
         "year {year} — profile {profile} ({profile_hash}) — data {data} ({data_hash})",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -20,7 +20,9 @@ from smvp.i18n import (
     yes_no,
 )
 from smvp.report import Outcome, not_computed_text
-from smvp.store import RunListing, from_hundredths
+
+if TYPE_CHECKING:  # the store (sqlalchemy) only for the runs table, not to print an evaluation
+    from smvp.store import RunListing
 
 
 SHORT = {  # compact column headers for the terminal table (exports keep the full labels)
@@ -412,6 +414,8 @@ def print_outcome(console: Console, outcome: Outcome, lang: str, *, wide: bool =
 
 
 def runs_table(runs: list[RunListing], lang: str, states: dict[int, str] | None = None) -> Table:
+    from smvp.store import from_hundredths
+
     table = Table(title=t("runs_title", lang), title_justify="left")
     table.add_column("id", justify="right")
     table.add_column(t("chamber", lang))

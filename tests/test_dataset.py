@@ -205,11 +205,20 @@ def test_money_text_is_exact(cents, sep, euro):
     assert _cell(amount, f"{cents // 100}") == cents - cents % 100
 
 
-@pytest.mark.parametrize("text", ["1.234,56", "1,234.56", "1.234.567", "1 234", "12'000"])
-def test_thousands_separators_are_refused(text):
+@pytest.mark.parametrize("text, cents", [("1.234,56", 123456), ("1,234.56", 123456),
+                                         ("1.234.567", 123456700), ("1 234", 123400),
+                                         ("12'000", 1200000), ("1.234,56 €", 123456)])
+def test_unambiguous_thousands_separators_are_read(text, cents):
+    """As Italian Excel writes money (issue 15): grouped numbers read where unambiguous."""
+    amount = TABLES["resources"].column("amount")
+    assert _cell(amount, text) == cents
+
+
+@pytest.mark.parametrize("text", ["12.34,56", "1.234,5.6", "1,23.456"])
+def test_malformed_thousands_separators_are_refused(text):
     from smvp_engine.dataset import _Bad
     amount = TABLES["resources"].column("amount")
-    with pytest.raises(_Bad, match="thousands separator"):
+    with pytest.raises(_Bad, match="thousands separator|not a number"):
         _cell(amount, text)
 
 
@@ -250,13 +259,13 @@ def test_percent_columns(tmp_path):
 
 
 def test_unknown_column_is_not_ignored_and_missing_required_columns_listed(tmp_path):
-    staff = edit("staff", "person_id,name,role,unit_id", "person_id,name,ruolo,unit,extra")
+    staff = edit("staff", "person_id,name,role,unit_id", "person_id,name,rolle,unit,extra")
     msgs = [str(e) for e in errors_of(base_copy(tmp_path, staff=staff))]
     text = "\n".join(msgs)
     assert "staff.csv:1: role: missing required column" in text
     assert "staff.csv:1: unit_id: missing required column" in text
     assert 'did you mean \'unit\'' in text
-    assert "staff.csv:1: ruolo: unknown column" in text or "did you mean 'ruolo'" in text
+    assert "staff.csv:1: rolle: unknown column" in text or "did you mean 'rolle'" in text
     assert "extra" in text
 
 
@@ -421,9 +430,19 @@ def test_not_a_dataset(tmp_path):
 
 def test_not_utf8(tmp_path):
     d = base_copy(tmp_path)
-    (d / "staff.csv").write_bytes((BASE / "staff.csv").read_text().replace("Rossi", "Rossì").encode("latin-1"))
+    # bytes that are neither UTF-8 nor Windows-1252 (0x81 is undefined there)
+    (d / "staff.csv").write_bytes((BASE / "staff.csv").read_text().replace("Rossi", "Ross\x01")
+                                  .encode("latin-1").replace(b"\x01", b"\x81"))
     (err,) = errors_of(d)
     assert "staff.csv" in str(err) and "not UTF-8" in str(err)
+
+
+def test_windows_1252_is_read_with_a_note(tmp_path):
+    d = base_copy(tmp_path)
+    (d / "staff.csv").write_bytes((BASE / "staff.csv").read_text().replace("Rossi", "Rossì").encode("cp1252"))
+    ds = load_dataset(d)
+    assert "Rossì Anna" in list(ds.table("staff")["name"])
+    assert len(ds.notes) == 1 and "staff.csv: read as Windows-1252" in ds.notes[0]
 
 
 # ---------------------------------------------------------------------------

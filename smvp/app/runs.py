@@ -5,13 +5,14 @@ Shared by ``smvp evaluate`` / ``smvp runs`` and the service.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Engine
-
-from smvp import engine_api, store
+from smvp import engine_api
 from smvp.errors import UsageProblem
 from smvp.report import Outcome
+
+if TYPE_CHECKING:  # the store (sqlalchemy, sqlmodel) is imported when a run is stored, not to evaluate
+    from sqlalchemy.engine import Engine
 
 
 def evaluate(profile: Any, dataset: Any, *, year: int | None = None,
@@ -37,4 +38,6 @@ def outcome(profile: Any, dataset: Any, evaluation: Any, *, year: int) -> Outcom
 
 def store_run(engine: Engine, profile: Any, dataset: Any, outcome: Outcome) -> int:
     """Store the run in one transaction (nothing stored on failure); returns its id."""
+    from smvp import store
+
     return store.save_run(engine, profile, dataset, outcome)

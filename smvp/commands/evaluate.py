@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
-from smvp import engine_api, export, phases, render, store
+from smvp import engine_api, export, phases, render
 from smvp.app import runs
 from smvp.errors import UsageProblem
 from smvp.i18n import t
@@ -121,6 +122,8 @@ def compute(opts: Options, err: Console) -> tuple[Any, Any, Outcome]:
     data_path = resolve_data_path(opts, chamber)
     with _stage(err, quiet, t("stage_dataset", lang), "load"):
         dataset = engine_api.load_dataset(data_path, profile=profile, year=opts.year)
+    for note in getattr(dataset, "notes", ()) or ():  # e.g. a CSV read as Windows-1252
+        err.print(Text(f"{t('note_label', lang)}: {note}", style="yellow"), soft_wrap=True)
     year = opts.year if opts.year is not None else getattr(dataset, "year", None)
     if year is None:
         raise UsageProblem(f"no year: the dataset {data_path} does not say which year it is",
@@ -148,6 +151,8 @@ def _run(opts: Options, *, out: Console, err: Console) -> int:
 
     if opts.store:
         with _stage(err, quiet, t("stage_store", lang), "store"):
+            from smvp import store  # sqlalchemy and sqlmodel: only when the run is stored
+
             engine = store.open_engine(opts.db)
             try:
                 runs.store_run(engine, profile, dataset, outcome)
