@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -31,7 +30,7 @@ import jsonschema
 from . import formula
 from .errors import ProfileError, ProfileErrors
 from .intervals import Interval, partition_problems
-from .resources import schema_path
+from .resources import load_schema
 from .yamlload import Loaded, load_yaml
 
 _RANGE = re.compile(r"^\s*([0-9]+)\s*[-–—]\s*([0-9]+)\s*$")  # an integer range as printed: "26 – 40"
@@ -457,7 +456,7 @@ _SCHEMA_CACHE: dict[str, Any] = {}
 
 def _schema() -> dict:
     if "s" not in _SCHEMA_CACHE:
-        _SCHEMA_CACHE["s"] = json.loads(schema_path().read_text(encoding="utf-8"))
+        _SCHEMA_CACHE["s"] = load_schema()
     return _SCHEMA_CACHE["s"]
 
 

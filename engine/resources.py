@@ -9,8 +9,10 @@ relative to a source file, so an installed smvp works from any directory.
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from .errors import SmvpError
 
@@ -43,6 +45,37 @@ def schema_path(name: str = "profile.schema.json") -> Path:
         raise ResourceMissing(f"the schema {name} is missing from the installation ({path})",
                               hint="reinstall smvp (python -m pip install --force-reinstall smvp)")
     return path
+
+
+_REINSTALL = "reinstall smvp (python -m pip install --force-reinstall smvp)"
+
+
+def read_text(path: Path) -> str:
+    """The UTF-8 text of an installed file; :class:`ResourceMissing` (what to do) when
+    it cannot be read (permissions, a folder in its place, damaged bytes)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ResourceMissing(f"the installed file {path} is damaged (not UTF-8 text: {exc.reason} "
+                              f"at byte {exc.start})", hint=_REINSTALL) from None
+    except OSError as exc:
+        raise ResourceMissing(f"cannot read the installed file {path}: {exc.strerror or exc}",
+                              hint="check its permissions, or " + _REINSTALL) from None
+
+
+def load_schema(name: str = "profile.schema.json") -> dict[str, Any]:
+    """A bundled JSON Schema, parsed. Raises :class:`ResourceMissing` when it is missing,
+    unreadable or not valid JSON (a broken installation: the message says what to do)."""
+    path = schema_path(name)
+    try:
+        data = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise ResourceMissing(f"the installed schema {path} is damaged (not JSON: {exc.msg} at "
+                              f"line {exc.lineno})", hint=_REINSTALL) from None
+    if not isinstance(data, dict):
+        raise ResourceMissing(f"the installed schema {path} is damaged (not a JSON object)",
+                              hint=_REINSTALL)
+    return data
 
 
 def bundled_chambers() -> Path:

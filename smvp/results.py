@@ -285,9 +285,9 @@ def dumps(doc: Mapping[str, Any]) -> str:
 
 def schema() -> dict[str, Any]:
     """The results JSON Schema, as shipped (``smvp_engine.schema/results.schema.json``)."""
-    from smvp_engine.resources import schema_path
+    from smvp_engine.resources import load_schema
 
-    return json.loads(schema_path(SCHEMA_NAME).read_text(encoding="utf-8"))
+    return load_schema(SCHEMA_NAME)
 
 
 # --------------------------------------------------------------------------- standard CSV

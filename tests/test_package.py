@@ -132,3 +132,42 @@ def test_every_python_package_is_listed():
               for p in (ROOT / "engine").rglob("__init__.py")}
     found = {f for f in found if "__pycache__" not in f}
     assert found - listed == set(), "add them to [tool.setuptools] packages in pyproject.toml"
+
+
+@pytest.mark.parametrize("content, fragment", [
+    (None, "is missing from the installation"),
+    (b"{broken", "is damaged (not JSON"),
+    (b"\xff\xfe{}", "is damaged (not UTF-8 text"),
+    ("folder", "is missing from the installation"),
+])
+def test_broken_installed_schema_is_an_environment_error(content, fragment, tmp_path, monkeypatch):
+    """A missing, unreadable or damaged schema: exit 1 with what to do, even with --profile."""
+    import smvp_engine.profile as profile_mod
+    import smvp_engine.resources as resources_mod
+
+    bad = tmp_path / "schema" / "profile.schema.json"
+    bad.parent.mkdir()
+    if content == "folder":
+        bad.mkdir()
+    elif content is not None:
+        bad.write_bytes(content)
+    real = resources_mod.schema_path
+
+    def fake(name: str = "profile.schema.json"):
+        if name != "profile.schema.json":
+            return real(name)
+        if not bad.is_file():
+            raise resources_mod.ResourceMissing(
+                f"the schema {name} is missing from the installation ({bad})", hint="reinstall smvp")
+        return bad
+
+    monkeypatch.setattr(resources_mod, "schema_path", fake)
+    monkeypatch.setattr(profile_mod, "_SCHEMA_CACHE", {})
+    monkeypatch.setenv("SMVP_HOME", str(tmp_path / "home"))
+    profile = str(ROOT / "chambers" / "cuneo.yaml")
+    for args in (["validate", profile],
+                 ["evaluate", "--chamber", "cuneo", "--profile", profile, "--no-store"]):
+        result = runner.invoke(cli.app, args)
+        assert result.exit_code == 1, (args, result.output)
+        assert fragment in result.output and "reinstall smvp" in result.output, result.output
+        assert "internal error" not in result.output

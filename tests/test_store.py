@@ -26,8 +26,9 @@ def _isolated_env(monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def engine(tmp_path):
-    eng = store.open_engine(f"sqlite:///{tmp_path / 'runs.db'}")
+def engine(db_url):
+    """The store on SQLite and on PostgreSQL (tests/conftest.py)."""
+    eng = store.open_engine(db_url)
     yield eng
     eng.dispose()
 
@@ -196,7 +197,7 @@ def test_failure_mid_write_leaves_the_database_as_it_was(engine, monkeypatch, pr
         store.save_run(engine, profile, dataset, out)
     before = store.counts(engine)
 
-    def boom(run_id, fund):
+    def boom(run_id, fund, *_):
         # by now the blob, the run and all person rows have been flushed
         raise RuntimeError("disk on fire")
 
@@ -254,7 +255,31 @@ def test_sqlite_path_helper(tmp_path):
 
 
 def test_database_error_mid_write_is_a_store_problem_and_rolls_back(tmp_path):
-    """A database whose person_result table lacks a column: the insert fails after the run row."""
+    """A database whose fund_result table lost a column: the insert fails after the run row."""
+    import sqlite3
+
+    from smvp.errors import StoreProblem
+
+    db = tmp_path / "odd.db"
+    store.open_engine(f"sqlite:///{db}").dispose()
+    con = sqlite3.connect(db)
+    con.execute("ALTER TABLE fund_result RENAME COLUMN label TO label_gone")
+    con.commit()
+    con.close()
+    eng = store.open_engine(f"sqlite:///{db}")
+    try:
+        profile, dataset, out = outcome()
+        with pytest.raises(StoreProblem, match="nothing was stored"):
+            store.save_run(eng, profile, dataset, out)
+        assert store.counts(eng)["run"] == 0
+        assert store.counts(eng)["person_result"] == 0
+        assert store.counts(eng)["dataset_blob"] == 0
+    finally:
+        eng.dispose()
+
+
+def test_a_foreign_half_schema_is_refused_with_the_reason(tmp_path):
+    """A database holding a table smvp did not make: opening says so, nothing is changed."""
     import sqlite3
 
     from smvp.errors import StoreProblem
@@ -264,15 +289,12 @@ def test_database_error_mid_write_is_a_store_problem_and_rolls_back(tmp_path):
     con.execute("CREATE TABLE person_result (id INTEGER PRIMARY KEY, run_id INTEGER)")
     con.commit()
     con.close()
-    eng = store.open_engine(f"sqlite:///{db}")
-    try:
-        profile, dataset, out = outcome()
-        with pytest.raises(StoreProblem, match="nothing was stored"):
-            store.save_run(eng, profile, dataset, out)
-        assert store.counts(eng)["run"] == 0
-        assert store.counts(eng)["dataset_blob"] == 0
-    finally:
-        eng.dispose()
+    with pytest.raises(StoreProblem, match="cannot open the database .*person_result"):
+        store.open_engine(f"sqlite:///{db}")
+    con = sqlite3.connect(db)
+    assert [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")] \
+        == ["person_result"]
+    con.close()
 
 
 def test_dataset_missing_masks_become_null():
@@ -359,5 +381,64 @@ def test_concurrent_first_runs_on_a_fresh_database_are_all_stored(tmp_path):
     try:
         assert store.counts(eng)["run"] == 8
         assert store.counts(eng)["dataset_blob"] == 1
+    finally:
+        eng.dispose()
+
+
+def _store_and_hang(url: str, ready: str) -> None:
+    """Child process: store a run, but stop for good inside the open transaction (after the
+    dataset blob and the run row are written, before the people) and say so."""
+    import time
+
+    from smvp.store import runs
+
+    real = runs.person_record
+
+    def hang(run_id, row):
+        Path(ready).write_text(str(run_id))
+        time.sleep(120)  # killed here
+        return real(run_id, row)
+
+    runs.person_record = hang
+    eng = store.open_engine(url)
+    dataset = fake_dataset(sha256="b" * 64)  # a new dataset: its blob is written too
+    store.save_run(eng, *outcome(dataset=dataset))
+
+
+def test_kill_9_inside_the_store_transaction_leaves_the_database_as_before(tmp_path):
+    """kill -9 while a run is being stored (its blob and run row written, uncommitted): the
+    database has what it had before, passes its integrity check, and takes the next run."""
+    import multiprocessing as mp
+    import signal
+    import sqlite3
+    import time
+
+    url = f"sqlite:///{tmp_path / 'smvp.db'}"
+    eng = store.open_engine(url)
+    store.save_run(eng, *outcome())
+    before = store.counts(eng)
+    eng.dispose()
+    ready = tmp_path / "ready"
+    child = mp.get_context("fork").Process(target=_store_and_hang, args=(url, str(ready)))
+    child.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists() and child.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert ready.exists(), "the child never reached the open transaction"
+        assert ready.read_text() == "2"   # its run row was written (id 2), not committed
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.join(timeout=30)
+    assert child.exitcode == -signal.SIGKILL
+    con = sqlite3.connect(tmp_path / "smvp.db")
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    finally:
+        con.close()
+    eng = store.open_engine(url)
+    try:
+        assert store.counts(eng) == before
+        assert store.save_run(eng, *outcome()) == 2       # the next run is stored normally
     finally:
         eng.dispose()
