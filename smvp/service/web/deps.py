@@ -7,8 +7,9 @@ page inside the tenant and inside what the role may see. Anything outside
 answers 404 — the caller must not learn that another tenant's run or a
 colleague's scheda exists.
 
-When the service's tenant-scoped store lands (issue 10), :meth:`Context.run`
-and :attr:`Context.engine` switch to it here; no page changes.
+:attr:`Context.engine` is the store scoped to the tenant (``smvp.store.scoped``,
+issue 10): every query through it sees only the tenant's rows, and
+:meth:`Context.run` checks the run's chamber on top.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class WebConfig:
     today: Callable[[], dt.date] = dt.date.today
     secure_cookies: bool = False
     _engine: Engine | None = field(default=None, repr=False)
+    _tenant_ids: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
     def engine(self) -> Engine:
@@ -48,6 +50,18 @@ class WebConfig:
 
             self._engine = store.open_engine(self.db_url)
         return self._engine
+
+    def tenant_engine(self, tenant: Tenant) -> Engine:
+        """The store limited to ``tenant`` (``smvp.store.tenancy.scoped``): its sessions read
+        and write only that tenant's rows. The tenant row is created when missing."""
+        from smvp import store
+        from smvp.store import tenants
+
+        if tenant.slug not in self._tenant_ids:
+            row = tenants.create_tenant(self.engine, tenant.slug, name=tenant.name,
+                                        chamber=tenant.chamber)
+            self._tenant_ids[tenant.slug] = int(row.id)
+        return store.scoped(self.engine, self._tenant_ids[tenant.slug])
 
 
 def not_found() -> HTTPException:
@@ -85,7 +99,8 @@ class Context:
 
     @property
     def engine(self) -> Engine:
-        return self.cfg.engine
+        """The tenant-scoped store: another tenant's rows are invisible through it."""
+        return self.cfg.tenant_engine(self.tenant)
 
     @property
     def lang(self) -> str:
