@@ -142,13 +142,13 @@ def evaluate(
         help="Profilo YAML. Senza --profile: $SMVP_CHAMBERS_DIR/<camera>.yaml, poi "
         "./chambers/<camera>.yaml, poi il profilo incluso in smvp.")] = None,
     data: Annotated[Path | None, typer.Option(
-        "--data", "-d", exists=True, help="Cartella di CSV o file .xlsx dei dati "
+        "--data", "-d", exists=True, help="Cartella di CSV (o .parquet) o file .xlsx dei dati "
         "(default: il campione chambers/data/<chamber>/<anno più recente>/).")] = None,
     year: Annotated[int | None, typer.Option(
         "--year", "-y", min=1900, max=2999,
         help="Anno valutato (default: quello dichiarato nei dati).")] = None,
     out: Annotated[Path | None, typer.Option(
-        "--out", "-o", dir_okay=False, help="Esporta in FILE: .csv, .json o .xlsx.")] = None,
+        "--out", "-o", dir_okay=False, help="Esporta in FILE: .csv, .json, .xlsx o .parquet.")] = None,
     json_: Annotated[bool, typer.Option(
         "--json", help="Stampa JSON su stdout (niente tabelle).")] = False,
     db: DbOpt = None,
@@ -159,13 +159,16 @@ def evaluate(
     wide: Annotated[bool, typer.Option(
         "--wide", help="Tabella delle persone con tutte le colonne, anche oltre la larghezza "
         "del terminale (senza --wide le colonne che non entrano intere sono omesse e nominate).")] = False,
+    all_rows: Annotated[bool, typer.Option(
+        "--all", help="Tutte le persone nel terminale (senza --all, oltre 200 persone si vedono "
+        "le prime 20, il riepilogo e i fondi; -o FILE le esporta tutte).")] = False,
 ) -> None:
     """Valuta un anno: profilo + dati → punteggi, compensi, fondi."""
     from smvp.commands import evaluate as command
 
     opts = command.Options(chamber=chamber, profile=profile, data=data, year=year, out=out,
                            json=json_, db=db, lang=_lang(lang), store=not no_store, wide=wide,
-                           csv_dialect=csv_dialect)
+                           all_rows=all_rows, csv_dialect=csv_dialect)
     out_console, err_console = _consoles()
     _exit(handle(lambda: command.run(opts, out=out_console, err=err_console)))
 
