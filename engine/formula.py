@@ -18,7 +18,7 @@ import ast
 import functools
 import operator
 from decimal import Decimal
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from simpleeval import SimpleEval

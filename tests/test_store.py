@@ -394,10 +394,10 @@ def _store_and_hang(url: str, ready: str) -> None:
 
     real = runs.person_record
 
-    def hang(run_id, row):
+    def hang(run_id, row, *args, **kwargs):
         Path(ready).write_text(str(run_id))
         time.sleep(120)  # killed here
-        return real(run_id, row)
+        return real(run_id, row, *args, **kwargs)
 
     runs.person_record = hang
     eng = store.open_engine(url)
