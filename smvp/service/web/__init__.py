@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from typing import Callable
+from collections.abc import Callable
 
 from smvp.service.web.auth import Directory, Grant, Sessions, Tenant, User, hash_password
 

@@ -32,7 +32,10 @@ def main(argv: list[str] | None = None) -> int:
         years = sample_years(c)
         if c in have or not years:
             continue
-        profile = engine_api.load_profile(engine_api.find_chamber(c)[1])
+        found = engine_api.find_chamber(c)
+        if found is None:
+            continue
+        profile = engine_api.load_profile(found[1])
         ds = engine_api.load_dataset(years[max(years)], profile=profile)
         app_runs.store_run(engine, profile, ds, app_runs.evaluate(profile, ds))
     password = os.environ.get("SMVP_DEMO_PASSWORD", "demo")

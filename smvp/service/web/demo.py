@@ -36,8 +36,11 @@ def _sample_people(chamber: str) -> tuple[str | None, str | None]:
     parents = dict(zip((str(u) for u in ds.tables["units"]["unit_id"]),
                        (None if p in (None, "") else str(p) for p in ds.tables["units"]["parent_id"])))
     head = units[k]
-    while parents.get(head) and parents.get(parents[head]):  # up to the unit below the root
-        head = parents[head]
+    while True:  # up to the unit below the root
+        up = parents.get(head)
+        if up is None or parents.get(up) is None:
+            break
+        head = up
     return ids[k], head
 
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from fastapi import HTTPException, Request
 from sqlalchemy.engine import Engine
@@ -60,6 +61,7 @@ class WebConfig:
         if tenant.slug not in self._tenant_ids:
             row = tenants.create_tenant(self.engine, tenant.slug, name=tenant.name,
                                         chamber=tenant.chamber)
+            assert row.id is not None
             self._tenant_ids[tenant.slug] = int(row.id)
         return store.scoped(self.engine, self._tenant_ids[tenant.slug])
 

@@ -9,7 +9,7 @@ import shutil
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,6 +20,7 @@ from smvp.service.web.deps import Context, config, context, not_found
 from smvp.service.web.render import page
 
 router = APIRouter()
+Ctx = Annotated[Context, Depends(context)]
 LOGIN_CSRF = "smvp_login_csrf"
 HOME = {"amministratore": "amministrazione", "valutatore": "valutazioni", "dipendente": "scheda",
         "oiv": "oiv", "revisore": "revisione"}
@@ -83,7 +84,7 @@ def home(request: Request) -> Response:
 
 
 @router.get("/t/{tenant}/amministrazione", response_class=HTMLResponse)
-def admin_home(ctx: Context = Depends(context), error: str = "") -> Response:
+def admin_home(ctx: Ctx, error: str = "") -> Response:
     from smvp.commands.evaluate import sample_years
 
     ctx.grant("amministratore")
@@ -119,8 +120,8 @@ def _dataset_path(upload: UploadFile, folder: Path) -> Path:
 
 
 @router.post("/t/{tenant}/amministrazione/valuta")
-def admin_evaluate(ctx: Context = Depends(context), csrf: str = Form(""), sample: str = Form(""),
-                   dataset: UploadFile | None = File(None)) -> Response:
+def admin_evaluate(ctx: Ctx, csrf: str = Form(""), sample: str = Form(""),
+                   dataset: Annotated[UploadFile | None, File()] = None) -> Response:
     """Evaluate the bundled sample year or an uploaded dataset with the tenant's profile and store
     the run (``smvp.app.runs``: the same use case as ``smvp evaluate``)."""
     from smvp import engine_api
@@ -161,7 +162,7 @@ def admin_evaluate(ctx: Context = Depends(context), csrf: str = Form(""), sample
 
 
 @router.get("/t/{tenant}/esecuzioni/{run_id}/risultati", response_class=HTMLResponse)
-def results(run_id: int, ctx: Context = Depends(context), unita: str = "", ruolo: str = "",
+def results(run_id: int, ctx: Ctx, unita: str = "", ruolo: str = "",
             ordina: str = "total", verso: str = "desc") -> Response:
     ctx.grant("amministratore", "oiv", "revisore")
     data = views.results_table(ctx, run_id, unit=unita, role=ruolo, sort=ordina, desc=verso != "asc")
@@ -169,7 +170,7 @@ def results(run_id: int, ctx: Context = Depends(context), unita: str = "", ruolo
 
 
 @router.get("/t/{tenant}/esecuzioni/{run_id}/risultati.xlsx")
-def results_xlsx(run_id: int, ctx: Context = Depends(context)) -> Response:
+def results_xlsx(run_id: int, ctx: Ctx) -> Response:
     ctx.grant("amministratore", "oiv", "revisore")
     data = views.results_xlsx(ctx, run_id)
     return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -180,7 +181,7 @@ def results_xlsx(run_id: int, ctx: Context = Depends(context)) -> Response:
 
 
 @router.get("/t/{tenant}/scheda")
-def own_scheda(ctx: Context = Depends(context)) -> Response:
+def own_scheda(ctx: Ctx) -> Response:
     g = ctx.grant("dipendente")
     run_id = ctx.latest_run_id()
     if run_id is None or not g.person_id:
@@ -189,7 +190,7 @@ def own_scheda(ctx: Context = Depends(context)) -> Response:
 
 
 @router.get("/t/{tenant}/esecuzioni/{run_id}/persone/{person_id}", response_class=HTMLResponse)
-def person(run_id: int, person_id: str, ctx: Context = Depends(context)) -> Response:
+def person(run_id: int, person_id: str, ctx: Ctx) -> Response:
     out, row = views.person_row(ctx, run_id, person_id)
     trace = views.trace_words(ctx, run_id, person_id)
     return page(ctx.request, "person.html.j2", ctx, run=ctx.run(run_id), row=row, outcome=out,
@@ -197,7 +198,7 @@ def person(run_id: int, person_id: str, ctx: Context = Depends(context)) -> Resp
 
 
 @router.get("/t/{tenant}/esecuzioni/{run_id}/persone/{person_id}/scheda.pdf")
-def person_pdf(run_id: int, person_id: str, ctx: Context = Depends(context)) -> Response:
+def person_pdf(run_id: int, person_id: str, ctx: Ctx) -> Response:
     data = views.scheda_pdf(ctx, run_id, person_id)
     return Response(data, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="scheda-{run_id}-{person_id}.pdf"'})
