@@ -172,3 +172,19 @@ def test_sheets_in_a_real_browser(db, tmp_path):
         assert page.inner_text("[data-field=total]").strip().startswith(it_points(b.total_cp))
         assert "Nessun compenso" in page.inner_text("[data-field=no_money]")
         assert page.locator("[data-field=paid]").count() == 0
+
+
+def test_every_role_of_every_bundled_chamber_renders_a_sheet(db, tmp_path):
+    for run in (1, 2, 3, 4):
+        first: dict[str, store.PersonResult] = {}
+        for p in stored(db, run).values():
+            first.setdefault(p.role, p)
+        args = [x for p in first.values() for x in ("--person", p.person_id)]
+        r = invoke("scheda", "--run", run, *args, "--out", tmp_path, "--db", db)
+        assert r.exit_code == 0, r.output
+        for p in first.values():
+            text = html_text((tmp_path / f"scheda-{run}-{p.person_id}.html").read_text(encoding="utf-8"))
+            assert p.name in text and f"— {p.role_label}" in text
+            assert "Firma del valutatore" in text and "Richiesta di riesame" in text
+            if p.total_cp is not None:
+                assert it_points(p.total_cp) in text
