@@ -395,7 +395,9 @@ def _store_and_hang(url: str, ready: str) -> None:
     real = runs.person_record
 
     def hang(run_id, row, *args, **kwargs):
-        Path(ready).write_text(str(run_id))
+        tmp = Path(ready + ".tmp")
+        tmp.write_text(str(run_id))
+        tmp.replace(ready)  # appears whole: the parent never reads a half-written file
         time.sleep(120)  # killed here
         return real(run_id, row, *args, **kwargs)
 
