@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -366,3 +367,61 @@ def test_the_audit_log_records_changes_with_who_and_what(dep):
                  and e["object_id"] == str(r.json()["id"]))
     assert entry["user"] == "cuneo-amministratore" and entry["after"]["people"] == 80
     assert all(e["object_kind"] != "run" or e["object_id"] != str(dep.b["run"]) for e in log)
+
+
+# --------------------------------------------------------------------------- concurrency
+
+
+def test_two_evaluations_at_once_are_both_stored(dep):
+    c = dep.client
+    h = headers(c, "cuneo-amministratore")
+    before = {r["id"] for r in c.get("/api/tenants/cuneo/runs", headers=h).json()}
+    results: list = [None, None]
+
+    def evaluate(i: int) -> None:
+        results[i] = c.post("/api/tenants/cuneo/runs", headers=h,
+                            json={"dataset_id": dep.a["dataset"]})
+
+    threads = [threading.Thread(target=evaluate, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r.status_code for r in results] == [201, 201], [r.text for r in results]
+    new = {r.json()["id"] for r in results}
+    assert len(new) == 2 and not new & before
+    scoped = store.scoped(dep.app.state.engine,
+                          store.tenants.tenant_by_slug(dep.app.state.engine, "cuneo").id)
+    for run_id in new:  # each run has exactly its own people, none of the other's
+        rows = store.iter_person_results(scoped, run_id)
+        assert len(rows) == 80 and {p.run_id for p in rows} == {run_id}
+        assert c.get(f"/api/tenants/cuneo/runs/{run_id}/verify",
+                     headers=h).json()["identical"] is True
+
+
+def test_case_writes_while_a_run_is_taken_are_all_kept(dep):
+    c = dep.client
+    h = headers(c, "cuneo-amministratore")
+    people = dep.a["people"][10:16]
+    out: dict = {}
+
+    def evaluate() -> None:
+        out["run"] = c.post("/api/tenants/cuneo/runs", headers=h,
+                            json={"dataset_id": dep.a["dataset"]})
+
+    def open_cases() -> None:
+        out["cases"] = [c.post("/api/tenants/cuneo/cases", headers=h,
+                               json={"run_id": dep.a["run"], "person_id": p,
+                                     "delivered": TODAY}) for p in people]
+
+    threads = [threading.Thread(target=evaluate), threading.Thread(target=open_cases)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert out["run"].status_code == 201, out["run"].text
+    assert [r.status_code for r in out["cases"]] == [201] * len(people), \
+        [r.text for r in out["cases"]]
+    listed = {x["person_id"] for x in c.get("/api/tenants/cuneo/cases", headers=h).json()
+              if x["run_id"] == dep.a["run"]}
+    assert set(people) <= listed
