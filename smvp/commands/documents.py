@@ -47,10 +47,10 @@ def scheda(*, run_id: int, persons: list[str], all_: bool, pdf: bool, out_dir: P
             tpl = Path(template).read_text(encoding="utf-8")
         except OSError as exc:
             raise UsageProblem(f"--template {template}: cannot read it: {exc.strerror or exc}") from exc
+    folder = r.output_dir(out_dir)
     doc = runs.load(db, run_id, r.today(), persons=None if all_ else list(persons))
     if tpl is None:
         tpl = profile_template(doc)
-    folder = r.output_dir(out_dir)
     people = sheet.people(doc) if all_ else list(persons)
     for p in people:
         doc.row(p)  # unknown person: a usage error before anything is written
