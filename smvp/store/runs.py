@@ -98,8 +98,8 @@ def save_run(engine: Engine, profile: Any, dataset: Any, outcome: Outcome) -> in
     try:
         with Session(engine) as session, session.begin():
             # first statement a write: the transaction takes the write lock at once
-            _insert_blob_once(session, dict(sha256=info.dataset_sha256, content=content,
-                                            content_sha256=content_sha, created_at=created))
+            _insert_blob_once(session, {"sha256": info.dataset_sha256, "content": content,
+                                        "content_sha256": content_sha, "created_at": created})
             run = Run(
                 chamber=info.chamber,
                 year=info.year,
