@@ -77,7 +77,7 @@ CONTAINERS: tuple[tuple[str, ...], ...] = (
     ("absence_types",), ("documents",), ("not_defined",), ("organisational", "levels"),
     ("roles", ANY, "results", "components"), ("roles", ANY, "behaviours", "factors"),
     ("conciliation", "steps"), ("conciliation", "events"), ("cycle", "steps"), ("cycle", "events"),
-    ("planning", "objective_types"), ("readings",),
+    ("planning", "objective_types"), ("readings",), ("norms",),
 )
 
 #: nested mappings that are rules of their own (not flattened into their parent)
@@ -122,6 +122,8 @@ KINDS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("planning", "objective_types", ANY), "objective_type"),
     (("planning", "monitoring"), "monitoring"),
     (("readings", ANY), "reading"),
+    (("norms", ANY), "norm"),
+    (("extends",), "extends"),
 )
 
 FORMULA_KEYS = {"value", "formula", "eligible", "amount"}
@@ -281,6 +283,7 @@ class RuleNode:
     attrs: dict[str, Any] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
     sources: dict[str, tuple[str, str]] = field(default_factory=dict)  # "" = the rule's own source
+    layer: str | None = None  # the layer the rule is inherited from (national/italia), None: the profile's own
 
     @property
     def label(self) -> str | None:
@@ -313,6 +316,8 @@ def rule_table(profile: Profile, year: int) -> dict[tuple, RuleNode]:
     """Every rule of ``profile`` in force in ``year``, by path, in document order."""
     table: dict[tuple, RuleNode] = {}
     _collect(year_document(profile, year), (), table, None)
+    for path, node in table.items():
+        node.layer = profile.layer_of(path)
     return table
 
 
@@ -404,6 +409,7 @@ class Change:
     category: str = "rule"
     source: tuple[str, str] | None = field(default=None, compare=False)
     years: tuple[int, int | None] | None = field(default=None, compare=False)
+    layer: str | None = field(default=None, compare=False)  # the layer the rule comes from (None: the profile)
 
     @property
     def identity(self) -> tuple:
@@ -418,6 +424,7 @@ class Change:
             "category": self.category,
             "source": {"document": self.source[0], "section": self.source[1]} if self.source else None,
             "years": {"from": self.years[0], "until": self.years[1]} if self.years else None,
+            "layer": self.layer,
         }
 
 
@@ -490,7 +497,8 @@ def compare_tables(old: dict[tuple, RuleNode], new: dict[tuple, RuleNode]) -> li
         label = node.label or (a.label if a else None)
         ctx = _context(path, old, new)
         src = _cite(path, new) or _cite(path, old)
-        mk = functools.partial(Change, path=path, kind=node.kind, label=label, context=ctx, source=src)
+        mk = functools.partial(Change, path=path, kind=node.kind, label=label, context=ctx, source=src,
+                               layer=node.layer)
         if a is None or b is None:
             gone.append(path)
             change = "added" if a is None else "removed"

@@ -130,10 +130,19 @@ class _Where:
         return f"{self.p.path}:{line}" if line else str(self.p.path)
 
     def source(self, src: Source | None, *keys) -> dict | None:
+        """Document, title, section and where the rule is written; an inherited rule carries the
+        ``layer`` it comes from (``national/italia``) and points at that layer's file."""
         if src is None:
             return None
+        layer = self.p.layer_of(keys) if keys else None
+        if layer and self.p.base is not None:
+            base = self.p.base
+            line, _ = base.loaded.position(tuple(keys), key=True)
+            at = f"{base.path}:{line}" if line else str(base.path)
+        else:
+            at = self.at(*keys) if keys else None
         return {"document": src.document, "title": src.title or (self.docs.get(src.document) or {}).get("title"),
-                "section": src.section, "at": self.at(*keys) if keys else None}
+                "section": src.section, "at": at, "layer": layer}
 
     def rule(self, rid: str, text: str, *keys, **params) -> dict:
         return {"id": rid, "path": ".".join(str(k) for k in self.origin(*keys)) if keys else None,

@@ -15,6 +15,7 @@ force in a year and returns a typed, immutable :class:`Resolved` profile.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import re
@@ -379,6 +380,18 @@ class Profile:
     sha256: str
     loaded: Loaded
     warnings: list[str] = field(default_factory=list)
+    #: the layer this profile ``extends`` (national rules), loaded; None for a profile without one
+    base: "Profile | None" = None
+    #: (section, id) → the layer it was inherited from (e.g. ``("absence_types", "lutto")`` →
+    #: ``"national/italia"``); a rule the profile defines itself is not listed
+    inherited: dict = field(default_factory=dict)
+    #: (section, id) → the layer whose rule of the same id this profile overrides with its own
+    overrides: dict = field(default_factory=dict)
+
+    def layer_of(self, path) -> str | None:
+        """The layer a rule path comes from: the name of the base layer (``national/italia``) for an
+        inherited rule, None for a rule of this profile."""
+        return self.inherited.get(tuple(path[:2])) if len(path) >= 2 else None
 
     @property
     def data(self) -> dict:
@@ -496,10 +509,74 @@ def load_profile(path: str | Path, text: str | None = None) -> Profile:
     errors = _schema_errors(profile)
     if errors:
         raise ProfileErrors(errors)
+    errors = _inherit(profile)
+    if errors:
+        raise ProfileErrors(errors)
     errors = _semantic_errors(profile)
     if errors:
         raise ProfileErrors(errors)
     return profile
+
+
+#: sections a chamber profile inherits, id by id, from the layer it ``extends``
+INHERITED_SECTIONS = ("documents", "absence_types", "readings", "norms")
+
+
+def find_layer(name: str, near: str | None = None) -> Path | None:
+    """The file of layer ``name`` (``national/italia``): next to the profile that extends it
+    (``<dir>/national/italia.yaml``), else the bundled one (package data). None when neither exists."""
+    from .resources import ResourceMissing, national_layer
+
+    rel = Path(*name.split("/")).with_suffix(".yaml")
+    if near:
+        here = Path(str(near).split("@")[0]).parent / rel
+        if here.is_file():
+            return here
+    try:
+        return national_layer(name)
+    except ResourceMissing:
+        return None
+
+
+def _inherit(profile: Profile) -> list[ProfileError]:
+    """Load the layer of ``extends`` and add its documents, absence types, readings and norms
+    that the profile does not define (d.lgs. 150/2009 and the rules around it: issue 12).
+
+    A rule the profile defines with the same id overrides the layer's (its own source applies);
+    each inherited id is recorded in ``profile.inherited``, each override in ``profile.overrides``.
+    """
+    d = profile.data
+    name = d.get("extends")
+    if name is None:
+        return []
+    if d.get("layer"):
+        return [profile.error("a layer cannot extend another layer", ("extends",),
+                              hint="remove 'extends' from the layer")]
+    found = find_layer(name, profile.path)
+    if found is None:
+        return [profile.error(f"the layer {name!r} is not found", ("extends",), expected=f"a file {name}.yaml next "
+                              "to the profile or bundled with smvp", found=name,
+                              hint="check the name (the bundled national layer is national/italia)")]
+    try:
+        base = load_profile(found)
+    except ProfileErrors as exc:
+        return [profile.error(f"the layer {name!r} ({found}) is not valid: {exc.errors[0]}", ("extends",))]
+    if base.data.get("layer") != "national":
+        return [profile.error(f"{found} is not a layer (it has no 'layer: national')", ("extends",),
+                              expected="a layer file", found=str(found))]
+    profile.base = base
+    for section in INHERITED_SECTIONS:
+        theirs = base.data.get(section) or {}
+        if not theirs:
+            continue
+        mine = d.setdefault(section, {})
+        for key, rule in theirs.items():
+            if key in mine:
+                profile.overrides[(section, key)] = name
+            else:
+                mine[key] = copy.deepcopy(rule)
+                profile.inherited[(section, key)] = name
+    return []
 
 
 def _schema_errors(profile: Profile) -> list[ProfileError]:

@@ -81,3 +81,13 @@ def load_schema(name: str = "profile.schema.json") -> dict[str, Any]:
 def bundled_chambers() -> Path:
     """Folder of the bundled profiles (``<chamber>.yaml``) and samples (``data/<chamber>/<year>``)."""
     return _package_dir("smvp_engine.chambers")
+
+
+def national_layer(name: str = "national/italia") -> Path:
+    """Path of a bundled layer of rules (``national/italia``: the national rules that chamber
+    profiles ``extends``). Raises :class:`ResourceMissing` when the installation lacks it."""
+    path = bundled_chambers().joinpath(*name.split("/")).with_suffix(".yaml")
+    if not path.is_file():
+        raise ResourceMissing(f"the layer {name} is missing from the installation ({path})",
+                              hint="reinstall smvp (python -m pip install --force-reinstall smvp)")
+    return path

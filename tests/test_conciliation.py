@@ -77,11 +77,12 @@ def fake_run(db: str, chamber: str, text: str, people: int = 3, year: int = 2023
         with Session(engine) as session, session.begin():
             content = json.dumps({"format": 1, "tables": {}, "year": year})
             sha = hashlib.sha256(f"{chamber}{year}{text}".encode()).hexdigest()
-            if session.get(store.DatasetBlob, sha) is None:
+            tid = store.tenants.ensure_tenant(session, chamber)
+            if session.get(store.DatasetBlob, (tid, sha)) is None:
                 session.add(store.DatasetBlob(
-                    sha256=sha, content=content, created_at=dt.datetime.now(dt.UTC),
+                    tenant_id=tid, sha256=sha, content=content, created_at=dt.datetime.now(dt.UTC),
                     content_sha256=hashlib.sha256(content.encode()).hexdigest()))
-            run = store.Run(chamber=chamber, year=year, created_at=made,
+            run = store.Run(tenant_id=tid, chamber=chamber, year=year, created_at=made,
                             profile_path=f"{chamber}.yaml", profile_text=text,
                             profile_sha256=hashlib.sha256(text.encode()).hexdigest(),
                             dataset_path="mem", dataset_sha256=sha, engine_version="test",
@@ -89,7 +90,7 @@ def fake_run(db: str, chamber: str, text: str, people: int = 3, year: int = 2023
             session.add(run)
             session.flush()
             for i in range(1, people + 1):
-                session.add(store.PersonResult(run_id=run.id, person_id=f"P{i}",
+                session.add(store.PersonResult(tenant_id=tid, run_id=run.id, person_id=f"P{i}",
                                                name=f"Persona {i}", total_cp=8000 + i,
                                                paid_cents=100000))
             return int(run.id)

@@ -26,8 +26,9 @@ def _isolated_env(monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def engine(tmp_path):
-    eng = store.open_engine(f"sqlite:///{tmp_path / 'runs.db'}")
+def engine(db_url):
+    """The store on SQLite and on PostgreSQL (tests/conftest.py)."""
+    eng = store.open_engine(db_url)
     yield eng
     eng.dispose()
 
@@ -196,7 +197,7 @@ def test_failure_mid_write_leaves_the_database_as_it_was(engine, monkeypatch, pr
         store.save_run(engine, profile, dataset, out)
     before = store.counts(engine)
 
-    def boom(run_id, fund):
+    def boom(run_id, fund, *_):
         # by now the blob, the run and all person rows have been flushed
         raise RuntimeError("disk on fire")
 
@@ -254,7 +255,31 @@ def test_sqlite_path_helper(tmp_path):
 
 
 def test_database_error_mid_write_is_a_store_problem_and_rolls_back(tmp_path):
-    """A database whose person_result table lacks a column: the insert fails after the run row."""
+    """A database whose fund_result table lost a column: the insert fails after the run row."""
+    import sqlite3
+
+    from smvp.errors import StoreProblem
+
+    db = tmp_path / "odd.db"
+    store.open_engine(f"sqlite:///{db}").dispose()
+    con = sqlite3.connect(db)
+    con.execute("ALTER TABLE fund_result RENAME COLUMN label TO label_gone")
+    con.commit()
+    con.close()
+    eng = store.open_engine(f"sqlite:///{db}")
+    try:
+        profile, dataset, out = outcome()
+        with pytest.raises(StoreProblem, match="nothing was stored"):
+            store.save_run(eng, profile, dataset, out)
+        assert store.counts(eng)["run"] == 0
+        assert store.counts(eng)["person_result"] == 0
+        assert store.counts(eng)["dataset_blob"] == 0
+    finally:
+        eng.dispose()
+
+
+def test_a_foreign_half_schema_is_refused_with_the_reason(tmp_path):
+    """A database holding a table smvp did not make: opening says so, nothing is changed."""
     import sqlite3
 
     from smvp.errors import StoreProblem
@@ -264,15 +289,12 @@ def test_database_error_mid_write_is_a_store_problem_and_rolls_back(tmp_path):
     con.execute("CREATE TABLE person_result (id INTEGER PRIMARY KEY, run_id INTEGER)")
     con.commit()
     con.close()
-    eng = store.open_engine(f"sqlite:///{db}")
-    try:
-        profile, dataset, out = outcome()
-        with pytest.raises(StoreProblem, match="nothing was stored"):
-            store.save_run(eng, profile, dataset, out)
-        assert store.counts(eng)["run"] == 0
-        assert store.counts(eng)["dataset_blob"] == 0
-    finally:
-        eng.dispose()
+    with pytest.raises(StoreProblem, match="cannot open the database .*person_result"):
+        store.open_engine(f"sqlite:///{db}")
+    con = sqlite3.connect(db)
+    assert [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")] \
+        == ["person_result"]
+    con.close()
 
 
 def test_dataset_missing_masks_become_null():

@@ -124,8 +124,10 @@ def open_case(engine: Engine, *, chamber: str, run_id: int, person_id: str,
                               f"{case_ref(existing)}",
                               hint=f"record its steps with smvp conciliation step {case_ref(existing)}")
         number = (session.exec(select(func.max(ConciliationCase.number))
-                               .where(ConciliationCase.chamber == chamber)).one() or 0) + 1
-        case = ConciliationCase(chamber=chamber, number=number, run_id=run_id, person_id=person_id,
+                               .where(ConciliationCase.chamber == chamber,
+                                      ConciliationCase.tenant_id == run.tenant_id)).one() or 0) + 1
+        case = ConciliationCase(tenant_id=run.tenant_id, chamber=chamber, number=number,
+                                run_id=run_id, person_id=person_id,
                                 base_event=proc.base_event, delivered=delivered, opened_at=now(),
                                 note=note)
         session.add(case)
@@ -153,7 +155,7 @@ def deliver(engine: Engine, *, chamber: str, run_id: int, delivered: dt.date,
         for pid in person_ids:
             q.person_result(session, run_id, pid)
         for pid in person_ids or [None]:
-            session.add(SheetDelivery(run_id=run_id, person_id=pid, delivered=delivered,
+            session.add(SheetDelivery(tenant_id=run.tenant_id, run_id=run_id, person_id=pid, delivered=delivered,
                                       recorded_at=now()))
         return len(person_ids) if person_ids else int(run.people)
 
@@ -221,7 +223,7 @@ def record_step(engine: Engine, ref: str, *, chamber: str | None, event: str, on
         events[sid] = on
         rows = proc.schedule(events, as_of=as_of)
         row = next(r for r in rows if r.step == sid)
-        step = ConciliationStep(case_id=case.id, step=sid, done_on=on, due=row.due,  # type: ignore[arg-type]
+        step = ConciliationStep(tenant_id=case.tenant_id, case_id=case.id, step=sid, done_on=on, due=row.due,  # type: ignore[arg-type]
                                 status=row.status, days_late=row.days_late, recorded_at=now(),
                                 note=note)
         session.add(step)
@@ -285,7 +287,7 @@ def load_run_inputs(engine_or_session: Any, run: store.Run) -> tuple[Any, dict[s
     from smvp_engine.profile import load_profile
 
     if isinstance(engine_or_session, Session):
-        blob = engine_or_session.get(store.DatasetBlob, run.dataset_sha256)
+        blob = engine_or_session.get(store.DatasetBlob, (run.tenant_id, run.dataset_sha256))
         content = None
         if blob is not None:
             import hashlib
@@ -295,7 +297,7 @@ def load_run_inputs(engine_or_session: Any, run: store.Run) -> tuple[Any, dict[s
                                    "its hash")
             content = json.loads(blob.content)
     else:
-        content = store.dataset_content(engine_or_session, run.dataset_sha256)
+        content = store.dataset_content(engine_or_session, run.dataset_sha256, run.tenant_id)
     if content is None:
         raise StoreProblem(f"the dataset of run {run.id} ({run.dataset_sha256[:12]}) is not stored",
                            hint="evaluate again to store it")
@@ -364,7 +366,7 @@ def _revise(session: Session, run: store.Run, case: ConciliationCase, scores: di
         "maggiorazioni": jsonable(after.summary().get("maggiorazioni") or [],
                                   decimals_as="string"),
     }
-    rec = Revision(run_id=run.id, number=len(revs) + 1, case_id=case.id,  # type: ignore[arg-type]
+    rec = Revision(tenant_id=run.tenant_id, run_id=run.id, number=len(revs) + 1, case_id=case.id,  # type: ignore[arg-type]
                    person_id=case.person_id, decided_on=decided_on, created_at=now(),
                    scores=scores, previous={k: v for k, v in prev.items()},
                    engine_version=engine_api.engine_version(), totals=totals)
@@ -372,6 +374,7 @@ def _revise(session: Session, run: store.Run, case: ConciliationCase, scores: di
     session.flush()
     for r in a_rows:
         session.add(RevisionResult(
+            tenant_id=run.tenant_id,
             revision_id=rec.id, person_id=str(r["person_id"]),  # type: ignore[arg-type]
             behaviour_cp=store.to_centipoints(r.get("behaviour")),
             total_cp=store.to_centipoints(r.get("total")), judgement=r.get("judgement"),
@@ -432,7 +435,7 @@ def validate_run(engine: Engine, run_id: int, *, oiv_date: dt.date,
                 f"--oiv-date {oiv_date.isoformat()}: the Relazione on {run.year} is validated "
                 f"after the year ends (expected a day in {run.year + 1} or later, found "
                 f"{oiv_date.isoformat()})")
-        rec = RunValidation(run_id=run_id, oiv_date=oiv_date, requests_closed=requests_closed,
+        rec = RunValidation(tenant_id=run.tenant_id, run_id=run_id, oiv_date=oiv_date, requests_closed=requests_closed,
                             recorded_at=now(), note=note)
         session.add(rec)
         session.flush()

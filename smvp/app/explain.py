@@ -27,7 +27,7 @@ def stale_fields(engine: Engine, run: Any, ev: Any, person: str) -> list[str]:
                None)
     if row is None or rec is None:
         return ["person"]
-    now = store.person_record(run.id, row).model_dump()
+    now = store.person_record(run.id, row, run.tenant_id).model_dump()
     was = rec.model_dump()
     return [k for k in was if k not in ("id", "run_id") and was[k] != now.get(k)]
 

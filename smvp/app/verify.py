@@ -103,7 +103,7 @@ def stored_dataset(engine: Engine, run: store.Run) -> Any:
     Raises StoreProblem when the content does not match its recorded hash or
     rebuilds to another dataset than the one the run recorded.
     """
-    content = store.dataset_content(engine, run.dataset_sha256)
+    content = store.dataset_content(engine, run.dataset_sha256, run.tenant_id)
     if content is None:
         raise store.StoreProblem(f"the dataset {run.dataset_sha256[:12]} of run {run.id} is not in the database")
     ds = dataset_from_content(content, f"run {run.id}: dataset {run.dataset_sha256[:12]}")
@@ -171,7 +171,7 @@ def verify(engine: Engine, run_id: int, lang: str = "it") -> Verification:
                         "message": tr("profile_ok", lang, sha=sha[:12]) if ok else
                         tr("profile_bad", lang, rec=run.profile_sha256[:12], now=sha[:12])})
     # 2. dataset content
-    blob = store.get_blob(engine, run.dataset_sha256)
+    blob = store.get_blob(engine, run.dataset_sha256, run.tenant_id)
     content = None
     if blob is None:
         v.integrity.append({"check": "dataset_content", "ok": False,
@@ -210,7 +210,7 @@ def verify(engine: Engine, run_id: int, lang: str = "it") -> Verification:
 
 def _compare(engine: Engine, run: store.Run, outcome: Outcome, v: Verification) -> None:
     stored = {p.person_id: p for p in store.iter_person_results(engine, run.id)}
-    now = {str(r.get("person_id")): store.person_record(run.id, r) for r in outcome.rows}
+    now = {str(r.get("person_id")): store.person_record(run.id, r, run.tenant_id) for r in outcome.rows}
     v.people = len(now)
     for pid in list(stored) + [p for p in now if p not in stored]:
         a, b = stored.get(pid), now.get(pid)
@@ -223,7 +223,7 @@ def _compare(engine: Engine, run: store.Run, outcome: Outcome, v: Verification) 
             if va[k] != vb.get(k):
                 v.differences.append({"where": "person", "id": pid, "field": k, "stored": va[k], "now": vb.get(k)})
     f_stored = {f.fund: f for f in store.fund_results(engine, run.id)}
-    f_now = {str(f.get("fund")): store.fund_record(run.id, f) for f in outcome.funds}
+    f_now = {str(f.get("fund")): store.fund_record(run.id, f, run.tenant_id) for f in outcome.funds}
     v.funds = len(f_now)
     for fid in list(f_stored) + [f for f in f_now if f not in f_stored]:
         a, b = f_stored.get(fid), f_now.get(fid)

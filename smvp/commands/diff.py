@@ -82,6 +82,8 @@ KINDS: dict[str, tuple[str, str, bool]] = {
     "objective_type": ("Tipo di obiettivo", "Objective type", False),
     "monitoring": ("Monitoraggio", "Monitoring", False),
     "reading": ("Lettura di smvp", "smvp reading", True),
+    "norm": ("Norma nazionale", "National rule", True),
+    "extends": ("Livello di regole di base", "Base layer of rules", False),
     "chamber": ("Profilo", "Profile", False),
     "other": ("Regola", "Rule", True),
 }
@@ -158,6 +160,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "absent": ("(assente)", "(absent)"), "yes": ("sì", "yes"), "no": ("no", "no"),
     "from": ("dal {y}", "from {y}"), "until": ("fino al {y}", "until {y}"), "in": ("nel {y}", "in {y}"),
     "span": ("{a}–{b}", "{a}–{b}"), "src": ("fonte: {s}", "source: {s}"),
+    "layer": ("dal livello {l}", "from the layer {l}"),
     "head": ("Confronto: {old} → {new}", "Comparing: {old} → {new}"),
     "years": ("anni confrontati: {y}", "years compared: {y}"),
     "rules": ("Regole ({n})", "Rules ({n})"), "sources": ("Fonti ({n})", "Sources ({n})"),
@@ -320,6 +323,8 @@ def sentence(c: Any, lang: str) -> str:
         notes.append(y)
     if c.source and c.category != "source":
         notes.append(tx("src", lang, s=f"{c.source[0]}, {c.source[1]}"))
+    if getattr(c, "layer", None):
+        notes.append(tx("layer", lang, l=c.layer))
     return f"{head(c, lang)}: {body}" + (f" ({'; '.join(notes)})" if notes else "")
 
 

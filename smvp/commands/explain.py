@@ -248,6 +248,8 @@ def source_text(src: dict | None, short: bool = False) -> str | None:
     if not src:
         return None
     base = f"{src['document']}, {src['section']}" if short else f"{src.get('title') or src['document']}, {src['section']}"
+    if src.get("layer"):  # a rule inherited from the national layer, not written in the chamber's profile
+        base += f" ⟨{src['layer']}⟩"
     return base + (f" [{src['at']}]" if src.get("at") and not short else "")
 
 

@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from smvp.errors import ExportProblem, UsageProblem
+from smvp.errors import ExportProblem
 from smvp.i18n import format_date, format_decimal, format_money, format_percent, format_points
 
 TEMPLATES = "templates"

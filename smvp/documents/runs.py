@@ -151,7 +151,7 @@ def _check_stored(engine: Any, run: Any, rows: list[dict[str, Any]]) -> None:
         if was is None:
             differ.append(pid)
             continue
-        now = store.person_record(run.id, r).model_dump()
+        now = store.person_record(run.id, r, run.tenant_id).model_dump()
         old = was.model_dump()
         if any(old[k] != now.get(k) for k in old if k not in ("id", "run_id")):
             differ.append(pid)

@@ -7,6 +7,7 @@ A run is written in ONE transaction: if anything fails, the database is as it wa
 """
 
 from smvp.errors import StoreProblem
+from smvp.store import tenancy, tenants
 from smvp.store.codec import (
     canonical_json,
     dataset_canonical_json,
@@ -50,14 +51,17 @@ from smvp.store.tables import (
     Run,
     RunValidation,
     SheetDelivery,
+    Tenant,
+    TenantOwned,
 )
+from smvp.store.tenancy import require_tenant, scoped
 
 __all__ = [
     "TABLES", "ConciliationCase", "ConciliationStep", "DatasetBlob", "FundResult", "PersonResult",
     "Revision", "RevisionResult", "Run", "RunListing", "RunValidation", "SheetDelivery",
-    "StoreProblem", "canonical_json", "counts", "database_url", "dataset_canonical_json",
+    "StoreProblem", "Tenant", "TenantOwned", "canonical_json", "counts", "database_url", "dataset_canonical_json",
     "dataset_content", "dataset_document", "default_database_path", "display_url", "exact_str",
     "find_run", "from_hundredths", "fund_record", "fund_results", "get_blob",
     "iter_person_results", "list_runs", "open_engine", "person_record", "save_run",
-    "short_error", "to_centipoints", "to_cents", "to_hundredths", "totals_json",
+    "require_tenant", "scoped", "short_error", "tenancy", "tenants", "to_centipoints", "to_cents", "to_hundredths", "totals_json",
 ]

@@ -16,10 +16,9 @@ from typing import Any
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
-from sqlmodel import SQLModel, create_engine
+from sqlmodel import create_engine
 
 from smvp.errors import StoreProblem, UsageProblem
-from smvp.store.tables import TABLES
 
 # --------------------------------------------------------------------------- location
 
@@ -92,26 +91,62 @@ def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
 _SCHEMA_LOCK_KEY = 0x736D7670  # "smvp"
 
 
-def ensure_schema(engine: Engine) -> None:
-    """Create the missing tables, safely when several processes start on a fresh database.
+HEAD = "0002"  # the newest migration in smvp/store/migrations/versions
 
-    Nothing is done when every table exists. Otherwise the tables are created in
-    ONE transaction that first takes the database's schema lock (SQLite:
-    ``BEGIN IMMEDIATE``, the write lock, waited for up to the driver's busy
-    timeout; PostgreSQL: a transaction-scoped advisory lock); the existence check
-    is repeated under the lock, so a process that waited finds the tables made by
-    the one before it and creates nothing. Raises SQLAlchemyError.
+
+def schema_revision(conn: Any) -> str | None:
+    """The database's Alembic revision; "0001" for an smvp.db made before migrations
+    (it has the run table but no alembic_version); None for an empty database."""
+    names = set(inspect(conn).get_table_names())
+    if "alembic_version" in names:
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return "0001" if "run" in names else None
+
+
+def alembic_config(connection: Any = None) -> Any:
+    from importlib.resources import files
+
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(files("smvp.store") / "migrations"))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Bring the database to the newest schema with the Alembic migrations, safely when
+    several processes start on a fresh database.
+
+    Nothing is done when the database is at :data:`HEAD`. Otherwise the migrations
+    run in ONE transaction that first takes the database's schema lock (SQLite:
+    ``BEGIN IMMEDIATE``, the write lock, waited for up to the driver's busy timeout;
+    PostgreSQL: a transaction-scoped advisory lock); the revision is read again under
+    the lock, so a process that waited finds the schema made by the one before it and
+    does nothing. An smvp.db made before migrations is upgraded in place from "0001".
+    Raises SQLAlchemyError.
     """
-    names = {t.name for t in TABLES}
-    if names <= set(inspect(engine).get_table_names()):
-        return
+    with engine.connect() as conn:
+        if schema_revision(conn) == HEAD:
+            return
+    from alembic import command
+
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
+            # foreign keys off while tables are rebuilt (only takes effect outside a transaction)
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         elif engine.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
-        SQLModel.metadata.create_all(conn, tables=TABLES, checkfirst=True)
+        current = schema_revision(conn)
+        if current != HEAD:
+            cfg = alembic_config(conn)
+            if current == "0001" and "alembic_version" not in inspect(conn).get_table_names():
+                command.stamp(cfg, "0001")
+            command.upgrade(cfg, "head")
         conn.commit()
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 def short_error(exc: BaseException) -> str:

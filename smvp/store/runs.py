@@ -20,7 +20,9 @@ from smvp.errors import StoreProblem
 from smvp.report import FUND_MONEY_FIELDS, MONEY_FIELDS, POINT_FIELDS, Outcome, jsonable
 from smvp.store.codec import dataset_canonical_json, exact_str, to_centipoints, to_cents
 from smvp.store.db import display_url, short_error
+from smvp.store import tenants
 from smvp.store.tables import DatasetBlob, FundResult, PersonResult, Run
+from smvp.store.tenancy import session_tenant
 
 # --------------------------------------------------------------------------- writing
 
@@ -36,18 +38,20 @@ def _insert_blob_once(session: Session, blob: dict[str, Any]) -> None:
     if name in ("sqlite", "postgresql"):
         insert = sqlite_dialect.insert if name == "sqlite" else pg_dialect.insert
         session.execute(insert(table).values(**blob)
-                        .on_conflict_do_nothing(index_elements=["sha256"]))
-    elif session.get(DatasetBlob, blob["sha256"]) is None:
+                        .on_conflict_do_nothing(index_elements=["tenant_id", "sha256"]))
+    elif session.get(DatasetBlob, (blob["tenant_id"], blob["sha256"])) is None:
         session.add(DatasetBlob(**blob))
         session.flush()
 
 
-def person_record(run_id: int, row: dict[str, Any]) -> PersonResult:
+def person_record(run_id: int, row: dict[str, Any], tenant_id: int | None = None
+                  ) -> PersonResult:
     points = {f"{name}_cp": to_centipoints(row.get(name)) for name in POINT_FIELDS}
     money = {f"{name}_cents": to_cents(row.get(name)) for name in MONEY_FIELDS}
     rank = row.get("maggiorazione_rank")
     negative = row.get("negative")
     return PersonResult(
+        tenant_id=tenant_id,
         run_id=run_id,
         person_id=str(row.get("person_id")),
         name=_opt_str(row.get("name")),
@@ -68,8 +72,10 @@ def person_record(run_id: int, row: dict[str, Any]) -> PersonResult:
     )
 
 
-def fund_record(run_id: int, fund: dict[str, Any]) -> FundResult:
+def fund_record(run_id: int, fund: dict[str, Any], tenant_id: int | None = None
+                ) -> FundResult:
     return FundResult(
+        tenant_id=tenant_id,
         run_id=run_id,
         fund=str(fund.get("fund")),
         label=_opt_str(fund.get("label")),
@@ -98,9 +104,14 @@ def save_run(engine: Engine, profile: Any, dataset: Any, outcome: Outcome) -> in
     try:
         with Session(engine) as session, session.begin():
             # first statement a write: the transaction takes the write lock at once
-            _insert_blob_once(session, {"sha256": info.dataset_sha256, "content": content,
-                                        "content_sha256": content_sha, "created_at": created})
+            tenant_id = session_tenant(session)
+            if tenant_id is None:  # the operator's command line: the tenant of the chamber
+                tenant_id = tenants.ensure_tenant(session, info.chamber)
+            _insert_blob_once(session, dict(tenant_id=tenant_id, sha256=info.dataset_sha256,
+                                            content=content, content_sha256=content_sha,
+                                            created_at=created))
             run = Run(
+                tenant_id=tenant_id,
                 chamber=info.chamber,
                 year=info.year,
                 created_at=created,
@@ -118,10 +129,10 @@ def save_run(engine: Engine, profile: Any, dataset: Any, outcome: Outcome) -> in
             run_id = run.id
             assert run_id is not None
             for row in outcome.rows:
-                session.add(person_record(run_id, row))
+                session.add(person_record(run_id, row, tenant_id))
             session.flush()
             for fund in outcome.funds:
-                session.add(fund_record(run_id, fund))
+                session.add(fund_record(run_id, fund, tenant_id))
             session.flush()
     except SQLAlchemyError as exc:
         raise StoreProblem(f"cannot store the run in {display_url(str(engine.url))}: "
@@ -189,10 +200,12 @@ def counts(engine: Engine) -> dict[str, int]:
         }
 
 
-def dataset_content(engine: Engine, sha256: str) -> dict[str, Any] | None:
-    """The stored dataset content, verified against its recorded hash."""
+def dataset_content(engine: Engine, sha256: str, tenant_id: int | None = None
+                    ) -> dict[str, Any] | None:
+    """The stored dataset content (of ``tenant_id``, else of the store's tenant), verified
+    against its recorded hash."""
     with Session(engine) as session:
-        blob = session.get(DatasetBlob, sha256)
+        blob = _blob(session, sha256, tenant_id)
         if blob is None:
             return None
         if hashlib.sha256(blob.content.encode("utf-8")).hexdigest() != blob.content_sha256:
@@ -217,9 +230,16 @@ def find_run(engine: Engine, run_id: int) -> Run | None:
             from exc
 
 
-def get_blob(engine: Engine, sha256: str) -> DatasetBlob | None:
+def _blob(session: Session, sha256: str, tenant_id: int | None) -> DatasetBlob | None:
+    stmt = select(DatasetBlob).where(DatasetBlob.sha256 == sha256)
+    if tenant_id is not None:
+        stmt = stmt.where(DatasetBlob.tenant_id == tenant_id)
+    return session.exec(stmt).first()
+
+
+def get_blob(engine: Engine, sha256: str, tenant_id: int | None = None) -> DatasetBlob | None:
     with Session(engine) as session:
-        return session.get(DatasetBlob, sha256)
+        return _blob(session, sha256, tenant_id)
 
 
 def fund_results(engine: Engine, run_id: int) -> list[FundResult]:

@@ -10,17 +10,44 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, ForeignKeyConstraint, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+# --------------------------------------------------------------------------- tenants
+
+
+class Tenant(SQLModel, table=True):
+    """One deployment's customer: a Chamber (its people, runs, cases, accounts).
+
+    Every other stored row belongs to exactly one tenant (``tenant_id``); the
+    scoping of every query to one tenant is done in ONE place,
+    ``smvp.store.tenancy``.
+    """
+
+    __tablename__ = "tenant"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, max_length=64, description="url id, e.g. cuneo")
+    name: str = Field(description="display name, e.g. Camera di commercio di Cuneo")
+    chamber: str = Field(description="the profile's chamber id the tenant evaluates with")
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class TenantOwned(SQLModel):
+    """Mixin: a row that belongs to one tenant (scoped by ``smvp.store.tenancy``)."""
+
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+
 
 # --------------------------------------------------------------------------- tables
 
 
-class DatasetBlob(SQLModel, table=True):
-    """The content of a dataset as loaded (canonical JSON of its typed tables)."""
+class DatasetBlob(TenantOwned, table=True):
+    """The content of a dataset as loaded (canonical JSON of its typed tables), per tenant."""
 
     __tablename__ = "dataset_blob"
 
+    tenant_id: int = Field(foreign_key="tenant.id", primary_key=True)
     sha256: str = Field(primary_key=True, max_length=64,
                         description="dataset.sha256 (hash of the source files)")
     content_sha256: str = Field(max_length=64, description="sha256 of `content`")
@@ -28,8 +55,10 @@ class DatasetBlob(SQLModel, table=True):
     created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-class Run(SQLModel, table=True):
+class Run(TenantOwned, table=True):
     __tablename__ = "run"
+    __table_args__ = (ForeignKeyConstraint(["tenant_id", "dataset_sha256"],
+                                           ["dataset_blob.tenant_id", "dataset_blob.sha256"]),)
 
     id: int | None = Field(default=None, primary_key=True)
     chamber: str = Field(index=True)
@@ -39,13 +68,13 @@ class Run(SQLModel, table=True):
     profile_text: str = Field(sa_column=Column(Text, nullable=False))
     profile_sha256: str = Field(max_length=64, index=True)
     dataset_path: str
-    dataset_sha256: str = Field(max_length=64, foreign_key="dataset_blob.sha256", index=True)
+    dataset_sha256: str = Field(max_length=64, index=True)
     engine_version: str
     people: int
     totals: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
-class PersonResult(SQLModel, table=True):
+class PersonResult(TenantOwned, table=True):
     __tablename__ = "person_result"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -74,7 +103,7 @@ class PersonResult(SQLModel, table=True):
                              description="component id → centipoints")
 
 
-class FundResult(SQLModel, table=True):
+class FundResult(TenantOwned, table=True):
     __tablename__ = "fund_result"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -90,11 +119,11 @@ class FundResult(SQLModel, table=True):
 # --------------------------------------------------------------------------- conciliation
 
 
-class ConciliationCase(SQLModel, table=True):
+class ConciliationCase(TenantOwned, table=True):
     """One person's conciliation procedure about one stored run."""
 
     __tablename__ = "conciliation_case"
-    __table_args__ = (UniqueConstraint("chamber", "number"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "chamber", "number"),)
 
     id: int | None = Field(default=None, primary_key=True)
     chamber: str = Field(index=True)
@@ -110,7 +139,7 @@ class ConciliationCase(SQLModel, table=True):
     note: str | None = Field(default=None, sa_column=Column(Text))
 
 
-class ConciliationStep(SQLModel, table=True):
+class ConciliationStep(TenantOwned, table=True):
     """A step of a case, as recorded (with its term as computed when it was recorded)."""
 
     __tablename__ = "conciliation_step"
@@ -128,7 +157,7 @@ class ConciliationStep(SQLModel, table=True):
     note: str | None = Field(default=None, sa_column=Column(Text))
 
 
-class Revision(SQLModel, table=True):
+class Revision(TenantOwned, table=True):
     """New behaviour scores of one person of a run (the run itself is never modified)."""
 
     __tablename__ = "revision"
@@ -150,7 +179,7 @@ class Revision(SQLModel, table=True):
                          description="cents per fund after the revision, and the maggiorazioni")
 
 
-class RevisionResult(SQLModel, table=True):
+class RevisionResult(TenantOwned, table=True):
     """Every person's result after a revision (the run's current numbers)."""
 
     __tablename__ = "revision_result"
@@ -169,7 +198,7 @@ class RevisionResult(SQLModel, table=True):
     maggiorazione_rank: int | None = None
 
 
-class RunValidation(SQLModel, table=True):
+class RunValidation(TenantOwned, table=True):
     """The OIV's validation of the Relazione sulla performance, recorded for a run."""
 
     __tablename__ = "run_validation"
@@ -183,7 +212,7 @@ class RunValidation(SQLModel, table=True):
     note: str | None = Field(default=None, sa_column=Column(Text))
 
 
-class SheetDelivery(SQLModel, table=True):
+class SheetDelivery(TenantOwned, table=True):
     """When evaluation sheets were delivered (the starting event of the terms)."""
 
     __tablename__ = "sheet_delivery"
@@ -196,6 +225,6 @@ class SheetDelivery(SQLModel, table=True):
 
 
 
-TABLES = [DatasetBlob.__table__, Run.__table__, PersonResult.__table__, FundResult.__table__,
+TABLES = [Tenant.__table__, DatasetBlob.__table__, Run.__table__, PersonResult.__table__, FundResult.__table__,
           ConciliationCase.__table__, Revision.__table__, ConciliationStep.__table__,
           RevisionResult.__table__, RunValidation.__table__, SheetDelivery.__table__]
