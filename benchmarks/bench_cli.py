@@ -14,7 +14,9 @@ repository), then the installed command is run in a fresh process::
 
 (``--store`` stores the run in a throw-away SQLite database instead of
 ``--no-store``; ``--out FILE`` exports instead of ``--json``). Reported per run:
-wall time of the whole process (interpreter start-up included), the phases the
+wall time of the whole process (interpreter start-up included), its CPU time (user +
+system: on a shared machine the fairer figure, as it does not count the time spent
+waiting for a core), the phases the
 command times itself (``SMVP_PHASES``, smvp/phases.py: profile, load,
 evaluate, build_output, store, export, write) and the peak resident memory of
 the process (``ru_maxrss`` from ``wait4``). Median of ``--repeat`` runs.
@@ -167,7 +169,8 @@ def run_cli(data: Path, *, store: bool, out: str | None, extra: list[str] | None
                              + (Path(tmp) / "stderr").read_text(errors="replace")[-3000:])
         phases_file = Path(tmp) / "phases.json"
         phases = json.loads(phases_file.read_text()) if phases_file.exists() else {}
-    return {"wall": wall, "rss_mib": usage.ru_maxrss / 1024, "phases": phases}
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mib": usage.ru_maxrss / 1024,
+            "phases": phases}
 
 
 def measure(n: int, args) -> dict:
@@ -179,6 +182,7 @@ def measure(n: int, args) -> dict:
         print(f"  dataset {data} written in {made:.1f} s", file=sys.stderr)
     runs = [run_cli(data, store=args.store, out=args.out) for _ in range(args.repeat)]
     med = {"n": n, "wall": statistics.median(r["wall"] for r in runs),
+           "cpu": statistics.median(r["cpu"] for r in runs),
            "rss_mib": statistics.median(r["rss_mib"] for r in runs), "phases": {},
            "walls": [r["wall"] for r in runs]}
     for p in PHASES:
@@ -190,11 +194,11 @@ def measure(n: int, args) -> dict:
 
 def table_md(rows: list[dict]) -> str:
     used = [p for p in PHASES if any(p in r["phases"] for r in rows)]
-    head = "| staff | wall | peak RSS | " + " | ".join(used) + " |"
-    sep = "|---:|---:|---:|" + "---:|" * len(used)
+    head = "| staff | wall | CPU | peak RSS | " + " | ".join(used) + " |"
+    sep = "|---:|---:|---:|---:|" + "---:|" * len(used)
     lines = [head, sep]
     for r in rows:
-        cells = [f"{r['n']:,}", f"{r['wall']:.2f} s", f"{r['rss_mib']:,.0f} MiB"]
+        cells = [f"{r['n']:,}", f"{r['wall']:.2f} s", f"{r['cpu']:.2f} s", f"{r['rss_mib']:,.0f} MiB"]
         cells += [f"{r['phases'][p]:.2f} s" if p in r["phases"] else "–" for p in used]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -225,6 +229,7 @@ def main(argv=None) -> int:
     for n in args.sizes:
         r = measure(n, args)
         print(f"  {n:,}: wall {r['wall']:.2f} s (runs {', '.join(f'{w:.2f}' for w in r['walls'])}), "
+              f"CPU {r['cpu']:.2f} s, "
               f"peak {r['rss_mib']:,.0f} MiB, " + ", ".join(f"{k} {v:.2f}" for k, v in r["phases"].items()),
               file=sys.stderr)
         rows.append(r)

@@ -60,17 +60,19 @@ class Evaluation:
     project_valuation: ProjectValuationResult | None = None  # project_valuation (smvp_engine.projects)
 
     # -- views for the edges (Decimal values; not for bulk work) --------
-    def rows(self) -> list[dict]:
-        """One dict per person (keys in docs/design.md), Decimal points and euro."""
+    def rows(self, limit: int | None = None) -> list[dict]:
+        """One dict per person (keys in docs/design.md), Decimal points and euro; the first
+        ``limit`` people only when given."""
         staff = self.dataset.table("staff")
         ind, pay, rules = self.individual, self.payout, self.rules
         ids = as_objects(staff["person_id"])
         names = as_objects(staff["name"])
         units = as_objects(staff["unit_id"])
-        factors = pay.factor.fractions()
-        coefs = pay.coefficient.fractions()
+        head = slice(None) if limit is None else slice(0, limit)
+        factors = pay.factor[head].fractions()
+        coefs = pay.coefficient[head].fractions()
         out = []
-        for i in range(len(staff)):
+        for i in range(len(staff) if limit is None else min(limit, len(staff))):
             rid = ind.role_ids[ind.role_index[i]]
             role = rules.roles[rid]
             scored = bool(ind.scored[i])

@@ -27,7 +27,7 @@ EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 app = typer.Typer(
     name="smvp",
     help="Valutazione della performance (SMVP) da un profilo YAML e dai dati di un anno.",
-    add_completion=False,
+    add_completion=True,  # smvp --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -63,7 +63,7 @@ LangOpt = Annotated[Lang | None, typer.Option(
 DbOpt = Annotated[str | None, typer.Option(
     "--db", metavar="URL",
     help="Database URL (default: $SMVP_DATABASE_URL, else sqlite in $SMVP_HOME "
-         "or ~/.local/share/smvp/smvp.db).",
+         "or in the user data folder, ~/.local/share/smvp/smvp.db on Linux).",
 )]
 ChamberOpt = Annotated[str | None, typer.Option(
     "--chamber", "-c", help="Camera: id del profilo, cercato in --profile, poi $SMVP_CHAMBERS_DIR, "
@@ -142,13 +142,13 @@ def evaluate(
         help="Profilo YAML. Senza --profile: $SMVP_CHAMBERS_DIR/<camera>.yaml, poi "
         "./chambers/<camera>.yaml, poi il profilo incluso in smvp.")] = None,
     data: Annotated[Path | None, typer.Option(
-        "--data", "-d", exists=True, help="Cartella di CSV o file .xlsx dei dati "
+        "--data", "-d", exists=True, help="Cartella di CSV (o .parquet) o file .xlsx dei dati "
         "(default: il campione chambers/data/<chamber>/<anno più recente>/).")] = None,
     year: Annotated[int | None, typer.Option(
         "--year", "-y", min=1900, max=2999,
         help="Anno valutato (default: quello dichiarato nei dati).")] = None,
     out: Annotated[Path | None, typer.Option(
-        "--out", "-o", dir_okay=False, help="Esporta in FILE: .csv, .json o .xlsx.")] = None,
+        "--out", "-o", dir_okay=False, help="Esporta in FILE: .csv, .json, .xlsx o .parquet.")] = None,
     json_: Annotated[bool, typer.Option(
         "--json", help="Stampa JSON su stdout (niente tabelle).")] = False,
     db: DbOpt = None,
@@ -159,13 +159,16 @@ def evaluate(
     wide: Annotated[bool, typer.Option(
         "--wide", help="Tabella delle persone con tutte le colonne, anche oltre la larghezza "
         "del terminale (senza --wide le colonne che non entrano intere sono omesse e nominate).")] = False,
+    all_rows: Annotated[bool, typer.Option(
+        "--all", help="Tutte le persone nel terminale (senza --all, oltre 200 persone si vedono "
+        "le prime 20, il riepilogo e i fondi; -o FILE le esporta tutte).")] = False,
 ) -> None:
     """Valuta un anno: profilo + dati → punteggi, compensi, fondi."""
     from smvp.commands import evaluate as command
 
     opts = command.Options(chamber=chamber, profile=profile, data=data, year=year, out=out,
                            json=json_, db=db, lang=_lang(lang), store=not no_store, wide=wide,
-                           csv_dialect=csv_dialect)
+                           all_rows=all_rows, csv_dialect=csv_dialect)
     out_console, err_console = _consoles()
     _exit(handle(lambda: command.run(opts, out=out_console, err=err_console)))
 

@@ -13,20 +13,21 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from smvp import results
 from smvp.errors import ExportProblem, UsageProblem
 from smvp.i18n import t, yes_no
 from smvp.report import (
     FUND_FIELDS,
+    LazyRows,
     OBJECTIVE_FIELDS,
     Outcome,
     columns_of,
     not_computed_text,
 )
 
-FORMATS = (".csv", ".json", ".xlsx")
+FORMATS = (".csv", ".json", ".xlsx", ".parquet")
 
 # people columns, in order (components are inserted after unit_id)
 PEOPLE_COLUMNS = (
@@ -43,7 +44,7 @@ def check_format(path: Path | str) -> str:
     if suffix not in FORMATS:
         raise UsageProblem(
             f"cannot export to {str(path)!r}: unknown extension {suffix or '(none)'!r}",
-            hint="use a file name ending in .csv, .json or .xlsx",
+            hint="use a file name ending in .csv, .json or .xlsx (or .parquet: the people as a table)",
         )
     return suffix
 
@@ -72,7 +73,7 @@ def write(outcome: Outcome, path: Path | str, lang: str, *, dialect: str | None 
     chosen = csv_dialect(lang, dialect)
     writer: Callable[[Outcome, Path, str], None] = {
         ".csv": write_csv if chosen == "standard" else write_csv_it,
-        ".json": write_json, ".xlsx": write_xlsx,
+        ".json": write_json, ".xlsx": write_xlsx, ".parquet": write_parquet,
     }[check_format(path)]
     try:
         writer(outcome, path, lang)
@@ -232,8 +233,64 @@ def to_json(outcome: Outcome) -> str:
     return results.dumps(contract_document(outcome))
 
 
+def _columnar(outcome: Outcome) -> Any:
+    """The evaluation the people can be written from as columns (an outcome of this process's
+    evaluation, whether or not its rows were built), or None (e.g. a run read back from the
+    store)."""
+    rows = outcome.rows
+    return rows.evaluation if isinstance(rows, LazyRows) and rows.columnar else None
+
+
+def _document_without_people(outcome: Outcome) -> dict[str, Any]:
+    return results.document(
+        run=dict(outcome.info.as_dict(), payout_state=payout_state(outcome)),
+        people=[], funds=outcome.funds, objectives=outcome.objectives, summary=outcome.summary)
+
+
+def stream_json(outcome: Outcome, out: TextIO) -> None:
+    """Write the results document (the text of :func:`to_json` and a newline) to ``out``;
+    the people streamed from the engine's columns when no per-person rows were built."""
+    ev = _columnar(outcome)
+    if ev is None:
+        out.write(to_json(outcome) + "\n")
+        return
+    from smvp import results_columns
+
+    results_columns.write_json(out, _document_without_people(outcome), ev)
+
+
 def write_json(outcome: Outcome, path: Path, lang: str) -> None:
-    path.write_text(to_json(outcome) + "\n", encoding="utf-8")
+    with open(path, "w", encoding="utf-8") as fh:
+        stream_json(outcome, fh)
+
+
+def write_parquet(outcome: Outcome, path: Path, lang: str) -> None:
+    """The people as a Parquet table (the contract's fields and representations: ids and
+    labels as text, points and euro as exact decimal strings, ``component:<id>`` columns,
+    ``payout_state``); the rest of the results document (run, funds, objectives, summary)
+    in the file's metadata under ``smvp.results`` (JSON)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from smvp import results_columns
+
+    ev = _columnar(outcome)
+    if ev is not None:
+        table = results_columns.people_table(ev, payout_state(outcome))
+    else:
+        cols, rows = people_table(outcome)
+        table = pa.table({c: pa.array([results.csv_cell(_kind(c), r[k]) if r[k] is not None else None
+                                       for r in rows], pa.string())
+                          for k, c in enumerate(cols)})
+    meta = dict(table.schema.metadata or {})
+    meta[b"smvp.results"] = results.dumps(_document_without_people(outcome)).encode("utf-8")
+    pq.write_table(table.replace_schema_metadata(meta), path)
+
+
+def _kind(column: str) -> str:
+    if column.startswith("component:"):
+        return results.POINTS
+    return results.PEOPLE.get(column, results.TEXT)
 
 
 # --------------------------------------------------------------------------- xlsx

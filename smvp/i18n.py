@@ -109,6 +109,13 @@ LABELS: dict[str, tuple[str, str]] = {
         "Columns not shown at this width: {columns} (--wide shows them all; "
         "-o results.xlsx exports them)",
     ),
+    "first_rows": (
+        "Prime {shown} persone di {people} (--all le mostra tutte; -o risultati.xlsx, .csv, "
+        ".json o .parquet le esporta)",
+        "First {shown} people of {people} (--all shows them all; -o results.xlsx, .csv, "
+        ".json or .parquet exports them)",
+    ),
+    "stage_write": ("Scrittura dei risultati…", "Writing the results…"),
     "key": ("Voce", "Item"),
     "value": ("Valore", "Value"),
     # words

@@ -49,9 +49,9 @@ _RIGHT = {"results", "behaviour", "total", "payout_percent", "coefficient", "pre
           "maggiorazione", "paid"}
 
 
-def _people_cells(outcome: Outcome, lang: str) -> list[dict[str, Text]]:
+def _people_cells(outcome: Outcome, lang: str, rows: Any = None) -> list[dict[str, Text]]:
     out = []
-    for row in outcome.rows:
+    for row in (outcome.rows if rows is None else rows):
         negative = row.get("negative")
         out.append({
             "person_id": Text(str(row.get("person_id", ""))),
@@ -72,15 +72,16 @@ def _people_cells(outcome: Outcome, lang: str) -> list[dict[str, Text]]:
     return out
 
 
-def people_layout(outcome: Outcome, lang: str, width: int, wide: bool = False
+def people_layout(outcome: Outcome, lang: str, width: int, wide: bool = False, rows: Any = None
                   ) -> tuple[list[tuple[str, int]], list[str], list[dict[str, Text]], dict[str, Text]]:
     """Which columns fit in ``width`` terminal columns, each at which width.
 
     Returns (shown columns as (key, width) in display order, keys left out, cell texts per
     row, totals row). A column is shown whole or not at all, except name, judgement and
     role, which may be cut with "…"; ``wide`` shows every column at its full width.
+    ``rows``: the rows to show (default all); the totals are always the whole run's.
     """
-    cells = _people_cells(outcome, lang)
+    cells = _people_cells(outcome, lang, rows)
     totals = outcome.totals()
     total_cells = {"person_id": Text(t("totals", lang))}
     for key in ("premium", "maggiorazione", "paid"):
@@ -112,10 +113,11 @@ def people_layout(outcome: Outcome, lang: str, width: int, wide: bool = False
     return order, left_out, cells, total_cells
 
 
-def people_table(outcome: Outcome, lang: str, width: int = 200, wide: bool = False) -> Table:
+def people_table(outcome: Outcome, lang: str, width: int = 200, wide: bool = False,
+                 rows: Any = None) -> Table:
     """One row per person, fitted to ``width`` columns (see ``people_layout``): money and
     points are never cut; columns that do not fit are left out (``people_left_out``)."""
-    order, _, cells, total_cells = people_layout(outcome, lang, width, wide)
+    order, _, cells, total_cells = people_layout(outcome, lang, width, wide, rows)
     table = Table(title=t("people_title", lang), title_justify="left", show_lines=False)
     for key, w in order:
         table.add_column(_short(key, lang), width=w, no_wrap=True, overflow="ellipsis",
@@ -128,9 +130,10 @@ def people_table(outcome: Outcome, lang: str, width: int = 200, wide: bool = Fal
     return table
 
 
-def people_left_out(outcome: Outcome, lang: str, width: int, wide: bool = False) -> list[str]:
+def people_left_out(outcome: Outcome, lang: str, width: int, wide: bool = False,
+                    rows: Any = None) -> list[str]:
     """The column headers ``people_table`` leaves out at ``width``."""
-    return [_short(k, lang) for k in people_layout(outcome, lang, width, wide)[1]]
+    return [_short(k, lang) for k in people_layout(outcome, lang, width, wide, rows)[1]]
 
 
 def funds_table(outcome: Outcome, lang: str) -> Table:
@@ -299,8 +302,12 @@ def print_summary(console: Console, outcome: Outcome, lang: str) -> None:
         console.print()
     _line(console, t("summary", lang), "bold")
 
-    people = summary.get("people", len(outcome.rows))
-    scored = summary.get("scored", sum(1 for r in outcome.rows if r.get("total") is not None))
+    people = summary.get("people")
+    if people is None:
+        people = len(outcome.rows)
+    scored = summary.get("scored")
+    if scored is None:
+        scored = sum(1 for r in outcome.rows if r.get("total") is not None)
     _line(console, t("people_scored", lang, people=people, scored=scored))
 
     judgements = summary.get("judgements")
@@ -391,12 +398,28 @@ def _base_name(path: str) -> str:
     return PurePath(str(path)).name or str(path)
 
 
-def print_outcome(console: Console, outcome: Outcome, lang: str, *, wide: bool = False) -> None:
+#: a run with more people than this shows its first FIRST_ROWS (``--all`` shows every row)
+LARGE_RUN = 200
+FIRST_ROWS = 20
+
+
+def shown_rows(outcome: Outcome, all_rows: bool = False) -> Any:
+    """The rows the terminal shows: every row, or the first FIRST_ROWS of a large run."""
+    rows = outcome.rows
+    if all_rows or len(rows) <= LARGE_RUN:
+        return rows
+    head = getattr(rows, "head", None)
+    return head(FIRST_ROWS) if head is not None else list(rows[:FIRST_ROWS])
+
+
+def print_outcome(console: Console, outcome: Outcome, lang: str, *, wide: bool = False,
+                  all_rows: bool = False) -> None:
     console.print(header_text(outcome, lang))
-    if any(r.get("total") is not None for r in outcome.rows):  # nobody scored: no empty table
-        table = people_table(outcome, lang, console.width, wide)
+    rows = shown_rows(outcome, all_rows)
+    if any(r.get("total") is not None for r in rows):  # nobody scored: no empty table
+        table = people_table(outcome, lang, console.width, wide, rows)
         if wide:
-            order = people_layout(outcome, lang, console.width, wide)[0]
+            order = people_layout(outcome, lang, console.width, wide, rows)[0]
             needed = sum(w + 3 for _, w in order) + 1
             before = console.width
             console.width = max(before, needed)  # lines wider than the terminal (e.g. for less -S)
@@ -406,9 +429,11 @@ def print_outcome(console: Console, outcome: Outcome, lang: str, *, wide: bool =
                 console.width = before
         else:
             console.print(table)
-        left_out = people_left_out(outcome, lang, console.width, wide)
+        left_out = people_left_out(outcome, lang, console.width, wide, rows)
         if left_out:
             _line(console, t("columns_left_out", lang, columns=", ".join(left_out)), "dim")
+        if len(rows) < len(outcome.rows):
+            _line(console, t("first_rows", lang, shown=len(rows), people=len(outcome.rows)), "dim")
         console.print()
     print_summary(console, outcome, lang)
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+from collections.abc import Sequence
 
 PERSON_FIELDS = (
     "person_id", "name", "role", "role_label", "unit_id", "components",
@@ -69,6 +70,70 @@ class RunInfo:
         }
 
 
+class LazyRows(Sequence):
+    """The per-person dicts of ``Evaluation.rows()``, built on first use.
+
+    A large run written as JSON or Parquet, or shown as its first rows, never
+    needs them (smvp/results_columns.py writes from the engine's columns);
+    storing a run or exporting CSV/XLSX reads them as before. ``len`` needs no
+    rows; :meth:`head` builds only the first ones.
+    """
+
+    def __init__(self, evaluation: Any):
+        self.evaluation = evaluation
+        self._rows: list[dict[str, Any]] | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._rows is not None
+
+    def _all(self) -> list[dict[str, Any]]:
+        if self._rows is None:
+            self._rows = [dict(r) for r in self.evaluation.rows()]
+        return self._rows
+
+    def __len__(self) -> int:
+        if self._rows is None and self.columnar:
+            return len(self.evaluation.individual.role_index)
+        return len(self._all())
+
+    @property
+    def columnar(self) -> bool:
+        """Whether the evaluation has the engine's columns (the edges' fakes may not)."""
+        ev = self.evaluation
+        return all(hasattr(ev, a) for a in ("individual", "payout", "dataset", "rules"))
+
+    def __getitem__(self, i):
+        return self._all()[i]
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == (list(other) if isinstance(other, Sequence) else other)
+
+    def head(self, k: int) -> list[dict[str, Any]]:
+        """The first ``k`` rows (without building the others)."""
+        if self._rows is not None or not self.columnar:
+            return self._all()[:k]
+        try:
+            return [dict(r) for r in self.evaluation.rows(limit=k)]
+        except TypeError:  # an evaluation without row limits
+            return self._all()[:k]
+
+    def money_totals(self) -> dict[str, Decimal]:
+        """Sums of theoretical, premium, maggiorazione and paid (euro), from the cent columns."""
+        import numpy as np
+
+        pay = self.evaluation.payout
+        paid = np.asarray(pay.fund_code) >= 0
+        cents = {"theoretical": pay.theoretical, "premium": pay.premium,
+                 "maggiorazione": pay.maggiorazione}
+        out = {k: int(np.asarray(v, dtype=np.int64)[paid].sum()) for k, v in cents.items()}
+        out["paid"] = out["premium"] + out["maggiorazione"]
+        return {k: Decimal(v).scaleb(-2) for k, v in out.items()}
+
+
 @dataclass
 class Outcome:
     info: RunInfo
@@ -93,7 +158,7 @@ class Outcome:
         )
         return cls(
             info=info,
-            rows=[dict(r) for r in ev.rows()],
+            rows=LazyRows(ev),
             funds=[dict(f) for f in ev.funds()],
             objectives=[dict(o) for o in ev.objectives()],
             summary=dict(ev.summary() or {}),
@@ -114,8 +179,11 @@ class Outcome:
     def totals(self) -> dict[str, Decimal]:
         """Sums of the money columns of the rows and of the funds (Decimal euro)."""
         out: dict[str, Decimal] = {}
-        for name in MONEY_FIELDS:
-            out[name] = sum((_dec(r.get(name)) for r in self.rows), Decimal(0))
+        if isinstance(self.rows, LazyRows) and not self.rows.loaded and self.rows.columnar:
+            out.update(self.rows.money_totals())
+        else:
+            for name in MONEY_FIELDS:
+                out[name] = sum((_dec(r.get(name)) for r in self.rows), Decimal(0))
         for name in FUND_MONEY_FIELDS:
             out[name] = sum((_dec(f.get(name)) for f in self.funds), Decimal(0))
         return out

@@ -134,6 +134,57 @@ def test_every_python_package_is_listed():
     assert found - listed == set(), "add them to [tool.setuptools] packages in pyproject.toml"
 
 
+def test_shell_completion_is_available():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "smvp", "--show-completion", "bash"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "_smvp_completion" in done.stdout or "complete" in done.stdout
+    help_text = runner.invoke(cli.app, ["--help"]).stdout
+    assert "--install-completion" in help_text
+
+
+def test_default_database_follows_the_platform(monkeypatch, tmp_path):
+    from platformdirs import user_data_path
+
+    from smvp import store
+
+    monkeypatch.delenv("SMVP_HOME")
+    assert store.default_database_path() == user_data_path("smvp", appauthor=False) / "smvp.db"
+    monkeypatch.setenv("SMVP_HOME", str(tmp_path))
+    assert store.default_database_path() == tmp_path / "smvp.db"
+
+
+def test_directly_imported_packages_are_declared():
+    """Every third-party package the code imports is a declared dependency (not a transitive one)."""
+    import ast
+    import sys
+
+    declared = {d.split(">")[0].split("<")[0].split("=")[0].split("[")[0].strip().lower().replace("-", "_")
+                for d in _pyproject()["project"]["dependencies"]}
+    import_names = {"pyyaml": "yaml", "babel": "babel", "jinja2": "jinja2"}
+    provided = {import_names.get(d, d) for d in declared}
+    stdlib = set(sys.stdlib_module_names)
+    own = {"smvp", "smvp_engine", "engine", "tests", "benchmarks", "chambers", "schema"}
+    imported: dict[str, str] = {}
+    for folder in ("smvp", "engine"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                for name in names:
+                    top = name.split(".")[0]
+                    if top not in stdlib and top not in own:
+                        imported.setdefault(top.lower(), str(path.relative_to(ROOT)))
+    missing = {k: v for k, v in imported.items() if k not in provided}
+    assert not missing, f"declare in pyproject.toml [project] dependencies: {missing}"
+
+
 @pytest.mark.parametrize("content, fragment", [
     (None, "is missing from the installation"),
     (b"{broken", "is damaged (not JSON"),

@@ -33,6 +33,7 @@ class Options:
     store: bool = True
     csv_dialect: str | None = None  # of a .csv export: "it" (default with Italian) or "standard"
     wide: bool = False  # people table with every column (else fitted to the terminal)
+    all_rows: bool = False  # every person in the terminal (else the first ones of a large run)
 
 
 # --------------------------------------------------------------------------- resolution
@@ -165,12 +166,12 @@ def _run(opts: Options, *, out: Console, err: Console) -> int:
 
     if opts.json:
         with phases.phase("write"):
-            sys.stdout.write(export.to_json(outcome) + "\n")
+            export.stream_json(outcome, sys.stdout)
             sys.stdout.flush()
         return 0
 
     with phases.phase("write"):
-        render.print_outcome(out, outcome, lang, wide=opts.wide)
+        render.print_outcome(out, outcome, lang, wide=opts.wide, all_rows=opts.all_rows)
     out.print()
     if outcome.info.run_id is not None:
         out.print(t("stored_as", lang, id=outcome.info.run_id, db=outcome.info.database),

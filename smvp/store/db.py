@@ -4,7 +4,9 @@ Database URL, first found:
   1. ``--db URL`` on the command line;
   2. ``$SMVP_DATABASE_URL``;
   3. ``sqlite:///$SMVP_HOME/smvp.db`` when ``$SMVP_HOME`` is set;
-  4. ``sqlite:///$XDG_DATA_HOME/smvp/smvp.db`` (``~/.local/share/smvp/smvp.db``).
+  4. ``smvp.db`` in the platform's user data folder (platformdirs): on Linux
+     ``$XDG_DATA_HOME/smvp/`` (``~/.local/share/smvp/``), on macOS
+     ``~/Library/Application Support/smvp/``, on Windows ``%LOCALAPPDATA%\\smvp\\``.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ from smvp.errors import StoreProblem, UsageProblem
 
 
 def default_database_path() -> Path:
+    """``$SMVP_HOME/smvp.db``, else ``smvp.db`` in the platform's user data folder."""
     home = os.environ.get("SMVP_HOME")
     if home:
         return Path(home).expanduser() / "smvp.db"
-    data_home = os.environ.get("XDG_DATA_HOME")
-    base = Path(data_home).expanduser() if data_home else Path.home() / ".local" / "share"
-    return base / "smvp" / "smvp.db"
+    from platformdirs import user_data_path
+
+    return user_data_path("smvp", appauthor=False) / "smvp.db"
 
 
 def database_url(url: str | None = None) -> str:

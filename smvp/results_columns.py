@@ -1,0 +1,255 @@
+"""The people of a run as columns, under the results contract (smvp/results.py).
+
+For a large run the per-person dicts of ``Evaluation.rows()`` are the slow part
+of the output (a million people: a minute to build, another to write as JSON).
+This module builds the same values from the engine's columns (codes and
+integer units) with no per-person Python: each field of :data:`results.PEOPLE`
+as a pyarrow column holding exactly what the contract writes (decimal strings
+for points, percent, fractions and money; text; flags; counts; null for a
+missing value), then
+
+* :func:`write_json` streams the results document (``smvp evaluate --json``),
+  byte for byte the text :func:`smvp.results.dumps` gives for the same run;
+* :func:`people_table` gives the people as a pyarrow Table (one column per
+  results component, ``component:<id>``, as in the contract's CSV) for
+  Parquet and CSV writers.
+
+Every value goes through the contract's rules: points and money as integer
+units written with their decimals (``decimal_from_units``), payout percent and
+coefficient rounded half up from the exact fractions (as ``Evaluation.rows``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TextIO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from smvp import results
+from smvp_engine.columnar import json_texts
+from smvp_engine.columns import as_objects
+
+_NULL_STR = pa.scalar(None, pa.string())
+
+
+# --------------------------------------------------------------------------- value columns
+
+
+def decimal_texts(units: np.ndarray, digits: int, valid: np.ndarray | None = None) -> pa.Array:
+    """Integers in 1/10**digits as exact decimal strings with ``digits`` places (7401, 2 → "74.01");
+    null where ``valid`` is False. Zero is "0.00" (never "-0.00")."""
+    units = np.asarray(units, dtype=np.int64)
+    text = pc.cast(pa.array(np.abs(units)), pa.string())
+    if digits:
+        padded = pc.utf8_lpad(text, digits + 1, "0")
+        text = pc.binary_join_element_wise(pc.utf8_slice_codeunits(padded, 0, -digits),
+                                           pc.utf8_slice_codeunits(padded, -digits), ".")
+    negative = units < 0
+    if negative.any():
+        text = pc.if_else(pa.array(negative), pc.binary_join_element_wise("-", text, ""), text)
+    if valid is not None and not valid.all():
+        text = pc.if_else(pa.array(valid), text, _NULL_STR)
+    return text
+
+
+def _rounded(num: np.ndarray, den: np.ndarray, scale: int) -> np.ndarray | None:
+    """round_half_up(num/den · scale) per row in int64; None if it could overflow."""
+    num = np.asarray(num)
+    den = np.asarray(den)
+    if num.dtype == object or den.dtype == object:
+        return None
+    top = int(np.abs(num).max(initial=0))
+    if top and top > (1 << 61) // (2 * scale):
+        return None
+    n = num.astype(np.int64) * scale
+    d = den.astype(np.int64)
+    sign = np.where(n < 0, -1, 1)
+    return sign * ((2 * np.abs(n) + d) // (2 * d))
+
+
+def _exact_units(q, scale: int, digits: int, valid: np.ndarray) -> pa.Array:
+    """An exact column (engine.exact.Q) rounded half up to 1/scale, as decimal strings."""
+    units = _rounded(q.num, q.den, scale)
+    if units is None:  # very large numerators: by distinct fraction, exactly
+        from smvp_engine.exact import round_fraction
+
+        fr = q.fractions()
+        units = np.array([round_fraction(f, scale) for f in fr], dtype=object)
+        units = np.array([int(u) for u in units], dtype=np.int64)
+    return decimal_texts(units, digits, valid)
+
+
+def _from_codes(codes: np.ndarray, values: list) -> pa.Array:
+    """Text by code (-1: null)."""
+    dictionary = pa.array([None if v is None else str(v) for v in values] + [None], pa.string())
+    return dictionary.take(pa.array(np.where(codes < 0, len(values), codes)))
+
+
+def _text(column) -> pa.Array:
+    """A dataset text column (object array or Categorical) as a string column."""
+    from smvp_engine.columns import Categorical
+
+    if isinstance(column, Categorical):
+        return _from_codes(column.codes, list(column.categories))
+    return pa.array(as_objects(column), pa.string())
+
+
+def people_columns(ev: Any) -> tuple[dict[str, pa.Array], dict[str, dict[str, pa.Array]]]:
+    """The people section as columns: (field -> column, role id -> {component id -> column}).
+
+    Fields are those of :data:`results.PEOPLE` but ``components``; the component
+    columns of a role hold that role's people's points (null when not scored).
+    """
+    staff = ev.dataset.table("staff")
+    ind, pay, rules = ev.individual, ev.payout, ev.rules
+    n = len(staff)
+    role_index = np.asarray(ind.role_index)
+    scored = np.asarray(ind.scored, dtype=bool)
+    has_pay = np.asarray(pay.fund_code) >= 0
+    role_ids = list(ind.role_ids)
+    cols: dict[str, pa.Array] = {
+        "person_id": _text(staff["person_id"]),
+        "name": _text(staff["name"]),
+        "role": _from_codes(role_index, role_ids),
+        "role_label": _from_codes(role_index, [rules.roles[r].label for r in role_ids]),
+        "unit_id": _text(staff["unit_id"]),
+        "results": decimal_texts(ind.results, 2, scored),
+        "behaviour": decimal_texts(ind.behaviour, 2, scored),
+        "total": decimal_texts(ind.total, 2, scored),
+        "judgement": _from_codes(np.asarray(ind.judgement_code), list(ind.judgement_ids)),
+        "judgement_label": _from_codes(np.asarray(ind.judgement_code), list(ind.judgement_labels)),
+        "negative": pa.array(np.asarray(ind.negative, dtype=bool), mask=~scored),
+        "payout_percent": _exact_units(pay.factor, 10_000, 2, has_pay),
+        "coefficient_name": _from_codes(np.asarray(pay.coefficient_code), list(pay.coefficient_ids)),
+        "coefficient": _exact_units(pay.coefficient, 1_000_000, 6, has_pay),
+        "fund": _from_codes(np.asarray(pay.fund_code), list(pay.fund_ids)),
+        "theoretical": decimal_texts(pay.theoretical, 2, has_pay),
+        "premium": decimal_texts(pay.premium, 2, has_pay),
+        "maggiorazione": decimal_texts(pay.maggiorazione, 2, has_pay),
+        "paid": decimal_texts(np.asarray(pay.premium) + np.asarray(pay.maggiorazione), 2, has_pay),
+        "maggiorazione_rank": pa.array(np.asarray(pay.maggiorazione_rank, dtype=np.int64),
+                                       mask=np.asarray(pay.maggiorazione_rank) == 0),
+    }
+    components: dict[str, dict[str, pa.Array]] = {}
+    for k, rid in enumerate(role_ids):
+        here = role_index == k
+        if not here.any():
+            continue
+        comps = {}
+        for c in rules.roles[rid].components:
+            comps[c.id] = decimal_texts(ind.components[f"{rid}.{c.id}"], 2, scored)
+        components[rid] = comps
+    assert all(len(c) == n for c in cols.values())
+    return cols, components
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def _json_values(col: pa.Array) -> pa.Array:
+    """Each value as JSON text: strings quoted, flags true/false, counts as integers, null."""
+    if pa.types.is_boolean(col.type):
+        text = pc.if_else(col, "true", "false")
+    elif pa.types.is_integer(col.type):
+        text = pc.cast(col, pa.string())
+    else:
+        text = json_texts(col)
+    return text.fill_null("null")
+
+
+def _join(parts: list, sep: str) -> pa.Array:
+    return pc.binary_join_element_wise(*parts, sep)
+
+
+def person_texts(ev: Any, indent: int = 2) -> pa.Array:
+    """Each person as the JSON text ``results.dumps`` writes inside the people list."""
+    cols, components = people_columns(ev)
+    pad_item, pad_key, pad_sub = " " * (2 * indent), " " * (3 * indent), " " * (4 * indent)
+    role_index = np.asarray(ev.individual.role_index)
+    role_ids = list(ev.individual.role_ids)
+    n = len(role_index)
+    comp_text = pa.array(["{}"] * n, pa.string()) if n else pa.array([], pa.string())
+    for rid, comps in components.items():
+        if not comps:
+            continue
+        parts: list = []
+        for k, (cid, col) in enumerate(comps.items()):
+            parts.append(("{\n" if k == 0 else ",\n") + f"{pad_sub}{json.dumps(cid, ensure_ascii=False)}: ")
+            parts.append(_json_values(col))
+        parts.append(f"\n{pad_key}}}")
+        block = _join(parts, "")
+        comp_text = pc.if_else(pa.array(role_index == role_ids.index(rid)), block, comp_text)
+    parts: list = []  # one join of constant texts and value columns: "{", key, value, ",", key, ...
+    for k, name in enumerate(results.PEOPLE):
+        lead = f"{pad_item}{{\n" if k == 0 else ",\n"
+        parts.append(f"{lead}{pad_key}{json.dumps(name)}: ")
+        parts.append(comp_text if name == "components" else _json_values(cols[name]))
+    parts.append(f"\n{pad_item}}}")
+    return _join(parts, "")
+
+
+_MARK = "\u0000smvp-people\u0000"
+
+
+def write_json(out: TextIO, document_without_people: dict, ev: Any,
+               progress: Callable[[int], None] | None = None, chunk: int = 200_000) -> None:
+    """Write the results document to ``out``: the people streamed from columns, in chunks.
+
+    ``document_without_people``: the document of :func:`results.document` built
+    with no people (run, funds, objectives, summary); the text written is the
+    same as ``results.dumps`` of the whole document, followed by a newline.
+    """
+    n = len(ev.individual.role_index)
+    if n == 0:
+        out.write(results.dumps(document_without_people) + "\n")
+        return
+    doc = dict(document_without_people)
+    doc["people"] = [_MARK]
+    head, tail = results.dumps(doc).split(f'\n    {json.dumps(_MARK)}\n', 1)
+    texts = person_texts(ev)
+    out.write(head + "\n")
+    for start in range(0, n, chunk):
+        part = texts.slice(start, chunk)
+        out.write(",\n".join(part.to_pylist()))
+        if start + chunk < n:
+            out.write(",\n")
+        if progress is not None:
+            progress(min(n, start + chunk))
+    out.write("\n" + tail + "\n")
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def people_table(ev: Any, payout_state: str | None = None) -> pa.Table:
+    """The people as a table: the contract's fields, ``component:<id>`` columns after
+    ``unit_id`` (null for people of roles without that component), and ``payout_state``."""
+    cols, components = people_columns(ev)
+    role_index = np.asarray(ev.individual.role_index)
+    role_ids = list(ev.individual.role_ids)
+    n = len(role_index)
+    comp_cols: dict[str, pa.Array] = {}
+    for rid, comps in components.items():
+        here = pa.array(role_index == role_ids.index(rid))
+        for cid, col in comps.items():
+            prev = comp_cols.get(cid, pa.nulls(n, pa.string()))
+            comp_cols[cid] = pc.if_else(here, col, prev)
+    names, arrays = [], []
+    for name in results.PEOPLE:
+        if name == "components":
+            continue
+        names.append(name)
+        arrays.append(cols[name])
+        if name == "unit_id":
+            for cid, col in comp_cols.items():
+                names.append(f"component:{cid}")
+                arrays.append(col)
+    if payout_state is not None:
+        names.append("payout_state")
+        has_pay = np.asarray(ev.payout.fund_code) >= 0
+        arrays.append(pc.if_else(pa.array(has_pay), payout_state, _NULL_STR))
+    return pa.table(arrays, names=names)
