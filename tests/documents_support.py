@@ -111,3 +111,12 @@ def html_text(html: str) -> str:
     parser = _Text()
     parser.feed(html)
     return squash(" ".join(parser.parts))
+
+
+@pytest.fixture(scope="session")
+def documents_db(tmp_path_factory) -> str:
+    """One database for every document test: runs 1-4 the bundled chambers, run 5 Cuneo again."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('documents') / 'runs.db'}"
+    evaluate_all(url)
+    assert cli.main(["evaluate", "--chamber", "cuneo", "--db", url]) == 0
+    return url

@@ -9,17 +9,16 @@ import pytest
 from typer.testing import CliRunner
 
 from smvp import cli, store
-from tests.documents_support import chromium, evaluate_all, html_text, it_money, pdf_text
+from tests.documents_support import (  # noqa: F401 - documents_db is a fixture
+    documents_db, chromium, html_text, it_money, pdf_text
+)
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('docs') / 'runs.db'}"
-    evaluate_all(url)  # runs 1-4
-    assert cli.main(["evaluate", "--chamber", "cuneo", "--db", url]) == 0  # run 5: cuneo again
-    return url
+def db(documents_db) -> str:
+    return documents_db
 
 
 def invoke(*args: object):

@@ -8,18 +8,17 @@ import pytest
 from typer.testing import CliRunner
 
 from smvp import cli, store
-from tests.documents_support import (
-    chromium, en_money, evaluate_all, html_text, it_money, it_points, pdf_text, squash,
+from tests.documents_support import (  # noqa: F401 - documents_db is a fixture
+    documents_db,
+    chromium, en_money, html_text, it_money, it_points, pdf_text, squash,
 )
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('docs') / 'runs.db'}"
-    evaluate_all(url)
-    return url
+def db(documents_db) -> str:
+    return documents_db
 
 
 def invoke(*args: object):

@@ -129,10 +129,13 @@ def load(db: str | None, run_id: int, today: dt.date,
     finally:
         engine.dispose()
     rules = ev.rules
-    try:
-        units = {str(u["unit_id"]): str(u["unit_label"]) for u in ev.units()
-                 if u.get("unit_id") and u.get("unit_label")}
-    except Exception:  # noqa: BLE001 - labels are a nicety; ids are shown without them
+    try:  # unit labels from the dataset's units table (ids are shown without them)
+        from smvp_engine.columns import as_objects
+
+        table = ev.dataset.table("units")
+        units = {str(i): str(label) for i, label in zip(as_objects(table["unit_id"]),
+                                                        as_objects(table["label"])) if i and label}
+    except Exception:  # noqa: BLE001 - labels are a nicety
         units = {}
     return RunDocument(run=run, profile=profile, rules=rules, evaluation=ev, rows=rows,
                        funds=[dict(f) for f in ev.funds()], revisions=len(revs), today=today,

@@ -52,6 +52,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "criterion": ("Criterio", "Criterion"),
     "scale": ("Livello di valutazione", "Scale"),
     "scale_range": ("da 0 a {max}", "0 to {max}"),
+    "per_person_scale": ("pesata sulla scheda individuale", "weighted on the person's sheet"),
     "score": ("Punteggio", "Score"),
     "behaviour_total": ("Punteggio comportamenti", "Behaviour points"),
     "total": ("Punteggio totale (A + B)", "Total points (A + B)"),
@@ -226,7 +227,9 @@ def model(doc: RunDocument, person: str, sheet_date: dt.date, lang: str) -> dict
     # B) behaviours
     beh_node = (_child(trace, "behaviour") or [None])[0]
     scores = {f["label"]: f["value"] for f in (beh_node or {"children": []})["children"]}
-    factors = [{"label": f.label, "max": _num(f.max), "score": r.dec(scores.get(f.label))} for f in role.factors]
+    factors = [{"label": f.label, "max": _num(f.max), "score": r.dec(scores.get(f.label)),
+                "scale": (t("per_person_scale") if f.max is None and role.per_person_scale
+                          else None)} for f in role.factors]
     behaviour_max = (sum((_num(f.max) for f in role.factors), Decimal(0))
                      if role.factors and all(f.max is not None for f in role.factors) else None)
 
