@@ -154,7 +154,7 @@ def scaled_integers(values: pa.Array, decimals: int) -> tuple[np.ndarray, np.nda
 
     Cells that are not of that plain form are left to the cell-by-cell rules (ok False).
     """
-    pattern = r"^[+-]?\d{1,12}(?:[.,]\d{0,%d})?$" % decimals
+    pattern = rf"^[+-]?\d{{1,12}}(?:[.,]\d{{0,{decimals}}})?$"
     ok = pc.match_substring_regex(values, pattern).fill_null(False)
     ok_np = ok.to_numpy(zero_copy_only=False)
     out = np.zeros(len(values), dtype=np.int64)

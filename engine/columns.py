@@ -9,7 +9,7 @@ the evaluation of a large population never loops over rows in Python.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

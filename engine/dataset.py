@@ -47,7 +47,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation, localcontext
 from pathlib import Path
@@ -969,7 +969,7 @@ def _type_raw(spec: TableSpec, raw: _Raw, errors: list,
         _err(errors, "missing required column", file=file, line=raw.header_row, field=c.name,
              expected=f"columns {', '.join(x.name for x in spec.columns if x.required)}",
              found=found_list, hint=hint)
-    for i, n in unknown:
+    for _i, n in unknown:
         if n in claimed:
             continue
         near = _did_you_mean(n, declared)

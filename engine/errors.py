@@ -7,7 +7,7 @@ dataset that the user can fix.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from collections.abc import Iterable
 
 
 @dataclass

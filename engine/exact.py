@@ -21,13 +21,12 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 from fractions import Fraction
-from typing import Union
 
 import numpy as np
 
 _LIMIT = 1 << 62  # products are kept below this in int64
 
-Number = Union[int, Fraction, Decimal]
+Number = int | Fraction | Decimal
 ROUNDING_MODES = ("half_up", "down")
 
 

@@ -19,7 +19,7 @@ import functools
 import operator
 import warnings
 from decimal import Decimal
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from simpleeval import SimpleEval

@@ -863,7 +863,7 @@ class _Builder:
 
         bands = self.achievement_bands(ach)
         objective_types = self.planning(d.get("planning") or {})
-        for nid, nd in (d.get("not_defined") or {}).items():
+        for _nid, nd in (d.get("not_defined") or {}).items():
             not_defined.append(f"{nd['label']}: {nd['reading']}")
 
         # absence types

@@ -206,14 +206,23 @@ def init(
     name: Annotated[str | None, typer.Option("--name", help="Denominazione (es. 'Camera di Commercio di Mantova').")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", dir_okay=False,
                                              help="Dove scrivere il profilo (default: <chambers>/<chamber>.yaml).")] = None,
-    year: Annotated[int, typer.Option("--year", "-y", help="Primo anno di validità.")] = 2025,
+    year: Annotated[int, typer.Option("--year", "-y", help="Primo anno di validità (con --data-template: l'anno dei dati).")] = 2025,
     force: Annotated[bool, typer.Option("--force", help="Sovrascrive un file esistente.")] = False,
     seat: Annotated[str | None, typer.Option("--seat", help="Città della sede (default: dalla denominazione).")] = None,
+    data_template: Annotated[bool, typer.Option(
+        "--data-template", help="Invece del profilo, scrive la cartella di lavoro Excel vuota dei dati "
+        "dell'anno per la camera --chamber (già esistente), con gli elenchi di ruoli, fattori, tipi di "
+        "assenza e livelli dal profilo (default: <camera>-dati.xlsx).")] = False,
 ) -> None:
-    """Scrive lo scheletro commentato di un nuovo profilo, già valido."""
+    """Scrive lo scheletro commentato di un nuovo profilo, già valido (o, con --data-template,
+    il modello Excel dei dati dell'anno)."""
     from smvp.commands import init as command
 
     out_console, _ = _consoles()
+    if data_template:
+        _exit(handle(lambda: command.data_template(chamber=chamber, out_path=out, year=year,
+                                                   force=force, out=out_console)))
+        return
     _exit(handle(lambda: command.run(chamber=chamber, name=name, out_path=out, year=year, force=force,
                                      out=out_console, seat=seat)))
 

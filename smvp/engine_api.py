@@ -7,6 +7,7 @@ the pipeline, and tests can replace these functions with fakes.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 import os
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,7 @@ def load_dataset(path: Path, *, profile: Any = None, year: int | None = None) ->
     """
     from smvp_engine.dataset import load_dataset as _load
 
+    params: Mapping[str, Any]
     try:
         params = inspect.signature(_load).parameters
     except (TypeError, ValueError):  # pragma: no cover - builtins

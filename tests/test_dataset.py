@@ -590,11 +590,11 @@ def test_sample_structure(sample):
     obj = sample.table("objectives")
     levels = Counter(obj.columns["level"])
     assert levels["ente"] == 3 and levels["area"] == 4
-    units_with = {lv: {u for u, l in zip(obj.columns["unit_id"], obj.columns["level"]) if l == lv}
+    units_with = {lv: {u for u, lvl in zip(obj.columns["unit_id"], obj.columns["level"]) if lvl == lv}
                   for lv in ("area", "servizio", "ufficio")}
     for lv, have in units_with.items():
-        assert have == {u for u, l in level.items() if l == lv}, lv
-    owners = {p for p, l in zip(obj.columns["person_id"], obj.columns["level"]) if l == "individuale"}
+        assert have == {u for u, lvl in level.items() if lvl == lv}, lv
+    owners = {p for p, lvl in zip(obj.columns["person_id"], obj.columns["level"]) if lvl == "individuale"}
     assert owners == {p for p, r in role_of.items() if r != "dipendente"}
     attested = [i for i, v in enumerate(obj.columns["attested_percent"]) if v is not None]
     assert len(attested) == 1 and obj.columns["attestation_note"][attested[0]]

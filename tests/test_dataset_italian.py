@@ -140,3 +140,38 @@ def test_italian_percent_and_grouped_money_are_read(tmp_path):
     (data / "staff.csv").write_text("\n".join(staff) + "\n", encoding="utf-8")
     ds = load_dataset(data)
     assert int(ds.table("staff")["part_time"][0]) == 833_300  # fraction of 1 in millionths
+
+
+def test_data_template_has_lists_from_the_profile_and_loads_once_filled(tmp_path):
+    import openpyxl
+
+    out = tmp_path / "cuneo-dati.xlsx"
+    r = runner.invoke(cli.app, ["init", "--data-template", "--chamber", "cuneo", "--year", "2024",
+                                "-o", str(out)], env={"SMVP_HOME": str(tmp_path / "home")})
+    assert r.exit_code == 0, r.output
+    wb = openpyxl.load_workbook(out)
+    lists = {ws.title + "." + str(ws.cell(row=1, column=openpyxl.utils.column_index_from_string(
+        str(dv.sqref).split(":")[0].rstrip("0123456789"))).value): dv.formula1
+        for ws in wb.worksheets for dv in ws.data_validations.dataValidation}
+    assert "dipendente" in lists["staff.role"] and "segretario_generale" in lists["staff.role"]
+    assert "malattia" in lists["absences.type"] and "ufficio" in lists["units.level"]
+    assert "individuale" in lists["objectives.level"] and lists["indicators.direction"] == '"higher,lower"'
+    assert "behaviours.factor" in lists and "resources.resource" in lists
+    assert wb["staff"]["A1"].value == "person_id" and "matricola" in wb["staff"]["A1"].comment.text
+    # filled in with the sample year, it loads to the same content as the sample
+    for f in sorted(SAMPLE.glob("*.csv")):
+        ws = wb[f.stem]
+        rows = list(csv.reader(f.read_text(encoding="utf-8").splitlines()))
+        head = [c.value for c in ws[1]]
+        ws.delete_rows(2, ws.max_row)
+        for line in rows[1:]:
+            cells = dict(zip(rows[0], line))
+            ws.append([cells.get(h) or None for h in head])
+    wb.save(out)
+    assert load_dataset(out).sha256 == load_dataset(SAMPLE).sha256
+
+
+def test_every_alias_is_documented():
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "it" / "dati.md").read_text(encoding="utf-8")
+    for kind, italian, name in normalise.alias_table():
+        assert f"| `{italian}` | `{name}` |" in doc, (kind, italian)

@@ -222,3 +222,13 @@ def test_broken_installed_schema_is_an_environment_error(content, fragment, tmp_
         assert result.exit_code == 1, (args, result.output)
         assert fragment in result.output and "reinstall smvp" in result.output, result.output
         assert "internal error" not in result.output
+
+
+def test_modules_not_yet_type_checked_exist():
+    """The mypy list of modules with open type errors names real modules (it only shrinks)."""
+    overrides = _pyproject()["tool"]["mypy"]["overrides"]
+    listed = [m for o in overrides if o.get("ignore_errors") for m in o["module"]]
+    for module in listed:
+        path = ROOT / Path(*module.split("."))
+        assert path.with_suffix(".py").is_file() or (path / "__init__.py").is_file(), (
+            f"{module} is gone: remove it from [[tool.mypy.overrides]] in pyproject.toml")

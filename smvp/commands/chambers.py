@@ -8,6 +8,7 @@ working directory, else the profiles bundled with smvp.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -20,7 +21,7 @@ ORIGIN_LABEL = {"SMVP_CHAMBERS_DIR": "$SMVP_CHAMBERS_DIR", "./chambers": "./cham
 
 def run(*, json_out: bool, out: Console) -> int:
     known = engine_api.known_chambers()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for chamber, (origin, path) in sorted(known.items()):
         samples = engine_api.sample_dir(chamber)
         years = sorted({p.name if p.is_dir() else p.stem for p in samples.iterdir()

@@ -111,6 +111,25 @@ def _seat(name: str) -> str:
     return m.group(1).strip() if m else name
 
 
+def data_template(*, chamber: str, out_path: Path | None, year: int | None, force: bool,
+                  out: Console) -> int:
+    """``smvp init --data-template``: the empty dataset workbook of an existing chamber's profile
+    (smvp/template.py), with data-validation lists from the profile."""
+    from smvp.commands.evaluate import Options, resolve_profile_path
+    from smvp.i18n import t
+    from smvp.template import write_template
+
+    target = out_path or Path(f"{chamber}-dati.xlsx")
+    if target.suffix.lower() != ".xlsx":
+        raise UsageProblem(f"cannot write {target}: expected a file name ending in .xlsx")
+    if target.exists() and not force:
+        raise UsageProblem(f"{target} already exists", hint="choose another --out or pass --force to overwrite it")
+    profile = engine_api.load_profile(resolve_profile_path(Options(chamber=chamber)))
+    write_template(profile.data, target, year=year)
+    out.print(Text(t("written", "it", path=target)), soft_wrap=True)
+    return 0
+
+
 def run(*, chamber: str, name: str | None, out_path: Path | None, year: int, force: bool, out: Console,
         seat: str | None = None) -> int:
     """Write the skeleton for ``chamber`` and check that it validates.
