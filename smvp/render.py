@@ -454,7 +454,7 @@ def runs_table(runs: list[RunListing], lang: str, states: dict[int, str] | None 
     if states is not None:
         table.add_column(t("payout_state", lang), no_wrap=True)
     for run in runs:
-        cells = [str(run.id), Text(run.chamber), str(run.year),
+        cells: list[str | Text] = [str(run.id), Text(run.chamber), str(run.year),
                  format_datetime(run.created_at, lang),
                  run.profile_sha256[:12], run.dataset_sha256[:12], run.engine_version,
                  str(run.people), format_money(from_hundredths(run.distributed_cents), lang)]

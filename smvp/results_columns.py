@@ -176,12 +176,12 @@ def person_texts(ev: Any, indent: int = 2) -> pa.Array:
     for rid, comps in components.items():
         if not comps:
             continue
-        parts: list = []
+        comp_parts: list = []
         for k, (cid, col) in enumerate(comps.items()):
-            parts.append(("{\n" if k == 0 else ",\n") + f"{pad_sub}{json.dumps(cid, ensure_ascii=False)}: ")
-            parts.append(_json_values(col))
-        parts.append(f"\n{pad_key}}}")
-        block = _join(parts, "")
+            comp_parts.append(("{\n" if k == 0 else ",\n") + f"{pad_sub}{json.dumps(cid, ensure_ascii=False)}: ")
+            comp_parts.append(_json_values(col))
+        comp_parts.append(f"\n{pad_key}}}")
+        block = _join(comp_parts, "")
         comp_text = pc.if_else(pa.array(role_index == role_ids.index(rid)), block, comp_text)
     parts: list = []  # one join of constant texts and value columns: "{", key, value, ",", key, ...
     for k, name in enumerate(results.PEOPLE):

@@ -232,3 +232,25 @@ def test_modules_not_yet_type_checked_exist():
         path = ROOT / Path(*module.split("."))
         assert path.with_suffix(".py").is_file() or (path / "__init__.py").is_file(), (
             f"{module} is gone: remove it from [[tool.mypy.overrides]] in pyproject.toml")
+
+
+def test_a_stored_run_records_the_version_and_the_profile_hash(tmp_path, monkeypatch):
+    """After the move to smvp_engine: the run row holds the installed version and the
+    SHA-256 of the exact profile text evaluated (the bundled one here)."""
+    import hashlib
+
+    from smvp import store
+
+    monkeypatch.chdir(tmp_path)
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    r = runner.invoke(cli.app, ["evaluate", "--chamber", "cuneo", "--db", db])
+    assert r.exit_code == 0, r.output
+    engine = store.open_engine(db)
+    try:
+        run = store.find_run(engine, 1)
+    finally:
+        engine.dispose()
+    assert run is not None
+    assert run.engine_version == version("smvp")
+    profile = bundled_chambers() / "cuneo.yaml"
+    assert run.profile_sha256 == hashlib.sha256(profile.read_bytes()).hexdigest()
