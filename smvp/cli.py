@@ -62,11 +62,11 @@ LangOpt = Annotated[Lang | None, typer.Option(
 )]
 DbOpt = Annotated[str | None, typer.Option(
     "--db", metavar="URL",
-    help="Database URL (default: $SMVP_DATABASE_URL, else sqlite in $SMVP_HOME "
-         "or in the user data folder, ~/.local/share/smvp/smvp.db on Linux).",
+    help="URL del database (default: $SMVP_DATABASE_URL, altrimenti SQLite in $SMVP_HOME "
+         "o nella cartella dati dell'utente, ~/.local/share/smvp/smvp.db su Linux).",
 )]
 ChamberOpt = Annotated[str | None, typer.Option(
-    "--chamber", "-c", help="Camera: id del profilo, cercato in --profile, poi $SMVP_CHAMBERS_DIR, "
+    "--chamber", "-c", metavar="CAMERA", help="Camera: id del profilo, cercato in --profile, poi $SMVP_CHAMBERS_DIR, "
     "poi ./chambers nella cartella corrente, poi i profili inclusi in smvp (smvp chambers li elenca).")]
 CsvDialectOpt = Annotated[str | None, typer.Option(
     "--csv-dialect", metavar="it|standard",
@@ -138,17 +138,17 @@ def _exit(code: int) -> None:
 def evaluate(
     chamber: ChamberOpt = None,
     profile: Annotated[Path | None, typer.Option(
-        "--profile", "-p", exists=True, dir_okay=False, readable=True,
+        "--profile", "-p", exists=True, dir_okay=False, readable=True, metavar="FILE",
         help="Profilo YAML. Senza --profile: $SMVP_CHAMBERS_DIR/<camera>.yaml, poi "
         "./chambers/<camera>.yaml, poi il profilo incluso in smvp.")] = None,
     data: Annotated[Path | None, typer.Option(
-        "--data", "-d", exists=True, help="Cartella di CSV (o .parquet) o file .xlsx dei dati "
+        "--data", "-d", exists=True, metavar="DATI", help="Cartella di CSV (o .parquet) o file .xlsx dei dati "
         "(default: il campione chambers/data/<chamber>/<anno più recente>/).")] = None,
     year: Annotated[int | None, typer.Option(
-        "--year", "-y", min=1900, max=2999,
+        "--year", "-y", min=1900, max=2999, metavar="ANNO",
         help="Anno valutato (default: quello dichiarato nei dati).")] = None,
     out: Annotated[Path | None, typer.Option(
-        "--out", "-o", dir_okay=False, help="Esporta in FILE: .csv, .json, .xlsx o .parquet.")] = None,
+        "--out", "-o", dir_okay=False, metavar="FILE", help="Esporta in FILE: .csv, .json, .xlsx o .parquet.")] = None,
     json_: Annotated[bool, typer.Option(
         "--json", help="Stampa JSON su stdout (niente tabelle).")] = False,
     db: DbOpt = None,
@@ -622,6 +622,9 @@ def verify(
 
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point (``smvp = smvp.cli:main``)."""
+    from smvp.cli_i18n import install_from_argv
+
+    install_from_argv(argv)  # the framework's words (Uso, Opzioni, --help) in the chosen language
     try:
         app(args=argv, prog_name="smvp", standalone_mode=True)
     except SystemExit as exc:

@@ -172,3 +172,34 @@ def test_sheets_in_a_real_browser(db, tmp_path):
         assert page.inner_text("[data-field=total]").strip().startswith(it_points(b.total_cp))
         assert "Nessun compenso" in page.inner_text("[data-field=no_money]")
         assert page.locator("[data-field=paid]").count() == 0
+
+
+def test_every_role_of_every_bundled_chamber_renders_a_sheet(db, tmp_path):
+    for run in (1, 2, 3, 4):
+        first: dict[str, store.PersonResult] = {}
+        for p in stored(db, run).values():
+            first.setdefault(p.role, p)
+        args = [x for p in first.values() for x in ("--person", p.person_id)]
+        r = invoke("scheda", "--run", run, *args, "--out", tmp_path, "--db", db)
+        assert r.exit_code == 0, r.output
+        for p in first.values():
+            text = html_text((tmp_path / f"scheda-{run}-{p.person_id}.html").read_text(encoding="utf-8"))
+            assert p.name in text and f"— {p.role_label}" in text
+            assert "Firma del valutatore" in text and "Richiesta di riesame" in text
+            if p.total_cp is not None:
+                assert it_points(p.total_cp) in text
+
+
+def test_a_stored_result_the_engine_does_not_reproduce_writes_no_sheet(tmp_path):
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'tampered.db'}"
+    assert cli.main(["evaluate", "--chamber", "cuneo", "--db", url]) == 0
+    with sqlite3.connect(tmp_path / "tampered.db") as con:
+        con.execute("UPDATE person_result SET paid_cents = paid_cents + 100 WHERE person_id = 'P012'")
+    out = tmp_path / "out"
+    r = invoke("scheda", "--run", 1, "--person", "P012", "--out", out, "--db", url)
+    assert r.exit_code == 1, r.output
+    assert "does not reproduce the stored results of run 1 for 1 people (P012)" in " ".join(r.output.split())
+    assert "smvp verify --run 1" in r.output
+    assert not any(out.iterdir())
