@@ -190,14 +190,45 @@ def validate(
         metavar="[PATH|CAMERA]...",
         help="Profili YAML da validare, o id di camere (regola di ricerca dei profili); "
              "senza argomenti, tutte le camere di 'smvp chambers'.")] = None,
+    national: Annotated[bool, typer.Option(
+        "--national", help="Anche il controllo di conformità alle norme nazionali (come 'smvp lint').")] = False,
     lang: LangOpt = None,
 ) -> None:
     """Valida uno o più profili (schema e semantica)."""
     from smvp.commands import validate as command
 
     out_console, _ = _consoles()
-    _exit(handle(lambda: command.run(command.resolve(paths or []), lang=_lang(lang),
-                                     out=out_console)))
+
+    def both() -> int:
+        resolved = command.resolve(paths or [])
+        code = command.run(resolved, lang=_lang(lang), out=out_console)
+        if not national:
+            return code
+        from smvp.commands import lint as lint_command
+
+        return max(code, lint_command.run(resolved, lang=_lang(lang), out=out_console))
+
+    _exit(handle(both))
+
+
+@app.command()
+def lint(
+    paths: Annotated[list[Path] | None, typer.Argument(
+        metavar="[PATH|CAMERA]...",
+        help="Profili YAML o id di camere; senza argomenti, tutte le camere di 'smvp chambers'.")] = None,
+    year: Annotated[list[int] | None, typer.Option(
+        "--year", "-y", help="Anni da controllare (ripetibile; default: tutti quelli di validità del profilo).")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="I rilievi in JSON su stdout.")] = False,
+    lang: LangOpt = None,
+) -> None:
+    """Controlla ogni profilo rispetto alle norme nazionali (chambers/national/italia.yaml): errori e
+    avvisi, con la fonte nazionale e quella del profilo. Uscita 1 se c'è un errore."""
+    from smvp.commands import lint as command
+    from smvp.commands import validate as validate_command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.run(validate_command.resolve(paths or []), lang=_lang(lang), out=out_console,
+                                     json_out=json_, years=year or None)))
 
 
 @app.command()

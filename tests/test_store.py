@@ -396,7 +396,9 @@ def _store_and_hang(url: str, ready: str) -> None:
     real = runs.person_record
 
     def hang(*args, **kwargs):
-        Path(ready).write_text("open")
+        tmp = Path(ready + ".tmp")
+        tmp.write_text("open")
+        tmp.replace(ready)  # appears whole: the parent never reads a half-written file
         time.sleep(120)  # killed here
         return real(*args, **kwargs)
 
