@@ -651,6 +651,83 @@ def verify(
                                      out=out_console, err=err_console)))
 
 
+# --------------------------------------------------------------------------- service
+
+
+user_app = typer.Typer(help="Account del servizio: creazione, ruoli per tenant.",
+                       no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="Nome utente.")],
+    password: Annotated[str | None, typer.Option(
+        "--password", help="Password (meglio --password-stdin o la richiesta interattiva).")] = None,
+    stdin: Annotated[bool, typer.Option("--password-stdin",
+                                        help="Legge la password dalla prima riga di stdin.")] = False,
+    db: DbOpt = None,
+) -> None:
+    """Crea un account (password con hash Argon2)."""
+    from smvp.commands import service as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.user_add(username=username, password=password, stdin=stdin,
+                                          db=db, out=out_console)))
+
+
+@user_app.command("grant")
+def user_grant(
+    username: Annotated[str, typer.Argument(help="Nome utente.")],
+    tenant: Annotated[str, typer.Option("--tenant", "-t", help="Tenant (id della Camera).")],
+    role: Annotated[str, typer.Option(
+        "--role", "-r", help="amministratore, valutatore, dipendente, oiv o revisore.")],
+    person: Annotated[str | None, typer.Option(
+        "--person", help="person_id dell'utente nei dati (dipendente, valutatore).")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Assegna un ruolo in un tenant (creato se manca)."""
+    from smvp.commands import service as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.user_grant(username=username, tenant=tenant, role=role,
+                                            person=person, db=db, out=out_console)))
+
+
+@user_app.command("revoke")
+def user_revoke(
+    username: Annotated[str, typer.Argument(help="Nome utente.")],
+    tenant: Annotated[str, typer.Option("--tenant", "-t", help="Tenant (id della Camera).")],
+    role: Annotated[str | None, typer.Option(
+        "--role", "-r", help="Il ruolo da revocare (default: tutti nel tenant).")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Revoca un ruolo (o tutti) in un tenant."""
+    from smvp.commands import service as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.user_revoke(username=username, tenant=tenant, role=role, db=db,
+                                             out=out_console)))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Indirizzo di ascolto.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Porta.")] = 8000,
+    db: DbOpt = None,
+    demo: Annotated[bool, typer.Option(
+        "--demo", help="Un tenant dimostrativo per ogni Camera inclusa, con dati e utenti.")] = False,
+    secure_cookies: Annotated[bool, typer.Option(
+        "--secure-cookies", help="Cookie di sessione solo su HTTPS (dietro un proxy TLS).")] = False,
+) -> None:
+    """Avvia il servizio multi-tenant (FastAPI su Uvicorn); API JSON su /api, OpenAPI su /docs."""
+    from smvp.commands import service as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.serve(host=host, port=port, db=db, demo=demo,
+                                       secure_cookies=secure_cookies, out=out_console)))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point (``smvp = smvp.cli:main``)."""
     from smvp.cli_i18n import install_from_argv

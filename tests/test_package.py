@@ -164,7 +164,7 @@ def test_directly_imported_packages_are_declared():
 
     declared = {d.split(">")[0].split("<")[0].split("=")[0].split("[")[0].strip().lower().replace("-", "_")
                 for d in _pyproject()["project"]["dependencies"]}
-    import_names = {"pyyaml": "yaml", "babel": "babel", "jinja2": "jinja2"}
+    import_names = {"pyyaml": "yaml", "babel": "babel", "jinja2": "jinja2", "argon2_cffi": "argon2"}
     provided = {import_names.get(d, d) for d in declared}
     stdlib = set(sys.stdlib_module_names)
     own = {"smvp", "smvp_engine", "engine", "tests", "benchmarks", "chambers", "schema"}

@@ -51,12 +51,19 @@ from smvp.store.tables import (
     Run,
     RunValidation,
     SheetDelivery,
+    ApiToken,
+    AuditEntry,
+    DatasetUpload,
+    Membership,
+    ProfileVersion,
+    User,
     Tenant,
     TenantOwned,
 )
 from smvp.store.tenancy import require_tenant, scoped
 
 __all__ = [
+    "ApiToken", "AuditEntry", "DatasetUpload", "Membership", "ProfileVersion", "User",
     "TABLES", "ConciliationCase", "ConciliationStep", "DatasetBlob", "FundResult", "PersonResult",
     "Revision", "RevisionResult", "Run", "RunListing", "RunValidation", "SheetDelivery",
     "StoreProblem", "Tenant", "TenantOwned", "canonical_json", "counts", "database_url", "dataset_canonical_json",

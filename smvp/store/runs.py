@@ -27,7 +27,7 @@ from smvp.store.tenancy import session_tenant
 # --------------------------------------------------------------------------- writing
 
 
-def _insert_blob_once(session: Session, blob: dict[str, Any]) -> None:
+def insert_blob_once(session: Session, blob: dict[str, Any]) -> None:
     """Insert a dataset blob unless one with its sha256 is stored: reuse it.
 
     One statement (``INSERT … ON CONFLICT DO NOTHING`` on SQLite and
@@ -107,7 +107,7 @@ def save_run(engine: Engine, profile: Any, dataset: Any, outcome: Outcome) -> in
             tenant_id = session_tenant(session)
             if tenant_id is None:  # the operator's command line: the tenant of the chamber
                 tenant_id = tenants.ensure_tenant(session, info.chamber)
-            _insert_blob_once(session, dict(tenant_id=tenant_id, sha256=info.dataset_sha256,
+            insert_blob_once(session, dict(tenant_id=tenant_id, sha256=info.dataset_sha256,
                                             content=content, content_sha256=content_sha,
                                             created_at=created))
             run = Run(

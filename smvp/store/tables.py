@@ -228,3 +228,96 @@ class SheetDelivery(TenantOwned, table=True):
 TABLES = [Tenant.__table__, DatasetBlob.__table__, Run.__table__, PersonResult.__table__, FundResult.__table__,
           ConciliationCase.__table__, Revision.__table__, ConciliationStep.__table__,
           RevisionResult.__table__, RunValidation.__table__, SheetDelivery.__table__]
+
+
+# --------------------------------------------------------------------------- service: accounts
+
+
+class User(SQLModel, table=True):
+    """A person who logs in to the service (accounts are global; roles are per tenant)."""
+
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, max_length=128)
+    password_hash: str = Field(description="Argon2id (argon2-cffi)")
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Membership(SQLModel, table=True):
+    """A role of a user in a tenant (amministratore, valutatore, dipendente, oiv, revisore)."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("tenant_id", "user_id", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    role: str
+    person_id: str | None = Field(default=None,
+                                  description="the user's person_id in the tenant's data")
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token of a user (only its sha256 is stored)."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    token_sha256: str = Field(unique=True, max_length=64)
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+# --------------------------------------------------------------------------- service: tenant data
+
+
+class ProfileVersion(TenantOwned, table=True):
+    """A version of the tenant's profile (the YAML text as uploaded, validated)."""
+
+    __tablename__ = "profile_version"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chamber: str
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    sha256: str = Field(max_length=64)
+    filename: str
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class DatasetUpload(TenantOwned, table=True):
+    """A dataset uploaded to the service, validated against a profile version; its content is
+    the tenant's ``dataset_blob`` of the same sha256."""
+
+    __tablename__ = "dataset_upload"
+
+    id: int | None = Field(default=None, primary_key=True)
+    filename: str
+    sha256: str = Field(max_length=64)
+    year: int
+    people: int
+    profile_version_id: int = Field(foreign_key="profile_version.id")
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class AuditEntry(TenantOwned, table=True):
+    """Append-only: who did what, when, to which object, with the before and after."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    username: str | None = None
+    action: str = Field(description="e.g. profile.upload, dataset.upload, run.evaluate")
+    object_kind: str
+    object_id: str
+    before: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+TABLES += [User.__table__, Membership.__table__, ApiToken.__table__,
+           ProfileVersion.__table__, DatasetUpload.__table__, AuditEntry.__table__]

@@ -1,0 +1,198 @@
+"""Accounts, roles per tenant, bearer tokens and the audit log (shared by ``smvp user`` and
+the service).
+
+Passwords are hashed with Argon2id (argon2-cffi's ``PasswordHasher`` defaults); a bearer
+token is 32 random bytes, of which only the sha256 is stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from smvp.errors import UsageProblem
+from smvp.store import tenants
+from smvp.store.tenancy import session_tenant
+from smvp.store.tables import ApiToken, AuditEntry, Membership, Tenant, User
+
+ROLES = ("amministratore", "valutatore", "dipendente", "oiv", "revisore")
+ROLE_ALIASES = {"admin": "amministratore", "administrator": "amministratore",
+                "evaluator": "valutatore", "employee": "dipendente", "auditor": "revisore",
+                "OIV": "oiv"}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _hasher() -> Any:
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+def role_name(role: str) -> str:
+    name = ROLE_ALIASES.get(role, role).lower()
+    if name not in ROLES:
+        raise UsageProblem(f"unknown role {role!r} (expected one of {', '.join(ROLES)})")
+    return name
+
+
+def add_user(engine: Engine, username: str, password: str) -> User:
+    """Create an account; UsageProblem when the name is taken or the password too short."""
+    if not username or len(username) > 128:
+        raise UsageProblem("a username is 1 to 128 characters")
+    if len(password) < 8:
+        raise UsageProblem("the password is too short (expected at least 8 characters)")
+    user = User(username=username, password_hash=_hasher().hash(password), created_at=_now())
+    try:
+        with Session(engine) as s, s.begin():
+            s.add(user)
+            s.flush()
+            s.expunge(user)
+    except IntegrityError:
+        raise UsageProblem(f"user {username!r} already exists") from None
+    return user
+
+
+def find_user(engine: Engine, username: str) -> User | None:
+    with Session(engine) as s:
+        return s.exec(select(User).where(User.username == username)).first()
+
+
+def _user(engine: Engine, username: str) -> User:
+    user = find_user(engine, username)
+    if user is None:
+        raise UsageProblem(f"no user {username!r}", hint="smvp user add creates it")
+    return user
+
+
+def grant(engine: Engine, username: str, tenant: str, role: str,
+          person_id: str | None = None) -> Membership:
+    """Give ``username`` a role in ``tenant`` (created for the chamber of the same id when
+    missing). A dipendente's ``person_id`` says which person of the data they are."""
+    role = role_name(role)
+    user = _user(engine, username)
+    if role == "dipendente" and not person_id:
+        raise UsageProblem("a dipendente needs --person (their person_id in the data)")
+    with Session(engine) as s, s.begin():
+        tid = tenants.ensure_tenant(s, tenant)
+        existing = s.exec(select(Membership).where(
+            Membership.tenant_id == tid, Membership.user_id == user.id,
+            Membership.role == role)).first()
+        if existing is not None:
+            existing.person_id = person_id or existing.person_id
+            s.add(existing)
+            m = existing
+        else:
+            m = Membership(tenant_id=tid, user_id=int(user.id or 0), role=role, person_id=person_id,
+                           created_at=_now())
+            s.add(m)
+        s.flush()
+        s.expunge(m)
+        return m
+
+
+def revoke(engine: Engine, username: str, tenant: str, role: str | None = None) -> int:
+    """Remove ``username``'s role (every role when None) in ``tenant``; how many were removed."""
+    user = _user(engine, username)
+    with Session(engine) as s, s.begin():
+        t = s.exec(select(Tenant).where(Tenant.slug == tenant)).first()
+        if t is None:
+            raise UsageProblem(f"no tenant {tenant!r}")
+        stmt = select(Membership).where(Membership.tenant_id == t.id,
+                                        Membership.user_id == user.id)
+        if role:
+            stmt = stmt.where(Membership.role == role_name(role))
+        rows = s.exec(stmt).all()
+        for m in rows:
+            s.delete(m)
+        return len(rows)
+
+
+def authenticate(engine: Engine, username: str, password: str) -> User | None:
+    """The user when the password matches its Argon2 hash, else None (same work either way)."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    user = find_user(engine, username)
+    ph = _hasher()
+    if user is None:
+        try:  # spend the same time as for a real user: no user enumeration by timing
+            ph.verify(_DUMMY_HASH[0] or _dummy(), password)
+        except (VerificationError, InvalidHashError):
+            pass
+        return None
+    try:
+        ph.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return user
+
+
+_DUMMY_HASH: list[str | None] = [None]
+
+
+def _dummy() -> str:
+    made = str(_hasher().hash(secrets.token_hex(16)))
+    _DUMMY_HASH[0] = made
+    return made
+
+
+def new_token(engine: Engine, user_id: int) -> str:
+    token = secrets.token_urlsafe(32)
+    with Session(engine) as s, s.begin():
+        s.add(ApiToken(user_id=user_id, token_sha256=hashlib.sha256(token.encode()).hexdigest(),
+                       created_at=_now()))
+    return token
+
+
+def user_of_token(engine: Engine, token: str) -> User | None:
+    sha = hashlib.sha256(token.encode()).hexdigest()
+    with Session(engine) as s:
+        row = s.exec(select(ApiToken).where(ApiToken.token_sha256 == sha)).first()
+        return s.get(User, row.user_id) if row is not None else None
+
+
+def drop_token(engine: Engine, token: str) -> None:
+    sha = hashlib.sha256(token.encode()).hexdigest()
+    with Session(engine) as s, s.begin():
+        for row in s.exec(select(ApiToken).where(ApiToken.token_sha256 == sha)).all():
+            s.delete(row)
+
+
+@dataclass
+class Role:
+    tenant_id: int
+    tenant: str
+    role: str
+    person_id: str | None
+
+
+def memberships(engine: Engine, user_id: int) -> list[Role]:
+    with Session(engine) as s:
+        rows = s.exec(select(Membership, Tenant).join(Tenant, col(Tenant.id) == Membership.tenant_id)
+                      .where(Membership.user_id == user_id).order_by(Tenant.slug,
+                                                                     Membership.role)).all()
+        return [Role(t.id, t.slug, m.role, m.person_id) for m, t in rows]  # type: ignore[arg-type]
+
+
+def audit(session: Session, *, user: User | None, action: str, kind: str, object_id: Any,
+          before: dict | None = None, after: dict | None = None,
+          tenant_id: int | None = None) -> None:
+    """Append one entry to the audit log, in the caller's transaction (append-only: the
+    service has no endpoint that changes or deletes entries)."""
+    tid = tenant_id if tenant_id is not None else session_tenant(session)
+    if tid is None:
+        raise ValueError("an audit entry belongs to a tenant")
+    session.add(AuditEntry(tenant_id=tid, at=_now(),
+                           user_id=user.id if user else None,
+                           username=user.username if user else None, action=action,
+                           object_kind=kind, object_id=str(object_id), before=before,
+                           after=after))

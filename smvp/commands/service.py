@@ -1,0 +1,90 @@
+"""``smvp serve`` and ``smvp user add|grant|revoke``: the service and its accounts."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+
+from rich.console import Console
+
+from smvp import store
+from smvp.errors import UsageProblem
+
+
+def _password(password: str | None, stdin: bool) -> str:
+    if password is not None:
+        return password
+    if stdin:
+        return sys.stdin.readline().rstrip("\n")
+    env = os.environ.get("SMVP_PASSWORD")
+    if env:
+        return env
+    if not sys.stdin.isatty():
+        raise UsageProblem("no password: give --password-stdin (or $SMVP_PASSWORD)")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Ripeti la password: ") != first:
+        raise UsageProblem("the two passwords differ")
+    return first
+
+
+def user_add(*, username: str, password: str | None, stdin: bool, db: str | None,
+             out: Console) -> int:
+    from smvp.app import accounts
+
+    engine = store.open_engine(db)
+    try:
+        accounts.add_user(engine, username, _password(password, stdin))
+    finally:
+        engine.dispose()
+    out.print(f"Utente {username} creato.", highlight=False, markup=False)
+    return 0
+
+
+def user_grant(*, username: str, tenant: str, role: str, person: str | None, db: str | None,
+               out: Console) -> int:
+    from smvp.app import accounts
+
+    engine = store.open_engine(db)
+    try:
+        m = accounts.grant(engine, username, tenant, role, person_id=person)
+    finally:
+        engine.dispose()
+    out.print(f"{username}: ruolo {m.role} in {tenant}"
+              + (f" (persona {m.person_id})" if m.person_id else "") + ".",
+              highlight=False, markup=False)
+    return 0
+
+
+def user_revoke(*, username: str, tenant: str, role: str | None, db: str | None,
+                out: Console) -> int:
+    from smvp.app import accounts
+
+    engine = store.open_engine(db)
+    try:
+        n = accounts.revoke(engine, username, tenant, role)
+    finally:
+        engine.dispose()
+    out.print(f"{username}: {n} ruoli revocati in {tenant}.", highlight=False, markup=False)
+    return 0 if n else 1
+
+
+def serve(*, host: str, port: int, db: str | None, demo: bool, secure_cookies: bool,
+          out: Console) -> int:
+    import uvicorn
+
+    from smvp.service.app import create_app
+    from smvp.service.app import demo as make_demo
+
+    app = create_app(db, secure_cookies=secure_cookies)
+    if demo:
+        accounts = make_demo(app.state.engine)
+        out.print(f"Demo: {len(accounts)} utenti (password {accounts[0]['password']}):",
+                  highlight=False, markup=False)
+        for a in accounts:
+            out.print(f"  {a['username']:<28} {a['role']:<15} tenant {a['tenant']}",
+                      highlight=False, markup=False)
+    out.print(f"smvp serve: http://{host}:{port}/docs (API), database "
+              f"{store.display_url(str(app.state.engine.url))}", highlight=False, markup=False)
+    uvicorn.run(app, host=host, port=port, log_level="info")
+    return 0

@@ -1,0 +1,2 @@
+"""The multi-tenant service (FastAPI): ``smvp serve``. JSON API in ``smvp.service.api``;
+accounts, sessions, tokens, CSRF and login rate limiting in ``smvp.service.auth``."""

@@ -1,0 +1,520 @@
+"""The JSON API: ``/api/login``, ``/api/me`` and ``/api/tenants/{tenant}/…``.
+
+Every tenant endpoint goes through ONE dependency (:func:`ctx`) that authenticates the
+caller, resolves the tenant (404 without a role there) and hands out the store scoped to
+it; what each role may do is the one table :data:`PERMISSIONS`. Objects of another tenant
+are simply not found by the scoped store: 404. Errors are 4xx with the message, never a
+500: the engine's located problems are 422 ``{"errors": [...]}``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Response, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session, col, select
+
+from smvp import store
+from smvp.app import accounts, uploads
+from smvp.app import conciliation as cases
+from smvp.app import runs as run_uc
+from smvp.app import verify as verify_uc
+from smvp.conciliation import CaseProblem
+from smvp.errors import UsageProblem
+from smvp.report import jsonable
+from smvp.service import auth
+from smvp.service.auth import Caller, TenantContext
+from smvp.store.tables import AuditEntry, DatasetUpload, ProfileVersion, Run
+
+ALL = frozenset(accounts.ROLES)
+ADM, VAL, DIP, OIV, REV = "amministratore", "valutatore", "dipendente", "oiv", "revisore"
+
+#: action → roles allowed (anything else: 403). Rows of people are further limited for
+#: valutatore (the people of their units) and dipendente (themselves): others are 404.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "tenant.read": ALL,
+    "profile.read": frozenset({ADM, OIV, REV, VAL}),
+    "profile.write": frozenset({ADM}),
+    "dataset.read": frozenset({ADM}),
+    "dataset.write": frozenset({ADM}),
+    "run.read": ALL,
+    "run.evaluate": frozenset({ADM}),
+    "run.verify": frozenset({ADM, OIV, REV}),
+    "run.explain": ALL,
+    "run.state": frozenset({ADM, OIV, REV}),
+    "run.validate": frozenset({OIV}),
+    "case.read": frozenset({ADM, OIV, REV, VAL, DIP}),
+    "case.open": frozenset({ADM, DIP}),
+    "case.step": frozenset({ADM, VAL, DIP}),
+    "diff.read": frozenset({ADM, OIV, REV}),
+    "audit.read": frozenset({ADM, OIV, REV}),
+}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Login(Strict):
+    username: str = Field(min_length=1, max_length=128)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class EvaluateRequest(Strict):
+    dataset_id: int
+
+
+class OpenCase(Strict):
+    run_id: int
+    person_id: str = Field(min_length=1, max_length=64)
+    delivered: dt.date | None = None
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class StepRequest(Strict):
+    event: str = Field(min_length=1, max_length=64)
+    on: dt.date
+    scores: dict[str, float | int | str] | None = None
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class ValidationRequest(Strict):
+    oiv_date: dt.date
+    requests_closed: dt.date | None = None
+    note: str | None = Field(default=None, max_length=4000)
+
+
+router = APIRouter(prefix="/api")
+
+
+def who(request: Request) -> Caller:
+    return auth.caller(request)
+
+
+def ctx(request: Request, tenant: str, caller: Annotated[Caller, Depends(who)]) -> TenantContext:
+    return auth.tenant_context(request, tenant, caller)
+
+
+Ctx = Annotated[TenantContext, Depends(ctx)]
+
+
+def allow(c: TenantContext, action: str) -> None:
+    if not c.roles.intersection(PERMISSIONS[action]):
+        raise HTTPException(403, f"{action}: not allowed to "
+                                 f"{', '.join(sorted(c.roles))} in {c.tenant.slug}")
+
+
+def not_found(what: str) -> HTTPException:
+    return HTTPException(404, f"no {what}")
+
+
+# --------------------------------------------------------------------------- session
+
+
+@router.post("/login")
+def login(body: Login, request: Request, response: Response) -> dict[str, Any]:
+    """Password login: sets the signed HTTP-only session cookie and returns a bearer token
+    and the CSRF value to send as X-CSRF-Token with cookie-authenticated changes."""
+    state = request.app.state
+    key = (body.username, request.client.host if request.client else "?")
+    wait = state.limiter.retry_after(key)
+    if wait:
+        raise HTTPException(429, f"too many failed logins: try again in {wait} s",
+                            headers={"Retry-After": str(wait)})
+    user = accounts.authenticate(state.engine, body.username, body.password)
+    if user is None:
+        state.limiter.failed(key)
+        raise HTTPException(401, "wrong username or password")
+    state.limiter.succeeded(key)
+    cookie, csrf = state.sessions.make(user.id)
+    response.set_cookie(auth.COOKIE, cookie, max_age=auth.SESSION_SECONDS, httponly=True,
+                        samesite="lax", secure=state.secure_cookies, path="/")
+    token = accounts.new_token(state.engine, user.id)  # type: ignore[arg-type]
+    return {"user": user.username, "token": token, "csrf": csrf,
+            "roles": [vars(r) for r in accounts.memberships(state.engine, int(user.id or 0))]}
+
+
+@router.post("/logout")
+def logout(request: Request, response: Response,
+           caller: Annotated[Caller, Depends(who)]) -> dict[str, Any]:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        accounts.drop_token(request.app.state.engine, header[7:].strip())
+    response.delete_cookie(auth.COOKIE, path="/")
+    return {"logged_out": caller.user.username}
+
+
+@router.get("/me")
+def me(request: Request, caller: Annotated[Caller, Depends(who)]) -> dict[str, Any]:
+    return {"user": caller.user.username,
+            "roles": [vars(r) for r in accounts.memberships(request.app.state.engine,
+                                                            int(caller.user.id or 0))]}
+
+
+# --------------------------------------------------------------------------- tenant, profiles
+
+
+def _profile_json(pv: ProfileVersion, text: bool = False) -> dict[str, Any]:
+    out = {"id": pv.id, "chamber": pv.chamber, "filename": pv.filename, "sha256": pv.sha256,
+           "created_at": pv.created_at.isoformat()}
+    if text:
+        out["text"] = pv.text
+    return out
+
+
+@router.get("/tenants/{tenant}")
+def tenant_info(c: Ctx) -> dict[str, Any]:
+    allow(c, "tenant.read")
+    return {"slug": c.tenant.slug, "name": c.tenant.name, "chamber": c.tenant.chamber,
+            "roles": sorted(c.roles)}
+
+
+@router.get("/tenants/{tenant}/profiles")
+def list_profiles(c: Ctx) -> list[dict[str, Any]]:
+    allow(c, "profile.read")
+    with Session(c.engine) as s:
+        return [_profile_json(p) for p in s.exec(select(ProfileVersion)
+                                                 .order_by(col(ProfileVersion.id))).all()]
+
+
+@router.get("/tenants/{tenant}/profiles/{version_id}")
+def get_profile(c: Ctx, version_id: int) -> dict[str, Any]:
+    allow(c, "profile.read")
+    pv = uploads.profile_version(c.engine, version_id)
+    if pv is None:
+        raise not_found(f"profile version {version_id}")
+    return _profile_json(pv, text=True)
+
+
+async def _read_upload(request: Request, file: UploadFile) -> bytes:
+    limit = request.app.state.max_upload
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(413, f"{file.filename}: larger than the limit of "
+                                 f"{limit // 2**20} MiB")
+    return data
+
+
+@router.post("/tenants/{tenant}/profiles", status_code=201)
+async def upload_profile(request: Request, c: Ctx,
+                         file: Annotated[UploadFile, File()]) -> dict[str, Any]:
+    allow(c, "profile.write")
+    data = await _read_upload(request, file)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise HTTPException(400, f"{file.filename}: not UTF-8 text (expected a YAML profile)") \
+            from None
+    pv = uploads.add_profile_version(c.engine, text=text, filename=file.filename or "profile.yaml",
+                                     user=c.user)
+    if pv.chamber != c.tenant.chamber:
+        pass  # a tenant may move to a renamed profile id; the id is shown with the version
+    return _profile_json(pv)
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+def _dataset_json(d: DatasetUpload) -> dict[str, Any]:
+    return {"id": d.id, "filename": d.filename, "sha256": d.sha256, "year": d.year,
+            "people": d.people, "profile_version_id": d.profile_version_id,
+            "created_at": d.created_at.isoformat()}
+
+
+@router.post("/tenants/{tenant}/datasets", status_code=201)
+async def upload_dataset(request: Request, c: Ctx, file: Annotated[UploadFile, File()],
+                         profile_version_id: Annotated[int | None, Form()] = None,
+                         year: Annotated[int | None, Form(ge=1900, le=2999)] = None
+                         ) -> dict[str, Any]:
+    allow(c, "dataset.write")
+    data = await _read_upload(request, file)
+    got = uploads.add_dataset(c.engine, data=data, filename=file.filename or "dataset",
+                              version_id=profile_version_id, year=year, user=c.user)
+    return _dataset_json(got.upload)
+
+
+@router.get("/tenants/{tenant}/datasets")
+def list_datasets(c: Ctx) -> list[dict[str, Any]]:
+    allow(c, "dataset.read")
+    with Session(c.engine) as s:
+        return [_dataset_json(d) for d in s.exec(select(DatasetUpload)
+                                                 .order_by(col(DatasetUpload.id))).all()]
+
+
+@router.get("/tenants/{tenant}/datasets/{dataset_id}")
+def get_dataset(c: Ctx, dataset_id: int) -> dict[str, Any]:
+    allow(c, "dataset.read")
+    with Session(c.engine) as s:
+        d = s.get(DatasetUpload, dataset_id)
+    if d is None:
+        raise not_found(f"dataset {dataset_id}")
+    return _dataset_json(d)
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def _run(c: TenantContext, run_id: int) -> Run:
+    run = store.find_run(c.engine, run_id)
+    if run is None:
+        raise not_found(f"run {run_id}")
+    return run
+
+
+def _visible(c: TenantContext, run: Run) -> set[str] | None:
+    """The person_ids of ``run`` the caller may see: None = everyone."""
+    if c.sees_everyone:
+        return None
+    seen = set(c.person_ids) if c.has(DIP) else set()
+    if c.has(VAL):
+        seen |= _people_of_units(c, run)
+    return seen
+
+
+def _people_of_units(c: TenantContext, run: Run) -> set[str]:
+    """A valutatore sees the people of the unit they belong to and of its sub-units
+    (the "dirigente responsabile delle unità organizzative di competenza")."""
+    content = store.dataset_content(c.engine, run.dataset_sha256, run.tenant_id) or {}
+    tables = content.get("tables") or {}
+    staff, units = tables.get("staff") or {}, tables.get("units") or {}
+    unit_of = dict(zip(staff.get("person_id") or [], staff.get("unit_id") or []))
+    parent = dict(zip(units.get("unit_id") or [], units.get("parent_id") or []))
+    heads = {unit_of.get(p) for p in c.person_ids} - {None}
+
+    def under(u: Any) -> bool:
+        seen = set()
+        while u is not None and u not in seen:
+            if u in heads:
+                return True
+            seen.add(u)
+            u = parent.get(u)
+        return False
+
+    return {p for p, u in unit_of.items() if under(u)} | set(c.person_ids)
+
+
+def _run_json(run: Run) -> dict[str, Any]:
+    return {"id": run.id, "chamber": run.chamber, "year": run.year,
+            "created_at": run.created_at.isoformat(), "people": run.people,
+            "profile_sha256": run.profile_sha256, "dataset_sha256": run.dataset_sha256,
+            "engine_version": run.engine_version,
+            "totals": jsonable(run.totals, decimals_as="string")}
+
+
+@router.post("/tenants/{tenant}/runs", status_code=201)
+def evaluate(c: Ctx, body: EvaluateRequest) -> dict[str, Any]:
+    """Evaluate an uploaded dataset with the profile version it was validated against."""
+    allow(c, "run.evaluate")
+    with Session(c.engine) as s:
+        d = s.get(DatasetUpload, body.dataset_id)
+        pv = s.get(ProfileVersion, d.profile_version_id) if d is not None else None
+    if d is None or pv is None:
+        raise not_found(f"dataset {body.dataset_id}")
+    content = store.dataset_content(c.engine, d.sha256)
+    if content is None:
+        raise not_found(f"dataset {body.dataset_id}")
+    profile = uploads.load_profile_text(pv.text, pv.filename)
+    dataset = verify_uc.dataset_from_content(content, d.filename)
+    outcome = run_uc.evaluate(profile, dataset, year=d.year, source=d.filename)
+    run_id = run_uc.store_run(c.engine, profile, dataset, outcome)
+    with Session(c.engine) as s, s.begin():
+        accounts.audit(s, user=c.user, action="run.evaluate", kind="run", object_id=run_id,
+                       after={"dataset": d.id, "profile_version": pv.id,
+                              "people": len(outcome.rows),
+                              "totals": store.totals_json(outcome)["cents"]})
+    return _run_json(_run(c, run_id))
+
+
+@router.get("/tenants/{tenant}/runs")
+def list_runs(c: Ctx) -> list[dict[str, Any]]:
+    allow(c, "run.read")
+    with Session(c.engine) as s:
+        return [_run_json(r) for r in s.exec(select(Run).order_by(col(Run.id))).all()]
+
+
+def _person_json(p: Any) -> dict[str, Any]:
+    return {k: v for k, v in p.model_dump().items() if k not in ("tenant_id", "run_id")}
+
+
+@router.get("/tenants/{tenant}/runs/{run_id}")
+def get_run(c: Ctx, run_id: int) -> dict[str, Any]:
+    allow(c, "run.read")
+    run = _run(c, run_id)
+    visible = _visible(c, run)
+    people = [_person_json(p) for p in store.iter_person_results(c.engine, run_id)
+              if visible is None or p.person_id in visible]
+    out = _run_json(run)
+    out["results"] = people
+    if visible is None:
+        out["funds"] = [_person_json(f) for f in store.fund_results(c.engine, run_id)]
+    return out
+
+
+@router.get("/tenants/{tenant}/runs/{run_id}/people/{person_id}")
+def get_person(c: Ctx, run_id: int, person_id: str) -> dict[str, Any]:
+    """One person's stored result (their scheda's numbers)."""
+    allow(c, "run.read")
+    run = _run(c, run_id)
+    visible = _visible(c, run)
+    if visible is not None and person_id not in visible:
+        raise not_found(f"person {person_id} in run {run_id}")
+    row = next((p for p in store.iter_person_results(c.engine, run_id)
+                if p.person_id == person_id), None)
+    if row is None:
+        raise not_found(f"person {person_id} in run {run_id}")
+    return _person_json(row)
+
+
+@router.get("/tenants/{tenant}/runs/{run_id}/verify")
+def verify(c: Ctx, run_id: int) -> dict[str, Any]:
+    allow(c, "run.verify")
+    _run(c, run_id)
+    return jsonable(verify_uc.verify(c.engine, run_id).as_dict(), decimals_as="string")
+
+
+@router.get("/tenants/{tenant}/runs/{run_id}/explain/{person_id}")
+def explain(c: Ctx, run_id: int, person_id: str) -> dict[str, Any]:
+    allow(c, "run.explain")
+    from smvp.app.explain import explain_person
+
+    run = _run(c, run_id)
+    visible = _visible(c, run)
+    if visible is not None and person_id not in visible:
+        raise not_found(f"person {person_id} in run {run_id}")
+    found = explain_person(c.engine, run_id, person_id)
+    return {"run_id": run_id, "person_id": person_id, "matches_stored": not found.differs,
+            "differs": found.differs, "trace": jsonable(found.trace, decimals_as="string")}
+
+
+@router.get("/tenants/{tenant}/runs/{run_id}/state")
+def payout_state(c: Ctx, run_id: int) -> dict[str, Any]:
+    allow(c, "run.state")
+    _run(c, run_id)
+    g = cases.payout_state(c.engine, run_id)
+    return {"run_id": run_id, "state": g.state, "as_of": g.as_of.isoformat(),
+            "oiv_date": g.oiv_date.isoformat() if g.oiv_date else None,
+            "reasons": [{"key": k, **jsonable(p, decimals_as="string")} for k, p in g.reasons]}
+
+
+@router.post("/tenants/{tenant}/runs/{run_id}/validation", status_code=201)
+def validate(c: Ctx, run_id: int, body: ValidationRequest) -> dict[str, Any]:
+    """The OIV's validation of the Relazione sulla performance for a run."""
+    allow(c, "run.validate")
+    run = _run(c, run_id)
+    rec = cases.validate_run(c.engine, run_id, oiv_date=body.oiv_date,
+                             requests_closed=body.requests_closed, note=body.note,
+                             chamber=run.chamber)
+    with Session(c.engine) as s, s.begin():
+        accounts.audit(s, user=c.user, action="run.validate", kind="run", object_id=run_id,
+                       after={"oiv_date": body.oiv_date.isoformat(), "validation": rec.id})
+    return {"run_id": run_id, "validation_id": rec.id, "oiv_date": rec.oiv_date.isoformat()}
+
+
+# --------------------------------------------------------------------------- cases
+
+
+def _case_json(v: Any) -> dict[str, Any]:
+    nxt = v.next
+    return {"ref": v.ref, "run_id": v.case.run_id, "person_id": v.case.person_id,
+            "person_name": v.person_name, "delivered": v.case.delivered.isoformat(),
+            "closed_on": v.case.closed_on.isoformat() if v.case.closed_on else None,
+            "outcome": v.case.outcome,
+            "steps": [{"step": s.step, "done_on": s.done_on.isoformat(), "status": s.status,
+                       "due": s.due.isoformat() if s.due else None} for s in v.steps],
+            "next": None if nxt is None else {
+                "step": nxt.step, "label": v.procedure.label(nxt.step),
+                "due": nxt.due.isoformat() if nxt.due else None, "status": nxt.status}}
+
+
+def _case_visible(c: TenantContext, case_view: Any) -> bool:
+    if c.sees_everyone:
+        return True
+    run = store.find_run(c.engine, case_view.case.run_id)
+    visible = _visible(c, run) if run is not None else set()
+    return visible is None or case_view.case.person_id in visible
+
+
+@router.get("/tenants/{tenant}/cases")
+def list_cases(c: Ctx, closed: bool = False) -> list[dict[str, Any]]:
+    allow(c, "case.read")
+    views = cases.list_cases(c.engine, include_closed=closed)
+    return [_case_json(v) for v in views if _case_visible(c, v)]
+
+
+def _case(c: TenantContext, ref: str) -> Any:
+    try:
+        view, _revs = cases.show_case(c.engine, ref, chamber=c.tenant.chamber)
+    except (CaseProblem, UsageProblem):
+        raise not_found(f"case {ref}") from None
+    if not _case_visible(c, view):
+        raise not_found(f"case {ref}")
+    return view
+
+
+@router.get("/tenants/{tenant}/cases/{ref}")
+def get_case(c: Ctx, ref: str) -> dict[str, Any]:
+    allow(c, "case.read")
+    return _case_json(_case(c, ref))
+
+
+@router.post("/tenants/{tenant}/cases", status_code=201)
+def open_case(c: Ctx, body: OpenCase) -> dict[str, Any]:
+    allow(c, "case.open")
+    run = _run(c, body.run_id)
+    visible = _visible(c, run)
+    if visible is not None and body.person_id not in visible:
+        raise not_found(f"person {body.person_id} in run {body.run_id}")
+    view = cases.open_case(c.engine, chamber=run.chamber, run_id=body.run_id,
+                           person_id=body.person_id, delivered=body.delivered, note=body.note)
+    with Session(c.engine) as s, s.begin():
+        accounts.audit(s, user=c.user, action="case.open", kind="case", object_id=view.ref,
+                       after={"run": body.run_id, "person": body.person_id})
+    return _case_json(view)
+
+
+@router.post("/tenants/{tenant}/cases/{ref}/steps", status_code=201)
+def step_case(c: Ctx, ref: str, body: StepRequest) -> dict[str, Any]:
+    allow(c, "case.step")
+    before = _case_json(_case(c, ref))
+    scores = None
+    if body.scores:
+        from smvp.conciliation import parse_scores
+
+        scores = parse_scores(",".join(f"{k}={v}" for k, v in body.scores.items()))
+    done = cases.record_step(c.engine, ref, chamber=c.tenant.chamber, event=body.event,
+                             on=body.on, scores=scores, note=body.note)
+    after = _case_json(done.view)
+    with Session(c.engine) as s, s.begin():
+        accounts.audit(s, user=c.user, action="case.step", kind="case", object_id=ref,
+                       before=before, after=after)
+    return after
+
+
+# --------------------------------------------------------------------------- diff, audit
+
+
+@router.get("/tenants/{tenant}/diff")
+def diff(c: Ctx, old: int, new: int) -> dict[str, Any]:
+    """Rule-by-rule changes between two profile versions of the tenant."""
+    allow(c, "diff.read")
+    from smvp_engine.diff import diff_profiles
+
+    a, b = uploads.profile_version(c.engine, old), uploads.profile_version(c.engine, new)
+    if a is None or b is None:
+        raise not_found(f"profile version {old if a is None else new}")
+    d = diff_profiles(uploads.load_profile_text(a.text, a.filename),
+                      uploads.load_profile_text(b.text, b.filename))
+    return {"old": old, "new": new, "diff": jsonable(d.as_dict(), decimals_as="string")}
+
+
+@router.get("/tenants/{tenant}/audit")
+def audit_log(c: Ctx, limit: int = 200) -> list[dict[str, Any]]:
+    allow(c, "audit.read")
+    with Session(c.engine) as s:
+        rows = s.exec(select(AuditEntry).order_by(AuditEntry.id.desc())  # type: ignore[union-attr]
+                      .limit(max(1, min(limit, 1000)))).all()
+        return [{"id": e.id, "at": e.at.isoformat(), "user": e.username, "action": e.action,
+                 "object_kind": e.object_kind, "object_id": e.object_id, "before": e.before,
+                 "after": e.after} for e in rows]

@@ -1,0 +1,167 @@
+"""The FastAPI application: ``create_app(db)``; ``smvp serve`` runs it on Uvicorn.
+
+Errors become 4xx responses with the message (never a 500 for bad input): the engine's
+located problems (profile, dataset) are 422 ``{"errors": [...]}``, usage and upload
+problems 400/413/415, conciliation refusals 409, a database problem 503.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from smvp_engine.errors import SmvpError, SmvpErrors
+from smvp import store
+from smvp.app import uploads
+from smvp.conciliation import CaseProblem
+from smvp.errors import EdgeError, StoreProblem, UsageProblem
+from smvp.service import api
+from smvp.service.auth import LoginLimiter, Sessions
+
+
+def create_app(db: str | None = None, *, secret: str | None = None,
+               max_upload: int = uploads.MAX_UPLOAD_BYTES, secure_cookies: bool = False,
+               login_limit: int = 5) -> FastAPI:
+    """The service on the database ``db`` (``store.database_url`` rules), migrated to the
+    newest schema. ``secret`` signs the session cookies (default ``$SMVP_SECRET``, else a
+    random one: sessions then end when the process does)."""
+    app = FastAPI(title="smvp", version=_version(),
+                  description="Valutazione della performance (SMVP): a multi-tenant service. "
+                              "See docs/api.md.")
+    engine = store.open_engine(db)
+    app.state.engine = engine  # accounts and tenants (auth only)
+    app.state.guarded = store.require_tenant(engine)  # tenant data: always scoped
+    app.state.sessions = Sessions(secret or os.environ.get("SMVP_SECRET")
+                                  or secrets.token_urlsafe(32))
+    app.state.limiter = LoginLimiter(limit=login_limit)
+    app.state.max_upload = max_upload
+    app.state.secure_cookies = secure_cookies
+    app.include_router(api.router)
+    _handlers(app)
+    return app
+
+
+def _version() -> str:
+    from smvp import engine_api
+
+    return engine_api.engine_version()
+
+
+def _json(status: int, detail: Any, **extra: Any) -> JSONResponse:
+    return JSONResponse({"detail": detail, **extra}, status_code=status)
+
+
+def _handlers(app: FastAPI) -> None:
+    @app.exception_handler(SmvpErrors)
+    async def _engine_errors(_r: Request, exc: SmvpErrors) -> JSONResponse:
+        errors = [str(e) for e in exc.errors]
+        return _json(422, f"{len(errors)} problem{'s' if len(errors) != 1 else ''} found",
+                     errors=errors)
+
+    @app.exception_handler(SmvpError)
+    async def _engine_error(_r: Request, exc: SmvpError) -> JSONResponse:
+        return _json(422, str(exc), errors=[str(exc)])
+
+    @app.exception_handler(uploads.UploadProblem)
+    async def _upload(_r: Request, exc: uploads.UploadProblem) -> JSONResponse:
+        return _json(exc.status, str(exc))
+
+    @app.exception_handler(CaseProblem)
+    async def _case(_r: Request, exc: CaseProblem) -> JSONResponse:
+        return _json(409, str(exc))
+
+    @app.exception_handler(StoreProblem)
+    async def _store(_r: Request, exc: StoreProblem) -> JSONResponse:
+        return _json(503, str(exc))
+
+    @app.exception_handler(UsageProblem)
+    async def _usage(_r: Request, exc: UsageProblem) -> JSONResponse:
+        return _json(400, str(exc))
+
+    @app.exception_handler(EdgeError)
+    async def _edge(_r: Request, exc: EdgeError) -> JSONResponse:
+        return _json(400, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:
+        return _json(422, [{"loc": list(e.get("loc", ())), "msg": e.get("msg"),
+                            "type": e.get("type")} for e in exc.errors()])
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def demo(engine: Any, *, password: str = "demo-smvp-2024", evaluate: bool = True
+         ) -> list[dict[str, str]]:
+    """A demo tenant per bundled chamber: its bundled profile as version 1, its newest
+    sample year uploaded (and evaluated), and one demo user per role. Returns the accounts.
+
+    Idempotent: an existing tenant keeps its data; existing users keep their passwords.
+    """
+    from smvp.app import accounts
+    from smvp.app import runs as run_uc
+    from smvp.app import verify as verify_uc
+    from smvp.commands.evaluate import sample_years
+    from smvp_engine.resources import bundled_chambers
+
+    made: list[dict[str, str]] = []
+    for profile_path in sorted(bundled_chambers().glob("*.yaml")):
+        chamber = profile_path.stem
+        tenant = store.tenants.create_tenant(engine, chamber)
+        scoped = store.scoped(engine, tenant.id)  # type: ignore[arg-type]
+        if uploads.profile_version(scoped, None) is None:
+            pv = uploads.add_profile_version(scoped, text=profile_path.read_text("utf-8"),
+                                             filename=profile_path.name, user=None)
+            years = sample_years(chamber)
+            if years:
+                path = years[max(years)]
+                data = _zip_folder(path) if path.is_dir() else path.read_bytes()
+                name = f"{chamber}-{max(years)}" + (".zip" if path.is_dir() else ".xlsx")
+                try:
+                    got = uploads.add_dataset(scoped, data=data, filename=name,
+                                              version_id=pv.id, year=None, user=None)
+                except (SmvpErrors, EdgeError):
+                    got = None
+                if got is not None and evaluate:
+                    profile = uploads.load_profile_text(pv.text, pv.filename)
+                    content = store.dataset_content(scoped, got.upload.sha256)
+                    ds = verify_uc.dataset_from_content(content or {}, name)
+                    out = run_uc.evaluate(profile, ds, year=got.upload.year, source=name)
+                    run_uc.store_run(scoped, profile, ds, out)
+        for role in accounts.ROLES:
+            username = f"{chamber}-{role}"
+            if accounts.find_user(engine, username) is None:
+                accounts.add_user(engine, username, password)
+            person = _demo_person(scoped, role)
+            accounts.grant(engine, username, chamber, role, person_id=person)
+            made.append({"tenant": chamber, "role": role, "username": username,
+                         "password": password})
+    return made
+
+
+def _demo_person(scoped: Any, role: str) -> str | None:
+    if role not in ("dipendente", "valutatore"):
+        return None
+    runs = store.list_runs(scoped)
+    if not runs:
+        return "P001"
+    people = list(store.iter_person_results(scoped, runs[-1].id))
+    pick = people[0] if role == "valutatore" else people[-1]
+    return pick.person_id if people else "P001"
+
+
+def _zip_folder(folder: Any) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for p in sorted(folder.iterdir()):
+            if p.suffix.lower() in uploads.TABLE_SUFFIXES:
+                z.write(p, p.name)
+    return buf.getvalue()
