@@ -165,24 +165,45 @@ def _join(parts: list, sep: str) -> pa.Array:
     return pc.binary_join_element_wise(*parts, sep)
 
 
-def person_texts(ev: Any, indent: int = 2) -> pa.Array:
-    """Each person as the JSON text ``results.dumps`` writes inside the people list."""
+def person_texts(ev: Any, indent: int = 2, chunk: int | None = None):
+    """Each person as the JSON text ``results.dumps`` writes inside the people list.
+
+    Returns one string array, or with ``chunk`` an iterator of arrays of at most
+    ``chunk`` people each (the texts of a large run are built a part at a time).
+    """
     cols, components = people_columns(ev)
-    pad_item, pad_key, pad_sub = " " * (2 * indent), " " * (3 * indent), " " * (4 * indent)
     role_index = np.asarray(ev.individual.role_index)
     role_ids = list(ev.individual.role_ids)
+    n = len(role_index)
+
+    def part(start: int, stop: int) -> pa.Array:
+        sl = {k: v.slice(start, stop - start) for k, v in cols.items()}
+        comps = {rid: {c: v.slice(start, stop - start) for c, v in cc.items()}
+                 for rid, cc in components.items()}
+        return _texts(sl, comps, role_index[start:stop], role_ids, indent)
+
+    if chunk is None:
+        return part(0, n)
+    return (part(start, min(n, start + chunk)) for start in range(0, n, chunk))
+
+
+def _texts(cols: dict, components: dict, role_index: np.ndarray, role_ids: list,
+           indent: int) -> pa.Array:
+    pad_item, pad_key, pad_sub = " " * (2 * indent), " " * (3 * indent), " " * (4 * indent)
     n = len(role_index)
     comp_text = pa.array(["{}"] * n, pa.string()) if n else pa.array([], pa.string())
     for rid, comps in components.items():
         if not comps:
+            continue
+        here = role_index == role_ids.index(rid)
+        if not here.any():
             continue
         comp_parts: list = []
         for k, (cid, col) in enumerate(comps.items()):
             comp_parts.append(("{\n" if k == 0 else ",\n") + f"{pad_sub}{json.dumps(cid, ensure_ascii=False)}: ")
             comp_parts.append(_json_values(col))
         comp_parts.append(f"\n{pad_key}}}")
-        block = _join(comp_parts, "")
-        comp_text = pc.if_else(pa.array(role_index == role_ids.index(rid)), block, comp_text)
+        comp_text = pc.if_else(pa.array(here), _join(comp_parts, ""), comp_text)
     parts: list = []  # one join of constant texts and value columns: "{", key, value, ",", key, ...
     for k, name in enumerate(results.PEOPLE):
         lead = f"{pad_item}{{\n" if k == 0 else ",\n"
@@ -210,15 +231,15 @@ def write_json(out: TextIO, document_without_people: dict, ev: Any,
     doc = dict(document_without_people)
     doc["people"] = [_MARK]
     head, tail = results.dumps(doc).split(f'\n    {json.dumps(_MARK)}\n', 1)
-    texts = person_texts(ev)
     out.write(head + "\n")
-    for start in range(0, n, chunk):
-        part = texts.slice(start, chunk)
-        out.write(",\n".join(part.to_pylist()))
-        if start + chunk < n:
+    done = 0
+    for part in person_texts(ev, chunk=chunk):
+        if done:
             out.write(",\n")
+        out.write(",\n".join(part.to_pylist()))
+        done += len(part)
         if progress is not None:
-            progress(min(n, start + chunk))
+            progress(done)
     out.write("\n" + tail + "\n")
 
 
