@@ -1,0 +1,51 @@
+"""Templates and static files of the pages, read as package data (importlib.resources)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from smvp import i18n
+
+ROLE_LABELS = {"amministratore": "Amministratore", "valutatore": "Valutatore",
+               "dipendente": "Dipendente", "oiv": "OIV", "revisore": "Revisore"}
+STATIC = {"htmx.min.js": "text/javascript", "web.css": "text/css"}
+
+
+def _load(name: str) -> str:
+    return resources.files("smvp.service.web").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=2)
+def environment(lang: str) -> Any:
+    from jinja2 import Environment, FunctionLoader, select_autoescape
+
+    env = Environment(loader=FunctionLoader(_load), autoescape=select_autoescape(default=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["money"] = lambda v: "" if v is None else i18n.format_money(v, lang)
+    env.filters["points"] = lambda v: "" if v is None else i18n.format_points(v, lang)
+    env.filters["percent"] = lambda v: "" if v is None else i18n.format_percent(v, lang)
+    env.filters["day"] = lambda v: "" if v is None else i18n.format_date(v, lang)
+    env.filters["when"] = lambda v: "" if v is None else i18n.format_datetime(v, lang)
+    env.filters["yesno"] = lambda v: i18n.yes_no(v, lang)
+    env.globals["label"] = lambda key: i18n.t(key, lang)
+    env.globals["role_label"] = lambda role: ROLE_LABELS.get(role, role)
+    return env
+
+
+def page(request: Request, template: str, ctx: Any, *, status_code: int = 200,
+         **values: Any) -> HTMLResponse:
+    """Render ``template`` with the tenant context (None on pages before login)."""
+    lang = ctx.lang if ctx is not None else request.app.state.web.lang
+    html = environment(lang).get_template(template).render(
+        ctx=ctx, lang=lang, request=request, path=request.url.path, **values)
+    return HTMLResponse(html, status_code=status_code)
+
+
+@lru_cache(maxsize=len(STATIC))
+def static_bytes(name: str) -> bytes:
+    return resources.files("smvp.service.web").joinpath("static", name).read_bytes()
