@@ -834,8 +834,8 @@ def _formula_problem(data_type: str | None, value: Any, formula: str | None
                 "correct the formula (or its inputs) in the workbook, or write the value")
     if formula is not None and value is None:
         return ("formula without a computed value", f"={formula}",
-                "open the workbook in Excel or LibreOffice and save it, so the formula's "
-                "value is stored, or write the value")
+                ("open the workbook in Excel or LibreOffice and save it, so the formula's "
+                 "value is stored, or write the value"))
     return None
 
 
@@ -847,9 +847,9 @@ def _column_letter(n: int) -> str:
     return out
 
 
-_CELL_XML = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+_CELL_XML = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.DOTALL)
 _CELL_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
-_CELL_FORMULA = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
+_CELL_FORMULA = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.DOTALL)
 _CELL_VALUE = re.compile(rb"<v>[^<]+</v>")
 
 

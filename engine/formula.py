@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import functools
 import operator
+import warnings
 from decimal import Decimal
 from collections.abc import Callable, Mapping
 
@@ -84,7 +85,7 @@ def check(expr: str, names: set[str]) -> list[str]:
     if len(expr) > MAX_LENGTH:
         return [f"formula longer than {MAX_LENGTH} characters"]
     try:
-        tree = ast.parse(expr.strip(), mode="eval")
+        tree = _parse(expr)
     except SyntaxError as e:
         return [f"not a valid formula: {e.msg} at column {e.offset}"]
     problems: list[str] = []
@@ -124,6 +125,13 @@ def check(expr: str, names: set[str]) -> list[str]:
     return problems
 
 
+def _parse(expr: str) -> ast.Expression:
+    """``ast.parse`` in eval mode, without Python's SyntaxWarnings (e.g. ``1total``) on stderr."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        return ast.parse(expr.strip(), mode="eval")
+
+
 def _depth(tree: ast.AST) -> int:
     """Depth of an AST, without recursion (a hostile formula cannot exhaust the stack)."""
     deepest, stack = 0, [(tree, 1)]
@@ -138,7 +146,7 @@ def _depth(tree: ast.AST) -> int:
 def names_in(expr: str) -> frozenset[str]:
     """The names a formula mentions (function names included; empty when it does not parse)."""
     try:
-        tree = ast.parse(expr.strip(), mode="eval")
+        tree = _parse(expr)
     except SyntaxError:
         return frozenset()
     return frozenset(node.id for node in ast.walk(tree) if isinstance(node, ast.Name))
