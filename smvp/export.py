@@ -11,7 +11,7 @@ fields and units as numeric cells with real number formats (€, %, points).
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -166,18 +166,25 @@ def write_csv(outcome: Outcome, path: Path, lang: str) -> None:
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         out = csv.writer(fh)
         out.writerow([name for name, _ in cols])
-        for row in outcome.rows:
-            comps = row.get("components") or {}
-            line = []
-            for name, kind in cols:
-                if name.startswith("component:"):
-                    value = comps.get(name.split(":", 1)[1])
-                elif name == "payout_state":
-                    value = row.get(name) or (state if row.get("paid") is not None else None)
-                else:
-                    value = row.get(name)
-                line.append(results.csv_cell(kind, value))
-            out.writerow(line)
+        for values in _people_values(outcome, cols, state):
+            out.writerow([results.csv_cell(kind, value) for (_, kind), value in zip(cols, values)])
+
+
+def _people_values(outcome: Outcome, cols: list[tuple[str, str]], state: str) -> Iterator[list[Any]]:
+    """Each person's values in the order of ``cols`` (the contract's people columns):
+    ``component:<id>`` from the person's components, ``payout_state`` (when the row has none)
+    as ``state`` for people who are paid."""
+    for row in outcome.rows:
+        comps = row.get("components") or {}
+        values = []
+        for name, _kind in cols:
+            if name.startswith("component:"):
+                values.append(comps.get(name.split(":", 1)[1]))
+            elif name == "payout_state":
+                values.append(row.get(name) or (state if row.get("paid") is not None else None))
+            else:
+                values.append(row.get(name))
+        yield values
 
 
 def _it_cell(kind: str, value: Any, lang: str) -> str:
@@ -203,18 +210,8 @@ def write_csv_it(outcome: Outcome, path: Path, lang: str) -> None:
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         out = csv.writer(fh, delimiter=";", lineterminator="\r\n")
         out.writerow([header(name, lang) for name, _ in cols])
-        for row in outcome.rows:
-            comps = row.get("components") or {}
-            line = []
-            for name, kind in cols:
-                if name.startswith("component:"):
-                    value = comps.get(name.split(":", 1)[1])
-                elif name == "payout_state":
-                    value = row.get(name) or (shown_state if row.get("paid") is not None else None)
-                else:
-                    value = row.get(name)
-                line.append(_it_cell(kind, value, lang))
-            out.writerow(line)
+        for values in _people_values(outcome, cols, shown_state):
+            out.writerow([_it_cell(kind, value, lang) for (_, kind), value in zip(cols, values)])
 
 
 # --------------------------------------------------------------------------- json
