@@ -303,7 +303,7 @@ def edit(engine: Engine, sc: Scoring, person_id: str, *, scores: dict[str, Any],
         q.write_scores(s, locked.id, parsed)  # type: ignore[arg-type]
         if motivation is not None:
             q.set_motivation(s, locked.id, motivation.strip() or None)  # type: ignore[arg-type]
-        after = _sheet_view(sc, person_id, q.sheets(s, sc.upload.id, [person_id])[person_id])
+        after = _sheet_view(sc, person_id, q.sheets(s, _ds(sc), [person_id])[person_id])
         audit(s, user=user, action="score.edit", kind="score_sheet",
               object_id=f"{sc.upload.id}/{person_id}", before=before.audit_view(),
               after=after.audit_view())
@@ -324,7 +324,7 @@ def set_scheda_date(engine: Engine, sc: Scoring, person_id: str, *, scheda_date:
                           f"{_final_date(s, sc, person_id)})")
         if motivation is not None:
             q.set_motivation(s, locked.id, motivation.strip() or None)  # type: ignore[arg-type]
-        current = _sheet_view(sc, person_id, q.sheets(s, sc.upload.id, [person_id])[person_id])
+        current = _sheet_view(sc, person_id, q.sheets(s, _ds(sc), [person_id])[person_id])
         missing = [f["id"] for f in current.factors if f["score"] is None]
         if missing:
             raise Invalid(f"{person_id}: no score for {', '.join(missing)}: every factor needs "
@@ -336,7 +336,7 @@ def set_scheda_date(engine: Engine, sc: Scoring, person_id: str, *, scheda_date:
         q.write_scores(s, locked.id, {f["id"]: int(Decimal(f["score"]) * CP)  # type: ignore[arg-type]
                                       for f in current.factors})
         q.finalise(s, locked.id, scheda_date, _uid(user))  # type: ignore[arg-type]
-        after = _sheet_view(sc, person_id, q.sheets(s, sc.upload.id, [person_id])[person_id])
+        after = _sheet_view(sc, person_id, q.sheets(s, _ds(sc), [person_id])[person_id])
         audit(s, user=user, action="score.final", kind="score_sheet",
               object_id=f"{sc.upload.id}/{person_id}", before=view.audit_view(),
               after=after.audit_view())
@@ -344,8 +344,12 @@ def set_scheda_date(engine: Engine, sc: Scoring, person_id: str, *, scheda_date:
 
 
 def _final_date(s: Session, sc: Scoring, person_id: str) -> str:
-    sheet = q.sheets(s, sc.upload.id, [person_id]).get(person_id)  # type: ignore[arg-type]
+    sheet = q.sheets(s, _ds(sc), [person_id]).get(person_id)  # type: ignore[arg-type]
     return sheet.scheda_date.isoformat() if sheet and sheet.scheda_date else "?"
+
+
+def _ds(sc: Scoring) -> int:
+    return int(sc.upload.id or 0)
 
 
 def _uid(user: User | None) -> int | None:
@@ -405,7 +409,7 @@ def dataset_for_run(engine: Engine, dataset_id: int, *, user: User | None) -> Fo
                 content_sha256=hashlib.sha256(derived_content.encode("utf-8")).hexdigest(),
                 created_at=dt.datetime.now(dt.UTC)))
             existing = DatasetUpload(
-                filename=f"{up.filename} + schede di valutazione ({len(finals)} definitive)",
+                tenant_id=up.tenant_id, filename=f"{up.filename} + schede di valutazione ({len(finals)} definitive)",
                 sha256=ds.sha256, year=up.year, people=up.people,
                 profile_version_id=up.profile_version_id, created_at=dt.datetime.now(dt.UTC),
                 created_by=_uid(user), derived_from=dataset_id)

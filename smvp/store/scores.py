@@ -19,10 +19,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from smvp.store.tables import ScoreEntry, ScoreSheet
 from smvp.store.tenancy import session_tenant
+
+SHEET = SQLModel.metadata.tables["score_sheet"]
+ENTRY = SQLModel.metadata.tables["score_entry"]
 
 
 @dataclass
@@ -78,17 +81,17 @@ def lock_draft(session: Session, dataset_id: int, person_id: str, user_id: int |
     this change) when it is a draft, None when it is final. First statement of the
     transaction of every change."""
     tid = session_tenant(session)
-    _insert(session, ScoreSheet.__table__,
+    _insert(session, SHEET,
             dict(tenant_id=tid, dataset_id=dataset_id, person_id=person_id,
                  updated_at=_now(), updated_by=user_id),
             ["tenant_id", "dataset_id", "person_id"])
     done = session.execute(update(ScoreSheet)
-                           .where(ScoreSheet.dataset_id == dataset_id,
-                                  ScoreSheet.person_id == person_id,
+                           .where(col(ScoreSheet.dataset_id) == dataset_id,
+                                  col(ScoreSheet.person_id) == person_id,
                                   col(ScoreSheet.scheda_date).is_(None))
                            .values(updated_at=_now(), updated_by=user_id)
                            .execution_options(synchronize_session=False))
-    if done.rowcount == 0:
+    if getattr(done, "rowcount", 0) == 0:
         return None
     return sheets(session, dataset_id, [person_id])[person_id]
 
@@ -96,20 +99,20 @@ def lock_draft(session: Session, dataset_id: int, person_id: str, user_id: int |
 def write_scores(session: Session, sheet_id: int, scores: dict[str, int]) -> None:
     tid = session_tenant(session)
     for factor, cp in scores.items():
-        _insert(session, ScoreEntry.__table__,
+        _insert(session, ENTRY,
                 dict(tenant_id=tid, sheet_id=sheet_id, factor=factor, score_cp=int(cp)),
                 ["sheet_id", "factor"], {"score_cp": int(cp)})
 
 
 def set_motivation(session: Session, sheet_id: int, motivation: str | None) -> None:
-    session.execute(update(ScoreSheet).where(ScoreSheet.id == sheet_id)
+    session.execute(update(ScoreSheet).where(col(ScoreSheet.id) == sheet_id)
                     .values(motivation=motivation)
                     .execution_options(synchronize_session=False))
 
 
 def finalise(session: Session, sheet_id: int, scheda_date: dt.date, user_id: int | None
              ) -> None:
-    session.execute(update(ScoreSheet).where(ScoreSheet.id == sheet_id)
+    session.execute(update(ScoreSheet).where(col(ScoreSheet.id) == sheet_id)
                     .values(scheda_date=scheda_date, finalised_by=user_id)
                     .execution_options(synchronize_session=False))
 
