@@ -9,7 +9,7 @@ from fractions import Fraction
 import numpy as np
 
 from .columns import Categorical, as_objects, index_of
-from .errors import DatasetError, DatasetErrors, SmvpError, SmvpErrors
+from .errors import Msg, DatasetError, DatasetErrors, SmvpError, SmvpErrors
 from .exact import decimal_from_units
 from .profile import INDIVIDUAL_LEVEL, Profile, Resolved
 
@@ -107,9 +107,9 @@ def check_dataset(rules: Resolved, ds, profile: Profile | None = None) -> list[s
         wanted |= {m.resource for m in rules.maggiorazioni.values()
                    if any(present[role_ids.index(x)] for x in m.roles)}
         for r in sorted(wanted - set(names)):
-            errors.append(DatasetError(f"missing resource {r!r}", file=res.file, field="resource",
-                                       expected=f"a row '{r}' with its amount in euro", found="no such row",
-                                       hint="add the row to the resources table"))
+            errors.append(DatasetError(Msg('missing resource {r!r}', r=r), file=res.file, field="resource",
+                                       expected=Msg("a row '{r}' with its amount in euro", r=r), found=Msg('no such row'),
+                                       hint=Msg('add the row to the resources table')))
     if errors:
         raise DatasetErrors(errors[:50])
     return notes
@@ -226,10 +226,10 @@ def _check_behaviours(rules: Resolved, staff, beh, role_ids: list[str], role_idx
     for i, j in missing:
         if len(errors) >= 50:
             break
-        errors.append(DatasetError(f"no behaviour score for factor {factor_keys[j].split('.', 1)[1]!r}",
+        errors.append(DatasetError(Msg('no behaviour score for factor {factor_keys_j_split_1_1!r}', factor_keys_j_split_1_1=factor_keys[j].split('.', 1)[1]),
                                    file=beh.file, field="score",
-                                   expected=f"one row for person {_value(staff['person_id'], i)}",
-                                   found="none", hint="add the missing row to the behaviours table"))
+                                   expected=Msg('one row for person {value_staff_person_id_i}', value_staff_person_id_i=_value(staff['person_id'], i)),
+                                   found=Msg('none'), hint=Msg('add the missing row to the behaviours table')))
 
 
 _BLOCK = 1 << 16  # rows of the behaviours table per block
@@ -333,7 +333,7 @@ def _near(value, choices) -> str | None:
     if value is None:
         return None
     m = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
-    return f"did you mean {m[0]!r}?" if m else None
+    return Msg("did you mean {near!r}?", near=m[0]) if m else None
 
 
 def _points(centipoints) -> str:

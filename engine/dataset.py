@@ -59,7 +59,7 @@ import pyarrow.compute as pc
 
 from smvp_engine import columnar, normalise
 from smvp_engine.columns import Categorical, index_of
-from smvp_engine.errors import DatasetError, DatasetErrors
+from smvp_engine.errors import DatasetError, DatasetErrors, Msg
 
 __all__ = [
     "TABLES",
@@ -91,13 +91,13 @@ _INT_LIMIT = 2**62
 DIRECTIONS = ("higher", "lower")
 
 _EXPECTED = {
-    TEXT: "a value",
-    DIRECTION: "higher or lower",
-    SCORE: "points ≥ 0 with at most 2 decimals, e.g. 12.5",
-    DAYS: "days ≥ 0 with at most 2 decimals, e.g. 231.5",
-    MONEY: "euro ≥ 0 with at most 2 decimals, e.g. 1300.00",
-    FRACTION: "a fraction from 0 to 1 or a percent, e.g. 0.5 or 50%",
-    DECIMAL: "a number, e.g. 2 or 2.5",
+    TEXT: Msg("a value"),
+    DIRECTION: Msg("higher or lower"),
+    SCORE: Msg("points ≥ 0 with at most 2 decimals, e.g. 12.5"),
+    DAYS: Msg("days ≥ 0 with at most 2 decimals, e.g. 231.5"),
+    MONEY: Msg("euro ≥ 0 with at most 2 decimals, e.g. 1300.00"),
+    FRACTION: Msg("a fraction from 0 to 1 or a percent, e.g. 0.5 or 50%"),
+    DECIMAL: Msg("a number, e.g. 2 or 2.5"),
 }
 
 
@@ -121,13 +121,13 @@ class ColumnSpec:
     @property
     def expected(self) -> str:
         if self.check == "fraction_pos":
-            return "a fraction in (0, 1] or a percent, e.g. 0.5 or 50%"
+            return Msg("a fraction in (0, 1] or a percent, e.g. 0.5 or 50%")
         if self.check == "nonzero":
-            return "a number other than 0"
+            return Msg("a number other than 0")
         if self.kind == DECIMAL and self.check == "nonneg":
-            return "a number ≥ 0, e.g. 1 or 2.5"
+            return Msg("a number ≥ 0, e.g. 1 or 2.5")
         if self.percent_unit:
-            return "a percent ≥ 0, e.g. 95 or 95%"
+            return Msg("a percent ≥ 0, e.g. 95 or 95%")
         return _EXPECTED[self.kind]
 
 
@@ -429,15 +429,15 @@ def _text(v: Any) -> str | None:
 def _number(v: Any, *, money: bool = False) -> tuple[Decimal, bool]:
     """A numeric cell -> (value, written_as_percent). ``50%`` gives (0.5, True)."""
     if isinstance(v, bool):
-        raise _Bad("not a number")
+        raise _Bad(Msg('not a number'))
     if isinstance(v, (datetime, date, time)):
-        raise _Bad("not a number (the cell holds a date or time)",
-                    hint="format the cell as a number, not a date")
+        raise _Bad(Msg('not a number (the cell holds a date or time)'),
+                    hint=Msg('format the cell as a number, not a date'))
     if isinstance(v, _PercentCell):
         return Decimal(repr(float(v))), True
     if isinstance(v, float):
         if not math.isfinite(v):
-            raise _Bad("not a number")
+            raise _Bad(Msg('not a number'))
         return Decimal(repr(v)), False
     if isinstance(v, int):
         return Decimal(v), False
@@ -459,10 +459,9 @@ def _number(v: Any, *, money: bool = False) -> tuple[Decimal, bool]:
                 d = d / 100
         return d, percent
     if _THOUSANDS.match(s) or (s.count(".") + s.count(",") > 1 and re.fullmatch(r"[+-]?[\d.,]+", s)):
-        raise _Bad("thousands separator in a number",
-                    hint="write the number without thousands separators, with . or , "
-                         "before the decimals, e.g. 1234.56")
-    raise _Bad("not a number")
+        raise _Bad(Msg('thousands separator in a number'),
+                    hint=Msg('write the number without thousands separators, with . or , before the decimals, e.g. 1234.56'))
+    raise _Bad(Msg('not a number'))
 
 
 def _scaled(d: Decimal, kind: str, raw: Any) -> int:
@@ -481,20 +480,20 @@ def _scaled(d: Decimal, kind: str, raw: Any) -> int:
         q = d * scale
         if q != q.to_integral_value() or written > decimals:
             if kind == FRACTION:
-                hint = "round to at most 6 decimals (4 decimals for a percent)"
+                hint = Msg('round to at most 6 decimals (4 decimals for a percent)')
             else:
-                hint = f"round to {decimals} decimals"
+                hint = Msg('round to {decimals} decimals', decimals=decimals)
             if kind == MONEY and isinstance(raw, str) and _AMBIGUOUS_THOUSANDS.match(raw.strip()):
                 sep = "." if "." in raw else ","
-                hint += (f", or if '{sep}' is a thousands separator remove it "
-                         f"(write {raw.strip().replace(sep, '')})")
-            raise _Bad("too many decimals",
-                        expected=f"at most {decimals} decimals"
-                        + (" (as a fraction of 1)" if kind == FRACTION else ""),
+                hint = Msg("{hint}, or if '{sep}' is a thousands separator remove it (write {plain})",
+                           hint=hint, sep=sep, plain=raw.strip().replace(sep, ""))
+            raise _Bad(Msg('too many decimals'),
+                        expected=(Msg("at most {decimals} decimals (as a fraction of 1)", decimals=decimals)
+                                  if kind == FRACTION else Msg("at most {decimals} decimals", decimals=decimals)),
                         hint=hint)
         n = int(q)
     if abs(n) > _INT_LIMIT:
-        raise _Bad("number too large")
+        raise _Bad(Msg('number too large'))
     return n
 
 
@@ -506,13 +505,12 @@ def _cell(col: ColumnSpec, v: Any) -> Any:
     if kind == DIRECTION:
         s = normalise.keyword("direction", _text(v) or "")
         if s not in DIRECTIONS:
-            raise _Bad("unknown direction", hint="write higher (more is better) or lower "
-                                                 "(also crescente / decrescente)")
+            raise _Bad(Msg('unknown direction'), hint=Msg('write higher (more is better) or lower (also crescente / decrescente)'))
         return s
     d, percent = _number(v, money=(kind == MONEY))
     if kind in SCALE:
         if percent and kind != FRACTION:
-            raise _Bad("a percent is not allowed here")
+            raise _Bad(Msg('a percent is not allowed here'))
         return _scaled(d, kind, v)
     # DECIMAL
     if col.percent_unit:
@@ -535,10 +533,9 @@ def _check_percent_unit(d: Decimal) -> None:
         with localcontext() as ctx:
             ctx.prec = 60
             as_fraction = format((d * 100).normalize(), "f")
-        raise _Bad("ambiguous percent: this column is in percent, not a fraction of 1",
-                   expected="a percent, e.g. 95 or 95% (a value from 0 to 1 needs the % sign)",
-                   hint=f"write {as_fraction} (or {as_fraction}%) for {as_fraction} %, "
-                        f"or {format(d.normalize(), 'f')}% for {format(d.normalize(), 'f')} %")
+        raise _Bad(Msg('ambiguous percent: this column is in percent, not a fraction of 1'),
+                   expected=Msg('a percent, e.g. 95 or 95% (a value from 0 to 1 needs the % sign)'),
+                   hint=Msg('write {value} (or {value}%) for {value_percent}, or {cell_with_sign} for {cell_percent}', value=as_fraction, value_percent=f"{as_fraction} %", cell_with_sign=f"{format(d.normalize(), 'f')}%", cell_percent=f"{format(d.normalize(), 'f')} %"))
 
 
 # ---------------------------------------------------------------------------
@@ -596,9 +593,9 @@ def _did_you_mean(word: str, choices: Iterable[str], n: int = 1) -> list[str]:
 
 def _unknown_table(errors: list, name: str, file: str, kind: str) -> None:
     near = _did_you_mean(name, TABLES)
-    hint = (f"did you mean {near[0]}? Otherwise remove the {kind}" if near
-            else f"rename or remove the {kind}")
-    _err(errors, f"unknown table {name!r}", file=file, expected="one of " + ", ".join(TABLES),
+    hint = (Msg('did you mean {near_0}? Otherwise remove the {kind}', near_0=near[0], kind=kind) if near
+            else Msg('rename or remove the {kind}', kind=kind))
+    _err(errors, Msg('unknown table {name!r}', name=name), file=file, expected=Msg("one of {values}", values=", ".join(TABLES)),
          found=json.dumps(name), hint=hint)
 
 
@@ -619,7 +616,7 @@ def _read_csv(path: Path, name: str, errors: list) -> _Raw | None:
     try:
         data, note = _decode(path.read_bytes())
     except OSError as exc:
-        _err(errors, f"cannot read the file: {exc.strerror or exc}", file=file)
+        _err(errors, Msg('cannot read the file: {exc_strerror_or_exc}', exc_strerror_or_exc=exc.strerror or exc), file=file)
         return None
     read = columnar.read_csv(data)
     if read is not None:
@@ -627,9 +624,9 @@ def _read_csv(path: Path, name: str, errors: list) -> _Raw | None:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        _err(errors, "the file is not UTF-8 text", file=file,
+        _err(errors, Msg('the file is not UTF-8 text'), file=file,
              found=f"byte 0x{exc.object[exc.start]:02x} at offset {exc.start}",
-             hint="save it as 'CSV UTF-8' (in LibreOffice: character set Unicode UTF-8)")
+             hint=Msg("save it as 'CSV UTF-8' (in LibreOffice: character set Unicode UTF-8)"))
         return None
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
     delimiter = ";" if first.count(";") > first.count(",") else ","
@@ -660,8 +657,8 @@ def _read_parquet(path: Path, name: str, errors: list) -> _Raw | None:
     try:
         read = columnar.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - pyarrow raises ArrowInvalid, OSError, ...
-        _err(errors, f"the Parquet file cannot be read: {exc}", file=str(path),
-             hint="write it with pandas, polars, DuckDB or pyarrow (one table per file)")
+        _err(errors, Msg('the Parquet file cannot be read: {exc}', exc=exc), file=str(path),
+             hint=Msg('write it with pandas, polars, DuckDB or pyarrow (one table per file)'))
         return None
     return _Raw(name, str(path), read.header, read.header_row, read.columns, read.rows)
 
@@ -682,16 +679,16 @@ def csv_parse_error(text: str, delimiter: str, file: str, exc: Exception | None 
         kind, line, snippet = problem
         if kind == "unterminated":
             return DatasetError(
-                f"unterminated quote: the value opened with \" on line {line} is never closed",
-                file=file, line=line, expected='a closing " before the end of the value',
+                Msg('unterminated quote: the value opened with " on line {line} is never closed', line=line),
+                file=file, line=line, expected=Msg('a closing " before the end of the value'),
                 found=snippet,
-                hint='close the quote, or remove it; a " inside a quoted value is written ""')
+                hint=Msg('close the quote, or remove it; a " inside a quoted value is written ""'))
         return DatasetError(
-            f"text after a closing quote on line {line}", file=file, line=line,
-            expected=f'{delimiter!r} or the end of the line after a closing "', found=snippet,
-            hint='quote the whole value, and write a " inside it as ""')
-    return DatasetError(f"the CSV cannot be read: {exc}", file=file,
-                        hint="check the quotes (\") in the file")
+            Msg('text after a closing quote on line {line}', line=line), file=file, line=line,
+            expected=Msg('{delimiter!r} or the end of the line after a closing "', delimiter=delimiter), found=snippet,
+            hint=Msg('quote the whole value, and write a " inside it as ""'))
+    return DatasetError(Msg('the CSV cannot be read: {exc}', exc=exc), file=file,
+                        hint=Msg('check the quotes (") in the file'))
 
 
 def _quote_problem(text: str, delimiter: str) -> tuple[str, int, str] | None:
@@ -741,7 +738,7 @@ def _read_folder(folder: Path, errors: list) -> tuple[dict[str, _Raw | None], di
     try:
         entries = sorted(folder.iterdir())
     except OSError as exc:
-        _err(errors, f"cannot read the folder: {exc.strerror or exc}", file=str(folder))
+        _err(errors, Msg('cannot read the folder: {exc_strerror_or_exc}', exc_strerror_or_exc=exc.strerror or exc), file=str(folder))
         return raws, {}
     for p in entries:
         if not p.is_file() or p.suffix.lower() not in (".csv", ".parquet") or p.name.startswith((".", "~$")):
@@ -751,8 +748,8 @@ def _read_folder(folder: Path, errors: list) -> tuple[dict[str, _Raw | None], di
             _unknown_table(errors, name, str(p), "file")
             continue
         if name in seen:
-            _err(errors, f"table {name!r} given twice", file=str(p),
-                 hint=f"also in {seen[name]}; keep one")
+            _err(errors, Msg('table {name!r} given twice', name=name), file=str(p),
+                 hint=Msg('also in {seen_name}; keep one', seen_name=seen[name]))
             continue
         seen[name] = str(p)
         reader = _read_parquet if p.suffix.lower() == ".parquet" else _read_csv
@@ -771,8 +768,8 @@ def _read_xlsx(path: Path, errors: list) -> tuple[dict[str, _Raw | None], dict[s
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises BadZipFile, KeyError, InvalidFileException, ...
         raise DatasetErrors([DatasetError(
-            f"cannot read the workbook: {exc}", file=str(path),
-            hint="save it as an Excel workbook (.xlsx)")]) from None
+            Msg('cannot read the workbook: {exc}', exc=exc), file=str(path),
+            hint=Msg('save it as an Excel workbook (.xlsx)'))]) from None
     try:
         for ws in wb.worksheets:
             name = _table_name(ws.title)
@@ -781,8 +778,8 @@ def _read_xlsx(path: Path, errors: list) -> tuple[dict[str, _Raw | None], dict[s
                 _unknown_table(errors, name, file, "sheet")
                 continue
             if name in raws:
-                _err(errors, f"table {name!r} given twice", file=file,
-                     hint=f"also in {files[name]}; keep one")
+                _err(errors, Msg('table {name!r} given twice', name=name), file=file,
+                     hint=Msg('also in {files_name}; keep one', files_name=files[name]))
                 continue
             files[name] = file
             header: list[Any] | None = None
@@ -802,8 +799,8 @@ def _read_xlsx(path: Path, errors: list) -> tuple[dict[str, _Raw | None], dict[s
                         bad.add((row_no, j))
                         field = _text(header[j]) if header and j < len(header) else None
                         where = f"{_column_letter(j + 1)}{row_no}"
-                        _err(errors, f"{problem[0]} in cell {where}", file=file, line=row_no,
-                             field=field, expected="a value (the formula's result)",
+                        _err(errors, Msg('{problem_0} in cell {where}', problem_0=problem[0], where=where), file=file, line=row_no,
+                             field=field, expected=Msg("a value (the formula's result)"),
                              found=problem[1], hint=problem[2])
                     values.append(v)
                 if all(_is_blank(v) for v in values):
@@ -943,11 +940,11 @@ def _type_raw(spec: TableSpec, raw: _Raw, errors: list,
     for i, n in enumerate(names):
         if not n:
             if i < len(raw.columns) and _column_has_values(raw.columns[i]):
-                _err(errors, "column without a name", file=file, line=raw.header_row,
-                     field=f"column {i + 1}", hint="write the column name in the header row")
+                _err(errors, Msg('column without a name'), file=file, line=raw.header_row,
+                     field=f"column {i + 1}", hint=Msg('write the column name in the header row'))
         elif n in position:
-            _err(errors, f"column {n!r} appears twice", file=file, line=raw.header_row, field=n,
-                 hint=f"columns {position[n] + 1} and {i + 1}; keep one")
+            _err(errors, Msg('column {n!r} appears twice', n=n), file=file, line=raw.header_row, field=n,
+                 hint=Msg('columns {position_n_1} and {i_1}; keep one', position_n_1=position[n] + 1, i_1=i + 1))
         elif n in declared:
             position[n] = i
         else:
@@ -963,20 +960,20 @@ def _type_raw(spec: TableSpec, raw: _Raw, errors: list,
         near = _did_you_mean(c.name, [n for _, n in unknown if n not in claimed])
         if near:
             claimed.add(near[0])
-            hint = f"did you mean {near[0]!r}? rename that column to {c.name}"
+            hint = Msg('did you mean {near_0!r}? rename that column to {name}', near_0=near[0], name=c.name)
         else:
-            hint = f"add a column {c.name} to the header row"
-        _err(errors, "missing required column", file=file, line=raw.header_row, field=c.name,
-             expected=f"columns {', '.join(x.name for x in spec.columns if x.required)}",
+            hint = Msg('add a column {name} to the header row', name=c.name)
+        _err(errors, Msg('missing required column'), file=file, line=raw.header_row, field=c.name,
+             expected=Msg('columns {v0}', v0=', '.join(x.name for x in spec.columns if x.required)),
              found=found_list, hint=hint)
     for _i, n in unknown:
         if n in claimed:
             continue
         near = _did_you_mean(n, declared)
-        hint = (f"did you mean {near[0]}? Otherwise remove the column" if near
-                else "rename or remove the column")
-        _err(errors, "unknown column", file=file, line=raw.header_row, field=n,
-             expected="one of " + ", ".join(declared), found=json.dumps(n), hint=hint)
+        hint = (Msg('did you mean {near_0}? Otherwise remove the column', near_0=near[0]) if near
+                else Msg('rename or remove the column'))
+        _err(errors, Msg('unknown column'), file=file, line=raw.header_row, field=n,
+             expected=Msg("one of {values}", values=", ".join(declared)), found=json.dumps(n), hint=hint)
 
     skip = _field_count_errors(spec, raw, position, errors) if raw.records is not None else set()
 
@@ -1145,16 +1142,15 @@ def _report(problems: list, col: ColumnSpec, rows: np.ndarray, file: str, errors
     for j, kind, exc, raw in problems:
         shown[kind] = shown.get(kind, 0) + 1
         row = int(rows[j])
-        message = "blank cell in a required column" if kind == "blank" else kind
+        message = Msg('blank cell in a required column') if kind == "blank" else kind
         if shown[kind] > ERRORS_PER_KIND:
             rest = counts[kind] - ERRORS_PER_KIND
-            _err(errors, f"{message}: {rest} more row{'s' if rest != 1 else ''} like this, "
-                 f"from this row on", file=file, line=row, field=col.name, expected=col.expected,
-                 found=f"{rest} more", hint="only the first rows of each kind are listed")
+            _err(errors, Msg('{message}: {rest} more row{s_if_rest_1_else} like this, from this row on', message=message, rest=rest, s_if_rest_1_else='s' if rest != 1 else ''), file=file, line=row, field=col.name, expected=col.expected,
+                 found=f"{rest} more", hint=Msg('only the first rows of each kind are listed'))
             continue
         if kind == "blank":
             _err(errors, message, file=file, line=row,
-                 field=col.name, expected=col.expected, found="a blank cell")
+                 field=col.name, expected=col.expected, found=Msg('a blank cell'))
         else:
             _err(errors, exc.message, file=file, line=row, field=col.name,
                  expected=exc.expected or col.expected, found=_show(raw), hint=exc.hint)
@@ -1174,9 +1170,9 @@ def _field_count_errors(spec: TableSpec, raw: _Raw, position: dict[str, int],
         for row_no, cells in raw.records:
             extra = [v for v in cells[width:] if not _is_blank(v)]
             if extra:
-                _err(errors, f"the row has values beyond the header's {width} columns",
+                _err(errors, Msg("the row has values beyond the header's {width} columns", width=width),
                      file=raw.file, line=row_no, found=", ".join(_show(v) for v in extra[:3]),
-                     hint="a value without a header: name its column or remove it")
+                     hint=Msg('a value without a header: name its column or remove it'))
         return set()
     last_required = max((position[c.name] for c in spec.columns
                          if c.required and c.name in position), default=-1)
@@ -1190,13 +1186,12 @@ def _field_count_errors(spec: TableSpec, raw: _Raw, position: dict[str, int],
             continue
         extra = [v for v in cells[width:] if not _is_blank(v)]
         if n > width and (extra or regular):
-            hint = ("an unquoted separator inside a value (quote it: \"Rossi, Anna\"), "
-                    "or a value without a header")
+            hint = (Msg('an unquoted separator inside a value (quote it: "Rossi, Anna"), or a value without a header'))
         elif n < width and (n <= last_required or regular):
-            hint = "a missing separator, or a row cut short"
+            hint = Msg('a missing separator, or a row cut short')
         else:
             continue
-        _err(errors, f"the row has {n} cells but the header has {width} columns",
+        _err(errors, Msg('the row has {n} cells but the header has {width} columns', n=n, width=width),
              file=raw.file, line=row_no,
              found=", ".join(_show(v) for v in (extra or cells)[:4])
              + (", …" if len(extra or cells) > 4 else ""),
@@ -1254,24 +1249,23 @@ def _range_checks(spec: TableSpec, table: Table, errors: list, found: Found) -> 
         for i in idx:
             i = int(i)
             if col.kind == DAYS:
-                msg = "negative number of days"
+                msg = Msg('negative number of days')
             elif col.kind == MONEY:
-                msg = "negative amount"
+                msg = Msg('negative amount')
             elif col.kind == SCORE:
-                msg = "negative score"
+                msg = Msg('negative score')
             elif col.kind == FRACTION:
-                msg = f"{col.name} out of range"
+                msg = Msg('{name} out of range', name=col.name)
             elif col.check == "nonzero":
-                msg = f"{col.name} is 0"
+                msg = Msg('{name} is 0', name=col.name)
             else:
-                msg = f"negative {col.name}"
+                msg = Msg('negative {name}', name=col.name)
             hint = None
             if col.kind == FRACTION:
-                hint = "write a fraction (0.5) or a percent (50%)"
-                if col.check == "fraction_pos":
-                    hint += "; a part time of 0 is not allowed"
+                hint = (Msg("write a fraction (0.5) or a percent (50%); a part time of 0 is not allowed")
+                        if col.check == "fraction_pos" else Msg('write a fraction (0.5) or a percent (50%)'))
             elif col.check == "nonzero":
-                hint = "achievement is actual/target (target/actual when lower is better): target cannot be 0"
+                hint = Msg('achievement is actual/target (target/actual when lower is better): target cannot be 0')
             _err(errors, msg, file=table.file, line=int(table.rows[i]), field=col.name,
                  expected=col.expected, found=found(spec.name, col.name, i), hint=hint)
 
@@ -1291,10 +1285,10 @@ def _key_checks(spec: TableSpec, table: Table, errors: list) -> None:
         if j != i:
             what = ", ".join(f"{k} {json.dumps(v, ensure_ascii=False)}" for k, v in zip(spec.key, key))
             r1, r2 = int(table.rows[j]), int(table.rows[i])
-            _err(errors, f"duplicate {what}: rows {r1} and {r2}", file=table.file, line=r2,
+            _err(errors, Msg('duplicate {what}: rows {r1} and {r2}', what=what, r1=r1, r2=r2), file=table.file, line=r2,
                  field=spec.key[-1] if len(spec.key) == 1 else "(" + ", ".join(spec.key) + ")",
-                 expected="each " + " + ".join(spec.key) + " once",
-                 found=f"also on row {r1}", hint="remove or merge one of the two rows")
+                 expected=Msg("each {key} once", key=" + ".join(spec.key)),
+                 found=Msg("also on row {r1}", r1=r1), hint=Msg('remove or merge one of the two rows'))
 
 
 def _keys_unique(columns: Iterable[Any]) -> bool:
@@ -1367,12 +1361,11 @@ def _empty_target_checks(tables: dict[str, Table], errors: list, broken: set[str
         t, col, used = refs[0]
         counts = ", ".join(f"{len(u)} row{'s' if len(u) != 1 else ''} of {_base(x.file)}"
                            for x, _, u in refs)
-        _err(errors, f"{_base(target.file)} has no rows, but {counts} refer to it",
+        _err(errors, Msg('{base_target_file} has no rows, but {counts} refer to it', base_target_file=_base(target.file), counts=counts),
              file=t.file, line=int(t.rows[used[0]]), field=col,
-             expected=f"rows under the header of {_base(target.file)}",
+             expected=Msg('rows under the header of {base_target_file}', base_target_file=_base(target.file)),
              found=f"only the header row in {_base(target.file)}",
-             hint=f"add the rows of {_base(target.file)} (was the right file exported?), "
-                  "or remove the rows that refer to it")
+             hint=Msg('add the rows of {base_target_file} (was the right file exported?), or remove the rows that refer to it', base_target_file=_base(target.file)))
 
 
 def _ref_checks(tables: dict[str, Table], errors: list, broken: set[str]) -> None:
@@ -1391,9 +1384,9 @@ def _ref_checks(tables: dict[str, Table], errors: list, broken: set[str]) -> Non
         for i in unknown.tolist():
             v = values[i]
             near = _did_you_mean(v, ids) if len(ids) <= 5000 else []
-            hint = (f"did you mean {near[0]}?" if near else f"add it to {dst}")
-            _err(errors, f"unknown {dcol} {json.dumps(v, ensure_ascii=False)}", file=t.file,
-                 line=int(t.rows[i]), field=col, expected=f"{_article(dcol)} {dcol} listed in {_base(target.file)}",
+            hint = (Msg('did you mean {near_0}?', near_0=near[0]) if near else Msg('add it to {dst}', dst=dst))
+            _err(errors, Msg('unknown {dcol} {v1}', dcol=dcol, v1=json.dumps(v, ensure_ascii=False)), file=t.file,
+                 line=int(t.rows[i]), field=col, expected=Msg('{article_dcol} {dcol} listed in {base_target_file}', article_dcol=_article(dcol), dcol=dcol, base_target_file=_base(target.file)),
                  found=json.dumps(v, ensure_ascii=False), hint=hint)
 
 
@@ -1415,15 +1408,15 @@ def _unit_checks(units: Table, errors: list) -> None:
             row_of.setdefault(u, int(r))
     tops = [u for u, p in parent_of.items() if p is None]
     if len(units) and not tops:
-        _err(errors, "no top unit", file=units.file, line=min(row_of.values(), default=None),
-             field="parent_id", expected="exactly one unit with a blank parent_id (the ente)",
-             found="every unit has a parent", hint="leave parent_id blank for the top unit")
+        _err(errors, Msg('no top unit'), file=units.file, line=min(row_of.values(), default=None),
+             field="parent_id", expected=Msg('exactly one unit with a blank parent_id (the ente)'),
+             found=Msg('every unit has a parent'), hint=Msg('leave parent_id blank for the top unit'))
     elif len(tops) > 1:
-        _err(errors, f"{len(tops)} top units: " + ", ".join(tops), file=units.file,
+        _err(errors, Msg("{n} top units: {units}", n=len(tops), units=", ".join(tops)), file=units.file,
              line=row_of[tops[1]], field="parent_id",
-             expected="exactly one unit with a blank parent_id (the ente)",
-             found=f"blank parent_id on rows {', '.join(str(row_of[u]) for u in tops)}",
-             hint="give every unit but the top one its parent_id")
+             expected=Msg('exactly one unit with a blank parent_id (the ente)'),
+             found=Msg("blank parent_id on rows {rows}", rows=", ".join(str(row_of[u]) for u in tops)),
+             hint=Msg('give every unit but the top one its parent_id'))
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
     for start in parent_of:
         path: list[str] = []
@@ -1437,10 +1430,10 @@ def _unit_checks(units: Table, errors: list) -> None:
             first = min(cycle, key=lambda x: row_of[x])
             k = cycle.index(first)
             cycle = cycle[k:] + cycle[:k]
-            _err(errors, "units form a cycle: " + " → ".join(cycle + [first]), file=units.file,
-                 line=row_of[first], field="parent_id", expected="a tree of units under the top unit",
+            _err(errors, Msg("units form a cycle: {cycle}", cycle=" → ".join(cycle + [first])), file=units.file,
+                 line=row_of[first], field="parent_id", expected=Msg('a tree of units under the top unit'),
                  found=f"parent_id of {first} leads back to {first}",
-                 hint="fix the parent_id of one of these units")
+                 hint=Msg('fix the parent_id of one of these units'))
         for x in path:
             state[x] = 2
 
@@ -1452,14 +1445,14 @@ def _objective_checks(obj: Table, errors: list) -> None:
         if level is None:
             continue
         if level == INDIVIDUAL_LEVEL and person is None:
-            _err(errors, "blank person_id for an individual objective", file=obj.file,
-                 line=int(obj.rows[i]), field="person_id", expected="the person_id of staff",
-                 found="a blank cell", hint=f"objectives of level {INDIVIDUAL_LEVEL} belong to a person")
+            _err(errors, Msg('blank person_id for an individual objective'), file=obj.file,
+                 line=int(obj.rows[i]), field="person_id", expected=Msg('the person_id of staff'),
+                 found=Msg('a blank cell'), hint=Msg('objectives of level {INDIVIDUAL_LEVEL} belong to a person', INDIVIDUAL_LEVEL=INDIVIDUAL_LEVEL))
         elif level not in (INDIVIDUAL_LEVEL, TOP_LEVEL) and unit is None:
-            _err(errors, f"blank unit_id for an objective of level {level}", file=obj.file,
-                 line=int(obj.rows[i]), field="unit_id", expected="the unit_id of units",
-                 found="a blank cell",
-                 hint=f"only objectives of level {TOP_LEVEL} or {INDIVIDUAL_LEVEL} may leave unit_id blank")
+            _err(errors, Msg('blank unit_id for an objective of level {level}', level=level), file=obj.file,
+                 line=int(obj.rows[i]), field="unit_id", expected=Msg('the unit_id of units'),
+                 found=Msg('a blank cell'),
+                 hint=Msg('only objectives of level {TOP_LEVEL} or {INDIVIDUAL_LEVEL} may leave unit_id blank', TOP_LEVEL=TOP_LEVEL, INDIVIDUAL_LEVEL=INDIVIDUAL_LEVEL))
 
 
 def _meta_year(meta: Table, errors: list) -> int | None:
@@ -1472,8 +1465,8 @@ def _meta_year(meta: Table, errors: list) -> int | None:
                 raise ValueError
             year = int(v)
         except ValueError:
-            _err(errors, "the year is not a year", file=meta.file, line=int(meta.rows[i]),
-                 field="value", expected="a year, e.g. 2024", found=_show(v or ""))
+            _err(errors, Msg('the year is not a year'), file=meta.file, line=int(meta.rows[i]),
+                 field="value", expected=Msg('a year, e.g. 2024'), found=_show(v or ""))
     return year
 
 
@@ -1526,7 +1519,7 @@ def check_bounds(tables: dict[str, Table], year: int | None, errors: list, found
     achievement within its cap) are in ``smvp_engine.checks``.
     """
     limit = days_in_year(year)
-    of_year = f" of {year}" if year is not None else " of a year"
+    of_year = Msg(" of {year}", year=year) if year is not None else Msg(" of a year")
     before = len(errors)
     for name, column in DAY_BOUNDS:
         if name in broken:
@@ -1534,10 +1527,10 @@ def check_bounds(tables: dict[str, Table], year: int | None, errors: list, found
         t = tables[name]
         a = np.asarray(t.columns[column])
         for i in np.flatnonzero(a > limit * SCALE[DAYS])[:20]:
-            _err(errors, f"more days than the {limit} days{of_year}", file=t.file,
-                 line=int(t.rows[i]), field=column, expected=f"at most {limit} days",
+            _err(errors, Msg('more days than the {limit} days{of_year}', limit=limit, of_year=of_year), file=t.file,
+                 line=int(t.rows[i]), field=column, expected=Msg('at most {limit} days', limit=limit),
                  found=found(name, column, int(i)),
-                 hint="days are counted within the evaluated year")
+                 hint=Msg('days are counted within the evaluated year'))
     staff, ab = tables["staff"], tables["absences"]
     if ("staff" not in broken and "absences" not in broken and len(staff) and len(ab)
             and len(errors) == before):  # the sum only when no single value is over
@@ -1548,20 +1541,18 @@ def check_bounds(tables: dict[str, Table], year: int | None, errors: list, found
         over = np.flatnonzero(total > limit * SCALE[DAYS])
         for i in over[:20]:
             pid = staff.columns["person_id"][i]
-            _err(errors, f"presence and absences of {pid} add up to "
-                 f"{_fmt_scaled(int(total[i]), SCALE[DAYS])} days, more than the {limit} "
-                 f"days{of_year}", file=staff.file, line=int(staff.rows[i]),
-                 field="presence_days", expected=f"presence_days + absences ≤ {limit} days",
+            _err(errors, Msg('presence and absences of {pid} add up to {v1} days, more than the {limit} days{of_year}', pid=pid, v1=_fmt_scaled(int(total[i]), SCALE[DAYS]), limit=limit, of_year=of_year), file=staff.file, line=int(staff.rows[i]),
+                 field="presence_days", expected=Msg('presence_days + absences ≤ {limit} days', limit=limit),
                  found=found("staff", "presence_days", int(i)),
-                 hint=f"check this person's presence_days and their rows in {_base(ab.file)}")
+                 hint=Msg("check this person's presence_days and their rows in {base_ab_file}", base_ab_file=_base(ab.file)))
     for name, column in DATE_COLUMNS:
         if name in broken:
             continue
         t = tables[name]
         for i, v in enumerate(t.columns[column]):
             if v is not None and parse_day(str(v)) is None:
-                _err(errors, "not a date", file=t.file, line=int(t.rows[i]), field=column,
-                     expected="a day as YYYY-MM-DD or dd/mm/yyyy, e.g. 2025-06-30",
+                _err(errors, Msg('not a date'), file=t.file, line=int(t.rows[i]), field=column,
+                     expected=Msg('a day as YYYY-MM-DD or dd/mm/yyyy, e.g. 2025-06-30'),
                      found=found(name, column, i))
 
 
@@ -1640,19 +1631,19 @@ def load_dataset(path: str | Path) -> Dataset:
     p = Path(path)
     errors: list[DatasetError] = []
     if not p.exists():
-        raise DatasetErrors([DatasetError("no such folder or workbook", file=str(p),
-                                          expected="a folder of CSV files or an .xlsx workbook")])
+        raise DatasetErrors([DatasetError(Msg('no such folder or workbook'), file=str(p),
+                                          expected=Msg('a folder of CSV files or an .xlsx workbook'))])
     if p.is_dir():
         raws, files = _read_folder(p, errors)
-        kind = "file"
+        kind = Msg("file")
     elif p.suffix.lower() == ".xlsx":
         raws, files = _read_xlsx(p, errors)
-        kind = "sheet"
+        kind = Msg("sheet")
     else:
         raise DatasetErrors([DatasetError(
-            "not a dataset", file=str(p), expected="a folder of CSV files or an .xlsx workbook",
+            Msg('not a dataset'), file=str(p), expected=Msg('a folder of CSV files or an .xlsx workbook'),
             found=f"a {p.suffix or 'plain'} file",
-            hint="give the folder holding units.csv, staff.csv, ... or an .xlsx workbook")])
+            hint=Msg('give the folder holding units.csv, staff.csv, ... or an .xlsx workbook'))])
 
     tables: dict[str, Table] = {}
     raw_cells: dict[str, dict[str, Any]] = {}
@@ -1665,18 +1656,17 @@ def load_dataset(path: str | Path) -> Dataset:
         if raw is not None and not raw.header and not len(raw.rows):
             # an empty file or sheet: absent
             if spec.required:
-                _err(errors, f"the {kind} is empty", file=raw.file, line=1,
-                     expected="a header row: " + ", ".join(spec.column_names),
-                     hint="write the header row and one row per record")
+                _err(errors, Msg('the {kind} is empty', kind=kind), file=raw.file, line=1,
+                     expected=Msg("a header row: {columns}", columns=", ".join(spec.column_names)),
+                     hint=Msg('write the header row and one row per record'))
                 broken.add(name)
             raw = None
         if raw is None:
             if spec.required and name not in broken:
-                _err(errors, f"missing required table {name}", file=files[name],
-                     expected=f"a {kind} {name}" + (".csv" if kind == "file" else "")
-                     + " with columns " + ", ".join(spec.column_names),
-                     hint=f"tables: {', '.join(n for n, s in TABLES.items() if s.required)} "
-                          f"are required")
+                _err(errors, Msg('missing required table {name}', name=name), file=files[name],
+                     expected=Msg("a {kind} {name} with columns {columns}", kind=kind,
+                                  name=name + (".csv" if kind == "file" else ""), columns=", ".join(spec.column_names)),
+                     hint=Msg('tables: {v0} are required', v0=', '.join(n for n, s in TABLES.items() if s.required)))
                 broken.add(name)
             tables[name] = _empty_table(spec, files[name])
             continue
@@ -1759,7 +1749,7 @@ def _coerce(table: str, col: ColumnSpec, values: Any, file: str, errors: list
         elif col.kind == DIRECTION:
             s = str(v).strip().lower()
             if s not in DIRECTIONS:
-                _err(errors, "unknown direction", file=file, line=row,
+                _err(errors, Msg('unknown direction'), file=file, line=row,
                      field=col.name, expected=col.expected, found=_show(v))
                 s = col.default
             out_list.append(s)
@@ -1794,18 +1784,18 @@ def dataset_from_columns(tables: dict[str, dict[str, object]], path: str = "<mem
         given = tables.get(name)
         if given is None:
             if spec.required:
-                _err(errors, f"missing required table {name}", file=file)
+                _err(errors, Msg('missing required table {name}', name=name), file=file)
                 broken.add(name)
             out[name] = _empty_table(spec, file)
             continue
         for c in given:
             if c not in spec.column_names:
                 near = _did_you_mean(c, spec.column_names)
-                _err(errors, "unknown column", file=file, line=1, field=c,
-                     hint=f"did you mean {near[0]}?" if near else None)
+                _err(errors, Msg('unknown column'), file=file, line=1, field=c,
+                     hint=Msg("did you mean {near}?", near=near[0]) if near else None)
         lengths = {c: len(v) for c, v in given.items()}  # type: ignore[arg-type]
         if len(set(lengths.values())) > 1:
-            _err(errors, "columns of different lengths", file=file,
+            _err(errors, Msg('columns of different lengths'), file=file,
                  found=", ".join(f"{c}={n}" for c, n in lengths.items()))
             broken.add(name)
             out[name] = _empty_table(spec, file)
@@ -1817,7 +1807,7 @@ def dataset_from_columns(tables: dict[str, dict[str, object]], path: str = "<mem
         for col in spec.columns:
             if col.name not in given:
                 if col.required:
-                    _err(errors, "missing required column", file=file, line=1, field=col.name)
+                    _err(errors, Msg('missing required column'), file=file, line=1, field=col.name)
                     broken.add(name)
                     blank = np.zeros(n, dtype=bool)
                 else:
@@ -1831,9 +1821,9 @@ def dataset_from_columns(tables: dict[str, dict[str, object]], path: str = "<mem
                 blank = blank_or_none if blank_or_none is not None else np.zeros(n, dtype=bool)
                 if col.required:
                     for i in np.flatnonzero(blank):
-                        _err(errors, "blank cell in a required column", file=file,
+                        _err(errors, Msg('blank cell in a required column'), file=file,
                              line=int(rows[i]), field=col.name, expected=col.expected,
-                             found="a blank cell")
+                             found=Msg('a blank cell'))
             columns[col.name] = arr
             if not col.required and col.default is None and n and blank.any():
                 missing[col.name] = blank

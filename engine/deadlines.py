@@ -33,7 +33,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from smvp_engine.errors import DatasetError, DatasetErrors, ProfileError, ProfileErrors
+from smvp_engine.errors import Msg, DatasetError, DatasetErrors, ProfileError, ProfileErrors
 
 __all__ = [
     "SEATS",
@@ -367,9 +367,9 @@ def calendar_for_seat(
         sub = _library_subdivision(subdivision)
         if sub is None:
             raise ProfileError(
-                f"unknown subdivision {subdivision!r} for holidays.Italy",
+                Msg('unknown subdivision {subdivision!r} for holidays.Italy', subdivision=subdivision),
                 field="calendar.subdivision",
-                expected="an Italian province code such as CN, CR, BS, LU",
+                expected=Msg('an Italian province code such as CN, CR, BS, LU'),
                 found=repr(subdivision),
             )
     elif entry is not None:
@@ -378,11 +378,11 @@ def calendar_for_seat(
         sub = _library_subdivision(seat)
     if patron is None and sub is None:
         raise ProfileError(
-            f"no patron-saint day known for seat {seat!r}",
+            Msg('no patron-saint day known for seat {seat!r}', seat=seat),
             field="calendar.patron",
-            expected="a seat in the seat table or a province known to holidays.Italy",
+            expected=Msg('a seat in the seat table or a province known to holidays.Italy'),
             found=repr(seat),
-            hint='declare calendar: {patron: {date: "MM-DD", label: ...}} or calendar.subdivision',
+            hint=Msg('declare calendar: {{patron: {{date: "MM-DD", label: ...}}}} or calendar.subdivision'),
         )
     use_table = entry is not None and (subdivision is None or sub == entry.subdivision)
     return WorkingCalendar(
@@ -427,9 +427,9 @@ def _parse_month_day(value: Any, where: str, allow_end: bool = False) -> tuple[i
         except ValueError:
             pass
     raise ProfileError(
-        "not a valid day",
+        Msg('not a valid day'),
         field=where,
-        expected='"MM-DD" or "MM-end" (every year) or "YYYY-MM-DD"',
+        expected=Msg('"MM-DD" or "MM-end" (every year) or "YYYY-MM-DD"'),
         found=repr(value),
     )
 
@@ -450,16 +450,16 @@ def calendar_from_profile(profile: Mapping[str, Any] | Any) -> WorkingCalendar:
     block = profile.get("calendar") or {}
     if not isinstance(block, Mapping):
         raise ProfileErrors(
-            [ProfileError("must be a mapping", field="calendar", found=type(block).__name__)]
+            [ProfileError(Msg('must be a mapping'), field="calendar", found=type(block).__name__)]
         )
     seat = block.get("seat") or (profile.get("chamber") or {}).get("seat")
     if not isinstance(seat, str) or not seat.strip():
         raise ProfileErrors(
             [
                 ProfileError(
-                    "no seat: the calendar needs the Chamber's seat",
+                    Msg("no seat: the calendar needs the Chamber's seat"),
                     field="calendar.seat",
-                    expected="a city name (calendar.seat or chamber.seat)",
+                    expected=Msg('a city name (calendar.seat or chamber.seat)'),
                     found=repr(seat),
                 )
             ]
@@ -468,7 +468,7 @@ def calendar_from_profile(profile: Mapping[str, Any] | Any) -> WorkingCalendar:
     if not isinstance(sat, bool):
         errors.append(
             ProfileError(
-                "must be true or false", field="calendar.saturdays_extend", found=repr(sat)
+                Msg('must be true or false'), field="calendar.saturdays_extend", found=repr(sat)
             )
         )
         sat = False
@@ -483,9 +483,9 @@ def calendar_from_profile(profile: Mapping[str, Any] | Any) -> WorkingCalendar:
         ):
             errors.append(
                 ProfileError(
-                    "must give the patron day and the saint's name",
+                    Msg("must give the patron day and the saint's name"),
                     field="calendar.patron",
-                    expected='{date: "MM-DD", label: <santo>, source: ...}',
+                    expected=Msg('{{date: "MM-DD", label: <santo>, source: ...}}'),
                     found=repr(raw_patron),
                 )
             )
@@ -494,9 +494,9 @@ def calendar_from_profile(profile: Mapping[str, Any] | Any) -> WorkingCalendar:
                 y, m, d = _parse_month_day(raw_patron["date"], "calendar.patron.date")
                 if y is not None:
                     raise ProfileError(
-                        "the patron day recurs every year",
+                        Msg('the patron day recurs every year'),
                         field="calendar.patron.date",
-                        expected='"MM-DD"',
+                        expected=Msg('"MM-DD"'),
                         found=repr(raw_patron["date"]),
                     )
                 patron = Closure(m, d, str(raw_patron["label"]), source=raw_patron.get("source"))
@@ -507,7 +507,7 @@ def calendar_from_profile(profile: Mapping[str, Any] | Any) -> WorkingCalendar:
     raw_closures = block.get("closures") or []
     if not isinstance(raw_closures, list):
         errors.append(
-            ProfileError("must be a list", field="calendar.closures", found=repr(raw_closures))
+            ProfileError(Msg('must be a list'), field="calendar.closures", found=repr(raw_closures))
         )
         raw_closures = []
     for i, c in enumerate(raw_closures):
@@ -515,9 +515,9 @@ def calendar_from_profile(profile: Mapping[str, Any] | Any) -> WorkingCalendar:
         if not isinstance(c, Mapping) or "date" not in c or not c.get("label"):
             errors.append(
                 ProfileError(
-                    "a closure needs a day and a label",
+                    Msg('a closure needs a day and a label'),
                     field=where,
-                    expected='{date: "MM-DD" or "YYYY-MM-DD", label: ..., source: ...}',
+                    expected=Msg('{{date: "MM-DD" or "YYYY-MM-DD", label: ..., source: ...}}'),
                     found=repr(c),
                 )
             )
@@ -532,7 +532,7 @@ def calendar_from_profile(profile: Mapping[str, Any] | Any) -> WorkingCalendar:
             isinstance(from_year, bool) or not isinstance(from_year, int)
         ):
             errors.append(
-                ProfileError("must be a year", field=where + ".from", found=repr(from_year))
+                ProfileError(Msg('must be a year'), field=where + ".from", found=repr(from_year))
             )
             from_year = None
         closures.append(
@@ -769,7 +769,7 @@ def _as_date(value: Any, where: str) -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise DatasetError("not a date", field=where, expected="a date YYYY-MM-DD", found=repr(value))
+    raise DatasetError(Msg('not a date'), field=where, expected=Msg('a date YYYY-MM-DD'), found=repr(value))
 
 
 @dataclass(frozen=True)
@@ -790,32 +790,32 @@ def _parse_steps(steps: Mapping[str, Any], where: str) -> list[_Step]:
     out: list[_Step] = []
     if not isinstance(steps, Mapping):
         raise ProfileErrors(
-            [ProfileError("must be a mapping of steps", field=where, found=repr(steps))]
+            [ProfileError(Msg('must be a mapping of steps'), field=where, found=repr(steps))]
         )
     for sid, raw in steps.items():
         at = f"{where}.{sid}"
         if not isinstance(raw, Mapping):
-            errors.append(ProfileError("a step must be a mapping", field=at, found=repr(raw)))
+            errors.append(ProfileError(Msg('a step must be a mapping'), field=at, found=repr(raw)))
             continue
         days = raw.get("days")
         if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days < 0):
             errors.append(
                 ProfileError(
-                    "not a number of days",
+                    Msg('not a number of days'),
                     field=at + ".days",
-                    expected="a whole number ≥ 0, or no days key when the document sets no term",
+                    expected=Msg('a whole number ≥ 0, or no days key when the document sets no term'),
                     found=repr(days),
                 )
             )
             days = None
         months = raw.get("months")
         if months is not None and (isinstance(months, bool) or not isinstance(months, int) or months < 1):
-            errors.append(ProfileError("not a number of months", field=at + ".months",
-                                       expected="a whole number ≥ 1", found=repr(months)))
+            errors.append(ProfileError(Msg('not a number of months'), field=at + ".months",
+                                       expected=Msg('a whole number ≥ 1'), found=repr(months)))
             months = None
         if months is not None and days is not None:
-            errors.append(ProfileError("a term is in days or in months, not both", field=at,
-                                       expected="either days or months", found=repr(dict(raw))))
+            errors.append(ProfileError(Msg('a term is in days or in months, not both'), field=at,
+                                       expected=Msg('either days or months'), found=repr(dict(raw))))
             continue
         fixed = None
         if raw.get("date") is not None:
@@ -828,9 +828,9 @@ def _parse_steps(steps: Mapping[str, Any], where: str) -> list[_Step]:
             if y is not None or isinstance(offset, bool) or not isinstance(offset, int):
                 errors.append(
                     ProfileError(
-                        "a fixed cycle date is MM-DD with an integer year_offset",
+                        Msg('a fixed cycle date is MM-DD with an integer year_offset'),
                         field=at,
-                        expected='date: "MM-DD", year_offset: 0|1|…',
+                        expected=Msg('date: "MM-DD", year_offset: 0|1|…'),
                         found=repr(dict(raw)),
                     )
                 )
@@ -838,7 +838,7 @@ def _parse_steps(steps: Mapping[str, Any], where: str) -> list[_Step]:
             if raw.get("from_event") is not None or days is not None or months is not None:
                 errors.append(
                     ProfileError(
-                        "a step has either a fixed date or from_event + days, not both",
+                        Msg('a step has either a fixed date or from_event + days, not both'),
                         field=at,
                         found=repr(dict(raw)),
                     )
@@ -850,9 +850,9 @@ def _parse_steps(steps: Mapping[str, Any], where: str) -> list[_Step]:
         elif not isinstance(raw.get("from_event"), str) or not raw.get("from_event"):
             errors.append(
                 ProfileError(
-                    "the step does not say which event its term runs from",
+                    Msg('the step does not say which event its term runs from'),
                     field=at + ".from_event",
-                    expected="an event id (e.g. data_scheda) or a previous step id",
+                    expected=Msg('an event id (e.g. data_scheda) or a previous step id'),
                     found=repr(raw.get("from_event")),
                 )
             )
@@ -879,9 +879,9 @@ def _parse_steps(steps: Mapping[str, Any], where: str) -> list[_Step]:
             if ref is not None and (ref not in ids or ref == s.id):
                 errors.append(
                     ProfileError(
-                        "not another step of the same chain",
+                        Msg('not another step of the same chain'),
                         field=f"{where}.{s.id}.{key}",
-                        expected="the id of another step: " + ", ".join(sorted(ids - {s.id})),
+                        expected=Msg("the id of another step: {ids}", ids=", ".join(sorted(ids - {s.id}))),
                         found=repr(ref),
                     )
                 )
@@ -892,7 +892,7 @@ def _parse_steps(steps: Mapping[str, Any], where: str) -> list[_Step]:
             if cur.id in seen:
                 errors.append(
                     ProfileError(
-                        "steps run from each other in a circle",
+                        Msg('steps run from each other in a circle'),
                         field=f"{where}.{s.id}.from_event",
                         found=" → ".join(sorted(seen)),
                     )
@@ -940,7 +940,7 @@ def schedule(
         raise DatasetErrors(errs)
     if any(s.fixed for s in parsed) and year is None:
         raise ProfileErrors(
-            [ProfileError("fixed-date steps need the year of the cycle", field=where)]
+            [ProfileError(Msg('fixed-date steps need the year of the cycle'), field=where)]
         )
 
     by_id = {s.id: s for s in parsed}

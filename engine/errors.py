@@ -10,6 +10,34 @@ from dataclasses import dataclass
 from collections.abc import Iterable
 
 
+class Msg(str):
+    """A message in English that keeps its id and fields, so the edge can say it in another
+    language: ``Msg("unknown column {name!r}", name="x")`` *is* the string
+    ``"unknown column 'x'"``; ``.template`` is the catalogue id (the English text with
+    ``str.format`` fields) and ``.params`` the fields. The engine stays free of the CLI:
+    smvp's edge (``smvp.i18n.error_text``) looks the template up in its catalogue
+    (smvp/locale) and formats it with the same fields, so the located facts are the same
+    in every language.
+    """
+
+    template: str
+    params: dict
+
+    def __new__(cls, template: str, /, **params: object) -> "Msg":
+        text = template.format(**params) if params else template.replace("{{", "{").replace("}}", "}")
+        obj = super().__new__(cls, text)
+        obj.template = template
+        obj.params = params
+        return obj
+
+    def __reduce__(self):  # pickles (process pools) keep the id and fields
+        return (_msg, (self.template, self.params))
+
+
+def _msg(template: str, params: dict) -> Msg:
+    return Msg(template, **params)
+
+
 @dataclass
 class SmvpError(Exception):
     """One problem in a user's file.

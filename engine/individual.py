@@ -8,7 +8,7 @@ from fractions import Fraction
 import numpy as np
 
 from .columns import Categorical, as_objects, index_of, index_with
-from .errors import DatasetError, DatasetErrors, SmvpError
+from .errors import Msg, DatasetError, DatasetErrors, SmvpError
 from .exact import Q, round_fraction
 from .profile import INDIVIDUAL_LEVEL, Resolved
 
@@ -183,7 +183,7 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
                 for oid, w in lst:
                     o = org.objectives.get(oid)
                     if o is None:
-                        errors.append(DatasetError(f"assignment to unknown objective {oid!r}", file=asg.file,
+                        errors.append(DatasetError(Msg('assignment to unknown objective {oid!r}', oid=oid), file=asg.file,
                                                    field="objective_id"))
                         continue
                     pairs.append((o.achievement, w if w is not None else o.weight))

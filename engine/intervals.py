@@ -8,6 +8,8 @@ one interval.
 
 from __future__ import annotations
 
+from .errors import Msg
+
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -98,14 +100,15 @@ def partition_problems(intervals: list[Interval], domain: tuple[Fraction, Fracti
         a = reach
         A, B = intervals[a], intervals[b]
         if A.hi is None or B.lo < A.hi or (B.lo == A.hi and A.hi_closed and B.lo_closed):
-            both = f" (both contain {_fmt(B.lo)})" if A.hi is not None and B.lo == A.hi else ""
-            problems.append((f"intervals {A} and {B} overlap{both}", a, b))
+            both = Msg(" (both contain {x})", x=_fmt(B.lo)) if A.hi is not None and B.lo == A.hi else ""
+            problems.append((Msg("intervals {A} and {B} overlap{both}", A=str(A), B=str(B), both=both), a, b))
         elif B.lo > A.hi or (B.lo == A.hi and not A.hi_closed and not B.lo_closed):
             if B.lo > A.hi:
                 gap = f"{'(' if A.hi_closed else '['}{_fmt(A.hi)}, {_fmt(B.lo)}{')' if B.lo_closed else ']'}"
             else:
-                gap = f"the point {_fmt(B.lo)}"
-            problems.append((f"gap between {A} and {B}: values in {gap} fall in no interval", a, b))
+                gap = Msg("the point {x}", x=_fmt(B.lo))
+            problems.append((Msg("gap between {A} and {B}: values in {gap} fall in no interval",
+                                 A=str(A), B=str(B), gap=gap), a, b))
         if ends_after(B, A):
             reach = b
     if order:

@@ -12,7 +12,7 @@ from itertools import pairwise, repeat
 import numpy as np
 
 from .columns import as_objects, index_with
-from .errors import DatasetError, DatasetErrors, SmvpError
+from .errors import Msg, DatasetError, DatasetErrors, SmvpError
 from .exact import decimal_from_units, round_fraction
 from .profile import INDIVIDUAL_LEVEL, Resolved
 
@@ -538,8 +538,8 @@ def objective_links(rules: Resolved, ds, errors: list) -> dict[str, list[tuple[s
             child = nxt[0]
             if state.get(child) == 1:
                 cycle = path[path.index(child):] + [child]
-                errors.append(DatasetError("objectives are linked in a circle: " + " → ".join(cycle), file=table.file,
-                                           field="linked_objective_id", hint="an objective cannot count itself"))
+                errors.append(DatasetError(Msg("objectives are linked in a circle: {cycle}", cycle=" → ".join(cycle)), file=table.file,
+                                           field="linked_objective_id", hint=Msg('an objective cannot count itself')))
                 return {}
             if not state.get(child):
                 state[child] = 1
@@ -714,9 +714,8 @@ def performance(rules: Resolved, ds, org: Organisational) -> Performance:
         present = [fid for fid in ente.reduces_funds if rules.funds[fid].resource in amounts]
         if final is None and present:
             errors.append(DatasetError(
-                f"the funds {', '.join(present)} are reduced in proportion to the {ente.label}, "
-                "which cannot be computed", file=objs.file, field="type",
-                expected=f"objectives of type {ente.area_type!r} or a meta row {ENTE_ATTESTED_KEY!r}", found="none"))
+                Msg('the funds {join_present} are reduced in proportion to the {label}, which cannot be computed', join_present=', '.join(present), label=ente.label), file=objs.file, field="type",
+                expected=Msg('objectives of type {area_type!r} or a meta row {ENTE_ATTESTED_KEY!r}', area_type=ente.area_type, ENTE_ATTESTED_KEY=ENTE_ATTESTED_KEY), found=Msg('none')))
         elif final is not None and final < 100 * scale:
             for fid in present:
                 r = rules.funds[fid].resource

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .columns import Categorical, as_objects, index_of
-from .errors import DatasetError, DatasetErrors, SmvpError, SmvpErrors
+from .errors import Msg, DatasetError, DatasetErrors, SmvpError, SmvpErrors
 from .exact import Q, allocate_largest_remainder, decimal_from_units, piecewise, round_fraction
 from .profile import Resolved
 
@@ -287,7 +287,7 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
             if len(el):
                 amount = int(formula.evaluate(m.amount, key, None).to_units(100, mode).ravel()[0]) if take else 0
         except (formula.FormulaError, ZeroDivisionError) as e:
-            raise SmvpErrors([SmvpError(f"maggiorazione {mid}: {e}", field=f"maggiorazioni.{mid}")]) from None
+            raise SmvpErrors([SmvpError(Msg('maggiorazione {mid}: {e}', mid=mid, e=e), field=f"maggiorazioni.{mid}")]) from None
         available = resources.get(m.resource, 0)
         reduced = False
         if take and amount * take > available:
@@ -295,8 +295,8 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                 amount, reduced = available // take, True
             else:
                 raise DatasetErrors([DatasetError(
-                    f"maggiorazione {mid}: {take} × {decimal_from_units(amount, 2)} € exceeds the resources",
-                    file=res.file, field="amount", expected=f"at least {decimal_from_units(amount * take, 2)}",
+                    Msg('maggiorazione {mid}: {take} × {v2} € exceeds the resources', mid=mid, take=take, v2=decimal_from_units(amount, 2)),
+                    file=res.file, field="amount", expected=Msg('at least {v0}', v0=decimal_from_units(amount * take, 2)),
                     found=str(decimal_from_units(available, 2)))])
         magg[winners] += amount
         info.append({"id": mid, "label": m.label, "population": n_pop, "eligible": int(len(el)),
@@ -315,10 +315,9 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
         avail = resources.get(fnd.resource, 0)
         if distributed > avail:
             errors.append(DatasetError(
-                f"the premiums of fund {fid!r} ({decimal_from_units(distributed, 2)} €) exceed its resources "
-                f"({decimal_from_units(avail, 2)} €); the profile's source gives no rule to reduce them",
-                file=res.file, field="amount", expected=f"at least {decimal_from_units(distributed, 2)} for {fnd.resource!r}",
-                found=str(decimal_from_units(avail, 2)), hint="check the resources or the theoretical premiums"))
+                Msg("the premiums of fund {fid!r} ({v1} €) exceed its resources ({v2} €); the profile's source gives no rule to reduce them", fid=fid, v1=decimal_from_units(distributed, 2), v2=decimal_from_units(avail, 2)),
+                file=res.file, field="amount", expected=Msg('at least {v0} for {resource!r}', v0=decimal_from_units(distributed, 2), resource=fnd.resource),
+                found=str(decimal_from_units(avail, 2)), hint=Msg('check the resources or the theoretical premiums')))
         totals.append({"fund": fid, "label": fnd.label, "resource": fnd.resource, "resources": avail,
                        "distributed": distributed, "economies": avail - distributed, "people": int(members.sum())})
     for m in info:

@@ -29,7 +29,7 @@ import numpy as np
 
 from . import _version
 from .columns import as_objects
-from .errors import DatasetError, DatasetErrors, SmvpErrors
+from .errors import Msg, DatasetError, DatasetErrors, SmvpErrors
 from .exact import Q, decimal_from_units, round_fraction
 from .profile import Profile, Resolved
 from .stages import Individual, Organisational, Payout
@@ -317,10 +317,10 @@ def evaluate(profile: Profile, dataset, year: int | None = None) -> Evaluation:
     if year is None:
         year = dataset.year
     if year is None:
-        raise SmvpErrors([DatasetError("the year to evaluate is not given", file=dataset.path, field="meta.year",
-                                       hint="pass --year or add a 'year' row to the meta table")])
+        raise SmvpErrors([DatasetError(Msg('the year to evaluate is not given'), file=dataset.path, field="meta.year",
+                                       hint=Msg("pass --year or add a 'year' row to the meta table"))])
     if dataset.year is not None and dataset.year != year:
-        raise SmvpErrors([DatasetError(f"the dataset is for {dataset.year}, not {year}", file=dataset.path,
+        raise SmvpErrors([DatasetError(Msg('the dataset is for {year}, not {year2}', year=dataset.year, year2=year), file=dataset.path,
                                        field="meta.year", expected=str(year), found=str(dataset.year))])
     rules = profile.for_year(year)
     notes = check_dataset(rules, dataset, profile)
@@ -352,10 +352,10 @@ def _check_per_person_totals(rules: Resolved, ds, ind: Individual) -> None:
         cap = role.total_max * CP
         for i in np.flatnonzero((ind.role_index == k) & ind.scored & (ind.total > int(cap)))[:20]:
             errors.append(DatasetError(
-                f"the total of person {staff['person_id'][i]!r} is above the maximum of role {rid!r}",
-                file=ds.table("behaviours").file, field="score", expected=f"at most {decimal_from_units(int(cap), 2)}",
+                Msg('the total of person {staff_person_id_i!r} is above the maximum of role {rid!r}', staff_person_id_i=staff['person_id'][i], rid=rid),
+                file=ds.table("behaviours").file, field="score", expected=Msg('at most {v0}', v0=decimal_from_units(int(cap), 2)),
                 found=str(decimal_from_units(int(ind.total[i]), 2)),
-                hint="the role's behaviour scores come weighted from each person's sheet: check them"))
+                hint=Msg("the role's behaviour scores come weighted from each person's sheet: check them")))
     if errors:
         raise DatasetErrors(errors)
 

@@ -29,7 +29,7 @@ from typing import Any
 import jsonschema
 
 from . import formula
-from .errors import ProfileError, ProfileErrors
+from .errors import Msg, ProfileError, ProfileErrors
 from .intervals import Interval, partition_problems
 from .resources import load_schema
 from .yamlload import Loaded, load_yaml
@@ -428,9 +428,9 @@ class Profile:
         if year < self.valid_from or (self.valid_until is not None and year > self.valid_until):
             v = self.data["chamber"]["validity"]
             raise self.error(
-                f"the {self.chamber_name} profile does not cover {year}: it is valid {self.validity_text}",
-                ("chamber", "validity"), expected=f"a year in {self.validity_text}", found=str(year),
-                hint=(v.get("reading") or "") + " Use a profile valid for that year.")
+                Msg('the {chamber_name} profile does not cover {year}: it is valid {validity_text}', chamber_name=self.chamber_name, year=year, validity_text=self.validity_text),
+                ("chamber", "validity"), expected=Msg('a year in {validity_text}', validity_text=self.validity_text), found=str(year),
+                hint=Msg("{reading} Use a profile valid for that year.", reading=v.get("reading") or ""))
 
     def for_year(self, year: int) -> Resolved:
         """The rules in force in ``year``.
@@ -499,8 +499,8 @@ def load_profile(path: str | Path, text: str | None = None) -> Profile:
         try:
             text = Path(path).read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise ProfileErrors([ProfileError("profile file not found", file=path,
-                                              hint="give the path of a chambers/<chamber>.yaml file")]) from None
+            raise ProfileErrors([ProfileError(Msg('profile file not found'), file=path,
+                                              hint=Msg('give the path of a chambers/<chamber>.yaml file'))]) from None
     try:
         loaded = load_yaml(text, path)
     except ProfileError as e:
@@ -550,20 +550,19 @@ def _inherit(profile: Profile) -> list[ProfileError]:
     if name is None:
         return []
     if d.get("layer"):
-        return [profile.error("a layer cannot extend another layer", ("extends",),
-                              hint="remove 'extends' from the layer")]
+        return [profile.error(Msg('a layer cannot extend another layer'), ("extends",),
+                              hint=Msg("remove 'extends' from the layer"))]
     found = find_layer(name, profile.path)
     if found is None:
-        return [profile.error(f"the layer {name!r} is not found", ("extends",), expected=f"a file {name}.yaml next "
-                              "to the profile or bundled with smvp", found=name,
-                              hint="check the name (the bundled national layer is national/italia)")]
+        return [profile.error(Msg('the layer {name!r} is not found', name=name), ("extends",), expected=Msg('a file {name}.yaml next to the profile or bundled with smvp', name=name), found=name,
+                              hint=Msg('check the name (the bundled national layer is national/italia)'))]
     try:
         base = load_profile(found)
     except ProfileErrors as exc:
-        return [profile.error(f"the layer {name!r} ({found}) is not valid: {exc.errors[0]}", ("extends",))]
+        return [profile.error(Msg('the layer {name!r} ({found}) is not valid: {exc_errors_0}', name=name, found=found, exc_errors_0=exc.errors[0]), ("extends",))]
     if base.data.get("layer") != "national":
-        return [profile.error(f"{found} is not a layer (it has no 'layer: national')", ("extends",),
-                              expected="a layer file", found=str(found))]
+        return [profile.error(Msg("{found} is not a layer (it has no 'layer: national')", found=found), ("extends",),
+                              expected=Msg('a layer file'), found=str(found))]
     profile.base = base
     for section in INHERITED_SECTIONS:
         theirs = base.data.get(section) or {}
@@ -581,8 +580,8 @@ def _inherit(profile: Profile) -> list[ProfileError]:
 
 def _schema_errors(profile: Profile) -> list[ProfileError]:
     if not isinstance(profile.data, dict):
-        return [profile.error("a profile must be a mapping of keys (format, chamber, documents, …)",
-                              expected="a YAML mapping", found=type(profile.data).__name__)]
+        return [profile.error(Msg('a profile must be a mapping of keys (format, chamber, documents, …)'),
+                              expected=Msg('a YAML mapping'), found=type(profile.data).__name__)]
     validator = jsonschema.Draft202012Validator(_schema())
     instance = _to_json_types(profile.data)
     out: list[ProfileError] = []
@@ -617,42 +616,44 @@ def _schema_error_to_profile_error(profile: Profile, e: jsonschema.ValidationErr
         extra = [k for k in e.instance if k not in allowed] if isinstance(e.instance, dict) else []
         key = extra[0] if extra else "?"
         close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-        return profile.error(f"unknown key {key!r}" + (f"; did you mean {close[0]!r}?" if close else ""),
-                             path + (key,), key=True, expected=f"one of: {', '.join(allowed)}" if allowed else None,
+        message = (Msg("unknown key {key!r}; did you mean {close!r}?", key=key, close=close[0]) if close
+                   else Msg("unknown key {key!r}", key=key))
+        return profile.error(message, path + (key,), key=True,
+                             expected=Msg("one of: {allowed}", allowed=", ".join(allowed)) if allowed else None,
                              found=repr(key))
     if e.validator == "required":
         missing = e.message.split("'")[1] if "'" in e.message else e.message
-        return profile.error(f"missing key {missing!r}", path, expected=f"a {missing!r} entry", found="nothing")
+        return profile.error(Msg('missing key {missing!r}', missing=missing), path, expected=Msg('a {missing!r} entry', missing=missing), found=Msg("nothing"))
     if "propertyNames" in e.relative_schema_path and isinstance(e.instance, str):
-        return profile.error(f"{e.instance!r} is not a valid id", path + (e.instance,), key=True,
-                             expected="lower-case letters, digits and _ (starting with a letter)",
+        return profile.error(Msg('{instance!r} is not a valid id', instance=e.instance), path + (e.instance,), key=True,
+                             expected=Msg('lower-case letters, digits and _ (starting with a letter)'),
                              found=repr(e.instance))
     if e.validator == "propertyNames":
-        return profile.error(f"{e.instance!r} is not a valid id", path + (e.instance,) if isinstance(e.instance, str) else path,
-                             key=True, expected="lower-case letters, digits and _ (starting with a letter)",
+        return profile.error(Msg('{instance!r} is not a valid id', instance=e.instance), path + (e.instance,) if isinstance(e.instance, str) else path,
+                             key=True, expected=Msg('lower-case letters, digits and _ (starting with a letter)'),
                              found=repr(e.instance))
     v = e.validator_value
     expected = {  # built lazily: validator_value is a list for enum, a number for maxLength…
-        "type": lambda: f"a value of type {v}",
-        "minimum": lambda: f"a number ≥ {v}",
-        "maximum": lambda: f"a number ≤ {v}",
-        "exclusiveMinimum": lambda: f"a number > {v}",
-        "enum": lambda: "one of " + ", ".join(map(str, v or [])),
+        "type": lambda: Msg("a value of type {v}", v=v),
+        "minimum": lambda: Msg("a number ≥ {v}", v=v),
+        "maximum": lambda: Msg("a number ≤ {v}", v=v),
+        "exclusiveMinimum": lambda: Msg("a number > {v}", v=v),
+        "enum": lambda: Msg("one of {values}", values=", ".join(map(str, v or []))),
         "const": lambda: repr(v),
-        "pattern": lambda: "the form " + (e.schema.get("description") or str(v)),
-        "minLength": lambda: "non-empty text",
-        "maxLength": lambda: f"at most {v} characters",
-        "minItems": lambda: f"at least {v} item(s)",
-        "maxItems": lambda: f"at most {v} item(s)",
+        "pattern": lambda: Msg("the form {form}", form=e.schema.get("description") or str(v)),
+        "minLength": lambda: Msg("non-empty text"),
+        "maxLength": lambda: Msg("at most {v} characters", v=v),
+        "minItems": lambda: Msg("at least {v} item(s)", v=v),
+        "maxItems": lambda: Msg("at most {v} item(s)", v=v),
     }.get(e.validator, lambda: None)()
     if isinstance(e.instance, str) and len(e.instance) > 80:
-        found = f"{len(e.instance)} characters"
+        found = Msg("{n} characters", n=len(e.instance))
     else:
         found = repr(e.instance) if not isinstance(e.instance, (dict, list)) else type(e.instance).__name__
-    message = {"type": "wrong type", "enum": "value not allowed", "pattern": "wrong format",
-               "maxLength": "text too long"}.get(e.validator, e.message)
+    message = {"type": Msg("wrong type"), "enum": Msg("value not allowed"), "pattern": Msg("wrong format"),
+               "maxLength": Msg("text too long")}.get(e.validator, e.message)
     if len(message) > 300:  # jsonschema quotes the instance in its message
-        message = f"not allowed ({e.validator})"
+        message = Msg("not allowed ({validator})", validator=e.validator)
     return profile.error(message, path, expected=expected, found=found)
 
 
@@ -753,8 +754,8 @@ class _Builder:
         s = node["source"]
         doc = s.get("document")
         if doc not in self.docs:
-            self.err(f"source document {doc!r} is not declared in 'documents'", self.path_of(*path, "source", "document"),
-                     expected="one of: " + ", ".join(self.docs), found=repr(doc))
+            self.err(Msg("source document {doc!r} is not declared in 'documents'", doc=doc), self.path_of(*path, "source", "document"),
+                     expected=Msg("one of: {allowed}", allowed=", ".join(self.docs)), found=repr(doc))
             return Source(str(doc), str(s.get("section")))
         return Source(doc, str(s.get("section")), self.docs[doc].get("title", ""))
 
@@ -768,9 +769,11 @@ class _Builder:
                 return []
         for message, a, b in partition_problems(out, domain):
             at = self.path_of(*path, b if b is not None else a, "interval")
-            where = f" (lines {self.p.loaded.position(self.path_of(*path, a))[0]} and {self.p.loaded.position(self.path_of(*path, b))[0]})" if b is not None else ""
-            self.err(message + where, at, hint="every value must fall in exactly one interval: "
-                     "use '(' or ')' for an open end and '[' or ']' for a closed end")
+            if b is not None:
+                message = Msg("{message} (lines {a} and {b})", message=message,
+                              a=self.p.loaded.position(self.path_of(*path, a))[0],
+                              b=self.p.loaded.position(self.path_of(*path, b))[0])
+            self.err(message, at, hint=Msg("every value must fall in exactly one interval: use '(' or ')' for an open end and '[' or ']' for a closed end"))
         return out
 
     def band_intervals(self, j: dict, path: tuple, domain: tuple) -> list[Interval]:
@@ -786,8 +789,8 @@ class _Builder:
         ranges: list[tuple[int, int] | None] = []
         for i, item in enumerate(items):
             if ("interval" in item) == ("range" in item):
-                self.err("a band needs either 'interval' or 'range' (not both)", self.path_of(*path, "bands", i),
-                         expected="interval: \"(60, 90]\" or range: \"26 – 40\"", found="both" if "interval" in item else "neither")
+                self.err(Msg("a band needs either 'interval' or 'range' (not both)"), self.path_of(*path, "bands", i),
+                         expected=Msg('interval: "(60, 90]" or range: "26 – 40"'), found="both" if "interval" in item else "neither")
                 return []
             if "interval" in item:
                 try:
@@ -800,8 +803,8 @@ class _Builder:
             m = _RANGE.match(str(item["range"]))
             lo, hi = (int(m.group(1)), int(m.group(2))) if m else (1, 0)
             if not m or hi < lo:
-                self.err(f"{item['range']!r} is not an integer range from low to high", self.path_of(*path, "bands", i, "range"),
-                         expected='"a – b" with whole numbers a ≤ b, e.g. "26 – 40"', found=repr(item["range"]))
+                self.err(Msg('{item_range!r} is not an integer range from low to high', item_range=item['range']), self.path_of(*path, "bands", i, "range"),
+                         expected=Msg('"a – b" with whole numbers a ≤ b, e.g. "26 – 40"'), found=repr(item["range"]))
                 return []
             ranges.append((lo, hi))
         printed = [r for r in ranges if r is not None]
@@ -831,19 +834,22 @@ class _Builder:
                  for k, b in enumerate(items)]
         for message, a, b in partition_problems(out, domain):
             at = self.path_of(*path, "bands", b if b is not None else a, "range" if "range" in items[b if b is not None else a] else "interval")
-            who = f"bands {names[a]} and {names[b]}" if b is not None else f"band {names[a]}"
+            who = (Msg("bands {a} and {b}", a=names[a], b=names[b]) if b is not None
+                   else Msg("band {a}", a=names[a]))
             involved = [x for x in (a, b) if x is not None]
             if any("range" in items[x] for x in involved) and "gap" in message and not rounding:
-                how = "say how a total between two printed ranges is banded with integer_ranges.rounding (down, half_up or up)"
+                how = Msg("say how a total between two printed ranges is banded with integer_ranges.rounding "
+                          "(down, half_up or up)")
             elif any("range" in items[x] for x in involved) and "overlap" in message:
-                how = ("correct the range that the source misprints and keep the printed text and the reason "
-                       "in the band's erratum")
+                how = Msg("correct the range that the source misprints and keep the printed text and the reason "
+                          "in the band's erratum")
             elif any("range" in items[x] for x in involved):
-                how = "extend the printed ranges to the totals' domain with integer_ranges.extend_ends, or give the missing band"
+                how = Msg("extend the printed ranges to the totals' domain with integer_ranges.extend_ends, "
+                          "or give the missing band")
             else:
-                how = "use '(' or ')' for an open end and '[' or ']' for a closed end"
-            hint = "every total must fall in exactly one band: " + how
-            self.err(f"{who}: {message}", at, hint=hint)
+                how = Msg("use '(' or ')' for an open end and '[' or ']' for a closed end")
+            hint = Msg("every total must fall in exactly one band: {how}", how=how)
+            self.err(Msg('{who}: {message}', who=who, message=message), at, hint=hint)
         return out
 
     def build(self) -> Resolved:
@@ -889,7 +895,7 @@ class _Builder:
             ivs = self.band_intervals(j, ("judgements", jid), total_domain)
             ids = [b["id"] for b in j["bands"]]
             for dup in {x for x in ids if ids.count(x) > 1}:
-                self.err(f"band id {dup!r} is used twice", self.path_of("judgements", jid, "bands"))
+                self.err(Msg('band id {dup!r} is used twice', dup=dup), self.path_of("judgements", jid, "bands"))
             self.variable(j["variable"], ("judgements", jid, "variable"))
             judgements[jid] = Judgement(jid, j["label"], j["variable"],
                                         tuple(Band(iv, b["id"], b["label"], str(b.get("range") or ""))
@@ -907,7 +913,7 @@ class _Builder:
             shares = []
             if th["method"] == "pool_split":
                 if not th.get("shares"):
-                    self.err("a pool_split fund needs 'shares' (role → percent)", self.path_of("funds", fid, "theoretical"))
+                    self.err(Msg("a pool_split fund needs 'shares' (role → percent)"), self.path_of("funds", fid, "theoretical"))
                 total = Fraction(0)
                 for rid, s in (th.get("shares") or {}).items():
                     if rid not in roles_raw:
@@ -915,11 +921,11 @@ class _Builder:
                     shares.append((rid, _frac(s["percent"]), s["split"]))
                     total += _frac(s["percent"])
                 if th.get("shares") and total != 100:
-                    self.err(f"the shares of the pool add up to {_pct(total)}%, not 100%",
-                             self.path_of("funds", fid, "theoretical", "shares"), expected="100", found=_pct(total),
-                             hint="every part of the pool goes to a role: check the 'percent' of each share")
+                    self.err(Msg('the shares of the pool add up to {pct_total}%, not 100%', pct_total=_pct(total)),
+                             self.path_of("funds", fid, "theoretical", "shares"), expected=Msg('100'), found=_pct(total),
+                             hint=Msg("every part of the pool goes to a role: check the 'percent' of each share"))
             elif th.get("shares"):
-                self.err("'shares' is only for method pool_split", self.path_of("funds", fid, "theoretical", "shares"))
+                self.err(Msg("'shares' is only for method pool_split"), self.path_of("funds", fid, "theoretical", "shares"))
             funds[fid] = Fund(fid, f["label"], f["resource"], th["method"], tuple(shares), self.source(f, "funds", fid), f.get("reading", ""))
 
         roles = {}
@@ -940,11 +946,11 @@ class _Builder:
                 self.ref_error("quantity", m["rank_by"], MAGGIORAZIONE_NAMES, base + ("rank_by",))
             breaker = tuple((m.get("tie_breaker") or {}).get("by") or ())
             if m["tie_policy"] == "break_by" and not breaker:
-                self.err("tie_policy break_by needs 'tie_breaker: {by: [...]}' (the quantities that break a tie)",
-                         self.path_of(*base, "tie_policy"), hint="add tie_breaker, or use exclude_tied / include_tied")
+                self.err(Msg("tie_policy break_by needs 'tie_breaker: {{by: [...]}}' (the quantities that break a tie)"),
+                         self.path_of(*base, "tie_policy"), hint=Msg('add tie_breaker, or use exclude_tied / include_tied'))
             elif breaker and m["tie_policy"] != "break_by":
-                self.err(f"'tie_breaker' is only used with tie_policy break_by (found {m['tie_policy']})",
-                         self.path_of(*base, "tie_breaker"), hint="set tie_policy: break_by, or remove tie_breaker")
+                self.err(Msg("'tie_breaker' is only used with tie_policy break_by (found {m_tie_policy})", m_tie_policy=m['tie_policy']),
+                         self.path_of(*base, "tie_breaker"), hint=Msg('set tie_policy: break_by, or remove tie_breaker'))
             for i, q in enumerate(breaker):
                 if q not in TIE_BREAKER_NAMES:
                     self.ref_error("quantity", q, TIE_BREAKER_NAMES, base + ("tie_breaker", "by", i))
@@ -1003,9 +1009,8 @@ class _Builder:
         per_person = behaviours.get("scale") == "per_person"
         for fid, f in (behaviours.get("factors") or {}).items():
             if per_person and f.get("max") is not None:
-                self.err(f"behaviour factor {fid!r} has a 'max', but the role's behaviours have scale per_person "
-                         "(each person's sheet sets the maxima and weights)", self.path_of(*base, "behaviours", "factors", fid, "max"),
-                         hint="remove 'max', or remove 'scale: per_person'")
+                self.err(Msg("behaviour factor {fid!r} has a 'max', but the role's behaviours have scale per_person (each person's sheet sets the maxima and weights)", fid=fid), self.path_of(*base, "behaviours", "factors", fid, "max"),
+                         hint=Msg("remove 'max', or remove 'scale: per_person'"))
             elif (not per_person and (f.get("max") is None or f.get("defined") is False)
                   and behaviours.get("defined") is not False):
                 undefined.append(f"scale of behaviour factor {f['label']!r}")
@@ -1016,22 +1021,22 @@ class _Builder:
         if per_person and not undefined and total_max is not None:
             s = sum((c.max for c in comps), Fraction(0))
             if s > total_max:
-                self.err(f"the results maxima of role {rid!r} add up to {_pct(s)}, more than its total_max {_pct(total_max)}",
-                         self.path_of(*base, "total_max"), expected=f"at least {_pct(s)}", found=_pct(total_max))
+                self.err(Msg('the results maxima of role {rid!r} add up to {pct_s}, more than its total_max {pct_total_max}', rid=rid, pct_s=_pct(s), pct_total_max=_pct(total_max)),
+                         self.path_of(*base, "total_max"), expected=Msg('at least {pct_s}', pct_s=_pct(s)), found=_pct(total_max))
         elif not undefined and total_max is not None:
             s = sum((c.max for c in comps), Fraction(0)) + sum((f.max for f in factors), Fraction(0))
             if s != total_max:
                 parts = " + ".join(_pct(c.max) for c in comps) + " (results) + " + " + ".join(_pct(f.max) for f in factors) + " (behaviours)"
-                self.err(f"the maxima of role {rid!r} add up to {_pct(s)}, not to its total_max {_pct(total_max)}: {parts}",
+                self.err(Msg('the maxima of role {rid!r} add up to {pct_s}, not to its total_max {pct_total_max}: {parts}', rid=rid, pct_s=_pct(s), pct_total_max=_pct(total_max), parts=parts),
                          self.path_of(*base, "total_max"), expected=_pct(total_max), found=_pct(s),
-                         hint="check the results components' 'max' and the behaviour factors' 'max'")
+                         hint=Msg("check the results components' 'max' and the behaviour factors' 'max'"))
         neg = r.get("negative")
         neg_below = _frac(neg["behaviour_below"]) if neg else None
         if neg_below is not None and factors and all(f.max is not None for f in factors):
             bmax = sum((f.max for f in factors), Fraction(0))
             if neg_below > bmax:
-                self.err(f"negative threshold {_pct(neg_below)} is above the behaviour maximum {_pct(bmax)}",
-                         self.path_of(*base, "negative", "behaviour_below"), expected=f"at most {_pct(bmax)}", found=_pct(neg_below))
+                self.err(Msg('negative threshold {pct_neg_below} is above the behaviour maximum {pct_bmax}', pct_neg_below=_pct(neg_below), pct_bmax=_pct(bmax)),
+                         self.path_of(*base, "negative", "behaviour_below"), expected=Msg('at most {pct_bmax}', pct_bmax=_pct(bmax)), found=_pct(neg_below))
         j = r.get("judgement")
         if j is not None and j not in judgements:
             self.ref_error("judgement", j, judgements, base + ("judgement",))
@@ -1076,12 +1081,12 @@ class _Builder:
         ivs = self.intervals(items, path, (Fraction(0), None))
         if ivs and all(iv.hi is not None for iv in ivs):
             top = max(range(len(ivs)), key=lambda i: (ivs[i].hi, ivs[i].hi_closed))
-            self.err(f"values above {ivs[top]} fall in no band: the measured ratio has no upper limit",
-                     self.path_of(*path, top, "interval"), expected="a last band ending in 'inf)'",
-                     found=ivs[top].text, hint="write the last band e.g. \"[80, inf)\"")
+            self.err(Msg('values above {ivs_top} fall in no band: the measured ratio has no upper limit', ivs_top=ivs[top]),
+                     self.path_of(*path, top, "interval"), expected=Msg("a last band ending in 'inf)'"),
+                     found=ivs[top].text, hint=Msg('write the last band e.g. "[80, inf)"'))
         ids = [b["id"] for b in items]
         for dup in sorted({x for x in ids if ids.count(x) > 1}):
-            self.err(f"band id {dup!r} is used twice", self.path_of(*path, ids.index(dup, ids.index(dup) + 1), "id"))
+            self.err(Msg('band id {dup!r} is used twice', dup=dup), self.path_of(*path, ids.index(dup, ids.index(dup) + 1), "id"))
         out = []
         for iv, b in zip(ivs, items):
             c = b["counts_as"]
@@ -1099,7 +1104,7 @@ class _Builder:
             seen, cur = [tid], types[tid].get("parent")
             while cur in types:
                 if cur in seen:
-                    self.err("objective types are each other's parents in a circle: " + " → ".join(seen + [cur]),
+                    self.err(Msg("objective types are each other's parents in a circle: {cycle}", cycle=" → ".join(seen + [cur])),
                              self.path_of("planning", "objective_types", tid, "parent"))
                     break
                 seen.append(cur)
@@ -1108,7 +1113,7 @@ class _Builder:
         ids = [str(p["id"]) for p in prio]
         for i, x in enumerate(ids):
             if x in ids[:i]:
-                self.err(f"priority id {x!r} is used twice (first at item {ids.index(x) + 1})",
+                self.err(Msg('priority id {x!r} is used twice (first at item {ids_index_x_1})', x=x, ids_index_x_1=ids.index(x) + 1),
                          self.path_of("planning", "priorities", i, "id"))
         return tuple((tid, t["label"]) for tid, t in types.items())
 
@@ -1163,13 +1168,13 @@ class _Builder:
             if al["level"] not in level_ids:
                 self.ref_error("level", al["level"], level_ids, base + ("funds", fid, "allocation", "level"))
             if al["key"] == "position_pay" and not al.get("column"):
-                self.err("allocation by position_pay needs the staff 'column' holding each person's position pay",
-                         self.path_of(*base, "funds", fid, "allocation"), expected="column: position_pay", found="nothing")
+                self.err(Msg("allocation by position_pay needs the staff 'column' holding each person's position pay"),
+                         self.path_of(*base, "funds", fid, "allocation"), expected=Msg('column: position_pay'), found=Msg('nothing'))
             for part in ("stable", "variable"):
                 r = f[part]
                 if r in resources_seen:
-                    self.err(f"resource {r!r} is already the {resources_seen[r][1]} part of fund {resources_seen[r][0]!r}",
-                             self.path_of(*base, "funds", fid, part), hint="each part of each fund is its own resource")
+                    self.err(Msg('resource {r!r} is already the {resources_seen_r_1} part of fund {resources_seen_r_0!r}', r=r, resources_seen_r_1=resources_seen[r][1], resources_seen_r_0=resources_seen[r][0]),
+                             self.path_of(*base, "funds", fid, part), hint=Msg('each part of each fund is its own resource'))
                 resources_seen[r] = (fid, part)
             vfunds[fid] = ValuationFund(fid, f["label"], f["stable"], f["variable"], _frac(f["percent_per_point"]),
                                         al["key"], tuple(al["roles"]), al["level"], al.get("column"),
@@ -1191,13 +1196,15 @@ class _Builder:
 
     def ref_error(self, kind, value, defined, path):
         close = difflib.get_close_matches(str(value), [str(x) for x in defined], n=1)
-        self.err(f"unknown {kind} {value!r}" + (f"; did you mean {close[0]!r}?" if close else ""),
-                 self.path_of(*path), expected=f"a {kind} defined in the profile: " + (", ".join(map(str, sorted(defined))) or "none"),
+        self.err(Msg("unknown {kind} {value!r}; did you mean {close!r}?", kind=kind, value=value, close=close[0]) if close
+                 else Msg("unknown {kind} {value!r}", kind=kind, value=value),
+                 self.path_of(*path), expected=Msg("a {kind} defined in the profile: {defined}", kind=kind,
+                                                   defined=", ".join(map(str, sorted(defined))) or "none"),
                  found=repr(value))
 
     def formula(self, expr, names, path):
         for problem in formula.check(str(expr), set(names)):
-            self.err(f"formula {str(expr)!r}: {problem}", self.path_of(*path))
+            self.err(Msg('formula {str_expr!r}: {problem}', str_expr=str(expr), problem=problem), self.path_of(*path))
 
     def variable(self, name, path):
         if name not in PERSON_NAMES:
@@ -1222,30 +1229,30 @@ def _semantic_errors(profile: Profile) -> list[ProfileError]:
     errors: list[ProfileError] = []
     v = profile.data["chamber"]["validity"]
     if v.get("until") is not None and v["until"] < v["from"]:
-        errors.append(profile.error("validity ends before it starts", ("chamber", "validity", "until"),
-                                    expected=f"a year ≥ {v['from']}", found=str(v["until"])))
+        errors.append(profile.error(Msg('validity ends before it starts'), ("chamber", "validity", "until"),
+                                    expected=Msg('a year ≥ {v_from}', v_from=v['from']), found=str(v["until"])))
     # effective dates: from ≤ until, variants must not overlap
     for path, node in _walk(profile.data):
         if not isinstance(node, dict):
             continue
         f, u = node.get("from"), node.get("until")
         if isinstance(f, int) and isinstance(u, int) and u < f and "validity" not in path:
-            errors.append(profile.error(f"'until' {u} is before 'from' {f}", path + ("until",)))
+            errors.append(profile.error(Msg("'until' {u} is before 'from' {f}", u=u, f=f), path + ("until",)))
         if isinstance(node.get("variants"), list):
             spans = []
             for i, var in enumerate(node["variants"]):
                 if not isinstance(var, dict):
                     continue
                 if var.get("from") is None:
-                    errors.append(profile.error("each variant needs a 'from' year", path + ("variants", i)))
+                    errors.append(profile.error(Msg("each variant needs a 'from' year"), path + ("variants", i)))
                     continue
                 spans.append((var["from"], var.get("until"), i))
             spans.sort()
             for (f1, u1, i1), (f2, u2, i2) in zip(spans, spans[1:]):
                 if u1 is None or u1 >= f2:
                     errors.append(profile.error(
-                        f"effective dates overlap: variant {i1 + 1} ({f1}–{u1 or ''}) and variant {i2 + 1} ({f2}–{u2 or ''})",
-                        path + ("variants", i2, "from"), hint="end the earlier variant with 'until' the year before"))
+                        Msg('effective dates overlap: variant {i1_1} ({f1}–{u1_or}) and variant {i2_1} ({f2}–{u2_or})', i1_1=i1 + 1, f1=f1, u1_or=u1 or '', i2_1=i2 + 1, f2=f2, u2_or=u2 or ''),
+                        path + ("variants", i2, "from"), hint=Msg("end the earlier variant with 'until' the year before")))
     if errors:
         return errors
     errors += _term_errors(profile)
@@ -1255,7 +1262,7 @@ def _semantic_errors(profile: Profile) -> list[ProfileError]:
         try:
             resolved = b.build()
         except (KeyError, TypeError) as e:  # defensive: a shape the schema let through
-            b.err(f"cannot read the profile: {e}", ())
+            b.err(Msg('cannot read the profile: {e}', e=e), ())
             resolved = None
         for e in b.errors:
             key = (e.line, e.column, e.message)
@@ -1330,9 +1337,10 @@ def _term_errors(profile: Profile) -> list[ProfileError]:
                 if fe is not None and fe not in known:
                     close = difflib.get_close_matches(str(fe), sorted(known), n=1)
                     errors.append(profile.error(
-                        f"unknown event {fe!r}" + (f"; did you mean {close[0]!r}?" if close else ""),
+                        Msg("unknown event {fe!r}; did you mean {close!r}?", fe=fe, close=close[0]) if close
+                        else Msg("unknown event {fe!r}", fe=fe),
                         (key, "steps", sid, "from_event"),
-                        expected=f"an event of {key}.events or a step id: {', '.join(sorted(known))}", found=repr(fe)))
+                        expected=Msg('an event of {key}.events or a step id: {join_sorted_known}', key=key, join_sorted_known=', '.join(sorted(known))), found=repr(fe)))
         try:
             deadlines.schedule(steps, {}, cal, year=profile.valid_from, where=f"{key}.steps")
         except ProfileErrors as es:

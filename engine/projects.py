@@ -38,7 +38,7 @@ from fractions import Fraction
 import numpy as np
 
 from .columns import as_objects
-from .errors import DatasetError, DatasetErrors, SmvpError
+from .errors import Msg, DatasetError, DatasetErrors, SmvpError
 from .exact import allocate_largest_remainder, round_fraction
 from .profile import ProjectValuation, Resolved
 
@@ -141,15 +141,15 @@ def value_projects(spec: ProjectValuation, projects: Sequence[ProjectIn], resour
     rel = spec.relevance
     for p in projects:
         if p.relevance not in rel:
-            errors.append(DatasetError(f"unknown relevance {p.relevance!r} for project {p.objective_id!r}", file=file,
-                                       line=p.row, field="relevance", expected="one of " + ", ".join(rel),
+            errors.append(DatasetError(Msg('unknown relevance {relevance!r} for project {objective_id!r}', relevance=p.relevance, objective_id=p.objective_id), file=file,
+                                       line=p.row, field="relevance", expected=Msg("one of {values}", values=", ".join(rel)),
                                        found=repr(p.relevance)))
     for f in spec.funds.values():
         for r in (f.stable, f.variable):
             if r not in resources:
-                errors.append(DatasetError(f"missing resource {r!r} ({f.label})", file=resources_file, field="resource",
-                                           expected=f"a row '{r}' with its amount in euro", found="no such row",
-                                           hint="project valuation needs the stable and variable part of each fund"))
+                errors.append(DatasetError(Msg('missing resource {r!r} ({label})', r=r, label=f.label), file=resources_file, field="resource",
+                                           expected=Msg("a row '{r}' with its amount in euro", r=r), found=Msg('no such row'),
+                                           hint=Msg('project valuation needs the stable and variable part of each fund')))
     if errors:
         raise DatasetErrors(errors)
     points = sum((rel[p.relevance].coefficient for p in projects), Fraction(0))
@@ -177,10 +177,13 @@ def value_projects(spec: ProjectValuation, projects: Sequence[ProjectIn], resour
         alloc: tuple[AreaShare, ...] = ()
         if total and not ksum:
             errors.append(DatasetError(
-                f"{f.label}: the projects' total {_euro(total)} € cannot be allocated: no unit of level "
-                f"{f.level!r} has people of roles {', '.join(f.roles)}"
-                + (" with a position pay" if f.allocation == "position_pay" else ""), file="staff", field="unit_id",
-                hint="check the staff's roles and units" + (f" and column {f.pay_column!r}" if f.pay_column else "")))
+                Msg("{label}: the projects' total {total} € cannot be allocated: no unit of level {level!r} has "
+                    "people of roles {roles}{with_pay}", label=f.label, total=_euro(total), level=f.level,
+                    roles=", ".join(f.roles),
+                    with_pay=Msg(" with a position pay") if f.allocation == "position_pay" else ""),
+                file="staff", field="unit_id",
+                hint=(Msg("check the staff's roles and units and column {column!r}", column=f.pay_column)
+                      if f.pay_column else Msg("check the staff's roles and units"))))
         elif ksum:
             cents = allocate_largest_remainder([Fraction(total) * k / ksum for _, _, k in shares], total)
             alloc = tuple(AreaShare(u, lab, k, c) for (u, lab, k), c in zip(shares, cents))
@@ -197,7 +200,7 @@ def value_projects(spec: ProjectValuation, projects: Sequence[ProjectIn], resour
             parts = " + ".join(f"{_euro(getattr(fv, part))} {part}" for fv in g
                                for part in ("stable", "variable") if part in spec.bounds_of)
             if not base:
-                errors.append(DatasetError(f"{name}: the fund ({what}) is 0 €, so the projects' bounds cannot be checked",
+                errors.append(DatasetError(Msg("{name}: the fund ({what}) is 0 €, so the projects' bounds cannot be checked", name=name, what=what),
                                            file=resources_file, field="amount"))
                 continue
             pct = Fraction(total * 100, base)
@@ -205,15 +208,12 @@ def value_projects(spec: ProjectValuation, projects: Sequence[ProjectIn], resour
                 low = Fraction(base) * spec.bounds.lo / 100
                 high = Fraction(base) * spec.bounds.hi / 100 if spec.bounds.hi is not None else None
                 errors.append(DatasetError(
-                    f"{name}: the projects are worth {_euro(total)} €, {_pct(pct)}% of the fund "
-                    f"({what} = {parts} = {_euro(base)} €), outside {spec.bounds} % of it",
+                    Msg('{name}: the projects are worth {euro_total} €, {percent} of the fund ({what} = {parts} = {euro_base} €), outside {bounds} of it', name=name, euro_total=_euro(total), percent=f"{_pct(pct)}%", what=what, parts=parts, euro_base=_euro(base), bounds=f"{spec.bounds} %"),
                     file=file, field="relevance",
-                    expected=f"a total from {_euro(low)} to {_euro(high) if high is not None else '∞'} €"
-                    f" ({_pct(spec.bounds.lo)}%–{_pct(spec.bounds.hi) if spec.bounds.hi is not None else '∞'}%"
-                    f" of {_euro(base)} €)",
+                    expected=Msg('a total from {euro_low} to {v1} € ({low_percent}–{high_percent} of {euro_base} €)', euro_low=_euro(low), v1=_euro(high) if high is not None else '∞', low_percent=f"{_pct(spec.bounds.lo)}%", high_percent=f"{_pct(spec.bounds.hi) if spec.bounds.hi is not None else '∞'}%", euro_base=_euro(base)),
                     found=f"{_euro(total)} € = {_fmt_points(sum((rel[p.relevance].coefficient for p in projects), Fraction(0)))} points"
                     f" × {_euro(g[0].unit_value)} €" if len(g) == 1 else f"{_euro(total)} €",
-                    hint="change the projects' relevance or the funds' resources"))
+                    hint=Msg("change the projects' relevance or the funds' resources")))
     # weight gap
     gaps: list[WeightGap] = []
     if spec.max_weight_gap is not None:
@@ -224,7 +224,7 @@ def value_projects(spec: ProjectValuation, projects: Sequence[ProjectIn], resour
             csum = sum((rel[p.relevance].coefficient for p in ps), Fraction(0))
             wsum = sum((p.weight for p in ps), Fraction(0))
             if not wsum:
-                errors.append(DatasetError(f"the objectives valued as projects in {group or 'the plan'} all have weight 0",
+                errors.append(DatasetError(Msg('the objectives valued as projects in {group_or_the_plan} all have weight 0', group_or_the_plan=group or 'the plan'),
                                            file="objectives", field="weight"))
                 continue
             for p in ps:
@@ -235,12 +235,9 @@ def value_projects(spec: ProjectValuation, projects: Sequence[ProjectIn], resour
                 gaps.append(WeightGap(p.objective_id, group, r, w, gap, ok))
                 if not ok:
                     errors.append(DatasetError(
-                        f"objective {p.objective_id!r}: its weight is {_fmt_points(w)} points and its relevance "
-                        f"{_fmt_points(r)} points (both out of 100 in {group or 'the plan'}): they differ by "
-                        f"{_fmt_points(gap)} points, more than {_fmt_points(spec.max_weight_gap)}",
+                        Msg('objective {objective_id!r}: its weight is {fmt_points_w} points and its relevance {fmt_points_r} points (both out of 100 in {group_or_the_plan}): they differ by {fmt_points_gap} points, more than {v5}', objective_id=p.objective_id, fmt_points_w=_fmt_points(w), fmt_points_r=_fmt_points(r), group_or_the_plan=group or 'the plan', fmt_points_gap=_fmt_points(gap), v5=_fmt_points(spec.max_weight_gap)),
                         file="objectives", field="weight",
-                        expected=f"a weight of {_fmt_points(max(r - spec.max_weight_gap, Fraction(0)))}–"
-                        f"{_fmt_points(r + spec.max_weight_gap)} points out of 100",
+                        expected=Msg('a weight of {v0}–{v1} points out of 100', v0=_fmt_points(max(r - spec.max_weight_gap, Fraction(0))), v1=_fmt_points(r + spec.max_weight_gap)),
                         found=f"{_fmt_points(w)} (weight {_fmt_points(p.weight)} of {_fmt_points(wsum)}; relevance "
                         f"{_fmt_points(rel[p.relevance].coefficient)} of {_fmt_points(csum)})"))
     if errors:
@@ -275,8 +272,8 @@ def projects(rules: Resolved, ds) -> ProjectValuationResult | None:
     for i in range(len(table)):
         k = o_row.get(p_ids[i])
         if k is None:
-            errors.append(DatasetError(f"unknown objective {p_ids[i]!r}", file=table.file, line=int(table.rows[i]),
-                                       field="objective_id", hint="a project is an objective of the objectives table"))
+            errors.append(DatasetError(Msg('unknown objective {p_ids_i!r}', p_ids_i=p_ids[i]), file=table.file, line=int(table.rows[i]),
+                                       field="objective_id", hint=Msg('a project is an objective of the objectives table')))
             continue
         group = "all" if spec.weight_gap_group == "all" else f"{levels[k]} {units[k] or ''}".strip()
         items.append(ProjectIn(p_ids[i], p_rel[i], labels[k], Fraction(objs["weight"][k]), group, int(table.rows[i])))
@@ -294,9 +291,9 @@ def projects(rules: Resolved, ds) -> ProjectValuationResult | None:
         if f.allocation == "position_pay":
             col = staff.columns.get(f.pay_column)
             if col is None:
-                errors.append(DatasetError(f"{f.label}: the staff table has no column {f.pay_column!r} for the position pay",
+                errors.append(DatasetError(Msg('{label}: the staff table has no column {pay_column!r} for the position pay', label=f.label, pay_column=f.pay_column),
                                            file=staff.file, field=f.pay_column,
-                                           hint="the profile's project_valuation allocation names it"))
+                                           hint=Msg("the profile's project_valuation allocation names it")))
                 continue
             blank = staff.missing.get(f.pay_column, np.zeros(len(staff), dtype=bool))
             pay = [None if blank[i] or x is None else Fraction(int(x)) if isinstance(x, (int, np.integer)) else Fraction(x)
@@ -312,9 +309,9 @@ def projects(rules: Resolved, ds) -> ProjectValuationResult | None:
                 continue
             if f.allocation == "position_pay":
                 if pay[i] is None:
-                    errors.append(DatasetError(f"{f.label}: no position pay for person {person_col[i]!r}", file=staff.file,
-                                               line=int(staff.rows[i]), field=f.pay_column, expected="an amount in euro",
-                                               found="a blank cell"))
+                    errors.append(DatasetError(Msg('{label}: no position pay for person {person_col_i!r}', label=f.label, person_col_i=person_col[i]), file=staff.file,
+                                               line=int(staff.rows[i]), field=f.pay_column, expected=Msg('an amount in euro'),
+                                               found=Msg('a blank cell')))
                     continue
                 per_unit[at] = per_unit.get(at, Fraction(0)) + pay[i]
             else:

@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from smvp_engine.dataset import Dataset, dataset_from_columns
-from smvp_engine.errors import DatasetError, DatasetErrors
+from smvp_engine.errors import Msg, DatasetError, DatasetErrors
 
 __all__ = [
     "COMPARED",
@@ -124,16 +124,16 @@ def check_revision(profile: Any, tables: Mapping[str, Mapping[str, Sequence[Any]
     roles = _column(tables, "staff", "role")
     if revision.person_id not in ids:
         raise DatasetErrors([DatasetError(
-            f"person {revision.person_id!r} is not in the run's dataset", field="person_id",
-            expected="a person_id of the staff table", found=repr(revision.person_id))])
+            Msg("person {person_id!r} is not in the run's dataset", person_id=revision.person_id), field="person_id",
+            expected=Msg('a person_id of the staff table'), found=repr(revision.person_id))])
     if not revision.scores:
         raise DatasetErrors([DatasetError(
-            "no scores given", field="scores", expected="factor=points, …", found="nothing")])
+            Msg('no scores given'), field="scores", expected=Msg('factor=points, …'), found=Msg('nothing'))])
     rid = roles[ids.index(revision.person_id)]
     role = profile.for_year(year).roles.get(rid)
     if role is None:
         raise DatasetErrors([DatasetError(
-            f"role {rid!r} of {revision.person_id} is not in the profile", field="staff.role",
+            Msg('role {rid!r} of {person_id} is not in the profile', rid=rid, person_id=revision.person_id), field="staff.role",
             found=repr(rid))])
     factors = {f.id: f for f in role.factors}
     for fid, score in revision.scores.items():
@@ -143,15 +143,15 @@ def check_revision(profile: Any, tables: Mapping[str, Mapping[str, Sequence[Any]
 
             near = difflib.get_close_matches(fid, list(factors), n=1)
             errors.append(DatasetError(
-                f"{fid!r} is not a behaviour factor of role {rid!r}", field=where,
-                expected="one of " + ", ".join(factors), found=repr(fid),
-                hint=f"did you mean {near[0]}?" if near else None))
+                Msg('{fid!r} is not a behaviour factor of role {rid!r}', fid=fid, rid=rid), field=where,
+                expected=Msg("one of {values}", values=", ".join(factors)), found=repr(fid),
+                hint=Msg("did you mean {near}?", near=near[0]) if near else None))
             continue
         top = factors[fid].max
         if score < 0 or (top is not None and not role.per_person_scale and score > top * CP):
             errors.append(DatasetError(
-                "score outside the factor's scale", field=where,
-                expected=f"0 to {_points(int(top * CP)) if top is not None else '…'} points",
+                Msg("score outside the factor's scale"), field=where,
+                expected=Msg('0 to {v0} points', v0=_points(int(top * CP)) if top is not None else '…'),
                 found=_points(score)))
     if errors:
         raise DatasetErrors(errors)

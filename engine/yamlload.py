@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ProfileError
+from .errors import Msg, ProfileError
 
 #: the largest profile file, in bytes of UTF-8 (the largest bundled profile: 37 KB)
 MAX_BYTES = 256 * 1024
@@ -81,24 +81,23 @@ def _scalar(node: yaml.ScalarNode, file: str) -> Any:
         try:
             d = Decimal(value.replace("_", ""))
         except InvalidOperation:
-            raise ProfileError("special float values (.inf, .nan) are not allowed", file=file,
+            raise ProfileError(Msg('special float values (.inf, .nan) are not allowed'), file=file,
                                line=node.start_mark.line + 1, column=node.start_mark.column + 1,
-                               expected="a finite number", found=value) from None
+                               expected=Msg('a finite number'), found=value) from None
         if not d.is_finite():
-            raise ProfileError("special float values are not allowed", file=file,
+            raise ProfileError(Msg('special float values are not allowed'), file=file,
                                line=node.start_mark.line + 1, column=node.start_mark.column + 1,
-                               expected="a finite number", found=value)
+                               expected=Msg('a finite number'), found=value)
         if d and not -MAX_NUMBER_LENGTH <= d.adjusted() <= MAX_NUMBER_LENGTH:
-            raise ProfileError("number out of range", file=file,
+            raise ProfileError(Msg('number out of range'), file=file,
                                line=node.start_mark.line + 1, column=node.start_mark.column + 1,
-                               expected=f"a number with at most {MAX_NUMBER_LENGTH} digits "
-                                        "before or after the point", found=value)
+                               expected=Msg('a number with at most {MAX_NUMBER_LENGTH} digits before or after the point', MAX_NUMBER_LENGTH=MAX_NUMBER_LENGTH), found=value)
         return d
     if tag.startswith("tag:yaml.org,2002:") and tag.rsplit(":", 1)[1] in ("str", "timestamp", "binary"):
         return value
-    raise ProfileError(f"YAML tag {tag} is not allowed in a profile", file=file,
+    raise ProfileError(Msg('YAML tag {tag} is not allowed in a profile', tag=tag), file=file,
                        line=node.start_mark.line + 1, column=node.start_mark.column + 1,
-                       expected="plain values (text, numbers, true/false)", found=tag)
+                       expected=Msg('plain values (text, numbers, true/false)'), found=tag)
 
 
 def _limit_error(message: str, file: str, mark: Any, **kw: Any) -> ProfileError:
@@ -119,18 +118,18 @@ def check_text(text: str, file: str = "<profile>") -> None:
         cut = len(text.encode("utf-8", "surrogatepass")[:MAX_BYTES].decode("utf-8", "ignore"))
         line, column = _line_column(text, cut)
         raise ProfileError(
-            f"the profile is larger than {MAX_BYTES // 1024} KB", file=file, line=line,
-            column=column, expected=f"at most {MAX_BYTES} bytes",
+            Msg('the profile is larger than {MAX_BYTES_1024} KB', MAX_BYTES_1024=MAX_BYTES // 1024), file=file, line=line,
+            column=column, expected=Msg('at most {MAX_BYTES} bytes', MAX_BYTES=MAX_BYTES),
             found=f"{len(text.encode('utf-8', 'surrogatepass'))} bytes",
-            hint="a profile holds rules, not data: move long texts to the source documents")
+            hint=Msg('a profile holds rules, not data: move long texts to the source documents'))
     m = yaml.reader.Reader.NON_PRINTABLE.search(text)
     if m is not None:
         line, column = _line_column(text, m.start())
         raise ProfileError(
-            "a character that is not allowed in a profile", file=file, line=line, column=column,
-            expected="printable text (tabs and line breaks allowed)",
+            Msg('a character that is not allowed in a profile'), file=file, line=line, column=column,
+            expected=Msg('printable text (tabs and line breaks allowed)'),
             found=f"U+{ord(m.group()):04X}" + (" (NUL)" if m.group() == "\0" else ""),
-            hint="the file may be binary or damaged: save it as plain UTF-8 text")
+            hint=Msg('the file may be binary or damaged: save it as plain UTF-8 text'))
 
 
 class _Limits:
@@ -204,10 +203,10 @@ def load_yaml(text: str, file: str = "<profile>") -> Loaded:
             raise _limit_error(f"nested more than {MAX_DEPTH} levels deep", file, mark,
                                expected=f"at most {MAX_DEPTH} levels of mappings and lists",
                                found="a deeper value here") from None
-        raise ProfileError(f"YAML syntax error: {e.problem}", file=file,
+        raise ProfileError(Msg('YAML syntax error: {problem}', problem=e.problem), file=file,
                            line=mark.line + 1 if mark else None,
                            column=mark.column + 1 if mark else None,
-                           hint="check indentation and that every 'key: value' has a space after the colon") from None
+                           hint=Msg("check indentation and that every 'key: value' has a space after the colon")) from None
     marks: dict[Path, tuple[int, int]] = {}
     key_marks: dict[Path, tuple[int, int]] = {}
     counter = [0]
@@ -232,7 +231,7 @@ def load_yaml(text: str, file: str = "<profile>") -> Loaded:
             seen: dict[str, int] = {}
             for key_node, value_node in _merged_pairs(node, file):
                 if not isinstance(key_node, yaml.ScalarNode):
-                    raise ProfileError("keys must be plain text", file=file, line=key_node.start_mark.line + 1,
+                    raise ProfileError(Msg('keys must be plain text'), file=file, line=key_node.start_mark.line + 1,
                                        column=key_node.start_mark.column + 1)
                 key = key_node.value
                 if len(key) > MAX_KEY_LENGTH:
@@ -244,15 +243,15 @@ def load_yaml(text: str, file: str = "<profile>") -> Loaded:
                         hint="keys are ids: short lower-case words joined by _")
                 kline = key_node.start_mark.line + 1
                 if key in seen:
-                    raise ProfileError(f"duplicate key {key!r} (first at line {seen[key]})", file=file,
+                    raise ProfileError(Msg('duplicate key {key!r} (first at line {seen_key})', key=key, seen_key=seen[key]), file=file,
                                        line=kline, column=key_node.start_mark.column + 1,
                                        field=".".join(str(p) for p in path + (key,)),
-                                       hint="a key may appear once in a mapping; merge the two entries")
+                                       hint=Msg('a key may appear once in a mapping; merge the two entries'))
                 seen[key] = kline
                 key_marks[path + (key,)] = (kline, key_node.start_mark.column + 1)
                 out[key] = build(value_node, path + (key,))
             return out
-        raise ProfileError("unsupported YAML node", file=file)
+        raise ProfileError(Msg('unsupported YAML node'), file=file)
 
     data = build(root, ()) if root is not None else None
     return Loaded(data, marks, key_marks)

@@ -91,19 +91,32 @@ def _print_error(err: Console, error: object) -> None:
     err.print(Text(str(error), style="red"), soft_wrap=True)
 
 
+def _current_lang() -> str:
+    """The language of the command being run (its ``--lang``, else $SMVP_LANG, else Italian)."""
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    value = ctx.params.get("lang") if ctx is not None else None
+    return resolve_lang(value.value if isinstance(value, Enum) else value)
+
+
 def handle(command: Callable[[], int]) -> int:
     """Run ``command`` and map what it raises to an exit code. The one error handler."""
     err = Console(stderr=True)
     try:
         return int(command())
     except SmvpErrors as exc:
-        n = len(exc.errors)
-        err.print(Text(f"{n} problem{'s' if n != 1 else ''} found:", style="bold red"))
+        from smvp.i18n import error_text, problems_found
+
+        lang = _current_lang()
+        err.print(Text(problems_found(len(exc.errors), lang), style="bold red"))
         for error in exc.errors:
-            _print_error(err, "  " + str(error))
+            _print_error(err, "  " + error_text(error, lang))
         return EXIT_USER
     except SmvpError as exc:
-        _print_error(err, exc)
+        from smvp.i18n import error_text
+
+        _print_error(err, error_text(exc, _current_lang()))
         return EXIT_USER
     except EdgeError as exc:
         label = "usage error" if exc.exit_code == EXIT_USAGE else "error"

@@ -48,6 +48,8 @@ def install(lang: str) -> None:
         formatting.HelpFormatter._smvp_original_write_usage = original_usage  # type: ignore[attr-defined]
 
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        for word in ("[OPTIONS]", "COMMAND", "[ARGS]..."):
+            args = args.replace(word, tr.gettext(word))
         original_usage(self, prog, args, tr.gettext("Usage: ") if prefix is None else prefix)
 
     formatting.HelpFormatter.write_usage = write_usage  # type: ignore[method-assign]
@@ -64,6 +66,152 @@ def install(lang: str) -> None:
         return option
 
     click_core.Command.get_help_option = get_help_option  # type: ignore[method-assign]
+
+    # typer's own options (--install-completion, --show-completion) carry English help
+    original_record = getattr(typer_core.TyperOption, "_smvp_original_get_help_record", None)
+    if original_record is None:
+        original_record = typer_core.TyperOption.get_help_record
+        typer_core.TyperOption._smvp_original_get_help_record = original_record  # type: ignore[attr-defined]
+
+    def get_help_record(self, ctx):  # type: ignore[no-untyped-def]
+        if self.help:
+            self.help = tr.gettext(self.help)
+        return original_record(self, ctx)
+
+    typer_core.TyperOption.get_help_record = get_help_record  # type: ignore[method-assign]
+    _install_metavars(lang)
+    _install_errors(lang)
+
+
+# Placeholders in help (typer writes the Python type: ``<int range>``, ``<list[Path]>``): what
+# the user is to write, by the option's name, else by its type (catalogue ids ``metavar.*``).
+METAVAR_BY_NAME = {"year": "metavar.year", "years": "metavar.year", "run": "metavar.run",
+                   "run_id": "metavar.run", "compare_run": "metavar.run", "person": "metavar.person",
+                   "chamber": "metavar.chamber", "tenant": "metavar.chamber", "seat": "metavar.city",
+                   "name": "metavar.text", "username": "metavar.user", "role": "metavar.role",
+                   "case": "metavar.case", "case_id": "metavar.case"}
+METAVAR_BY_TYPE = {"str": "metavar.text", "int": "metavar.number", "int range": "metavar.number",
+                   "float": "metavar.number", "float range": "metavar.number", "file": "metavar.file",
+                   "path": "metavar.path", "directory": "metavar.folder", "datetime": "metavar.date",
+                   "date": "metavar.date", "Path": "metavar.path"}
+
+
+def metavar(param: object, label: str, lang: str) -> str:
+    """What to write for ``param`` (typer's ``<type>`` ``label``) in ``lang``: ``ANNO``, ``FILE``…"""
+    from smvp.i18n import t
+
+    inner = label[1:-1] if label.startswith("<") and label.endswith(">") else label
+    many = inner.startswith("list[") and inner.endswith("]")
+    if many:
+        inner = inner[5:-1]
+    name = getattr(param, "name", None)
+    msgid = METAVAR_BY_NAME.get(name or "") or METAVAR_BY_TYPE.get(inner)
+    if msgid is None:
+        return inner + ("..." if many else "")  # choices: it|en
+    return t(msgid, lang) + ("..." if many else "")
+
+
+def _install_metavars(lang: str) -> None:
+    import typer.core as typer_core
+
+    base = typer_core._TyperParameter
+    original = base.__dict__.get("_smvp_original_display_type") or base.__dict__["display_type"]
+    base._smvp_original_display_type = original  # type: ignore[attr-defined]
+
+    def display_type(self, ctx):  # type: ignore[no-untyped-def]
+        return metavar(self, original(self, ctx), lang)
+
+    base.display_type = display_type  # type: ignore[method-assign]
+
+    argument = typer_core.TyperArgument
+    original_rich = argument.__dict__.get("_smvp_original_display_type_rich") or argument.__dict__.get(
+        "display_type_rich", base.display_type_rich)
+    argument._smvp_original_display_type_rich = original_rich  # type: ignore[attr-defined]
+
+    def display_type_rich(self, ctx):  # type: ignore[no-untyped-def]
+        if self.metavar is not None:
+            return None  # the argument's name is its metavar already: no type after it
+        return original_rich(self, ctx)
+
+    argument.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+# The framework's error sentences (typer's click writes them as f-strings): an English
+# pattern and the catalogue id of the sentence, whose fields are the pattern's groups.
+# Applied in this order to what ``show()`` would print, when the language is not English.
+ERROR_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"^Try '(?P<command>[^']*)' for help\.$", "click.try_help"),
+    (r"^Error: ", "click.error"),
+    (r"Invalid value for (?P<hint>.+?): ", "click.invalid_value_for"),
+    (r"Invalid value: ", "click.invalid_value"),
+    (r"Missing option (?P<hint>.+?)\.", "click.missing_option"),
+    (r"Missing argument (?P<hint>.+?)\.", "click.missing_argument"),
+    (r"Missing parameter: (?P<name>\S+)", "click.missing_parameter"),
+    (r"No such option: (?P<name>\S+)", "click.no_such_option"),
+    (r"No such command (?P<name>'[^']*')\.", "click.no_such_command"),
+    (r"\(Possible options: (?P<options>[^)]*)\)", "click.possible_options"),
+    (r"Did you mean (?P<choices>.+?)\?", "click.did_you_mean"),
+    (r"Got unexpected extra arguments? \((?P<args>[^)]*)\)", "click.extra_arguments"),
+    (r"Option (?P<name>'[^']*') requires an argument\.", "click.requires_argument"),
+    (r"Option (?P<name>'[^']*') requires (?P<n>\d+) arguments\.", "click.requires_arguments"),
+    (r"Input should be less than or equal to (?P<n>\S+)", "click.at_most"),
+    (r"Input should be greater than or equal to (?P<n>\S+)", "click.at_least"),
+    (r"Input should be less than (?P<n>\S+)", "click.less_than"),
+    (r"Input should be greater than (?P<n>\S+)", "click.greater_than"),
+    (r"Input should be a valid integer[^.]*", "click.not_integer"),
+    (r"Input should be a valid number[^.]*", "click.not_number"),
+    (r"Input should be (?P<choices>'[^\n]*)", "click.one_of"),
+    (r"(?P<value>'[^']*') is not one of (?P<choices>.+?)\.", "click.not_one_of"),
+    (r"Value (?P<value>'[^']*') is not a valid (?P<kind>[^.]+)\.", "click.not_valid"),
+    (r"(?i:(?P<kind>file|directory|path)) (?P<path>'[^']*') does not exist\.", "click.does_not_exist"),
+    (r"(?i:(?P<kind>file|directory|path)) (?P<path>'[^']*') is a directory\.", "click.is_a_directory"),
+    (r"(?i:(?P<kind>file|directory|path)) (?P<path>'[^']*') is a file\.", "click.is_a_file"),
+    (r"(?i:(?P<kind>file|directory|path)) (?P<path>'[^']*') is not readable\.", "click.not_readable"),
+    (r"^Aborted!$", "click.aborted"),
+)
+KINDS = {"file": "click.kind_file", "directory": "click.kind_directory", "path": "click.kind_path"}
+
+
+def translate_error(text: str, lang: str) -> str:
+    """The framework's error ``text`` (usage line, hint, ``Error: …``) in ``lang``."""
+    import re
+
+    from smvp.i18n import t
+
+    if lang == "en":
+        return text
+    lines = []
+    for line in text.split("\n"):
+        for pattern, msgid in ERROR_PATTERNS:
+            def said(m: "re.Match[str]", msgid: str = msgid) -> str:
+                fields = m.groupdict()
+                if fields.get("kind") and fields["kind"].lower() in KINDS:
+                    fields["kind"] = t(KINDS[fields["kind"].lower()], lang)
+                return t(msgid, lang, **fields)
+
+            line = re.sub(pattern, said, line)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _install_errors(lang: str) -> None:
+    import io
+
+    from typer._click import exceptions
+    from typer._click.utils import echo
+
+    for cls in (exceptions.ClickException, exceptions.UsageError):
+        original = cls.__dict__.get("_smvp_original_show") or cls.__dict__["show"]
+        cls._smvp_original_show = original  # type: ignore[attr-defined]
+
+        def show(self, file=None, _original=original):  # type: ignore[no-untyped-def]
+            from typer._click._compat import get_text_stderr
+
+            buffer = io.StringIO()
+            _original(self, file=buffer)
+            echo(translate_error(buffer.getvalue(), lang), file=file or get_text_stderr(), nl=False)
+
+        cls.show = show  # type: ignore[method-assign]
 
 
 def install_from_argv(argv: list[str] | None = None) -> str:

@@ -12,6 +12,7 @@ import gettext
 import os
 import re
 from collections.abc import Iterator, Mapping
+from typing import Any
 from decimal import Decimal, InvalidOperation
 
 LANGS = ("it", "en")
@@ -113,6 +114,50 @@ def t(key: str, lang: str = DEFAULT_LANG, **fmt: object) -> str:
     if text is None:
         text = key
     return text.format(**fmt) if fmt else text
+
+
+def say(value: object, lang: str) -> str:
+    """An engine message (:class:`smvp_engine.errors.Msg`) in ``lang``: its template looked up
+    in the catalogue (the id is the English text) and formatted with the same fields, each
+    field that is itself a message said in ``lang`` too. Anything else: ``str(value)``."""
+    template = getattr(value, "template", None)
+    params = getattr(value, "params", None)
+    if not isinstance(value, str) or template is None or params is None:
+        return "" if value is None else str(value)
+    text = _lookup(template, lang)
+    if text is None:
+        return str(value)  # not in the catalogue: tests/test_catalogue.py fails on such an id
+    fields = {k: say(v, lang) if getattr(v, "template", None) is not None else v for k, v in params.items()}
+    return text.format(**fields) if fields else text.replace("{{", "{").replace("}}", "}")
+
+
+def error_text(error: Any, lang: str) -> str:
+    """A located error (``SmvpError``) in ``lang``, laid out as ``str(error)`` is in English:
+    ``file:line:column: field: message (expected …, found …). hint`` — the same file, line,
+    column, field and found value in every language; message, expected and hint translated."""
+    message = getattr(error, "message", None)
+    if message is None:
+        return str(error)
+    location = getattr(error, "location", "")
+    text = f"{location}: " if location else ""
+    if getattr(error, "field", None):
+        text += f"{error.field}: "
+    text += say(message, lang)
+    detail = []
+    if getattr(error, "expected", None) is not None:
+        detail.append(t("err_expected", lang, x=say(error.expected, lang)))
+    if getattr(error, "found", None) is not None:
+        detail.append(t("err_found", lang, x=say(error.found, lang)))
+    if detail:
+        text += " (" + ", ".join(detail) + ")"
+    if getattr(error, "hint", None):
+        text += ". " + say(error.hint, lang)
+    return text
+
+
+def problems_found(n: int, lang: str) -> str:
+    """``3 problemi trovati:`` / ``3 problems found:`` (the head of a list of errors)."""
+    return t("problem_found", lang) if n == 1 else t("problems_found", lang, n=n)
 
 
 def yes_no(value: object, lang: str) -> str:

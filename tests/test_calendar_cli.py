@@ -148,7 +148,7 @@ def test_patron_of_lucca_is_not_a_holiday_in_cuneo():
 
 
 def test_year_outside_the_profile(tmp_path):
-    r = invoke("calendar", "--chamber", "lucca", "--year", 2023)
+    r = invoke("calendar", "--chamber", "lucca", "--year", 2023, "--lang", "en")
     assert r.exit_code == 1 and "does not cover 2023" in r.stderr
 
 
@@ -203,15 +203,15 @@ def test_export_names_are_checked_first(tmp_path):
 
 def test_actual_file_errors(tmp_path):
     bad = _write(tmp_path, "step,date\npiao,2025-02-20\nmonitoragio,2025-07-01\n")
-    r = invoke("calendar", "--chamber", "cuneo", "--year", 2025, "--actual", bad)
+    r = invoke("calendar", "--chamber", "cuneo", "--year", 2025, "--actual", bad, "--lang", "en")
     assert r.exit_code == 1
     assert "'monitoragio' is not a step of the cycle" in r.stderr
     assert "did you mean monitoraggio" in r.stderr
     bad = _write(tmp_path, "step,date\npiao,20 febbraio\n", "b.csv")
-    r = invoke("calendar", "--chamber", "cuneo", "--year", 2025, "--actual", bad)
+    r = invoke("calendar", "--chamber", "cuneo", "--year", 2025, "--actual", bad, "--lang", "en")
     assert r.exit_code == 1 and "b.csv:2" in r.stderr and "'20 febbraio'" in r.stderr
     bad = _write(tmp_path, "passo,quando\npiao,2025-02-20\n", "c.csv")
-    r = invoke("calendar", "--chamber", "cuneo", "--year", 2025, "--actual", bad)
+    r = invoke("calendar", "--chamber", "cuneo", "--year", 2025, "--actual", bad, "--lang", "en")
     assert r.exit_code == 1 and "expected columns step and date" in r.stderr
     r = invoke("calendar", "--chamber", "cuneo", "--year", 2025, "--actual", tmp_path / "no.csv")
     assert r.exit_code == 2

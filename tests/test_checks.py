@@ -74,7 +74,7 @@ def test_bad_dataset_is_refused_and_nothing_stored(case, data, tmp_path):
     else:
         edit(data, table, old, new)
     db = tmp_path / "runs.db"
-    result = CliRunner().invoke(app, ["evaluate", "--chamber", "cuneo", "--data", str(data), "--db", f"sqlite:///{db}"])
+    result = CliRunner().invoke(app, ["evaluate", "--lang", "en", "--chamber", "cuneo", "--data", str(data), "--db", f"sqlite:///{db}"])
     assert result.exit_code == 1, result.output
     message = result.stderr if hasattr(result, "stderr") else result.output
     for fragment in fragments:
@@ -87,7 +87,7 @@ def test_missing_behaviour_score_is_reported(data, tmp_path):
     lines = (data / "behaviours.csv").read_text(encoding="utf-8").splitlines()
     lines = [line for line in lines if not line.startswith("P012,orientamento_utenza,")]
     (data / "behaviours.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = CliRunner().invoke(app, ["evaluate", "-c", "cuneo", "-d", str(data), "--no-store"])
+    result = CliRunner().invoke(app, ["evaluate", "--lang", "en", "-c", "cuneo", "-d", str(data), "--no-store"])
     assert result.exit_code == 1
     assert "no behaviour score for factor 'orientamento_utenza'" in result.output
     assert "person P012" in result.output
@@ -95,21 +95,21 @@ def test_missing_behaviour_score_is_reported(data, tmp_path):
 
 def test_missing_resource_is_reported(data):
     edit(data, "resources", "produttivita,95000.00\n", "")
-    result = CliRunner().invoke(app, ["evaluate", "-c", "cuneo", "-d", str(data), "--no-store"])
+    result = CliRunner().invoke(app, ["evaluate", "--lang", "en", "-c", "cuneo", "-d", str(data), "--no-store"])
     assert result.exit_code == 1
     assert "missing resource 'produttivita'" in result.output
 
 
 def test_year_outside_validity_is_refused(data):
     edit(data, "meta", "year,2024", "year,2019")
-    result = CliRunner().invoke(app, ["evaluate", "-c", "cuneo", "-d", str(data), "--no-store"])
+    result = CliRunner().invoke(app, ["evaluate", "--lang", "en", "-c", "cuneo", "-d", str(data), "--no-store"])
     assert result.exit_code == 1
     assert "does not cover 2019" in result.output and "valid 2022" in result.output
 
 
 def test_fund_too_small_is_an_error_with_the_figures(data):
     edit(data, "resources", "produttivita,95000.00", "produttivita,1000.00")
-    result = CliRunner().invoke(app, ["evaluate", "-c", "cuneo", "-d", str(data), "--no-store"])
+    result = CliRunner().invoke(app, ["evaluate", "--lang", "en", "-c", "cuneo", "-d", str(data), "--no-store"])
     assert result.exit_code == 1
     assert "exceed its resources" in result.output and "1000.00" in result.output
 
@@ -117,6 +117,6 @@ def test_fund_too_small_is_an_error_with_the_figures(data):
 def test_presence_up_to_the_working_days_is_accepted(data, tmp_path):
     edit(data, "staff", "P012,Audisio Elena,dipendente,UFF111,1,218,",
          "P012,Audisio Elena,dipendente,UFF111,1,305,")
-    result = CliRunner().invoke(app, ["evaluate", "--chamber", "cuneo", "--data", str(data),
+    result = CliRunner().invoke(app, ["evaluate", "--lang", "en", "--chamber", "cuneo", "--data", str(data),
                                       "--no-store"])
     assert result.exit_code == 0, result.output

@@ -180,7 +180,7 @@ def test_evaluate_profile_errors_exit_1_nothing_stored(monkeypatch, chambers, db
         ])
 
     monkeypatch.setattr(engine_api, "load_profile", broken)
-    result = invoke("evaluate", "--chamber", "fake", "--db", db)
+    result = invoke("evaluate", "--chamber", "fake", "--db", db, "--lang", "en")
     assert result.exit_code == 1
     assert "2 problems found" in result.stderr
     assert "fake.yaml:12:7: curves.graduazione.intervals: overlapping intervals" in result.stderr
@@ -318,7 +318,7 @@ def test_validate_reports_each_failure(monkeypatch, tmp_path):
         return real(path)
 
     monkeypatch.setattr(engine_api, "load_profile", load)
-    result = invoke("validate", str(good), str(bad))
+    result = invoke("validate", str(good), str(bad), "--lang", "en")
     assert result.exit_code == 1
     assert f"OK {good}" in result.stdout
     assert f"FAIL {bad}" in result.stdout

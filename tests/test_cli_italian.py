@@ -46,3 +46,55 @@ def test_help_in_english_with_lang_en():
     assert text.startswith("Usage: smvp evaluate") and "Show this message and exit." in text
     assert "Commands:" in _help("--help", env={"SMVP_LANG": "en"})
     assert "Comandi:" in _help("--help", env={"SMVP_LANG": "it"})
+
+
+def _fail(*args: str, env: dict | None = None) -> str:
+    import os
+
+    run = subprocess.run([sys.executable, "-m", "smvp", *args], capture_output=True, text=True,
+                         env={**os.environ, "COLUMNS": "120", **(env or {})}, check=False)
+    assert run.returncode == 2, (run.stdout, run.stderr)
+    return run.stderr
+
+
+def test_the_frameworks_errors_in_italian_and_in_english():
+    text = _fail("evaluate", "--year", "5000", env={"SMVP_LANG": "it"})
+    assert "Uso: smvp evaluate [OPZIONI]" in text and "Per l'aiuto: 'smvp evaluate --help'." in text
+    assert "Errore: Valore non valido per '--year' / '-y': il valore deve essere al massimo 2999" in text
+    assert "Error:" not in text and "Invalid" not in text and "Usage" not in text
+    text = _fail("init", env={"SMVP_LANG": "it"})
+    assert "Errore: Manca l'opzione '--chamber' / '-c'." in text
+    text = _fail("runs", "--bogus", env={"SMVP_LANG": "it"})
+    assert "Errore: Opzione inesistente: --bogus" in text
+    text = _fail("evaluat", env={"SMVP_LANG": "it"})
+    assert "Errore: Comando inesistente 'evaluat'. Forse 'evaluate'" in text
+    text = _fail("evaluate", "--year", "5000", "--lang", "en")
+    assert "Usage: smvp evaluate [OPTIONS]" in text and "Error: Invalid value for '--year'" in text
+    assert "Error: Missing option '--chamber' / '-c'." in _fail("init", env={"SMVP_LANG": "en"})
+
+
+COMMANDS = ["evaluate", "chambers", "validate", "lint", "init", "runs", "calendar", "scheda", "trasparenza",
+            "report", "diff", "compare", "explain", "verify", "serve", "conciliation open",
+            "conciliation deliver", "conciliation step", "conciliation close", "conciliation status",
+            "conciliation show", "run validate", "run state", "run export", "user add", "user grant",
+            "user revoke"]
+
+
+def test_every_command_says_what_to_write_not_the_python_type():
+    import re
+
+    from typer.testing import CliRunner
+
+    from smvp import cli
+
+    cli_i18n.install("it")
+    try:
+        python_types = re.compile(r"<(str|int|int range|float|file|path|directory|datetime|list\[[^\]]*\])>")
+        for command in COMMANDS:
+            result = CliRunner().invoke(cli.app, [*command.split(), "--help"], env={"COLUMNS": "200"})
+            assert result.exit_code == 0, (command, result.output)
+            assert not python_types.search(result.output), (command, python_types.findall(result.output))
+            assert "[OPZIONI]" in result.output and "Mostra questo messaggio ed esce." in result.output
+            assert "Show this message" not in result.output and "Install completion" not in result.output
+    finally:
+        cli_i18n.install("it")

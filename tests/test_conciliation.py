@@ -452,7 +452,7 @@ def test_revision_refusals(db, tmp_path):
            "--delivered", "2025-05-12", *base)
     invoke("conciliation", "step", "cuneo-1", "--event", "request", "--on", "2025-05-20", *base)
     r = invoke("conciliation", "step", "cuneo-1", "--event", "answer", "--on", "2025-05-28",
-               "--scores", "orientamento=17,esecuzione_compiti=16", *base)
+               "--scores", "orientamento=17,esecuzione_compiti=16", *base, "--lang", "en")
     assert r.exit_code == 1
     assert "'orientamento' is not a behaviour factor of role 'dipendente'" in r.stderr
     assert "did you mean orientamento_utenza" in r.stderr

@@ -9,7 +9,7 @@ from rich.text import Text
 
 from smvp_engine.errors import SmvpError, SmvpErrors
 from smvp import engine_api
-from smvp.i18n import t
+from smvp.i18n import error_text, t
 
 
 def _validity(profile: object, lang: str) -> str:
@@ -63,7 +63,7 @@ def run(paths: list[Path], *, lang: str, out: Console) -> int:
             count = t("problem", lang) if len(errors) == 1 else t("problems", lang, n=len(errors))
             out.print(Text.assemble(("FAIL", "bold red"), f" {path} ({count})"), soft_wrap=True)
             for error in errors:
-                out.print(Text("  " + str(error), style="red"), soft_wrap=True)
+                out.print(Text("  " + error_text(error, lang), style="red"), soft_wrap=True)
             continue
         chamber = getattr(profile, "chamber_id", None) or "?"
         out.print(Text.assemble(("OK", "bold green"),
