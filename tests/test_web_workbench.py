@@ -286,3 +286,52 @@ def test_another_tenant_cannot_compare_or_verify_our_objects(site, browser):
         assert page.request.get(site.url + url).status == 404, url
     assert page.request.get(site.url + "/t/brescia/revisione/verifica/2").status == 200
     ctx.close()
+
+
+def test_amministratore_records_the_cycle_dates_and_sees_the_deadlines(site, browser, shots):
+    ctx, page = _page(browser, site, "anna")
+    page.get_by_role("link", name=re.compile("Calendario del ciclo")).click()
+    page.wait_for_url(re.compile("/t/cuneo/amministrazione/calendario$"))
+    table = page.get_by_test_id("calendar")
+    piao = table.locator('tr[data-step="piao"]')
+    late_check = table.locator('tr[data-step="monitoraggio_terzo_trimestre"]')
+    # cuneo.yaml cycle.steps.piao: date "01-31" of the year (31/01/2024 is a Wednesday)
+    assert piao.locator('[data-field="due"]').inner_text() == "31/01/2024"
+    assert late_check.get_attribute("data-state") == "condizionato"
+    # the PIAO approved on 15 February: 15 days late, so the third-quarter monitoring is due
+    page.get_by_label("Data effettiva: PIAO con la programmazione degli obiettivi (Giunta)").fill("2024-02-15")
+    page.get_by_role("button", name="Salva le date effettive").click()
+    page.get_by_test_id("saved").wait_for()
+    assert piao.locator('[data-field="status"]').inner_text().startswith("in ritardo di 15 giorni")
+    assert late_check.get_attribute("data-state") != "condizionato"
+    assert piao.locator("input").input_value() == "2024-02-15"
+    page.screenshot(path=str(shots / "amministratore-calendario.png"), full_page=False)
+    # a date that is not a date: nothing is written, the field says so
+    page.evaluate("document.querySelector('#data-monitoraggio').type = 'text'")
+    page.get_by_label("Data effettiva: Monitoraggio intermedio (stato di attuazione al 30 giugno)").fill("31/02/2024")
+    page.get_by_role("button", name="Salva le date effettive").click()
+    page.get_by_test_id("calendar-errors").wait_for()
+    assert "monitoraggio" in page.get_by_test_id("calendar-errors").inner_text()
+    page.goto(site.url + "/t/cuneo/amministrazione/calendario?anno=2024")
+    assert page.get_by_test_id("calendar").locator('tr[data-step="monitoraggio"] input').input_value() == ""
+    with page.expect_download() as dl:
+        page.get_by_role("link", name="Scarica il calendario (iCalendar)").click()
+    ics = open(dl.value.path(), "rb").read().decode("utf-8")
+    assert "BEGIN:VCALENDAR" in ics and "DTSTART;VALUE=DATE:20240131" in ics
+    ctx.close()
+
+    # the revisore sees the dates and cannot change them; Brescia's amministratore sees none of it
+    ctx, page = _page(browser, site, "remo")
+    page.goto(site.url + "/t/cuneo/amministrazione/calendario?anno=2024")
+    row = page.get_by_test_id("calendar").locator('tr[data-step="piao"]')
+    assert row.locator('[data-field="done"]').inner_text() == "15/02/2024"
+    assert page.locator("input[type=date]").count() == 0
+    assert page.request.post(site.url + "/t/cuneo/amministrazione/calendario",
+                             form={"csrf": "x", "anno": "2024", "data_piao": ""}).status in (403, 404)
+    ctx.close()
+    ctx, page = _page(browser, site, "bruno")
+    for url in ("/t/cuneo/amministrazione/calendario", "/t/cuneo/amministrazione/calendario-2024.ics"):
+        assert page.request.get(site.url + url).status == 404, url
+    resp = page.goto(site.url + "/t/brescia/amministrazione/calendario?anno=2024")
+    assert resp.status == 200 and "2024-02-15" not in page.content()
+    ctx.close()
