@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from smvp_engine.columnar import fixed_width
+
 __all__ = ["Layout", "table", "table_of"]
 
 _PAIRS = np.array([[48 + i // 10, 48 + i % 10] for i in range(100)], dtype=np.uint8)
@@ -35,29 +37,7 @@ _PAIRS = np.array([[48 + i // 10, 48 + i % 10] for i in range(100)], dtype=np.ui
 def table(texts: pa.Array) -> np.ndarray:
     """Texts (a pyarrow string array without nulls) as a ``len × width`` uint8 matrix,
     each row a text padded with NUL bytes. Raises ValueError when a text holds a NUL byte."""
-    if isinstance(texts, pa.ChunkedArray):
-        texts = texts.combine_chunks()
-    if pa.types.is_large_string(texts.type):
-        texts = texts.cast(pa.string())
-    if texts.null_count:
-        raise ValueError("a null text has no fixed width form")
-    m = len(texts)
-    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32)[texts.offset: texts.offset + m + 1]
-    data_buf = texts.buffers()[2]
-    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
-    lengths = np.diff(offsets)
-    width = max(int(lengths.max(initial=0)), 1)
-    used = data[offsets[0]: offsets[-1]] if m else data[:0]
-    if not used.all():
-        raise ValueError("a text holds a NUL byte")
-    if m and (lengths == width).all():  # every text as long: the bytes as they are
-        return used.reshape(m, width).copy()
-    out = np.zeros((m, width), dtype=np.uint8)
-    if len(used):
-        rows = np.repeat(np.arange(m, dtype=np.int64), lengths)
-        cols = np.arange(len(used), dtype=np.int64) - np.repeat(offsets[:-1] - offsets[0], lengths)
-        out[rows, cols] = used
-    return out
+    return fixed_width(texts)
 
 
 def table_of(texts: list[str]) -> np.ndarray:

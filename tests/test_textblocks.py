@@ -62,3 +62,26 @@ def test_nul_bytes_are_refused():
         textblocks.Layout().text("\x00")
     with pytest.raises(ValueError):
         textblocks.Layout().lookup(np.array([2]), textblocks.table_of(["a", "b"]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.text(max_size=6), min_size=1, max_size=8), st.lists(st.integers(0, 7), max_size=30),
+       st.integers(1, 5))
+def test_joined_by_code_is_str_join(texts, codes, chunk):
+    """The dataset hash joins ids from a fixed-width table (engine/columnar.py): same bytes."""
+    from smvp_engine.columnar import joined_by_code
+
+    texts = [json.dumps(t, ensure_ascii=False) for t in texts]
+    codes = np.array([c % len(texts) for c in codes], dtype=np.int64)
+    got = b"".join(joined_by_code(codes, texts, ", ", chunk=chunk))
+    assert got == ", ".join(texts[c] for c in codes.tolist()).encode()
+
+
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["", " ", "a", " a", "a ", "\ta\n", "\u00a0x", "x\u3000",
+                                                      "è", "a b", "\x1fz", "z\x1c"])), max_size=12))
+def test_strip_blank_skips_only_columns_with_nothing_to_strip(cells):
+    from smvp_engine.columnar import strip_blank
+
+    got = strip_blank(pa.array(cells, pa.string())).to_pylist()
+    want = [None if c is None or not c.strip() else c.strip() for c in cells]
+    assert got == want
