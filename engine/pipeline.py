@@ -237,11 +237,12 @@ class Evaluation:
         out = list(rules.not_defined)
         unscored = [r.label for r in rules.roles.values() if not r.scorable]
         if unscored:
-            out.insert(0, "individual performance (results and behaviour points, total, judgement, premium) of "
-                       + ", ".join(unscored) + ": not computed, because the source does not define the weights "
-                       "and scales it needs (details below); organisational performance is computed")
+            out.insert(0, Msg("individual performance (results and behaviour points, total, judgement, premium) "
+                              "of {roles}: not computed, because the source does not define the weights and "
+                              "scales it needs (details below); organisational performance is computed",
+                              roles=", ".join(unscored)))
         if any(r.scorable for r in rules.roles.values()) and not rules.funds:
-            out.append("premiums and funds: not computed, the profile defines no fund")
+            out.append(Msg("premiums and funds: not computed, the profile defines no fund"))
         return out
 
     def summary(self) -> dict:

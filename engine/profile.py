@@ -1272,15 +1272,16 @@ def _semantic_errors(profile: Profile) -> list[ProfileError]:
         if resolved is not None and not errors:
             incomplete = [r for r in resolved.roles.values() if not r.scorable]
             if incomplete and not any(w.startswith("incomplete for individual scoring") for w in profile.warnings):
-                profile.warnings.append(
-                    "incomplete for individual scoring: the source does not define "
-                    + "; ".join(f"{r.label}: {', '.join(u.split(': ', 1)[0] for u in r.undefined)}" for r in incomplete)
-                    + " — smvp evaluate computes organisational performance only for these roles")
+                profile.warnings.append(Msg(
+                    "incomplete for individual scoring: the source does not define {gaps} — smvp evaluate "
+                    "computes organisational performance only for these roles",
+                    gaps="; ".join(f"{r.label}: {', '.join(u.split(': ', 1)[0] for u in r.undefined)}"
+                                   for r in incomplete)))
             gaps = [f"{v['label']}" for v in ((profile.data.get("not_defined") or {}).values())
                     if isinstance(v, dict) and v.get("label")]
             if gaps and not any(w.startswith("the source does not define") for w in profile.warnings):
-                profile.warnings.append("the source does not define: " + "; ".join(gaps)
-                                        + " — smvp evaluate does not compute them (see not_defined)")
+                profile.warnings.append(Msg("the source does not define: {gaps} — smvp evaluate does not "
+                                            "compute them (see not_defined)", gaps="; ".join(gaps)))
     errors.sort(key=lambda e: (e.line or 0, e.column or 0))
     return errors
 

@@ -119,11 +119,17 @@ def handle(command: Callable[[], int]) -> int:
         _print_error(err, error_text(exc, _current_lang()))
         return EXIT_USER
     except EdgeError as exc:
-        label = "usage error" if exc.exit_code == EXIT_USAGE else "error"
-        _print_error(err, f"{label}: {exc}")
+        from smvp.i18n import say, t
+
+        lang = _current_lang()
+        label = t("usage_error" if exc.exit_code == EXIT_USAGE else "error_label", lang)
+        hint = f". {say(exc.hint, lang)}" if exc.hint else ""
+        _print_error(err, f"{label}: {say(exc.message, lang)}{hint}")
         return exc.exit_code
     except KeyboardInterrupt:
-        err.print(Text("interrupted", style="red"))
+        from smvp.i18n import t
+
+        err.print(Text(t("interrupted", _current_lang()), style="red"))
         return 130
     except Exception as exc:  # noqa: BLE001 - everything else is a bug
         if type(exc).__module__.split(".")[0] in ("typer", "click"):

@@ -12,9 +12,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from smvp_engine.errors import Msg
 
-PROFILE_RULE = ("--profile PATH, else $SMVP_CHAMBERS_DIR/<camera>.yaml, else ./chambers/<camera>.yaml "
-                "in the working directory, else the profiles bundled with smvp")
+
+PROFILE_RULE = Msg("--profile PATH, else $SMVP_CHAMBERS_DIR/<camera>.yaml, else ./chambers/<camera>.yaml "
+                   "in the working directory, else the profiles bundled with smvp")  # a catalogue message
 
 
 def chamber_sources() -> list[tuple[str, Path]]:
@@ -114,7 +116,8 @@ def evaluate(profile: Any, dataset: Any, *, year: int) -> Any:
 
 
 def profile_warnings(profile: Any) -> list[str]:
-    return [str(w) for w in (getattr(profile, "warnings", None) or [])]
+    # a warning is a str (an engine Msg keeps its catalogue id: smvp.i18n.say says it in a language)
+    return [w if isinstance(w, str) else str(w) for w in (getattr(profile, "warnings", None) or [])]
 
 
 def profile_validity(profile: Any) -> tuple[int | None, int | None]:

@@ -16,6 +16,7 @@ from smvp.i18n import (
     format_money,
     format_percent,
     format_points,
+    say,
     t,
     yes_no,
 )
@@ -368,13 +369,13 @@ def print_summary(console: Console, outcome: Outcome, lang: str) -> None:
         _line(console, line)
 
     for note in summary.get("notes") or []:
-        _line(console, f"{t('notes', lang)}: {not_computed_text(note)}")
+        _line(console, f"{t('notes', lang)}: {say(not_computed_text(note), lang)}")
 
     not_computed = outcome.not_computed
     if not_computed:
         _line(console, t("not_computed", lang), "bold yellow")
         for item in not_computed:
-            _line(console, "  - " + not_computed_text(item), "yellow")
+            _line(console, "  - " + say(not_computed_text(item), lang), "yellow")
     else:
         _line(console, t("nothing_not_computed", lang))
 

@@ -14,7 +14,8 @@ from rich.text import Text
 from smvp import engine_api, export, phases, render
 from smvp.app import runs
 from smvp.errors import UsageProblem
-from smvp.i18n import t
+from smvp.i18n import say, t
+from smvp_engine.errors import Msg
 from smvp.report import Outcome
 
 CHAMBER_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -43,10 +44,10 @@ def resolve_profile_path(opts: Options) -> Path:
     if opts.profile is not None:
         return opts.profile
     if not opts.chamber:
-        raise UsageProblem("no profile: give --chamber or --profile")
+        raise UsageProblem(Msg("no profile: give --chamber or --profile"))
     if not CHAMBER_ID.match(opts.chamber):
-        raise UsageProblem(f"invalid chamber id {opts.chamber!r}",
-                           hint="a chamber id is lower case letters, digits, '_' or '-'")
+        raise UsageProblem(Msg("invalid chamber id {chamber!r}", chamber=opts.chamber),
+                           hint=Msg("a chamber id is lower case letters, digits, '_' or '-'"))
     hit = engine_api.find_chamber(opts.chamber)
     if hit is None:
         raise unknown_chamber(opts.chamber)
@@ -59,9 +60,11 @@ def unknown_chamber(chamber: str) -> UsageProblem:
 
     known = sorted(engine_api.known_chambers())
     close = difflib.get_close_matches(chamber, known, n=1)
-    hint = (f"did you mean {close[0]!r}? " if close else "") + (
-        f"known chambers: {', '.join(known)}" if known else "give --profile PATH or set SMVP_CHAMBERS_DIR")
-    return UsageProblem(f"no profile for chamber {chamber!r} ({engine_api.PROFILE_RULE})", hint=hint)
+    where = (Msg("known chambers: {known}", known=", ".join(known)) if known
+             else Msg("give --profile PATH or set SMVP_CHAMBERS_DIR"))
+    hint = Msg("did you mean {close!r}? {where}", close=close[0], where=where) if close else where
+    return UsageProblem(Msg("no profile for chamber {chamber!r} ({rule})", chamber=chamber,
+                            rule=engine_api.PROFILE_RULE), hint=hint)
 
 
 def sample_years(chamber: str) -> dict[int, Path]:
@@ -84,14 +87,13 @@ def resolve_data_path(opts: Options, chamber: str) -> Path:
         return opts.data
     years = sample_years(chamber)
     if not years:
-        raise UsageProblem(
-            f"no dataset: give --data (there is no bundled sample for {chamber!r} in "
-            f"{engine_api.sample_dir(chamber)})")
+        raise UsageProblem(Msg("no dataset: give --data (there is no bundled sample for {chamber!r} in {folder})",
+                               chamber=chamber, folder=engine_api.sample_dir(chamber)))
     if opts.year is not None:
         if opts.year not in years:
             raise UsageProblem(
-                f"no bundled sample for {chamber!r} {opts.year}",
-                hint=f"give --data; bundled years: {', '.join(map(str, sorted(years)))}")
+                Msg("no bundled sample for {chamber!r} {year}", chamber=chamber, year=opts.year),
+                hint=Msg("give --data; bundled years: {years}", years=", ".join(map(str, sorted(years)))))
         return years[opts.year]
     return years[max(years)]
 
@@ -117,18 +119,18 @@ def compute(opts: Options, err: Console) -> tuple[Any, Any, Outcome]:
         profile = engine_api.load_profile(profile_path)
     chamber = str(getattr(profile, "chamber_id", None) or opts.chamber)
     if opts.chamber and chamber != opts.chamber:
-        raise UsageProblem(
-            f"--chamber {opts.chamber} but the profile {profile_path} is for {chamber!r}")
+        raise UsageProblem(Msg("--chamber {given} but the profile {path} is for {chamber!r}",
+                               given=opts.chamber, path=profile_path, chamber=chamber))
 
     data_path = resolve_data_path(opts, chamber)
     with _stage(err, quiet, t("stage_dataset", lang), "load"):
         dataset = engine_api.load_dataset(data_path, profile=profile, year=opts.year)
     for note in getattr(dataset, "notes", ()) or ():  # e.g. a CSV read as Windows-1252
-        err.print(Text(f"{t('note_label', lang)}: {note}", style="yellow"), soft_wrap=True)
+        err.print(Text(f"{t('note_label', lang)}: {say(note, lang)}", style="yellow"), soft_wrap=True)
     year = opts.year if opts.year is not None else getattr(dataset, "year", None)
     if year is None:
-        raise UsageProblem(f"no year: the dataset {data_path} does not say which year it is",
-                           hint="give --year")
+        raise UsageProblem(Msg("no year: the dataset {path} does not say which year it is", path=data_path),
+                           hint=Msg("give --year"))
 
     with _stage(err, quiet, t("stage_evaluate", lang), "evaluate"):
         ev = engine_api.evaluate(profile, dataset, year=int(year))

@@ -7,9 +7,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from smvp_engine.errors import SmvpError, SmvpErrors
+from smvp_engine.errors import Msg, SmvpError, SmvpErrors
 from smvp import engine_api
-from smvp.i18n import error_text, t
+from smvp.i18n import error_text, say, t
 
 
 def _validity(profile: object, lang: str) -> str:
@@ -41,11 +41,12 @@ def resolve(args: list[Path]) -> list[Path]:
         hit = engine_api.find_chamber(str(arg)) if arg.suffix == "" and "/" not in str(arg) else None
         if hit is None:
             if arg.exists():
-                raise UsageProblem(f"{arg} is not a file", hint="give a profile .yaml file")
+                raise UsageProblem(Msg("{path} is not a file", path=arg), hint=Msg("give a profile .yaml file"))
             from smvp.commands.evaluate import unknown_chamber
 
             problem = unknown_chamber(str(arg)) if arg.suffix == "" else None
-            raise UsageProblem(f"{arg}: no such file" + ("" if problem is None else " or chamber"),
+            raise UsageProblem(Msg("{path}: no such file", path=arg) if problem is None
+                               else Msg("{path}: no such file or chamber", path=arg),
                                hint=problem.hint if problem is not None else None)
         out.append(hit[1])
     return out
@@ -69,5 +70,5 @@ def run(paths: list[Path], *, lang: str, out: Console) -> int:
         out.print(Text.assemble(("OK", "bold green"),
                                 f" {path} ({chamber}{_validity(profile, lang)})"), soft_wrap=True)
         for warning in engine_api.profile_warnings(profile):
-            out.print(Text(f"  {t('warning', lang)}: {warning}", style="yellow"), soft_wrap=True)
+            out.print(Text(f"  {t('warning', lang)}: {say(warning, lang)}", style="yellow"), soft_wrap=True)
     return 1 if failed else 0
