@@ -83,7 +83,10 @@ def load_profile(path: Path) -> Any:
     """Parsed and validated profile (raises smvp_engine.errors.ProfileErrors)."""
     from smvp_engine.profile import load_profile as _load
 
-    return _load(path)
+    from smvp.cache import engine_cache
+
+    with engine_cache():  # schema passes and holiday tables kept between processes
+        return _load(path)
 
 
 def load_dataset(path: Path, *, profile: Any = None, year: int | None = None) -> Any:
@@ -104,13 +107,19 @@ def load_dataset(path: Path, *, profile: Any = None, year: int | None = None) ->
         kwargs["profile"] = profile
     if "year" in params and year is not None:
         kwargs["year"] = year
-    return _load(path, **kwargs)
+    from smvp.cache import engine_cache
+
+    with engine_cache():
+        return _load(path, **kwargs)
 
 
 def evaluate(profile: Any, dataset: Any, *, year: int) -> Any:
     from smvp_engine.pipeline import evaluate as _evaluate
 
-    return _evaluate(profile, dataset, year=year)
+    from smvp.cache import engine_cache
+
+    with engine_cache():
+        return _evaluate(profile, dataset, year=year)
 
 
 def profile_warnings(profile: Any) -> list[str]:

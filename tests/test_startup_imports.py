@@ -53,3 +53,45 @@ def test_evaluate_with_store_loads_the_store(tmp_path):
     modules = loaded(tmp_path, "evaluate", "--chamber", "cuneo")
     assert {"sqlalchemy", "sqlmodel"} <= modules
     assert "openpyxl" not in modules
+
+
+def test_a_second_evaluation_reads_schema_passes_and_holidays_from_the_cache(tmp_path):
+    """The profile's schema pass and the year's holidays.Italy tables are kept in the cache
+    folder (smvp/cache.py): the first run imports jsonschema and holidays, the next none."""
+    first = loaded(tmp_path, "evaluate", "--chamber", "cuneo", "--no-store")
+    assert {"jsonschema", "holidays"} <= first
+    assert (tmp_path / "home" / "cache" / "engine.json").is_file()
+    second = loaded(tmp_path, "evaluate", "--chamber", "cuneo", "--no-store")
+    assert "numpy" in second
+    assert not second & {"jsonschema", "holidays", "sqlalchemy", "sqlmodel", "openpyxl"}
+
+
+def test_the_cache_never_spares_a_profile_with_errors(tmp_path):
+    """Only passes are kept: a profile edited into an error is checked and reported again."""
+    import shutil
+
+    from smvp_engine.resources import bundled_chambers
+
+    chambers = tmp_path / "chambers"
+    chambers.mkdir()
+    src = bundled_chambers()
+    shutil.copy(src / "cuneo.yaml", chambers / "cuneo.yaml")
+    shutil.copytree(src / "data" / "cuneo", chambers / "data" / "cuneo")
+    loaded(tmp_path, "validate", "cuneo")  # passes, cached
+    text = (chambers / "cuneo.yaml").read_text(encoding="utf-8")
+    (chambers / "cuneo.yaml").write_text(text.replace("\nchamber:", "\nchamberz:", 1), encoding="utf-8")
+    env = {"SMVP_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin", "COLUMNS": "120"}
+    done = subprocess.run([sys.executable, "-m", "smvp", "validate", "cuneo"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode != 0
+    assert "chamberz" in done.stdout + done.stderr
+
+
+def test_no_cache_when_turned_off(tmp_path, monkeypatch):
+    from smvp import cache
+
+    monkeypatch.setenv("SMVP_NO_CACHE", "1")
+    assert cache.cache_path() is None
+    monkeypatch.delenv("SMVP_NO_CACHE")
+    monkeypatch.setenv("SMVP_HOME", str(tmp_path))
+    assert cache.cache_path() == tmp_path / "cache" / "engine.json"
