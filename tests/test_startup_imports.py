@@ -24,17 +24,19 @@ except SystemExit as e:
     code = e.code
 else:
     code = 0
-print(json.dumps({"code": code, "modules": sorted({m.split(".")[0] for m in sys.modules})}))
+print(json.dumps({"code": code, "modules": sorted({m.split(".")[0] for m in sys.modules}),
+                  "full": sorted(sys.modules)}))
 """
 
 
-def loaded(tmp_path, *args: str) -> set[str]:
+def loaded(tmp_path, *args: str, full: bool = False) -> set[str]:
+    """The top-level packages (or, with ``full``, every module) a command loads."""
     env = {"SMVP_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin", "COLUMNS": "120"}
     done = subprocess.run([sys.executable, "-c", PROBE, json.dumps(list(args))], cwd=tmp_path,
                           env=env, capture_output=True, text=True, check=True)
     doc = json.loads(done.stdout.strip().splitlines()[-1])
     assert doc["code"] in (0, None), done.stderr
-    return set(doc["modules"])
+    return set(doc["full" if full else "modules"])
 
 
 @pytest.mark.parametrize("args", [["--help"], ["--version"], ["chambers"]])
@@ -53,6 +55,16 @@ def test_evaluate_with_store_loads_the_store(tmp_path):
     modules = loaded(tmp_path, "evaluate", "--chamber", "cuneo")
     assert {"sqlalchemy", "sqlmodel"} <= modules
     assert "openpyxl" not in modules
+
+
+def test_a_sqlite_store_loads_no_postgresql_dialect_and_no_alembic_at_head(tmp_path):
+    """The PostgreSQL dialect only for PostgreSQL (smvp.store.db.dialect_insert); Alembic
+    only to create or upgrade the schema, not for a database already at head."""
+    loaded(tmp_path, "evaluate", "--chamber", "cuneo")  # creates the database
+    full = loaded(tmp_path, "evaluate", "--chamber", "cuneo", full=True)
+    assert "sqlalchemy.dialects.sqlite" in full
+    assert "sqlalchemy.dialects.postgresql" not in full
+    assert not {m for m in full if m.split(".")[0] in ("alembic", "psycopg")}
 
 
 def test_a_second_evaluation_reads_schema_passes_and_holidays_from_the_cache(tmp_path):

@@ -165,6 +165,15 @@ def upgrade_existing(engine: Engine) -> None:
         ensure_schema(engine)
 
 
+def dialect_insert(name: str) -> Any:
+    """``insert`` of the SQL dialect ``name`` ("sqlite" or "postgresql": the INSERT with
+    ``ON CONFLICT``), imported when first needed: the PostgreSQL dialect (with its asyncpg
+    and asyncio) costs tens of ms to import, which a SQLite store never needs."""
+    import importlib
+
+    return importlib.import_module(f"sqlalchemy.dialects.{name}").insert
+
+
 def short_error(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None)
     return str(orig if orig is not None else exc).splitlines()[0]
