@@ -94,10 +94,9 @@ def read_csv(data: bytes) -> ColumnsRead | None:
     n = table.num_rows
     rows = np.arange(2, n + 2, dtype=np.int64)
     if n and columns:
-        keep = None
-        for c in columns:
-            valid = c.is_valid()
-            keep = valid if keep is None else pc.or_(keep, valid)
+        keep = columns[0].is_valid()
+        for c in columns[1:]:
+            keep = pc.or_(keep, c.is_valid())
         keep_np = keep.to_numpy(zero_copy_only=False)
         if not keep_np.all():
             columns = [c.filter(keep) for c in columns]
