@@ -26,7 +26,6 @@ profile override of the patron day.
 from __future__ import annotations
 
 import calendar
-
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta

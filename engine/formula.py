@@ -18,8 +18,8 @@ import ast
 import functools
 import operator
 import warnings
-from decimal import Decimal
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import numpy as np

@@ -11,13 +11,12 @@ from itertools import pairwise, repeat
 
 import numpy as np
 
+from .checks import _row_error
 from .columns import as_objects, index_with
 from .errors import DatasetError, DatasetErrors, SmvpError
 from .exact import decimal_from_units, round_fraction
 from .profile import INDIVIDUAL_LEVEL, Resolved
-
 from .stages import IndicatorResult, ObjectiveResult, Organisational, UnitResult
-from .checks import _row_error
 
 
 def organisational(rules: Resolved, ds) -> Organisational:

@@ -28,16 +28,18 @@ from typing import Any
 import numpy as np
 
 from . import _version
+from .checks import check_dataset
 from .columns import as_objects
 from .errors import DatasetError, DatasetErrors, SmvpErrors
 from .exact import Q, decimal_from_units, round_fraction
-from .profile import Profile, Resolved
-from .stages import Individual, Organisational, Payout
-from .checks import check_dataset
-from .organisational import Performance, organisational, performance as ente_performance
-from .projects import ProjectValuationResult, projects as value_projects
 from .individual import individual
+from .organisational import Performance, organisational
+from .organisational import performance as ente_performance
 from .payout import payout
+from .profile import Profile, Resolved
+from .projects import ProjectValuationResult
+from .projects import projects as value_projects
+from .stages import Individual, Organisational, Payout
 
 CP = 100  # centipoints per point
 FRACTION_SCALE = 1_000_000

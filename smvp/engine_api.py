@@ -7,11 +7,10 @@ the pipeline, and tests can replace these functions with fakes.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
 
 PROFILE_RULE = ("--profile PATH, else $SMVP_CHAMBERS_DIR/<camera>.yaml, else ./chambers/<camera>.yaml "
                 "in the working directory, else the profiles bundled with smvp")
@@ -81,9 +80,8 @@ def engine_version() -> str:
 
 def load_profile(path: Path) -> Any:
     """Parsed and validated profile (raises smvp_engine.errors.ProfileErrors)."""
-    from smvp_engine.profile import load_profile as _load
-
     from smvp.cache import engine_cache
+    from smvp_engine.profile import load_profile as _load
 
     with engine_cache():  # schema passes and holiday tables kept between processes
         return _load(path)
@@ -114,9 +112,8 @@ def load_dataset(path: Path, *, profile: Any = None, year: int | None = None) ->
 
 
 def evaluate(profile: Any, dataset: Any, *, year: int) -> Any:
-    from smvp_engine.pipeline import evaluate as _evaluate
-
     from smvp.cache import engine_cache
+    from smvp_engine.pipeline import evaluate as _evaluate
 
     with engine_cache():
         return _evaluate(profile, dataset, year=year)

@@ -9,7 +9,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from documents_support import chromium
 from web_support import login, screenshot_dir, start
 

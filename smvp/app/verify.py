@@ -33,11 +33,11 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from smvp_engine.errors import SmvpError, SmvpErrors
 from smvp import engine_api, store
 from smvp.errors import UsageProblem
-from smvp.report import Outcome
 from smvp.i18n import Words
+from smvp.report import Outcome
+from smvp_engine.errors import SmvpError, SmvpErrors
 
 TEXTS = Words("verify")  # catalogue: verify.*
 

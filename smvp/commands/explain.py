@@ -28,7 +28,14 @@ from rich.tree import Tree
 
 from smvp import store
 from smvp.app.explain import explain_person
-from smvp.i18n import Words, format_date, format_decimal, format_money, format_points, localize_numbers
+from smvp.i18n import (
+    Words,
+    format_date,
+    format_decimal,
+    format_money,
+    format_points,
+    localize_numbers,
+)
 
 # key → (italiano, english)
 KEYS = Words("explain.key")  # catalogue: explain.key.*

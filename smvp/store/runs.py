@@ -16,9 +16,9 @@ from sqlmodel import Session, select
 
 from smvp.errors import StoreProblem
 from smvp.report import FUND_MONEY_FIELDS, MONEY_FIELDS, POINT_FIELDS, Outcome, jsonable
+from smvp.store import tenants
 from smvp.store.codec import dataset_canonical_json, exact_str, to_centipoints, to_cents
 from smvp.store.db import dialect_insert, display_url, short_error
-from smvp.store import tenants
 from smvp.store.tables import DatasetBlob, FundResult, PersonResult, Run
 from smvp.store.tenancy import session_tenant
 
