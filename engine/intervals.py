@@ -8,8 +8,6 @@ one interval.
 
 from __future__ import annotations
 
-from .errors import Msg
-
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,6 +15,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from .errors import Msg
 from .exact import Q
 
 _RE = re.compile(r"^\s*([\[\(])\s*(-?[0-9]+(?:\.[0-9]+)?)\s*,\s*(-?[0-9]+(?:\.[0-9]+)?|inf)\s*([\]\)])\s*$")
@@ -95,7 +94,9 @@ def partition_problems(intervals: list[Interval], domain: tuple[Fraction, Fracti
             return y.hi is not None
         return x.hi > y.hi or (x.hi == y.hi and x.hi_closed and not y.hi_closed)
 
-    reach = order[0] if order else None  # the interval reaching furthest so far
+    if not order:
+        return problems
+    reach = order[0]  # the interval reaching furthest so far
     for b in order[1:]:
         a = reach
         A, B = intervals[a], intervals[b]
@@ -111,11 +112,10 @@ def partition_problems(intervals: list[Interval], domain: tuple[Fraction, Fracti
                                  A=str(A), B=str(B), gap=gap), a, b))
         if ends_after(B, A):
             reach = b
-    if order:
-        first, last = intervals[order[0]], intervals[reach]
-        lo, hi = domain
-        if first.lo > lo or (first.lo == lo and not first.lo_closed):
-            problems.append((f"values from {_fmt(lo)} up to {first} fall in no interval", order[0], None))
-        if hi is not None and last.hi is not None and (last.hi < hi or (last.hi == hi and not last.hi_closed)):
-            problems.append((f"values above {last} up to {_fmt(hi)} fall in no interval", reach, None))
+    first, last = intervals[order[0]], intervals[reach]
+    lo, hi = domain
+    if first.lo > lo or (first.lo == lo and not first.lo_closed):
+        problems.append((f"values from {_fmt(lo)} up to {first} fall in no interval", order[0], None))
+    if hi is not None and last.hi is not None and (last.hi < hi or (last.hi == hi and not last.hi_closed)):
+        problems.append((f"values above {last} up to {_fmt(hi)} fall in no interval", reach, None))
     return problems

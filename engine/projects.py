@@ -38,7 +38,7 @@ from fractions import Fraction
 import numpy as np
 
 from .columns import as_objects
-from .errors import Msg, DatasetError, DatasetErrors, SmvpError
+from .errors import DatasetError, DatasetErrors, Msg, SmvpError
 from .exact import allocate_largest_remainder, round_fraction
 from .profile import ProjectValuation, Resolved
 

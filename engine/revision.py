@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from smvp_engine.dataset import Dataset, dataset_from_columns
-from smvp_engine.errors import Msg, DatasetError, DatasetErrors
+from smvp_engine.errors import DatasetError, DatasetErrors, Msg
 
 __all__ = [
     "COMPARED",

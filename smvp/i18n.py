@@ -12,8 +12,8 @@ import gettext
 import os
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 LANGS = ("it", "en")
 DEFAULT_LANG = "it"

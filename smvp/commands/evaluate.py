@@ -15,8 +15,8 @@ from smvp import engine_api, export, phases, render
 from smvp.app import runs
 from smvp.errors import UsageProblem
 from smvp.i18n import say, t
-from smvp_engine.errors import Msg
 from smvp.report import Outcome
+from smvp_engine.errors import Msg
 
 CHAMBER_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
