@@ -102,6 +102,9 @@ def test_unknown_chamber_lists_the_known_ones(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     r = runner.invoke(cli.app, ["evaluate", "--chamber", "cunoe", "--no-store"])
     assert r.exit_code == 2
+    assert "forse 'cuneo'" in r.stderr and "camere note: brescia, cremona, cuneo, lucca" in r.stderr
+    r = runner.invoke(cli.app, ["evaluate", "--chamber", "cunoe", "--no-store", "--lang", "en"])
+    assert r.exit_code == 2
     assert "did you mean 'cuneo'" in r.stderr and "brescia, cremona, cuneo, lucca" in r.stderr
 
 
@@ -117,10 +120,12 @@ def test_validate_takes_chamber_ids_and_files(tmp_path, monkeypatch):
     r = runner.invoke(cli.app, ["validate", "cuneo", str(ROOT / "chambers" / "lucca.yaml")])
     assert r.exit_code == 0, r.output
     assert "cuneo.yaml (cuneo" in r.stdout and "lucca.yaml (lucca" in r.stdout
-    r = runner.invoke(cli.app, ["validate", "cunoe"])
+    r = runner.invoke(cli.app, ["validate", "cunoe", "--lang", "en"])
     assert r.exit_code == 2 and "did you mean 'cuneo'" in r.stderr
-    r = runner.invoke(cli.app, ["validate", "missing.yaml"])
+    r = runner.invoke(cli.app, ["validate", "missing.yaml", "--lang", "en"])
     assert r.exit_code == 2 and "missing.yaml: no such file" in r.stderr
+    r = runner.invoke(cli.app, ["validate", "missing.yaml"])
+    assert r.exit_code == 2 and "errore d'uso: missing.yaml: file inesistente" in r.stderr
 
 
 def test_every_python_package_is_listed():
