@@ -11,18 +11,20 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from smvp.service.web import Directory, Grant, Tenant, create_app
+from smvp.service.web import create_app
 
 SECRET = "test-secret-not-for-production"
 PASSWORD = "parola-d-ordine"
 TODAY = dt.date(2025, 5, 20)  # the day the pages believe it is (terms, drafts)
+#: username → (tenant, role, person_id): stored accounts (``smvp.app.accounts``, as
+#: ``smvp user add`` / ``smvp user grant``). The valutatore is P001, head of AREA1 (Cuneo).
 USERS = {
-    "anna": ("Anna Amministratrice", [Grant("cuneo", "amministratore")]),
-    "elena": ("Elena Audisio", [Grant("cuneo", "dipendente", person_id="P012")]),
-    "vale": ("Valerio Valutatore", [Grant("cuneo", "valutatore", unit_id="AREA1")]),
-    "olga": ("Olga OIV", [Grant("cuneo", "oiv")]),
-    "remo": ("Remo Revisore", [Grant("cuneo", "revisore")]),
-    "bruno": ("Bruno di Brescia", [Grant("brescia", "amministratore")]),
+    "anna": ("cuneo", "amministratore", None),
+    "elena": ("cuneo", "dipendente", "P012"),
+    "vale": ("cuneo", "valutatore", "P001"),
+    "olga": ("cuneo", "oiv", None),
+    "remo": ("cuneo", "revisore", None),
+    "bruno": ("brescia", "amministratore", None),
 }
 
 
@@ -40,21 +42,28 @@ def screenshot_dir(tmp: Path) -> Path:
     return tmp
 
 
-def start(tmp: Path):
-    """(Site, stop) — a server on 127.0.0.1 with cuneo run 1 and brescia run 2 stored."""
-    import uvicorn
-
-    from smvp import cli
+def make_app(tmp: Path):
+    """The service with its pages on a new SQLite file: cuneo run 1 and brescia run 2 stored
+    (``smvp evaluate``), the accounts of :data:`USERS`."""
+    from smvp import cli, store
+    from smvp.app import accounts
 
     db = f"sqlite:///{tmp / 'web.db'}"
     for chamber in ("cuneo", "brescia"):
         assert cli.main(["evaluate", "--chamber", chamber, "--db", db]) == 0
-    directory = Directory()
-    for username, (name, grants) in USERS.items():
-        directory.add(username, PASSWORD, name, grants)
-    tenants = [Tenant("cuneo", "Camera di commercio di Cuneo", "cuneo"),
-               Tenant("brescia", "Camera di commercio di Brescia", "brescia")]
-    app = create_app(db, directory, tenants, secret=SECRET, today=lambda: TODAY)
+    engine = store.open_engine(db)
+    for username, (tenant, role, person) in USERS.items():
+        accounts.add_user(engine, username, PASSWORD)
+        accounts.grant(engine, username, tenant, role, person_id=person)
+    engine.dispose()
+    return create_app(db, secret=SECRET, today=lambda: TODAY), db
+
+
+def start(tmp: Path):
+    """(Site, stop) — a server on 127.0.0.1 with cuneo run 1 and brescia run 2 stored."""
+    import uvicorn
+
+    app, db = make_app(tmp)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
                                            lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -80,16 +89,20 @@ def login(page, site: Site, username: str) -> None:
     page.wait_for_load_state()
 
 
-def expired_cookie(username: str) -> str:
-    """A session cookie signed with the server's secret ten hours ago (older than its max age)."""
+def expired_cookie(site: Site, username: str) -> str:
+    """A session cookie of ``username`` signed with the server's secret ten hours ago (older
+    than the service's 8-hour sessions)."""
     from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+    from smvp.app import accounts
 
     class TenHoursAgo(TimestampSigner):
         def get_timestamp(self) -> int:
             return int(time.time()) - 10 * 3600
 
-    s = URLSafeTimedSerializer(SECRET, salt="smvp-web-session", signer=TenHoursAgo)
-    return s.dumps({"u": username, "c": "x"})
+    uid = accounts.find_user(site.app.state.engine, username).id
+    s = URLSafeTimedSerializer(SECRET, salt="smvp-session", signer=TenHoursAgo)
+    return s.dumps({"uid": uid, "csrf": "x"})
 
 
 def engine_rows(chamber: str) -> dict[str, dict]:

@@ -11,19 +11,25 @@ import zipfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from smvp.service import auth
 from smvp.service.web import views
-from smvp.service.web.auth import COOKIE
-from smvp.service.web.deps import Context, config, context, not_found
+from smvp.service.web.deps import (
+    HOME,
+    Context,
+    LoginRequired,
+    context,
+    current_user,
+    memberships,
+    not_found,
+)
 from smvp.service.web.render import page
 
 router = APIRouter()
 Ctx = Annotated[Context, Depends(context)]
 LOGIN_CSRF = "smvp_login_csrf"
-HOME = {"amministratore": "amministrazione", "valutatore": "valutazioni", "dipendente": "scheda",
-        "oiv": "oiv", "revisore": "revisione"}
 UPLOAD_LIMIT = 20 * 1024 * 1024  # bytes: a year's dataset is far smaller
 
 
@@ -45,39 +51,55 @@ def login_form(request: Request, scaduta: int = 0, error: str = "") -> Response:
 @router.post("/login")
 def login(request: Request, username: str = Form(...), password: str = Form(...),
           csrf: str = Form("")) -> Response:
-    cfg = config(request)
-    if not csrf or csrf != request.cookies.get(LOGIN_CSRF):
+    """The stored accounts (``smvp.app.accounts.authenticate``: Argon2), the service's login
+    rate limit per (name, client), and the service's signed HTTP-only session cookie."""
+    from smvp.app import accounts
+
+    state = request.app.state
+    if not csrf or not secrets.compare_digest(csrf, request.cookies.get(LOGIN_CSRF) or ""):
         return _redirect("/login?error=csrf")
-    user = cfg.directory.authenticate(username.strip(), password)
+    name = username.strip()
+    key = (name, request.client.host if request.client else "?")
+    wait = state.limiter.retry_after(key)
+    if wait:
+        return page(request, "login.html.j2", None, csrf=csrf, expired=False, error="troppi",
+                    wait=wait, username=username, status_code=429,
+                    headers={"Retry-After": str(wait)})
+    user = accounts.authenticate(state.engine, name, password)
     if user is None:
+        state.limiter.failed(key)
         return page(request, "login.html.j2", None, csrf=csrf, expired=False, error="credenziali",
                     username=username, status_code=401)
+    state.limiter.succeeded(key)
+    cookie, _ = state.sessions.make(int(user.id or 0))
     resp = _redirect("/")
-    resp.set_cookie(COOKIE, cfg.sessions.issue(user.username), httponly=True, samesite="lax",
-                    secure=cfg.secure_cookies, max_age=cfg.sessions.max_age)
+    resp.set_cookie(auth.COOKIE, cookie, httponly=True, samesite="lax", path="/",
+                    secure=state.secure_cookies, max_age=auth.SESSION_SECONDS)
     resp.delete_cookie(LOGIN_CSRF)
     return resp
 
 
 @router.post("/logout")
-def logout() -> Response:
+def logout(request: Request, csrf: str = Form("")) -> Response:
+    try:
+        _, session_csrf = current_user(request)
+    except LoginRequired:
+        return _redirect("/login")
+    if not csrf or not secrets.compare_digest(csrf, session_csrf):
+        raise HTTPException(status_code=403, detail="Modulo scaduto o non valido (CSRF): ricarica la pagina")
     resp = _redirect("/login")
-    resp.delete_cookie(COOKIE)
+    resp.delete_cookie(auth.COOKIE, path="/")
     return resp
 
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> Response:
-    from smvp.service.web.deps import current_user
-
-    user, _ = current_user(request)
-    if len(user.grants) == 1:
-        g = user.grants[0]
-        return _redirect(f"/t/{g.tenant}/{HOME[g.role]}")
-    cfg = config(request)
-    links = [(cfg.tenants[g.tenant].name, g.role, f"/t/{g.tenant}/{HOME[g.role]}")
-             for g in user.grants if g.tenant in cfg.tenants]
-    return page(request, "home.html.j2", None, user=user, links=links)
+    user, csrf = current_user(request)
+    roles = memberships(request, user)
+    if len(roles) == 1:
+        return _redirect(f"/t/{roles[0].tenant}/{HOME[roles[0].role]}")
+    links = [(m.tenant, m.role, f"/t/{m.tenant}/{HOME[m.role]}") for m in roles]
+    return page(request, "home.html.j2", None, user=user, links=links, csrf=csrf)
 
 
 # --------------------------------------------------------------------------- amministratore
