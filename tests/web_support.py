@@ -21,6 +21,7 @@ TODAY = dt.date(2025, 5, 20)  # the day the pages believe it is (terms, drafts)
 USERS = {
     "anna": ("cuneo", "amministratore", None),
     "elena": ("cuneo", "dipendente", "P012"),
+    "marco": ("cuneo", "dipendente", "P013"),
     "vale": ("cuneo", "valutatore", "P001"),
     "olga": ("cuneo", "oiv", None),
     "remo": ("cuneo", "revisore", None),
@@ -42,15 +43,23 @@ def screenshot_dir(tmp: Path) -> Path:
     return tmp
 
 
-def make_app(tmp: Path):
+def make_app(tmp: Path, *, uploads: bool = False):
     """The service with its pages on a new SQLite file: cuneo run 1 and brescia run 2 stored
-    (``smvp evaluate``), the accounts of :data:`USERS`."""
+    (``smvp evaluate``; with ``uploads`` as the service does it: the bundled profile as
+    version 1 and the newest sample year uploaded as dataset 1 and 2, then evaluated), the
+    accounts of :data:`USERS`."""
     from smvp import cli, store
     from smvp.app import accounts
 
     db = f"sqlite:///{tmp / 'web.db'}"
-    for chamber in ("cuneo", "brescia"):
-        assert cli.main(["evaluate", "--chamber", chamber, "--db", db]) == 0
+    if uploads:
+        engine = store.open_engine(db)
+        for chamber in ("cuneo", "brescia"):
+            upload_sample(engine, chamber)
+        engine.dispose()
+    else:
+        for chamber in ("cuneo", "brescia"):
+            assert cli.main(["evaluate", "--chamber", chamber, "--db", db]) == 0
     engine = store.open_engine(db)
     for username, (tenant, role, person) in USERS.items():
         accounts.add_user(engine, username, PASSWORD)
@@ -59,11 +68,33 @@ def make_app(tmp: Path):
     return create_app(db, secret=SECRET, today=lambda: TODAY), db
 
 
-def start(tmp: Path):
+def upload_sample(engine, chamber: str) -> int:
+    """The chamber's tenant with its bundled profile (version 1) and newest sample year
+    uploaded and evaluated (``smvp.app``, as ``smvp serve --demo``); the run's id."""
+    from smvp import engine_api, store
+    from smvp.app import runs, uploads
+    from smvp.commands.evaluate import sample_years
+    from smvp.service.app import _zip_folder
+
+    tenant = store.tenants.create_tenant(engine, chamber)
+    scoped = store.scoped(engine, tenant.id)
+    found = engine_api.find_chamber(chamber)
+    pv = uploads.add_profile_version(scoped, text=found[1].read_text("utf-8"),
+                                     filename=found[1].name, user=None)
+    years = sample_years(chamber)
+    path = years[max(years)]
+    data, name = ((_zip_folder(path), f"{chamber}-{max(years)}.zip") if path.is_dir()
+                  else (path.read_bytes(), path.name))
+    got = uploads.add_dataset(scoped, data=data, filename=name, version_id=pv.id, year=None,
+                              user=None)
+    return runs.evaluate_upload(scoped, int(got.upload.id), user=None)[0]
+
+
+def start(tmp: Path, *, uploads: bool = False):
     """(Site, stop) — a server on 127.0.0.1 with cuneo run 1 and brescia run 2 stored."""
     import uvicorn
 
-    app, db = make_app(tmp)
+    app, db = make_app(tmp, uploads=uploads)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
                                            lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -115,3 +115,20 @@ def scheda_pdf(ctx: Context, run_id: int, person_id: str) -> bytes:
 
 def xlsx_stream(data: bytes) -> io.BytesIO:
     return io.BytesIO(data)
+
+
+def datasets(ctx: Context) -> list[dict[str, Any]]:
+    """The tenant's uploaded datasets (newest first) with how many schede the valutatori have
+    made final or left as drafts (``smvp.store.scores``)."""
+    from sqlmodel import Session
+
+    from smvp.service.web.score_pages import score_datasets
+    from smvp.store import scores as q
+
+    out = []
+    with Session(ctx.engine) as s:
+        for d in score_datasets(ctx):
+            sheets = q.sheets(s, int(d.id or 0))
+            out.append({"upload": d, "final": sum(1 for x in sheets.values() if x.final),
+                        "draft": sum(1 for x in sheets.values() if not x.final)})
+    return out
