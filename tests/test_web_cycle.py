@@ -19,7 +19,6 @@ import shutil
 from decimal import Decimal
 
 import pytest
-
 from documents_support import chromium, it_money, it_points
 from web_support import TODAY, expired_cookie, login, screenshot_dir, start
 
@@ -219,9 +218,10 @@ def test_dipendente_opens_a_request_of_review_within_the_term(site, browser, sho
 
 
 def test_a_request_after_the_term_is_refused_with_its_date(site, browser, shots):
+    from sqlmodel import Session, select
+
     from smvp import store
     from smvp.store.tables import ConciliationCase
-    from sqlmodel import Session, select
 
     ctx, page = _page(browser, site, "marco")
     due, _ = _term(site, 3, P013_DATE)

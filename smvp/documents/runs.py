@@ -102,14 +102,13 @@ def load(db: Any, run_id: int, today: dt.date,
         DocumentProblem: the current engine does not reproduce the stored results.
         StoreProblem: the database or the stored inputs cannot be read.
     """
+    from sqlalchemy.engine import Engine
     from sqlmodel import Session
 
     from smvp import engine_api, store
     from smvp.app import conciliation as app_conciliation
     from smvp.app.verify import get_run, reevaluate
     from smvp.store import cases as stored_cases
-
-    from sqlalchemy.engine import Engine
 
     given = isinstance(db, Engine)
     engine = db if given else store.open_engine(db, create=False)
