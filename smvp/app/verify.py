@@ -27,7 +27,6 @@ database URL); 3 a bug.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,7 +69,7 @@ def dataset_from_content(content: dict[str, Any], label: str) -> Any:
     """A Dataset rebuilt from the stored canonical JSON (``store.dataset_document``)."""
     from smvp_engine.dataset import dataset_from_columns
 
-    return dataset_from_columns(content.get("tables") or {}, path=label)
+    return dataset_from_columns(content.get("tables") or {}, path=label, categorical=True)
 
 
 def stored_dataset(engine: Engine, run: store.Run) -> Any:
@@ -159,7 +158,9 @@ def verify(engine: Engine, run_id: int, lang: str = "it") -> Verification:
                             "message": tr("blob_ok", lang, sha=now[:12]) if ok else
                             tr("blob_bad", lang, now=now[:12], rec=blob.content_sha256[:12])})
         try:
-            content = json.loads(blob.content)
+            from smvp.store.codec import loads
+
+            content = loads(blob.content)
         except ValueError as exc:
             v.problems.append(tr("unreadable", lang, err=exc))
     # 3-4. rebuild and re-evaluate

@@ -177,6 +177,9 @@ def stored_rows(session: Any, run_id: int) -> Iterator[tuple]:
     conn = session.connection()
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     cols = ", ".join("CAST(components AS TEXT)" if c == "components" else c for c in COMPARED)
-    result = conn.exec_driver_sql(f"SELECT {cols} FROM person_result WHERE run_id = {mark} ORDER BY id",
-                                  (run_id,))
-    return iter(result.fetchall())
+    cursor = conn.connection.driver_connection.cursor()  # plain tuples, not Row objects
+    try:
+        cursor.execute(f"SELECT {cols} FROM person_result WHERE run_id = {mark} ORDER BY id", (run_id,))
+        return iter(cursor.fetchall())
+    finally:
+        cursor.close()

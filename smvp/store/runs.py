@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,7 @@ from sqlmodel import Session, select
 
 from smvp.errors import StoreProblem
 from smvp.report import FUND_MONEY_FIELDS, MONEY_FIELDS, POINT_FIELDS, Outcome, jsonable
-from smvp.store.codec import dataset_canonical_json, exact_str, to_centipoints, to_cents
+from smvp.store.codec import dataset_canonical_json, exact_str, loads, to_centipoints, to_cents
 from smvp.store.db import display_url, short_error
 from smvp.store import bulk, tenants
 from smvp.store.tables import DatasetBlob, FundResult, PersonResult, Run
@@ -214,7 +213,7 @@ def dataset_content(engine: Engine, sha256: str, tenant_id: int | None = None
             return None
         if hashlib.sha256(blob.content.encode("utf-8")).hexdigest() != blob.content_sha256:
             raise StoreProblem(f"stored dataset {sha256[:12]} does not match its hash")
-        return json.loads(blob.content)
+        return loads(blob.content)
 
 
 def iter_person_results(engine: Engine, run_id: int) -> Iterable[PersonResult]:
