@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from smvp import textblocks
+from smvp import phases, textblocks
 
 #: person_result columns written in bulk, in this order (``id`` is the database's).
 COLUMNS = ("tenant_id", "run_id", "person_id", "name", "role", "role_label", "unit_id", "fund",
@@ -169,6 +169,7 @@ def insert_people(session: Any, run_id: int, tenant_id: int, rows: list[tuple],
     sql = f"INSERT INTO person_result ({cols}) VALUES ({', '.join([mark] * len(COLUMNS))})"
     for start in range(0, len(rows), batch):
         conn.exec_driver_sql(sql, [head + r for r in rows[start:start + batch]])
+        phases.tick(min(len(rows), start + batch), len(rows))
 
 
 def stored_rows(session: Any, run_id: int) -> Iterator[tuple]:
