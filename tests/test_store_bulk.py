@@ -13,7 +13,6 @@ from smvp.app import verify as verify_app
 from smvp.report import Outcome
 from smvp.store import bulk
 
-
 _CACHE: dict = {}
 
 
@@ -96,8 +95,8 @@ def test_a_failed_bulk_store_leaves_the_database_as_it_was(tmp_path, monkeypatch
         before = store.counts(engine)
         real = bulk.insert_people
 
-        def half_then_fail(session, run_id, tenant_id, rows, batch=50_000):
-            real(session, run_id, tenant_id, rows[:100], batch)
+        def half_then_fail(session, run_id, tenant_id, rows, batch=50_000, total=None):
+            real(session, run_id, tenant_id, list(rows)[:100], batch)
             from sqlalchemy.exc import OperationalError
 
             raise OperationalError("INSERT INTO person_result", {}, Exception("disk full"))
@@ -152,10 +151,9 @@ def test_a_stored_dataset_rebuilds_categorical_with_the_same_hash_and_results(da
 
 def test_categorical_rebuild_keeps_the_messages_of_bad_cells():
     """Blank required ids and ids with spaces at the ends go the usual way: same errors."""
-    from smvp_engine.dataset import dataset_from_columns
-    from smvp_engine.errors import DatasetErrors
     from smvp.store.codec import dataset_document
-    from smvp_engine.dataset import load_dataset
+    from smvp_engine.dataset import dataset_from_columns, load_dataset
+    from smvp_engine.errors import DatasetErrors
 
     data = SAMPLES[0]
     tables = json.loads(json.dumps(dataset_document(load_dataset(data))))["tables"]

@@ -18,7 +18,8 @@ they differ).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -147,14 +148,19 @@ def person_columns(ev: Any) -> dict[str, list]:
 
 def person_rows(ev: Any) -> list[tuple]:
     """The people as tuples of the :data:`COMPARED` columns, in the run's order."""
+    return list(iter_person_rows(ev))
+
+
+def iter_person_rows(ev: Any) -> Iterator[tuple]:
+    """:func:`person_rows` one at a time (the columns are built once; no list of tuples)."""
     cols = person_columns(ev)
-    return list(zip(*(cols[c] for c in COMPARED)))
+    return zip(*(cols[c] for c in COMPARED))
 
 
-def insert_people(session: Any, run_id: int, tenant_id: int, rows: list[tuple],
-                  batch: int = 50_000) -> None:
+def insert_people(session: Any, run_id: int, tenant_id: int, rows: Iterable[tuple],
+                  batch: int = 50_000, total: int | None = None) -> None:
     """Insert the people (tuples of :data:`COMPARED`) of run ``run_id`` in the session's
-    transaction: ``executemany`` (``COPY`` on PostgreSQL)."""
+    transaction: ``executemany`` a batch at a time (``COPY`` on PostgreSQL)."""
     conn = session.connection()
     name = conn.dialect.name
     cols = ", ".join(COLUMNS)
@@ -167,9 +173,30 @@ def insert_people(session: Any, run_id: int, tenant_id: int, rows: list[tuple],
         return
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO person_result ({cols}) VALUES ({', '.join([mark] * len(COLUMNS))})"
-    for start in range(0, len(rows), batch):
-        conn.exec_driver_sql(sql, [head + r for r in rows[start:start + batch]])
-        phases.tick(min(len(rows), start + batch), len(rows))
+    rows = iter(rows)
+    done = 0
+    while part := [head + r for r in islice(rows, batch)]:
+        conn.exec_driver_sql(sql, part)
+        done += len(part)
+        if total:
+            phases.tick(done, total)
+
+
+def same_as_stored(session: Any, run_id: int, rows: Iterator[tuple], batch: int = 100_000) -> bool:
+    """Whether the stored people of run ``run_id`` are ``rows``, in order (compared a batch at a
+    time: neither side is held whole)."""
+    conn = session.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    cols = ", ".join("CAST(components AS TEXT)" if c == "components" else c for c in COMPARED)
+    cursor = conn.connection.driver_connection.cursor()  # plain tuples, not Row objects
+    try:
+        cursor.execute(f"SELECT {cols} FROM person_result WHERE run_id = {mark} ORDER BY id", (run_id,))
+        while part := cursor.fetchmany(batch):
+            if part != list(islice(rows, len(part))):  # the drivers give tuples
+                return False
+        return next(rows, None) is None
+    finally:
+        cursor.close()
 
 
 def stored_rows(session: Any, run_id: int) -> Iterator[tuple]:
