@@ -450,3 +450,25 @@ def test_case_writes_while_a_run_is_taken_are_all_kept(dep):
     listed = {x["person_id"] for x in c.get("/api/tenants/cuneo/cases", headers=h).json()
               if x["run_id"] == dep.a["run"]}
     assert set(people) <= listed
+
+
+# --------------------------------------------------------------------------- the auth cache
+
+
+def test_a_revoke_takes_effect_at_the_next_request_despite_the_cache(dep):
+    """Roles and tokens are cached per process; a revoke (here as `smvp user revoke` does it,
+    outside the service) or a logout is seen at the very next request."""
+    c, engine = dep.client, dep.app.state.engine
+    accounts.add_user(engine, "cuneo-temp", PW)
+    accounts.grant(engine, "cuneo-temp", "cuneo", "oiv")
+    h = headers(c, "cuneo-temp")
+    for _ in range(2):  # the second answer comes from the cache
+        assert c.get("/api/tenants/cuneo/runs", headers=h).status_code == 200
+    accounts.grant(engine, "cuneo-temp", "cuneo", "revisore")
+    assert set(c.get("/api/tenants/cuneo", headers=h).json()["roles"]) == {"oiv", "revisore"}
+    assert accounts.revoke(engine, "cuneo-temp", "cuneo") == 2
+    assert c.get("/api/tenants/cuneo/runs", headers=h).status_code == 404
+    accounts.grant(engine, "cuneo-temp", "cuneo", "revisore")
+    assert c.get("/api/tenants/cuneo/runs", headers=h).status_code == 200
+    assert c.post("/api/logout", headers=h).status_code == 200
+    assert c.get("/api/me", headers=h).status_code == 401

@@ -70,7 +70,13 @@ def user_revoke(*, username: str, tenant: str, role: str | None, db: str | None,
 
 
 def serve(*, host: str, port: int, db: str | None, demo: bool, secure_cookies: bool,
-          out: Console) -> int:
+          out: Console, workers: int = 1) -> int:
+    """Run the service. With ``workers`` > 1, that many Uvicorn processes share the port
+    (each its own connection pool and caches; sessions signed with one ``$SMVP_SECRET`` —
+    a random one is made and handed to all when it is not set; the login rate limit is
+    counted per process)."""
+    import secrets
+
     import uvicorn
 
     from smvp.service.app import create_app
@@ -85,6 +91,16 @@ def serve(*, host: str, port: int, db: str | None, demo: bool, secure_cookies: b
             out.print(f"  {a['username']:<28} {a['role']:<15} tenant {a['tenant']}",
                       highlight=False, markup=False)
     out.print(f"smvp serve: http://{host}:{port}/docs (API), database "
-              f"{store.display_url(str(app.state.engine.url))}", highlight=False, markup=False)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+              f"{store.display_url(str(app.state.engine.url))}"
+              + (f", {workers} processi" if workers > 1 else ""), highlight=False, markup=False)
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+        return 0
+    app.state.engine.dispose()
+    os.environ["SMVP_DATABASE_URL"] = str(app.state.engine.url.render_as_string(
+        hide_password=False))
+    os.environ.setdefault("SMVP_SECRET", secrets.token_urlsafe(32))
+    os.environ["SMVP_SECURE_COOKIES"] = "1" if secure_cookies else ""
+    uvicorn.run("smvp.service.app:app_from_env", factory=True, host=host, port=port,
+                workers=workers, log_level="info")
     return 0

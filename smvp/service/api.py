@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
+from fastapi.responses import JSONResponse
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
@@ -27,7 +28,7 @@ from smvp.errors import UsageProblem
 from smvp.report import jsonable
 from smvp.service import auth
 from smvp.service.auth import Caller, TenantContext
-from smvp.store.tables import AuditEntry, DatasetUpload, ProfileVersion, Run
+from smvp.store.tables import AuditEntry, DatasetUpload, ProfileVersion
 
 ALL = frozenset(accounts.ROLES)
 ADM, VAL, DIP, OIV, REV = "amministratore", "valutatore", "dipendente", "oiv", "revisore"
@@ -261,14 +262,14 @@ def get_dataset(c: Ctx, dataset_id: int) -> dict[str, Any]:
 # --------------------------------------------------------------------------- runs
 
 
-def _run(c: TenantContext, run_id: int) -> Run:
-    run = store.find_run(c.engine, run_id)
-    if run is None:
+def _run(c: TenantContext, run_id: int) -> store.RunSummary:
+    found = store.run_summaries(c.engine, run_id)
+    if not found:
         raise not_found(f"run {run_id}")
-    return run
+    return found[0]
 
 
-def _visible(c: TenantContext, run: Run) -> set[str] | None:
+def _visible(c: TenantContext, run: store.RunSummary) -> set[str] | None:
     """The person_ids of ``run`` the caller may see: None = everyone."""
     if c.sees_everyone:
         return None
@@ -278,18 +279,17 @@ def _visible(c: TenantContext, run: Run) -> set[str] | None:
     return seen
 
 
-def _people_of_units(c: TenantContext, run: Run) -> set[str]:
+def _people_of_units(c: TenantContext, run: store.RunSummary) -> set[str]:
     """A valutatore sees the people of the unit they belong to and of its sub-units
     (``smvp.app.scores.people_of_units``), and themselves."""
-    content = store.dataset_content(c.engine, run.dataset_sha256, run.tenant_id) or {}
-    tables = content.get("tables") or {}
-    staff, units = tables.get("staff") or {}, tables.get("units") or {}
-    unit_of = dict(zip(staff.get("person_id") or [], staff.get("unit_id") or []))
-    parent = dict(zip(units.get("unit_id") or [], units.get("parent_id") or []))
-    return score_uc.people_of_units(unit_of, parent, set(c.person_ids)) | set(c.person_ids)
+    found = score_uc.people(c.engine, run.dataset_sha256, run.tenant_id)
+    if found is None:
+        return set(c.person_ids)
+    unit_of = {p: v["unit_id"] for p, v in found.staff.items()}
+    return score_uc.people_of_units(unit_of, found.parent, set(c.person_ids)) | set(c.person_ids)
 
 
-def _run_json(run: Run) -> dict[str, Any]:
+def _run_json(run: store.RunSummary) -> dict[str, Any]:
     return {"id": run.id, "chamber": run.chamber, "year": run.year,
             "created_at": run.created_at.isoformat(), "people": run.people,
             "profile_sha256": run.profile_sha256, "dataset_sha256": run.dataset_sha256,
@@ -325,26 +325,21 @@ def evaluate(c: Ctx, body: EvaluateRequest) -> dict[str, Any]:
 @router.get("/tenants/{tenant}/runs")
 def list_runs(c: Ctx) -> list[dict[str, Any]]:
     allow(c, "run.read")
-    with Session(c.engine) as s:
-        return [_run_json(r) for r in s.exec(select(Run).order_by(col(Run.id))).all()]
-
-
-def _person_json(p: Any) -> dict[str, Any]:
-    return {k: v for k, v in p.model_dump().items() if k not in ("tenant_id", "run_id")}
+    return [_run_json(r) for r in store.run_summaries(c.engine)]
 
 
 @router.get("/tenants/{tenant}/runs/{run_id}")
-def get_run(c: Ctx, run_id: int) -> dict[str, Any]:
+def get_run(c: Ctx, run_id: int) -> Response:
     allow(c, "run.read")
     run = _run(c, run_id)
     visible = _visible(c, run)
-    people = [_person_json(p) for p in store.iter_person_results(c.engine, run_id)
-              if visible is None or p.person_id in visible]
+    rows = store.person_rows(c.engine, run_id)
     out = _run_json(run)
-    out["results"] = people
+    out["results"] = [p for p in rows if visible is None or p["person_id"] in visible]
     if visible is None:
-        out["funds"] = [_person_json(f) for f in store.fund_results(c.engine, run_id)]
-    return out
+        out["funds"] = [{k: v for k, v in f.model_dump().items() if k not in ("tenant_id", "run_id")}
+                        for f in store.fund_results(c.engine, run_id)]
+    return JSONResponse(out)  # plain JSON types already: no second encoding pass
 
 
 @router.get("/tenants/{tenant}/runs/{run_id}/people/{person_id}")
@@ -355,11 +350,10 @@ def get_person(c: Ctx, run_id: int, person_id: str) -> dict[str, Any]:
     visible = _visible(c, run)
     if visible is not None and person_id not in visible:
         raise not_found(f"person {person_id} in run {run_id}")
-    row = next((p for p in store.iter_person_results(c.engine, run_id)
-                if p.person_id == person_id), None)
-    if row is None:
+    rows = store.person_rows(c.engine, run_id, person_id)
+    if not rows:
         raise not_found(f"person {person_id} in run {run_id}")
-    return _person_json(row)
+    return rows[0]
 
 
 @router.get("/tenants/{tenant}/runs/{run_id}/verify")
@@ -426,8 +420,8 @@ def _case_json(v: Any) -> dict[str, Any]:
 def _case_visible(c: TenantContext, case_view: Any) -> bool:
     if c.sees_everyone:
         return True
-    run = store.find_run(c.engine, case_view.case.run_id)
-    visible = _visible(c, run) if run is not None else set()
+    found = store.run_summaries(c.engine, case_view.case.run_id)
+    visible = _visible(c, found[0]) if found else set()
     return visible is None or case_view.case.person_id in visible
 
 

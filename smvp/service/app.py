@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 
 from smvp_engine.errors import SmvpError, SmvpErrors
 from smvp import store
-from smvp.app import uploads
+from smvp.app import accounts, uploads
 from smvp.conciliation import CaseProblem
 from smvp.errors import EdgeError, StoreProblem, UsageProblem
 from smvp.app import scores as score_uc
@@ -37,6 +37,7 @@ def create_app(db: str | None = None, *, secret: str | None = None,
     engine = store.open_engine(db)
     app.state.engine = engine  # accounts and tenants (auth only)
     app.state.guarded = store.require_tenant(engine)  # tenant data: always scoped
+    app.state.auth_cache = accounts.AuthCache(engine)  # who a token is, their roles
     app.state.sessions = Sessions(secret or os.environ.get("SMVP_SECRET")
                                   or secrets.token_urlsafe(32))
     app.state.limiter = LoginLimiter(limit=login_limit)
@@ -46,6 +47,12 @@ def create_app(db: str | None = None, *, secret: str | None = None,
     app.include_router(scores_api.router)
     _handlers(app)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """``create_app`` configured by the environment (each worker of ``smvp serve --workers``):
+    ``$SMVP_DATABASE_URL``, ``$SMVP_SECRET``, ``$SMVP_SECURE_COOKIES`` (non-empty: on)."""
+    return create_app(None, secure_cookies=bool(os.environ.get("SMVP_SECURE_COOKIES")))
 
 
 def _version() -> str:
@@ -109,7 +116,6 @@ def demo(engine: Any, *, password: str = "demo-smvp-2024", evaluate: bool = True
 
     Idempotent: an existing tenant keeps its data; existing users keep their passwords.
     """
-    from smvp.app import accounts
     from smvp.app import runs as run_uc
     from smvp.app import verify as verify_uc
     from smvp.commands.evaluate import sample_years
