@@ -89,7 +89,7 @@ def main() -> int:
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "smvp.service.app:create_app",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-         "--workers", str(args.workers)],
+         "--workers", str(args.workers), "--timeout-keep-alive", "30"],
         env=env, cwd=str(ROOT))
     base = f"http://127.0.0.1:{port}"
     try:

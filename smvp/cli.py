@@ -732,6 +732,19 @@ def serve(
                                        out=out_console)))
 
 
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(
+        help="Revisione di arrivo: head (la più recente), base (vuoto) o 0001…")] = "head",
+    db: DbOpt = None,
+) -> None:
+    """Porta lo schema del database a una revisione (Alembic), anche all'indietro."""
+    from smvp.commands import service as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.migrate(revision=revision, db=db, out=out_console)))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point (``smvp = smvp.cli:main``)."""
     from smvp.cli_i18n import install_from_argv

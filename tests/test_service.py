@@ -112,10 +112,12 @@ def endpoints(ids: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
         ("run.read", "GET", "/runs", None),
         ("run.read", "GET", "/runs/{run}", None),
         ("run.read", "GET", "/runs/{run}/people/{person}", None),
+        ("run.read", "GET", "/runs/{run}/people/{person}/scheda", None),
         ("run.evaluate", "POST", "/runs", {"json": {"dataset_id": f["dataset"]}}),
         ("run.verify", "GET", "/runs/{run}/verify", None),
         ("run.explain", "GET", "/runs/{run}/explain/{person}", None),
         ("run.state", "GET", "/runs/{run}/state", None),
+        ("report.read", "GET", "/runs/{run}/report", None),
         ("run.validate", "POST", "/runs/{run}/validation", {"json": {"oiv_date": TODAY}}),
         ("case.read", "GET", "/cases", None),
         ("case.read", "GET", "/cases/{case}", None),
@@ -150,8 +152,10 @@ def test_every_object_of_another_tenant_is_404(dep):
     h = headers(c, "cuneo-all")
     objects = [("/profiles/{profile}", "GET", None), ("/datasets/{dataset}", "GET", None),
                ("/runs/{run}", "GET", None), ("/runs/{run}/people/{person}", "GET", None),
+               ("/runs/{run}/people/{person}/scheda", "GET", None),
                ("/runs/{run}/verify", "GET", None), ("/runs/{run}/explain/{person}", "GET", None),
-               ("/runs/{run}/state", "GET", None),
+               ("/runs/{run}/state", "GET", None), ("/runs/{run}/report", "GET", None),
+               ("/runs/{run}/report?compare={run}", "GET", None),
                ("/runs/{run}/validation", "POST", {"json": {"oiv_date": TODAY}}),
                ("/runs", "POST", {"json": {"dataset_id": dep.b["dataset"]}}),
                ("/cases", "POST", {"json": {"run_id": dep.b["run"], "person_id": dep.b["person"],
@@ -193,9 +197,13 @@ def test_a_dipendente_sees_only_themselves(dep):
     rows = c.get(f"/api/tenants/cuneo/runs/{run}", headers=h).json()["results"]
     assert [r["person_id"] for r in rows] == [me]
     other = next(p for p in dep.a["people"] if p != me)
-    for path in (f"/runs/{run}/people/{other}", f"/runs/{run}/explain/{other}"):
+    for path in (f"/runs/{run}/people/{other}", f"/runs/{run}/explain/{other}",
+                 f"/runs/{run}/people/{other}/scheda"):
         assert c.get(f"/api/tenants/cuneo{path}", headers=h).status_code == 404
     assert c.get(f"/api/tenants/cuneo/runs/{run}/people/{me}", headers=h).status_code == 200
+    # not the Chamber's sums either: only their own evaluation
+    assert "totals" not in c.get(f"/api/tenants/cuneo/runs/{run}", headers=h).json()
+    assert all("totals" not in x for x in c.get("/api/tenants/cuneo/runs", headers=h).json())
     assert c.get(f"/api/tenants/cuneo/cases/{dep.a['case']}", headers=h).status_code == 404
     r = c.post("/api/tenants/cuneo/cases", headers=h,
                json={"run_id": run, "person_id": other, "delivered": TODAY})
@@ -222,7 +230,8 @@ EXPECTED: dict[str, set[str]] = {
     "case.open": {A, D},
     "case.step": {A, V, D},
     "diff.read": {A, OIV, R},
-    "audit.read": {A, OIV, R},
+    "audit.read": {OIV, R},
+    "report.read": {A, OIV, R},
     "score.read": {A, V, D, OIV, R},
     "score.write": {V},
 }
@@ -231,6 +240,20 @@ SUCCESS = {"GET": 200, "POST": 201, "PUT": 200}
 
 def test_the_permission_table_is_the_expected_one():
     assert {k: set(v) for k, v in PERMISSIONS.items()} == EXPECTED
+
+
+def test_the_walked_table_covers_every_tenant_endpoint(dep):
+    """Every route under /api/tenants/{tenant} is in :func:`endpoints` (so the role walk and
+    the isolation tests reach it), and every action of the table is walked."""
+    import re
+
+    routes = {(m, re.sub(r"\{[^}]+\}", "{}", r.path[len("/api/tenants/{tenant}"):]))
+              for r in dep.app.routes if getattr(r, "path", "").startswith("/api/tenants/")
+              for m in getattr(r, "methods", ()) if m != "HEAD"}
+    holes = {k: "{}" for k in ("run", "person", "dataset", "profile", "case", "scoree")}
+    walked = {(m, p.split("?")[0]) for _a, m, p, _b in endpoints(holes)}
+    assert routes == walked
+    assert {a for a, *_ in endpoints(holes)} == set(EXPECTED)
 
 
 @pytest.mark.parametrize("role", [A, V, D, OIV, R])
@@ -380,6 +403,19 @@ def test_login_is_rate_limited(tmp_path):
 def test_passwords_are_argon2_hashes(dep):
     user = accounts.find_user(dep.app.state.engine, "cuneo-oiv")
     assert user.password_hash.startswith("$argon2id$") and PW not in user.password_hash
+
+
+def test_the_oiv_reads_the_differentiation_report(dep):
+    c = dep.client
+    h = headers(c, "cuneo-oiv")
+    run = dep.a["run"]
+    r = c.get(f"/api/tenants/cuneo/runs/{run}/report", headers=h)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "Cuneo" in r.text and "<svg" in r.text
+    r = c.get(f"/api/tenants/cuneo/runs/{run}/report?compare={run}&lang=en", headers=h)
+    assert r.status_code == 200
+    assert c.get(f"/api/tenants/cuneo/runs/{run}/report?compare={dep.b['run']}",
+                 headers=h).status_code == 404
 
 
 def test_the_audit_log_records_changes_with_who_and_what(dep):

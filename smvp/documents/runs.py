@@ -98,6 +98,18 @@ def load(db: str | None, run_id: int, today: dt.date,
         DocumentProblem: the current engine does not reproduce the stored results.
         StoreProblem: the database or the stored inputs cannot be read.
     """
+    from smvp import store
+
+    engine = store.open_engine(db, create=False)
+    try:
+        return load_from(engine, run_id, today, persons)
+    finally:
+        engine.dispose()
+
+
+def load_from(engine: Any, run_id: int, today: dt.date,
+              persons: list[str] | None = None) -> RunDocument:
+    """:func:`load` on an open store (the service's, scoped to a tenant)."""
     from sqlmodel import Session
 
     from smvp import engine_api, store
@@ -105,29 +117,25 @@ def load(db: str | None, run_id: int, today: dt.date,
     from smvp.app.verify import get_run, reevaluate
     from smvp.store import cases as stored_cases
 
-    engine = store.open_engine(db, create=False)
-    try:
-        run = get_run(engine, run_id)
-        with Session(engine) as session:
-            revs = stored_cases.run_revisions(session, run_id)
-        if revs:
-            from smvp_engine import revision as rv
+    run = get_run(engine, run_id)
+    with Session(engine) as session:
+        revs = stored_cases.run_revisions(session, run_id)
+    if revs:
+        from smvp_engine import revision as rv
 
-            profile, tables = app_conciliation.load_run_inputs(engine, run)
-            ds = rv.revised_dataset(tables, app_conciliation._engine_revisions(revs),
-                                    path=run.dataset_path)
-            ev = engine_api.evaluate(profile, ds, year=run.year)
-        else:
-            profile, _, ev = reevaluate(engine, run)
-        rows = [dict(r) for r in ev.rows()]
-        if not revs:
-            _check_stored(engine, run, rows)
-        wanted = persons if persons is not None else [str(r.get("person_id")) for r in rows]
-        with Session(engine) as session:
-            deliveries = {p: stored_cases.delivery_day(session, run_id, p) for p in wanted}
-        database = store.display_url(str(engine.url))
-    finally:
-        engine.dispose()
+        profile, tables = app_conciliation.load_run_inputs(engine, run)
+        ds = rv.revised_dataset(tables, app_conciliation._engine_revisions(revs),
+                                path=run.dataset_path)
+        ev = engine_api.evaluate(profile, ds, year=run.year)
+    else:
+        profile, _, ev = reevaluate(engine, run)
+    rows = [dict(r) for r in ev.rows()]
+    if not revs:
+        _check_stored(engine, run, rows)
+    wanted = persons if persons is not None else [str(r.get("person_id")) for r in rows]
+    with Session(engine) as session:
+        deliveries = {p: stored_cases.delivery_day(session, run_id, p) for p in wanted}
+    database = store.display_url(str(engine.url))
     rules = ev.rules
     try:  # unit labels from the dataset's units table (ids are shown without them)
         from smvp_engine.columns import as_objects

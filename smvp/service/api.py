@@ -10,9 +10,9 @@ are simply not found by the scoped store: 404. Errors are 4xx with the message, 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
@@ -51,7 +51,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "case.open": frozenset({ADM, DIP}),
     "case.step": frozenset({ADM, VAL, DIP}),
     "diff.read": frozenset({ADM, OIV, REV}),
-    "audit.read": frozenset({ADM, OIV, REV}),
+    "audit.read": frozenset({OIV, REV}),  # the issue: "readable by OIV and revisore"
+    "report.read": frozenset({ADM, OIV, REV}),
     # behaviour scores (smvp.app.scores): a valutatore enters them for the people they
     # evaluate; the others read (a dipendente only their own final sheet)
     "score.read": ALL,
@@ -289,12 +290,16 @@ def _people_of_units(c: TenantContext, run: store.RunSummary) -> set[str]:
     return score_uc.people_of_units(unit_of, found.parent, set(c.person_ids)) | set(c.person_ids)
 
 
-def _run_json(run: store.RunSummary) -> dict[str, Any]:
-    return {"id": run.id, "chamber": run.chamber, "year": run.year,
-            "created_at": run.created_at.isoformat(), "people": run.people,
-            "profile_sha256": run.profile_sha256, "dataset_sha256": run.dataset_sha256,
-            "engine_version": run.engine_version,
-            "totals": jsonable(run.totals, decimals_as="string")}
+def _run_json(run: store.RunSummary, totals: bool = True) -> dict[str, Any]:
+    """A run's summary; ``totals`` (the whole Chamber's sums) only for the roles that see
+    everyone — a valutatore or a dipendente sees the rows of their people, not the fund."""
+    out = {"id": run.id, "chamber": run.chamber, "year": run.year,
+           "created_at": run.created_at.isoformat(), "people": run.people,
+           "profile_sha256": run.profile_sha256, "dataset_sha256": run.dataset_sha256,
+           "engine_version": run.engine_version}
+    if totals:
+        out["totals"] = jsonable(run.totals, decimals_as="string")
+    return out
 
 
 @router.post("/tenants/{tenant}/runs", status_code=201)
@@ -325,7 +330,7 @@ def evaluate(c: Ctx, body: EvaluateRequest) -> dict[str, Any]:
 @router.get("/tenants/{tenant}/runs")
 def list_runs(c: Ctx) -> list[dict[str, Any]]:
     allow(c, "run.read")
-    return [_run_json(r) for r in store.run_summaries(c.engine)]
+    return [_run_json(r, c.sees_everyone) for r in store.run_summaries(c.engine)]
 
 
 @router.get("/tenants/{tenant}/runs/{run_id}")
@@ -334,7 +339,7 @@ def get_run(c: Ctx, run_id: int) -> Response:
     run = _run(c, run_id)
     visible = _visible(c, run)
     rows = store.person_rows(c.engine, run_id)
-    out = _run_json(run)
+    out = _run_json(run, visible is None)
     out["results"] = [p for p in rows if visible is None or p["person_id"] in visible]
     if visible is None:
         out["funds"] = [{k: v for k, v in f.model_dump().items() if k not in ("tenant_id", "run_id")}
@@ -356,6 +361,27 @@ def get_person(c: Ctx, run_id: int, person_id: str) -> dict[str, Any]:
     return rows[0]
 
 
+@router.get("/tenants/{tenant}/runs/{run_id}/people/{person_id}/scheda",
+            response_class=HTMLResponse)
+def get_scheda(c: Ctx, run_id: int, person_id: str,
+               lang: Literal["it", "en"] = "it") -> HTMLResponse:
+    """One person's scheda di valutazione (HTML, as ``smvp scheda``; revisions applied),
+    dated with the delivery recorded for it, else today. The profile's own sheet template
+    (``scheda.template``, a file beside the profile) is a command-line feature: the
+    service uses the standard one."""
+    allow(c, "run.read")
+    from smvp.documents import runs, scheda
+
+    run = _run(c, run_id)
+    visible = _visible(c, run)
+    if (visible is not None and person_id not in visible) or not store.person_rows(
+            c.engine, run_id, person_id):
+        raise not_found(f"person {person_id} in run {run_id}")
+    doc = runs.load_from(c.engine, run_id, dt.date.today(), persons=[person_id])
+    day = doc.deliveries.get(person_id) or doc.today
+    return HTMLResponse(scheda.html(doc, person_id, day, lang))
+
+
 @router.get("/tenants/{tenant}/runs/{run_id}/verify")
 def verify(c: Ctx, run_id: int) -> dict[str, Any]:
     allow(c, "run.verify")
@@ -375,6 +401,23 @@ def explain(c: Ctx, run_id: int, person_id: str) -> dict[str, Any]:
     found = explain_person(c.engine, run_id, person_id)
     return {"run_id": run_id, "person_id": person_id, "matches_stored": not found.differs,
             "differs": found.differs, "trace": jsonable(found.trace, decimals_as="string")}
+
+
+@router.get("/tenants/{tenant}/runs/{run_id}/report", response_class=HTMLResponse)
+def report(c: Ctx, run_id: int, compare: int | None = None,
+           lang: Literal["it", "en"] = "it") -> HTMLResponse:
+    """The OIV's differentiation report of a run (HTML, as ``smvp report``), optionally
+    beside another run of the tenant (``?compare=M``)."""
+    allow(c, "report.read")
+    from smvp.documents import oiv, runs
+
+    _run(c, run_id)
+    if compare is not None:
+        _run(c, compare)
+    today = dt.date.today()
+    doc = runs.load_from(c.engine, run_id, today, persons=[])
+    other = runs.load_from(c.engine, compare, today, persons=[]) if compare is not None else None
+    return HTMLResponse(oiv.html(doc, lang, other))
 
 
 @router.get("/tenants/{tenant}/runs/{run_id}/state")

@@ -35,6 +35,8 @@ def create_app(db: str | None = None, *, secret: str | None = None,
                   description="Valutazione della performance (SMVP): a multi-tenant service. "
                               "See docs/api.md.")
     engine = store.open_engine(db)
+    if engine.dialect.name == "sqlite":
+        _sqlite_for_service(engine)
     app.state.engine = engine  # accounts and tenants (auth only)
     app.state.guarded = store.require_tenant(engine)  # tenant data: always scoped
     app.state.auth_cache = accounts.AuthCache(engine)  # who a token is, their roles
@@ -47,6 +49,24 @@ def create_app(db: str | None = None, *, secret: str | None = None,
     app.include_router(scores_api.router)
     _handlers(app)
     return app
+
+
+def _sqlite_for_service(engine: Any) -> None:
+    """Many requests at once on one SQLite file: write-ahead logging (readers never wait for
+    a writer, nor a writer for readers) and a 30 s busy wait for the write lock instead of
+    the driver's 5 s (writes queue rather than fail with "database is locked")."""
+    from sqlalchemy import event
+
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.close()
+
+    event.listen(engine, "connect", _on_connect)
+    engine.dispose()  # connections opened before the listener: reopen with it
+    if engine.url.database not in (None, "", ":memory:"):
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode = WAL")
 
 
 def app_from_env() -> FastAPI:
