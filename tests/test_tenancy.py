@@ -237,7 +237,11 @@ def test_migrations_go_down_to_base_and_back_up(db_url):
         accounts.grant(eng, "mario", "cuneo", "oiv")
         people = store.counts(eng)["person_result"]
         assert people > 0
-        revisions = ["0004", "0003", "0002", "0001"]
+        from alembic.script import ScriptDirectory
+
+        revisions = [r.revision for r in ScriptDirectory.from_config(
+            store.db.alembic_config()).walk_revisions()][1:]  # head-1 … 0001
+        assert revisions[-1] == "0001" and len(revisions) >= 4
         for rev in revisions:
             store.db.migrate(eng, rev)
             with eng.connect() as conn:

@@ -37,33 +37,9 @@ from smvp_engine.errors import SmvpError, SmvpErrors
 from smvp import engine_api, store
 from smvp.errors import UsageProblem
 from smvp.report import Outcome
+from smvp.i18n import Words
 
-TEXTS: dict[str, tuple[str, str]] = {
-    "run_head": ("Esecuzione {id} — {chamber} {year}, salvata il {when} (motore {stored}; ora {now})",
-                 "Run {id} — {chamber} {year}, stored {when} (engine {stored}; now {now})"),
-    "profile_ok": ("profilo: testo integro (sha256 {sha})", "profile: text intact (sha256 {sha})"),
-    "profile_bad": ("profilo: il testo salvato NON corrisponde al suo sha256 (registrato {rec}, calcolato {now})",
-                    "profile: the stored text does NOT match its sha256 (recorded {rec}, computed {now})"),
-    "blob_missing": ("dati: il contenuto {sha} non è nel database", "dataset: content {sha} is not in the database"),
-    "blob_ok": ("dati: contenuto integro (sha256 {sha})", "dataset: content intact (sha256 {sha})"),
-    "blob_bad": ("dati: il contenuto salvato è stato MODIFICATO: il suo sha256 è {now}, registrato {rec}",
-                 "dataset: the stored content was TAMPERED WITH: its sha256 is {now}, recorded {rec}"),
-    "dataset_bad": ("dati: il dataset ricostruito ha hash {now}, l'esecuzione ha registrato {rec}",
-                    "dataset: the rebuilt dataset hashes to {now}, the run recorded {rec}"),
-    "dataset_ok": ("dati: il dataset ricostruito ha l'hash registrato ({sha})",
-                   "dataset: the rebuilt dataset has the recorded hash ({sha})"),
-    "unreadable": ("dati: il contenuto salvato non si legge: {err}", "dataset: the stored content cannot be read: {err}"),
-    "cannot": ("ricalcolo impossibile con il motore attuale:", "cannot re-evaluate with the current engine:"),
-    "identical": ("Ricalcolo identico al centesimo: {people} persone, {funds} fondi, totali.",
-                  "Re-evaluation identical to the cent: {people} people, {funds} funds, totals."),
-    "differs": ("Ricalcolo DIVERSO: {n} differenze.", "Re-evaluation DIFFERS: {n} differences."),
-    "tampered": ("Input dell'esecuzione NON integri: i risultati salvati non sono verificabili.",
-                 "The run's inputs are NOT intact: the stored results cannot be verified."),
-    "col_what": ("Dove", "Where"), "col_field": ("Campo", "Field"),
-    "col_stored": ("Salvato", "Stored"), "col_now": ("Ricalcolato", "Now"),
-    "person": ("persona", "person"), "fund": ("fondo", "fund"), "totals": ("totali", "totals"),
-    "run": ("esecuzione", "run"), "absent": ("(assente)", "(absent)"),
-}
+TEXTS = Words("verify")  # catalogue: verify.*
 
 
 def tr(key: str, lang: str, **kw: Any) -> str:
@@ -208,7 +184,28 @@ def verify(engine: Engine, run_id: int, lang: str = "it") -> Verification:
     return v
 
 
+def _same_people(engine: Engine, run: store.Run, outcome: Outcome) -> bool:
+    """Whether every stored person of the run is, in order, the re-evaluation's: the two as
+    lists of plain tuples (smvp/store/bulk.py), no object per person. False also when the
+    evaluation has no columns: then the people are compared field by field."""
+    from sqlmodel import Session
+
+    from smvp.store import bulk
+
+    ev = getattr(outcome.rows, "evaluation", None)
+    if ev is None or not bulk.columnar(ev):
+        return False
+    now = bulk.person_rows(ev)
+    with Session(engine) as session:
+        stored = list(bulk.stored_rows(session, run.id))
+    return stored == now
+
+
 def _compare(engine: Engine, run: store.Run, outcome: Outcome, v: Verification) -> None:
+    if _same_people(engine, run, outcome):
+        v.people = len(outcome.rows)
+        _compare_funds_and_totals(engine, run, outcome, v)
+        return
     stored = {p.person_id: p for p in store.iter_person_results(engine, run.id)}
     now = {str(r.get("person_id")): store.person_record(run.id, r, run.tenant_id) for r in outcome.rows}
     v.people = len(now)
@@ -222,6 +219,10 @@ def _compare(engine: Engine, run: store.Run, outcome: Outcome, v: Verification) 
         for k in va:
             if va[k] != vb.get(k):
                 v.differences.append({"where": "person", "id": pid, "field": k, "stored": va[k], "now": vb.get(k)})
+    _compare_funds_and_totals(engine, run, outcome, v)
+
+
+def _compare_funds_and_totals(engine: Engine, run: store.Run, outcome: Outcome, v: Verification) -> None:
     f_stored = {f.fund: f for f in store.fund_results(engine, run.id)}
     f_now = {str(f.get("fund")): store.fund_record(run.id, f, run.tenant_id) for f in outcome.funds}
     v.funds = len(f_now)

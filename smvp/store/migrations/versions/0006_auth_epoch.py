@@ -1,15 +1,15 @@
 """The auth epoch: one counter bumped by every grant, revoke and logout, so that service
 processes can cache who a token is and drop the cache when it moves.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
