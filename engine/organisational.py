@@ -11,13 +11,12 @@ from itertools import pairwise, repeat
 
 import numpy as np
 
+from .checks import _row_error
 from .columns import as_objects, index_with
 from .errors import DatasetError, DatasetErrors, SmvpError
 from .exact import decimal_from_units, round_fraction
 from .profile import INDIVIDUAL_LEVEL, Resolved
-
 from .stages import IndicatorResult, ObjectiveResult, Organisational, UnitResult
-from .checks import _row_error
 
 
 def organisational(rules: Resolved, ds) -> Organisational:
@@ -102,6 +101,9 @@ def _organisational_exact(rules: Resolved, ds) -> Organisational:
             counted = round_fraction(band.counts_as, scale, mode)
             how += f"; {band.label}: counts {band.counts_as}%"
         else:
+            # the ratio, or the cap when the ratio is not finite (without a cap, the open top
+            # band's counts_as above, or the row was an error)
+            assert counted_base is not None
             counted = round_fraction(counted_base, scale, mode)
             if band is not None:
                 how += f"; {band.label}: counts the ratio"
@@ -293,7 +295,7 @@ def _organisational_columns(rules: Resolved, ds) -> Organisational | None:
             mine = np.asarray(levels == rules.level_ids[0], dtype=bool).reshape(n_obj)
         tw = int(w_obj[mine].sum())
         if mine.any() and tw:
-            top = int(np.count_nonzero(mine)), int(_round_div(np.int64((ach[mine] * w_obj[mine]).sum()),
+            top = int(np.count_nonzero(mine)), int(_round_div(np.asarray((ach[mine] * w_obj[mine]).sum(), dtype=np.int64),
                                                               np.int64(tw), mode))
 
     # -- the results as objects
@@ -410,7 +412,7 @@ def _group_sum(idx: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
-def _round_div(n: np.ndarray, d: np.ndarray, mode: str) -> np.ndarray:
+def _round_div(n: np.ndarray, d: np.ndarray | np.integer, mode: str) -> np.ndarray:
     """``n / d`` rounded to an integer by ``mode`` (half_up or down), for n ≥ 0, d > 0 and
     2n + d below 2**63 (:func:`engine.exact.round_fraction` on each value)."""
     if mode == "half_up":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
@@ -168,7 +169,7 @@ class Payout:
         return np.array(list(self.coefficient_ids) + [None], dtype=object)[self.coefficient_code]
 
 
-def assemble_parts(n: int, parts: list) -> Q:
+def assemble_parts(n: int, parts: Sequence) -> Q:
     """One Q over ``n`` rows (0/1 elsewhere, one denominator per row) from values on disjoint
     ``rows`` — given over those rows, or over every row and taken where ``sel`` holds."""
     objects = any(q.num.dtype == object for _, _, q, _ in parts)

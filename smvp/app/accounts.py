@@ -20,8 +20,8 @@ from sqlmodel import Session, col, select
 
 from smvp.errors import UsageProblem
 from smvp.store import tenants
-from smvp.store.tenancy import session_tenant
 from smvp.store.tables import ApiToken, AuditEntry, AuthEpoch, Membership, Tenant, User
+from smvp.store.tenancy import session_tenant
 
 ROLES = ("amministratore", "valutatore", "dipendente", "oiv", "revisore")
 ROLE_ALIASES = {"admin": "amministratore", "administrator": "amministratore",

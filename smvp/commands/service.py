@@ -71,9 +71,11 @@ def user_revoke(*, username: str, tenant: str, role: str | None, db: str | None,
 
 def migrate(*, revision: str, db: str | None, out: Console) -> int:
     """Upgrade or downgrade the database's schema to ``revision`` (``store.db.migrate``)."""
+    from sqlalchemy import create_engine
     from sqlalchemy.exc import SQLAlchemyError
 
-    engine = store.open_engine(db, create=False)
+    # not open_engine: it would first bring an older database to the newest schema
+    engine = create_engine(store.database_url(db))
     try:
         with engine.connect() as conn:
             before = store.db.schema_revision(conn)

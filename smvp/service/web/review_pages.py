@@ -34,9 +34,8 @@ class Version:
 
 def choices(ctx: Context) -> list[Version]:
     """The versions the form offers, newest first."""
-    from smvp.service.web.profile_pages import versions
-
     from smvp.i18n import format_datetime
+    from smvp.service.web.profile_pages import versions
 
     out = [Version(f"v{pv.id}", f"Versione {pv.id} del profilo ({pv.filename}, "
                                 f"{format_datetime(pv.created_at, ctx.lang)})")
