@@ -723,7 +723,7 @@ def serve(
         "--workers", min=1, max=64,
         help="Processi Uvicorn (più richieste in parallelo; $SMVP_SECRET condiviso).")] = 1,
 ) -> None:
-    """Avvia il servizio multi-tenant (FastAPI su Uvicorn); API JSON su /api, OpenAPI su /docs."""
+    """Avvia il servizio multi-tenant (FastAPI su Uvicorn): pagine web su /login, API JSON su /api, OpenAPI su /docs."""
     from smvp.commands import service as command
 
     out_console, _ = _consoles()

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlmodel import col
 
 from smvp.store.tables import TenantOwned
 
@@ -40,9 +41,10 @@ class TenantRequired(RuntimeError):
     """A session of the service's engine used without a tenant (a bug, never data)."""
 
 
-def tenant_models() -> list[type]:
+def tenant_models() -> list[type[TenantOwned]]:
     """Every mapped table class that belongs to a tenant (subclasses of TenantOwned)."""
-    found, todo = [], list(TenantOwned.__subclasses__())
+    found: list[type[TenantOwned]] = []
+    todo = list(TenantOwned.__subclasses__())
     while todo:
         cls = todo.pop()
         todo.extend(cls.__subclasses__())
@@ -78,10 +80,10 @@ def session_tenant(session: Session) -> int | None:
 
 
 @lru_cache(maxsize=4096)
-def _criteria(tid: int, models: tuple[type, ...]) -> tuple[Any, ...]:
+def _criteria(tid: int, models: tuple[type[TenantOwned], ...]) -> tuple[Any, ...]:
     """The loader criteria limiting every model of ``models`` to tenant ``tid``: built once
     per tenant (building them for every statement was a quarter of a request's time)."""
-    return tuple(with_loader_criteria(model, model.tenant_id == tid, include_aliases=True)
+    return tuple(with_loader_criteria(model, col(model.tenant_id) == tid, include_aliases=True)
                  for model in models)
 
 
