@@ -538,6 +538,25 @@ def find_layer(name: str, near: str | None = None) -> Path | None:
         return None
 
 
+#: layers already loaded in this process: (path, sha256 of the text) → the layer's Profile
+_LAYERS: dict[tuple[str, str], Profile] = {}
+
+
+def _load_layer(path: Path) -> Profile:
+    """The layer at ``path``, loaded once per content in a process (every profile that
+    ``extends`` it shares it: a national run loads the national layer once, not per body).
+    The layer is read-only for the profiles that extend it (its rules are deep-copied)."""
+    text = Path(path).read_text(encoding="utf-8")
+    key = (str(path), hashlib.sha256(text.encode("utf-8")).hexdigest())
+    layer = _LAYERS.get(key)
+    if layer is None:
+        layer = load_profile(path, text)
+        if len(_LAYERS) > 64:  # a long-lived process that sees layers change
+            _LAYERS.clear()
+        _LAYERS[key] = layer
+    return layer
+
+
 def _inherit(profile: Profile) -> list[ProfileError]:
     """Load the layer of ``extends`` and add its documents, absence types, readings and norms
     that the profile does not define (d.lgs. 150/2009 and the rules around it: issue 12).
@@ -558,7 +577,7 @@ def _inherit(profile: Profile) -> list[ProfileError]:
                               "to the profile or bundled with smvp", found=name,
                               hint="check the name (the bundled national layer is national/italia)")]
     try:
-        base = load_profile(found)
+        base = _load_layer(found)
     except ProfileErrors as exc:
         return [profile.error(f"the layer {name!r} ({found}) is not valid: {exc.errors[0]}", ("extends",))]
     if base.data.get("layer") != "national":
