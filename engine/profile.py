@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import difflib
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -387,6 +388,8 @@ class Profile:
     inherited: dict = field(default_factory=dict)
     #: (section, id) → the layer whose rule of the same id this profile overrides with its own
     overrides: dict = field(default_factory=dict)
+    #: year → the rules in force (:meth:`for_year` builds them once; Resolved is immutable)
+    resolved: dict = field(default_factory=dict, repr=False, compare=False)
 
     def layer_of(self, path) -> str | None:
         """The layer a rule path comes from: the name of the base layer (``national/italia``) for an
@@ -439,7 +442,10 @@ class Profile:
             ProfileError: when the year is outside the profile's validity.
         """
         self.check_year(year)
-        return _build(self, year)
+        rules = self.resolved.get(year)
+        if rules is None:
+            rules = self.resolved[year] = _build(self, year)
+        return rules
 
     @cached_property
     def boundary_years(self) -> list[int]:
@@ -453,13 +459,16 @@ class Profile:
 
 
 def _walk(node, path=()):
-    yield path, node
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _walk(v, path + (k,))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _walk(v, path + (i,))
+    """Every (path, value) of a document, parents before children, in document order."""
+    stack = [(path, node)]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        here, value = pop()
+        yield here, value
+        if isinstance(value, dict):
+            push([(here + (k,), v) for k, v in reversed(value.items())])
+        elif isinstance(value, list):
+            push([(here + (i,), value[i]) for i in range(len(value) - 1, -1, -1)])
 
 
 # ---------------------------------------------------------------- loading
@@ -602,8 +611,10 @@ def _schema_errors(profile: Profile) -> list[ProfileError]:
     if not isinstance(profile.data, dict):
         return [profile.error("a profile must be a mapping of keys (format, chamber, documents, …)",
                               expected="a YAML mapping", found=type(profile.data).__name__)]
-    validator = jsonschema.Draft202012Validator(_schema())
+    validator = _validator()
     instance = _to_json_types(profile.data)
+    if _blocks_valid(validator, instance):
+        return []
     out: list[ProfileError] = []
     seen: set = set()
     for err in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
@@ -619,6 +630,45 @@ def _schema_errors(profile: Profile) -> list[ProfileError]:
                                   and ((e.field or ""), e.message.split("'")[1]) in suggested)]
     out.sort(key=lambda e: (e.line or 0, e.column or 0))
     return out
+
+
+#: the keywords of the schema's top level that :func:`_blocks_valid` reproduces
+_TOP_KEYWORDS = {"$schema", "$id", "$defs", "title", "description", "type", "additionalProperties", "required",
+                 "properties"}
+#: canonical JSON of (top-level key, block) found valid in this process, by SHA-256 (bounded)
+_VALID_BLOCKS: set[str] = set()
+
+
+def _validator() -> jsonschema.Draft202012Validator:
+    if "v" not in _SCHEMA_CACHE:
+        _SCHEMA_CACHE["v"] = jsonschema.Draft202012Validator(_schema())
+    return _SCHEMA_CACHE["v"]
+
+
+def _blocks_valid(validator, instance) -> bool:
+    """True when the profile is valid against the schema, decided block by block: the top
+    level (a mapping of known keys with the required ones) and each top-level block against
+    its own subschema, a block already found valid in this process (the same canonical JSON)
+    not validated again. Profiles of a national roll-out share most blocks (documents,
+    coefficients, conciliation …): they are validated once. False means "not known valid":
+    the caller validates the whole document and reports its errors as before."""
+    schema = validator.schema
+    props = schema.get("properties") or {}
+    if set(schema) - _TOP_KEYWORDS or schema.get("additionalProperties") is not False \
+            or not isinstance(instance, dict) or set(instance) - set(props) \
+            or set(schema.get("required") or ()) - set(instance):
+        return False
+    for key, block in instance.items():
+        text = json.dumps([key, block], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        if digest in _VALID_BLOCKS:
+            continue
+        if not validator.evolve(schema=props[key]).is_valid(block):
+            return False
+        if len(_VALID_BLOCKS) > 100_000:
+            _VALID_BLOCKS.clear()
+        _VALID_BLOCKS.add(digest)
+    return True
 
 
 def _leaf_errors(err: jsonschema.ValidationError):

@@ -86,9 +86,13 @@ def _year_data(folder: Path, year: int | None) -> Path | None:
 _CACHE: Any = None
 
 
-def _init_worker(cache_dir: str | None) -> None:
+def _init_worker(cache_dir: str | None, worker: bool = False) -> None:
     global _CACHE
     from smvp.profile_cache import ProfileCache
+
+    if worker:  # one tenant's tables are small: pyarrow's thread pools only add hand-offs
+        pa.set_cpu_count(1)
+        pa.set_io_thread_count(1)
 
     _CACHE = ProfileCache(Path(cache_dir) if cache_dir else None)
 
@@ -268,7 +272,7 @@ def run(tenants: list[Tenant], *, year: int | None = None, jobs: int | None = No
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method),
                              initializer=_init_worker,
-                             initargs=(str(cache_dir) if cache_dir else None,)) as pool:
+                             initargs=(str(cache_dir) if cache_dir else None, True)) as pool:
         yield from pool.map(partial(evaluate_tenant, year=year, people=people), tenants, chunksize=chunksize)
 
 
