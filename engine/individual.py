@@ -7,13 +7,12 @@ from fractions import Fraction
 
 import numpy as np
 
+from .checks import _row_error
 from .columns import Categorical, as_objects, index_of, index_with
 from .errors import DatasetError, DatasetErrors, SmvpError
 from .exact import Q, round_fraction
 from .profile import INDIVIDUAL_LEVEL, Resolved
-
-from .stages import Individual, Organisational, ObjectiveResult
-from .checks import _row_error
+from .stages import Individual, ObjectiveResult, Organisational
 
 CP = 100
 

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
-from functools import partial
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import partial
 from itertools import pairwise, repeat
 
 import numpy as np
 
+from .checks import _row_error
 from .columns import as_objects, index_with
 from .errors import DatasetError, DatasetErrors, SmvpError
 from .exact import decimal_from_units, round_fraction
 from .profile import INDIVIDUAL_LEVEL, Resolved
-
-from .stages import IndicatorResult, LazyObjectives, LazyTuple, ObjectiveResult, Organisational, UnitResult
-from .checks import _row_error
+from .stages import (
+    IndicatorResult,
+    LazyObjectives,
+    LazyTuple,
+    ObjectiveResult,
+    Organisational,
+    UnitResult,
+)
 
 
 def organisational(rules: Resolved, ds) -> Organisational:
@@ -103,6 +109,9 @@ def _organisational_exact(rules: Resolved, ds) -> Organisational:
             counted = round_fraction(band.counts_as, scale, mode)
             how += f"; {band.label}: counts {band.counts_as}%"
         else:
+            # the ratio, or the cap when the ratio is not finite (without a cap, the open top
+            # band's counts_as above, or the row was an error)
+            assert counted_base is not None
             counted = round_fraction(counted_base, scale, mode)
             if band is not None:
                 how += f"; {band.label}: counts the ratio"
@@ -294,7 +303,7 @@ def _organisational_columns(rules: Resolved, ds) -> Organisational | None:
             mine = np.asarray(levels == rules.level_ids[0], dtype=bool).reshape(n_obj)
         tw = int(w_obj[mine].sum())
         if mine.any() and tw:
-            top = int(np.count_nonzero(mine)), int(_round_div(np.int64((ach[mine] * w_obj[mine]).sum()),
+            top = int(np.count_nonzero(mine)), int(_round_div(np.asarray((ach[mine] * w_obj[mine]).sum(), dtype=np.int64),
                                                               np.int64(tw), mode))
 
     # -- the results as objects: built when read (evaluation reads the individual and top-level
@@ -345,7 +354,7 @@ class _ColumnResults:
         n_obj = len(self.ids)
         if rows is None:
             per_obj = _grouped(list(zip(self.i_ids, self.counted.tolist(), self._how())), self.of_all, n_obj)
-            pick = slice(None)
+            pick: slice | np.ndarray = slice(None)
             ids = self.ids
         else:
             at = np.flatnonzero(np.isin(self.of_all, rows))  # their indicators, in table order
@@ -501,7 +510,7 @@ def _group_sum(idx: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
-def _round_div(n: np.ndarray, d: np.ndarray, mode: str) -> np.ndarray:
+def _round_div(n: np.ndarray, d: np.ndarray | np.integer, mode: str) -> np.ndarray:
     """``n / d`` rounded to an integer by ``mode`` (half_up or down), for n ≥ 0, d > 0 and
     2n + d below 2**63 (:func:`engine.exact.round_fraction` on each value)."""
     if mode == "half_up":

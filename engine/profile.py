@@ -25,15 +25,16 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from . import formula
 from .errors import ProfileError, ProfileErrors
 from .intervals import Interval, partition_problems
 from .resources import load_schema
 from .yamlload import Loaded, load_yaml
+
+if TYPE_CHECKING:  # imported where a profile is checked against the schema
+    import jsonschema
 
 _RANGE = re.compile(r"^\s*([0-9]+)\s*[-–—]\s*([0-9]+)\s*$")  # an integer range as printed: "26 – 40"
 INDIVIDUAL_LEVEL = "individuale"
@@ -611,9 +612,14 @@ def _schema_errors(profile: Profile) -> list[ProfileError]:
     if not isinstance(profile.data, dict):
         return [profile.error("a profile must be a mapping of keys (format, chamber, documents, …)",
                               expected="a YAML mapping", found=type(profile.data).__name__)]
-    validator = _validator()
     instance = _to_json_types(profile.data)
+    key = _schema_pass_key(instance)
+    if key is not None and key in SCHEMA_PASSED:
+        return []
+    validator = _validator()
     if _blocks_valid(validator, instance):
+        if key is not None:
+            SCHEMA_PASSED.add(key)
         return []
     out: list[ProfileError] = []
     seen: set = set()
@@ -629,6 +635,8 @@ def _schema_errors(profile: Profile) -> list[ProfileError]:
     out = [e for e in out if not (e.message.startswith("missing key")
                                   and ((e.field or ""), e.message.split("'")[1]) in suggested)]
     out.sort(key=lambda e: (e.line or 0, e.column or 0))
+    if not out and key is not None:
+        SCHEMA_PASSED.add(key)
     return out
 
 
@@ -640,6 +648,8 @@ _VALID_BLOCKS: set[str] = set()
 
 
 def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema
+
     if "v" not in _SCHEMA_CACHE:
         _SCHEMA_CACHE["v"] = jsonschema.Draft202012Validator(_schema())
     return _SCHEMA_CACHE["v"]
@@ -671,8 +681,31 @@ def _blocks_valid(validator, instance) -> bool:
     return True
 
 
+#: Profiles that passed the JSON Schema, each as the sha256 of (jsonschema's version, the
+#: schema, the profile as JSON): the same profile against the same schema passes again,
+#: so it is not checked again. Importing jsonschema and checking cost ~50 ms, a large part
+#: of a short command's start-up; smvp keeps this set in its cache folder (smvp/cache.py).
+#: Only passes are kept: a profile with an error is checked, and its errors reported, each time.
+SCHEMA_PASSED: set[str] = set()
+
+
+def _schema_pass_key(instance: Any) -> str | None:
+    """The :data:`SCHEMA_PASSED` key of a profile (as JSON types); None if it has no JSON text."""
+    import json
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        text = json.dumps([version("jsonschema"), _schema(), instance], sort_keys=True,
+                          ensure_ascii=False, allow_nan=False)
+    except (PackageNotFoundError, TypeError, ValueError):
+        return None
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def _leaf_errors(err: jsonschema.ValidationError):
     if err.context:
+        import jsonschema
+
         best = jsonschema.exceptions.best_match(err.context)
         yield from _leaf_errors(best)
     else:

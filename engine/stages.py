@@ -243,7 +243,7 @@ class Payout:
         return np.array(list(self.coefficient_ids) + [None], dtype=object)[self.coefficient_code]
 
 
-def assemble_parts(n: int, parts: list) -> Q:
+def assemble_parts(n: int, parts: Sequence) -> Q:
     """One Q over ``n`` rows (0/1 elsewhere, one denominator per row) from values on disjoint
     ``rows`` — given over those rows, or over every row and taken where ``sel`` holds."""
     objects = any(q.num.dtype == object for _, _, q, _ in parts)

@@ -18,9 +18,9 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from smvp_engine.errors import SmvpError, SmvpErrors
 from smvp.errors import EdgeError
 from smvp.i18n import resolve_lang
+from smvp_engine.errors import SmvpError, SmvpErrors
 
 EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 

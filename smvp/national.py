@@ -100,9 +100,8 @@ def _init_worker(cache_dir: str | None, worker: bool = False) -> None:
 def evaluate_tenant(tenant: Tenant, year: int | None = None, people: bool = True) -> TenantResult:
     """Load, evaluate and summarise one tenant; errors are caught and returned, located.
     ``people``: also return the people table (else only the summary record)."""
-    from smvp_engine.errors import SmvpError, SmvpErrors
-
     from smvp import engine_api
+    from smvp_engine.errors import SmvpError, SmvpErrors
 
     start = time.perf_counter()
     base: dict[str, Any] = {TENANT: tenant.id, "profile_path": str(tenant.profile)}

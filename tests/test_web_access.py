@@ -8,9 +8,9 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from web_support import PASSWORD, SECRET, TODAY, USERS
 
 from smvp import store
-from web_support import PASSWORD, SECRET, TODAY, USERS
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +105,6 @@ def test_forms_refuse_a_missing_csrf_token(app):
 
 def test_a_dataset_with_errors_shows_them_located_and_stores_nothing(app):
     import openpyxl
-
     from web_support import engine_rows  # noqa: F401 - same sample the pages evaluate
 
     c = client(app, "anna")

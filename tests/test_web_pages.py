@@ -8,7 +8,6 @@ import re
 from decimal import Decimal
 
 import pytest
-
 from documents_support import chromium, it_money, it_points
 from web_support import engine_rows, expired_cookie, login, screenshot_dir, start
 

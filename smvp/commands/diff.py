@@ -38,10 +38,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from smvp_engine.errors import SmvpError, SmvpErrors
 from smvp import engine_api, store
 from smvp.errors import EdgeError, UsageProblem
 from smvp.i18n import Words, format_decimal, format_money
+from smvp_engine.errors import SmvpError, SmvpErrors
 
 EXIT_SAME, EXIT_CHANGED, EXIT_TROUBLE = 0, 1, 2
 
@@ -293,8 +293,8 @@ def _git_text(path: str, rev: str) -> str:
 
 def load_side(spec: str) -> Side:
     """A profile named on the command line: PATH, PATH@REV, or a chamber id."""
-    from smvp_engine.profile import load_profile
     from smvp.commands.evaluate import CHAMBER_ID
+    from smvp_engine.profile import load_profile
 
     if os.path.exists(spec):
         if os.path.isdir(spec):

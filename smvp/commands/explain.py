@@ -28,7 +28,14 @@ from rich.tree import Tree
 
 from smvp import store
 from smvp.app.explain import explain_person
-from smvp.i18n import Words, format_date, format_decimal, format_money, format_points, localize_numbers
+from smvp.i18n import (
+    Words,
+    format_date,
+    format_decimal,
+    format_money,
+    format_points,
+    localize_numbers,
+)
 
 # key → (italiano, english)
 KEYS = Words("explain.key")  # catalogue: explain.key.*
@@ -230,7 +237,7 @@ def input_text(inp: dict, lang: str) -> str:
         shown = format_money(Decimal(str(v).rstrip("…")), lang)
     elif inp.get("unit") in ("points", "days", "percent") or (isinstance(v, str) and _is_number(v)):
         shown = format_decimal(Decimal(str(v).rstrip("…")), lang) + ("…" if str(v).endswith("…") else "")
-        shown += {"percent": " %" if lang == "it" else "%"}.get(inp.get("unit"), "")
+        shown += {"percent": " %" if lang == "it" else "%"}.get(str(inp.get("unit")), "")
     else:
         shown = str(v)
     return f"{name} {shown}"
@@ -292,7 +299,7 @@ def tree(trace: dict, lang: str, title: str) -> Tree:
 
     for c in trace["children"]:
         add(root, c)
-    docs = {}
+    docs: dict[str, Any] = {}
     for node in _walk(trace):
         if node["source"]:
             docs.setdefault(node["source"]["document"], node["source"].get("title") or node["source"]["document"])

@@ -15,9 +15,9 @@ issue 10): every query through it sees only the tenant's rows, and
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from collections.abc import Callable
 
 from fastapi import HTTPException, Request
 from sqlalchemy.engine import Engine
