@@ -758,7 +758,7 @@ def serve(
     secure_cookies: Annotated[bool, typer.Option(
         "--secure-cookies", help="Cookie di sessione solo su HTTPS (dietro un proxy TLS).")] = False,
 ) -> None:
-    """Avvia il servizio multi-tenant (FastAPI su Uvicorn); API JSON su /api, OpenAPI su /docs."""
+    """Avvia il servizio multi-tenant (FastAPI su Uvicorn): pagine web su /login, API JSON su /api, OpenAPI su /docs."""
     from smvp.commands import service as command
 
     out_console, _ = _consoles()
