@@ -154,6 +154,7 @@ class Component:
     max: Fraction | None  # None: not defined by the source
     level: str
     source: Source | None
+    counts: bool = True  # False: reported (its grado di raggiungimento), worth no points
 
 
 @dataclass(frozen=True)
@@ -311,6 +312,9 @@ class ProjectValuation:
     weight_gap_source: Source | None
     source: Source | None
     reading: str = ""
+    # fund ids financing a project whose projects.funds cell is blank (all funds when no financing block)
+    financing_default: tuple[str, ...] = ()
+    financing_source: Source | None = None
 
 
 @dataclass(frozen=True)
@@ -992,6 +996,14 @@ class _Builder:
             lvl = c["objectives"]["level"]
             if lvl not in level_ids:
                 self.ref_error("level", lvl, level_ids, base + ("results", "components", cid, "objectives", "level"))
+            if c.get("counts") is False:  # reported, worth no points
+                if c.get("max"):
+                    self.err(f"results component {cid!r} has counts: false (reported, worth no points) and a 'max'",
+                             self.path_of(*base, "results", "components", cid, "max"),
+                             hint="remove 'max', or remove 'counts: false'")
+                comps.append(Component(cid, c["label"], Fraction(0), lvl,
+                                       self.source(c, *base, "results", "components", cid), counts=False))
+                continue
             if c.get("max") is None or c.get("defined") is False:
                 if results.get("defined") is not False:
                     undefined.append(f"maximum points of results component {c['label']!r}")
@@ -1183,11 +1195,16 @@ class _Builder:
             except ValueError as e:
                 self.err(str(e), self.path_of(*base, "bounds", "interval"))
         wg = pv.get("weight_gap") or {}
+        fin = pv.get("financing") or {}
+        for i, fid in enumerate(fin.get("default") or ()):
+            if fid not in vfunds:
+                self.ref_error("valued fund", fid, vfunds, base + ("financing", "default", i))
         return ProjectValuation(
             pv["label"], relevance, vfunds, uv.get("rounding", "half_up"), bounds,
             tuple(bd.get("of") or ("stable", "variable")), bd.get("per", "fund"), self.source(bd, *base, "bounds") if bd else None,
             _frac(wg.get("max_points")), wg.get("group_by", "unit"), self.source(wg, *base, "weight_gap") if wg else None,
-            self.source(pv, *base), pv.get("reading", ""))
+            self.source(pv, *base), pv.get("reading", ""),
+            tuple(fin.get("default") or vfunds), self.source(fin, *base, "financing") if fin else None)
 
     def ref_error(self, kind, value, defined, path):
         close = difflib.get_close_matches(str(value), [str(x) for x in defined], n=1)
