@@ -141,6 +141,8 @@ def people_columns(ev: Any) -> tuple[dict[str, pa.Array], dict[str, dict[str, pa
             continue
         comps = {}
         for c in rules.roles[rid].components:
+            if not c.counts:  # reported, worth no points: not a points column (Evaluation.rows()["reported"])
+                continue
             comps[c.id] = decimal_texts(ind.components[f"{rid}.{c.id}"], 2, scored)
         components[rid] = comps
     assert all(len(c) == n for c in cols.values())
