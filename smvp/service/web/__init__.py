@@ -29,7 +29,7 @@ def create_app(db_url: str, directory: Directory, tenants: list[Tenant], *,
     from fastapi.responses import RedirectResponse, Response
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
-    from smvp.service.web import pages
+    from smvp.service.web import pages, workbench
     from smvp.service.web.deps import LoginRequired, WebConfig
     from smvp.service.web.render import STATIC, page, static_bytes
 
@@ -58,4 +58,6 @@ def create_app(db_url: str, directory: Directory, tenants: list[Tenant], *,
                         headers={"Cache-Control": "public, max-age=3600"})
 
     app.include_router(pages.router)
+    for extra in workbench.ROUTERS:  # the amministratore's and revisore's workbench pages
+        app.include_router(extra)
     return app

@@ -1,0 +1,8 @@
+"""The routers of the amministratore's and revisore's workbench pages (profile editor, cycle
+dates, downloads, OIV report, profile comparison and verify), registered by ``create_app``."""
+
+from __future__ import annotations
+
+from smvp.service.web import profile_pages
+
+ROUTERS = [profile_pages.router]
