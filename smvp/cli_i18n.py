@@ -3,29 +3,22 @@ messaggio ed esce.").
 
 typer formats help with gettext (``typer.core._``); the click it vendors writes a
 few words as plain literals ("Usage: ", the --help option's text). Both are taken
-from one gettext catalogue, ``smvp/locale/<lang>/LC_MESSAGES/smvp_cli.mo``
+from smvp's one gettext catalogue, ``smvp/locale/<lang>/LC_MESSAGES/smvp.mo``
 (source ``.po`` beside it, compiled with Babel's ``pybabel compile``), read
-through importlib.resources. :func:`install` is called once, before the
-command line is parsed, with the language of ``--lang``/``SMVP_LANG``.
+through importlib.resources; their ids are the English text the framework writes.
+:func:`install` is called once, before the command line is parsed, with the language of ``--lang``/``SMVP_LANG``.
 """
 
 from __future__ import annotations
 
 import gettext
 import sys
-from importlib import resources
-
-DOMAIN = "smvp_cli"
-
 
 def catalogue(lang: str) -> gettext.NullTranslations:
-    """The compiled catalogue of ``lang`` (NullTranslations — English as written — when none)."""
-    try:
-        mo = resources.files("smvp").joinpath("locale", lang, "LC_MESSAGES", f"{DOMAIN}.mo")
-        with mo.open("rb") as fh:
-            return gettext.GNUTranslations(fh)
-    except (FileNotFoundError, OSError):
-        return gettext.NullTranslations()
+    """The compiled catalogue of ``lang`` (the one catalogue, :func:`smvp.i18n.catalogue`)."""
+    from smvp.i18n import catalogue as smvp_catalogue
+
+    return smvp_catalogue(lang)
 
 
 def lang_of(argv: list[str]) -> str:

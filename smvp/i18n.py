@@ -7,333 +7,83 @@ Italian is the default. Only the edges are translated: the engine's own labels
 
 from __future__ import annotations
 
+import functools
+import gettext
 import os
 import re
+from collections.abc import Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 
 LANGS = ("it", "en")
 DEFAULT_LANG = "it"
 
-LABELS: dict[str, tuple[str, str]] = {
-    # key: (italiano, english)
-    # people
-    "person_id": ("Matricola", "Person id"),
-    "name": ("Nome", "Name"),
-    "role": ("Ruolo", "Role"),
-    "role_label": ("Ruolo", "Role"),
-    "unit_id": ("Unità", "Unit"),
-    "components": ("Componenti", "Components"),
-    "component": ("Componente", "Component"),
-    "results": ("Punti risultati", "Results points"),
-    "behaviour": ("Punti comportamenti", "Behaviour points"),
-    "total": ("Punteggio totale", "Total points"),
-    "judgement": ("Giudizio", "Judgement"),
-    "judgement_label": ("Giudizio", "Judgement"),
-    "negative": ("Valutazione negativa", "Negative evaluation"),
-    "payout_percent": ("% compenso", "Payout %"),
-    "coefficient_name": ("Nome coefficiente", "Coefficient name"),
-    "coefficient": ("Coefficiente", "Coefficient"),
-    "theoretical": ("Importo teorico", "Theoretical amount"),
-    "premium": ("Premio", "Premium"),
-    "maggiorazione": ("Maggiorazione", "Maggiorazione"),
-    "maggiorazione_rank": ("Posizione maggiorazione", "Maggiorazione rank"),
-    "paid": ("Totale erogato", "Total paid"),
-    "fund": ("Fondo", "Fund"),
-    # funds
-    "label": ("Descrizione", "Label"),
-    "resources": ("Risorse", "Resources"),
-    "distributed": ("Distribuito", "Distributed"),
-    "economies": ("Economie", "Economies"),
-    # objectives
-    "objective_id": ("Obiettivo", "Objective"),
-    "level": ("Livello", "Level"),
-    "achievement": ("% raggiungimento", "Achievement %"),
-    "status": ("Stato", "Status"),
-    "attested": ("Attestato", "Attested"),
-    "note": ("Nota", "Note"),
-    "resource": ("Voce di risorse", "Resource"),
-    # sheets
-    "sheet_people": ("persone", "people"),
-    "sheet_funds": ("fondi", "funds"),
-    "sheet_objectives": ("obiettivi", "objectives"),
-    "sheet_run": ("esecuzione", "run"),
-    "sheet_summary": ("riepilogo", "summary"),
-    "scored": ("Persone valutate", "People scored"),
-    "reduction": ("Riduzione", "Reduction"),
-    "status_label": ("Stato (descrizione)", "Status (label)"),
-    "measured": ("Valore misurato (%)", "Measured (%)"),
-    "type": ("Tipo", "Type"),
-    # run info
-    "run_id": ("Id esecuzione", "Run id"),
-    "chamber": ("Camera", "Chamber"),
-    "year": ("Anno", "Year"),
-    "created_at": ("Data (ora italiana)", "When (Italian time)"),
-    "profile_path": ("Profilo", "Profile"),
-    "profile_sha256": ("SHA-256 profilo", "Profile SHA-256"),
-    "profile_hash": ("Hash profilo", "Profile hash"),
-    "dataset_path": ("Dati", "Dataset"),
-    "dataset_sha256": ("SHA-256 dati", "Dataset SHA-256"),
-    "dataset_hash": ("Hash dati", "Dataset hash"),
-    "engine_version": ("Versione motore", "Engine version"),
-    "people": ("Persone", "People"),
-    "distributed_total": ("Totale distribuito", "Distributed total"),
-    "not_computed": ("Non calcolato", "Not computed"),
-    "note_label": ("nota", "note"),
-    "header_line": (
-        "anno {year} — profilo {profile} ({profile_hash}) — dati {data} ({data_hash})",
-        "year {year} — profile {profile} ({profile_hash}) — data {data} ({data_hash})",
-    ),
-    "ente_line": (
-        "{label}: {final} (calcolata {computed}; attestata dall'OIV: {attested})",
-        "{label}: {final} (computed {computed}; attested by the OIV: {attested})",
-    ),
-    "not_attested": ("non attestata", "not attested"),
-    "fund_reductions": (
-        "Riduzione dei fondi in proporzione alla performance dell'Ente",
-        "Funds reduced in proportion to the Ente's performance",
-    ),
-    "reduction_line": (
-        "{resources} × {percent} = {reduced} (riduzione {reduction})",
-        "{resources} × {percent} = {reduced} (reduction {reduction})",
-    ),
-    "project_valuation_title": ("Valorizzazione dei progetti", "Project valuation"),
-    "project_fund_line": (
-        "{fund}: valore del punto {unit_value}, punti {points}, totale {total} ({percent} del fondo)",
-        "{fund}: point value {unit_value}, points {points}, total {total} ({percent} of the fund)",
-    ),
-    "allocation": ("ripartizione", "allocation"),
-    "valid_from_text": ("valido {validity}", "valid {validity}"),
-    "columns_left_out": (
-        "Colonne non mostrate a questa larghezza: {columns} (--wide le mostra tutte; "
-        "-o risultati.xlsx le esporta)",
-        "Columns not shown at this width: {columns} (--wide shows them all; "
-        "-o results.xlsx exports them)",
-    ),
-    "first_rows": (
-        "Prime {shown} persone di {people} (--all le mostra tutte; -o risultati.xlsx, .csv, "
-        ".json o .parquet le esporta)",
-        "First {shown} people of {people} (--all shows them all; -o results.xlsx, .csv, "
-        ".json or .parquet exports them)",
-    ),
-    "stage_write": ("Scrittura dei risultati…", "Writing the results…"),
-    "key": ("Voce", "Item"),
-    "value": ("Valore", "Value"),
-    # words
-    "yes": ("sì", "yes"),
-    "no": ("no", "no"),
-    "none": ("—", "—"),
-    "totals": ("Totali", "Totals"),
-    "summary": ("Riepilogo", "Summary"),
-    "funds_title": ("Fondi", "Funds"),
-    "people_title": ("Valutazioni individuali", "Individual evaluations"),
-    "judgements_title": ("Giudizi", "Judgements"),
-    "thresholds_title": ("Soglie", "Thresholds"),
-    "above": ("sopra", "above"),
-    "at_or_below": ("fino a", "at or below"),
-    "negatives": ("Valutazioni negative", "Negative evaluations"),
-    "people_scored": ("Persone: {people} (valutate: {scored})", "People: {people} (scored: {scored})"),
-    "payout_intervals": ("Fasce di compenso", "Payout intervals"),
-    "people_count": ("{n} persone", "{n} people"),
-    "maggiorazioni_title": ("Maggiorazioni", "Maggiorazioni"),
-    "population": ("popolazione", "population"),
-    "eligible": ("ammessi", "eligible"),
-    "quota": ("quota", "quota"),
-    "recipients": ("beneficiari", "recipients"),
-    "amount_each": ("importo ciascuno", "amount each"),
-    "reduced_pro_rata": ("ridotta pro rata", "reduced pro rata"),
-    "tie_policy": ("parità", "ties"),
-    "notes": ("Note", "Notes"),
-    "nothing_not_computed": ("Tutto è stato calcolato.", "Everything was computed."),
-    "runs_title": ("Esecuzioni salvate", "Stored runs"),
-    "no_runs": ("Nessuna esecuzione salvata.", "No stored runs."),
-    "stored_as": ("Esecuzione salvata con id {id} in {db}", "Run stored as id {id} in {db}"),
-    "not_stored": ("Esecuzione non salvata (--no-store).", "Run not stored (--no-store)."),
-    "written": ("Scritto {path}", "Wrote {path}"),
-    # progress stages
-    "stage_profile": ("Caricamento del profilo…", "Loading the profile…"),
-    "stage_dataset": ("Caricamento dei dati…", "Loading the dataset…"),
-    "stage_evaluate": ("Valutazione…", "Evaluating…"),
-    "stage_store": ("Salvataggio dell'esecuzione…", "Storing the run…"),
-    "stage_export": ("Esportazione…", "Exporting…"),
-    # validate
-    "valid_from": ("valido dal {start}", "valid {start}–"),
-    "valid_range": ("valido {start}–{end}", "valid {start}–{end}"),
-    "warning": ("avviso", "warning"),
-    "problems": ("{n} problemi", "{n} problems"),
-    "problem": ("1 problema", "1 problem"),
-    # conciliation, calendar, payment gate (smvp/conciliation.py, commands conciliation/calendar/run)
-    "payout_state": ("Stato pagamenti", "Payout state"),
-    "state_provvisorio": ("provvisorio", "provisional"),
-    "state_definitivo": ("definitivo", "final"),
-    "gate_no_oiv": (
-        "validazione OIV della Relazione non registrata",
-        "OIV validation of the Relazione not recorded",
-    ),
-    "gate_open_cases": (
-        "casi di conciliazione aperti: {n} ({cases})",
-        "open conciliation cases: {n} ({cases})",
-    ),
-    "gate_undelivered": (
-        "persone senza consegna della scheda registrata: {n} (smvp conciliation deliver)",
-        "people without a recorded sheet delivery: {n} (smvp conciliation deliver)",
-    ),
-    "gate_terms_running": (
-        "persone con il termine per la richiesta in corso: {n} (fino al {until})",
-        "people whose request term is running: {n} (until {until})",
-    ),
-    "gate_no_term": (
-        (
-            "persone per cui il profilo non fissa un termine per la richiesta: {n} (registrare smvp "
-            "run validate … --requests-closed)"
-        ),
-        (
-            "people for whom the profile sets no request term: {n} (record smvp run validate … "
-            "--requests-closed)"
-        ),
-    ),
-    "gate_profile": (
-        "la procedura di conciliazione del profilo salvato non si legge: {error}",
-        "the stored profile's conciliation procedure cannot be read: {error}",
-    ),
-    "revisions_n": ("revisioni: {n}", "revisions: {n}"),
-    "revision_line": (
-        "Revisione {n} dell'esecuzione {run} ({date}): {scores}",
-        "Revision {n} of run {run} ({date}): {scores}",
-    ),
-    "case": ("Caso", "Case"),
-    "cases_title": ("Casi di conciliazione", "Conciliation cases"),
-    "no_cases": ("Nessun caso di conciliazione aperto.", "No open conciliation cases."),
-    "no_cases_any": ("Nessun caso di conciliazione.", "No conciliation cases."),
-    "run": ("Esecuzione", "Run"),
-    "delivered": ("Scheda", "Sheet"),
-    "last_step": ("Ultimo passo", "Last step"),
-    "next_step": ("Prossimo passo", "Next step"),
-    "due": ("Scadenza", "Due"),
-    "days_left": ("Giorni", "Days left"),
-    "case_state": ("Stato", "State"),
-    "step": ("Passo", "Step"),
-    "actor": ("Chi", "Who"),
-    "done_on": ("Compiuto", "Done"),
-    "why": ("Motivo", "Why"),
-    "source": ("Fonte", "Source"),
-    "nominal": ("Scadenza nominale", "Nominal date"),
-    "moved_because": ("Spostata perché", "Moved because"),
-    "actual": ("Effettivo", "Actual"),
-    "outcome": ("Esito", "Outcome"),
-    "open": ("aperto", "open"),
-    "closed_on": ("chiuso il {date} ({outcome})", "closed on {date} ({outcome})"),
-    "lapsed": ("termine del valutato scaduto", "the person's term expired"),
-    "overdue_by": ("scaduto da {n} giorni", "overdue by {n} days"),
-    "no_term": ("nessun termine", "no term"),
-    "out_confermata": ("valutazione confermata", "evaluation confirmed"),
-    "out_modificata": ("valutazione modificata", "evaluation changed"),
-    "out_ritirata": ("ritirata", "withdrawn"),
-    "out_decaduta": ("decaduta", "lapsed"),
-    "st_nessun_termine": ("nessun termine previsto", "no term set"),
-    "st_in_attesa": ("in attesa", "waiting"),
-    "st_aperto": ("in corso", "open"),
-    "st_presunto": ("presunto", "presumed"),
-    "st_scaduto": ("scaduto da {n} giorni", "overdue by {n} days"),
-    "st_nei_termini": ("nei termini", "on time"),
-    "st_in_ritardo": ("in ritardo di {n} giorni", "late by {n} days"),
-    "st_incoerente": ("prima dell'evento di partenza", "before its starting event"),
-    "st_condizionato": ("solo se in ritardo", "only if late"),
-    "st_non_applicabile": ("non dovuto", "not due"),
-    "st_sostituito": ("sostituito", "replaced"),
-    "optional": ("facoltativo", "optional"),
-    "case_opened": (
-        "Aperto il caso {case}: {person} ({name}), esecuzione {run}, {event} {date}.",
-        "Opened case {case}: {person} ({name}), run {run}, {event} {date}.",
-    ),
-    "step_recorded": (
-        "Caso {case}: registrato «{label}» il {date}.",
-        "Case {case}: recorded «{label}» on {date}.",
-    ),
-    "step_late": (
-        "Registrato IN RITARDO di {n} giorni: la scadenza era {due}.",
-        "Recorded LATE by {n} days: it was due {due}.",
-    ),
-    "step_on_time": ("Nei termini (scadenza {due}).", "On time (due {due})."),
-    "step_no_term": (
-        "Il profilo non prevede un termine per questo passo.",
-        "The profile sets no term for this step.",
-    ),
-    "case_closed": (
-        "Caso {case} chiuso il {date}: {outcome}.",
-        "Case {case} closed on {date}: {outcome}.",
-    ),
-    "next_deadline": (
-        "Prossima scadenza: «{label}» entro {due} ({days}).",
-        "Next deadline: «{label}» by {due} ({days}).",
-    ),
-    "next_no_term": (
-        "Prossimo passo: «{label}» (nessun termine previsto).",
-        "Next step: «{label}» (no term set).",
-    ),
-    "days_n": ("tra {n} giorni", "in {n} days"),
-    "days_today": ("oggi", "today"),
-    "delivered_recorded": (
-        "Registrata la consegna delle schede dell'esecuzione {run} il {date} ({n} persone).",
-        "Recorded the delivery of run {run}'s sheets on {date} ({n} people).",
-    ),
-    "revision_stored": (
-        (
-            "Revisione {n} dell'esecuzione {run} salvata ({person}); l'esecuzione originale resta "
-            "invariata."
-        ),
-        "Revision {n} of run {run} stored ({person}); the original run is unchanged.",
-    ),
-    "revision_none": (
-        (
-            "I punteggi indicati sono quelli già registrati: valutazione confermata, nessuna "
-            "revisione."
-        ),
-        "The scores given are the stored ones: evaluation confirmed, no revision.",
-    ),
-    "scores_title": ("Punteggi rivisti di {person}", "Revised scores of {person}"),
-    "factor": ("Fattore", "Factor"),
-    "before": ("Prima", "Before"),
-    "after": ("Dopo", "After"),
-    "affected_title": (
-        "Chi cambia (ricalcolo dell'intera esecuzione)",
-        "Who is affected (whole run recomputed)",
-    ),
-    "affected_none": ("Nessun importo cambia.", "No amount changes."),
-    "delta_paid": ("Δ erogato", "Δ paid"),
-    "rank": ("Posizione", "Rank"),
-    "validated": (
-        "Validazione OIV della Relazione registrata per l'esecuzione {run}: {date}.",
-        "OIV validation of the Relazione recorded for run {run}: {date}.",
-    ),
-    "payout_state_line": ("Pagamenti dell'esecuzione {run}: {state}", "Run {run} payouts: {state}"),
-    "calendar_title": (
-        "Ciclo della performance {year} — {chamber}",
-        "Performance cycle {year} — {chamber}",
-    ),
-    "calendar_none": (
-        "Il profilo di {chamber} non definisce il calendario del ciclo: {reading}",
-        "The {chamber} profile defines no cycle calendar: {reading}",
-    ),
-    "not_in_ics": (
-        "Senza data o non dovuti (non esportati nel calendario): {steps}",
-        "Without a date or not due (not in the .ics): {steps}",
-    ),
-}
+DOMAIN = "smvp"
+
+# The one catalogue of user-facing words: smvp/locale/<lang>/LC_MESSAGES/smvp.po (ids →
+# text; Italian and English), compiled to smvp.mo with Babel's ``pybabel compile -D smvp -d
+# smvp/locale`` and read through importlib.resources (stdlib gettext: no Babel at start-up).
+# Ids are short keys (``problems``, ``diff.attr.threshold``); the framework's own words
+# (typer/click) keep the English text as id. tests/test_catalogue.py fails when an id lacks
+# a translation in either language, when a .mo is stale, or when code uses an unknown id.
 
 
-# Who acts in a step of the cycle or of the conciliation procedure (profiles' ``actor`` ids).
-ACTORS: dict[str, tuple[str, str]] = {
-    "giunta": ("Giunta camerale", "Giunta (executive board)"),
-    "consiglio": ("Consiglio camerale", "Consiglio (council)"),
-    "oiv": ("OIV", "OIV (independent evaluation body)"),
-    "segretario_generale": ("Segretario Generale", "Secretary General"),
-    "dirigente": ("Dirigente", "Manager (dirigente)"),
-    "valutato": ("Valutato", "Person evaluated"),
-    "valutatore": ("Valutatore", "Evaluator"),
-    "conciliatore": ("Conciliatore", "Conciliator"),
-    "responsabile_trasparenza": ("Responsabile della trasparenza", "Transparency officer"),
-    "presidente": ("Presidente", "President"),
-}
+@functools.cache
+def catalogue(lang: str) -> gettext.NullTranslations:
+    """The compiled catalogue of ``lang`` (NullTranslations when it is not shipped)."""
+    from importlib import resources
+
+    try:
+        mo = resources.files("smvp").joinpath("locale", lang, "LC_MESSAGES", f"{DOMAIN}.mo")
+        with mo.open("rb") as fh:
+            return gettext.GNUTranslations(fh)
+    except (FileNotFoundError, OSError):
+        return gettext.NullTranslations()
+
+
+def _lookup(key: str, lang: str) -> str | None:
+    return getattr(catalogue("en" if lang == "en" else "it"), "_catalog", {}).get(key)
+
+
+def has(key: str) -> bool:
+    """Whether ``key`` is an id of the catalogue."""
+    return _lookup(key, DEFAULT_LANG) is not None
+
+
+class Words(Mapping[str, tuple[str, str]]):
+    """The catalogue's ids under ``namespace.`` as a mapping key → (italiano, english).
+
+    For modules that looked words up in their own (it, en) tables: ``TEXTS[key]``,
+    ``key in TEXTS`` and ``TEXTS.get(key)`` keep working; the words live in the catalogue.
+    ``fallback`` namespaces ("" is the catalogue's top level) are tried in order when
+    ``namespace.key`` is not an id (a document's words fall back to the shared ones).
+    """
+
+    def __init__(self, namespace: str, *fallback: str) -> None:
+        self.namespaces = (namespace, *fallback)
+
+    def _id(self, key: str) -> str | None:
+        for ns in self.namespaces:
+            full = f"{ns}.{key}" if ns else key
+            if has(full):
+                return full
+        return None
+
+    def __getitem__(self, key: str) -> tuple[str, str]:
+        full = self._id(key) if isinstance(key, str) else None
+        if full is None:
+            raise KeyError(key)
+        return _lookup(full, "it") or full, _lookup(full, "en") or full
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._id(key) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        prefix = self.namespaces[0] + "."
+        ids = getattr(catalogue(DEFAULT_LANG), "_catalog", {})
+        return iter(sorted(k[len(prefix):] for k in ids if isinstance(k, str) and k.startswith(prefix)))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def actor_label(actor: str | None, lang: str, roles: dict[str, str] | None = None) -> str:
@@ -341,8 +91,8 @@ def actor_label(actor: str | None, lang: str, roles: dict[str, str] | None = Non
     (``roles``: id → label), else the id with spaces (``ufficio_personale`` → ``Ufficio personale``)."""
     if not actor:
         return ""
-    if actor in ACTORS:
-        return ACTORS[actor][0 if lang == "it" else 1]
+    if has(f"actor.{actor}"):
+        return t(f"actor.{actor}", lang)
     if roles and roles.get(actor):
         return str(roles[actor])
     text = str(actor).replace("_", " ")
@@ -357,12 +107,11 @@ def resolve_lang(lang: str | None = None) -> str:
 
 
 def t(key: str, lang: str = DEFAULT_LANG, **fmt: object) -> str:
-    """The label for ``key`` in ``lang`` (the key itself when unknown)."""
-    pair = LABELS.get(key)
-    if pair is None:
+    """The catalogue's text for the id ``key`` in ``lang``, formatted with ``fmt`` (the id
+    itself when unknown: tests/test_catalogue.py fails on such an id)."""
+    text = _lookup(key, lang)
+    if text is None:
         text = key
-    else:
-        text = pair[0] if lang == "it" else pair[1]
     return text.format(**fmt) if fmt else text
 
 

@@ -10,7 +10,7 @@ from babel.messages.pofile import read_po
 
 from smvp import cli_i18n
 
-PO = Path(__file__).resolve().parents[1] / "smvp" / "locale" / "it" / "LC_MESSAGES" / "smvp_cli.po"
+PO = Path(__file__).resolve().parents[1] / "smvp" / "locale" / "it" / "LC_MESSAGES" / "smvp.po"
 
 
 def test_every_msgid_is_translated_and_the_compiled_catalogue_is_current():
@@ -20,7 +20,7 @@ def test_every_msgid_is_translated_and_the_compiled_catalogue_is_current():
     assert messages and all(messages.values()), [k for k, v in messages.items() if not v]
     compiled = cli_i18n.catalogue("it")
     for msgid, text in messages.items():
-        assert compiled.gettext(msgid) == text, f"{msgid!r}: run pybabel compile -D smvp_cli -d smvp/locale -l it"
+        assert compiled.gettext(msgid) == text, f"{msgid!r}: run pybabel compile -D smvp -d smvp/locale"
 
 
 def _help(*args: str, env: dict | None = None) -> str:

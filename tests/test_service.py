@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 
 from smvp import store
 from smvp.app import accounts
+from smvp.app import scores as score_uc
 from smvp.service.api import PERMISSIONS
 from smvp.service.app import _zip_folder, create_app, demo
 
@@ -124,7 +125,14 @@ def endpoints(ids: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
          {"json": {"event": "request", "on": TODAY}}),
         ("diff.read", "GET", "/diff?old={profile}&new={profile}", None),
         ("audit.read", "GET", "/audit", None),
+        ("score.read", "GET", "/scores", None),
+        ("score.read", "GET", "/scores/{dataset}", None),
+        ("score.read", "GET", "/scores/{dataset}/{scoree}", None),
+        ("score.write", "PUT", "/scores/{dataset}/{scoree}", {"json": {"scores": {}}}),
+        ("score.write", "POST", "/scores/{dataset}/{scoree}/scheda",
+         {"json": {"scheda_date": TODAY}}),
     ]
+    f.setdefault("scoree", f["person"])
     return [(a, m, p.format(**f), b) for a, m, p, b in out]
 
 
@@ -150,7 +158,11 @@ def test_every_object_of_another_tenant_is_404(dep):
                                             "delivered": TODAY}}),
                ("/cases/{case}", "GET", None),
                ("/cases/{case}/steps", "POST", {"json": {"event": "request", "on": TODAY}}),
-               ("/diff?old={profile}&new={profile}", "GET", None)]
+               ("/diff?old={profile}&new={profile}", "GET", None),
+               ("/scores/{dataset}", "GET", None), ("/scores/{dataset}/{person}", "GET", None),
+               ("/scores/{dataset}/{person}", "PUT", {"json": {"scores": {}}}),
+               ("/scores/{dataset}/{person}/scheda", "POST",
+                {"json": {"scheda_date": TODAY}})]
     ids_b = {k: v for k, v in dep.b.items() if not isinstance(v, list)}
     assert set(ids_b) == {"run", "person", "dataset", "profile", "case"}
     for path, method, body in objects:
@@ -211,8 +223,10 @@ EXPECTED: dict[str, set[str]] = {
     "case.step": {A, V, D},
     "diff.read": {A, OIV, R},
     "audit.read": {A, OIV, R},
+    "score.read": {A, V, D, OIV, R},
+    "score.write": {V},
 }
-SUCCESS = {"GET": 200, "POST": 201}
+SUCCESS = {"GET": 200, "POST": 201, "PUT": 200}
 
 
 def test_the_permission_table_is_the_expected_one():
@@ -238,10 +252,21 @@ def test_endpoint_by_role(dep, role):
         ids["case"] = r.json()["ref"] if r.status_code == 201 else next(
             x["ref"] for x in c.get("/api/tenants/cuneo/cases", headers=h).json()
             if x["person_id"] == whom)
+    if role == V:  # a sheet of a person they evaluate
+        ids["scoree"] = c.get(f"/api/tenants/cuneo/scores/{ids['dataset']}",
+                              headers=h).json()["people"][0]["person_id"]
+    if role == D:  # their own sheet, which they see once the valutatore has dated it
+        engine = store.scoped(dep.app.state.engine,
+                              store.tenants.tenant_by_slug(dep.app.state.engine, "cuneo").id)
+        sheet = score_uc.open_dataset(engine, ids["dataset"])
+        if score_uc.get_sheet(engine, sheet, me).state != "final":
+            score_uc.set_scheda_date(engine, sheet, me, scheda_date=dt.date.today(),
+                                     motivation="(test)", user=None)
+        ids["scoree"] = me
     for action, method, path, body in endpoints(ids):
         r = call(c, h, "cuneo", method, path, body)
         if role in EXPECTED[action]:
-            if action in ("case.open", "case.step"):  # allowed: may meet the procedure's rules
+            if action in ("case.open", "case.step") or path.endswith("/scheda"):  # allowed: may meet the procedure's rules
                 assert r.status_code in (200, 201, 409), (role, action, r.status_code, r.text)
             else:
                 assert r.status_code == SUCCESS[method], (role, action, r.status_code, r.text)

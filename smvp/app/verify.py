@@ -37,33 +37,9 @@ from smvp_engine.errors import SmvpError, SmvpErrors
 from smvp import engine_api, store
 from smvp.errors import UsageProblem
 from smvp.report import Outcome
+from smvp.i18n import Words
 
-TEXTS: dict[str, tuple[str, str]] = {
-    "run_head": ("Esecuzione {id} — {chamber} {year}, salvata il {when} (motore {stored}; ora {now})",
-                 "Run {id} — {chamber} {year}, stored {when} (engine {stored}; now {now})"),
-    "profile_ok": ("profilo: testo integro (sha256 {sha})", "profile: text intact (sha256 {sha})"),
-    "profile_bad": ("profilo: il testo salvato NON corrisponde al suo sha256 (registrato {rec}, calcolato {now})",
-                    "profile: the stored text does NOT match its sha256 (recorded {rec}, computed {now})"),
-    "blob_missing": ("dati: il contenuto {sha} non è nel database", "dataset: content {sha} is not in the database"),
-    "blob_ok": ("dati: contenuto integro (sha256 {sha})", "dataset: content intact (sha256 {sha})"),
-    "blob_bad": ("dati: il contenuto salvato è stato MODIFICATO: il suo sha256 è {now}, registrato {rec}",
-                 "dataset: the stored content was TAMPERED WITH: its sha256 is {now}, recorded {rec}"),
-    "dataset_bad": ("dati: il dataset ricostruito ha hash {now}, l'esecuzione ha registrato {rec}",
-                    "dataset: the rebuilt dataset hashes to {now}, the run recorded {rec}"),
-    "dataset_ok": ("dati: il dataset ricostruito ha l'hash registrato ({sha})",
-                   "dataset: the rebuilt dataset has the recorded hash ({sha})"),
-    "unreadable": ("dati: il contenuto salvato non si legge: {err}", "dataset: the stored content cannot be read: {err}"),
-    "cannot": ("ricalcolo impossibile con il motore attuale:", "cannot re-evaluate with the current engine:"),
-    "identical": ("Ricalcolo identico al centesimo: {people} persone, {funds} fondi, totali.",
-                  "Re-evaluation identical to the cent: {people} people, {funds} funds, totals."),
-    "differs": ("Ricalcolo DIVERSO: {n} differenze.", "Re-evaluation DIFFERS: {n} differences."),
-    "tampered": ("Input dell'esecuzione NON integri: i risultati salvati non sono verificabili.",
-                 "The run's inputs are NOT intact: the stored results cannot be verified."),
-    "col_what": ("Dove", "Where"), "col_field": ("Campo", "Field"),
-    "col_stored": ("Salvato", "Stored"), "col_now": ("Ricalcolato", "Now"),
-    "person": ("persona", "person"), "fund": ("fondo", "fund"), "totals": ("totali", "totals"),
-    "run": ("esecuzione", "run"), "absent": ("(assente)", "(absent)"),
-}
+TEXTS = Words("verify")  # catalogue: verify.*
 
 
 def tr(key: str, lang: str, **kw: Any) -> str:

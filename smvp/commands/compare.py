@@ -24,40 +24,11 @@ from rich.table import Table
 from rich.text import Text
 
 from smvp_engine.errors import SmvpError, SmvpErrors
+from smvp.i18n import Words
 
-WORDS: dict[str, tuple[str, str]] = {
-    "undefined": ("non definito", "not defined"),
-    "invalid": ("profilo non valido", "invalid profile"),
-    "validity": ("Validità", "Validity"), "year": ("Anno confrontato", "Year compared"),
-    "evaluator": ("valutatore", "evaluator"), "total_max": ("punteggio massimo", "maximum total"),
-    "results": ("risultati (punti massimi)", "results (maximum points)"),
-    "behaviours": ("comportamenti (scale)", "behaviours (scales)"),
-    "negative": ("valutazione negativa", "negative evaluation"),
-    "judgement": ("giudizio", "judgement"), "curve": ("curva di compenso", "payout curve"),
-    "coefficient": ("coefficiente", "coefficient"), "fund": ("fondo", "fund"),
-    "maggiorazioni": ("Maggiorazioni", "Maggiorazioni"), "cap": ("Tetto del grado di raggiungimento", "Achievement cap"),
-    "rounding": ("Arrotondamenti", "Rounding"), "absences": ("Assenze che contano come presenza", "Absences counted as presence"),
-    "conciliator": ("Conciliatore", "Conciliator"), "conciliation": ("Conciliazione: termini", "Conciliation: terms"),
-    "not_defined": ("Non definito dal documento", "Not defined by the document"),
-    "behaviour_below": ("comportamenti < {x}", "behaviour < {x}"),
-    "days_from": ("{label}: {days} giorni da {event}", "{label}: {days} days from {event}"),
-    "no_term": ("{label}: senza termine", "{label}: no term"),
-    "quota": ("quota {q}% ({r}), parità: {t}", "quota {q}% ({r}), ties: {t}"),
-    "eligible": ("ammessi: {e}", "eligible: {e}"), "amount": ("importo: {a}", "amount: {a}"),
-    "roles": ("ruoli: {r}", "roles: {r}"), "from": ("dal {y}", "from {y}"),
-    "pool": ("fondo comune {r}: {shares}", "pool {r}: {shares}"), "per_person": ("per persona ({r})", "per person ({r})"),
-    "points": ("punteggi: {d} decimali, {r}", "points: {d} decimals, {r}"),
-    "money": ("importi: {r}", "money: {r}"), "none": ("nessuna", "none"),
-    "rows_role": ("{label} ({id})", "{label} ({id})"),
-    "readings": ("Letture di smvp (regole non enunciate dalla fonte)", "smvp readings (rules the source does not state)"),
-    "not_stated": ("non enunciata", "not stated"),
-    "effect": ("Maggiorazione sui dati", "Maggiorazione on the data"),
-    "effect_line": ("{label}: {eligible} ammessi, quota {quota}, beneficiari {recipients}, {each} € ciascuno",
-                    "{label}: {eligible} eligible, quota {quota}, recipients {recipients}, {each} € each"),
-}
-ROUND = {"half_up": ("metà per eccesso", "half up"), "down": ("per difetto", "down"), "up": ("per eccesso", "up")}
-TIES = {"exclude_tied": ("esclusi", "excluded"), "include_tied": ("inclusi", "included"),
-        "break_by": ("spareggio per {by}, poi esclusi", "broken by {by}, then excluded")}
+WORDS = Words("compare")  # catalogue: compare.*
+ROUND = Words("compare.round")
+TIES = Words("compare.ties")
 
 
 def wd(key: str, lang: str, **kw: Any) -> str:

@@ -41,7 +41,7 @@ from rich.text import Text
 from smvp_engine.errors import SmvpError, SmvpErrors
 from smvp import engine_api, store
 from smvp.errors import EdgeError, UsageProblem
-from smvp.i18n import format_decimal, format_money
+from smvp.i18n import Words, format_decimal, format_money
 
 EXIT_SAME, EXIT_CHANGED, EXIT_TROUBLE = 0, 1, 2
 
@@ -89,106 +89,15 @@ KINDS: dict[str, tuple[str, str, bool]] = {
     "other": ("Regola", "Rule", True),
 }
 
-ATTRS: dict[str, tuple[str, str]] = {
-    "threshold": ("soglia", "threshold"),
-    "band_threshold": ("soglia tra le fasce", "band threshold"),
-    "range": ("intervallo coperto", "range covered"),
-    "weights": ("pesi dei risultati", "results weights"),
-    "objectives.level": ("livello degli obiettivi", "objectives' level"),
-    "total_max": ("punteggio massimo", "maximum total"),
-    "judgement": ("giudizio", "judgement"),
-    "payout.fund": ("fondo", "fund"),
-    "payout.curve": ("curva di compenso", "payout curve"),
-    "payout.coefficient": ("coefficiente", "coefficient"),
-    "behaviour_below": ("soglia (comportamenti inferiori a)", "threshold (behaviour below)"),
-    "roles": ("ruoli", "roles"),
-    "resource": ("voce di risorse", "resource"),
-    "eligible": ("condizione di ammissione", "eligibility"),
-    "quota_percent": ("quota massima di beneficiari (%)", "maximum share of recipients (%)"),
-    "quota_rounding": ("arrotondamento della quota", "quota rounding"),
-    "rank_by": ("graduatoria per", "ranked by"),
-    "tie_policy": ("parità al taglio", "ties at the cut"),
-    "amount": ("importo", "amount"),
-    "shortfall": ("se le risorse non bastano", "if resources are short"),
-    "theoretical.method": ("importo teorico", "theoretical amount"),
-    "formula": ("formula", "formula"),
-    "neutral": ("conta come presenza", "counts as presence"),
-    "cap_percent": ("tetto (%)", "cap (%)"),
-    "achievement_decimals": ("decimali del grado di raggiungimento", "achievement decimals"),
-    "points_decimals": ("decimali dei punteggi", "points decimals"),
-    "rounding": ("arrotondamento", "rounding"),
-    "currency": ("valuta", "currency"),
-    "days": ("termine (giorni)", "term (days)"),
-    "from_event": ("decorre da", "runs from"),
-    "actor": ("chi agisce", "actor"),
-    "optional": ("facoltativa", "optional"),
-    "defined": ("definito dalla fonte", "defined by the source"),
-    "variable": ("variabile", "variable"),
-    "source": ("fonte", "source"),
-    "reading": ("lettura", "reading"),
-    "note": ("nota", "note"),
-    "label": ("denominazione", "label"),
-    "title": ("titolo", "title"),
-    "file": ("file", "file"),
-    "validity": ("validità", "validity"),
-    "intervals": ("intervalli", "intervals"),
-    "bands": ("fasce", "bands"),
-    "intervals.values": ("valori per intervallo", "values by interval"),
-    "bands.values": ("fasce", "bands"),
-    "id": ("identificativo", "id"),
-    "name": ("nome", "name"),
-    "seat": ("sede", "seat"),
-    "value": ("valore", "value"),
-}
+ATTRS = Words("diff.attr")  # catalogue: diff.attr.*
 FACTOR_MAX = ("scala", "scale")
 COMPONENT_MAX = ("punti massimi", "maximum points")
 
-ENUMS: dict[str, dict[str, tuple[str, str]]] = {
-    "tie_policy": {"exclude_tied": ("esclusi tutti i pari merito", "all tied excluded"),
-                   "include_tied": ("inclusi tutti i pari merito", "all tied included")},
-    "rounding": {"half_up": ("al più vicino (metà per eccesso)", "half up"), "down": ("per difetto", "down"),
-                 "up": ("per eccesso", "up")},
-    "shortfall": {"pro_rata": ("riduzione pro rata", "reduced pro rata"), "error": ("errore, nessuna riduzione", "error")},
-    "method": {"per_person": ("per persona (dai dati)", "per person (from the data)"),
-               "pool_split": ("quote di un fondo comune", "shares of a pool")},
-    "split": {"equal": ("in parti uguali", "in equal parts"), "pool_share": ("secondo pool_share", "by pool_share")},
-}
+ENUMS = {name: Words(f"diff.enum.{name}") for name in
+         ("tie_policy", "rounding", "shortfall", "method", "split")}  # catalogue: diff.enum.*
 ENUMS["quota_rounding"] = ENUMS["rounding"]
 
-TEXTS: dict[str, tuple[str, str]] = {
-    "added_m": ("aggiunto", "added"), "added_f": ("aggiunta", "added"),
-    "removed_m": ("rimosso", "removed"), "removed_f": ("rimossa", "removed"),
-    "absent": ("(assente)", "(absent)"), "yes": ("sì", "yes"), "no": ("no", "no"),
-    "from": ("dal {y}", "from {y}"), "until": ("fino al {y}", "until {y}"), "in": ("nel {y}", "in {y}"),
-    "span": ("{a}–{b}", "{a}–{b}"), "src": ("fonte: {s}", "source: {s}"),
-    "layer": ("dal livello {l}", "from the layer {l}"),
-    "head": ("Confronto: {old} → {new}", "Comparing: {old} → {new}"),
-    "years": ("anni confrontati: {y}", "years compared: {y}"),
-    "rules": ("Regole ({n})", "Rules ({n})"), "sources": ("Fonti ({n})", "Sources ({n})"),
-    "texts": ("Testi ({n})", "Wording ({n})"),
-    "none": ("Nessuna modifica.", "No changes."),
-    "no_rules": ("Nessuna modifica delle regole.", "No rule changes."),
-    "count": ("Modifiche — regole: {r}, fonti: {s}, testi: {t}.", "Changes — rules: {r}, sources: {s}, wording: {t}."),
-    "scale": ("0–{x}", "0–{x}"), "level": ("livello {x}", "level {x}"),
-    "included_below": ("{x} (compreso sotto)", "{x} (included below)"),
-    "included_above": ("{x} (compreso sopra)", "{x} (included above)"),
-    "validity_open": ("dal {a}", "from {a}"), "validity_range": ("{a}–{b}", "{a}–{b}"),
-    "run": ("esecuzione {id} ({chamber} {year})", "run {id} ({chamber} {year})"),
-    "impact": ("Impatto su {data} ({year}): {changed} persone su {people} cambiano",
-               "Impact on {data} ({year}): {changed} of {people} people change"),
-    "no_impact": ("Nessun cambiamento per le persone né per i fondi.", "No change for people or funds."),
-    "people": ("Persone", "People"), "roles_t": ("Per ruolo", "By role"), "funds_t": ("Fondi", "Funds"),
-    "totals_t": ("Totale", "Total"),
-    "c_person": ("Matricola", "Person"), "c_name": ("Nome", "Name"), "c_role": ("Ruolo", "Role"),
-    "c_total": ("Totale", "Total"), "c_judgement": ("Giudizio", "Judgement"), "c_premium": ("Premio", "Premium"),
-    "c_magg": ("Maggiorazione", "Maggiorazione"), "c_paid": ("Erogato", "Paid"), "c_delta": ("Δ erogato", "Δ paid"),
-    "c_people": ("Persone", "People"), "c_changed": ("Cambiano", "Change"), "c_fund": ("Fondo", "Fund"),
-    "c_distributed": ("Distribuito", "Distributed"), "c_economies": ("Economie", "Economies"),
-    "c_resources": ("Risorse", "Resources"), "c_change": ("Modifica", "Change"), "c_category": ("Tipo", "Kind"),
-    "cat_rule": ("regola", "rule"), "cat_source": ("fonte", "source"), "cat_text": ("testo", "wording"),
-    "written": ("Scritto {path}", "Wrote {path}"),
-    "more": ("… e altre {n} persone (tutte in --out)", "… and {n} more people (all in --out)"),
-}
+TEXTS = Words("diff")  # catalogue: diff.*
 
 
 def tx(key: str, lang: str, **kw: Any) -> str:

@@ -28,34 +28,10 @@ from rich.tree import Tree
 
 from smvp import store
 from smvp.app.explain import explain_person
-from smvp.i18n import format_date, format_decimal, format_money, format_points, localize_numbers
+from smvp.i18n import Words, format_date, format_decimal, format_money, format_points, localize_numbers
 
 # key → (italiano, english)
-KEYS: dict[str, tuple[str, str]] = {
-    "person": ("Valutazione", "Evaluation"),
-    "results": ("Punti dei risultati", "Results points"),
-    "component": ("Componente", "Component"),
-    "achievement": ("Grado di raggiungimento", "Achievement"),
-    "objective": ("Obiettivo", "Objective"),
-    "indicator": ("Indicatore", "Indicator"),
-    "behaviour": ("Punti dei comportamenti", "Behaviour points"),
-    "factor": ("Fattore", "Factor"),
-    "total": ("Punteggio totale", "Total points"),
-    "judgement": ("Giudizio", "Judgement"),
-    "negative": ("Valutazione negativa", "Negative evaluation"),
-    "payout_factor": ("Percentuale del compenso", "Payout percentage"),
-    "coefficient": ("Coefficiente", "Coefficient"),
-    "presence_days": ("Giorni di presenza effettiva", "Effective presence days"),
-    "theoretical": ("Importo teorico", "Theoretical amount"),
-    "premium": ("Premio", "Premium"),
-    "rounding": ("Arrotondamento", "Rounding"),
-    "maggiorazione": ("Maggiorazione", "Maggiorazione"),
-    "eligibility": ("Ammissione", "Eligibility"),
-    "ranking": ("Posizione in graduatoria", "Rank"),
-    "amount": ("Importo della maggiorazione", "Maggiorazione amount"),
-    "paid": ("Totale erogato", "Total paid"),
-    "not_scored": ("Non valutato", "Not scored"),
-}
+KEYS = Words("explain.key")  # catalogue: explain.key.*
 
 ROUNDING = {"half_up": ("al più vicino, la metà per eccesso", "half up"), "down": ("per difetto", "down"),
             "up": ("per eccesso", "up")}
@@ -125,19 +101,7 @@ INPUTS_IT = {
     "attestation_note": "nota di attestazione",
 }
 
-WORDS = {
-    "rule": ("Regola", "Rule"), "source": ("Fonte", "Source"), "calc": ("Calcolo", "Calculation"),
-    "inputs": ("Dati", "Inputs"), "note": ("Nota", "Note"), "documents": ("Documenti citati", "Documents cited"),
-    "head": ("{chamber} — valutazione {year} — esecuzione n. {run} del {when}",
-             "{chamber} — evaluation {year} — run {run} of {when}"),
-    "who": ("{name} ({pid}), {role}, unità {unit}", "{name} ({pid}), {role}, unit {unit}"),
-    "stale": ("ATTENZIONE: il motore attuale non dà per questa persona i risultati salvati ({fields}); "
-              "si veda smvp verify --run {run}",
-              "WARNING: the current engine does not give this person's stored results ({fields}); "
-              "see smvp verify --run {run}"),
-    "profile": ("profilo {path} (sha256 {sha}), motore {engine}", "profile {path} (sha256 {sha}), engine {engine}"),
-    "yes": ("sì", "yes"), "no": ("no", "no"),
-}
+WORDS = Words("explain")  # catalogue: explain.*
 
 
 def w(key: str, lang: str, **kw: Any) -> str:

@@ -17,15 +17,9 @@ from rich.text import Text
 from smvp_engine.compliance import ERROR, check
 from smvp_engine.errors import SmvpError, SmvpErrors
 from smvp_engine.profile import load_profile
+from smvp.i18n import Words
 
-WORDS = {
-    "error": ("ERRORE", "ERROR"), "warning": ("AVVISO", "WARNING"),
-    "national": ("norma nazionale", "national rule"), "chamber": ("profilo", "profile"),
-    "none": ("nessuna regola del profilo", "no rule of the profile"),
-    "summary": ("{c}: {e} errori, {w} avvisi", "{c}: {e} errors, {w} warnings"),
-    "clean": ("{c}: conforme alle norme nazionali controllate", "{c}: complies with the national rules checked"),
-    "layer": ("dal livello {l}", "from the layer {l}"),
-}
+WORDS = Words("lint")  # catalogue: lint.*
 
 
 def w(key: str, lang: str, **kw) -> str:

@@ -30,76 +30,13 @@ from typing import Any
 
 from smvp.documents import render as r
 from smvp.documents.runs import DocumentProblem, RunDocument
+from smvp.i18n import Words
 
 TEMPLATE = "report.html.j2"
 HUNDRED = Decimal(100)
 Q2 = Decimal("0.01")
 
-TEXTS: dict[str, tuple[str, str]] = {
-    "title": ("Relazione dell'OIV sulla differenziazione delle valutazioni",
-              "OIV report on the differentiation of evaluations"),
-    "intro": ("Verifica della differenziazione dei giudizi (d.lgs. 150/2009 art. 14 c. 4; art. 19; "
-              "art. 9 c. 1 lett. d). Documento per l'OIV, non destinato alla pubblicazione: i dati "
-              "pubblicati sono quelli di «smvp trasparenza».",
-              "Check of the differentiation of evaluations (d.lgs. 150/2009 art. 14 c. 4; art. 19; "
-              "art. 9 c. 1 lett. d). A document for the OIV, not for publication: the published "
-              "data are those of «smvp trasparenza»."),
-    "by_role": ("1. Punteggi totali per ruolo", "1. Total points per role"),
-    "role": ("Ruolo", "Role"),
-    "people": ("Valutati", "Scored"),
-    "mean": ("Media", "Mean"),
-    "median": ("Mediana", "Median"),
-    "min": ("Min", "Min"),
-    "max": ("Max", "Max"),
-    "sd": ("Dev. std", "Std dev"),
-    "cv": ("CV", "CV"),
-    "at_100": ("Al 100 %", "At 100 %"),
-    "at_zero": ("A zero", "At zero"),
-    "bands": ("Giudizi", "Judgements"),
-    "plot_roles": ("Distribuzione dei punteggi totali per ruolo",
-                   "Distribution of total points per role"),
-    "plot_units": ("Distribuzione dei punteggi totali per unità organizzativa",
-                   "Distribution of total points per organisational unit"),
-    "by_unit": ("2. Punteggi per unità organizzativa", "2. Points per organisational unit"),
-    "org": ("3. Risultati organizzativi per unità", "3. Organisational results per unit"),
-    "level": ("Livello", "Level"),
-    "unit": ("Unità", "Unit"),
-    "objectives": ("Obiettivi", "Objectives"),
-    "achievement": ("Grado di raggiungimento", "Achievement"),
-    "status": ("Stato", "Status"),
-    "funds": ("4. Fondi", "4. Funds"),
-    "fund": ("Fondo", "Fund"),
-    "resources": ("Risorse", "Resources"),
-    "distributed": ("Distribuito", "Distributed"),
-    "economies": ("Economie", "Economies"),
-    "total": ("Totale", "Total"),
-    "magg": ("5. Maggiorazione", "5. Maggiorazione"),
-    "population": ("Popolazione", "Population"),
-    "eligible": ("Ammessi", "Eligible"),
-    "quota": ("Quota", "Quota"),
-    "recipients": ("Beneficiari", "Recipients"),
-    "amount_each": ("Importo ciascuno", "Amount each"),
-    "pro_rata": ("ridotta pro rata (risorse insufficienti)", "reduced pro rata (resources short)"),
-    "no_magg": ("Il profilo non prevede maggiorazioni per questo anno.",
-                "The profile has no maggiorazione for this year."),
-    "compare": ("6. Confronto con l'esecuzione n. {run} ({chamber} {year})",
-                "6. Compared with run {run} ({chamber} {year})"),
-    "this_run": ("Questa", "This run"),
-    "other_run": ("Esec. {run}", "Run {run}"),
-    "delta": ("Variazione", "Change"),
-    "measure": ("Misura", "Measure"),
-    "not_scored": ("Nessuna persona valutata: la fonte non definisce i pesi e le scale della "
-                   "valutazione individuale.",
-                   "Nobody scored: the source does not define the weights and scales of the "
-                   "individual evaluation."),
-    "cv_note": ("CV: coefficiente di variazione (deviazione standard / media, in %); 0 % = tutti "
-                "uguali. Deviazione standard della popolazione.",
-                "CV: coefficient of variation (standard deviation / mean, in %); 0 % = all equal. "
-                "Population standard deviation."),
-    "points": ("punti", "points"),
-    "no_funds": ("Il profilo non definisce fondi per questo anno.",
-                 "The profile defines no funds for this year."),
-}
+TEXTS = Words("oiv", "doc", "")  # catalogue: oiv.*, then the shared words
 
 
 def _t(lang: str):

@@ -22,25 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from smvp.errors import ExportProblem
-from smvp.i18n import format_date, format_decimal, format_money, format_percent, format_points
+from smvp.i18n import Words, format_date, format_decimal, format_money, format_percent, format_points
 
 TEMPLATES = "templates"
 
 # key → (italiano, english): the words the templates print.
-WORDS: dict[str, tuple[str, str]] = {
-    "run": ("Esecuzione n. {run}", "Run {run}"),
-    "profile": ("profilo {sha}", "profile {sha}"),
-    "generated": ("Documento prodotto da smvp {version} il {date}",
-                  "Document produced by smvp {version} on {date}"),
-    "page": ("pagina", "page"),
-    "year": ("Anno", "Year"),
-    "sources": ("Fonti", "Sources"),
-    "not_defined": ("non definito dalla fonte", "not defined by the source"),
-    "none": ("—", "—"),
-    "yes": ("sì", "yes"),
-    "no": ("no", "no"),
-    "points": ("punti", "points"),
-}
+WORDS = Words("doc", "")  # the words every document prints (catalogue: doc.*)
 
 
 def word(key: str, lang: str, **kw: Any) -> str:

@@ -31,76 +31,11 @@ from typing import Any
 
 from smvp.documents import render as r
 from smvp.documents.runs import RunDocument
+from smvp.i18n import Words
 
 TEMPLATE = "scheda.html.j2"
 
-TEXTS: dict[str, tuple[str, str]] = {
-    "title": ("Scheda di valutazione della performance", "Performance evaluation sheet"),
-    "title_role": ("Scheda di valutazione della performance — {role}",
-                   "Performance evaluation sheet — {role}"),
-    "person": ("Valutato", "Person evaluated"),
-    "person_id": ("Matricola", "Person id"),
-    "role": ("Ruolo", "Role"),
-    "unit": ("Unità organizzativa", "Organisational unit"),
-    "evaluator": ("Valutatore", "Evaluator"),
-    "results": ("A) Risultati", "A) Results"),
-    "component": ("Componente", "Component"),
-    "achievement": ("Percentuale di raggiungimento", "Achievement"),
-    "component_points": ("Punteggio componente", "Component points"),
-    "results_total": ("Punteggio risultati", "Results points"),
-    "behaviours": ("B) Comportamenti e competenze", "B) Behaviours and competences"),
-    "criterion": ("Criterio", "Criterion"),
-    "scale": ("Livello di valutazione", "Scale"),
-    "scale_range": ("da 0 a {max}", "0 to {max}"),
-    "per_person_scale": ("pesata sulla scheda individuale", "weighted on the person's sheet"),
-    "score": ("Punteggio", "Score"),
-    "behaviour_total": ("Punteggio comportamenti", "Behaviour points"),
-    "total": ("Punteggio totale (A + B)", "Total points (A + B)"),
-    "judgement": ("Giudizio", "Judgement"),
-    "negative": ("Valutazione negativa", "Negative evaluation"),
-    "negative_rule": ("negativa se i punti dei comportamenti sono inferiori a {below}",
-                      "negative when behaviour points are below {below}"),
-    "not_scored": ("Valutazione individuale non calcolata: la fonte non definisce {what}.",
-                   "Individual evaluation not computed: the source does not define {what}."),
-    "money": ("C) Compenso", "C) Payout"),
-    "fund": ("Fondo", "Fund"),
-    "curve": ("Graduazione del compenso", "Payout curve"),
-    "payout_percent": ("Percentuale del compenso", "Payout percentage"),
-    "coefficient": ("Coefficiente", "Coefficient"),
-    "theoretical": ("Importo teorico", "Theoretical amount"),
-    "premium": ("Premio", "Premium"),
-    "maggiorazione": ("Maggiorazione", "Maggiorazione"),
-    "gross": ("Importo lordo {year}", "Gross amount {year}"),
-    "no_money": ("Nessun compenso su questa scheda", "No payout on this sheet"),
-    "no_money_why": ("Il profilo non collega la valutazione di questo ruolo a un compenso "
-                     "(nessun fondo, curva o coefficiente): smvp non calcola importi.",
-                     "The profile links no payout to this role's evaluation (no fund, curve "
-                     "or coefficient): smvp computes no amount."),
-    "review": ("Richiesta di riesame", "Review request"),
-    "sheet_date": ("Data della scheda", "Date of the sheet"),
-    "review_by": ("{step}: entro il {due}", "{step}: by {due}"),
-    "review_no_term": ("{step}: nessun termine previsto dal profilo",
-                       "{step}: the profile sets no term"),
-    "review_none": ("Il profilo non definisce una procedura di conciliazione.",
-                    "The profile defines no conciliation procedure."),
-    "decides": ("Decide", "Decides"),
-    "conciliator": ("Conciliatore", "Conciliator"),
-    "motivation": ("Motivazione scritta del giudizio negativo",
-                   "Written reasons for the negative judgement"),
-    "motivation_hint": ("da compilare a cura del valutatore, con le proposte migliorative per "
-                        "l'anno successivo",
-                        "to be written by the evaluator, with proposals for improvement for "
-                        "the following year"),
-    "sign_evaluator": ("Firma del valutatore", "Evaluator's signature"),
-    "sign_person": ("Firma del valutato per presa visione", "Signature of the person, as seen"),
-    "place_date": ("Data", "Date"),
-    "revised": ("Scheda aggiornata con {n} revisioni dell'esecuzione (conciliazione).",
-                "Sheet updated with {n} revisions of the run (conciliation)."),
-    "term_days": ("Termine di {days} giorni dal {start}, escluso il giorno di partenza",
-                  "Term of {days} days from {start}, the starting day excluded"),
-    "term_moved": ("scadenza nominale {nominal}, giorno non lavorativo ({why})",
-                   "nominal end {nominal}, not a working day ({why})"),
-}
+TEXTS = Words("scheda", "doc", "")  # catalogue: scheda.*, then the shared words
 
 
 def _t(lang: str):

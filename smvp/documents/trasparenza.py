@@ -45,6 +45,7 @@ from typing import Any
 
 from smvp.documents import render as r
 from smvp.documents.runs import DocumentProblem, RunDocument
+from smvp.i18n import Words
 
 TEMPLATE = "trasparenza.html.j2"
 MIN_CELL = 3
@@ -60,84 +61,7 @@ class Suppressed:
 
 SUPPRESSED = Suppressed()
 
-TEXTS: dict[str, tuple[str, str]] = {
-    "title": ("Dati relativi ai premi (art. 20 d.lgs. 33/2013)",
-              "Data on performance premiums (art. 20 d.lgs. 33/2013)"),
-    "c1": ("1. Ammontare dei premi stanziati e distribuiti (art. 20 c. 1)",
-           "1. Premiums budgeted and distributed (art. 20 c. 1)"),
-    "c1_text": ("«Le pubbliche amministrazioni pubblicano i dati relativi all'ammontare complessivo "
-                "dei premi collegati alla performance stanziati e l'ammontare dei premi "
-                "effettivamente distribuiti.»",
-                "Public bodies publish the total of the performance-related premiums budgeted and "
-                "the total actually distributed (art. 20 c. 1)."),
-    "c2": ("2. Distribuzione dei premi e grado di differenziazione (art. 20 c. 2)",
-           "2. Distribution of the premiums and degree of differentiation (art. 20 c. 2)"),
-    "c2_text": ("Dati in forma aggregata sulla distribuzione del trattamento accessorio collegato "
-                "alla performance, per dare conto del livello di selettività, e grado di "
-                "differenziazione nell'utilizzo della premialità per i dirigenti e per i dipendenti.",
-                "Aggregate data on the distribution of performance pay, showing its selectivity, "
-                "and the degree of differentiation in the use of premiums for dirigenti and for "
-                "other staff."),
-    "bands": ("3. Persone per fascia della graduazione del compenso",
-              "3. People per band of the payout curve"),
-    "fund": ("Fondo", "Fund"),
-    "budgeted": ("Stanziato", "Budgeted"),
-    "distributed": ("Distribuito", "Distributed"),
-    "economies": ("Economie", "Economies"),
-    "total": ("Totale", "Total"),
-    "group": ("Gruppo", "Group"),
-    "role": ("Ruolo", "Role"),
-    "category": ("Categoria", "Category"),
-    "people": ("Persone", "People"),
-    "attainable": ("Premio medio conseguibile", "Average attainable premium"),
-    "mean_paid": ("Premio medio distribuito", "Average premium paid"),
-    "paid_total": ("Totale distribuito", "Total distributed"),
-    "at_100": ("Quota al 100 %", "Share at 100 %"),
-    "at_zero": ("Quota a zero", "Share at zero"),
-    "cv": ("Indice di differenziazione (CV)", "Differentiation index (CV)"),
-    "band": ("Fascia", "Band"),
-    "dirigenti": ("Dirigenti", "Dirigenti"),
-    "dipendenti": ("Personale non dirigente", "Non-managerial staff"),
-    "all": ("Tutto il personale", "All staff"),
-    "suppressed": ("< 3", "< 3"),
-    "rule_title": ("Protezione dei dati personali", "Personal data protection"),
-    "rule": ("Nessuna cella pubblicata descrive meno di 3 persone: le righe e le fasce con 1 o 2 "
-             "persone sono indicate «< 3» senza importi; quando in un gruppo una sola riga (o fascia) "
-             "sarebbe nascosta, è nascosta anche la successiva più piccola, e se in una colonna è "
-             "nascosta una sola riga di dettaglio è nascosto anche il totale del gruppo, perché il "
-             "dato non si ricavi per differenza; di un fondo distribuito a meno di 3 persone si pubblica solo lo "
-             "stanziamento (art. 7-bis c. 4 d.lgs. 33/2013; art. 5 e 89 Reg. UE 2016/679).",
-             "No published cell describes fewer than 3 people: rows and bands with 1 or 2 people "
-             "show \u00ab< 3\u00bb and no amount; when a single row (or band) of a group would be "
-             "hidden, the next smallest is hidden too, and when a column hides a single detail row "
-             "the group's total is hidden too, so that no figure can be recovered by difference; "
-             "a fund distributed to fewer than 3 people shows only its budget "
-             "(art. 7-bis c. 4 d.lgs. 33/2013; arts. 5 and 89 GDPR)."),
-    "index_title": ("Indice di differenziazione", "Index of differentiation"),
-    "index": ("Coefficiente di variazione (CV) degli importi erogati: deviazione standard / media, in "
-              "percentuale. Non dipende dalla scala degli importi, quindi confronta gruppi con premi "
-              "diversi (dirigenti e dipendenti); 0 % significa importi tutti uguali. Si legge insieme "
-              "alle quote al 100 % e a zero e alla distribuzione per fascia (tabella 3), che mostrano "
-              "la selettività.",
-              "Coefficient of variation (CV) of the amounts paid: standard deviation / mean, in "
-              "percent. It does not depend on the scale of the amounts, so it compares groups with "
-              "different premiums (dirigenti and staff); 0 % means all amounts are equal. Read it "
-              "with the shares at 100 % and at zero and the distribution by band (table 3), which "
-              "show the selectivity."),
-    "groups_note": ("Dirigenti: Segretario Generale e dirigenti; gli altri ruoli sono personale non "
-                    "dirigente. Premio conseguibile: l'importo teorico della persona (100 % della "
-                    "graduazione, coefficiente pieno). Importi lordi, in euro.",
-                    "Dirigenti: the Segretario Generale and the dirigenti; the other roles are "
-                    "non-managerial staff. Attainable premium: the person's theoretical amount (100 % "
-                    "of the curve, full coefficient). Gross amounts, in euro."),
-    "not_computed": ("Non calcolato: {what}", "Not computed: {what}"),
-    "leak": ("Attenzione: un gruppo ha meno di 3 persone ed è nascosto, ma il totale complessivo "
-             "distribuito (obbligatorio, c. 1) meno i totali pubblicati degli altri gruppi ne dà il "
-             "totale: valutare con il Responsabile della protezione dei dati prima di pubblicare.",
-             "Warning: a group has fewer than 3 people and is hidden, but the overall total "
-             "distributed (required, c. 1) minus the published totals of the other groups gives its "
-             "total: check with the Data Protection Officer before publishing."),
-}
+TEXTS = Words("trasparenza", "doc", "")  # catalogue: trasparenza.*, then the shared words
 
 
 def _t(lang: str):

@@ -20,6 +20,7 @@ from smvp import store
 from smvp.app import accounts, uploads
 from smvp.app import conciliation as cases
 from smvp.app import runs as run_uc
+from smvp.app import scores as score_uc
 from smvp.app import verify as verify_uc
 from smvp.conciliation import CaseProblem
 from smvp.errors import UsageProblem
@@ -50,6 +51,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "case.step": frozenset({ADM, VAL, DIP}),
     "diff.read": frozenset({ADM, OIV, REV}),
     "audit.read": frozenset({ADM, OIV, REV}),
+    # behaviour scores (smvp.app.scores): a valutatore enters them for the people they
+    # evaluate; the others read (a dipendente only their own final sheet)
+    "score.read": ALL,
+    "score.write": frozenset({VAL}),
 }
 
 
@@ -220,7 +225,7 @@ async def upload_profile(request: Request, c: Ctx,
 def _dataset_json(d: DatasetUpload) -> dict[str, Any]:
     return {"id": d.id, "filename": d.filename, "sha256": d.sha256, "year": d.year,
             "people": d.people, "profile_version_id": d.profile_version_id,
-            "created_at": d.created_at.isoformat()}
+            "derived_from": d.derived_from, "created_at": d.created_at.isoformat()}
 
 
 @router.post("/tenants/{tenant}/datasets", status_code=201)
@@ -275,24 +280,13 @@ def _visible(c: TenantContext, run: Run) -> set[str] | None:
 
 def _people_of_units(c: TenantContext, run: Run) -> set[str]:
     """A valutatore sees the people of the unit they belong to and of its sub-units
-    (the "dirigente responsabile delle unità organizzative di competenza")."""
+    (``smvp.app.scores.people_of_units``), and themselves."""
     content = store.dataset_content(c.engine, run.dataset_sha256, run.tenant_id) or {}
     tables = content.get("tables") or {}
     staff, units = tables.get("staff") or {}, tables.get("units") or {}
     unit_of = dict(zip(staff.get("person_id") or [], staff.get("unit_id") or []))
     parent = dict(zip(units.get("unit_id") or [], units.get("parent_id") or []))
-    heads = {unit_of.get(p) for p in c.person_ids} - {None}
-
-    def under(u: Any) -> bool:
-        seen = set()
-        while u is not None and u not in seen:
-            if u in heads:
-                return True
-            seen.add(u)
-            u = parent.get(u)
-        return False
-
-    return {p for p, u in unit_of.items() if under(u)} | set(c.person_ids)
+    return score_uc.people_of_units(unit_of, parent, set(c.person_ids)) | set(c.person_ids)
 
 
 def _run_json(run: Run) -> dict[str, Any]:
@@ -305,26 +299,27 @@ def _run_json(run: Run) -> dict[str, Any]:
 
 @router.post("/tenants/{tenant}/runs", status_code=201)
 def evaluate(c: Ctx, body: EvaluateRequest) -> dict[str, Any]:
-    """Evaluate an uploaded dataset with the profile version it was validated against."""
+    """Evaluate an uploaded dataset with the profile version it was validated against; with
+    the valutatori's final behaviour scores when there are (a derived dataset version,
+    ``smvp.app.scores.dataset_for_run``)."""
     allow(c, "run.evaluate")
-    with Session(c.engine) as s:
-        d = s.get(DatasetUpload, body.dataset_id)
-        pv = s.get(ProfileVersion, d.profile_version_id) if d is not None else None
-    if d is None or pv is None:
+    got = score_uc.dataset_for_run(c.engine, body.dataset_id, user=c.user)
+    if got is None:
         raise not_found(f"dataset {body.dataset_id}")
-    content = store.dataset_content(c.engine, d.sha256)
-    if content is None:
-        raise not_found(f"dataset {body.dataset_id}")
+    pv, d = got.profile_version, got.upload
     profile = uploads.load_profile_text(pv.text, pv.filename)
-    dataset = verify_uc.dataset_from_content(content, d.filename)
-    outcome = run_uc.evaluate(profile, dataset, year=d.year, source=d.filename)
-    run_id = run_uc.store_run(c.engine, profile, dataset, outcome)
+    outcome = run_uc.evaluate(profile, got.dataset, year=d.year, source=d.filename)
+    run_id = run_uc.store_run(c.engine, profile, got.dataset, outcome)
     with Session(c.engine) as s, s.begin():
         accounts.audit(s, user=c.user, action="run.evaluate", kind="run", object_id=run_id,
-                       after={"dataset": d.id, "profile_version": pv.id,
-                              "people": len(outcome.rows),
+                       after={"dataset": d.id, "requested_dataset": body.dataset_id,
+                              "final_score_sheets": got.final_sheets,
+                              "profile_version": pv.id, "people": len(outcome.rows),
                               "totals": store.totals_json(outcome)["cents"]})
-    return _run_json(_run(c, run_id))
+    out = _run_json(_run(c, run_id))
+    out["dataset_id"] = d.id
+    out["final_score_sheets"] = got.final_sheets
+    return out
 
 
 @router.get("/tenants/{tenant}/runs")

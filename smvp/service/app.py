@@ -20,7 +20,8 @@ from smvp import store
 from smvp.app import uploads
 from smvp.conciliation import CaseProblem
 from smvp.errors import EdgeError, StoreProblem, UsageProblem
-from smvp.service import api
+from smvp.app import scores as score_uc
+from smvp.service import api, scores_api
 from smvp.service.auth import LoginLimiter, Sessions
 
 
@@ -42,6 +43,7 @@ def create_app(db: str | None = None, *, secret: str | None = None,
     app.state.max_upload = max_upload
     app.state.secure_cookies = secure_cookies
     app.include_router(api.router)
+    app.include_router(scores_api.router)
     _handlers(app)
     return app
 
@@ -69,6 +71,10 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(uploads.UploadProblem)
     async def _upload(_r: Request, exc: uploads.UploadProblem) -> JSONResponse:
+        return _json(exc.status, str(exc))
+
+    @app.exception_handler(score_uc.ScoreProblem)
+    async def _score(_r: Request, exc: score_uc.ScoreProblem) -> JSONResponse:
         return _json(exc.status, str(exc))
 
     @app.exception_handler(CaseProblem)

@@ -301,6 +301,40 @@ class DatasetUpload(TenantOwned, table=True):
     profile_version_id: int = Field(foreign_key="profile_version.id")
     created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     created_by: int | None = Field(default=None, foreign_key="app_user.id")
+    derived_from: int | None = Field(
+        default=None, foreign_key="dataset_upload.id",
+        description="the uploaded dataset this one was made from by applying the valutatori's "
+                    "final behaviour scores (null: uploaded as is)")
+
+
+class ScoreSheet(TenantOwned, table=True):
+    """The behaviour part of one person's scheda di valutazione, as the valutatore enters it,
+    for one uploaded dataset: a draft until the valutatore sets the scheda date, then final."""
+
+    __tablename__ = "score_sheet"
+    __table_args__ = (UniqueConstraint("tenant_id", "dataset_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(foreign_key="dataset_upload.id", index=True)
+    person_id: str
+    scheda_date: dt.date | None = Field(default=None, description="null: draft; set: final")
+    motivation: str | None = Field(default=None, sa_column=Column(Text),
+                                   description="the motivation of a negative judgement")
+    updated_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_by: int | None = Field(default=None, foreign_key="app_user.id")
+    finalised_by: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class ScoreEntry(TenantOwned, table=True):
+    """One behaviour factor's score on a sheet (centipoints; replaces the uploaded score)."""
+
+    __tablename__ = "score_entry"
+    __table_args__ = (UniqueConstraint("sheet_id", "factor"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sheet_id: int = Field(foreign_key="score_sheet.id", index=True)
+    factor: str
+    score_cp: int = Field(description="centipoints")
 
 
 class AuditEntry(TenantOwned, table=True):
@@ -320,4 +354,5 @@ class AuditEntry(TenantOwned, table=True):
 
 
 TABLES += [User.__table__, Membership.__table__, ApiToken.__table__,
-           ProfileVersion.__table__, DatasetUpload.__table__, AuditEntry.__table__]
+           ProfileVersion.__table__, DatasetUpload.__table__, AuditEntry.__table__,
+           ScoreSheet.__table__, ScoreEntry.__table__]
