@@ -121,17 +121,88 @@ def read_parquet(path: Path) -> ColumnsRead:
                        rows=np.arange(2, table.num_rows + 2, dtype=np.int64))
 
 
+_ASCII_SPACE = np.zeros(256, dtype=bool)
+_ASCII_SPACE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True  # what str.strip() also removes
+_ASCII_SPACE[128:] = True  # any non-ASCII byte: maybe Unicode white space, let the trim decide
+
+
+def _needs_trim(col: pa.Array) -> bool:
+    """Whether a string column may hold a cell that is empty, null, or starts or ends with white
+    space (judged on the first and last byte of each cell, from the buffers: no copy)."""
+    if col.null_count or len(col) == 0:
+        return True
+    offsets = np.frombuffer(col.buffers()[1], dtype=np.int32)[col.offset: col.offset + len(col) + 1]
+    lengths = np.diff(offsets)
+    if not lengths.all():
+        return True
+    data = np.frombuffer(col.buffers()[2], dtype=np.uint8)
+    return bool(_ASCII_SPACE[data[offsets[:-1]]].any() or _ASCII_SPACE[data[offsets[1:] - 1]].any())
+
+
 def strip_blank(col) -> pa.Array:
     """Cells stripped of surrounding white space; blank cells (empty after stripping) as null."""
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
     if pa.types.is_large_string(col.type):
         col = col.cast(pa.string())
+    if not _needs_trim(col):  # the common case: nothing to strip, no blank cell
+        return col
     s = pc.utf8_trim_whitespace(col)
     empty = pc.equal(s, "")
     if not pc.any(empty).as_py():
         return s
     return pc.if_else(empty, pa.scalar(None, pa.string()), s)
+
+
+def fixed_width(texts: pa.Array) -> np.ndarray:
+    """Texts (a string array without nulls) as a ``len × width`` uint8 matrix, each row one
+    text's UTF-8 bytes padded with NUL bytes. Raises ValueError when a text holds a NUL byte
+    (its end could not be told from the padding)."""
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    if pa.types.is_large_string(texts.type):
+        texts = texts.cast(pa.string())
+    if texts.null_count:
+        raise ValueError("a null text has no fixed width form")
+    m = len(texts)
+    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32)[texts.offset: texts.offset + m + 1]
+    data_buf = texts.buffers()[2]
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    lengths = np.diff(offsets)
+    width = max(int(lengths.max(initial=0)), 1)
+    used = data[offsets[0]: offsets[-1]] if m else data[:0]
+    if not used.all():
+        raise ValueError("a text holds a NUL byte")
+    if m and (lengths == width).all():  # every text as long: the bytes as they are
+        return used.reshape(m, width).copy()
+    out = np.zeros((m, width), dtype=np.uint8)
+    if len(used):
+        rows = np.repeat(np.arange(m, dtype=np.int64), lengths)
+        cols = np.arange(len(used), dtype=np.int64) - np.repeat(offsets[:-1] - offsets[0], lengths)
+        out[rows, cols] = used
+    return out
+
+
+def joined_by_code(codes: np.ndarray, texts: list[str], sep: str, chunk: int = 1 << 18):
+    """``sep.join(texts[c] for c in codes)`` as UTF-8 bytes, in parts (an iterator of bytes),
+    built from a fixed-width table of the texts: no Python string per row.
+
+    Raises ValueError when a text holds a NUL byte.
+    """
+    n = len(codes)
+    if n == 0:
+        return
+    tail = sep.encode("utf-8")
+    if b"\x00" in tail:
+        raise ValueError("a separator holds a NUL byte")
+    table = fixed_width(pa.array([t for t in texts], pa.string()))
+    if tail:
+        table = np.concatenate([table, np.broadcast_to(np.frombuffer(tail, np.uint8),
+                                                       (len(table), len(tail)))], axis=1)
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        part = table[codes[start:stop]].tobytes().translate(None, b"\x00")
+        yield part[: len(part) - len(tail)] if stop == n and tail else part
 
 
 def json_texts(values: pa.Array) -> pa.Array:

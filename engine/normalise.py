@@ -146,6 +146,8 @@ def decode(data: bytes) -> tuple[bytes, str | None]:
     """
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:], None
+    if data.isascii():  # plain ASCII is UTF-8: no need to decode a copy to know it
+        return data, None
     try:
         data.decode("utf-8")
         return data, None

@@ -29,11 +29,14 @@ are what accounting tools import.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
+
+import orjson
 
 #: Version of the contract. Bump the major part when a field is removed,
 #: renamed or changes representation; the minor part when a field is added.
@@ -237,6 +240,7 @@ def _summary_value(path: str, value: Any) -> Any:
     return str(value)
 
 
+@functools.lru_cache(maxsize=4096)
 def _summary_kind(path: str) -> str | None:
     parts = path.split(".")
     for pattern, kind in SUMMARY.items():
@@ -279,7 +283,20 @@ def document(*, run: Mapping[str, Any], people: Iterable[Mapping[str, Any]],
 
 
 def dumps(doc: Mapping[str, Any]) -> str:
-    """The document as JSON text (UTF-8, indented; never NaN)."""
+    """The document as JSON text (UTF-8, indented; never NaN).
+
+    Written by orjson (in C: the standard library's encoder is pure Python once it
+    indents), whose text for what the contract holds — strings, integers, flags,
+    null, lists and string-keyed objects, never a float (every quantity is a decimal
+    string, :func:`quantity`) — is byte for byte ``json.dumps(doc, ensure_ascii=False,
+    indent=2)``'s (tests/test_results_contract.py). What orjson refuses (an integer
+    beyond 64 bits, a key that is not a string, a lone surrogate, another type) is
+    written by ``json``.
+    """
+    try:
+        return orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode("utf-8")
+    except (TypeError, orjson.JSONEncodeError):
+        pass
     return json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False)
 
 

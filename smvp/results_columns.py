@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from smvp import results
+from smvp import results, textblocks
 from smvp_engine.columnar import json_texts
 from smvp_engine.columns import as_objects
 
@@ -152,79 +152,149 @@ def people_columns(ev: Any) -> tuple[dict[str, pa.Array], dict[str, dict[str, pa
 # --------------------------------------------------------------------------- JSON
 
 
-def _json_values(col: pa.Array) -> pa.Array:
-    """Each value as JSON text: strings quoted, flags true/false, counts as integers, null."""
-    if pa.types.is_boolean(col.type):
-        text = pc.if_else(col, "true", "false")
-    elif pa.types.is_integer(col.type):
-        text = pc.cast(col, pa.string())
-    else:
-        text = json_texts(col)
-    return text.fill_null("null")
+def _json_table(values: pa.Array) -> np.ndarray:
+    """Distinct texts (no nulls) as JSON texts, then ``null`` last: a textblocks table."""
+    return textblocks.table(pa.concat_arrays([json_texts(values.cast(pa.string())),
+                                              pa.array(["null"], pa.string())]))
 
 
-def _join(parts: list, sep: str) -> pa.Array:
-    return pc.binary_join_element_wise(*parts, sep)
+def _coded(codes: np.ndarray, n_values: int) -> np.ndarray:
+    """Codes with -1 (blank) sent to the table's last row (``null``)."""
+    codes = np.asarray(codes)
+    return np.where(codes < 0, n_values, codes)
 
 
-def person_texts(ev: Any, indent: int = 2, chunk: int | None = None):
-    """Each person as the JSON text ``results.dumps`` writes inside the people list.
+def _text_lookup(column) -> tuple[np.ndarray, np.ndarray]:
+    """A dataset text column (Categorical or object array) as (codes, JSON text table)."""
+    from smvp_engine.columns import Categorical
 
-    Returns one string array, or with ``chunk`` an iterator of arrays of at most
-    ``chunk`` people each (the texts of a large run are built a part at a time).
+    if isinstance(column, Categorical):
+        values = pa.array(list(column.categories), pa.string())
+        return _coded(column.codes, len(values)), _json_table(values)
+    enc = pc.dictionary_encode(pa.array(as_objects(column), pa.string()))
+    codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    return _coded(codes, len(enc.dictionary)), _json_table(enc.dictionary)
+
+
+def _list_lookup(codes: np.ndarray, values: list) -> tuple[np.ndarray, np.ndarray]:
+    """Codes into a list of values (None → null) as (codes, JSON text table)."""
+    texts = [json.dumps(None if v is None else str(v), ensure_ascii=False) for v in values]
+    return _coded(codes, len(values)), textblocks.table_of(texts + ["null"])
+
+
+def _exact_int_units(q, scale: int) -> np.ndarray:
+    units = _rounded(q.num, q.den, scale)
+    if units is None:  # very large numerators: by distinct fraction, exactly
+        from smvp_engine.exact import round_fraction
+
+        units = np.array([int(round_fraction(f, scale)) for f in q.fractions()], dtype=np.int64)
+    return units
+
+
+def person_layout(ev: Any, indent: int = 2, separator: str = ",\n") -> textblocks.Layout:
+    """Each person as the JSON text ``results.dumps`` writes inside the people list, followed
+    by ``separator``: a :class:`smvp.textblocks.Layout` over the engine's columns.
+
+    Raises ValueError when a text cannot be written that way (a NUL byte in a value).
     """
-    cols, components = people_columns(ev)
-    role_index = np.asarray(ev.individual.role_index)
-    role_ids = list(ev.individual.role_ids)
-    n = len(role_index)
-
-    def part(start: int, stop: int) -> pa.Array:
-        sl = {k: v.slice(start, stop - start) for k, v in cols.items()}
-        comps = {rid: {c: v.slice(start, stop - start) for c, v in cc.items()}
-                 for rid, cc in components.items()}
-        return _texts(sl, comps, role_index[start:stop], role_ids, indent)
-
-    if chunk is None:
-        return part(0, n)
-    return (part(start, min(n, start + chunk)) for start in range(0, n, chunk))
-
-
-def _texts(cols: dict, components: dict, role_index: np.ndarray, role_ids: list,
-           indent: int) -> pa.Array:
+    staff = ev.dataset.table("staff")
+    ind, pay, rules = ev.individual, ev.payout, ev.rules
+    role_index = np.asarray(ind.role_index)
+    scored = np.asarray(ind.scored, dtype=bool)
+    has_pay = np.asarray(pay.fund_code) >= 0
+    role_ids = list(ind.role_ids)
     pad_item, pad_key, pad_sub = " " * (2 * indent), " " * (3 * indent), " " * (4 * indent)
-    n = len(role_index)
-    comp_text = pa.array(["{}"] * n, pa.string()) if n else pa.array([], pa.string())
-    for rid, comps in components.items():
-        if not comps:
-            continue
-        here = role_index == role_ids.index(rid)
-        if not here.any():
-            continue
-        comp_parts: list = []
-        for k, (cid, col) in enumerate(comps.items()):
-            comp_parts.append(("{\n" if k == 0 else ",\n") + f"{pad_sub}{json.dumps(cid, ensure_ascii=False)}: ")
-            comp_parts.append(_json_values(col))
-        comp_parts.append(f"\n{pad_key}}}")
-        comp_text = pc.if_else(pa.array(here), _join(comp_parts, ""), comp_text)
-    parts: list = []  # one join of constant texts and value columns: "{", key, value, ",", key, ...
+    role_codes = _coded(role_index, len(role_ids))  # -1: no role (the last table row)
+    lay = textblocks.Layout()
+
+    def key(name: str, first: bool = False) -> None:
+        lay.text((f"{pad_item}{{\n" if first else ",\n") + f"{pad_key}{json.dumps(name)}: ")
+
+    def points(units, show) -> None:
+        lay.decimal(units, 2, show=show, quote='"')
+
     for k, name in enumerate(results.PEOPLE):
-        lead = f"{pad_item}{{\n" if k == 0 else ",\n"
-        parts.append(f"{lead}{pad_key}{json.dumps(name)}: ")
-        parts.append(comp_text if name == "components" else _json_values(cols[name]))
-    parts.append(f"\n{pad_item}}}")
-    return _join(parts, "")
+        key(name, k == 0)
+        if name in ("person_id", "name", "unit_id"):
+            lay.lookup(*_text_lookup(staff[name]))
+        elif name == "role":
+            lay.lookup(*_list_lookup(role_index, role_ids))
+        elif name == "role_label":
+            lay.lookup(*_list_lookup(role_index, [rules.roles[r].label for r in role_ids]))
+        elif name == "components":
+            _component_pieces(lay, ev, role_codes, role_ids, scored, pad_key, pad_sub)
+        elif name in ("results", "behaviour", "total"):
+            points(getattr(ind, name), scored)
+        elif name in ("judgement", "judgement_label"):
+            values = ind.judgement_ids if name == "judgement" else ind.judgement_labels
+            lay.lookup(*_list_lookup(np.asarray(ind.judgement_code), list(values)))
+        elif name == "negative":
+            flags = np.asarray(ind.negative, dtype=bool).astype(np.int64)
+            lay.lookup(np.where(scored, flags, 2), textblocks.table_of(["false", "true", "null"]))
+        elif name == "payout_percent":
+            points(_exact_int_units(pay.factor, 10_000), has_pay)
+        elif name == "coefficient":
+            lay.decimal(_exact_int_units(pay.coefficient, 1_000_000), 6, show=has_pay, quote='"')
+        elif name == "coefficient_name":
+            lay.lookup(*_list_lookup(np.asarray(pay.coefficient_code), list(pay.coefficient_ids)))
+        elif name == "fund":
+            lay.lookup(*_list_lookup(np.asarray(pay.fund_code), list(pay.fund_ids)))
+        elif name == "paid":
+            points(np.asarray(pay.premium, dtype=np.int64) + np.asarray(pay.maggiorazione, dtype=np.int64),
+                   has_pay)
+        elif name in ("theoretical", "premium", "maggiorazione"):
+            points(getattr(pay, name), has_pay)
+        elif name == "maggiorazione_rank":
+            rank = np.asarray(pay.maggiorazione_rank, dtype=np.int64)
+            lay.decimal(rank, 0, show=rank != 0)
+        else:  # a field of the contract this writer does not know: the row-by-row writer
+            raise ValueError(f"no column writer for {name!r}")
+    lay.text(f"\n{pad_item}}}" + separator)
+    return lay
+
+
+def _component_pieces(lay: textblocks.Layout, ev: Any, role_codes: np.ndarray, role_ids: list,
+                      scored: np.ndarray, pad_key: str, pad_sub: str) -> None:
+    """``{"<component>": "<points>", ...}`` of each person's role (``{}`` for a role without
+    components, or no role): per component slot, the key by role and the points."""
+    ind, rules = ev.individual, ev.rules
+    present = np.bincount(role_codes, minlength=len(role_ids) + 1)[: len(role_ids)] > 0
+    comps = [[c.id for c in rules.roles[rid].components] if present[k] else []
+             for k, rid in enumerate(role_ids)]
+    slots = max((len(c) for c in comps), default=0)
+    for j in range(max(slots, 1)):
+        heads = []
+        for cids in comps + [[]]:  # the last row: no role
+            if j < len(cids):
+                heads.append(("{\n" if j == 0 else ",\n") + f"{pad_sub}{json.dumps(cids[j], ensure_ascii=False)}: ")
+            else:
+                heads.append("{}" if j == 0 and not cids else "")
+        lay.lookup(role_codes, textblocks.table_of(heads))
+        if j >= slots:
+            break
+        units = np.zeros(len(role_codes), dtype=np.int64)
+        has = np.zeros(len(role_codes), dtype=bool)
+        for k, cids in enumerate(comps):
+            if j < len(cids):
+                here = role_codes == k
+                units[here] = np.asarray(ind.components[f"{role_ids[k]}.{cids[j]}"], dtype=np.int64)[here]
+                has |= here
+        lay.decimal(units, 2, show=has & scored, null_rows=has, quote='"')
+    tails = [f"\n{pad_key}}}" if cids else "" for cids in comps] + [""]
+    lay.lookup(role_codes, textblocks.table_of(tails))
 
 
 _MARK = "\u0000smvp-people\u0000"
 
 
 def write_json(out: TextIO, document_without_people: dict, ev: Any,
-               progress: Callable[[int], None] | None = None, chunk: int = 200_000) -> None:
+               progress: Callable[[int], None] | None = None, chunk: int = 100_000) -> None:
     """Write the results document to ``out``: the people streamed from columns, in chunks.
 
     ``document_without_people``: the document of :func:`results.document` built
     with no people (run, funds, objectives, summary); the text written is the
     same as ``results.dumps`` of the whole document, followed by a newline.
+    The people are written as bytes to ``out.buffer`` when ``out`` has one.
     """
     n = len(ev.individual.role_index)
     if n == 0:
@@ -232,16 +302,28 @@ def write_json(out: TextIO, document_without_people: dict, ev: Any,
         return
     doc = dict(document_without_people)
     doc["people"] = [_MARK]
+    try:
+        layout = person_layout(ev)
+    except ValueError:  # e.g. a NUL byte in a name: the people as records, one by one
+        doc["people"] = [results.person_record(dict(r)) for r in ev.rows()]
+        out.write(results.dumps(doc) + "\n")
+        return
     head, tail = results.dumps(doc).split(f'\n    {json.dumps(_MARK)}\n', 1)
     out.write(head + "\n")
-    done = 0
-    for part in person_texts(ev, chunk=chunk):
-        if done:
-            out.write(",\n")
-        out.write(",\n".join(part.to_pylist()))
-        done += len(part)
+    raw = getattr(out, "buffer", None)
+    if raw is not None:
+        out.flush()
+        write: Callable[[Any], Any] = raw.write
+    else:
+        write = lambda data: out.write(bytes(data).decode("utf-8"))  # noqa: E731
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        data = layout.render(start, stop)
+        write(memoryview(data)[:-2] if stop == n else data)  # no separator after the last person
         if progress is not None:
-            progress(done)
+            progress(stop)
+    if raw is not None:
+        raw.flush()
     out.write("\n" + tail + "\n")
 
 

@@ -78,3 +78,23 @@ def test_a_large_run_shows_its_first_rows():
     console = Console(file=io.StringIO(), width=200)
     render.print_outcome(console, outcome, "it", all_rows=True)
     assert "P0001000" in console.file.getvalue()
+
+
+def test_streamed_json_of_a_synthetic_chamber_is_the_contract_document():
+    """Many roles, components, unscored and unpaid people: the columns' text is the records' text,
+    in bytes (a binary stdout) and in text (StringIO), in several chunks."""
+    s = bench.generate(3000)
+    ev = bench.engine_evaluate(bench.load_profile(), bench.build_dataset(s))
+    outcome = Outcome.from_evaluation(bench.load_profile(), ev.dataset, ev, year=2024,
+                                      engine_version="test")
+    from smvp import results_columns
+
+    text = io.StringIO()
+    results_columns.write_json(text, export._document_without_people(outcome), ev, chunk=700)
+    raw = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    results_columns.write_json(raw, export._document_without_people(outcome), ev, chunk=1000)
+    raw.flush()
+    assert not outcome.rows.loaded
+    want = export.to_json(outcome) + "\n"
+    assert text.getvalue() == want
+    assert raw.buffer.getvalue().decode("utf-8") == want

@@ -166,3 +166,28 @@ def test_meta_attested_percent_unambiguous(tmp_path, written):
     profile = load_profile(ROOT / "chambers" / "brescia.yaml")
     ev = evaluate(profile, load_dataset(data))
     assert ev.summary()["ente_performance"]["attested"] == Decimal(written.rstrip("%"))
+
+
+@pytest.mark.parametrize("chamber", CHAMBERS)
+def test_dumps_is_the_standard_librarys_text(chamber):
+    """results.dumps writes with orjson: the same text as json.dumps(indent=2) on every document."""
+    from smvp import export
+    from smvp.report import Outcome
+
+    data = sorted(p for p in (ROOT / "chambers" / "data" / chamber).iterdir() if p.is_dir())[-1]
+    profile = load_profile(ROOT / "chambers" / f"{chamber}.yaml")
+    ds = load_dataset(data)
+    ev = evaluate(profile, ds, year=int(data.name))
+    doc = export.contract_document(Outcome.from_evaluation(profile, ds, ev, year=int(data.name),
+                                                           engine_version="test"))
+    assert results.dumps(doc) == json.dumps(doc, ensure_ascii=False, indent=2)
+
+
+def test_dumps_falls_back_where_orjson_differs_or_refuses():
+    odd = {"s": "".join(map(chr, range(0x30))) + "è€\u2028\U0001f600\x7f\\\"", "e": [[], {}],
+           "n": [-(2**63), 2**63 - 1], "big": 2**70, "lone": "\ud800", 1: "key not a string"}
+    for key in ("big", "lone", 1):
+        doc = {k: v for k, v in odd.items() if k not in {"big", "lone", 1} - {key}}
+        assert results.dumps(doc) == json.dumps(doc, ensure_ascii=False, indent=2)
+    doc = {k: v for k, v in odd.items() if k in ("s", "e", "n")}
+    assert results.dumps(doc) == json.dumps(doc, ensure_ascii=False, indent=2)

@@ -184,7 +184,28 @@ def verify(engine: Engine, run_id: int, lang: str = "it") -> Verification:
     return v
 
 
+def _same_people(engine: Engine, run: store.Run, outcome: Outcome) -> bool:
+    """Whether every stored person of the run is, in order, the re-evaluation's: the two as
+    lists of plain tuples (smvp/store/bulk.py), no object per person. False also when the
+    evaluation has no columns: then the people are compared field by field."""
+    from sqlmodel import Session
+
+    from smvp.store import bulk
+
+    ev = getattr(outcome.rows, "evaluation", None)
+    if ev is None or not bulk.columnar(ev):
+        return False
+    now = bulk.person_rows(ev)
+    with Session(engine) as session:
+        stored = list(bulk.stored_rows(session, run.id))
+    return stored == now
+
+
 def _compare(engine: Engine, run: store.Run, outcome: Outcome, v: Verification) -> None:
+    if _same_people(engine, run, outcome):
+        v.people = len(outcome.rows)
+        _compare_funds_and_totals(engine, run, outcome, v)
+        return
     stored = {p.person_id: p for p in store.iter_person_results(engine, run.id)}
     now = {str(r.get("person_id")): store.person_record(run.id, r, run.tenant_id) for r in outcome.rows}
     v.people = len(now)
@@ -198,6 +219,10 @@ def _compare(engine: Engine, run: store.Run, outcome: Outcome, v: Verification) 
         for k in va:
             if va[k] != vb.get(k):
                 v.differences.append({"where": "person", "id": pid, "field": k, "stored": va[k], "now": vb.get(k)})
+    _compare_funds_and_totals(engine, run, outcome, v)
+
+
+def _compare_funds_and_totals(engine: Engine, run: store.Run, outcome: Outcome, v: Verification) -> None:
     f_stored = {f.fund: f for f in store.fund_results(engine, run.id)}
     f_now = {str(f.get("fund")): store.fund_record(run.id, f, run.tenant_id) for f in outcome.funds}
     v.funds = len(f_now)

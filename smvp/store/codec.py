@@ -7,6 +7,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
+
 from smvp.report import jsonable
 
 # --------------------------------------------------------------------------- exact numbers
@@ -60,6 +62,9 @@ def _fraction_text(value: Fraction) -> str:
         f"{value.numerator}/{value.denominator}"
 
 
+_AS_THEY_ARE = {str, int, bool, type(None)}  # values ``jsonable`` returns unchanged
+
+
 def _column_values(column: Any) -> list[Any]:
     """A dataset column (numpy array, list, exact rational column…) as JSON-able values.
 
@@ -76,6 +81,8 @@ def _column_values(column: Any) -> list[Any]:
         items = column.tolist() if hasattr(column, "tolist") else list(column)
         if not isinstance(items, list):
             items = [items]
+        if set(map(type, items)) <= _AS_THEY_ARE:  # ids, texts, integer units: no per-value call
+            return items
         return [_fraction_text(v) if isinstance(v, Fraction)
                 else jsonable(v, decimals_as="string") for v in items]
     values = jsonable(column, decimals_as="string")
@@ -98,7 +105,9 @@ def dataset_document(dataset: Any) -> dict[str, Any]:
             vals = _column_values(values)
             mask = missing.get(col)
             if mask is not None:
-                vals = [None if bool(m) else v for v, m in zip(vals, list(mask))]
+                flags = np.asarray(mask, dtype=bool)
+                if flags.any():
+                    vals = [None if m else v for v, m in zip(vals, flags.tolist())]
             out[str(col)] = vals
         tables[str(name)] = out
     year = getattr(dataset, "year", None)

@@ -20,7 +20,7 @@ from smvp.errors import StoreProblem
 from smvp.report import FUND_MONEY_FIELDS, MONEY_FIELDS, POINT_FIELDS, Outcome, jsonable
 from smvp.store.codec import dataset_canonical_json, exact_str, to_centipoints, to_cents
 from smvp.store.db import display_url, short_error
-from smvp.store import tenants
+from smvp.store import bulk, tenants
 from smvp.store.tables import DatasetBlob, FundResult, PersonResult, Run
 from smvp.store.tenancy import session_tenant
 
@@ -128,8 +128,12 @@ def save_run(engine: Engine, profile: Any, dataset: Any, outcome: Outcome) -> in
             session.flush()
             run_id = run.id
             assert run_id is not None
-            for row in outcome.rows:
-                session.add(person_record(run_id, row, tenant_id))
+            evaluation = getattr(outcome.rows, "evaluation", None)
+            if evaluation is not None and bulk.columnar(evaluation):  # from the columns, in bulk
+                bulk.insert_people(session, run_id, tenant_id, bulk.person_rows(evaluation))
+            else:
+                for row in outcome.rows:
+                    session.add(person_record(run_id, row, tenant_id))
             session.flush()
             for fund in outcome.funds:
                 session.add(fund_record(run_id, fund, tenant_id))

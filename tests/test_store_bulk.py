@@ -1,0 +1,127 @@
+"""A run's people stored in bulk from the engine's columns (smvp/store/bulk.py): the same values
+as the record-by-record path, a failed run stores nothing, and verify reads them back."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks import bench_cuneo as bench
+from smvp import store
+from smvp.app import verify as verify_app
+from smvp.report import Outcome
+from smvp.store import bulk
+
+
+_CACHE: dict = {}
+
+
+def _outcome(n: int) -> tuple:
+    """The benchmark's synthetic Chamber of ``n`` staff, written as CSV and loaded (a dataset hash
+    as a real run has), evaluated."""
+    import tempfile
+    from pathlib import Path
+
+    from benchmarks import bench_cli
+    from smvp_engine.dataset import load_dataset
+    from smvp_engine.pipeline import evaluate
+
+    if n not in _CACHE:
+        folder = Path(tempfile.mkdtemp(prefix="smvp-bulk-")) / "data"
+        _CACHE[n] = load_dataset(bench_cli.write_dataset(n, folder))
+    profile = bench.load_profile()
+    ds = _CACHE[n]
+    ev = evaluate(profile, ds, year=2024)
+    return profile, ev, Outcome.from_evaluation(profile, ds, ev, year=2024, engine_version="test")
+
+
+def _as_record_values(row: dict) -> tuple:
+    rec = store.person_record(0, row, 0)
+    values = []
+    for c in bulk.COMPARED:
+        v = getattr(rec, c)
+        values.append(json.dumps(v) if c == "components" else v)
+    return tuple(values)
+
+
+def test_bulk_rows_are_the_records_values():
+    _profile, ev, outcome = _outcome(1500)
+    rows = bulk.person_rows(ev)
+    want = [_as_record_values(r) for r in ev.rows()]
+    assert rows == want
+    assert any(r[bulk.COMPARED.index("paid_cents")] for r in rows)
+    assert not outcome.rows.loaded
+
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+SAMPLES = sorted(p for p in (ROOT / "chambers" / "data").glob("*/*") if p.is_dir())
+
+
+@pytest.mark.parametrize("data", SAMPLES, ids=[f"{p.parent.name}-{p.name}" for p in SAMPLES])
+def test_bulk_rows_of_the_samples_are_the_records_values(data):
+    """Unscored and unpaid people, roles without components, every chamber's rules."""
+    from smvp_engine.dataset import load_dataset
+    from smvp_engine.pipeline import evaluate
+    from smvp_engine.profile import load_profile
+
+    profile = load_profile(ROOT / "chambers" / f"{data.parent.name}.yaml")
+    ev = evaluate(profile, load_dataset(data), year=int(data.name))
+    assert bulk.person_rows(ev) == [_as_record_values(r) for r in ev.rows()]
+
+
+@pytest.mark.parametrize("size", [1200])
+def test_stored_in_bulk_verifies_and_reads_back(db_url, size, monkeypatch):
+    profile, ev, outcome = _outcome(size)
+    engine = store.open_engine(db_url)
+    try:
+        run_id = store.save_run(engine, profile, ev.dataset, outcome)
+        assert not outcome.rows.loaded  # stored from the columns
+        assert store.counts(engine)["person_result"] == size
+        stored = store.iter_person_results(engine, run_id)
+        records = [store.person_record(run_id, r, s.tenant_id) for r, s in zip(ev.rows(), stored)]
+        skip = {"id"}
+        assert [s.model_dump(exclude=skip) for s in stored] == [r.model_dump(exclude=skip) for r in records]
+        v = verify_app.verify(engine, run_id, "en")
+        assert v.identical, (v.problems, v.differences[:5])
+        assert v.people == size
+    finally:
+        engine.dispose()
+
+
+def test_a_failed_bulk_store_leaves_the_database_as_it_was(tmp_path, monkeypatch):
+    profile, ev, outcome = _outcome(300)
+    engine = store.open_engine(f"sqlite:///{tmp_path / 'smvp.db'}")
+    try:
+        before = store.counts(engine)
+        real = bulk.insert_people
+
+        def half_then_fail(session, run_id, tenant_id, rows, batch=50_000):
+            real(session, run_id, tenant_id, rows[:100], batch)
+            from sqlalchemy.exc import OperationalError
+
+            raise OperationalError("INSERT INTO person_result", {}, Exception("disk full"))
+
+        monkeypatch.setattr(bulk, "insert_people", half_then_fail)
+        with pytest.raises(store.StoreProblem):
+            store.save_run(engine, profile, ev.dataset, outcome)
+        assert store.counts(engine) == before
+    finally:
+        engine.dispose()
+
+
+def test_verify_of_a_bulk_run_names_a_tampered_person(tmp_path):
+    from sqlalchemy import text
+
+    profile, ev, outcome = _outcome(1200)
+    engine = store.open_engine(f"sqlite:///{tmp_path / 'smvp.db'}")
+    try:
+        run_id = store.save_run(engine, profile, ev.dataset, outcome)
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE person_result SET premium_cents = premium_cents + 1 "
+                              "WHERE person_id = 'P0000700'"))
+        v = verify_app.verify(engine, run_id, "en")
+        assert not v.identical
+        assert [(d["id"], d["field"]) for d in v.differences] == [("P0000700", "premium_cents")]
+    finally:
+        engine.dispose()
