@@ -7,7 +7,7 @@ A run is written in ONE transaction: if anything fails, the database is as it wa
 """
 
 from smvp.errors import StoreProblem
-from smvp.store import tenancy, tenants
+from smvp.store import cycle, tenancy, tenants
 from smvp.store.codec import (
     canonical_json,
     dataset_canonical_json,
@@ -64,7 +64,7 @@ from smvp.store.tenancy import require_tenant, scoped
 
 __all__ = [
     "ApiToken", "AuditEntry", "DatasetUpload", "Membership", "ProfileVersion", "User",
-    "TABLES", "ConciliationCase", "ConciliationStep", "DatasetBlob", "FundResult", "PersonResult",
+    "TABLES", "ConciliationCase", "cycle", "ConciliationStep", "DatasetBlob", "FundResult", "PersonResult",
     "Revision", "RevisionResult", "Run", "RunListing", "RunValidation", "SheetDelivery",
     "StoreProblem", "Tenant", "TenantOwned", "canonical_json", "counts", "database_url", "dataset_canonical_json",
     "dataset_content", "dataset_document", "default_database_path", "display_url", "exact_str",

@@ -3,6 +3,6 @@ dates, downloads, OIV report, profile comparison and verify), registered by ``cr
 
 from __future__ import annotations
 
-from smvp.service.web import profile_pages
+from smvp.service.web import cycle_pages, document_pages, profile_pages, review_pages
 
-ROUTERS = [profile_pages.router]
+ROUTERS = [profile_pages.router, document_pages.router, review_pages.router, cycle_pages.router]
