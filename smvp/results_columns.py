@@ -259,7 +259,7 @@ def _component_pieces(lay: textblocks.Layout, ev: Any, role_codes: np.ndarray, r
     components, or no role): per component slot, the key by role and the points."""
     ind, rules = ev.individual, ev.rules
     present = np.bincount(role_codes, minlength=len(role_ids) + 1)[: len(role_ids)] > 0
-    comps = [[c.id for c in rules.roles[rid].components] if present[k] else []
+    comps = [[c.id for c in rules.roles[rid].components if c.counts] if present[k] else []
              for k, rid in enumerate(role_ids)]
     slots = max((len(c) for c in comps), default=0)
     for j in range(max(slots, 1)):
