@@ -320,6 +320,15 @@ def test_amministratore_records_the_cycle_dates_and_sees_the_deadlines(site, bro
     assert "BEGIN:VCALENDAR" in ics and "DTSTART;VALUE=DATE:20240131" in ics
     ctx.close()
 
+    # on a phone the calendar and the profile editor fit the screen (tables scroll inside)
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="it-IT")
+    p2 = phone.new_page()
+    login(p2, site, "anna")
+    for url in ("/t/cuneo/amministrazione/calendario?anno=2024", "/t/cuneo/amministrazione/profilo"):
+        p2.goto(site.url + url)
+        assert p2.evaluate("document.documentElement.scrollWidth") <= 390 + 1, url
+    phone.close()
+
     # the revisore sees the dates and cannot change them; Brescia's amministratore sees none of it
     ctx, page = _page(browser, site, "remo")
     page.goto(site.url + "/t/cuneo/amministrazione/calendario?anno=2024")

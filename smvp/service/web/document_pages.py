@@ -51,9 +51,10 @@ def load(ctx: Context, run_id: int, persons: list[str] | None = None) -> Any:
     """The tenant's run ``run_id`` read for documents (404 when it is not the tenant's)."""
     from smvp.documents import runs
 
-    run = ctx.run(run_id)
+    run = ctx.run(run_id)  # the tenant's, else 404; then read as the commands read it
+    database = ctx.engine.url.render_as_string(hide_password=False)
     with refused():
-        return runs.load(ctx.cfg.db_url, run.id, ctx.today(), persons=persons)
+        return runs.load(database, run.id, ctx.today(), persons=persons)
 
 
 def _safe(text: str) -> str:
