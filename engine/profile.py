@@ -343,6 +343,8 @@ class Resolved:
     money_source: Source | None
     not_defined: tuple[str, ...]  # what the profile says its source does not define
     achievement_bands: tuple[AchievementBand, ...] = ()  # organisational.achievement.bands (empty: none)
+    # where a band's counts_as applies: "indicators", "objectives" (organisational.achievement.bands_apply_to)
+    bands_apply_to: tuple[str, ...] = ("indicators", "objectives")
     objective_types: tuple[tuple[str, str], ...] = ()  # planning.objective_types: (id, label), top-down
     links: ObjectiveLinks | None = None  # organisational.links
     ente: EnteRule | None = None  # organisational.ente
@@ -981,6 +983,7 @@ class _Builder:
             precision_source=self.source(prec, "precision"), money_source=self.source(money, "money"),
             not_defined=tuple(not_defined),
             achievement_bands=bands, objective_types=objective_types,
+            bands_apply_to=tuple(ach.get("bands_apply_to") or ("indicators", "objectives")),
             links=links, ente=ente, attestation=attestation, project_valuation=valuation,
         )
 
