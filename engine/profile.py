@@ -1119,6 +1119,10 @@ class _Builder:
                     break
                 seen.append(cur)
                 cur = types[cur].get("parent")
+        levels = ((self.data.get("organisational") or {}).get("levels") or {})
+        for bid, b in (plan.get("bodies") or {}).items():
+            if b.get("level") is not None and b["level"] not in levels:
+                self.ref_error("level", b["level"], levels, ("planning", "bodies", bid, "level"))
         prio = plan.get("priorities") or []
         ids = [str(p["id"]) for p in prio]
         for i, x in enumerate(ids):
