@@ -489,12 +489,14 @@ def _to_json_types(node):
     return node
 
 
-def load_profile(path: str | Path, text: str | None = None) -> Profile:
+def load_profile(path: str | Path, text: str | None = None, layer_text: str | None = None) -> Profile:
     """Read and validate a profile.
 
     Args:
         path: the YAML file (used in messages even when ``text`` is given).
         text: the profile text, if already read (e.g. from a stored run or git).
+        layer_text: the text of the layer the profile ``extends``, if already read (a stored
+            run keeps the layer it was evaluated with); None: the layer file is found as usual.
     Returns:
         a validated :class:`Profile`.
     Raises:
@@ -515,7 +517,7 @@ def load_profile(path: str | Path, text: str | None = None) -> Profile:
     errors = _schema_errors(profile)
     if errors:
         raise ProfileErrors(errors)
-    errors = _inherit(profile)
+    errors = _inherit(profile, layer_text)
     if errors:
         raise ProfileErrors(errors)
     errors = _semantic_errors(profile)
@@ -544,7 +546,7 @@ def find_layer(name: str, near: str | None = None) -> Path | None:
         return None
 
 
-def _inherit(profile: Profile) -> list[ProfileError]:
+def _inherit(profile: Profile, layer_text: str | None = None) -> list[ProfileError]:
     """Load the layer of ``extends`` and add its documents, absence types, readings and norms
     that the profile does not define (d.lgs. 150/2009 and the rules around it: issue 12).
 
@@ -558,13 +560,13 @@ def _inherit(profile: Profile) -> list[ProfileError]:
     if d.get("layer"):
         return [profile.error("a layer cannot extend another layer", ("extends",),
                               hint="remove 'extends' from the layer")]
-    found = find_layer(name, profile.path)
+    found = find_layer(name, profile.path) if layer_text is None else f"{name} (stored with the run)"
     if found is None:
         return [profile.error(f"the layer {name!r} is not found", ("extends",), expected=f"a file {name}.yaml next "
                               "to the profile or bundled with smvp", found=name,
                               hint="check the name (the bundled national layer is national/italia)")]
     try:
-        base = load_profile(found)
+        base = load_profile(found, text=layer_text)
     except ProfileErrors as exc:
         return [profile.error(f"the layer {name!r} ({found}) is not valid: {exc.errors[0]}", ("extends",))]
     if base.data.get("layer") != "national":
