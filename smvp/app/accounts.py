@@ -19,8 +19,8 @@ from sqlmodel import Session, col, select
 
 from smvp.errors import UsageProblem
 from smvp.store import tenants
-from smvp.store.tenancy import session_tenant
 from smvp.store.tables import ApiToken, AuditEntry, Membership, Tenant, User
+from smvp.store.tenancy import session_tenant
 
 ROLES = ("amministratore", "valutatore", "dipendente", "oiv", "revisore")
 ROLE_ALIASES = {"admin": "amministratore", "administrator": "amministratore",

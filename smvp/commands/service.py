@@ -73,8 +73,8 @@ def serve(*, host: str, port: int, db: str | None, demo: bool, secure_cookies: b
           out: Console) -> int:
     import uvicorn
 
-    from smvp.service.app import create_app
     from smvp.service.app import demo as make_demo
+    from smvp.service.web import create_app  # the API with the pages beside it
 
     app = create_app(db, secure_cookies=secure_cookies)
     if demo:
@@ -84,7 +84,7 @@ def serve(*, host: str, port: int, db: str | None, demo: bool, secure_cookies: b
         for a in accounts:
             out.print(f"  {a['username']:<28} {a['role']:<15} tenant {a['tenant']}",
                       highlight=False, markup=False)
-    out.print(f"smvp serve: http://{host}:{port}/docs (API), database "
+    out.print(f"smvp serve: http://{host}:{port}/login (pagine), http://{host}:{port}/docs (API), database "
               f"{store.display_url(str(app.state.engine.url))}", highlight=False, markup=False)
     uvicorn.run(app, host=host, port=port, log_level="info")
     return 0

@@ -303,19 +303,11 @@ def evaluate(c: Ctx, body: EvaluateRequest) -> dict[str, Any]:
     the valutatori's final behaviour scores when there are (a derived dataset version,
     ``smvp.app.scores.dataset_for_run``)."""
     allow(c, "run.evaluate")
-    got = score_uc.dataset_for_run(c.engine, body.dataset_id, user=c.user)
-    if got is None:
-        raise not_found(f"dataset {body.dataset_id}")
-    pv, d = got.profile_version, got.upload
-    profile = uploads.load_profile_text(pv.text, pv.filename)
-    outcome = run_uc.evaluate(profile, got.dataset, year=d.year, source=d.filename)
-    run_id = run_uc.store_run(c.engine, profile, got.dataset, outcome)
-    with Session(c.engine) as s, s.begin():
-        accounts.audit(s, user=c.user, action="run.evaluate", kind="run", object_id=run_id,
-                       after={"dataset": d.id, "requested_dataset": body.dataset_id,
-                              "final_score_sheets": got.final_sheets,
-                              "profile_version": pv.id, "people": len(outcome.rows),
-                              "totals": store.totals_json(outcome)["cents"]})
+    try:
+        run_id, got = run_uc.evaluate_upload(c.engine, body.dataset_id, user=c.user)
+    except UsageProblem:
+        raise not_found(f"dataset {body.dataset_id}") from None
+    d = got.upload
     out = _run_json(_run(c, run_id))
     out["dataset_id"] = d.id
     out["final_score_sheets"] = got.final_sheets

@@ -15,14 +15,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from smvp_engine.errors import SmvpError, SmvpErrors
 from smvp import store
+from smvp.app import scores as score_uc
 from smvp.app import uploads
 from smvp.conciliation import CaseProblem
 from smvp.errors import EdgeError, StoreProblem, UsageProblem
-from smvp.app import scores as score_uc
 from smvp.service import api, scores_api
 from smvp.service.auth import LoginLimiter, Sessions
+from smvp_engine.errors import SmvpError, SmvpErrors
 
 
 def create_app(db: str | None = None, *, secret: str | None = None,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import HTTPException, Request
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -41,11 +41,18 @@ class Sessions:
         return self.signer.dumps({"uid": user_id, "csrf": csrf}), csrf
 
     def read(self, cookie: str) -> dict[str, Any] | None:
+        return self.read_status(cookie)[0]
+
+    def read_status(self, cookie: str) -> tuple[dict[str, Any] | None, bool]:
+        """(session data or None, expired?): the pages say "session expired" on a genuine
+        cookie older than 8 hours, and nothing on a forged one."""
         try:
             data = self.signer.loads(cookie, max_age=SESSION_SECONDS)
+        except SignatureExpired:
+            return None, True
         except BadSignature:
-            return None
-        return data if isinstance(data, dict) and "uid" in data else None
+            return None, False
+        return (data if isinstance(data, dict) and "uid" in data else None), False
 
 
 class LoginLimiter:

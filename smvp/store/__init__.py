@@ -41,24 +41,24 @@ from smvp.store.runs import (
 )
 from smvp.store.tables import (
     TABLES,
+    ApiToken,
+    AuditEntry,
     ConciliationCase,
     ConciliationStep,
     DatasetBlob,
+    DatasetUpload,
     FundResult,
+    Membership,
     PersonResult,
+    ProfileVersion,
     Revision,
     RevisionResult,
     Run,
     RunValidation,
     SheetDelivery,
-    ApiToken,
-    AuditEntry,
-    DatasetUpload,
-    Membership,
-    ProfileVersion,
-    User,
     Tenant,
     TenantOwned,
+    User,
 )
 from smvp.store.tenancy import require_tenant, scoped
 

@@ -66,6 +66,7 @@ def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
     except ArgumentError as exc:
         raise UsageProblem(f"invalid database URL {resolved!r}",
                            hint="use e.g. sqlite:///path/to/smvp.db") from exc
+    db_path = None
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         db_path = Path(parsed.database).expanduser()
         if create:
@@ -80,13 +81,15 @@ def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
         raise UsageProblem(f"cannot use database URL {display_url(resolved)!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_foreign_keys)
-    if create:
-        try:
+    try:
+        if create:
             ensure_schema(engine)
-        except SQLAlchemyError as exc:
-            engine.dispose()
-            raise StoreProblem(f"cannot open the database {display_url(resolved)}: "
-                               f"{short_error(exc)}") from exc
+        elif db_path is None or db_path.exists():  # a read never makes a database file
+            upgrade_existing(engine)  # but upgrades one made by an older smvp
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise StoreProblem(f"cannot open the database {display_url(resolved)}: "
+                           f"{short_error(exc)}") from exc
     return engine
 
 
@@ -150,6 +153,25 @@ def ensure_schema(engine: Engine) -> None:
         conn.commit()
         if engine.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+
+def upgrade_existing(engine: Engine) -> None:
+    """Bring a database made by an older smvp to the newest schema (:func:`ensure_schema`);
+    an empty database is left empty. So that a read (``smvp verify``, ``explain``, ``diff``)
+    of an smvp.db made before the tenants, for example, finds the columns it reads."""
+    with engine.connect() as conn:
+        revision = schema_revision(conn)
+    if revision is not None and revision != HEAD:
+        ensure_schema(engine)
+
+
+def dialect_insert(name: str) -> Any:
+    """``insert`` of the SQL dialect ``name`` ("sqlite" or "postgresql": the INSERT with
+    ``ON CONFLICT``), imported when first needed: the PostgreSQL dialect (with its asyncpg
+    and asyncio) costs tens of ms to import, which a SQLite store never needs."""
+    import importlib
+
+    return importlib.import_module(f"sqlalchemy.dialects.{name}").insert
 
 
 def short_error(exc: BaseException) -> str:

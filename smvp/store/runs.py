@@ -10,17 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from smvp.errors import StoreProblem
 from smvp.report import FUND_MONEY_FIELDS, MONEY_FIELDS, POINT_FIELDS, Outcome, jsonable
-from smvp.store.codec import dataset_canonical_json, exact_str, to_centipoints, to_cents
-from smvp.store.db import display_url, short_error
 from smvp.store import bulk, tenants
+from smvp.store.codec import dataset_canonical_json, exact_str, to_centipoints, to_cents
+from smvp.store.db import dialect_insert, display_url, short_error
 from smvp.store.tables import DatasetBlob, FundResult, PersonResult, Run
 from smvp.store.tenancy import session_tenant
 
@@ -36,7 +34,7 @@ def insert_blob_once(session: Session, blob: dict[str, Any]) -> None:
     name = session.get_bind().dialect.name
     table = DatasetBlob.__table__
     if name in ("sqlite", "postgresql"):
-        insert = sqlite_dialect.insert if name == "sqlite" else pg_dialect.insert
+        insert = dialect_insert(name)
         session.execute(insert(table).values(**blob)
                         .on_conflict_do_nothing(index_elements=["tenant_id", "sha256"]))
     elif session.get(DatasetBlob, (blob["tenant_id"], blob["sha256"])) is None:

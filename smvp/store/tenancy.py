@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlmodel import col
 
 from smvp.store.tables import TenantOwned
 
@@ -39,9 +40,10 @@ class TenantRequired(RuntimeError):
     """A session of the service's engine used without a tenant (a bug, never data)."""
 
 
-def tenant_models() -> list[type]:
+def tenant_models() -> list[type[TenantOwned]]:
     """Every mapped table class that belongs to a tenant (subclasses of TenantOwned)."""
-    found, todo = [], list(TenantOwned.__subclasses__())
+    found: list[type[TenantOwned]] = []
+    todo = list(TenantOwned.__subclasses__())
     while todo:
         cls = todo.pop()
         todo.extend(cls.__subclasses__())
@@ -84,7 +86,7 @@ def _scope_statement(state: ORMExecuteState) -> None:
     if tid is None:
         return
     state.statement = state.statement.options(*(
-        with_loader_criteria(model, model.tenant_id == tid, include_aliases=True)
+        with_loader_criteria(model, col(model.tenant_id) == tid, include_aliases=True)
         for model in tenant_models()))
 
 
