@@ -757,13 +757,30 @@ def serve(
         "--demo", help="Un tenant dimostrativo per ogni Camera inclusa, con dati e utenti.")] = False,
     secure_cookies: Annotated[bool, typer.Option(
         "--secure-cookies", help="Cookie di sessione solo su HTTPS (dietro un proxy TLS).")] = False,
+    workers: Annotated[int, typer.Option(
+        "--workers", min=1, max=64,
+        help="Processi Uvicorn (più richieste in parallelo; $SMVP_SECRET condiviso).")] = 1,
 ) -> None:
     """Avvia il servizio multi-tenant (FastAPI su Uvicorn): pagine web su /login, API JSON su /api, OpenAPI su /docs."""
     from smvp.commands import service as command
 
     out_console, _ = _consoles()
     _exit(handle(lambda: command.serve(host=host, port=port, db=db, demo=demo,
-                                       secure_cookies=secure_cookies, out=out_console)))
+                                       secure_cookies=secure_cookies, workers=workers,
+                                       out=out_console)))
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(
+        help="Revisione di arrivo: head (la più recente), base (vuoto) o 0001…")] = "head",
+    db: DbOpt = None,
+) -> None:
+    """Porta lo schema del database a una revisione (Alembic), anche all'indietro."""
+    from smvp.commands import service as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.migrate(revision=revision, db=db, out=out_console)))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -222,6 +222,55 @@ def iter_person_results(engine: Engine, run_id: int) -> Iterable[PersonResult]:
 
 
 
+@dataclass(frozen=True)
+class RunSummary:
+    """A stored run without its profile text and results (what a listing or a check needs)."""
+
+    id: int
+    tenant_id: int
+    chamber: str
+    year: int
+    created_at: dt.datetime
+    people: int
+    profile_sha256: str
+    dataset_sha256: str
+    engine_version: str
+    totals: dict
+
+
+_SUMMARY = (Run.id, Run.tenant_id, Run.chamber, Run.year, Run.created_at, Run.people,
+            Run.profile_sha256, Run.dataset_sha256, Run.engine_version, Run.totals)
+
+
+def run_summaries(engine: Engine, run_id: int | None = None) -> list[RunSummary]:
+    """Every stored run (or run ``run_id``) of the store's tenant, oldest first, without
+    the profile text: one query."""
+    stmt = select(*_SUMMARY).order_by(Run.id)  # type: ignore[call-overload]
+    if run_id is not None:
+        stmt = stmt.where(Run.id == run_id)
+    try:
+        with Session(engine) as session:
+            return [RunSummary(*row) for row in session.exec(stmt).all()]
+    except SQLAlchemyError as exc:
+        raise StoreProblem(f"cannot read {display_url(str(engine.url))}: {short_error(exc)}") \
+            from exc
+
+
+def person_rows(engine: Engine, run_id: int, person_id: str | None = None
+                ) -> list[dict[str, Any]]:
+    """The stored results of run ``run_id`` (of one person when given) as plain dicts of
+    the ``person_result`` columns, in stored order: one query, no ORM objects."""
+    cols = [c for c in PersonResult.__table__.columns  # type: ignore[attr-defined]
+            if c.name not in ("tenant_id", "run_id")]
+    stmt = select(*[getattr(PersonResult, c.name) for c in cols]).where(  # type: ignore[call-overload]
+        PersonResult.run_id == run_id)
+    if person_id is not None:
+        stmt = stmt.where(PersonResult.person_id == person_id)
+    names = [c.name for c in cols]
+    with Session(engine) as session:
+        return [dict(zip(names, row)) for row in session.exec(stmt.order_by(PersonResult.id))]
+
+
 def find_run(engine: Engine, run_id: int) -> Run | None:
     """The stored run ``run_id``, or None."""
     try:
