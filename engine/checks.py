@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from collections.abc import Iterator
 from fractions import Fraction
 
@@ -172,7 +171,7 @@ def _check_behaviours(rules: Resolved, staff, beh, role_ids: list[str], role_idx
     plan = _bit_plan(len(person), nf, key_of_cell)
     # every scorable person's factors as a bit set summed in the same pass (see _missing_factors)
     total = np.zeros(len(staff), dtype=np.int64) if plan is not None and plan[2] else None
-    add = plan[0] + (np.int64(1) << plan[1]) if total is not None else None
+    add = plan[0] + (np.int64(1) << plan[1]) if plan is not None and total is not None else None
     score = beh["score"]
     bad_rows: list[np.ndarray] = []
     over_rows: list[np.ndarray] = []
@@ -197,7 +196,7 @@ def _check_behaviours(rules: Resolved, staff, beh, role_ids: list[str], role_idx
         if n_over < 20 and hi.any():
             over_rows.append(np.flatnonzero(hi)[:20 - n_over] + start)
             n_over += len(over_rows[-1])
-        if total is not None:
+        if total is not None and add is not None:
             np.add.at(total, person[start:stop], np.take(add, cell, out=lbuf[:k]))
     bad = np.concatenate(bad_rows)[:20] if bad_rows else np.zeros(0, dtype=np.int64)
     for i in bad:

@@ -31,6 +31,10 @@ __all__ = ["ColumnsRead", "Encoded", "encode", "from_cells", "read_csv", "read_p
            "strip_blank"]
 
 
+#: CSV files larger than this are parsed by pyarrow's thread pool; smaller ones in one thread.
+THREADED_READ_BYTES = 1 << 22
+
+
 def sniff_delimiter(first_line: str) -> str:
     """``;`` when the header line has more semicolons than commas, else ``,``."""
     return ";" if first_line.count(";") > first_line.count(",") else ","
@@ -73,7 +77,10 @@ def read_csv(data: bytes) -> ColumnsRead | None:
     try:
         table = pcsv.read_csv(
             pa.BufferReader(data),
-            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, use_threads=True,
+            # threads only for a large file: for a few KB, starting pyarrow's thread pool
+            # costs more CPU than the read (~50 ms a process, benchmarks/STARTUP.md)
+            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1,
+                                          use_threads=len(data) > THREADED_READ_BYTES,
                                           block_size=1 << 24),
             parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=False,
                                             ignore_empty_lines=False),
@@ -87,10 +94,9 @@ def read_csv(data: bytes) -> ColumnsRead | None:
     n = table.num_rows
     rows = np.arange(2, n + 2, dtype=np.int64)
     if n and columns:
-        keep = None
-        for c in columns:
-            valid = c.is_valid()
-            keep = valid if keep is None else pc.or_(keep, valid)
+        keep = columns[0].is_valid()
+        for c in columns[1:]:
+            keep = pc.or_(keep, c.is_valid())
         keep_np = keep.to_numpy(zero_copy_only=False)
         if not keep_np.all():
             columns = [c.filter(keep) for c in columns]

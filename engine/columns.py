@@ -8,8 +8,8 @@ the evaluation of a large population never loops over rows in Python.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 

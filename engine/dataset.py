@@ -1587,14 +1587,22 @@ def _check_all(tables: dict[str, Table], errors: list, found: Found, broken: set
 # ---------------------------------------------------------------------------
 
 
-def _content_sha256(tables: dict[str, Table]) -> str:
-    """sha256 of the typed content: tables by name, columns in declared order."""
+def _content_sha256(tables: dict[str, Table],
+                    columns: dict[str, Iterable[str]] | None = None) -> str:
+    """sha256 of the typed content: tables by name, columns in declared order.
+
+    ``columns``: table name -> the columns to hash (default: every declared column).
+    See :func:`content_sha256_as_stored`.
+    """
     h = hashlib.sha256(b"smvp-dataset-1\n")
     quoted: dict[int, pa.Array] = {}  # JSON texts of a categories array (shared by columns)
     for name in sorted(tables):
         t, spec = tables[name], TABLES[name]
         h.update(json.dumps(["table", name, len(t)]).encode())
+        keep = None if columns is None else set(columns.get(name, ()))
         for col in spec.columns:
+            if keep is not None and col.name not in keep:
+                continue
             a = t.columns[col.name]
             h.update(json.dumps(["column", col.name, col.kind]).encode())
             if col.kind in SCALE:
@@ -1621,6 +1629,21 @@ def _content_sha256(tables: dict[str, Table]) -> str:
             else:
                 h.update(json.dumps(list(a), ensure_ascii=False).encode())
     return h.hexdigest()
+
+
+def content_sha256_as_stored(dataset: Dataset, tables: dict[str, dict[str, object]]) -> str:
+    """The dataset's content hash over the columns a stored document has (``tables``:
+    table name -> column name -> cells, as :func:`dataset_from_columns` takes them).
+
+    The hash covers every *declared* column, so declaring a new optional column
+    (e.g. ``staff.tie_breaker``) changes the hash of every dataset, also of one
+    stored before the column existed: ``smvp verify`` would take an older run's
+    dataset for a modified one. Hashed over the columns the stored document
+    has, in declared order, the dataset hashes as it did when it was stored, and
+    any edit of its cells still changes the hash.
+    """
+    return _content_sha256(dataset.tables, {name: list(cols) for name, cols in tables.items()
+                                            if isinstance(cols, dict)})
 
 
 # ---------------------------------------------------------------------------

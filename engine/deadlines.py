@@ -26,7 +26,6 @@ profile override of the patron day.
 from __future__ import annotations
 
 import calendar
-
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -157,14 +156,47 @@ def _library_subdivision(name: str) -> str | None:
 # --------------------------------------------------------------------------- library
 
 
+#: The library's tables already computed, to be kept between processes by the caller:
+#: ``"<holidays version>|<subdivision>|<year>"`` → ``{"YYYY-MM-DD": [names]}``. Importing
+#: ``holidays`` loads every country (~0.1 s), a large part of a short command's start-up;
+#: smvp keeps this mapping in its cache folder (smvp/cache.py), so that a year already
+#: seen is read back instead. Keyed by the installed version of ``holidays``: a new
+#: version of the library computes its tables again.
+LIBRARY_DAYS: dict[str, dict[str, list[str]]] = {}
+
+
+@cache
+def _holidays_version() -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("holidays")
+    except PackageNotFoundError:  # pragma: no cover - holidays is a dependency
+        return None
+
+
 @cache
 def _library_days(subdivision: str | None, year: int) -> dict[date, tuple[str, ...]]:
-    """Public holidays of ``year`` from holidays.Italy, Italian names (national if no subdivision)."""
+    """Public holidays of ``year`` from holidays.Italy, Italian names (national if no subdivision).
+
+    Read from :data:`LIBRARY_DAYS` when the same version of the library computed them before.
+    """
+    lib_version = _holidays_version()
+    key = f"{lib_version}|{subdivision or ''}|{year}"
+    known = LIBRARY_DAYS.get(key) if lib_version else None
+    if isinstance(known, dict):
+        try:
+            return {date.fromisoformat(d): tuple(map(str, n)) for d, n in sorted(known.items())}
+        except (TypeError, ValueError):  # a damaged entry: computed again below
+            pass
     holidays = _holidays()
     cal = holidays.Italy(
         subdiv=subdivision, years=year, language="it_IT", categories=(holidays.PUBLIC,)
     )
-    return {d: tuple(cal.get_list(d)) for d in sorted(cal)}
+    days = {d: tuple(cal.get_list(d)) for d in sorted(cal)}
+    if lib_version:
+        LIBRARY_DAYS[key] = {d.isoformat(): list(n) for d, n in days.items()}
+    return days
 
 
 def _local_library_days(subdivision: str, year: int) -> dict[date, tuple[str, ...]]:

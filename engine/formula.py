@@ -18,8 +18,9 @@ import ast
 import functools
 import operator
 import warnings
-from decimal import Decimal
 from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
 
 import numpy as np
 from simpleeval import SimpleEval
@@ -154,9 +155,10 @@ def names_in(expr: str) -> frozenset[str]:
 
 class _Evaluator(SimpleEval):
     def __init__(self, names: Mapping[str, object]):
-        super().__init__(operators={**_BINOPS, **_CMPOPS, **_BOOLOPS,
-                                    ast.USub: operator.neg, ast.UAdd: operator.pos,
-                                    ast.Invert: np.logical_not},
+        operators: dict[Any, Any] = {**_BINOPS, **_CMPOPS, **_BOOLOPS,
+                                      ast.USub: operator.neg, ast.UAdd: operator.pos,
+                                      ast.Invert: np.logical_not}
+        super().__init__(operators=operators,
                          functions=dict(FUNCTIONS), names=dict(names))
         for banned in (ast.Attribute, ast.Subscript, ast.IfExp, ast.BoolOp, ast.Assign, ast.AugAssign,
                        ast.Import, ast.JoinedStr, ast.FormattedValue, ast.Slice, ast.keyword):

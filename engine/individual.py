@@ -7,13 +7,12 @@ from fractions import Fraction
 
 import numpy as np
 
+from .checks import _row_error
 from .columns import Categorical, as_objects, index_of, index_with
 from .errors import DatasetError, DatasetErrors, SmvpError
 from .exact import Q, round_fraction
 from .profile import INDIVIDUAL_LEVEL, Resolved
-
-from .stages import Individual, Organisational, ObjectiveResult
-from .checks import _row_error
+from .stages import Individual, ObjectiveResult, Organisational
 
 CP = 100
 
@@ -99,7 +98,9 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
     indiv: dict[str, list[ObjectiveResult]] = {}
     top_level = rules.level_ids[0] if rules.level_ids else None
     top: list[ObjectiveResult] = []
-    for o in org.objectives.values():
+    wanted_levels = {INDIVIDUAL_LEVEL, top_level}
+    of_levels = getattr(org.objectives, "of_levels", None)  # only these objects (LazyObjectives)
+    for o in (of_levels(wanted_levels) if of_levels is not None else org.objectives.values()):
         if o.level == INDIVIDUAL_LEVEL and o.person_id:
             indiv.setdefault(o.person_id, []).append(o)
         elif o.level == top_level:

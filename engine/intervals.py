@@ -93,7 +93,9 @@ def partition_problems(intervals: list[Interval], domain: tuple[Fraction, Fracti
             return y.hi is not None
         return x.hi > y.hi or (x.hi == y.hi and x.hi_closed and not y.hi_closed)
 
-    reach = order[0] if order else None  # the interval reaching furthest so far
+    if not order:
+        return problems
+    reach = order[0]  # the interval reaching furthest so far
     for b in order[1:]:
         a = reach
         A, B = intervals[a], intervals[b]
@@ -108,11 +110,10 @@ def partition_problems(intervals: list[Interval], domain: tuple[Fraction, Fracti
             problems.append((f"gap between {A} and {B}: values in {gap} fall in no interval", a, b))
         if ends_after(B, A):
             reach = b
-    if order:
-        first, last = intervals[order[0]], intervals[reach]
-        lo, hi = domain
-        if first.lo > lo or (first.lo == lo and not first.lo_closed):
-            problems.append((f"values from {_fmt(lo)} up to {first} fall in no interval", order[0], None))
-        if hi is not None and last.hi is not None and (last.hi < hi or (last.hi == hi and not last.hi_closed)):
-            problems.append((f"values above {last} up to {_fmt(hi)} fall in no interval", reach, None))
+    first, last = intervals[order[0]], intervals[reach]
+    lo, hi = domain
+    if first.lo > lo or (first.lo == lo and not first.lo_closed):
+        problems.append((f"values from {_fmt(lo)} up to {first} fall in no interval", order[0], None))
+    if hi is not None and last.hi is not None and (last.hi < hi or (last.hi == hi and not last.hi_closed)):
+        problems.append((f"values above {last} up to {_fmt(hi)} fall in no interval", reach, None))
     return problems

@@ -7,14 +7,14 @@ from typing import Any
 
 import numpy as np
 
+from . import formula
+from .checks import _row_error
 from .columns import Categorical, as_objects, index_of
 from .errors import DatasetError, DatasetErrors, SmvpError, SmvpErrors
 from .exact import Q, allocate_largest_remainder, decimal_from_units, piecewise, round_fraction
 from .profile import Resolved
-
-from . import formula
-from .stages import Individual, Payout, assemble_parts as _assemble
-from .checks import _row_error
+from .stages import Individual, Payout
+from .stages import assemble_parts as _assemble
 
 CP = 100
 FRACTION_SCALE = 1_000_000

@@ -28,16 +28,18 @@ from typing import Any
 import numpy as np
 
 from . import _version
+from .checks import check_dataset
 from .columns import as_objects
 from .errors import DatasetError, DatasetErrors, SmvpErrors
 from .exact import Q, decimal_from_units, round_fraction
-from .profile import Profile, Resolved
-from .stages import Individual, Organisational, Payout
-from .checks import check_dataset
-from .organisational import Performance, organisational, performance as ente_performance
-from .projects import ProjectValuationResult, projects as value_projects
 from .individual import individual
+from .organisational import Performance, organisational
+from .organisational import performance as ente_performance
 from .payout import payout
+from .profile import Profile, Resolved
+from .projects import ProjectValuationResult
+from .projects import projects as value_projects
+from .stages import Individual, Organisational, Payout
 
 CP = 100  # centipoints per point
 FRACTION_SCALE = 1_000_000
@@ -261,17 +263,18 @@ class Evaluation:
         bands = []
         total_q = Q(ind.total, CP)
         for cid, curve in rules.curves.items():
-            roles_using = [i for i, r in enumerate(ind.role_ids) if rules.roles[r].payout and rules.roles[r].payout[1] == cid]
+            roles_using = [i for i, r in enumerate(ind.role_ids)
+                           if (paid := rules.roles[r].payout) and paid[1] == cid]
             using = np.isin(ind.role_index, roles_using) & ind.scored
             for seg in curve.segments:
                 bands.append({"curve": cid, "interval": seg.interval.text, "value": seg.value,
                               "people": int(np.count_nonzero(seg.interval.mask(total_q) & using))})
         not_computed = self._not_computed()
         org = self.organisational
-        statuses: dict[str, dict[str, int]] = {}
+        statuses: dict[str, dict[str | None, int]] = {}
         if rules.achievement_bands:
             for what, items in (("indicators", org.indicators), ("objectives", org.objectives.values())):
-                counts = {b.label: 0 for b in rules.achievement_bands}
+                counts: dict[str | None, int] = {b.label: 0 for b in rules.achievement_bands}
                 for x in items:
                     counts[x.status_label] = counts.get(x.status_label, 0) + 1
                 statuses[what] = counts

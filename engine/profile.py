@@ -18,21 +18,23 @@ from __future__ import annotations
 import copy
 import difflib
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from . import formula
 from .errors import ProfileError, ProfileErrors
 from .intervals import Interval, partition_problems
 from .resources import load_schema
 from .yamlload import Loaded, load_yaml
+
+if TYPE_CHECKING:  # imported where a profile is checked against the schema
+    import jsonschema
 
 _RANGE = re.compile(r"^\s*([0-9]+)\s*[-–—]\s*([0-9]+)\s*$")  # an integer range as printed: "26 – 40"
 INDIVIDUAL_LEVEL = "individuale"
@@ -393,6 +395,8 @@ class Profile:
     inherited: dict = field(default_factory=dict)
     #: (section, id) → the layer whose rule of the same id this profile overrides with its own
     overrides: dict = field(default_factory=dict)
+    #: year → the rules in force (:meth:`for_year` builds them once; Resolved is immutable)
+    resolved: dict = field(default_factory=dict, repr=False, compare=False)
 
     def layer_of(self, path) -> str | None:
         """The layer a rule path comes from: the name of the base layer (``national/italia``) for an
@@ -445,7 +449,10 @@ class Profile:
             ProfileError: when the year is outside the profile's validity.
         """
         self.check_year(year)
-        return _build(self, year)
+        rules = self.resolved.get(year)
+        if rules is None:
+            rules = self.resolved[year] = _build(self, year)
+        return rules
 
     @cached_property
     def boundary_years(self) -> list[int]:
@@ -459,13 +466,16 @@ class Profile:
 
 
 def _walk(node, path=()):
-    yield path, node
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _walk(v, path + (k,))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _walk(v, path + (i,))
+    """Every (path, value) of a document, parents before children, in document order."""
+    stack = [(path, node)]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        here, value = pop()
+        yield here, value
+        if isinstance(value, dict):
+            push([(here + (k,), v) for k, v in reversed(value.items())])
+        elif isinstance(value, list):
+            push([(here + (i,), value[i]) for i in range(len(value) - 1, -1, -1)])
 
 
 # ---------------------------------------------------------------- loading
@@ -546,6 +556,25 @@ def find_layer(name: str, near: str | None = None) -> Path | None:
         return None
 
 
+#: layers already loaded in this process: (path, sha256 of the text) → the layer's Profile
+_LAYERS: dict[tuple[str, str], Profile] = {}
+
+
+def _load_layer(path: Path) -> Profile:
+    """The layer at ``path``, loaded once per content in a process (every profile that
+    ``extends`` it shares it: a national run loads the national layer once, not per body).
+    The layer is read-only for the profiles that extend it (its rules are deep-copied)."""
+    text = Path(path).read_text(encoding="utf-8")
+    key = (str(path), hashlib.sha256(text.encode("utf-8")).hexdigest())
+    layer = _LAYERS.get(key)
+    if layer is None:
+        layer = load_profile(path, text)
+        if len(_LAYERS) > 64:  # a long-lived process that sees layers change
+            _LAYERS.clear()
+        _LAYERS[key] = layer
+    return layer
+
+
 def _inherit(profile: Profile, layer_text: str | None = None) -> list[ProfileError]:
     """Load the layer of ``extends`` and add its documents, absence types, readings and norms
     that the profile does not define (d.lgs. 150/2009 and the rules around it: issue 12).
@@ -566,7 +595,7 @@ def _inherit(profile: Profile, layer_text: str | None = None) -> list[ProfileErr
                               "to the profile or bundled with smvp", found=name,
                               hint="check the name (the bundled national layer is national/italia)")]
     try:
-        base = load_profile(found, text=layer_text)
+        base = _load_layer(found) if layer_text is None else load_profile(found, text=layer_text)
     except ProfileErrors as exc:
         return [profile.error(f"the layer {name!r} ({found}) is not valid: {exc.errors[0]}", ("extends",))]
     if base.data.get("layer") != "national":
@@ -591,8 +620,15 @@ def _schema_errors(profile: Profile) -> list[ProfileError]:
     if not isinstance(profile.data, dict):
         return [profile.error("a profile must be a mapping of keys (format, chamber, documents, …)",
                               expected="a YAML mapping", found=type(profile.data).__name__)]
-    validator = jsonschema.Draft202012Validator(_schema())
     instance = _to_json_types(profile.data)
+    key = _schema_pass_key(instance)
+    if key is not None and key in SCHEMA_PASSED:
+        return []
+    validator = _validator()
+    if _blocks_valid(validator, instance):
+        if key is not None:
+            SCHEMA_PASSED.add(key)
+        return []
     out: list[ProfileError] = []
     seen: set = set()
     for err in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
@@ -607,11 +643,77 @@ def _schema_errors(profile: Profile) -> list[ProfileError]:
     out = [e for e in out if not (e.message.startswith("missing key")
                                   and ((e.field or ""), e.message.split("'")[1]) in suggested)]
     out.sort(key=lambda e: (e.line or 0, e.column or 0))
+    if not out and key is not None:
+        SCHEMA_PASSED.add(key)
     return out
+
+
+#: the keywords of the schema's top level that :func:`_blocks_valid` reproduces
+_TOP_KEYWORDS = {"$schema", "$id", "$defs", "title", "description", "type", "additionalProperties", "required",
+                 "properties"}
+#: canonical JSON of (top-level key, block) found valid in this process, by SHA-256 (bounded)
+_VALID_BLOCKS: set[str] = set()
+
+
+def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema
+
+    if "v" not in _SCHEMA_CACHE:
+        _SCHEMA_CACHE["v"] = jsonschema.Draft202012Validator(_schema())
+    return _SCHEMA_CACHE["v"]
+
+
+def _blocks_valid(validator, instance) -> bool:
+    """True when the profile is valid against the schema, decided block by block: the top
+    level (a mapping of known keys with the required ones) and each top-level block against
+    its own subschema, a block already found valid in this process (the same canonical JSON)
+    not validated again. Profiles of a national roll-out share most blocks (documents,
+    coefficients, conciliation …): they are validated once. False means "not known valid":
+    the caller validates the whole document and reports its errors as before."""
+    schema = validator.schema
+    props = schema.get("properties") or {}
+    if set(schema) - _TOP_KEYWORDS or schema.get("additionalProperties") is not False \
+            or not isinstance(instance, dict) or set(instance) - set(props) \
+            or set(schema.get("required") or ()) - set(instance):
+        return False
+    for key, block in instance.items():
+        text = json.dumps([key, block], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        if digest in _VALID_BLOCKS:
+            continue
+        if not validator.evolve(schema=props[key]).is_valid(block):
+            return False
+        if len(_VALID_BLOCKS) > 100_000:
+            _VALID_BLOCKS.clear()
+        _VALID_BLOCKS.add(digest)
+    return True
+
+
+#: Profiles that passed the JSON Schema, each as the sha256 of (jsonschema's version, the
+#: schema, the profile as JSON): the same profile against the same schema passes again,
+#: so it is not checked again. Importing jsonschema and checking cost ~50 ms, a large part
+#: of a short command's start-up; smvp keeps this set in its cache folder (smvp/cache.py).
+#: Only passes are kept: a profile with an error is checked, and its errors reported, each time.
+SCHEMA_PASSED: set[str] = set()
+
+
+def _schema_pass_key(instance: Any) -> str | None:
+    """The :data:`SCHEMA_PASSED` key of a profile (as JSON types); None if it has no JSON text."""
+    import json
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        text = json.dumps([version("jsonschema"), _schema(), instance], sort_keys=True,
+                          ensure_ascii=False, allow_nan=False)
+    except (PackageNotFoundError, TypeError, ValueError):
+        return None
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _leaf_errors(err: jsonschema.ValidationError):
     if err.context:
+        import jsonschema
+
         best = jsonschema.exceptions.best_match(err.context)
         yield from _leaf_errors(best)
     else:

@@ -270,7 +270,8 @@ def _check_scalar(node: yaml.ScalarNode, path: Path, file: str) -> None:
                            node.start_mark, field=field,
                            expected=f"a number of at most {MAX_NUMBER_LENGTH} characters",
                            found=f"{len(value)} characters")
-    limit = TEXT_LIMITS.get(key, MAX_TEXT_LENGTH) if path and path[-1] == key else MAX_TEXT_LENGTH
+    limit = TEXT_LIMITS.get(key, MAX_TEXT_LENGTH) if key is not None and path and path[-1] == key \
+        else MAX_TEXT_LENGTH
     if len(value) > limit:
         raise _limit_error(f"text longer than {limit} characters", file,
                            node.start_mark, field=field,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gettext
 import sys
 
+
 def catalogue(lang: str) -> gettext.NullTranslations:
     """The compiled catalogue of ``lang`` (the one catalogue, :func:`smvp.i18n.catalogue`)."""
     from smvp.i18n import catalogue as smvp_catalogue

@@ -28,10 +28,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from smvp.errors import EdgeError, UsageProblem
 from smvp_engine import deadlines
 from smvp_engine.deadlines import StepDeadline, WorkingCalendar
 from smvp_engine.errors import ProfileError, ProfileErrors
-from smvp.errors import EdgeError, UsageProblem
 
 # --------------------------------------------------------------------------- errors, dates
 

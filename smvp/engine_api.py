@@ -7,11 +7,10 @@ the pipeline, and tests can replace these functions with fakes.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
 
 PROFILE_RULE = ("--profile PATH, else $SMVP_CHAMBERS_DIR/<camera>.yaml, else ./chambers/<camera>.yaml "
                 "in the working directory, else the profiles bundled with smvp")
@@ -81,9 +80,11 @@ def engine_version() -> str:
 
 def load_profile(path: Path) -> Any:
     """Parsed and validated profile (raises smvp_engine.errors.ProfileErrors)."""
+    from smvp.cache import engine_cache
     from smvp_engine.profile import load_profile as _load
 
-    return _load(path)
+    with engine_cache():  # schema passes and holiday tables kept between processes
+        return _load(path)
 
 
 def load_dataset(path: Path, *, profile: Any = None, year: int | None = None) -> Any:
@@ -104,13 +105,18 @@ def load_dataset(path: Path, *, profile: Any = None, year: int | None = None) ->
         kwargs["profile"] = profile
     if "year" in params and year is not None:
         kwargs["year"] = year
-    return _load(path, **kwargs)
+    from smvp.cache import engine_cache
+
+    with engine_cache():
+        return _load(path, **kwargs)
 
 
 def evaluate(profile: Any, dataset: Any, *, year: int) -> Any:
+    from smvp.cache import engine_cache
     from smvp_engine.pipeline import evaluate as _evaluate
 
-    return _evaluate(profile, dataset, year=year)
+    with engine_cache():
+        return _evaluate(profile, dataset, year=year)
 
 
 def profile_warnings(profile: Any) -> list[str]:

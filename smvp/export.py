@@ -20,8 +20,8 @@ from smvp.errors import ExportProblem, UsageProblem
 from smvp.i18n import t, yes_no
 from smvp.report import (
     FUND_FIELDS,
-    LazyRows,
     OBJECTIVE_FIELDS,
+    LazyRows,
     Outcome,
     columns_of,
     not_computed_text,

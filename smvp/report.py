@@ -9,12 +9,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
-from collections.abc import Sequence
 
 PERSON_FIELDS = (
     "person_id", "name", "role", "role_label", "unit_id", "components",

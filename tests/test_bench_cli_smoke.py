@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks import bench_cli, bench_cuneo as bench
+from benchmarks import bench_cli
+from benchmarks import bench_cuneo as bench
 from smvp_engine.dataset import load_dataset
 
 

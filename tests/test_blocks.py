@@ -6,8 +6,8 @@ comparing with a normal run: the Cuneo golden case and the bundled sample, and
 an error message that must name the same row either way.
 """
 
-from pathlib import Path
 import shutil
+from pathlib import Path
 
 import pytest
 

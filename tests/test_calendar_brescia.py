@@ -25,8 +25,8 @@ from pathlib import Path
 import yaml
 from typer.testing import CliRunner
 
-from smvp_engine import deadlines
 from smvp.cli import app
+from smvp_engine import deadlines
 
 REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from smvp_engine import deadlines
-from smvp_engine.errors import ProfileErrors
 from smvp import cli
 from smvp.commands import calendar as calcmd
+from smvp_engine import deadlines
+from smvp_engine.errors import ProfileErrors
 
 REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()

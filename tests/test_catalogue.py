@@ -67,6 +67,7 @@ USES = [
     ("smvp/commands/diff.py", "tx", ("diff",)),
     ("smvp/commands/lint.py", "w", ("lint",)),
     ("smvp/commands/explain.py", "w", ("explain",)),
+    ("smvp/explain_words.py", "w", ("explain",)),
     ("smvp/commands/compare.py", "wd", ("compare",)),
     ("smvp/app/verify.py", "tr", ("verify",)),
     ("smvp/documents/render.py", "word", ("doc", "")),

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from smvp_engine.errors import DatasetError, DatasetErrors, ProfileError, ProfileErrors
 from smvp import cli, store
 from smvp.testing import FakeEvaluation, FakeProfile, fake_dataset, install_fake_engine
+from smvp_engine.errors import DatasetError, DatasetErrors, ProfileError, ProfileErrors
 
 REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()

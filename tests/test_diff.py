@@ -16,11 +16,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from smvp import cli
+from smvp.commands.diff import Side, render_lines
 from smvp_engine.diff import diff_profiles, diff_years, parse_edit, parse_path, what_if
 from smvp_engine.errors import ProfileErrors
 from smvp_engine.profile import load_profile
-from smvp import cli
-from smvp.commands.diff import Side, render_lines
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "golden" / "diff"

@@ -9,9 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from smvp import cli, store
-from tests.documents_support import (  # noqa: F401 - documents_db is a fixture
-    documents_db, chromium, html_text, it_money, pdf_text
-)
+from tests.documents_support import chromium, documents_db, html_text, it_money, pdf_text  # noqa: F401 - documents_db is a fixture
 
 runner = CliRunner()
 

@@ -9,8 +9,14 @@ from typer.testing import CliRunner
 
 from smvp import cli, store
 from tests.documents_support import (  # noqa: F401 - documents_db is a fixture
+    chromium,
     documents_db,
-    chromium, en_money, html_text, it_money, it_points, pdf_text, squash,
+    en_money,
+    html_text,
+    it_money,
+    it_points,
+    pdf_text,
+    squash,
 )
 
 runner = CliRunner()

@@ -15,11 +15,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from smvp import cli
 from smvp_engine.dataset import load_dataset
 from smvp_engine.explain import PersonNotFound, explain, walk
 from smvp_engine.pipeline import evaluate
 from smvp_engine.profile import load_profile
-from smvp import cli
 
 REPO = Path(__file__).resolve().parents[1]
 CASE = REPO / "tests" / "golden" / "cuneo" / "main_2024"

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from openpyxl.utils.exceptions import IllegalCharacterError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl.utils.exceptions import IllegalCharacterError
 
 from smvp_engine.dataset import TABLES, load_dataset
 from smvp_engine.errors import DatasetErrors, ProfileErrors

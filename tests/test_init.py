@@ -4,8 +4,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from smvp_engine.profile import load_profile
 from smvp.cli import app
+from smvp_engine.profile import load_profile
 
 
 def test_skeleton_validates_and_says_what_is_missing(tmp_path: Path):

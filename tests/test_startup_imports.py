@@ -24,17 +24,19 @@ except SystemExit as e:
     code = e.code
 else:
     code = 0
-print(json.dumps({"code": code, "modules": sorted({m.split(".")[0] for m in sys.modules})}))
+print(json.dumps({"code": code, "modules": sorted({m.split(".")[0] for m in sys.modules}),
+                  "full": sorted(sys.modules)}))
 """
 
 
-def loaded(tmp_path, *args: str) -> set[str]:
+def loaded(tmp_path, *args: str, full: bool = False) -> set[str]:
+    """The top-level packages (or, with ``full``, every module) a command loads."""
     env = {"SMVP_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin", "COLUMNS": "120"}
     done = subprocess.run([sys.executable, "-c", PROBE, json.dumps(list(args))], cwd=tmp_path,
                           env=env, capture_output=True, text=True, check=True)
     doc = json.loads(done.stdout.strip().splitlines()[-1])
     assert doc["code"] in (0, None), done.stderr
-    return set(doc["modules"])
+    return set(doc["full" if full else "modules"])
 
 
 @pytest.mark.parametrize("args", [["--help"], ["--version"], ["chambers"]])
@@ -53,3 +55,55 @@ def test_evaluate_with_store_loads_the_store(tmp_path):
     modules = loaded(tmp_path, "evaluate", "--chamber", "cuneo")
     assert {"sqlalchemy", "sqlmodel"} <= modules
     assert "openpyxl" not in modules
+
+
+def test_a_sqlite_store_loads_no_postgresql_dialect_and_no_alembic_at_head(tmp_path):
+    """The PostgreSQL dialect only for PostgreSQL (smvp.store.db.dialect_insert); Alembic
+    only to create or upgrade the schema, not for a database already at head."""
+    loaded(tmp_path, "evaluate", "--chamber", "cuneo")  # creates the database
+    full = loaded(tmp_path, "evaluate", "--chamber", "cuneo", full=True)
+    assert "sqlalchemy.dialects.sqlite" in full
+    assert "sqlalchemy.dialects.postgresql" not in full
+    assert not {m for m in full if m.split(".")[0] in ("alembic", "psycopg")}
+
+
+def test_a_second_evaluation_reads_schema_passes_and_holidays_from_the_cache(tmp_path):
+    """The profile's schema pass and the year's holidays.Italy tables are kept in the cache
+    folder (smvp/cache.py): the first run imports jsonschema and holidays, the next none."""
+    first = loaded(tmp_path, "evaluate", "--chamber", "cuneo", "--no-store")
+    assert {"jsonschema", "holidays"} <= first
+    assert (tmp_path / "home" / "cache" / "engine.json").is_file()
+    second = loaded(tmp_path, "evaluate", "--chamber", "cuneo", "--no-store")
+    assert "numpy" in second
+    assert not second & {"jsonschema", "holidays", "sqlalchemy", "sqlmodel", "openpyxl"}
+
+
+def test_the_cache_never_spares_a_profile_with_errors(tmp_path):
+    """Only passes are kept: a profile edited into an error is checked and reported again."""
+    import shutil
+
+    from smvp_engine.resources import bundled_chambers
+
+    chambers = tmp_path / "chambers"
+    chambers.mkdir()
+    src = bundled_chambers()
+    shutil.copy(src / "cuneo.yaml", chambers / "cuneo.yaml")
+    shutil.copytree(src / "data" / "cuneo", chambers / "data" / "cuneo")
+    loaded(tmp_path, "validate", "cuneo")  # passes, cached
+    text = (chambers / "cuneo.yaml").read_text(encoding="utf-8")
+    (chambers / "cuneo.yaml").write_text(text.replace("\nchamber:", "\nchamberz:", 1), encoding="utf-8")
+    env = {"SMVP_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin", "COLUMNS": "120"}
+    done = subprocess.run([sys.executable, "-m", "smvp", "validate", "cuneo"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode != 0
+    assert "chamberz" in done.stdout + done.stderr
+
+
+def test_no_cache_when_turned_off(tmp_path, monkeypatch):
+    from smvp import cache
+
+    monkeypatch.setenv("SMVP_NO_CACHE", "1")
+    assert cache.cache_path() is None
+    monkeypatch.delenv("SMVP_NO_CACHE")
+    monkeypatch.setenv("SMVP_HOME", str(tmp_path))
+    assert cache.cache_path() == tmp_path / "cache" / "engine.json"

@@ -13,7 +13,6 @@ from smvp.app import verify as verify_app
 from smvp.report import Outcome
 from smvp.store import bulk
 
-
 _CACHE: dict = {}
 
 

@@ -8,26 +8,14 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from web_support import PASSWORD, make_app
 
 from smvp import store
-from web_support import PASSWORD, SECRET, TODAY, USERS
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from smvp import cli
-    from smvp.service.web import Directory, Tenant, create_app
-
-    tmp = tmp_path_factory.mktemp("access")
-    db = f"sqlite:///{tmp / 'web.db'}"
-    for chamber in ("cuneo", "brescia"):  # runs 1 and 2
-        assert cli.main(["evaluate", "--chamber", chamber, "--db", db]) == 0
-    d = Directory()
-    for username, (name, grants) in USERS.items():
-        d.add(username, PASSWORD, name, grants)
-    tenants = [Tenant("cuneo", "Camera di commercio di Cuneo", "cuneo"),
-               Tenant("brescia", "Camera di commercio di Brescia", "brescia")]
-    return create_app(db, d, tenants, secret=SECRET, today=lambda: TODAY)
+    return make_app(tmp_path_factory.mktemp("access"))[0]
 
 
 def _csrf(html: str) -> str:
@@ -97,15 +85,14 @@ def test_valutatore_sees_the_people_of_their_area(app):
 
 def test_forms_refuse_a_missing_csrf_token(app):
     c = client(app, "anna")
-    before = store.list_runs(app.state.web.engine)
+    before = store.list_runs(app.state.engine)
     r = c.post("/t/cuneo/amministrazione/valuta", data={"sample": "2024"})
     assert r.status_code == 403
-    assert len(store.list_runs(app.state.web.engine)) == len(before)
+    assert len(store.list_runs(app.state.engine)) == len(before)
 
 
 def test_a_dataset_with_errors_shows_them_located_and_stores_nothing(app):
     import openpyxl
-
     from web_support import engine_rows  # noqa: F401 - same sample the pages evaluate
 
     c = client(app, "anna")
@@ -117,14 +104,14 @@ def test_a_dataset_with_errors_shows_them_located_and_stores_nothing(app):
     ws.append(["P1", "Rossi Mario", "dipendente", "U1"])
     buf = io.BytesIO()
     wb.save(buf)
-    before = len(store.list_runs(app.state.web.engine))
+    before = len(store.list_runs(app.state.engine))
     r = c.post("/t/cuneo/amministrazione/valuta", data={"csrf": tok},
                files={"dataset": ("cuneo-2024.xlsx", buf.getvalue(),
                                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")})
     assert r.status_code == 422
     assert 'data-testid="dataset-errors"' in r.text and "nulla è stato salvato" in r.text
     assert "units" in r.text  # the missing table is named
-    assert len(store.list_runs(app.state.web.engine)) == before
+    assert len(store.list_runs(app.state.engine)) == before
     r = c.post("/t/cuneo/amministrazione/valuta", data={"csrf": tok},
                files={"dataset": ("dati.txt", b"x", "text/plain")})
     assert r.status_code == 422 and "atteso .xlsx" in r.text
@@ -135,3 +122,43 @@ def test_static_files_are_package_data(app):
     assert c.get("/static/htmx.min.js").content.startswith(b"var htmx")
     assert c.get("/static/web.css").status_code == 200
     assert c.get("/static/../pyproject.toml").status_code == 404
+
+
+def test_pages_and_api_share_the_stored_accounts_and_one_session(app):
+    from smvp.app import accounts
+
+    c = client(app, "anna")
+    me = c.get("/api/me")  # the page's session cookie is the API's
+    assert me.status_code == 200 and me.json()["user"] == "anna", me.text
+    assert c.get("/api/tenants/brescia/runs").json()["detail"].startswith("no tenant")  # JSON, not a page
+    # an account added as `smvp user add` / `smvp user grant` does logs in on the pages
+    accounts.add_user(app.state.engine, "nuovo-oiv", PASSWORD)
+    accounts.grant(app.state.engine, "nuovo-oiv", "cuneo", "oiv")
+    c2 = client(app, "nuovo-oiv")
+    assert c2.get("/t/cuneo/esecuzioni/1/risultati").status_code == 200
+    # a revoked role is gone at the next request of the open session (roles are not in the cookie)
+    accounts.revoke(app.state.engine, "nuovo-oiv", "cuneo")
+    assert c2.get("/t/cuneo/esecuzioni/1/risultati").status_code == 404
+
+
+def test_login_is_rate_limited_per_name_and_client(app):
+    c = TestClient(app)
+    tok = _csrf(c.get("/login").text)
+    for _ in range(5):
+        r = c.post("/login", data={"username": "remo", "password": "no", "csrf": tok})
+        assert r.status_code == 401
+    r = c.post("/login", data={"username": "remo", "password": PASSWORD, "csrf": tok},
+               follow_redirects=False)
+    assert r.status_code == 429 and "Troppi tentativi" in r.text and int(r.headers["retry-after"]) > 0
+    assert "smvp_session" not in c.cookies
+
+
+def test_logout_needs_the_form_token(app):
+    c = client(app, "olga")
+    assert c.post("/logout", data={"csrf": "forged"}).status_code == 403
+    assert c.get("/t/cuneo/esecuzioni/1/risultati").status_code == 200
+    tok = _csrf(c.get("/t/cuneo/esecuzioni/1/risultati").text)
+    r = c.post("/logout", data={"csrf": tok}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    c.cookies.clear()  # the browser drops the deleted cookie
+    assert c.get("/t/cuneo/esecuzioni/1/risultati", follow_redirects=False).status_code == 303

@@ -8,7 +8,6 @@ import re
 from decimal import Decimal
 
 import pytest
-
 from documents_support import chromium, it_money, it_points
 from web_support import engine_rows, expired_cookie, login, screenshot_dir, start
 
@@ -118,7 +117,7 @@ def test_dipendente_sees_own_scheda_explained_and_nothing_else(site, browser, sh
 
 def test_expired_session_goes_back_to_login_saying_so(site, browser):
     ctx = browser.new_context(locale="it-IT")
-    ctx.add_cookies([{"name": "smvp_session", "value": expired_cookie("elena"), "url": site.url}])
+    ctx.add_cookies([{"name": "smvp_session", "value": expired_cookie(site, "elena"), "url": site.url}])
     page = ctx.new_page()
     page.goto(site.url + "/t/cuneo/scheda")
     assert "/login" in page.url

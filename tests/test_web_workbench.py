@@ -9,7 +9,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from documents_support import chromium
 from web_support import login, screenshot_dir, start
 
@@ -134,10 +133,10 @@ def test_results_page_downloads_schede_transparency_and_the_oiv_report(site, bro
     import zipfile
 
     from openpyxl import load_workbook
-
     from pypdf import PdfReader
-    from smvp.documents import runs, trasparenza
     from web_support import TODAY
+
+    from smvp.documents import runs, trasparenza
 
     ctx = browser.new_context(locale="it-IT", accept_downloads=True)
     page = ctx.new_page()

@@ -11,18 +11,21 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from smvp.service.web import Directory, Grant, Tenant, create_app
+from smvp.service.web import create_app
 
 SECRET = "test-secret-not-for-production"
 PASSWORD = "parola-d-ordine"
 TODAY = dt.date(2025, 5, 20)  # the day the pages believe it is (terms, drafts)
+#: username → (tenant, role, person_id): stored accounts (``smvp.app.accounts``, as
+#: ``smvp user add`` / ``smvp user grant``). The valutatore is P001, head of AREA1 (Cuneo).
 USERS = {
-    "anna": ("Anna Amministratrice", [Grant("cuneo", "amministratore")]),
-    "elena": ("Elena Audisio", [Grant("cuneo", "dipendente", person_id="P012")]),
-    "vale": ("Valerio Valutatore", [Grant("cuneo", "valutatore", unit_id="AREA1")]),
-    "olga": ("Olga OIV", [Grant("cuneo", "oiv")]),
-    "remo": ("Remo Revisore", [Grant("cuneo", "revisore")]),
-    "bruno": ("Bruno di Brescia", [Grant("brescia", "amministratore")]),
+    "anna": ("cuneo", "amministratore", None),
+    "elena": ("cuneo", "dipendente", "P012"),
+    "marco": ("cuneo", "dipendente", "P013"),
+    "vale": ("cuneo", "valutatore", "P001"),
+    "olga": ("cuneo", "oiv", None),
+    "remo": ("cuneo", "revisore", None),
+    "bruno": ("brescia", "amministratore", None),
 }
 
 
@@ -40,21 +43,58 @@ def screenshot_dir(tmp: Path) -> Path:
     return tmp
 
 
-def start(tmp: Path):
+def make_app(tmp: Path, *, uploads: bool = False):
+    """The service with its pages on a new SQLite file: cuneo run 1 and brescia run 2 stored
+    (``smvp evaluate``; with ``uploads`` as the service does it: the bundled profile as
+    version 1 and the newest sample year uploaded as dataset 1 and 2, then evaluated), the
+    accounts of :data:`USERS`."""
+    from smvp import cli, store
+    from smvp.app import accounts
+
+    db = f"sqlite:///{tmp / 'web.db'}"
+    if uploads:
+        engine = store.open_engine(db)
+        for chamber in ("cuneo", "brescia"):
+            upload_sample(engine, chamber)
+        engine.dispose()
+    else:
+        for chamber in ("cuneo", "brescia"):
+            assert cli.main(["evaluate", "--chamber", chamber, "--db", db]) == 0
+    engine = store.open_engine(db)
+    for username, (tenant, role, person) in USERS.items():
+        accounts.add_user(engine, username, PASSWORD)
+        accounts.grant(engine, username, tenant, role, person_id=person)
+    engine.dispose()
+    return create_app(db, secret=SECRET, today=lambda: TODAY), db
+
+
+def upload_sample(engine, chamber: str) -> int:
+    """The chamber's tenant with its bundled profile (version 1) and newest sample year
+    uploaded and evaluated (``smvp.app``, as ``smvp serve --demo``); the run's id."""
+    from smvp import engine_api, store
+    from smvp.app import runs, uploads
+    from smvp.commands.evaluate import sample_years
+    from smvp.service.app import _zip_folder
+
+    tenant = store.tenants.create_tenant(engine, chamber)
+    scoped = store.scoped(engine, tenant.id)
+    found = engine_api.find_chamber(chamber)
+    pv = uploads.add_profile_version(scoped, text=found[1].read_text("utf-8"),
+                                     filename=found[1].name, user=None)
+    years = sample_years(chamber)
+    path = years[max(years)]
+    data, name = ((_zip_folder(path), f"{chamber}-{max(years)}.zip") if path.is_dir()
+                  else (path.read_bytes(), path.name))
+    got = uploads.add_dataset(scoped, data=data, filename=name, version_id=pv.id, year=None,
+                              user=None)
+    return runs.evaluate_upload(scoped, int(got.upload.id), user=None)[0]
+
+
+def start(tmp: Path, *, uploads: bool = False):
     """(Site, stop) — a server on 127.0.0.1 with cuneo run 1 and brescia run 2 stored."""
     import uvicorn
 
-    from smvp import cli
-
-    db = f"sqlite:///{tmp / 'web.db'}"
-    for chamber in ("cuneo", "brescia"):
-        assert cli.main(["evaluate", "--chamber", chamber, "--db", db]) == 0
-    directory = Directory()
-    for username, (name, grants) in USERS.items():
-        directory.add(username, PASSWORD, name, grants)
-    tenants = [Tenant("cuneo", "Camera di commercio di Cuneo", "cuneo"),
-               Tenant("brescia", "Camera di commercio di Brescia", "brescia")]
-    app = create_app(db, directory, tenants, secret=SECRET, today=lambda: TODAY)
+    app, db = make_app(tmp, uploads=uploads)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
                                            lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -80,16 +120,20 @@ def login(page, site: Site, username: str) -> None:
     page.wait_for_load_state()
 
 
-def expired_cookie(username: str) -> str:
-    """A session cookie signed with the server's secret ten hours ago (older than its max age)."""
+def expired_cookie(site: Site, username: str) -> str:
+    """A session cookie of ``username`` signed with the server's secret ten hours ago (older
+    than the service's 8-hour sessions)."""
     from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+    from smvp.app import accounts
 
     class TenHoursAgo(TimestampSigner):
         def get_timestamp(self) -> int:
             return int(time.time()) - 10 * 3600
 
-    s = URLSafeTimedSerializer(SECRET, salt="smvp-web-session", signer=TenHoursAgo)
-    return s.dumps({"u": username, "c": "x"})
+    uid = accounts.find_user(site.app.state.engine, username).id
+    s = URLSafeTimedSerializer(SECRET, salt="smvp-session", signer=TenHoursAgo)
+    return s.dumps({"uid": uid, "csrf": "x"})
 
 
 def engine_rows(chamber: str) -> dict[str, dict]:

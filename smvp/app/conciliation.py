@@ -17,8 +17,6 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from smvp_engine.deadlines import StepDeadline
-from smvp_engine.errors import SmvpError, SmvpErrors
 from smvp import store
 from smvp.conciliation import (
     FINAL,
@@ -39,8 +37,8 @@ from smvp.conciliation import (
     today,
     utc,
 )
-from smvp.i18n import format_date
 from smvp.errors import StoreProblem, UsageProblem
+from smvp.i18n import format_date
 from smvp.report import jsonable
 from smvp.store import cases as q
 from smvp.store.db import display_url
@@ -52,6 +50,8 @@ from smvp.store.tables import (
     RunValidation,
     SheetDelivery,
 )
+from smvp_engine.deadlines import StepDeadline
+from smvp_engine.errors import SmvpError, SmvpErrors
 
 # --------------------------------------------------------------------------- case views
 
@@ -325,8 +325,8 @@ def _stored_rows(session: Session, run_id: int, revs: Sequence[Revision]
 
 def _revise(session: Session, run: store.Run, case: ConciliationCase, scores: dict[str, int],
             decided_on: dt.date) -> RevisionOutcome:
-    from smvp_engine import revision as rv
     from smvp import engine_api
+    from smvp_engine import revision as rv
 
     profile, tables = load_run_inputs(session, run)
     revs = q.run_revisions(session, run.id)  # type: ignore[arg-type]
@@ -391,9 +391,9 @@ def _revise(session: Session, run: store.Run, case: ConciliationCase, scores: di
 
 def current_outcome(engine: Engine, run_id: int, *, chamber: str | None = None) -> Any:
     """The run's numbers with every revision applied, as a ``smvp.report.Outcome``."""
-    from smvp_engine import revision as rv
     from smvp import engine_api
     from smvp.report import Outcome, RunInfo
+    from smvp_engine import revision as rv
 
     with Session(engine) as session:
         run = q.get_run(session, run_id, chamber)

@@ -41,3 +41,31 @@ def store_run(engine: Engine, profile: Any, dataset: Any, outcome: Outcome) -> i
     from smvp import store
 
     return store.save_run(engine, profile, dataset, outcome)
+
+
+def evaluate_upload(engine: Engine, dataset_id: int, *, user: Any = None) -> tuple[int, Any]:
+    """Evaluate the tenant's uploaded dataset ``dataset_id`` with the profile version it was
+    validated against — with the valutatori's final behaviour scores when there are
+    (``smvp.app.scores.dataset_for_run``: a derived dataset version) — store the run and
+    audit it. Returns (run id, ``smvp.app.scores.ForRun``); UsageProblem when the tenant has
+    no such dataset. ``engine``: the tenant-scoped store."""
+    from sqlmodel import Session
+
+    from smvp import store
+    from smvp.app import accounts, uploads
+    from smvp.app import scores as score_uc
+
+    got = score_uc.dataset_for_run(engine, dataset_id, user=user)
+    if got is None:
+        raise UsageProblem(f"no dataset {dataset_id}")
+    pv, d = got.profile_version, got.upload
+    profile = uploads.load_profile_text(pv.text, pv.filename)
+    out = evaluate(profile, got.dataset, year=d.year, source=d.filename)
+    run_id = store_run(engine, profile, got.dataset, out)
+    with Session(engine) as s, s.begin():
+        accounts.audit(s, user=user, action="run.evaluate", kind="run", object_id=run_id,
+                       after={"dataset": d.id, "requested_dataset": dataset_id,
+                              "final_score_sheets": got.final_sheets,
+                              "profile_version": pv.id, "people": len(out.rows),
+                              "totals": store.totals_json(out)["cents"]})
+    return run_id, got

@@ -33,11 +33,11 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from smvp_engine.errors import SmvpError, SmvpErrors
 from smvp import engine_api, store
 from smvp.errors import UsageProblem
-from smvp.report import Outcome
 from smvp.i18n import Words
+from smvp.report import Outcome
+from smvp_engine.errors import SmvpError, SmvpErrors
 
 TEXTS = Words("verify")  # catalogue: verify.*
 
@@ -75,6 +75,17 @@ def dataset_from_content(content: dict[str, Any], label: str) -> Any:
     return dataset_from_columns(content.get("tables") or {}, path=label)
 
 
+def rebuilt_hash_matches(ds: Any, content: dict[str, Any], recorded: str) -> bool:
+    """Whether the dataset rebuilt from a stored document has the hash its run recorded:
+    the current hash, or — for a run stored before a column was declared — the hash over
+    the columns the document has (``smvp_engine.dataset.content_sha256_as_stored``)."""
+    if ds.sha256 == recorded:
+        return True
+    from smvp_engine.dataset import content_sha256_as_stored
+
+    return bool(content_sha256_as_stored(ds, content.get("tables") or {}) == recorded)
+
+
 def stored_dataset(engine: Engine, run: store.Run) -> Any:
     """The run's dataset, rebuilt from its stored content after checking both hashes.
 
@@ -85,7 +96,7 @@ def stored_dataset(engine: Engine, run: store.Run) -> Any:
     if content is None:
         raise store.StoreProblem(f"the dataset {run.dataset_sha256[:12]} of run {run.id} is not in the database")
     ds = dataset_from_content(content, f"run {run.id}: dataset {run.dataset_sha256[:12]}")
-    if ds.sha256 != run.dataset_sha256:
+    if not rebuilt_hash_matches(ds, content, run.dataset_sha256):
         raise store.StoreProblem(f"the stored dataset of run {run.id} rebuilds to {ds.sha256[:12]}, "
                                  f"not to the recorded {run.dataset_sha256[:12]}: it was modified")
     return ds
@@ -178,9 +189,9 @@ def verify(engine: Engine, run_id: int, lang: str = "it") -> Verification:
     if content is not None:
         try:
             ds = dataset_from_content(content, f"run {run.id}: dataset {run.dataset_sha256[:12]}")
-            ok = ds.sha256 == run.dataset_sha256
+            ok = rebuilt_hash_matches(ds, content, run.dataset_sha256)
             v.integrity.append({"check": "dataset_hash", "ok": ok,
-                                "message": tr("dataset_ok", lang, sha=ds.sha256[:12]) if ok else
+                                "message": tr("dataset_ok", lang, sha=run.dataset_sha256[:12]) if ok else
                                 tr("dataset_bad", lang, now=ds.sha256[:12], rec=run.dataset_sha256[:12])})
             profile = stored_profile(run)
             ev = engine_api.evaluate(profile, ds, year=run.year)

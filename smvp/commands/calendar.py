@@ -23,14 +23,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from smvp import engine_api
+from smvp.commands.evaluate import Options, resolve_profile_path
+from smvp.conciliation import parse_date, today
+from smvp.errors import ExportProblem, UsageProblem
+from smvp.i18n import actor_label, format_date, t
 from smvp_engine import deadlines
 from smvp_engine.deadlines import StepDeadline
 from smvp_engine.errors import DatasetError, DatasetErrors, ProfileError, ProfileErrors
-from smvp import engine_api
-from smvp.conciliation import parse_date, today
-from smvp.commands.evaluate import Options, resolve_profile_path
-from smvp.errors import ExportProblem, UsageProblem
-from smvp.i18n import actor_label, format_date, t
 
 
 @dataclass

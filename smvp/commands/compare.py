@@ -23,8 +23,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from smvp_engine.errors import SmvpError, SmvpErrors
 from smvp.i18n import Words
+from smvp_engine.errors import SmvpError, SmvpErrors
 
 WORDS = Words("compare")  # catalogue: compare.*
 ROUND = Words("compare.round")

@@ -19,12 +19,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from smvp_engine.deadlines import StepDeadline
 from smvp import conciliation as domain
 from smvp import store
 from smvp.app import conciliation as cases
 from smvp.errors import UsageProblem
 from smvp.i18n import actor_label, format_date, format_money, format_points, t
+from smvp_engine.deadlines import StepDeadline
 
 
 def _d(day: dt.date | None) -> str:

@@ -38,10 +38,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from smvp_engine.errors import SmvpError, SmvpErrors
 from smvp import engine_api, store
 from smvp.errors import EdgeError, UsageProblem
 from smvp.i18n import Words, format_decimal, format_money
+from smvp_engine.errors import SmvpError, SmvpErrors
 
 EXIT_SAME, EXIT_CHANGED, EXIT_TROUBLE = 0, 1, 2
 
@@ -294,8 +294,8 @@ def _git_text(path: str, rev: str) -> str:
 
 def load_side(spec: str) -> Side:
     """A profile named on the command line: PATH, PATH@REV, or a chamber id."""
-    from smvp_engine.profile import load_profile
     from smvp.commands.evaluate import CHAMBER_ID
+    from smvp_engine.profile import load_profile
 
     if os.path.exists(spec):
         if os.path.isdir(spec):
@@ -389,6 +389,7 @@ def compute_impact(opts: Options, old: Side, new: Side, mode: str) -> Any:
     assert path is not None
     dataset = engine_api.load_dataset(path)
     if mode == "years":
+        assert old.year is not None and new.year is not None  # --years gives both
         ds = dataclasses.replace(dataset, year=None)  # the same data under the rules of each year
         return impact(engine_api.evaluate(old.profile, ds, year=int(old.year)),
                       engine_api.evaluate(new.profile, ds, year=int(new.year)))
@@ -574,6 +575,7 @@ def _run(opts: Options, out: Console, err: Console) -> int:
     except ValueError as exc:  # a --set path that does not exist
         raise UsageProblem(str(exc)) from None
     if mode == "years":
+        assert old.year is not None and new.year is not None  # --years gives both
         result = diff_years(old.profile, int(old.year), int(new.year))
     else:
         result = diff_profiles(old.profile, new.profile)

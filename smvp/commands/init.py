@@ -15,10 +15,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from smvp_engine.errors import SmvpErrors
-from smvp_engine.profile import load_profile
 from smvp import engine_api
 from smvp.errors import UsageProblem
+from smvp_engine.errors import SmvpErrors
+from smvp_engine.profile import load_profile
 
 SKELETON = '''\
 # yaml-language-server: $schema={schema}

@@ -14,10 +14,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from smvp.i18n import Words
 from smvp_engine.compliance import ERROR, check
 from smvp_engine.errors import SmvpError, SmvpErrors
 from smvp_engine.profile import load_profile
-from smvp.i18n import Words
 
 WORDS = Words("lint")  # catalogue: lint.*
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from smvp_engine.errors import SmvpError, SmvpErrors
 from smvp import engine_api
 from smvp.i18n import t
+from smvp_engine.errors import SmvpError, SmvpErrors
 
 
 def _validity(profile: object, lang: str) -> str:

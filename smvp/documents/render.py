@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from smvp.errors import ExportProblem
-from smvp.i18n import Words, format_date, format_decimal, format_money, format_percent, format_points
+from smvp.i18n import (
+    Words,
+    format_date,
+    format_decimal,
+    format_money,
+    format_percent,
+    format_points,
+)
 
 TEMPLATES = "templates"
 

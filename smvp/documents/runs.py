@@ -88,16 +88,21 @@ class RunDocument:
         return {k: str((v or {}).get("title") or k) for k, v in docs.items()}
 
 
-def load(db: str | None, run_id: int, today: dt.date,
+def load(db: Any, run_id: int, today: dt.date,
          persons: list[str] | None = None) -> RunDocument:
     """The stored run ``run_id`` re-evaluated for documents (revisions applied), with the
     recorded sheet deliveries of ``persons`` (default: everyone; ``[]``: nobody).
+
+    ``db``: a database URL (None: the default database), opened and closed here; or an open
+    store engine, used as given — the service passes its tenant-scoped engine
+    (``smvp.store.scoped``), through which another tenant's run is not found.
 
     Raises:
         UsageProblem: no such run (exit 2).
         DocumentProblem: the current engine does not reproduce the stored results.
         StoreProblem: the database or the stored inputs cannot be read.
     """
+    from sqlalchemy.engine import Engine
     from sqlmodel import Session
 
     from smvp import engine_api, store
@@ -105,7 +110,8 @@ def load(db: str | None, run_id: int, today: dt.date,
     from smvp.app.verify import get_run, reevaluate
     from smvp.store import cases as stored_cases
 
-    engine = store.open_engine(db, create=False)
+    given = isinstance(db, Engine)
+    engine = db if given else store.open_engine(db, create=False)
     try:
         run = get_run(engine, run_id)
         with Session(engine) as session:
@@ -127,7 +133,8 @@ def load(db: str | None, run_id: int, today: dt.date,
             deliveries = {p: stored_cases.delivery_day(session, run_id, p) for p in wanted}
         database = store.display_url(str(engine.url))
     finally:
-        engine.dispose()
+        if not given:
+            engine.dispose()
     rules = ev.rules
     try:  # unit labels from the dataset's units table (ids are shown without them)
         from smvp_engine.columns import as_objects
@@ -164,3 +171,9 @@ def _check_stored(engine: Any, run: Any, rows: list[dict[str, Any]]) -> None:
             f"{len(differ)} people ({', '.join(differ[:5])}{', …' if len(differ) > 5 else ''}): "
             "a document must carry the stored numbers, so none was written",
             hint=f"'smvp verify --run {run.id}' lists the differences")
+
+
+def load_from(engine: Any, run_id: int, today: dt.date,
+              persons: list[str] | None = None) -> RunDocument:
+    """:func:`load` on an open store (the service's, scoped to a tenant)."""
+    return load(engine, run_id, today, persons)

@@ -66,6 +66,7 @@ def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
     except ArgumentError as exc:
         raise UsageProblem(f"invalid database URL {resolved!r}",
                            hint="use e.g. sqlite:///path/to/smvp.db") from exc
+    db_path = None
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         db_path = Path(parsed.database).expanduser()
         if create:
@@ -80,13 +81,15 @@ def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
         raise UsageProblem(f"cannot use database URL {display_url(resolved)!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_foreign_keys)
-    if create:
-        try:
+    try:
+        if create:
             ensure_schema(engine)
-        except SQLAlchemyError as exc:
-            engine.dispose()
-            raise StoreProblem(f"cannot open the database {display_url(resolved)}: "
-                               f"{short_error(exc)}") from exc
+        elif db_path is None or db_path.exists():  # a read never makes a database file
+            upgrade_existing(engine)  # but upgrades one made by an older smvp
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise StoreProblem(f"cannot open the database {display_url(resolved)}: "
+                           f"{short_error(exc)}") from exc
     return engine
 
 
@@ -94,7 +97,7 @@ def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
 _SCHEMA_LOCK_KEY = 0x736D7670  # "smvp"
 
 
-HEAD = "0006"  # the newest migration in smvp/store/migrations/versions
+HEAD = "0007"  # the newest migration in smvp/store/migrations/versions
 
 
 def schema_revision(conn: Any) -> str | None:
@@ -150,6 +153,59 @@ def ensure_schema(engine: Engine) -> None:
         conn.commit()
         if engine.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+
+def migrate(engine: Engine, revision: str) -> None:
+    """Upgrade or downgrade the database to ``revision`` ("head", "base", "0003", …) with
+    the Alembic migrations, in ONE transaction (nothing changes when a step fails), with
+    SQLite's foreign keys off while tables are rebuilt. Going down drops what the newer
+    revisions added (the service's accounts, scores…): see each migration's downgrade.
+    Raises SQLAlchemyError, or RuntimeError when a downgrade refuses."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+        cfg = alembic_config(conn)
+        current = schema_revision(conn)
+        if current == "0001" and "alembic_version" not in inspect(conn).get_table_names():
+            command.stamp(cfg, "0001")
+        order = [None] + [r.revision for r in
+                          reversed(list(ScriptDirectory.from_config(cfg).walk_revisions()))]
+        wanted = {"base": None, "head": order[-1]}.get(revision, revision)
+        if wanted not in order:
+            raise ValueError(f"no migration {revision!r} (expected base, head or one of "
+                             f"{', '.join(str(r) for r in order[1:])})")
+        if order.index(wanted) < order.index(current):
+            command.downgrade(cfg, revision)
+        elif order.index(wanted) > order.index(current):
+            command.upgrade(cfg, revision)
+        conn.commit()
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+
+def upgrade_existing(engine: Engine) -> None:
+    """Bring a database made by an older smvp to the newest schema (:func:`ensure_schema`);
+    an empty database is left empty. So that a read (``smvp verify``, ``explain``, ``diff``)
+    of an smvp.db made before the tenants, for example, finds the columns it reads."""
+    with engine.connect() as conn:
+        revision = schema_revision(conn)
+    if revision is not None and revision != HEAD:
+        ensure_schema(engine)
+
+
+def dialect_insert(name: str) -> Any:
+    """``insert`` of the SQL dialect ``name`` ("sqlite" or "postgresql": the INSERT with
+    ``ON CONFLICT``), imported when first needed: the PostgreSQL dialect (with its asyncpg
+    and asyncio) costs tens of ms to import, which a SQLite store never needs."""
+    import importlib
+
+    return importlib.import_module(f"sqlalchemy.dialects.{name}").insert
 
 
 def short_error(exc: BaseException) -> str:

@@ -10,17 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from smvp.errors import StoreProblem
 from smvp.report import FUND_MONEY_FIELDS, MONEY_FIELDS, POINT_FIELDS, Outcome, jsonable
-from smvp.store.codec import dataset_canonical_json, exact_str, to_centipoints, to_cents
-from smvp.store.db import display_url, short_error
 from smvp.store import bulk, tenants
+from smvp.store.codec import dataset_canonical_json, exact_str, to_centipoints, to_cents
+from smvp.store.db import dialect_insert, display_url, short_error
 from smvp.store.tables import DatasetBlob, FundResult, PersonResult, Run
 from smvp.store.tenancy import session_tenant
 
@@ -45,7 +43,7 @@ def insert_blob_once(session: Session, blob: dict[str, Any]) -> None:
     name = session.get_bind().dialect.name
     table = DatasetBlob.__table__
     if name in ("sqlite", "postgresql"):
-        insert = sqlite_dialect.insert if name == "sqlite" else pg_dialect.insert
+        insert = dialect_insert(name)
         session.execute(insert(table).values(**blob)
                         .on_conflict_do_nothing(index_elements=["tenant_id", "sha256"]))
     elif session.get(DatasetBlob, (blob["tenant_id"], blob["sha256"])) is None:
@@ -232,6 +230,55 @@ def iter_person_results(engine: Engine, run_id: int) -> Iterable[PersonResult]:
         return list(session.exec(select(PersonResult).where(PersonResult.run_id == run_id)
                                  .order_by(PersonResult.id)).all())
 
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A stored run without its profile text and results (what a listing or a check needs)."""
+
+    id: int
+    tenant_id: int
+    chamber: str
+    year: int
+    created_at: dt.datetime
+    people: int
+    profile_sha256: str
+    dataset_sha256: str
+    engine_version: str
+    totals: dict
+
+
+_SUMMARY = (Run.id, Run.tenant_id, Run.chamber, Run.year, Run.created_at, Run.people,
+            Run.profile_sha256, Run.dataset_sha256, Run.engine_version, Run.totals)
+
+
+def run_summaries(engine: Engine, run_id: int | None = None) -> list[RunSummary]:
+    """Every stored run (or run ``run_id``) of the store's tenant, oldest first, without
+    the profile text: one query."""
+    stmt = select(*_SUMMARY).order_by(Run.id)  # type: ignore[call-overload]
+    if run_id is not None:
+        stmt = stmt.where(Run.id == run_id)
+    try:
+        with Session(engine) as session:
+            return [RunSummary(*row) for row in session.exec(stmt).all()]
+    except SQLAlchemyError as exc:
+        raise StoreProblem(f"cannot read {display_url(str(engine.url))}: {short_error(exc)}") \
+            from exc
+
+
+def person_rows(engine: Engine, run_id: int, person_id: str | None = None
+                ) -> list[dict[str, Any]]:
+    """The stored results of run ``run_id`` (of one person when given) as plain dicts of
+    the ``person_result`` columns, in stored order: one query, no ORM objects."""
+    cols = [c for c in PersonResult.__table__.columns  # type: ignore[attr-defined]
+            if c.name not in ("tenant_id", "run_id")]
+    stmt = select(*[getattr(PersonResult, c.name) for c in cols]).where(  # type: ignore[call-overload]
+        PersonResult.run_id == run_id)
+    if person_id is not None:
+        stmt = stmt.where(PersonResult.person_id == person_id)
+    names = [c.name for c in cols]
+    with Session(engine) as session:
+        return [dict(zip(names, row)) for row in session.exec(stmt.order_by(PersonResult.id))]
 
 
 def find_run(engine: Engine, run_id: int) -> Run | None:

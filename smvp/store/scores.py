@@ -17,10 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlmodel import Session, SQLModel, col, select
 
+from smvp.store.db import dialect_insert
 from smvp.store.tables import ScoreEntry, ScoreSheet
 from smvp.store.tenancy import session_tenant
 
@@ -68,7 +67,7 @@ def sheets(session: Session, dataset_id: int, people: Iterable[str] | None = Non
 def _insert(session: Session, table, values: dict, conflict: list[str],
             update_cols: dict | None = None) -> None:
     name = session.get_bind().dialect.name
-    insert = sqlite_dialect.insert if name == "sqlite" else pg_dialect.insert
+    insert = dialect_insert(name)
     stmt = insert(table).values(**values)
     stmt = (stmt.on_conflict_do_update(index_elements=conflict, set_=update_cols)
             if update_cols else stmt.on_conflict_do_nothing(index_elements=conflict))

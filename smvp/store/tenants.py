@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from smvp.store.db import dialect_insert
 from smvp.store.tables import Tenant
 
 DEFAULT_NAMES = {
@@ -29,7 +28,7 @@ def ensure_tenant(session: Session, slug: str, *, name: str | None = None,
                   chamber=chamber or slug, created_at=dt.datetime.now(dt.UTC))
     dialect = session.get_bind().dialect.name
     if dialect in ("sqlite", "postgresql"):
-        insert = sqlite_dialect.insert if dialect == "sqlite" else pg_dialect.insert
+        insert = dialect_insert(dialect)
         session.execute(insert(Tenant.__table__).values(**values)
                         .on_conflict_do_nothing(index_elements=["slug"]))
     elif session.exec(select(Tenant).where(Tenant.slug == slug)).first() is None:

@@ -1,56 +1,59 @@
 """The evaluation cycle on the web: server-rendered pages per role (issue 11).
 
-``create_app(db_url, directory, tenants)`` returns a FastAPI app serving the
-pages (Jinja2 templates and htmx, package data; no JavaScript build step),
-Italian by default. Tenant, user and store come from ``deps.context`` only.
-``python -m smvp.service.web --demo`` starts it with a demo tenant per bundled
-chamber (see docs/web.md).
+``create_app(db)`` returns the service (``smvp.service.app``: the JSON API under ``/api``)
+with the pages mounted beside it: one deployment, one set of stored accounts
+(``smvp.app.accounts``: Argon2 hashes, ``smvp user add/grant/revoke``), one signed
+HTTP-only session cookie, one login rate limiter, and the tenant scoping of
+``smvp.store.tenancy`` reached through ``smvp.service.auth.tenant_context``. Templates and
+htmx are package data; no JavaScript build step. Italian by default.
+
+``smvp serve`` (and ``python -m smvp.service.web --demo``) start it; see docs/web.md.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Callable
+from typing import Any
 
-from smvp.service.web.auth import Directory, Grant, Sessions, Tenant, User, hash_password
-
-__all__ = ["Directory", "Grant", "Tenant", "User", "create_app", "hash_password"]
-
-SESSION_MAX_AGE = 8 * 3600  # seconds: a working day
+__all__ = ["create_app"]
 
 
-def create_app(db_url: str, directory: Directory, tenants: list[Tenant], *,
-               secret: str | None = None, session_max_age: int = SESSION_MAX_AGE,
-               lang: str = "it", today: Callable[[], dt.date] | None = None,
-               secure_cookies: bool = False):
-    """The pages' FastAPI app on the database ``db_url`` (created when missing)."""
-    from fastapi import FastAPI, Request
+def create_app(db: str | None = None, *, secret: str | None = None, lang: str = "it",
+               today: Callable[[], dt.date] | None = None, secure_cookies: bool = False,
+               login_limit: int = 5, **service: Any):
+    """The service on the database ``db`` with the pages (``smvp.service.app.create_app``'s
+    rules for ``db`` and ``secret``). ``today``: the date the pages work with (terms,
+    drafts; default the system's date)."""
+    from fastapi import Request
+    from fastapi.exception_handlers import http_exception_handler
     from fastapi.responses import RedirectResponse, Response
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
-    from smvp.service.web import pages, workbench
+    from smvp.service.app import create_app as service_app
+    from smvp.service.web import dipendente_pages, oiv_pages, pages, score_pages, workbench
     from smvp.service.web.deps import LoginRequired, WebConfig
     from smvp.service.web.render import STATIC, page, static_bytes
 
-    app = FastAPI(title="smvp", docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.web = WebConfig(db_url=db_url, directory=directory,
-                              tenants={t.slug: t for t in tenants},
-                              sessions=Sessions(secret or secrets.token_urlsafe(32), session_max_age),
-                              lang=lang, today=today or dt.date.today, secure_cookies=secure_cookies)
+    app = service_app(db, secret=secret, secure_cookies=secure_cookies, login_limit=login_limit,
+                      **service)
+    app.state.web = WebConfig(lang=lang, today=today or dt.date.today)
 
     @app.exception_handler(LoginRequired)
     def _login(request: Request, exc: LoginRequired) -> Response:
+        target = "/login?scaduta=1" if exc.expired else "/login"
         if request.headers.get("HX-Request"):
-            return Response(status_code=401, headers={"HX-Redirect": "/login?scaduta=1" if exc.expired else "/login"})
-        return RedirectResponse("/login?scaduta=1" if exc.expired else "/login", status_code=303)
+            return Response(status_code=401, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
 
     @app.exception_handler(StarletteHTTPException)
-    def _http(request: Request, exc: StarletteHTTPException) -> Response:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/api/") or request.url.path in ("/docs", "/openapi.json"):
+            return await http_exception_handler(request, exc)  # the API answers JSON
         return page(request, "error.html.j2", None, status_code=exc.status_code,
                     status=exc.status_code, detail=exc.detail)
 
-    @app.get("/static/{name}")
+    @app.get("/static/{name}", include_in_schema=False)
     def static(name: str) -> Response:
         if name not in STATIC:
             return Response(status_code=404)
@@ -58,6 +61,8 @@ def create_app(db_url: str, directory: Directory, tenants: list[Tenant], *,
                         headers={"Cache-Control": "public, max-age=3600"})
 
     app.include_router(pages.router)
+    for mine in (score_pages.router, dipendente_pages.router, oiv_pages.router):
+        app.include_router(mine)  # valutatore, dipendente (request of review), OIV
     for extra in workbench.ROUTERS:  # the amministratore's and revisore's workbench pages
         app.include_router(extra)
     return app

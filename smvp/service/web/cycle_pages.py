@@ -31,11 +31,11 @@ def tenant_profile(ctx: Context) -> tuple[str, Any]:
 
     pv = profile_version(ctx.engine, None)
     if pv is not None:
-        return f"versione {pv.id} del profilo", load_profile_text(pv.text, pv.filename)
+        return f"della versione {pv.id} del profilo", load_profile_text(pv.text, pv.filename)
     found = engine_api.find_chamber(ctx.tenant.chamber)
     if found is None:
         raise not_found()
-    return "profilo distribuito con smvp", engine_api.load_profile(found[1])
+    return "del profilo distribuito con smvp", engine_api.load_profile(found[1])
 
 
 def _year(ctx: Context, anno: int | None) -> int:

@@ -1,28 +1,31 @@
-"""The ONE place where a page gets its tenant, its user and its store.
+"""The ONE place where a page gets its user, its tenant and its store.
 
-Every page handler takes a :class:`Context` from :func:`context` (FastAPI
-dependency): the signed session's user, the tenant of the URL (``/t/<slug>/…``)
-in which the user must hold a role, the database, and the checks that keep a
-page inside the tenant and inside what the role may see. Anything outside
-answers 404 — the caller must not learn that another tenant's run or a
-colleague's scheda exists.
-
-:attr:`Context.engine` is the store scoped to the tenant (``smvp.store.scoped``,
-issue 10): every query through it sees only the tenant's rows, and
-:meth:`Context.run` checks the run's chamber on top.
+Every page handler takes a :class:`Context` from :func:`context` (FastAPI dependency).
+Nothing here is the pages' own: the user is the stored account of the signed session
+cookie (``smvp.service.auth.Sessions``, the cookie the API reads too); the tenant, the
+caller's roles in it and the store scoped to it come from
+``smvp.service.auth.tenant_context`` (``smvp.store.tenancy``: through that engine another
+tenant's rows do not exist); who may see which person is the API's rule
+(``smvp.service.api``). Anything outside answers 404 — the caller must not learn that
+another tenant's run or a colleague's scheda exists.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any
+import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from fastapi import HTTPException, Request
 from sqlalchemy.engine import Engine
 
-from smvp.service.web.auth import COOKIE, Directory, Grant, Sessions, Tenant, User
+from smvp.service import auth
+
+#: role → the page it lands on, in the order the navigation shows them
+HOME = {"amministratore": "amministrazione", "valutatore": "valutazioni", "dipendente": "scheda",
+        "oiv": "oiv", "revisore": "revisione"}
 
 
 class LoginRequired(Exception):
@@ -34,36 +37,8 @@ class LoginRequired(Exception):
 
 @dataclass
 class WebConfig:
-    db_url: str
-    directory: Directory
-    tenants: dict[str, Tenant]
-    sessions: Sessions
     lang: str = "it"
     today: Callable[[], dt.date] = dt.date.today
-    secure_cookies: bool = False
-    _engine: Engine | None = field(default=None, repr=False)
-    _tenant_ids: dict[str, int] = field(default_factory=dict, repr=False)
-
-    @property
-    def engine(self) -> Engine:
-        if self._engine is None:
-            from smvp import store
-
-            self._engine = store.open_engine(self.db_url)
-        return self._engine
-
-    def tenant_engine(self, tenant: Tenant) -> Engine:
-        """The store limited to ``tenant`` (``smvp.store.tenancy.scoped``): its sessions read
-        and write only that tenant's rows. The tenant row is created when missing."""
-        from smvp import store
-        from smvp.store import tenants
-
-        if tenant.slug not in self._tenant_ids:
-            row = tenants.create_tenant(self.engine, tenant.slug, name=tenant.name,
-                                        chamber=tenant.chamber)
-            assert row.id is not None
-            self._tenant_ids[tenant.slug] = int(row.id)
-        return store.scoped(self.engine, self._tenant_ids[tenant.slug])
 
 
 def not_found() -> HTTPException:
@@ -74,18 +49,31 @@ def config(request: Request) -> WebConfig:
     return request.app.state.web
 
 
-def current_user(request: Request) -> tuple[User, str]:
-    """(user, csrf token) of the session, or LoginRequired."""
-    cfg = config(request)
-    session = cfg.sessions.read(request.cookies.get(COOKIE))
-    if session == "expired":
-        raise LoginRequired(expired=True)
-    if session is None:
+def current_user(request: Request) -> tuple[Any, str]:
+    """(stored user, the session's CSRF token), or LoginRequired."""
+    from sqlmodel import Session
+
+    from smvp.store.tables import User
+
+    state = request.app.state
+    cookie = request.cookies.get(auth.COOKIE)
+    if not cookie:
         raise LoginRequired()
-    user = cfg.directory.get(session.username)  # type: ignore[union-attr]
+    data, expired = state.sessions.read_status(cookie)
+    if data is None:
+        raise LoginRequired(expired=expired)
+    with Session(state.engine) as s:
+        user = s.get(User, int(data["uid"]))
     if user is None:
         raise LoginRequired()
-    return user, session.csrf  # type: ignore[union-attr]
+    return user, str(data.get("csrf") or "")
+
+
+def memberships(request: Request, user: Any) -> list[Any]:
+    """The user's roles in every tenant (``smvp.app.accounts.Role``)."""
+    from smvp.app import accounts
+
+    return accounts.memberships(request.app.state.engine, int(user.id or 0))
 
 
 @dataclass
@@ -94,15 +82,23 @@ class Context:
 
     request: Request
     cfg: WebConfig
-    user: User
+    tc: auth.TenantContext
     csrf: str
-    tenant: Tenant
-    grants: list[Grant]
+    grants: list[Any]  # smvp.app.accounts.Role of the user in this tenant
+
+    @property
+    def user(self) -> Any:
+        return self.tc.user
+
+    @property
+    def tenant(self) -> Any:
+        """The tenant row (slug, name, chamber)."""
+        return self.tc.tenant
 
     @property
     def engine(self) -> Engine:
         """The tenant-scoped store: another tenant's rows are invisible through it."""
-        return self.cfg.tenant_engine(self.tenant)
+        return self.tc.engine
 
     @property
     def lang(self) -> str:
@@ -112,18 +108,21 @@ class Context:
         return self.cfg.today()
 
     def roles(self) -> list[str]:
-        return [g.role for g in self.grants]
+        """The user's roles here, in the navigation's order."""
+        have = {g.role for g in self.grants}
+        return [r for r in HOME if r in have]
 
-    def grant(self, *roles: str) -> Grant:
-        """The user's grant for one of ``roles`` in this tenant, else 404."""
+    def grant(self, *roles: str) -> Any:
+        """The user's membership for one of ``roles`` in this tenant, else 404."""
         for g in self.grants:
             if g.role in roles:
                 return g
         raise not_found()
 
     def check_csrf(self, token: str | None) -> None:
-        if not token or token != self.csrf:
-            raise HTTPException(status_code=403, detail="Modulo scaduto o non valido (CSRF): ricarica la pagina")
+        if not token or not secrets.compare_digest(token, self.csrf):
+            raise HTTPException(status_code=403,
+                                detail="Modulo scaduto o non valido (CSRF): ricarica la pagina")
 
     def run(self, run_id: int) -> Any:
         """The stored run ``run_id`` of this tenant, else 404."""
@@ -140,45 +139,29 @@ class Context:
         return store.list_runs(self.engine, self.tenant.chamber)
 
     def latest_run_id(self) -> int | None:
-        runs = self.runs()
-        return max((r.id for r in runs), default=None)
+        return max((r.id for r in self.runs()), default=None)
 
     def year(self) -> int | None:
         """The year of the tenant's latest run (shown on every page), None before any run."""
-        runs = self.runs()
-        latest = max(runs, key=lambda r: r.id, default=None)
+        latest = max(self.runs(), key=lambda r: r.id, default=None)
         return latest.year if latest else None
 
-    def may_see_person(self, person_id: str, unit_id: str | None, units: dict[str, str | None]) -> bool:
-        """May this user see ``person_id``'s evaluation? amministratore, OIV, revisore: all;
-        dipendente: only their own; valutatore: the people of their unit and units below."""
-        for g in self.grants:
-            if g.role in ("amministratore", "oiv", "revisore"):
-                return True
-            if g.role == "dipendente" and g.person_id == person_id:
-                return True
-            if g.role == "valutatore" and g.unit_id and within(unit_id, g.unit_id, units):
-                return True
-        return False
+    def visible(self, run: Any) -> set[str] | None:
+        """The person ids of ``run`` this user may see (None: everyone) — the API's rule:
+        amministratore, OIV, revisore everyone; dipendente themself; valutatore the people
+        of their unit and of the units below it."""
+        from smvp.service.api import _visible
 
+        return _visible(self.tc, run)
 
-def within(unit: str | None, head: str, parents: dict[str, str | None]) -> bool:
-    """Is ``unit`` ``head`` or below it (``parents``: unit → parent unit)?"""
-    seen = set()
-    while unit is not None and unit not in seen:
-        if unit == head:
-            return True
-        seen.add(unit)
-        unit = parents.get(unit)
-    return False
+    def may_see_person(self, run: Any, person_id: str) -> bool:
+        seen = self.visible(run)
+        return seen is None or person_id in seen
 
 
 def context(request: Request, tenant: str) -> Context:
     """FastAPI dependency of every tenant page: 404 unless the user holds a role in ``tenant``."""
     user, csrf = current_user(request)
-    cfg = config(request)
-    t = cfg.tenants.get(tenant)
-    grants = user.grants_in(tenant)
-    if t is None or not grants:
-        raise not_found()
-    return Context(request, cfg, user, csrf, t, grants)
+    tc = auth.tenant_context(request, tenant, auth.Caller(user=user, via_cookie=True, csrf=csrf))
+    grants = [m for m in memberships(request, user) if m.tenant == tenant]
+    return Context(request, config(request), tc, csrf, grants)

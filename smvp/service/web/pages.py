@@ -5,25 +5,29 @@ shared by every role that may see a person). Handlers are thin: they take a Cont
 from __future__ import annotations
 
 import secrets
-import shutil
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from smvp.service import auth
 from smvp.service.web import views
-from smvp.service.web.auth import COOKIE
-from smvp.service.web.deps import Context, config, context, not_found
+from smvp.service.web.deps import (
+    HOME,
+    Context,
+    LoginRequired,
+    context,
+    current_user,
+    memberships,
+    not_found,
+)
 from smvp.service.web.render import page
 
 router = APIRouter()
 Ctx = Annotated[Context, Depends(context)]
 LOGIN_CSRF = "smvp_login_csrf"
-HOME = {"amministratore": "amministrazione", "valutatore": "valutazioni", "dipendente": "scheda",
-        "oiv": "oiv", "revisore": "revisione"}
 UPLOAD_LIMIT = 20 * 1024 * 1024  # bytes: a year's dataset is far smaller
 
 
@@ -45,39 +49,55 @@ def login_form(request: Request, scaduta: int = 0, error: str = "") -> Response:
 @router.post("/login")
 def login(request: Request, username: str = Form(...), password: str = Form(...),
           csrf: str = Form("")) -> Response:
-    cfg = config(request)
-    if not csrf or csrf != request.cookies.get(LOGIN_CSRF):
+    """The stored accounts (``smvp.app.accounts.authenticate``: Argon2), the service's login
+    rate limit per (name, client), and the service's signed HTTP-only session cookie."""
+    from smvp.app import accounts
+
+    state = request.app.state
+    if not csrf or not secrets.compare_digest(csrf, request.cookies.get(LOGIN_CSRF) or ""):
         return _redirect("/login?error=csrf")
-    user = cfg.directory.authenticate(username.strip(), password)
+    name = username.strip()
+    key = (name, request.client.host if request.client else "?")
+    wait = state.limiter.retry_after(key)
+    if wait:
+        return page(request, "login.html.j2", None, csrf=csrf, expired=False, error="troppi",
+                    wait=wait, username=username, status_code=429,
+                    headers={"Retry-After": str(wait)})
+    user = accounts.authenticate(state.engine, name, password)
     if user is None:
+        state.limiter.failed(key)
         return page(request, "login.html.j2", None, csrf=csrf, expired=False, error="credenziali",
                     username=username, status_code=401)
+    state.limiter.succeeded(key)
+    cookie, _ = state.sessions.make(int(user.id or 0))
     resp = _redirect("/")
-    resp.set_cookie(COOKIE, cfg.sessions.issue(user.username), httponly=True, samesite="lax",
-                    secure=cfg.secure_cookies, max_age=cfg.sessions.max_age)
+    resp.set_cookie(auth.COOKIE, cookie, httponly=True, samesite="lax", path="/",
+                    secure=state.secure_cookies, max_age=auth.SESSION_SECONDS)
     resp.delete_cookie(LOGIN_CSRF)
     return resp
 
 
 @router.post("/logout")
-def logout() -> Response:
+def logout(request: Request, csrf: str = Form("")) -> Response:
+    try:
+        _, session_csrf = current_user(request)
+    except LoginRequired:
+        return _redirect("/login")
+    if not csrf or not secrets.compare_digest(csrf, session_csrf):
+        raise HTTPException(status_code=403, detail="Modulo scaduto o non valido (CSRF): ricarica la pagina")
     resp = _redirect("/login")
-    resp.delete_cookie(COOKIE)
+    resp.delete_cookie(auth.COOKIE, path="/")
     return resp
 
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> Response:
-    from smvp.service.web.deps import current_user
-
-    user, _ = current_user(request)
-    if len(user.grants) == 1:
-        g = user.grants[0]
-        return _redirect(f"/t/{g.tenant}/{HOME[g.role]}")
-    cfg = config(request)
-    links = [(cfg.tenants[g.tenant].name, g.role, f"/t/{g.tenant}/{HOME[g.role]}")
-             for g in user.grants if g.tenant in cfg.tenants]
-    return page(request, "home.html.j2", None, user=user, links=links)
+    user, csrf = current_user(request)
+    roles = memberships(request, user)
+    if len(roles) == 1:
+        return _redirect(f"/t/{roles[0].tenant}/{HOME[roles[0].role]}")
+    links = [(m.tenant, m.role, f"/t/{m.tenant}/{HOME[m.role]}") for m in roles]
+    return page(request, "home.html.j2", None, user=user, links=links, csrf=csrf)
 
 
 # --------------------------------------------------------------------------- amministratore
@@ -85,79 +105,92 @@ def home(request: Request) -> Response:
 
 @router.get("/t/{tenant}/amministrazione", response_class=HTMLResponse)
 def admin_home(ctx: Ctx, error: str = "") -> Response:
+    ctx.grant("amministratore")
+    return _admin_page(ctx, error=error)
+
+
+def _admin_page(ctx: Context, *, status_code: int = 200, errors: list[Any] | None = None,
+                error: str = "") -> Response:
     from smvp.commands.evaluate import sample_years
 
-    ctx.grant("amministratore")
     return page(ctx.request, "admin.html.j2", ctx, runs=ctx.runs(),
-                samples=sorted(sample_years(ctx.tenant.chamber)), errors=[], error=error)
+                samples=sorted(sample_years(ctx.tenant.chamber)), datasets=views.datasets(ctx),
+                errors=errors or [], error=error, status_code=status_code)
 
 
-def _dataset_path(upload: UploadFile, folder: Path) -> Path:
-    name = Path(upload.filename or "dati").name
-    target = folder / name
-    with target.open("wb") as fh:
-        size = 0
-        while chunk := upload.file.read(1 << 20):
-            size += len(chunk)
-            if size > UPLOAD_LIMIT:
-                raise ValueError(f"il file supera il limite di {UPLOAD_LIMIT // (1024 * 1024)} MB")
-            fh.write(chunk)
-    suffix = target.suffix.lower()
-    if suffix == ".zip":
-        out = folder / "dati"
-        out.mkdir(exist_ok=True)
-        with zipfile.ZipFile(target) as zf:
-            for info in zf.infolist():
-                member = Path(info.filename)
-                if info.is_dir() or member.suffix.lower() != ".csv":
-                    continue
-                with zf.open(info) as src, (out / member.name).open("wb") as dst:
-                    shutil.copyfileobj(src, dst)
-        return out
-    if suffix not in (".xlsx", ".parquet", ".csv"):
-        raise ValueError(f"formato {suffix or '(nessuno)'} non riconosciuto: atteso .xlsx, .zip di file CSV o .parquet")
-    return target
+def _read_upload(upload: UploadFile) -> bytes:
+    data = bytearray()
+    while chunk := upload.file.read(1 << 20):
+        data += chunk
+        if len(data) > UPLOAD_LIMIT:
+            raise ValueError(f"il file supera il limite di {UPLOAD_LIMIT // (1024 * 1024)} MB")
+    return bytes(data)
+
+
+def _profile_version(ctx: Context) -> Any:
+    """The tenant's newest profile version; the bundled profile of its chamber stored as
+    the first one when it has none yet (as ``smvp serve --demo`` does)."""
+    from smvp import engine_api
+    from smvp.app import uploads
+
+    pv = uploads.profile_version(ctx.engine, None)
+    if pv is None:
+        found = engine_api.find_chamber(ctx.tenant.chamber)
+        if found is None:
+            raise ValueError("la Camera non ha ancora un profilo: caricalo dalla pagina del profilo")
+        pv = uploads.add_profile_version(ctx.engine, text=found[1].read_text(encoding="utf-8"),
+                                         filename=found[1].name, user=ctx.user)
+    return pv
 
 
 @router.post("/t/{tenant}/amministrazione/valuta")
-def admin_evaluate(ctx: Ctx, csrf: str = Form(""), sample: str = Form(""),
+def admin_evaluate(ctx: Ctx, csrf: str = Form(""), sample: str = Form(""), dati: str = Form(""),
                    dataset: Annotated[UploadFile | None, File()] = None) -> Response:
-    """Evaluate the bundled sample year or an uploaded dataset with the tenant's profile and store
-    the run (``smvp.app.runs``: the same use case as ``smvp evaluate``)."""
-    from smvp import engine_api
+    """Evaluate the year's data and store the run (``smvp.app.runs.evaluate_upload``, as the
+    API's ``POST /runs``): a dataset already uploaded (``dati``: with the valutatori's final
+    schede), or a new upload / the bundled sample year, first stored as a dataset of the
+    tenant (``smvp.app.uploads.add_dataset``: validated against the newest profile version;
+    with errors nothing is stored and they are shown in a table)."""
     from smvp.app import runs as app_runs
+    from smvp.app import uploads
     from smvp.commands.evaluate import sample_years
-    from smvp_engine.errors import SmvpErrors
+    from smvp.errors import EdgeError
+    from smvp_engine.errors import SmvpError, SmvpErrors
 
     ctx.grant("amministratore")
     ctx.check_csrf(csrf)
-    found = engine_api.find_chamber(ctx.tenant.chamber)
-    if found is None:
-        raise not_found()
-    errors: list[Any] = []
-    with tempfile.TemporaryDirectory(prefix="smvp-web-") as tmp:
-        try:
+    try:
+        if dati:
+            if not dati.isdigit() or not any(d["upload"].id == int(dati) for d in views.datasets(ctx)):
+                raise not_found()
+            dataset_id = int(dati)
+        else:
             if dataset is not None and dataset.filename:
-                path = _dataset_path(dataset, Path(tmp))
+                name = Path(dataset.filename).name
+                if Path(name).suffix.lower() not in (".xlsx", ".zip"):
+                    raise ValueError(f"formato {Path(name).suffix or '(nessuno)'} non riconosciuto: "
+                                     "atteso .xlsx o .zip di file CSV o Parquet")
+                data = _read_upload(dataset)
             else:
+                from smvp.service.app import _zip_folder
+
                 years = sample_years(ctx.tenant.chamber)
                 if not sample or not sample.isdigit() or int(sample) not in years:
                     raise ValueError("scegli un anno di esempio o carica un file di dati")
                 path = years[int(sample)]
-            profile = engine_api.load_profile(found[1])
-            ds = engine_api.load_dataset(path, profile=profile)
-            result = app_runs.evaluate(profile, ds, source=path.name)
-            run_id = app_runs.store_run(ctx.engine, profile, ds, result)
-        except SmvpErrors as exc:
-            errors = list(exc.errors)
-        except (ValueError, zipfile.BadZipFile) as exc:
-            return page(ctx.request, "admin.html.j2", ctx, runs=ctx.runs(),
-                        samples=sorted(sample_years(ctx.tenant.chamber)), errors=[],
-                        error=str(exc), status_code=422)
-    if errors:
-        return page(ctx.request, "admin.html.j2", ctx, runs=ctx.runs(),
-                    samples=sorted(sample_years(ctx.tenant.chamber)), errors=errors, error="",
-                    status_code=422)
+                data, name = ((_zip_folder(path), f"{ctx.tenant.chamber}-{sample}.zip")
+                              if path.is_dir() else (path.read_bytes(), path.name))
+            pv = _profile_version(ctx)
+            got = uploads.add_dataset(ctx.engine, data=data, filename=name, version_id=pv.id,
+                                      year=None, user=ctx.user)
+            dataset_id = int(got.upload.id or 0)
+        run_id, _ = app_runs.evaluate_upload(ctx.engine, dataset_id, user=ctx.user)
+    except SmvpErrors as exc:
+        return _admin_page(ctx, status_code=422, errors=list(exc.errors))
+    except SmvpError as exc:
+        return _admin_page(ctx, status_code=422, errors=[exc])
+    except (ValueError, EdgeError, zipfile.BadZipFile) as exc:
+        return _admin_page(ctx, status_code=422, error=str(exc))
     return _redirect(f"/t/{ctx.tenant.slug}/esecuzioni/{run_id}/risultati")
 
 
@@ -190,11 +223,21 @@ def own_scheda(ctx: Ctx) -> Response:
 
 
 @router.get("/t/{tenant}/esecuzioni/{run_id}/persone/{person_id}", response_class=HTMLResponse)
-def person(run_id: int, person_id: str, ctx: Ctx) -> Response:
+def person(run_id: int, person_id: str, ctx: Ctx, riesame: str = "") -> Response:
+    return person_page(ctx, run_id, person_id, review_done=bool(riesame))
+
+
+def person_page(ctx: Context, run_id: int, person_id: str, *, status_code: int = 200,
+                **extra: Any) -> Response:
+    """A person's evaluation explained; for the person themself, their request of review."""
+    from smvp.service.web.dipendente_pages import review_values
+
     out, row = views.person_row(ctx, run_id, person_id)
     trace = views.trace_words(ctx, run_id, person_id)
-    return page(ctx.request, "person.html.j2", ctx, run=ctx.run(run_id), row=row, outcome=out,
-                trace=trace)
+    run = ctx.run(run_id)
+    return page(ctx.request, "person.html.j2", ctx, run=run, row=row, outcome=out,
+                trace=trace, status_code=status_code,
+                **review_values(ctx, run, person_id), **extra)
 
 
 @router.get("/t/{tenant}/esecuzioni/{run_id}/persone/{person_id}/scheda.pdf")

@@ -38,12 +38,12 @@ def environment(lang: str) -> Any:
 
 
 def page(request: Request, template: str, ctx: Any, *, status_code: int = 200,
-         **values: Any) -> HTMLResponse:
+         headers: dict[str, str] | None = None, **values: Any) -> HTMLResponse:
     """Render ``template`` with the tenant context (None on pages before login)."""
     lang = ctx.lang if ctx is not None else request.app.state.web.lang
     html = environment(lang).get_template(template).render(
         ctx=ctx, lang=lang, request=request, path=request.url.path, **values)
-    return HTMLResponse(html, status_code=status_code)
+    return HTMLResponse(html, status_code=status_code, headers=headers)
 
 
 @lru_cache(maxsize=len(STATIC))

@@ -34,9 +34,11 @@ class Version:
 
 def choices(ctx: Context) -> list[Version]:
     """The versions the form offers, newest first."""
+    from smvp.i18n import format_datetime
     from smvp.service.web.profile_pages import versions
 
-    out = [Version(f"v{pv.id}", f"Versione {pv.id} del profilo ({pv.filename}, {pv.created_at:%d/%m/%Y %H:%M})")
+    out = [Version(f"v{pv.id}", f"Versione {pv.id} del profilo ({pv.filename}, "
+                                f"{format_datetime(pv.created_at, ctx.lang)})")
            for pv in versions(ctx)]
     out += [Version(f"e{r.id}", f"Profilo dell'esecuzione {r.id} (anno {r.year})")
             for r in sorted(ctx.runs(), key=lambda r: r.id, reverse=True)]
@@ -128,6 +130,7 @@ def review(ctx: Ctx, vecchia: str = "", nuova: str = "", impatto: str = "") -> R
 def verify_run(run_id: int, ctx: Ctx) -> Response:
     """``smvp verify`` of a stored run of the tenant: reads only."""
     from smvp.app.verify import tr, verify
+    from smvp.i18n import format_datetime
 
     ctx.grant(*REVIEWERS)
     run = ctx.run(run_id)
@@ -137,7 +140,8 @@ def verify_run(run_id: int, ctx: Ctx) -> Response:
              "now": _shown(d["field"], d["now"], ctx.lang)} for d in v.differences]
     return page(ctx.request, "verify.html.j2", ctx, run=run, v=v, rows=rows,
                 head=tr("run_head", ctx.lang, id=v.run_id, chamber=v.chamber, year=v.year,
-                        when=v.created_at, stored=v.engine_stored, now=v.engine_now),
+                        when=format_datetime(run.created_at, ctx.lang), stored=v.engine_stored,
+                        now=v.engine_now),
                 verdict=(tr("identical", ctx.lang, people=v.people, funds=v.funds) if v.identical
                          else tr("tampered", ctx.lang) if not v.intact
                          else tr("differs", ctx.lang, n=len(v.differences)) if v.differences

@@ -29,17 +29,6 @@ def outcome(ctx: Context, run_id: int) -> Any:
     return current_outcome(ctx.engine, run.id, chamber=run.chamber)
 
 
-def unit_parents(ctx: Context, run: Any) -> dict[str, str | None]:
-    """unit → parent unit, from the run's stored dataset (``units`` table)."""
-    from smvp.app.conciliation import load_run_inputs
-
-    _, tables = load_run_inputs(ctx.engine, run)
-    units = tables.get("units") or {}
-    ids = [str(u) for u in units.get("unit_id") or []]
-    parents = [None if p in (None, "") else str(p) for p in units.get("parent_id") or [None] * len(ids)]
-    return dict(zip(ids, parents))
-
-
 def unit_labels(ctx: Context, run: Any) -> dict[str, str]:
     from smvp.app.conciliation import load_run_inputs
 
@@ -91,54 +80,55 @@ def results_xlsx(ctx: Context, run_id: int) -> bytes:
 def person_row(ctx: Context, run_id: int, person_id: str) -> tuple[Any, dict[str, Any]]:
     """(outcome, row) of a person the user may see, else 404 (a colleague's URL included)."""
     run = ctx.run(run_id)
+    if not ctx.may_see_person(run, person_id):
+        raise not_found()
     out = outcome(ctx, run.id)
     row = next((r for r in out.rows if str(r.get("person_id")) == person_id), None)
-    if row is None or not ctx.may_see_person(person_id, row.get("unit_id"), unit_parents(ctx, run)):
+    if row is None:
         raise not_found()
     return out, row
 
 
 def trace_words(ctx: Context, run_id: int, person_id: str) -> dict[str, Any]:
-    """The explain trace of the person as nested items in words (label, value, calculation,
-    rule, source, note), and the documents cited."""
+    """The explain trace of the person in words (``smvp.explain_words``, as ``smvp explain``):
+    nested items (label, value, calculation, data, rule, source, note) and the documents cited."""
+    from smvp import explain_words
     from smvp.app.explain import explain_person
-    from smvp.commands import explain as words
 
-    lang = ctx.lang
     found = explain_person(ctx.engine, run_id, person_id)
-    docs: dict[str, str] = {}
-
-    def node(n: dict, parent_source: Any = None) -> dict[str, Any]:
-        src = n["source"]
-        if src:
-            docs.setdefault(src["document"], src.get("title") or src["document"])
-        return {
-            "label": words.label_text(n, lang), "value": words.value_text(n, lang),
-            "calc": words.calc_text(n, lang) if n["calc"] else None,
-            "inputs": "; ".join(words.input_text(i, lang) for i in n["inputs"])
-            if n["inputs"] and n["key"] in words.SHOW_INPUTS else None,
-            "rule": words.rule_text(n["rule"], lang),
-            "source": words.source_text(src, short=True)
-            if src and not words._same_source(src, parent_source) else None,
-            "note": words.note_text(n["note"], lang),
-            "children": [node(c, src or parent_source) for c in n["children"]],
-        }
-
-    return {"items": [node(c) for c in found.trace["children"]], "documents": docs,
-            "differs": found.differs}
+    return {"items": explain_words.worded(found.trace, ctx.lang),
+            "documents": explain_words.documents(found.trace), "differs": found.differs}
 
 
 def scheda_pdf(ctx: Context, run_id: int, person_id: str) -> bytes:
-    """The person's scheda as PDF (``smvp.documents``: the same document as ``smvp scheda``)."""
+    """The person's scheda as PDF (``smvp.documents``: the same document as ``smvp scheda``),
+    read through the tenant-scoped store."""
     from smvp.documents import render as r
     from smvp.documents import runs as doc_runs
     from smvp.documents import scheda
 
     person_row(ctx, run_id, person_id)
-    doc = doc_runs.load(ctx.cfg.db_url, run_id, ctx.today(), persons=[person_id])
+    doc = doc_runs.load(ctx.engine, run_id, ctx.today(), persons=[person_id])
     html = scheda.html(doc, person_id, doc.deliveries.get(person_id) or doc.today, ctx.lang)
     return r.pdf_bytes([r.pdf_document(html)])
 
 
 def xlsx_stream(data: bytes) -> io.BytesIO:
     return io.BytesIO(data)
+
+
+def datasets(ctx: Context) -> list[dict[str, Any]]:
+    """The tenant's uploaded datasets (newest first) with how many schede the valutatori have
+    made final or left as drafts (``smvp.store.scores``)."""
+    from sqlmodel import Session
+
+    from smvp.service.web.score_pages import score_datasets
+    from smvp.store import scores as q
+
+    out = []
+    with Session(ctx.engine) as s:
+        for d in score_datasets(ctx):
+            sheets = q.sheets(s, int(d.id or 0))
+            out.append({"upload": d, "final": sum(1 for x in sheets.values() if x.final),
+                        "draft": sum(1 for x in sheets.values() if not x.final)})
+    return out

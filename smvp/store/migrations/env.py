@@ -15,6 +15,8 @@ def run_migrations_online() -> None:
 
         url = context.get_x_argument(as_dictionary=True).get("url") or \
             config.get_main_option("sqlalchemy.url")
+        if not url:
+            raise SystemExit("no database URL: alembic -x url=sqlite:///path/to/smvp.db …")
         with create_engine(url).connect() as conn:
             context.configure(connection=conn, target_metadata=target_metadata,
                               render_as_batch=True)

@@ -2,15 +2,15 @@
 sha256, so that `smvp verify` re-evaluates the run with the layer it was evaluated with, not with
 today's (the layer gives absence types, readings and norms that move money).
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,136 @@
+"""A dipendente's request of review of their evaluation (the first step of the conciliation
+procedure), shared by the pages and usable by the API.
+
+The procedure and its terms are the profile's (``conciliation.steps``, e.g. Cuneo SMVP 2024
+§3.4: «richiesta scritta di riesame al valutatore … nel termine di 10 giorni dalla data
+posta sulla stessa»), counted on the Chamber's calendar by the engine
+(``smvp_engine.deadlines`` through :meth:`smvp.conciliation.Procedure.schedule`). This
+module only finds the day the term runs from and refuses a request after it:
+
+* **The day of the scheda** (the procedure's starting event): the delivery recorded for
+  the person (``smvp conciliation deliver``), else the date the valutatore put on the
+  person's final scheda (``smvp.app.scores``) in the dataset the run evaluated. Without
+  either, no request can be made yet.
+* **The request** is the procedure's first step of the person evaluated (actor
+  ``valutato``, from the starting event). After its term the request is refused, naming
+  the last day; within it a case is opened (``smvp.app.conciliation.open_case``) and the
+  step recorded with the reasons (``record_step``), one transaction each, audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from smvp.conciliation import CaseProblem, run_procedure
+from smvp.i18n import format_date
+
+
+class ReviewRefused(CaseProblem):
+    """A request of review that cannot be made (no scheda date yet, term expired, a case
+    already open); the message is Italian, for the person."""
+
+
+@dataclass
+class ReviewTerm:
+    """Where a person stands with the request of review of one run's evaluation."""
+
+    run_id: int
+    person_id: str
+    step: str | None  # the request step's id (None: the profile has no such step)
+    label: str | None  # its label, from the profile
+    scheda_date: dt.date | None  # the day the term runs from
+    due: dt.date | None  # the last day of the term (None: no term, or no scheda date)
+    open: bool  # may the request be made as of ``as_of``?
+    case: Any = None  # smvp.conciliation.CaseView of the person's latest case on the run
+    source: str | None = None  # the profile's source of the procedure
+
+
+def scheda_date(engine: Engine, run: Any, person_id: str) -> dt.date | None:
+    """The day the person's scheda carries: a recorded delivery, else the valutatore's date on
+    the final scheda of the dataset the run evaluated (module doc)."""
+    from smvp.store import cases as q
+    from smvp.store.tables import DatasetUpload, ScoreSheet
+
+    with Session(engine) as s:
+        day = q.delivery_day(s, run.id, person_id)
+        if day is not None:
+            return day
+        ups = s.exec(select(DatasetUpload).where(DatasetUpload.sha256 == run.dataset_sha256)).all()
+        ids = {u.derived_from or u.id for u in ups}
+        if not ids:
+            return None
+        sheets = s.exec(select(ScoreSheet).where(col(ScoreSheet.dataset_id).in_(ids),
+                                                 ScoreSheet.person_id == person_id,
+                                                 col(ScoreSheet.scheda_date).is_not(None))).all()
+        return max((sh.scheda_date for sh in sheets if sh.scheda_date is not None), default=None)
+
+
+def _request_step(proc: Any) -> str | None:
+    for sid, st in proc.steps.items():
+        if st.get("from_event") == proc.base_event and (proc.actor(sid) or "valutato") == "valutato":
+            return sid
+    return None
+
+
+def term(engine: Engine, run: Any, person_id: str, *, as_of: dt.date) -> ReviewTerm:
+    """The request term of ``person_id`` in ``run`` as of ``as_of`` (CaseProblem when the
+    run's profile has no conciliation procedure)."""
+    from smvp.app import conciliation as cases
+    from smvp.store.tables import ConciliationCase
+
+    proc = run_procedure(run)
+    sid = _request_step(proc)
+    day = scheda_date(engine, run, person_id)
+    due = None
+    if sid is not None and day is not None:
+        row = next(r for r in proc.schedule({proc.base_event: day}, as_of=as_of) if r.step == sid)
+        due = row.due
+    with Session(engine) as s:
+        latest = s.exec(select(ConciliationCase).where(ConciliationCase.run_id == run.id,
+                                                       ConciliationCase.person_id == person_id)
+                        .order_by(col(ConciliationCase.number).desc())).first()
+        view = cases.case_view(s, latest, as_of) if latest is not None else None
+    is_open = (sid is not None and day is not None and day <= as_of
+               and (due is None or as_of <= due) and (view is None or view.closed))
+    return ReviewTerm(run_id=run.id, person_id=person_id, step=sid,
+                      label=proc.label(sid) if sid else None, scheda_date=day, due=due,
+                      open=is_open, case=view)
+
+
+def request(engine: Engine, run: Any, person_id: str, *, reasons: str, on: dt.date,
+            user: Any = None) -> Any:
+    """Open the case and record the request with ``reasons`` on ``on``; ReviewRefused (in
+    Italian) when it cannot be made. Returns the case (``CaseView``)."""
+    from smvp.app import accounts
+    from smvp.app import conciliation as cases
+
+    text = (reasons or "").strip()
+    t = term(engine, run, person_id, as_of=on)
+    if t.case is not None and not t.case.closed:
+        raise ReviewRefused(f"La richiesta è già stata presentata: pratica {t.case.ref}.")
+    if t.step is None:
+        raise ReviewRefused("Il sistema di valutazione non prevede una richiesta di riesame "
+                            "del valutato.")
+    if t.scheda_date is None:
+        raise ReviewRefused("La scheda non risulta ancora consegnata: la richiesta si potrà "
+                            "presentare dalla data della scheda.")
+    if t.due is not None and on > t.due:
+        raise ReviewRefused(f"Il termine per la richiesta di riesame è scaduto il "
+                            f"{format_date(t.due, 'it')} ({t.label}: dalla data della scheda, "
+                            f"{format_date(t.scheda_date, 'it')}).")
+    if not text:
+        raise ReviewRefused("Scrivi i motivi della richiesta.")
+    view = cases.open_case(engine, chamber=run.chamber, run_id=run.id, person_id=person_id,
+                           delivered=t.scheda_date, note=text, as_of=on)
+    done = cases.record_step(engine, view.ref, chamber=run.chamber, event=t.step, on=on,
+                             note=text, as_of=on)
+    with Session(engine) as s, s.begin():
+        accounts.audit(s, user=user, action="case.open", kind="case", object_id=view.ref,
+                       after={"run": run.id, "person": person_id, "step": t.step,
+                              "on": on.isoformat(), "reasons": text})
+    return done.view
