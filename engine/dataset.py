@@ -231,7 +231,7 @@ TABLES: dict[str, TableSpec] = {
         ),
         TableSpec(
             "projects", False,
-            (_t("objective_id", True), _t("relevance", True), _t("note")),
+            (_t("objective_id", True), _t("relevance", True), _t("funds"), _t("note")),
             key=("objective_id",),
         ),
         TableSpec(

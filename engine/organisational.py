@@ -68,6 +68,8 @@ def _organisational_exact(rules: Resolved, ds) -> Organisational:
     i_ids = as_objects(inds["indicator_id"])
     directions = as_objects(inds["direction"])
     bands = rules.achievement_bands
+    on_indicators = "indicators" in rules.bands_apply_to  # counts_as applies there (else: status only)
+    on_objectives = "objectives" in rules.bands_apply_to
     open_top = next((b for b in bands if b.interval.hi is None), None)
     indicator_results: list[IndicatorResult] = []
 
@@ -105,7 +107,8 @@ def _organisational_exact(rules: Resolved, ds) -> Organisational:
         band = None
         if bands:
             band = band_of(measured) if measured is not None else open_top
-        if band is not None and band.counts_as is not None:
+        if band is not None and band.counts_as is not None and (on_indicators or measured is None):
+            # (no finite ratio: the open band's value is the only one there is, wherever bands apply)
             counted = round_fraction(band.counts_as, scale, mode)
             how += f"; {band.label}: counts {band.counts_as}%"
         else:
@@ -144,7 +147,7 @@ def _organisational_exact(rules: Resolved, ds) -> Organisational:
                                      hint="add its indicators to the indicators table or an attested_percent"))
             continue
         measured, band = ach, (band_of(ach) if bands else None)
-        if band is not None and band.counts_as is not None:
+        if band is not None and band.counts_as is not None and on_objectives:
             ach = round_fraction(band.counts_as, scale, mode)
         results[oid] = ObjectiveResult(oid, labels[i], levels[i], units[i], persons[i], Fraction(objs["weight"][i]),
                                        ach, attested, notes[i], tuple((a, b, d) for a, b, _, d in ind_list),

@@ -156,6 +156,7 @@ class Component:
     max: Fraction | None  # None: not defined by the source
     level: str
     source: Source | None
+    counts: bool = True  # False: reported (its grado di raggiungimento), worth no points
 
 
 @dataclass(frozen=True)
@@ -313,6 +314,9 @@ class ProjectValuation:
     weight_gap_source: Source | None
     source: Source | None
     reading: str = ""
+    # fund ids financing a project whose projects.funds cell is blank (all funds when no financing block)
+    financing_default: tuple[str, ...] = ()
+    financing_source: Source | None = None
 
 
 @dataclass(frozen=True)
@@ -341,6 +345,8 @@ class Resolved:
     money_source: Source | None
     not_defined: tuple[str, ...]  # what the profile says its source does not define
     achievement_bands: tuple[AchievementBand, ...] = ()  # organisational.achievement.bands (empty: none)
+    # where a band's counts_as applies: "indicators", "objectives" (organisational.achievement.bands_apply_to)
+    bands_apply_to: tuple[str, ...] = ("indicators", "objectives")
     objective_types: tuple[tuple[str, str], ...] = ()  # planning.objective_types: (id, label), top-down
     links: ObjectiveLinks | None = None  # organisational.links
     ente: EnteRule | None = None  # organisational.ente
@@ -493,12 +499,14 @@ def _to_json_types(node):
     return node
 
 
-def load_profile(path: str | Path, text: str | None = None) -> Profile:
+def load_profile(path: str | Path, text: str | None = None, layer_text: str | None = None) -> Profile:
     """Read and validate a profile.
 
     Args:
         path: the YAML file (used in messages even when ``text`` is given).
         text: the profile text, if already read (e.g. from a stored run or git).
+        layer_text: the text of the layer the profile ``extends``, if already read (a stored
+            run keeps the layer it was evaluated with); None: the layer file is found as usual.
     Returns:
         a validated :class:`Profile`.
     Raises:
@@ -519,7 +527,7 @@ def load_profile(path: str | Path, text: str | None = None) -> Profile:
     errors = _schema_errors(profile)
     if errors:
         raise ProfileErrors(errors)
-    errors = _inherit(profile)
+    errors = _inherit(profile, layer_text)
     if errors:
         raise ProfileErrors(errors)
     errors = _semantic_errors(profile)
@@ -567,7 +575,7 @@ def _load_layer(path: Path) -> Profile:
     return layer
 
 
-def _inherit(profile: Profile) -> list[ProfileError]:
+def _inherit(profile: Profile, layer_text: str | None = None) -> list[ProfileError]:
     """Load the layer of ``extends`` and add its documents, absence types, readings and norms
     that the profile does not define (d.lgs. 150/2009 and the rules around it: issue 12).
 
@@ -581,13 +589,13 @@ def _inherit(profile: Profile) -> list[ProfileError]:
     if d.get("layer"):
         return [profile.error("a layer cannot extend another layer", ("extends",),
                               hint="remove 'extends' from the layer")]
-    found = find_layer(name, profile.path)
+    found = find_layer(name, profile.path) if layer_text is None else f"{name} (stored with the run)"
     if found is None:
         return [profile.error(f"the layer {name!r} is not found", ("extends",), expected=f"a file {name}.yaml next "
                               "to the profile or bundled with smvp", found=name,
                               hint="check the name (the bundled national layer is national/italia)")]
     try:
-        base = _load_layer(found)
+        base = _load_layer(found) if layer_text is None else load_profile(found, text=layer_text)
     except ProfileErrors as exc:
         return [profile.error(f"the layer {name!r} ({found}) is not valid: {exc.errors[0]}", ("extends",))]
     if base.data.get("layer") != "national":
@@ -1079,6 +1087,7 @@ class _Builder:
             precision_source=self.source(prec, "precision"), money_source=self.source(money, "money"),
             not_defined=tuple(not_defined),
             achievement_bands=bands, objective_types=objective_types,
+            bands_apply_to=tuple(ach.get("bands_apply_to") or ("indicators", "objectives")),
             links=links, ente=ente, attestation=attestation, project_valuation=valuation,
         )
 
@@ -1094,6 +1103,14 @@ class _Builder:
             lvl = c["objectives"]["level"]
             if lvl not in level_ids:
                 self.ref_error("level", lvl, level_ids, base + ("results", "components", cid, "objectives", "level"))
+            if c.get("counts") is False:  # reported, worth no points
+                if c.get("max"):
+                    self.err(f"results component {cid!r} has counts: false (reported, worth no points) and a 'max'",
+                             self.path_of(*base, "results", "components", cid, "max"),
+                             hint="remove 'max', or remove 'counts: false'")
+                comps.append(Component(cid, c["label"], Fraction(0), lvl,
+                                       self.source(c, *base, "results", "components", cid), counts=False))
+                continue
             if c.get("max") is None or c.get("defined") is False:
                 if results.get("defined") is not False:
                     undefined.append(f"maximum points of results component {c['label']!r}")
@@ -1206,6 +1223,10 @@ class _Builder:
                     break
                 seen.append(cur)
                 cur = types[cur].get("parent")
+        levels = ((self.data.get("organisational") or {}).get("levels") or {})
+        for bid, b in (plan.get("bodies") or {}).items():
+            if b.get("level") is not None and b["level"] not in levels:
+                self.ref_error("level", b["level"], levels, ("planning", "bodies", bid, "level"))
         prio = plan.get("priorities") or []
         ids = [str(p["id"]) for p in prio]
         for i, x in enumerate(ids):
@@ -1285,11 +1306,16 @@ class _Builder:
             except ValueError as e:
                 self.err(str(e), self.path_of(*base, "bounds", "interval"))
         wg = pv.get("weight_gap") or {}
+        fin = pv.get("financing") or {}
+        for i, fid in enumerate(fin.get("default") or ()):
+            if fid not in vfunds:
+                self.ref_error("valued fund", fid, vfunds, base + ("financing", "default", i))
         return ProjectValuation(
             pv["label"], relevance, vfunds, uv.get("rounding", "half_up"), bounds,
             tuple(bd.get("of") or ("stable", "variable")), bd.get("per", "fund"), self.source(bd, *base, "bounds") if bd else None,
             _frac(wg.get("max_points")), wg.get("group_by", "unit"), self.source(wg, *base, "weight_gap") if wg else None,
-            self.source(pv, *base), pv.get("reading", ""))
+            self.source(pv, *base), pv.get("reading", ""),
+            tuple(fin.get("default") or vfunds), self.source(fin, *base, "financing") if fin else None)
 
     def ref_error(self, kind, value, defined, path):
         close = difflib.get_close_matches(str(value), [str(x) for x in defined], n=1)

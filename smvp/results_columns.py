@@ -141,6 +141,8 @@ def people_columns(ev: Any) -> tuple[dict[str, pa.Array], dict[str, dict[str, pa
             continue
         comps = {}
         for c in rules.roles[rid].components:
+            if not c.counts:  # reported, worth no points: not a points column (Evaluation.rows()["reported"])
+                continue
             comps[c.id] = decimal_texts(ind.components[f"{rid}.{c.id}"], 2, scored)
         components[rid] = comps
     assert all(len(c) == n for c in cols.values())
@@ -257,7 +259,7 @@ def _component_pieces(lay: textblocks.Layout, ev: Any, role_codes: np.ndarray, r
     components, or no role): per component slot, the key by role and the points."""
     ind, rules = ev.individual, ev.rules
     present = np.bincount(role_codes, minlength=len(role_ids) + 1)[: len(role_ids)] > 0
-    comps = [[c.id for c in rules.roles[rid].components] if present[k] else []
+    comps = [[c.id for c in rules.roles[rid].components if c.counts] if present[k] else []
              for k, rid in enumerate(role_ids)]
     slots = max((len(c) for c in comps), default=0)
     for j in range(max(slots, 1)):

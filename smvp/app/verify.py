@@ -59,10 +59,12 @@ def get_run(engine: Engine, run_id: int) -> store.Run:
 
 
 def stored_profile(run: store.Run) -> Any:
-    """The run's profile from its stored text (validated by the current engine)."""
+    """The run's profile from its stored text (validated by the current engine), on the national
+    layer stored with the run (``run.layer_text``); a run stored before smvp kept the layer is
+    loaded on the layer as it is now (``verify`` says so)."""
     from smvp_engine.profile import load_profile
 
-    return load_profile(run.profile_path, text=run.profile_text)
+    return load_profile(run.profile_path, text=run.profile_text, layer_text=getattr(run, "layer_text", None))
 
 
 def dataset_from_content(content: dict[str, Any], label: str) -> Any:
@@ -156,6 +158,15 @@ def verify(engine: Engine, run_id: int, lang: str = "it") -> Verification:
     v.integrity.append({"check": "profile_text", "ok": ok,
                         "message": tr("profile_ok", lang, sha=sha[:12]) if ok else
                         tr("profile_bad", lang, rec=run.profile_sha256[:12], now=sha[:12])})
+    # 1b. the national layer the profile extends, as stored with the run
+    if getattr(run, "layer_text", None) is not None:
+        sha = hashlib.sha256(run.layer_text.encode("utf-8")).hexdigest()
+        ok = sha == run.layer_sha256
+        v.integrity.append({"check": "layer_text", "ok": ok,
+                            "message": tr("layer_ok", lang, name=run.layer_name, sha=sha[:12]) if ok else
+                            tr("layer_bad", lang, name=run.layer_name, rec=(run.layer_sha256 or "")[:12], now=sha[:12])})
+    elif "extends:" in run.profile_text:  # stored before runs kept their layer: said, not a failure
+        v.integrity.append({"check": "layer_text", "ok": True, "message": tr("layer_not_stored", lang)})
     # 2. dataset content
     blob = store.get_blob(engine, run.dataset_sha256, run.tenant_id)
     content = None

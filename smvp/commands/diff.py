@@ -80,6 +80,7 @@ KINDS: dict[str, tuple[str, str, bool]] = {
     "calendar": ("Calendario", "Calendar", False),
     "planning": ("Pianificazione", "Planning", True),
     "objective_type": ("Tipo di obiettivo", "Objective type", False),
+    "body": ("Organismo del sistema camerale", "Body of the chamber system", False),
     "monitoring": ("Monitoraggio", "Monitoring", False),
     "reading": ("Lettura di smvp", "smvp reading", True),
     "norm": ("Norma nazionale", "National rule", True),

@@ -81,7 +81,7 @@ def _components(ev: Any, role_codes: np.ndarray, role_ids: list, scored: np.ndar
     ind, rules = ev.individual, ev.rules
     n = len(role_codes)
     present = np.bincount(role_codes, minlength=len(role_ids) + 1)[: len(role_ids)] > 0
-    comps = [[c.id for c in rules.roles[rid].components] if present[k] else []
+    comps = [[c.id for c in rules.roles[rid].components if c.counts] if present[k] else []
              for k, rid in enumerate(role_ids)]
     slots = max((len(c) for c in comps), default=0)
     lay = textblocks.Layout()

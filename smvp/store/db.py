@@ -97,7 +97,7 @@ def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
 _SCHEMA_LOCK_KEY = 0x736D7670  # "smvp"
 
 
-HEAD = "0006"  # the newest migration in smvp/store/migrations/versions
+HEAD = "0007"  # the newest migration in smvp/store/migrations/versions
 
 
 def schema_revision(conn: Any) -> str | None:

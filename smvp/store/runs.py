@@ -24,6 +24,15 @@ from smvp.store.tenancy import session_tenant
 # --------------------------------------------------------------------------- writing
 
 
+def _layer_columns(profile) -> dict:
+    """The layer ``profile`` extends (name, text, sha256) for the run row; empty without one."""
+    base = getattr(profile, "base", None)
+    if base is None:
+        return {}
+    return {"layer_name": str(profile.data.get("extends")), "layer_text": str(base.text),
+            "layer_sha256": str(base.sha256)}
+
+
 def insert_blob_once(session: Session, blob: dict[str, Any]) -> None:
     """Insert a dataset blob unless one with its sha256 is stored: reuse it.
 
@@ -120,6 +129,7 @@ def save_run(engine: Engine, profile: Any, dataset: Any, outcome: Outcome) -> in
                 engine_version=info.engine_version,
                 people=len(outcome.rows),
                 totals=totals_json(outcome),
+                **_layer_columns(profile),
             )
             session.add(run)
             session.flush()

@@ -72,6 +72,10 @@ class Run(TenantOwned, table=True):
     engine_version: str
     people: int
     totals: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # the layer the profile extends (national/italia), as it was: verify re-evaluates with it
+    layer_name: str | None = Field(default=None)
+    layer_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    layer_sha256: str | None = Field(default=None, max_length=64)
 
 
 class PersonResult(TenantOwned, table=True):
