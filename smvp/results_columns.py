@@ -376,6 +376,8 @@ def component_ids(ev: Any) -> list[str]:
     seen: dict[str, None] = {}
     for k in roles[np.argsort(first, kind="stable")].tolist():
         for c in ev.rules.roles[role_ids[k]].components:
+            if not getattr(c, "counts", True):
+                continue
             seen.setdefault(str(c.id), None)
     return list(seen)
 
@@ -445,7 +447,7 @@ def csv_layout(ev: Any, columns: list[tuple[str, str]], *, delimiter: str, point
             units = np.zeros(len(role_index), dtype=np.int64)
             has = np.zeros(len(role_index), dtype=bool)
             for r, rid in enumerate(role_ids):
-                if any(str(c.id) == cid for c in rules.roles[rid].components):
+                if any(str(c.id) == cid and getattr(c, "counts", True) for c in rules.roles[rid].components):
                     here = role_codes == r
                     if here.any():
                         units[here] = np.asarray(ind.components[f"{rid}.{cid}"], dtype=np.int64)[here]
