@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -149,8 +150,19 @@ def write_dataset(n: int, folder: Path, fmt: str = "csv", offices: int | None = 
 # ---------------------------------------------------------------------------- running the CLI
 
 
-def run_cli(data: Path, *, store: bool, out: str | None, extra: list[str] | None = None) -> dict:
-    """One fresh ``smvp evaluate`` process: wall seconds, phases, peak RSS (MiB), exit code."""
+def _timed(cmd: list[str], env: dict, cwd: str, err_path: Path) -> tuple[float, Any, int]:
+    """Run ``cmd`` (stdout to /dev/null): wall seconds, its rusage, exit code."""
+    start = time.perf_counter()
+    with open(os.devnull, "wb") as devnull, open(err_path, "wb") as err:
+        proc = subprocess.Popen(cmd, stdout=devnull, stderr=err, env=env, cwd=cwd)
+        _, status, usage = os.wait4(proc.pid, 0)
+    return time.perf_counter() - start, usage, os.waitstatus_to_exitcode(status)
+
+
+def run_cli(data: Path, *, store: bool, out: str | None, extra: list[str] | None = None,
+            verify: bool = False) -> dict:
+    """One fresh ``smvp evaluate`` process: wall seconds, phases, peak RSS (MiB), exit code;
+    with ``verify`` (and ``store``) then one ``smvp verify --run 1`` of the stored run."""
     smvp = shutil.which("smvp") or str(Path(sys.executable).with_name("smvp"))
     with tempfile.TemporaryDirectory(prefix="perf-cli-") as tmp:
         cmd = [smvp, "evaluate", "--chamber", "cuneo", "--data", str(data)]
@@ -169,8 +181,17 @@ def run_cli(data: Path, *, store: bool, out: str | None, extra: list[str] | None
                              + (Path(tmp) / "stderr").read_text(errors="replace")[-3000:])
         phases_file = Path(tmp) / "phases.json"
         phases = json.loads(phases_file.read_text()) if phases_file.exists() else {}
+        checked = {}
+        if verify and store:
+            vcmd = [smvp, "verify", "--run", "1", "--db", f"sqlite:///{tmp}/smvp.db", "--json"]
+            vwall, vusage, code = _timed(vcmd, env, tmp, Path(tmp) / "stderr")
+            if code != 0:
+                raise SystemExit(f"{' '.join(vcmd)} failed ({code}):\n"
+                                 + (Path(tmp) / "stderr").read_text(errors="replace")[-3000:])
+            checked = {"verify_wall": vwall, "verify_cpu": vusage.ru_utime + vusage.ru_stime,
+                       "verify_rss_mib": vusage.ru_maxrss / 1024}
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mib": usage.ru_maxrss / 1024,
-            "phases": phases}
+            "phases": phases, **checked}
 
 
 def measure(n: int, args) -> dict:
@@ -180,11 +201,14 @@ def measure(n: int, args) -> dict:
     made = time.perf_counter() - t0
     if made > 1:
         print(f"  dataset {data} written in {made:.1f} s", file=sys.stderr)
-    runs = [run_cli(data, store=args.store, out=args.out) for _ in range(args.repeat)]
+    runs = [run_cli(data, store=args.store, out=args.out, verify=args.verify) for _ in range(args.repeat)]
     med = {"n": n, "wall": statistics.median(r["wall"] for r in runs),
            "cpu": statistics.median(r["cpu"] for r in runs),
            "rss_mib": statistics.median(r["rss_mib"] for r in runs), "phases": {},
            "walls": [r["wall"] for r in runs]}
+    for key in ("verify_wall", "verify_cpu", "verify_rss_mib"):
+        if all(key in r for r in runs):
+            med[key] = statistics.median(r[key] for r in runs)
     for p in PHASES:
         vals = [r["phases"][p] for r in runs if p in r["phases"]]
         if vals:
@@ -196,10 +220,17 @@ def table_md(rows: list[dict]) -> str:
     used = [p for p in PHASES if any(p in r["phases"] for r in rows)]
     head = "| staff | wall | CPU | peak RSS | " + " | ".join(used) + " |"
     sep = "|---:|---:|---:|---:|" + "---:|" * len(used)
+    checked = any("verify_wall" in r for r in rows)
+    if checked:
+        head += " verify wall | verify CPU | verify peak RSS |"
+        sep += "---:|---:|---:|"
     lines = [head, sep]
     for r in rows:
         cells = [f"{r['n']:,}", f"{r['wall']:.2f} s", f"{r['cpu']:.2f} s", f"{r['rss_mib']:,.0f} MiB"]
         cells += [f"{r['phases'][p]:.2f} s" if p in r["phases"] else "–" for p in used]
+        if checked:
+            cells += [f"{r['verify_wall']:.2f} s", f"{r['verify_cpu']:.2f} s",
+                      f"{r['verify_rss_mib']:,.0f} MiB"] if "verify_wall" in r else ["–"] * 3
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -221,16 +252,22 @@ def main(argv=None) -> int:
     ap.add_argument("--format", choices=("csv", "parquet", "xlsx"), default="csv")
     ap.add_argument("--offices", type=int, default=None)
     ap.add_argument("--store", action="store_true", help="store the run (throw-away SQLite) instead of --no-store")
+    ap.add_argument("--verify", action="store_true",
+                    help="with --store: then time `smvp verify --run 1` of the stored run")
     ap.add_argument("--out", default=None, help="export to this file name (in a temporary folder) instead of --json")
     ap.add_argument("--results", help="also append the table to this markdown file")
     args = ap.parse_args(argv)
+    if args.verify and not args.store:
+        ap.error("--verify needs --store")
     print(machine(), file=sys.stderr)
     rows = []
     for n in args.sizes:
         r = measure(n, args)
         print(f"  {n:,}: wall {r['wall']:.2f} s (runs {', '.join(f'{w:.2f}' for w in r['walls'])}), "
               f"CPU {r['cpu']:.2f} s, "
-              f"peak {r['rss_mib']:,.0f} MiB, " + ", ".join(f"{k} {v:.2f}" for k, v in r["phases"].items()),
+              f"peak {r['rss_mib']:,.0f} MiB, " + ", ".join(f"{k} {v:.2f}" for k, v in r["phases"].items())
+              + (f"; verify {r['verify_wall']:.2f} s (CPU {r['verify_cpu']:.2f} s, "
+                 f"peak {r['verify_rss_mib']:,.0f} MiB)" if "verify_wall" in r else ""),
               file=sys.stderr)
         rows.append(r)
     table = table_md(rows)

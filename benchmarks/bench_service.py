@@ -4,18 +4,22 @@ loopback, mixing reads and writes, on SQLite and on PostgreSQL.
     python benchmarks/bench_service.py --db sqlite --clients 50 --seconds 60
     python benchmarks/bench_service.py --db postgresql --clients 50 --seconds 60
 
-The server is `smvp serve`'s application (Uvicorn, one process) on 127.0.0.1 with the demo
-tenants; PostgreSQL is a pgserver instance started here. Each client logs in as the Cuneo
-demo users and loops: 90 % reads (a run's results, one person's numbers, the cases, the
-payment state), 10 % writes (an OIV validation of the run: a new row each time). Reported:
-requests, errors, p50/p95/p99 latency of reads and writes, and the write check — the rows
-counted in the database afterwards must equal the writes answered 201 (no lost write).
+    python benchmarks/bench_service.py --db sqlite --workers 2
+
+The server is `smvp serve`'s application (Uvicorn, ``--workers`` processes, default 1) on
+127.0.0.1 with the demo tenants; PostgreSQL is a pgserver instance started here. Each
+client loops: 90 % reads as the Cuneo amministratore (a run's results, one person's
+numbers, the runs, the cases), 10 % score edits as the Cuneo valutatore (PUT one factor's
+score of one of their people, a draft). Each client edits its own (person, factor) cells,
+so the last value it wrote to each is known. Reported: requests, errors, p50/p95/p99
+latency of reads and writes, and the write check, counted in the database afterwards —
+the audit log holds exactly one ``score.edit`` per edit answered 200, and every cell holds
+the last value written to it (no lost write).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import random
@@ -56,6 +60,7 @@ def main() -> int:
     ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--workers", type=int, default=1, help="Uvicorn processes")
     ap.add_argument("--json", type=Path, help="write the figures here")
     args = ap.parse_args()
 
@@ -83,7 +88,8 @@ def main() -> int:
     env = dict(os.environ, SMVP_SECRET="bench", SMVP_DATABASE_URL=url)
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "smvp.service.app:create_app",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+         "--workers", str(args.workers), "--timeout-keep-alive", "30"],
         env=env, cwd=str(ROOT))
     base = f"http://127.0.0.1:{port}"
     try:
@@ -95,29 +101,39 @@ def main() -> int:
                 time.sleep(0.1)
         with httpx.Client(base_url=base, timeout=30) as c:
             tok = {u: c.post("/api/login", json={"username": f"cuneo-{u}", "password": PW}
-                             ).json()["token"] for u in ("amministratore", "oiv")}
+                             ).json()["token"] for u in ("amministratore", "valutatore")}
             h = {"Authorization": f"Bearer {tok['amministratore']}"}
             run = c.get("/api/tenants/cuneo/runs", headers=h).json()[-1]["id"]
             people = [p["person_id"] for p in
                       c.get(f"/api/tenants/cuneo/runs/{run}", headers=h).json()["results"]]
+            hv = {"Authorization": f"Bearer {tok['valutatore']}"}
+            ds = c.get("/api/tenants/cuneo/scores", headers=hv).json()[0]["id"]
+            sheets = c.get(f"/api/tenants/cuneo/scores/{ds}", headers=hv).json()["people"]
+            cells = [(p["person_id"], f["id"], int(float(f["max"]))) for p in sheets
+                     for f in p["factors"]]
         reads: list[float] = []
         writes: list[float] = []
         errors: list[str] = []
         written = [0]
+        by_kind: dict[str, list[float]] = {}
+        last: dict[tuple[str, str], int] = {}  # (person, factor) → last value answered 200
         lock = threading.Lock()
         stop = time.monotonic() + args.seconds
-        oiv_date = dt.date(2025, 6, 25).isoformat()
 
         def client(i: int) -> None:
             rnd = random.Random(i)
             ha = {"Authorization": f"Bearer {tok['amministratore']}"}
-            ho = {"Authorization": f"Bearer {tok['oiv']}"}
+            mine = cells[i::args.clients] or [cells[i % len(cells)]]
             with httpx.Client(base_url=base, timeout=30) as c:
                 while time.monotonic() < stop:
                     x = rnd.random()
+                    cell = None
                     if x < 0.10:
-                        kind, method, path, hh, body = "w", "POST", \
-                            f"/api/tenants/cuneo/runs/{run}/validation", ho, {"oiv_date": oiv_date}
+                        person, factor, top = cell = rnd.choice(mine)
+                        value = rnd.randint(0, top)
+                        kind, method, path, hh, body = "w", "PUT", \
+                            f"/api/tenants/cuneo/scores/{ds}/{person}", hv, \
+                            {"scores": {factor: value}}
                     elif x < 0.40:
                         kind, method, path, hh, body = "r", "GET", \
                             f"/api/tenants/cuneo/runs/{run}/people/{rnd.choice(people)}", ha, None
@@ -134,11 +150,18 @@ def main() -> int:
                     try:
                         r = c.request(method, path, headers=hh, json=body)
                         ok = r.status_code in (200, 201)
+                        if ok and cell is not None:
+                            with lock:
+                                last[cell[:2]] = value
                         msg = f"{r.status_code} {path}"
                     except httpx.HTTPError as exc:
                         ok, msg = False, f"{type(exc).__name__} {path}"
                     dt_ms = (time.perf_counter() - t0) * 1000
+                    label = method + " " + "/".join(
+                        "{x}" if part.isdigit() or part.startswith("P0") else part
+                        for part in path.split("/")[4:])
                     with lock:
+                        by_kind.setdefault(label, []).append(dt_ms)
                         (writes if kind == "w" else reads).append(dt_ms)
                         if not ok:
                             errors.append(msg)
@@ -154,8 +177,13 @@ def main() -> int:
         with eng.connect() as conn:
             from sqlalchemy import text
 
-            stored = conn.execute(text("SELECT COUNT(*) FROM run_validation")).scalar()
+            stored = conn.execute(text("SELECT COUNT(*) FROM audit_entry "
+                                       "WHERE action = 'score.edit'")).scalar()
+            held = {(p, f): v for p, f, v in conn.execute(text(
+                "SELECT s.person_id, e.factor, e.score_cp FROM score_entry e "
+                "JOIN score_sheet s ON s.id = e.sheet_id"))}
         eng.dispose()
+        wrong_cells = sum(1 for cell, v in last.items() if held.get(cell) != v * 100)
         figures = {
             "db": args.db, "clients": args.clients, "seconds": args.seconds,
             "requests": len(reads) + len(writes), "errors": len(errors),
@@ -168,14 +196,19 @@ def main() -> int:
             "write_ms": {"p50": round(percentile(writes, 50), 1),
                          "p95": round(percentile(writes, 95), 1),
                          "p99": round(percentile(writes, 99), 1)},
-            "writes_answered_201": written[0], "rows_counted_after": stored,
+            "by_request_ms": {k: {"n": len(v), "p50": round(percentile(v, 50), 1),
+                                  "p95": round(percentile(v, 95), 1)}
+                              for k, v in sorted(by_kind.items())},
+            "workers": args.workers,
+            "writes_answered_200": written[0], "audit_entries_counted_after": stored,
             "lost_writes": written[0] - int(stored or 0),
+            "cells_written": len(last), "cells_not_holding_their_last_value": wrong_cells,
             "throughput_rps": round((len(reads) + len(writes)) / args.seconds, 1),
         }
         print(json.dumps(figures, indent=2))
         if args.json:
             args.json.write_text(json.dumps(figures, indent=2) + "\n")
-        return 0 if not errors and figures["lost_writes"] == 0 else 1
+        return 0 if not errors and figures["lost_writes"] == 0 and not wrong_cells else 1
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -145,6 +145,26 @@ def _needs_trim(col: pa.Array) -> bool:
     return bool(_ASCII_SPACE[data[offsets[:-1]]].any() or _ASCII_SPACE[data[offsets[1:] - 1]].any())
 
 
+def edge_space(col: pa.Array) -> bool:
+    """Whether a non-blank cell of a string column may start or end with white space (judged
+    on its first and last byte: any non-ASCII byte counts)."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if len(col) == 0 or col.null_count == len(col):
+        return False
+    offsets = np.frombuffer(col.buffers()[1], dtype=np.int32)[col.offset: col.offset + len(col) + 1]
+    lengths = np.diff(offsets)
+    data_buf = col.buffers()[2]
+    if data_buf is None:
+        return False
+    data = np.frombuffer(data_buf, dtype=np.uint8)
+    filled = lengths > 0
+    if col.null_count:
+        filled &= col.is_valid().to_numpy(zero_copy_only=False)
+    starts, ends = offsets[:-1][filled], offsets[1:][filled] - 1
+    return bool(_ASCII_SPACE[data[starts]].any() or _ASCII_SPACE[data[ends]].any())
+
+
 def strip_blank(col) -> pa.Array:
     """Cells stripped of surrounding white space; blank cells (empty after stripping) as null."""
     if isinstance(col, pa.ChunkedArray):
@@ -182,7 +202,12 @@ def fixed_width(texts: pa.Array) -> np.ndarray:
     if m and (lengths == width).all():  # every text as long: the bytes as they are
         return used.reshape(m, width).copy()
     out = np.zeros((m, width), dtype=np.uint8)
-    if len(used):
+    if len(used) and width <= 64:  # column by column: width passes over the texts
+        starts = offsets[:-1]
+        for c in range(width):
+            has = lengths > c
+            out[has, c] = data[starts[has] + c]
+    elif len(used):
         rows = np.repeat(np.arange(m, dtype=np.int64), lengths)
         cols = np.arange(len(used), dtype=np.int64) - np.repeat(offsets[:-1] - offsets[0], lengths)
         out[rows, cols] = used

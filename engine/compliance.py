@@ -29,7 +29,10 @@ them and may override one with its own rule and source. Checks:
   is in force and its amount is at least ``value`` % of the mean premium
   (CCNL Funzioni Locali art. 69, then art. 81);
 * ``differentiation``: no payout curve that does not depend on the evaluation
-  (art. 18 c. 2, art. 19).
+  (art. 18 c. 2, art. 19);
+* ``unverified``: a norm in force whose text could not be read (the CCNL
+  Funzioni Locali 2022-2024's differentiation of the individual premium): one
+  warning per chamber and year, nothing checked.
 """
 
 from __future__ import annotations
@@ -355,8 +358,14 @@ def _differentiation(y: _Year, nid, norm, steps):
                    y.own("curves", cid), f"curves.{cid}")
 
 
+def _unverified(y: _Year, nid, norm, steps):
+    """A norm in force whose text could not be read: nothing is checked, and the chamber is told so."""
+    yield (WARNING, f"{norm.get('label', nid)}: the text in force could not be verified, so smvp checks nothing "
+                    "against it (see the norm's reading)", None, None)
+
+
 _CHECKS = {
     "plan_term": _plan_term, "relazione_term": _relazione_term, "payment_gate": _payment_gate,
     "presence_exceptions": _presence_exceptions, "prevailing_weight": _prevailing_weight,
-    "maggiorazione": _maggiorazione, "differentiation": _differentiation,
+    "maggiorazione": _maggiorazione, "differentiation": _differentiation, "unverified": _unverified,
 }

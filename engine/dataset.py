@@ -231,7 +231,7 @@ TABLES: dict[str, TableSpec] = {
         ),
         TableSpec(
             "projects", False,
-            (_t("objective_id", True), _t("relevance", True), _t("note")),
+            (_t("objective_id", True), _t("relevance", True), _t("funds"), _t("note")),
             key=("objective_id",),
         ),
         TableSpec(
@@ -1730,13 +1730,27 @@ def _found_typed(tables: dict[str, Table], table: str, column: str, i: int) -> s
     return _show(v)
 
 
-def _coerce(table: str, col: ColumnSpec, values: Any, file: str, errors: list
-            ) -> tuple[np.ndarray, np.ndarray | None]:
+_NONE = type(None)
+
+
+def _coerce(table: str, col: ColumnSpec, values: Any, file: str, errors: list,
+            by_distinct: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """In-memory typed values -> (array, blank mask or None)."""
     if col.kind in SCALE:
         if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
             return values.astype(np.int64, copy=True), None
         vals = list(values)
+        kinds = set(map(type, vals))
+        if kinds <= {int, _NONE}:  # the common case, in C: Python ints and blanks
+            try:
+                if _NONE not in kinds:
+                    return np.array(vals, dtype=np.int64), None
+                held = np.array(vals, dtype=object)
+                blank = np.equal(held, None)
+                held[blank] = col.default if col.default is not None else 0
+                return held.astype(np.int64), blank
+            except OverflowError:
+                pass  # an integer beyond 64 bits: the loop below says which
         blank = np.array([v is None for v in vals], dtype=bool)
         fill = col.default if col.default is not None else 0
         out = np.empty(len(vals), dtype=np.int64)
@@ -1750,6 +1764,14 @@ def _coerce(table: str, col: ColumnSpec, values: Any, file: str, errors: list
                                 f", got {type(v).__name__} {v!r}")
         return out, (blank if blank.any() else None)
     vals = list(values)
+    if by_distinct and col.kind == DECIMAL and set(map(type, vals)) <= {str, _NONE}:
+        # texts (a stored dataset's content): each distinct one typed once, by the loop below
+        distinct = list(dict.fromkeys(vals))
+        typed, blanks = _coerce(table, col, distinct, file, errors, by_distinct=False)
+        at = {v: k for k, v in enumerate(distinct)}
+        index = np.fromiter((at[v] for v in vals), dtype=np.int64, count=len(vals))
+        blank = blanks[index] if blanks is not None else np.zeros(len(vals), dtype=bool)
+        return typed[index], (blank if blank.any() else None)
     if col.kind == TEXT:  # fast path (benchmarks build large tables)
         texts = [v.strip() if isinstance(v, str) else (None if v is None else str(v).strip())
                  for v in vals]
@@ -1789,7 +1811,30 @@ def _coerce(table: str, col: ColumnSpec, values: Any, file: str, errors: list
     return _object_array(out_list), (blank if blank.any() else None)
 
 
-def dataset_from_columns(tables: dict[str, dict[str, object]], path: str = "<memory>") -> Dataset:
+def _coerce_categorical(values: Any, shared: Any) -> tuple[Categorical, np.ndarray | None, Any] | None:
+    """Texts of a large table (str or None) as a Categorical (codes into the distinct texts,
+    in C), with the same values as :func:`_coerce` gives; None when that cannot be promised
+    (a value that is not a str, or a text with white space at an end, to strip in Python).
+    ``shared``: (distinct ids, Categorical) of the column whose codes this one shares."""
+    vals = values if isinstance(values, list) else list(values)
+    if not set(map(type, vals)) <= {str, _NONE}:
+        return None
+    arr = pa.array(vals, pa.string())
+    if columnar.edge_space(arr):
+        return None
+    empty = pc.equal(arr, "").fill_null(False)
+    if pc.any(empty).as_py():
+        arr = pc.if_else(empty, pa.scalar(None, pa.string()), arr)
+    enc = columnar.encode(arr, shared[0] if shared is not None else None)
+    if shared is not None and len(enc.values) == len(shared[1].categories):
+        cats = shared[1].categories  # the same object: the engine maps by code
+    else:
+        cats = _object_array(enc.values.to_pylist())
+    return Categorical(enc.codes, cats), (enc.blank if enc.blank.any() else None), enc.values
+
+
+def dataset_from_columns(tables: dict[str, dict[str, object]], path: str = "<memory>", *,
+                         categorical: bool = False) -> Dataset:
     """Build a validated Dataset from in-memory typed columns (benchmarks, tests).
 
     ``tables``: table name -> column name -> sequence, already typed as in the
@@ -1802,8 +1847,14 @@ def dataset_from_columns(tables: dict[str, dict[str, object]], path: str = "<mem
     :func:`load_dataset` (unknown tables/columns, missing required
     tables/columns, blank required cells, ranges, duplicates, references,
     unit tree), and TypeError for a value of the wrong Python type.
+
+    ``categorical``: the text columns of the large tables (staff, behaviours,
+    absences) as :class:`~engine.columns.Categorical`, as :func:`load_dataset`
+    gives them — built in C, and mapped by code by the engine (a stored run of a
+    million people is rebuilt in seconds). Same values, same hash.
     """
     errors: list[DatasetError] = []
+    vocab: dict[tuple[str, str], Any] = {}
     for name in tables:
         if name not in TABLES:
             _unknown_table(errors, name, f"{path}[{name}]", "table")
@@ -1847,7 +1898,16 @@ def dataset_from_columns(tables: dict[str, dict[str, object]], path: str = "<mem
                 else:
                     arr = _object_array([col.default] * n)
             else:
-                arr, blank_or_none = _coerce(name, col, given[col.name], file, errors)
+                coded = None
+                if categorical and name in CATEGORICAL_TABLES and col.kind == TEXT:
+                    shared = vocab.get(SHARED_VOCABULARY.get((name, col.name), ("", "")))
+                    coded = _coerce_categorical(given[col.name], shared)
+                if coded is not None:
+                    arr, blank_or_none, distinct = coded
+                    if (name, col.name) in SHARED_VOCABULARY.values():
+                        vocab[(name, col.name)] = (distinct, arr)
+                else:
+                    arr, blank_or_none = _coerce(name, col, given[col.name], file, errors)
                 blank = blank_or_none if blank_or_none is not None else np.zeros(n, dtype=bool)
                 if col.required:
                     for i in np.flatnonzero(blank):

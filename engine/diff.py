@@ -77,7 +77,7 @@ CONTAINERS: tuple[tuple[str, ...], ...] = (
     ("absence_types",), ("documents",), ("not_defined",), ("organisational", "levels"),
     ("roles", ANY, "results", "components"), ("roles", ANY, "behaviours", "factors"),
     ("conciliation", "steps"), ("conciliation", "events"), ("cycle", "steps"), ("cycle", "events"),
-    ("planning", "objective_types"), ("readings",), ("norms",),
+    ("planning", "objective_types"), ("planning", "bodies"), ("readings",), ("norms",),
 )
 
 #: nested mappings that are rules of their own (not flattened into their parent)
@@ -120,6 +120,7 @@ KINDS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("calendar",), "calendar"),
     (("planning",), "planning"),
     (("planning", "objective_types", ANY), "objective_type"),
+    (("planning", "bodies", ANY), "body"),
     (("planning", "monitoring"), "monitoring"),
     (("readings", ANY), "reading"),
     (("norms", ANY), "norm"),

@@ -98,7 +98,9 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
     indiv: dict[str, list[ObjectiveResult]] = {}
     top_level = rules.level_ids[0] if rules.level_ids else None
     top: list[ObjectiveResult] = []
-    for o in org.objectives.values():
+    wanted_levels = {INDIVIDUAL_LEVEL, top_level}
+    of_levels = getattr(org.objectives, "of_levels", None)  # only these objects (LazyObjectives)
+    for o in (of_levels(wanted_levels) if of_levels is not None else org.objectives.values()):
         if o.level == INDIVIDUAL_LEVEL and o.person_id:
             indiv.setdefault(o.person_id, []).append(o)
         elif o.level == top_level:

@@ -83,6 +83,7 @@ COLUMN_ALIASES: dict[str, str] = {
     "voce": "resource", "risorsa": "resource", "voce_di_risorse": "resource",
     "importo": "amount", "ammontare": "amount",
     "rilevanza": "relevance", "nota": "note", "note": "note",
+    "finanziato_da": "funds", "fondi_finanziatori": "funds",
     "obiettivo_collegato": "linked_objective_id",
     "passo": "step", "fase": "step", "data": "date",
     "chiave": "key", "valore": "value",

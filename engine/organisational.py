@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import partial
 from itertools import pairwise, repeat
 
 import numpy as np
@@ -16,7 +17,14 @@ from .columns import as_objects, index_with
 from .errors import DatasetError, DatasetErrors, Msg, SmvpError
 from .exact import decimal_from_units, round_fraction
 from .profile import INDIVIDUAL_LEVEL, Resolved
-from .stages import IndicatorResult, ObjectiveResult, Organisational, UnitResult
+from .stages import (
+    IndicatorResult,
+    LazyObjectives,
+    LazyTuple,
+    ObjectiveResult,
+    Organisational,
+    UnitResult,
+)
 
 
 def organisational(rules: Resolved, ds) -> Organisational:
@@ -60,6 +68,8 @@ def _organisational_exact(rules: Resolved, ds) -> Organisational:
     i_ids = as_objects(inds["indicator_id"])
     directions = as_objects(inds["direction"])
     bands = rules.achievement_bands
+    on_indicators = "indicators" in rules.bands_apply_to  # counts_as applies there (else: status only)
+    on_objectives = "objectives" in rules.bands_apply_to
     open_top = next((b for b in bands if b.interval.hi is None), None)
     indicator_results: list[IndicatorResult] = []
 
@@ -97,7 +107,8 @@ def _organisational_exact(rules: Resolved, ds) -> Organisational:
         band = None
         if bands:
             band = band_of(measured) if measured is not None else open_top
-        if band is not None and band.counts_as is not None:
+        if band is not None and band.counts_as is not None and (on_indicators or measured is None):
+            # (no finite ratio: the open band's value is the only one there is, wherever bands apply)
             counted = round_fraction(band.counts_as, scale, mode)
             how += f"; {band.label}: counts {band.counts_as}%"
         else:
@@ -136,7 +147,7 @@ def _organisational_exact(rules: Resolved, ds) -> Organisational:
                                      hint="add its indicators to the indicators table or an attested_percent"))
             continue
         measured, band = ach, (band_of(ach) if bands else None)
-        if band is not None and band.counts_as is not None:
+        if band is not None and band.counts_as is not None and on_objectives:
             ach = round_fraction(band.counts_as, scale, mode)
         results[oid] = ObjectiveResult(oid, labels[i], levels[i], units[i], persons[i], Fraction(objs["weight"][i]),
                                        ach, attested, notes[i], tuple((a, b, d) for a, b, _, d in ind_list),
@@ -298,31 +309,80 @@ def _organisational_columns(rules: Resolved, ds) -> Organisational | None:
             top = int(np.count_nonzero(mine)), int(_round_div(np.asarray((ach[mine] * w_obj[mine]).sum(), dtype=np.int64),
                                                               np.int64(tw), mode))
 
-    # -- the results as objects
-    how_text = [h.format(cap=cap) for h in _INDICATOR_HOW]
-    how = [how_text[c] for c in how_code.tolist()]
-    m_list = measured.tolist()
-    if infinite:
-        for j in np.flatnonzero(zero).tolist():
-            m_list[j] = None
-    c_list = counted.tolist()
-    o_ids = as_objects(inds["objective_id"]).tolist()
-    none = repeat(None)
-    indicator_results = tuple(map(IndicatorResult, i_ids, o_ids, m_list, c_list, none, none, how))
-    per_obj = _grouped(list(zip(i_ids, c_list, how)), of_all, n_obj)
-    one = 10 ** w_digits
-    fractions = {v: Fraction(v, one) for v in set(w_obj.tolist())}
-    ach_list = ach.tolist()
-    objectives = map(ObjectiveResult, ids, as_objects(objs["label"]).tolist(), levels.tolist(), unit_ids.tolist(),
-                     as_objects(objs["person_id"]).tolist(), [fractions[v] for v in w_obj.tolist()], ach_list,
-                     attested.tolist(), as_objects(objs["attestation_note"]).tolist(), per_obj, ach_list, none, none)
-    results = dict(zip(ids, objectives))
+    # -- the results as objects: built when read (evaluation reads the individual and top-level
+    # objectives only; explanations and reports read the rest)
+    rows = _ColumnResults(i_ids=i_ids, o_ids=as_objects(inds["objective_id"]), measured=measured,
+                          zero=zero if infinite else None, counted=counted, how_code=how_code, cap=cap,
+                          of_all=of_all, ids=ids, objs=objs, levels=levels, unit_ids=unit_ids, w_obj=w_obj,
+                          w_digits=w_digits, ach=ach, attested=attested)
     own = n_of > 0  # the weighted mean of the objective's own indicators, attested or not (performance())
     own &= wsum > 0
     indicator_mean = {ids[k]: int(mean[k]) for k in np.flatnonzero(own).tolist()}
-    return Organisational(scale=scale, objectives=results, unit_achievement=unit_ach,
-                          indicators=indicator_results, units=_units(rules, ds, unit_ach, counts, top, None),
+    return Organisational(scale=scale, objectives=LazyObjectives(rows.objectives, rows.of_levels),
+                          unit_achievement=unit_ach, indicators=LazyTuple(rows.indicators),
+                          units=LazyTuple(partial(_units, rules, ds, unit_ach, counts, top, None)),
                           indicator_mean=indicator_mean)
+
+
+class _ColumnResults:
+    """The indicators' and objectives' results of :func:`_organisational_columns` as columns;
+    :class:`IndicatorResult` and :class:`ObjectiveResult` objects are built from them when read."""
+
+    def __init__(self, *, i_ids, o_ids, measured, zero, counted, how_code, cap, of_all, ids, objs, levels,
+                 unit_ids, w_obj, w_digits, ach, attested):
+        self.i_ids, self.o_ids, self.measured, self.zero = i_ids, o_ids, measured, zero
+        self.counted, self.how_code, self.cap, self.of_all = counted, how_code, cap, of_all
+        self.ids, self.levels, self.unit_ids = ids, levels, unit_ids
+        self.labels, self.person_ids = as_objects(objs["label"]), as_objects(objs["person_id"])
+        self.notes = as_objects(objs["attestation_note"])
+        self.w_obj, self.w_digits, self.ach, self.attested = w_obj, w_digits, ach, attested
+
+    def _how(self, at: np.ndarray | None = None) -> list[str]:
+        how_text = [h.format(cap=self.cap) for h in _INDICATOR_HOW]
+        codes = self.how_code if at is None else self.how_code[at]
+        return [how_text[c] for c in codes.tolist()]
+
+    def indicators(self) -> tuple[IndicatorResult, ...]:
+        m_list = self.measured.tolist()
+        if self.zero is not None:
+            for j in np.flatnonzero(self.zero).tolist():
+                m_list[j] = None
+        none = repeat(None)
+        with _gc_paused():
+            return tuple(map(IndicatorResult, self.i_ids, self.o_ids.tolist(), m_list, self.counted.tolist(),
+                             none, none, self._how()))
+
+    def _objects(self, rows: np.ndarray | None) -> list[ObjectiveResult]:
+        """The objects of objective rows ``rows`` (None: all), in table order."""
+        n_obj = len(self.ids)
+        if rows is None:
+            per_obj = _grouped(list(zip(self.i_ids, self.counted.tolist(), self._how())), self.of_all, n_obj)
+            pick: slice | np.ndarray = slice(None)
+            ids = self.ids
+        else:
+            at = np.flatnonzero(np.isin(self.of_all, rows))  # their indicators, in table order
+            items = list(zip([self.i_ids[j] for j in at.tolist()], self.counted[at].tolist(), self._how(at)))
+            grouped = _grouped(items, np.searchsorted(rows, self.of_all[at]), len(rows))
+            per_obj, pick = grouped, rows
+            ids = [self.ids[k] for k in rows.tolist()]
+        one = 10 ** self.w_digits
+        w = self.w_obj[pick].tolist()
+        fractions = {v: Fraction(v, one) for v in set(w)}
+        ach_list = self.ach[pick].tolist()
+        none = repeat(None)
+        with _gc_paused():
+            return list(map(ObjectiveResult, ids, self.labels[pick].tolist(), self.levels[pick].tolist(),
+                            self.unit_ids[pick].tolist(), self.person_ids[pick].tolist(), [fractions[v] for v in w],
+                            ach_list, self.attested[pick].tolist(), self.notes[pick].tolist(), per_obj, ach_list,
+                            none, none))
+
+    def objectives(self) -> dict[str, ObjectiveResult]:
+        return dict(zip(self.ids, self._objects(None)))
+
+    def of_levels(self, levels: frozenset) -> list[ObjectiveResult]:
+        rows = np.flatnonzero(np.fromiter((lv in levels for lv in self.levels.tolist()), dtype=bool,
+                                          count=len(self.ids)))
+        return self._objects(rows)
 
 
 @contextmanager
@@ -347,8 +407,12 @@ def _decimal_ints(col) -> tuple[np.ndarray, int] | None:
     (numerators, digits); None for a blank or other value, a denominator that is not a
     divisor of a power of ten, or a numerator of 2**62 or more."""
     col = np.asarray(col, dtype=object).reshape(-1)
+    values = col.tolist()
+    fast = _decimal_texts_ints(values)
+    if fast is not None:
+        return fast
     try:
-        pairs = [v.as_integer_ratio() for v in col.tolist()]
+        pairs = [v.as_integer_ratio() for v in values]
     except (AttributeError, TypeError, ValueError, OverflowError):  # None, text, NaN, infinity
         return None
     if not pairs:
@@ -378,6 +442,43 @@ def _decimal_ints(col) -> tuple[np.ndarray, int] | None:
     if bound * max(mult.values()) >= _LIMIT:
         return None
     return out * np.fromiter((mult[q] for q in dens), dtype=np.int64, count=len(dens)), digits
+
+
+_PLAIN_DECIMAL = r"^-?[0-9]{1,18}(\.[0-9]{1,18})?$"
+
+
+def _decimal_texts_ints(values: list) -> tuple[np.ndarray, int] | None:
+    """:func:`_decimal_ints` for a column of Decimals and ints written plainly (``-12.50``, no
+    exponent, at most 18 digits each side): their exact text parsed in columns (pyarrow),
+    about 6× faster than one ``as_integer_ratio`` per value. None when the column is anything
+    else (the caller then takes the per-value path, which decides). Same result: numerators
+    over the least common power of ten."""
+    if not values or not set(map(type, values)) <= {Decimal, int}:
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.array(list(map(str, values)), pa.string())
+    if not pc.all(pc.match_substring_regex(text, _PLAIN_DECIMAL)).as_py():
+        return None
+    dot = pc.find_substring(text, ".")
+    length = pc.utf8_length(text)
+    frac = pc.if_else(pc.less(dot, 0), 0, pc.subtract(pc.subtract(length, dot), 1))
+    digits = int(pc.max(frac).as_py() or 0)
+    if digits > 18:
+        return None
+    pad = pc.binary_repeat("0", pc.subtract(digits, frac))
+    whole = pc.binary_join_element_wise(pc.replace_substring(text, ".", ""), pad, "")
+    try:
+        out = np.array(pc.cast(whole, pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+    except (pa.ArrowInvalid, OverflowError):  # beyond int64
+        return None
+    while digits and not (out % 10).any():  # the least common power of ten, as as_integer_ratio gives
+        out = out // 10
+        digits -= 1
+    if _bound(out) >= _LIMIT:
+        return None
+    return out, digits
 
 
 def _ten_power(q: int) -> int | None:

@@ -79,7 +79,7 @@ class Evaluation:
             role = rules.roles[rid]
             scored = bool(ind.scored[i])
             comps = {c.id: (decimal_from_units(int(ind.components[f"{rid}.{c.id}"][i]), 2) if scored else None)
-                     for c in role.components}
+                     for c in role.components if c.counts}
             has_pay = pay.fund[i] is not None
             out.append({
                 "person_id": ids[i], "name": names[i], "role": rid, "role_label": role.label,
@@ -97,8 +97,15 @@ class Evaluation:
                 "maggiorazione": decimal_from_units(int(pay.maggiorazione[i]), 2) if has_pay else None,
                 "paid": decimal_from_units(int(pay.premium[i] + pay.maggiorazione[i]), 2) if has_pay else None,
                 "maggiorazione_rank": int(pay.maggiorazione_rank[i]) or None,
+                "reported": {c.id: self._reported(rid, c.id, i) for c in role.components if not c.counts},
             })
         return out
+
+    def _reported(self, rid: str, cid: str, i: int) -> Decimal | None:
+        """The grado di raggiungimento (Decimal %) of a reported component (``counts: false``) for row
+        ``i``; None when the person's unit has no objectives at the component's level."""
+        a = int(self.individual.component_achievement[f"{rid}.{cid}"][i])
+        return decimal_from_units(a, self.rules.achievement_decimals) if a >= 0 else None
 
     def funds(self) -> list[dict]:
         """Per fund: fund, label, resources, distributed, economies, reduction (Decimal euro).
@@ -141,7 +148,7 @@ class Evaluation:
         """Project valuation (``project_valuation``; None without the rule or without a projects table):
         label; funds (fund, label, stable, variable, base, percent_per_point, unit_value, points, total,
         percent_of_fund, bounds_low, bounds_high, allocation_key, allocation [unit_id, label, key, amount]);
-        projects (objective_id, label, relevance, coefficient, values {fund: euro}); weight_gaps
+        projects (objective_id, label, relevance, coefficient, funds [the funds financing it], values {fund: euro}); weight_gaps
         (objective_id, group, relevance_points, weight_points, gap, ok). Money in Decimal euro."""
         pv = self.project_valuation
         if pv is None:
@@ -159,7 +166,8 @@ class Evaluation:
                        "allocation": [{"unit_id": a.unit_id, "label": a.label, "key": ex(a.key), "amount": eur(a.amount)}
                                       for a in f.allocation]} for f in pv.funds],
             "projects": [{"objective_id": p.objective_id, "label": p.label, "relevance": p.relevance,
-                          "coefficient": ex(p.coefficient), "values": {f: eur(c) for f, c in p.values}}
+                          "coefficient": ex(p.coefficient), "funds": [f for f, _ in p.values],
+                          "values": {f: eur(c) for f, c in p.values}}
                          for p in pv.projects],
             "weight_gaps": [{"objective_id": g.objective_id, "group": g.group, "relevance_points": ex(g.relevance_points),
                              "weight_points": ex(g.weight_points), "gap": ex(g.gap), "ok": g.ok} for g in pv.gaps],

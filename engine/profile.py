@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import difflib
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -155,6 +156,7 @@ class Component:
     max: Fraction | None  # None: not defined by the source
     level: str
     source: Source | None
+    counts: bool = True  # False: reported (its grado di raggiungimento), worth no points
 
 
 @dataclass(frozen=True)
@@ -312,6 +314,9 @@ class ProjectValuation:
     weight_gap_source: Source | None
     source: Source | None
     reading: str = ""
+    # fund ids financing a project whose projects.funds cell is blank (all funds when no financing block)
+    financing_default: tuple[str, ...] = ()
+    financing_source: Source | None = None
 
 
 @dataclass(frozen=True)
@@ -340,6 +345,8 @@ class Resolved:
     money_source: Source | None
     not_defined: tuple[str, ...]  # what the profile says its source does not define
     achievement_bands: tuple[AchievementBand, ...] = ()  # organisational.achievement.bands (empty: none)
+    # where a band's counts_as applies: "indicators", "objectives" (organisational.achievement.bands_apply_to)
+    bands_apply_to: tuple[str, ...] = ("indicators", "objectives")
     objective_types: tuple[tuple[str, str], ...] = ()  # planning.objective_types: (id, label), top-down
     links: ObjectiveLinks | None = None  # organisational.links
     ente: EnteRule | None = None  # organisational.ente
@@ -388,6 +395,8 @@ class Profile:
     inherited: dict = field(default_factory=dict)
     #: (section, id) → the layer whose rule of the same id this profile overrides with its own
     overrides: dict = field(default_factory=dict)
+    #: year → the rules in force (:meth:`for_year` builds them once; Resolved is immutable)
+    resolved: dict = field(default_factory=dict, repr=False, compare=False)
 
     def layer_of(self, path) -> str | None:
         """The layer a rule path comes from: the name of the base layer (``national/italia``) for an
@@ -440,7 +449,10 @@ class Profile:
             ProfileError: when the year is outside the profile's validity.
         """
         self.check_year(year)
-        return _build(self, year)
+        rules = self.resolved.get(year)
+        if rules is None:
+            rules = self.resolved[year] = _build(self, year)
+        return rules
 
     @cached_property
     def boundary_years(self) -> list[int]:
@@ -454,13 +466,16 @@ class Profile:
 
 
 def _walk(node, path=()):
-    yield path, node
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _walk(v, path + (k,))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _walk(v, path + (i,))
+    """Every (path, value) of a document, parents before children, in document order."""
+    stack = [(path, node)]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        here, value = pop()
+        yield here, value
+        if isinstance(value, dict):
+            push([(here + (k,), v) for k, v in reversed(value.items())])
+        elif isinstance(value, list):
+            push([(here + (i,), value[i]) for i in range(len(value) - 1, -1, -1)])
 
 
 # ---------------------------------------------------------------- loading
@@ -484,12 +499,14 @@ def _to_json_types(node):
     return node
 
 
-def load_profile(path: str | Path, text: str | None = None) -> Profile:
+def load_profile(path: str | Path, text: str | None = None, layer_text: str | None = None) -> Profile:
     """Read and validate a profile.
 
     Args:
         path: the YAML file (used in messages even when ``text`` is given).
         text: the profile text, if already read (e.g. from a stored run or git).
+        layer_text: the text of the layer the profile ``extends``, if already read (a stored
+            run keeps the layer it was evaluated with); None: the layer file is found as usual.
     Returns:
         a validated :class:`Profile`.
     Raises:
@@ -510,7 +527,7 @@ def load_profile(path: str | Path, text: str | None = None) -> Profile:
     errors = _schema_errors(profile)
     if errors:
         raise ProfileErrors(errors)
-    errors = _inherit(profile)
+    errors = _inherit(profile, layer_text)
     if errors:
         raise ProfileErrors(errors)
     errors = _semantic_errors(profile)
@@ -539,7 +556,26 @@ def find_layer(name: str, near: str | None = None) -> Path | None:
         return None
 
 
-def _inherit(profile: Profile) -> list[ProfileError]:
+#: layers already loaded in this process: (path, sha256 of the text) → the layer's Profile
+_LAYERS: dict[tuple[str, str], Profile] = {}
+
+
+def _load_layer(path: Path) -> Profile:
+    """The layer at ``path``, loaded once per content in a process (every profile that
+    ``extends`` it shares it: a national run loads the national layer once, not per body).
+    The layer is read-only for the profiles that extend it (its rules are deep-copied)."""
+    text = Path(path).read_text(encoding="utf-8")
+    key = (str(path), hashlib.sha256(text.encode("utf-8")).hexdigest())
+    layer = _LAYERS.get(key)
+    if layer is None:
+        layer = load_profile(path, text)
+        if len(_LAYERS) > 64:  # a long-lived process that sees layers change
+            _LAYERS.clear()
+        _LAYERS[key] = layer
+    return layer
+
+
+def _inherit(profile: Profile, layer_text: str | None = None) -> list[ProfileError]:
     """Load the layer of ``extends`` and add its documents, absence types, readings and norms
     that the profile does not define (d.lgs. 150/2009 and the rules around it: issue 12).
 
@@ -553,12 +589,12 @@ def _inherit(profile: Profile) -> list[ProfileError]:
     if d.get("layer"):
         return [profile.error(Msg('a layer cannot extend another layer'), ("extends",),
                               hint=Msg("remove 'extends' from the layer"))]
-    found = find_layer(name, profile.path)
+    found = find_layer(name, profile.path) if layer_text is None else f"{name} (stored with the run)"
     if found is None:
         return [profile.error(Msg('the layer {name!r} is not found', name=name), ("extends",), expected=Msg('a file {name}.yaml next to the profile or bundled with smvp', name=name), found=name,
                               hint=Msg('check the name (the bundled national layer is national/italia)'))]
     try:
-        base = load_profile(found)
+        base = _load_layer(found) if layer_text is None else load_profile(found, text=layer_text)
     except ProfileErrors as exc:
         return [profile.error(Msg('the layer {name!r} ({found}) is not valid: {exc_errors_0}', name=name, found=found, exc_errors_0=exc.errors[0]), ("extends",))]
     if base.data.get("layer") != "national":
@@ -587,9 +623,11 @@ def _schema_errors(profile: Profile) -> list[ProfileError]:
     key = _schema_pass_key(instance)
     if key is not None and key in SCHEMA_PASSED:
         return []
-    import jsonschema
-
-    validator = jsonschema.Draft202012Validator(_schema())
+    validator = _validator()
+    if _blocks_valid(validator, instance):
+        if key is not None:
+            SCHEMA_PASSED.add(key)
+        return []
     out: list[ProfileError] = []
     seen: set = set()
     for err in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
@@ -607,6 +645,47 @@ def _schema_errors(profile: Profile) -> list[ProfileError]:
     if not out and key is not None:
         SCHEMA_PASSED.add(key)
     return out
+
+
+#: the keywords of the schema's top level that :func:`_blocks_valid` reproduces
+_TOP_KEYWORDS = {"$schema", "$id", "$defs", "title", "description", "type", "additionalProperties", "required",
+                 "properties"}
+#: canonical JSON of (top-level key, block) found valid in this process, by SHA-256 (bounded)
+_VALID_BLOCKS: set[str] = set()
+
+
+def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema
+
+    if "v" not in _SCHEMA_CACHE:
+        _SCHEMA_CACHE["v"] = jsonschema.Draft202012Validator(_schema())
+    return _SCHEMA_CACHE["v"]
+
+
+def _blocks_valid(validator, instance) -> bool:
+    """True when the profile is valid against the schema, decided block by block: the top
+    level (a mapping of known keys with the required ones) and each top-level block against
+    its own subschema, a block already found valid in this process (the same canonical JSON)
+    not validated again. Profiles of a national roll-out share most blocks (documents,
+    coefficients, conciliation …): they are validated once. False means "not known valid":
+    the caller validates the whole document and reports its errors as before."""
+    schema = validator.schema
+    props = schema.get("properties") or {}
+    if set(schema) - _TOP_KEYWORDS or schema.get("additionalProperties") is not False \
+            or not isinstance(instance, dict) or set(instance) - set(props) \
+            or set(schema.get("required") or ()) - set(instance):
+        return False
+    for key, block in instance.items():
+        text = json.dumps([key, block], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        if digest in _VALID_BLOCKS:
+            continue
+        if not validator.evolve(schema=props[key]).is_valid(block):
+            return False
+        if len(_VALID_BLOCKS) > 100_000:
+            _VALID_BLOCKS.clear()
+        _VALID_BLOCKS.add(digest)
+    return True
 
 
 #: Profiles that passed the JSON Schema, each as the sha256 of (jsonschema's version, the
@@ -1014,6 +1093,7 @@ class _Builder:
             precision_source=self.source(prec, "precision"), money_source=self.source(money, "money"),
             not_defined=tuple(not_defined),
             achievement_bands=bands, objective_types=objective_types,
+            bands_apply_to=tuple(ach.get("bands_apply_to") or ("indicators", "objectives")),
             links=links, ente=ente, attestation=attestation, project_valuation=valuation,
         )
 
@@ -1029,6 +1109,14 @@ class _Builder:
             lvl = c["objectives"]["level"]
             if lvl not in level_ids:
                 self.ref_error("level", lvl, level_ids, base + ("results", "components", cid, "objectives", "level"))
+            if c.get("counts") is False:  # reported, worth no points
+                if c.get("max"):
+                    self.err(Msg("results component {cid!r} has counts: false (reported, worth no points) and a 'max'", cid=cid),
+                             self.path_of(*base, "results", "components", cid, "max"),
+                             hint=Msg("remove 'max', or remove 'counts: false'"))
+                comps.append(Component(cid, c["label"], Fraction(0), lvl,
+                                       self.source(c, *base, "results", "components", cid), counts=False))
+                continue
             if c.get("max") is None or c.get("defined") is False:
                 if results.get("defined") is not False:
                     undefined.append(f"maximum points of results component {c['label']!r}")
@@ -1140,6 +1228,10 @@ class _Builder:
                     break
                 seen.append(cur)
                 cur = types[cur].get("parent")
+        levels = ((self.data.get("organisational") or {}).get("levels") or {})
+        for bid, b in (plan.get("bodies") or {}).items():
+            if b.get("level") is not None and b["level"] not in levels:
+                self.ref_error("level", b["level"], levels, ("planning", "bodies", bid, "level"))
         prio = plan.get("priorities") or []
         ids = [str(p["id"]) for p in prio]
         for i, x in enumerate(ids):
@@ -1219,11 +1311,16 @@ class _Builder:
             except ValueError as e:
                 self.err(str(e), self.path_of(*base, "bounds", "interval"))
         wg = pv.get("weight_gap") or {}
+        fin = pv.get("financing") or {}
+        for i, fid in enumerate(fin.get("default") or ()):
+            if fid not in vfunds:
+                self.ref_error("valued fund", fid, vfunds, base + ("financing", "default", i))
         return ProjectValuation(
             pv["label"], relevance, vfunds, uv.get("rounding", "half_up"), bounds,
             tuple(bd.get("of") or ("stable", "variable")), bd.get("per", "fund"), self.source(bd, *base, "bounds") if bd else None,
             _frac(wg.get("max_points")), wg.get("group_by", "unit"), self.source(wg, *base, "weight_gap") if wg else None,
-            self.source(pv, *base), pv.get("reading", ""))
+            self.source(pv, *base), pv.get("reading", ""),
+            tuple(fin.get("default") or vfunds), self.source(fin, *base, "financing") if fin else None)
 
     def ref_error(self, kind, value, defined, path):
         close = difflib.get_close_matches(str(value), [str(x) for x in defined], n=1)

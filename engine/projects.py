@@ -30,6 +30,7 @@ are ``projects`` and ``objective_links`` and the staff column ``position_pay``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -54,6 +55,7 @@ class ProjectIn:
     weight: Fraction = Fraction(1)  # the objective's weight (for weight_gap)
     group: str = ""  # weight_gap group
     row: int | None = None  # source row, for messages
+    funds: tuple[str, ...] | None = None  # the valued funds financing it (None: financing.default)
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ class ProjectValue:
     relevance: str
     relevance_label: str
     coefficient: Fraction
-    values: tuple[tuple[str, int], ...]  # (fund, cents)
+    values: tuple[tuple[str, int], ...]  # (fund, cents), only the funds that finance it
 
 
 @dataclass(frozen=True)
@@ -150,16 +152,27 @@ def value_projects(spec: ProjectValuation, projects: Sequence[ProjectIn], resour
                 errors.append(DatasetError(Msg('missing resource {r!r} ({label})', r=r, label=f.label), file=resources_file, field="resource",
                                            expected=Msg("a row '{r}' with its amount in euro", r=r), found=Msg('no such row'),
                                            hint=Msg('project valuation needs the stable and variable part of each fund')))
+    default = spec.financing_default or tuple(spec.funds)
+    financed = {p.objective_id: (p.funds or default) for p in projects}
+    for p in projects:
+        for fid in p.funds or ():
+            if fid not in spec.funds:
+                errors.append(DatasetError(Msg('unknown fund {fid!r} financing project {project!r}', fid=fid, project=p.objective_id),
+                                           file=file, line=p.row, field="funds",
+                                           expected=Msg("fund ids of the profile's project_valuation.funds: {funds} (separated by '+'; blank: {default})",
+                                                        funds=", ".join(spec.funds), default="+".join(default)),
+                                           found=repr(fid)))
     if errors:
         raise DatasetErrors(errors)
-    points = sum((rel[p.relevance].coefficient for p in projects), Fraction(0))
     funds: list[FundValue] = []
     values: dict[str, list[tuple[str, int]]] = {p.objective_id: [] for p in projects}
     for f in spec.funds.values():
         stable, variable = resources[f.stable], resources[f.variable]
         unit = round_fraction(Fraction(stable) * f.percent_per_point / 100, 1, spec.unit_value_rounding)
         total = 0
-        for p in projects:
+        mine = [p for p in projects if f.id in financed[p.objective_id]]
+        points = sum((rel[p.relevance].coefficient for p in mine), Fraction(0))
+        for p in mine:
             v = rel[p.relevance].coefficient * unit
             if v.denominator != 1:  # a fractional coefficient: round the project's value like the unit value
                 v = Fraction(round_fraction(v, 1, spec.unit_value_rounding))
@@ -211,8 +224,9 @@ def value_projects(spec: ProjectValuation, projects: Sequence[ProjectIn], resour
                     Msg('{name}: the projects are worth {euro_total} €, {percent} of the fund ({what} = {parts} = {euro_base} €), outside {bounds} of it', name=name, euro_total=_euro(total), percent=f"{_pct(pct)}%", what=what, parts=parts, euro_base=_euro(base), bounds=f"{spec.bounds} %"),
                     file=file, field="relevance",
                     expected=Msg('a total from {euro_low} to {v1} € ({low_percent}–{high_percent} of {euro_base} €)', euro_low=_euro(low), v1=_euro(high) if high is not None else '∞', low_percent=f"{_pct(spec.bounds.lo)}%", high_percent=f"{_pct(spec.bounds.hi) if spec.bounds.hi is not None else '∞'}%", euro_base=_euro(base)),
-                    found=f"{_euro(total)} € = {_fmt_points(sum((rel[p.relevance].coefficient for p in projects), Fraction(0)))} points"
-                    f" × {_euro(g[0].unit_value)} €" if len(g) == 1 else f"{_euro(total)} €",
+                    found=f"{_euro(total)} € = {_fmt_points(g[0].points)} points"
+                    f" × {_euro(g[0].unit_value)} €" if len(g) == 1 else
+                    f"{_euro(total)} € = " + " + ".join(f"{_euro(fv.total)} {fv.label}" for fv in g),
                     hint=Msg("change the projects' relevance or the funds' resources")))
     # weight gap
     gaps: list[WeightGap] = []
@@ -268,6 +282,7 @@ def projects(rules: Resolved, ds) -> ProjectValuationResult | None:
     o_row = {o: i for i, o in enumerate(o_ids)}
     labels, levels, units = as_objects(objs["label"]), as_objects(objs["level"]), as_objects(objs["unit_id"])
     p_ids, p_rel = as_objects(table["objective_id"]), as_objects(table["relevance"])
+    p_funds = as_objects(table["funds"]) if "funds" in table.columns else [None] * len(table)
     items: list[ProjectIn] = []
     for i in range(len(table)):
         k = o_row.get(p_ids[i])
@@ -276,7 +291,8 @@ def projects(rules: Resolved, ds) -> ProjectValuationResult | None:
                                        field="objective_id", hint=Msg('a project is an objective of the objectives table')))
             continue
         group = "all" if spec.weight_gap_group == "all" else f"{levels[k]} {units[k] or ''}".strip()
-        items.append(ProjectIn(p_ids[i], p_rel[i], labels[k], Fraction(objs["weight"][k]), group, int(table.rows[i])))
+        items.append(ProjectIn(p_ids[i], p_rel[i], labels[k], Fraction(objs["weight"][k]), group, int(table.rows[i]),
+                               _fund_ids(p_funds[i])))
     res = ds.table("resources")
     resources = dict(zip(as_objects(res["resource"]), (int(x) for x in res["amount"])))
     staff = ds.table("staff")
@@ -323,6 +339,15 @@ def projects(rules: Resolved, ds) -> ProjectValuationResult | None:
     if errors:
         raise DatasetErrors(errors[:50])
     return value_projects(spec, items, resources, keys, file=table.file, resources_file=res.file, notes=notes)
+
+
+def _fund_ids(cell) -> tuple[str, ...] | None:
+    """The fund ids of a projects.funds cell ("dirigenti+dipendenti"; '+', ';' or ',' between ids);
+    None when blank (the profile's financing.default applies)."""
+    if cell is None:
+        return None
+    ids = tuple(dict.fromkeys(x.strip() for x in re.split(r"[+;,]", str(cell)) if x.strip()))
+    return ids or None
 
 
 # ---------------------------------------------------------------- display helpers

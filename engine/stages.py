@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
@@ -10,6 +10,80 @@ from functools import cached_property
 import numpy as np
 
 from .exact import Q
+
+
+class LazyTuple(Sequence):
+    """A tuple built on first use by ``build()`` (a picklable callable): the organisational stage's
+    per-indicator and per-unit results, which evaluation does not read (only explanations and
+    reports do). Compares equal to the tuple it builds."""
+
+    def __init__(self, build: Callable[[], tuple]):
+        self._build: Callable[[], tuple] | None = build
+        self._items: tuple = ()
+
+    @property
+    def items(self) -> tuple:
+        if self._build is not None:
+            self._items, self._build = tuple(self._build()), None
+        return self._items
+
+    def __getitem__(self, k):  # type: ignore[override]
+        return self.items[k]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator:
+        return iter(self.items)
+
+    def __eq__(self, other) -> bool:
+        return self.items == (tuple(other) if isinstance(other, Sequence) else other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self.items)
+
+
+class LazyObjectives(Mapping):
+    """objective id → :class:`ObjectiveResult`, built on first use by ``build()``;
+    :meth:`of_levels` builds only the objectives of some levels (what evaluation reads:
+    the individual and top-level ones) while the whole mapping is not built. Compares
+    equal to the dict it builds."""
+
+    def __init__(self, build: Callable[[], dict], of_levels: Callable[[frozenset], list]):
+        self._build: Callable[[], dict] | None = build
+        self._of_levels = of_levels
+        self._items: dict = {}
+
+    @property
+    def items_dict(self) -> dict:
+        if self._build is not None:
+            self._items, self._build = self._build(), None
+        return self._items
+
+    def of_levels(self, levels) -> list:
+        """The objectives whose level is in ``levels``, in table order."""
+        if self._build is None:
+            return [o for o in self._items.values() if o.level in levels]
+        return self._of_levels(frozenset(levels))
+
+    def __getitem__(self, k):
+        return self.items_dict[k]
+
+    def __len__(self) -> int:
+        return len(self.items_dict)
+
+    def __iter__(self) -> Iterator:
+        return iter(self.items_dict)
+
+    def __eq__(self, other) -> bool:
+        return self.items_dict == (dict(other.items()) if isinstance(other, Mapping) else other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self.items_dict)
 
 
 @dataclass(frozen=True)
@@ -61,10 +135,10 @@ class Organisational:
     """Stage 2: objectives and their achievement; ``scale`` units per percent."""
 
     scale: int
-    objectives: dict[str, ObjectiveResult]
+    objectives: Mapping[str, ObjectiveResult]  # a dict, or a LazyObjectives (integer-column path)
     unit_achievement: dict[tuple[str, str], int]  # (level, unit_id) → achievement of that unit's objectives
-    indicators: tuple[IndicatorResult, ...] = ()
-    units: tuple[UnitResult, ...] = ()  # per level (profile order) and unit; the top level merged into one
+    indicators: Sequence[IndicatorResult] = ()  # a tuple, or a LazyTuple
+    units: Sequence[UnitResult] = ()  # per level (profile order) and unit; the top level merged into one
     # objective → weighted mean of its own indicators' achievement, attested or not (None: not computed here;
     # smvp_engine.organisational.performance then computes it)
     indicator_mean: dict[str, int] | None = None

@@ -181,8 +181,29 @@ def evaluate(
     all_rows: Annotated[bool, typer.Option(
         "--all", help="Tutte le persone nel terminale (senza --all, oltre 200 persone si vedono "
         "le prime 20, il riepilogo e i fondi; -o FILE le esporta tutte).")] = False,
+    chambers_dir: Annotated[Path | None, typer.Option(
+        "--chambers-dir", file_okay=False, metavar="CARTELLA",
+        help="Tutti gli enti in una esecuzione: un profilo CARTELLA/<ente>.yaml per ente, con i dati in "
+        "--data-root/<ente>/<anno>/ (docs/cli.md, 'Tutti gli enti'). Con -o FILE.parquet le persone di tutti.")] = None,
+    data_root: Annotated[Path | None, typer.Option(
+        "--data-root", file_okay=False, metavar="CARTELLA",
+        help="Con --chambers-dir: la cartella che contiene i dati di ogni ente (<ente>/<anno>/).")] = None,
+    tenants_out: Annotated[Path | None, typer.Option(
+        "--tenants", dir_okay=False, metavar="FILE.jsonl",
+        help="Con --chambers-dir: una riga JSON per ente (fondi, riepilogo, o gli errori).")] = None,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1, max=256, metavar="N",
+        help="Con --chambers-dir: processi in parallelo (default: uno per core).")] = None,
+    cache_dir: Annotated[Path | None, typer.Option(
+        "--cache-dir", file_okay=False, metavar="CARTELLA",
+        help="Con --chambers-dir: conserva i profili compilati qui, per impronta del contenuto "
+        "(un profilo invariato non si ricompila alla prossima esecuzione).")] = None,
 ) -> None:
     """Valuta un anno: profilo + dati → punteggi, compensi, fondi."""
+    if chambers_dir is not None or data_root is not None:
+        _exit(handle(lambda: _evaluate_national(
+            chamber, profile, data, chambers_dir, data_root, year, out, tenants_out, json_, jobs,
+            cache_dir, _lang(lang))))
     from smvp.commands import evaluate as command
 
     opts = command.Options(chamber=chamber, profile=profile, data=data, year=year, out=out,
@@ -190,6 +211,23 @@ def evaluate(
                            all_rows=all_rows, csv_dialect=csv_dialect)
     out_console, err_console = _consoles()
     _exit(handle(lambda: command.run(opts, out=out_console, err=err_console)))
+
+
+def _evaluate_national(chamber, profile, data, chambers_dir, data_root, year, out, tenants_out,
+                       json_, jobs, cache_dir, lang) -> int:
+    from smvp.commands import evaluate_national as command
+    from smvp.errors import UsageProblem
+
+    if chambers_dir is None or data_root is None:
+        raise UsageProblem("--chambers-dir and --data-root go together",
+                           hint="give the folder of the profiles and the folder of their data")
+    if chamber or profile or data:
+        raise UsageProblem("--chambers-dir evaluates every profile of the folder: "
+                           "--chamber, --profile and --data are for one body")
+    opts = command.Options(chambers_dir=chambers_dir, data_root=data_root, year=year, out=out,
+                           tenants_out=tenants_out, json=json_, jobs=jobs, cache_dir=cache_dir, lang=lang)
+    out_console, err_console = _consoles()
+    return command.run(opts, out=out_console, err=err_console)
 
 
 @app.command()
@@ -738,13 +776,30 @@ def serve(
         "--demo", help="Un tenant dimostrativo per ogni Camera inclusa, con dati e utenti.")] = False,
     secure_cookies: Annotated[bool, typer.Option(
         "--secure-cookies", help="Cookie di sessione solo su HTTPS (dietro un proxy TLS).")] = False,
+    workers: Annotated[int, typer.Option(
+        "--workers", min=1, max=64,
+        help="Processi Uvicorn (più richieste in parallelo; $SMVP_SECRET condiviso).")] = 1,
 ) -> None:
     """Avvia il servizio multi-tenant (FastAPI su Uvicorn): pagine web su /login, API JSON su /api, OpenAPI su /docs."""
     from smvp.commands import service as command
 
     out_console, _ = _consoles()
     _exit(handle(lambda: command.serve(host=host, port=port, db=db, demo=demo,
-                                       secure_cookies=secure_cookies, out=out_console)))
+                                       secure_cookies=secure_cookies, workers=workers,
+                                       out=out_console)))
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(
+        help="Revisione di arrivo: head (la più recente), base (vuoto) o 0001…")] = "head",
+    db: DbOpt = None,
+) -> None:
+    """Porta lo schema del database a una revisione (Alembic), anche all'indietro."""
+    from smvp.commands import service as command
+
+    out_console, _ = _consoles()
+    _exit(handle(lambda: command.migrate(revision=revision, db=db, out=out_console)))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -163,6 +163,9 @@ def write_csv(outcome: Outcome, path: Path, lang: str) -> None:
     comma separated; UTF-8 with BOM so that Excel reads the accents."""
     cols = results.people_csv_columns(outcome.component_ids())
     state = payout_state(outcome)
+    if _csv_from_columns(outcome, path, cols, [name for name, _ in cols], ",", ".", ("0", "1"), state,
+                         csv.writer):
+        return
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         out = csv.writer(fh)
         out.writerow([name for name, _ in cols])
@@ -187,6 +190,29 @@ def _people_values(outcome: Outcome, cols: list[tuple[str, str]], state: str) ->
         yield values
 
 
+def _csv_from_columns(outcome: Outcome, path: Path, cols: list[tuple[str, str]], head: list[str],
+                      delimiter: str, point: str, flags: tuple[str, str], state: str,
+                      writer: Any) -> bool:
+    """Write the people CSV from the engine's columns (smvp/results_columns.py: the same text
+    as the row writers, streamed in parts); False when the outcome has no columns or a
+    value cannot be written that way (the caller writes the rows)."""
+    ev = _columnar(outcome)
+    if ev is None:
+        return False
+    from smvp import results_columns
+
+    try:
+        layout = results_columns.csv_layout(ev, cols, delimiter=delimiter, point=point,
+                                            flags=flags, state=state)
+    except ValueError:
+        return False
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer(fh).writerow(head)
+        fh.flush()
+        results_columns.write_lines(fh.buffer, layout, len(outcome.rows))
+    return True
+
+
 def _it_cell(kind: str, value: Any, lang: str) -> str:
     """A value for Italian Excel: ``1524,90`` (no grouping, no €: a number Excel sums), flags sì/no."""
     if value is None:
@@ -207,6 +233,10 @@ def write_csv_it(outcome: Outcome, path: Path, lang: str) -> None:
     cols = results.people_csv_columns(outcome.component_ids())
     state = payout_state(outcome)
     shown_state = t(f"state_{state}", lang)
+    if _csv_from_columns(outcome, path, cols, [header(name, lang) for name, _ in cols], ";", ",",
+                         (yes_no(False, lang), yes_no(True, lang)), shown_state,
+                         lambda fh: csv.writer(fh, delimiter=";", lineterminator="\r\n")):
+        return
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         out = csv.writer(fh, delimiter=";", lineterminator="\r\n")
         out.writerow([header(name, lang) for name, _ in cols])

@@ -13,7 +13,8 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 
 from rich.console import Console
 
@@ -38,6 +39,46 @@ def phase(name: str, err: Console | None = None, message: str | None = None,
                 yield
     finally:
         TIMES[name] = TIMES.get(name, 0.0) + time.perf_counter() - start
+
+
+#: people from which a phase that reports its progress shows a bar instead of a spinner
+BAR_MIN = 200_000
+
+_TICK: ContextVar[Callable[[int, int], None] | None] = ContextVar("smvp_progress", default=None)
+
+
+def tick(done: int, total: int) -> None:
+    """Report ``done`` of ``total`` units (people) to the bar of the running phase, if any."""
+    advance = _TICK.get()
+    if advance is not None:
+        advance(done, total)
+
+
+@contextlib.contextmanager
+def bar(name: str, err: Console | None, message: str, quiet: bool = False) -> Iterator[None]:
+    """Time the block as phase ``name`` with a progress bar on a terminal stderr (rich, removed
+    when done), advanced by :func:`tick` from the writers; nothing shown when ``quiet`` or when
+    stderr is not a terminal."""
+    with phase(name):
+        if quiet or err is None or not err.is_terminal:
+            yield
+            return
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=err, transient=True) as progress:
+            task = progress.add_task(message, total=None)
+            token = _TICK.set(lambda done, total: progress.update(task, completed=done, total=total))
+            try:
+                yield
+            finally:
+                _TICK.reset(token)
 
 
 def dump() -> None:

@@ -170,6 +170,10 @@ class Outcome:
 
     def component_ids(self) -> list[str]:
         """Component ids over all rows, in first-seen order."""
+        if isinstance(self.rows, LazyRows) and not self.rows.loaded and self.rows.columnar:
+            from smvp.results_columns import component_ids
+
+            return component_ids(self.rows.evaluation)
         seen: dict[str, None] = {}
         for row in self.rows:
             for key in (row.get("components") or {}):

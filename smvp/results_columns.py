@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from smvp import results, textblocks
+from smvp import phases, results, textblocks
 from smvp_engine.columnar import json_texts
 from smvp_engine.columns import as_objects
 
@@ -141,6 +141,8 @@ def people_columns(ev: Any) -> tuple[dict[str, pa.Array], dict[str, dict[str, pa
             continue
         comps = {}
         for c in rules.roles[rid].components:
+            if not c.counts:  # reported, worth no points: not a points column (Evaluation.rows()["reported"])
+                continue
             comps[c.id] = decimal_texts(ind.components[f"{rid}.{c.id}"], 2, scored)
         components[rid] = comps
     assert all(len(c) == n for c in cols.values())
@@ -257,7 +259,7 @@ def _component_pieces(lay: textblocks.Layout, ev: Any, role_codes: np.ndarray, r
     components, or no role): per component slot, the key by role and the points."""
     ind, rules = ev.individual, ev.rules
     present = np.bincount(role_codes, minlength=len(role_ids) + 1)[: len(role_ids)] > 0
-    comps = [[c.id for c in rules.roles[rid].components] if present[k] else []
+    comps = [[c.id for c in rules.roles[rid].components if c.counts] if present[k] else []
              for k, rid in enumerate(role_ids)]
     slots = max((len(c) for c in comps), default=0)
     for j in range(max(slots, 1)):
@@ -318,6 +320,7 @@ def write_json(out: TextIO, document_without_people: dict, ev: Any,
         stop = min(n, start + chunk)
         data = layout.render(start, stop)
         write(memoryview(data)[:-2] if stop == n else data)  # no separator after the last person
+        phases.tick(stop, n)
         if progress is not None:
             progress(stop)
     if raw is not None:
@@ -356,3 +359,127 @@ def people_table(ev: Any, payout_state: str | None = None) -> pa.Table:
         has_pay = np.asarray(ev.payout.fund_code) >= 0
         arrays.append(pc.if_else(pa.array(has_pay), payout_state, _NULL_STR))
     return pa.table(arrays, names=names)
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def component_ids(ev: Any) -> list[str]:
+    """Component ids of the people's roles in first-seen order over the people (as
+    ``Outcome.component_ids`` finds them in the rows), without building a row."""
+    role_index = np.asarray(ev.individual.role_index)
+    role_ids = list(ev.individual.role_ids)
+    valid = role_index[role_index >= 0]
+    if not len(valid):
+        return []
+    roles, first = np.unique(valid, return_index=True)
+    seen: dict[str, None] = {}
+    for k in roles[np.argsort(first, kind="stable")].tolist():
+        for c in ev.rules.roles[role_ids[k]].components:
+            if not getattr(c, "counts", True):
+                continue
+            seen.setdefault(str(c.id), None)
+    return list(seen)
+
+
+def _csv_quoted(text: str, delimiter: str) -> str:
+    """A text as Python's csv module writes it (QUOTE_MINIMAL, doubled quotes)."""
+    if any(c in text for c in (delimiter, '"', "\r", "\n")):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _csv_table(values: list, delimiter: str) -> np.ndarray:
+    """Texts (None: blank) quoted for CSV, then a blank last row: a textblocks table."""
+    return textblocks.table_of([_csv_quoted("" if v is None else str(v), delimiter) for v in values] + [""])
+
+
+def _csv_text_lookup(column, delimiter: str) -> tuple[np.ndarray, np.ndarray]:
+    from smvp_engine.columns import Categorical
+
+    if isinstance(column, Categorical):
+        values = list(column.categories)
+        codes = column.codes
+    else:
+        enc = pc.dictionary_encode(pa.array(as_objects(column), pa.string()))
+        values = enc.dictionary.to_pylist()
+        codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    return _coded(codes, len(values)), _csv_table(values, delimiter)
+
+
+def csv_layout(ev: Any, columns: list[tuple[str, str]], *, delimiter: str, point: str,
+               flags: tuple[str, str], state: str, line_end: str = "\r\n") -> textblocks.Layout:
+    """Each person as a CSV line of ``columns`` (``results.people_csv_columns``): texts quoted as
+    the csv module does, decimals with ``point``, ``flags`` (no, yes), ``state`` in
+    ``payout_state`` for the people who are paid, blank for null.
+
+    Raises ValueError for a column this writer does not know (the caller writes the rows).
+    """
+    staff = ev.dataset.table("staff")
+    ind, pay, rules = ev.individual, ev.payout, ev.rules
+    role_index = np.asarray(ind.role_index)
+    role_ids = list(ind.role_ids)
+    role_codes = _coded(role_index, len(role_ids))
+    scored = np.asarray(ind.scored, dtype=bool)
+    has_pay = np.asarray(pay.fund_code) >= 0
+    premium = np.asarray(pay.premium, dtype=np.int64)
+    magg = np.asarray(pay.maggiorazione, dtype=np.int64)
+    rank = np.asarray(pay.maggiorazione_rank, dtype=np.int64)
+    money = {"theoretical": np.asarray(pay.theoretical, dtype=np.int64), "premium": premium,
+             "maggiorazione": magg, "paid": premium + magg}
+    by_code = {"role": (role_index, role_ids),
+               "role_label": (role_index, [rules.roles[r].label for r in role_ids]),
+               "judgement": (np.asarray(ind.judgement_code), list(ind.judgement_ids)),
+               "judgement_label": (np.asarray(ind.judgement_code), list(ind.judgement_labels)),
+               "coefficient_name": (np.asarray(pay.coefficient_code), list(pay.coefficient_ids)),
+               "fund": (np.asarray(pay.fund_code), list(pay.fund_ids))}
+    lay = textblocks.Layout()
+    for k, (name, _kind) in enumerate(columns):
+        if k:
+            lay.text(delimiter)
+        if name in ("person_id", "name", "unit_id"):
+            lay.lookup(*_csv_text_lookup(staff[name], delimiter))
+        elif name in by_code:
+            codes, values = by_code[name]
+            lay.lookup(_coded(codes, len(values)), _csv_table(values, delimiter))
+        elif name.startswith("component:"):
+            cid = name.split(":", 1)[1]
+            units = np.zeros(len(role_index), dtype=np.int64)
+            has = np.zeros(len(role_index), dtype=bool)
+            for r, rid in enumerate(role_ids):
+                if any(str(c.id) == cid and getattr(c, "counts", True) for c in rules.roles[rid].components):
+                    here = role_codes == r
+                    if here.any():
+                        units[here] = np.asarray(ind.components[f"{rid}.{cid}"], dtype=np.int64)[here]
+                        has |= here
+            lay.decimal(units, 2, show=has & scored, point=point, null="")
+        elif name in ("results", "behaviour", "total"):
+            lay.decimal(getattr(ind, name), 2, show=scored, point=point, null="")
+        elif name == "negative":
+            shown = np.asarray(ind.negative, dtype=bool).astype(np.int64)
+            lay.lookup(np.where(scored, shown, 2), textblocks.table_of([flags[0], flags[1], ""]))
+        elif name == "payout_percent":
+            lay.decimal(_exact_int_units(pay.factor, 10_000), 2, show=has_pay, point=point, null="")
+        elif name == "coefficient":
+            lay.decimal(_exact_int_units(pay.coefficient, 1_000_000), 6, show=has_pay, point=point, null="")
+        elif name in money:
+            lay.decimal(money[name], 2, show=has_pay, point=point, null="")
+        elif name == "maggiorazione_rank":
+            lay.decimal(rank, 0, show=rank != 0, null="")
+        elif name == "payout_state":
+            lay.lookup(has_pay.astype(np.int64), _csv_table(["", state], delimiter)[:2])
+        else:
+            raise ValueError(f"no column writer for {name!r}")
+    lay.text(line_end)
+    return lay
+
+
+def write_lines(fh: Any, layout: textblocks.Layout, n: int, chunk: int = 100_000,
+                progress: Callable[[int], None] | None = None) -> None:
+    """Rows ``0:n`` of ``layout`` to the binary file ``fh``, a chunk at a time."""
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        fh.write(layout.render(start, stop))
+        phases.tick(stop, n)
+        if progress is not None:
+            progress(stop)

@@ -33,7 +33,7 @@ COLUMN_HELP: dict[str, str] = {
     "tie_breaker": "criterio di parità (più alto prima)", "factor": "fattore di comportamento (dall'elenco)",
     "score": "punteggio", "days": "giorni", "component": "componente dei risultati (dall'elenco)",
     "resource": "voce di risorse (dall'elenco)", "amount": "importo in euro",
-    "relevance": "rilevanza", "note": "nota", "linked_objective_id": "obiettivo collegato",
+    "relevance": "rilevanza", "funds": "fondi che lo finanziano (codici separati da +; vuoto = quelli del profilo)", "note": "nota", "linked_objective_id": "obiettivo collegato",
     "step": "passo del ciclo", "date": "data (gg/mm/aaaa)", "key": "chiave", "value": "valore",
 }
 

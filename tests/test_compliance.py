@@ -72,8 +72,11 @@ def test_findings_on_the_bundled_profiles():
         ("maggiorazione_art81", "error", "2022"),             # the SMVP pays it "dall'anno 2023"
         ("peso_prevalente_dirigenti", "warning", "2022–"),    # 45 of 100: largest part, not > 50
         ("validazione_condizione_premi", "warning", "2022–"),  # conciliation wait: a reading
+        ("maggiorazione_ccnl2026", "warning", "2026–"),       # CCNL 2022-2024: text not verified
     }
-    assert ("maggiorazione_art81", "warning", "2022–") in _found(load_profile(CHAMBERS / "brescia.yaml"))
+    brescia = _found(load_profile(CHAMBERS / "brescia.yaml"))
+    assert ("maggiorazione_art81", "warning", "2022–2025") in brescia  # art. 81 until the 2025 cycle
+    assert ("maggiorazione_ccnl2026", "warning", "2026–") in brescia
     assert not any(sev == "error" for _, sev, _ in _found(load_profile(CHAMBERS / "cremona.yaml")))
     assert ("maggiorazione_art69", "warning", "2018–2021") in _found(load_profile(CHAMBERS / "lucca.yaml"))
 
@@ -104,7 +107,7 @@ def test_a_late_relazione_and_a_small_maggiorazione_are_errors_with_both_sources
     assert late.chamber_source["document"] == "dlgs150" and late.chamber_source["at"].startswith(str(p))
     assert late.national["section"] == "art. 10 c. 1 lett. b"
     small = errors["maggiorazione_art81"]
-    assert "25% of the mean premium, below the minimum 30%" in small.message and small.last is None
+    assert "25% of the mean premium, below the minimum 30%" in small.message and small.last == 2025
 
 
 def test_absences_counted_differently_from_art_71(tmp_path):

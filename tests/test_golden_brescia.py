@@ -7,7 +7,7 @@ arithmetic written beside each of them. ``expected.yaml`` keys:
 * ``inherit: {case, tables}``: tables taken from another case;
   the case's own files win;
 * ``profile_patch: {old: new}``: text replaced in ``chambers/brescia.yaml`` for this case;
-* ``people.<id>.<field>`` against ``ev.rows()``; ``objectives.<id>`` (achievement) and
+* ``people.<id>.<field>`` against ``ev.rows()`` (``reported``: ``{component: percent or null}``); ``objectives.<id>`` (achievement) and
   ``measured.<id>`` against ``ev.objectives()`` / ``ev.ente()["measured"]``;
   ``units.<unit_id>`` against ``ev.units()``; ``ente`` against ``ev.ente()``;
   ``funds.<fund>.<field>`` against ``ev.funds()``; ``reductions.<fund>`` against
@@ -117,6 +117,13 @@ def test_golden_brescia(case: str, tmp_path: Path) -> None:
     rows = {r["person_id"]: r for r in ev.rows()}
     for pid, fields in (exp.get("people") or {}).items():
         for f, want in fields.items():
+            if f == "reported":  # {component: percent or null}, exactly these components
+                got = rows[pid]["reported"]
+                if set(got) != set(want):
+                    problems.append(f"person {pid} reported: components {sorted(got)} ≠ {sorted(want)}")
+                for cid, w in want.items():
+                    check(f"person {pid} reported {cid}", w, got.get(cid))
+                continue
             check(f"person {pid} {f}", want, rows[pid][f])
     objs = {o["objective_id"]: o for o in ev.objectives()}
     for oid, want in (exp.get("objectives") or {}).items():
@@ -160,6 +167,9 @@ def test_golden_brescia(case: str, tmp_path: Path) -> None:
                     check(f"fund {fid} {k}", want, gf[fid][k])
         gp = {p["objective_id"]: p for p in got["projects"]}
         for oid, values in (pv.get("projects") or {}).items():
+            if set(values) != set(gp[oid]["values"]):  # the funds that finance it, exactly
+                problems.append(f"project {oid}: valued for {sorted(gp[oid]['values'])}, expected {sorted(values)}")
+                continue
             for fid, want in values.items():
                 check(f"project {oid} {fid}", want, gp[oid]["values"][fid])
         gg = {g["objective_id"]: g for g in got["weight_gaps"]}
@@ -224,7 +234,8 @@ def test_profile_roles_and_undefined_rules() -> None:
     pv = rules.project_valuation
     assert {k: int(v.coefficient) for k, v in pv.relevance.items()} == {"bassa": 1, "media": 3, "alta": 5}
     assert (pv.funds["dirigenti"].percent_per_point, pv.funds["dipendenti"].percent_per_point) == (2, 1)
-    assert pv.bounds.text == "[25, 50]" and pv.bounds_per == "fund" and pv.max_weight_gap == 20
+    assert pv.bounds.text == "[25, 50]" and pv.bounds_per == "combined" and pv.max_weight_gap == 20
+    assert pv.financing_default == ("dirigenti", "dipendenti")
     # conciliation: no day limits in the document
     steps = profile.data["conciliation"]["steps"]
     assert all(s["days"] is None for s in steps.values())
@@ -258,3 +269,40 @@ def test_sample_dataset_evaluates() -> None:
     assert ente["final"] is not None and {a["objective_id"] for a in ente["areas"]} == {"1", "2", "3"}
     assert not any("projects table" in n for n in ev.notes)
     assert ev.projects() is not None
+
+
+# ---------------------------------------------------------------- smvp diff of the readings (issue 12 §3)
+
+def test_diff_of_the_readings_is_the_golden_file(monkeypatch) -> None:
+    """What changed and for whom: `smvp diff old.yaml new.yaml --impact data` (tests/golden/readings/brescia_2021)."""
+    import os
+    import re
+
+    from typer.testing import CliRunner
+
+    from smvp import cli
+
+    readings = REPO / "tests" / "golden" / "readings" / "brescia_2021"
+    monkeypatch.setenv("COLUMNS", "250")
+    monkeypatch.delenv("SMVP_LANG", raising=False)
+    monkeypatch.chdir(REPO)
+    r = CliRunner().invoke(cli.app, ["diff", "tests/golden/readings/brescia_2021/old.yaml",
+                                     "tests/golden/readings/brescia_2021/new.yaml",
+                                     "--impact", "tests/golden/readings/brescia_2021/data"])
+    assert r.exit_code == 1, r.output  # 1: rules changed
+    got = [re.sub(r"\s+$", "", line) for line in r.stdout.replace(str(REPO) + os.sep, "").splitlines()]
+    assert got == (readings / "expected.txt").read_text(encoding="utf-8").splitlines()
+
+
+
+def test_profile_checks_counts_false_and_financing() -> None:
+    """A reported component cannot also carry points; financing.default names valued funds."""
+    from smvp_engine.errors import ProfileErrors
+
+    text = PROFILE.read_text(encoding="utf-8")
+    bad = text.replace("          counts: false\n", "          counts: false\n          max: 10\n", 1)
+    with pytest.raises(ProfileErrors, match="counts: false .* and a 'max'"):
+        load_profile(PROFILE, text=bad)
+    bad = text.replace("    default: [dirigenti, dipendenti]\n", "    default: [dirigenti, dipendent]\n", 1)
+    with pytest.raises(ProfileErrors, match="unknown valued fund 'dipendent'; did you mean 'dipendenti'"):
+        load_profile(PROFILE, text=bad)

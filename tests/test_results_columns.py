@@ -3,6 +3,7 @@ the per-person path, byte for byte; Parquet out; the terminal's first rows of a 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -98,3 +99,43 @@ def test_streamed_json_of_a_synthetic_chamber_is_the_contract_document():
     want = export.to_json(outcome) + "\n"
     assert text.getvalue() == want
     assert raw.buffer.getvalue().decode("utf-8") == want
+
+
+@pytest.mark.parametrize("dialect", ["standard", "it"])
+def test_csv_from_columns_is_the_rows_csv(tmp_path, dialect):
+    """The people CSV written from the columns (both dialects) is byte for byte the row writer's:
+    every sample chamber and the synthetic Chamber (several roles and components)."""
+    s = bench.generate(1500)
+    ev = bench.engine_evaluate(bench.load_profile(), bench.build_dataset(s))
+    cases = [Outcome.from_evaluation(bench.load_profile(), ev.dataset, ev, year=2024, engine_version="t")]
+    cases += [_outcome(ch, d) for ch, d in SAMPLES]
+    write = export.write_csv if dialect == "standard" else export.write_csv_it
+    for k, outcome in enumerate(cases):
+        fast, slow = tmp_path / f"fast{k}.csv", tmp_path / f"slow{k}.csv"
+        write(outcome, fast, "it")
+        assert not outcome.rows.loaded  # written from the columns
+        rows_only = dataclasses.replace(outcome, rows=list(outcome.rows))  # no columns: the row writer
+        write(rows_only, slow, "it")
+        assert fast.read_bytes() == slow.read_bytes(), k
+
+
+def test_a_large_export_shows_a_bar_on_a_terminal_only(tmp_path, monkeypatch):
+    """Store and export of a large run advance a rich progress bar on a terminal stderr (the
+    writers report the people done); not on a plain stderr."""
+    from smvp import phases
+    from smvp.commands import evaluate as evaluate_cmd
+
+    monkeypatch.setattr(phases, "BAR_MIN", 1)
+    seen = []
+    real = phases.tick
+    monkeypatch.setattr(phases, "tick", lambda done, total: (seen.append((done, total)), real(done, total)))
+    data = ROOT / "chambers" / "data" / "cuneo" / "2024"
+    for terminal in (True, False):
+        err = Console(file=io.StringIO(), force_terminal=terminal, width=100)
+        opts = evaluate_cmd.Options(chamber="cuneo", data=data, out=tmp_path / f"p{terminal}.csv",
+                                    db=f"sqlite:///{tmp_path / 'smvp.db'}")
+        assert evaluate_cmd.run(opts, out=Console(file=io.StringIO()), err=err) == 0
+        assert (tmp_path / f"p{terminal}.csv").stat().st_size > 0
+        shown = err.file.getvalue()
+        assert ("━" in shown) == terminal, shown[-500:]
+    assert seen and seen[-1][0] == seen[-1][1]

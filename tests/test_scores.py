@@ -71,7 +71,7 @@ def url(ds: int, person: str = "", tail: str = "") -> str:
 
 
 def audit(client: TestClient) -> list[dict[str, Any]]:
-    return client.get("/api/tenants/cuneo/audit?limit=1000", headers=auth(client, "adm")).json()
+    return client.get("/api/tenants/cuneo/audit?limit=1000", headers=auth(client, "oiv")).json()
 
 
 # --------------------------------------------------------------------------- who sees whom

@@ -112,10 +112,12 @@ def endpoints(ids: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
         ("run.read", "GET", "/runs", None),
         ("run.read", "GET", "/runs/{run}", None),
         ("run.read", "GET", "/runs/{run}/people/{person}", None),
+        ("run.read", "GET", "/runs/{run}/people/{person}/scheda", None),
         ("run.evaluate", "POST", "/runs", {"json": {"dataset_id": f["dataset"]}}),
         ("run.verify", "GET", "/runs/{run}/verify", None),
         ("run.explain", "GET", "/runs/{run}/explain/{person}", None),
         ("run.state", "GET", "/runs/{run}/state", None),
+        ("report.read", "GET", "/runs/{run}/report", None),
         ("run.validate", "POST", "/runs/{run}/validation", {"json": {"oiv_date": TODAY}}),
         ("case.read", "GET", "/cases", None),
         ("case.read", "GET", "/cases/{case}", None),
@@ -150,8 +152,10 @@ def test_every_object_of_another_tenant_is_404(dep):
     h = headers(c, "cuneo-all")
     objects = [("/profiles/{profile}", "GET", None), ("/datasets/{dataset}", "GET", None),
                ("/runs/{run}", "GET", None), ("/runs/{run}/people/{person}", "GET", None),
+               ("/runs/{run}/people/{person}/scheda", "GET", None),
                ("/runs/{run}/verify", "GET", None), ("/runs/{run}/explain/{person}", "GET", None),
-               ("/runs/{run}/state", "GET", None),
+               ("/runs/{run}/state", "GET", None), ("/runs/{run}/report", "GET", None),
+               ("/runs/{run}/report?compare={run}", "GET", None),
                ("/runs/{run}/validation", "POST", {"json": {"oiv_date": TODAY}}),
                ("/runs", "POST", {"json": {"dataset_id": dep.b["dataset"]}}),
                ("/cases", "POST", {"json": {"run_id": dep.b["run"], "person_id": dep.b["person"],
@@ -193,9 +197,13 @@ def test_a_dipendente_sees_only_themselves(dep):
     rows = c.get(f"/api/tenants/cuneo/runs/{run}", headers=h).json()["results"]
     assert [r["person_id"] for r in rows] == [me]
     other = next(p for p in dep.a["people"] if p != me)
-    for path in (f"/runs/{run}/people/{other}", f"/runs/{run}/explain/{other}"):
+    for path in (f"/runs/{run}/people/{other}", f"/runs/{run}/explain/{other}",
+                 f"/runs/{run}/people/{other}/scheda"):
         assert c.get(f"/api/tenants/cuneo{path}", headers=h).status_code == 404
     assert c.get(f"/api/tenants/cuneo/runs/{run}/people/{me}", headers=h).status_code == 200
+    # not the Chamber's sums either: only their own evaluation
+    assert "totals" not in c.get(f"/api/tenants/cuneo/runs/{run}", headers=h).json()
+    assert all("totals" not in x for x in c.get("/api/tenants/cuneo/runs", headers=h).json())
     assert c.get(f"/api/tenants/cuneo/cases/{dep.a['case']}", headers=h).status_code == 404
     r = c.post("/api/tenants/cuneo/cases", headers=h,
                json={"run_id": run, "person_id": other, "delivered": TODAY})
@@ -222,7 +230,8 @@ EXPECTED: dict[str, set[str]] = {
     "case.open": {A, D},
     "case.step": {A, V, D},
     "diff.read": {A, OIV, R},
-    "audit.read": {A, OIV, R},
+    "audit.read": {OIV, R},
+    "report.read": {A, OIV, R},
     "score.read": {A, V, D, OIV, R},
     "score.write": {V},
 }
@@ -231,6 +240,21 @@ SUCCESS = {"GET": 200, "POST": 201, "PUT": 200}
 
 def test_the_permission_table_is_the_expected_one():
     assert {k: set(v) for k, v in PERMISSIONS.items()} == EXPECTED
+
+
+def test_the_walked_table_covers_every_tenant_endpoint(dep):
+    """Every route under /api/tenants/{tenant} is in :func:`endpoints` (so the role walk and
+    the isolation tests reach it), and every action of the table is walked."""
+    import re
+
+    routes = {(m.upper(), re.sub(r"\{[^}]+\}", "{}", path[len("/api/tenants/{tenant}"):]))
+              for path, ops in dep.app.openapi()["paths"].items()
+              if path.startswith("/api/tenants/") for m in ops}
+    assert len(routes) > 25
+    holes = {k: "{}" for k in ("run", "person", "dataset", "profile", "case", "scoree")}
+    walked = {(m, p.split("?")[0]) for _a, m, p, _b in endpoints(holes)}
+    assert routes == walked
+    assert {a for a, *_ in endpoints(holes)} == set(EXPECTED)
 
 
 @pytest.mark.parametrize("role", [A, V, D, OIV, R])
@@ -382,6 +406,19 @@ def test_passwords_are_argon2_hashes(dep):
     assert user.password_hash.startswith("$argon2id$") and PW not in user.password_hash
 
 
+def test_the_oiv_reads_the_differentiation_report(dep):
+    c = dep.client
+    h = headers(c, "cuneo-oiv")
+    run = dep.a["run"]
+    r = c.get(f"/api/tenants/cuneo/runs/{run}/report", headers=h)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "Cuneo" in r.text and "<svg" in r.text
+    r = c.get(f"/api/tenants/cuneo/runs/{run}/report?compare={run}&lang=en", headers=h)
+    assert r.status_code == 200
+    assert c.get(f"/api/tenants/cuneo/runs/{run}/report?compare={dep.b['run']}",
+                 headers=h).status_code == 404
+
+
 def test_the_audit_log_records_changes_with_who_and_what(dep):
     c = dep.client
     h = headers(c, "cuneo-amministratore")
@@ -450,3 +487,25 @@ def test_case_writes_while_a_run_is_taken_are_all_kept(dep):
     listed = {x["person_id"] for x in c.get("/api/tenants/cuneo/cases", headers=h).json()
               if x["run_id"] == dep.a["run"]}
     assert set(people) <= listed
+
+
+# --------------------------------------------------------------------------- the auth cache
+
+
+def test_a_revoke_takes_effect_at_the_next_request_despite_the_cache(dep):
+    """Roles and tokens are cached per process; a revoke (here as `smvp user revoke` does it,
+    outside the service) or a logout is seen at the very next request."""
+    c, engine = dep.client, dep.app.state.engine
+    accounts.add_user(engine, "cuneo-temp", PW)
+    accounts.grant(engine, "cuneo-temp", "cuneo", "oiv")
+    h = headers(c, "cuneo-temp")
+    for _ in range(2):  # the second answer comes from the cache
+        assert c.get("/api/tenants/cuneo/runs", headers=h).status_code == 200
+    accounts.grant(engine, "cuneo-temp", "cuneo", "revisore")
+    assert set(c.get("/api/tenants/cuneo", headers=h).json()["roles"]) == {"oiv", "revisore"}
+    assert accounts.revoke(engine, "cuneo-temp", "cuneo") == 2
+    assert c.get("/api/tenants/cuneo/runs", headers=h).status_code == 404
+    accounts.grant(engine, "cuneo-temp", "cuneo", "revisore")
+    assert c.get("/api/tenants/cuneo/runs", headers=h).status_code == 200
+    assert c.post("/api/logout", headers=h).status_code == 200
+    assert c.get("/api/me", headers=h).status_code == 401

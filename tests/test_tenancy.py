@@ -207,3 +207,102 @@ def test_the_service_engine_refuses_to_run_without_a_tenant(two_tenants):
     with pytest.raises(tenancy.TenantRequired):
         store.list_runs(guarded)
     assert store.list_runs(store.scoped(guarded, a.id))
+
+
+# --------------------------------------------------------------------------- downgrades
+
+
+def _tables(url: str) -> set[str]:
+    from sqlalchemy import inspect
+
+    eng = create_engine(url)
+    try:
+        with eng.connect() as conn:
+            return set(inspect(conn).get_table_names()) - {"alembic_version"}
+    finally:
+        eng.dispose()
+
+
+def test_migrations_go_down_to_base_and_back_up(db_url):
+    """Every revision down, one by one, to base, and back up: the rows of the kept tables
+    survive a downgrade to the schema without tenants, and the schema is the models' again."""
+    eng = store.open_engine(db_url)
+    try:
+        for slug in ("cuneo", "cremona"):
+            t = tenants.create_tenant(eng, slug)
+            _save(store.scoped(eng, t.id), slug)
+        from smvp.app import accounts
+
+        accounts.add_user(eng, "mario", "password-lunga")
+        accounts.grant(eng, "mario", "cuneo", "oiv")
+        people = store.counts(eng)["person_result"]
+        assert people > 0
+        from alembic.script import ScriptDirectory
+
+        revisions = [r.revision for r in ScriptDirectory.from_config(
+            store.db.alembic_config()).walk_revisions()][1:]  # head-1 … 0001
+        assert revisions[-1] == "0001" and len(revisions) >= 4
+        for rev in revisions:
+            store.db.migrate(eng, rev)
+            with eng.connect() as conn:
+                assert store.db.schema_revision(conn) == rev
+        assert "tenant" not in _tables(db_url) and "app_user" not in _tables(db_url)
+        with eng.connect() as conn:  # the runs and their results are still there
+            assert conn.execute(text("SELECT COUNT(*) FROM run")).scalar() == 2
+            assert conn.execute(text("SELECT COUNT(*) FROM person_result")).scalar() == people
+            assert conn.execute(text("SELECT COUNT(*) FROM dataset_blob")).scalar() == 1
+        store.db.migrate(eng, "head")
+        assert schema_differences(db_url) == []
+        assert sorted(t.slug for t in tenants.list_tenants(eng)) == ["cremona", "cuneo"]
+        assert store.counts(eng)["person_result"] == people
+        for slug in ("cuneo", "cremona"):  # each run back in the tenant of its chamber
+            t = tenants.tenant_by_slug(eng, slug)
+            assert [r.chamber for r in store.list_runs(store.scoped(eng, t.id))] == [slug]
+        store.db.migrate(eng, "base")
+        assert _tables(db_url) == set()
+        for rev in reversed(revisions):
+            store.db.migrate(eng, rev)
+        store.db.migrate(eng, "head")
+        assert schema_differences(db_url) == []
+        with eng.connect() as conn:
+            assert store.db.schema_revision(conn) == store.db.HEAD
+    finally:
+        eng.dispose()
+
+
+def test_a_downgrade_that_would_merge_two_tenants_cases_is_refused(tmp_path):
+    from smvp.store.tables import ConciliationCase
+
+    url = f"sqlite:///{tmp_path / 'smvp.db'}"
+    eng = store.open_engine(url)
+    try:
+        import datetime as dt
+
+        for slug in ("alfa", "beta"):  # two tenants of one chamber, each with its case cuneo-1
+            t = tenants.create_tenant(eng, slug, chamber="cuneo")
+            run = _save(store.scoped(eng, t.id), "cuneo")
+            with Session(store.scoped(eng, t.id)) as s, s.begin():
+                s.add(ConciliationCase(chamber="cuneo", number=1, run_id=run, person_id="P1",
+                                       base_event="data_scheda", delivered=dt.date(2025, 5, 2),
+                                       opened_at=dt.datetime.now(dt.UTC)))
+        store.db.migrate(eng, "0002")
+        with pytest.raises(RuntimeError, match="case cuneo-1 exists in more than one tenant"):
+            store.db.migrate(eng, "0001")
+        with eng.connect() as conn:  # nothing changed
+            assert store.db.schema_revision(conn) == "0002"
+    finally:
+        eng.dispose()
+
+
+def test_smvp_migrate_goes_down_and_up(tmp_path):
+    url = f"sqlite:///{tmp_path / 'smvp.db'}"
+    store.open_engine(url).dispose()
+    runner = CliRunner()
+    r = runner.invoke(cli.app, ["migrate", "0003", "--db", url])
+    assert r.exit_code == 0 and f"{store.db.HEAD} → 0003" in r.output, r.output
+    assert "score_sheet" not in _tables(url)
+    r = runner.invoke(cli.app, ["migrate", "0009", "--db", url])
+    assert r.exit_code == 2 and "no migration '0009'" in r.output, r.output
+    r = runner.invoke(cli.app, ["migrate", "--db", url])
+    assert r.exit_code == 0 and f"0003 → {store.db.HEAD}" in r.output, r.output
+    assert schema_differences(url) == []

@@ -140,3 +140,75 @@ def test_unknown_run_or_database_exits_2(stored, tmp_path):
     assert r.exit_code == 2 and "no run 7" in r.output
     empty = f"sqlite:///{tmp_path / 'empty.db'}"
     assert runner.invoke(cli.app, ["verify", "--run", "1", "--db", empty]).exit_code == 2
+
+
+# ---------------------------------------------------------------- the national layer is stored with the run
+
+@pytest.fixture
+def stored_on_layer(tmp_path, monkeypatch):
+    """A run of Cuneo's profile on a copy of the national layer next to it (found first)."""
+    monkeypatch.setenv("SMVP_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("SMVP_DATABASE_URL", raising=False)
+    monkeypatch.delenv("SMVP_LANG", raising=False)
+    monkeypatch.setenv("COLUMNS", "250")
+    prof = tmp_path / "chambers"
+    (prof / "national").mkdir(parents=True)
+    (prof / "cuneo.yaml").write_text((REPO / "chambers" / "cuneo.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    layer = prof / "national" / "italia.yaml"
+    layer.write_text((REPO / "chambers" / "national" / "italia.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    path = tmp_path / "runs.db"
+    db = f"sqlite:///{path}"
+    r = runner.invoke(cli.app, ["evaluate", "--profile", str(prof / "cuneo.yaml"), "--data", str(CASE), "--db", db])
+    assert r.exit_code == 0, r.output
+    return db, path, layer
+
+
+def test_the_run_keeps_the_layer_it_was_evaluated_with(stored_on_layer):
+    db, path, layer = stored_on_layer
+    con = sqlite3.connect(path)
+    try:
+        name, text, sha = con.execute("select layer_name, layer_text, layer_sha256 from run").fetchone()
+    finally:
+        con.close()
+    assert name == "national/italia" and text == layer.read_text(encoding="utf-8")
+    assert sha == hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # the layer file changes afterwards: maternity leave no longer counts as presence, which moves
+    # D09's premium (100 days of maternita in the data) under today's layer ...
+    before = layer.read_text(encoding="utf-8")
+    edited = before.replace("""    label: Congedo di maternità (compresa l'interdizione anticipata dal lavoro)
+    neutral: true""", """    label: Congedo di maternità (compresa l'interdizione anticipata dal lavoro)
+    neutral: false""")
+    assert edited != before
+    layer.write_text(edited, encoding="utf-8")
+    from smvp_engine.dataset import load_dataset
+    from smvp_engine.pipeline import evaluate
+    from smvp_engine.profile import load_profile
+
+    def d09(profile):
+        return next(x["premium"] for x in evaluate(profile, load_dataset(CASE), year=2024).rows() if x["person_id"] == "D09")
+
+    now = load_profile(layer.parent.parent / "cuneo.yaml")
+    assert d09(now) != d09(load_profile(layer.parent.parent / "cuneo.yaml", layer_text=before))
+    # ... but verify re-evaluates with the layer stored with the run: identical to the cent
+    r = runner.invoke(cli.app, ["verify", "--run", "1", "--db", db])
+    assert r.exit_code == 0, r.output
+    assert "livello nazionale national/italia: testo salvato con l'esecuzione, integro" in r.stdout
+    layer.write_text("not: [a layer", encoding="utf-8")  # unreadable now: the stored text is used
+    r = runner.invoke(cli.app, ["verify", "--run", "1", "--db", db])
+    assert r.exit_code == 0, r.output
+
+
+def test_a_tampered_layer_text_is_reported(stored_on_layer):
+    db, path, _ = stored_on_layer
+    _sql(path, "update run set layer_text = layer_text || ' '")
+    r = runner.invoke(cli.app, ["verify", "--run", "1", "--db", db])
+    assert r.exit_code == 1, r.output
+    assert "livello nazionale national/italia: il testo salvato NON corrisponde al suo sha256" in r.stdout
+
+
+def test_a_run_stored_before_the_layer_was_kept_says_so(stored_on_layer):
+    db, path, _ = stored_on_layer
+    _sql(path, "update run set layer_name = null, layer_text = null, layer_sha256 = null")
+    r = runner.invoke(cli.app, ["verify", "--run", "1", "--db", db])
+    assert r.exit_code == 0, r.output
+    assert "livello nazionale: non salvato con questa esecuzione" in r.stdout

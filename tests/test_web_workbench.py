@@ -262,7 +262,10 @@ def test_revisore_compares_versions_with_the_impact_on_a_run_and_verifies_it(sit
     page.wait_for_url(re.compile(r"/revisione/verifica/1$"))
     assert page.get_by_test_id("verdict").inner_text() == \
         f"Ricalcolo identico al centesimo: 80 persone, {len(old_ev.funds())} fondi, totali."
-    assert page.get_by_test_id("integrity").locator("li.ok").count() == 3
+    # profile text, national layer text, dataset content, dataset hash: all four intact
+    integrity = page.get_by_test_id("integrity")
+    assert integrity.locator("li.ok").count() == 4
+    assert integrity.locator("li:not(.ok)").count() == 0
     page.screenshot(path=str(shots / "revisore-verifica.png"), full_page=False)
 
     # read-only: the revisore cannot reach the amministratore's forms

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from smvp.errors import UsageProblem
 from smvp.store import tenants
-from smvp.store.tables import ApiToken, AuditEntry, Membership, Tenant, User
+from smvp.store.tables import ApiToken, AuditEntry, AuthEpoch, Membership, Tenant, User
 from smvp.store.tenancy import session_tenant
 
 ROLES = ("amministratore", "valutatore", "dipendente", "oiv", "revisore")
@@ -95,6 +96,7 @@ def grant(engine: Engine, username: str, tenant: str, role: str,
             m = Membership(tenant_id=tid, user_id=int(user.id or 0), role=role, person_id=person_id,
                            created_at=_now())
             s.add(m)
+        bump_epoch(s)
         s.flush()
         s.expunge(m)
         return m
@@ -114,6 +116,7 @@ def revoke(engine: Engine, username: str, tenant: str, role: str | None = None) 
         rows = s.exec(stmt).all()
         for m in rows:
             s.delete(m)
+        bump_epoch(s)
         return len(rows)
 
 
@@ -165,6 +168,87 @@ def drop_token(engine: Engine, token: str) -> None:
     with Session(engine) as s, s.begin():
         for row in s.exec(select(ApiToken).where(ApiToken.token_sha256 == sha)).all():
             s.delete(row)
+        bump_epoch(s)
+
+
+def bump_epoch(session: Session) -> None:
+    """Move the auth epoch (in the caller's transaction): every process's AuthCache drops
+    what it knew about tokens, users and roles at its next request."""
+    from sqlalchemy import update
+
+    done = session.execute(update(AuthEpoch).where(col(AuthEpoch.id) == 1)
+                           .values(value=AuthEpoch.value + 1))
+    if getattr(done, "rowcount", 1) == 0:
+        session.add(AuthEpoch(id=1, value=1))
+
+
+def auth_epoch(engine: Engine) -> int:
+    with engine.connect() as conn:
+        from sqlalchemy import text
+
+        value = conn.execute(text("SELECT value FROM auth_epoch WHERE id = 1")).scalar()
+    return int(value or 0)
+
+
+class AuthCache:
+    """Who a bearer token or a session's user id is, their roles and tenants: cached per
+    process, valid while the auth epoch (:func:`bump_epoch`) does not move. Each lookup
+    costs one primary-key read of the epoch; grant, revoke and logout — from this
+    process, another worker or the command line — move it, so a revoked role or token is
+    refused at the very next request."""
+
+    def __init__(self, engine: Engine, max_entries: int = 10_000):
+        self.engine, self.max_entries = engine, max_entries
+        self.lock = threading.Lock()
+        self.epoch: int | None = None
+        self.tokens: dict[str, User | None] = {}
+        self.users: dict[int, User | None] = {}
+        self.roles: dict[int, list[Role]] = {}
+        self.tenants: dict[str, Tenant | None] = {}
+
+    def _fresh(self) -> None:
+        now = auth_epoch(self.engine)
+        with self.lock:
+            size = len(self.tokens) + len(self.users) + len(self.roles) + len(self.tenants)
+            if now != self.epoch or size > self.max_entries:
+                self.tokens, self.users, self.roles, self.tenants = {}, {}, {}, {}
+                self.epoch = now
+
+    def _get(self, table: dict, key: Any, load: Any) -> Any:
+        with self.lock:
+            if key in table:
+                return table[key]
+        value = load()
+        with self.lock:
+            table[key] = value
+        return value
+
+    def user_of_token(self, token: str) -> User | None:
+        """The token's user (None: unknown token); refreshes the epoch first."""
+        self._fresh()
+        sha = hashlib.sha256(token.encode()).hexdigest()
+        return self._get(self.tokens, sha, lambda: user_of_token(self.engine, token))
+
+    def user(self, user_id: int) -> User | None:
+        """A session's user (None: no such user); refreshes the epoch first."""
+        self._fresh()
+
+        def load() -> User | None:
+            with Session(self.engine) as s:
+                return s.get(User, user_id)
+
+        return self._get(self.users, user_id, load)
+
+    def memberships(self, user_id: int) -> list[Role]:
+        """The user's roles (as of the epoch read by the user lookup of this request)."""
+        return self._get(self.roles, user_id, lambda: memberships(self.engine, user_id))
+
+    def tenant(self, slug: str) -> Tenant | None:
+        def load() -> Tenant | None:
+            with Session(self.engine) as s:
+                return s.exec(select(Tenant).where(Tenant.slug == slug)).first()
+
+        return self._get(self.tenants, slug, load)
 
 
 @dataclass

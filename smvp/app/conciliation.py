@@ -302,7 +302,7 @@ def load_run_inputs(engine_or_session: Any, run: store.Run) -> tuple[Any, dict[s
         raise StoreProblem(f"the dataset of run {run.id} ({run.dataset_sha256[:12]}) is not stored",
                            hint="evaluate again to store it")
     try:
-        profile = load_profile(run.profile_path, text=run.profile_text)
+        profile = load_profile(run.profile_path, text=run.profile_text, layer_text=getattr(run, "layer_text", None))
     except SmvpErrors as exc:
         raise CaseProblem(f"the profile stored with run {run.id} no longer loads: "
                           f"{exc.errors[0] if exc.errors else exc}",

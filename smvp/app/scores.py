@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -87,10 +88,54 @@ class Scoring:
 
     upload: DatasetUpload
     rules: Any
-    content: dict[str, Any]
     staff: dict[str, dict[str, Any]]  # person_id → {name, role, unit_id}
     uploaded: dict[str, dict[str, int]]  # person_id → factor → centipoints
     parent: dict[str, str | None]  # unit_id → parent unit_id
+
+
+@dataclass(frozen=True)
+class People:
+    """What scoring reads from a dataset's content (content-addressed: cached by sha256)."""
+
+    staff: dict[str, dict[str, Any]]
+    uploaded: dict[str, dict[str, int]]
+    parent: dict[str, str | None]
+
+
+_PEOPLE: dict[str, People] = {}
+_PEOPLE_LOCK = threading.Lock()
+
+
+def people(engine: Engine, sha256: str, tenant_id: int | None = None) -> People | None:
+    """The staff, units and uploaded behaviour scores of the stored dataset ``sha256`` (of the
+    store's tenant, or ``tenant_id``), or None. A dataset's content is immutable and named
+    by its hash, so the parsed result is kept per process (at most 32 datasets); the
+    caller has found ``sha256`` on a row of its own tenant (a run, an upload)."""
+    with _PEOPLE_LOCK:
+        got = _PEOPLE.get(sha256)
+    if got is not None:  # the caller found sha256 on a row of its tenant (run, upload)
+        return got
+    content = store.dataset_content(engine, sha256, tenant_id)
+    if content is None:
+        return None
+    tables = content.get("tables") or {}
+    st, un, be = (tables.get(n) or {} for n in ("staff", "units", "behaviours"))
+    ids = st.get("person_id") or []
+    blank = [None] * len(ids)
+    staff = {p: {"name": n, "role": r, "unit_id": u} for p, n, r, u in zip(
+        ids, st.get("name") or blank, st.get("role") or blank, st.get("unit_id") or blank)}
+    uploaded: dict[str, dict[str, int]] = {}
+    for p, f, v in zip(be.get("person_id") or [], be.get("factor") or [],
+                       be.get("score") or []):
+        if v is not None:
+            uploaded.setdefault(p, {})[f] = int(v)
+    got = People(staff=staff, uploaded=uploaded,
+                 parent=dict(zip(un.get("unit_id") or [], un.get("parent_id") or [])))
+    with _PEOPLE_LOCK:
+        if len(_PEOPLE) >= 32:
+            _PEOPLE.pop(next(iter(_PEOPLE)))
+        _PEOPLE[sha256] = got
+    return got
 
 
 def open_dataset(engine: Engine, dataset_id: int) -> Scoring:
@@ -101,23 +146,11 @@ def open_dataset(engine: Engine, dataset_id: int) -> Scoring:
     if up is None or pv is None or up.derived_from is not None:
         raise NotFound(f"no dataset {dataset_id} to score (scores are entered on an "
                        "uploaded dataset)")
-    content = store.dataset_content(engine, up.sha256)
-    if content is None:
+    found = people(engine, up.sha256)
+    if found is None:
         raise NotFound(f"no dataset {dataset_id}")
-    tables = content.get("tables") or {}
-    st, un, be = (tables.get(n) or {} for n in ("staff", "units", "behaviours"))
-    ids = st.get("person_id") or []
-    staff = {p: {"name": n, "role": r, "unit_id": u} for p, n, r, u in zip(
-        ids, st.get("name") or [None] * len(ids), st.get("role") or [None] * len(ids),
-        st.get("unit_id") or [None] * len(ids))}
-    uploaded: dict[str, dict[str, int]] = {}
-    for p, f, v in zip(be.get("person_id") or [], be.get("factor") or [],
-                       be.get("score") or []):
-        if v is not None:
-            uploaded.setdefault(p, {})[f] = int(v)
-    parent = dict(zip(un.get("unit_id") or [], un.get("parent_id") or []))
-    return Scoring(upload=up, rules=_rules(pv.text, pv.filename, up.year), content=content,
-                   staff=staff, uploaded=uploaded, parent=parent)
+    return Scoring(upload=up, rules=_rules(pv.text, pv.filename, up.year), staff=found.staff,
+                   uploaded=found.uploaded, parent=found.parent)
 
 
 def people_of_units(staff_units: dict[str, Any], parent: dict[str, Any],

@@ -27,7 +27,6 @@ database URL); 3 a bug.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,17 +59,19 @@ def get_run(engine: Engine, run_id: int) -> store.Run:
 
 
 def stored_profile(run: store.Run) -> Any:
-    """The run's profile from its stored text (validated by the current engine)."""
+    """The run's profile from its stored text (validated by the current engine), on the national
+    layer stored with the run (``run.layer_text``); a run stored before smvp kept the layer is
+    loaded on the layer as it is now (``verify`` says so)."""
     from smvp_engine.profile import load_profile
 
-    return load_profile(run.profile_path, text=run.profile_text)
+    return load_profile(run.profile_path, text=run.profile_text, layer_text=getattr(run, "layer_text", None))
 
 
 def dataset_from_content(content: dict[str, Any], label: str) -> Any:
     """A Dataset rebuilt from the stored canonical JSON (``store.dataset_document``)."""
     from smvp_engine.dataset import dataset_from_columns
 
-    return dataset_from_columns(content.get("tables") or {}, path=label)
+    return dataset_from_columns(content.get("tables") or {}, path=label, categorical=True)
 
 
 def rebuilt_hash_matches(ds: Any, content: dict[str, Any], recorded: str) -> bool:
@@ -157,6 +158,15 @@ def verify(engine: Engine, run_id: int, lang: str = "it") -> Verification:
     v.integrity.append({"check": "profile_text", "ok": ok,
                         "message": tr("profile_ok", lang, sha=sha[:12]) if ok else
                         tr("profile_bad", lang, rec=run.profile_sha256[:12], now=sha[:12])})
+    # 1b. the national layer the profile extends, as stored with the run
+    if getattr(run, "layer_text", None) is not None:
+        sha = hashlib.sha256(run.layer_text.encode("utf-8")).hexdigest()
+        ok = sha == run.layer_sha256
+        v.integrity.append({"check": "layer_text", "ok": ok,
+                            "message": tr("layer_ok", lang, name=run.layer_name, sha=sha[:12]) if ok else
+                            tr("layer_bad", lang, name=run.layer_name, rec=(run.layer_sha256 or "")[:12], now=sha[:12])})
+    elif "extends:" in run.profile_text:  # stored before runs kept their layer: said, not a failure
+        v.integrity.append({"check": "layer_text", "ok": True, "message": tr("layer_not_stored", lang)})
     # 2. dataset content
     blob = store.get_blob(engine, run.dataset_sha256, run.tenant_id)
     content = None
@@ -170,7 +180,9 @@ def verify(engine: Engine, run_id: int, lang: str = "it") -> Verification:
                             "message": tr("blob_ok", lang, sha=now[:12]) if ok else
                             tr("blob_bad", lang, now=now[:12], rec=blob.content_sha256[:12])})
         try:
-            content = json.loads(blob.content)
+            from smvp.store.codec import loads
+
+            content = loads(blob.content)
         except ValueError as exc:
             v.problems.append(tr("unreadable", lang, err=exc))
     # 3-4. rebuild and re-evaluate
@@ -206,10 +218,8 @@ def _same_people(engine: Engine, run: store.Run, outcome: Outcome) -> bool:
     ev = getattr(outcome.rows, "evaluation", None)
     if ev is None or not bulk.columnar(ev):
         return False
-    now = bulk.person_rows(ev)
     with Session(engine) as session:
-        stored = list(bulk.stored_rows(session, run.id))
-    return stored == now
+        return bulk.same_as_stored(session, run.id, bulk.iter_person_rows(ev))
 
 
 def _compare(engine: Engine, run: store.Run, outcome: Outcome, v: Verification) -> None:

@@ -80,6 +80,7 @@ KINDS: dict[str, tuple[str, str, bool]] = {
     "calendar": ("Calendario", "Calendar", False),
     "planning": ("Pianificazione", "Planning", True),
     "objective_type": ("Tipo di obiettivo", "Objective type", False),
+    "body": ("Organismo del sistema camerale", "Body of the chamber system", False),
     "monitoring": ("Monitoraggio", "Monitoring", False),
     "reading": ("Lettura di smvp", "smvp reading", True),
     "norm": ("Norma nazionale", "National rule", True),
@@ -388,6 +389,7 @@ def compute_impact(opts: Options, old: Side, new: Side, mode: str) -> Any:
     assert path is not None
     dataset = engine_api.load_dataset(path)
     if mode == "years":
+        assert old.year is not None and new.year is not None  # --years gives both
         ds = dataclasses.replace(dataset, year=None)  # the same data under the rules of each year
         return impact(engine_api.evaluate(old.profile, ds, year=int(old.year)),
                       engine_api.evaluate(new.profile, ds, year=int(new.year)))
@@ -573,6 +575,7 @@ def _run(opts: Options, out: Console, err: Console) -> int:
     except ValueError as exc:  # a --set path that does not exist
         raise UsageProblem(str(exc)) from None
     if mode == "years":
+        assert old.year is not None and new.year is not None  # --years gives both
         result = diff_years(old.profile, int(old.year), int(new.year))
     else:
         result = diff_profiles(old.profile, new.profile)

@@ -152,8 +152,13 @@ def _run(opts: Options, *, out: Console, err: Console) -> int:
     quiet = opts.json
     profile, dataset, outcome = compute(opts, err)
 
+    big = len(outcome.rows) >= phases.BAR_MIN  # a bar (people done) rather than a spinner
+
+    def stage(message: str, name: str):
+        return phases.bar(name, err, message, quiet) if big else _stage(err, quiet, message, name)
+
     if opts.store:
-        with _stage(err, quiet, t("stage_store", lang), "store"):
+        with stage(t("stage_store", lang), "store"):
             from smvp import store  # sqlalchemy and sqlmodel: only when the run is stored
 
             engine = store.open_engine(opts.db)
@@ -163,7 +168,7 @@ def _run(opts: Options, *, out: Console, err: Console) -> int:
                 engine.dispose()
 
     if opts.out is not None:
-        with _stage(err, quiet, t("stage_export", lang), "export"):
+        with stage(t("stage_export", lang), "export"):
             export.write(outcome, opts.out, lang, dialect=opts.csv_dialect)
 
     if opts.json:

@@ -69,8 +69,40 @@ def user_revoke(*, username: str, tenant: str, role: str | None, db: str | None,
     return 0 if n else 1
 
 
+def migrate(*, revision: str, db: str | None, out: Console) -> int:
+    """Upgrade or downgrade the database's schema to ``revision`` (``store.db.migrate``)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
+
+    # not open_engine: it would first bring an older database to the newest schema
+    engine = create_engine(store.database_url(db))
+    try:
+        with engine.connect() as conn:
+            before = store.db.schema_revision(conn)
+        try:
+            store.db.migrate(engine, revision)
+        except ValueError as exc:
+            raise UsageProblem(str(exc)) from None
+        except (RuntimeError, SQLAlchemyError) as exc:
+            raise store.StoreProblem(f"migration to {revision} refused: "
+                                     f"{store.short_error(exc)}; nothing was changed") from exc
+        with engine.connect() as conn:
+            after = store.db.schema_revision(conn)
+    finally:
+        engine.dispose()
+    out.print(f"Schema: {before or 'vuoto'} → {after or 'vuoto'} "
+              f"({store.display_url(str(engine.url))}).", highlight=False, markup=False)
+    return 0
+
+
 def serve(*, host: str, port: int, db: str | None, demo: bool, secure_cookies: bool,
-          out: Console) -> int:
+          out: Console, workers: int = 1) -> int:
+    """Run the service. With ``workers`` > 1, that many Uvicorn processes share the port
+    (each its own connection pool and caches; sessions signed with one ``$SMVP_SECRET`` —
+    a random one is made and handed to all when it is not set; the login rate limit is
+    counted per process)."""
+    import secrets
+
     import uvicorn
 
     from smvp.service.app import demo as make_demo
@@ -85,6 +117,16 @@ def serve(*, host: str, port: int, db: str | None, demo: bool, secure_cookies: b
             out.print(f"  {a['username']:<28} {a['role']:<15} tenant {a['tenant']}",
                       highlight=False, markup=False)
     out.print(f"smvp serve: http://{host}:{port}/login (pagine), http://{host}:{port}/docs (API), database "
-              f"{store.display_url(str(app.state.engine.url))}", highlight=False, markup=False)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+              f"{store.display_url(str(app.state.engine.url))}"
+              + (f", {workers} processi" if workers > 1 else ""), highlight=False, markup=False)
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="info", timeout_keep_alive=30)
+        return 0
+    app.state.engine.dispose()
+    os.environ["SMVP_DATABASE_URL"] = str(app.state.engine.url.render_as_string(
+        hide_password=False))
+    os.environ.setdefault("SMVP_SECRET", secrets.token_urlsafe(32))
+    os.environ["SMVP_SECURE_COOKIES"] = "1" if secure_cookies else ""
+    uvicorn.run("smvp.service.app:app_from_env", factory=True, host=host, port=port,
+                workers=workers, log_level="info", timeout_keep_alive=30)
     return 0

@@ -171,3 +171,9 @@ def _check_stored(engine: Any, run: Any, rows: list[dict[str, Any]]) -> None:
             f"{len(differ)} people ({', '.join(differ[:5])}{', …' if len(differ) > 5 else ''}): "
             "a document must carry the stored numbers, so none was written",
             hint=f"'smvp verify --run {run.id}' lists the differences")
+
+
+def load_from(engine: Any, run_id: int, today: dt.date,
+              persons: list[str] | None = None) -> RunDocument:
+    """:func:`load` on an open store (the service's, scoped to a tenant)."""
+    return load(engine, run_id, today, persons)

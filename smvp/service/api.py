@@ -10,9 +10,10 @@ are simply not found by the scoped store: 404. Errors are 4xx with the message, 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Response, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
@@ -27,7 +28,7 @@ from smvp.errors import UsageProblem
 from smvp.report import jsonable
 from smvp.service import auth
 from smvp.service.auth import Caller, TenantContext
-from smvp.store.tables import AuditEntry, DatasetUpload, ProfileVersion, Run
+from smvp.store.tables import AuditEntry, DatasetUpload, ProfileVersion
 
 ALL = frozenset(accounts.ROLES)
 ADM, VAL, DIP, OIV, REV = "amministratore", "valutatore", "dipendente", "oiv", "revisore"
@@ -50,7 +51,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "case.open": frozenset({ADM, DIP}),
     "case.step": frozenset({ADM, VAL, DIP}),
     "diff.read": frozenset({ADM, OIV, REV}),
-    "audit.read": frozenset({ADM, OIV, REV}),
+    "audit.read": frozenset({OIV, REV}),  # the issue: "readable by OIV and revisore"
+    "report.read": frozenset({ADM, OIV, REV}),
     # behaviour scores (smvp.app.scores): a valutatore enters them for the people they
     # evaluate; the others read (a dipendente only their own final sheet)
     "score.read": ALL,
@@ -261,14 +263,14 @@ def get_dataset(c: Ctx, dataset_id: int) -> dict[str, Any]:
 # --------------------------------------------------------------------------- runs
 
 
-def _run(c: TenantContext, run_id: int) -> Run:
-    run = store.find_run(c.engine, run_id)
-    if run is None:
+def _run(c: TenantContext, run_id: int) -> store.RunSummary:
+    found = store.run_summaries(c.engine, run_id)
+    if not found:
         raise not_found(f"run {run_id}")
-    return run
+    return found[0]
 
 
-def _visible(c: TenantContext, run: Run) -> set[str] | None:
+def _visible(c: TenantContext, run: store.RunSummary) -> set[str] | None:
     """The person_ids of ``run`` the caller may see: None = everyone."""
     if c.sees_everyone:
         return None
@@ -278,23 +280,26 @@ def _visible(c: TenantContext, run: Run) -> set[str] | None:
     return seen
 
 
-def _people_of_units(c: TenantContext, run: Run) -> set[str]:
+def _people_of_units(c: TenantContext, run: store.RunSummary) -> set[str]:
     """A valutatore sees the people of the unit they belong to and of its sub-units
     (``smvp.app.scores.people_of_units``), and themselves."""
-    content = store.dataset_content(c.engine, run.dataset_sha256, run.tenant_id) or {}
-    tables = content.get("tables") or {}
-    staff, units = tables.get("staff") or {}, tables.get("units") or {}
-    unit_of = dict(zip(staff.get("person_id") or [], staff.get("unit_id") or []))
-    parent = dict(zip(units.get("unit_id") or [], units.get("parent_id") or []))
-    return score_uc.people_of_units(unit_of, parent, set(c.person_ids)) | set(c.person_ids)
+    found = score_uc.people(c.engine, run.dataset_sha256, run.tenant_id)
+    if found is None:
+        return set(c.person_ids)
+    unit_of = {p: v["unit_id"] for p, v in found.staff.items()}
+    return score_uc.people_of_units(unit_of, found.parent, set(c.person_ids)) | set(c.person_ids)
 
 
-def _run_json(run: Run) -> dict[str, Any]:
-    return {"id": run.id, "chamber": run.chamber, "year": run.year,
-            "created_at": run.created_at.isoformat(), "people": run.people,
-            "profile_sha256": run.profile_sha256, "dataset_sha256": run.dataset_sha256,
-            "engine_version": run.engine_version,
-            "totals": jsonable(run.totals, decimals_as="string")}
+def _run_json(run: store.RunSummary, totals: bool = True) -> dict[str, Any]:
+    """A run's summary; ``totals`` (the whole Chamber's sums) only for the roles that see
+    everyone — a valutatore or a dipendente sees the rows of their people, not the fund."""
+    out = {"id": run.id, "chamber": run.chamber, "year": run.year,
+           "created_at": run.created_at.isoformat(), "people": run.people,
+           "profile_sha256": run.profile_sha256, "dataset_sha256": run.dataset_sha256,
+           "engine_version": run.engine_version}
+    if totals:
+        out["totals"] = jsonable(run.totals, decimals_as="string")
+    return out
 
 
 @router.post("/tenants/{tenant}/runs", status_code=201)
@@ -317,26 +322,21 @@ def evaluate(c: Ctx, body: EvaluateRequest) -> dict[str, Any]:
 @router.get("/tenants/{tenant}/runs")
 def list_runs(c: Ctx) -> list[dict[str, Any]]:
     allow(c, "run.read")
-    with Session(c.engine) as s:
-        return [_run_json(r) for r in s.exec(select(Run).order_by(col(Run.id))).all()]
-
-
-def _person_json(p: Any) -> dict[str, Any]:
-    return {k: v for k, v in p.model_dump().items() if k not in ("tenant_id", "run_id")}
+    return [_run_json(r, c.sees_everyone) for r in store.run_summaries(c.engine)]
 
 
 @router.get("/tenants/{tenant}/runs/{run_id}")
-def get_run(c: Ctx, run_id: int) -> dict[str, Any]:
+def get_run(c: Ctx, run_id: int) -> Response:
     allow(c, "run.read")
     run = _run(c, run_id)
     visible = _visible(c, run)
-    people = [_person_json(p) for p in store.iter_person_results(c.engine, run_id)
-              if visible is None or p.person_id in visible]
-    out = _run_json(run)
-    out["results"] = people
+    rows = store.person_rows(c.engine, run_id)
+    out = _run_json(run, visible is None)
+    out["results"] = [p for p in rows if visible is None or p["person_id"] in visible]
     if visible is None:
-        out["funds"] = [_person_json(f) for f in store.fund_results(c.engine, run_id)]
-    return out
+        out["funds"] = [{k: v for k, v in f.model_dump().items() if k not in ("tenant_id", "run_id")}
+                        for f in store.fund_results(c.engine, run_id)]
+    return JSONResponse(out)  # plain JSON types already: no second encoding pass
 
 
 @router.get("/tenants/{tenant}/runs/{run_id}/people/{person_id}")
@@ -347,11 +347,31 @@ def get_person(c: Ctx, run_id: int, person_id: str) -> dict[str, Any]:
     visible = _visible(c, run)
     if visible is not None and person_id not in visible:
         raise not_found(f"person {person_id} in run {run_id}")
-    row = next((p for p in store.iter_person_results(c.engine, run_id)
-                if p.person_id == person_id), None)
-    if row is None:
+    rows = store.person_rows(c.engine, run_id, person_id)
+    if not rows:
         raise not_found(f"person {person_id} in run {run_id}")
-    return _person_json(row)
+    return rows[0]
+
+
+@router.get("/tenants/{tenant}/runs/{run_id}/people/{person_id}/scheda",
+            response_class=HTMLResponse)
+def get_scheda(c: Ctx, run_id: int, person_id: str,
+               lang: Literal["it", "en"] = "it") -> HTMLResponse:
+    """One person's scheda di valutazione (HTML, as ``smvp scheda``; revisions applied),
+    dated with the delivery recorded for it, else today. The profile's own sheet template
+    (``scheda.template``, a file beside the profile) is a command-line feature: the
+    service uses the standard one."""
+    allow(c, "run.read")
+    from smvp.documents import runs, scheda
+
+    run = _run(c, run_id)
+    visible = _visible(c, run)
+    if (visible is not None and person_id not in visible) or not store.person_rows(
+            c.engine, run_id, person_id):
+        raise not_found(f"person {person_id} in run {run_id}")
+    doc = runs.load_from(c.engine, run_id, dt.date.today(), persons=[person_id])
+    day = doc.deliveries.get(person_id) or doc.today
+    return HTMLResponse(scheda.html(doc, person_id, day, lang))
 
 
 @router.get("/tenants/{tenant}/runs/{run_id}/verify")
@@ -373,6 +393,23 @@ def explain(c: Ctx, run_id: int, person_id: str) -> dict[str, Any]:
     found = explain_person(c.engine, run_id, person_id)
     return {"run_id": run_id, "person_id": person_id, "matches_stored": not found.differs,
             "differs": found.differs, "trace": jsonable(found.trace, decimals_as="string")}
+
+
+@router.get("/tenants/{tenant}/runs/{run_id}/report", response_class=HTMLResponse)
+def report(c: Ctx, run_id: int, compare: int | None = None,
+           lang: Literal["it", "en"] = "it") -> HTMLResponse:
+    """The OIV's differentiation report of a run (HTML, as ``smvp report``), optionally
+    beside another run of the tenant (``?compare=M``)."""
+    allow(c, "report.read")
+    from smvp.documents import oiv, runs
+
+    _run(c, run_id)
+    if compare is not None:
+        _run(c, compare)
+    today = dt.date.today()
+    doc = runs.load_from(c.engine, run_id, today, persons=[])
+    other = runs.load_from(c.engine, compare, today, persons=[]) if compare is not None else None
+    return HTMLResponse(oiv.html(doc, lang, other))
 
 
 @router.get("/tenants/{tenant}/runs/{run_id}/state")
@@ -418,8 +455,8 @@ def _case_json(v: Any) -> dict[str, Any]:
 def _case_visible(c: TenantContext, case_view: Any) -> bool:
     if c.sees_everyone:
         return True
-    run = store.find_run(c.engine, case_view.case.run_id)
-    visible = _visible(c, run) if run is not None else set()
+    found = store.run_summaries(c.engine, case_view.case.run_id)
+    visible = _visible(c, found[0]) if found else set()
     return visible is None or case_view.case.person_id in visible
 
 

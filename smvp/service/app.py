@@ -16,8 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from smvp import store
+from smvp.app import accounts, uploads
 from smvp.app import scores as score_uc
-from smvp.app import uploads
 from smvp.conciliation import CaseProblem
 from smvp.errors import EdgeError, StoreProblem, UsageProblem
 from smvp.service import api, scores_api
@@ -35,8 +35,11 @@ def create_app(db: str | None = None, *, secret: str | None = None,
                   description="Valutazione della performance (SMVP): a multi-tenant service. "
                               "See docs/api.md.")
     engine = store.open_engine(db)
+    if engine.dialect.name == "sqlite":
+        _sqlite_for_service(engine)
     app.state.engine = engine  # accounts and tenants (auth only)
     app.state.guarded = store.require_tenant(engine)  # tenant data: always scoped
+    app.state.auth_cache = accounts.AuthCache(engine)  # who a token is, their roles
     app.state.sessions = Sessions(secret or os.environ.get("SMVP_SECRET")
                                   or secrets.token_urlsafe(32))
     app.state.limiter = LoginLimiter(limit=login_limit)
@@ -46,6 +49,30 @@ def create_app(db: str | None = None, *, secret: str | None = None,
     app.include_router(scores_api.router)
     _handlers(app)
     return app
+
+
+def _sqlite_for_service(engine: Any) -> None:
+    """Many requests at once on one SQLite file: write-ahead logging (readers never wait for
+    a writer, nor a writer for readers) and a 30 s busy wait for the write lock instead of
+    the driver's 5 s (writes queue rather than fail with "database is locked")."""
+    from sqlalchemy import event
+
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.close()
+
+    event.listen(engine, "connect", _on_connect)
+    engine.dispose()  # connections opened before the listener: reopen with it
+    if engine.url.database not in (None, "", ":memory:"):
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode = WAL")
+
+
+def app_from_env() -> FastAPI:
+    """``create_app`` configured by the environment (each worker of ``smvp serve --workers``):
+    ``$SMVP_DATABASE_URL``, ``$SMVP_SECRET``, ``$SMVP_SECURE_COOKIES`` (non-empty: on)."""
+    return create_app(None, secure_cookies=bool(os.environ.get("SMVP_SECURE_COOKIES")))
 
 
 def _version() -> str:
@@ -109,7 +136,6 @@ def demo(engine: Any, *, password: str = "demo-smvp-2024", evaluate: bool = True
 
     Idempotent: an existing tenant keeps its data; existing users keep their passwords.
     """
-    from smvp.app import accounts
     from smvp.app import runs as run_uc
     from smvp.app import verify as verify_uc
     from smvp.commands.evaluate import sample_years

@@ -18,10 +18,8 @@ from typing import Any
 from fastapi import HTTPException, Request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 
 from smvp import store
-from smvp.app import accounts
 from smvp.store.tables import Tenant, User
 
 COOKIE = "smvp_session"
@@ -120,7 +118,7 @@ def caller(request: Request) -> Caller:
     state = request.app.state
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        user = accounts.user_of_token(state.engine, header[7:].strip())
+        user = state.auth_cache.user_of_token(header[7:].strip())
         if user is None:
             raise HTTPException(401, "invalid or expired token",
                                 headers={"WWW-Authenticate": "Bearer"})
@@ -130,8 +128,7 @@ def caller(request: Request) -> Caller:
     if data is None:
         raise HTTPException(401, "not logged in (log in at POST /api/login)",
                             headers={"WWW-Authenticate": "Bearer"})
-    with Session(state.engine) as s:
-        user = s.get(User, int(data["uid"]))
+    user = state.auth_cache.user(int(data["uid"]))
     if user is None:
         raise HTTPException(401, "the account no longer exists")
     c = Caller(user=user, via_cookie=True, csrf=data.get("csrf"))
@@ -146,11 +143,11 @@ def caller(request: Request) -> Caller:
 def tenant_context(request: Request, tenant: str, who: Caller) -> TenantContext:
     """The caller's roles in ``tenant`` and the store scoped to it; 404 without a role."""
     state = request.app.state
-    roles = [m for m in accounts.memberships(state.engine, int(who.user.id or 0)) if m.tenant == tenant]
-    if not roles:
+    cache = state.auth_cache
+    roles = [m for m in cache.memberships(int(who.user.id or 0)) if m.tenant == tenant]
+    t = cache.tenant(tenant) if roles else None
+    if t is None:
         raise HTTPException(404, f"no tenant {tenant!r}")
-    with Session(state.engine) as s:
-        t = s.exec(select(Tenant).where(Tenant.slug == tenant)).one()
     return TenantContext(caller=who, tenant=t, roles={m.role for m in roles},
                          engine=store.scoped(state.guarded, int(t.id or 0)),
                          person_ids={m.person_id for m in roles if m.person_id})

@@ -27,6 +27,7 @@ from smvp.store.db import (
 )
 from smvp.store.runs import (
     RunListing,
+    RunSummary,
     counts,
     dataset_content,
     find_run,
@@ -36,6 +37,8 @@ from smvp.store.runs import (
     iter_person_results,
     list_runs,
     person_record,
+    person_rows,
+    run_summaries,
     save_run,
     totals_json,
 )
@@ -64,8 +67,9 @@ from smvp.store.tenancy import require_tenant, scoped
 
 __all__ = [
     "ApiToken", "AuditEntry", "DatasetUpload", "Membership", "ProfileVersion", "User",
-    "TABLES", "ConciliationCase", "cycle", "ConciliationStep", "DatasetBlob", "FundResult", "PersonResult",
-    "Revision", "RevisionResult", "Run", "RunListing", "RunValidation", "SheetDelivery",
+    "TABLES", "ConciliationCase", "cycle", "ConciliationStep", "DatasetBlob", "FundResult",
+    "PersonResult", "Revision", "RevisionResult", "Run", "RunListing", "RunSummary",
+    "person_rows", "run_summaries", "RunValidation", "SheetDelivery",
     "StoreProblem", "Tenant", "TenantOwned", "canonical_json", "counts", "database_url", "dataset_canonical_json",
     "dataset_content", "dataset_document", "default_database_path", "display_url", "exact_str",
     "find_run", "from_hundredths", "fund_record", "fund_results", "get_blob",

@@ -18,12 +18,13 @@ they differ).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from typing import Any
 
 import numpy as np
 
-from smvp import textblocks
+from smvp import phases, textblocks
 
 #: person_result columns written in bulk, in this order (``id`` is the database's).
 COLUMNS = ("tenant_id", "run_id", "person_id", "name", "role", "role_label", "unit_id", "fund",
@@ -80,7 +81,7 @@ def _components(ev: Any, role_codes: np.ndarray, role_ids: list, scored: np.ndar
     ind, rules = ev.individual, ev.rules
     n = len(role_codes)
     present = np.bincount(role_codes, minlength=len(role_ids) + 1)[: len(role_ids)] > 0
-    comps = [[c.id for c in rules.roles[rid].components] if present[k] else []
+    comps = [[c.id for c in rules.roles[rid].components if c.counts] if present[k] else []
              for k, rid in enumerate(role_ids)]
     slots = max((len(c) for c in comps), default=0)
     lay = textblocks.Layout()
@@ -147,14 +148,19 @@ def person_columns(ev: Any) -> dict[str, list]:
 
 def person_rows(ev: Any) -> list[tuple]:
     """The people as tuples of the :data:`COMPARED` columns, in the run's order."""
+    return list(iter_person_rows(ev))
+
+
+def iter_person_rows(ev: Any) -> Iterator[tuple]:
+    """:func:`person_rows` one at a time (the columns are built once; no list of tuples)."""
     cols = person_columns(ev)
-    return list(zip(*(cols[c] for c in COMPARED)))
+    return zip(*(cols[c] for c in COMPARED))
 
 
-def insert_people(session: Any, run_id: int, tenant_id: int, rows: list[tuple],
-                  batch: int = 50_000) -> None:
+def insert_people(session: Any, run_id: int, tenant_id: int, rows: Iterable[tuple],
+                  batch: int = 50_000, total: int | None = None) -> None:
     """Insert the people (tuples of :data:`COMPARED`) of run ``run_id`` in the session's
-    transaction: ``executemany`` (``COPY`` on PostgreSQL)."""
+    transaction: ``executemany`` a batch at a time (``COPY`` on PostgreSQL)."""
     conn = session.connection()
     name = conn.dialect.name
     cols = ", ".join(COLUMNS)
@@ -167,8 +173,30 @@ def insert_people(session: Any, run_id: int, tenant_id: int, rows: list[tuple],
         return
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO person_result ({cols}) VALUES ({', '.join([mark] * len(COLUMNS))})"
-    for start in range(0, len(rows), batch):
-        conn.exec_driver_sql(sql, [head + r for r in rows[start:start + batch]])
+    rows = iter(rows)
+    done = 0
+    while part := [head + r for r in islice(rows, batch)]:
+        conn.exec_driver_sql(sql, part)
+        done += len(part)
+        if total:
+            phases.tick(done, total)
+
+
+def same_as_stored(session: Any, run_id: int, rows: Iterator[tuple], batch: int = 100_000) -> bool:
+    """Whether the stored people of run ``run_id`` are ``rows``, in order (compared a batch at a
+    time: neither side is held whole)."""
+    conn = session.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    cols = ", ".join("CAST(components AS TEXT)" if c == "components" else c for c in COMPARED)
+    cursor = conn.connection.driver_connection.cursor()  # plain tuples, not Row objects
+    try:
+        cursor.execute(f"SELECT {cols} FROM person_result WHERE run_id = {mark} ORDER BY id", (run_id,))
+        while part := cursor.fetchmany(batch):
+            if part != list(islice(rows, len(part))):  # the drivers give tuples
+                return False
+        return next(rows, None) is None
+    finally:
+        cursor.close()
 
 
 def stored_rows(session: Any, run_id: int) -> Iterator[tuple]:
@@ -177,6 +205,9 @@ def stored_rows(session: Any, run_id: int) -> Iterator[tuple]:
     conn = session.connection()
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     cols = ", ".join("CAST(components AS TEXT)" if c == "components" else c for c in COMPARED)
-    result = conn.exec_driver_sql(f"SELECT {cols} FROM person_result WHERE run_id = {mark} ORDER BY id",
-                                  (run_id,))
-    return iter(result.fetchall())
+    cursor = conn.connection.driver_connection.cursor()  # plain tuples, not Row objects
+    try:
+        cursor.execute(f"SELECT {cols} FROM person_result WHERE run_id = {mark} ORDER BY id", (run_id,))
+        return iter(cursor.fetchall())
+    finally:
+        cursor.close()

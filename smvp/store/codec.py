@@ -8,6 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
+import orjson
 
 from smvp.report import jsonable
 
@@ -106,7 +107,9 @@ def dataset_document(dataset: Any) -> dict[str, Any]:
             mask = missing.get(col)
             if mask is not None:
                 flags = np.asarray(mask, dtype=bool)
-                if flags.any():
+                if len(flags) == len(vals) and flags.all():
+                    vals = [None] * len(vals)
+                elif flags.any():
                     vals = [None if m else v for v, m in zip(vals, flags.tolist())]
             out[str(col)] = vals
         tables[str(name)] = out
@@ -121,5 +124,39 @@ def canonical_json(data: Any) -> str:
 
 
 def dataset_canonical_json(dataset: Any) -> str:
-    return canonical_json(dataset_document(dataset))
+    """:func:`canonical_json` of the dataset's document; the same text, written by orjson
+    (sorted keys, compact, UTF-8) when the document holds no float (orjson would write a
+    NaN as null where ``json`` refuses it) and orjson takes it."""
+    doc = dataset_document(dataset)
+    if not _has_float(doc):
+        try:
+            return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+        except (TypeError, orjson.JSONEncodeError):
+            pass
+    return canonical_json(doc)
+
+
+def _has_float(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            kinds = set(map(type, v))
+            if float in kinds:
+                return True
+            if kinds & {dict, list}:
+                stack.extend(x for x in v if isinstance(x, (dict, list)))
+        elif isinstance(v, float):
+            return True
+    return False
+
+
+def loads(text: str) -> Any:
+    """JSON text (a stored dataset's content) as Python data: orjson, else ``json``."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 

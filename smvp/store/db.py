@@ -97,7 +97,7 @@ def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
 _SCHEMA_LOCK_KEY = 0x736D7670  # "smvp"
 
 
-HEAD = "0005"  # the newest migration in smvp/store/migrations/versions
+HEAD = "0007"  # the newest migration in smvp/store/migrations/versions
 
 
 def schema_revision(conn: Any) -> str | None:
@@ -150,6 +150,40 @@ def ensure_schema(engine: Engine) -> None:
             if current == "0001" and "alembic_version" not in inspect(conn).get_table_names():
                 command.stamp(cfg, "0001")
             command.upgrade(cfg, "head")
+        conn.commit()
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+
+def migrate(engine: Engine, revision: str) -> None:
+    """Upgrade or downgrade the database to ``revision`` ("head", "base", "0003", …) with
+    the Alembic migrations, in ONE transaction (nothing changes when a step fails), with
+    SQLite's foreign keys off while tables are rebuilt. Going down drops what the newer
+    revisions added (the service's accounts, scores…): see each migration's downgrade.
+    Raises SQLAlchemyError, or RuntimeError when a downgrade refuses."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+        cfg = alembic_config(conn)
+        current = schema_revision(conn)
+        if current == "0001" and "alembic_version" not in inspect(conn).get_table_names():
+            command.stamp(cfg, "0001")
+        order = [None] + [r.revision for r in
+                          reversed(list(ScriptDirectory.from_config(cfg).walk_revisions()))]
+        wanted = {"base": None, "head": order[-1]}.get(revision, revision)
+        if wanted not in order:
+            raise ValueError(f"no migration {revision!r} (expected base, head or one of "
+                             f"{', '.join(str(r) for r in order[1:])})")
+        if order.index(wanted) < order.index(current):
+            command.downgrade(cfg, revision)
+        elif order.index(wanted) > order.index(current):
+            command.upgrade(cfg, revision)
         conn.commit()
         if engine.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA foreign_keys=ON")

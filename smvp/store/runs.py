@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -17,12 +16,21 @@ from sqlmodel import Session, select
 from smvp.errors import StoreProblem
 from smvp.report import FUND_MONEY_FIELDS, MONEY_FIELDS, POINT_FIELDS, Outcome, jsonable
 from smvp.store import bulk, tenants
-from smvp.store.codec import dataset_canonical_json, exact_str, to_centipoints, to_cents
+from smvp.store.codec import dataset_canonical_json, exact_str, loads, to_centipoints, to_cents
 from smvp.store.db import dialect_insert, display_url, short_error
 from smvp.store.tables import DatasetBlob, FundResult, PersonResult, Run
 from smvp.store.tenancy import session_tenant
 
 # --------------------------------------------------------------------------- writing
+
+
+def _layer_columns(profile) -> dict:
+    """The layer ``profile`` extends (name, text, sha256) for the run row; empty without one."""
+    base = getattr(profile, "base", None)
+    if base is None:
+        return {}
+    return {"layer_name": str(profile.data.get("extends")), "layer_text": str(base.text),
+            "layer_sha256": str(base.sha256)}
 
 
 def insert_blob_once(session: Session, blob: dict[str, Any]) -> None:
@@ -121,6 +129,7 @@ def save_run(engine: Engine, profile: Any, dataset: Any, outcome: Outcome) -> in
                 engine_version=info.engine_version,
                 people=len(outcome.rows),
                 totals=totals_json(outcome),
+                **_layer_columns(profile),
             )
             session.add(run)
             session.flush()
@@ -128,7 +137,8 @@ def save_run(engine: Engine, profile: Any, dataset: Any, outcome: Outcome) -> in
             assert run_id is not None
             evaluation = getattr(outcome.rows, "evaluation", None)
             if evaluation is not None and bulk.columnar(evaluation):  # from the columns, in bulk
-                bulk.insert_people(session, run_id, tenant_id, bulk.person_rows(evaluation))
+                bulk.insert_people(session, run_id, tenant_id, bulk.iter_person_rows(evaluation),
+                                   total=len(outcome.rows))
             else:
                 for row in outcome.rows:
                     session.add(person_record(run_id, row, tenant_id))
@@ -212,7 +222,7 @@ def dataset_content(engine: Engine, sha256: str, tenant_id: int | None = None
             return None
         if hashlib.sha256(blob.content.encode("utf-8")).hexdigest() != blob.content_sha256:
             raise StoreProblem(f"stored dataset {sha256[:12]} does not match its hash")
-        return json.loads(blob.content)
+        return loads(blob.content)
 
 
 def iter_person_results(engine: Engine, run_id: int) -> Iterable[PersonResult]:
@@ -220,6 +230,55 @@ def iter_person_results(engine: Engine, run_id: int) -> Iterable[PersonResult]:
         return list(session.exec(select(PersonResult).where(PersonResult.run_id == run_id)
                                  .order_by(PersonResult.id)).all())
 
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A stored run without its profile text and results (what a listing or a check needs)."""
+
+    id: int
+    tenant_id: int
+    chamber: str
+    year: int
+    created_at: dt.datetime
+    people: int
+    profile_sha256: str
+    dataset_sha256: str
+    engine_version: str
+    totals: dict
+
+
+_SUMMARY = (Run.id, Run.tenant_id, Run.chamber, Run.year, Run.created_at, Run.people,
+            Run.profile_sha256, Run.dataset_sha256, Run.engine_version, Run.totals)
+
+
+def run_summaries(engine: Engine, run_id: int | None = None) -> list[RunSummary]:
+    """Every stored run (or run ``run_id``) of the store's tenant, oldest first, without
+    the profile text: one query."""
+    stmt = select(*_SUMMARY).order_by(Run.id)  # type: ignore[call-overload]
+    if run_id is not None:
+        stmt = stmt.where(Run.id == run_id)
+    try:
+        with Session(engine) as session:
+            return [RunSummary(*row) for row in session.exec(stmt).all()]
+    except SQLAlchemyError as exc:
+        raise StoreProblem(f"cannot read {display_url(str(engine.url))}: {short_error(exc)}") \
+            from exc
+
+
+def person_rows(engine: Engine, run_id: int, person_id: str | None = None
+                ) -> list[dict[str, Any]]:
+    """The stored results of run ``run_id`` (of one person when given) as plain dicts of
+    the ``person_result`` columns, in stored order: one query, no ORM objects."""
+    cols = [c for c in PersonResult.__table__.columns  # type: ignore[attr-defined]
+            if c.name not in ("tenant_id", "run_id")]
+    stmt = select(*[getattr(PersonResult, c.name) for c in cols]).where(  # type: ignore[call-overload]
+        PersonResult.run_id == run_id)
+    if person_id is not None:
+        stmt = stmt.where(PersonResult.person_id == person_id)
+    names = [c.name for c in cols]
+    with Session(engine) as session:
+        return [dict(zip(names, row)) for row in session.exec(stmt.order_by(PersonResult.id))]
 
 
 def find_run(engine: Engine, run_id: int) -> Run | None:

@@ -72,6 +72,10 @@ class Run(TenantOwned, table=True):
     engine_version: str
     people: int
     totals: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # the layer the profile extends (national/italia), as it was: verify re-evaluates with it
+    layer_name: str | None = Field(default=None)
+    layer_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    layer_sha256: str | None = Field(default=None, max_length=64)
 
 
 class PersonResult(TenantOwned, table=True):
@@ -270,6 +274,18 @@ class ApiToken(SQLModel, table=True):
     created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class AuthEpoch(SQLModel, table=True):
+    """One row: a counter bumped by every change to accounts, roles or tokens (grant,
+    revoke, logout). A service process caches who a token or a session is and their roles,
+    and drops that cache when the counter moved: a revoke takes effect at the next request
+    in every process (one primary-key read per request instead of three lookups)."""
+
+    __tablename__ = "auth_epoch"
+
+    id: int = Field(default=1, primary_key=True)
+    value: int = 0
+
+
 # --------------------------------------------------------------------------- service: tenant data
 
 
@@ -353,6 +369,6 @@ class AuditEntry(TenantOwned, table=True):
     after: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
-TABLES += [User.__table__, Membership.__table__, ApiToken.__table__,
+TABLES += [User.__table__, Membership.__table__, ApiToken.__table__, AuthEpoch.__table__,
            ProfileVersion.__table__, DatasetUpload.__table__, AuditEntry.__table__,
            ScoreSheet.__table__, ScoreEntry.__table__]

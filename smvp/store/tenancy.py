@@ -19,11 +19,13 @@ goes into the tenant of the run's chamber (created when missing).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlmodel import col
 
 from smvp.store.tables import TenantOwned
 
@@ -39,9 +41,10 @@ class TenantRequired(RuntimeError):
     """A session of the service's engine used without a tenant (a bug, never data)."""
 
 
-def tenant_models() -> list[type]:
+def tenant_models() -> list[type[TenantOwned]]:
     """Every mapped table class that belongs to a tenant (subclasses of TenantOwned)."""
-    found, todo = [], list(TenantOwned.__subclasses__())
+    found: list[type[TenantOwned]] = []
+    todo = list(TenantOwned.__subclasses__())
     while todo:
         cls = todo.pop()
         todo.extend(cls.__subclasses__())
@@ -76,6 +79,14 @@ def session_tenant(session: Session) -> int | None:
     return tenant_of(session.get_bind())
 
 
+@lru_cache(maxsize=4096)
+def _criteria(tid: int, models: tuple[type[TenantOwned], ...]) -> tuple[Any, ...]:
+    """The loader criteria limiting every model of ``models`` to tenant ``tid``: built once
+    per tenant (building them for every statement was a quarter of a request's time)."""
+    return tuple(with_loader_criteria(model, col(model.tenant_id) == tid, include_aliases=True)
+                 for model in models)
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _scope_statement(state: ORMExecuteState) -> None:
     if not (state.is_select or state.is_update or state.is_delete):
@@ -83,9 +94,7 @@ def _scope_statement(state: ORMExecuteState) -> None:
     tid = session_tenant(state.session)
     if tid is None:
         return
-    state.statement = state.statement.options(*(
-        with_loader_criteria(model, model.tenant_id == tid, include_aliases=True)
-        for model in tenant_models()))
+    state.statement = state.statement.options(*_criteria(int(tid), tuple(tenant_models())))
 
 
 @event.listens_for(Session, "before_flush")

@@ -109,4 +109,52 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("smvp does not go back to the schema without tenants")
+    """Back to the schema without tenants: the rows stay (every tenant's, together), the
+    tenant table and the tenant_id columns go; a dataset content stored by several tenants
+    is kept once. Refused (nothing changed: one transaction) when two tenants of one
+    chamber both have a case of the same number — the old schema numbers cases per
+    chamber and cannot hold both."""
+    bind = op.get_bind()
+    sqlite = bind.dialect.name == "sqlite"
+    clash = bind.execute(sa.text(
+        "SELECT chamber, number FROM conciliation_case GROUP BY chamber, number "
+        "HAVING COUNT(*) > 1")).first()
+    if clash is not None:
+        raise RuntimeError(f"cannot go back to the schema without tenants: case "
+                           f"{clash[0]}-{clash[1]} exists in more than one tenant")
+    for table in reversed(list(OWNED)):
+        with op.batch_alter_table(table, naming_convention=CONVENTION) as batch:
+            if table == "conciliation_case":
+                batch.drop_constraint("uq_conciliation_case_tenant_id_chamber_number",
+                                      type_="unique")
+                batch.create_unique_constraint("uq_conciliation_case_chamber_number" if sqlite
+                                               else "conciliation_case_chamber_number_key",
+                                               ["chamber", "number"])
+            batch.drop_index(f"ix_{table}_tenant_id")
+            batch.drop_constraint(f"fk_{table}_tenant_id_tenant", type_="foreignkey")
+            batch.drop_column("tenant_id")
+    with op.batch_alter_table("run", naming_convention=CONVENTION) as batch:
+        batch.drop_constraint("fk_run_tenant_id_dataset_blob", type_="foreignkey")
+        batch.drop_constraint("fk_run_tenant_id_tenant", type_="foreignkey")
+        batch.drop_index("ix_run_tenant_id")
+        batch.drop_column("tenant_id")
+    op.create_table(
+        "dataset_blob_o",
+        sa.Column("sha256", sa.String(64), primary_key=True),
+        sa.Column("content_sha256", sa.String(64), nullable=False),
+        sa.Column("content", sa.Text, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False))
+    op.execute("INSERT INTO dataset_blob_o (sha256, content_sha256, content, created_at) "
+               "SELECT b.sha256, b.content_sha256, b.content, b.created_at FROM dataset_blob b "
+               "WHERE b.tenant_id = (SELECT MIN(b2.tenant_id) FROM dataset_blob b2 "
+               "WHERE b2.sha256 = b.sha256)")
+    op.drop_table("dataset_blob")
+    op.rename_table("dataset_blob_o", "dataset_blob")
+    if not sqlite:  # PostgreSQL keeps the old table's primary key name on a renamed table
+        op.execute("ALTER TABLE dataset_blob RENAME CONSTRAINT dataset_blob_o_pkey "
+                   "TO dataset_blob_pkey")
+    with op.batch_alter_table("run", naming_convention=CONVENTION) as batch:
+        batch.create_foreign_key("fk_run_dataset_sha256_dataset_blob" if sqlite
+                                 else "run_dataset_sha256_fkey",
+                                 "dataset_blob", ["dataset_sha256"], ["sha256"])
+    op.drop_table("tenant")

@@ -1,0 +1,55 @@
+"""Lucca's controlled companies (issue 12 §3): named in the profile, their objectives reported apart.
+
+The arithmetic of the golden case is in ``tests/golden/lucca/controlled_companies_2011/expected.yaml``
+(run by ``tests/test_golden_org.py``); this file checks the profile and the ``smvp diff`` golden.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from smvp import cli
+from smvp_engine.compliance import check
+from smvp_engine.errors import ProfileErrors
+from smvp_engine.profile import load_profile
+
+REPO = Path(__file__).resolve().parent.parent
+PROFILE = REPO / "chambers" / "lucca.yaml"
+READINGS = REPO / "tests" / "golden" / "readings" / "lucca_2011"
+
+
+def test_the_companies_are_named_with_their_source():
+    bodies = load_profile(PROFILE).data["planning"]["bodies"]
+    assert {b["label"] for b in bodies.values()} == {"Lucca Promos", "Lucca Intec"}
+    assert all(b["kind"] == "societa_controllata" and b["level"] == "societa_controllata" for b in bodies.values())
+    assert all("società partecipate controllate" in b["source"]["section"] for b in bodies.values())
+
+
+def test_a_body_level_must_be_an_organisational_level(tmp_path):
+    text = PROFILE.read_text(encoding="utf-8").replace("      level: societa_controllata\n", "      level: societa\n", 1)
+    p = tmp_path / "lucca.yaml"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(ProfileErrors, match="unknown level 'societa'"):
+        load_profile(p)
+
+
+def test_the_oiv_validation_is_the_payment_gate():
+    msgs = [f.message for f in check(load_profile(PROFILE)) if f.norm == "validazione_condizione_premi"]
+    assert not any("no step of the cycle" in m for m in msgs)
+
+
+def test_diff_of_the_readings_is_the_golden_file(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")
+    monkeypatch.delenv("SMVP_LANG", raising=False)
+    monkeypatch.chdir(REPO)
+    r = CliRunner().invoke(cli.app, ["diff", "tests/golden/readings/lucca_2011/old.yaml",
+                                     "tests/golden/readings/lucca_2011/new.yaml",
+                                     "--impact", "tests/golden/lucca/sample_2011"])
+    assert r.exit_code == 1, r.output
+    got = [re.sub(r"\s+$", "", line) for line in r.stdout.replace(str(REPO) + os.sep, "").splitlines()]
+    assert got == (READINGS / "expected.txt").read_text(encoding="utf-8").splitlines()
