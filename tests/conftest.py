@@ -57,3 +57,20 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'smvp.db'}"
     return new_pg_database(request.getfixturevalue("pg_server"))
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """One headless Chromium per test module (the web pages' tests)."""
+    from documents_support import chromium
+
+    with chromium(tmp_path_factory.mktemp("chromium")) as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    """Where a web test module saves its screenshots (docs/web/ with SMVP_SCREENSHOTS=1)."""
+    from web_support import screenshot_dir
+
+    return screenshot_dir(tmp_path_factory.mktemp("shots"))

@@ -19,8 +19,8 @@ import shutil
 from decimal import Decimal
 
 import pytest
-from documents_support import chromium, it_money, it_points
-from web_support import TODAY, expired_cookie, login, screenshot_dir, start
+from documents_support import it_money, it_points
+from web_support import TODAY, expired_cookie, login, start
 
 P012 = {"problem_solving_autonomia": "18", "orientamento_utenza": "17,5",
         "cooperazione_team_working": "13", "esecuzione_compiti": "12"}  # 60,50 points
@@ -39,17 +39,6 @@ def site(tmp_path_factory):
     s, stop = start(tmp_path_factory.mktemp("cycle"), uploads=True)
     yield s
     stop()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    with chromium(tmp_path_factory.mktemp("chromium")) as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory):
-    return screenshot_dir(tmp_path_factory.mktemp("shots"))
 
 
 @pytest.fixture(scope="module")

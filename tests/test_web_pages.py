@@ -8,8 +8,8 @@ import re
 from decimal import Decimal
 
 import pytest
-from documents_support import chromium, it_money, it_points
-from web_support import engine_rows, expired_cookie, login, screenshot_dir, start
+from documents_support import it_money, it_points
+from web_support import engine_rows, expired_cookie, login, start
 
 
 def cents(value) -> int:
@@ -21,17 +21,6 @@ def site(tmp_path_factory):
     s, stop = start(tmp_path_factory.mktemp("web"))
     yield s
     stop()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    with chromium(tmp_path_factory.mktemp("chromium")) as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory):
-    return screenshot_dir(tmp_path_factory.mktemp("shots"))
 
 
 @pytest.fixture(scope="module")

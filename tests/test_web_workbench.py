@@ -9,8 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from documents_support import chromium
-from web_support import login, screenshot_dir, start
+from web_support import login, start
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,17 +19,6 @@ def site(tmp_path_factory):
     s, stop = start(tmp_path_factory.mktemp("workbench"))
     yield s
     stop()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    with chromium(tmp_path_factory.mktemp("chromium")) as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory):
-    return screenshot_dir(tmp_path_factory.mktemp("shots"))
 
 
 def _page(browser, site, username, **kw):
