@@ -8,9 +8,8 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from web_support import PASSWORD, make_app
-
 from sqlmodel import Session, select
+from web_support import PASSWORD, make_app
 
 from smvp import store
 from smvp.store.tables import DatasetUpload, ProfileVersion
