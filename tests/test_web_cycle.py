@@ -248,6 +248,58 @@ def test_a_request_after_the_term_is_refused_with_its_date(site, browser, shots)
     ctx.close()
 
 
+def test_valutatore_answers_the_request_accepting_it_with_new_scores(site, browser, shots):
+    from smvp import store
+    from smvp.app import conciliation as cases
+
+    engine = store.scoped(site.app.state.engine, 1)
+    # a case on P075 (another area: not evaluated by P001), opened as the amministratore would
+    other = cases.open_case(engine, chamber="cuneo", run_id=3, person_id="P075",
+                            delivered=RUN_MADE.date(), note="altro", as_of=TODAY)
+    labels = _labels()
+    ctx, page = _page(browser, site, "vale")
+    page.get_by_role("link", name="Riesami").click()
+    page.wait_for_url(re.compile(r"/t/cuneo/conciliazione$"))
+    listed = page.locator("[data-testid=cases] tbody tr").evaluate_all("rows => rows.map(r => r.dataset.case)")
+    assert listed == ["cuneo-1"]  # P012's; not P075's
+    page.screenshot(path=str(shots / "valutatore-riesami.png"), full_page=False)
+    page.get_by_role("link", name="cuneo-1").click()
+    assert "Chiedo il riesame del fattore «Orientamento all'utenza»." in page.get_by_test_id("reasons").inner_text()
+    proc_due = {r.step: r for r in cases.show_case(engine, "cuneo-1", as_of=TODAY)[0].schedule}
+    answer = proc_due["risposta_valutatore"]
+    assert page.get_by_test_id("answer-due").inner_text() == f"Entro il {answer.due:%d/%m/%Y}."
+    # accepting needs a changed score within the scale: 21 is refused naming the scale
+    page.get_by_label("Accolgo: la valutazione cambia con i punteggi qui sotto").check()
+    page.get_by_label(labels["orientamento_utenza"], exact=True).fill("21")
+    page.get_by_label("Motivazione (obbligatoria)").fill("Riesame accolto: il fattore era sottovalutato.")
+    page.locator("form[data-testid=answer-form]").evaluate("f => f.noValidate = true")
+    page.get_by_role("button", name="Registra la risposta").click()
+    page.wait_for_load_state()
+    assert "21 è fuori dalla scala: il punteggio va da 0 a 20 punti" in page.inner_text("main")
+    page.screenshot(path=str(shots / "valutatore-risposta-modulo.png"), full_page=True)
+    assert cases.show_case(engine, "cuneo-1", as_of=TODAY)[0].steps[-1].step == "richiesta_riesame"
+    page.get_by_label(labels["orientamento_utenza"], exact=True).fill("19")
+    page.get_by_role("button", name="Registra la risposta").click()
+    page.get_by_text("Risposta registrata: la valutazione è modificata e la pratica è chiusa.").wait_for()
+    view, revs = cases.show_case(engine, "cuneo-1", as_of=TODAY)
+    assert view.case.outcome == "modificata" and [s.step for s in view.steps] == ["richiesta_riesame", "risposta_valutatore"]
+    assert revs[0].scores == {"orientamento_utenza": 1900} and revs[0].previous == {"orientamento_utenza": 1750}
+    page.screenshot(path=str(shots / "valutatore-risposta.png"), full_page=True)
+    # the person's numbers now carry the revision: 18 + 19 + 13 + 12
+    page.goto(site.url + "/t/cuneo/esecuzioni/3/persone/P012")
+    assert page.get_by_test_id("behaviour").inner_text() == "62,00"
+    # the case on someone they do not evaluate: not found, and nothing recorded through it
+    tok = page.locator("input[name=csrf]").first.get_attribute("value")
+    assert page.goto(site.url + f"/t/cuneo/conciliazione/{other.ref}").status == 404
+    r = page.request.post(site.url + f"/t/cuneo/conciliazione/{other.ref}",
+                          form={"csrf": tok, "passo": "risposta_valutatore", "esito": "confermo",
+                                "motivazione": "x", "data": TODAY.isoformat()})
+    assert r.status == 404
+    assert cases.show_case(engine, other.ref, as_of=TODAY)[0].steps == []
+    cases.close_case(engine, other.ref, chamber="cuneo", on=TODAY, outcome="ritirata", as_of=TODAY)
+    ctx.close()
+
+
 def test_oiv_validates_the_relazione_and_sees_the_organisational_results(site, browser, shots):
     from smvp import store
     from smvp.app.conciliation import current_outcome
@@ -257,8 +309,9 @@ def test_oiv_validates_the_relazione_and_sees_the_organisational_results(site, b
     assert "Provvisorio" in page.get_by_test_id("payout-state").inner_text()
     reasons = page.get_by_test_id("gate-reasons").inner_text()
     assert "validazione" in reasons.lower()
-    # P012 (a case open) and P013 (a dated scheda, term over) are not among the undelivered
-    assert "scheda non ancora consegnata (né datata dal valutatore né consegna registrata): 78" in reasons
+    # P012 and P075 (their cases closed) and P013 (a dated scheda, its term over) are not
+    # among the undelivered: 80 - 3
+    assert "scheda non ancora consegnata (né datata dal valutatore né consegna registrata): 77" in reasons
     out = current_outcome(store.scoped(site.app.state.engine, 1), 3)
     objectives = page.locator("[data-testid=objectives] tbody tr")
     assert objectives.count() == len(out.objectives)

@@ -31,7 +31,14 @@ def create_app(db: str | None = None, *, secret: str | None = None, lang: str = 
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from smvp.service.app import create_app as service_app
-    from smvp.service.web import dipendente_pages, oiv_pages, pages, score_pages, workbench
+    from smvp.service.web import (
+        conciliation_pages,
+        dipendente_pages,
+        oiv_pages,
+        pages,
+        score_pages,
+        workbench,
+    )
     from smvp.service.web.deps import LoginRequired, WebConfig
     from smvp.service.web.render import STATIC, page, static_bytes
 
@@ -61,8 +68,9 @@ def create_app(db: str | None = None, *, secret: str | None = None, lang: str = 
                         headers={"Cache-Control": "public, max-age=3600"})
 
     app.include_router(pages.router)
-    for mine in (score_pages.router, dipendente_pages.router, oiv_pages.router):
-        app.include_router(mine)  # valutatore, dipendente (request of review), OIV
+    for mine in (score_pages.router, conciliation_pages.router, dipendente_pages.router,
+                 oiv_pages.router):
+        app.include_router(mine)  # valutatore (scores, answers), dipendente (review), OIV
     for extra in workbench.ROUTERS:  # the amministratore's and revisore's workbench pages
         app.include_router(extra)
     return app
