@@ -14,7 +14,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from smvp.i18n import Words
+from smvp.i18n import Words, error_text, t
 from smvp_engine.compliance import ERROR, check
 from smvp_engine.errors import SmvpError, SmvpErrors
 from smvp_engine.profile import load_profile
@@ -49,9 +49,9 @@ def run(paths: list[Path], *, lang: str, out: Console, json_out: bool = False, y
             errors = exc.errors if isinstance(exc, SmvpErrors) else [exc]
             doc.append({"profile": str(path), "errors": [str(e) for e in errors], "findings": []})
             if not json_out:
-                out.print(Text(f"FAIL {path}", style="bold red"))
+                out.print(Text.assemble((t("status_fail", lang), "bold red"), f" {path}"), soft_wrap=True)
                 for e in errors:
-                    out.print(Text("  " + str(e), style="red"), soft_wrap=True)
+                    out.print(Text("  " + error_text(e, lang), style="red"), soft_wrap=True)
             continue
         if profile.data.get("layer"):
             continue  # the national layer itself

@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlmodel import create_engine
 
 from smvp.errors import StoreProblem, UsageProblem
+from smvp_engine.errors import Msg
 
 # --------------------------------------------------------------------------- location
 
@@ -178,8 +179,8 @@ def migrate(engine: Engine, revision: str) -> None:
                           reversed(list(ScriptDirectory.from_config(cfg).walk_revisions()))]
         wanted = {"base": None, "head": order[-1]}.get(revision, revision)
         if wanted not in order:
-            raise ValueError(f"no migration {revision!r} (expected base, head or one of "
-                             f"{', '.join(str(r) for r in order[1:])})")
+            raise ValueError(Msg("no migration {revision!r} (expected base, head or one of {known})",
+                                 revision=revision, known=", ".join(str(r) for r in order[1:])))
         if order.index(wanted) < order.index(current):
             command.downgrade(cfg, revision)
         elif order.index(wanted) > order.index(current):
