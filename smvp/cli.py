@@ -42,18 +42,22 @@ def _version_callback(value: bool) -> None:
         raise typer.Exit(0)
 
 
+class Lang(str, Enum):
+    it = "it"
+    en = "en"
+
+
 @app.callback()
 def _root(
     version: Annotated[bool, typer.Option(
         "--version", callback=_version_callback, is_eager=True,
         help="Mostra la versione di smvp ed esce.")] = False,
+    lang: Annotated[Lang | None, typer.Option(
+        "--lang", case_sensitive=False, show_default=False,
+        help="Lingua di ogni comando: it (default) o en (smvp --lang en evaluate …). "
+             "Anche SMVP_LANG, o --lang dopo il comando.")] = None,
 ) -> None:
     """Valutazione della performance (SMVP) da un profilo YAML e dai dati di un anno."""
-
-
-class Lang(str, Enum):
-    it = "it"
-    en = "en"
 
 
 LangOpt = Annotated[Lang | None, typer.Option(
@@ -75,8 +79,18 @@ CsvDialectOpt = Annotated[str | None, typer.Option(
     "',', decimali col punto, nomi dei campi; predefinito con --lang en).")]
 
 
+def _root_lang() -> str | None:
+    """The ``--lang`` given before the command (``smvp --lang en evaluate``), if any."""
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    value = ctx.find_root().params.get("lang") if ctx is not None else None
+    return value.value if isinstance(value, Enum) else value
+
+
 def _lang(lang: Lang | None) -> str:
-    return resolve_lang(lang.value if lang else None)
+    """The command's language: its own ``--lang``, else ``smvp --lang``, else $SMVP_LANG, else Italian."""
+    return resolve_lang(lang.value if lang else _root_lang())
 
 
 def _consoles() -> tuple[Console, Console]:
@@ -97,7 +111,7 @@ def _current_lang() -> str:
 
     ctx = get_current_context(silent=True)
     value = ctx.params.get("lang") if ctx is not None else None
-    return resolve_lang(value.value if isinstance(value, Enum) else value)
+    return resolve_lang(value.value if isinstance(value, Enum) else value or _root_lang())
 
 
 def handle(command: Callable[[], int]) -> int:
