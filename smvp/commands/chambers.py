@@ -37,8 +37,8 @@ def run(*, json_out: bool, out: Console, lang: str = "it") -> int:
     table.add_column(t("chambers.sample_years", lang))
     table.add_column(t("chambers.profile", lang), overflow="fold")
     for row in rows:
-        origin = ORIGIN_LABEL.get(row["origin"])
-        table.add_row(row["chamber"], t(origin, lang) if origin else row["origin"],
+        origin_id = ORIGIN_LABEL.get(row["origin"])
+        table.add_row(row["chamber"], t(origin_id, lang) if origin_id else row["origin"],
                       ", ".join(row["sample_years"]) or "—", row["path"])
     out.print(table)
     out.print(t("chambers.rule", lang), highlight=False, markup=False)
