@@ -496,7 +496,7 @@ def test_payment_gate_transitions(db, tmp_path):
     run_id = fake_run(db, "cuneo", profile_text("cuneo"), people=3, year=2024)
     s = _state(db, run_id, "2025-05-13")
     assert "provvisorio" in s and "validazione OIV della Relazione non registrata" in s
-    assert "senza consegna della scheda registrata: 3" in s
+    assert "scheda non ancora consegnata (né datata dal valutatore né consegna registrata): 3" in s
     # OIV validation: still provisional, sheets not delivered
     r = invoke("run", "validate", run_id, "--oiv-date", "2025-05-13", "--db", db,
                "--as-of", "2025-05-13")

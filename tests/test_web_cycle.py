@@ -27,7 +27,9 @@ P012 = {"problem_solving_autonomia": "18", "orientamento_utenza": "17,5",
 P013 = {"problem_solving_autonomia": "3", "orientamento_utenza": "3",
         "cooperazione_team_working": "3", "esecuzione_compiti": "3"}  # 12 < 15: negative
 P012_DATE = dt.date(2025, 5, 16)  # the term of 10 days runs to the end of May
-P013_DATE = dt.date(2025, 4, 1)  # its term is over on TODAY (2025-05-20)
+P013_DATE = dt.date(2025, 4, 1)  # before the run: its term runs from RUN_MADE
+RUN_MADE = dt.datetime(2025, 5, 5, 10, 0, tzinfo=dt.UTC)  # the evaluation, as if made then
+# (the server's clock is real: the test dates the stored run as a real cycle would have it)
 
 
 def cents(value) -> int:
@@ -157,6 +159,7 @@ def test_amministratore_evaluates_with_the_final_schede(site, browser, shots, en
     page.screenshot(path=str(shots / "amministratore-dati.png"), full_page=False)
     row.get_by_role("button", name=re.compile("^Valuta")).click()
     page.wait_for_url(re.compile(r"/t/cuneo/esecuzioni/3/risultati"))
+    _date_run(site, 3, RUN_MADE)
     assert page.get_by_test_id("count").inner_text() == "80 persone su 80"
     assert page.get_by_test_id("total-paid").inner_text() == it_money(
         sum(cents(r["paid"]) for r in engine_after_scores.values() if r["paid"] is not None))
@@ -166,6 +169,17 @@ def test_amministratore_evaluates_with_the_final_schede(site, browser, shots, en
     assert page.get_by_test_id("total").inner_text() == it_points(cents(mine["total"]))
     assert page.get_by_test_id("paid").inner_text() == it_money(cents(mine["paid"]))
     ctx.close()
+
+
+def _date_run(site, run_id: int, when: dt.datetime) -> None:
+    from sqlmodel import Session
+
+    from smvp import store
+
+    with Session(store.scoped(site.app.state.engine, 1)) as s, s.begin():
+        run = s.get(store.Run, run_id)
+        run.created_at = when
+        s.add(run)
 
 
 def _term(site, run_id: int, day: dt.date):
@@ -213,8 +227,14 @@ def test_a_request_after_the_term_is_refused_with_its_date(site, browser, shots)
     from smvp.store.tables import ConciliationCase
 
     ctx, page = _page(browser, site, "marco")
-    due, _ = _term(site, 3, P013_DATE)
-    assert due < TODAY
+    # the scheda is dated 1 April, before the run of 5 May: the term runs from 5 May (the day
+    # its numbers exist, smvp.app.delivery), not from 1 April, and is over on TODAY
+    due, _ = _term(site, 3, RUN_MADE.date())
+    assert _term(site, 3, P013_DATE)[0] < due < TODAY
+    assert page.get_by_test_id("scheda-date").inner_text() == "01/04/2025"
+    assert page.get_by_test_id("term-from").inner_text() == (
+        "05/05/2025 (la scheda è datata 01/04/2025, ma i suoi risultati sono stati calcolati il "
+        "05/05/2025: il termine decorre da quel giorno)")
     assert page.get_by_test_id("review-closed").inner_text() == f"Il termine per la richiesta è scaduto il {due:%d/%m/%Y}."
     assert page.get_by_label("Motivi della richiesta").count() == 0
     page.screenshot(path=str(shots / "dipendente-termine-scaduto.png"), full_page=False)
@@ -222,7 +242,7 @@ def test_a_request_after_the_term_is_refused_with_its_date(site, browser, shots)
     tok = page.locator("input[name=csrf]").first.get_attribute("value")
     r = page.request.post(page.url + "/riesame", form={"csrf": tok, "motivi": "tardi"})
     assert r.status == 409
-    assert f"è scaduto il {due:%d/%m/%Y}" in r.text()
+    assert f"è scaduto il {due:%d/%m/%Y}" in r.text() and "dalla data della scheda, 05/05/2025" in r.text()
     with Session(store.scoped(site.app.state.engine, 1)) as s:
         assert s.exec(select(ConciliationCase).where(ConciliationCase.person_id == "P013")).first() is None
     ctx.close()
@@ -235,7 +255,10 @@ def test_oiv_validates_the_relazione_and_sees_the_organisational_results(site, b
     ctx, page = _page(browser, site, "olga")
     assert page.url.endswith("/t/cuneo/oiv")
     assert "Provvisorio" in page.get_by_test_id("payout-state").inner_text()
-    assert "validazione" in page.get_by_test_id("gate-reasons").inner_text().lower()
+    reasons = page.get_by_test_id("gate-reasons").inner_text()
+    assert "validazione" in reasons.lower()
+    # P012 (a case open) and P013 (a dated scheda, term over) are not among the undelivered
+    assert "scheda non ancora consegnata (né datata dal valutatore né consegna registrata): 78" in reasons
     out = current_outcome(store.scoped(site.app.state.engine, 1), 3)
     objectives = page.locator("[data-testid=objectives] tbody tr")
     assert objectives.count() == len(out.objectives)

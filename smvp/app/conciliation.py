@@ -99,14 +99,22 @@ def show_case(engine: Engine, ref: str, *, chamber: str | None = None,
 def open_case(engine: Engine, *, chamber: str, run_id: int, person_id: str,
               delivered: dt.date | None, note: str | None = None,
               as_of: dt.date | None = None) -> CaseView:
-    """Open a case for a stored evaluation (the starting event: the sheet's date/delivery)."""
+    """Open a case for a stored evaluation (the starting event: the sheet's date/delivery).
+
+    Without ``delivered`` the day is the scheda's delivery by :mod:`smvp.app.delivery`
+    (a recorded delivery, else the valutatore's date on the final scheda, never before the
+    run); UsageProblem when there is none, CaseProblem when the day is refused
+    (``smvp.conciliation.delivery_problem``) or the person already has an open case."""
     as_of = as_of or today()
     with q.session_errors(engine, "open the case"), Session(engine) as session, session.begin():
         run = q.get_run(session, run_id, chamber)
         proc = run_procedure(run)
         q.person_result(session, run_id, person_id)
         if delivered is None:
-            delivered = q.delivery_day(session, run_id, person_id)
+            from smvp.app.delivery import delivery
+
+            found = delivery(session, run, person_id, as_of=as_of)
+            delivered = found.day if found is not None else None
             if delivered is None:
                 raise UsageProblem(
                     f"when was {person_id}'s sheet delivered? (expected --delivered YYYY-MM-DD: "
@@ -503,6 +511,9 @@ def _gate_terms(session: Session, run: store.Run, proc: Procedure,
     first = [s for s, st in proc.steps.items()
              if st.get("from_event") == proc.base_event and proc.required(s)]
     cache: dict[dt.date, list[StepDeadline]] = {}
+    from smvp.app.delivery import deliveries
+
+    known = deliveries(session, run, as_of=as_of)
     for pid in people:
         case = latest.get(pid)
         if case is not None:
@@ -514,7 +525,8 @@ def _gate_terms(session: Session, run: store.Run, proc: Procedure,
             continue
         if closed_requests:
             continue
-        delivered = q.delivery_day(session, run.id, pid)  # type: ignore[arg-type]
+        found = known.get(pid)  # recorded, else the scheda's date (never before the run)
+        delivered = found.day if found is not None else None
         if delivered is None or delivered > as_of:
             undelivered += 1
             continue

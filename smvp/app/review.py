@@ -7,10 +7,11 @@ posta sulla stessa»), counted on the Chamber's calendar by the engine
 (``smvp_engine.deadlines`` through :meth:`smvp.conciliation.Procedure.schedule`). This
 module only finds the day the term runs from and refuses a request after it:
 
-* **The day of the scheda** (the procedure's starting event): the delivery recorded for
-  the person (``smvp conciliation deliver``), else the date the valutatore put on the
-  person's final scheda (``smvp.app.scores``) in the dataset the run evaluated. Without
-  either, no request can be made yet.
+* **The day of the scheda** (the procedure's starting event): its delivery by the one rule
+  of :mod:`smvp.app.delivery` — a recorded delivery (``smvp conciliation deliver``), else
+  the date the valutatore put on the person's final scheda (``smvp.app.scores``) in the
+  dataset the run evaluated, but never before the run was made (the person cannot contest
+  numbers not computed yet). Without either, no request can be made yet.
 * **The request** is the procedure's first step of the person evaluated (actor
   ``valutato``, from the starting event). After its term the request is refused, naming
   the last day; within it a case is opened (``smvp.app.conciliation.open_case``) and the
@@ -43,31 +44,29 @@ class ReviewTerm:
     person_id: str
     step: str | None  # the request step's id (None: the profile has no such step)
     label: str | None  # its label, from the profile
-    scheda_date: dt.date | None  # the day the term runs from
+    scheda_date: dt.date | None  # the day the term runs from (the scheda's delivery)
     due: dt.date | None  # the last day of the term (None: no term, or no scheda date)
     open: bool  # may the request be made as of ``as_of``?
     case: Any = None  # smvp.conciliation.CaseView of the person's latest case on the run
     source: str | None = None  # the profile's source of the procedure
+    delivery: Any = None  # smvp.app.delivery.Delivery: why scheda_date is that day
 
 
-def scheda_date(engine: Engine, run: Any, person_id: str) -> dt.date | None:
-    """The day the person's scheda carries: a recorded delivery, else the valutatore's date on
-    the final scheda of the dataset the run evaluated (module doc)."""
-    from smvp.store import cases as q
-    from smvp.store.tables import DatasetUpload, ScoreSheet
+def scheda_date(engine: Engine, run: Any, person_id: str, *,
+                as_of: dt.date) -> dt.date | None:
+    """The day the person's term runs from: their scheda's delivery by the rule of
+    :mod:`smvp.app.delivery` (a recorded delivery, else the valutatore's date but never
+    before the run); None when not delivered yet."""
+    found = delivery_of(engine, run, person_id, as_of=as_of)
+    return found.day if found is not None else None
+
+
+def delivery_of(engine: Engine, run: Any, person_id: str, *, as_of: dt.date) -> Any:
+    """:func:`smvp.app.delivery.delivery` in a session of its own."""
+    from smvp.app.delivery import delivery
 
     with Session(engine) as s:
-        day = q.delivery_day(s, run.id, person_id)
-        if day is not None:
-            return day
-        ups = s.exec(select(DatasetUpload).where(DatasetUpload.sha256 == run.dataset_sha256)).all()
-        ids = {u.derived_from or u.id for u in ups}
-        if not ids:
-            return None
-        sheets = s.exec(select(ScoreSheet).where(col(ScoreSheet.dataset_id).in_(ids),
-                                                 ScoreSheet.person_id == person_id,
-                                                 col(ScoreSheet.scheda_date).is_not(None))).all()
-        return max((sh.scheda_date for sh in sheets if sh.scheda_date is not None), default=None)
+        return delivery(s, run, person_id, as_of=as_of)
 
 
 def _request_step(proc: Any) -> str | None:
@@ -85,7 +84,8 @@ def term(engine: Engine, run: Any, person_id: str, *, as_of: dt.date) -> ReviewT
 
     proc = run_procedure(run)
     sid = _request_step(proc)
-    day = scheda_date(engine, run, person_id)
+    found = delivery_of(engine, run, person_id, as_of=as_of)
+    day = found.day if found is not None else None
     due = None
     if sid is not None and day is not None:
         row = next(r for r in proc.schedule({proc.base_event: day}, as_of=as_of) if r.step == sid)
@@ -99,7 +99,7 @@ def term(engine: Engine, run: Any, person_id: str, *, as_of: dt.date) -> ReviewT
                and (due is None or as_of <= due) and (view is None or view.closed))
     return ReviewTerm(run_id=run.id, person_id=person_id, step=sid,
                       label=proc.label(sid) if sid else None, scheda_date=day, due=due,
-                      open=is_open, case=view)
+                      open=is_open, case=view, delivery=found)
 
 
 def request(engine: Engine, run: Any, person_id: str, *, reasons: str, on: dt.date,
