@@ -51,17 +51,26 @@ def test_evaluate_without_store_loads_no_database_or_workbook_code(tmp_path):
     assert not modules & {"sqlalchemy", "sqlmodel", "openpyxl"}
 
 
-def test_evaluate_with_store_loads_the_store(tmp_path):
-    modules = loaded(tmp_path, "evaluate", "--chamber", "cuneo")
-    assert {"sqlalchemy", "sqlmodel"} <= modules
-    assert "openpyxl" not in modules
-
-
-def test_a_sqlite_store_loads_no_postgresql_dialect_and_no_alembic_at_head(tmp_path):
-    """The PostgreSQL dialect only for PostgreSQL (smvp.store.db.dialect_insert); Alembic
-    only to create or upgrade the schema, not for a database already at head."""
-    loaded(tmp_path, "evaluate", "--chamber", "cuneo")  # creates the database
+def test_evaluate_with_store_loads_the_store_only_to_create_the_database(tmp_path):
+    """The first stored run creates the database (SQLAlchemy, Alembic); the next ones write an
+    SQLite database at the newest schema with sqlite3 (smvp.store.direct): no SQLAlchemy,
+    SQLModel, Alembic, PostgreSQL driver or workbook code."""
+    first = loaded(tmp_path, "evaluate", "--chamber", "cuneo")
+    assert {"sqlalchemy", "sqlmodel", "alembic"} <= first
+    assert "openpyxl" not in first
     full = loaded(tmp_path, "evaluate", "--chamber", "cuneo", full=True)
+    assert "smvp.store.direct" in full and "sqlite3" in full
+    assert not {m.split(".")[0] for m in full} & {"sqlalchemy", "sqlmodel", "alembic", "psycopg",
+                                                  "openpyxl", "pydantic_settings"}
+
+
+def test_a_store_to_upgrade_or_elsewhere_goes_through_sqlalchemy(tmp_path):
+    """A database given by URL that is not a plain SQLite file (here a query option) is
+    opened with SQLAlchemy, and a SQLite one never loads the PostgreSQL dialect; a database
+    at the newest schema never loads Alembic."""
+    url = f"sqlite:///{tmp_path / 'x.db'}?timeout=5"
+    loaded(tmp_path, "evaluate", "--chamber", "cuneo", "--db", url)  # creates the database
+    full = loaded(tmp_path, "evaluate", "--chamber", "cuneo", "--db", url, full=True)
     assert "sqlalchemy.dialects.sqlite" in full
     assert "sqlalchemy.dialects.postgresql" not in full
     assert not {m for m in full if m.split(".")[0] in ("alembic", "psycopg")}

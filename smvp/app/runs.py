@@ -43,6 +43,25 @@ def store_run(engine: Engine, profile: Any, dataset: Any, outcome: Outcome) -> i
     return store.save_run(engine, profile, dataset, outcome)
 
 
+def store_run_at(url: str | None, profile: Any, dataset: Any, outcome: Outcome) -> int:
+    """Store the run in the database of ``url`` (``--db``; else the default one, see
+    ``smvp.store.location``) in one transaction; returns its id. An SQLite database at the
+    newest schema is written with the standard library (``smvp.store.direct``: SQLAlchemy
+    is not imported); any other, or one to create or upgrade, through the store's engine."""
+    from smvp.store import direct
+
+    run_id = direct.save_run(url, profile, dataset, outcome)
+    if run_id is not None:
+        return run_id
+    from smvp import store
+
+    engine = store.open_engine(url)
+    try:
+        return store_run(engine, profile, dataset, outcome)
+    finally:
+        engine.dispose()
+
+
 def evaluate_upload(engine: Engine, dataset_id: int, *, user: Any = None) -> tuple[int, Any]:
     """Evaluate the tenant's uploaded dataset ``dataset_id`` with the profile version it was
     validated against — with the valutatori's final behaviour scores when there are

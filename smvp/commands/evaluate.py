@@ -159,13 +159,7 @@ def _run(opts: Options, *, out: Console, err: Console) -> int:
 
     if opts.store:
         with stage(t("stage_store", lang), "store"):
-            from smvp import store  # sqlalchemy and sqlmodel: only when the run is stored
-
-            engine = store.open_engine(opts.db)
-            try:
-                runs.store_run(engine, profile, dataset, outcome)
-            finally:
-                engine.dispose()
+            runs.store_run_at(opts.db, profile, dataset, outcome)
 
     if opts.out is not None:
         with stage(t("stage_export", lang), "export"):

@@ -1,17 +1,8 @@
-"""Where the database is, and opening it.
-
-Database URL, first found:
-  1. ``--db URL`` on the command line;
-  2. ``$SMVP_DATABASE_URL``;
-  3. ``sqlite:///$SMVP_HOME/smvp.db`` when ``$SMVP_HOME`` is set;
-  4. ``smvp.db`` in the platform's user data folder (platformdirs): on Linux
-     ``$XDG_DATA_HOME/smvp/`` (``~/.local/share/smvp/``), on macOS
-     ``~/Library/Application Support/smvp/``, on Windows ``%LOCALAPPDATA%\\smvp\\``.
-"""
+"""Opening the database (where it is: ``smvp.store.location``), its schema (Alembic
+migrations) and SQL helpers."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,29 +12,14 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlmodel import create_engine
 
 from smvp.errors import StoreProblem, UsageProblem
+from smvp.store.location import HEAD, database_url, default_database_path
 from smvp_engine.errors import Msg
 
+__all__ = ["HEAD", "database_url", "default_database_path", "display_url", "open_engine",
+           "ensure_schema", "migrate", "upgrade_existing", "schema_revision", "dialect_insert",
+           "short_error", "alembic_config"]
+
 # --------------------------------------------------------------------------- location
-
-
-def default_database_path() -> Path:
-    """``$SMVP_HOME/smvp.db``, else ``smvp.db`` in the platform's user data folder."""
-    home = os.environ.get("SMVP_HOME")
-    if home:
-        return Path(home).expanduser() / "smvp.db"
-    from platformdirs import user_data_path
-
-    return user_data_path("smvp", appauthor=False) / "smvp.db"
-
-
-def database_url(url: str | None = None) -> str:
-    """``url``, else ``$SMVP_DATABASE_URL``, else SQLite in the user data dir."""
-    if url:
-        return url
-    env = os.environ.get("SMVP_DATABASE_URL")
-    if env:
-        return env
-    return f"sqlite:///{default_database_path()}"
 
 
 def display_url(url: str) -> str:
@@ -96,9 +72,6 @@ def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
 
 # Any constant: the PostgreSQL advisory lock held while the schema is created.
 _SCHEMA_LOCK_KEY = 0x736D7670  # "smvp"
-
-
-HEAD = "0007"  # the newest migration in smvp/store/migrations/versions
 
 
 def schema_revision(conn: Any) -> str | None:

@@ -14,23 +14,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from smvp.errors import StoreProblem
-from smvp.report import FUND_MONEY_FIELDS, MONEY_FIELDS, POINT_FIELDS, Outcome, jsonable
+from smvp.report import MONEY_FIELDS, POINT_FIELDS, Outcome
 from smvp.store import bulk, tenants
 from smvp.store.codec import dataset_canonical_json, exact_str, loads, to_centipoints, to_cents
 from smvp.store.db import dialect_insert, display_url, short_error
+from smvp.store.direct import fund_columns, run_columns
 from smvp.store.tables import DatasetBlob, FundResult, PersonResult, Run
 from smvp.store.tenancy import session_tenant
 
 # --------------------------------------------------------------------------- writing
-
-
-def _layer_columns(profile) -> dict:
-    """The layer ``profile`` extends (name, text, sha256) for the run row; empty without one."""
-    base = getattr(profile, "base", None)
-    if base is None:
-        return {}
-    return {"layer_name": str(profile.data.get("extends")), "layer_text": str(base.text),
-            "layer_sha256": str(base.sha256)}
 
 
 def insert_blob_once(session: Session, blob: dict[str, Any]) -> None:
@@ -80,25 +72,11 @@ def person_record(run_id: int, row: dict[str, Any], tenant_id: int | None = None
 
 def fund_record(run_id: int, fund: dict[str, Any], tenant_id: int | None = None
                 ) -> FundResult:
-    return FundResult(
-        tenant_id=tenant_id,
-        run_id=run_id,
-        fund=str(fund.get("fund")),
-        label=_opt_str(fund.get("label")),
-        **{f"{name}_cents": to_cents(fund.get(name)) for name in FUND_MONEY_FIELDS},
-    )
+    return FundResult(tenant_id=tenant_id, run_id=run_id, **fund_columns(fund))
 
 
 def _opt_str(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def totals_json(outcome: Outcome) -> dict[str, Any]:
-    totals = outcome.totals()
-    return {
-        "cents": {name: to_cents(value) for name, value in totals.items()},
-        "summary": jsonable(outcome.summary, decimals_as="string"),
-    }
 
 
 def save_run(engine: Engine, profile: Any, dataset: Any, outcome: Outcome) -> int:
@@ -116,21 +94,7 @@ def save_run(engine: Engine, profile: Any, dataset: Any, outcome: Outcome) -> in
             insert_blob_once(session, dict(tenant_id=tenant_id, sha256=info.dataset_sha256,
                                             content=content, content_sha256=content_sha,
                                             created_at=created))
-            run = Run(
-                tenant_id=tenant_id,
-                chamber=info.chamber,
-                year=info.year,
-                created_at=created,
-                profile_path=info.profile_path,
-                profile_text=str(profile.text),
-                profile_sha256=info.profile_sha256,
-                dataset_path=info.dataset_path,
-                dataset_sha256=info.dataset_sha256,
-                engine_version=info.engine_version,
-                people=len(outcome.rows),
-                totals=totals_json(outcome),
-                **_layer_columns(profile),
-            )
+            run = Run(tenant_id=tenant_id, **run_columns(profile, outcome))
             session.add(run)
             session.flush()
             run_id = run.id

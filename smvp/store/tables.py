@@ -13,6 +13,8 @@ import datetime as dt
 from sqlalchemy import JSON, Column, DateTime, ForeignKeyConstraint, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from smvp.store.tenancy import TenantOwned  # the mixin and the listeners that scope it
+
 # --------------------------------------------------------------------------- tenants
 
 
@@ -31,12 +33,6 @@ class Tenant(SQLModel, table=True):
     name: str = Field(description="display name, e.g. Camera di commercio di Cuneo")
     chamber: str = Field(description="the profile's chamber id the tenant evaluates with")
     created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-
-
-class TenantOwned(SQLModel):
-    """Mixin: a row that belongs to one tenant (scoped by ``smvp.store.tenancy``)."""
-
-    tenant_id: int = Field(foreign_key="tenant.id", index=True)
 
 
 # --------------------------------------------------------------------------- tables

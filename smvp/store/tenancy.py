@@ -6,7 +6,7 @@ every ORM session bound to it then
 
 * reads only the tenant's rows: each ORM SELECT, UPDATE and DELETE gets the
   criterion ``tenant_id = :tenant`` on every tenant-owned table it touches
-  (``with_loader_criteria`` on :class:`~smvp.store.tables.TenantOwned`,
+  (``with_loader_criteria`` on :class:`TenantOwned`,
   joins and relationships included);
 * writes only into the tenant: a new tenant-owned row takes the tenant's id,
   and a row of another tenant refuses to be flushed (:class:`TenantMismatch`).
@@ -25,12 +25,18 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
-from sqlmodel import col
-
-from smvp.store.tables import TenantOwned
+from sqlmodel import Field, SQLModel, col
 
 OPTION = "smvp_tenant"
 REQUIRED = "smvp_tenant_required"
+
+
+class TenantOwned(SQLModel):
+    """Mixin: a row that belongs to one tenant. Defined here, beside the listeners that scope
+    it, so that a module using the tables (``smvp.store.tables`` re-exports it) always has
+    them registered."""
+
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
 
 
 class TenantMismatch(RuntimeError):

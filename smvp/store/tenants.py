@@ -8,14 +8,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from smvp.store.db import dialect_insert
+from smvp.store.location import DEFAULT_NAMES
 from smvp.store.tables import Tenant
-
-DEFAULT_NAMES = {
-    "cuneo": "Camera di commercio di Cuneo",
-    "cremona": "Camera di commercio di Cremona",
-    "brescia": "Camera di commercio di Brescia",
-    "lucca": "Camera di commercio di Lucca",
-}
 
 
 def ensure_tenant(session: Session, slug: str, *, name: str | None = None,
