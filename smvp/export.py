@@ -92,13 +92,16 @@ def _component_key(cid: str) -> str:
 def people_columns(outcome: Outcome) -> list[str]:
     cols = list(PEOPLE_COLUMNS)
     at = cols.index("unit_id") + 1
-    cols[at:at] = [_component_key(c) for c in outcome.component_ids()]
+    cols[at:at] = ([_component_key(c) for c in outcome.component_ids()]
+                   + [f"reported:{c}" for c in outcome.reported_ids()])
     return cols
 
 
 def header(key: str, lang: str) -> str:
     if key.startswith("component:"):
         return f"{t('component', lang)} {key.split(':', 1)[1]}"
+    if key.startswith("reported:"):  # a counts: false component: grado di raggiungimento, no points
+        return t("reported_component", lang, id=key.split(":", 1)[1])
     if key == "role":
         return t("role", lang) + " (id)"
     if key == "judgement":
@@ -123,6 +126,8 @@ def people_table(outcome: Outcome, lang: str | None = None) -> tuple[list[str], 
         for key in cols:
             if key.startswith("component:"):
                 line.append(comps.get(key.split(":", 1)[1]))
+            elif key.startswith("reported:"):
+                line.append((row.get("reported") or {}).get(key.split(":", 1)[1]))
             elif key == "payout_state":
                 line.append(row.get(key) or (shown_state if row.get("paid") is not None else None))
             else:
@@ -161,7 +166,7 @@ def write_csv(outcome: Outcome, path: Path, lang: str) -> None:
     (smvp/results.py, docs/results.md), its representation (money ``1524.90`` in euro,
     exact decimal points and percent, ``.`` decimals, 1/0 flags, blank for null);
     comma separated; UTF-8 with BOM so that Excel reads the accents."""
-    cols = results.people_csv_columns(outcome.component_ids())
+    cols = results.people_csv_columns(outcome.component_ids(), outcome.reported_ids())
     state = payout_state(outcome)
     if _csv_from_columns(outcome, path, cols, [name for name, _ in cols], ",", ".", ("0", "1"), state,
                          csv.writer):
@@ -175,7 +180,8 @@ def write_csv(outcome: Outcome, path: Path, lang: str) -> None:
 
 def _people_values(outcome: Outcome, cols: list[tuple[str, str]], state: str) -> Iterator[list[Any]]:
     """Each person's values in the order of ``cols`` (the contract's people columns):
-    ``component:<id>`` from the person's components, ``payout_state`` (when the row has none)
+    ``component:<id>`` from the person's components, ``reported:<id>`` from its reported ones
+    (``counts: false``), ``payout_state`` (when the row has none)
     as ``state`` for people who are paid."""
     for row in outcome.rows:
         comps = row.get("components") or {}
@@ -183,6 +189,8 @@ def _people_values(outcome: Outcome, cols: list[tuple[str, str]], state: str) ->
         for name, _kind in cols:
             if name.startswith("component:"):
                 values.append(comps.get(name.split(":", 1)[1]))
+            elif name.startswith("reported:"):
+                values.append((row.get("reported") or {}).get(name.split(":", 1)[1]))
             elif name == "payout_state":
                 values.append(row.get(name) or (state if row.get("paid") is not None else None))
             else:
@@ -230,7 +238,7 @@ def write_csv_it(outcome: Outcome, path: Path, lang: str) -> None:
     without grouping (``1524,90``: euro; percent as ``96,79``; points ``74,01``), sì/no flags,
     headers in ``lang`` (the contract's name in brackets is not repeated: ``--csv-dialect standard``
     writes those), UTF-8 with BOM so that Excel opens it directly with its accents."""
-    cols = results.people_csv_columns(outcome.component_ids())
+    cols = results.people_csv_columns(outcome.component_ids(), outcome.reported_ids())
     state = payout_state(outcome)
     shown_state = t(f"state_{state}", lang)
     if _csv_from_columns(outcome, path, cols, [header(name, lang) for name, _ in cols], ";", ",",
@@ -317,6 +325,8 @@ def write_parquet(outcome: Outcome, path: Path, lang: str) -> None:
 def _kind(column: str) -> str:
     if column.startswith("component:"):
         return results.POINTS
+    if column.startswith("reported:"):
+        return results.PERCENT
     return results.PEOPLE.get(column, results.TEXT)
 
 

@@ -159,7 +159,8 @@ def _record(base: dict, profile: Any, dataset: Any, ev: Any, year: int, chamber:
 # --------------------------------------------------------------------------- people as columns
 
 #: the people columns of the national output, after ``tenant`` (the results contract's
-#: fields; ``components`` as a map component id → points)
+#: fields; ``components`` as a map component id → points, ``reported`` as a map component id →
+#: grado di raggiungimento of the components marked ``counts: false``: reported, not counted)
 PEOPLE_SCHEMA = pa.schema([
     (TENANT, pa.string()), ("person_id", pa.string()), ("name", pa.string()), ("role", pa.string()),
     ("role_label", pa.string()), ("unit_id", pa.string()), ("results", pa.string()),
@@ -169,21 +170,23 @@ PEOPLE_SCHEMA = pa.schema([
     ("theoretical", pa.string()), ("premium", pa.string()), ("maggiorazione", pa.string()),
     ("paid", pa.string()), ("maggiorazione_rank", pa.int64()),
     ("components", pa.map_(pa.string(), pa.string())),
+    ("reported", pa.map_(pa.string(), pa.string())),
 ])
 
 
 def people_table(ev: Any, tenant: str) -> pa.Table:
     """The tenant's people from the engine's columns (smvp.results_columns), as :data:`PEOPLE_SCHEMA`."""
-    from smvp.results_columns import people_columns
+    from smvp.results_columns import people_columns, reported_columns
 
     cols, components = people_columns(ev)
     n = len(np.asarray(ev.individual.role_index))
     arrays: list[pa.Array] = [pa.array([tenant] * n, pa.string())]
     for f in PEOPLE_SCHEMA:
-        if f.name in (TENANT, "components"):
+        if f.name in (TENANT, "components", "reported"):
             continue
         arrays.append(cols[f.name].cast(f.type) if cols[f.name].type != f.type else cols[f.name])
     arrays.append(_components_map(ev, components, n))
+    arrays.append(_components_map(ev, reported_columns(ev), n))
     return pa.Table.from_arrays(arrays, schema=PEOPLE_SCHEMA)
 
 

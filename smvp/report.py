@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 PERSON_FIELDS = (
-    "person_id", "name", "role", "role_label", "unit_id", "components",
+    "person_id", "name", "role", "role_label", "unit_id", "components", "reported",
     "results", "behaviour", "total", "judgement", "judgement_label", "negative",
     "payout_percent", "coefficient_name", "coefficient", "theoretical", "premium",
     "maggiorazione", "paid", "maggiorazione_rank", "fund",
@@ -177,6 +177,19 @@ class Outcome:
         seen: dict[str, None] = {}
         for row in self.rows:
             for key in (row.get("components") or {}):
+                seen.setdefault(str(key), None)
+        return list(seen)
+
+    def reported_ids(self) -> list[str]:
+        """Ids of the reported components (``counts: false``: grado di raggiungimento reported,
+        worth no points) over all rows, in first-seen order."""
+        if isinstance(self.rows, LazyRows) and not self.rows.loaded and self.rows.columnar:
+            from smvp.results_columns import component_ids
+
+            return component_ids(self.rows.evaluation, reported=True)
+        seen: dict[str, None] = {}
+        for row in self.rows:
+            for key in (row.get("reported") or {}):
                 seen.setdefault(str(key), None)
         return list(seen)
 

@@ -40,7 +40,7 @@ import orjson
 
 #: Version of the contract. Bump the major part when a field is removed,
 #: renamed or changes representation; the minor part when a field is added.
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 
 #: File name of the JSON Schema in the ``smvp_engine.schema`` package data.
 SCHEMA_NAME = "results.schema.json"
@@ -64,9 +64,14 @@ KINDS: dict[str, str] = {
 #: One person's results, in this order. ``components`` (points per results
 #: component, ``{component_id: points}``) is written in JSON as one object and
 #: in CSV as one column per component, ``component:<id>``, after ``unit_id``.
+#: ``reported`` (format 1.1) is the grado di raggiungimento (percent) of each
+#: results component the profile marks ``counts: false``: computed and reported,
+#: worth no points, never part of ``results`` or ``total`` (``{}`` for a role
+#: without such components); in CSV one column ``reported:<id>`` per component,
+#: after the ``component:<id>`` columns.
 PEOPLE: dict[str, str] = {
     "person_id": TEXT, "name": TEXT, "role": TEXT, "role_label": TEXT, "unit_id": TEXT,
-    "components": POINTS,
+    "components": POINTS, "reported": PERCENT,
     "results": POINTS, "behaviour": POINTS, "total": POINTS,
     "judgement": TEXT, "judgement_label": TEXT, "negative": FLAG,
     "payout_percent": PERCENT, "coefficient_name": TEXT, "coefficient": FRACTION,
@@ -112,6 +117,9 @@ SUMMARY: dict[str, str] = {
     "project_valuation.*.total": MONEY, "project_valuation.*.percent_of_fund": PERCENT,
     "project_valuation.*.allocation.*": MONEY,
 }
+
+#: Fields that are a mapping id -> quantity of the field's kind (CSV: one column ``<field prefix>:<id>``).
+MAPS: dict[str, str] = {"components": "component", "reported": "reported"}
 
 #: The top-level sections of the document, in order.
 SECTIONS = ("format_version", "run", "people", "funds", "objectives", "summary")
@@ -196,8 +204,8 @@ def _record(fields: Mapping[str, str], source: Mapping[str, Any]) -> dict[str, A
     out: dict[str, Any] = {}
     for name, kind in fields.items():
         value = source.get(name)
-        if name == "components":
-            out[name] = {str(k): quantity(POINTS, v) for k, v in (value or {}).items()}
+        if name in MAPS:
+            out[name] = {str(k): quantity(kind, v) for k, v in (value or {}).items()}
         else:
             out[name] = quantity(kind, value)
     return out
@@ -320,13 +328,18 @@ def csv_cell(kind: str, value: Any) -> str:
     return "" if shown is None else str(shown)
 
 
-def people_csv_columns(component_ids: Iterable[str]) -> list[tuple[str, str]]:
-    """Columns of the standard people CSV: ``[(name, kind)]``, components expanded after ``unit_id``,
-    then ``payout_state`` (text)."""
+def people_csv_columns(component_ids: Iterable[str],
+                       reported_ids: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """Columns of the standard people CSV: ``[(name, kind)]``, components expanded after ``unit_id``
+    (``component:<id>``, points), then the reported components (``reported:<id>``, percent: the
+    grado di raggiungimento of a ``counts: false`` component, worth no points), then the other
+    fields and ``payout_state`` (text)."""
     cols: list[tuple[str, str]] = []
     for name, kind in PEOPLE.items():
         if name == "components":
             cols += [(f"component:{c}", POINTS) for c in component_ids]
+        elif name == "reported":
+            cols += [(f"reported:{c}", PERCENT) for c in reported_ids]
         else:
             cols.append((name, kind))
     cols.append(("payout_state", TEXT))
@@ -348,6 +361,9 @@ DESCRIPTIONS: dict[str, str] = {
     "people.person_id": "matricola", "people.name": "name", "people.role": "role id (profile)",
     "people.role_label": "role as the source document names it", "people.unit_id": "unit of the person",
     "people.components": "points of each results component, by component id (null: not scored)",
+    "people.reported": ("reported, not counted: grado di raggiungimento of each results component the "
+                        "profile marks counts: false, by component id; worth no points, not in results "
+                        "or total (null: the person's unit has no objectives at the component's level)"),
     "people.results": "results points (sum of the components)", "people.behaviour": "behaviour points",
     "people.total": "total points (results + behaviour)", "people.judgement": "judgement band id",
     "people.judgement_label": "judgement band as the source document names it",
@@ -398,9 +414,9 @@ def _object_schema(section: str, fields: Mapping[str, str], not_null: Iterable[s
     props: dict[str, Any] = {}
     for name, kind in fields.items():
         desc = DESCRIPTIONS.get(f"{section}.{name}")
-        if name == "components":
+        if name in MAPS:
             props[name] = {"type": "object", "description": desc,
-                           "additionalProperties": _kind_schema(POINTS, None)}
+                           "additionalProperties": _kind_schema(kind, None)}
         else:
             props[name] = _kind_schema(kind, desc, nullable=name not in required)
     return {"type": "object", "properties": props, "required": list(fields),
@@ -472,7 +488,7 @@ def build_schema() -> dict[str, Any]:
             "run": _object_schema("run", RUN, ("chamber", "year", "created_at", "profile_sha256",
                                                "dataset_sha256", "engine_version", "payout_state")),
             "people": {"type": "array", "items": _object_schema(
-                "people", PEOPLE, ("person_id", "role", "role_label", "unit_id", "components"))},
+                "people", PEOPLE, ("person_id", "role", "role_label", "unit_id", "components", "reported"))},
             "funds": {"type": "array", "items": _object_schema(
                 "funds", FUNDS, ("fund", "resources", "distributed", "economies", "people"))},
             "objectives": {"type": "array", "items": _object_schema(

@@ -141,12 +141,33 @@ def people_columns(ev: Any) -> tuple[dict[str, pa.Array], dict[str, dict[str, pa
             continue
         comps = {}
         for c in rules.roles[rid].components:
-            if not c.counts:  # reported, worth no points: not a points column (Evaluation.rows()["reported"])
+            if not c.counts:  # reported, worth no points: not a points column (see reported_columns)
                 continue
             comps[c.id] = decimal_texts(ind.components[f"{rid}.{c.id}"], 2, scored)
         components[rid] = comps
     assert all(len(c) == n for c in cols.values())
     return cols, components
+
+
+def reported_columns(ev: Any) -> dict[str, dict[str, pa.Array]]:
+    """Role id -> {component id -> column} of the components the profile marks ``counts: false``:
+    the grado di raggiungimento (percent, ``achievement_decimals`` places) each person's row
+    reports (``Evaluation.rows()[i]["reported"]``), null where the person's unit has none."""
+    ind, rules = ev.individual, ev.rules
+    role_index = np.asarray(ind.role_index)
+    digits = rules.achievement_decimals
+    out: dict[str, dict[str, pa.Array]] = {}
+    for k, rid in enumerate(ind.role_ids):
+        if not (role_index == k).any():
+            continue
+        cols = {}
+        for c in rules.roles[rid].components:
+            if c.counts:
+                continue
+            units = np.asarray(ind.component_achievement[f"{rid}.{c.id}"], dtype=np.int64)
+            cols[c.id] = decimal_texts(units, digits, units >= 0)
+        out[rid] = cols
+    return out
 
 
 # --------------------------------------------------------------------------- JSON
@@ -223,6 +244,8 @@ def person_layout(ev: Any, indent: int = 2, separator: str = ",\n") -> textblock
             lay.lookup(*_list_lookup(role_index, [rules.roles[r].label for r in role_ids]))
         elif name == "components":
             _component_pieces(lay, ev, role_codes, role_ids, scored, pad_key, pad_sub)
+        elif name == "reported":
+            _component_pieces(lay, ev, role_codes, role_ids, scored, pad_key, pad_sub, reported=True)
         elif name in ("results", "behaviour", "total"):
             points(getattr(ind, name), scored)
         elif name in ("judgement", "judgement_label"):
@@ -254,13 +277,17 @@ def person_layout(ev: Any, indent: int = 2, separator: str = ",\n") -> textblock
 
 
 def _component_pieces(lay: textblocks.Layout, ev: Any, role_codes: np.ndarray, role_ids: list,
-                      scored: np.ndarray, pad_key: str, pad_sub: str) -> None:
+                      scored: np.ndarray, pad_key: str, pad_sub: str, reported: bool = False) -> None:
     """``{"<component>": "<points>", ...}`` of each person's role (``{}`` for a role without
-    components, or no role): per component slot, the key by role and the points."""
+    components, or no role): per component slot, the key by role and the points. With
+    ``reported``: the components marked ``counts: false`` and their grado di raggiungimento
+    (percent; null where the person's unit has none), as ``Evaluation.rows()[i]["reported"]``."""
     ind, rules = ev.individual, ev.rules
     present = np.bincount(role_codes, minlength=len(role_ids) + 1)[: len(role_ids)] > 0
-    comps = [[c.id for c in rules.roles[rid].components if c.counts] if present[k] else []
+    comps = [[c.id for c in rules.roles[rid].components if c.counts != reported] if present[k] else []
              for k, rid in enumerate(role_ids)]
+    source = ind.component_achievement if reported else ind.components
+    digits = rules.achievement_decimals if reported else 2
     slots = max((len(c) for c in comps), default=0)
     for j in range(max(slots, 1)):
         heads = []
@@ -277,9 +304,10 @@ def _component_pieces(lay: textblocks.Layout, ev: Any, role_codes: np.ndarray, r
         for k, cids in enumerate(comps):
             if j < len(cids):
                 here = role_codes == k
-                units[here] = np.asarray(ind.components[f"{role_ids[k]}.{cids[j]}"], dtype=np.int64)[here]
+                units[here] = np.asarray(source[f"{role_ids[k]}.{cids[j]}"], dtype=np.int64)[here]
                 has |= here
-        lay.decimal(units, 2, show=has & scored, null_rows=has, quote='"')
+        show = has & (units >= 0) if reported else has & scored
+        lay.decimal(units, digits, show=show, null_rows=has, quote='"')
     tails = [f"\n{pad_key}}}" if cids else "" for cids in comps] + [""]
     lay.lookup(role_codes, textblocks.table_of(tails))
 
@@ -338,21 +366,30 @@ def people_table(ev: Any, payout_state: str | None = None) -> pa.Table:
     role_index = np.asarray(ev.individual.role_index)
     role_ids = list(ev.individual.role_ids)
     n = len(role_index)
-    comp_cols: dict[str, pa.Array] = {}
-    for rid, comps in components.items():
-        here = pa.array(role_index == role_ids.index(rid))
-        for cid, col in comps.items():
-            prev = comp_cols.get(cid, pa.nulls(n, pa.string()))
-            comp_cols[cid] = pc.if_else(here, col, prev)
+
+    def merged(by_role: dict[str, dict[str, pa.Array]]) -> dict[str, pa.Array]:
+        out: dict[str, pa.Array] = {}
+        for rid, comps in by_role.items():
+            here = pa.array(role_index == role_ids.index(rid))
+            for cid, col in comps.items():
+                prev = out.get(cid, pa.nulls(n, pa.string()))
+                out[cid] = pc.if_else(here, col, prev)
+        return out
+
+    comp_cols = merged(components)
+    reported_cols = merged(reported_columns(ev))
     names, arrays = [], []
     for name in results.PEOPLE:
-        if name == "components":
+        if name in results.MAPS:
             continue
         names.append(name)
         arrays.append(cols[name])
         if name == "unit_id":
             for cid, col in comp_cols.items():
                 names.append(f"component:{cid}")
+                arrays.append(col)
+            for cid, col in reported_cols.items():
+                names.append(f"reported:{cid}")
                 arrays.append(col)
     if payout_state is not None:
         names.append("payout_state")
@@ -364,9 +401,10 @@ def people_table(ev: Any, payout_state: str | None = None) -> pa.Table:
 # --------------------------------------------------------------------------- CSV
 
 
-def component_ids(ev: Any) -> list[str]:
+def component_ids(ev: Any, reported: bool = False) -> list[str]:
     """Component ids of the people's roles in first-seen order over the people (as
-    ``Outcome.component_ids`` finds them in the rows), without building a row."""
+    ``Outcome.component_ids`` finds them in the rows), without building a row; with
+    ``reported``, the ids of the components marked ``counts: false`` instead."""
     role_index = np.asarray(ev.individual.role_index)
     role_ids = list(ev.individual.role_ids)
     valid = role_index[role_index >= 0]
@@ -376,7 +414,7 @@ def component_ids(ev: Any) -> list[str]:
     seen: dict[str, None] = {}
     for k in roles[np.argsort(first, kind="stable")].tolist():
         for c in ev.rules.roles[role_ids[k]].components:
-            if not getattr(c, "counts", True):
+            if getattr(c, "counts", True) == reported:
                 continue
             seen.setdefault(str(c.id), None)
     return list(seen)
@@ -453,6 +491,15 @@ def csv_layout(ev: Any, columns: list[tuple[str, str]], *, delimiter: str, point
                         units[here] = np.asarray(ind.components[f"{rid}.{cid}"], dtype=np.int64)[here]
                         has |= here
             lay.decimal(units, 2, show=has & scored, point=point, null="")
+        elif name.startswith("reported:"):
+            cid = name.split(":", 1)[1]
+            units = np.full(len(role_index), -1, dtype=np.int64)
+            for r, rid in enumerate(role_ids):
+                if any(str(c.id) == cid and not getattr(c, "counts", True) for c in rules.roles[rid].components):
+                    here = role_codes == r
+                    if here.any():
+                        units[here] = np.asarray(ind.component_achievement[f"{rid}.{cid}"], dtype=np.int64)[here]
+            lay.decimal(units, rules.achievement_decimals, show=units >= 0, point=point, null="")
         elif name in ("results", "behaviour", "total"):
             lay.decimal(getattr(ind, name), 2, show=scored, point=point, null="")
         elif name == "negative":

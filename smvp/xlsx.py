@@ -36,6 +36,8 @@ _FORMATS = {results.MONEY: MONEY_FORMAT, results.POINTS: POINTS_FORMAT,
 def _kind(section: dict[str, str], key: str) -> str:
     if key.startswith("component:"):
         return results.POINTS
+    if key.startswith("reported:"):
+        return results.PERCENT
     return section.get(key, results.TEXT)
 
 
@@ -127,7 +129,7 @@ def table_sheet(wb: Any, title: str, cols: Sequence[tuple[str, str]], rows: Sequ
 def _people(outcome: Outcome, lang: str) -> tuple[list[tuple[str, str]], list[list[Any]]]:
     from smvp.export import payout_state
 
-    cols = results.people_csv_columns(outcome.component_ids())
+    cols = results.people_csv_columns(outcome.component_ids(), outcome.reported_ids())
     state = t(f"state_{payout_state(outcome)}", lang)
     rows = []
     for row in outcome.rows:
@@ -136,6 +138,8 @@ def _people(outcome: Outcome, lang: str) -> tuple[list[tuple[str, str]], list[li
         for key, _ in cols:
             if key.startswith("component:"):
                 line.append(comps.get(key.split(":", 1)[1]))
+            elif key.startswith("reported:"):
+                line.append((row.get("reported") or {}).get(key.split(":", 1)[1]))
             elif key == "payout_state":
                 line.append(row.get(key) or (state if row.get("paid") is not None else None))
             else:

@@ -74,6 +74,7 @@ def test_people_are_those_of_the_single_body_run(rollout, tmp_path, tenant):
     assert len(mine) == len(doc["people"]) == STAFF
     for row, want in zip(mine, doc["people"]):
         assert dict(row.pop("components")) == want.pop("components")
+        assert dict(row.pop("reported")) == want.pop("reported")
         assert row.pop("tenant") == tenant
         assert row == want
     rec = next(r for r in records if r["tenant"] == tenant)

@@ -132,9 +132,9 @@ def test_standard_csv_follows_the_contract(tmp_path, documents):
     assert len(rows) == len(people)
     for row, person in zip(rows, people):
         for name, kind in results.PEOPLE.items():
-            if name == "components":
-                for cid, pts in person["components"].items():
-                    assert row[f"component:{cid}"] == (pts or "")
+            if name in results.MAPS:  # component:<id> points, reported:<id> percent
+                for cid, value in person[name].items():
+                    assert row[f"{results.MAPS[name]}:{cid}"] == (value or "")
             elif kind == results.FLAG:
                 assert row[name] == ("" if person[name] is None else str(int(person[name])))
             else:

@@ -68,7 +68,9 @@ def column(profile: Any, year: int, lang: str) -> dict[tuple, list[str] | None]:
         k = ("role", rid)
         cells[k + ("evaluator",)] = [role.evaluator] if role.evaluator else None
         cells[k + ("total_max",)] = [_n(role.total_max)] if role.total_max is not None else None
-        comps = [f"{c.label}: {_n(c.max) if c.max is not None else wd('undefined', lang)}" for c in role.components]
+        comps = [f"{c.label}: " + (wd("reported", lang) if not c.counts
+                                   else _n(c.max) if c.max is not None else wd("undefined", lang))
+                 for c in role.components]
         cells[k + ("results",)] = comps or None
         facs = [f"{f.label}: 0–{_n(f.max)}" if f.max is not None else f"{f.label}: {wd('undefined', lang)}"
                 for f in role.factors]

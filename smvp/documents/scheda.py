@@ -152,12 +152,17 @@ def model(doc: RunDocument, person: str, sheet_date: dt.date, lang: str) -> dict
     comp_nodes = {c["label"]: c for c in (results_node or {"children": []})["children"]}
     components = []
     for c in role.components:
+        if not c.counts:  # reported, not counted (counts: false): its grado, no points
+            components.append({"label": c.label, "max": None, "points": None, "reported": True,
+                               "achievement": r.dec((row.get("reported") or {}).get(c.id))})
+            continue
         node = comp_nodes.get(c.label)
         ach = _input(node, "achievement") if node else None
         components.append({"label": c.label, "max": _num(c.max), "points": (row.get("components") or {}).get(c.id),
-                           "achievement": r.dec(ach)})
-    results_max = (sum((_num(c.max) for c in role.components), Decimal(0))
-                   if role.components and all(c.max is not None for c in role.components) else None)
+                           "achievement": r.dec(ach), "reported": False})
+    counted = [c for c in role.components if c.counts]
+    results_max = (sum((_num(c.max) for c in counted), Decimal(0))
+                   if counted and all(c.max is not None for c in counted) else None)
 
     # B) behaviours
     beh_node = (_child(trace, "behaviour") or [None])[0]
