@@ -847,6 +847,28 @@ def _alternatives(err: jsonschema.ValidationError) -> list | None:
     return [_Alternatives(err, list(branches.values()))]
 
 
+def _gap(kind: Msg, reading: object) -> Msg:
+    """What a role's source does not define: ``kind: the profile's reading`` (the reading as the
+    profile writes it, else "not defined by the source"); :func:`_gap_kind` gives ``kind`` back."""
+    return Msg("{kind}: {reading}", kind=kind, reading=reading or Msg("not defined by the source"))
+
+
+def _gap_kind(gap: str) -> object:
+    params = getattr(gap, "params", None) or {}
+    return params.get("kind", gap)
+
+
+def _listed(items: list, template: str) -> object:
+    """``a, b, c`` (``template`` "{a}, {b}" or "{a}; {b}") as a message whose items are each said
+    in the user's language."""
+    if not items:
+        return ""
+    said = items[-1]
+    for item in reversed(items[:-1]):
+        said = Msg(template, a=item, b=said)
+    return said
+
+
 def _size(instance: object) -> int:
     return len(instance) if isinstance(instance, (list, dict, str)) else 0
 
@@ -1165,7 +1187,7 @@ class _Builder:
         for rid, r in roles_raw.items():
             roles[rid] = self.role(rid, r, level_ids, curves, judgements, coefficients, funds)
             for u in roles[rid].undefined:
-                not_defined.append(f"{roles[rid].label}: {u}")
+                not_defined.append(Msg("{role}: {what}", role=roles[rid].label, what=u))
 
         magg = {}
         for mid, m in (d.get("maggiorazioni") or {}).items():
@@ -1198,7 +1220,8 @@ class _Builder:
                 if path[0] == "roles" and len(path) > 1 and path[1] in roles and roles[path[1]].undefined:
                     continue  # already listed with the role's label
                 if not any(what in n for n in not_defined):
-                    not_defined.append(f"{what}: {value.get('reading') or value.get('note') or 'not defined by the source'}")
+                    not_defined.append(Msg("{role}: {what}", role=what, what=value.get("reading") or value.get("note")
+                                           or Msg("not defined by the source")))
 
         links, ente, attestation = self.organisational_rules(org, funds)
         valuation = self.project_valuation(d.get("project_valuation"), roles, level_ids)
@@ -1227,7 +1250,7 @@ class _Builder:
         behaviours = r.get("behaviours") or {}
         comps = []
         if results.get("defined") is False or not results:
-            undefined.append("results components and their weights: " + (results.get("reading") or "not defined by the source"))
+            undefined.append(_gap(Msg("results components and their weights"), results.get("reading")))
         for cid, c in (results.get("components") or {}).items():
             lvl = c["objectives"]["level"]
             if lvl not in level_ids:
@@ -1242,12 +1265,12 @@ class _Builder:
                 continue
             if c.get("max") is None or c.get("defined") is False:
                 if results.get("defined") is not False:
-                    undefined.append(f"maximum points of results component {c['label']!r}")
+                    undefined.append(Msg("maximum points of results component {label!r}", label=c["label"]))
             comps.append(Component(cid, c["label"], _frac(c.get("max")) if c.get("defined") is not False else None, lvl,
                                    self.source(c, *base, "results", "components", cid)))
         factors = []
         if behaviours.get("defined") is False or not behaviours:
-            undefined.append("behaviour factors' scales: " + (behaviours.get("reading") or "not defined by the source"))
+            undefined.append(_gap(Msg("behaviour factors' scales"), behaviours.get("reading")))
         per_person = behaviours.get("scale") == "per_person"
         for fid, f in (behaviours.get("factors") or {}).items():
             if per_person and f.get("max") is not None:
@@ -1255,11 +1278,11 @@ class _Builder:
                          hint=Msg("remove 'max', or remove 'scale: per_person'"))
             elif (not per_person and (f.get("max") is None or f.get("defined") is False)
                   and behaviours.get("defined") is not False):
-                undefined.append(f"scale of behaviour factor {f['label']!r}")
+                undefined.append(Msg("scale of behaviour factor {label!r}", label=f["label"]))
             factors.append(Factor(fid, f["label"], _frac(f.get("max")) if f.get("defined") is not False else None))
         total_max = _frac(r.get("total_max"))
         if total_max is None and not undefined:
-            undefined.append("maximum total points")
+            undefined.append(Msg("maximum total points"))
         if per_person and not undefined and total_max is not None:
             s = sum((c.max for c in comps), Fraction(0))
             if s > total_max:
@@ -1526,8 +1549,8 @@ def _semantic_errors(profile: Profile) -> list[ProfileError]:
                 profile.warnings.append(Msg(
                     "incomplete for individual scoring: the source does not define {gaps} — smvp evaluate "
                     "computes organisational performance only for these roles",
-                    gaps="; ".join(f"{r.label}: {', '.join(u.split(': ', 1)[0] for u in r.undefined)}"
-                                   for r in incomplete)))
+                    gaps=_listed([Msg("{role}: {what}", role=r.label, what=_listed([_gap_kind(u) for u in r.undefined], "{a}, {b}"))
+                                  for r in incomplete], "{a}; {b}")))
             gaps = [f"{v['label']}" for v in ((profile.data.get("not_defined") or {}).values())
                     if isinstance(v, dict) and v.get("label")]
             if gaps and not any(w.startswith("the source does not define") for w in profile.warnings):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from smvp.i18n import Words, format_decimal, format_money, format_points, localize_numbers
+from smvp.i18n import Words, format_decimal, format_money, format_points, localize_numbers, say
 
 # key → (italiano, english)
 KEYS = Words("explain.key")  # catalogue: explain.key.*
@@ -183,7 +183,7 @@ def note_text(note: dict | None, lang: str) -> str | None:
         p["tie_policy"] = _pick(TIES, p["tie_policy"], lang)
     for k in ("tied", "absences", "undefined"):
         if isinstance(p.get(k), list):
-            p[k] = ", ".join(map(str, p[k]))
+            p[k] = ", ".join(say(x, lang) for x in p[k])  # catalogue messages (the gaps) in Italian
     if isinstance(p.get("places"), list):
         p["places"] = "–".join(map(str, p["places"]))
     text = NOTES_IT[note["id"]].format_map(_Default(p))
