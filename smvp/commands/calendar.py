@@ -298,18 +298,40 @@ def run(*, chamber: str | None, profile: Path | None, year: int, actual: Path | 
     table = Table(title=t("calendar_title", lang, year=year, chamber=name)
                   + (f" ({_d(day)})" if day else ""),
                   title_justify="left")
-    for key, opts in (("step", {"max_width": 48}), ("actor", {"no_wrap": True}),
-                      ("due", {"no_wrap": True}), ("moved_because", {"max_width": 40}),
-                      ("actual", {"no_wrap": True}), ("outcome", {"no_wrap": True}),
-                      ("source", {"max_width": 40})):
-        table.add_column(t(key, lang), **opts)
+    # Narrower than 120 columns: five columns (the step with its source under it, the deadline
+    # with why it moved under it), every date whole; wider: one column each.
+    narrow = out.width < 120
     roles = role_labels(data)
+
+    def longest_word(texts: list[str]) -> int:  # a column no narrower than its longest word
+        return max((len(word) for text in texts for word in text.split()), default=1)
+
+    actors = longest_word([actor_label(cr.row.actor, lang, roles) for cr in rows])
+    outcomes = longest_word([status_label(cr.row, lang)[0] for cr in rows])
+    columns = ((("step", {"min_width": 16}), ("actor", {"width": max(actors, 10)}),
+                ("due", {"width": 12}), ("actual", {"no_wrap": True, "min_width": 10}),
+                ("outcome", {"width": max(outcomes, 12)}))
+               if narrow else
+               (("step", {"max_width": 48}), ("actor", {"no_wrap": True}), ("due", {"no_wrap": True}),
+                ("moved_because", {"max_width": 40}), ("actual", {"no_wrap": True}),
+                ("outcome", {"no_wrap": True}), ("source", {"max_width": 40})))
+    for key, opts in columns:
+        table.add_column(t(key, lang), **opts)
     for cr in rows:
         r = cr.row
         text, style = status_label(r, lang)
         label = r.label + (f" ({t('optional', lang)})" if cr.optional else "")
-        table.add_row(label, actor_label(r.actor, lang, roles), _d(r.due),
-                      (r.deadline.reason or "") if r.deadline else "", _d(r.done),
+        moved = (r.deadline.reason or "") if r.deadline else ""
+        if narrow:
+            step = Text(label)
+            if cr.source:
+                step.append("\n" + cr.source, style="dim")
+            due = Text(_d(r.due))
+            if moved:
+                due.append("\n" + moved, style="dim")
+            table.add_row(step, actor_label(r.actor, lang, roles), due, _d(r.done), Text(text, style=style))
+            continue
+        table.add_row(label, actor_label(r.actor, lang, roles), _d(r.due), moved, _d(r.done),
                       Text(text, style=style), cr.source)
     out.print(table)
     for cr in rows:
