@@ -39,6 +39,7 @@ def _smvp(tmp_path: Path, lang: str, *args: str) -> subprocess.CompletedProcess:
 def _normalise(text: str) -> str:
     today = dt.date.today()
     text = text.replace(today.strftime("%d/%m/%Y"), "DD/MM/YYYY")
+    text = re.sub(r"\b(motore|engine) \d+\.\d+\.\d+\S*", r"\1 X.Y.Z", text)  # smvp's version
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 
 

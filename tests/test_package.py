@@ -56,7 +56,9 @@ def test_package_data_is_read_through_importlib_resources():
 def test_version_is_defined_once():
     import smvp_engine
 
-    assert smvp_engine.__version__ == version("smvp") == _pyproject()["project"]["version"]
+    assert smvp_engine.__version__ == version("smvp")
+    assert version("smvp") == _pyproject()["project"]["version"], \
+        "the installed metadata is older than pyproject.toml: pip install -e '.[test]' again"
     text = (ROOT / "engine" / "__init__.py").read_text(encoding="utf-8")
     assert not re.search(r"__version__\s*=\s*[\"']\d+\.\d+", text), "the version is written only in pyproject.toml"
     r = runner.invoke(cli.app, ["--version"])
@@ -267,3 +269,31 @@ def test_a_stored_run_records_the_version_and_the_profile_hash(tmp_path, monkeyp
     assert run.engine_version == version("smvp")
     profile = bundled_chambers() / "cuneo.yaml"
     assert run.profile_sha256 == hashlib.sha256(profile.read_bytes()).hexdigest()
+
+
+def test_runs_of_two_versions_are_told_apart(tmp_path, monkeypatch):
+    """Every stored run records the version that computed it, on either write path (the first
+    run creates the database through SQLAlchemy, the next is written with sqlite3): ``smvp
+    runs`` lists it and ``smvp verify`` says it with the version verifying it."""
+    import sqlite3
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "200")
+    db_file = tmp_path / "runs.db"
+    db = f"sqlite:///{db_file}"
+    for _ in range(2):
+        r = runner.invoke(cli.app, ["evaluate", "--chamber", "cuneo", "--db", db, "--lang", "en"])
+        assert r.exit_code == 0, r.output
+    con = sqlite3.connect(db_file)
+    assert con.execute("SELECT engine_version FROM run ORDER BY id").fetchall() == \
+        [(version("smvp"),)] * 2
+    con.execute("UPDATE run SET engine_version = '0.0.9' WHERE id = 1")  # as an older smvp stored it
+    con.commit()
+    con.close()
+    r = runner.invoke(cli.app, ["runs", "--db", db, "--lang", "en"])
+    assert r.exit_code == 0, r.output
+    rows = [line for line in r.stdout.splitlines() if "cuneo" in line]
+    assert len(rows) == 2 and "0.0.9" in rows[0] and version("smvp") in rows[1], r.stdout
+    r = runner.invoke(cli.app, ["verify", "--run", "1", "--db", db, "--json"])
+    doc = json.loads(r.stdout)
+    assert (doc["engine_stored"], doc["engine_now"]) == ("0.0.9", version("smvp"))
