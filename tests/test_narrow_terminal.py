@@ -47,3 +47,16 @@ def test_the_cycle_calendar_at_80_columns():
     assert "…" not in result.stdout
     assert re.search(r"│ \d\d/\d\d/2021 ", result.stdout)  # dates whole
     assert "Giunta" in result.stdout and "giunta " not in result.stdout  # labels, not raw ids
+
+
+def test_profile_places_are_shown_without_machine_paths(tmp_path, monkeypatch):
+    from smvp.explain_words import short_at
+
+    monkeypatch.chdir(tmp_path)
+    assert short_at("/srv/x/chambers/national/italia.yaml:186") == "chambers/national/italia.yaml:186"
+    assert short_at("/home/anna/profili/cuneo.yaml:12") == "cuneo.yaml:12"
+    assert short_at(str(tmp_path / "p" / "cuneo.yaml") + ":3") == "p/cuneo.yaml:3"
+    assert short_at("chambers/cuneo.yaml:187") == "chambers/cuneo.yaml:187"
+    lint = CliRunner().invoke(cli.app, ["lint", "cuneo"], env={"COLUMNS": "200", "SMVP_LANG": "it"})
+    assert "[chambers/national/italia.yaml:" in lint.stdout
+    assert not re.search(r"\[/[^\]]*\.yaml:\d+\]", lint.stdout), lint.stdout

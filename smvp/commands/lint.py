@@ -14,6 +14,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from smvp.explain_words import short_at
 from smvp.i18n import Words, error_text, t
 from smvp_engine.compliance import ERROR, check
 from smvp_engine.errors import SmvpError, SmvpErrors
@@ -34,7 +35,7 @@ def _src(src: dict | None, lang: str) -> str:
     if src.get("layer"):
         text += f" ({w('layer', lang, l=src['layer'])})"
     if src.get("at"):
-        text += f" [{src['at']}]"
+        text += f" [{short_at(str(src['at']))}]"
     return text
 
 
