@@ -596,7 +596,7 @@ def scheda(
                                         err=err_console)))
 
 
-@app.command()
+@app.command(short_help="Dati relativi ai premi, art. 20 d.lgs. 33/2013: CSV, XLSX e pagina HTML.")
 def trasparenza(
     run_id: Annotated[int, typer.Option("--run", help="Id dell'esecuzione salvata (smvp runs).")],
     out: OutDirOpt = Path("."),
