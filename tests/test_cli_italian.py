@@ -131,3 +131,21 @@ def test_lang_before_the_command_translates_the_frameworks_words():
     assert _help("--lang", "en", "evaluate", "--help").startswith("Usage: smvp evaluate")
     assert _help("--lang", "it", "evaluate", "--help", env={"SMVP_LANG": "en"}).startswith("Uso: smvp evaluate")
     assert "--lang" in _help("--help", env={"SMVP_LANG": "it"})
+
+
+def test_lint_findings_in_italian_and_in_english():
+    """The national rules' findings are catalogue messages: the same facts in both languages."""
+    from typer.testing import CliRunner
+
+    from smvp import cli
+
+    runner = CliRunner()
+    italian = runner.invoke(cli.app, ["lint", "cuneo"], env={"SMVP_LANG": None, "COLUMNS": "200"})
+    english = runner.invoke(cli.app, ["--lang", "en", "lint", "cuneo"], env={"SMVP_LANG": None, "COLUMNS": "200"})
+    assert italian.exit_code == english.exit_code == 1
+    assert "nessuna maggiorazione del premio individuale, mentre il profilo paga premi individuali " \
+           "(elevata_qualificazione, dipendente)" in italian.stdout
+    assert "no maggiorazione del premio individuale, while the profile pays individual premiums " \
+           "(elevata_qualificazione, dipendente)" in english.stdout
+    assert "pesano 45 punti su 100 (45%)" in italian.stdout and "weigh 45 of 100 points (45%)" in english.stdout
+    assert " the " not in italian.stdout.replace("«", "").split("norma nazionale")[0]

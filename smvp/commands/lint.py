@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.text import Text
 
 from smvp.explain_words import short_at
-from smvp.i18n import Words, error_text, t
+from smvp.i18n import Words, error_text, say, t
 from smvp_engine.compliance import ERROR, check
 from smvp_engine.errors import SmvpError, SmvpErrors
 from smvp_engine.profile import load_profile
@@ -67,7 +67,8 @@ def run(paths: list[Path], *, lang: str, out: Console, json_out: bool = False, y
         out.print(Text(head, style="bold"), soft_wrap=True)
         for f in findings:
             style = "red" if f.severity == ERROR else "yellow"
-            out.print(Text(f"  {w(f.severity, lang)} {f.years} {f.norm}: {f.message}", style=style), soft_wrap=True)
+            out.print(Text(f"  {w(f.severity, lang)} {f.years} {f.norm}: {say(f.message, lang)}", style=style),
+                      soft_wrap=True)
             out.print(Text(f"    {w('national', lang)}: {_src(f.national, lang)}", style="dim"), soft_wrap=True)
             out.print(Text(f"    {w('chamber', lang)}: {_src(f.chamber_source, lang)}", style="dim"), soft_wrap=True)
     if json_out:
