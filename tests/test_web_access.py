@@ -8,9 +8,11 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session, select
 from web_support import PASSWORD, make_app
 
 from smvp import store
+from smvp.store.tables import DatasetUpload, ProfileVersion
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +114,10 @@ def test_a_dataset_with_errors_shows_them_located_and_stores_nothing(app):
     assert 'data-testid="dataset-errors"' in r.text and "nulla è stato salvato" in r.text
     assert "units" in r.text  # the missing table is named
     assert len(store.list_runs(app.state.engine)) == before
+    # the tenant had no profile version: the bundled one is not stored as v1 by a failed upload
+    with Session(app.state.engine) as s:
+        assert s.exec(select(ProfileVersion)).all() == []
+        assert s.exec(select(DatasetUpload)).all() == []
     r = c.post("/t/cuneo/amministrazione/valuta", data={"csrf": tok},
                files={"dataset": ("dati.txt", b"x", "text/plain")})
     assert r.status_code == 422 and "atteso .xlsx" in r.text

@@ -88,3 +88,46 @@ def evaluate_upload(engine: Engine, dataset_id: int, *, user: Any = None) -> tup
                               "profile_version": pv.id, "people": len(out.rows),
                               "totals": store.totals_json(out)["cents"]})
     return run_id, got
+
+
+def evaluate_new_upload(engine: Engine, *, data: bytes, filename: str, user: Any = None,
+                        year: int | None = None, bundled: tuple[str, str] | None = None
+                        ) -> tuple[int, int]:
+    """Store an uploaded dataset and evaluate it, all or nothing: validate it against the
+    tenant's newest profile version — or, when the tenant has none, against ``bundled``
+    (text, file name: its chamber's profile shipped with smvp), which then becomes version 1
+    — evaluate it, and store the profile version, the dataset and the run in ONE transaction
+    (audited). Any failure (a profile or dataset error, an evaluation error, the database)
+    raises and leaves the database as it was. Returns (run id, dataset id). UploadProblem
+    when the tenant has no profile version and nothing is ``bundled``."""
+    from sqlmodel import Session
+
+    from smvp import store
+    from smvp.app import accounts, uploads
+    from smvp.store.cases import session_errors
+
+    pv = uploads.profile_version(engine, None)
+    if pv is not None:
+        text, name = pv.text, pv.filename
+    elif bundled is not None:
+        text, name = bundled
+    else:
+        raise uploads.UploadProblem("no profile version to validate the dataset against")
+    profile = uploads.load_profile_text(text, name)
+    dataset = uploads.load_upload(data, filename, profile, year)
+    out = evaluate(profile, dataset, year=year, source=filename)
+    with session_errors(engine, "store the dataset and its run"), \
+            Session(engine) as s, s.begin():
+        if pv is None:
+            pv = uploads.write_profile_version(s, profile, text=text, filename=name, user=user)
+        up = uploads.write_dataset(s, dataset, filename=filename, version_id=int(pv.id or 0),
+                                   year=year, user=user)
+        run_id = store.runs.write_run(s, profile, dataset, out)
+        accounts.audit(s, user=user, action="run.evaluate", kind="run", object_id=run_id,
+                       after={"dataset": up.id, "requested_dataset": up.id,
+                              "final_score_sheets": 0, "profile_version": pv.id,
+                              "people": len(out.rows),
+                              "totals": store.totals_json(out)["cents"]})
+        dataset_id = int(up.id or 0)
+    out.info.run_id = run_id
+    return run_id, dataset_id

@@ -59,18 +59,25 @@ def add_profile_version(engine: Engine, *, text: str, filename: str, user: User 
                         ) -> ProfileVersion:
     """Validate and store a version of the tenant's profile (engine scoped to the tenant)."""
     profile = load_profile_text(text, filename)
-    chamber = str(getattr(profile, "chamber_id", "") or "")
     with Session(engine) as s, s.begin():
-        pv = ProfileVersion(tenant_id=_tenant(s), chamber=chamber, text=text, filename=filename,
-                            sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                            created_at=_now(), created_by=user.id if user else None)
-        s.add(pv)
-        s.flush()
-        audit(s, user=user, action="profile.upload", kind="profile_version", object_id=pv.id,
-              after={"filename": filename, "sha256": pv.sha256, "chamber": chamber})
-        s.flush()
+        pv = write_profile_version(s, profile, text=text, filename=filename, user=user)
         s.expunge(pv)
         return pv
+
+
+def write_profile_version(s: Session, profile: Any, *, text: str, filename: str,
+                          user: User | None) -> ProfileVersion:
+    """Add a validated profile's version in the caller's transaction (audited)."""
+    chamber = str(getattr(profile, "chamber_id", "") or "")
+    pv = ProfileVersion(tenant_id=_tenant(s), chamber=chamber, text=text, filename=filename,
+                        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                        created_at=_now(), created_by=user.id if user else None)
+    s.add(pv)
+    s.flush()
+    audit(s, user=user, action="profile.upload", kind="profile_version", object_id=pv.id,
+          after={"filename": filename, "sha256": pv.sha256, "chamber": chamber})
+    s.flush()
+    return pv
 
 
 def profile_version(engine: Engine, version_id: int | None) -> ProfileVersion | None:
@@ -129,14 +136,25 @@ def add_dataset(engine: Engine, *, data: bytes, filename: str, version_id: int |
                 year: int | None, user: User | None) -> StoredDataset:
     """Validate an uploaded dataset (.zip of CSV/Parquet tables, or .xlsx) against a profile
     version and store its content; raises (nothing stored) when anything is wrong."""
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise TooLarge(f"{filename}: {len(data)} bytes, more than the limit of "
-                       f"{MAX_UPLOAD_BYTES // 2**20} MiB")
     pv = profile_version(engine, version_id)
     if pv is None:
         raise UploadProblem("no profile version to validate the dataset against"
                             if version_id is None else f"no profile version {version_id}")
     profile = load_profile_text(pv.text, pv.filename)
+    dataset = load_upload(data, filename, profile, year)
+    with Session(engine) as s, s.begin():
+        up = write_dataset(s, dataset, filename=filename, version_id=int(pv.id or 0),
+                           year=year, user=user)
+        s.expunge(up)
+    return StoredDataset(upload=up, dataset=dataset)
+
+
+def load_upload(data: bytes, filename: str, profile: Any, year: int | None) -> Any:
+    """The engine's dataset of an upload (.zip of CSV/Parquet tables, or .xlsx) validated
+    against ``profile``; raises the located errors (naming ``filename``). Nothing stored."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise TooLarge(f"{filename}: {len(data)} bytes, more than the limit of "
+                       f"{MAX_UPLOAD_BYTES // 2**20} MiB")
     suffix = Path(filename).suffix.lower()
     with tempfile.TemporaryDirectory(prefix="smvp-upload-") as tmp:
         base = Path(tmp)
@@ -158,25 +176,30 @@ def add_dataset(engine: Engine, *, data: bytes, filename: str, version_id: int |
         if (year or getattr(dataset, "year", None)) is None:
             raise UploadProblem(f"{filename}: the dataset does not say which year it is "
                                 "(give year)")
+    return dataset
+
+
+def write_dataset(s: Session, dataset: Any, *, filename: str, version_id: int,
+                  year: int | None, user: User | None) -> DatasetUpload:
+    """Add a validated dataset (its content and its upload record, audited) in the caller's
+    transaction."""
     content = store.dataset_canonical_json(dataset)
-    with Session(engine) as s, s.begin():
-        tenant_id = _tenant(s)
-        store.runs.insert_blob_once(s, dict(
-            tenant_id=tenant_id, sha256=dataset.sha256, content=content,
-            content_sha256=hashlib.sha256(content.encode("utf-8")).hexdigest(),
-            created_at=_now()))
-        up = DatasetUpload(tenant_id=tenant_id, filename=filename, sha256=dataset.sha256,
-                           year=int(year or dataset.year), profile_version_id=pv.id,  # type: ignore[arg-type]
-                           people=_people(dataset), created_at=_now(),
-                           created_by=user.id if user else None)
-        s.add(up)
-        s.flush()
-        audit(s, user=user, action="dataset.upload", kind="dataset", object_id=up.id,
-              after={"filename": filename, "sha256": dataset.sha256, "year": up.year,
-                     "profile_version": pv.id})
-        s.flush()
-        s.expunge(up)
-    return StoredDataset(upload=up, dataset=dataset)
+    tenant_id = _tenant(s)
+    store.runs.insert_blob_once(s, dict(
+        tenant_id=tenant_id, sha256=dataset.sha256, content=content,
+        content_sha256=hashlib.sha256(content.encode("utf-8")).hexdigest(),
+        created_at=_now()))
+    up = DatasetUpload(tenant_id=tenant_id, filename=filename, sha256=dataset.sha256,
+                       year=int(year or dataset.year), profile_version_id=version_id,
+                       people=_people(dataset), created_at=_now(),
+                       created_by=user.id if user else None)
+    s.add(up)
+    s.flush()
+    audit(s, user=user, action="dataset.upload", kind="dataset", object_id=up.id,
+          after={"filename": filename, "sha256": dataset.sha256, "year": up.year,
+                 "profile_version": version_id})
+    s.flush()
+    return up
 
 
 def _tenant(session: Session) -> int:

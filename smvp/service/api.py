@@ -21,8 +21,8 @@ from smvp import store
 from smvp.app import accounts, uploads
 from smvp.app import conciliation as cases
 from smvp.app import runs as run_uc
-from smvp.app import scores as score_uc
 from smvp.app import verify as verify_uc
+from smvp.app.visibility import visible_people
 from smvp.conciliation import CaseProblem
 from smvp.errors import UsageProblem
 from smvp.report import jsonable
@@ -271,23 +271,9 @@ def _run(c: TenantContext, run_id: int) -> store.RunSummary:
 
 
 def _visible(c: TenantContext, run: store.RunSummary) -> set[str] | None:
-    """The person_ids of ``run`` the caller may see: None = everyone."""
-    if c.sees_everyone:
-        return None
-    seen = set(c.person_ids) if c.has(DIP) else set()
-    if c.has(VAL):
-        seen |= _people_of_units(c, run)
-    return seen
-
-
-def _people_of_units(c: TenantContext, run: store.RunSummary) -> set[str]:
-    """A valutatore sees the people of the unit they belong to and of its sub-units
-    (``smvp.app.scores.people_of_units``), and themselves."""
-    found = score_uc.people(c.engine, run.dataset_sha256, run.tenant_id)
-    if found is None:
-        return set(c.person_ids)
-    unit_of = {p: v["unit_id"] for p, v in found.staff.items()}
-    return score_uc.people_of_units(unit_of, found.parent, set(c.person_ids)) | set(c.person_ids)
+    """The person_ids of ``run`` the caller may see: None = everyone
+    (``smvp.app.visibility``, the rule the pages use too)."""
+    return visible_people(c.engine, run, roles=c.roles, person_ids=c.person_ids)
 
 
 def _run_json(run: store.RunSummary, totals: bool = True) -> dict[str, Any]:

@@ -81,39 +81,47 @@ def _opt_str(value: Any) -> str | None:
 def save_run(engine: Engine, profile: Any, dataset: Any, outcome: Outcome) -> int:
     """Store one run (with its dataset content) in one transaction; returns the run id."""
     info = outcome.info
-    content = dataset_canonical_json(dataset)
-    content_sha = hashlib.sha256(content.encode("utf-8")).hexdigest()
-    created = info.created_at
     try:
         with Session(engine) as session, session.begin():
-            # first statement a write: the transaction takes the write lock at once
-            tenant_id = session_tenant(session)
-            if tenant_id is None:  # the operator's command line: the tenant of the chamber
-                tenant_id = tenants.ensure_tenant(session, info.chamber)
-            insert_blob_once(session, dict(tenant_id=tenant_id, sha256=info.dataset_sha256,
-                                            content=content, content_sha256=content_sha,
-                                            created_at=created))
-            run = Run(tenant_id=tenant_id, **run_columns(profile, outcome))
-            session.add(run)
-            session.flush()
-            run_id = run.id
-            assert run_id is not None
-            evaluation = getattr(outcome.rows, "evaluation", None)
-            if evaluation is not None and bulk.columnar(evaluation):  # from the columns, in bulk
-                bulk.insert_people(session, run_id, tenant_id, bulk.iter_person_rows(evaluation),
-                                   total=len(outcome.rows))
-            else:
-                for row in outcome.rows:
-                    session.add(person_record(run_id, row, tenant_id))
-            session.flush()
-            for fund in outcome.funds:
-                session.add(fund_record(run_id, fund, tenant_id))
-            session.flush()
+            run_id = write_run(session, profile, dataset, outcome)
     except SQLAlchemyError as exc:
         raise StoreProblem(f"cannot store the run in {display_url(str(engine.url))}: "
                            f"{short_error(exc)}; nothing was stored") from exc
     info.run_id = run_id
     info.database = display_url(str(engine.url))
+    return run_id
+
+
+def write_run(session: Session, profile: Any, dataset: Any, outcome: Outcome) -> int:
+    """Add one run (with its dataset content) in the caller's transaction; the run id. The
+    caller commits (``save_run``, or a use case storing more in the same transaction)."""
+    info = outcome.info
+    content = dataset_canonical_json(dataset)
+    content_sha = hashlib.sha256(content.encode("utf-8")).hexdigest()
+    created = info.created_at
+    # first statement a write: the transaction takes the write lock at once
+    tenant_id = session_tenant(session)
+    if tenant_id is None:  # the operator's command line: the tenant of the chamber
+        tenant_id = tenants.ensure_tenant(session, info.chamber)
+    insert_blob_once(session, dict(tenant_id=tenant_id, sha256=info.dataset_sha256,
+                                   content=content, content_sha256=content_sha,
+                                   created_at=created))
+    run = Run(tenant_id=tenant_id, **run_columns(profile, outcome))
+    session.add(run)
+    session.flush()
+    run_id = run.id
+    assert run_id is not None
+    evaluation = getattr(outcome.rows, "evaluation", None)
+    if evaluation is not None and bulk.columnar(evaluation):  # from the columns, in bulk
+        bulk.insert_people(session, run_id, tenant_id, bulk.iter_person_rows(evaluation),
+                           total=len(outcome.rows))
+    else:
+        for row in outcome.rows:
+            session.add(person_record(run_id, row, tenant_id))
+    session.flush()
+    for fund in outcome.funds:
+        session.add(fund_record(run_id, fund, tenant_id))
+    session.flush()
     return run_id
 
 

@@ -5,8 +5,8 @@ Nothing here is the pages' own: the user is the stored account of the signed ses
 cookie (``smvp.service.auth.Sessions``, the cookie the API reads too); the tenant, the
 caller's roles in it and the store scoped to it come from
 ``smvp.service.auth.tenant_context`` (``smvp.store.tenancy``: through that engine another
-tenant's rows do not exist); who may see which person is the API's rule
-(``smvp.service.api``). Anything outside answers 404 — the caller must not learn that
+tenant's rows do not exist); who may see which person is the rule the API
+uses too (``smvp.app.visibility``). Anything outside answers 404 — the caller must not learn that
 another tenant's run or a colleague's scheda exists.
 """
 
@@ -150,9 +150,10 @@ class Context:
         """The person ids of ``run`` this user may see (None: everyone) — the API's rule:
         amministratore, OIV, revisore everyone; dipendente themself; valutatore the people
         of their unit and of the units below it."""
-        from smvp.service.api import _visible
+        from smvp.app.visibility import visible_people
 
-        return _visible(self.tc, run)
+        return visible_people(self.engine, run, roles=self.tc.roles,
+                              person_ids=self.tc.person_ids)
 
     def may_see_person(self, run: Any, person_id: str) -> bool:
         seen = self.visible(run)

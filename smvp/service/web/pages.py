@@ -127,20 +127,13 @@ def _read_upload(upload: UploadFile) -> bytes:
     return bytes(data)
 
 
-def _profile_version(ctx: Context) -> Any:
-    """The tenant's newest profile version; the bundled profile of its chamber stored as
-    the first one when it has none yet (as ``smvp serve --demo`` does)."""
+def _bundled(ctx: Context) -> tuple[str, str] | None:
+    """(text, file name) of the profile bundled with smvp for the tenant's chamber: stored as
+    version 1 with the tenant's first evaluation when it has none (as ``smvp serve --demo``)."""
     from smvp import engine_api
-    from smvp.app import uploads
 
-    pv = uploads.profile_version(ctx.engine, None)
-    if pv is None:
-        found = engine_api.find_chamber(ctx.tenant.chamber)
-        if found is None:
-            raise ValueError("la Camera non ha ancora un profilo: caricalo dalla pagina del profilo")
-        pv = uploads.add_profile_version(ctx.engine, text=found[1].read_text(encoding="utf-8"),
-                                         filename=found[1].name, user=ctx.user)
-    return pv
+    found = engine_api.find_chamber(ctx.tenant.chamber)
+    return (found[1].read_text(encoding="utf-8"), found[1].name) if found is not None else None
 
 
 @router.post("/t/{tenant}/amministrazione/valuta")
@@ -148,11 +141,11 @@ def admin_evaluate(ctx: Ctx, csrf: str = Form(""), sample: str = Form(""), dati:
                    dataset: Annotated[UploadFile | None, File()] = None) -> Response:
     """Evaluate the year's data and store the run (``smvp.app.runs.evaluate_upload``, as the
     API's ``POST /runs``): a dataset already uploaded (``dati``: with the valutatori's final
-    schede), or a new upload / the bundled sample year, first stored as a dataset of the
-    tenant (``smvp.app.uploads.add_dataset``: validated against the newest profile version;
-    with errors nothing is stored and they are shown in a table)."""
+    schede), or a new upload / the bundled sample year (``smvp.app.runs.evaluate_new_upload``:
+    validated against the newest profile version — the chamber's bundled profile, stored as
+    version 1 in the same transaction, when the tenant has none — evaluated, and stored with
+    its run all or nothing; with errors nothing is stored and they are shown in a table)."""
     from smvp.app import runs as app_runs
-    from smvp.app import uploads
     from smvp.commands.evaluate import sample_years
     from smvp.errors import EdgeError
     from smvp_engine.errors import SmvpError, SmvpErrors
@@ -180,10 +173,11 @@ def admin_evaluate(ctx: Ctx, csrf: str = Form(""), sample: str = Form(""), dati:
                 path = years[int(sample)]
                 data, name = ((_zip_folder(path), f"{ctx.tenant.chamber}-{sample}.zip")
                               if path.is_dir() else (path.read_bytes(), path.name))
-            pv = _profile_version(ctx)
-            got = uploads.add_dataset(ctx.engine, data=data, filename=name, version_id=pv.id,
-                                      year=None, user=ctx.user)
-            dataset_id = int(got.upload.id or 0)
+            # the profile (bundled as version 1 when the tenant has none), the dataset and
+            # the run: stored together or not at all
+            run_id, _ = app_runs.evaluate_new_upload(ctx.engine, data=data, filename=name,
+                                                     user=ctx.user, bundled=_bundled(ctx))
+            return _redirect(f"/t/{ctx.tenant.slug}/esecuzioni/{run_id}/risultati")
         run_id, _ = app_runs.evaluate_upload(ctx.engine, dataset_id, user=ctx.user)
     except SmvpErrors as exc:
         return _admin_page(ctx, status_code=422, errors=list(exc.errors))
