@@ -901,7 +901,9 @@ class Impact:
     PERSON_FIELDS, None when the person is not in that evaluation), delta
     (total, premium, maggiorazione, paid), changed (bool), judgement_changed.
     ``roles``, ``funds``: per role and per fund, old/new/delta sums;
-    ``totals``: distributed, economies, resources, paid, people changed.
+    ``totals``: distributed, economies, resources, paid, people changed;
+    ``projects``: the project valuation under both versions (None when neither values
+    projects), see :func:`project_impact`.
     """
 
     year_old: int
@@ -910,6 +912,11 @@ class Impact:
     roles: list[dict]
     funds: list[dict]
     totals: dict
+    projects: dict | None = None
+
+    @property
+    def projects_changed(self) -> bool:
+        return bool(self.projects and self.projects["changed"])
 
     @property
     def changed_people(self) -> list[dict]:
@@ -925,7 +932,7 @@ class Impact:
                 return [j(v) for v in x]
             return x
         return j({"year_old": self.year_old, "year_new": self.year_new, "people": self.people,
-                  "roles": self.roles, "funds": self.funds, "totals": self.totals})
+                  "roles": self.roles, "funds": self.funds, "totals": self.totals, "projects": self.projects})
 
 
 def impact(old_ev: Any, new_ev: Any) -> Impact:
@@ -981,4 +988,79 @@ def impact(old_ev: Any, new_ev: Any) -> Impact:
         totals[f"{k}_old"] = sum((_d((p["old"] or {}).get(k)) for p in people), Decimal(0))
         totals[f"{k}_new"] = sum((_d((p["new"] or {}).get(k)) for p in people), Decimal(0))
         totals[f"{k}_delta"] = totals[f"{k}_new"] - totals[f"{k}_old"]
-    return Impact(old_ev.year, new_ev.year, people, role_list, funds, totals)
+    names = {p["person_id"]: p["name"] for p in people}
+    return Impact(old_ev.year, new_ev.year, people, role_list, funds, totals,
+                  project_impact(_projects(old_ev), _projects(new_ev), names))
+
+
+def _projects(ev: Any) -> dict | None:
+    get = getattr(ev, "projects", None)
+    return get() if callable(get) else None
+
+
+def project_impact(old: dict | None, new: dict | None, names: dict | None = None) -> dict | None:
+    """The project valuation (``Evaluation.projects()``, Brescia §5) under two versions: Decimal euro.
+
+    ``funds``: per valued fund, unit value, points, total and percent of the fund, old/new
+    (and ``total_delta``); ``projects``: per project and fund, its value old/new/delta
+    (None where the fund does not finance it in that version); ``units``: per fund and
+    unit, the allocation old/new/delta; ``people``: per fund and person, their part of
+    the unit's allocation by allocation key (position pay, or one head), old/new/delta;
+    ``changed``: whether any of these differ. None when neither version values projects.
+    Lists keep the new version's order, then what only the old one has.
+    """
+    if old is None and new is None:
+        return None
+    names = names or {}
+    fo = {f["fund"]: f for f in (old or {}).get("funds", [])}
+    fn = {f["fund"]: f for f in (new or {}).get("funds", [])}
+    order = list(fn) + [k for k in fo if k not in fn]
+
+    def delta(a: Any, b: Any) -> Decimal:
+        return _d(b) - _d(a)
+
+    funds = []
+    for fid in order:
+        a, b = fo.get(fid) or {}, fn.get(fid) or {}
+        row = {"fund": fid, "label": (b or a).get("label")}
+        for k in ("unit_value", "points", "total", "percent_of_fund"):
+            row[f"{k}_old"], row[f"{k}_new"] = a.get(k), b.get(k)
+        row["total_delta"] = delta(a.get("total"), b.get("total"))
+        funds.append(row)
+    po = {p["objective_id"]: p for p in (old or {}).get("projects", [])}
+    pn = {p["objective_id"]: p for p in (new or {}).get("projects", [])}
+    projects = []
+    for oid in list(pn) + [k for k in po if k not in pn]:
+        a, b = po.get(oid) or {}, pn.get(oid) or {}
+        for fid in order:
+            vo, vn = (a.get("values") or {}).get(fid), (b.get("values") or {}).get(fid)
+            if vo is None and vn is None:
+                continue
+            projects.append({"objective_id": oid, "label": (b or a).get("label"), "fund": fid,
+                             "relevance_old": a.get("relevance"), "relevance_new": b.get("relevance"),
+                             "coefficient_old": a.get("coefficient"), "coefficient_new": b.get("coefficient"),
+                             "value_old": vo, "value_new": vn, "delta": delta(vo, vn)})
+    units, persons = [], []
+    for fid in order:
+        a, b = fo.get(fid) or {}, fn.get(fid) or {}
+        ao = {x["unit_id"]: x for x in a.get("allocation") or []}
+        an = {x["unit_id"]: x for x in b.get("allocation") or []}
+        for uid in list(an) + [u for u in ao if u not in an]:
+            x, y = ao.get(uid) or {}, an.get(uid) or {}
+            units.append({"fund": fid, "unit_id": uid, "label": (y or x).get("label"), "key_old": x.get("key"),
+                          "key_new": y.get("key"), "amount_old": x.get("amount"), "amount_new": y.get("amount"),
+                          "delta": delta(x.get("amount"), y.get("amount"))})
+        qo = {x["person_id"]: x for x in a.get("people") or []}
+        qn = {x["person_id"]: x for x in b.get("people") or []}
+        for pid in list(qn) + [q for q in qo if q not in qn]:
+            x, y = qo.get(pid) or {}, qn.get(pid) or {}
+            persons.append({"fund": fid, "person_id": pid, "name": names.get(pid), "unit_id": (y or x).get("unit_id"),
+                            "key_old": x.get("key"), "key_new": y.get("key"), "amount_old": x.get("amount"),
+                            "amount_new": y.get("amount"), "delta": delta(x.get("amount"), y.get("amount"))})
+
+    def moved(rows: list[dict], *keys: str) -> bool:
+        return any(r[f"{k}_old"] != r[f"{k}_new"] for r in rows for k in keys)
+
+    changed = (moved(funds, "unit_value", "points", "total", "percent_of_fund") or moved(projects, "value")
+               or moved(units, "amount", "key") or moved(persons, "amount", "key"))
+    return {"funds": funds, "projects": projects, "units": units, "people": persons, "changed": changed}

@@ -147,7 +147,8 @@ class Evaluation:
     def projects(self) -> dict | None:
         """Project valuation (``project_valuation``; None without the rule or without a projects table):
         label; funds (fund, label, stable, variable, base, percent_per_point, unit_value, points, total,
-        percent_of_fund, bounds_low, bounds_high, allocation_key, allocation [unit_id, label, key, amount]);
+        percent_of_fund, bounds_low, bounds_high, allocation_key, allocation [unit_id, label, key, amount],
+        people [person_id, unit_id, key, amount: the unit's amount split by the person's key, largest remainder]);
         projects (objective_id, label, relevance, coefficient, funds [the funds financing it], values {fund: euro}); weight_gaps
         (objective_id, group, relevance_points, weight_points, gap, ok). Money in Decimal euro."""
         pv = self.project_valuation
@@ -164,7 +165,9 @@ class Evaluation:
                        "bounds_high": ex(f.bounds_high / 100) if f.bounds_high is not None else None,
                        "allocation_key": f.allocation_key,
                        "allocation": [{"unit_id": a.unit_id, "label": a.label, "key": ex(a.key), "amount": eur(a.amount)}
-                                      for a in f.allocation]} for f in pv.funds],
+                                      for a in f.allocation],
+                       "people": [{"person_id": x.person_id, "unit_id": x.unit_id, "key": ex(x.key),
+                                   "amount": eur(x.amount)} for x in f.people]} for f in pv.funds],
             "projects": [{"objective_id": p.objective_id, "label": p.label, "relevance": p.relevance,
                           "coefficient": ex(p.coefficient), "funds": [f for f, _ in p.values],
                           "values": {f: eur(c) for f, c in p.values}}

@@ -67,6 +67,22 @@ class AreaShare:
 
 
 @dataclass(frozen=True)
+class PersonShare:
+    """A person's part of their unit's allocation, in proportion to their allocation key.
+
+    §5.3 of Brescia's SMVP (and ``allocation``) assigns a fund's project total to
+    units; this splits each unit's amount among the people whose keys make it
+    (position pay, or one head), to the cent by largest remainder in staff order:
+    what the allocation means per person, shown by ``smvp diff --impact``, not a
+    premium (the premium rules are the funds' and roles')."""
+
+    person_id: str
+    unit_id: str
+    key: Fraction
+    amount: int  # cents
+
+
+@dataclass(frozen=True)
 class FundValue:
     """One valued fund: its figures and the allocation of its projects' total (cents)."""
 
@@ -84,6 +100,7 @@ class FundValue:
     bounds_high: Fraction | None
     allocation_key: str
     allocation: tuple[AreaShare, ...]
+    people: tuple[PersonShare, ...] = ()  # each unit's amount split among its people by key
 
 
 @dataclass(frozen=True)
@@ -122,7 +139,9 @@ class ProjectValuationResult:
 def value_projects(spec: ProjectValuation, projects: Sequence[ProjectIn], resources: Mapping[str, int],
                    keys: Mapping[str, Sequence[tuple[str, str, Fraction]]], *,
                    file: str = "projects", resources_file: str = "resources",
-                   notes: Sequence[str] = ()) -> ProjectValuationResult:
+                   notes: Sequence[str] = (),
+                   people_keys: Mapping[str, Sequence[tuple[str, str, Fraction]]] | None = None,
+                   ) -> ProjectValuationResult:
     """Value ``projects`` under ``spec``.
 
     Args:
@@ -132,6 +151,8 @@ def value_projects(spec: ProjectValuation, projects: Sequence[ProjectIn], resour
         keys: fund id → [(unit_id, unit label, allocation key)] in unit order.
         file, resources_file: names for messages.
         notes: notes to carry into the result.
+        people_keys: fund id → [(person_id, unit_id, key)] in staff order (the parts of ``keys``):
+            each unit's amount is split among them (:class:`PersonShare`); None: not split.
     Returns:
         the figures per fund, per project and the weight gaps.
     Raises:
@@ -200,8 +221,13 @@ def value_projects(spec: ProjectValuation, projects: Sequence[ProjectIn], resour
         elif ksum:
             cents = allocate_largest_remainder([Fraction(total) * k / ksum for _, _, k in shares], total)
             alloc = tuple(AreaShare(u, lab, k, c) for (u, lab, k), c in zip(shares, cents))
+        people: list[PersonShare] = []
+        for a in alloc if people_keys is not None else ():
+            who = [(pid, k) for pid, u, k in people_keys.get(f.id, ()) if u == a.unit_id and k]
+            parts = allocate_largest_remainder([Fraction(a.amount) * k / a.key for _, k in who], a.amount)
+            people += [PersonShare(pid, a.unit_id, k, c) for (pid, k), c in zip(who, parts)]
         funds.append(FundValue(f.id, f.label, stable, variable, base, f.percent_per_point, unit, points, total, pct,
-                               low, high, f.allocation, alloc))
+                               low, high, f.allocation, alloc, tuple(people)))
     # bounds
     if spec.bounds is not None:
         what = "stable + variable" if set(spec.bounds_of) == {"stable", "variable"} else " + ".join(spec.bounds_of)
@@ -302,6 +328,7 @@ def projects(rules: Resolved, ds) -> ProjectValuationResult | None:
     anc = _ancestors(ds, rules.level_ids)
     roles_col, unit_col, person_col = as_objects(staff["role"]), as_objects(staff["unit_id"]), as_objects(staff["person_id"])
     keys: dict[str, list[tuple[str, str, Fraction]]] = {}
+    people_keys: dict[str, list[tuple[str, str, Fraction]]] = {}
     notes: list[str] = []
     for f in spec.funds.values():
         if f.allocation == "position_pay":
@@ -330,15 +357,18 @@ def projects(rules: Resolved, ds) -> ProjectValuationResult | None:
                                                found=Msg('a blank cell')))
                     continue
                 per_unit[at] = per_unit.get(at, Fraction(0)) + pay[i]
+                people_keys.setdefault(f.id, []).append((person_col[i], at, pay[i]))
             else:
                 per_unit[at] = per_unit.get(at, Fraction(0)) + 1
+                people_keys.setdefault(f.id, []).append((person_col[i], at, Fraction(1)))
         if outside:
             notes.append(f"{f.label}: not counted in the allocation to units of level {f.level!r} (their unit is in "
                          f"none): {', '.join(outside)}")
         keys[f.id] = [(x, unit_labels.get(x, x), per_unit[x]) for x in unit_ids if per_unit.get(x)]
     if errors:
         raise DatasetErrors(errors[:50])
-    return value_projects(spec, items, resources, keys, file=table.file, resources_file=res.file, notes=notes)
+    return value_projects(spec, items, resources, keys, file=table.file, resources_file=res.file, notes=notes,
+                          people_keys=people_keys)
 
 
 def _fund_ids(cell) -> tuple[str, ...] | None:

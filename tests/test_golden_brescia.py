@@ -274,24 +274,25 @@ def test_sample_dataset_evaluates() -> None:
 # ---------------------------------------------------------------- smvp diff of the readings (issue 12 §3)
 
 def test_diff_of_the_readings_is_the_golden_file(monkeypatch) -> None:
-    """What changed and for whom: `smvp diff old.yaml new.yaml --impact data` (tests/golden/readings/brescia_2021)."""
-    import os
-    import re
+    """What changed and for whom: `smvp diff old.yaml new.yaml --impact data` (tests/golden/readings/brescia_2021);
+    the project valuation does not move, its money is shown."""
+    from tests.readings_support import assert_diff_is_golden
 
-    from typer.testing import CliRunner
+    case = "tests/golden/readings/brescia_2021"
+    assert_diff_is_golden(monkeypatch, "brescia_2021", f"{case}/old.yaml", f"{case}/new.yaml",
+                          "--impact", f"{case}/data")
 
-    from smvp import cli
 
-    readings = REPO / "tests" / "golden" / "readings" / "brescia_2021"
-    monkeypatch.setenv("COLUMNS", "250")
-    monkeypatch.delenv("SMVP_LANG", raising=False)
-    monkeypatch.chdir(REPO)
-    r = CliRunner().invoke(cli.app, ["diff", "tests/golden/readings/brescia_2021/old.yaml",
-                                     "tests/golden/readings/brescia_2021/new.yaml",
-                                     "--impact", "tests/golden/readings/brescia_2021/data"])
-    assert r.exit_code == 1, r.output  # 1: rules changed
-    got = [re.sub(r"\s+$", "", line) for line in r.stdout.replace(str(REPO) + os.sep, "").splitlines()]
-    assert got == (readings / "expected.txt").read_text(encoding="utf-8").splitlines()
+def test_diff_impact_shows_the_project_money_per_project_and_person(monkeypatch) -> None:
+    """A change that touches projects: the yearly unit value (§5.2 «Ogni anno viene stabilito il valore
+    unitario per punto di coefficiente») of the dipendenti's fund 1 % → 1.2 % of its stable resources:
+    money per fund, project, Area and person, worked out by hand in tests/golden/readings/brescia_2021/README.md."""
+    from tests.readings_support import assert_diff_is_golden
+
+    case = "tests/golden/readings/brescia_2021"
+    assert_diff_is_golden(monkeypatch, "brescia_2021", f"{case}/new.yaml",
+                          "--set", "project_valuation.funds.dipendenti.percent_per_point=1.2",
+                          "--impact", f"{case}/data", name="expected_unit_value.txt")
 
 
 
@@ -306,3 +307,29 @@ def test_profile_checks_counts_false_and_financing() -> None:
     bad = text.replace("    default: [dirigenti, dipendenti]\n", "    default: [dirigenti, dipendent]\n", 1)
     with pytest.raises(ProfileErrors, match="unknown valued fund 'dipendent'; did you mean 'dipendenti'"):
         load_profile(PROFILE, text=bad)
+
+
+def test_diff_json_carries_the_project_impact(monkeypatch) -> None:
+    """`smvp diff --json`: impact.projects per fund, project, unit and person (exact decimal strings)."""
+    import json
+
+    from tests.readings_support import diff_lines
+
+    case = "tests/golden/readings/brescia_2021"
+    doc = json.loads("\n".join(diff_lines(monkeypatch, f"{case}/new.yaml", "--set",
+                                          "project_valuation.funds.dipendenti.percent_per_point=1.2",
+                                          "--impact", f"{case}/data", "--json")))
+    pj = doc["impact"]["projects"]
+    assert pj["changed"] is True
+    dip = next(f for f in pj["funds"] if f["fund"] == "dipendenti")
+    assert (dip["unit_value_old"], dip["unit_value_new"], dip["total_delta"]) == ("4123.46", "4948.15", "23916.01")
+    v = {(p["objective_id"], p["fund"]): p for p in pj["projects"]}
+    assert (v["1.1", "dipendenti"]["value_new"], v["1.1", "dipendenti"]["delta"]) == ("24740.75", "4123.45")
+    assert v["3.2", "dirigenti"]["delta"] == "0.00" and ("3.2", "dipendenti") not in v  # financed by the dirigenti only
+    units = {(u["fund"], u["unit_id"]): u["amount_new"] for u in pj["units"]}
+    assert units["dipendenti", "AMM"] == "55190.91" and units["dipendenti", "ANA"] == "44152.72"
+    people = {(p["fund"], p["person_id"]): p for p in pj["people"]}
+    assert people["dipendenti", "P04"]["amount_new"] == "11038.19" and people["dipendenti", "P10"]["delta"] == "1839.70"
+    assert ("dipendenti", "P17") not in people  # in no Area: not allocated
+    assert sum(Decimal(p["amount_new"]) for (f, _), p in people.items() if f == "dipendenti") == Decimal("143496.35")
+    assert people["dirigenti", "P01"]["amount_new"] == people["dirigenti", "P01"]["amount_old"]

@@ -23,25 +23,21 @@ readings be evaluated; their effect on the golden data is below, computed by han
 
 from __future__ import annotations
 
-import os
-import re
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from smvp import cli
 from smvp_engine.compliance import check
 from smvp_engine.dataset import load_dataset
 from smvp_engine.errors import ProfileErrors
 from smvp_engine.pipeline import evaluate
 from smvp_engine.profile import load_profile
+from tests.readings_support import assert_diff_is_golden
 
 REPO = Path(__file__).resolve().parent.parent
 PROFILE = REPO / "chambers" / "cremona.yaml"
 CASE = REPO / "tests" / "golden" / "cremona" / "thresholds_2021"
-READINGS = REPO / "tests" / "golden" / "readings" / "cremona_2021"
 ANCHOR = "    bands_apply_to: [indicators, objectives]\n"
 
 
@@ -115,12 +111,6 @@ def test_lint_finds_the_oiv_validation_now():
 
 def test_diff_of_the_readings_is_the_golden_file(monkeypatch):
     """What changed: `smvp diff old.yaml new.yaml --impact thresholds_2021` (no person is scored in Cremona)."""
-    monkeypatch.setenv("COLUMNS", "250")
-    monkeypatch.delenv("SMVP_LANG", raising=False)
-    monkeypatch.chdir(REPO)
-    r = CliRunner().invoke(cli.app, ["diff", "tests/golden/readings/cremona_2021/old.yaml",
-                                     "tests/golden/readings/cremona_2021/new.yaml",
-                                     "--impact", "tests/golden/cremona/thresholds_2021"])
-    assert r.exit_code == 1, r.output  # 1: rules changed
-    got = [re.sub(r"\s+$", "", line) for line in r.stdout.replace(str(REPO) + os.sep, "").splitlines()]
-    assert got == (READINGS / "expected.txt").read_text(encoding="utf-8").splitlines()
+    assert_diff_is_golden(monkeypatch, "cremona_2021", "tests/golden/readings/cremona_2021/old.yaml",
+                          "tests/golden/readings/cremona_2021/new.yaml",
+                          "--impact", "tests/golden/cremona/thresholds_2021")

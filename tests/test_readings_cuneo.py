@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +23,7 @@ from smvp_engine.dataset import load_dataset
 from smvp_engine.errors import DatasetErrors, ProfileErrors
 from smvp_engine.pipeline import evaluate
 from smvp_engine.profile import load_profile
+from tests.readings_support import assert_diff_is_golden
 
 REPO = Path(__file__).resolve().parent.parent
 PROFILE = REPO / "chambers" / "cuneo.yaml"
@@ -136,11 +135,5 @@ def test_compare_shows_the_effect_of_the_tie_policy(tmp_path):
 
 def test_diff_of_the_readings_is_the_golden_file(monkeypatch):
     """What changed and for whom: `smvp diff old.yaml new.yaml --impact main_2024`."""
-    monkeypatch.setenv("COLUMNS", "250")
-    monkeypatch.delenv("SMVP_LANG", raising=False)
-    r = runner.invoke(cli.app, ["diff", str(READINGS / "old.yaml"), str(READINGS / "new.yaml"),
-                                "--impact", str(CASE)])
-    assert r.exit_code == 1, r.output  # 1: rules changed
-    got = [re.sub(r"\s+$", "", line) for line in r.stdout.replace(str(REPO) + os.sep, "").splitlines()]
-    want = (READINGS / "expected.txt").read_text(encoding="utf-8").splitlines()
-    assert got == want
+    assert_diff_is_golden(monkeypatch, "cuneo_2024", str(READINGS / "old.yaml"), str(READINGS / "new.yaml"),
+                          "--impact", str(CASE))

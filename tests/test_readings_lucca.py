@@ -6,21 +6,17 @@ The arithmetic of the golden case is in ``tests/golden/lucca/controlled_companie
 
 from __future__ import annotations
 
-import os
-import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from smvp import cli
 from smvp_engine.compliance import check
 from smvp_engine.errors import ProfileErrors
 from smvp_engine.profile import load_profile
+from tests.readings_support import assert_diff_is_golden
 
 REPO = Path(__file__).resolve().parent.parent
 PROFILE = REPO / "chambers" / "lucca.yaml"
-READINGS = REPO / "tests" / "golden" / "readings" / "lucca_2011"
 
 
 def test_the_companies_are_named_with_their_source():
@@ -44,12 +40,5 @@ def test_the_oiv_validation_is_the_payment_gate():
 
 
 def test_diff_of_the_readings_is_the_golden_file(monkeypatch):
-    monkeypatch.setenv("COLUMNS", "250")
-    monkeypatch.delenv("SMVP_LANG", raising=False)
-    monkeypatch.chdir(REPO)
-    r = CliRunner().invoke(cli.app, ["diff", "tests/golden/readings/lucca_2011/old.yaml",
-                                     "tests/golden/readings/lucca_2011/new.yaml",
-                                     "--impact", "tests/golden/lucca/sample_2011"])
-    assert r.exit_code == 1, r.output
-    got = [re.sub(r"\s+$", "", line) for line in r.stdout.replace(str(REPO) + os.sep, "").splitlines()]
-    assert got == (READINGS / "expected.txt").read_text(encoding="utf-8").splitlines()
+    assert_diff_is_golden(monkeypatch, "lucca_2011", "tests/golden/readings/lucca_2011/old.yaml",
+                          "tests/golden/readings/lucca_2011/new.yaml", "--impact", "tests/golden/lucca/sample_2011")

@@ -464,6 +464,80 @@ def impact_tables(imp: Any, lang: str, limit: int = 50) -> list[Any]:
     return out
 
 
+def _plain(x: Any) -> Decimal:
+    """An exact number without trailing zeros (27.0000 → 27, 41.4190 → 41.419)."""
+    d = Decimal(str(x))
+    return d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()
+
+
+def _pv_num(x: Any, lang: str) -> str:
+    return "" if x is None else format_decimal(_plain(x), lang)
+
+
+def _pv_pct(x: Any, lang: str) -> str:
+    return "" if x is None else format_decimal(_plain(x), lang) + " %"
+
+
+def projects_summary(imp: Any, lang: str) -> str | None:
+    """One line when the project valuation does not change (its totals, so the OIV sees the money)."""
+    pj = imp.projects
+    if not pj or pj["changed"]:
+        return None
+    funds = "; ".join(tx("pv_fund_line", lang, label=f["label"] or f["fund"], total=_money(f["total_new"], lang),
+                         points=_pv_num(f["points_new"], lang), unit=_money(f["unit_value_new"], lang),
+                         pct=_pv_pct(f["percent_of_fund_new"], lang)) for f in pj["funds"])
+    return tx("pv_same", lang, funds=funds)
+
+
+def project_tables(imp: Any, lang: str, limit: int = 50) -> list[Any]:
+    """What the change does to the project valuation: per fund, per project, per unit, per person."""
+    pj = imp.projects
+    if not pj or not pj["changed"]:
+        return []
+    out: list[Any] = []
+    money = lambda v: _money(v, lang)  # noqa: E731
+    f = Table(title=tx("pv_funds_t", lang), title_justify="left")
+    for k in ("c_fund", "c_unit_value", "c_points", "c_total", "c_percent", "c_delta_value"):
+        f.add_column(tx(k, lang), justify="left" if k == "c_fund" else "right")
+    for x in pj["funds"]:
+        f.add_row(str(x["label"] or x["fund"]), _pair(x["unit_value_old"], x["unit_value_new"], money),
+                  _pair(x["points_old"], x["points_new"], lambda v: _pv_num(v, lang)),
+                  _pair(x["total_old"], x["total_new"], money),
+                  _pair(x["percent_of_fund_old"], x["percent_of_fund_new"], lambda v: _pv_pct(v, lang)),
+                  _signed_money(x["total_delta"], lang))
+    out.append(f)
+    labels = {x["fund"]: x["label"] or x["fund"] for x in pj["funds"]}
+    for key, rows, cols in (
+            ("pv_projects_t", [x for x in pj["projects"] if x["value_old"] != x["value_new"]],
+             ("c_objective", "c_fund", "c_value", "c_delta_value")),
+            ("pv_units_t", [x for x in pj["units"] if x["amount_old"] != x["amount_new"] or x["key_old"] != x["key_new"]],
+             ("c_unit", "c_fund", "c_key", "c_amount", "c_delta_value")),
+            ("pv_people_t", [x for x in pj["people"] if x["amount_old"] != x["amount_new"] or x["key_old"] != x["key_new"]],
+             ("c_person", "c_name", "c_unit", "c_fund", "c_key", "c_amount", "c_delta_value"))):
+        if not rows:
+            continue
+        t = Table(title=tx(key, lang), title_justify="left")
+        for k in cols:
+            t.add_column(tx(k, lang), justify="right" if k in ("c_value", "c_key", "c_amount", "c_delta_value") else "left")
+        for x in rows[:limit]:
+            if key == "pv_projects_t":
+                t.add_row(f"{x['objective_id']} {x['label'] or ''}".strip(), labels.get(x["fund"], x["fund"]),
+                          _pair(x["value_old"], x["value_new"], money), _signed_money(x["delta"], lang))
+            elif key == "pv_units_t":
+                t.add_row(str(x["label"] or x["unit_id"]), labels.get(x["fund"], x["fund"]),
+                          _pair(x["key_old"], x["key_new"], lambda v: _pv_num(v, lang)),
+                          _pair(x["amount_old"], x["amount_new"], money), _signed_money(x["delta"], lang))
+            else:
+                t.add_row(str(x["person_id"]), str(x["name"] or ""), str(x["unit_id"] or ""),
+                          labels.get(x["fund"], x["fund"]), _pair(x["key_old"], x["key_new"], lambda v: _pv_num(v, lang)),
+                          _pair(x["amount_old"], x["amount_new"], money), _signed_money(x["delta"], lang))
+        out.append(t)
+        if len(rows) > limit:
+            out.append(tx("more", lang, n=len(rows) - limit))
+    out.append(tx("pv_people_note", lang))
+    return out
+
+
 # --------------------------------------------------------------------------- exports
 
 
@@ -595,10 +669,16 @@ def _run(opts: Options, out: Console, err: Console) -> int:
         out.print(tx("impact", lang, data=opts.impact, year=imp.year_new if mode != "years" else f"{old.year} → {new.year}",
                      changed=imp.totals["people_changed"], people=imp.totals["people"]), highlight=False, markup=False)
         if not imp.totals["people_changed"] and not any(f["distributed_delta"] or f["economies_delta"] for f in imp.funds):
-            out.print(tx("no_impact", lang), highlight=False, markup=False)
+            out.print(tx("no_impact_projects" if imp.projects_changed else "no_impact", lang),
+                      highlight=False, markup=False)
         else:
             for t in impact_tables(imp, lang):
                 out.print(t)
+        same = projects_summary(imp, lang)
+        if same is not None:
+            out.print(same, highlight=False, markup=False, soft_wrap=True)
+        for t in project_tables(imp, lang):
+            out.print(t, highlight=False, markup=False) if isinstance(t, str) else out.print(t)
     if opts.out is not None:
         out.print(tx("written", lang, path=opts.out), highlight=False, markup=False)
     return code
