@@ -155,7 +155,8 @@ def open_dataset(engine: Engine, dataset_id: int) -> Scoring:
 def evaluatees(sc: Scoring, person_ids: set[str]) -> list[str]:
     """The people a valutatore who is ``person_ids`` in the data evaluates, by the profile's
     evaluator rules (``smvp.app.visibility.evaluatees``), in the staff's order."""
-    from smvp.app.visibility import evaluatees as rule, profile_rules
+    from smvp.app.visibility import evaluatees as rule
+    from smvp.app.visibility import profile_rules
 
     mine = rule(sc.staff, sc.parent, profile_rules(sc.rules), person_ids)
     return [p for p in sc.staff if p in mine]

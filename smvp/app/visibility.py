@@ -72,7 +72,7 @@ def evaluatees(staff: Mapping[str, Mapping[str, Any]], parent: Mapping[str, Any]
         return set()
     my_roles = {staff[p].get("role") for p in mine}
     my_units = {staff[p].get("unit_id") for p in mine} - {None}
-    holders: dict[tuple[str, Any], set[str]] = {}  # (role, unit) → people, for "head"
+    holders: dict[tuple[Any, Any], set[str]] = {}  # (role, unit) → people, for "head"
     out = set()
     for p, info in staff.items():
         if p in mine:
