@@ -36,7 +36,7 @@ from smvp import engine_api, store
 from smvp.errors import UsageProblem
 from smvp.i18n import Words
 from smvp.report import Outcome
-from smvp_engine.errors import SmvpError, SmvpErrors
+from smvp_engine.errors import Msg, SmvpError, SmvpErrors
 
 TEXTS = Words("verify")  # catalogue: verify.*
 
@@ -53,8 +53,8 @@ def get_run(engine: Engine, run_id: int) -> store.Run:
     """The stored run ``run_id`` (UsageProblem, exit 2, when there is none)."""
     run = store.find_run(engine, run_id)
     if run is None:
-        raise UsageProblem(f"no run {run_id} in {store.display_url(str(engine.url))}",
-                           hint="'smvp runs' lists the stored runs")
+        raise UsageProblem(Msg("no run {run} in {db}", run=run_id, db=store.display_url(str(engine.url))),
+                           hint=Msg("'smvp runs' lists the stored runs"))
     return run
 
 

@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from smvp.i18n import Words
+from smvp.i18n import Words, error_text, t
 from smvp_engine.errors import SmvpError, SmvpErrors
 
 WORDS = Words("compare")  # catalogue: compare.*
@@ -175,7 +175,7 @@ def build(specs: list[str], year: int | None, lang: str, data: str | None = None
             cells.append(col)
         except (SmvpErrors, SmvpError) as exc:
             errs = exc.errors if isinstance(exc, SmvpErrors) else [exc]
-            errors[spec] = [str(e) for e in errs]
+            errors[spec] = [error_text(e, lang) for e in errs]
             columns.append({"spec": spec, "chamber": spec, "path": spec, "year": year, "valid": False,
                             "errors": errors[spec]})
             cells.append(None)
@@ -212,7 +212,8 @@ def run(*, specs: list[str], year: int | None, lang: str, json_out: bool, out: C
         data: str | None = None) -> int:
     doc = build(specs, year, lang, data)
     for spec, errs in doc["errors"].items():
-        err.print(Text(f"{spec}: {len(errs)} problem{'s' if len(errs) != 1 else ''}:", style="bold red"))
+        count = t("problem", lang) if len(errs) == 1 else t("problems", lang, n=len(errs))
+        err.print(Text(f"{spec}: {count}:", style="bold red"))
         for e in errs:
             err.print(Text("  " + e, style="red"), soft_wrap=True)
     if json_out:
