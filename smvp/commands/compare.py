@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -47,7 +48,7 @@ def _n(x: Any) -> str:
     return format(Decimal(f.numerator) / Decimal(f.denominator), "f")
 
 
-def _pick(table: dict, v: Any, lang: str) -> str:
+def _pick(table: Mapping[Any, tuple[str, str]], v: Any, lang: str) -> str:
     return table[v][0 if lang == "it" else 1] if v in table else str(v)
 
 
@@ -154,7 +155,10 @@ def build(specs: list[str], year: int | None, lang: str, data: str | None = None
     """Columns (one per profile) and aligned rows; profiles that do not load are reported, not raised."""
     from smvp.commands.diff import load_side
 
-    columns, cells, role_labels, errors = [], [], {}, {}
+    columns: list[dict[str, Any]] = []
+    cells: list[dict[tuple, list[str] | None] | None] = []
+    role_labels: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
     dataset = None
     if data is not None:
         from smvp_engine.dataset import load_dataset
@@ -182,8 +186,8 @@ def build(specs: list[str], year: int | None, lang: str, data: str | None = None
     order: list[tuple] = []
     for key in [("validity",), ("year",)]:
         order.append(key)
-    for col in cells:
-        for key in (col or {}):
+    for profile_cells in cells:
+        for key in (profile_cells or {}):
             if key[0] == "role" and key not in order:
                 order.append(key)
     for key in [("maggiorazioni",)] + ([("effect",)] if data is not None else []) + [
@@ -196,14 +200,14 @@ def build(specs: list[str], year: int | None, lang: str, data: str | None = None
     rows = []
     for key in order:
         section, item = row_label(key, role_labels, lang)
-        row_cells = []
-        for col in cells:
-            if col is None:
+        row_cells: list[dict[str, Any]] = []
+        for profile_cells in cells:
+            if profile_cells is None:
                 row_cells.append({"state": "invalid", "lines": [wd("invalid", lang)]})
-            elif col.get(key) is None:
+            elif profile_cells.get(key) is None:
                 row_cells.append({"state": "undefined", "lines": [wd("undefined", lang)]})
             else:
-                row_cells.append({"state": "defined", "lines": col[key]})
+                row_cells.append({"state": "defined", "lines": profile_cells[key]})
         rows.append({"key": list(key), "section": section, "item": item, "cells": row_cells})
     return {"columns": columns, "rows": rows, "errors": errors}
 
