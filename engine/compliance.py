@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from .errors import Msg
 from .profile import Profile, _resolve_node
 
 __all__ = ["Finding", "check", "years_checked"]
@@ -96,8 +97,8 @@ def check(profile: Profile, years: list[int] | None = None) -> list[Finding]:
         return []
     if profile.base is None:
         return [Finding(profile.chamber_id, "extends", WARNING,
-                        "the profile does not extend the national layer: nothing to check it against "
-                        "(add 'extends: national/italia')", {"document": None, "section": None},
+                        Msg("the profile does not extend the national layer: nothing to check it against "
+                            "(add 'extends: national/italia')"), {"document": None, "section": None},
                         first=profile.valid_from, last=profile.valid_until)]
     years = years or years_checked(profile)
     per_year: list[tuple[int, list[Finding]]] = [(y, _check_year(profile, y)) for y in years]
@@ -168,7 +169,8 @@ def _check_year(profile: Profile, year: int) -> list[Finding]:
         for nid in (st.get("implements") or []) if isinstance(st, dict) else []:
             if nid not in (profile.data.get("norms") or {}):
                 out.append(Finding(profile.chamber_id, nid, WARNING,
-                                   f"cycle step {sid!r} implements {nid!r}, which is not a norm of the national layer",
+                                   Msg("cycle step {sid!r} implements {nid!r}, which is not a norm of the national layer",
+                                       sid=sid, nid=nid),
                                    {"document": None, "section": None}, y.own("cycle", "steps", sid),
                                    f"cycle.steps.{sid}.implements"))
     for nid, norm in norms.items():
@@ -196,10 +198,11 @@ def _implementing(steps: dict, nid: str) -> list[tuple[str, dict]]:
 
 def _check_term(y: _Year, nid: str, norm: dict, steps: dict, offset: int, what: str):
     value = str(norm.get("value"))
+    national = Msg("{value} of the following year", value=value) if offset else value
     found = _implementing(steps, nid)
     if not found:
-        yield (WARNING, f"no step of the cycle is marked as the {what} (implements: [{nid}]): its term "
-                        f"cannot be checked against {value}" + (" of the following year" if offset else ""), None, "cycle.steps")
+        yield (WARNING, Msg("no step of the cycle is marked as the {what} (implements: [{nid}]): its term "
+                            "cannot be checked against {term}", what=what, nid=nid, term=national), None, "cycle.steps")
         return
     for sid, st in found:
         term = _term(st)
@@ -207,37 +210,38 @@ def _check_term(y: _Year, nid: str, norm: dict, steps: dict, offset: int, what: 
         where = f"cycle.steps.{sid}"
         if term is None:
             yield (WARNING if st.get("from_event") else ERROR,
-                   f"«{label}» has no term; the national term is {value}" + (" of the following year" if offset else ""),
+                   Msg("«{label}» has no term; the national term is {term}", label=label, term=national),
                    y.own("cycle", "steps", sid), where)
         elif term > (offset, value):
-            yield (ERROR, f"«{label}» is due {term[1]} (year +{term[0]}), later than the national {value}"
-                          + (" of the following year" if offset else ""), y.own("cycle", "steps", sid), where)
+            yield (ERROR, Msg("«{label}» is due {due} (year +{offset}), later than the national {term}", label=label,
+                              due=term[1], offset=term[0], term=national), y.own("cycle", "steps", sid), where)
 
 
 def _plan_term(y, nid, norm, steps):
-    yield from _check_term(y, nid, norm, steps, 0, "Piano/PIAO")
+    yield from _check_term(y, nid, norm, steps, 0, Msg("Piano/PIAO"))
 
 
 def _relazione_term(y, nid, norm, steps):
-    yield from _check_term(y, nid, norm, steps, 1, "Relazione sulla performance or its OIV validation")
+    yield from _check_term(y, nid, norm, steps, 1, Msg("Relazione sulla performance or its OIV validation"))
 
 
 def _payment_gate(y: _Year, nid, norm, steps):
     if not _implementing(steps, nid):
-        yield (WARNING, "no step of the cycle is marked as the OIV validation that opens payment "
-                        f"(implements: [{nid}])", None, "cycle.steps")
+        yield (WARNING, Msg("no step of the cycle is marked as the OIV validation that opens payment "
+                            "(implements: [{nid}])", nid=nid), None, "cycle.steps")
     conc = y.d.get("conciliation") or {}
     if conc.get("steps") and conc.get("defined") is not False:
         readings = y.d.get("readings") or {}
         gate = readings.get("cancello_pagamento")
         if gate is None:
-            yield (ERROR, "smvp keeps payouts provisional until the conciliation terms expire, a condition no "
-                          "source requires, and the profile declares no reading of it (readings.cancello_pagamento)",
+            yield (ERROR, Msg("smvp keeps payouts provisional until the conciliation terms expire, a condition no "
+                              "source requires, and the profile declares no reading of it (readings.cancello_pagamento)"),
                    None, "readings")
         else:
-            yield (WARNING, "payment also waits for the conciliation terms: not required by the law, a declared "
-                            "reading" + (" (national layer)" if y.p.layer_of(("readings", "cancello_pagamento"))
-                                         else " of the profile"),
+            yield (WARNING, Msg("payment also waits for the conciliation terms: not required by the law, a declared "
+                                "reading (national layer)") if y.p.layer_of(("readings", "cancello_pagamento"))
+                   else Msg("payment also waits for the conciliation terms: not required by the law, a declared "
+                            "reading of the profile"),
                    y.own("readings", "cancello_pagamento"), "readings.cancello_pagamento")
 
 
@@ -257,14 +261,17 @@ def _presence_exceptions(y: _Year, nid, norm, steps):
             continue
         neutral = bool(t.get("neutral"))
         if tid in listed and not neutral:
-            yield (ERROR, f"absence type «{t.get('label', tid)}» is not counted as presence, but art. 71 c. 5 "
-                          "lists it among the absences that count", y.own("absence_types", tid), f"absence_types.{tid}")
+            yield (ERROR, Msg("absence type «{label}» is not counted as presence, but art. 71 c. 5 "
+                              "lists it among the absences that count", label=t.get("label", tid)),
+                   y.own("absence_types", tid), f"absence_types.{tid}")
         elif tid not in listed and neutral:
-            yield (ERROR, f"absence type «{t.get('label', tid)}» counts as presence in distributing the fund "
-                          f"(coefficient {', '.join(users)}), but art. 71 c. 5 does not list it",
+            yield (ERROR, Msg("absence type «{label}» counts as presence in distributing the fund "
+                              "(coefficient {coefficients}), but art. 71 c. 5 does not list it",
+                              label=t.get("label", tid), coefficients=", ".join(users)),
                    y.own("absence_types", tid), f"absence_types.{tid}")
     for tid in sorted(listed - set(types)):
-        yield (ERROR, f"the dataset cannot carry the absence type {tid!r} that art. 71 c. 5 counts as presence",
+        yield (ERROR, Msg("the dataset cannot carry the absence type {tid!r} that art. 71 c. 5 counts as presence",
+                          tid=tid),
                None, "absence_types")
 
 
@@ -290,8 +297,9 @@ def _prevailing_weight(y: _Year, nid, norm, steps):
         where = f"roles.{rid}.results"
         own = y.own("roles", rid, "results")
         if total is None or not comps or any(v is None for v in given.values()):
-            yield (WARNING, f"{r.get('label', rid)}: the weights are not defined by the document, so the prevailing "
-                            "weight of the results of the unit led cannot be checked", own, where)
+            yield (WARNING, Msg("{role}: the weights are not defined by the document, so the prevailing "
+                                "weight of the results of the unit led cannot be checked", role=r.get("label", rid)),
+                   own, where)
             continue
         maxima: dict[str, Fraction] = {cid: v for cid, v in given.items() if v is not None}
         unit = sum((maxima[c] for c, v in comps.items()
@@ -303,13 +311,15 @@ def _prevailing_weight(y: _Year, nid, norm, steps):
         if share > threshold:
             continue
         largest = unit > max(others + [behaviour], default=Fraction(0))
-        text = (f"{r.get('label', rid)}: the results of the unit led weigh {_n(unit)} of {_n(total)} points "
-                f"({_n(share)}%), not more than {_n(threshold)}%")
+        facts = {"role": r.get("label", rid), "unit": _n(unit), "total": _n(total), "share": _n(share),
+                 "threshold": _n(threshold)}
         if largest:
-            yield (WARNING, text + "; they are the largest single part, so they prevail only if 'peso prevalente' "
-                                   "means the largest weight", own, where)
+            yield (WARNING, Msg("{role}: the results of the unit led weigh {unit} of {total} points ({share}%), not "
+                                "more than {threshold}%; they are the largest single part, so they prevail only if "
+                                "'peso prevalente' means the largest weight", **facts), own, where)
         else:
-            yield (ERROR, text + " nor the largest part", own, where)
+            yield (ERROR, Msg("{role}: the results of the unit led weigh {unit} of {total} points ({share}%), not "
+                              "more than {threshold}% nor the largest part", **facts), own, where)
 
 
 def _n(x: Fraction) -> str:
@@ -327,23 +337,26 @@ def _maggiorazione(y: _Year, nid, norm, steps):
     payers = _pays_non_dirigenti(y)
     if not mags:
         if payers:
-            yield (ERROR, "no maggiorazione del premio individuale, while the profile pays individual "
-                          f"premiums ({', '.join(payers)}) and the contract requires one", None, "maggiorazioni")
+            yield (ERROR, Msg("no maggiorazione del premio individuale, while the profile pays individual "
+                              "premiums ({roles}) and the contract requires one", roles=", ".join(payers)),
+                   None, "maggiorazioni")
         else:
-            yield (WARNING, "the document defines no maggiorazione del premio individuale (nor the "
-                            "premiums it would add to): the contract requires one; it may be in the integrative "
-                            "contract, which is not a source of the profile", None, "maggiorazioni")
+            yield (WARNING, Msg("the document defines no maggiorazione del premio individuale (nor the "
+                                "premiums it would add to): the contract requires one; it may be in the integrative "
+                                "contract, which is not a source of the profile"), None, "maggiorazioni")
         return
     for mid, m in mags.items():
         match = _MEAN.match(str(m.get("amount", "")))
         where = f"maggiorazioni.{mid}.amount"
         if match is None:
-            yield (WARNING, f"maggiorazione {mid}: the amount {m.get('amount')!r} is not of the form "
-                            "'k * mean(premium)': it cannot be checked against the minimum", y.own("maggiorazioni", mid), where)
+            yield (WARNING, Msg("maggiorazione {mid}: the amount {amount!r} is not of the form "
+                                "'k * mean(premium)': it cannot be checked against the minimum", mid=mid,
+                                amount=m.get("amount")), y.own("maggiorazioni", mid), where)
             continue
         k = Fraction(match.group(1)) * 100
         if k < minimum:
-            yield (ERROR, f"maggiorazione {mid}: {_n(k)}% of the mean premium, below the minimum {_n(minimum)}%",
+            yield (ERROR, Msg("maggiorazione {mid}: {k} of the mean premium, below the minimum {minimum}", mid=mid,
+                              k=f"{_n(k)}%", minimum=f"{_n(minimum)}%"),
                    y.own("maggiorazioni", mid), where)
 
 
@@ -354,14 +367,15 @@ def _differentiation(y: _Year, nid, norm, steps):
         var = str(c.get("variable", ""))
         values = [str(i.get("value", "")) for i in (c.get("intervals") or []) if isinstance(i, dict)]
         if len(set(values)) <= 1 and not any(var in v for v in values):
-            yield (ERROR, f"curve {cid!r} pays the same share whatever the evaluation: a premium by automatism",
+            yield (ERROR, Msg("curve {cid!r} pays the same share whatever the evaluation: a premium by automatism",
+                              cid=cid),
                    y.own("curves", cid), f"curves.{cid}")
 
 
 def _unverified(y: _Year, nid, norm, steps):
     """A norm in force whose text could not be read: nothing is checked, and the chamber is told so."""
-    yield (WARNING, f"{norm.get('label', nid)}: the text in force could not be verified, so smvp checks nothing "
-                    "against it (see the norm's reading)", None, None)
+    yield (WARNING, Msg("{norm}: the text in force could not be verified, so smvp checks nothing "
+                        "against it (see the norm's reading)", norm=norm.get("label", nid)), None, None)
 
 
 _CHECKS = {

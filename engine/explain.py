@@ -258,7 +258,7 @@ class _Trace:
                      source=self.where.source(role.source, "roles", rid),
                      rule=self.where.rule("role", f"the rules of role {role.label!r}", "roles", rid, role=rid))
         if not bool(ind.scored[i]):
-            root["note"] = _note("not_scored", "not scored: the source does not define " + "; ".join(role.undefined),
+            root["note"] = _note("not_scored", "not scored: the source does not define " + "; ".join(map(str, role.undefined)),
                                  undefined=list(role.undefined))
             root["children"].append(_node("not_scored", None, note=root["note"],
                                           source=self.where.source(role.source, "roles", rid)))

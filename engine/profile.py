@@ -634,12 +634,12 @@ def _schema_errors(profile: Profile) -> list[ProfileError]:
     out: list[ProfileError] = []
     seen: set = set()
     for err in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
-        for e in _leaf_errors(err):
-            pe = _schema_error_to_profile_error(profile, e)
-            k = (pe.line, pe.column, pe.message)
-            if k not in seen:
-                seen.add(k)
-                out.append(pe)
+        for e in _alternatives(err) or _leaf_errors(err):
+            for pe in _schema_error_to_profile_errors(profile, e):
+                k = (pe.line, pe.column, pe.message)
+                if k not in seen:
+                    seen.add(k)
+                    out.append(pe)
     suggested = {(e.field.rsplit(".", 1)[0] if e.field and "." in e.field else "", e.message.rsplit("'", 2)[-2])
                  for e in out if e.message.startswith("unknown key") and "did you mean" in e.message}
     out = [e for e in out if not (e.message.startswith("missing key")
@@ -722,52 +722,197 @@ def _leaf_errors(err: jsonschema.ValidationError):
         yield err
 
 
-def _schema_error_to_profile_error(profile: Profile, e: jsonschema.ValidationError) -> ProfileError:
+# JSON types as the user knows them (jsonschema's type names are English words)
+_TYPE_WORDS = {"string": "a text", "number": "a number", "integer": "a whole number", "boolean": "true or false",
+               "object": "a mapping (key: value)", "array": "a list", "null": "nothing (null)"}
+# the schema's patterns said in words (any other pattern is shown as written)
+_PATTERN_FORMS = {
+    "^[a-z][a-z0-9_]*$": "an id: lower-case letters, digits and _ (starting with a letter)",
+    "^([0-9]{4}-)?[0-9]{2}-[0-9]{2}$": '"MM-DD" (every year) or "YYYY-MM-DD" (that day only)',
+    "^[0-9]{2}-([0-9]{2}|end)$": '"MM-DD" or "MM-end"',
+    "^[a-z][a-z0-9_]*(/[a-z][a-z0-9_]*)*$": "a layer's path, e.g. national/italia",
+    "^[A-Za-z0-9][A-Za-z0-9_.-]*$": "letters, digits, '_', '.' or '-' (starting with a letter or digit)",
+}
+
+
+def _type_word(name: object) -> Msg | str:
+    return Msg(_TYPE_WORDS[name]) if name in _TYPE_WORDS else str(name)
+
+
+def _one_of_words(words: list) -> Msg | str:
+    """``a text or a number`` (each word said in the user's language)."""
+    said = words[-1]
+    for word in reversed(words[:-1]):
+        said = Msg("{a} or {b}", a=word, b=said)
+    return said
+
+
+def _found(instance: object) -> str:
+    """What was found, for a located error: a scalar as written, a mapping or a list by its kind."""
+    if isinstance(instance, str) and len(instance) > 80:
+        return Msg("{n} characters", n=len(instance))
+    if isinstance(instance, dict):
+        return Msg("a mapping (key: value)")
+    if isinstance(instance, list):
+        return Msg("a list")
+    if instance is None:
+        return Msg("nothing (null)")
+    return repr(instance)
+
+
+def _quoted(value: object) -> str:
+    return repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _schema_error_facts(e: jsonschema.ValidationError) -> tuple[Msg, Msg | str | None, Msg | str | None]:
+    """(message, expected, found) of a schema error, from its structured fields (validator,
+    validator_value, instance, schema) — never from jsonschema's English ``message`` — as
+    catalogue messages, so each is said in the user's language with the same facts."""
+    kind, v, instance = e.validator, e.validator_value, e.instance
+    found = _found(instance)
+    if isinstance(e, _Alternatives):
+        said: dict[str, Any] = {}
+        for branch in e.branches:
+            expected = _schema_error_facts(branch)[1]
+            if expected is not None:
+                said.setdefault(str(expected), expected)
+        return Msg("value not allowed"), _one_of_words(list(said.values())) if said else None, found
+    if kind == "type":
+        names = v if isinstance(v, list) else [v]
+        return Msg("wrong type"), _one_of_words([_type_word(n) for n in names]), found
+    if kind == "enum":
+        return Msg("value not allowed"), Msg("one of {values}", values=", ".join(map(str, v or []))), found
+    if kind == "const":
+        return Msg("value not allowed"), Msg("exactly {value}", value=_quoted(v)), found
+    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        bound = {"minimum": "a number ≥ {v}", "maximum": "a number ≤ {v}", "exclusiveMinimum": "a number > {v}",
+                 "exclusiveMaximum": "a number < {v}"}[kind]
+        return Msg("number out of range"), Msg(bound, v=v), found
+    if kind == "multipleOf":
+        return Msg("number out of range"), Msg("a multiple of {v}", v=v), found
+    if kind == "pattern":
+        form = _PATTERN_FORMS.get(v)
+        return (Msg("wrong format"), Msg("the form {form}", form=Msg(form)) if form
+                else Msg("text matching the pattern {pattern}", pattern=v), found)
+    if kind == "format":
+        return Msg("wrong format"), Msg("a {format} value", format=v), found
+    if kind == "minLength":
+        return ((Msg("empty text"), Msg("non-empty text"), found) if v == 1
+                else (Msg("text too short"), Msg("at least {v} characters", v=v), found))
+    if kind == "maxLength":
+        return Msg("text too long"), Msg("at most {v} characters", v=v), found
+    if kind == "minItems":
+        return Msg("too few items"), Msg("at least {v} item(s)", v=v), Msg("{n} item(s)", n=_size(instance))
+    if kind == "maxItems":
+        return Msg("too many items"), Msg("at most {v} item(s)", v=v), Msg("{n} item(s)", n=_size(instance))
+    if kind == "uniqueItems":
+        return Msg("repeated items"), Msg("items all different"), found
+    if kind == "minProperties":
+        return Msg("too few keys"), Msg("at least {v} key(s)", v=v), Msg("{n} key(s)", n=_size(instance))
+    if kind == "maxProperties":
+        return Msg("too many keys"), Msg("at most {v} key(s)", v=v), Msg("{n} key(s)", n=_size(instance))
+    if kind in ("oneOf", "anyOf"):
+        many = kind == "oneOf" and not e.context  # valid under more than one alternative
+        return (Msg("matches more than one of the allowed forms") if many
+                else Msg("matches none of the allowed forms"),
+                Msg("exactly one of the forms the schema allows") if many
+                else Msg("one of the forms the schema allows"), found)
+    if kind == "not" or kind is None:  # a ``not`` rule, or a ``false`` schema
+        return Msg("not allowed here"), Msg("a value the schema allows here"), found
+    # a rule this code does not know yet: still where, what was expected and found
+    return (Msg("not allowed (schema rule {rule!r})", rule=str(kind)),
+            Msg("what the schema's {rule!r} rule allows: {value}", rule=str(kind), value=_quoted(v)), found)
+
+
+class _Alternatives:
+    """An ``anyOf``/``oneOf`` whose every alternative fails on the value itself (``counts_as:
+    rapporto`` against ``'ratio'`` or a number): one error saying all the alternatives."""
+
+    validator = "alternatives"
+
+    def __init__(self, err: jsonschema.ValidationError, branches: list) -> None:
+        self.err, self.branches = err, branches
+        self.absolute_path, self.relative_schema_path = err.absolute_path, err.relative_schema_path
+        self.instance, self.validator_value, self.schema, self.context = err.instance, None, err.schema, []
+
+
+def _alternatives(err: jsonschema.ValidationError) -> list | None:
+    """``[_Alternatives]`` when each alternative of an ``anyOf``/``oneOf`` error fails at the
+    same place as the error (a wrong value, not a wrong part inside it); else None (the best
+    matching alternative's error says where, as before)."""
+    if err.validator not in ("anyOf", "oneOf") or not err.context:
+        return None
+    branches: dict = {}
+    for c in err.context:
+        if tuple(c.absolute_path) != tuple(err.absolute_path) or c.context:
+            return None
+        branches.setdefault(c.relative_schema_path[0], c)
+    return [_Alternatives(err, list(branches.values()))]
+
+
+def _gap(kind: Msg, reading: object) -> Msg:
+    """What a role's source does not define: ``kind: the profile's reading`` (the reading as the
+    profile writes it, else "not defined by the source"); :func:`_gap_kind` gives ``kind`` back."""
+    return Msg("{kind}: {reading}", kind=kind, reading=reading or Msg("not defined by the source"))
+
+
+def _gap_kind(gap: str) -> object:
+    params = getattr(gap, "params", None) or {}
+    return params.get("kind", gap)
+
+
+def _listed(items: list, template: str) -> object:
+    """``a, b, c`` (``template`` "{a}, {b}" or "{a}; {b}") as a message whose items are each said
+    in the user's language."""
+    if not items:
+        return ""
+    said = items[-1]
+    for item in reversed(items[:-1]):
+        said = Msg(template, a=item, b=said)
+    return said
+
+
+def _size(instance: object) -> int:
+    return len(instance) if isinstance(instance, (list, dict, str)) else 0
+
+
+def _missing_keys(e: jsonschema.ValidationError) -> list[str]:
+    """The keys a ``required`` or ``dependentRequired`` error is about (from its fields)."""
+    instance = e.instance if isinstance(e.instance, dict) else {}
+    if e.validator == "required":
+        return [k for k in (e.validator_value or []) if k not in instance]
+    return [k for key, needed in (e.validator_value or {}).items() if key in instance
+            for k in needed if k not in instance]
+
+
+def _schema_error_to_profile_errors(profile: Profile, e: jsonschema.ValidationError) -> list[ProfileError]:
     path = tuple(e.absolute_path)
     if e.validator == "additionalProperties":
         allowed = sorted((e.schema.get("properties") or {}).keys())
         extra = [k for k in e.instance if k not in allowed] if isinstance(e.instance, dict) else []
-        key = extra[0] if extra else "?"
-        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-        message = (Msg("unknown key {key!r}; did you mean {close!r}?", key=key, close=close[0]) if close
-                   else Msg("unknown key {key!r}", key=key))
-        return profile.error(message, path + (key,), key=True,
-                             expected=Msg("one of: {allowed}", allowed=", ".join(allowed)) if allowed else None,
-                             found=repr(key))
-    if e.validator == "required":
-        missing = e.message.split("'")[1] if "'" in e.message else e.message
-        return profile.error(Msg('missing key {missing!r}', missing=missing), path, expected=Msg('a {missing!r} entry', missing=missing), found=Msg("nothing"))
-    if "propertyNames" in e.relative_schema_path and isinstance(e.instance, str):
-        return profile.error(Msg('{instance!r} is not a valid id', instance=e.instance), path + (e.instance,), key=True,
-                             expected=Msg('lower-case letters, digits and _ (starting with a letter)'),
-                             found=repr(e.instance))
+        out = []
+        for key in extra or ["?"]:
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            message = (Msg("unknown key {key!r}; did you mean {close!r}?", key=key, close=close[0]) if close
+                       else Msg("unknown key {key!r}", key=key))
+            out.append(profile.error(message, path + (key,), key=True,
+                                     expected=Msg("one of: {allowed}", allowed=", ".join(allowed)) if allowed
+                                     else None, found=repr(key)))
+        return out
+    if e.validator in ("required", "dependentRequired"):
+        return [profile.error(Msg('missing key {missing!r}', missing=missing), path,
+                              expected=Msg('a {missing!r} entry', missing=missing), found=Msg("nothing"))
+                for missing in _missing_keys(e)]
+    if ("propertyNames" in e.relative_schema_path or e.validator == "propertyNames") and isinstance(e.instance, str):
+        return [profile.error(Msg('{instance!r} is not a valid id', instance=e.instance), path + (e.instance,),
+                              key=True, expected=Msg('lower-case letters, digits and _ (starting with a letter)'),
+                              found=repr(e.instance))]
     if e.validator == "propertyNames":
-        return profile.error(Msg('{instance!r} is not a valid id', instance=e.instance), path + (e.instance,) if isinstance(e.instance, str) else path,
-                             key=True, expected=Msg('lower-case letters, digits and _ (starting with a letter)'),
-                             found=repr(e.instance))
-    v = e.validator_value
-    expected = {  # built lazily: validator_value is a list for enum, a number for maxLength…
-        "type": lambda: Msg("a value of type {v}", v=v),
-        "minimum": lambda: Msg("a number ≥ {v}", v=v),
-        "maximum": lambda: Msg("a number ≤ {v}", v=v),
-        "exclusiveMinimum": lambda: Msg("a number > {v}", v=v),
-        "enum": lambda: Msg("one of {values}", values=", ".join(map(str, v or []))),
-        "const": lambda: repr(v),
-        "pattern": lambda: Msg("the form {form}", form=e.schema.get("description") or str(v)),
-        "minLength": lambda: Msg("non-empty text"),
-        "maxLength": lambda: Msg("at most {v} characters", v=v),
-        "minItems": lambda: Msg("at least {v} item(s)", v=v),
-        "maxItems": lambda: Msg("at most {v} item(s)", v=v),
-    }.get(e.validator, lambda: None)()
-    if isinstance(e.instance, str) and len(e.instance) > 80:
-        found = Msg("{n} characters", n=len(e.instance))
-    else:
-        found = repr(e.instance) if not isinstance(e.instance, (dict, list)) else type(e.instance).__name__
-    message = {"type": Msg("wrong type"), "enum": Msg("value not allowed"), "pattern": Msg("wrong format"),
-               "maxLength": Msg("text too long")}.get(e.validator, e.message)
-    if len(message) > 300:  # jsonschema quotes the instance in its message
-        message = Msg("not allowed ({validator})", validator=e.validator)
-    return profile.error(message, path, expected=expected, found=found)
+        return [profile.error(Msg('{instance!r} is not a valid id', instance=e.instance), path, key=True,
+                              expected=Msg('lower-case letters, digits and _ (starting with a letter)'),
+                              found=_found(e.instance))]
+    message, expected, found = _schema_error_facts(e)
+    return [profile.error(message, path, expected=expected, found=found)]
 
 
 # ---------------------------------------------------------------- resolution
@@ -1045,7 +1190,7 @@ class _Builder:
         for rid, r in roles_raw.items():
             roles[rid] = self.role(rid, r, level_ids, curves, judgements, coefficients, funds)
             for u in roles[rid].undefined:
-                not_defined.append(f"{roles[rid].label}: {u}")
+                not_defined.append(Msg("{role}: {what}", role=roles[rid].label, what=u))
 
         magg = {}
         for mid, m in (d.get("maggiorazioni") or {}).items():
@@ -1078,7 +1223,8 @@ class _Builder:
                 if path[0] == "roles" and len(path) > 1 and path[1] in roles and roles[path[1]].undefined:
                     continue  # already listed with the role's label
                 if not any(what in n for n in not_defined):
-                    not_defined.append(f"{what}: {value.get('reading') or value.get('note') or 'not defined by the source'}")
+                    not_defined.append(Msg("{role}: {what}", role=what, what=value.get("reading") or value.get("note")
+                                           or Msg("not defined by the source")))
 
         links, ente, attestation = self.organisational_rules(org, funds)
         valuation = self.project_valuation(d.get("project_valuation"), roles, level_ids)
@@ -1112,7 +1258,7 @@ class _Builder:
         behaviours = r.get("behaviours") or {}
         comps = []
         if results.get("defined") is False or not results:
-            undefined.append("results components and their weights: " + (results.get("reading") or "not defined by the source"))
+            undefined.append(_gap(Msg("results components and their weights"), results.get("reading")))
         for cid, c in (results.get("components") or {}).items():
             lvl = c["objectives"]["level"]
             if lvl not in level_ids:
@@ -1127,12 +1273,12 @@ class _Builder:
                 continue
             if c.get("max") is None or c.get("defined") is False:
                 if results.get("defined") is not False:
-                    undefined.append(f"maximum points of results component {c['label']!r}")
+                    undefined.append(Msg("maximum points of results component {label!r}", label=c["label"]))
             comps.append(Component(cid, c["label"], _frac(c.get("max")) if c.get("defined") is not False else None, lvl,
                                    self.source(c, *base, "results", "components", cid)))
         factors = []
         if behaviours.get("defined") is False or not behaviours:
-            undefined.append("behaviour factors' scales: " + (behaviours.get("reading") or "not defined by the source"))
+            undefined.append(_gap(Msg("behaviour factors' scales"), behaviours.get("reading")))
         per_person = behaviours.get("scale") == "per_person"
         for fid, f in (behaviours.get("factors") or {}).items():
             if per_person and f.get("max") is not None:
@@ -1140,11 +1286,11 @@ class _Builder:
                          hint=Msg("remove 'max', or remove 'scale: per_person'"))
             elif (not per_person and (f.get("max") is None or f.get("defined") is False)
                   and behaviours.get("defined") is not False):
-                undefined.append(f"scale of behaviour factor {f['label']!r}")
+                undefined.append(Msg("scale of behaviour factor {label!r}", label=f["label"]))
             factors.append(Factor(fid, f["label"], _frac(f.get("max")) if f.get("defined") is not False else None))
         total_max = _frac(r.get("total_max"))
         if total_max is None and not undefined:
-            undefined.append("maximum total points")
+            undefined.append(Msg("maximum total points"))
         if per_person and not undefined and total_max is not None:
             s = sum((c.max for c in comps), Fraction(0))
             if s > total_max:
@@ -1411,8 +1557,8 @@ def _semantic_errors(profile: Profile) -> list[ProfileError]:
                 profile.warnings.append(Msg(
                     "incomplete for individual scoring: the source does not define {gaps} — smvp evaluate "
                     "computes organisational performance only for these roles",
-                    gaps="; ".join(f"{r.label}: {', '.join(u.split(': ', 1)[0] for u in r.undefined)}"
-                                   for r in incomplete)))
+                    gaps=_listed([Msg("{role}: {what}", role=r.label, what=_listed([_gap_kind(u) for u in r.undefined], "{a}, {b}"))
+                                  for r in incomplete], "{a}; {b}")))
             gaps = [f"{v['label']}" for v in ((profile.data.get("not_defined") or {}).values())
                     if isinstance(v, dict) and v.get("label")]
             if gaps and not any(w.startswith("the source does not define") for w in profile.warnings):

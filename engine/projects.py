@@ -362,8 +362,8 @@ def projects(rules: Resolved, ds) -> ProjectValuationResult | None:
                 per_unit[at] = per_unit.get(at, Fraction(0)) + 1
                 people_keys.setdefault(f.id, []).append((person_col[i], at, Fraction(1)))
         if outside:
-            notes.append(f"{f.label}: not counted in the allocation to units of level {f.level!r} (their unit is in "
-                         f"none): {', '.join(outside)}")
+            notes.append(Msg("{fund}: not counted in the allocation to units of level {level!r} (their unit is in "
+                             "none): {people}", fund=f.label, level=f.level, people=", ".join(outside)))
         keys[f.id] = [(x, unit_labels.get(x, x), per_unit[x]) for x in unit_ids if per_unit.get(x)]
     if errors:
         raise DatasetErrors(errors[:50])

@@ -20,7 +20,7 @@ from rich.text import Text
 
 from smvp.errors import EdgeError
 from smvp.i18n import resolve_lang
-from smvp_engine.errors import SmvpError, SmvpErrors
+from smvp_engine.errors import Msg, SmvpError, SmvpErrors
 
 EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 
@@ -38,8 +38,13 @@ def _version_callback(value: bool) -> None:
     if value:
         from smvp import engine_api
 
-        print(f"smvp {engine_api.engine_version()}")
+        print(app.info.name, engine_api.engine_version())  # the program's name and version
         raise typer.Exit(0)
+
+
+class Lang(str, Enum):
+    it = "it"
+    en = "en"
 
 
 @app.callback()
@@ -47,13 +52,12 @@ def _root(
     version: Annotated[bool, typer.Option(
         "--version", callback=_version_callback, is_eager=True,
         help="Mostra la versione di smvp ed esce.")] = False,
+    lang: Annotated[Lang | None, typer.Option(
+        "--lang", case_sensitive=False, show_default=False,
+        help="Lingua di ogni comando: it (default) o en (smvp --lang en evaluate …). "
+             "Anche SMVP_LANG, o --lang dopo il comando.")] = None,
 ) -> None:
     """Valutazione della performance (SMVP) da un profilo YAML e dai dati di un anno."""
-
-
-class Lang(str, Enum):
-    it = "it"
-    en = "en"
 
 
 LangOpt = Annotated[Lang | None, typer.Option(
@@ -75,8 +79,18 @@ CsvDialectOpt = Annotated[str | None, typer.Option(
     "',', decimali col punto, nomi dei campi; predefinito con --lang en).")]
 
 
+def _root_lang() -> str | None:
+    """The ``--lang`` given before the command (``smvp --lang en evaluate``), if any."""
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    value = ctx.find_root().params.get("lang") if ctx is not None else None
+    return value.value if isinstance(value, Enum) else value
+
+
 def _lang(lang: Lang | None) -> str:
-    return resolve_lang(lang.value if lang else None)
+    """The command's language: its own ``--lang``, else ``smvp --lang``, else $SMVP_LANG, else Italian."""
+    return resolve_lang(lang.value if lang else _root_lang())
 
 
 def _consoles() -> tuple[Console, Console]:
@@ -97,7 +111,7 @@ def _current_lang() -> str:
 
     ctx = get_current_context(silent=True)
     value = ctx.params.get("lang") if ctx is not None else None
-    return resolve_lang(value.value if isinstance(value, Enum) else value)
+    return resolve_lang(value.value if isinstance(value, Enum) else value or _root_lang())
 
 
 def handle(command: Callable[[], int]) -> int:
@@ -135,14 +149,16 @@ def handle(command: Callable[[], int]) -> int:
         if type(exc).__module__.split(".")[0] in ("typer", "click"):
             raise  # exits and usage errors belong to typer (which vendors click from 0.2x on)
         tb = traceback.extract_tb(exc.__traceback__)
-        where = f" at {tb[-1].filename}:{tb[-1].lineno}" if tb else ""
-        err.print(Text(f"internal error (bug in smvp): {type(exc).__name__}: {exc}{where}",
+        where = f" ({tb[-1].filename}:{tb[-1].lineno})" if tb else ""
+        from smvp.i18n import t
+
+        lang = _current_lang()
+        err.print(Text(t("bug.internal", lang, kind=type(exc).__name__, error=exc, where=where),
                        style="bold red"), soft_wrap=True)
         if os.environ.get("SMVP_DEBUG"):
             err.print(Text("".join(traceback.format_exception(exc)), style="red"))
         else:
-            err.print(Text("Run again with SMVP_DEBUG=1 to see the traceback, "
-                           "and please report it.", style="red"))
+            err.print(Text(t("bug.report", lang), style="red"))
         return EXIT_BUG
 
 
@@ -219,11 +235,11 @@ def _evaluate_national(chamber, profile, data, chambers_dir, data_root, year, ou
     from smvp.errors import UsageProblem
 
     if chambers_dir is None or data_root is None:
-        raise UsageProblem("--chambers-dir and --data-root go together",
-                           hint="give the folder of the profiles and the folder of their data")
+        raise UsageProblem(Msg("--chambers-dir and --data-root go together"),
+                           hint=Msg("give the folder of the profiles and the folder of their data"))
     if chamber or profile or data:
-        raise UsageProblem("--chambers-dir evaluates every profile of the folder: "
-                           "--chamber, --profile and --data are for one body")
+        raise UsageProblem(Msg("--chambers-dir evaluates every profile of the folder: "
+                               "--chamber, --profile and --data are for one body"))
     opts = command.Options(chambers_dir=chambers_dir, data_root=data_root, year=year, out=out,
                            tenants_out=tenants_out, json=json_, jobs=jobs, cache_dir=cache_dir, lang=lang)
     out_console, err_console = _consoles()
@@ -233,12 +249,13 @@ def _evaluate_national(chamber, profile, data, chambers_dir, data_root, year, ou
 @app.command()
 def chambers(
     json_: Annotated[bool, typer.Option("--json", help="JSON su stdout.")] = False,
+    lang: LangOpt = None,
 ) -> None:
     """Elenca le camere disponibili e da dove viene ciascun profilo."""
     from smvp.commands import chambers as command
 
     out_console, _ = _consoles()
-    _exit(handle(lambda: command.run(json_out=json_, out=out_console)))
+    _exit(handle(lambda: command.run(json_out=json_, out=out_console, lang=_lang(lang))))
 
 
 @app.command()
@@ -301,6 +318,7 @@ def init(
         "--data-template", help="Invece del profilo, scrive la cartella di lavoro Excel vuota dei dati "
         "dell'anno per la camera --chamber (già esistente), con gli elenchi di ruoli, fattori, tipi di "
         "assenza e livelli dal profilo (default: <camera>-dati.xlsx).")] = False,
+    lang: LangOpt = None,
 ) -> None:
     """Scrive lo scheletro commentato di un nuovo profilo, già valido (o, con --data-template,
     il modello Excel dei dati dell'anno)."""
@@ -309,10 +327,10 @@ def init(
     out_console, _ = _consoles()
     if data_template:
         _exit(handle(lambda: command.data_template(chamber=chamber, out_path=out, year=year,
-                                                   force=force, out=out_console)))
+                                                   force=force, out=out_console, lang=_lang(lang))))
         return
     _exit(handle(lambda: command.run(chamber=chamber, name=name, out_path=out, year=year, force=force,
-                                     out=out_console, seat=seat)))
+                                     out=out_console, seat=seat, lang=_lang(lang))))
 
 
 @app.command()
@@ -578,7 +596,7 @@ def scheda(
                                         err=err_console)))
 
 
-@app.command()
+@app.command(short_help="Dati relativi ai premi, art. 20 d.lgs. 33/2013: CSV, XLSX e pagina HTML.")
 def trasparenza(
     run_id: Annotated[int, typer.Option("--run", help="Id dell'esecuzione salvata (smvp runs).")],
     out: OutDirOpt = Path("."),
@@ -724,13 +742,14 @@ def user_add(
     stdin: Annotated[bool, typer.Option("--password-stdin",
                                         help="Legge la password dalla prima riga di stdin.")] = False,
     db: DbOpt = None,
+    lang: LangOpt = None,
 ) -> None:
     """Crea un account (password con hash Argon2)."""
     from smvp.commands import service as command
 
     out_console, _ = _consoles()
     _exit(handle(lambda: command.user_add(username=username, password=password, stdin=stdin,
-                                          db=db, out=out_console)))
+                                          db=db, out=out_console, lang=_lang(lang))))
 
 
 @user_app.command("grant")
@@ -742,13 +761,14 @@ def user_grant(
     person: Annotated[str | None, typer.Option(
         "--person", help="person_id dell'utente nei dati (dipendente, valutatore).")] = None,
     db: DbOpt = None,
+    lang: LangOpt = None,
 ) -> None:
     """Assegna un ruolo in un tenant (creato se manca)."""
     from smvp.commands import service as command
 
     out_console, _ = _consoles()
     _exit(handle(lambda: command.user_grant(username=username, tenant=tenant, role=role,
-                                            person=person, db=db, out=out_console)))
+                                            person=person, db=db, out=out_console, lang=_lang(lang))))
 
 
 @user_app.command("revoke")
@@ -758,13 +778,14 @@ def user_revoke(
     role: Annotated[str | None, typer.Option(
         "--role", "-r", help="Il ruolo da revocare (default: tutti nel tenant).")] = None,
     db: DbOpt = None,
+    lang: LangOpt = None,
 ) -> None:
     """Revoca un ruolo (o tutti) in un tenant."""
     from smvp.commands import service as command
 
     out_console, _ = _consoles()
     _exit(handle(lambda: command.user_revoke(username=username, tenant=tenant, role=role, db=db,
-                                             out=out_console)))
+                                             out=out_console, lang=_lang(lang))))
 
 
 @app.command()
@@ -779,6 +800,7 @@ def serve(
     workers: Annotated[int, typer.Option(
         "--workers", min=1, max=64,
         help="Processi Uvicorn (più richieste in parallelo; $SMVP_SECRET condiviso).")] = 1,
+    lang: LangOpt = None,
 ) -> None:
     """Avvia il servizio multi-tenant (FastAPI su Uvicorn): pagine web su /login, API JSON su /api, OpenAPI su /docs."""
     from smvp.commands import service as command
@@ -786,7 +808,7 @@ def serve(
     out_console, _ = _consoles()
     _exit(handle(lambda: command.serve(host=host, port=port, db=db, demo=demo,
                                        secure_cookies=secure_cookies, workers=workers,
-                                       out=out_console)))
+                                       out=out_console, lang=_lang(lang))))
 
 
 @app.command()
@@ -794,12 +816,13 @@ def migrate(
     revision: Annotated[str, typer.Argument(
         help="Revisione di arrivo: head (la più recente), base (vuoto) o 0001…")] = "head",
     db: DbOpt = None,
+    lang: LangOpt = None,
 ) -> None:
     """Porta lo schema del database a una revisione (Alembic), anche all'indietro."""
     from smvp.commands import service as command
 
     out_console, _ = _consoles()
-    _exit(handle(lambda: command.migrate(revision=revision, db=db, out=out_console)))
+    _exit(handle(lambda: command.migrate(revision=revision, db=db, out=out_console, lang=_lang(lang))))
 
 
 def main(argv: list[str] | None = None) -> int:

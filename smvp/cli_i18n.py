@@ -23,15 +23,18 @@ def catalogue(lang: str) -> gettext.NullTranslations:
 
 
 def lang_of(argv: list[str]) -> str:
-    """The language the command line asks for (``--lang en``/``--lang=en``, else $SMVP_LANG)."""
+    """The language the command line asks for (``--lang en``/``--lang=en`` before or after the
+    command; the last one wins, as the command's own option wins over ``smvp --lang``), else
+    $SMVP_LANG."""
     from smvp.i18n import resolve_lang
 
+    found = None
     for i, arg in enumerate(argv):
         if arg == "--lang" and i + 1 < len(argv):
-            return resolve_lang(argv[i + 1])
-        if arg.startswith("--lang="):
-            return resolve_lang(arg.split("=", 1)[1])
-    return resolve_lang(None)
+            found = argv[i + 1]
+        elif arg.startswith("--lang="):
+            found = arg.split("=", 1)[1]
+    return resolve_lang(found)
 
 
 def install(lang: str) -> None:

@@ -451,7 +451,7 @@ class RevisionOutcome:
 
     revision: Any  # smvp.store.Revision | None: the scores given are the current ones (no change)
     person_id: str
-    previous: dict[str, int]
+    previous: dict[str, int | None]  # factor → score before (None: the person had none)
     scores: dict[str, int]
     changes: list[Any]  # smvp_engine.revision.PersonChange
     maggiorazioni_before: list[dict[str, Any]]

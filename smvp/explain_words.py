@@ -10,9 +10,10 @@ computes a number, it only words what the engine recorded.
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from smvp.i18n import Words, format_decimal, format_money, format_points, localize_numbers
+from smvp.i18n import Words, format_decimal, format_money, format_points, localize_numbers, say
 
 # key → (italiano, english)
 KEYS = Words("explain.key")  # catalogue: explain.key.*
@@ -183,7 +184,7 @@ def note_text(note: dict | None, lang: str) -> str | None:
         p["tie_policy"] = _pick(TIES, p["tie_policy"], lang)
     for k in ("tied", "absences", "undefined"):
         if isinstance(p.get(k), list):
-            p[k] = ", ".join(map(str, p[k]))
+            p[k] = ", ".join(say(x, lang) for x in p[k])  # catalogue messages (the gaps) in Italian
     if isinstance(p.get("places"), list):
         p["places"] = "–".join(map(str, p["places"]))
     text = NOTES_IT[note["id"]].format_map(_Default(p))
@@ -192,13 +193,33 @@ def note_text(note: dict | None, lang: str) -> str | None:
     return text
 
 
+def short_at(at: str) -> str:
+    """A profile place ``PATH:LINE`` for people: PATH relative to the working directory when it
+    is under it, else from its ``chambers/`` folder on, else the file's name — never a machine's
+    absolute path (the JSON trace keeps the whole path)."""
+    import os
+
+    path, sep, line = at.rpartition(":") if at.rpartition(":")[2].isdigit() else (at, "", "")
+    p = Path(path)
+    if p.is_absolute():
+        try:
+            shown = str(p.relative_to(Path(os.getcwd()).resolve()))
+        except ValueError:
+            parts = p.parts
+            shown = str(Path(*parts[len(parts) - 1 - parts[::-1].index("chambers"):])) if "chambers" in parts \
+                else p.name
+    else:
+        shown = path
+    return shown + sep + line
+
+
 def source_text(src: dict | None, short: bool = False) -> str | None:
     if not src:
         return None
     base = f"{src['document']}, {src['section']}" if short else f"{src.get('title') or src['document']}, {src['section']}"
     if src.get("layer"):  # a rule inherited from the national layer, not written in the chamber's profile
         base += f" ⟨{src['layer']}⟩"
-    return base + (f" [{src['at']}]" if src.get("at") and not short else "")
+    return base + (f" [{short_at(str(src['at']))}]" if src.get("at") and not short else "")
 
 
 def input_text(inp: dict, lang: str) -> str:

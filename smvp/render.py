@@ -439,26 +439,36 @@ def print_outcome(console: Console, outcome: Outcome, lang: str, *, wide: bool =
     print_summary(console, outcome, lang)
 
 
-def runs_table(runs: list[RunListing], lang: str, states: dict[int, str] | None = None) -> Table:
+def runs_table(runs: list[RunListing], lang: str, states: dict[int, str] | None = None,
+               width: int | None = None) -> Table:
+    """The stored runs. Narrower than 120 columns (``width``, the terminal's), the hashes and the
+    engine version are left out (``smvp runs --json`` and ``smvp verify`` give them), so that the
+    id, chamber, year, date, total and state are shown whole."""
     from smvp.store import from_hundredths
 
-    table = Table(title=t("runs_title", lang), title_justify="left")
-    table.add_column("id", justify="right")
-    table.add_column(t("chamber", lang))
-    table.add_column(t("year", lang), justify="right")
-    table.add_column(t("created_at", lang), no_wrap=True)
-    table.add_column(t("profile_hash", lang), no_wrap=True)
-    table.add_column(t("dataset_hash", lang), no_wrap=True)
-    table.add_column(t("engine_version", lang))
-    table.add_column(t("people", lang), justify="right")
-    table.add_column(t("distributed_total", lang), justify="right", no_wrap=True)
-    if states is not None:
-        table.add_column(t("payout_state", lang), no_wrap=True)
-    for run in runs:
-        cells: list[str | Text] = [str(run.id), Text(run.chamber), str(run.year),
-                 format_datetime(run.created_at, lang),
-                 run.profile_sha256[:12], run.dataset_sha256[:12], run.engine_version,
-                 str(run.people), format_money(from_hundredths(run.distributed_cents), lang)]
+    narrow = width is not None and width < 120
+    table = Table(title=t("runs_title", lang), title_justify="left",
+                  caption=t("runs_narrow", lang) if narrow else None, caption_justify="left")
+    table.add_column("id", justify="right", no_wrap=True)
+    table.add_column(t("chamber", lang), no_wrap=True)
+    table.add_column(t("year", lang), justify="right", no_wrap=True)
+    table.add_column(t("created_at", lang), no_wrap=not narrow)
+    if not narrow:
+        table.add_column(t("profile_hash", lang), no_wrap=True)
+        table.add_column(t("dataset_hash", lang), no_wrap=True)
+        table.add_column(t("engine_version", lang))
+    table.add_column(t("people", lang), justify="right", no_wrap=True)
+    money = [format_money(from_hundredths(run.distributed_cents), lang) for run in runs]
+    table.add_column(t("distributed_total", lang), justify="right",  # the amounts whole, the header may wrap
+                     min_width=max(map(len, money), default=0) or None)
+    if states is not None:  # wrapped between words, never cut inside one
+        longest = max((len(word) for text in states.values() for word in text.split()), default=0)
+        table.add_column(t("payout_state", lang), min_width=min(longest, 20) or None)
+    for run, amount in zip(runs, money):
+        cells: list[str | Text] = [str(run.id), Text(run.chamber), str(run.year), format_datetime(run.created_at, lang)]
+        if not narrow:
+            cells += [run.profile_sha256[:12], run.dataset_sha256[:12], run.engine_version]
+        cells += [str(run.people), amount]
         if states is not None:
             cells.append(states.get(run.id, ""))
         table.add_row(*cells)

@@ -70,7 +70,7 @@ class RunInfo:
         }
 
 
-class LazyRows(Sequence):
+class LazyRows(Sequence[dict[str, Any]]):
     """The per-person dicts of ``Evaluation.rows()``, built on first use.
 
     A large run written as JSON or Parquet, or shown as its first rows, never
@@ -137,7 +137,7 @@ class LazyRows(Sequence):
 @dataclass
 class Outcome:
     info: RunInfo
-    rows: list[dict[str, Any]]
+    rows: Sequence[dict[str, Any]]  # LazyRows from an evaluation
     funds: list[dict[str, Any]]
     objectives: list[dict[str, Any]]
     summary: dict[str, Any]
@@ -257,7 +257,8 @@ def _number(d: Decimal) -> Any:
     """A Decimal as a JSON number when it round-trips exactly, else as a string."""
     if not d.is_finite():
         return None
-    if d == d.to_integral_value() and d.as_tuple().exponent >= 0:
+    exponent = d.as_tuple().exponent  # an int: d is finite
+    if d == d.to_integral_value() and isinstance(exponent, int) and exponent >= 0:
         return int(d)
     f = float(d)
     if Decimal(repr(f)) == d:

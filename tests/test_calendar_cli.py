@@ -193,9 +193,9 @@ def test_fold_never_splits_a_character():
 
 def test_export_names_are_checked_first(tmp_path):
     r = invoke("calendar", "--chamber", "cuneo", "--year", 2025, "--ics", tmp_path / "c.txt")
-    assert r.exit_code == 2 and "ending in .ics" in r.stderr
+    assert r.exit_code == 2 and "finisce in .ics" in r.stderr
     r = invoke("calendar", "--chamber", "cuneo", "--year", 2025, "--csv", tmp_path / "c.xlsx")
-    assert r.exit_code == 2 and "ending in .csv" in r.stderr
+    assert r.exit_code == 2 and "finisce in .csv" in r.stderr
 
 
 # --------------------------------------------------------------------------- actual dates
@@ -237,7 +237,7 @@ def test_profile_without_cycle(tmp_path):
     head, _, _ = text.partition("\ncycle:\n")
     path = _write(tmp_path, head + "\n", "nocycle.yaml")
     r = invoke("calendar", "--profile", path, "--year", 2025)
-    assert r.exit_code == 1 and "declares no performance-cycle calendar" in r.stderr
+    assert r.exit_code == 1 and "non dichiara un calendario del ciclo" in r.stderr
     path = _write(tmp_path, head + "\ncycle:\n  defined: false\n  source: {document: smvp2024, "
                   "section: x}\n  reading: the document sets no dates\n", "undefined.yaml")
     r = invoke("calendar", "--profile", path, "--year", 2025)

@@ -227,8 +227,10 @@ def test_evaluate_bug_exit_3(monkeypatch, chambers, db):
     monkeypatch.setattr(engine_api, "evaluate", buggy)
     result = invoke("evaluate", "--chamber", "fake", "--db", db)
     assert result.exit_code == 3
-    assert "internal error (bug in smvp)" in result.stderr
+    assert "errore interno (bug di smvp)" in result.stderr
     assert "KeyError" in result.stderr and "SMVP_DEBUG=1" in result.stderr
+    english = invoke("evaluate", "--chamber", "fake", "--db", db, "--lang", "en")
+    assert english.exit_code == 3 and "internal error (bug in smvp)" in english.stderr
     assert stored_runs(db) == 0
 
 
@@ -298,7 +300,7 @@ def test_validate_ok_with_warnings(monkeypatch, tmp_path):
     assert f"OK {path} (fake, valid 2022–)" in result.stdout
     assert "warning: incomplete for individual scoring" in result.stdout
     italian = invoke("validate", str(path))
-    assert f"OK {path} (fake, valido dal 2022)" in italian.stdout
+    assert f"VALIDO {path} (fake, valido dal 2022)" in italian.stdout
     assert "avviso: incomplete for individual scoring" in italian.stdout
 
 
@@ -373,7 +375,7 @@ def test_validate_broken_real(tmp_path):
                       encoding="utf-8")
     result = invoke("validate", str(broken))
     assert result.exit_code == 1, result.output
-    assert "FAIL" in result.stdout and "broken.yaml" in result.stdout
+    assert "NON VALIDO" in result.stdout and "broken.yaml" in result.stdout
 
 
 @needs_engine

@@ -98,3 +98,54 @@ def test_every_command_says_what_to_write_not_the_python_type():
             assert "Show this message" not in result.output and "Install completion" not in result.output
     finally:
         cli_i18n.install("it")
+
+
+def test_lang_before_the_command_applies_to_every_command():
+    """``smvp --lang en <command>`` (the option of smvp itself), the command's own ``--lang``
+    (kept: it wins when both are given) and SMVP_LANG all choose the language."""
+    from typer.testing import CliRunner
+
+    from smvp import cli
+
+    runner = CliRunner()
+    english = runner.invoke(cli.app, ["--lang", "en", "validate", "cuneo"], env={"SMVP_LANG": None})
+    assert english.exit_code == 0, english.output
+    assert english.stdout.startswith("OK ") and "valid 2022" in english.stdout
+    italian = runner.invoke(cli.app, ["validate", "cuneo"], env={"SMVP_LANG": None})
+    assert italian.stdout.startswith("VALIDO ") and "valido dal 2022" in italian.stdout
+    own = runner.invoke(cli.app, ["--lang", "en", "validate", "cuneo", "--lang", "it"], env={"SMVP_LANG": None})
+    assert own.stdout.startswith("VALIDO "), own.output
+    env = runner.invoke(cli.app, ["validate", "cuneo"], env={"SMVP_LANG": "en"})
+    assert env.stdout.startswith("OK ")
+    # commands that had no --lang of their own follow smvp's
+    chambers = runner.invoke(cli.app, ["--lang", "en", "chambers"], env={"SMVP_LANG": None})
+    assert "Available chambers" in chambers.stdout and "Camere disponibili" not in chambers.stdout
+    # errors too (the edge's usage errors)
+    bad = runner.invoke(cli.app, ["--lang", "en", "diff", "--years", "2023", "2024"], env={"SMVP_LANG": None})
+    assert bad.exit_code == 2 and "--years needs the profile" in bad.output, bad.output
+    bad_it = runner.invoke(cli.app, ["diff", "--years", "2023", "2024"], env={"SMVP_LANG": None})
+    assert "--years richiede il profilo" in bad_it.output, bad_it.output
+
+
+def test_lang_before_the_command_translates_the_frameworks_words():
+    assert _help("--lang", "en", "evaluate", "--help").startswith("Usage: smvp evaluate")
+    assert _help("--lang", "it", "evaluate", "--help", env={"SMVP_LANG": "en"}).startswith("Uso: smvp evaluate")
+    assert "--lang" in _help("--help", env={"SMVP_LANG": "it"})
+
+
+def test_lint_findings_in_italian_and_in_english():
+    """The national rules' findings are catalogue messages: the same facts in both languages."""
+    from typer.testing import CliRunner
+
+    from smvp import cli
+
+    runner = CliRunner()
+    italian = runner.invoke(cli.app, ["lint", "cuneo"], env={"SMVP_LANG": None, "COLUMNS": "200"})
+    english = runner.invoke(cli.app, ["--lang", "en", "lint", "cuneo"], env={"SMVP_LANG": None, "COLUMNS": "200"})
+    assert italian.exit_code == english.exit_code == 1
+    assert "nessuna maggiorazione del premio individuale, mentre il profilo paga premi individuali " \
+           "(elevata_qualificazione, dipendente)" in italian.stdout
+    assert "no maggiorazione del premio individuale, while the profile pays individual premiums " \
+           "(elevata_qualificazione, dipendente)" in english.stdout
+    assert "pesano 45 punti su 100 (45%)" in italian.stdout and "weigh 45 of 100 points (45%)" in english.stdout
+    assert " the " not in italian.stdout.replace("«", "").split("norma nazionale")[0]

@@ -130,7 +130,7 @@ def test_lint_cli_exit_codes_and_json():
     r = runner.invoke(cli.app, ["lint", "cuneo", "--lang", "en"])
     assert r.exit_code == 1 and "ERROR 2022 maggiorazione_art81" in r.stdout
     r = runner.invoke(cli.app, ["validate", "--national", "cuneo"])
-    assert r.exit_code == 1 and "OK " in r.stdout and "ERRORE 2022" in r.stdout
+    assert r.exit_code == 1 and "VALIDO " in r.stdout and "ERRORE 2022" in r.stdout
 
 
 def test_diff_says_which_layer_a_rule_comes_from(tmp_path, monkeypatch):

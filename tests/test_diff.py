@@ -149,7 +149,7 @@ def test_a_file_at_a_git_revision(tmp_path):
     assert "soglia 60 → 65" in result.stdout
     assert f"{prof}@v2023 →" in result.stdout
     bad = runner.invoke(cli.app, ["diff", f"{prof}@v1999", str(prof)])
-    assert bad.exit_code == 2 and "revision 'v1999'" in bad.output
+    assert bad.exit_code == 2 and "revisione 'v1999'" in bad.output
 
 
 # --------------------------------------------------------------------------- what-if

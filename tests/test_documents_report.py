@@ -75,7 +75,7 @@ def test_report_of_a_chamber_without_scores_and_bad_comparisons(db, tmp_path):
     r = invoke("report", "--run", 1, "--compare-run", 2, "--out", tmp_path / "x", "--db", db)
     assert r.exit_code == 1 and "same Chamber" in r.output
     r = invoke("report", "--run", 1, "--compare-run", 42, "--out", tmp_path / "x", "--db", db)
-    assert r.exit_code == 2 and "no run 42" in r.output
+    assert r.exit_code == 2 and "nessuna esecuzione 42" in r.output
     assert not (tmp_path / "x").exists() or not any((tmp_path / "x").iterdir())
 
 

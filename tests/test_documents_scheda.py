@@ -146,9 +146,9 @@ def test_all_writes_one_file_per_person_and_one_combined_pdf(db, tmp_path):
 def test_bad_input_is_a_clear_message_and_writes_nothing(db, tmp_path):
     out = tmp_path / "out"
     r = invoke("scheda", "--run", 99, "--person", "P012", "--out", out, "--db", db)
-    assert r.exit_code == 2 and "no run 99" in r.output
+    assert r.exit_code == 2 and "nessuna esecuzione 99" in r.output
     r = invoke("scheda", "--run", 1, "--person", "NOBODY", "--out", out, "--db", db)
-    assert r.exit_code == 2 and "no such person" in r.output and "P001" in r.output
+    assert r.exit_code == 2 and "persona assente" in r.output and "P001" in r.output
     r = invoke("scheda", "--run", 1, "--out", out, "--db", db)
     assert r.exit_code == 2 and "--person ID" in r.output
     assert not out.exists() or not any(out.iterdir())

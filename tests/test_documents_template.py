@@ -62,7 +62,7 @@ def test_a_missing_profile_template_is_a_located_error_and_writes_nothing(tmp_pa
     assert r.exit_code == 1, r.output
     text = " ".join(r.output.split())
     assert "scheda.template" in text and "missing.html.j2" in text and "cuneo.yaml" in text
-    assert "cannot read it" in text
+    assert "impossibile leggerlo" in text
     assert not any(out.iterdir())
     # --template still works around it
     other = tmp_path / "other.html.j2"

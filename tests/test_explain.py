@@ -173,6 +173,6 @@ def test_explain_tree_and_json(stored):
 
 def test_explain_errors(stored):
     r = runner.invoke(cli.app, ["explain", "--run", "1", "--person", "NOBODY", "--db", stored])
-    assert r.exit_code == 2 and "no person 'NOBODY' in run 1" in r.output
+    assert r.exit_code == 2 and "nessuna persona 'NOBODY' nell'esecuzione 1" in r.output
     r = runner.invoke(cli.app, ["explain", "--run", "99", "--person", "D01", "--db", stored])
-    assert r.exit_code == 2 and "no run 99" in r.output
+    assert r.exit_code == 2 and "nessuna esecuzione 99" in r.output

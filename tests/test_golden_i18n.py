@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "cuneo" / "i18n"
 LANGS = ("it", "en")
 BROKEN_PROFILES = ["missing_key", "unknown_key_typo", "wrong_type", "bands_gap", "unknown_role",
-                   "duplicate_key", "yaml_syntax"]
+                   "duplicate_key", "yaml_syntax", "bands_bad_counts_as", "invalid_id"]
 BROKEN_DATASETS = ["text_in_number", "missing_column", "duplicate_person_id", "unknown_unit",
                    "thousands_separator", "ambiguous_percent", "negative_days"]
 

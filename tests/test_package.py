@@ -114,7 +114,7 @@ def test_validate_without_arguments_validates_every_chamber(tmp_path, monkeypatc
     monkeypatch.chdir(tmp_path)
     r = runner.invoke(cli.app, ["validate"])
     assert r.exit_code == 0, r.output
-    assert sum(line.startswith("OK ") for line in r.stdout.splitlines()) == len(engine_api.known_chambers())
+    assert sum(line.startswith("VALIDO ") for line in r.stdout.splitlines()) == len(engine_api.known_chambers())
 
 
 def test_validate_takes_chamber_ids_and_files(tmp_path, monkeypatch):
@@ -236,7 +236,7 @@ def test_broken_installed_schema_is_an_environment_error(content, fragment, tmp_
         result = runner.invoke(cli.app, args)
         assert result.exit_code == 1, (args, result.output)
         assert fragment in result.output and "reinstall smvp" in result.output, result.output
-        assert "internal error" not in result.output
+        assert "internal error" not in result.output and "errore interno" not in result.output
 
 
 def test_modules_not_yet_type_checked_exist():

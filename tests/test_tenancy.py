@@ -302,7 +302,7 @@ def test_smvp_migrate_goes_down_and_up(tmp_path):
     assert r.exit_code == 0 and f"{store.db.HEAD} → 0003" in r.output, r.output
     assert "score_sheet" not in _tables(url)
     r = runner.invoke(cli.app, ["migrate", "0009", "--db", url])
-    assert r.exit_code == 2 and "no migration '0009'" in r.output, r.output
+    assert r.exit_code == 2 and "nessuna migrazione '0009'" in r.output, r.output
     r = runner.invoke(cli.app, ["migrate", "--db", url])
     assert r.exit_code == 0 and f"0003 → {store.db.HEAD}" in r.output, r.output
     assert schema_differences(url) == []

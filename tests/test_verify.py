@@ -137,7 +137,7 @@ def test_tampered_profile_text_is_reported(stored):
 def test_unknown_run_or_database_exits_2(stored, tmp_path):
     db, _ = stored
     r = runner.invoke(cli.app, ["verify", "--run", "7", "--db", db])
-    assert r.exit_code == 2 and "no run 7" in r.output
+    assert r.exit_code == 2 and "nessuna esecuzione 7" in r.output
     empty = f"sqlite:///{tmp_path / 'empty.db'}"
     assert runner.invoke(cli.app, ["verify", "--run", "1", "--db", empty]).exit_code == 2
 

@@ -60,6 +60,7 @@ def test_profile_with_an_error_shows_its_line_and_column_and_nothing_is_saved(si
     errors = page.get_by_test_id("profile-errors")
     assert f"riga {line}, colonna {column}" in errors.inner_text()
     assert "precision.rounding" in errors.inner_text() and "a_caso" in errors.inner_text()
+    assert "valore non ammesso" in errors.inner_text() and "value not allowed" not in errors.inner_text()
     # the error links to the numbered line, which shows the text and the message
     errors.get_by_role("link", name=f"riga {line}, colonna {column}").click()
     assert page.url.endswith(f"#riga-{line}")

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from smvp import store
 from smvp.conciliation import (
@@ -62,7 +62,7 @@ def case_view(session: Session, case: ConciliationCase, as_of: dt.date,
     if case.run_id not in procs:
         procs[case.run_id] = run_procedure(q.get_run(session, case.run_id))
     proc = procs[case.run_id]
-    steps = [s for s in q.case_steps(session, case.id) if s.done_on <= as_of]  # type: ignore[arg-type]
+    steps = [s for s in q.case_steps(session, store.row_id(case)) if s.done_on <= as_of]
     person = session.exec(select(store.PersonResult).where(
         store.PersonResult.run_id == case.run_id,
         store.PersonResult.person_id == case.person_id)).first()
@@ -75,11 +75,12 @@ def list_cases(engine: Engine, *, chamber: str | None = None, include_closed: bo
                as_of: dt.date | None = None) -> list[CaseView]:
     as_of = as_of or today()
     with q.session_errors(engine, "read the cases"), Session(engine) as session:
-        stmt = select(ConciliationCase).order_by(ConciliationCase.chamber, ConciliationCase.number)
+        stmt = select(ConciliationCase).order_by(col(ConciliationCase.chamber),
+                                                 col(ConciliationCase.number))
         if chamber:
             stmt = stmt.where(ConciliationCase.chamber == chamber)
         if not include_closed:
-            stmt = stmt.where(ConciliationCase.closed_on.is_(None))  # type: ignore[union-attr]
+            stmt = stmt.where(col(ConciliationCase.closed_on).is_(None))
         procs: dict[int, Procedure] = {}
         return [case_view(session, c, as_of, procs) for c in session.exec(stmt).all()]
 
@@ -89,7 +90,7 @@ def show_case(engine: Engine, ref: str, *, chamber: str | None = None,
     with q.session_errors(engine, "read the case"), Session(engine) as session:
         case = q.get_case(session, ref, chamber)
         revs = list(session.exec(select(Revision).where(Revision.case_id == case.id)
-                                 .order_by(Revision.number)).all())
+                                 .order_by(col(Revision.number))).all())
         return case_view(session, case, as_of or today()), revs
 
 
@@ -126,7 +127,7 @@ def open_case(engine: Engine, *, chamber: str, run_id: int, person_id: str,
             raise CaseProblem(problem)
         existing = session.exec(select(ConciliationCase).where(
             ConciliationCase.run_id == run_id, ConciliationCase.person_id == person_id,
-            ConciliationCase.closed_on.is_(None))).first()  # type: ignore[union-attr]
+            col(ConciliationCase.closed_on).is_(None))).first()
         if existing is not None:
             raise CaseProblem(f"{person_id} already has an open case about run {run_id}: "
                               f"{case_ref(existing)}",
@@ -160,9 +161,10 @@ def deliver(engine: Engine, *, chamber: str, run_id: int, delivered: dt.date,
                                    as_of=as_of, option="--on")
         if problem:
             raise CaseProblem(problem)
-        for pid in person_ids:
-            q.person_result(session, run_id, pid)
-        for pid in person_ids or [None]:
+        for person in person_ids:
+            q.person_result(session, run_id, person)
+        pids: list[str | None] = [*person_ids] or [None]  # None: every sheet of the run
+        for pid in pids:
             session.add(SheetDelivery(tenant_id=run.tenant_id, run_id=run_id, person_id=pid, delivered=delivered,
                                       recorded_at=now()))
         return len(person_ids) if person_ids else int(run.people)
@@ -187,7 +189,7 @@ def record_step(engine: Engine, ref: str, *, chamber: str | None, event: str, on
         if case.closed_on is not None:
             raise CaseProblem(f"case {ref} was closed on {case.closed_on.isoformat()} "
                               f"({case.outcome}): no more steps can be recorded")
-        steps = q.case_steps(session, case.id)  # type: ignore[arg-type]
+        steps = q.case_steps(session, store.row_id(case))
         done = {s.step: s for s in steps}
         if sid in done:
             raise CaseProblem(f"case {ref}: «{label}» ({sid}) is already recorded, on "
@@ -231,7 +233,8 @@ def record_step(engine: Engine, ref: str, *, chamber: str | None, event: str, on
         events[sid] = on
         rows = proc.schedule(events, as_of=as_of)
         row = next(r for r in rows if r.step == sid)
-        step = ConciliationStep(tenant_id=case.tenant_id, case_id=case.id, step=sid, done_on=on, due=row.due,  # type: ignore[arg-type]
+        step = ConciliationStep(tenant_id=case.tenant_id, case_id=store.row_id(case), step=sid,
+                                done_on=on, due=row.due,
                                 status=row.status, days_late=row.days_late, recorded_at=now(),
                                 note=note)
         session.add(step)
@@ -247,7 +250,7 @@ def record_step(engine: Engine, ref: str, *, chamber: str | None, event: str, on
             case.outcome = "modificata" if revision and revision.revision else "confermata"
             session.add(case)
         session.flush()
-        view = case_view(session, case, as_of, {run.id: proc})  # type: ignore[dict-item]
+        view = case_view(session, case, as_of, {store.row_id(run): proc})
         session.expunge_all()
     return StepOutcome(view=view, step=step, row=row, closed=closing, revision=revision)
 
@@ -269,7 +272,7 @@ def close_case(engine: Engine, ref: str, *, chamber: str | None, on: dt.date, ou
         if on > as_of:
             raise CaseProblem(f"--on {on.isoformat()} is in the future "
                               f"(expected a day up to {as_of.isoformat()})")
-        steps = q.case_steps(session, case.id)  # type: ignore[arg-type]
+        steps = q.case_steps(session, store.row_id(case))
         latest = max([case.delivered, *(s.done_on for s in steps)])
         if on < latest:
             raise CaseProblem(f"case {case_ref(case)}: --on {on.isoformat()} is before its last "
@@ -322,10 +325,10 @@ def _stored_rows(session: Session, run_id: int, revs: Sequence[Revision]
                  ) -> dict[str, dict[str, Any]]:
     """The run's current money per person: the last revision's results, else the stored run."""
     if revs:
-        rows = session.exec(select(RevisionResult).where(
+        revised = session.exec(select(RevisionResult).where(
             RevisionResult.revision_id == revs[-1].id)).all()
         return {r.person_id: {"paid": r.paid_cents, "maggiorazione": r.maggiorazione_cents,
-                              "premium": r.premium_cents} for r in rows}
+                              "premium": r.premium_cents} for r in revised}
     rows = session.exec(select(store.PersonResult).where(store.PersonResult.run_id == run_id)).all()
     return {r.person_id: {"paid": r.paid_cents, "maggiorazione": r.maggiorazione_cents,
                           "premium": r.premium_cents} for r in rows}
@@ -337,7 +340,7 @@ def _revise(session: Session, run: store.Run, case: ConciliationCase, scores: di
     from smvp_engine import revision as rv
 
     profile, tables = load_run_inputs(session, run)
-    revs = q.run_revisions(session, run.id)  # type: ignore[arg-type]
+    revs = q.run_revisions(session, store.row_id(run))
     previous = _engine_revisions(revs)
     new = rv.Revision(case.person_id, scores)
     rv.check_revision(profile, tables, run.year, new)
@@ -349,7 +352,7 @@ def _revise(session: Session, run: store.Run, case: ConciliationCase, scores: di
     after = rv.reevaluate(profile, tables, run.year, [*previous, new])
     b_rows, a_rows = before.rows(), after.rows()
     warnings = []
-    stored = _stored_rows(session, run.id, revs)  # type: ignore[arg-type]
+    stored = _stored_rows(session, store.row_id(run), revs)
     differ = [r["person_id"] for r in b_rows
               if str(r["person_id"]) in stored and any(
                   store.to_cents(r.get(k)) != stored[str(r["person_id"])][k]
@@ -374,7 +377,8 @@ def _revise(session: Session, run: store.Run, case: ConciliationCase, scores: di
         "maggiorazioni": jsonable(after.summary().get("maggiorazioni") or [],
                                   decimals_as="string"),
     }
-    rec = Revision(tenant_id=run.tenant_id, run_id=run.id, number=len(revs) + 1, case_id=case.id,  # type: ignore[arg-type]
+    rec = Revision(tenant_id=run.tenant_id, run_id=store.row_id(run), number=len(revs) + 1,
+                   case_id=case.id,
                    person_id=case.person_id, decided_on=decided_on, created_at=now(),
                    scores=scores, previous={k: v for k, v in prev.items()},
                    engine_version=engine_api.engine_version(), totals=totals)
@@ -383,7 +387,7 @@ def _revise(session: Session, run: store.Run, case: ConciliationCase, scores: di
     for r in a_rows:
         session.add(RevisionResult(
             tenant_id=run.tenant_id,
-            revision_id=rec.id, person_id=str(r["person_id"]),  # type: ignore[arg-type]
+            revision_id=store.row_id(rec), person_id=str(r["person_id"]),
             behaviour_cp=store.to_centipoints(r.get("behaviour")),
             total_cp=store.to_centipoints(r.get("total")), judgement=r.get("judgement"),
             negative=r.get("negative"),
@@ -468,14 +472,14 @@ def revision_counts(engine: Engine, run_ids: Iterable[int]) -> dict[int, int]:
     ids = list(run_ids)
     with q.session_errors(engine, "read the revisions"), Session(engine) as session:
         rows = session.exec(select(Revision.run_id, func.count()).where(
-            Revision.run_id.in_(ids)).group_by(Revision.run_id)).all()  # type: ignore[attr-defined]
+            col(Revision.run_id).in_(ids)).group_by(col(Revision.run_id))).all()
         return {int(r): int(n) for r, n in rows}
 
 
 def _gate(session: Session, run: store.Run, as_of: dt.date) -> Gate:
-    gate = Gate(run_id=run.id, state=PROVISIONAL, as_of=as_of)  # type: ignore[arg-type]
+    gate = Gate(run_id=store.row_id(run), state=PROVISIONAL, as_of=as_of)
     vals = [v for v in session.exec(select(RunValidation).where(RunValidation.run_id == run.id)
-                                    .order_by(RunValidation.id)).all() if v.oiv_date <= as_of]
+                                    .order_by(col(RunValidation.id))).all() if v.oiv_date <= as_of]
     validation = vals[-1] if vals else None
     if validation is None:
         gate.reasons.append(("gate_no_oiv", {}))
@@ -501,7 +505,7 @@ def _gate_terms(session: Session, run: store.Run, proc: Procedure,
     people = [p.person_id for p in session.exec(select(store.PersonResult).where(
         store.PersonResult.run_id == run.id)).all() if p.total_cp is not None]
     cases = session.exec(select(ConciliationCase).where(ConciliationCase.run_id == run.id)
-                         .order_by(ConciliationCase.number)).all()
+                         .order_by(col(ConciliationCase.number))).all()
     latest: dict[str, ConciliationCase] = {}
     for c in cases:
         latest[c.person_id] = c
@@ -519,7 +523,7 @@ def _gate_terms(session: Session, run: store.Run, proc: Procedure,
         if case is not None:
             if case.closed_on is not None and case.closed_on <= as_of:
                 continue
-            view = case_view(session, case, as_of, {run.id: proc})  # type: ignore[dict-item]
+            view = case_view(session, case, as_of, {store.row_id(run): proc})
             if not view.lapsed:
                 open_cases.append(case_ref(case))
             continue

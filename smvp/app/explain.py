@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from smvp import store
 from smvp.app.verify import get_run, reevaluate
 from smvp.errors import UsageProblem
+from smvp_engine.errors import Msg
 
 
 @dataclass
@@ -41,7 +42,7 @@ def explain_person(engine: Engine, run_id: int, person: str) -> Explanation:
     try:
         trace = explain(ev, person)
     except PersonNotFound as exc:
-        raise UsageProblem(f"no person {person!r} in run {run_id}",
-                           hint="known ids include " + ", ".join(exc.known)) from None
+        raise UsageProblem(Msg("no person {person!r} in run {run}", person=person, run=run_id),
+                           hint=Msg("known ids include {known}", known=", ".join(exc.known))) from None
     return Explanation(run=run, evaluation=ev, trace=trace,
                        differs=stale_fields(engine, run, ev, person))

@@ -36,7 +36,7 @@ from smvp import engine_api, store
 from smvp.errors import UsageProblem
 from smvp.i18n import Words
 from smvp.report import Outcome
-from smvp_engine.errors import SmvpError, SmvpErrors
+from smvp_engine.errors import Msg, SmvpError, SmvpErrors
 
 TEXTS = Words("verify")  # catalogue: verify.*
 
@@ -53,8 +53,8 @@ def get_run(engine: Engine, run_id: int) -> store.Run:
     """The stored run ``run_id`` (UsageProblem, exit 2, when there is none)."""
     run = store.find_run(engine, run_id)
     if run is None:
-        raise UsageProblem(f"no run {run_id} in {store.display_url(str(engine.url))}",
-                           hint="'smvp runs' lists the stored runs")
+        raise UsageProblem(Msg("no run {run} in {db}", run=run_id, db=store.display_url(str(engine.url))),
+                           hint=Msg("'smvp runs' lists the stored runs"))
     return run
 
 
@@ -151,7 +151,7 @@ def verify(engine: Engine, run_id: int, lang: str = "it") -> Verification:
     """Check a stored run's inputs and re-evaluate it (reads only)."""
     run = get_run(engine, run_id)
     created = run.created_at.isoformat(timespec="seconds") if run.created_at else ""
-    v = Verification(run.id, run.chamber, run.year, created, run.engine_version, engine_api.engine_version())
+    v = Verification(run_id, run.chamber, run.year, created, run.engine_version, engine_api.engine_version())
     # 1. profile text
     sha = hashlib.sha256(run.profile_text.encode("utf-8")).hexdigest()
     ok = sha == run.profile_sha256
@@ -159,7 +159,7 @@ def verify(engine: Engine, run_id: int, lang: str = "it") -> Verification:
                         "message": tr("profile_ok", lang, sha=sha[:12]) if ok else
                         tr("profile_bad", lang, rec=run.profile_sha256[:12], now=sha[:12])})
     # 1b. the national layer the profile extends, as stored with the run
-    if getattr(run, "layer_text", None) is not None:
+    if run.layer_text is not None:
         sha = hashlib.sha256(run.layer_text.encode("utf-8")).hexdigest()
         ok = sha == run.layer_sha256
         v.integrity.append({"check": "layer_text", "ok": ok,
@@ -219,7 +219,7 @@ def _same_people(engine: Engine, run: store.Run, outcome: Outcome) -> bool:
     if ev is None or not bulk.columnar(ev):
         return False
     with Session(engine) as session:
-        return bulk.same_as_stored(session, run.id, bulk.iter_person_rows(ev))
+        return bulk.same_as_stored(session, store.row_id(run), bulk.iter_person_rows(ev))
 
 
 def _compare(engine: Engine, run: store.Run, outcome: Outcome, v: Verification) -> None:
@@ -227,8 +227,9 @@ def _compare(engine: Engine, run: store.Run, outcome: Outcome, v: Verification) 
         v.people = len(outcome.rows)
         _compare_funds_and_totals(engine, run, outcome, v)
         return
-    stored = {p.person_id: p for p in store.iter_person_results(engine, run.id)}
-    now = {str(r.get("person_id")): store.person_record(run.id, r, run.tenant_id) for r in outcome.rows}
+    run_id = store.row_id(run)
+    stored = {p.person_id: p for p in store.iter_person_results(engine, run_id)}
+    now = {str(r.get("person_id")): store.person_record(run_id, r, run.tenant_id) for r in outcome.rows}
     v.people = len(now)
     for pid in list(stored) + [p for p in now if p not in stored]:
         a, b = stored.get(pid), now.get(pid)
@@ -244,8 +245,9 @@ def _compare(engine: Engine, run: store.Run, outcome: Outcome, v: Verification) 
 
 
 def _compare_funds_and_totals(engine: Engine, run: store.Run, outcome: Outcome, v: Verification) -> None:
-    f_stored = {f.fund: f for f in store.fund_results(engine, run.id)}
-    f_now = {str(f.get("fund")): store.fund_record(run.id, f, run.tenant_id) for f in outcome.funds}
+    run_id = store.row_id(run)
+    f_stored = {f.fund: f for f in store.fund_results(engine, run_id)}
+    f_now = {str(f.get("fund")): store.fund_record(run_id, f, run.tenant_id) for f in outcome.funds}
     v.funds = len(f_now)
     for fid in list(f_stored) + [f for f in f_now if f not in f_stored]:
         a, b = f_stored.get(fid), f_now.get(fid)

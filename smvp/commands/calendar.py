@@ -30,7 +30,7 @@ from smvp.errors import ExportProblem, UsageProblem
 from smvp.i18n import actor_label, format_date, t
 from smvp_engine import deadlines
 from smvp_engine.deadlines import StepDeadline
-from smvp_engine.errors import DatasetError, DatasetErrors, ProfileError, ProfileErrors
+from smvp_engine.errors import DatasetError, DatasetErrors, Msg, ProfileError, ProfileErrors
 
 
 @dataclass
@@ -81,10 +81,10 @@ def read_actual(path: Path) -> tuple[dict[str, dt.date], str]:
     the file, row and column.
     """
     if not path.exists():
-        raise UsageProblem(f"--actual {path}: no such file")
+        raise UsageProblem(Msg("--actual {path}: no such file", path=str(path)))
     if path.is_dir():  # a dataset folder: its cycle table
         if not (path / "cycle.csv").exists():
-            raise UsageProblem(f"--actual {path}: the folder has no cycle.csv (columns step, date)")
+            raise UsageProblem(Msg("--actual {path}: the folder has no cycle.csv (columns step, date)", path=str(path)))
         path = path / "cycle.csv"
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -101,22 +101,22 @@ def read_actual(path: Path) -> tuple[dict[str, dt.date], str]:
         sheet = names.get("cycle") or names.get("calendario") or names.get("ciclo")
         if sheet is None:
             raise DatasetErrors([DatasetError(
-                "no sheet with the cycle's actual dates", file=str(path),
-                expected="a sheet named cycle (or calendario) with columns step, date",
+                Msg("no sheet with the cycle's actual dates"), file=str(path),
+                expected=Msg("a sheet named cycle (or calendario) with columns step, date"),
                 found=", ".join(wb.sheetnames))])
         rows = [["" if c is None else c for c in r] for r in wb[sheet].iter_rows(values_only=True)]
         where = f"{path}[{sheet}]"
     else:
-        raise UsageProblem(f"--actual {path}: expected a .csv file or an .xlsx workbook")
+        raise UsageProblem(Msg("--actual {path}: expected a .csv file or an .xlsx workbook", path=str(path)))
     if not rows:
-        raise DatasetErrors([DatasetError("empty file", file=where,
-                                          expected="a header row step,date")])
+        raise DatasetErrors([DatasetError(Msg("empty file"), file=where,
+                                          expected=Msg("a header row step,date"))])
     head = [str(c).strip().lower() for c in rows[0]]
     si = next((head.index(c) for c in _STEP_COLS if c in head), None)
     di = next((head.index(c) for c in _DATE_COLS if c in head), None)
     if si is None or di is None:
         raise DatasetErrors([DatasetError(
-            "missing columns", file=where, line=1, expected="columns step and date",
+            Msg("missing columns"), file=where, line=1, expected=Msg("columns step and date"),
             found=", ".join(head))])
     out: dict[str, dt.date] = {}
     errors: list[DatasetError] = []
@@ -132,8 +132,8 @@ def read_actual(path: Path) -> tuple[dict[str, dt.date], str]:
         try:
             out[sid] = parse_date(raw, "date")
         except UsageProblem:
-            errors.append(DatasetError("not a date", file=where, line=n, field=head[di],
-                                       expected="YYYY-MM-DD or dd/mm/yyyy", found=repr(raw)))
+            errors.append(DatasetError(Msg("not a date"), file=where, line=n, field=head[di],
+                                       expected=Msg("YYYY-MM-DD or dd/mm/yyyy"), found=repr(raw)))
     if errors:
         raise DatasetErrors(errors)
     return out, where
@@ -153,9 +153,9 @@ def cycle_rows(data: dict[str, Any], year: int, actual: dict[str, dt.date],
         for k in unknown:
             near = difflib.get_close_matches(k, list(known), n=1)
             errors.append(DatasetError(
-                f"{k!r} is not a step of the cycle", file=where, field="step",
-                expected="one of " + ", ".join(steps), found=repr(k),
-                hint=f"did you mean {near[0]}?" if near else None))
+                Msg("{step!r} is not a step of the cycle", step=k), file=where, field="step",
+                expected=Msg("one of {values}", values=", ".join(steps)), found=repr(k),
+                hint=Msg("did you mean {near}?", near=near[0]) if near else None))
         raise DatasetErrors(errors)
     cal = deadlines.calendar_from_profile(data)
     rows = deadlines.cycle_schedule(steps, year, cal, events=actual, as_of=as_of, project=True)
@@ -248,7 +248,7 @@ def _write(path: Path, text: str, *, bom: bool = False) -> None:
         with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
             fh.write(text)
     except OSError as exc:
-        raise ExportProblem(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise ExportProblem(Msg("cannot write {path}: {why}", path=str(path), why=exc.strerror or str(exc))) from exc
 
 
 # --------------------------------------------------------------------------- command
@@ -259,13 +259,15 @@ def run(*, chamber: str | None, profile: Path | None, year: int, actual: Path | 
         out: Console) -> int:
     for path, ext in ((ics, ".ics"), (csv_path, ".csv")):
         if path is not None and path.suffix.lower() != ext:
-            raise UsageProblem(f"cannot write {path}: expected a file name ending in {ext}")
+            raise UsageProblem(Msg("cannot write {path}: expected a file name ending in {ext}", path=str(path), ext=ext))
     # Without actual dates nothing is judged (no step is "overdue"): the plain calendar.
     day = parse_date(as_of, "--as-of") if as_of else (today() if actual is not None else None)
-    prof = engine_api.load_profile(resolve_profile_path(Options(chamber=chamber, profile=profile)))
+    profile_path = resolve_profile_path(Options(chamber=chamber, profile=profile))
+    prof = engine_api.load_profile(profile_path)
     chamber_id = str(prof.chamber_id)
     if chamber and chamber != chamber_id:
-        raise UsageProblem(f"--chamber {chamber} but the profile {profile} is for {chamber_id!r}")
+        raise UsageProblem(Msg("--chamber {given} but the profile {path} is for {chamber!r}", given=chamber,
+                                path=str(profile_path), chamber=chamber_id))
     prof.check_year(year)
     data = prof.data
     block = data.get("cycle")
@@ -276,16 +278,18 @@ def run(*, chamber: str | None, profile: Path | None, year: int, actual: Path | 
                            style="yellow"), soft_wrap=True)
             return 0
         raise ProfileErrors([ProfileError(
-            f"the {chamber_id} profile declares no performance-cycle calendar", file=str(prof.path),
-            field="cycle.steps", expected="a cycle block with steps (docs/deadlines.md)",
-            found="none", hint="add the document's cycle dates as cycle.steps, or "
-                               "cycle: {defined: false, reading: ...} when it gives none")])
+            Msg("the {chamber} profile declares no performance-cycle calendar", chamber=chamber_id),
+            file=str(prof.path), field="cycle.steps",
+            expected=Msg("a cycle block with steps (docs/deadlines.md)"), found=Msg("nothing"),
+            hint=Msg("add the document's cycle dates as cycle.steps, or "
+                     "cycle: {{defined: false, reading: ...}} when it gives none"))])
     for key in ("from", "until"):
         bound = block.get(key)
         if bound is not None and ((key == "from" and year < bound) or
                                   (key == "until" and year > bound)):
             raise ProfileErrors([ProfileError(
-                f"the cycle calendar of the {chamber_id} profile is not in force in {year}",
+                Msg("the cycle calendar of the {chamber} profile is not in force in {year}",
+                    chamber=chamber_id, year=year),
                 file=str(prof.path), field=f"cycle.{key}", found=str(bound))])
     events, where = read_actual(actual) if actual is not None else ({}, "--actual")
     rows = cycle_rows(data, year, events, day, where)
@@ -294,18 +298,40 @@ def run(*, chamber: str | None, profile: Path | None, year: int, actual: Path | 
     table = Table(title=t("calendar_title", lang, year=year, chamber=name)
                   + (f" ({_d(day)})" if day else ""),
                   title_justify="left")
-    for key, opts in (("step", {"max_width": 48}), ("actor", {"no_wrap": True}),
-                      ("due", {"no_wrap": True}), ("moved_because", {"max_width": 40}),
-                      ("actual", {"no_wrap": True}), ("outcome", {"no_wrap": True}),
-                      ("source", {"max_width": 40})):
-        table.add_column(t(key, lang), **opts)
+    # Narrower than 120 columns: five columns (the step with its source under it, the deadline
+    # with why it moved under it), every date whole; wider: one column each.
+    narrow = out.width < 120
     roles = role_labels(data)
+
+    def longest_word(texts: list[str]) -> int:  # a column no narrower than its longest word
+        return max((len(word) for text in texts for word in text.split()), default=1)
+
+    actors = longest_word([actor_label(cr.row.actor, lang, roles) for cr in rows])
+    outcomes = longest_word([status_label(cr.row, lang)[0] for cr in rows])
+    columns = ((("step", {"min_width": 16}), ("actor", {"width": max(actors, 10)}),
+                ("due", {"width": 12}), ("actual", {"no_wrap": True, "min_width": 10}),
+                ("outcome", {"width": max(outcomes, 12)}))
+               if narrow else
+               (("step", {"max_width": 48}), ("actor", {"no_wrap": True}), ("due", {"no_wrap": True}),
+                ("moved_because", {"max_width": 40}), ("actual", {"no_wrap": True}),
+                ("outcome", {"no_wrap": True}), ("source", {"max_width": 40})))
+    for key, opts in columns:
+        table.add_column(t(key, lang), **opts)
     for cr in rows:
         r = cr.row
         text, style = status_label(r, lang)
         label = r.label + (f" ({t('optional', lang)})" if cr.optional else "")
-        table.add_row(label, actor_label(r.actor, lang, roles), _d(r.due),
-                      (r.deadline.reason or "") if r.deadline else "", _d(r.done),
+        moved = (r.deadline.reason or "") if r.deadline else ""
+        if narrow:
+            step = Text(label)
+            if cr.source:
+                step.append("\n" + cr.source, style="dim")
+            due = Text(_d(r.due))
+            if moved:
+                due.append("\n" + moved, style="dim")
+            table.add_row(step, actor_label(r.actor, lang, roles), due, _d(r.done), Text(text, style=style))
+            continue
+        table.add_row(label, actor_label(r.actor, lang, roles), _d(r.due), moved, _d(r.done),
                       Text(text, style=style), cr.source)
     out.print(table)
     for cr in rows:

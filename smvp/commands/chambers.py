@@ -14,12 +14,13 @@ from rich.console import Console
 from rich.table import Table
 
 from smvp import engine_api
+from smvp.i18n import t
 
-ORIGIN_LABEL = {"SMVP_CHAMBERS_DIR": "$SMVP_CHAMBERS_DIR", "./chambers": "./chambers (cartella corrente)",
-                "bundled": "incluso in smvp"}
+ORIGIN_LABEL = {"SMVP_CHAMBERS_DIR": "chambers.origin_env", "./chambers": "chambers.origin_cwd",
+                "bundled": "chambers.origin_bundled"}
 
 
-def run(*, json_out: bool, out: Console) -> int:
+def run(*, json_out: bool, out: Console, lang: str = "it") -> int:
     known = engine_api.known_chambers()
     rows: list[dict[str, Any]] = []
     for chamber, (origin, path) in sorted(known.items()):
@@ -30,14 +31,15 @@ def run(*, json_out: bool, out: Console) -> int:
     if json_out:
         print(json.dumps({"rule": engine_api.PROFILE_RULE, "chambers": rows}, ensure_ascii=False, indent=2))
         return 0
-    table = Table(title="Camere disponibili")
-    table.add_column("Camera")
-    table.add_column("Origine")
-    table.add_column("Anni di esempio")
-    table.add_column("Profilo", overflow="fold")
+    table = Table(title=t("chambers.title", lang))
+    table.add_column(t("chambers.chamber", lang))
+    table.add_column(t("chambers.origin", lang))
+    table.add_column(t("chambers.sample_years", lang))
+    table.add_column(t("chambers.profile", lang), overflow="fold")
     for row in rows:
-        table.add_row(row["chamber"], ORIGIN_LABEL.get(row["origin"], row["origin"]),
+        origin_id = ORIGIN_LABEL.get(row["origin"])
+        table.add_row(row["chamber"], t(origin_id, lang) if origin_id else row["origin"],
                       ", ".join(row["sample_years"]) or "—", row["path"])
     out.print(table)
-    out.print("Ordine di ricerca: --profile, $SMVP_CHAMBERS_DIR, ./chambers, profili inclusi in smvp.")
+    out.print(t("chambers.rule", lang), highlight=False, markup=False)
     return 0

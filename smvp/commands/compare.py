@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -23,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from smvp.i18n import Words
+from smvp.i18n import Words, error_text, t
 from smvp_engine.errors import SmvpError, SmvpErrors
 
 WORDS = Words("compare")  # catalogue: compare.*
@@ -47,7 +48,7 @@ def _n(x: Any) -> str:
     return format(Decimal(f.numerator) / Decimal(f.denominator), "f")
 
 
-def _pick(table: dict, v: Any, lang: str) -> str:
+def _pick(table: Mapping[Any, tuple[str, str]], v: Any, lang: str) -> str:
     return table[v][0 if lang == "it" else 1] if v in table else str(v)
 
 
@@ -154,7 +155,10 @@ def build(specs: list[str], year: int | None, lang: str, data: str | None = None
     """Columns (one per profile) and aligned rows; profiles that do not load are reported, not raised."""
     from smvp.commands.diff import load_side
 
-    columns, cells, role_labels, errors = [], [], {}, {}
+    columns: list[dict[str, Any]] = []
+    cells: list[dict[tuple, list[str] | None] | None] = []
+    role_labels: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
     dataset = None
     if data is not None:
         from smvp_engine.dataset import load_dataset
@@ -175,15 +179,15 @@ def build(specs: list[str], year: int | None, lang: str, data: str | None = None
             cells.append(col)
         except (SmvpErrors, SmvpError) as exc:
             errs = exc.errors if isinstance(exc, SmvpErrors) else [exc]
-            errors[spec] = [str(e) for e in errs]
+            errors[spec] = [error_text(e, lang) for e in errs]
             columns.append({"spec": spec, "chamber": spec, "path": spec, "year": year, "valid": False,
                             "errors": errors[spec]})
             cells.append(None)
     order: list[tuple] = []
     for key in [("validity",), ("year",)]:
         order.append(key)
-    for col in cells:
-        for key in (col or {}):
+    for profile_cells in cells:
+        for key in (profile_cells or {}):
             if key[0] == "role" and key not in order:
                 order.append(key)
     for key in [("maggiorazioni",)] + ([("effect",)] if data is not None else []) + [
@@ -196,14 +200,14 @@ def build(specs: list[str], year: int | None, lang: str, data: str | None = None
     rows = []
     for key in order:
         section, item = row_label(key, role_labels, lang)
-        row_cells = []
-        for col in cells:
-            if col is None:
+        row_cells: list[dict[str, Any]] = []
+        for profile_cells in cells:
+            if profile_cells is None:
                 row_cells.append({"state": "invalid", "lines": [wd("invalid", lang)]})
-            elif col.get(key) is None:
+            elif profile_cells.get(key) is None:
                 row_cells.append({"state": "undefined", "lines": [wd("undefined", lang)]})
             else:
-                row_cells.append({"state": "defined", "lines": col[key]})
+                row_cells.append({"state": "defined", "lines": profile_cells[key]})
         rows.append({"key": list(key), "section": section, "item": item, "cells": row_cells})
     return {"columns": columns, "rows": rows, "errors": errors}
 
@@ -212,7 +216,8 @@ def run(*, specs: list[str], year: int | None, lang: str, json_out: bool, out: C
         data: str | None = None) -> int:
     doc = build(specs, year, lang, data)
     for spec, errs in doc["errors"].items():
-        err.print(Text(f"{spec}: {len(errs)} problem{'s' if len(errs) != 1 else ''}:", style="bold red"))
+        count = t("problem", lang) if len(errs) == 1 else t("problems", lang, n=len(errs))
+        err.print(Text(f"{spec}: {count}:", style="bold red"))
         for e in errs:
             err.print(Text("  " + e, style="red"), soft_wrap=True)
     if json_out:

@@ -25,6 +25,7 @@ from smvp.app import conciliation as cases
 from smvp.errors import UsageProblem
 from smvp.i18n import actor_label, format_date, format_money, format_points, t
 from smvp_engine.deadlines import StepDeadline
+from smvp_engine.errors import Msg
 
 
 def _d(day: dt.date | None) -> str:
@@ -116,7 +117,7 @@ def step(*, ref: str, chamber: str | None, event: str, on: str, scores: str | No
          as_of: str | None, out: Console) -> int:
     day = domain.parse_date(on, "--on")
     if scores and scores_file:
-        raise UsageProblem("give --scores or --scores-file, not both")
+        raise UsageProblem(Msg("give --scores or --scores-file, not both"))
     parsed = domain.parse_scores(scores) if scores else None
     engine = _engine(db)
     try:

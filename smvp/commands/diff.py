@@ -40,59 +40,18 @@ from rich.text import Text
 
 from smvp import engine_api, store
 from smvp.errors import EdgeError, UsageProblem
-from smvp.i18n import Words, format_decimal, format_money
-from smvp_engine.errors import SmvpError, SmvpErrors
+from smvp.i18n import Words, error_text, format_decimal, format_money, problems_found, say, t
+from smvp_engine.errors import Msg, SmvpError, SmvpErrors
 
 EXIT_SAME, EXIT_CHANGED, EXIT_TROUBLE = 0, 1, 2
 
 # --------------------------------------------------------------------------- words
 
-# kind → (italiano, english, feminine in Italian)
-KINDS: dict[str, tuple[str, str, bool]] = {
-    "curve": ("Curva di compenso", "Payout curve", True),
-    "judgement": ("Giudizio", "Judgement", False),
-    "coefficient": ("Coefficiente", "Coefficient", False),
-    "fund": ("Fondo", "Fund", False),
-    "role": ("Ruolo", "Role", False),
-    "results": ("Risultati", "Results", False),
-    "component": ("Componente dei risultati", "Results component", True),
-    "behaviours": ("Comportamenti", "Behaviours", False),
-    "factor": ("Fattore di comportamento", "Behaviour factor", False),
-    "negative": ("Valutazione negativa", "Negative evaluation", True),
-    "evaluator": ("Valutatore", "Evaluator", False),
-    "maggiorazione": ("Maggiorazione", "Maggiorazione", True),
-    "absence_type": ("Tipo di assenza", "Absence type", False),
-    "document": ("Documento", "Document", False),
-    "not_defined": ("Non definito dalla fonte", "Not defined by the source", False),
-    "level": ("Livello organizzativo", "Organisational level", False),
-    "achievement": ("Grado di raggiungimento", "Achievement", False),
-    "organisational": ("Performance organizzativa", "Organisational performance", True),
-    "precision": ("Precisione", "Precision", True),
-    "money": ("Importi", "Money", False),
-    "economies": ("Economie", "Economies", True),
-    "conciliation": ("Conciliazione", "Conciliation", True),
-    "conciliator": ("Conciliatore", "Conciliator", False),
-    "conciliation_step": ("Fase della conciliazione", "Conciliation step", True),
-    "conciliation_event": ("Evento della conciliazione", "Conciliation event", False),
-    "cycle": ("Ciclo della performance", "Performance cycle", False),
-    "cycle_step": ("Fase del ciclo della performance", "Performance cycle step", True),
-    "cycle_event": ("Evento del ciclo della performance", "Performance cycle event", False),
-    "calendar": ("Calendario", "Calendar", False),
-    "planning": ("Pianificazione", "Planning", True),
-    "objective_type": ("Tipo di obiettivo", "Objective type", False),
-    "body": ("Organismo del sistema camerale", "Body of the chamber system", False),
-    "monitoring": ("Monitoraggio", "Monitoring", False),
-    "reading": ("Lettura di smvp", "smvp reading", True),
-    "norm": ("Norma nazionale", "National rule", True),
-    "extends": ("Livello di regole di base", "Base layer of rules", False),
-    "scheda": ("Modello della scheda", "Sheet template", False),
-    "chamber": ("Profilo", "Profile", False),
-    "other": ("Regola", "Rule", True),
-}
+# the kinds of rule a change is about (catalogue: diff.kind.*); those whose Italian noun is feminine
+KINDS = Words("diff.kind")
+FEMININE = frozenset({"curve", "component", "negative", "maggiorazione", "organisational", "precision", "economies", "conciliation", "conciliation_step", "cycle_step", "planning", "reading", "norm", "other"})
 
 ATTRS = Words("diff.attr")  # catalogue: diff.attr.*
-FACTOR_MAX = ("scala", "scale")
-COMPONENT_MAX = ("punti massimi", "maximum points")
 
 ENUMS = {name: Words(f"diff.enum.{name}") for name in
          ("tie_policy", "rounding", "shortfall", "method", "split")}  # catalogue: diff.enum.*
@@ -156,22 +115,20 @@ def attr_name(attribute: str | None, lang: str, kind: str | None = None) -> str:
     if attribute is None:
         return ""
     if attribute == "max":
-        return _li(FACTOR_MAX if kind == "factor" else COMPONENT_MAX, lang)
+        return tx("factor_max" if kind == "factor" else "component_max", lang)
     if attribute in ATTRS:
         return _li(ATTRS[attribute], lang)
     parts = attribute.split(".")
     if parts[0] == "theoretical" and len(parts) == 4 and parts[1] == "shares":
         role, what = parts[2], parts[3]
-        return (f"quota di {role} (%)" if what == "percent" else f"ripartizione della quota di {role}") if lang == "it" \
-            else (f"share of {role} (%)" if what == "percent" else f"split of {role}'s share")
+        return tx("share_percent" if what == "percent" else "share_split", lang, role=role)
     if parts[-1] in ATTRS and len(parts) > 1:
         return ".".join(parts[:-1]) + " " + _li(ATTRS[parts[-1]], lang)
     return attribute
 
 
 def head(c: Any, lang: str) -> str:
-    it, en, _ = KINDS.get(c.kind, KINDS["other"])
-    kind = it if lang == "it" else en
+    kind = _li(KINDS[c.kind if c.kind in KINDS else "other"], lang)
     if c.kind == "other":
         kind += " " + ".".join(str(p) for p in c.path)
     if c.kind == "chamber" or not c.label:
@@ -196,7 +153,7 @@ def years_text(years: tuple | None, lang: str) -> str | None:
 
 def sentence(c: Any, lang: str) -> str:
     """One change in words, e.g. ``Curva di compenso «Graduazione del compenso»: soglia 60 → 65 (dal 2025; fonte: …)``."""
-    fem = KINDS.get(c.kind, KINDS["other"])[2]
+    fem = (c.kind if c.kind in KINDS else "other") in FEMININE
     if c.change in ("added", "removed"):
         word = tx(f"{c.change}_{'f' if fem else 'm'}", lang)
         brief = ""
@@ -276,20 +233,21 @@ def _git_text(path: str, rev: str) -> str:
     p = Path(path)
     folder = p.parent if str(p.parent) else Path(".")
     if not folder.is_dir():
-        raise UsageProblem(f"cannot read {path}@{rev}: the folder {folder} does not exist")
+        raise UsageProblem(Msg("cannot read {path}@{rev}: the folder {folder} does not exist",
+                                path=path, rev=rev, folder=str(folder)))
     try:
         done = subprocess.run(["git", "show", f"{rev}:./{p.name}"], cwd=folder, capture_output=True, timeout=60,
                               check=False)
     except FileNotFoundError:
-        raise UsageProblem(f"cannot read {path}@{rev}: git is not installed") from None
+        raise UsageProblem(Msg("cannot read {path}@{rev}: git is not installed", path=path, rev=rev)) from None
     if done.returncode != 0:
         msg = (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["git show failed"])[-1].rstrip(".")
-        raise UsageProblem(f"cannot read {path} at revision {rev!r}: {msg}",
-                           hint="write PATH@REV with a commit, tag or branch that has the file (git log -- PATH)")
+        raise UsageProblem(Msg("cannot read {path} at revision {rev!r}: {why}", path=path, rev=rev, why=msg),
+                           hint=Msg("write PATH@REV with a commit, tag or branch that has the file (git log -- PATH)"))
     try:
         return done.stdout.decode("utf-8")
     except UnicodeDecodeError:
-        raise UsageProblem(f"{path}@{rev} is not UTF-8 text") from None
+        raise UsageProblem(Msg("{path}@{rev} is not UTF-8 text", path=path, rev=rev)) from None
 
 
 def load_side(spec: str) -> Side:
@@ -299,7 +257,7 @@ def load_side(spec: str) -> Side:
 
     if os.path.exists(spec):
         if os.path.isdir(spec):
-            raise UsageProblem(f"{spec} is a folder, not a profile")
+            raise UsageProblem(Msg("{path} is a folder, not a profile", path=spec))
         return Side(spec, load_profile(spec))
     if "@" in spec:
         path, rev = spec.rsplit("@", 1)
@@ -309,8 +267,8 @@ def load_side(spec: str) -> Side:
         hit = engine_api.find_chamber(spec)
         if hit is not None:
             return Side(spec, load_profile(hit[1]))
-    raise UsageProblem(f"no profile {spec!r}: not a file, not PATH@REV, not a chamber id",
-                       hint="give a YAML file, chambers/<id>.yaml@<git revision>, or a chamber id")
+    raise UsageProblem(Msg("no profile {spec!r}: not a file, not PATH@REV, not a chamber id", spec=spec),
+                       hint=Msg("give a YAML file, chambers/<id>.yaml@<git revision>, or a chamber id"))
 
 
 def run_side(engine: Any, run_id: int, lang: str) -> Side:
@@ -328,12 +286,12 @@ def _edits(opts: Options) -> list:
         try:
             out.append(parse_edit(text))
         except ValueError as exc:
-            raise UsageProblem(f"--set {text}: {exc}") from None
+            raise UsageProblem(Msg("--set {edit}: {why}", edit=text, why=str(exc))) from None
     for text in opts.unsets:
         try:
             out.append(parse_edit(text, unset=True))
         except ValueError as exc:
-            raise UsageProblem(f"--unset {text}: {exc}") from None
+            raise UsageProblem(Msg("--unset {edit}: {why}", edit=text, why=str(exc))) from None
     return out
 
 
@@ -343,7 +301,7 @@ def versions(opts: Options) -> tuple[Side, Side, str]:
 
     edits = _edits(opts)
     if opts.runs and (opts.years or opts.profiles):
-        raise UsageProblem("--runs compares the profiles of two stored runs: give no profiles and no --years")
+        raise UsageProblem(Msg("--runs compares the profiles of two stored runs: give no profiles and no --years"))
     if opts.runs:
         engine = store.open_engine(opts.db, create=False)
         try:
@@ -353,13 +311,13 @@ def versions(opts: Options) -> tuple[Side, Side, str]:
         mode = "profiles"
     elif opts.years:
         if len(opts.profiles) > 1 or (opts.profiles and opts.chamber):
-            raise UsageProblem("--years compares one profile with itself: give --chamber ID or one profile")
+            raise UsageProblem(Msg("--years compares one profile with itself: give --chamber ID or one profile"))
         if edits:
-            raise UsageProblem("--set/--unset cannot be used with --years",
-                               hint="compare the profile with its edited self: smvp diff PROFILE --set …")
+            raise UsageProblem(Msg("--set/--unset cannot be used with --years"),
+                               hint=Msg("compare the profile with its edited self: smvp diff PROFILE --set …"))
         spec = opts.profiles[0] if opts.profiles else opts.chamber
         if not spec:
-            raise UsageProblem("--years needs the profile: --chamber ID or a profile path")
+            raise UsageProblem(Msg("--years needs the profile: --chamber ID or a profile path"))
         side = load_side(spec)
         y0, y1 = opts.years
         return (Side(f"{side.label} {y0}", side.profile, y0), Side(f"{side.label} {y1}", side.profile, y1), "years")
@@ -370,8 +328,8 @@ def versions(opts: Options) -> tuple[Side, Side, str]:
         if len(specs) == 1 and edits:
             specs = specs * 2
         if len(specs) != 2:
-            raise UsageProblem("give two profiles (OLD NEW), or --chamber ID --years Y1 Y2, or --runs N M, "
-                               "or one profile with --set PATH=VALUE")
+            raise UsageProblem(Msg("give two profiles (OLD NEW), or --chamber ID --years Y1 Y2, or --runs N M, "
+                                   "or one profile with --set PATH=VALUE"))
         old, new = load_side(specs[0]), load_side(specs[1])
         mode = "profiles"
     if edits:
@@ -395,7 +353,8 @@ def compute_impact(opts: Options, old: Side, new: Side, mode: str) -> Any:
                       engine_api.evaluate(new.profile, ds, year=int(new.year)))
     year = opts.year if opts.year is not None else dataset.year
     if year is None:
-        raise UsageProblem(f"no year: the dataset {path} does not say which year it is", hint="give --year")
+        raise UsageProblem(Msg("no year: the dataset {path} does not say which year it is", path=path),
+                           hint=Msg("give --year"))
     return impact(engine_api.evaluate(old.profile, dataset, year=int(year)),
                   engine_api.evaluate(new.profile, dataset, year=int(year)))
 
@@ -593,11 +552,11 @@ def write_out(path: Path, old: Side, new: Side, result: Any, imp: Any, lang: str
             from openpyxl.styles import Font
 
             wb = Workbook()
-            sheets = [("modifiche" if lang == "it" else "changes", _change_rows(result, lang))]
+            sheets = [(tx("sheet_changes", lang), _change_rows(result, lang))]
             if imp:
-                sheets += [("persone" if lang == "it" else "people", _people_rows(imp)),
-                           ("ruoli" if lang == "it" else "roles", imp.as_dict()["roles"]),
-                           ("fondi" if lang == "it" else "funds", imp.as_dict()["funds"])]
+                sheets += [(tx("sheet_people", lang), _people_rows(imp)),
+                           (tx("sheet_roles", lang), imp.as_dict()["roles"]),
+                           (tx("sheet_funds", lang), imp.as_dict()["funds"])]
             wb.remove(wb.active)
             for name, rows in sheets:
                 ws = wb.create_sheet(name)
@@ -610,18 +569,17 @@ def write_out(path: Path, old: Side, new: Side, result: Any, imp: Any, lang: str
                 ws.freeze_panes = "A2"
             wb.save(path)
     except OSError as exc:
-        raise UsageProblem(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise UsageProblem(Msg("cannot write {path}: {why}", path=str(path), why=exc.strerror or str(exc))) from None
 
 
 # --------------------------------------------------------------------------- command
 
 
-def _print_errors(err: Console, exc: BaseException) -> None:
+def _print_errors(err: Console, exc: BaseException, lang: str) -> None:
     errors = exc.errors if isinstance(exc, SmvpErrors) else [exc]
-    n = len(errors)
-    err.print(Text(f"{n} problem{'s' if n != 1 else ''} found:", style="bold red"))
+    err.print(Text(problems_found(len(errors), lang), style="bold red"))
     for e in errors:
-        err.print(Text("  " + str(e), style="red"), soft_wrap=True)
+        err.print(Text("  " + error_text(e, lang), style="red"), soft_wrap=True)
 
 
 def run(opts: Options, *, out: Console, err: Console) -> int:
@@ -629,11 +587,13 @@ def run(opts: Options, *, out: Console, err: Console) -> int:
     try:
         return _run(opts, out, err)
     except (SmvpErrors, SmvpError) as exc:
-        _print_errors(err, exc)
+        _print_errors(err, exc, opts.lang)
         return EXIT_TROUBLE
     except EdgeError as exc:
         if exc.exit_code == 1:  # database or file problems: cannot compare
-            err.print(Text(f"error: {exc}", style="red"), soft_wrap=True)
+            hint = f". {say(exc.hint, opts.lang)}" if exc.hint else ""
+            err.print(Text(f"{t('error_label', opts.lang)}: {say(exc.message, opts.lang)}{hint}", style="red"),
+                      soft_wrap=True)
             return EXIT_TROUBLE
         raise
 
@@ -643,7 +603,8 @@ def _run(opts: Options, out: Console, err: Console) -> int:
 
     lang = opts.lang
     if opts.out is not None and opts.out.suffix.lower() not in (".csv", ".json", ".xlsx"):
-        raise UsageProblem(f"cannot export to {str(opts.out)!r}", hint="use a file name ending in .csv, .json or .xlsx")
+        raise UsageProblem(Msg("cannot export to {path!r}", path=str(opts.out)),
+                           hint=Msg("use a file name ending in .csv, .json or .xlsx"))
     try:
         old, new, mode = versions(opts)
     except ValueError as exc:  # a --set path that does not exist

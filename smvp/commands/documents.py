@@ -17,12 +17,12 @@ from rich.text import Text
 from smvp.documents import render as r
 from smvp.documents import runs
 from smvp.errors import UsageProblem
-
-WRITTEN = ("Scritto {path}", "Wrote {path}")
+from smvp.i18n import t
+from smvp_engine.errors import Msg
 
 
 def _written(out: Console, path: Path, lang: str) -> None:
-    out.print(Text((WRITTEN[0] if lang == "it" else WRITTEN[1]).format(path=path)), soft_wrap=True)
+    out.print(Text(t("written", lang, path=path)), soft_wrap=True)
 
 
 def _safe_id(person: str) -> str:
@@ -37,16 +37,17 @@ def scheda(*, run_id: int, persons: list[str], all_: bool, pdf: bool, out_dir: P
     from smvp.documents import scheda as sheet
 
     if not persons and not all_:
-        raise UsageProblem("say whose sheet: --person ID (repeatable) or --all")
+        raise UsageProblem(Msg("say whose sheet: --person ID (repeatable) or --all"))
     if persons and all_:
-        raise UsageProblem("--person and --all together: give one of them")
+        raise UsageProblem(Msg("--person and --all together: give one of them"))
     day = r.parse_day(sheet_date, "--date")
     tpl = None
     if template is not None:
         try:
             tpl = Path(template).read_text(encoding="utf-8")
         except OSError as exc:
-            raise UsageProblem(f"--template {template}: cannot read it: {exc.strerror or exc}") from exc
+            raise UsageProblem(Msg("--template {path}: cannot read it: {why}", path=str(template),
+                                   why=exc.strerror or str(exc))) from exc
     folder = r.output_dir(out_dir)
     doc = runs.load(db, run_id, r.today(), persons=None if all_ else list(persons))
     if tpl is None:
@@ -59,7 +60,7 @@ def scheda(*, run_id: int, persons: list[str], all_: bool, pdf: bool, out_dir: P
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=err, transient=True,
                   disable=len(people) < 2) as progress:
-        task = progress.add_task("Schede" if lang == "it" else "Sheets", total=len(people))
+        task = progress.add_task(t("docs.sheets", lang), total=len(people))
         rendered: list[tuple[str, str, bytes | None]] = []
         for p in people:
             # the date on the sheet: --date, else the delivery recorded (smvp conciliation
@@ -83,9 +84,7 @@ def scheda(*, run_id: int, persons: list[str], all_: bool, pdf: bool, out_dir: P
     if combined is not None:
         written.append(r.write_atomic(folder / f"schede-{run_id}.pdf", combined))
     if all_:
-        msg = ("{n} schede dell'esecuzione {run} in {dir}" if lang == "it"
-               else "{n} sheets of run {run} in {dir}")
-        out.print(Text(msg.format(n=len(people), run=run_id, dir=folder)), soft_wrap=True)
+        out.print(Text(t("docs.sheets_written", lang, n=len(people), run=run_id, dir=folder)), soft_wrap=True)
         if combined is not None:
             _written(out, folder / f"schede-{run_id}.pdf", lang)
     else:
@@ -112,9 +111,9 @@ def profile_template(doc: runs.RunDocument) -> str | None:
     except (OSError, UnicodeDecodeError) as exc:
         why = getattr(exc, "strerror", None) or str(exc)
         raise runs.DocumentProblem(
-            f"{doc.run.profile_path}: scheda.template {named!r} ({path}): cannot read it: {why}; "
-            "no sheet was written",
-            hint="fix the path (relative to the profile file) or give --template FILE") from exc
+            Msg("{profile}: scheda.template {named!r} ({path}): cannot read it: {why}; no sheet was written",
+                profile=str(doc.run.profile_path), named=named, path=str(path), why=why),
+            hint=Msg("fix the path (relative to the profile file) or give --template FILE")) from exc
 
 
 def parse_date(text: str | None) -> dt.date | None:

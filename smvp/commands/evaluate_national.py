@@ -29,6 +29,8 @@ from rich.text import Text
 
 from smvp import national
 from smvp.errors import UsageProblem
+from smvp.i18n import format_decimal, t
+from smvp_engine.errors import Msg
 
 EXIT_OK, EXIT_USER, EXIT_BUG = 0, 1, 3
 #: errors shown per failed tenant in the terminal (all of them are in --tenants)
@@ -50,21 +52,22 @@ class Options:
 
 def _check(opts: Options) -> None:
     if not opts.chambers_dir.is_dir():
-        raise UsageProblem(f"--chambers-dir {opts.chambers_dir} is not a folder")
+        raise UsageProblem(Msg("--chambers-dir {path} is not a folder", path=str(opts.chambers_dir)))
     if not opts.data_root.is_dir():
-        raise UsageProblem(f"--data-root {opts.data_root} is not a folder")
+        raise UsageProblem(Msg("--data-root {path} is not a folder", path=str(opts.data_root)))
     if opts.out is not None and opts.out.suffix.lower() != ".parquet":
-        raise UsageProblem(f"--out {opts.out}: the people of a national run are written as .parquet",
-                           hint="give --out FILE.parquet (and --tenants FILE.jsonl for the summaries)")
+        raise UsageProblem(Msg("--out {path}: the people of a national run are written as .parquet", path=str(opts.out)),
+                           hint=Msg("give --out FILE.parquet (and --tenants FILE.jsonl for the summaries)"))
     if opts.tenants_out is not None and opts.tenants_out.suffix.lower() not in (".jsonl", ".json"):
-        raise UsageProblem(f"--tenants {opts.tenants_out}: one JSON line per tenant, give a .jsonl file")
+        raise UsageProblem(Msg("--tenants {path}: one JSON line per tenant, give a .jsonl file",
+                                   path=str(opts.tenants_out)))
 
 
 def run(opts: Options, *, out: Console, err: Console) -> int:
     _check(opts)
     tenants = national.discover(opts.chambers_dir, opts.data_root, opts.year)
     if not tenants:
-        raise UsageProblem(f"no profiles (*.yaml) in {opts.chambers_dir}")
+        raise UsageProblem(Msg("no profiles (*.yaml) in {path}", path=str(opts.chambers_dir)))
     for path in (opts.out, opts.tenants_out):
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -79,7 +82,7 @@ def run(opts: Options, *, out: Console, err: Console) -> int:
         if tmp is not None:
             writer = pq.ParquetWriter(tmp, national.PEOPLE_SCHEMA, compression="zstd")
         batch: list = []
-        with _progress(err, len(tenants), quiet=opts.json) as advance:
+        with _progress(err, len(tenants), quiet=opts.json, lang=opts.lang) as advance:
             for result in national.run(tenants, year=opts.year, jobs=opts.jobs, cache_dir=opts.cache_dir,
                                           people=writer is not None):
                 _count(stats, result)
@@ -131,8 +134,8 @@ def _count(stats: national.RunStats, result: national.TenantResult) -> None:
 class _progress:
     """A rich progress bar on stderr (only on a terminal); ``advance()`` per tenant."""
 
-    def __init__(self, err: Console, total: int, quiet: bool):
-        self.err, self.total, self.quiet = err, total, quiet
+    def __init__(self, err: Console, total: int, quiet: bool, lang: str = "it"):
+        self.err, self.total, self.quiet, self.lang = err, total, quiet, lang
         self.bar = None
 
     def __enter__(self):
@@ -143,7 +146,7 @@ class _progress:
         self.bar = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                             TimeRemainingColumn(), console=self.err, transient=True)
         self.bar.__enter__()
-        task = self.bar.add_task("enti", total=self.total)
+        task = self.bar.add_task(t("national.bodies", self.lang), total=self.total)
         return lambda: self.bar.advance(task)
 
     def __exit__(self, *exc):
@@ -153,27 +156,21 @@ class _progress:
 
 
 def _report(out: Console, err: Console, opts: Options, stats: national.RunStats, seconds: float) -> None:
-    it = opts.lang == "it"
+    lang = opts.lang
     rate = stats.people / seconds if seconds else 0
-    out.print(Text(
-        (f"{stats.ok} enti valutati, {stats.failed} con errori, {stats.people:,} persone in {seconds:.1f} s "
-         f"({rate:,.0f} persone/s, {national.default_jobs() if not opts.jobs else opts.jobs} processi)")
-        if it else
-        (f"{stats.ok} bodies evaluated, {stats.failed} failed, {stats.people:,} people in {seconds:.1f} s "
-         f"({rate:,.0f} people/s, {opts.jobs or national.default_jobs()} processes)")),
-        highlight=False)
-    for path, label in ((opts.out, "persone" if it else "people"),
-                        (opts.tenants_out, "riepiloghi per ente" if it else "per-body summaries")):
+    out.print(Text(t("national.done", lang, ok=stats.ok, failed=stats.failed,
+                     people=format_decimal(stats.people, lang), seconds=format_decimal(round(seconds, 1), lang),
+                     rate=format_decimal(round(rate), lang), jobs=opts.jobs or national.default_jobs())),
+              highlight=False)
+    for path, label in ((opts.out, "national.people_file"), (opts.tenants_out, "national.tenants_file")):
         if path is not None:
-            out.print(f"{label}: {path}", highlight=False, markup=False)
+            out.print(f"{t(label, lang)}: {path}", highlight=False, markup=False)
     for rec in stats.failures:
         errors = rec.get("errors") or []
         n = len(errors)
-        word = ("problema" if n == 1 else "problemi") if it else ("problem" if n == 1 else "problems")
-        err.print(Text(f"{rec['tenant']}: {n} {word}", style="bold red"))
+        count = t("problem", lang) if n == 1 else t("problems", lang, n=n)
+        err.print(Text(f"{rec['tenant']}: {count}", style="bold red"))
         for e in errors[:SHOWN_ERRORS]:
             err.print(Text("  " + e, style="red"), soft_wrap=True)
         if len(errors) > SHOWN_ERRORS:
-            more = len(errors) - SHOWN_ERRORS
-            err.print(Text(f"  … {more} " + ("altri (in --tenants)" if it else "more (in --tenants)"),
-                           style="red"))
+            err.print(Text("  " + t("national.more", lang, n=len(errors) - SHOWN_ERRORS), style="red"))

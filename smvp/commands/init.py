@@ -17,7 +17,8 @@ from rich.text import Text
 
 from smvp import engine_api
 from smvp.errors import UsageProblem
-from smvp_engine.errors import SmvpErrors
+from smvp.i18n import say, t
+from smvp_engine.errors import Msg, SmvpErrors
 from smvp_engine.profile import load_profile
 
 SKELETON = '''\
@@ -112,37 +113,39 @@ def _seat(name: str) -> str:
 
 
 def data_template(*, chamber: str, out_path: Path | None, year: int | None, force: bool,
-                  out: Console) -> int:
+                  out: Console, lang: str = "it") -> int:
     """``smvp init --data-template``: the empty dataset workbook of an existing chamber's profile
     (smvp/template.py), with data-validation lists from the profile."""
     from smvp.commands.evaluate import Options, resolve_profile_path
-    from smvp.i18n import t
     from smvp.template import write_template
 
     target = out_path or Path(f"{chamber}-dati.xlsx")
     if target.suffix.lower() != ".xlsx":
-        raise UsageProblem(f"cannot write {target}: expected a file name ending in .xlsx")
+        raise UsageProblem(Msg("cannot write {path}: expected a file name ending in {ext}", path=str(target),
+                               ext=".xlsx"))
     if target.exists() and not force:
-        raise UsageProblem(f"{target} already exists", hint="choose another --out or pass --force to overwrite it")
+        raise UsageProblem(Msg("{path} already exists", path=str(target)),
+                           hint=Msg("choose another --out or pass --force to overwrite it"))
     profile = engine_api.load_profile(resolve_profile_path(Options(chamber=chamber)))
     write_template(profile.data, target, year=year)
-    out.print(Text(t("written", "it", path=target)), soft_wrap=True)
+    out.print(Text(t("written", lang, path=target)), soft_wrap=True)
     return 0
 
 
 def run(*, chamber: str, name: str | None, out_path: Path | None, year: int, force: bool, out: Console,
-        seat: str | None = None) -> int:
+        seat: str | None = None, lang: str = "it") -> int:
     """Write the skeleton for ``chamber`` and check that it validates.
 
     Raises:
         UsageProblem: a bad chamber id, or a file that exists (without --force).
     """
     if not re.fullmatch(r"[a-z][a-z0-9_]*", chamber):
-        raise UsageProblem(f"chamber id {chamber!r} is not valid",
-                           hint="use lower-case letters, digits and _ (e.g. mantova, toscana_nord_ovest)")
+        raise UsageProblem(Msg("chamber id {chamber!r} is not valid", chamber=chamber),
+                           hint=Msg("use lower-case letters, digits and _ (e.g. mantova, toscana_nord_ovest)"))
     target = out_path or engine_api.chambers_dir() / f"{chamber}.yaml"
     if target.exists() and not force:
-        raise UsageProblem(f"{target} already exists", hint="choose another --out or pass --force to overwrite it")
+        raise UsageProblem(Msg("{path} already exists", path=str(target)),
+                           hint=Msg("choose another --out or pass --force to overwrite it"))
     name = name or f"Camera di Commercio di {chamber.replace('_', ' ').title()}"
     from smvp_engine.resources import schema_path
 
@@ -154,13 +157,13 @@ def run(*, chamber: str, name: str | None, out_path: Path | None, year: int, for
         profile = load_profile(target, text=text)
     except SmvpErrors as exc:
         if any((e.field or "").startswith("calendar") for e in exc.errors):
-            raise UsageProblem(f"no patron-saint day is known for the seat {seat!r}",
-                               hint="pass --seat with the city of the seat (e.g. --seat Lucca)") from None
+            raise UsageProblem(Msg("no patron-saint day is known for the seat {seat!r}", seat=seat),
+                               hint=Msg("pass --seat with the city of the seat (e.g. --seat Lucca)")) from None
         raise RuntimeError(f"the profile skeleton does not validate: {exc}") from exc  # a bug
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
-    out.print(Text.assemble(("Scritto", "bold green"), f" {target}"))
+    out.print(Text(t("written", lang, path=target), style="bold green"), soft_wrap=True)
     for warning in profile.warnings:
-        out.print(Text(f"  avviso: {warning}", style="yellow"), soft_wrap=True)
-    out.print(f"Prossimo passo: completa i TODO e lancia `smvp validate {target}` (guida: docs/onboarding.md).")
+        out.print(Text(f"  {t('warning', lang)}: {say(warning, lang)}", style="yellow"), soft_wrap=True)
+    out.print(t("init.next", lang, path=target), highlight=False, markup=False, soft_wrap=True)
     return 0

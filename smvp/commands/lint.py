@@ -14,7 +14,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from smvp.i18n import Words
+from smvp.explain_words import short_at
+from smvp.i18n import Words, error_text, say, t
 from smvp_engine.compliance import ERROR, check
 from smvp_engine.errors import SmvpError, SmvpErrors
 from smvp_engine.profile import load_profile
@@ -34,7 +35,7 @@ def _src(src: dict | None, lang: str) -> str:
     if src.get("layer"):
         text += f" ({w('layer', lang, l=src['layer'])})"
     if src.get("at"):
-        text += f" [{src['at']}]"
+        text += f" [{short_at(str(src['at']))}]"
     return text
 
 
@@ -49,9 +50,9 @@ def run(paths: list[Path], *, lang: str, out: Console, json_out: bool = False, y
             errors = exc.errors if isinstance(exc, SmvpErrors) else [exc]
             doc.append({"profile": str(path), "errors": [str(e) for e in errors], "findings": []})
             if not json_out:
-                out.print(Text(f"FAIL {path}", style="bold red"))
+                out.print(Text.assemble((t("status_fail", lang), "bold red"), f" {path}"), soft_wrap=True)
                 for e in errors:
-                    out.print(Text("  " + str(e), style="red"), soft_wrap=True)
+                    out.print(Text("  " + error_text(e, lang), style="red"), soft_wrap=True)
             continue
         if profile.data.get("layer"):
             continue  # the national layer itself
@@ -66,7 +67,8 @@ def run(paths: list[Path], *, lang: str, out: Console, json_out: bool = False, y
         out.print(Text(head, style="bold"), soft_wrap=True)
         for f in findings:
             style = "red" if f.severity == ERROR else "yellow"
-            out.print(Text(f"  {w(f.severity, lang)} {f.years} {f.norm}: {f.message}", style=style), soft_wrap=True)
+            out.print(Text(f"  {w(f.severity, lang)} {f.years} {f.norm}: {say(f.message, lang)}", style=style),
+                      soft_wrap=True)
             out.print(Text(f"    {w('national', lang)}: {_src(f.national, lang)}", style="dim"), soft_wrap=True)
             out.print(Text(f"    {w('chamber', lang)}: {_src(f.chamber_source, lang)}", style="dim"), soft_wrap=True)
     if json_out:

@@ -24,5 +24,5 @@ def run(*, chamber: str | None, db: str | None, lang: str, out: Console) -> int:
     if not runs:
         out.print(t("no_runs", lang))
         return 0
-    out.print(render.runs_table(runs, lang, states=states))
+    out.print(render.runs_table(runs, lang, states=states, width=out.width))
     return 0

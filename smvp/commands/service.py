@@ -10,9 +10,11 @@ from rich.console import Console
 
 from smvp import store
 from smvp.errors import UsageProblem
+from smvp.i18n import t
+from smvp_engine.errors import Msg
 
 
-def _password(password: str | None, stdin: bool) -> str:
+def _password(password: str | None, stdin: bool, lang: str = "it") -> str:
     if password is not None:
         return password
     if stdin:
@@ -21,28 +23,28 @@ def _password(password: str | None, stdin: bool) -> str:
     if env:
         return env
     if not sys.stdin.isatty():
-        raise UsageProblem("no password: give --password-stdin (or $SMVP_PASSWORD)")
-    first = getpass.getpass("Password: ")
-    if getpass.getpass("Ripeti la password: ") != first:
-        raise UsageProblem("the two passwords differ")
+        raise UsageProblem(Msg("no password: give --password-stdin (or $SMVP_PASSWORD)"))
+    first = getpass.getpass(t("user.password", lang))
+    if getpass.getpass(t("user.password_again", lang)) != first:
+        raise UsageProblem(Msg("the two passwords differ"))
     return first
 
 
 def user_add(*, username: str, password: str | None, stdin: bool, db: str | None,
-             out: Console) -> int:
+             out: Console, lang: str = "it") -> int:
     from smvp.app import accounts
 
     engine = store.open_engine(db)
     try:
-        accounts.add_user(engine, username, _password(password, stdin))
+        accounts.add_user(engine, username, _password(password, stdin, lang))
     finally:
         engine.dispose()
-    out.print(f"Utente {username} creato.", highlight=False, markup=False)
+    out.print(t("user.created", lang, user=username), highlight=False, markup=False)
     return 0
 
 
 def user_grant(*, username: str, tenant: str, role: str, person: str | None, db: str | None,
-               out: Console) -> int:
+               out: Console, lang: str = "it") -> int:
     from smvp.app import accounts
 
     engine = store.open_engine(db)
@@ -50,14 +52,13 @@ def user_grant(*, username: str, tenant: str, role: str, person: str | None, db:
         m = accounts.grant(engine, username, tenant, role, person_id=person)
     finally:
         engine.dispose()
-    out.print(f"{username}: ruolo {m.role} in {tenant}"
-              + (f" (persona {m.person_id})" if m.person_id else "") + ".",
-              highlight=False, markup=False)
+    out.print(t("user.granted_person" if m.person_id else "user.granted", lang, user=username, role=m.role,
+                tenant=tenant, person=m.person_id), highlight=False, markup=False)
     return 0
 
 
 def user_revoke(*, username: str, tenant: str, role: str | None, db: str | None,
-                out: Console) -> int:
+                out: Console, lang: str = "it") -> int:
     from smvp.app import accounts
 
     engine = store.open_engine(db)
@@ -65,11 +66,11 @@ def user_revoke(*, username: str, tenant: str, role: str | None, db: str | None,
         n = accounts.revoke(engine, username, tenant, role)
     finally:
         engine.dispose()
-    out.print(f"{username}: {n} ruoli revocati in {tenant}.", highlight=False, markup=False)
+    out.print(t("user.revoked", lang, user=username, n=n, tenant=tenant), highlight=False, markup=False)
     return 0 if n else 1
 
 
-def migrate(*, revision: str, db: str | None, out: Console) -> int:
+def migrate(*, revision: str, db: str | None, out: Console, lang: str = "it") -> int:
     """Upgrade or downgrade the database's schema to ``revision`` (``store.db.migrate``)."""
     from sqlalchemy import create_engine
     from sqlalchemy.exc import SQLAlchemyError
@@ -82,21 +83,22 @@ def migrate(*, revision: str, db: str | None, out: Console) -> int:
         try:
             store.db.migrate(engine, revision)
         except ValueError as exc:
-            raise UsageProblem(str(exc)) from None
+            raise UsageProblem(exc.args[0] if exc.args else str(exc)) from None  # a Msg (store.db.migrate)
         except (RuntimeError, SQLAlchemyError) as exc:
-            raise store.StoreProblem(f"migration to {revision} refused: "
-                                     f"{store.short_error(exc)}; nothing was changed") from exc
+            raise store.StoreProblem(Msg("migration to {revision} refused: {why}; nothing was changed",
+                                         revision=revision, why=store.short_error(exc))) from exc
         with engine.connect() as conn:
             after = store.db.schema_revision(conn)
     finally:
         engine.dispose()
-    out.print(f"Schema: {before or 'vuoto'} → {after or 'vuoto'} "
-              f"({store.display_url(str(engine.url))}).", highlight=False, markup=False)
+    empty = t("migrate.empty", lang)
+    out.print(t("migrate.done", lang, before=before or empty, after=after or empty,
+                url=store.display_url(str(engine.url))), highlight=False, markup=False)
     return 0
 
 
 def serve(*, host: str, port: int, db: str | None, demo: bool, secure_cookies: bool,
-          out: Console, workers: int = 1) -> int:
+          out: Console, workers: int = 1, lang: str = "it") -> int:
     """Run the service. With ``workers`` > 1, that many Uvicorn processes share the port
     (each its own connection pool and caches; sessions signed with one ``$SMVP_SECRET`` —
     a random one is made and handed to all when it is not set; the login rate limit is
@@ -111,14 +113,14 @@ def serve(*, host: str, port: int, db: str | None, demo: bool, secure_cookies: b
     app = create_app(db, secure_cookies=secure_cookies)
     if demo:
         accounts = make_demo(app.state.engine)
-        out.print(f"Demo: {len(accounts)} utenti (password {accounts[0]['password']}):",
+        out.print(t("serve.demo", lang, n=len(accounts), password=accounts[0]["password"]),
                   highlight=False, markup=False)
         for a in accounts:
-            out.print(f"  {a['username']:<28} {a['role']:<15} tenant {a['tenant']}",
-                      highlight=False, markup=False)
-    out.print(f"smvp serve: http://{host}:{port}/login (pagine), http://{host}:{port}/docs (API), database "
-              f"{store.display_url(str(app.state.engine.url))}"
-              + (f", {workers} processi" if workers > 1 else ""), highlight=False, markup=False)
+            out.print(t("serve.demo_user", lang, user=f"{a['username']:<28}", role=f"{a['role']:<15}",
+                        tenant=a["tenant"]), highlight=False, markup=False)
+    url = store.display_url(str(app.state.engine.url))
+    out.print(t("serve.listening_workers" if workers > 1 else "serve.listening", lang,
+                base=f"http://{host}:{port}", url=url, workers=workers), highlight=False, markup=False)
     if workers == 1:
         uvicorn.run(app, host=host, port=port, log_level="info", timeout_keep_alive=30)
         return 0

@@ -62,12 +62,12 @@ def run(paths: list[Path], *, lang: str, out: Console) -> int:
             failed += 1
             errors = exc.errors if isinstance(exc, SmvpErrors) else [exc]
             count = t("problem", lang) if len(errors) == 1 else t("problems", lang, n=len(errors))
-            out.print(Text.assemble(("FAIL", "bold red"), f" {path} ({count})"), soft_wrap=True)
+            out.print(Text.assemble((t("status_fail", lang), "bold red"), f" {path} ({count})"), soft_wrap=True)
             for error in errors:
                 out.print(Text("  " + error_text(error, lang), style="red"), soft_wrap=True)
             continue
         chamber = getattr(profile, "chamber_id", None) or "?"
-        out.print(Text.assemble(("OK", "bold green"),
+        out.print(Text.assemble((t("status_ok", lang), "bold green"),
                                 f" {path} ({chamber}{_validity(profile, lang)})"), soft_wrap=True)
         for warning in engine_api.profile_warnings(profile):
             out.print(Text(f"  {t('warning', lang)}: {say(warning, lang)}", style="yellow"), soft_wrap=True)

@@ -25,7 +25,7 @@ from smvp.app.verify import (  # noqa: F401 - re-exported for the commands readi
     verify,
 )
 from smvp.errors import EdgeError
-from smvp.i18n import format_decimal
+from smvp.i18n import format_decimal, yes_no
 
 
 class CheckFailed(EdgeError):
@@ -42,7 +42,7 @@ def _shown(field_name: str | None, value: Any, lang: str) -> str:
     if value is None:
         return tr("absent", lang)
     if isinstance(value, bool):
-        return ("sì" if value else "no") if lang == "it" else ("yes" if value else "no")
+        return yes_no(value, lang)
     if field_name and field_name.endswith(("_cents", "_cp")) and isinstance(value, int):
         return format_decimal(Decimal(value).scaleb(-2), lang, places=2)
     if isinstance(value, dict):

@@ -15,11 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from smvp.errors import ExportProblem
 from smvp.i18n import (
@@ -43,7 +43,7 @@ def word(key: str, lang: str, **kw: Any) -> str:
     return text.format(**kw) if kw else text
 
 
-def translator(table: dict[str, tuple[str, str]], lang: str) -> Callable[..., str]:
+def translator(table: Mapping[str, tuple[str, str]], lang: str) -> Callable[..., str]:
     """``t(key, **kw)`` over ``table`` then :data:`WORDS`, in ``lang``."""
 
     def t(key: str, **kw: Any) -> str:
@@ -194,6 +194,10 @@ def write_atomic(path: Path, data: bytes | str) -> Path:
     return path
 
 
+@overload
+def dec(value: None) -> None: ...
+@overload
+def dec(value: Decimal | int | str) -> Decimal: ...
 def dec(value: Any) -> Decimal | None:
     """An engine value (Decimal, exact string, int) as Decimal; None stays None."""
     if value is None:

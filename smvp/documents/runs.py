@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smvp.errors import EdgeError, UsageProblem
+from smvp_engine.errors import Msg
 
 
 class DocumentProblem(EdgeError):
@@ -79,9 +80,9 @@ class RunDocument:
             if str(r.get("person_id")) == person:
                 return r
         known = ", ".join(str(r.get("person_id")) for r in self.rows[:8])
-        raise UsageProblem(f"--person {person}: no such person in run {self.run_id} "
-                           f"({self.chamber} {self.year})",
-                           hint=f"known ids include {known}" if known else None)
+        raise UsageProblem(Msg("--person {person}: no such person in run {run} ({chamber} {year})", person=person,
+                               run=self.run_id, chamber=self.chamber, year=self.year),
+                           hint=Msg("known ids include {known}", known=known) if known else None)
 
     def sources_titles(self) -> dict[str, str]:
         docs = (self.profile.data.get("documents") or {})

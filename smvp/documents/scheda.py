@@ -148,7 +148,7 @@ def model(doc: RunDocument, person: str, sheet_date: dt.date, lang: str) -> dict
     scored = row.get("total") is not None
 
     # A) results: one line per component of the role, in the profile's order
-    results_node = (_child(trace, "results") or [None])[0]
+    results_node = next(iter(_child(trace, "results")), None)
     comp_nodes = {c["label"]: c for c in (results_node or {"children": []})["children"]}
     components = []
     for c in role.components:
@@ -161,16 +161,16 @@ def model(doc: RunDocument, person: str, sheet_date: dt.date, lang: str) -> dict
         components.append({"label": c.label, "max": _num(c.max), "points": (row.get("components") or {}).get(c.id),
                            "achievement": r.dec(ach), "reported": False})
     counted = [c for c in role.components if c.counts]
-    results_max = (sum((_num(c.max) for c in counted), Decimal(0))
+    results_max = (sum((_num(c.max) or Decimal(0) for c in counted), Decimal(0))
                    if counted and all(c.max is not None for c in counted) else None)
 
     # B) behaviours
-    beh_node = (_child(trace, "behaviour") or [None])[0]
+    beh_node = next(iter(_child(trace, "behaviour")), None)
     scores = {f["label"]: f["value"] for f in (beh_node or {"children": []})["children"]}
     factors = [{"label": f.label, "max": _num(f.max), "score": r.dec(scores.get(f.label)),
                 "scale": (t("per_person_scale") if f.max is None and role.per_person_scale
                           else None)} for f in role.factors]
-    behaviour_max = (sum((_num(f.max) for f in role.factors), Decimal(0))
+    behaviour_max = (sum((_num(f.max) or Decimal(0) for f in role.factors), Decimal(0))
                      if role.factors and all(f.max is not None for f in role.factors) else None)
 
     judgement = None

@@ -211,7 +211,7 @@ def tables(doc: RunDocument, lang: str) -> Tables:
             if not rm:
                 continue
             role_row = stats("role", group, role.label, rm)
-            cats = sorted({categories.get(str(p["person_id"])) for p in rm} - {None})
+            cats = sorted({c for p in rm if (c := categories.get(str(p["person_id"]))) is not None})
             cat_rows = []
             if len(cats) > 1:
                 cat_rows = [stats("category", group, f"{role.label} — {c}",

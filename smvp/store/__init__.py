@@ -70,6 +70,7 @@ if TYPE_CHECKING:
         Tenant,
         TenantOwned,
         User,
+        row_id,
     )
     from smvp.store.tenancy import require_tenant, scoped
 
@@ -89,7 +90,8 @@ _FROM = {
     **dict.fromkeys(["TABLES", "ApiToken", "AuditEntry", "ConciliationCase", "ConciliationStep",
                      "DatasetBlob", "DatasetUpload", "FundResult", "Membership", "PersonResult",
                      "ProfileVersion", "Revision", "RevisionResult", "Run", "RunValidation",
-                     "SheetDelivery", "Tenant", "TenantOwned", "User"], "smvp.store.tables"),
+                     "SheetDelivery", "Tenant", "TenantOwned", "User", "row_id"],
+                    "smvp.store.tables"),
     **dict.fromkeys(["require_tenant", "scoped"], "smvp.store.tenancy"),
 }
 #: what ``import smvp.store`` loaded before it was lazy: loaded together at the first use of
@@ -107,7 +109,7 @@ __all__ = ["ApiToken", "AuditEntry", "ConciliationCase", "ConciliationStep", "Da
     "cycle", "database_url", "dataset_canonical_json", "dataset_content", "dataset_document",
     "db", "default_database_path", "display_url", "exact_str", "find_run", "from_hundredths",
     "fund_record", "fund_results", "get_blob", "iter_person_results", "list_runs", "open_engine",
-    "person_record", "person_rows", "require_tenant", "run_summaries", "save_run", "scoped",
+    "person_record", "person_rows", "require_tenant", "row_id", "run_summaries", "save_run", "scoped",
     "short_error", "tenancy", "tenants", "to_centipoints", "to_cents", "to_hundredths",
     "totals_json"]
 

@@ -7,7 +7,7 @@ import difflib
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from smvp.conciliation import CaseProblem, parse_case_ref
 from smvp.errors import StoreProblem, UsageProblem
@@ -72,18 +72,19 @@ def person_result(session: Session, run_id: int, person_id: str) -> PersonResult
 
 def case_steps(session: Session, case_id: int) -> list[ConciliationStep]:
     return list(session.exec(select(ConciliationStep).where(ConciliationStep.case_id == case_id)
-                             .order_by(ConciliationStep.done_on, ConciliationStep.id)).all())
+                             .order_by(col(ConciliationStep.done_on), col(ConciliationStep.id))).all())
 
 
 def delivery_day(session: Session, run_id: int, person_id: str) -> dt.date | None:
     rows = session.exec(select(SheetDelivery).where(SheetDelivery.run_id == run_id)
-                        .order_by(SheetDelivery.id)).all()
+                        .order_by(col(SheetDelivery.id))).all()
     own = [r.delivered for r in rows if r.person_id == person_id]
     every = [r.delivered for r in rows if r.person_id is None]
-    return (own or every or [None])[-1]
+    days = own or every
+    return days[-1] if days else None
 
 
 def run_revisions(session: Session, run_id: int) -> list[Revision]:
     return list(session.exec(select(Revision).where(Revision.run_id == run_id)
-                             .order_by(Revision.number)).all())
+                             .order_by(col(Revision.number))).all())
 

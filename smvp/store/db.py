@@ -13,6 +13,7 @@ from sqlmodel import create_engine
 
 from smvp.errors import StoreProblem, UsageProblem
 from smvp.store.location import HEAD, database_url, default_database_path
+from smvp_engine.errors import Msg
 
 __all__ = ["HEAD", "database_url", "default_database_path", "display_url", "open_engine",
            "ensure_schema", "migrate", "upgrade_existing", "schema_revision", "dialect_insert",
@@ -151,8 +152,8 @@ def migrate(engine: Engine, revision: str) -> None:
                           reversed(list(ScriptDirectory.from_config(cfg).walk_revisions()))]
         wanted = {"base": None, "head": order[-1]}.get(revision, revision)
         if wanted not in order:
-            raise ValueError(f"no migration {revision!r} (expected base, head or one of "
-                             f"{', '.join(str(r) for r in order[1:])})")
+            raise ValueError(Msg("no migration {revision!r} (expected base, head or one of {known})",
+                                 revision=revision, known=", ".join(str(r) for r in order[1:])))
         if order.index(wanted) < order.index(current):
             command.downgrade(cfg, revision)
         elif order.index(wanted) > order.index(current):

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from smvp.errors import StoreProblem
 from smvp.report import MONEY_FIELDS, POINT_FIELDS, Outcome
@@ -19,7 +20,7 @@ from smvp.store import bulk, tenants
 from smvp.store.codec import dataset_canonical_json, exact_str, loads, to_centipoints, to_cents
 from smvp.store.db import dialect_insert, display_url, short_error
 from smvp.store.direct import fund_columns, run_columns
-from smvp.store.tables import DatasetBlob, FundResult, PersonResult, Run
+from smvp.store.tables import DatasetBlob, FundResult, PersonResult, Run, table_of
 from smvp.store.tenancy import session_tenant
 
 # --------------------------------------------------------------------------- writing
@@ -32,7 +33,7 @@ def insert_blob_once(session: Session, blob: dict[str, Any]) -> None:
     PostgreSQL), so two runs of the same dataset stored at once never collide.
     """
     name = session.get_bind().dialect.name
-    table = DatasetBlob.__table__
+    table = table_of(DatasetBlob)
     if name in ("sqlite", "postgresql"):
         insert = dialect_insert(name)
         session.execute(insert(table).values(**blob)
@@ -42,8 +43,7 @@ def insert_blob_once(session: Session, blob: dict[str, Any]) -> None:
         session.flush()
 
 
-def person_record(run_id: int, row: dict[str, Any], tenant_id: int | None = None
-                  ) -> PersonResult:
+def person_record(run_id: int, row: dict[str, Any], tenant_id: int) -> PersonResult:
     points = {f"{name}_cp": to_centipoints(row.get(name)) for name in POINT_FIELDS}
     money = {f"{name}_cents": to_cents(row.get(name)) for name in MONEY_FIELDS}
     rank = row.get("maggiorazione_rank")
@@ -70,8 +70,7 @@ def person_record(run_id: int, row: dict[str, Any], tenant_id: int | None = None
     )
 
 
-def fund_record(run_id: int, fund: dict[str, Any], tenant_id: int | None = None
-                ) -> FundResult:
+def fund_record(run_id: int, fund: dict[str, Any], tenant_id: int) -> FundResult:
     return FundResult(tenant_id=tenant_id, run_id=run_id, **fund_columns(fund))
 
 
@@ -146,13 +145,13 @@ def list_runs(engine: Engine, chamber: str | None = None) -> list[RunListing]:
     distributed = (
         select(FundResult.run_id, func.coalesce(func.sum(FundResult.distributed_cents), 0)
                .label("distributed"))
-        .group_by(FundResult.run_id)
+        .group_by(col(FundResult.run_id))
         .subquery()
     )
     stmt = (
         select(Run, func.coalesce(distributed.c.distributed, 0))
         .outerjoin(distributed, distributed.c.run_id == Run.id)
-        .order_by(Run.id)
+        .order_by(col(Run.id))
     )
     if chamber:
         stmt = stmt.where(Run.chamber == chamber)
@@ -163,6 +162,7 @@ def list_runs(engine: Engine, chamber: str | None = None) -> list[RunListing]:
         raise StoreProblem(f"cannot read {display_url(str(engine.url))}: {short_error(exc)}") from exc
     out = []
     for run, dist in result:
+        assert run.id is not None  # a stored row
         created = run.created_at
         if created.tzinfo is None:  # SQLite drops the offset; we always store UTC
             created = created.replace(tzinfo=dt.UTC)
@@ -200,7 +200,7 @@ def dataset_content(engine: Engine, sha256: str, tenant_id: int | None = None
 def iter_person_results(engine: Engine, run_id: int) -> Iterable[PersonResult]:
     with Session(engine) as session:
         return list(session.exec(select(PersonResult).where(PersonResult.run_id == run_id)
-                                 .order_by(PersonResult.id)).all())
+                                 .order_by(col(PersonResult.id))).all())
 
 
 
@@ -220,19 +220,20 @@ class RunSummary:
     totals: dict
 
 
-_SUMMARY = (Run.id, Run.tenant_id, Run.chamber, Run.year, Run.created_at, Run.people,
-            Run.profile_sha256, Run.dataset_sha256, Run.engine_version, Run.totals)
+_SUMMARY: tuple[Any, ...] = (Run.id, Run.tenant_id, Run.chamber, Run.year, Run.created_at,
+                             Run.people, Run.profile_sha256, Run.dataset_sha256,
+                             Run.engine_version, Run.totals)
 
 
 def run_summaries(engine: Engine, run_id: int | None = None) -> list[RunSummary]:
     """Every stored run (or run ``run_id``) of the store's tenant, oldest first, without
     the profile text: one query."""
-    stmt = select(*_SUMMARY).order_by(Run.id)  # type: ignore[call-overload]
+    stmt = sa_select(*_SUMMARY).order_by(col(Run.id))  # ORM attributes: the tenant's rows only
     if run_id is not None:
-        stmt = stmt.where(Run.id == run_id)
+        stmt = stmt.where(col(Run.id) == run_id)
     try:
         with Session(engine) as session:
-            return [RunSummary(*row) for row in session.exec(stmt).all()]
+            return [RunSummary(*row) for row in session.execute(stmt).all()]
     except SQLAlchemyError as exc:
         raise StoreProblem(f"cannot read {display_url(str(engine.url))}: {short_error(exc)}") \
             from exc
@@ -242,15 +243,15 @@ def person_rows(engine: Engine, run_id: int, person_id: str | None = None
                 ) -> list[dict[str, Any]]:
     """The stored results of run ``run_id`` (of one person when given) as plain dicts of
     the ``person_result`` columns, in stored order: one query, no ORM objects."""
-    cols = [c for c in PersonResult.__table__.columns  # type: ignore[attr-defined]
-            if c.name not in ("tenant_id", "run_id")]
-    stmt = select(*[getattr(PersonResult, c.name) for c in cols]).where(  # type: ignore[call-overload]
-        PersonResult.run_id == run_id)
+    names = [c.name for c in table_of(PersonResult).columns if c.name not in ("tenant_id", "run_id")]
+    # ORM attributes, not the table's columns: the tenant scoping applies to them
+    stmt = sa_select(*[getattr(PersonResult, name) for name in names]).where(
+        col(PersonResult.run_id) == run_id)
     if person_id is not None:
-        stmt = stmt.where(PersonResult.person_id == person_id)
-    names = [c.name for c in cols]
+        stmt = stmt.where(col(PersonResult.person_id) == person_id)
     with Session(engine) as session:
-        return [dict(zip(names, row)) for row in session.exec(stmt.order_by(PersonResult.id))]
+        return [dict(zip(names, row))
+                for row in session.execute(stmt.order_by(col(PersonResult.id)))]
 
 
 def find_run(engine: Engine, run_id: int) -> Run | None:
@@ -278,4 +279,4 @@ def get_blob(engine: Engine, sha256: str, tenant_id: int | None = None) -> Datas
 def fund_results(engine: Engine, run_id: int) -> list[FundResult]:
     with Session(engine) as session:
         return list(session.exec(select(FundResult).where(FundResult.run_id == run_id)
-                                 .order_by(FundResult.id)).all())
+                                 .order_by(col(FundResult.id))).all())

@@ -9,8 +9,9 @@ the whole run's recomputed results (``revision_result``).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKeyConstraint, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, ForeignKeyConstraint, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from smvp.store.tenancy import TenantOwned  # the mixin and the listeners that scope it
@@ -225,9 +226,23 @@ class SheetDelivery(TenantOwned, table=True):
 
 
 
-TABLES = [Tenant.__table__, DatasetBlob.__table__, Run.__table__, PersonResult.__table__, FundResult.__table__,
-          ConciliationCase.__table__, Revision.__table__, ConciliationStep.__table__,
-          RevisionResult.__table__, RunValidation.__table__, SheetDelivery.__table__]
+def row_id(row: Any) -> int:
+    """The primary key of a row read back from the database (a model's ``id`` is typed
+    ``int | None``: None only before the row is stored). Raises ValueError on an unstored row."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id: not stored")
+    return int(row.id)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The SQLAlchemy table of a mapped class (``model.__table__``, which SQLModel does not
+    declare to a type checker)."""
+    return SQLModel.metadata.tables[str(model.__tablename__)]
+
+
+TABLES = [table_of(m) for m in (Tenant, DatasetBlob, Run, PersonResult, FundResult,
+                                ConciliationCase, Revision, ConciliationStep, RevisionResult,
+                                RunValidation, SheetDelivery)]
 
 
 # --------------------------------------------------------------------------- service: accounts
@@ -365,6 +380,5 @@ class AuditEntry(TenantOwned, table=True):
     after: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
-TABLES += [User.__table__, Membership.__table__, ApiToken.__table__, AuthEpoch.__table__,
-           ProfileVersion.__table__, DatasetUpload.__table__, AuditEntry.__table__,
-           ScoreSheet.__table__, ScoreEntry.__table__]
+TABLES += [table_of(m) for m in (User, Membership, ApiToken, AuthEpoch, ProfileVersion,
+                                 DatasetUpload, AuditEntry, ScoreSheet, ScoreEntry)]

@@ -36,12 +36,18 @@ class Located:
     hint: str | None
 
 
-def located(exc: Any) -> list[Located]:
-    """The errors of a ``ProfileErrors`` (or one ``ProfileError``), sorted by line."""
+def located(exc: Any, lang: str = "it") -> list[Located]:
+    """The errors of a ``ProfileErrors`` (or one ``ProfileError``), sorted by line; message,
+    expected, found and hint said in ``lang`` (catalogue messages), the place as it is."""
+    from smvp.i18n import say
+
+    def said(value: Any) -> str | None:
+        return None if value is None else say(value, lang)
+
     errors = getattr(exc, "errors", None) or [exc]
     out = [Located(getattr(e, "line", None), getattr(e, "column", None), getattr(e, "field", None),
-                   str(getattr(e, "message", e)), getattr(e, "expected", None),
-                   getattr(e, "found", None), getattr(e, "hint", None)) for e in errors]
+                   say(getattr(e, "message", None) or str(e), lang), said(getattr(e, "expected", None)),
+                   said(getattr(e, "found", None)), said(getattr(e, "hint", None))) for e in errors]
     return sorted(out, key=lambda e: (e.line is None, e.line or 0, e.column or 0))
 
 
@@ -152,7 +158,7 @@ def profile_save(ctx: Ctx, csrf: str = Form(""), text: str = Form(""), filename:
                 expected=repr(ctx.tenant.chamber), found=repr(chamber))])
         pv = add_profile_version(ctx.engine, text=text, filename=name, user=store_user(ctx))
     except (SmvpErrors, SmvpError) as exc:
-        return _editor(ctx, text=text, filename=name, errors=located(exc), status_code=422)
+        return _editor(ctx, text=text, filename=name, errors=located(exc, ctx.lang), status_code=422)
     return RedirectResponse(f"/t/{ctx.tenant.slug}/amministrazione/profilo?salvata={pv.id}",
                             status_code=303)
 
