@@ -34,7 +34,8 @@ ALL = frozenset(accounts.ROLES)
 ADM, VAL, DIP, OIV, REV = "amministratore", "valutatore", "dipendente", "oiv", "revisore"
 
 #: action → roles allowed (anything else: 403). Rows of people are further limited for
-#: valutatore (the people of their units) and dipendente (themselves): others are 404.
+#: valutatore (the people they evaluate, by the profile: smvp.app.visibility) and dipendente
+#: (themselves): others are 404.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "tenant.read": ALL,
     "profile.read": frozenset({ADM, OIV, REV, VAL}),
