@@ -375,6 +375,9 @@ class Resolved:
     ente: EnteRule | None = None  # organisational.ente
     attestation: AttestationRule | None = None  # organisational.attestation
     project_valuation: ProjectValuation | None = None
+    # planning.bodies: the levels of bodies outside the Chamber's structure (controlled companies...):
+    # their objectives are reported per unit, not counted in the Ente's performance
+    body_levels: tuple[str, ...] = ()
 
     @property
     def level_ids(self) -> tuple[str, ...]:
@@ -1248,7 +1251,12 @@ class _Builder:
 
         links, ente, attestation = self.organisational_rules(org, funds)
         valuation = self.project_valuation(d.get("project_valuation"), roles, level_ids)
+        plan = d.get("planning") if isinstance(d.get("planning"), dict) else {}
+        bodies = plan.get("bodies") if isinstance(plan.get("bodies"), dict) else {}
+        body_levels = tuple(dict.fromkeys(str(b["level"]) for b in bodies.values()
+                                          if isinstance(b, dict) and b.get("level") in level_ids))
         return Resolved(
+            body_levels=body_levels,
             chamber_id=self.p.chamber_id, chamber_name=self.p.chamber_name, year=self.year,
             levels=levels, achievement_cap=_frac(ach.get("cap_percent")),
             achievement_source=self.source(ach, "organisational", "achievement"),
