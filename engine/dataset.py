@@ -60,6 +60,8 @@ import pyarrow.compute as pc
 from smvp_engine import columnar, normalise
 from smvp_engine.columns import Categorical, index_of
 from smvp_engine.errors import DatasetError, DatasetErrors, Msg
+from smvp_engine.progress import active as progress_active
+from smvp_engine.progress import report
 
 __all__ = [
     "TABLES",
@@ -731,8 +733,9 @@ def _near(text: str, at: int) -> str:
     return json.dumps(snippet[:60] + ("…" if len(snippet) > 60 else ""), ensure_ascii=False)
 
 
-def _read_folder(folder: Path, errors: list) -> tuple[dict[str, _Raw | None], dict[str, str]]:
-    """Read the CSV files of a folder: table -> _Raw (None: present but unreadable)."""
+def _read_folder(folder: Path, errors: list, meter: "_Meter | None" = None) -> tuple[dict[str, _Raw | None], dict[str, str]]:
+    """Read the CSV files of a folder: table -> _Raw (None: present but unreadable); each file
+    read is reported to ``meter`` by its size."""
     raws: dict[str, _Raw | None] = {}
     seen: dict[str, str] = {}
     try:
@@ -754,6 +757,8 @@ def _read_folder(folder: Path, errors: list) -> tuple[dict[str, _Raw | None], di
         seen[name] = str(p)
         reader = _read_parquet if p.suffix.lower() == ".parquet" else _read_csv
         raws[name] = reader(p, name, errors)
+        if meter is not None:
+            meter.read(name, p)
     files = {n: seen.get(n, str(folder / f"{n}.csv")) for n in TABLES}
     return raws, files
 
@@ -1663,11 +1668,14 @@ def load_dataset(path: str | Path) -> Dataset:
     if not p.exists():
         raise DatasetErrors([DatasetError(Msg('no such folder or workbook'), file=str(p),
                                           expected=Msg('a folder of CSV files or an .xlsx workbook'))])
+    meter = _Meter()
     if p.is_dir():
-        raws, files = _read_folder(p, errors)
+        meter.plan(p)
+        raws, files = _read_folder(p, errors, meter)
         kind = Msg("file")
     elif p.suffix.lower() == ".xlsx":
         raws, files = _read_xlsx(p, errors)
+        meter.read_all(raws)
         kind = Msg("sheet")
     else:
         raise DatasetErrors([DatasetError(
@@ -1702,6 +1710,7 @@ def load_dataset(path: str | Path) -> Dataset:
             continue
         n_before = len(errors)
         table, cells = _type_raw(spec, raw, errors, vocab)
+        meter.typed(name)
         tables[name] = table
         raw_cells[name] = cells
         if any(e.message == "missing required column" for e in errors[n_before:]):
@@ -1716,8 +1725,74 @@ def load_dataset(path: str | Path) -> Dataset:
     year = _check_all(tables, errors, found, broken)
     if errors:
         raise DatasetErrors(errors)
+    meter.checked()
     notes = tuple(f"{raw.file}: {raw.note}" for raw in raws.values() if raw is not None and raw.note)
-    return Dataset(path=str(p), tables=tables, sha256=_content_sha256(tables), year=year, notes=notes)
+    out = Dataset(path=str(p), tables=tables, sha256=_content_sha256(tables), year=year, notes=notes)
+    meter.done()
+    return out
+
+
+class _Meter:
+    """Progress of :func:`load_dataset` through :func:`engine.progress.report`, in bytes of the
+    files: each file counts once when read, once when typed, and the checks and the content
+    hash together as much again as a fifth of the files (a workbook: one unit per sheet)."""
+
+    def __init__(self) -> None:
+        self.sizes: dict[str, int] = {}
+        self.total = 0
+        self.done_units = 0
+        self.on = progress_active()  # nobody listening: no sizes looked up
+
+    def _report(self) -> None:
+        if not self.on:
+            return
+        total = max(self.total, 1)
+        report(min(self.done_units, total), total)
+
+    @staticmethod
+    def _size(path: Path) -> int:
+        try:
+            return max(path.stat().st_size, 1)
+        except OSError:
+            return 1
+
+    def plan(self, folder: Path) -> None:
+        """The total, from the sizes of the folder's table files (before reading them)."""
+        if not self.on:
+            return
+        try:
+            entries = list(folder.iterdir())
+        except OSError:
+            return
+        size = sum(self._size(e) for e in entries
+                   if e.suffix.lower() in (".csv", ".parquet") and not e.name.startswith((".", "~$")))
+        self.total = 2 * size + size // 5
+
+    def read(self, name: str, path: Path) -> None:
+        if not self.on:
+            return
+        self.sizes[name] = self._size(path)
+        self.done_units += self.sizes[name]
+        self._report()
+
+    def read_all(self, raws: dict) -> None:
+        for name in raws:
+            self.sizes[name] = 1
+            self.total += 3
+            self.done_units += 1
+        self._report()
+
+    def typed(self, name: str) -> None:
+        self.done_units += self.sizes.get(name, 0)
+        self._report()
+
+    def checked(self) -> None:
+        self.done_units += (self.total - self.done_units) // 2
+        self._report()
+
+    def done(self) -> None:
+        self.done_units = self.total
+        self._report()
 
 
 def _found_typed(tables: dict[str, Table], table: str, column: str, i: int) -> str:

@@ -238,7 +238,7 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
 
     # maggiorazioni
     magg = np.zeros(n, dtype=np.int64)
-    rank = np.zeros(n, dtype=np.int64)
+    rank_parts: list[tuple] = []
     info = []
     for mid, m in rules.maggiorazioni.items():
         in_roles = np.zeros(len(ind.role_ids) + 1, dtype=bool)  # last slot: unknown role
@@ -260,29 +260,34 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                 el = pop[eligible]
             quota = round_fraction(m.quota_percent * len(el) / 100, 1, m.quota_rounding)
             key = names.take([m.amount], el, extra=(m.rank_by,) + m.tie_breaker)
-            # exact descending order: common denominator, stable by staff order
-            order, vals = _rank_descending(key[m.rank_by], len(el))
+            # exact values over a common denominator (row order); the winners by counting around
+            # the cut (no sort), the full order only for break_by (or later, for the rank column)
+            vals = _common_values(key[m.rank_by], len(el))
+            order = None
             if quota >= len(el):
-                take = len(el)
+                take, winners = len(el), el
             elif quota == 0:
-                take = 0
+                take, winners = 0, el[:0]
             else:
-                cut = vals[order[quota - 1]]
-                if vals[order[quota]] == cut:  # a tie straddles the cut
+                cut = _kth_largest(vals, quota)
+                above = vals > cut
+                n_above = int(np.count_nonzero(above))
+                at_least = vals >= cut
+                n_at_least = int(np.count_nonzero(at_least))
+                if n_at_least > quota:  # a tie straddles the cut
                     if m.tie_policy == "exclude_tied":
-                        take = int(np.count_nonzero(vals > cut))
+                        take, winners = n_above, el[above]
                     elif m.tie_policy == "include_tied":
-                        take = int(np.count_nonzero(vals >= cut))
+                        take, winners = n_at_least, el[at_least]
                     else:  # break_by: the declared quantities, in order, higher first
                         _missing_breaker(staff, el[vals == cut], m, mid)  # the tied group needs values
                         order, take = _break_ties(vals, [_common(key[b], len(el)) for b in m.tie_breaker], quota)
-                else:
-                    take = quota
-            rank_type = np.int32 if len(el) < 1 << 31 else np.int64  # a smaller column to write
-            rank_el: np.ndarray = np.empty(len(el), dtype=rank_type)  # each eligible's rank, staff order
-            rank_el[order] = np.arange(1, len(el) + 1, dtype=rank_type)
-            rank[el] = rank_el
-            winners = el[rank_el <= take]  # the first ``take`` in the order, in staff order
+                        chosen = np.zeros(len(el), dtype=bool)
+                        chosen[order[:take]] = True
+                        winners = el[chosen]  # the first ``take`` in the order, in staff order
+                else:  # exactly the quota at or above the cut
+                    take, winners = quota, el[at_least]
+            rank_parts.append((el, vals, order))
             amount = 0
             if len(el):
                 amount = int(formula.evaluate(m.amount, key, None).to_units(100, mode).ravel()[0]) if take else 0
@@ -332,7 +337,7 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
     if errors:
         raise DatasetErrors(errors[:50])
     out = Payout(fund_code, tuple(fund_ids), factor_parts, coef_parts, coef_code, tuple(coef_ids), theoretical, premium,
-                 magg, rank, tuple(totals), tuple(info))
+                 magg, tuple(rank_parts), tuple(totals), tuple(info))
     out.__dict__.update(built)  # columns a formula already built: Payout.factor / .coefficient as they are
     return out
 
@@ -384,15 +389,13 @@ def _missing_breaker(staff, el: np.ndarray, m, mid: str) -> None:
                                         found="blank") for i in bad[:20]])
 
 
-def _rank_descending(q: Q, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Stable order of ``q`` from the largest (ties in row order), and the values ranked, as
-    integers over a common denominator (in row order)."""
-    if not size:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    vals = q.num if q.den.ndim == 0 else q.num * (int(np.lcm.reduce(q.den)) // q.den)
-    if vals.dtype != object and vals.ndim == 1:
-        hi, lo = int(vals.max()), int(vals.min())
-        if hi - lo < 1 << 16:  # small range: a stable radix sort of the distance from the top
-            # hi − v in uint16 arithmetic: exact, as 0 ≤ hi − v < 2**16 (no int64 temporary)
-            return np.argsort(np.subtract(np.uint16(hi & 0xFFFF), vals, dtype=np.uint16, casting="unsafe"), kind="stable"), vals
-    return np.argsort(-vals, kind="stable"), vals
+def _common_values(q: Q, size: int) -> np.ndarray:
+    """The exact values of ``q`` as integers over a common denominator (row order)."""
+    return _common(q, size) if size else np.zeros(0, dtype=np.int64)
+
+
+def _kth_largest(vals: np.ndarray, k: int):
+    """The ``k``-th largest of ``vals`` (1 ≤ k ≤ len): a selection, not a sort."""
+    if vals.dtype == object:
+        return sorted(vals.tolist(), reverse=True)[k - 1]
+    return vals[np.argpartition(vals, len(vals) - k)[len(vals) - k]]

@@ -219,9 +219,23 @@ class Payout:
     theoretical: np.ndarray  # cents
     premium: np.ndarray  # cents
     maggiorazione: np.ndarray  # cents
-    maggiorazione_rank: np.ndarray  # int64, 0 = not ranked
+    # per maggiorazione: (eligible rows, their rank values in row order, stable order or None):
+    # maggiorazione_rank is built from them on first use (evaluation needs only the winners)
+    rank_parts: tuple
     funds: tuple[dict, ...]  # fund, label, resources, distributed, economies (cents)
     maggiorazione_info: tuple[dict, ...]
+
+    @cached_property
+    def maggiorazione_rank(self) -> np.ndarray:
+        """int64 per row: place in the maggiorazione order (1 = best; ties in staff order), 0 = not ranked."""
+        rank = np.zeros(len(self.fund_code), dtype=np.int64)
+        for el, vals, order in self.rank_parts:
+            if order is None:
+                order = rank_descending(vals)
+            rank_el = np.empty(len(el), dtype=np.int64)
+            rank_el[order] = np.arange(1, len(el) + 1, dtype=np.int64)
+            rank[el] = rank_el
+        return rank
 
     @cached_property
     def fund(self) -> np.ndarray:
@@ -259,3 +273,15 @@ def assemble_parts(n: int, parts: Sequence) -> Q:
             num[rows] = np.broadcast_to(q.num, (len(rows),))
             den[rows] = np.broadcast_to(q.den, (len(rows),))
     return Q._make(num, den)
+
+
+def rank_descending(vals: np.ndarray) -> np.ndarray:
+    """Stable order of integer ``vals`` from the largest (ties in row order)."""
+    if not len(vals):
+        return np.zeros(0, dtype=np.int64)
+    if vals.dtype != object and vals.ndim == 1:
+        hi, lo = int(vals.max()), int(vals.min())
+        if hi - lo < 1 << 16:  # small range: a stable radix sort of the distance from the top
+            # hi − v in uint16 arithmetic: exact, as 0 ≤ hi − v < 2**16 (no int64 temporary)
+            return np.argsort(np.subtract(np.uint16(hi & 0xFFFF), vals, dtype=np.uint16, casting="unsafe"), kind="stable")
+    return np.argsort(-vals, kind="stable")

@@ -107,9 +107,11 @@ def load_dataset(path: Path, *, profile: Any = None, year: int | None = None) ->
         kwargs["profile"] = profile
     if "year" in params and year is not None:
         kwargs["year"] = year
+    from smvp import phases
     from smvp.cache import engine_cache
+    from smvp_engine.progress import reporting
 
-    with engine_cache():
+    with engine_cache(), reporting(phases.tick):  # the loader's progress to the running bar, if any
         return _load(path, **kwargs)
 
 

@@ -26,6 +26,7 @@ from smvp.report import (
     columns_of,
     not_computed_text,
 )
+from smvp_engine.errors import Msg
 
 FORMATS = (".csv", ".json", ".xlsx", ".parquet")
 
@@ -43,8 +44,9 @@ def check_format(path: Path | str) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
         raise UsageProblem(
-            f"cannot export to {str(path)!r}: unknown extension {suffix or '(none)'!r}",
-            hint="use a file name ending in .csv, .json or .xlsx (or .parquet: the people as a table)",
+            Msg("cannot export to {path!r}: unknown extension {suffix!r}", path=str(path), suffix=suffix)
+            if suffix else Msg("cannot export to {path!r}: the file name has no extension", path=str(path)),
+            hint=Msg("use a file name ending in .csv, .json or .xlsx (or .parquet: the people as a table)"),
         )
     return suffix
 
@@ -57,12 +59,12 @@ def csv_dialect(lang: str, dialect: str | None = None) -> str:
     ``it`` with Italian output and ``standard`` (the results contract) otherwise. UsageProblem
     for another name."""
     if dialect is None:
-        return "it" if lang == "it" else "standard"
+        return CSV_DIALECTS[0] if lang == "it" else CSV_DIALECTS[1]
     name = {"italiano": "it", "italian": "it", "excel": "it"}.get(dialect.strip().lower(),
                                                                    dialect.strip().lower())
     if name not in CSV_DIALECTS:
-        raise UsageProblem(f"--csv-dialect {dialect!r}: unknown dialect",
-                           hint="use it (Excel in italiano: ';' e ',') or standard (the results contract)")
+        raise UsageProblem(Msg("--csv-dialect {dialect!r}: unknown dialect", dialect=dialect),
+                           hint=Msg("use it (Excel in italiano: ';' e ',') or standard (the results contract)"))
     return name
 
 
@@ -78,7 +80,7 @@ def write(outcome: Outcome, path: Path | str, lang: str, *, dialect: str | None 
     try:
         writer(outcome, path, lang)
     except OSError as exc:
-        raise ExportProblem(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise ExportProblem(Msg("cannot write {path}: {why}", path=str(path), why=exc.strerror or str(exc))) from exc
     return path
 
 

@@ -55,10 +55,13 @@ def tick(done: int, total: int) -> None:
 
 
 @contextlib.contextmanager
-def bar(name: str, err: Console | None, message: str, quiet: bool = False) -> Iterator[None]:
+def bar(name: str, err: Console | None, message: str, quiet: bool = False,
+        percent: bool = False) -> Iterator[None]:
     """Time the block as phase ``name`` with a progress bar on a terminal stderr (rich, removed
-    when done), advanced by :func:`tick` from the writers; nothing shown when ``quiet`` or when
-    stderr is not a terminal."""
+    when done), advanced by :func:`tick` from the writers (and, through
+    :mod:`smvp_engine.progress`, from the loader); nothing shown when ``quiet`` or when stderr
+    is not a terminal. ``percent``: the bar's figure is a percentage (units that mean nothing
+    to a reader, e.g. bytes), else done/total (people)."""
     with phase(name):
         if quiet or err is None or not err.is_terminal:
             yield
@@ -67,12 +70,15 @@ def bar(name: str, err: Console | None, message: str, quiet: bool = False) -> It
             BarColumn,
             MofNCompleteColumn,
             Progress,
+            TaskProgressColumn,
             TextColumn,
             TimeElapsedColumn,
         )
 
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=err, transient=True) as progress:
+        figure = TaskProgressColumn() if percent else MofNCompleteColumn()
+        with Progress(TextColumn("{task.description}"), BarColumn(), figure,
+                      TimeElapsedColumn(), console=err, transient=True,
+                      redirect_stdout=False, redirect_stderr=False) as progress:  # stdout stays the data's
             task = progress.add_task(message, total=None)
             token = _TICK.set(lambda done, total: progress.update(task, completed=done, total=total))
             try:

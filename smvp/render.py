@@ -201,15 +201,15 @@ def organisational_table(outcome: Outcome, lang: str) -> Table | None:
     if not units:
         return None
     it = lang == "it"
-    table = Table(title="Performance organizzativa" if it else "Organisational performance", title_justify="left")
-    table.add_column("Livello" if it else "Level", max_width=16)
+    table = Table(title=t("org.title", lang), title_justify="left")
+    table.add_column(t("org.level", lang), max_width=16)
     table.add_column(t("unit_id", lang), no_wrap=True)
-    table.add_column("Denominazione" if it else "Name", overflow="ellipsis", max_width=48)
-    table.add_column("Obiettivi" if it else "Objectives", justify="right")
-    table.add_column("Grado di raggiungimento" if it else "Achievement", justify="right", no_wrap=True)
+    table.add_column(t("org.name", lang), overflow="ellipsis", max_width=48)
+    table.add_column(t("org.objectives", lang), justify="right")
+    table.add_column(t("org.achievement", lang), justify="right", no_wrap=True)
     has_status = any(u.get("status_label") for u in units)
     if has_status:
-        table.add_column("Stato" if it else "Status", no_wrap=True)
+        table.add_column(t("org.status", lang), no_wrap=True)
     for u in units:
         level = str(u.get("level", ""))
         level_text = _LEVELS[level][0 if it else 1] if level in _LEVELS else \
@@ -225,11 +225,9 @@ def organisational_table(outcome: Outcome, lang: str) -> Table | None:
 
 def _status_lines(console: Console, summary: dict, lang: str) -> None:
     statuses = summary.get("statuses") or {}
-    names = {"indicators": ("Stato degli indicatori", "Indicator status"),
-             "objectives": ("Stato degli obiettivi", "Objective status")}
     for key, counts in statuses.items():
         if isinstance(counts, dict) and counts:
-            label = names.get(key, (key, key))[0 if lang == "it" else 1]
+            label = t(f"org.status_{key}", lang) if key in ("indicators", "objectives") else key
             _line(console, f"{label}: " + "; ".join(f"{k} {v}" for k, v in counts.items()))
 _TIE_POLICY = {
     "exclude_tied": ("esclusi tutti i pari merito al taglio (la quota non è mai superata)",

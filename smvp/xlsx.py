@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,7 @@ def _header(key: str, lang: str) -> str:
 
 def _setup_print(ws: Any, header_rows: str | None = "1:1") -> None:
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = "9"  # A4 (Worksheet.PAPERSIZE_A4; a write-only sheet lacks the name)
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
@@ -85,53 +86,102 @@ def _setup_print(ws: Any, header_rows: str | None = "1:1") -> None:
         ws.print_title_rows = header_rows
 
 
-def table_sheet(wb: Any, title: str, cols: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]],
+class _Rows:
+    """Cells for a write-only sheet (openpyxl's ``write_only`` mode streams each row to the file
+    as it is appended: no cell objects kept). Styled cells are one reusable cell per style: a row
+    is written before the next is built."""
+
+    def __init__(self, ws: Any):
+        self.ws = ws
+        self.count = 0
+        self._styled: dict[tuple, Any] = {}
+
+    def cell(self, value: Any, fmt: str | None = None, bold: bool = False, size: int | None = None,
+             col: int = 0) -> Any:
+        """``value`` in a cell with that style (``col``: the column, so that two cells of a row
+        are never the same object), or the value itself when unstyled."""
+        if value is None or (fmt is None and not bold and size is None):
+            return value
+        key = (col, fmt, bold, size)
+        c = self._styled.get(key)
+        if c is None:
+            from openpyxl.cell import WriteOnlyCell
+            from openpyxl.styles import Font
+
+            c = WriteOnlyCell(self.ws)
+            if fmt:
+                c.number_format = fmt
+            if bold or size:
+                c.font = Font(bold=bold, size=size) if size else Font(bold=True)
+            self._styled[key] = c
+        c.value = value
+        return c
+
+    def append(self, values: Sequence[Any]) -> None:
+        self.ws.append(values)
+        self.count += 1
+
+
+def table_sheet(wb: Any, title: str, cols: Sequence[tuple[str, str]], rows: Any,
                 lang: str, *, totals: dict[str, Any] | None = None, freeze: str = "B2") -> Any:
     """A sheet with a header row, the rows, an optional totals row (``totals``: column key →
     value, the first column labelled "Totali"), autofilter over header and rows, frozen panes,
-    number formats by kind and print set-up."""
-    from openpyxl.styles import Font
+    number formats by kind and print set-up. ``rows``: a sequence or an iterable of row value
+    lists (read once, written as they come); ``wb`` a write-only workbook."""
     from openpyxl.utils import get_column_letter
 
     ws = wb.create_sheet(title)
-    ws.append([_header(key, lang) for key, _ in cols])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    formats = [_FORMATS.get(kind) for _, kind in cols]
-    for line in rows:
-        ws.append([cell_value(kind, v, lang) for (_, kind), v in zip(cols, line)])
-        for cell, fmt in zip(ws[ws.max_row], formats):
-            if fmt and isinstance(cell.value, Decimal):
-                cell.number_format = fmt
-    last = ws.max_row
+    rows = iter(rows)
+    sample = list(islice(rows, 200))  # column widths, before the first row is written
     ncols = len(cols)
+    for i, (key, kind) in enumerate(cols, start=1):
+        lengths = [len(str(r[i - 1] or "")) for r in sample]
+        width = max([len(_header(key, lang))] + lengths) + (3 if kind == results.MONEY else 2)
+        ws.column_dimensions[get_column_letter(i)].width = min(max(width, 8), 50)
+    ws.freeze_panes = freeze
+    _setup_print(ws)
+    out = _Rows(ws)
+    out.append([out.cell(_header(key, lang), bold=True, col=i) for i, (key, _) in enumerate(cols)])
+    formats = [_FORMATS.get(kind) for _, kind in cols]
+    kinds = [kind for _, kind in cols]
+    n = 0
+    for line in chain(sample, rows):
+        values = []
+        for i, (kind, fmt, v) in enumerate(zip(kinds, formats, line)):
+            v = cell_value(kind, v, lang)
+            values.append(out.cell(v, fmt, col=i) if fmt and isinstance(v, Decimal) else v)
+        out.append(values)
+        n += 1
     if cols:
-        ws.auto_filter.ref = f"A1:{get_column_letter(ncols)}{max(last, 1)}"
-    if totals is not None and rows:
+        ws.auto_filter.ref = f"A1:{get_column_letter(ncols)}{n + 1}"
+    if totals is not None and n:
         line = [t("totals", lang)] + [None] * (ncols - 1)
         for i, (key, kind) in enumerate(cols):
             if key in totals and i > 0:
                 line[i] = cell_value(kind, totals[key], lang)
-        ws.append(line)
-        for cell, fmt in zip(ws[ws.max_row], formats):
-            cell.font = Font(bold=True)
-            if fmt and isinstance(cell.value, Decimal):
-                cell.number_format = fmt
-    ws.freeze_panes = freeze
-    for i, (key, kind) in enumerate(cols, start=1):
-        sample = [len(str(r[i - 1] or "")) for r in rows[:200]]
-        width = max([len(_header(key, lang))] + sample) + (3 if kind == results.MONEY else 2)
-        ws.column_dimensions[get_column_letter(i)].width = min(max(width, 8), 50)
-    _setup_print(ws)
+        out.append([out.cell(v, fmt if isinstance(v, Decimal) else None, bold=True, col=i)
+                    for i, (v, fmt) in enumerate(zip(line, formats))])
     return ws
 
 
-def _people(outcome: Outcome, lang: str) -> tuple[list[tuple[str, str]], list[list[Any]]]:
-    from smvp.export import payout_state
+def _people(outcome: Outcome, lang: str) -> tuple[list[tuple[str, str]], Any]:
+    """The people sheet's columns and rows: from the engine's columns when the outcome has them
+    (no per-person dict), else from the outcome's rows."""
+    from smvp.export import _columnar, payout_state
 
     cols = results.people_csv_columns(outcome.component_ids(), outcome.reported_ids())
     state = t(f"state_{payout_state(outcome)}", lang)
-    rows = []
+    ev = _columnar(outcome)
+    if ev is not None:
+        from smvp import results_columns
+
+        table = results_columns.people_table(ev, state)
+        if all(key in table.column_names for key, _ in cols):
+            return cols, zip(*(table.column(key).to_pylist() for key, _ in cols))
+    return cols, _people_rows(outcome, cols, state)
+
+
+def _people_rows(outcome: Outcome, cols: Sequence[tuple[str, str]], state: str) -> Any:
     for row in outcome.rows:
         comps = row.get("components") or {}
         line = []
@@ -144,8 +194,7 @@ def _people(outcome: Outcome, lang: str) -> tuple[list[tuple[str, str]], list[li
                 line.append(row.get(key) or (state if row.get("paid") is not None else None))
             else:
                 line.append(row.get(key))
-        rows.append(line)
-    return cols, rows
+        yield line
 
 
 def _records(records: list[dict[str, Any]], section: dict[str, str]) -> tuple[list[tuple[str, str]],
@@ -159,25 +208,23 @@ def _records(records: list[dict[str, Any]], section: dict[str, str]) -> tuple[li
 def summary_sheet(wb: Any, outcome: Outcome, lang: str) -> Any:
     """Riepilogo: who, when, with what; people, judgements, negatives; funds with totals;
     payout bands; what was not computed."""
-    from openpyxl.styles import Font
-
     ws = wb.create_sheet(t("sheet_summary", lang))
+    ws.column_dimensions["A"].width = 60
+    for col in "BCD":
+        ws.column_dimensions[col].width = 18
+    _setup_print(ws, None)
+    out = _Rows(ws)
     info, summary = outcome.info, outcome.summary
-    bold = Font(bold=True)
 
     def pair(label: str, value: Any, fmt: str | None = None) -> None:
-        ws.append([label, value])
-        if fmt:
-            ws.cell(row=ws.max_row, column=2).number_format = fmt
+        out.append([label, out.cell(value, fmt, col=1)])
 
     def title(text: str) -> None:
-        if ws.max_row > 1:
-            ws.append([])
-        ws.append([text])
-        ws.cell(row=ws.max_row, column=1).font = bold
+        if out.count > 1:
+            out.append([])
+        out.append([out.cell(text, bold=True)])
 
-    ws.append([f"{info.chamber_name or info.chamber} — {t('year', lang)} {info.year}"])
-    ws.cell(row=1, column=1).font = Font(bold=True, size=14)
+    out.append([out.cell(f"{info.chamber_name or info.chamber} — {t('year', lang)} {info.year}", bold=True, size=14)])
     pair(t("chamber", lang), info.chamber)
     pair(t("year", lang), info.year)
     pair(t("profile_path", lang), Path(str(info.profile_path)).name
@@ -190,8 +237,9 @@ def summary_sheet(wb: Any, outcome: Outcome, lang: str) -> Any:
         pair(t("run_id", lang), info.run_id)
 
     title(t("people_title", lang))
-    people = summary.get("people", len(outcome.rows))
-    scored = summary.get("scored", sum(1 for r in outcome.rows if r.get("total") is not None))
+    people = summary["people"] if "people" in summary else len(outcome.rows)
+    scored = (summary["scored"] if "scored" in summary  # else counted over the rows (built then)
+              else sum(1 for r in outcome.rows if r.get("total") is not None))
     pair(t("people", lang), people, COUNT_FORMAT)
     pair(t("scored", lang), scored, COUNT_FORMAT)
     pair(t("negatives", lang), summary.get("negative", 0), COUNT_FORMAT)
@@ -204,22 +252,16 @@ def summary_sheet(wb: Any, outcome: Outcome, lang: str) -> Any:
     if outcome.funds:
         title(t("funds_title", lang))
         keys = ("resources", "distributed", "economies")
-        ws.append([t("fund", lang)] + [t(k, lang) for k in keys])
-        for cell in ws[ws.max_row]:
-            cell.font = bold
-        header_row = ws.max_row
+        out.append([out.cell(v, bold=True, col=i)
+                    for i, v in enumerate([t("fund", lang)] + [t(k, lang) for k in keys])])
         for fund in outcome.funds:
-            ws.append([str(fund.get("label") or fund.get("fund"))]
-                      + [cell_value(results.MONEY, fund.get(k), lang) for k in keys])
-            for c in range(2, 5):
-                ws.cell(row=ws.max_row, column=c).number_format = MONEY_FORMAT
+            out.append([str(fund.get("label") or fund.get("fund"))]
+                       + [out.cell(cell_value(results.MONEY, fund.get(k), lang), MONEY_FORMAT, col=i)
+                          for i, k in enumerate(keys, start=1)])
         totals = outcome.totals()
-        ws.append([t("totals", lang)] + [cell_value(results.MONEY, totals[k], lang) for k in keys])
-        for c in range(1, 5):
-            ws.cell(row=ws.max_row, column=c).font = bold
-            if c > 1:
-                ws.cell(row=ws.max_row, column=c).number_format = MONEY_FORMAT
-        ws.cell(row=header_row, column=1).font = bold
+        out.append([out.cell(t("totals", lang), bold=True)]
+                   + [out.cell(cell_value(results.MONEY, totals[k], lang), MONEY_FORMAT, bold=True, col=i)
+                      for i, k in enumerate(keys, start=1)])
         money = outcome.totals()
         pair(f"{t('totals', lang)}: {t('paid', lang)}", cell_value(results.MONEY, money["paid"], lang),
              MONEY_FORMAT)
@@ -234,11 +276,7 @@ def summary_sheet(wb: Any, outcome: Outcome, lang: str) -> Any:
     if outcome.not_computed:
         title(t("not_computed", lang))
         for item in outcome.not_computed:
-            ws.append([not_computed_text(item)])
-    ws.column_dimensions["A"].width = 60
-    for col in "BCD":
-        ws.column_dimensions[col].width = 18
-    _setup_print(ws, None)
+            out.append([not_computed_text(item)])
     return ws
 
 
@@ -248,8 +286,7 @@ def write_xlsx(outcome: Outcome, path: Path, lang: str) -> None:
 
     from smvp.export import run_table
 
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)  # rows streamed to the file, sheet by sheet, in order
     summary_sheet(wb, outcome, lang)
     cols, rows = _people(outcome, lang)
     totals = outcome.totals()
@@ -263,13 +300,12 @@ def write_xlsx(outcome: Outcome, path: Path, lang: str) -> None:
     ocols, orows = _records(outcome.objectives, results.OBJECTIVES)
     table_sheet(wb, t("sheet_objectives", lang), ocols, orows, lang)
     ws = wb.create_sheet(t("sheet_run", lang))
-    ws.append([t("key", lang), t("value", lang)])
-    for key, value in run_table(outcome, lang):
-        ws.append([key, cell_value(results.MONEY, value, lang) if isinstance(value, Decimal)
-                   else text_value(value)])
-        if isinstance(value, Decimal):
-            ws.cell(row=ws.max_row, column=2).number_format = MONEY_FORMAT
     ws.column_dimensions["A"].width = 32
     ws.column_dimensions["B"].width = 70
     _setup_print(ws)
+    out = _Rows(ws)
+    out.append([t("key", lang), t("value", lang)])
+    for key, value in run_table(outcome, lang):
+        out.append([key, out.cell(cell_value(results.MONEY, value, lang), MONEY_FORMAT, col=1)
+                    if isinstance(value, Decimal) else text_value(value)])
     wb.save(path)

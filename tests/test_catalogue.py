@@ -249,6 +249,11 @@ def _sentences(node: ast.AST):
         yield from _sentences(child)
 
 
+# Besides smvp/commands: the modules whose sentences reach the command line's user
+EDGES = ("cli.py", "render.py", "export.py", "app/explain.py", "app/verify.py", "app/runs.py",
+         "documents/runs.py", "store/db.py", "store/runs.py", "conciliation.py")
+
+
 def _by_language(node: ast.IfExp) -> bool:
     """``"Schede" if lang == "it" else "Sheets"``: a choice between two languages' words."""
     names = {n.id for n in ast.walk(node.test) if isinstance(n, ast.Name)}
@@ -258,7 +263,7 @@ def _by_language(node: ast.IfExp) -> bool:
 
 def _command_sentences() -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
-    for path in [*sorted((ROOT / "smvp" / "commands").glob("*.py")), ROOT / "smvp" / "cli.py"]:
+    for path in [*sorted((ROOT / "smvp" / "commands").glob("*.py")), *(ROOT / "smvp" / name for name in EDGES)]:
         source = path.read_text(encoding="utf-8")
         hits = set()
         for node in ast.walk(ast.parse(source)):

@@ -206,6 +206,6 @@ def test_a_stored_result_the_engine_does_not_reproduce_writes_no_sheet(tmp_path)
     out = tmp_path / "out"
     r = invoke("scheda", "--run", 1, "--person", "P012", "--out", out, "--db", url)
     assert r.exit_code == 1, r.output
-    assert "does not reproduce the stored results of run 1 for 1 people (P012)" in " ".join(r.output.split())
+    assert "non riproduce i risultati salvati dell'esecuzione 1 per 1 persone (P012)" in " ".join(r.output.split())
     assert "smvp verify --run 1" in r.output
     assert not any(out.iterdir())

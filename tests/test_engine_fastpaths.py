@@ -115,3 +115,22 @@ def test_formula_failing_on_other_roles_rows_is_evaluated_on_the_roles_own(profi
     for key in ("premium", "maggiorazione", "maggiorazione_rank", "theoretical"):
         assert np.array_equal(getattr(want.payout, key), getattr(got.payout, key)), key
     assert want.payout.coefficient.fractions() == got.payout.coefficient.fractions()
+
+
+def test_maggiorazione_cut_by_selection_matches_a_full_sort():
+    """The k-th largest by selection (payout._kth_largest) and the lazy rank order
+    (stages.rank_descending) agree with a plain stable sort, ties in row order."""
+    import numpy as np
+
+    from smvp_engine.payout import _kth_largest
+    from smvp_engine.stages import rank_descending
+
+    rng = np.random.default_rng(7)
+    for size, spread in ((1, 3), (50, 3), (500, 40), (2000, 1 << 20)):
+        vals = rng.integers(0, spread, size).astype(np.int64)
+        want = sorted(range(size), key=lambda i: (-int(vals[i]), i))
+        assert rank_descending(vals).tolist() == want
+        assert rank_descending(vals.astype(object)).tolist() == want
+        for k in {1, size // 2 or 1, size}:
+            assert _kth_largest(vals, k) == int(vals[want[k - 1]])
+            assert _kth_largest(vals.astype(object), k) == int(vals[want[k - 1]])

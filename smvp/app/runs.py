@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from smvp import engine_api
 from smvp.errors import UsageProblem
 from smvp.report import Outcome
+from smvp_engine.errors import Msg
 
 if TYPE_CHECKING:  # the store (sqlalchemy, sqlmodel) is imported when a run is stored, not to evaluate
     from sqlalchemy.engine import Engine
@@ -24,8 +25,8 @@ def evaluate(profile: Any, dataset: Any, *, year: int | None = None,
     """
     year = year if year is not None else getattr(dataset, "year", None)
     if year is None:
-        raise UsageProblem(f"no year: {source} does not say which year it is",
-                           hint="give --year")
+        raise UsageProblem(Msg("no year: the dataset {path} does not say which year it is", path=source),
+                           hint=Msg("give --year"))
     ev = engine_api.evaluate(profile, dataset, year=int(year))
     return outcome(profile, dataset, ev, year=int(year))
 
@@ -76,7 +77,7 @@ def evaluate_upload(engine: Engine, dataset_id: int, *, user: Any = None) -> tup
 
     got = score_uc.dataset_for_run(engine, dataset_id, user=user)
     if got is None:
-        raise UsageProblem(f"no dataset {dataset_id}")
+        raise UsageProblem(Msg("no dataset {id}", id=dataset_id))
     pv, d = got.profile_version, got.upload
     profile = uploads.load_profile_text(pv.text, pv.filename)
     out = evaluate(profile, got.dataset, year=d.year, source=d.filename)

@@ -93,11 +93,13 @@ def stored_dataset(engine: Engine, run: store.Run) -> Any:
     """
     content = store.dataset_content(engine, run.dataset_sha256, run.tenant_id)
     if content is None:
-        raise store.StoreProblem(f"the dataset {run.dataset_sha256[:12]} of run {run.id} is not in the database")
+        raise store.StoreProblem(Msg("the dataset {hash} of run {run} is not in the database",
+                                     hash=run.dataset_sha256[:12], run=run.id))
     ds = dataset_from_content(content, f"run {run.id}: dataset {run.dataset_sha256[:12]}")
     if not rebuilt_hash_matches(ds, content, run.dataset_sha256):
-        raise store.StoreProblem(f"the stored dataset of run {run.id} rebuilds to {ds.sha256[:12]}, "
-                                 f"not to the recorded {run.dataset_sha256[:12]}: it was modified")
+        raise store.StoreProblem(Msg("the stored dataset of run {run} rebuilds to {found}, not to the recorded "
+                                     "{recorded}: it was modified", run=run.id, found=ds.sha256[:12],
+                                     recorded=run.dataset_sha256[:12]))
     return ds
 
 

@@ -98,6 +98,12 @@ def resolve_data_path(opts: Options, chamber: str) -> Path:
     return years[max(years)]
 
 
+def bars_hidden(opts: Options) -> bool:
+    """Progress bars go to stderr, on a terminal only; with ``--json`` they are left out when
+    stdout is that terminal too (the JSON is never mixed with them)."""
+    return bool(opts.json) and sys.stdout.isatty()
+
+
 def _stage(err: Console, quiet: bool, message: str, name: str):
     """Time a phase (smvp/phases.py); a spinner on stderr while it runs (only on a terminal)."""
     return phases.phase(name, err, message, quiet)
@@ -123,7 +129,8 @@ def compute(opts: Options, err: Console) -> tuple[Any, Any, Outcome]:
                                given=opts.chamber, path=profile_path, chamber=chamber))
 
     data_path = resolve_data_path(opts, chamber)
-    with _stage(err, quiet, t("stage_dataset", lang), "load"):
+    # a bar (share of the files' bytes read, typed and checked): loading is the longest phase
+    with phases.bar("load", err, t("stage_dataset", lang), bars_hidden(opts), percent=True):
         dataset = engine_api.load_dataset(data_path, profile=profile, year=opts.year)
     for note in getattr(dataset, "notes", ()) or ():  # e.g. a CSV read as Windows-1252
         err.print(Text(f"{t('note_label', lang)}: {say(note, lang)}", style="yellow"), soft_wrap=True)
@@ -155,7 +162,7 @@ def _run(opts: Options, *, out: Console, err: Console) -> int:
     big = len(outcome.rows) >= phases.BAR_MIN  # a bar (people done) rather than a spinner
 
     def stage(message: str, name: str):
-        return phases.bar(name, err, message, quiet) if big else _stage(err, quiet, message, name)
+        return phases.bar(name, err, message, bars_hidden(opts)) if big else _stage(err, quiet, message, name)
 
     if opts.store:
         with stage(t("stage_store", lang), "store"):
@@ -166,7 +173,7 @@ def _run(opts: Options, *, out: Console, err: Console) -> int:
             export.write(outcome, opts.out, lang, dialect=opts.csv_dialect)
 
     if opts.json:
-        with phases.phase("write"):
+        with stage(t("stage_export", lang), "write"):  # a bar on stderr for a large run
             export.stream_json(outcome, sys.stdout)
             sys.stdout.flush()
         return 0

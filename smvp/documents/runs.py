@@ -168,10 +168,10 @@ def _check_stored(engine: Any, run: Any, rows: list[dict[str, Any]]) -> None:
             differ.append(pid)
     if differ or len(stored_rows) != len(rows):
         raise DocumentProblem(
-            f"the current smvp does not reproduce the stored results of run {run.id} for "
-            f"{len(differ)} people ({', '.join(differ[:5])}{', …' if len(differ) > 5 else ''}): "
-            "a document must carry the stored numbers, so none was written",
-            hint=f"'smvp verify --run {run.id}' lists the differences")
+            Msg("the current smvp does not reproduce the stored results of run {run} for {n} people ({people}): "
+                "a document must carry the stored numbers, so none was written", run=run.id, n=len(differ),
+                people=", ".join(differ[:5]) + (", …" if len(differ) > 5 else "")),
+            hint=Msg("'smvp verify --run {run}' lists the differences", run=run.id))
 
 
 def load_from(engine: Any, run_id: int, today: dt.date,

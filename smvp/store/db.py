@@ -41,8 +41,8 @@ def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
     try:
         parsed = make_url(resolved)
     except ArgumentError as exc:
-        raise UsageProblem(f"invalid database URL {resolved!r}",
-                           hint="use e.g. sqlite:///path/to/smvp.db") from exc
+        raise UsageProblem(Msg("invalid database URL {url!r}", url=resolved),
+                           hint=Msg("use e.g. sqlite:///path/to/smvp.db")) from exc
     db_path = None
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         db_path = Path(parsed.database).expanduser()
@@ -50,12 +50,12 @@ def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
             try:
                 db_path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreProblem(f"cannot create the database folder {db_path.parent}: "
-                                   f"{exc.strerror or exc}") from exc
+                raise StoreProblem(Msg("cannot create the database folder {path}: {why}", path=str(db_path.parent),
+                                       why=exc.strerror or str(exc))) from exc
     try:
         engine = create_engine(resolved)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
-        raise UsageProblem(f"cannot use database URL {display_url(resolved)!r}: {exc}") from exc
+        raise UsageProblem(Msg("cannot use database URL {url!r}: {why}", url=display_url(resolved), why=str(exc))) from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_foreign_keys)
     try:
@@ -65,8 +65,8 @@ def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
             upgrade_existing(engine)  # but upgrades one made by an older smvp
     except SQLAlchemyError as exc:
         engine.dispose()
-        raise StoreProblem(f"cannot open the database {display_url(resolved)}: "
-                           f"{short_error(exc)}") from exc
+        raise StoreProblem(Msg("cannot open the database {url}: {why}", url=display_url(resolved),
+                               why=short_error(exc))) from exc
     return engine
 
 

@@ -22,6 +22,7 @@ from smvp.store.db import dialect_insert, display_url, short_error
 from smvp.store.direct import fund_columns, run_columns
 from smvp.store.tables import DatasetBlob, FundResult, PersonResult, Run, table_of
 from smvp.store.tenancy import session_tenant
+from smvp_engine.errors import Msg
 
 # --------------------------------------------------------------------------- writing
 
@@ -85,8 +86,8 @@ def save_run(engine: Engine, profile: Any, dataset: Any, outcome: Outcome) -> in
         with Session(engine) as session, session.begin():
             run_id = write_run(session, profile, dataset, outcome)
     except SQLAlchemyError as exc:
-        raise StoreProblem(f"cannot store the run in {display_url(str(engine.url))}: "
-                           f"{short_error(exc)}; nothing was stored") from exc
+        raise StoreProblem(Msg("cannot store the run in {url}: {why}; nothing was stored",
+                               url=display_url(str(engine.url)), why=short_error(exc))) from exc
     info.run_id = run_id
     info.database = display_url(str(engine.url))
     return run_id
@@ -159,7 +160,7 @@ def list_runs(engine: Engine, chamber: str | None = None) -> list[RunListing]:
         with Session(engine) as session:
             result = session.exec(stmt).all()
     except SQLAlchemyError as exc:
-        raise StoreProblem(f"cannot read {display_url(str(engine.url))}: {short_error(exc)}") from exc
+        raise StoreProblem(Msg("cannot read {url}: {why}", url=display_url(str(engine.url)), why=short_error(exc))) from exc
     out = []
     for run, dist in result:
         assert run.id is not None  # a stored row
@@ -193,7 +194,7 @@ def dataset_content(engine: Engine, sha256: str, tenant_id: int | None = None
         if blob is None:
             return None
         if hashlib.sha256(blob.content.encode("utf-8")).hexdigest() != blob.content_sha256:
-            raise StoreProblem(f"stored dataset {sha256[:12]} does not match its hash")
+            raise StoreProblem(Msg("stored dataset {hash} does not match its hash", hash=sha256[:12]))
         return loads(blob.content)
 
 
@@ -235,8 +236,8 @@ def run_summaries(engine: Engine, run_id: int | None = None) -> list[RunSummary]
         with Session(engine) as session:
             return [RunSummary(*row) for row in session.execute(stmt).all()]
     except SQLAlchemyError as exc:
-        raise StoreProblem(f"cannot read {display_url(str(engine.url))}: {short_error(exc)}") \
-            from exc
+        raise StoreProblem(Msg("cannot read {url}: {why}", url=display_url(str(engine.url)),
+                               why=short_error(exc))) from exc
 
 
 def person_rows(engine: Engine, run_id: int, person_id: str | None = None
@@ -260,8 +261,8 @@ def find_run(engine: Engine, run_id: int) -> Run | None:
         with Session(engine) as session:
             return session.get(Run, run_id)
     except SQLAlchemyError as exc:
-        raise StoreProblem(f"cannot read {display_url(str(engine.url))}: {short_error(exc)}") \
-            from exc
+        raise StoreProblem(Msg("cannot read {url}: {why}", url=display_url(str(engine.url)),
+                               why=short_error(exc))) from exc
 
 
 def _blob(session: Session, sha256: str, tenant_id: int | None) -> DatasetBlob | None:
