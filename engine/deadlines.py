@@ -283,29 +283,30 @@ class WorkingCalendar:
                 if "Lunedì dell'Angelo" in names:
                     days.setdefault(d - timedelta(days=1), []).append("Pasqua")
         if self.patron is not None:
-            d = self.patron.on(year)
-            if d is not None:
-                days.setdefault(d, []).append(self.patron.label)
+            patron_day = self.patron.on(year)
+            if patron_day is not None:
+                days.setdefault(patron_day, []).append(self.patron.label)
         elif self.subdivision is not None:
             local = _local_library_days(self.subdivision, year)
-            for d, names in local.items():
+            for d, local_names in local.items():
                 if self.patron_date == (d.month, d.day) and self.patron_label:
                     days.setdefault(d, []).append(self.patron_label)
                 else:
-                    for n in names:
+                    for n in local_names:
                         days.setdefault(d, []).append(f"{n}, festività locale di {self.seat}")
             if self.patron_date is not None and self.patron_label:
                 # Fill: the seat table knows a patron day the library lacks.
+                fill: date | None
                 try:
-                    d = date(year, *self.patron_date)
+                    fill = date(year, *self.patron_date)
                 except ValueError:
-                    d = None
-                if d is not None and d not in local:
-                    days.setdefault(d, []).append(self.patron_label)
+                    fill = None
+                if fill is not None and fill not in local:
+                    days.setdefault(fill, []).append(self.patron_label)
         for c in self.closures:
-            d = c.on(year)
-            if d is not None:
-                days.setdefault(d, []).append(c.label)
+            closed = c.on(year)
+            if closed is not None:
+                days.setdefault(closed, []).append(c.label)
         table = {d: tuple(dict.fromkeys(v)) for d, v in days.items()}
         self._cache[year] = table
         return table
@@ -416,14 +417,15 @@ def calendar_for_seat(
             found=repr(seat),
             hint=Msg('declare calendar: {{patron: {{date: "MM-DD", label: ...}}}} or calendar.subdivision'),
         )
-    use_table = entry is not None and (subdivision is None or sub == entry.subdivision)
+    table_entry = entry if entry is not None and (subdivision is None or sub == entry.subdivision) \
+        else None
     return WorkingCalendar(
         seat=name,
         subdivision=sub,
         saturdays_extend=bool(saturdays_extend),
         patron=patron,
-        patron_label=entry.patron_label if use_table else None,
-        patron_date=(entry.patron_month, entry.patron_day) if use_table else None,
+        patron_label=table_entry.patron_label if table_entry else None,
+        patron_date=(table_entry.patron_month, table_entry.patron_day) if table_entry else None,
         closures=tuple(closures),
         source=source if source is not None else (entry.source if entry else None),
     )
@@ -1022,7 +1024,7 @@ def schedule(
                 )
             else:
                 deadline = (term_end_months(start, s.months, cal) if s.months is not None
-                            else term_end(start, s.days, cal))
+                            else term_end(start, s.days or 0, cal))  # days: set when months is not
                 status, days_late, reason = _judge(
                     deadline, done, start, None if projected else as_of
                 )

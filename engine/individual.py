@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,8 @@ def _ancestors(ds, level_ids) -> dict[str, dict[str, str]]:
     level = dict(zip(uid, lvl))
     out: dict[str, dict[str, str]] = {}
     for u in uid:
-        chain, cur, seen = {}, u, set()
+        chain: dict[Any, Any] = {}  # level (None for a unit without one) → unit
+        cur, seen = u, set()
         while cur is not None and cur not in seen:
             seen.add(cur)
             chain.setdefault(level.get(cur), cur)
@@ -140,8 +142,9 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
         return chains.get(unit, {}).get(level, unit)
 
     per_level: dict[str, np.ndarray] = {}
-    components: dict[str, np.ndarray] = {}
-    comp_ach: dict[str, np.ndarray] = {}
+    # "role.component" → (rows, values, index): see stages.Individual.component_parts
+    components: dict[str, tuple] = {}
+    comp_ach: dict[str, tuple] = {}
     results = np.zeros(n, dtype=np.int64)
     role_counts = np.bincount(role_idx if not n or role_idx.min() >= 0 else role_idx[role_idx >= 0],
                               minlength=len(role_ids))
@@ -214,6 +217,7 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
                 # per-unit values and each row's unit
                 ach = (rows, ach_rows, None) if ach_rows is not None else (rows, ach_unit, unit_idx)
                 if many:
+                    assert slot is not None  # set for a role of many rows
                     comp, zero = _unit_column(pts_unit, slot, mine, 0)
                     if overridden:
                         comp[rows[overridden]] = _points(ach_rows[overridden], mx, pscale, full, mode)
@@ -254,7 +258,7 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
     code = np.empty(n, dtype=np.int8 if n_bands < 127 else np.int64)  # a small dtype: less memory to touch
     code.fill(-1)
     values = {"total": total, "results": results, "behaviour": behaviour}
-    for jid, j in rules.judgements.items():
+    for jid, judgement in rules.judgements.items():
         uses = [k for k, rid in enumerate(role_ids) if rules.roles[rid].judgement == jid and role_counts[k]]
         if not uses:
             continue
@@ -263,15 +267,16 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
         sel = scored & using[role_idx]
         if not sel.any():
             continue
-        q = Q(values[j.variable], CP)
-        for band in j.bands:
+        q = Q(values[judgement.variable], CP)
+        for band in judgement.bands:
             code[sel & band.interval.mask(q)] = len(band_ids)
             band_ids.append(band.id)
             band_labels.append(band.label)
     # negative: behaviour below the role's threshold (exact: behaviour < t ⟺ behaviour < ceil(t × CP))
     never = np.iinfo(np.int64).min
-    below = np.array([math.ceil(rules.roles[r].negative_below * CP) if rules.roles[r].negative_below is not None
-                      else never for r in role_ids] + [never], dtype=np.int64)
+    thresholds = [rules.roles[r].negative_below for r in role_ids]
+    below = np.array([never if t is None else math.ceil(t * CP) for t in thresholds] + [never],
+                     dtype=np.int64)
     negative = scored & (behaviour < below[role_idx]) if n else np.zeros(0, dtype=bool)
     return Individual(role_idx, role_ids, scored, components, results, behaviour, total,
                       code, tuple(band_ids), tuple(band_labels), negative, comp_ach)

@@ -62,7 +62,7 @@ def _effective_days(rules: Resolved, ds, staff) -> np.ndarray:
         if isinstance(types, Categorical):
             neutral_cat = np.array([rules.absence_types[t].neutral for t in types.categories] + [False], dtype=bool)
             if (types.codes < 0).any():
-                rules.absence_types[None]  # a blank type: the same KeyError as row by row
+                raise KeyError(None)  # a blank type: the same KeyError as row by row
             neutral = neutral_cat[types.codes]
         else:
             neutral = np.array([rules.absence_types[t].neutral for t in as_objects(types)], dtype=bool)
@@ -184,7 +184,7 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
         else:  # pool_split
             pool = resources.get(fnd.resource, 0)
             shares: list[Fraction] = []
-            order: list[int] = []
+            sharers: list[int] = []  # staff rows, in the order of their shares
             for rid, pct, split in fnd.shares:
                 k = ind.role_ids.index(rid)
                 people = members[ind.role_index[members] == k].tolist()
@@ -197,10 +197,10 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                 wsum = sum(ws, Fraction(0))
                 for i, w in zip(people, ws):
                     shares.append(Fraction(pool) * pct / 100 * (w / wsum if wsum else 0))
-                    order.append(i)
-            for i, cents in zip(order, allocate_largest_remainder(shares)):
+                    sharers.append(i)
+            for i, cents in zip(sharers, allocate_largest_remainder(shares)):
                 theoretical[i] = cents
-            unshared = np.setdiff1d(members, np.array(order, dtype=np.int64))
+            unshared = np.setdiff1d(members, np.array(sharers, dtype=np.int64))
             for i in unshared:
                 errors.append(_row_error(staff, i, f"role {ind.role_ids[ind.role_index[i]]!r} has no share of pool {fid!r}",
                                          "role", hint="add the role to the fund's theoretical.shares in the profile"))
@@ -325,10 +325,10 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                 found=str(decimal_from_units(avail, 2)), hint=Msg('check the resources or the theoretical premiums')))
         totals.append({"fund": fid, "label": fnd.label, "resource": fnd.resource, "resources": avail,
                        "distributed": distributed, "economies": avail - distributed, "people": int(members.sum())})
-    for m in info:
-        totals.append({"fund": m["id"], "label": m["label"], "resource": m["resource"], "resources": m["resources"],
-                       "distributed": m["distributed"], "economies": m["resources"] - m["distributed"],
-                       "people": m["recipients"]})
+    for given in info:
+        totals.append({"fund": given["id"], "label": given["label"], "resource": given["resource"],
+                       "resources": given["resources"], "distributed": given["distributed"],
+                       "economies": given["resources"] - given["distributed"], "people": given["recipients"]})
     used = {t["resource"] for t in totals}
     for r, avail in resources.items():
         if r not in used:  # a resource of a rule not in force this year: all of it is economies
