@@ -31,7 +31,7 @@ from typing import Any
 from smvp.errors import EdgeError, UsageProblem
 from smvp_engine import deadlines
 from smvp_engine.deadlines import StepDeadline, WorkingCalendar
-from smvp_engine.errors import ProfileError, ProfileErrors
+from smvp_engine.errors import Msg, ProfileError, ProfileErrors
 
 # --------------------------------------------------------------------------- errors, dates
 
@@ -67,8 +67,8 @@ def parse_date(text: str | dt.date, what: str) -> dt.date:
             return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
         return dt.date.fromisoformat(s)
     except ValueError:
-        raise UsageProblem(f"{what}: not a date (expected YYYY-MM-DD or dd/mm/yyyy, found {s!r})") \
-            from None
+        raise UsageProblem(Msg("{what}: not a date (expected YYYY-MM-DD or dd/mm/yyyy, found {found!r})",
+                               what=what, found=s)) from None
 
 
 def utc(value: dt.datetime) -> dt.datetime:
@@ -157,14 +157,14 @@ class Procedure:
                     return found[0]
                 if len(found) > 1:
                     raise UsageProblem(
-                        f"--event {event}: the {self.chamber} procedure has several steps for "
-                        f"{event!r} ({', '.join(found)})", hint="give the step id")
+                        Msg("--event {event}: the {chamber} procedure has several steps for {event!r} ({steps})",
+                            event=event, chamber=self.chamber, steps=", ".join(found)), hint=Msg("give the step id"))
         choices = self.choices()
         near = difflib.get_close_matches(key, [*self.steps, *self._aliases()], n=1)
         raise UsageProblem(
-            f"--event {event}: not a step of the {self.chamber} conciliation procedure "
-            f"(expected one of {choices}, found {event!r})",
-            hint=f"did you mean {near[0]}?" if near else None)
+            Msg("--event {event}: not a step of the {chamber} conciliation procedure "
+                "(expected one of {choices}, found {event!r})", event=event, chamber=self.chamber, choices=choices),
+            hint=Msg("did you mean {near}?", near=near[0]) if near else None)
 
     def _try(self, alias: str) -> str | None:
         for prefix in ALIASES.get(alias, ()):
@@ -201,7 +201,7 @@ def profile_data(text: str, path: str = "<stored profile>") -> dict[str, Any]:
     except ProfileError as e:
         raise ProfileErrors([e]) from None
     if not isinstance(data, dict):
-        raise ProfileErrors([ProfileError("a profile must be a mapping", file=path)])
+        raise ProfileErrors([ProfileError(Msg("a profile must be a mapping"), file=path)])
     return data
 
 
@@ -212,12 +212,12 @@ def procedure_from_profile(data: Mapping[str, Any], chamber: str, where: str = "
     if not steps or (isinstance(block, Mapping) and block.get("defined") is False):
         reading = (block or {}).get("reading") if isinstance(block, Mapping) else None
         raise CaseProblem(
-            f"the {chamber} profile{where} defines no conciliation procedure "
-            "(expected conciliation.steps, found "
-            + ("defined: false" if isinstance(block, Mapping) and block.get("defined") is False
-               else "none") + ")",
-            hint=reading or "smvp does not invent one: add conciliation.steps to the profile "
-                            "with the document's steps and terms")
+            Msg("the {chamber} profile{where} defines no conciliation procedure "
+                "(expected conciliation.steps, found {found})", chamber=chamber, where=where,
+                found="defined: false" if isinstance(block, Mapping) and block.get("defined") is False
+                else Msg("nothing")),
+            hint=reading or Msg("smvp does not invent one: add conciliation.steps to the profile "
+                                "with the document's steps and terms"))
     cal = deadlines.calendar_from_profile(data)
     deadlines.conciliation_schedule(steps, {}, cal)  # raises ProfileErrors for bad steps
     bases = [st.get("from_event") for st in steps.values()
@@ -225,9 +225,9 @@ def procedure_from_profile(data: Mapping[str, Any], chamber: str, where: str = "
     bases = list(dict.fromkeys(bases))
     if len(bases) != 1:
         raise ProfileErrors([ProfileError(
-            "the conciliation steps must run from one starting event (the sheet's date or delivery)",
-            field="conciliation.steps", expected="one event such as data_scheda",
-            found=", ".join(map(str, bases)) or "none")])
+            Msg("the conciliation steps must run from one starting event (the sheet's date or delivery)"),
+            field="conciliation.steps", expected=Msg("one event such as data_scheda"),
+            found=", ".join(map(str, bases)) or Msg("nothing"))])
     events = {k: str((v or {}).get("label") or k)
               for k, v in ((block or {}).get("events") or {}).items()}
     events.setdefault(bases[0], {"data_scheda": "Data della scheda di valutazione",
@@ -294,15 +294,16 @@ def parse_case_ref(ref: str, chamber: str | None) -> tuple[str, int]:
     if m:
         ch, n = m.group(1), int(m.group(2))
         if chamber and ch != chamber:
-            raise CaseProblem(f"case {s} is not a {chamber} case (expected {chamber}-<n>, found {s})",
-                              hint="a Chamber's commands only see its own cases")
+            raise CaseProblem(Msg("case {case} is not a {chamber} case (expected {chamber}-<n>, found {case})",
+                                  case=s, chamber=chamber),
+                              hint=Msg("a Chamber's commands only see its own cases"))
         return ch, n
     if s.isdigit():
         if not chamber:
-            raise UsageProblem(f"case {s}: which chamber? (expected <chamber>-<number>, "
-                               f"e.g. cuneo-{s}, found {s!r})", hint="or add --chamber")
+            raise UsageProblem(Msg("case {case}: which chamber? (expected <chamber>-<number>, e.g. cuneo-{case}, "
+                                   "found {case!r})", case=s), hint=Msg("or add --chamber"))
         return chamber, int(s)
-    raise UsageProblem(f"not a case (expected <chamber>-<number>, e.g. cuneo-1, found {s!r})")
+    raise UsageProblem(Msg("not a case (expected <chamber>-<number>, e.g. cuneo-1, found {case!r})", case=s))
 
 
 # --------------------------------------------------------------------------- case views
@@ -382,12 +383,12 @@ def parse_scores(text: str) -> dict[str, int]:
     out: dict[str, int] = {}
     for part in [p for p in re.split(r"[,;]\s*(?=[A-Za-z_])", text.strip()) if p.strip()]:
         if "=" not in part:
-            raise UsageProblem(f"--scores: {part!r} is not factor=points "
-                               "(expected e.g. orientamento_utenza=17.5,esecuzione_compiti=12)")
+            raise UsageProblem(Msg("--scores: {part!r} is not factor=points "
+                                   "(expected e.g. orientamento_utenza=17.5,esecuzione_compiti=12)", part=part))
         factor, _, value = part.partition("=")
         out[factor.strip()] = _centipoints(value, f"--scores {factor.strip()}")
     if not out:
-        raise UsageProblem("--scores: no scores (expected factor=points, …)")
+        raise UsageProblem(Msg("--scores: no scores (expected factor=points, …)"))
     return out
 
 
@@ -396,11 +397,11 @@ def _centipoints(value: Any, what: str) -> int:
     try:
         d = Decimal(s)
     except InvalidOperation:
-        raise UsageProblem(f"{what}: not a number of points (expected e.g. 17.5, found {s!r})") \
-            from None
+        raise UsageProblem(Msg("{what}: not a number of points (expected e.g. 17.5, found {found!r})",
+                               what=what, found=s)) from None
     scaled = d.scaleb(2)
     if not d.is_finite() or scaled != scaled.to_integral_value() or d < 0:
-        raise UsageProblem(f"{what}: points ≥ 0 with at most 2 decimals (found {s!r})")
+        raise UsageProblem(Msg("{what}: points ≥ 0 with at most 2 decimals (found {found!r})", what=what, found=s))
     return int(scaled)
 
 
@@ -408,7 +409,7 @@ def read_scores_file(path: Path, person_id: str | None = None) -> dict[str, int]
     """Revised scores from a file: CSV ``factor,score`` (optional ``person_id`` column, which must
     be the case's person), or YAML ``{factor: score}``."""
     if not path.is_file():
-        raise UsageProblem(f"--scores-file {path}: no such file")
+        raise UsageProblem(Msg("--scores-file {path}: no such file", path=str(path)))
     text = path.read_text(encoding="utf-8-sig")
     if path.suffix.lower() in (".yaml", ".yml"):
         import yaml
@@ -416,13 +417,13 @@ def read_scores_file(path: Path, person_id: str | None = None) -> dict[str, int]
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise CaseProblem(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+            raise CaseProblem(Msg("{path}: not valid YAML: {why}", path=str(path), why=str(exc).splitlines()[0])) from None
         if not isinstance(data, dict) or not data:
-            raise CaseProblem(f"{path}: expected a mapping factor: points, found "
-                              f"{type(data).__name__}")
+            raise CaseProblem(Msg("{path}: expected a mapping factor: points, found {found}", path=str(path),
+                                  found=type(data).__name__))
         return {str(k): _centipoints(v, f"{path}: {k}") for k, v in data.items()}
     if path.suffix.lower() != ".csv":
-        raise UsageProblem(f"--scores-file {path}: expected a .csv or .yaml file")
+        raise UsageProblem(Msg("--scores-file {path}: expected a .csv or .yaml file", path=str(path)))
     import csv
 
     dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;")
@@ -431,14 +432,14 @@ def read_scores_file(path: Path, person_id: str | None = None) -> dict[str, int]
     for i, row in enumerate(rows, 2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
         if "factor" not in row or "score" not in row:
-            raise CaseProblem(f"{path}:1: expected the columns factor,score (and optionally "
-                              f"person_id), found {', '.join(row)}")
+            raise CaseProblem(Msg("{path}:1: expected the columns factor,score (and optionally person_id), "
+                                  "found {found}", path=str(path), found=", ".join(row)))
         if person_id and row.get("person_id") and row["person_id"] != person_id:
-            raise CaseProblem(f"{path}:{i}: person_id {row['person_id']!r} is not the case's "
-                              f"person (expected {person_id!r})")
+            raise CaseProblem(Msg("{path}:{row}: person_id {found!r} is not the case's person (expected {person!r})",
+                                  path=str(path), row=i, found=row["person_id"], person=person_id))
         out[row["factor"]] = _centipoints(row["score"], f"{path}:{i}: score")
     if not out:
-        raise CaseProblem(f"{path}: no scores (expected rows factor,score)")
+        raise CaseProblem(Msg("{path}: no scores (expected rows factor,score)", path=str(path)))
     return out
 
 

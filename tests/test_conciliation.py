@@ -181,7 +181,7 @@ def test_lucca_defines_no_procedure(db):
     r = invoke("conciliation", "open", "--chamber", "lucca", "--run", run_id, "--person", "P1",
                "--delivered", "2021-05-03", "--db", db)
     assert r.exit_code == 1
-    assert "defines no conciliation procedure" in r.stderr
+    assert "non definisce una procedura di conciliazione" in r.stderr
     assert "defined: false" in r.stderr
     assert "no conciliation procedure" in r.stderr and "SMVP, not attached" in r.stderr
 
@@ -213,7 +213,7 @@ def test_step_errors_name_what_was_expected(db):
                "--delivered", "2025-05-12", *base)
     assert r.exit_code == 2 and "no stored run 99" in r.stderr
     r = invoke("conciliation", "step", "cuneo-1", "--event", "request", "--on", "20 maggio", *base)
-    assert r.exit_code == 2 and "expected YYYY-MM-DD or dd/mm/yyyy, found '20 maggio'" in r.stderr
+    assert r.exit_code == 2 and "atteso AAAA-MM-GG o gg/mm/aaaa, trovato '20 maggio'" in r.stderr
     r = invoke("conciliation", "step", "cuneo-1", "--event", "request", "--on", "2025-07-01", *base)
     assert r.exit_code == 1 and "in the future" in r.stderr
     # a second open case for the same person and run
@@ -229,10 +229,10 @@ def test_step_errors_name_what_was_expected(db):
     assert r.exit_code == 1 and "expected risposta_valutatore next" in r.stderr
     r = invoke("conciliation", "step", "cuneo-1", "--event", "answer", "--on", "2025-05-22",
                "--scores", "orientamento_utenza=x", *base)
-    assert r.exit_code == 2 and "not a number of points" in r.stderr
+    assert r.exit_code == 2 and "non è un numero di punti" in r.stderr
     r = invoke("conciliation", "step", "cuneo-1", "--event", "answer", "--on", "2025-05-22",
                "--scores", "orientamento_utenza", *base)
-    assert r.exit_code == 2 and "is not factor=points" in r.stderr
+    assert r.exit_code == 2 and "non è fattore=punti" in r.stderr
     # close, then nothing more
     r = invoke("conciliation", "close", "cuneo-1", "--on", "2025-05-25", "--outcome", "withdrawn",
                *base)
@@ -243,7 +243,7 @@ def test_step_errors_name_what_was_expected(db):
     assert r.exit_code == 1 and "already closed" in r.stderr
     # a bare number needs the chamber
     r = invoke("conciliation", "show", "1", *base)
-    assert r.exit_code == 2 and "e.g. cuneo-1" in r.stderr
+    assert r.exit_code == 2 and "ad es. cuneo-1" in r.stderr
     assert invoke("conciliation", "show", "1", "--chamber", "cuneo", *base).exit_code == 0
 
 
@@ -319,7 +319,7 @@ def test_chambers_never_see_each_others_cases(db):
     # another chamber's case, by reference or by number, cannot be touched
     r = invoke("conciliation", "step", "cuneo-1", "--chamber", "cremona", "--event", "request",
                "--on", "2025-11-12", *base)
-    assert r.exit_code == 1 and "is not a cremona case" in r.stderr
+    assert r.exit_code == 1 and "non è un caso di cremona" in r.stderr
     r = invoke("conciliation", "step", "2", "--chamber", "cremona", "--event", "request",
                "--on", "2025-11-12", *base)
     assert r.exit_code == 2 and "no case cremona-2" in r.stderr
@@ -473,7 +473,7 @@ def test_revision_refusals(db, tmp_path):
     invoke("conciliation", "step", "cuneo-2", "--event", "request", "--on", "2025-05-20", *base)
     r = invoke("conciliation", "step", "cuneo-2", "--event", "answer", "--on", "2025-05-28",
                "--scores-file", bad, *base)
-    assert r.exit_code == 1 and "is not the case's person (expected 'R6')" in r.stderr
+    assert r.exit_code == 1 and "non è la persona del caso (atteso 'R6')" in r.stderr
     good = tmp_path / "r6.yaml"
     good.write_text("orientamento_utenza: 12.5\n", encoding="utf-8")
     r = invoke("conciliation", "step", "cuneo-2", "--event", "answer", "--on", "2025-05-28",
