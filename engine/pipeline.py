@@ -198,7 +198,9 @@ class Evaluation:
         return out
 
     def objectives(self) -> list[dict]:
-        """Per objective: id, label, level, unit, achievement (Decimal %, as counted), status, attested, note.
+        """Per objective: id, label, level, unit, achievement (Decimal %, as counted), status, attested, note,
+        reported (an objective of a planning body's level, ``planning.bodies``: reported per unit, not
+        counted in the Ente's performance).
 
         ``measured`` is the value before the status bands (attested, or the weighted
         mean of the indicators); ``status``/``status_label`` the band it falls in
@@ -207,11 +209,13 @@ class Evaluation:
         org = self.organisational
         digits = len(str(org.scale)) - 1
         types = self._types()
+        bodies = set(self.rules.body_levels)
         return [{"objective_id": o.objective_id, "label": o.label, "level": o.level, "unit_id": o.unit_id,
                  "person_id": o.person_id, "achievement": decimal_from_units(o.achievement, digits),
                  "status": o.status, "status_label": o.status_label,
                  "measured": decimal_from_units(o.measured, digits) if o.measured is not None else None,
-                 "type": types.get(o.objective_id), "attested": o.attested, "note": o.note}
+                 "type": types.get(o.objective_id), "attested": o.attested, "note": o.note,
+                 "reported": o.level in bodies}
                 for o in org.objectives.values()]
 
     def _types(self) -> dict[str, str | None]:

@@ -169,6 +169,28 @@ class Factor:
 
 
 @dataclass(frozen=True)
+class EvaluatorRule:
+    """Who evaluates the people of a role, as a program reads it (``roles.<role>.evaluator``
+    ``by_role`` / ``scope``; docs/profile.md): the holders of one of ``by_roles`` (role ids)
+
+    * ``own_unit``: whose unit is the person's unit;
+    * ``unit_tree``: whose unit is the person's unit or encloses it;
+    * ``head``: the nearest such holder: in the person's unit, else in the closest
+      enclosing unit that has one (the «dirigente responsabile delle unità organizzative
+      di competenza»);
+    * ``ente``: anywhere in the Chamber;
+    * ``external``: nobody on the staff (Giunta, OIV, Presidente): ``by_roles`` is empty.
+
+    Never the person themself. Source: the profile's citation on the role's evaluator."""
+
+    by_roles: tuple[str, ...]
+    scope: str
+
+
+EVALUATOR_SCOPES = ("own_unit", "unit_tree", "head", "ente", "external")
+
+
+@dataclass(frozen=True)
 class Role:
     id: str
     label: str
@@ -185,6 +207,7 @@ class Role:
     negative_source: Source | None
     undefined: tuple[str, ...]  # what the source does not define for this role
     per_person_scale: bool = False  # behaviours.scale per_person: factor scores come weighted from each person's sheet
+    evaluated_by: EvaluatorRule | None = None  # evaluator.by_role/scope; None: not said (the default rule)
 
     @property
     def scorable(self) -> bool:
@@ -352,6 +375,9 @@ class Resolved:
     ente: EnteRule | None = None  # organisational.ente
     attestation: AttestationRule | None = None  # organisational.attestation
     project_valuation: ProjectValuation | None = None
+    # planning.bodies: the levels of bodies outside the Chamber's structure (controlled companies...):
+    # their objectives are reported per unit, not counted in the Ente's performance
+    body_levels: tuple[str, ...] = ()
 
     @property
     def level_ids(self) -> tuple[str, ...]:
@@ -1185,7 +1211,7 @@ class _Builder:
 
         roles = {}
         for rid, r in roles_raw.items():
-            roles[rid] = self.role(rid, r, level_ids, curves, judgements, coefficients, funds)
+            roles[rid] = self.role(rid, r, level_ids, curves, judgements, coefficients, funds, roles_raw)
             for u in roles[rid].undefined:
                 not_defined.append(Msg("{role}: {what}", role=roles[rid].label, what=u))
 
@@ -1225,7 +1251,12 @@ class _Builder:
 
         links, ente, attestation = self.organisational_rules(org, funds)
         valuation = self.project_valuation(d.get("project_valuation"), roles, level_ids)
+        plan = d.get("planning") if isinstance(d.get("planning"), dict) else {}
+        bodies = plan.get("bodies") if isinstance(plan.get("bodies"), dict) else {}
+        body_levels = tuple(dict.fromkeys(str(b["level"]) for b in bodies.values()
+                                          if isinstance(b, dict) and b.get("level") in level_ids))
         return Resolved(
+            body_levels=body_levels,
             chamber_id=self.p.chamber_id, chamber_name=self.p.chamber_name, year=self.year,
             levels=levels, achievement_cap=_frac(ach.get("cap_percent")),
             achievement_source=self.source(ach, "organisational", "achievement"),
@@ -1243,7 +1274,7 @@ class _Builder:
             links=links, ente=ente, attestation=attestation, project_valuation=valuation,
         )
 
-    def role(self, rid, r, level_ids, curves, judgements, coefficients, funds) -> Role:
+    def role(self, rid, r, level_ids, curves, judgements, coefficients, funds, roles_raw=None) -> Role:
         base = ("roles", rid)
         undefined: list[str] = []
         results = r.get("results") or {}
@@ -1313,10 +1344,35 @@ class _Builder:
                     self.ref_error(kind, pz[kind], coll, base + ("payout", kind))
             payout = (pz["fund"], pz["curve"], self.coefficient_of(pz["coefficient"], coefficients, base))
         ev = r.get("evaluator") or {}
+        rule = self.evaluator_rule(ev, roles_raw or {}, base + ("evaluator",))
         return Role(rid, r["label"], ev.get("label", ""), total_max, tuple(comps), tuple(factors), neg_below, j, payout,
                     self.source(r, *base), self.source(results, *base, "results"), self.source(behaviours, *base, "behaviours"),
                     self.source(neg, *base, "negative") if neg else None, tuple(undefined),
-                    per_person_scale=per_person)
+                    per_person_scale=per_person, evaluated_by=rule)
+
+    def evaluator_rule(self, ev: dict, roles_raw: dict, path: tuple) -> EvaluatorRule | None:
+        """``evaluator.by_role`` / ``scope`` (see :class:`EvaluatorRule`); None when neither."""
+        given = ev.get("by_role")
+        by = (given,) if isinstance(given, str) else tuple(given or ())
+        scope = ev.get("scope")
+        if not by and scope is None:
+            return None
+        if by and scope in (None, "external"):
+            self.err(Msg("evaluator 'by_role' needs a 'scope' other than external: own_unit, unit_tree, head or ente"),
+                     self.path_of(*path), expected=Msg("own_unit, unit_tree, head or ente"),
+                     found=repr(scope) if scope else Msg("nothing"),
+                     hint=Msg("a body outside the staff (Giunta, OIV, Presidente) is 'scope: external' without 'by_role'"))
+            return None
+        if not by and scope != "external":
+            self.err(Msg("evaluator scope {scope!r} needs 'by_role': the role whose holders evaluate", scope=scope),
+                     self.path_of(*path), expected=Msg("a {kind} defined in the profile: {defined}", kind="role",
+                                                                  defined=", ".join(sorted(roles_raw))),
+                     found=Msg("nothing"))
+            return None
+        for i, rid in enumerate(by):
+            if rid not in roles_raw:
+                self.ref_error("role", rid, roles_raw, path + (("by_role",) if isinstance(given, str) else ("by_role", i)))
+        return EvaluatorRule(by, scope)
 
     def coefficient_of(self, given, coefficients: dict, base: tuple) -> str:
         """The coefficient id of a payout; a list of ids becomes their product, added to

@@ -64,7 +64,7 @@ KINDS: dict[str, str] = {
 #: One person's results, in this order. ``components`` (points per results
 #: component, ``{component_id: points}``) is written in JSON as one object and
 #: in CSV as one column per component, ``component:<id>``, after ``unit_id``.
-#: ``reported`` (format 1.1) is the grado di raggiungimento (percent) of each
+#: ``reported`` (format 1.1; objectives too: a flag) is the grado di raggiungimento (percent) of each
 #: results component the profile marks ``counts: false``: computed and reported,
 #: worth no points, never part of ``results`` or ``total`` (``{}`` for a role
 #: without such components); in CSV one column ``reported:<id>`` per component,
@@ -89,7 +89,7 @@ FUNDS: dict[str, str] = {
 OBJECTIVES: dict[str, str] = {
     "objective_id": TEXT, "label": TEXT, "level": TEXT, "unit_id": TEXT, "person_id": TEXT,
     "achievement": PERCENT, "status": TEXT, "status_label": TEXT, "measured": PERCENT,
-    "type": TEXT, "attested": FLAG, "note": TEXT,
+    "type": TEXT, "attested": FLAG, "note": TEXT, "reported": FLAG,
 }
 
 #: Where the run came from.
@@ -204,7 +204,7 @@ def _record(fields: Mapping[str, str], source: Mapping[str, Any]) -> dict[str, A
     out: dict[str, Any] = {}
     for name, kind in fields.items():
         value = source.get(name)
-        if name in MAPS:
+        if name in MAPS and fields is PEOPLE:
             out[name] = {str(k): quantity(kind, v) for k, v in (value or {}).items()}
         else:
             out[name] = quantity(kind, value)
@@ -389,6 +389,9 @@ DESCRIPTIONS: dict[str, str] = {
     "objectives.measured": "value before the bands (attested or from the indicators)",
     "objectives.type": "type (strategico, operativo, ...)", "objectives.attested": "attested by the OIV",
     "objectives.note": "the OIV's note",
+    "objectives.reported": ("reported, not counted: an objective of a body outside the Chamber's structure "
+                            "(planning.bodies, e.g. a controlled company); its unit's achievement is reported, "
+                            "it is not part of the Ente's performance"),
     "summary": "counts, totals, maggiorazioni, organisational performance; not_computed and notes "
                "say in words what the evaluation cannot compute and why",
 }
@@ -414,7 +417,7 @@ def _object_schema(section: str, fields: Mapping[str, str], not_null: Iterable[s
     props: dict[str, Any] = {}
     for name, kind in fields.items():
         desc = DESCRIPTIONS.get(f"{section}.{name}")
-        if name in MAPS:
+        if name in MAPS and fields is PEOPLE:
             props[name] = {"type": "object", "description": desc,
                            "additionalProperties": _kind_schema(kind, None)}
         else:

@@ -133,3 +133,33 @@ def test_scheda_and_compare_label_it_reported_not_counted(tmp_path):
     r = runner.invoke(cli.app, ["compare", "brescia", "cuneo", "--lang", "en"], env={"COLUMNS": "300"})
     assert r.exit_code == 0, r.output
     assert "reported, not counted (counts: false" in r.output
+
+
+def test_objectives_of_planning_bodies_are_reported_not_counted():
+    """Lucca's controlled companies (planning.bodies): their objectives are reported per unit and flagged
+    ``reported`` in the results contract; they are not in the Ente's performance (readings.societa_fuori_ente)."""
+    data = ROOT / "tests" / "golden" / "lucca" / "controlled_companies_2011"
+    r = runner.invoke(cli.app, ["evaluate", "--chamber", "lucca", "--data", str(data), "--json", "--no-store"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    jsonschema.Draft202012Validator(results.schema()).validate(doc)
+    flags = {o["objective_id"]: o["reported"] for o in doc["objectives"]}
+    assert {k for k, v in flags.items() if v} == {"SP1", "SP2", "SI1"}  # Lucca Promos, Lucca Intec
+    assert flags["A1"] is False and flags["OO1"] is False
+    field = results.schema()["properties"]["objectives"]["items"]["properties"]["reported"]
+    assert "reported, not counted" in field["description"]
+
+
+def test_xlsx_objectives_sheet_labels_the_reported_flag(tmp_path):
+    from smvp import export as ex
+
+    profile = load_profile(ROOT / "chambers" / "lucca.yaml")
+    data = ROOT / "tests" / "golden" / "lucca" / "controlled_companies_2011"
+    ds = load_dataset(data)
+    out = Outcome.from_evaluation(profile, ds, evaluate(profile, ds, year=2011), year=2011, engine_version="test")
+    ex.write(out, tmp_path / "r.xlsx", "it")
+    ws = next(w for w in load_workbook(tmp_path / "r.xlsx").worksheets if w.title.lower().startswith("obiettiv"))
+    head = [c.value for c in ws[1]]
+    col = head.index("Riportato, non conteggiato")
+    flags = {row[0].value: row[col].value for row in ws.iter_rows(min_row=2) if row[0].value}
+    assert flags["SP1"] == "sì" and flags["A1"] == "no"

@@ -3,8 +3,9 @@ SQLite and on a real PostgreSQL: who sees and edits which sheet, the factor's sc
 then final, the motivation of a negative judgement, the audit log, and the evaluation
 that uses the final scores.
 
-Tenant A is Cuneo 2024 (sample data): the valutatore is P001 (unit AREA1), who evaluates
-the people of AREA1 and its sub-units (P003–P006, P011–P045), not themselves nor AREA2.
+Tenant A is Cuneo 2024 (sample data): the valutatore is P001, the Segretario generale
+(unit AREA1), who evaluates, as cuneo.yaml's evaluator rules say, the dirigente P002 and the
+people of AREA1 and its sub-units (P003–P006, P011–P045), not themselves nor AREA2.
 """
 
 from __future__ import annotations
@@ -77,18 +78,23 @@ def audit(client: TestClient) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- who sees whom
 
 
-def test_a_valutatore_lists_the_people_of_their_units(svc):
+def test_a_valutatore_lists_the_people_the_profile_says_they_evaluate(svc):
+    # cuneo.yaml, roles.*.evaluator (§3.1, §3.3): the Segretario generale P001 evaluates the
+    # dirigente P002 (scope ente) and, heading AREA1, its E.Q. and dipendenti (scope head);
+    # the dirigente P002 those of AREA2. Nobody evaluates themself.
     _app, c, ids = svc
     h = auth(c, "val")
     listing = c.get("/api/tenants/cuneo/scores", headers=h).json()
     assert [d["id"] for d in listing] == [ids["cuneo"]]
     people = [p["person_id"] for p in c.get(url(ids["cuneo"]), headers=h).json()["people"]]
-    expected = [f"P{n:03d}" for n in [*range(3, 7), *range(11, 46)]]
-    assert people == expected  # AREA1 and its sub-units; not P001 themselves, not AREA2
+    expected = [f"P{n:03d}" for n in [2, *range(3, 7), *range(11, 46)]]
+    assert people == expected  # P002 and AREA1's people; not P001 themselves, not AREA2
     other = [p["person_id"] for p in c.get(url(ids["cuneo"]), headers=auth(c, "val2")).json()
              ["people"]]
     assert "P007" in other and not set(other) & set(expected) and "P002" not in other
-    assert c.get(url(ids["cuneo"], "P002"), headers=h).status_code == 404
+    assert "P001" not in other  # the Segretario generale: the Giunta's (scope external)
+    assert c.get(url(ids["cuneo"], "P002"), headers=auth(c, "val2")).status_code == 404
+    assert c.get(url(ids["cuneo"], "P007"), headers=h).status_code == 404
     assert c.get(url(ids["cuneo"], "P001"), headers=h).status_code == 404
     everyone = c.get(url(ids["cuneo"]), headers=auth(c, "oiv")).json()["people"]
     assert len(everyone) == 80

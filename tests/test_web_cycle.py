@@ -94,12 +94,14 @@ def test_valutatore_enters_scores_within_the_scale_and_dates_the_schede(site, br
     ctx, page = _page(browser, site, "vale")
     assert page.url.endswith("/t/cuneo/valutazioni")
     assert page.get_by_test_id("tenant").inner_text() == "Camera di commercio di Cuneo"
-    # the people of AREA1 and its units (P001's unit), not P001, by smvp.app.scores' rule
+    # cuneo.yaml's evaluator rules (smvp.app.visibility): P001, the Segretario generale, evaluates
+    # the dirigente P002 and the people of AREA1 (the area they head), not P001, not AREA2
     engine = store.scoped(site.app.state.engine, 1)
     expected = uc.evaluatees(uc.open_dataset(engine, 1), {"P001"})
     listed = page.locator("[data-testid=evaluatees] tbody tr").evaluate_all(
         "rows => rows.map(r => r.dataset.person)")
-    assert listed == expected and "P001" not in listed and "P012" in listed and "P002" not in listed
+    assert listed == expected and "P001" not in listed and "P012" in listed and "P002" in listed
+    assert "P007" not in listed  # AREA2: the dirigente P002's
     page.screenshot(path=str(shots / "valutatore-persone.png"), full_page=False)
 
     labels = _labels()

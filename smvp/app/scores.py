@@ -3,14 +3,13 @@ valutazione), shared by the service and, later, the pages.
 
 The rules, in one place:
 
-* **Who evaluates whom.** The profiles name each role's evaluator as the document does
-  (``roles.<role>.evaluator.label``, e.g. Cuneo §3.3: "Dirigente responsabile delle unità
-  organizzative di competenza, previa armonizzazione con il Segretario Generale"); they do
-  not yet say it in a form a program can read. The rule used is the one the documents
-  share for the people a dirigente evaluates: a valutatore (their ``person_id`` in the
-  data) evaluates the people of the unit they belong to and of its sub-units
-  (``units.parent_id``), never themselves. An evaluator outside the staff (Giunta,
-  Presidente, OIV) has no account role here: their scores come with the upload.
+* **Who evaluates whom.** The profile says it per role (``roles.<role>.evaluator``:
+  ``by_role`` and ``scope``, e.g. Cuneo §3.3: "nei confronti del Dirigente da parte del
+  Segretario generale" is ``by_role: segretario_generale, scope: ente``), read in one place
+  for the pages and the API: ``smvp.app.visibility.evaluatees``. A valutatore is their
+  grant's ``person_id`` in the data, never their own evaluator. An evaluator outside the
+  staff (``scope: external``: Giunta, Presidente, OIV) has no account role here: their
+  scores come with the upload.
 * **Scales.** A score is a number of points from 0 to the factor's ``max`` (the profile's
   ``behaviours.factors``, per role), at most 2 decimals; outside it is refused with the
   scale and the factor named. A factor whose scale the source does not define cannot be
@@ -153,28 +152,13 @@ def open_dataset(engine: Engine, dataset_id: int) -> Scoring:
                    uploaded=found.uploaded, parent=found.parent)
 
 
-def people_of_units(staff_units: dict[str, Any], parent: dict[str, Any],
-                    person_ids: set[str]) -> set[str]:
-    """The people whose unit is the unit of one of ``person_ids`` or one of its sub-units
-    (the "dirigente responsabile delle unità organizzative di competenza")."""
-    heads = {staff_units.get(p) for p in person_ids} - {None}
-
-    def under(u: Any) -> bool:
-        seen = set()
-        while u is not None and u not in seen:
-            if u in heads:
-                return True
-            seen.add(u)
-            u = parent.get(u)
-        return False
-
-    return {p for p, u in staff_units.items() if under(u)}
-
-
 def evaluatees(sc: Scoring, person_ids: set[str]) -> list[str]:
-    """The people a valutatore who is ``person_ids`` in the data evaluates (module doc)."""
-    units = {p: v["unit_id"] for p, v in sc.staff.items()}
-    mine = people_of_units(units, sc.parent, person_ids) - set(person_ids)
+    """The people a valutatore who is ``person_ids`` in the data evaluates, by the profile's
+    evaluator rules (``smvp.app.visibility.evaluatees``), in the staff's order."""
+    from smvp.app.visibility import evaluatees as rule
+    from smvp.app.visibility import profile_rules
+
+    mine = rule(sc.staff, sc.parent, profile_rules(sc.rules), person_ids)
     return [p for p in sc.staff if p in mine]
 
 

@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Response, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
@@ -22,6 +22,7 @@ from smvp.app import accounts, uploads
 from smvp.app import conciliation as cases
 from smvp.app import runs as run_uc
 from smvp.app import verify as verify_uc
+from smvp.app.stored_runs import StoredRun, dumps
 from smvp.app.visibility import visible_people
 from smvp.conciliation import CaseProblem
 from smvp.errors import UsageProblem
@@ -34,7 +35,8 @@ ALL = frozenset(accounts.ROLES)
 ADM, VAL, DIP, OIV, REV = "amministratore", "valutatore", "dipendente", "oiv", "revisore"
 
 #: action → roles allowed (anything else: 403). Rows of people are further limited for
-#: valutatore (the people of their units) and dipendente (themselves): others are 404.
+#: valutatore (the people they evaluate, by the profile: smvp.app.visibility) and dipendente
+#: (themselves): others are 404.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "tenant.read": ALL,
     "profile.read": frozenset({ADM, OIV, REV, VAL}),
@@ -178,20 +180,29 @@ def tenant_info(c: Ctx) -> dict[str, Any]:
             "roles": sorted(c.roles)}
 
 
+def _listed(c: TenantContext, table: Any, to_json: Any) -> list[dict[str, Any]]:
+    """Every row of ``table`` of the tenant, oldest first, as ``to_json`` writes it."""
+    with Session(c.engine) as s:
+        return [to_json(row) for row in s.exec(select(table).order_by(col(table.id))).all()]
+
+
+def _found(row: Any, what: str) -> Any:
+    """``row``, or 404 "no ``what``" when there is none (not the tenant's, or no such id)."""
+    if row is None:
+        raise not_found(what)
+    return row
+
+
 @router.get("/tenants/{tenant}/profiles")
 def list_profiles(c: Ctx) -> list[dict[str, Any]]:
     allow(c, "profile.read")
-    with Session(c.engine) as s:
-        return [_profile_json(p) for p in s.exec(select(ProfileVersion)
-                                                 .order_by(col(ProfileVersion.id))).all()]
+    return _listed(c, ProfileVersion, _profile_json)
 
 
 @router.get("/tenants/{tenant}/profiles/{version_id}")
 def get_profile(c: Ctx, version_id: int) -> dict[str, Any]:
     allow(c, "profile.read")
-    pv = uploads.profile_version(c.engine, version_id)
-    if pv is None:
-        raise not_found(f"profile version {version_id}")
+    pv = _found(uploads.profile_version(c.engine, version_id), f"profile version {version_id}")
     return _profile_json(pv, text=True)
 
 
@@ -214,10 +225,9 @@ async def upload_profile(request: Request, c: Ctx,
     except UnicodeDecodeError:
         raise HTTPException(400, f"{file.filename}: not UTF-8 text (expected a YAML profile)") \
             from None
+    # a tenant may move to a renamed profile id: the id is shown with the version
     pv = uploads.add_profile_version(c.engine, text=text, filename=file.filename or "profile.yaml",
                                      user=c.user)
-    if pv.chamber != c.tenant.chamber:
-        pass  # a tenant may move to a renamed profile id; the id is shown with the version
     return _profile_json(pv)
 
 
@@ -245,29 +255,29 @@ async def upload_dataset(request: Request, c: Ctx, file: Annotated[UploadFile, F
 @router.get("/tenants/{tenant}/datasets")
 def list_datasets(c: Ctx) -> list[dict[str, Any]]:
     allow(c, "dataset.read")
-    with Session(c.engine) as s:
-        return [_dataset_json(d) for d in s.exec(select(DatasetUpload)
-                                                 .order_by(col(DatasetUpload.id))).all()]
+    return _listed(c, DatasetUpload, _dataset_json)
 
 
 @router.get("/tenants/{tenant}/datasets/{dataset_id}")
 def get_dataset(c: Ctx, dataset_id: int) -> dict[str, Any]:
     allow(c, "dataset.read")
     with Session(c.engine) as s:
-        d = s.get(DatasetUpload, dataset_id)
-    if d is None:
-        raise not_found(f"dataset {dataset_id}")
-    return _dataset_json(d)
+        return _dataset_json(_found(s.get(DatasetUpload, dataset_id), f"dataset {dataset_id}"))
 
 
 # --------------------------------------------------------------------------- runs
 
 
-def _run(c: TenantContext, run_id: int) -> store.RunSummary:
-    found = store.run_summaries(c.engine, run_id)
-    if not found:
+def _run(c: TenantContext, run_id: int) -> StoredRun:
+    """The tenant's stored run ``run_id`` (kept per process: ``smvp.app.stored_runs``), or 404."""
+    found = c.runs.get(c.engine, run_id)
+    if found is None:
         raise not_found(f"run {run_id}")
-    return found[0]
+    return found
+
+
+def _json(body: bytes, status: int = 200) -> Response:
+    return Response(body, status_code=status, media_type="application/json")
 
 
 def _visible(c: TenantContext, run: store.RunSummary) -> set[str] | None:
@@ -299,44 +309,46 @@ def evaluate(c: Ctx, body: EvaluateRequest) -> dict[str, Any]:
     except UsageProblem:
         raise not_found(f"dataset {body.dataset_id}") from None
     d = got.upload
-    out = _run_json(_run(c, run_id))
+    out = _run_json(_run(c, run_id).summary)
     out["dataset_id"] = d.id
     out["final_score_sheets"] = got.final_sheets
     return out
 
 
 @router.get("/tenants/{tenant}/runs")
-def list_runs(c: Ctx) -> list[dict[str, Any]]:
+def list_runs(c: Ctx) -> Response:
     allow(c, "run.read")
-    return [_run_json(r, c.sees_everyone) for r in store.run_summaries(c.engine)]
+    return _json(dumps([_run_json(r, c.sees_everyone) for r in c.runs.listing(c.engine)]))
 
 
 @router.get("/tenants/{tenant}/runs/{run_id}")
 def get_run(c: Ctx, run_id: int) -> Response:
+    """The run's summary and the results of the people the caller sees; for the roles that
+    see everyone also the totals and the funds (that JSON is written once per process)."""
     allow(c, "run.read")
     run = _run(c, run_id)
-    visible = _visible(c, run)
-    rows = store.person_rows(c.engine, run_id)
-    out = _run_json(run, visible is None)
-    out["results"] = [p for p in rows if visible is None or p["person_id"] in visible]
+    visible = _visible(c, run.summary)
     if visible is None:
-        out["funds"] = [{k: v for k, v in f.model_dump().items() if k not in ("tenant_id", "run_id")}
-                        for f in store.fund_results(c.engine, run_id)]
-    return JSONResponse(out)  # plain JSON types already: no second encoding pass
+        return _json(run.encoded("everyone", lambda: {
+            **_run_json(run.summary), "results": run.rows, "funds": run.funds}))
+    return _json(dumps({**_run_json(run.summary, False),
+                        "results": [p for p in run.rows if p["person_id"] in visible]}))
+
+
+def _person(c: TenantContext, run_id: int, person_id: str) -> StoredRun:
+    """The run, when ``person_id`` is one of its people the caller may see; else 404."""
+    run = _run(c, run_id)
+    visible = _visible(c, run.summary)
+    if (visible is not None and person_id not in visible) or person_id not in run.by_person:
+        raise not_found(f"person {person_id} in run {run_id}")
+    return run
 
 
 @router.get("/tenants/{tenant}/runs/{run_id}/people/{person_id}")
-def get_person(c: Ctx, run_id: int, person_id: str) -> dict[str, Any]:
+def get_person(c: Ctx, run_id: int, person_id: str) -> Response:
     """One person's stored result (their scheda's numbers)."""
     allow(c, "run.read")
-    run = _run(c, run_id)
-    visible = _visible(c, run)
-    if visible is not None and person_id not in visible:
-        raise not_found(f"person {person_id} in run {run_id}")
-    rows = store.person_rows(c.engine, run_id, person_id)
-    if not rows:
-        raise not_found(f"person {person_id} in run {run_id}")
-    return rows[0]
+    return _json(_person(c, run_id, person_id).person_json(person_id) or b"{}")
 
 
 @router.get("/tenants/{tenant}/runs/{run_id}/people/{person_id}/scheda",
@@ -350,11 +362,7 @@ def get_scheda(c: Ctx, run_id: int, person_id: str,
     allow(c, "run.read")
     from smvp.documents import runs, scheda
 
-    run = _run(c, run_id)
-    visible = _visible(c, run)
-    if (visible is not None and person_id not in visible) or not store.person_rows(
-            c.engine, run_id, person_id):
-        raise not_found(f"person {person_id} in run {run_id}")
+    _person(c, run_id, person_id)
     doc = runs.load_from(c.engine, run_id, dt.date.today(), persons=[person_id])
     day = doc.deliveries.get(person_id) or doc.today
     return HTMLResponse(scheda.html(doc, person_id, day, lang))
@@ -372,10 +380,7 @@ def explain(c: Ctx, run_id: int, person_id: str) -> dict[str, Any]:
     allow(c, "run.explain")
     from smvp.app.explain import explain_person
 
-    run = _run(c, run_id)
-    visible = _visible(c, run)
-    if visible is not None and person_id not in visible:
-        raise not_found(f"person {person_id} in run {run_id}")
+    _person(c, run_id, person_id)
     found = explain_person(c.engine, run_id, person_id)
     return {"run_id": run_id, "person_id": person_id, "matches_stored": not found.differs,
             "differs": found.differs, "trace": jsonable(found.trace, decimals_as="string")}
@@ -415,7 +420,7 @@ def validate(c: Ctx, run_id: int, body: ValidationRequest) -> dict[str, Any]:
     run = _run(c, run_id)
     rec = cases.validate_run(c.engine, run_id, oiv_date=body.oiv_date,
                              requests_closed=body.requests_closed, note=body.note,
-                             chamber=run.chamber)
+                             chamber=run.summary.chamber)
     with Session(c.engine) as s, s.begin():
         accounts.audit(s, user=c.user, action="run.validate", kind="run", object_id=run_id,
                        after={"oiv_date": body.oiv_date.isoformat(), "validation": rec.id})
@@ -441,8 +446,8 @@ def _case_json(v: Any) -> dict[str, Any]:
 def _case_visible(c: TenantContext, case_view: Any) -> bool:
     if c.sees_everyone:
         return True
-    found = store.run_summaries(c.engine, case_view.case.run_id)
-    visible = _visible(c, found[0]) if found else set()
+    found = c.runs.get(c.engine, case_view.case.run_id)
+    visible = _visible(c, found.summary) if found is not None else set()
     return visible is None or case_view.case.person_id in visible
 
 
@@ -472,7 +477,7 @@ def get_case(c: Ctx, ref: str) -> dict[str, Any]:
 @router.post("/tenants/{tenant}/cases", status_code=201)
 def open_case(c: Ctx, body: OpenCase) -> dict[str, Any]:
     allow(c, "case.open")
-    run = _run(c, body.run_id)
+    run = _run(c, body.run_id).summary
     visible = _visible(c, run)
     if visible is not None and body.person_id not in visible:
         raise not_found(f"person {body.person_id} in run {body.run_id}")

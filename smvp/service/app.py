@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from smvp import store
 from smvp.app import accounts, uploads
 from smvp.app import scores as score_uc
+from smvp.app.stored_runs import StoredRuns
 from smvp.conciliation import CaseProblem
 from smvp.errors import EdgeError, StoreProblem, UsageProblem
 from smvp.service import api, scores_api
@@ -40,6 +41,7 @@ def create_app(db: str | None = None, *, secret: str | None = None,
     app.state.engine = engine  # accounts and tenants (auth only)
     app.state.guarded = store.require_tenant(engine)  # tenant data: always scoped
     app.state.auth_cache = accounts.AuthCache(engine)  # who a token is, their roles
+    app.state.stored_runs = StoredRuns()  # stored runs never change: read once, JSON once
     app.state.sessions = Sessions(secret or os.environ.get("SMVP_SECRET")
                                   or secrets.token_urlsafe(32))
     app.state.limiter = LoginLimiter(limit=login_limit)
@@ -85,6 +87,20 @@ def _json(status: int, detail: Any, **extra: Any) -> JSONResponse:
     return JSONResponse({"detail": detail, **extra}, status_code=status)
 
 
+#: a refused request's problem → the status answered with its message (None: the problem's
+#: own ``status``); the most specific class wins (ScoreProblem is a UsageProblem)
+PROBLEM_STATUS: tuple[tuple[type[Exception], int | None], ...] = (
+    (uploads.UploadProblem, None), (score_uc.ScoreProblem, None), (CaseProblem, 409),
+    (StoreProblem, 503), (UsageProblem, 400), (EdgeError, 400))
+
+
+def _answer(status: int | None) -> Any:
+    async def handler(_r: Request, exc: Exception) -> JSONResponse:
+        return _json(status or int(getattr(exc, "status", 400)), str(exc))
+
+    return handler
+
+
 def _handlers(app: FastAPI) -> None:
     @app.exception_handler(SmvpErrors)
     async def _engine_errors(_r: Request, exc: SmvpErrors) -> JSONResponse:
@@ -96,29 +112,8 @@ def _handlers(app: FastAPI) -> None:
     async def _engine_error(_r: Request, exc: SmvpError) -> JSONResponse:
         return _json(422, str(exc), errors=[str(exc)])
 
-    @app.exception_handler(uploads.UploadProblem)
-    async def _upload(_r: Request, exc: uploads.UploadProblem) -> JSONResponse:
-        return _json(exc.status, str(exc))
-
-    @app.exception_handler(score_uc.ScoreProblem)
-    async def _score(_r: Request, exc: score_uc.ScoreProblem) -> JSONResponse:
-        return _json(exc.status, str(exc))
-
-    @app.exception_handler(CaseProblem)
-    async def _case(_r: Request, exc: CaseProblem) -> JSONResponse:
-        return _json(409, str(exc))
-
-    @app.exception_handler(StoreProblem)
-    async def _store(_r: Request, exc: StoreProblem) -> JSONResponse:
-        return _json(503, str(exc))
-
-    @app.exception_handler(UsageProblem)
-    async def _usage(_r: Request, exc: UsageProblem) -> JSONResponse:
-        return _json(400, str(exc))
-
-    @app.exception_handler(EdgeError)
-    async def _edge(_r: Request, exc: EdgeError) -> JSONResponse:
-        return _json(400, str(exc))
+    for problem, status in PROBLEM_STATUS:
+        app.add_exception_handler(problem, _answer(status))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:

@@ -20,6 +20,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.engine import Engine
 
 from smvp import store
+from smvp.app.stored_runs import StoredRuns
 from smvp.store.tables import Tenant, User
 
 COOKIE = "smvp_session"
@@ -100,6 +101,7 @@ class TenantContext:
     roles: set[str]
     engine: Engine  # the store scoped to the tenant
     person_ids: set[str] = field(default_factory=set)  # the caller's person_id(s) in the data
+    runs: StoredRuns = field(default_factory=StoredRuns)  # the service's stored runs (kept)
 
     @property
     def user(self) -> User:
@@ -150,4 +152,5 @@ def tenant_context(request: Request, tenant: str, who: Caller) -> TenantContext:
         raise HTTPException(404, f"no tenant {tenant!r}")
     return TenantContext(caller=who, tenant=t, roles={m.role for m in roles},
                          engine=store.scoped(state.guarded, int(t.id or 0)),
-                         person_ids={m.person_id for m in roles if m.person_id})
+                         person_ids={m.person_id for m in roles if m.person_id},
+                         runs=state.stored_runs)

@@ -240,6 +240,19 @@ def run_summaries(engine: Engine, run_id: int | None = None) -> list[RunSummary]
                                why=short_error(exc))) from exc
 
 
+def run_ids(engine: Engine) -> list[int]:
+    """The ids of the store's tenant's runs, oldest first: one query the index on
+    ``run.tenant_id`` answers alone (it reads no run row: on SQLite a row is read through
+    its profile text to reach the columns after it)."""
+    try:
+        with Session(engine) as session:
+            return [int(i) for i in session.execute(
+                sa_select(Run.id).order_by(col(Run.id))).scalars()]  # type: ignore[call-overload]
+    except SQLAlchemyError as exc:
+        raise StoreProblem(Msg("cannot read {url}: {why}", url=display_url(str(engine.url)),
+                               why=short_error(exc))) from exc
+
+
 def person_rows(engine: Engine, run_id: int, person_id: str | None = None
                 ) -> list[dict[str, Any]]:
     """The stored results of run ``run_id`` (of one person when given) as plain dicts of

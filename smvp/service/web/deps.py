@@ -149,7 +149,7 @@ class Context:
     def visible(self, run: Any) -> set[str] | None:
         """The person ids of ``run`` this user may see (None: everyone) — the API's rule:
         amministratore, OIV, revisore everyone; dipendente themself; valutatore the people
-        of their unit and of the units below it."""
+        the profile's evaluator rules give them (``smvp.app.visibility``)."""
         from smvp.app.visibility import visible_people
 
         return visible_people(self.engine, run, roles=self.tc.roles,
