@@ -111,8 +111,11 @@ def load_dataset(path: Path, *, profile: Any = None, year: int | None = None) ->
     from smvp.cache import engine_cache
     from smvp_engine.progress import reporting
 
-    with engine_cache(), reporting(phases.tick):  # the loader's progress to the running bar, if any
-        return _load(path, **kwargs)
+    with engine_cache():
+        if not phases.listening():  # no bar (e.g. each body of a national run): nothing measured
+            return _load(path, **kwargs)
+        with reporting(phases.tick):  # the loader's progress to the running bar
+            return _load(path, **kwargs)
 
 
 def evaluate(profile: Any, dataset: Any, *, year: int) -> Any:

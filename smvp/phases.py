@@ -47,6 +47,11 @@ BAR_MIN = 200_000
 _TICK: ContextVar[Callable[[int, int], None] | None] = ContextVar("smvp_progress", default=None)
 
 
+def listening() -> bool:
+    """Whether a bar is running (work may skip measuring its progress otherwise)."""
+    return _TICK.get() is not None
+
+
 def tick(done: int, total: int) -> None:
     """Report ``done`` of ``total`` units (people) to the bar of the running phase, if any."""
     advance = _TICK.get()

@@ -87,3 +87,18 @@ def test_json_stdout_is_only_json_while_stderr_shows_the_bars(monkeypatch, tmp_p
     assert doc["people"]
     shown = term.getvalue()
     assert "100%" in shown and "━" in shown  # the load bar, then the writer's
+
+
+def test_the_loader_measures_nothing_without_a_bar(monkeypatch):
+    """engine_api installs the loader's callback only while a bar runs (a national run loads
+    10,000 small years: no file sizes looked up for nobody)."""
+    from smvp import engine_api
+    from smvp_engine import dataset
+
+    sized: list[Path] = []
+    monkeypatch.setattr(dataset._Meter, "_size", staticmethod(lambda path: sized.append(path) or 1))
+    engine_api.load_dataset(SAMPLE)
+    assert sized == []
+    with phases.bar("load", Console(file=io.StringIO(), force_terminal=True), "…"):
+        engine_api.load_dataset(SAMPLE)
+    assert len(sized) >= 2 * len(list(SAMPLE.glob("*.csv")))
