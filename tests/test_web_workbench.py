@@ -138,7 +138,15 @@ def test_results_page_downloads_schede_transparency_and_the_oiv_report(site, bro
     wanted = sorted(str(r["person_id"]) for r in doc.rows if r.get("unit_id") == "SERV11")
     assert len(wanted) == n
 
+    # the schede are laid out in the background: the job's page shows the progress, then the file
+    page.get_by_role("button", name=re.compile("Prepara le schede")).click()
+    page.wait_for_url(re.compile(r"/t/cuneo/lavori/[\w-]+$"))
+    job_url = page.url
+    page.get_by_test_id("job-done").wait_for(timeout=120_000)  # htmx polls the state every second
+    assert page.get_by_test_id("job-done").inner_text() == f"Pronte: {n} schede."
+    page.screenshot(path=str(shots / "amministratore-schede-pronte.png"), full_page=False)
     data = _download(page, re.compile("Scarica le schede"))
+    page.goto(site.url + "/t/cuneo/esecuzioni/1/risultati?unita=SERV11")
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         names = sorted(zf.namelist())
         assert names == sorted([f"scheda-1-{p}.pdf" for p in wanted] + ["schede-1.pdf"])
@@ -172,6 +180,12 @@ def test_results_page_downloads_schede_transparency_and_the_oiv_report(site, bro
     assert page.locator("figure[data-figure=roles] svg").count() == 1
     page.screenshot(path=str(shots / "oiv-relazione-differenziazione.png"), full_page=False)
     assert _download(page, "Scarica la relazione (PDF)")[:5] == b"%PDF-"
+    assert page.request.get(site.url + "/t/cuneo/lavori/nessuno").status == 404
+    ctx.close()
+    # the job is anna's: another user (here of another tenant) does not find it
+    ctx, page = _page(browser, site, "bruno")
+    assert page.request.get(job_url).status == 404
+    assert page.request.get(job_url + "/file").status == 404
     ctx.close()
 
 

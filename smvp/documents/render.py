@@ -17,6 +17,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, overload
@@ -68,8 +69,11 @@ def stylesheet() -> str:
     return _load_template("style.css")
 
 
+@lru_cache(maxsize=4)
 def environment(lang: str) -> Any:
-    """A Jinja2 environment over the packaged templates, with the formatting filters for ``lang``.
+    """A Jinja2 environment over the packaged templates, with the formatting filters for ``lang``
+    — one per language, kept: its compiled templates are reused (compiling the scheda's
+    template for every person was a fifth of the time of a run's schede).
 
     Filters: ``money`` (``1.524,90 €``), ``points`` (``95,26``), ``percent``
     (``96,79 %``), ``number`` (exact, as stored), ``date`` (``12 maggio 2025``),
@@ -96,6 +100,12 @@ def environment(lang: str) -> Any:
     env.globals["lang"] = lang
     env.globals["stylesheet"] = stylesheet
     return env
+
+
+@lru_cache(maxsize=16)
+def from_string(text: str, lang: str) -> Any:
+    """The compiled template of ``text`` (e.g. a profile's own sheet template), kept."""
+    return environment(lang).from_string(text)
 
 
 def long_date(value: Any, lang: str) -> str:

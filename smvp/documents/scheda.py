@@ -257,8 +257,7 @@ def html(doc: RunDocument, person: str, sheet_date: dt.date, lang: str,
     """The sheet of ``person`` as a complete HTML page (one A4 page when printed)."""
     ctx = model(doc, person, sheet_date, lang)
     if template is not None:
-        env = r.environment(lang)
-        return env.from_string(template).render(**ctx)
+        return r.from_string(template, lang).render(**ctx)
     return r.render(TEMPLATE, lang, **ctx)
 
 

@@ -40,11 +40,13 @@ def create_app(db: str | None = None, *, secret: str | None = None, lang: str = 
         workbench,
     )
     from smvp.service.web.deps import LoginRequired, WebConfig
+    from smvp.service.web.jobs import Jobs
     from smvp.service.web.render import STATIC, page, static_bytes
 
     app = service_app(db, secret=secret, secure_cookies=secure_cookies, login_limit=login_limit,
                       **service)
     app.state.web = WebConfig(lang=lang, today=today or dt.date.today)
+    app.state.jobs = Jobs()  # the schede of a run, laid out in the background
 
     @app.exception_handler(LoginRequired)
     def _login(request: Request, exc: LoginRequired) -> Response:

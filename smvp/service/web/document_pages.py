@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Depends, Form, HTTPException
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from smvp.service.web.deps import Context, context, not_found
 from smvp.service.web.render import page
@@ -64,12 +64,10 @@ def _safe(text: str) -> str:
 # --------------------------------------------------------------------------- schede
 
 
-def schede_zip(ctx: Context, run_id: int, unit: str = "", role: str = "") -> tuple[bytes, int]:
-    """(zip bytes, people): ``scheda-<run>-<id>.pdf`` for each person of the run (of ``unit``
-    and ``role`` when given) and ``schede-<run>.pdf`` with all of them, as ``smvp scheda --all
-    --pdf`` writes them; the date on each sheet is its recorded delivery, else today."""
+def _schede_input(ctx: Context, run_id: int, unit: str, role: str) -> tuple[Any, list[str], Any]:
+    """(the run read for documents, the people of ``unit`` and ``role``, the profile's sheet
+    template or None); 404 when nobody matches."""
     from smvp.commands.documents import profile_template
-    from smvp.documents import render as r
     from smvp.documents import scheda
 
     doc = load(ctx, run_id)
@@ -80,24 +78,106 @@ def schede_zip(ctx: Context, run_id: int, unit: str = "", role: str = "") -> tup
         raise HTTPException(status_code=404, detail="Nessuna persona con questi filtri")
     with refused():
         template = profile_template(doc)
+    return doc, people, template
+
+
+def schede_zip_bytes(doc: Any, people: list[str], run_id: int, lang: str, template: Any,
+                     progress: Any = None) -> bytes:
+    """``scheda-<run>-<id>.pdf`` for each of ``people`` and ``schede-<run>.pdf`` with all of
+    them, in a ZIP, as ``smvp scheda --all --pdf`` writes them: each sheet laid out once
+    (its pages are reused for the combined PDF); ``progress(done, phase)`` after each."""
+    from smvp.documents import render as r
+    from smvp.documents import scheda
+
     buf = io.BytesIO()
     laid = []
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for p in people:
-            html = scheda.html(doc, p, doc.deliveries.get(p) or doc.today, ctx.lang, template=template)
+        for i, p in enumerate(people, 1):
+            html = scheda.html(doc, p, doc.deliveries.get(p) or doc.today, lang, template=template)
             one = r.pdf_document(html)
             laid.append(one)
             zf.writestr(f"scheda-{run_id}-{_safe(p)}.pdf", r.pdf_bytes([one]))
+            if progress is not None:
+                progress(i, p)
         zf.writestr(f"schede-{run_id}.pdf", r.pdf_bytes(laid))
-    return buf.getvalue(), len(people)
+    return buf.getvalue()
+
+
+def schede_zip(ctx: Context, run_id: int, unit: str = "", role: str = "") -> tuple[bytes, int]:
+    """(zip bytes, people): the schede of the run's people (of ``unit`` and ``role`` when
+    given), in this request; the date on each sheet is its recorded delivery, else today."""
+    doc, people, template = _schede_input(ctx, run_id, unit, role)
+    return schede_zip_bytes(doc, people, run_id, ctx.lang, template), len(people)
+
+
+def _zip_name(ctx: Context, run_id: int, unit: str, role: str) -> str:
+    suffix = "".join(f"-{_safe(x)}" for x in (unit, role) if x)
+    return f"schede-{ctx.tenant.slug}-{run_id}{suffix}.zip"
 
 
 @router.get("/t/{tenant}/esecuzioni/{run_id}/schede.zip")
 def schede(run_id: int, ctx: Ctx, unita: str = "", ruolo: str = "") -> Response:
+    """The ZIP in one request (scripts; the page starts a job with progress instead)."""
     ctx.grant("amministratore")
     data, _ = schede_zip(ctx, run_id, unita, ruolo)
-    suffix = "".join(f"-{_safe(x)}" for x in (unita, ruolo) if x)
-    return _attachment(data, "zip", f"schede-{ctx.tenant.slug}-{run_id}{suffix}.zip")
+    return _attachment(data, "zip", _zip_name(ctx, run_id, unita, ruolo))
+
+
+@router.post("/t/{tenant}/esecuzioni/{run_id}/schede")
+def schede_job(run_id: int, ctx: Ctx, csrf: str = Form(""), unita: str = Form(""),
+               ruolo: str = Form("")) -> Response:
+    """Start laying out the schede in the background (``smvp.service.web.jobs``) and go to the
+    job's page, which shows the progress and then the download."""
+    from smvp.i18n import t
+    from smvp.service.web.jobs import registry
+
+    ctx.grant("amministratore")
+    ctx.check_csrf(csrf)
+    doc, people, template = _schede_input(ctx, run_id, unita, ruolo)
+    lang = ctx.lang
+
+    def work(job: Any) -> bytes:
+        job.phase = t("web.jobs.phase_start", lang)
+        return schede_zip_bytes(doc, people, run_id, lang, template, progress=lambda i, p: job.step(
+            i, t("web.jobs.phase_person", lang, person=p) if i < len(people)
+            else t("web.jobs.phase_combined", lang)))
+
+    job = registry(ctx.request.app).start(
+        tenant=ctx.tenant.slug, user_id=int(ctx.user.id or 0),
+        title=t("web.jobs.title", lang, run=run_id), total=len(people),
+        filename=_zip_name(ctx, run_id, unita, ruolo), work=work)
+    return RedirectResponse(f"/t/{ctx.tenant.slug}/lavori/{job.id}", status_code=303)
+
+
+def _job(ctx: Context, job_id: str) -> Any:
+    from smvp.service.web.jobs import registry
+
+    ctx.grant("amministratore")
+    job = registry(ctx.request.app).get(job_id, tenant=ctx.tenant.slug,
+                                        user_id=int(ctx.user.id or 0))
+    if job is None:
+        raise not_found()
+    return job
+
+
+@router.get("/t/{tenant}/lavori/{job_id}", response_class=HTMLResponse)
+def job_page(job_id: str, ctx: Ctx) -> Response:
+    """The job's progress (htmx polls ``/stato`` every second), then its download."""
+    return page(ctx.request, "job.html.j2", ctx, job=_job(ctx, job_id),
+                back=f"/t/{ctx.tenant.slug}/amministrazione")
+
+
+@router.get("/t/{tenant}/lavori/{job_id}/stato", response_class=HTMLResponse)
+def job_status(job_id: str, ctx: Ctx) -> Response:
+    return page(ctx.request, "job_status.html.j2", ctx, job=_job(ctx, job_id))
+
+
+@router.get("/t/{tenant}/lavori/{job_id}/file")
+def job_file(job_id: str, ctx: Ctx) -> Response:
+    job = _job(ctx, job_id)
+    if job.result is None:
+        raise not_found()
+    return _attachment(job.result, "zip", job.filename)
 
 
 # --------------------------------------------------------------------------- trasparenza
