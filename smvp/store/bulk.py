@@ -182,15 +182,26 @@ def insert_people(session: Any, run_id: int, tenant_id: int, rows: Iterable[tupl
             phases.tick(done, total)
 
 
-def same_as_stored(session: Any, run_id: int, rows: Iterator[tuple], batch: int = 100_000) -> bool:
-    """Whether the stored people of run ``run_id`` are ``rows``, in order (compared a batch at a
-    time: neither side is held whole)."""
+def _people_cursor(session: Any, run_id: int) -> Any:
+    """A driver cursor (plain tuples, not Row objects) over the stored people of run
+    ``run_id`` as :data:`COMPARED`, in insertion order; the caller closes it."""
     conn = session.connection()
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     cols = ", ".join("CAST(components AS TEXT)" if c == "components" else c for c in COMPARED)
-    cursor = conn.connection.driver_connection.cursor()  # plain tuples, not Row objects
+    cursor = conn.connection.driver_connection.cursor()
     try:
         cursor.execute(f"SELECT {cols} FROM person_result WHERE run_id = {mark} ORDER BY id", (run_id,))
+    except BaseException:
+        cursor.close()
+        raise
+    return cursor
+
+
+def same_as_stored(session: Any, run_id: int, rows: Iterator[tuple], batch: int = 100_000) -> bool:
+    """Whether the stored people of run ``run_id`` are ``rows``, in order (compared a batch at a
+    time: neither side is held whole)."""
+    cursor = _people_cursor(session, run_id)
+    try:
         while part := cursor.fetchmany(batch):
             if part != list(islice(rows, len(part))):  # the drivers give tuples
                 return False
@@ -202,12 +213,8 @@ def same_as_stored(session: Any, run_id: int, rows: Iterator[tuple], batch: int 
 def stored_rows(session: Any, run_id: int) -> Iterator[tuple]:
     """The stored people of run ``run_id`` as tuples of :data:`COMPARED`, in insertion order
     (``components`` as its stored JSON text; ``negative`` as the database gives it)."""
-    conn = session.connection()
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    cols = ", ".join("CAST(components AS TEXT)" if c == "components" else c for c in COMPARED)
-    cursor = conn.connection.driver_connection.cursor()  # plain tuples, not Row objects
+    cursor = _people_cursor(session, run_id)
     try:
-        cursor.execute(f"SELECT {cols} FROM person_result WHERE run_id = {mark} ORDER BY id", (run_id,))
         return iter(cursor.fetchall())
     finally:
         cursor.close()
