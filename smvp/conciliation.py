@@ -246,8 +246,14 @@ def run_procedure(run: Any) -> Procedure:
 # --------------------------------------------------------------------------- delivery
 
 
+def in_the_future(option: str, day: dt.date, as_of: dt.date) -> Msg:
+    """``--on 2025-06-01 is in the future (expected a day up to 2025-05-30)``: a day after today."""
+    return Msg("{option} {day} is in the future (expected a day up to {today})", option=option,
+               day=day.isoformat(), today=as_of.isoformat())
+
+
 def delivery_problem(delivered: dt.date, *, year: int, run_made: dt.date | None,
-                     as_of: dt.date, option: str = "--delivered") -> str | None:
+                     as_of: dt.date, option: str = "--delivered") -> Msg | None:
     """Why a sheet cannot have been delivered on ``delivered``; None when it can.
 
     A run's evaluation sheet (scheda di valutazione) is about the whole evaluated
@@ -257,17 +263,16 @@ def delivery_problem(delivered: dt.date, *, year: int, run_made: dt.date | None,
     run was made (dates replayed with ``--as-of``), the run's day is not a bound.
     """
     if delivered > as_of:
-        return (f"{option} {delivered.isoformat()} is in the future "
-                f"(expected a day up to {as_of.isoformat()})")
+        return in_the_future(option, delivered, as_of)
     first = dt.date(year + 1, 1, 1)
     if delivered < first:
-        return (f"{option} {delivered.isoformat()} is before the end of the evaluated year "
-                f"{year}: a sheet about {year} cannot be delivered before it is over "
-                f"(expected a day from {first.isoformat()})")
+        return Msg("{option} {day} is before the end of the evaluated year {year}: a sheet about {year} "
+                   "cannot be delivered before it is over (expected a day from {first})", option=option,
+                   day=delivered.isoformat(), year=year, first=first.isoformat())
     if run_made is not None and run_made <= as_of and delivered < run_made:
-        return (f"{option} {delivered.isoformat()} is before the run was made "
-                f"({run_made.isoformat()}): its sheets cannot have been delivered before "
-                f"(expected a day from {run_made.isoformat()})")
+        return Msg("{option} {day} is before the run was made ({made}): its sheets cannot have been "
+                   "delivered before (expected a day from {made})", option=option,
+                   day=delivered.isoformat(), made=run_made.isoformat())
     return None
 
 

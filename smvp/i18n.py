@@ -119,7 +119,8 @@ def t(key: str, lang: str = DEFAULT_LANG, **fmt: object) -> str:
 def say(value: object, lang: str) -> str:
     """An engine message (:class:`smvp_engine.errors.Msg`) in ``lang``: its template looked up
     in the catalogue (the id is the English text) and formatted with the same fields, each
-    field that is itself a message said in ``lang`` too. Anything else: ``str(value)``."""
+    field that is itself a message said in ``lang`` too (a located error as
+    :func:`error_text` says it). Anything else: ``str(value)``."""
     template = getattr(value, "template", None)
     params = getattr(value, "params", None)
     if not isinstance(value, str) or template is None or params is None:
@@ -127,7 +128,9 @@ def say(value: object, lang: str) -> str:
     text = _lookup(template, lang)
     if text is None:
         return str(value)  # not in the catalogue: tests/test_catalogue.py fails on such an id
-    fields = {k: say(v, lang) if getattr(v, "template", None) is not None else v for k, v in params.items()}
+    fields = {k: say(v, lang) if getattr(v, "template", None) is not None
+              else error_text(v, lang) if isinstance(v, Exception) and getattr(v, "message", None) is not None
+              else v for k, v in params.items()}
     return text.format(**fields) if fields else text.replace("{{", "{").replace("}}", "}")
 
 

@@ -208,25 +208,43 @@ def test_step_errors_name_what_was_expected(db):
     # unknown person, unknown run, wrong date format, future date
     r = invoke("conciliation", "open", "--chamber", "cuneo", "--run", run_id, "--person", "P9",
                "--delivered", "2025-05-12", *base)
-    assert r.exit_code == 2 and "--person P9: not in run" in r.stderr
+    assert r.exit_code == 2 and "--person P9: non è nell'esecuzione" in r.stderr
+    assert "atteso un person_id delle 3 persone dell'esecuzione, trovato 'P9'" in r.stderr
+    r = invoke("conciliation", "open", "--chamber", "cuneo", "--run", run_id, "--person", "P9",
+               "--delivered", "2025-05-12", *base, "--lang", "en")
+    assert r.exit_code == 2 and f"--person P9: not in run {run_id} (expected a person_id of the run's 3 " \
+        "people, found 'P9')" in r.stderr
     r = invoke("conciliation", "open", "--chamber", "cuneo", "--run", 99, "--person", "P1",
                "--delivered", "2025-05-12", *base)
-    assert r.exit_code == 2 and "no stored run 99" in r.stderr
+    assert r.exit_code == 2 and "nessuna esecuzione salvata 99. vedi smvp runs" in r.stderr
     r = invoke("conciliation", "step", "cuneo-1", "--event", "request", "--on", "20 maggio", *base)
     assert r.exit_code == 2 and "atteso AAAA-MM-GG o gg/mm/aaaa, trovato '20 maggio'" in r.stderr
     r = invoke("conciliation", "step", "cuneo-1", "--event", "request", "--on", "2025-07-01", *base)
-    assert r.exit_code == 1 and "in the future" in r.stderr
+    assert r.exit_code == 1 and "--on 2025-07-01 è nel futuro (atteso un giorno fino al 2025-06-30)" in r.stderr
+    r = invoke("conciliation", "step", "cuneo-1", "--event", "request", "--on", "2025-07-01", *base,
+               "--lang", "en")
+    assert r.exit_code == 1 and "--on 2025-07-01 is in the future (expected a day up to 2025-06-30)" in r.stderr
     # a second open case for the same person and run
     r = invoke("conciliation", "open", "--chamber", "cuneo", "--run", run_id, "--person", "P1",
                "--delivered", "2025-05-12", *base)
-    assert r.exit_code == 1 and "already has an open case" in r.stderr and "cuneo-1" in r.stderr
+    assert r.exit_code == 1 and f"P1 ha già un caso aperto sull'esecuzione {run_id}: cuneo-1. " \
+        "registrane i passi con smvp conciliation step cuneo-1" in r.stderr
+    r = invoke("conciliation", "open", "--chamber", "cuneo", "--run", run_id, "--person", "P1",
+               "--delivered", "2025-05-12", *base, "--lang", "en")
+    assert r.exit_code == 1 and f"P1 already has an open case about run {run_id}: cuneo-1. " \
+        "record its steps with smvp conciliation step cuneo-1" in r.stderr
     # dd/mm/yyyy is accepted
     r = invoke("conciliation", "step", "cuneo-1", "--event", "request", "--on", "20/05/2025", *base)
     assert r.exit_code == 0, r.output
     # scores with a step of the person evaluated
     r = invoke("conciliation", "step", "cuneo-1", "--event", "activation", "--on", "2025-05-21",
                *base)
-    assert r.exit_code == 1 and "expected risposta_valutatore next" in r.stderr
+    assert r.exit_code == 1 and "passo fuori ordine (atteso prima risposta_valutatore, trovato " \
+        "attivazione_conciliazione). registra prima --event risposta_valutatore" in r.stderr
+    r = invoke("conciliation", "step", "cuneo-1", "--event", "activation", "--on", "2025-05-21",
+               *base, "--lang", "en")
+    assert r.exit_code == 1 and "step out of order (expected risposta_valutatore next, found " \
+        "attivazione_conciliazione). record --event risposta_valutatore first" in r.stderr
     r = invoke("conciliation", "step", "cuneo-1", "--event", "answer", "--on", "2025-05-22",
                "--scores", "orientamento_utenza=x", *base)
     assert r.exit_code == 2 and "non è un numero di punti" in r.stderr
@@ -238,9 +256,14 @@ def test_step_errors_name_what_was_expected(db):
                *base)
     assert r.exit_code == 0 and "chiuso il 25/05/2025: ritirata" in r.stdout
     r = invoke("conciliation", "step", "cuneo-1", "--event", "answer", "--on", "2025-05-26", *base)
-    assert r.exit_code == 1 and "was closed on 2025-05-25" in r.stderr
+    assert r.exit_code == 1 and "il caso cuneo-1 è stato chiuso il 2025-05-25 (ritirata): non si possono " \
+        "registrare altri passi" in r.stderr
+    r = invoke("conciliation", "step", "cuneo-1", "--event", "answer", "--on", "2025-05-26", *base,
+               "--lang", "en")
+    assert r.exit_code == 1 and "case cuneo-1 was closed on 2025-05-25 (ritirata): no more steps can be " \
+        "recorded" in r.stderr
     r = invoke("conciliation", "close", "cuneo-1", "--on", "2025-05-26", *base)
-    assert r.exit_code == 1 and "already closed" in r.stderr
+    assert r.exit_code == 1 and "il caso cuneo-1 è già chiuso (2025-05-25, ritirata)" in r.stderr
     # a bare number needs the chamber
     r = invoke("conciliation", "show", "1", *base)
     assert r.exit_code == 2 and "ad es. cuneo-1" in r.stderr
@@ -253,12 +276,15 @@ def test_delivery_before_the_year_or_the_run_is_refused(db):
     base = ("--chamber", "cuneo", "--run", run_id, "--db", db, "--as-of", "2026-06-30")
     r = invoke("conciliation", "open", "--person", "P1", "--delivered", "2019-01-01", *base)
     assert r.exit_code == 1, r.output
-    assert "--delivered 2019-01-01 is before the end of the evaluated year 2024" in r.stderr
-    assert "expected a day from 2025-01-01" in r.stderr
+    assert "--delivered 2019-01-01 è prima della fine dell'anno valutato 2024" in r.stderr
+    assert "(atteso un giorno dal 2025-01-01)" in r.stderr
+    r = invoke("conciliation", "open", "--person", "P1", "--delivered", "2019-01-01", *base, "--lang", "en")
+    assert r.exit_code == 1 and "--delivered 2019-01-01 is before the end of the evaluated year 2024: a sheet " \
+        "about 2024 cannot be delivered before it is over (expected a day from 2025-01-01)" in r.stderr
     r = invoke("conciliation", "open", "--person", "P1", "--delivered", "2024-12-31", *base)
-    assert r.exit_code == 1 and "before the end of the evaluated year 2024" in r.stderr
+    assert r.exit_code == 1 and "prima della fine dell'anno valutato 2024" in r.stderr
     r = invoke("conciliation", "deliver", "--on", "2024-06-01", *base)
-    assert r.exit_code == 1 and "--on 2024-06-01 is before the end" in r.stderr
+    assert r.exit_code == 1 and "--on 2024-06-01 è prima della fine" in r.stderr
     # the first day after the year is fine
     r = invoke("conciliation", "open", "--person", "P1", "--delivered", "2025-01-01", *base)
     assert r.exit_code == 0, r.output
@@ -274,7 +300,7 @@ def test_delivery_before_the_run_is_refused(db):
     r = invoke("conciliation", "open", "--chamber", "cuneo", "--run", run_id, "--person",
                "P012", "--delivered", before.isoformat(), "--db", db)
     assert r.exit_code == 1, r.output
-    assert f"is before the run was made ({made.isoformat()})" in r.stderr
+    assert f"è prima che l'esecuzione fosse fatta ({made.isoformat()})" in r.stderr
     r = invoke("conciliation", "open", "--chamber", "cuneo", "--run", run_id, "--person",
                "P012", "--delivered", made.isoformat(), "--db", db)
     assert r.exit_code == 0, r.output
@@ -290,7 +316,8 @@ def test_optional_step_and_order_by_dates(db):
                   *base).exit_code == 0
     r = invoke("conciliation", "step", "cremona-1", "--event", "interview", "--on", "2023-11-20",
                *base)
-    assert r.exit_code == 1 and "comes before" in r.stderr
+    assert r.exit_code == 1 and "(richiesta_riesame) nella procedura, che è registrato il 2023-11-13 " \
+        "(atteso un giorno fino al 2023-11-13, trovato 2023-11-20)" in r.stderr
     r = invoke("conciliation", "step", "cremona-1", "--event", "colloquio_rappresentante", "--on",
                "2023-11-12", *base)
     assert r.exit_code == 0, r.output
@@ -322,13 +349,13 @@ def test_chambers_never_see_each_others_cases(db):
     assert r.exit_code == 1 and "non è un caso di cremona" in r.stderr
     r = invoke("conciliation", "step", "2", "--chamber", "cremona", "--event", "request",
                "--on", "2025-11-12", *base)
-    assert r.exit_code == 2 and "no case cremona-2" in r.stderr
+    assert r.exit_code == 2 and "nessun caso cremona-2" in r.stderr
     r = invoke("conciliation", "close", "cuneo-1", "--chamber", "cremona", "--on", "2025-11-12",
                *base)
     assert r.exit_code == 1
     r = invoke("conciliation", "open", "--chamber", "cremona", "--run", cuneo, "--person", "P3",
                "--delivered", "2025-11-10", *base)
-    assert r.exit_code == 1 and f"run {cuneo} is a cuneo run, not cremona" in r.stderr
+    assert r.exit_code == 1 and f"l'esecuzione {cuneo} è di cuneo, non di cremona" in r.stderr
     r = invoke("run", "validate", cuneo, "--chamber", "cremona", "--oiv-date", "2024-06-20", *base)
     assert r.exit_code == 1
     # the number 1 with --chamber cremona is cremona-1, whose rules are Cremona's (3 days)
@@ -554,9 +581,15 @@ def test_gate_needs_requests_closed_when_the_profile_sets_no_term(db):
 def test_validate_refuses_an_oiv_date_inside_the_year(db):
     run_id = fake_run(db, "cuneo", profile_text("cuneo"), year=2024)
     r = invoke("run", "validate", run_id, "--oiv-date", "2024-12-31", "--db", db)
-    assert r.exit_code == 1 and "expected a day in 2025 or later" in r.stderr
+    assert r.exit_code == 1 and "--oiv-date 2024-12-31: la Relazione sul 2024 si valida dopo la fine " \
+        "dell'anno (atteso un giorno dal 2025 in poi, trovato 2024-12-31)" in r.stderr
+    r = invoke("run", "validate", run_id, "--oiv-date", "2024-12-31", "--db", db, "--lang", "en")
+    assert r.exit_code == 1 and "--oiv-date 2024-12-31: the Relazione on 2024 is validated after the year " \
+        "ends (expected a day in 2025 or later, found 2024-12-31)" in r.stderr
     r = invoke("run", "validate", 42, "--oiv-date", "2025-06-30", "--db", db)
-    assert r.exit_code == 2 and "no stored run 42" in r.stderr
+    assert r.exit_code == 2 and "nessuna esecuzione salvata 42" in r.stderr
+    r = invoke("run", "validate", 42, "--oiv-date", "2025-06-30", "--db", db, "--lang", "en")
+    assert r.exit_code == 2 and "no stored run 42. see smvp runs" in r.stderr
 
 
 def test_evaluate_exports_are_provisional(db, tmp_path):

@@ -31,6 +31,7 @@ from smvp.conciliation import (
     case_events,
     case_ref,
     delivery_problem,
+    in_the_future,
     now,
     run_day,
     run_procedure,
@@ -51,7 +52,7 @@ from smvp.store.tables import (
     SheetDelivery,
 )
 from smvp_engine.deadlines import StepDeadline
-from smvp_engine.errors import SmvpError, SmvpErrors
+from smvp_engine.errors import Msg, SmvpError, SmvpErrors
 
 # --------------------------------------------------------------------------- case views
 
@@ -74,7 +75,7 @@ def case_view(session: Session, case: ConciliationCase, as_of: dt.date,
 def list_cases(engine: Engine, *, chamber: str | None = None, include_closed: bool = False,
                as_of: dt.date | None = None) -> list[CaseView]:
     as_of = as_of or today()
-    with q.session_errors(engine, "read the cases"), Session(engine) as session:
+    with q.session_errors(engine, Msg("read the cases")), Session(engine) as session:
         stmt = select(ConciliationCase).order_by(col(ConciliationCase.chamber),
                                                  col(ConciliationCase.number))
         if chamber:
@@ -87,7 +88,7 @@ def list_cases(engine: Engine, *, chamber: str | None = None, include_closed: bo
 
 def show_case(engine: Engine, ref: str, *, chamber: str | None = None,
               as_of: dt.date | None = None) -> tuple[CaseView, list[Revision]]:
-    with q.session_errors(engine, "read the case"), Session(engine) as session:
+    with q.session_errors(engine, Msg("read the case")), Session(engine) as session:
         case = q.get_case(session, ref, chamber)
         revs = list(session.exec(select(Revision).where(Revision.case_id == case.id)
                                  .order_by(col(Revision.number))).all())
@@ -107,7 +108,7 @@ def open_case(engine: Engine, *, chamber: str, run_id: int, person_id: str,
     run); UsageProblem when there is none, CaseProblem when the day is refused
     (``smvp.conciliation.delivery_problem``) or the person already has an open case."""
     as_of = as_of or today()
-    with q.session_errors(engine, "open the case"), Session(engine) as session, session.begin():
+    with q.session_errors(engine, Msg("open the case")), Session(engine) as session, session.begin():
         run = q.get_run(session, run_id, chamber)
         proc = run_procedure(run)
         q.person_result(session, run_id, person_id)
@@ -118,9 +119,10 @@ def open_case(engine: Engine, *, chamber: str, run_id: int, person_id: str,
             delivered = found.day if found is not None else None
             if delivered is None:
                 raise UsageProblem(
-                    f"when was {person_id}'s sheet delivered? (expected --delivered YYYY-MM-DD: "
-                    f"the day of «{proc.label(proc.base_event)}», found no date)",
-                    hint="or record the delivery first: smvp conciliation deliver")
+                    Msg("when was {person}'s sheet delivered? (expected --delivered YYYY-MM-DD: "
+                        "the day of «{event}», found no date)",
+                        person=person_id, event=proc.label(proc.base_event)),
+                    hint=Msg("or record the delivery first: smvp conciliation deliver"))
         problem = delivery_problem(delivered, year=run.year, run_made=run_day(run),
                                    as_of=as_of)
         if problem:
@@ -129,9 +131,10 @@ def open_case(engine: Engine, *, chamber: str, run_id: int, person_id: str,
             ConciliationCase.run_id == run_id, ConciliationCase.person_id == person_id,
             col(ConciliationCase.closed_on).is_(None))).first()
         if existing is not None:
-            raise CaseProblem(f"{person_id} already has an open case about run {run_id}: "
-                              f"{case_ref(existing)}",
-                              hint=f"record its steps with smvp conciliation step {case_ref(existing)}")
+            raise CaseProblem(Msg("{person} already has an open case about run {run}: {case}",
+                                  person=person_id, run=run_id, case=case_ref(existing)),
+                              hint=Msg("record its steps with smvp conciliation step {case}",
+                                       case=case_ref(existing)))
         number = (session.exec(select(func.max(ConciliationCase.number))
                                .where(ConciliationCase.chamber == chamber,
                                       ConciliationCase.tenant_id == run.tenant_id)).one() or 0) + 1
@@ -151,9 +154,8 @@ def deliver(engine: Engine, *, chamber: str, run_id: int, delivered: dt.date,
     """Record the delivery of the run's sheets (all, or ``person_ids``); returns how many."""
     as_of = as_of or today()
     if delivered > as_of:
-        raise CaseProblem(f"--on {delivered.isoformat()} is in the future "
-                          f"(expected a day up to {as_of.isoformat()})")
-    with q.session_errors(engine, "record the delivery"), Session(engine) as session, \
+        raise CaseProblem(in_the_future("--on", delivered, as_of))
+    with q.session_errors(engine, Msg("record the delivery")), Session(engine) as session, \
             session.begin():
         run = q.get_run(session, run_id, chamber)
         run_procedure(run)
@@ -179,7 +181,7 @@ def record_step(engine: Engine, ref: str, *, chamber: str | None, event: str, on
     of the person's result is stored and the run's money recomputed.
     """
     as_of = as_of or today()
-    with q.session_errors(engine, "record the step"), Session(engine) as session, session.begin():
+    with q.session_errors(engine, Msg("record the step")), Session(engine) as session, session.begin():
         case = q.get_case(session, ref, chamber)
         ref = case_ref(case)
         run = q.get_run(session, case.run_id)
@@ -187,16 +189,15 @@ def record_step(engine: Engine, ref: str, *, chamber: str | None, event: str, on
         sid = proc.resolve(event)
         label = proc.label(sid)
         if case.closed_on is not None:
-            raise CaseProblem(f"case {ref} was closed on {case.closed_on.isoformat()} "
-                              f"({case.outcome}): no more steps can be recorded")
+            raise CaseProblem(Msg("case {case} was closed on {day} ({outcome}): no more steps can be recorded",
+                                  case=ref, day=case.closed_on.isoformat(), outcome=case.outcome))
         steps = q.case_steps(session, store.row_id(case))
         done = {s.step: s for s in steps}
         if sid in done:
-            raise CaseProblem(f"case {ref}: «{label}» ({sid}) is already recorded, on "
-                              f"{done[sid].done_on.isoformat()}")
+            raise CaseProblem(Msg("case {case}: «{label}» ({step}) is already recorded, on {day}",
+                                  case=ref, label=label, step=sid, day=done[sid].done_on.isoformat()))
         if on > as_of:
-            raise CaseProblem(f"--on {on.isoformat()} is in the future "
-                              f"(expected a day up to {as_of.isoformat()})")
+            raise CaseProblem(in_the_future("--on", on, as_of))
         src = proc.steps[sid].get("from_event")
         events = case_events(case, steps)
         if src is not None and src not in events:
@@ -207,29 +208,33 @@ def record_step(engine: Engine, ref: str, *, chamber: str | None, event: str, on
                 cur = proc.steps[cur].get("from_event")
             first = chain[-1]
             raise CaseProblem(
-                f"case {ref}: «{label}» ({sid}) runs from «{proc.label(src)}» ({src}), which is "
-                f"not recorded yet: step out of order (expected {first} next, found {sid})",
-                hint=f"record --event {first} first" + (
-                    "; the order is " + " → ".join(reversed(chain)) if len(chain) > 2 else ""))
+                Msg("case {case}: «{label}» ({step}) runs from «{source_label}» ({source}), which is "
+                    "not recorded yet: step out of order (expected {first} next, found {step})",
+                    case=ref, label=label, step=sid, source_label=proc.label(src), source=src, first=first),
+                hint=Msg("record --event {first} first; the order is {order}", first=first,
+                         order=" → ".join(reversed(chain))) if len(chain) > 2
+                else Msg("record --event {first} first", first=first))
         if src is not None and on < events[src]:
             raise CaseProblem(
-                f"case {ref}: «{label}» on {on.isoformat()} is before «{proc.label(src)}» "
-                f"({events[src].isoformat()}), the event its term runs from "
-                f"(expected a day on or after {events[src].isoformat()}, found {on.isoformat()})")
+                Msg("case {case}: «{label}» on {day} is before «{source_label}» ({source_day}), the event "
+                    "its term runs from (expected a day on or after {source_day}, found {day})",
+                    case=ref, label=label, day=on.isoformat(), source_label=proc.label(src),
+                    source_day=events[src].isoformat()))
         pos = proc.order.index(sid)
         later = [s for s in steps if s.step in proc.steps and proc.order.index(s.step) > pos
                  and s.done_on < on]
         if later:
             s = later[0]
             raise CaseProblem(
-                f"case {ref}: «{label}» ({sid}) comes before «{proc.label(s.step)}» ({s.step}) in "
-                f"the procedure, which is recorded on {s.done_on.isoformat()} "
-                f"(expected a day up to {s.done_on.isoformat()}, found {on.isoformat()})")
+                Msg("case {case}: «{label}» ({step}) comes before «{later_label}» ({later}) in the procedure, "
+                    "which is recorded on {later_day} (expected a day up to {later_day}, found {day})",
+                    case=ref, label=label, step=sid, later_label=proc.label(s.step), later=s.step,
+                    later_day=s.done_on.isoformat(), day=on.isoformat()))
         if scores and (proc.actor(sid) or "") == "valutato":
             raise CaseProblem(
-                f"case {ref}: «{label}» is a step of the person evaluated: a changed evaluation "
-                "(--scores) comes with a step of the evaluator or of the deciding body "
-                f"(expected e.g. --event {proc.final})")
+                Msg("case {case}: «{label}» is a step of the person evaluated: a changed evaluation "
+                    "(--scores) comes with a step of the evaluator or of the deciding body "
+                    "(expected e.g. --event {final})", case=ref, label=label, final=proc.final))
         events[sid] = on
         rows = proc.schedule(events, as_of=as_of)
         row = next(r for r in rows if r.step == sid)
@@ -261,22 +266,22 @@ def close_case(engine: Engine, ref: str, *, chamber: str | None, on: dt.date, ou
     as_of = as_of or today()
     outcome = OUTCOME_ALIASES.get(outcome, outcome)
     if outcome not in ("confermata", "ritirata", "decaduta"):
-        raise UsageProblem(f"--outcome {outcome}: expected confermata, ritirata or decaduta "
-                           "(confirmed, withdrawn, lapsed); a changed evaluation is recorded "
-                           "with smvp conciliation step … --scores")
-    with q.session_errors(engine, "close the case"), Session(engine) as session, session.begin():
+        raise UsageProblem(Msg("--outcome {outcome}: expected confermata, ritirata or decaduta "
+                               "(confirmed, withdrawn, lapsed); a changed evaluation is recorded "
+                               "with smvp conciliation step … --scores", outcome=outcome))
+    with q.session_errors(engine, Msg("close the case")), Session(engine) as session, session.begin():
         case = q.get_case(session, ref, chamber)
         if case.closed_on is not None:
-            raise CaseProblem(f"case {case_ref(case)} is already closed "
-                              f"({case.closed_on.isoformat()}, {case.outcome})")
+            raise CaseProblem(Msg("case {case} is already closed ({day}, {outcome})", case=case_ref(case),
+                                  day=case.closed_on.isoformat(), outcome=case.outcome))
         if on > as_of:
-            raise CaseProblem(f"--on {on.isoformat()} is in the future "
-                              f"(expected a day up to {as_of.isoformat()})")
+            raise CaseProblem(in_the_future("--on", on, as_of))
         steps = q.case_steps(session, store.row_id(case))
         latest = max([case.delivered, *(s.done_on for s in steps)])
         if on < latest:
-            raise CaseProblem(f"case {case_ref(case)}: --on {on.isoformat()} is before its last "
-                              f"event (expected a day on or after {latest.isoformat()})")
+            raise CaseProblem(Msg("case {case}: --on {day} is before its last event "
+                                  "(expected a day on or after {latest})", case=case_ref(case),
+                                  day=on.isoformat(), latest=latest.isoformat()))
         case.closed_on, case.outcome = on, outcome
         if note:
             case.note = (case.note + "\n" if case.note else "") + note
@@ -304,20 +309,20 @@ def load_run_inputs(engine_or_session: Any, run: store.Run) -> tuple[Any, dict[s
             import hashlib
 
             if hashlib.sha256(blob.content.encode("utf-8")).hexdigest() != blob.content_sha256:
-                raise StoreProblem(f"stored dataset {run.dataset_sha256[:12]} does not match "
-                                   "its hash")
+                raise StoreProblem(Msg("stored dataset {hash} does not match its hash",
+                                       hash=run.dataset_sha256[:12]))
             content = json.loads(blob.content)
     else:
         content = store.dataset_content(engine_or_session, run.dataset_sha256, run.tenant_id)
     if content is None:
-        raise StoreProblem(f"the dataset of run {run.id} ({run.dataset_sha256[:12]}) is not stored",
-                           hint="evaluate again to store it")
+        raise StoreProblem(Msg("the dataset of run {run} ({hash}) is not stored", run=run.id,
+                               hash=run.dataset_sha256[:12]), hint=Msg("evaluate again to store it"))
     try:
         profile = load_profile(run.profile_path, text=run.profile_text, layer_text=getattr(run, "layer_text", None))
     except SmvpErrors as exc:
-        raise CaseProblem(f"the profile stored with run {run.id} no longer loads: "
-                          f"{exc.errors[0] if exc.errors else exc}",
-                          hint="the money cannot be recomputed with this smvp") from None
+        raise CaseProblem(Msg("the profile stored with run {run} no longer loads: {error}", run=run.id,
+                              error=exc.errors[0] if exc.errors else exc),
+                          hint=Msg("the money cannot be recomputed with this smvp")) from None
     return profile, content["tables"]
 
 
@@ -358,10 +363,10 @@ def _revise(session: Session, run: store.Run, case: ConciliationCase, scores: di
                   store.to_cents(r.get(k)) != stored[str(r["person_id"])][k]
                   for k in ("premium", "maggiorazione", "paid"))]
     if differ:
-        warnings.append(
-            f"recomputing run {run.id} with this smvp gives different amounts from the stored ones "
-            f"for {len(differ)} people ({', '.join(map(str, differ[:5]))}"
-            f"{', …' if len(differ) > 5 else ''}): the changes below are against the recomputation")
+        warnings.append(Msg(
+            "recomputing run {run} with this smvp gives different amounts from the stored ones for {n} "
+            "people ({people}): the changes below are against the recomputation", run=run.id, n=len(differ),
+            people=", ".join(map(str, differ[:5])) + (", …" if len(differ) > 5 else "")))
     out = RevisionOutcome(
         revision=None, person_id=case.person_id, previous=prev, scores=scores,
         changes=rv.changes(b_rows, a_rows),
@@ -437,16 +442,15 @@ def validate_run(engine: Engine, run_id: int, *, oiv_date: dt.date,
     as_of = as_of or today()
     for what, d in (("--oiv-date", oiv_date), ("--requests-closed", requests_closed)):
         if d is not None and d > as_of:
-            raise CaseProblem(f"{what} {d.isoformat()} is in the future "
-                              f"(expected a day up to {as_of.isoformat()})")
-    with q.session_errors(engine, "record the validation"), Session(engine) as session, \
+            raise CaseProblem(in_the_future(what, d, as_of))
+    with q.session_errors(engine, Msg("record the validation")), Session(engine) as session, \
             session.begin():
         run = q.get_run(session, run_id, chamber)
         if oiv_date.year <= run.year:
             raise CaseProblem(
-                f"--oiv-date {oiv_date.isoformat()}: the Relazione on {run.year} is validated "
-                f"after the year ends (expected a day in {run.year + 1} or later, found "
-                f"{oiv_date.isoformat()})")
+                Msg("--oiv-date {day}: the Relazione on {year} is validated after the year ends "
+                    "(expected a day in {next} or later, found {day})", day=oiv_date.isoformat(),
+                    year=run.year, next=run.year + 1))
         rec = RunValidation(tenant_id=run.tenant_id, run_id=run_id, oiv_date=oiv_date, requests_closed=requests_closed,
                             recorded_at=now(), note=note)
         session.add(rec)
@@ -456,21 +460,21 @@ def validate_run(engine: Engine, run_id: int, *, oiv_date: dt.date,
 
 
 def payout_state(engine: Engine, run_id: int, *, as_of: dt.date | None = None) -> Gate:
-    with q.session_errors(engine, "read the payment state"), Session(engine) as session:
+    with q.session_errors(engine, Msg("read the payment state")), Session(engine) as session:
         return _gate(session, q.get_run(session, run_id), as_of or today())
 
 
 def payout_states(engine: Engine, run_ids: Iterable[int], *, as_of: dt.date | None = None
                   ) -> dict[int, Gate]:
     as_of = as_of or today()
-    with q.session_errors(engine, "read the payment states"), Session(engine) as session:
+    with q.session_errors(engine, Msg("read the payment states")), Session(engine) as session:
         return {rid: _gate(session, q.get_run(session, rid), as_of) for rid in run_ids}
 
 
 def revision_counts(engine: Engine, run_ids: Iterable[int]) -> dict[int, int]:
     """How many revisions each run has (runs without any are left out)."""
     ids = list(run_ids)
-    with q.session_errors(engine, "read the revisions"), Session(engine) as session:
+    with q.session_errors(engine, Msg("read the revisions")), Session(engine) as session:
         rows = session.exec(select(Revision.run_id, func.count()).where(
             col(Revision.run_id).in_(ids)).group_by(col(Revision.run_id))).all()
         return {int(r): int(n) for r, n in rows}

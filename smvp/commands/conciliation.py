@@ -23,7 +23,7 @@ from smvp import conciliation as domain
 from smvp import store
 from smvp.app import conciliation as cases
 from smvp.errors import UsageProblem
-from smvp.i18n import actor_label, format_date, format_money, format_points, t
+from smvp.i18n import actor_label, format_date, format_money, format_points, say, t
 from smvp_engine.deadlines import StepDeadline
 from smvp_engine.errors import Msg
 
@@ -179,7 +179,7 @@ def _arrow(before: Any, after: Any, fmt) -> Text:
 def print_revision(out: Console, rev: domain.RevisionOutcome, view: domain.CaseView,
                    lang: str) -> None:
     for w in rev.warnings:
-        _line(out, w, "yellow")
+        _line(out, say(w, lang), "yellow")
     table = Table(title=t("scores_title", lang, person=rev.person_id), title_justify="left")
     for key in ("factor", "before", "after"):
         table.add_column(t(key, lang), justify="left" if key == "factor" else "right")

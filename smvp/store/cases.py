@@ -20,18 +20,20 @@ from smvp.store.tables import (
     Run,
     SheetDelivery,
 )
+from smvp_engine.errors import Msg
 
 
 def session_errors(engine: Engine, what: str):
-    """A context that turns a database error into StoreProblem ('cannot <what> … nothing was stored')."""
+    """A context that turns a database error into StoreProblem ('cannot <what> … nothing was stored');
+    ``what``: a catalogue message (``Msg("record the step")``) said in the user's language."""
     class _Guard:
         def __enter__(self):
             return self
 
         def __exit__(self, exc_type, exc, tb):
             if exc is not None and isinstance(exc, SQLAlchemyError):
-                raise StoreProblem(f"cannot {what} in {display_url(str(engine.url))}: "
-                                   f"{short_error(exc)}; nothing was stored") from exc
+                raise StoreProblem(Msg("cannot {what} in {url}: {error}; nothing was stored", what=what,
+                                       url=display_url(str(engine.url)), error=short_error(exc))) from exc
             return False
 
     return _Guard()
@@ -40,11 +42,11 @@ def session_errors(engine: Engine, what: str):
 def get_run(session: Session, run_id: int, chamber: str | None = None) -> Run:
     run = session.get(Run, run_id)
     if run is None:
-        raise UsageProblem(f"no stored run {run_id}", hint="see smvp runs")
+        raise UsageProblem(Msg("no stored run {run}", run=run_id), hint=Msg("see smvp runs"))
     if chamber and run.chamber != chamber:
-        raise CaseProblem(f"run {run_id} is a {run.chamber} run, not {chamber} "
-                          f"(expected a run of --chamber {chamber})",
-                          hint=f"see smvp runs --chamber {chamber}")
+        raise CaseProblem(Msg("run {run} is a {found} run, not {chamber} (expected a run of --chamber {chamber})",
+                              run=run_id, found=run.chamber, chamber=chamber),
+                          hint=Msg("see smvp runs --chamber {chamber}", chamber=chamber))
     return run
 
 
@@ -53,7 +55,8 @@ def get_case(session: Session, ref: str, chamber: str | None) -> ConciliationCas
     case = session.exec(select(ConciliationCase).where(ConciliationCase.chamber == ch,
                                                        ConciliationCase.number == n)).first()
     if case is None:
-        raise UsageProblem(f"no case {ch}-{n}", hint=f"see smvp conciliation status --chamber {ch}")
+        raise UsageProblem(Msg("no case {case}", case=f"{ch}-{n}"),
+                           hint=Msg("see smvp conciliation status --chamber {chamber}", chamber=ch))
     return case
 
 
@@ -64,9 +67,9 @@ def person_result(session: Session, run_id: int, person_id: str) -> PersonResult
         ids = [r for r in session.exec(select(PersonResult.person_id)
                                        .where(PersonResult.run_id == run_id)).all()]
         near = difflib.get_close_matches(person_id, ids, n=1)
-        raise UsageProblem(f"--person {person_id}: not in run {run_id} "
-                           f"(expected a person_id of the run's {len(ids)} people, found {person_id!r})",
-                           hint=f"did you mean {near[0]}?" if near else None)
+        raise UsageProblem(Msg("--person {person}: not in run {run} (expected a person_id of the run's {n} "
+                               "people, found {person!r})", person=person_id, run=run_id, n=len(ids)),
+                           hint=Msg("did you mean {near}?", near=near[0]) if near else None)
     return row
 
 
