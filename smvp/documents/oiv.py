@@ -214,7 +214,7 @@ def model(doc: RunDocument, lang: str, other: RunDocument | None = None) -> dict
                               year=other.year),
                    "other": t("other_run", run=other.run_id),
                    "rows": _compare(doc, other, stats, role_stats(other), t)}
-    return {"t": t, "head": r.header(_Info(doc), t("title"), lang), "stats": stats,
+    return {"t": t, "head": r.header(doc, t("title"), lang), "stats": stats,
             "scored": scored, "plot_roles": plot_roles, "plot_units": plot_units, "units": units,
             "funds": funds, "fund_totals": fund_totals, "maggiorazioni": mags, "compare": compare}
 
@@ -227,11 +227,3 @@ def html(doc: RunDocument, lang: str, other: RunDocument | None = None) -> str:
             f"{doc.chamber}, found {other.chamber})", hint="'smvp runs' lists the stored runs")
     return r.render(TEMPLATE, lang, **model(doc, lang, other))
 
-
-class _Info:
-    def __init__(self, doc: RunDocument):
-        self.chamber_name = doc.chamber_name
-        self.year = doc.year
-        self.run_id = doc.run_id
-        self.profile_sha256 = doc.profile_sha256
-        self.today = doc.today

@@ -20,7 +20,7 @@ from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, Protocol, overload
 
 from smvp.errors import ExportProblem
 from smvp.i18n import (
@@ -126,7 +126,22 @@ def render(template: str, lang: str, **context: Any) -> str:
     return environment(lang).get_template(template).render(**context)
 
 
-def header(info: Any, title: str, lang: str) -> dict[str, Any]:
+class HeaderSource(Protocol):
+    """What a document's header reads of a run (``runs.RunDocument`` has it)."""
+
+    @property
+    def chamber_name(self) -> str: ...
+    @property
+    def year(self) -> int: ...
+    @property
+    def run_id(self) -> int: ...
+    @property
+    def profile_sha256(self) -> str: ...
+    @property
+    def today(self) -> dt.date: ...
+
+
+def header(info: HeaderSource, title: str, lang: str) -> dict[str, Any]:
     """The common header: the Chamber's name and the year, the title, the run and profile."""
     from smvp import engine_api
 

@@ -447,16 +447,7 @@ def _raw_tables(tab: Tables, lang: str) -> dict[str, tuple[list[str], list[list[
 def html(doc: RunDocument, tab: Tables, lang: str) -> str:
     t = _t(lang)
     lists = _tables_as_lists(tab, lang, for_csv=False)
-    info = _Info(doc)
-    return r.render(TEMPLATE, lang, t=t, head=r.header(info, t("title"), lang), tables=lists,
+    return r.render(TEMPLATE, lang, t=t, head=r.header(doc, t("title"), lang), tables=lists,
                     rows=tab.rows, levels=[row.level for row in tab.rows], curve_label=tab.curve_label, curve_source=tab.curve_source,
                     not_computed=tab.not_computed, leak=tab.leak)
 
-
-class _Info:
-    def __init__(self, doc: RunDocument):
-        self.chamber_name = doc.chamber_name
-        self.year = doc.year
-        self.run_id = doc.run_id
-        self.profile_sha256 = doc.profile_sha256
-        self.today = doc.today
