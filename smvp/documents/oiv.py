@@ -31,6 +31,7 @@ from typing import Any
 from smvp.documents import render as r
 from smvp.documents.runs import DocumentProblem, RunDocument
 from smvp.i18n import Words
+from smvp_engine.errors import Msg
 
 TEMPLATE = "report.html.j2"
 HUNDRED = Decimal(100)
@@ -222,8 +223,9 @@ def model(doc: RunDocument, lang: str, other: RunDocument | None = None) -> dict
 def html(doc: RunDocument, lang: str, other: RunDocument | None = None) -> str:
     if other is not None and other.chamber != doc.chamber:
         raise DocumentProblem(
-            f"--compare-run {other.run_id} is a run of {other.chamber}, run {doc.run_id} of "
-            f"{doc.chamber}: the report compares runs of the same Chamber (expected a run of "
-            f"{doc.chamber}, found {other.chamber})", hint="'smvp runs' lists the stored runs")
+            Msg("--compare-run {other} is a run of {found}, run {run} of {chamber}: the report compares "
+                "runs of the same Chamber (expected a run of {chamber}, found {found})",
+                other=other.run_id, found=other.chamber, run=doc.run_id, chamber=doc.chamber),
+            hint=Msg("'smvp runs' lists the stored runs"))
     return r.render(TEMPLATE, lang, **model(doc, lang, other))
 
