@@ -119,13 +119,15 @@ def _answer(status: int | None) -> Any:
     return handler
 
 
-async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+async def http_error(request: Request, exc: Exception) -> Response:
     """An ``HTTPException`` of the API: a :class:`Refusal` said in the caller's language
     (``detail``, ``id``, ``fields``); any other (FastAPI's own 404, 405) as FastAPI says it."""
-    if not isinstance(exc, Refusal):
-        return await http_exception_handler(request, exc)
-    return JSONResponse(message_body(exc, request_lang(request)), status_code=exc.status_code,
-                        headers=exc.headers)
+    if isinstance(exc, Refusal):
+        return JSONResponse(message_body(exc, request_lang(request)), status_code=exc.status_code,
+                            headers=exc.headers)
+    if not isinstance(exc, StarletteHTTPException):
+        raise exc
+    return await http_exception_handler(request, exc)
 
 
 def _handlers(app: FastAPI) -> None:
