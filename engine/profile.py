@@ -994,6 +994,28 @@ def _resolve_node(node, year: int, path: tuple, origin: dict):
     return node
 
 
+def _resolved(node, year: int):
+    """:func:`_resolve_node` without recording paths (the builder does not need them)."""
+    if isinstance(node, dict):
+        variants = node.get("variants") if "variants" in node else None
+        if isinstance(variants, list):
+            for v in variants:
+                if isinstance(v, dict) and _in_force(v, year):
+                    return _resolved(v, year)
+            return None
+        if not _in_force(node, year):
+            return None
+        out = {}
+        for k, v in node.items():
+            r = _resolved(v, year) if isinstance(v, (dict, list)) else v
+            if r is not None or v is None:
+                out[k] = r
+        return out
+    if isinstance(node, list):
+        return [_resolved(v, year) if isinstance(v, (dict, list)) else v for v in node]
+    return node
+
+
 def original_path(data: Any, year: int, keys) -> tuple:
     """The path in the profile as written of a path in the rules resolved for ``year``.
 
@@ -1048,10 +1070,9 @@ class _Builder:
         self.year = year
         self.errors: list[ProfileError] = []
         self.docs = profile.data.get("documents") or {}
-        self.origin: dict = {}
         chamber = profile.data["chamber"]
         self.data = {k: v for k, v in profile.data.items() if k != "chamber"}
-        self.data = _resolve_node(self.data, year, (), self.origin) or {}
+        self.data = _resolved(self.data, year) or {}
         self.data["chamber"] = chamber
 
     def err(self, message, path, **kw):
@@ -1176,9 +1197,13 @@ class _Builder:
         money = d.get("money") or {}
         not_defined: list[str] = []
 
+        flagged = []  # mappings with a 'defined' key, for not_defined below (one walk of the document)
         for path, value in _walk(d):
-            if path and path[-1] == "source" and isinstance(value, dict) and path[:1] != ("chamber",):
-                self.source({"source": value}, *path[:-1])
+            if isinstance(value, dict):
+                if path and path[-1] == "source" and path[:1] != ("chamber",):
+                    self.source({"source": value}, *path[:-1])
+                if "defined" in value:
+                    flagged.append((path, value))
 
         bands = self.achievement_bands(ach)
         objective_types = self.planning(d.get("planning") or {})
@@ -1272,8 +1297,8 @@ class _Builder:
                                       str(m["amount"]), m["shortfall"], self.source(m, *base), m.get("reading", ""),
                                       tie_breaker=breaker)
 
-        for path, value in _walk(d):
-            if isinstance(value, dict) and value.get("defined") is False and path:
+        for path, value in flagged:
+            if value.get("defined") is False and path:
                 what = ".".join(str(p) for p in path)
                 if path[0] == "roles" and len(path) > 1 and path[1] in roles and roles[path[1]].undefined:
                     continue  # already listed with the role's label
