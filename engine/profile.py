@@ -15,8 +15,8 @@ force in a year and returns a typed, immutable :class:`Resolved` profile.
 
 from __future__ import annotations
 
-import dataclasses
 import copy
+import dataclasses
 import difflib
 import hashlib
 import json
