@@ -263,11 +263,9 @@ def _sentences(node: ast.AST):
 # service's (its JSON answers and pages) with the application layer under it
 EDGES = ("cli.py", "render.py", "export.py", "app/explain.py", "app/verify.py", "app/runs.py",
          "documents/runs.py", "documents/render.py", "documents/oiv.py", "documents/scheda.py",
-         "documents/trasparenza.py", "store/db.py", "store/runs.py", "conciliation.py",
-         "service/app.py", "service/api.py", "service/auth.py", "service/scores_api.py",
-         "service/refusals.py", "app/accounts.py", "app/stored_runs.py", "app/visibility.py",
-         # the conciliation's application layer (its refusals reach the CLI, the API, the pages)
-         "app/conciliation.py", "store/cases.py")
+         "documents/trasparenza.py", "store/db.py", "store/direct.py", "store/runs.py", "conciliation.py",
+         "explain_words.py", "service/app.py", "service/api.py", "service/auth.py", "service/scores_api.py",
+         "service/refusals.py", "app/accounts.py", "app/stored_runs.py", "app/visibility.py")
 
 
 def _by_language(node: ast.IfExp) -> bool:
@@ -275,6 +273,11 @@ def _by_language(node: ast.IfExp) -> bool:
     names = {n.id for n in ast.walk(node.test) if isinstance(n, ast.Name)}
     names |= {n.attr for n in ast.walk(node.test) if isinstance(n, ast.Attribute)}
     return bool(names & {"lang", "it", "italian"})
+
+
+# the application layer under the edges: the conciliation's use cases and store queries, the
+# reviews, answers, scores, uploads and cycle dates (their refusals reach the CLI, the API, the pages)
+EDGES += ("app/conciliation.py", "store/cases.py")
 
 
 def _command_sentences() -> dict[str, list[str]]:
