@@ -28,8 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_service import (PW, RawClient, HttpxClient, start_database,  # noqa: E402
-                                      wait_until_up)
+from benchmarks.bench_service import PW, HttpxClient, RawClient, start_database, wait_until_up  # noqa: E402
 
 
 def cpu_of(pid: int, children: bool = False) -> float:
