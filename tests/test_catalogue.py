@@ -277,7 +277,8 @@ def _by_language(node: ast.IfExp) -> bool:
 
 # the application layer under the edges: the conciliation's use cases and store queries, the
 # reviews, answers, scores, uploads and cycle dates (their refusals reach the CLI, the API, the pages)
-EDGES += ("app/conciliation.py", "store/cases.py")
+EDGES += ("app/conciliation.py", "store/cases.py", "app/review.py", "app/answers.py", "app/cycle.py",
+          "app/scores.py", "app/delivery.py", "app/uploads.py")
 
 
 def _command_sentences() -> dict[str, list[str]]:

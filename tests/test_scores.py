@@ -132,14 +132,27 @@ def test_a_score_outside_the_scale_is_refused_naming_the_scale(svc):
     r = c.put(url(ids["cuneo"], "P013"), headers=h,
               json={"scores": {"problem_solving_autonomia": 18, "orientamento_utenza": 20.5}})
     assert r.status_code == 422
+    assert r.json()["detail"] == ("orientamento_utenza: 20.5 è fuori dalla scala 0–20 di "
+                                  "«Orientamento all'utenza» (Dipendente)")
+    fields = {"factor": "orientamento_utenza", "value": 20.5, "max": "20",
+              "label": "Orientamento all'utenza", "role": "Dipendente"}
+    assert r.json()["fields"] == fields
+    r = c.put(url(ids["cuneo"], "P013"), headers=h, params={"lang": "en"},
+              json={"scores": {"problem_solving_autonomia": 18, "orientamento_utenza": 20.5}})
+    assert r.status_code == 422 and r.json()["fields"] == fields
     assert r.json()["detail"] == ("orientamento_utenza: 20.5 is outside the scale 0–20 of "
                                   "«Orientamento all'utenza» (Dipendente)")
-    for bad, msg in [({"cooperazione_team_working": -1}, "outside the scale 0–15"),
-                     ({"cooperazione_team_working": "12.345"}, "more than 2 decimals"),
-                     ({"cooperazione_team_working": "molto"}, "expected a number"),
-                     ({"capacita_direzionale": 3}, "not a behaviour factor of Dipendente")]:
+    for bad, msg, english in [
+            ({"cooperazione_team_working": -1}, "fuori dalla scala 0–15", "outside the scale 0–15"),
+            ({"cooperazione_team_working": "12.345"}, "12.345 ha più di 2 decimali", "12.345 has more than 2 decimals"),
+            ({"cooperazione_team_working": "molto"}, "atteso un numero di punti, trovato 'molto'",
+             "expected a number of points, found 'molto'"),
+            ({"capacita_direzionale": 3}, "non è un fattore di comportamento di Dipendente",
+             "not a behaviour factor of Dipendente")]:
         r = c.put(url(ids["cuneo"], "P013"), headers=h, json={"scores": bad})
         assert r.status_code == 422 and msg in r.json()["detail"], (bad, r.text)
+        r = c.put(url(ids["cuneo"], "P013"), headers=h, params={"lang": "en"}, json={"scores": bad})
+        assert r.status_code == 422 and english in r.json()["detail"], (bad, r.text)
     sheet = c.get(url(ids["cuneo"], "P013"), headers=h).json()
     assert sheet["state"] == "uploaded" and not any(f["entered"] for f in sheet["factors"])
     assert len(audit(c)) == before  # nothing stored, nothing logged
@@ -162,7 +175,11 @@ def test_draft_then_final_then_refused(svc):
     assert final["state"] == "final" and final["scheda_date"] == "2025-03-03"
     assert all(f["entered"] for f in final["factors"])  # every factor frozen on the sheet
     r = c.put(url(ids["cuneo"], "P014"), headers=h, json={"scores": {"orientamento_utenza": 1}})
-    assert r.status_code == 409 and "final (dated 2025-03-03)" in r.json()["detail"]
+    assert r.status_code == 409 and "la scheda di P014 è definitiva (datata 2025-03-03)" in r.json()["detail"]
+    r = c.put(url(ids["cuneo"], "P014"), headers=h, params={"lang": "en"},
+              json={"scores": {"orientamento_utenza": 1}})
+    assert r.status_code == 409 and "the scheda of P014 is final (dated 2025-03-03)" in r.json()["detail"]
+    assert r.json()["fields"] == {"person": "P014", "day": "2025-03-03"}
     r = c.post(url(ids["cuneo"], "P014", "/scheda"), headers=h, json={"scheda_date": "2025-04-01"})
     assert r.status_code == 409
     assert c.get(url(ids["cuneo"], "P014"), headers=h).json() == final
@@ -194,7 +211,10 @@ def test_a_negative_judgement_needs_its_motivation(svc):
     r = c.put(url(ids["cuneo"], "P015"), headers=h, json={"scores": low})
     assert r.json()["negative"] is True and r.json()["behaviour"] == "14"
     r = c.post(url(ids["cuneo"], "P015", "/scheda"), headers=h, json={"scheda_date": "2025-03-05"})
-    assert r.status_code == 422 and "negative (behaviour 14 < 15)" in r.json()["detail"]
+    assert r.status_code == 422 and "P015: il giudizio è negativo (comportamenti 14 < 15)" in r.json()["detail"]
+    r = c.post(url(ids["cuneo"], "P015", "/scheda"), headers=h, params={"lang": "en"},
+               json={"scheda_date": "2025-03-05"})
+    assert r.status_code == 422 and "P015: the judgement is negative (behaviour 14 < 15)" in r.json()["detail"]
     assert c.get(url(ids["cuneo"], "P015"), headers=h).json()["state"] == "draft"
     why = "Ripetuti ritardi nelle pratiche assegnate, documentati nei colloqui intermedi."
     r = c.post(url(ids["cuneo"], "P015", "/scheda"), headers=h,

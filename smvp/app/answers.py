@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from smvp.conciliation import CaseProblem, CaseView, StepOutcome
+from smvp_engine.errors import Msg
 
 #: the ``actor`` ids of conciliation steps that are the person's evaluator's (module doc)
 EVALUATOR_ACTORS = ("valutatore", "dirigente")
@@ -127,10 +128,11 @@ def answer(engine: Engine, view: CaseView, *, step: str, on: dt.date, note: str,
     from smvp.app import conciliation as cases
 
     if step not in {r.step for r in evaluator_steps(view)}:
-        raise CaseProblem(f"case {view.ref}: {step} is not a step of the evaluator open now")
+        raise CaseProblem(Msg("case {case}: {step} is not a step of the evaluator open now", case=view.ref,
+                              step=step))
     text = (note or "").strip()
     if not text:
-        raise CaseProblem(f"case {view.ref}: the answer needs its motivation")
+        raise CaseProblem(Msg("case {case}: the answer needs its motivation", case=view.ref))
     done = cases.record_step(engine, view.ref, chamber=view.case.chamber, event=step, on=on,
                              scores=dict(scores) if scores else None, note=text, as_of=as_of)
     with Session(engine) as s, s.begin():

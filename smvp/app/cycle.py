@@ -21,7 +21,7 @@ from smvp.errors import UsageProblem
 from smvp.store.cycle import CycleDate, actual_dates
 from smvp.store.tables import User
 from smvp.store.tenancy import session_tenant
-from smvp_engine.errors import DatasetError, DatasetErrors
+from smvp_engine.errors import DatasetError, DatasetErrors, Msg
 
 __all__ = ["actual_dates", "record_actual_dates", "steps"]
 
@@ -48,13 +48,14 @@ def record_actual_dates(engine: Engine, *, profile_data: dict[str, Any], year: i
     for step, day in dates.items():
         if step not in known:
             near = difflib.get_close_matches(step, list(known), n=1)
-            errors.append(DatasetError(f"{step!r} is not a step of the cycle", file=where,
-                                       field="step", expected="one of " + ", ".join(known),
+            errors.append(DatasetError(Msg("{step!r} is not a step of the cycle", step=step), file=where,
+                                       field="step", expected=Msg("one of {values}", values=", ".join(known)),
                                        found=repr(step),
-                                       hint=f"did you mean {near[0]}?" if near else None))
+                                       hint=Msg("did you mean {near}?", near=near[0]) if near else None))
         elif day is not None and not (year - 1 <= day.year <= year + 2):
-            errors.append(DatasetError("date outside the cycle's years", file=where, field=step,
-                                       expected=f"a date between {year - 1} and {year + 2}",
+            errors.append(DatasetError(Msg("date outside the cycle's years"), file=where, field=step,
+                                       expected=Msg("a date between {first} and {last}", first=year - 1,
+                                                    last=year + 2),
                                        found=day.isoformat()))
     if errors:
         raise DatasetErrors(errors)
@@ -64,7 +65,7 @@ def record_actual_dates(engine: Engine, *, profile_data: dict[str, Any], year: i
     with Session(engine) as s, s.begin():
         tenant_id = session_tenant(s)
         if tenant_id is None:
-            raise UsageProblem("the cycle's dates belong to a tenant (use store.scoped(engine, tenant_id))")
+            raise UsageProblem(Msg("the cycle's dates belong to a tenant (use store.scoped(engine, tenant_id))"))
         rows = {r.step: r for r in s.exec(select(CycleDate).where(CycleDate.year == year)).all()}
         for step, gone in rows.items():
             if step not in after:

@@ -29,11 +29,13 @@ from sqlmodel import Session, col, select
 
 from smvp.conciliation import CaseProblem, run_procedure
 from smvp.i18n import format_date
+from smvp_engine.errors import Msg
 
 
 class ReviewRefused(CaseProblem):
     """A request of review that cannot be made (no scheda date yet, term expired, a case
-    already open); the message is Italian, for the person."""
+    already open); the message is a catalogue message (``Msg``), said in the person's language
+    by the page (``smvp.i18n.say``)."""
 
 
 @dataclass
@@ -104,27 +106,26 @@ def term(engine: Engine, run: Any, person_id: str, *, as_of: dt.date) -> ReviewT
 
 def request(engine: Engine, run: Any, person_id: str, *, reasons: str, on: dt.date,
             user: Any = None) -> Any:
-    """Open the case and record the request with ``reasons`` on ``on``; ReviewRefused (in
-    Italian) when it cannot be made. Returns the case (``CaseView``)."""
+    """Open the case and record the request with ``reasons`` on ``on``; ReviewRefused (a
+    catalogue message) when it cannot be made. Returns the case (``CaseView``)."""
     from smvp.app import accounts
     from smvp.app import conciliation as cases
 
     text = (reasons or "").strip()
     t = term(engine, run, person_id, as_of=on)
     if t.case is not None and not t.case.closed:
-        raise ReviewRefused(f"La richiesta è già stata presentata: pratica {t.case.ref}.")
+        raise ReviewRefused(Msg("The request has already been made: case {case}.", case=t.case.ref))
     if t.step is None:
-        raise ReviewRefused("Il sistema di valutazione non prevede una richiesta di riesame "
-                            "del valutato.")
+        raise ReviewRefused(Msg("The evaluation system provides no request of review by the person evaluated."))
     if t.scheda_date is None:
-        raise ReviewRefused("La scheda non risulta ancora consegnata: la richiesta si potrà "
-                            "presentare dalla data della scheda.")
+        raise ReviewRefused(Msg("The scheda has not been delivered yet: the request can be made from the "
+                                "date of the scheda."))
     if t.due is not None and on > t.due:
-        raise ReviewRefused(f"Il termine per la richiesta di riesame è scaduto il "
-                            f"{format_date(t.due, 'it')} ({t.label}: dalla data della scheda, "
-                            f"{format_date(t.scheda_date, 'it')}).")
+        raise ReviewRefused(Msg("The term for the request of review expired on {due} ({label}: from the "
+                                "date of the scheda, {scheda_date}).", due=format_date(t.due, "it"),
+                                label=t.label, scheda_date=format_date(t.scheda_date, "it")))
     if not text:
-        raise ReviewRefused("Scrivi i motivi della richiesta.")
+        raise ReviewRefused(Msg("Write the reasons for the request."))
     view = cases.open_case(engine, chamber=run.chamber, run_id=run.id, person_id=person_id,
                            delivered=t.scheda_date, note=text, as_of=on)
     done = cases.record_step(engine, view.ref, chamber=run.chamber, event=t.step, on=on,

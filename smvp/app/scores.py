@@ -49,6 +49,7 @@ from smvp.app.accounts import audit
 from smvp.errors import UsageProblem
 from smvp.store import scores as q
 from smvp.store.tables import DatasetUpload, ProfileVersion, User
+from smvp_engine.errors import Msg
 
 CP = Decimal(100)
 
@@ -143,11 +144,11 @@ def open_dataset(engine: Engine, dataset_id: int) -> Scoring:
         up = s.get(DatasetUpload, dataset_id)
         pv = s.get(ProfileVersion, up.profile_version_id) if up is not None else None
     if up is None or pv is None or up.derived_from is not None:
-        raise NotFound(f"no dataset {dataset_id} to score (scores are entered on an "
-                       "uploaded dataset)")
+        raise NotFound(Msg("no dataset {dataset} to score (scores are entered on an uploaded dataset)",
+                           dataset=dataset_id))
     found = people(engine, up.sha256)
     if found is None:
-        raise NotFound(f"no dataset {dataset_id}")
+        raise NotFound(Msg("no dataset {dataset}", dataset=dataset_id))
     return Scoring(upload=up, rules=_rules(pv.text, pv.filename, up.year), staff=found.staff,
                    uploaded=found.uploaded, parent=found.parent)
 
@@ -189,7 +190,7 @@ class PersonSheet:
     factors: list[dict[str, Any]] = field(default_factory=list)
     behaviour_cp: int | None = None
     negative_below_cp: int | None = None
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # catalogue messages (Msg), said by the edge
 
     @property
     def negative(self) -> bool | None:
@@ -241,13 +242,15 @@ def _sheet_view(sc: Scoring, person_id: str, sheet: q.Sheet | None) -> PersonShe
         view.negative_below_cp = int(Decimal(role.negative_below.numerator) * CP
                                      / role.negative_below.denominator)
     if role is None:
-        view.problems.append(f"role {info['role']!r} is not in the profile")
+        view.problems.append(Msg("role {role!r} is not in the profile", role=info["role"]))
     elif not role.factors:
-        view.problems.append(f"the profile defines no behaviour factors for {role.label}"
-                             + (f" ({'; '.join(role.undefined)})" if role.undefined else ""))
+        view.problems.append(
+            Msg("the profile defines no behaviour factors for {role} ({why})", role=role.label,
+                why="; ".join(role.undefined)) if role.undefined
+            else Msg("the profile defines no behaviour factors for {role}", role=role.label))
     elif role.per_person_scale:
-        view.problems.append(f"{role.label}: the factor scores come weighted from each "
-                             "person's sheet (behaviours.scale per_person): not entered here")
+        view.problems.append(Msg("{role}: the factor scores come weighted from each person's sheet "
+                                 "(behaviours.scale per_person): not entered here", role=role.label))
     return view
 
 
@@ -259,7 +262,7 @@ def list_sheets(engine: Engine, sc: Scoring, people: list[str]) -> list[PersonSh
 
 def get_sheet(engine: Engine, sc: Scoring, person_id: str) -> PersonSheet:
     if person_id not in sc.staff:
-        raise NotFound(f"no person {person_id} in dataset {sc.upload.id}")
+        raise NotFound(Msg("no person {person} in dataset {dataset}", person=person_id, dataset=sc.upload.id))
     return list_sheets(engine, sc, [person_id])[0]
 
 
@@ -268,31 +271,34 @@ def get_sheet(engine: Engine, sc: Scoring, person_id: str) -> PersonSheet:
 
 def parse_score(factor: Any, value: Any, role_label: str) -> int:
     """``value`` (points) as centipoints, checked against the factor's scale; Invalid."""
+    not_points = Msg("{factor}: expected a number of points, found {value!r}", factor=factor.id, value=value)
     if isinstance(value, bool) or value is None:
-        raise Invalid(f"{factor.id}: expected a number of points, found {value!r}")
+        raise Invalid(not_points)
     try:
         d = Decimal(str(value).strip().replace(",", "."))
     except InvalidOperation:
-        raise Invalid(f"{factor.id}: expected a number of points, found {value!r}") from None
+        raise Invalid(not_points) from None
     if not d.is_finite():
-        raise Invalid(f"{factor.id}: expected a number of points, found {value!r}")
+        raise Invalid(not_points)
     if factor.max is None:
-        raise Invalid(f"{factor.id}: the profile does not define the scale of «{factor.label}» "
-                      f"({role_label}): it cannot be scored")
+        raise Invalid(Msg("{factor}: the profile does not define the scale of «{label}» ({role}): it cannot "
+                          "be scored", factor=factor.id, label=factor.label, role=role_label))
     mx = Decimal(factor.max.numerator) / Decimal(factor.max.denominator)
     if d < 0 or d > mx:
-        raise Invalid(f"{factor.id}: {value} is outside the scale 0–{_scale(factor.max)} of "
-                      f"«{factor.label}» ({role_label})")
+        raise Invalid(Msg("{factor}: {value} is outside the scale 0–{max} of «{label}» ({role})",
+                          factor=factor.id, value=value, max=_scale(factor.max), label=factor.label,
+                          role=role_label))
     scaled = d * CP
     if scaled != scaled.to_integral_value():
-        raise Invalid(f"{factor.id}: {value} has more than 2 decimals (expected points such "
-                      "as 12.5)")
+        raise Invalid(Msg("{factor}: {value} has more than 2 decimals (expected points such as 12.5)",
+                          factor=factor.id, value=value))
     return int(scaled)
 
 
 def _check_editable(view: PersonSheet, role: Any) -> None:
     if role is None or not role.factors or role.per_person_scale:
-        raise Invalid(f"{view.person_id}: " + "; ".join(view.problems))
+        raise Invalid(Msg("{person}: {problem}", person=view.person_id,
+                          problem=view.problems[0] if len(view.problems) == 1 else "; ".join(view.problems)))
 
 
 def edit(engine: Engine, sc: Scoring, person_id: str, *, scores: dict[str, Any],
@@ -306,15 +312,14 @@ def edit(engine: Engine, sc: Scoring, person_id: str, *, scores: dict[str, Any],
     known = {f.id: f for f in role.factors}
     unknown = sorted(set(scores) - set(known))
     if unknown:
-        raise Invalid(f"{', '.join(unknown)}: not a behaviour factor of {role.label} "
-                      f"(expected one of {', '.join(known)})")
+        raise Invalid(Msg("{factors}: not a behaviour factor of {role} (expected one of {known})",
+                          factors=", ".join(unknown), role=role.label, known=", ".join(known)))
     parsed = {k: parse_score(known[k], v, role.label) for k, v in scores.items()}
     with Session(engine) as s, s.begin():
         locked = q.lock_draft(s, sc.upload.id, person_id, _uid(user))  # type: ignore[arg-type]
         if locked is None:
-            raise Refused(f"the scheda of {person_id} is final (dated "
-                          f"{_final_date(s, sc, person_id)}): a change now goes through the "
-                          "conciliation procedure")
+            raise Refused(Msg("the scheda of {person} is final (dated {day}): a change now goes through the "
+                              "conciliation procedure", person=person_id, day=_final_date(s, sc, person_id)))
         before = _sheet_view(sc, person_id, locked if locked.scores or locked.motivation
                              else None)
         q.write_scores(s, locked.id, parsed)  # type: ignore[arg-type]
@@ -337,19 +342,19 @@ def set_scheda_date(engine: Engine, sc: Scoring, person_id: str, *, scheda_date:
     with Session(engine) as s, s.begin():
         locked = q.lock_draft(s, sc.upload.id, person_id, _uid(user))  # type: ignore[arg-type]
         if locked is None:
-            raise Refused(f"the scheda of {person_id} is already final (dated "
-                          f"{_final_date(s, sc, person_id)})")
+            raise Refused(Msg("the scheda of {person} is already final (dated {day})", person=person_id,
+                              day=_final_date(s, sc, person_id)))
         if motivation is not None:
             q.set_motivation(s, locked.id, motivation.strip() or None)  # type: ignore[arg-type]
         current = _sheet_view(sc, person_id, q.sheets(s, _ds(sc), [person_id])[person_id])
         missing = [f["id"] for f in current.factors if f["score"] is None]
         if missing:
-            raise Invalid(f"{person_id}: no score for {', '.join(missing)}: every factor needs "
-                          "one before the scheda is dated")
+            raise Invalid(Msg("{person}: no score for {factors}: every factor needs one before the scheda "
+                              "is dated", person=person_id, factors=", ".join(missing)))
         if current.negative and not current.motivation:
-            raise Invalid(f"{person_id}: the judgement is negative (behaviour "
-                          f"{_points(current.behaviour_cp)} < {_points(current.negative_below_cp)}"
-                          "): the scheda needs the motivation")
+            raise Invalid(Msg("{person}: the judgement is negative (behaviour {points} < {below}): the scheda "
+                              "needs the motivation", person=person_id, points=_points(current.behaviour_cp),
+                              below=_points(current.negative_below_cp)))
         q.write_scores(s, locked.id, {f["id"]: int(Decimal(f["score"]) * CP)  # type: ignore[arg-type]
                                       for f in current.factors})
         q.finalise(s, locked.id, scheda_date, _uid(user))  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ from smvp import engine_api, store
 from smvp.app.accounts import audit
 from smvp.errors import UsageProblem
 from smvp.store.tables import DatasetUpload, ProfileVersion, User
+from smvp_engine.errors import Msg
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # a stated limit: 20 MiB per upload
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
@@ -94,8 +95,8 @@ def _safe_extract(data: bytes, into: Path) -> Path:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        raise UploadProblem("not a valid zip archive (expected a .zip of the dataset's CSV or "
-                            "Parquet tables)") from None
+        raise UploadProblem(Msg("not a valid zip archive (expected a .zip of the dataset's CSV or "
+                                "Parquet tables)")) from None
     total = 0
     tables = []
     for info in archive.infolist():
@@ -103,22 +104,22 @@ def _safe_extract(data: bytes, into: Path) -> Path:
             continue
         name = PurePosixPath(info.filename)
         if name.is_absolute() or ".." in name.parts:
-            raise UploadProblem(f"{info.filename}: a path outside the archive")
+            raise UploadProblem(Msg("{file}: a path outside the archive", file=info.filename))
         if name.name.startswith(".") or "__MACOSX" in name.parts:
             continue
         if name.suffix.lower() not in TABLE_SUFFIXES:
-            raise UnsupportedKind(f"{info.filename}: not a table (expected .csv or .parquet "
-                                  f"files, found {name.suffix or 'no extension'})")
+            raise UnsupportedKind(Msg("{file}: not a table (expected .csv or .parquet files, found {found})",
+                                      file=info.filename, found=name.suffix or Msg("no extension")))
         total += info.file_size
         if total > MAX_UNZIPPED_BYTES:
-            raise TooLarge(f"the archive unpacks to more than {MAX_UNZIPPED_BYTES // 2**20} MiB")
+            raise TooLarge(Msg("the archive unpacks to more than {mib} MiB", mib=MAX_UNZIPPED_BYTES // 2**20))
         tables.append(info)
     if not tables:
-        raise UploadProblem("the archive holds no table (expected units.csv, staff.csv, …)")
+        raise UploadProblem(Msg("the archive holds no table (expected units.csv, staff.csv, …)"))
     folders = {PurePosixPath(i.filename).parent for i in tables}
     if len(folders) != 1:
-        raise UploadProblem("the tables must be in one folder of the archive (found "
-                            f"{', '.join(sorted(map(str, folders)))})")
+        raise UploadProblem(Msg("the tables must be in one folder of the archive (found {folders})",
+                                folders=", ".join(sorted(map(str, folders)))))
     for info in tables:
         target = into / PurePosixPath(info.filename).name
         with archive.open(info) as src, open(target, "wb") as dst:
@@ -138,8 +139,8 @@ def add_dataset(engine: Engine, *, data: bytes, filename: str, version_id: int |
     version and store its content; raises (nothing stored) when anything is wrong."""
     pv = profile_version(engine, version_id)
     if pv is None:
-        raise UploadProblem("no profile version to validate the dataset against"
-                            if version_id is None else f"no profile version {version_id}")
+        raise UploadProblem(Msg("no profile version to validate the dataset against") if version_id is None
+                            else Msg("no profile version {version}", version=version_id))
     profile = load_profile_text(pv.text, pv.filename)
     dataset = load_upload(data, filename, profile, year)
     with Session(engine) as s, s.begin():
@@ -153,8 +154,8 @@ def load_upload(data: bytes, filename: str, profile: Any, year: int | None) -> A
     """The engine's dataset of an upload (.zip of CSV/Parquet tables, or .xlsx) validated
     against ``profile``; raises the located errors (naming ``filename``). Nothing stored."""
     if len(data) > MAX_UPLOAD_BYTES:
-        raise TooLarge(f"{filename}: {len(data)} bytes, more than the limit of "
-                       f"{MAX_UPLOAD_BYTES // 2**20} MiB")
+        raise TooLarge(Msg("{file}: {size} bytes, more than the limit of {mib} MiB", file=filename,
+                           size=len(data), mib=MAX_UPLOAD_BYTES // 2**20))
     suffix = Path(filename).suffix.lower()
     with tempfile.TemporaryDirectory(prefix="smvp-upload-") as tmp:
         base = Path(tmp)
@@ -166,16 +167,16 @@ def load_upload(data: bytes, filename: str, profile: Any, year: int | None) -> A
             path = base / Path(filename).name
             path.write_bytes(data)
         else:
-            raise UnsupportedKind(f"{filename}: expected a .zip of CSV or Parquet tables or an "
-                                  f".xlsx workbook (found {suffix or 'no extension'})")
+            raise UnsupportedKind(Msg("{file}: expected a .zip of CSV or Parquet tables or an .xlsx workbook "
+                                      "(found {found})", file=filename, found=suffix or Msg("no extension")))
         try:
             dataset = engine_api.load_dataset(path, profile=profile, year=year)
         except Exception as exc:  # located engine errors: name the upload, not the temp path
             _rename_paths(exc, str(path), filename)
             raise
         if (year or getattr(dataset, "year", None)) is None:
-            raise UploadProblem(f"{filename}: the dataset does not say which year it is "
-                                "(give year)")
+            raise UploadProblem(Msg("{file}: the dataset does not say which year it is (give year)",
+                                    file=filename))
     return dataset
 
 
@@ -206,7 +207,7 @@ def _tenant(session: Session) -> int:
     """The tenant of a scoped session (uploads always belong to one)."""
     tid = store.tenancy.session_tenant(session)
     if tid is None:
-        raise UsageProblem("an upload needs a tenant (use store.scoped(engine, tenant_id))")
+        raise UsageProblem(Msg("an upload needs a tenant (use store.scoped(engine, tenant_id))"))
     return tid
 
 

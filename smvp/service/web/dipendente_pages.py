@@ -41,6 +41,7 @@ def review_values(ctx: Context, run: Any, person_id: str) -> dict[str, Any]:
 def request_review(ctx: Ctx, run_id: int, person_id: str, csrf: str = Form(""),
                    motivi: str = Form("")) -> Response:
     from smvp.app import review
+    from smvp.i18n import say
     from smvp.service.web import pages
 
     ctx.grant("dipendente")
@@ -53,6 +54,6 @@ def request_review(ctx: Ctx, run_id: int, person_id: str, csrf: str = Form(""),
                        user=ctx.user)
     except review.ReviewRefused as exc:
         return pages.person_page(ctx, run_id, person_id, status_code=409,
-                                 review_error=exc.message)
+                                 review_error=say(exc.message, ctx.lang))
     return RedirectResponse(f"/t/{ctx.tenant.slug}/esecuzioni/{run_id}/persone/{person_id}"
                             "?riesame=1#riesame-h", status_code=303)
