@@ -26,6 +26,7 @@ from smvp import store
 from smvp.app import conciliation as cases
 from smvp.app import delivery, review, runs, uploads
 from smvp.app import scores as uc
+from smvp.i18n import say
 from smvp.service.app import _zip_folder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,10 +95,12 @@ def test_a_request_after_the_term_is_refused_naming_the_day_it_ran_from(world):
     engine, run = world
     with pytest.raises(review.ReviewRefused) as err:
         review.request(engine, run, "P012", reasons="tardi", on=dt.date(2025, 5, 21))
-    assert "scaduto il 20/05/2025" in err.value.message and "10/05/2025" in err.value.message
+    it, en = say(err.value.message, "it"), say(err.value.message, "en")  # the page says it in its language
+    assert "scaduto il 20/05/2025" in it and "dalla data della scheda, 10/05/2025" in it
+    assert "expired on 20/05/2025" in en and "from the date of the scheda, 10/05/2025" in en
     with pytest.raises(review.ReviewRefused) as err:
         review.request(engine, run, "P013", reasons="tardi", on=dt.date(2025, 5, 26))
-    assert "scaduto il 24/05/2025" in err.value.message and "14/05/2025" in err.value.message
+    assert "scaduto il 24/05/2025" in say(err.value.message, "it") and "14/05/2025" in say(err.value.message, "it")
     with Session(engine) as s:
         assert s.exec(select(store.ConciliationCase)).all() == []
     # within P013's own term (from its date, after the run) it is accepted
