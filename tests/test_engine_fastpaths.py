@@ -134,3 +134,53 @@ def test_maggiorazione_cut_by_selection_matches_a_full_sort():
         for k in {1, size // 2 or 1, size}:
             assert _kth_largest(vals, k) == int(vals[want[k - 1]])
             assert _kth_largest(vals.astype(object), k) == int(vals[want[k - 1]])
+
+
+@pytest.mark.parametrize("values", [
+    ["4731.9", "5118.2", "0.1", "100"],
+    ["1", "2", "30"],
+    ["13.50", "13.125", "-2", "0", "-0"],
+    ["1E+3", "2.50", "0.00001"],
+    ["0.1234567890123", "1"],
+    ["0.1234567890123456789"],  # 19 decimals: no scale holds it
+    ["123456789012345678901"],  # beyond int64
+    ["4611686018427387904"],  # 2**62
+    ["NaN", "1"],
+])
+def test_decimal_columns_through_arrow_equal_the_per_value_path(values):
+    """The 128-bit decimal conversion gives the values the per-value path gives (as fractions),
+    or refuses the column as that path does (None)."""
+    from decimal import Decimal
+    from fractions import Fraction
+
+    from smvp_engine.organisational import _decimal_arrow_ints, _decimal_ints
+
+    col = [Decimal(v) for v in values] + [1]
+    plain = None
+    try:
+        pairs = [v.as_integer_ratio() for v in col]
+        plain = [Fraction(a, b) for a, b in pairs]
+    except ValueError:  # NaN
+        pass
+    fast = _decimal_arrow_ints(col)
+    both = _decimal_ints(col)
+    if fast is not None:
+        nums, digits = fast
+        assert [Fraction(int(x), 10 ** digits) for x in nums] == plain
+    if both is not None:
+        assert [Fraction(int(x), 10 ** both[1]) for x in both[0]] == plain
+    if plain is not None and all(abs(q) < 2 ** 40 for q in plain) and all((q * 10 ** 18).denominator == 1 for q in plain):
+        assert fast is not None  # the ordinary columns take the fast path
+    assert (fast is None) == (values[0] in ("0.1234567890123456789", "123456789012345678901", "4611686018427387904", "NaN"))
+
+
+def test_decimal_columns_of_other_types_are_left_to_the_per_value_path():
+    from decimal import Decimal
+
+    from smvp_engine.organisational import _decimal_arrow_ints
+
+    assert _decimal_arrow_ints([Decimal("1.5"), "2"]) is None
+    assert _decimal_arrow_ints([Decimal("1.5"), None]) is None
+    assert _decimal_arrow_ints([Decimal("1.5"), True]) is None
+    assert _decimal_arrow_ints([1.5]) is None
+    assert _decimal_arrow_ints([]) is None
