@@ -251,7 +251,8 @@ def _sentences(node: ast.AST):
 
 # Besides smvp/commands: the modules whose sentences reach the command line's user
 EDGES = ("cli.py", "render.py", "export.py", "app/explain.py", "app/verify.py", "app/runs.py",
-         "documents/runs.py", "store/db.py", "store/runs.py", "conciliation.py")
+         "documents/runs.py", "documents/render.py", "documents/oiv.py", "documents/scheda.py",
+         "documents/trasparenza.py", "store/db.py", "store/runs.py", "conciliation.py")
 
 
 def _by_language(node: ast.IfExp) -> bool:

@@ -73,7 +73,11 @@ def test_report_of_a_chamber_without_scores_and_bad_comparisons(db, tmp_path):
     text = html_text((tmp_path / "report-2.html").read_text(encoding="utf-8"))
     assert "Nessuna persona valutata" in text and "<svg" not in text
     r = invoke("report", "--run", 1, "--compare-run", 2, "--out", tmp_path / "x", "--db", db)
-    assert r.exit_code == 1 and "same Chamber" in r.output
+    assert r.exit_code == 1 and "--compare-run 2 è un'esecuzione di cremona" in r.output
+    assert "attesa un'esecuzione di cuneo, trovata cremona" in r.output
+    r = invoke("report", "--run", 1, "--compare-run", 2, "--out", tmp_path / "x", "--db", db, "--lang", "en")
+    assert r.exit_code == 1 and "--compare-run 2 is a run of cremona" in r.output
+    assert "expected a run of cuneo, found cremona" in r.output
     r = invoke("report", "--run", 1, "--compare-run", 42, "--out", tmp_path / "x", "--db", db)
     assert r.exit_code == 2 and "nessuna esecuzione 42" in r.output
     assert not (tmp_path / "x").exists() or not any((tmp_path / "x").iterdir())

@@ -155,9 +155,9 @@ def test_bad_input_is_a_clear_message_and_writes_nothing(db, tmp_path):
     a_file = tmp_path / "a-file.txt"
     a_file.write_text("x")
     r = invoke("scheda", "--run", 1, "--person", "P012", "--out", a_file, "--db", db)
-    assert r.exit_code == 1 and "not a folder" in r.output
+    assert r.exit_code == 1 and "non è una cartella" in r.output
     r = invoke("scheda", "--run", 1, "--person", "P012", "--out", a_file / "sub", "--db", db)
-    assert r.exit_code == 1 and "cannot create the folder" in r.output
+    assert r.exit_code == 1 and "impossibile creare la cartella" in r.output
     assert a_file.read_text() == "x"
 
 

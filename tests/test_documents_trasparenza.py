@@ -151,8 +151,23 @@ def test_a_run_without_premiums_is_refused_and_nothing_written(db, tmp_path):
     for run in (2, 3, 4):  # cremona, brescia, lucca: no role has a payout
         r = invoke("trasparenza", "--run", run, "--out", tmp_path / "out", "--db", db)
         assert r.exit_code == 1, r.output
-        assert "has no premiums" in r.output and "nothing was written" in r.output
+        assert f"l'esecuzione {run} (" in r.output and "non ha premi" in r.output
+        assert "non è stato scritto nulla" in r.output
+    r = invoke("trasparenza", "--run", 3, "--out", tmp_path / "out", "--db", db, "--lang", "en")
+    assert r.exit_code == 1, r.output
+    assert "run 3 (brescia " in r.output and "has no premiums" in r.output and "nothing was written" in r.output
     assert not any((tmp_path / "out").iterdir())
+
+
+def test_out_that_is_a_file_is_refused_in_either_language(db, tmp_path):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    r = invoke("trasparenza", "--run", 1, "--out", a_file, "--db", db)
+    assert r.exit_code == 1, r.output
+    assert "non è una cartella (attesa una cartella per i documenti, trovato un file)" in " ".join(r.output.split())
+    r = invoke("trasparenza", "--run", 1, "--out", a_file, "--db", db, "--lang", "en")
+    assert "not a folder (expected a folder for the documents, found a file)" in " ".join(r.output.split())
+    assert a_file.read_text() == "x"
 
 
 def test_transparency_page_in_a_real_browser(db, cuneo, tmp_path):

@@ -31,6 +31,7 @@ from typing import Any
 from smvp.documents import render as r
 from smvp.documents.runs import DocumentProblem, RunDocument
 from smvp.i18n import Words
+from smvp_engine.errors import Msg
 
 TEMPLATE = "report.html.j2"
 HUNDRED = Decimal(100)
@@ -214,7 +215,7 @@ def model(doc: RunDocument, lang: str, other: RunDocument | None = None) -> dict
                               year=other.year),
                    "other": t("other_run", run=other.run_id),
                    "rows": _compare(doc, other, stats, role_stats(other), t)}
-    return {"t": t, "head": r.header(_Info(doc), t("title"), lang), "stats": stats,
+    return {"t": t, "head": r.header(doc, t("title"), lang), "stats": stats,
             "scored": scored, "plot_roles": plot_roles, "plot_units": plot_units, "units": units,
             "funds": funds, "fund_totals": fund_totals, "maggiorazioni": mags, "compare": compare}
 
@@ -222,16 +223,9 @@ def model(doc: RunDocument, lang: str, other: RunDocument | None = None) -> dict
 def html(doc: RunDocument, lang: str, other: RunDocument | None = None) -> str:
     if other is not None and other.chamber != doc.chamber:
         raise DocumentProblem(
-            f"--compare-run {other.run_id} is a run of {other.chamber}, run {doc.run_id} of "
-            f"{doc.chamber}: the report compares runs of the same Chamber (expected a run of "
-            f"{doc.chamber}, found {other.chamber})", hint="'smvp runs' lists the stored runs")
+            Msg("--compare-run {other} is a run of {found}, run {run} of {chamber}: the report compares "
+                "runs of the same Chamber (expected a run of {chamber}, found {found})",
+                other=other.run_id, found=other.chamber, run=doc.run_id, chamber=doc.chamber),
+            hint=Msg("'smvp runs' lists the stored runs"))
     return r.render(TEMPLATE, lang, **model(doc, lang, other))
 
-
-class _Info:
-    def __init__(self, doc: RunDocument):
-        self.chamber_name = doc.chamber_name
-        self.year = doc.year
-        self.run_id = doc.run_id
-        self.profile_sha256 = doc.profile_sha256
-        self.today = doc.today

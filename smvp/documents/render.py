@@ -20,7 +20,7 @@ from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, Protocol, overload
 
 from smvp.errors import ExportProblem
 from smvp.i18n import (
@@ -31,6 +31,7 @@ from smvp.i18n import (
     format_percent,
     format_points,
 )
+from smvp_engine.errors import Msg
 
 TEMPLATES = "templates"
 
@@ -126,7 +127,22 @@ def render(template: str, lang: str, **context: Any) -> str:
     return environment(lang).get_template(template).render(**context)
 
 
-def header(info: Any, title: str, lang: str) -> dict[str, Any]:
+class HeaderSource(Protocol):
+    """What a document's header reads of a run (``runs.RunDocument`` has it)."""
+
+    @property
+    def chamber_name(self) -> str: ...
+    @property
+    def year(self) -> int: ...
+    @property
+    def run_id(self) -> int: ...
+    @property
+    def profile_sha256(self) -> str: ...
+    @property
+    def today(self) -> dt.date: ...
+
+
+def header(info: HeaderSource, title: str, lang: str) -> dict[str, Any]:
     """The common header: the Chamber's name and the year, the title, the run and profile."""
     from smvp import engine_api
 
@@ -159,7 +175,7 @@ def pdf_bytes(documents: Iterable[Any]) -> bytes:
     """One PDF of the pages of ``documents`` (WeasyPrint documents), in order."""
     docs = list(documents)
     if not docs:
-        raise ValueError("no pages")
+        raise ValueError("no pages")  # a caller's defect, never the user's
     pages = [page for doc in docs for page in doc.pages]
     return docs[0].copy(pages).write_pdf()
 
@@ -171,15 +187,16 @@ def output_dir(path: Path) -> Path:
     """``path`` created if needed and checked writable; ExportProblem saying why otherwise."""
     path = Path(path).expanduser()
     if path.exists() and not path.is_dir():
-        raise ExportProblem(f"--out {path}: not a folder (expected a folder for the documents, "
-                            "found a file)")
+        raise ExportProblem(Msg("--out {path}: not a folder (expected a folder for the documents, "
+                                "found a file)", path=str(path)))
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ExportProblem(f"--out {path}: cannot create the folder: {exc.strerror or exc}") from exc
+        raise ExportProblem(Msg("--out {path}: cannot create the folder: {why}", path=str(path),
+                                why=exc.strerror or str(exc))) from exc
     if not os.access(path, os.W_OK | os.X_OK):
-        raise ExportProblem(f"--out {path}: the folder cannot be written (permission denied)",
-                            hint="choose another folder with --out")
+        raise ExportProblem(Msg("--out {path}: the folder cannot be written (permission denied)", path=str(path)),
+                            hint=Msg("choose another folder with --out"))
     return path
 
 
@@ -190,7 +207,8 @@ def write_atomic(path: Path, data: bytes | str) -> Path:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise ExportProblem(f"cannot write {path}: {exc.strerror or exc}; nothing was written") from exc
+        raise ExportProblem(Msg("cannot write {path}: {why}; nothing was written", path=str(path),
+                                why=exc.strerror or str(exc))) from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
@@ -200,7 +218,8 @@ def write_atomic(path: Path, data: bytes | str) -> Path:
             os.unlink(tmp)
         except OSError:
             pass
-        raise ExportProblem(f"cannot write {path}: {exc.strerror or exc}; nothing was written") from exc
+        raise ExportProblem(Msg("cannot write {path}: {why}; nothing was written", path=str(path),
+                                why=exc.strerror or str(exc))) from exc
     return path
 
 

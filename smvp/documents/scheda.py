@@ -202,10 +202,9 @@ def model(doc: RunDocument, person: str, sheet_date: dt.date, lang: str) -> dict
 
     unit = row.get("unit_id")
     unit_label = doc.units.get(str(unit)) if unit else None
-    info = _HeaderInfo(doc)
     ctx = {
         "t": t,
-        "head": r.header(info, t("title_role", role=role.label), lang),
+        "head": r.header(doc, t("title_role", role=role.label), lang),
         "person": {"name": row.get("name") or "", "id": person, "role": role.label,
                    "unit": f"{unit_label} ({unit})" if unit_label else (unit or "")},
         "evaluator": role.evaluator,
@@ -242,14 +241,6 @@ def model(doc: RunDocument, person: str, sheet_date: dt.date, lang: str) -> dict
     ctx["documents"] = {k: v for k, v in doc.sources_titles().items() if k in ids}
     return ctx
 
-
-class _HeaderInfo:
-    def __init__(self, doc: RunDocument):
-        self.chamber_name = doc.chamber_name
-        self.year = doc.year
-        self.run_id = doc.run_id
-        self.profile_sha256 = doc.profile_sha256
-        self.today = doc.today
 
 
 def html(doc: RunDocument, person: str, sheet_date: dt.date, lang: str,

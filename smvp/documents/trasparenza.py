@@ -46,6 +46,7 @@ from typing import Any
 from smvp.documents import render as r
 from smvp.documents.runs import DocumentProblem, RunDocument
 from smvp.i18n import Words
+from smvp_engine.errors import Msg
 
 TEMPLATE = "trasparenza.html.j2"
 MIN_CELL = 3
@@ -155,11 +156,11 @@ def tables(doc: RunDocument, lang: str) -> Tables:
                    for nd in (doc.profile.data.get("not_defined") or {}).values()
                    if "payout" in (nd.get("concerns") or [])]
         raise DocumentProblem(
-            f"run {doc.run_id} ({doc.chamber} {doc.year}) has no premiums: the profile links no "
-            "payout to any role, so there is nothing to publish under art. 20 d.lgs. 33/2013; "
-            "nothing was written",
-            hint=(reasons[0] if reasons else "add roles.<role>.payout to the profile when the "
-                  "source defines it"))
+            Msg("run {run} ({chamber} {year}) has no premiums: the profile links no payout to any "
+                "role, so there is nothing to publish under art. 20 d.lgs. 33/2013; nothing was written",
+                run=doc.run_id, chamber=doc.chamber, year=doc.year),
+            hint=(reasons[0] if reasons else Msg("add roles.<role>.payout to the profile when the "
+                                                 "source defines it")))
     # the curve of the first paid role defines the bands (one curve in every bundled profile)
     curve_ids = list(dict.fromkeys(role.payout[1] for role in paid_roles))
     curve = rules.curves[curve_ids[0]]
@@ -447,16 +448,7 @@ def _raw_tables(tab: Tables, lang: str) -> dict[str, tuple[list[str], list[list[
 def html(doc: RunDocument, tab: Tables, lang: str) -> str:
     t = _t(lang)
     lists = _tables_as_lists(tab, lang, for_csv=False)
-    info = _Info(doc)
-    return r.render(TEMPLATE, lang, t=t, head=r.header(info, t("title"), lang), tables=lists,
+    return r.render(TEMPLATE, lang, t=t, head=r.header(doc, t("title"), lang), tables=lists,
                     rows=tab.rows, levels=[row.level for row in tab.rows], curve_label=tab.curve_label, curve_source=tab.curve_source,
                     not_computed=tab.not_computed, leak=tab.leak)
 
-
-class _Info:
-    def __init__(self, doc: RunDocument):
-        self.chamber_name = doc.chamber_name
-        self.year = doc.year
-        self.run_id = doc.run_id
-        self.profile_sha256 = doc.profile_sha256
-        self.today = doc.today
