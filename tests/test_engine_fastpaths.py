@@ -184,3 +184,44 @@ def test_decimal_columns_of_other_types_are_left_to_the_per_value_path():
     assert _decimal_arrow_ints([Decimal("1.5"), True]) is None
     assert _decimal_arrow_ints([1.5]) is None
     assert _decimal_arrow_ints([]) is None
+
+
+def _test_curve(*segments):
+    from smvp_engine.intervals import Interval
+    from smvp_engine.profile import Curve, CurveSegment
+
+    return Curve("c", "c", "total", tuple(CurveSegment(Interval.parse(i), v) for i, v in segments), source=None)
+
+
+@pytest.mark.parametrize("segments", [
+    (("[0, 60]", "0"), ("(60, 90]", "total / 100"), ("(90, 100]", "1")),  # Cuneo's
+    (("[0, 50)", "total / 200"), ("[50, 100]", "minimum(1, total * total / 7000)"), ("[70, 80]", "3 / 7")),
+    (("(10, 100]", "where(total > 55, 1, total / 300)"),),  # below 10: no interval, 0
+    (("[0, 100]", "1 / 2"),),  # a constant
+])
+def test_curve_by_value_equals_the_curve_over_rows(segments):
+    """The curve evaluated once per value of the total's range and gathered gives, row by row,
+    the exact values of the curve evaluated over every row."""
+    from smvp_engine.payout import _curve, _curve_by_value
+
+    rng = np.random.default_rng(7)
+    total = Q(rng.integers(0, 10_001, 50_000), 100)
+    curve = _test_curve(*segments)
+    fast = _curve_by_value(curve, total)
+    assert fast is not None
+    assert fast.fractions() == _curve(curve, total).broadcast(50_000).fractions()
+
+
+def test_curve_by_value_is_not_taken_where_it_would_differ():
+    """A population function (the row's value alone does not decide), a formula failing on a value
+    of the range that no row has, a short column or a wide range: the rows decide."""
+    from smvp_engine.payout import _curve_by_value
+
+    rng = np.random.default_rng(8)
+    vals = rng.integers(0, 10_001, 50_000)
+    vals[vals == 5_000] = 5_001
+    total = Q(vals, 100)
+    assert _curve_by_value(_test_curve(("[0, 100]", "total / mean(total)")), total) is None
+    assert _curve_by_value(_test_curve(("[0, 100]", "1 / (total - 50)")), total) is None  # 50 is in the range only
+    assert _curve_by_value(_test_curve(("[0, 100]", "total / 100")), Q(vals[:1000], 100)) is None
+    assert _curve_by_value(_test_curve(("[0, 100]", "total / 100")), Q(vals * 10, 1000)) is None
