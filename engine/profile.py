@@ -16,6 +16,7 @@ force in a year and returns a typed, immutable :class:`Resolved` profile.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 import hashlib
 import json
@@ -477,8 +478,25 @@ class Profile:
         self.check_year(year)
         rules = self.resolved.get(year)
         if rules is None:
-            rules = self.resolved[year] = _build(self, year)
+            # a year whose rules are those of a year already built (every rule in force in one is in
+            # force in the other) shares them: the same Resolved but for its ``year``
+            same = next((y for y in self.resolved if self._same_rules(y, year)), None)
+            rules = dataclasses.replace(self.resolved[same], year=year) if same is not None else _build(self, year)
+            self.resolved[year] = rules
         return rules
+
+    @cached_property
+    def _spans(self) -> tuple:
+        """(from, until) of every mapping of the document that resolution may keep or drop by year
+        (the ``chamber`` block is not resolved; a mapping without from/until is always in force)."""
+        return tuple(dict.fromkeys(
+            (v.get("from"), v.get("until")) for path, v in _walk(self.data)
+            if isinstance(v, dict) and path[:1] != ("chamber",) and ("from" in v or "until" in v)))
+
+    def _same_rules(self, a: int, b: int) -> bool:
+        """True when years ``a`` and ``b`` resolve the document alike (see :func:`_resolve_node`)."""
+        return all(_in_force({"from": f, "until": u}, a) == _in_force({"from": f, "until": u}, b)
+                   for f, u in self._spans)
 
     @cached_property
     def boundary_years(self) -> list[int]:
@@ -723,16 +741,30 @@ SCHEMA_PASSED: set[str] = set()
 
 
 def _schema_pass_key(instance: Any) -> str | None:
-    """The :data:`SCHEMA_PASSED` key of a profile (as JSON types); None if it has no JSON text."""
-    import json
-    from importlib.metadata import PackageNotFoundError, version
+    """The :data:`SCHEMA_PASSED` key of a profile (as JSON types); None if it has no JSON text.
 
+    The SHA-256 of ``json.dumps([jsonschema's version, the schema, instance], sort_keys=True)``;
+    the hash of the text before ``instance`` (the same for every profile) is computed once."""
+    import json
+
+    prefix = _SCHEMA_CACHE.get("key prefix")
+    if prefix is None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            head = json.dumps([version("jsonschema"), _schema()], sort_keys=True, ensure_ascii=False,
+                              allow_nan=False)
+        except (PackageNotFoundError, TypeError, ValueError):
+            return None
+        # "[v, schema]" -> "[v, schema, " : json.dumps of a list joins its items with ", "
+        prefix = _SCHEMA_CACHE["key prefix"] = hashlib.sha256((head[:-1] + ", ").encode("utf-8"))
     try:
-        text = json.dumps([version("jsonschema"), _schema(), instance], sort_keys=True,
-                          ensure_ascii=False, allow_nan=False)
-    except (PackageNotFoundError, TypeError, ValueError):
+        text = json.dumps(instance, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
         return None
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    h = prefix.copy()
+    h.update((text + "]").encode("utf-8"))
+    return h.hexdigest()
 
 
 def _leaf_errors(err: jsonschema.ValidationError):
@@ -962,6 +994,28 @@ def _resolve_node(node, year: int, path: tuple, origin: dict):
     return node
 
 
+def _resolved(node, year: int):
+    """:func:`_resolve_node` without recording paths (the builder does not need them)."""
+    if isinstance(node, dict):
+        variants = node.get("variants") if "variants" in node else None
+        if isinstance(variants, list):
+            for v in variants:
+                if isinstance(v, dict) and _in_force(v, year):
+                    return _resolved(v, year)
+            return None
+        if not _in_force(node, year):
+            return None
+        out = {}
+        for k, v in node.items():
+            r = _resolved(v, year) if isinstance(v, (dict, list)) else v
+            if r is not None or v is None:
+                out[k] = r
+        return out
+    if isinstance(node, list):
+        return [_resolved(v, year) if isinstance(v, (dict, list)) else v for v in node]
+    return node
+
+
 def original_path(data: Any, year: int, keys) -> tuple:
     """The path in the profile as written of a path in the rules resolved for ``year``.
 
@@ -1016,10 +1070,9 @@ class _Builder:
         self.year = year
         self.errors: list[ProfileError] = []
         self.docs = profile.data.get("documents") or {}
-        self.origin: dict = {}
         chamber = profile.data["chamber"]
         self.data = {k: v for k, v in profile.data.items() if k != "chamber"}
-        self.data = _resolve_node(self.data, year, (), self.origin) or {}
+        self.data = _resolved(self.data, year) or {}
         self.data["chamber"] = chamber
 
     def err(self, message, path, **kw):
@@ -1144,9 +1197,13 @@ class _Builder:
         money = d.get("money") or {}
         not_defined: list[str] = []
 
+        flagged = []  # mappings with a 'defined' key, for not_defined below (one walk of the document)
         for path, value in _walk(d):
-            if path and path[-1] == "source" and isinstance(value, dict) and path[:1] != ("chamber",):
-                self.source({"source": value}, *path[:-1])
+            if isinstance(value, dict):
+                if path and path[-1] == "source" and path[:1] != ("chamber",):
+                    self.source({"source": value}, *path[:-1])
+                if "defined" in value:
+                    flagged.append((path, value))
 
         bands = self.achievement_bands(ach)
         objective_types = self.planning(d.get("planning") or {})
@@ -1240,8 +1297,8 @@ class _Builder:
                                       str(m["amount"]), m["shortfall"], self.source(m, *base), m.get("reading", ""),
                                       tie_breaker=breaker)
 
-        for path, value in _walk(d):
-            if isinstance(value, dict) and value.get("defined") is False and path:
+        for path, value in flagged:
+            if value.get("defined") is False and path:
                 what = ".".join(str(p) for p in path)
                 if path[0] == "roles" and len(path) > 1 and path[1] in roles and roles[path[1]].undefined:
                     continue  # already listed with the role's label
@@ -1587,6 +1644,7 @@ def _semantic_errors(profile: Profile) -> list[ProfileError]:
         return errors
     errors += _term_errors(profile)
     seen: set = set()
+    built: dict[int, Resolved] = {}
     for year in profile.boundary_years:
         b = _Builder(profile, year)
         try:
@@ -1599,6 +1657,8 @@ def _semantic_errors(profile: Profile) -> list[ProfileError]:
             if key not in seen:
                 seen.add(key)
                 errors.append(e)
+        if resolved is not None and not b.errors:
+            built[year] = resolved
         if resolved is not None and not errors:
             incomplete = [r for r in resolved.roles.values() if not r.scorable]
             if incomplete and not any(w.startswith("incomplete for individual scoring") for w in profile.warnings):
@@ -1613,6 +1673,8 @@ def _semantic_errors(profile: Profile) -> list[ProfileError]:
                 profile.warnings.append(Msg("the source does not define: {gaps} — smvp evaluate does not "
                                             "compute them (see not_defined)", gaps="; ".join(gaps)))
     errors.sort(key=lambda e: (e.line or 0, e.column or 0))
+    if not errors:  # the rules of each period, built above: for_year gives them without building again
+        profile.resolved.update(built)
     return errors
 
 
