@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -20,6 +21,7 @@ from .exact import decimal_from_units, round_fraction
 from .profile import INDIVIDUAL_LEVEL, Resolved
 from .stages import (
     IndicatorResult,
+    LazyMapping,
     LazyObjectives,
     LazyTuple,
     ObjectiveResult,
@@ -318,11 +320,16 @@ def _organisational_columns(rules: Resolved, ds) -> Organisational | None:
                           w_digits=w_digits, ach=ach, attested=attested)
     own = n_of > 0  # the weighted mean of the objective's own indicators, attested or not (performance())
     own &= wsum > 0
-    indicator_mean = {ids[k]: int(mean[k]) for k in np.flatnonzero(own).tolist()}
+    indicator_mean = LazyMapping(partial(_indicator_mean, ids, mean, own))  # read by performance() when it checks
     return Organisational(scale=scale, objectives=LazyObjectives(rows.objectives, rows.of_levels),
                           unit_achievement=unit_ach, indicators=LazyTuple(rows.indicators),
                           units=LazyTuple(partial(_units, rules, ds, unit_ach, counts, top, None)),
                           indicator_mean=indicator_mean)
+
+
+def _indicator_mean(ids: list[str], mean: np.ndarray, own: np.ndarray) -> dict[str, int]:
+    """objective id → weighted mean of its own indicators, for the objectives that have them."""
+    return {ids[k]: int(mean[k]) for k in np.flatnonzero(own).tolist()}
 
 
 class _ColumnResults:
@@ -745,7 +752,7 @@ class Performance:
     final: int | None  # attested, else computed
     note: str | None
     areas: tuple[AreaResult, ...]
-    measured: dict[str, int]  # objective → value from its indicators and linked objectives (before attestation)
+    measured: Mapping[str, int]  # objective → value from its indicators and linked objectives (before attestation)
     links: tuple[tuple[str, str, Fraction], ...]  # (objective, linked objective, weight)
     reductions: tuple[FundReduction, ...]
     notes: tuple[str, ...]
@@ -778,17 +785,18 @@ def performance(rules: Resolved, ds, org: Organisational) -> Performance:
     errors: list[SmvpError] = []
     notes: list[str] = []
     children = objective_links(rules, ds, errors)
-    measured: dict[str, int] = {}
+    measured: Mapping[str, int]
     if org.indicator_mean is not None and not children:  # computed with the objectives (integer columns)
-        measured = dict(org.indicator_mean)
+        measured = org.indicator_mean  # read only (a LazyMapping: built when first read)
     else:
+        measured = computed_mean = {}
         iw = dict(zip(as_objects(inds["indicator_id"]), (Fraction(w) for w in inds["weight"])))
         for oid, o in org.objectives.items():
             items = [(a, iw.get(iid, Fraction(1))) for iid, a, _ in o.indicators]
             items += [(org.objectives[c].achievement, w) for c, w in children.get(oid, ()) if c in org.objectives]
             wsum = sum((w for _, w in items), Fraction(0))
             if items and wsum:
-                measured[oid] = round_fraction(sum((Fraction(a) * w for a, w in items), Fraction(0)) / wsum, 1, mode)
+                computed_mean[oid] = round_fraction(sum((Fraction(a) * w for a, w in items), Fraction(0)) / wsum, 1, mode)
     att_rule = rules.attestation
     ids = as_objects(objs["objective_id"])
     notes_col = as_objects(objs["attestation_note"])

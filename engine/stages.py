@@ -86,6 +86,39 @@ class LazyObjectives(Mapping):
         return repr(self.items_dict)
 
 
+class LazyMapping(Mapping):
+    """A dict built on first use by ``build()`` (a picklable callable): per-objective values of the
+    integer-column path that evaluation does not read (only the Ente's checks and reports do).
+    Compares equal to the dict it builds."""
+
+    def __init__(self, build: Callable[[], dict]):
+        self._build: Callable[[], dict] | None = build
+        self._items: dict = {}
+
+    @property
+    def items_dict(self) -> dict:
+        if self._build is not None:
+            self._items, self._build = self._build(), None
+        return self._items
+
+    def __getitem__(self, k):
+        return self.items_dict[k]
+
+    def __len__(self) -> int:
+        return len(self.items_dict)
+
+    def __iter__(self) -> Iterator:
+        return iter(self.items_dict)
+
+    def __eq__(self, other) -> bool:
+        return self.items_dict == (dict(other.items()) if isinstance(other, Mapping) else other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self.items_dict)
+
+
 @dataclass(frozen=True)
 class ObjectiveResult:
     """Grado di raggiungimento of one objective (``achievement`` in ``1/ach_scale`` percent)."""
@@ -141,7 +174,7 @@ class Organisational:
     units: Sequence[UnitResult] = ()  # per level (profile order) and unit; the top level merged into one
     # objective → weighted mean of its own indicators' achievement, attested or not (None: not computed here;
     # smvp_engine.organisational.performance then computes it)
-    indicator_mean: dict[str, int] | None = None
+    indicator_mean: Mapping[str, int] | None = None  # a dict, or a LazyMapping (integer-column path)
 
 
 @dataclass(frozen=True)
