@@ -189,8 +189,8 @@ class Individual:
     role_index: np.ndarray  # int64 index into role_ids
     role_ids: tuple[str, ...]
     scored: np.ndarray  # bool: the role is scorable
-    # "role.component" → (rows, values, index) as achievement_parts (0 at every other row), or
-    # (None, column, None): the whole column
+    # "role.component" → (rows, values, index) as achievement_parts (0 at every other row),
+    # (None, column, None): the whole column, or (None, per_slot, slot): the column per_slot[slot]
     component_parts: dict[str, tuple]
     results: np.ndarray  # centipoints
     behaviour: np.ndarray  # centipoints
@@ -225,10 +225,11 @@ class Individual:
 
 def _column(n: int, part: tuple, fill: int) -> np.ndarray:
     """A whole int64 column from (rows, values, index): ``values`` (or ``values[index[rows]]``) at
-    ``rows``, ``fill`` elsewhere; rows None: ``values`` is the column."""
+    ``rows``, ``fill`` elsewhere; rows None: ``values`` is the column (or ``values[index]``, index
+    then a slot per row)."""
     rows, values, index = part
     if rows is None:
-        return values
+        return values if index is None else values[index]
     col = np.full(n, fill, dtype=np.int64)
     col[rows] = values if index is None else values[index[rows]]
     return col
