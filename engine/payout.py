@@ -20,6 +20,7 @@ CP = 100
 FRACTION_SCALE = 1_000_000
 _ALL = slice(None)  # every row
 _BLOCK = 1 << 16  # rows per block where each row's value is computed on its own
+_LIMIT = 1 << 62  # int64 work is kept below this
 
 
 def _person_names(staff, ind: Individual, effective_days: np.ndarray) -> dict[str, Any]:
@@ -209,6 +210,8 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
 
     # premium = theoretical × factor × coefficient, exact, rounded once to the cent
     for sel, rows, f, c, whole in parts:
+        if whole and _premium_in_int64(premium, sel, theoretical, f, c, mode):
+            continue
         if whole:  # theoretical 0 outside the role: other rows cannot widen the bounds
             # by blocks of rows (each row's premium is its own): small temporaries, reused memory
             for start in range(0, n, _BLOCK):
@@ -340,6 +343,40 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                  magg, tuple(rank_parts), tuple(totals), tuple(info))
     out.__dict__.update(built)  # columns a formula already built: Payout.factor / .coefficient as they are
     return out
+
+
+def _premium_in_int64(premium: np.ndarray, sel: np.ndarray, theoretical: np.ndarray, f: Q, c: Q,
+                      mode: str) -> bool:
+    """premium = theoretical × f × c rounded to the cent by ``mode``, written at the rows ``sel``,
+    when it can be done in int64 at once: f and c over one denominator each, every factor ≥ 0 and
+    the bound of ``2·theoretical·f·c + den`` below 2**62 (checked on the whole columns first). Then
+    ``round(t·fn·cn / (fd·cd))`` is one product and one integer division per row, by blocks (each
+    row's value is its own): the value :meth:`Q.to_units` gives. False (nothing written) otherwise."""
+    fn, fd, cn, cd = f.num, f.den, c.num, c.den
+    if (fd.ndim or cd.ndim or fn.dtype == object or cn.dtype == object or fd.dtype == object
+            or cd.dtype == object or fn.shape != theoretical.shape or cn.shape != theoretical.shape
+            or mode not in ("half_up", "down") or not theoretical.size):
+        return False
+    den = int(fd) * int(cd)
+    tb, fb, cb = int(theoretical.max()), int(fn.max()), int(cn.max())
+    if den <= 0 or den * 2 >= _LIMIT or tb * fb * cb * 2 + den >= _LIMIT:
+        return False
+    if int(theoretical.min()) < 0 or int(fn.min()) < 0 or int(cn.min()) < 0:
+        return False
+    n = len(theoretical)
+    buf = np.empty(min(_BLOCK, n), dtype=np.int64)
+    for start in range(0, n, _BLOCK):
+        part = slice(start, min(start + _BLOCK, n))
+        x = np.multiply(theoretical[part], fn[part], out=buf[:part.stop - start])
+        x *= cn[part]
+        if mode == "half_up":  # floor((2x + d) / 2d): .5 goes up (x ≥ 0)
+            x *= 2
+            x += den
+            x //= 2 * den
+        else:
+            x //= den
+        np.copyto(premium[part], x, where=sel[part])
+    return True
 
 
 def _factor_coefficient(curve, coef_formula: str, names: _Columns, rows, size: int) -> tuple[Q, Q]:
