@@ -225,3 +225,28 @@ def test_curve_by_value_is_not_taken_where_it_would_differ():
     assert _curve_by_value(_test_curve(("[0, 100]", "1 / (total - 50)")), total) is None  # 50 is in the range only
     assert _curve_by_value(_test_curve(("[0, 100]", "total / 100")), Q(vals[:1000], 100)) is None
     assert _curve_by_value(_test_curve(("[0, 100]", "total / 100")), Q(vals * 10, 1000)) is None
+
+
+@pytest.mark.parametrize("mode", ["half_up", "down"])
+def test_premium_in_int64_equals_the_exact_q_arithmetic(mode):
+    """theoretical × factor × coefficient rounded to the cent in one int64 product and division
+    gives what the exact Q product and to_units give, at the rows of the role only; columns whose
+    bounds do not prove int64 (or with a negative factor) are left to the Q path."""
+    from smvp_engine.payout import _premium_in_int64
+
+    rng = np.random.default_rng(11)
+    n = 100_000
+    theo = rng.integers(0, 500_000, n)
+    f = Q(rng.integers(0, 10_001, n), 10_000)
+    c = Q(rng.integers(0, 250_000_001, n), 250_000_000)
+    sel = rng.random(n) < 0.9
+    premium = np.full(n, -7, dtype=np.int64)
+    assert _premium_in_int64(premium, sel, theo, f, c, mode)
+    want = (Q(theo, 1) * f * c).to_units(1, mode)
+    assert np.array_equal(premium[sel], want[sel]) and (premium[~sel] == -7).all()
+    halves = Q(np.array([1, 3, 5, 7]), 2)  # exact half cents: up, or down
+    out = np.zeros(4, dtype=np.int64)
+    assert _premium_in_int64(out, np.ones(4, dtype=bool), np.ones(4, dtype=np.int64), halves, Q(np.ones(4, dtype=np.int64), 1), mode)
+    assert out.tolist() == ([1, 2, 3, 4] if mode == "half_up" else [0, 1, 2, 3])
+    assert not _premium_in_int64(premium, sel, theo * 10**9, f, c, mode)  # beyond int64: the Q path
+    assert not _premium_in_int64(premium, sel, theo, Q(-f.num, 10_000), c, mode)
