@@ -93,7 +93,8 @@ def check_dataset(rules: Resolved, ds, profile: Profile | None = None) -> list[s
     needed = rules.resources
     for i, r in enumerate(names):
         if r not in needed and r in known_any:
-            notes.append(f"resource {r!r} is not used in {rules.year}: no rule of the profile that uses it is in force")
+            notes.append(Msg("resource {resource!r} is not used in {year}: no rule of the profile that uses it is in force",
+                             resource=r, year=rules.year))
         elif r not in needed:
             errors.append(_row_error(res, i, "unknown resource", "resource",
                                      expected="one of " + ", ".join(sorted(needed)) if needed else "none",

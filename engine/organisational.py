@@ -827,8 +827,8 @@ def performance(rules: Resolved, ds, org: Organisational) -> Performance:
         if areas and w:
             computed = round_fraction(sum((a.weight * a.achievement for a in areas), Fraction(0)) / w, 1, mode)
         else:
-            notes.append(f"{ente.label}: not computed, the dataset has no objectives of type {ente.area_type!r} "
-                         "with a positive weight")
+            notes.append(Msg("{label}: not computed, the dataset has no objectives of type {type!r} "
+                             "with a positive weight", label=ente.label, type=ente.area_type))
         meta = ds.meta if "meta" in getattr(ds, "tables", {}) else {}
         raw = meta.get(ENTE_ATTESTED_KEY)
         note = meta.get(ENTE_NOTE_KEY)

@@ -349,7 +349,8 @@ def _premium_in_int64(premium: np.ndarray, sel: np.ndarray, theoretical: np.ndar
                       mode: str) -> bool:
     """premium = theoretical × f × c rounded to the cent by ``mode``, written at the rows ``sel``,
     when it can be done in int64 at once: f and c over one denominator each, every factor ≥ 0 and
-    the bound of ``2·theoretical·f·c + den`` below 2**62 (checked on the whole columns first). Then
+    the bound of ``2·theoretical·f·c + den`` below 2**62 (checked on the whole columns first, the
+    theoretical amounts on the rows ``sel``: other rows' products are computed and dropped). Then
     ``round(t·fn·cn / (fd·cd))`` is one product and one integer division per row, by blocks (each
     row's value is its own): the value :meth:`Q.to_units` gives. False (nothing written) otherwise."""
     fn, fd, cn, cd = f.num, f.den, c.num, c.den
@@ -358,10 +359,11 @@ def _premium_in_int64(premium: np.ndarray, sel: np.ndarray, theoretical: np.ndar
             or mode not in ("half_up", "down") or not theoretical.size):
         return False
     den = int(fd) * int(cd)
-    tb, fb, cb = int(theoretical.max()), int(fn.max()), int(cn.max())
+    # the role's rows bound the products written (other rows' may wrap around: never written)
+    tb, fb, cb = int(np.max(theoretical, where=sel, initial=0)), int(fn.max()), int(cn.max())
     if den <= 0 or den * 2 >= _LIMIT or tb * fb * cb * 2 + den >= _LIMIT:
         return False
-    if int(theoretical.min()) < 0 or int(fn.min()) < 0 or int(cn.min()) < 0:
+    if int(np.min(theoretical, where=sel, initial=0)) < 0 or int(fn.min()) < 0 or int(cn.min()) < 0:
         return False
     n = len(theoretical)
     buf = np.empty(min(_BLOCK, n), dtype=np.int64)

@@ -177,6 +177,9 @@ def test_the_engines_user_messages_are_catalogue_messages():
             if isinstance(node, ast.Call):
                 f = node.func
                 name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
+                if (name == "append" and isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name)
+                        and f.value.id == "notes"):  # the notes of a run ("avviso:" lines)
+                    texts += node.args[:1]
                 if name in ENGINE_ERRORS | {"_err"}:
                     first = 1 if name == "_err" else 0
                     texts += node.args[first:first + 1]
@@ -323,3 +326,4 @@ def test_the_sentence_finder_finds_a_sentence():
     found = [c.value for call in ast.walk(tree) if isinstance(call, ast.Call) and
              getattr(call.func, "attr", None) in OUTPUTS for arg in call.args for c in _sentences(arg)]
     assert found == [" problems found:", "Totale"]
+

@@ -249,4 +249,8 @@ def test_premium_in_int64_equals_the_exact_q_arithmetic(mode):
     assert _premium_in_int64(out, np.ones(4, dtype=bool), np.ones(4, dtype=np.int64), halves, Q(np.ones(4, dtype=np.int64), 1), mode)
     assert out.tolist() == ([1, 2, 3, 4] if mode == "half_up" else [0, 1, 2, 3])
     assert not _premium_in_int64(premium, sel, theo * 10**9, f, c, mode)  # beyond int64: the Q path
+    other = np.where(sel, theo, 10**12)  # other rows' amounts (another fund) do not count
+    again = np.full(n, -7, dtype=np.int64)
+    assert _premium_in_int64(again, sel, other, f, c, mode)
+    assert np.array_equal(again[sel], want[sel]) and (again[~sel] == -7).all()
     assert not _premium_in_int64(premium, sel, theo, Q(-f.num, 10_000), c, mode)
