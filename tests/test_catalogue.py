@@ -327,3 +327,21 @@ def test_the_sentence_finder_finds_a_sentence():
              getattr(call.func, "attr", None) in OUTPUTS for arg in call.args for c in _sentences(arg)]
     assert found == [" problems found:", "Totale"]
 
+
+def test_every_command_help_is_in_the_catalogue():
+    """Command docstrings, option and argument help and the placeholders the code writes are
+    ids of the catalogue (their Italian text): each has its English, so ``--lang en`` help is
+    English. A help text added without its translation fails here."""
+    import typer
+
+    from smvp import cli, cli_i18n
+
+    it, en = _po("it"), _po("en")
+    command = typer.main.get_command(cli.app)
+    texts = list(cli_i18n.help_texts(command))
+    assert len(texts) > 150
+    typer_own = {"Install completion for the current shell.",
+                 "Show completion for the current shell, to copy it or customize the installation."}
+    missing = [f"{where}: {text[:60]!r}" for where, text in texts if text not in typer_own
+               and (it.get(text) != text or not en.get(text) or en[text] == text)]
+    assert missing == [], "add the help text (its Italian as id) with its English to both .po files"
