@@ -322,9 +322,11 @@ def evaluate(c: Ctx, body: EvaluateRequest) -> dict[str, Any]:
 def list_runs(c: Ctx) -> Response:
     allow(c, "run.read")
     everyone = c.sees_everyone
-    return _json(b"[" + b",".join(
-        c.runs.summary_json(c.engine, r, everyone, lambda r=r: _run_json(r, everyone))
-        for r in c.runs.listing(c.engine)) + b"]")
+
+    def row(r: store.RunSummary) -> bytes:
+        return c.runs.summary_json(c.engine, r, everyone, lambda: _run_json(r, everyone))
+
+    return _json(b"[" + b",".join(row(r) for r in c.runs.listing(c.engine)) + b"]")
 
 
 @router.get("/tenants/{tenant}/runs/{run_id}")
