@@ -84,7 +84,11 @@ USES = [
     ("smvp/documents/templates/scheda.html.j2", "t", ("scheda", "doc", "")),
     ("smvp/documents/templates/trasparenza.html.j2", "t", ("trasparenza", "doc", "")),
     ("smvp/documents/templates/base.html.j2", "t", ("doc", "")),
+    ("smvp/service/**/*.py", "Refusal", ("",)),  # the service's refusals: Refusal(status, id, **fields)
+    ("smvp/service/api.py", "not_found", ("api.no",)),
+    ("smvp/service/scores_api.py", "not_found", ("api.no",)),
 ]
+ID_ARG = {"Refusal": 1}  # calls whose id is not the first argument
 DOCUMENT_MODULES = {"oiv.py", "scheda.py", "trasparenza.py"}
 
 
@@ -113,7 +117,8 @@ def _ids(path: Path, keyword: str) -> list[tuple[int, str]]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     return [(node.lineno, msgid) for node in ast.walk(tree)
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == keyword
-            and node.args for msgid in _literals(node.args[0])]
+            and len(node.args) > ID_ARG.get(keyword, 0)
+            for msgid in _literals(node.args[ID_ARG.get(keyword, 0)])]
 
 
 def test_every_id_the_code_names_is_in_the_catalogue():
@@ -216,16 +221,21 @@ def test_babels_checkers_pass(lang):
 # the English text). No allow-list, no budget: a new literal sentence fails here.
 OUTPUTS = {"print", "echo", "Text", "assemble", "add_row", "add_column", "add_task", "Table", "write",
            "UsageProblem", "EdgeError", "CaseProblem", "CheckFailed", "ExportProblem", "DocumentProblem",
-           "StoreProblem", "DatasetError", "ProfileError", "SmvpError", "BadParameter", "Exit"}
+           "StoreProblem", "DatasetError", "ProfileError", "SmvpError", "BadParameter", "Exit",
+           # the service and its application layer: an HTTP refusal's detail, the app's own errors
+           "HTTPException", "UploadProblem", "TooLarge", "UnsupportedKind", "ScoreProblem", "NotFound",
+           "Invalid", "Refused", "ReviewRefused", "LoginRequired"}
 # calls whose string arguments are keys, not words (``row.get("total")``)
 KEYS = {"get", "getattr", "pop", "setdefault", "startswith", "endswith", "split", "rsplit", "replace",
         "strip", "rstrip", "lstrip", "isoformat", "strftime", "encode", "decode", "with_suffix"}
 NOT_TEXT = {"style", "justify", "no_wrap", "overflow", "header_style", "box", "min_width", "ratio", "end",
             "title_style", "width", "max_width", "vertical", "highlight", "markup", "sep",
             "title_justify", "caption_justify", "caption_style", "row_styles", "border_style", "expand",
-            "file", "field", "line", "column", "encoding", "mode", "newline", "errors"}  # located facts: names, not words
+            "file", "field", "line", "column", "encoding", "mode", "newline", "errors",
+            "headers", "status_code", "media_type"}  # located facts, HTTP headers: names, not words
 STYLE = re.compile(r"^(?:(?:bold|italic|dim|underline|not|on|red|green|yellow|blue|cyan|magenta|white|grey\d*)\b ?)+$")
 WRAPPERS = {"t", "tx", "w", "wd", "tr", "word", "_li", "say", "error_text", "problems_found", "Msg", "dumps",
+            "Refusal", "not_found",  # smvp.service.refusals: (status, id, **fields); api.not_found(id, …)
             "format_money", "format_decimal", "format_date", "format_points", "format_percent"}
 
 
@@ -249,10 +259,13 @@ def _sentences(node: ast.AST):
         yield from _sentences(child)
 
 
-# Besides smvp/commands: the modules whose sentences reach the command line's user
+# Besides smvp/commands: the modules whose sentences reach the command line's user, and the
+# service's (its JSON answers and pages) with the application layer under it
 EDGES = ("cli.py", "render.py", "export.py", "app/explain.py", "app/verify.py", "app/runs.py",
          "documents/runs.py", "documents/render.py", "documents/oiv.py", "documents/scheda.py",
-         "documents/trasparenza.py", "store/db.py", "store/runs.py", "conciliation.py")
+         "documents/trasparenza.py", "store/db.py", "store/runs.py", "conciliation.py",
+         "service/app.py", "service/api.py", "service/auth.py", "service/scores_api.py",
+         "service/refusals.py", "app/accounts.py", "app/stored_runs.py", "app/visibility.py")
 
 
 def _by_language(node: ast.IfExp) -> bool:

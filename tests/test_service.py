@@ -322,9 +322,15 @@ def test_bad_uploads_are_4xx_with_the_message_and_store_nothing(dep):
     assert r.status_code == 400 and "outside the archive" in r.json()["detail"]
     r = up("bad.zip", _zip(BROKEN / "duplicate_person_id"))
     assert r.status_code == 422, r.text
-    errors = r.json()["errors"]
+    errors = r.json()["errors"]  # Italian by default, the same located facts in English
+    assert r.json()["detail"] == "1 problema trovato"
+    assert any(e.startswith("bad.zip/staff.csv:6: person_id: person_id \"P02\" duplicato: "
+                            "righe 3 e 6") for e in errors), errors
+    r = c.post("/api/tenants/cuneo/datasets?lang=en", headers=h,
+               files={"file": ("bad.zip", _zip(BROKEN / "duplicate_person_id"))})
+    assert r.status_code == 422 and r.json()["detail"] == "1 problem found", r.text
     assert any(e.startswith("bad.zip/staff.csv:6: person_id: duplicate person_id \"P02\": "
-                            "rows 3 and 6") for e in errors), errors
+                            "rows 3 and 6") for e in r.json()["errors"]), r.text
     r = up("cuneo.zip", _zip(SAMPLE), year="abc")
     assert r.status_code == 422
     r = up("cuneo.zip", _zip(SAMPLE), profile_version_id=str(dep.b["profile"]))
@@ -345,7 +351,12 @@ def test_oversized_upload_is_413(dep):
         h = headers(c, "cuneo-amministratore")
         r = c.post("/api/tenants/cuneo/datasets", headers=h,
                    files={"file": ("cuneo.zip", _zip(SAMPLE))})
-        assert r.status_code == 413 and "limit of" in r.json()["detail"]
+        assert r.status_code == 413 and r.json()["detail"] == "cuneo.zip: supera il limite di 0 MiB"
+        assert r.json()["id"] == "api.too_large" and r.json()["fields"] == {"file": "cuneo.zip", "mib": 0}
+        r = c.post("/api/tenants/cuneo/datasets?lang=en", headers=h,
+                   files={"file": ("cuneo.zip", _zip(SAMPLE))})
+        assert r.status_code == 413 and r.json()["detail"] == "cuneo.zip: larger than the limit of 0 MiB"
+        assert r.json()["fields"] == {"file": "cuneo.zip", "mib": 0}
     small.state.engine.dispose()
 
 
@@ -362,7 +373,13 @@ def test_unknown_fields_and_bad_values_are_422(dep):
     assert r.status_code == 400 and "NOBODY" in r.json()["detail"]
     r = c.post(f"/api/tenants/cuneo/cases/{dep.a['case']}/steps", headers=h,
                json={"event": "no_such_step", "on": TODAY})
-    assert r.status_code == 400 and "not a step" in r.json()["detail"]
+    assert r.status_code == 400 and "--event no_such_step: non è un passo della procedura di conciliazione " \
+        "di cuneo" in r.json()["detail"], r.text
+    assert r.json()["fields"]["event"] == "no_such_step"
+    r = c.post(f"/api/tenants/cuneo/cases/{dep.a['case']}/steps", headers=h, params={"lang": "en"},
+               json={"event": "no_such_step", "on": TODAY})
+    assert r.status_code == 400 and "--event no_such_step: not a step of the cuneo conciliation procedure" \
+        in r.json()["detail"], r.text
 
 
 # --------------------------------------------------------------------------- authentication

@@ -136,7 +136,9 @@ def test_pages_and_api_share_the_stored_accounts_and_one_session(app):
     c = client(app, "anna")
     me = c.get("/api/me")  # the page's session cookie is the API's
     assert me.status_code == 200 and me.json()["user"] == "anna", me.text
-    assert c.get("/api/tenants/brescia/runs").json()["detail"].startswith("no tenant")  # JSON, not a page
+    assert c.get("/api/tenants/brescia/runs").json()["detail"] == "nessun ente 'brescia'"  # JSON, not a page
+    assert c.get("/api/tenants/brescia/runs?lang=en").json() == {
+        "detail": "no tenant 'brescia'", "id": "api.no_tenant", "fields": {"tenant": "brescia"}}
     # an account added as `smvp user add` / `smvp user grant` does logs in on the pages
     accounts.add_user(app.state.engine, "nuovo-oiv", PASSWORD)
     accounts.grant(app.state.engine, "nuovo-oiv", "cuneo", "oiv")

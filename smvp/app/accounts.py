@@ -22,6 +22,7 @@ from smvp.errors import UsageProblem
 from smvp.store import tenants
 from smvp.store.tables import ApiToken, AuditEntry, AuthEpoch, Membership, Tenant, User
 from smvp.store.tenancy import session_tenant
+from smvp_engine.errors import Msg
 
 ROLES = ("amministratore", "valutatore", "dipendente", "oiv", "revisore")
 ROLE_ALIASES = {"admin": "amministratore", "administrator": "amministratore",
@@ -42,16 +43,18 @@ def _hasher() -> Any:
 def role_name(role: str) -> str:
     name = ROLE_ALIASES.get(role, role).lower()
     if name not in ROLES:
-        raise UsageProblem(f"unknown role {role!r} (expected one of {', '.join(ROLES)})")
+        raise UsageProblem(Msg("unknown role {role!r} (expected one of {roles})", role=role,
+                               roles=", ".join(ROLES)))
     return name
 
 
 def add_user(engine: Engine, username: str, password: str) -> User:
     """Create an account; UsageProblem when the name is taken or the password too short."""
     if not username or len(username) > 128:
-        raise UsageProblem("a username is 1 to 128 characters")
+        raise UsageProblem(Msg("a username is 1 to 128 characters (found {n})", n=len(username)))
     if len(password) < 8:
-        raise UsageProblem("the password is too short (expected at least 8 characters)")
+        raise UsageProblem(Msg("the password is too short (expected at least {min} characters, found {n})",
+                               min=8, n=len(password)))
     user = User(username=username, password_hash=_hasher().hash(password), created_at=_now())
     try:
         with Session(engine) as s, s.begin():
@@ -59,7 +62,7 @@ def add_user(engine: Engine, username: str, password: str) -> User:
             s.flush()
             s.expunge(user)
     except IntegrityError:
-        raise UsageProblem(f"user {username!r} already exists") from None
+        raise UsageProblem(Msg("user {user!r} already exists", user=username)) from None
     return user
 
 
@@ -71,7 +74,7 @@ def find_user(engine: Engine, username: str) -> User | None:
 def _user(engine: Engine, username: str) -> User:
     user = find_user(engine, username)
     if user is None:
-        raise UsageProblem(f"no user {username!r}", hint="smvp user add creates it")
+        raise UsageProblem(Msg("no user {user!r}", user=username), hint=Msg("smvp user add creates it"))
     return user
 
 
@@ -82,7 +85,7 @@ def grant(engine: Engine, username: str, tenant: str, role: str,
     role = role_name(role)
     user = _user(engine, username)
     if role == "dipendente" and not person_id:
-        raise UsageProblem("a dipendente needs --person (their person_id in the data)")
+        raise UsageProblem(Msg("a dipendente needs --person (their person_id in the data)"))
     with Session(engine) as s, s.begin():
         tid = tenants.ensure_tenant(s, tenant)
         existing = s.exec(select(Membership).where(
@@ -108,7 +111,7 @@ def revoke(engine: Engine, username: str, tenant: str, role: str | None = None) 
     with Session(engine) as s, s.begin():
         t = s.exec(select(Tenant).where(Tenant.slug == tenant)).first()
         if t is None:
-            raise UsageProblem(f"no tenant {tenant!r}")
+            raise UsageProblem(Msg("no tenant {tenant!r}", tenant=tenant))
         stmt = select(Membership).where(Membership.tenant_id == t.id,
                                         Membership.user_id == user.id)
         if role:

@@ -113,7 +113,7 @@ def evaluate_new_upload(engine: Engine, *, data: bytes, filename: str, user: Any
     elif bundled is not None:
         text, name = bundled
     else:
-        raise uploads.UploadProblem("no profile version to validate the dataset against")
+        raise uploads.UploadProblem(Msg("no profile version to validate the dataset against"))
     profile = uploads.load_profile_text(text, name)
     dataset = uploads.load_upload(data, filename, profile, year)
     out = evaluate(profile, dataset, year=year, source=filename)

@@ -110,7 +110,7 @@ def serve(*, host: str, port: int, db: str | None, demo: bool, secure_cookies: b
     from smvp.service.app import demo as make_demo
     from smvp.service.web import create_app  # the API with the pages beside it
 
-    app = create_app(db, secure_cookies=secure_cookies)
+    app = create_app(db, secure_cookies=secure_cookies, lang=lang)  # the pages' and the API's default
     if demo:
         accounts = make_demo(app.state.engine)
         out.print(t("serve.demo", lang, n=len(accounts), password=accounts[0]["password"]),
@@ -129,6 +129,7 @@ def serve(*, host: str, port: int, db: str | None, demo: bool, secure_cookies: b
         hide_password=False))
     os.environ.setdefault("SMVP_SECRET", secrets.token_urlsafe(32))
     os.environ["SMVP_SECURE_COOKIES"] = "1" if secure_cookies else ""
+    os.environ["SMVP_LANG"] = lang
     uvicorn.run("smvp.service.app:app_from_env", factory=True, host=host, port=port,
                 workers=workers, log_level="info", timeout_keep_alive=30)
     return 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
@@ -29,6 +29,7 @@ from smvp.errors import UsageProblem
 from smvp.report import jsonable
 from smvp.service import auth
 from smvp.service.auth import Caller, TenantContext
+from smvp.service.refusals import Refusal
 from smvp.store.tables import AuditEntry, DatasetUpload, ProfileVersion
 
 ALL = frozenset(accounts.ROLES)
@@ -111,12 +112,14 @@ Ctx = Annotated[TenantContext, Depends(ctx)]
 
 def allow(c: TenantContext, action: str) -> None:
     if not c.roles.intersection(PERMISSIONS[action]):
-        raise HTTPException(403, f"{action}: not allowed to "
-                                 f"{', '.join(sorted(c.roles))} in {c.tenant.slug}")
+        raise Refusal(403, "api.not_allowed", action=action, roles=", ".join(sorted(c.roles)),
+                      tenant=c.tenant.slug)
 
 
-def not_found(what: str) -> HTTPException:
-    return HTTPException(404, f"no {what}")
+def not_found(key: str, **fields: Any) -> Refusal:
+    """404 "no …": ``key`` is the catalogue id under ``api.no.`` (run, dataset, person_in_run,
+    case, profile_version) with its fields."""
+    return Refusal(404, f"api.no.{key}", **fields)
 
 
 # --------------------------------------------------------------------------- session
@@ -130,12 +133,11 @@ def login(body: Login, request: Request, response: Response) -> dict[str, Any]:
     key = (body.username, request.client.host if request.client else "?")
     wait = state.limiter.retry_after(key)
     if wait:
-        raise HTTPException(429, f"too many failed logins: try again in {wait} s",
-                            headers={"Retry-After": str(wait)})
+        raise Refusal(429, "api.too_many_logins", headers={"Retry-After": str(wait)}, seconds=wait)
     user = accounts.authenticate(state.engine, body.username, body.password)
     if user is None:
         state.limiter.failed(key)
-        raise HTTPException(401, "wrong username or password")
+        raise Refusal(401, "api.wrong_login")
     state.limiter.succeeded(key)
     cookie, csrf = state.sessions.make(user.id)
     response.set_cookie(auth.COOKIE, cookie, max_age=auth.SESSION_SECONDS, httponly=True,
@@ -186,10 +188,11 @@ def _listed(c: TenantContext, table: Any, to_json: Any) -> list[dict[str, Any]]:
         return [to_json(row) for row in s.exec(select(table).order_by(col(table.id))).all()]
 
 
-def _found(row: Any, what: str) -> Any:
-    """``row``, or 404 "no ``what``" when there is none (not the tenant's, or no such id)."""
+def _found(row: Any, what: str, **fields: Any) -> Any:
+    """``row``, or 404 "no ``what``" (:func:`not_found`) when there is none (not the tenant's,
+    or no such id)."""
     if row is None:
-        raise not_found(what)
+        raise not_found(what, **fields)
     return row
 
 
@@ -202,7 +205,7 @@ def list_profiles(c: Ctx) -> list[dict[str, Any]]:
 @router.get("/tenants/{tenant}/profiles/{version_id}")
 def get_profile(c: Ctx, version_id: int) -> dict[str, Any]:
     allow(c, "profile.read")
-    pv = _found(uploads.profile_version(c.engine, version_id), f"profile version {version_id}")
+    pv = _found(uploads.profile_version(c.engine, version_id), "profile_version", version=version_id)
     return _profile_json(pv, text=True)
 
 
@@ -210,8 +213,7 @@ async def _read_upload(request: Request, file: UploadFile) -> bytes:
     limit = request.app.state.max_upload
     data = await file.read(limit + 1)
     if len(data) > limit:
-        raise HTTPException(413, f"{file.filename}: larger than the limit of "
-                                 f"{limit // 2**20} MiB")
+        raise Refusal(413, "api.too_large", file=file.filename or "", mib=limit // 2**20)
     return data
 
 
@@ -223,8 +225,7 @@ async def upload_profile(request: Request, c: Ctx,
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise HTTPException(400, f"{file.filename}: not UTF-8 text (expected a YAML profile)") \
-            from None
+        raise Refusal(400, "api.profile_not_utf8", file=file.filename or "") from None
     # a tenant may move to a renamed profile id: the id is shown with the version
     pv = uploads.add_profile_version(c.engine, text=text, filename=file.filename or "profile.yaml",
                                      user=c.user)
@@ -262,7 +263,7 @@ def list_datasets(c: Ctx) -> list[dict[str, Any]]:
 def get_dataset(c: Ctx, dataset_id: int) -> dict[str, Any]:
     allow(c, "dataset.read")
     with Session(c.engine) as s:
-        return _dataset_json(_found(s.get(DatasetUpload, dataset_id), f"dataset {dataset_id}"))
+        return _dataset_json(_found(s.get(DatasetUpload, dataset_id), "dataset", dataset=dataset_id))
 
 
 # --------------------------------------------------------------------------- runs
@@ -272,7 +273,7 @@ def _run(c: TenantContext, run_id: int) -> StoredRun:
     """The tenant's stored run ``run_id`` (kept per process: ``smvp.app.stored_runs``), or 404."""
     found = c.runs.get(c.engine, run_id)
     if found is None:
-        raise not_found(f"run {run_id}")
+        raise not_found("run", run=run_id)
     return found
 
 
@@ -307,7 +308,7 @@ def evaluate(c: Ctx, body: EvaluateRequest) -> dict[str, Any]:
     try:
         run_id, got = run_uc.evaluate_upload(c.engine, body.dataset_id, user=c.user)
     except UsageProblem:
-        raise not_found(f"dataset {body.dataset_id}") from None
+        raise not_found("dataset", dataset=body.dataset_id) from None
     d = got.upload
     out = _run_json(_run(c, run_id).summary)
     out["dataset_id"] = d.id
@@ -340,7 +341,7 @@ def _person(c: TenantContext, run_id: int, person_id: str) -> StoredRun:
     run = _run(c, run_id)
     visible = _visible(c, run.summary)
     if (visible is not None and person_id not in visible) or person_id not in run.by_person:
-        raise not_found(f"person {person_id} in run {run_id}")
+        raise not_found("person_in_run", person=person_id, run=run_id)
     return run
 
 
@@ -462,9 +463,9 @@ def _case(c: TenantContext, ref: str) -> Any:
     try:
         view, _revs = cases.show_case(c.engine, ref, chamber=c.tenant.chamber)
     except (CaseProblem, UsageProblem):
-        raise not_found(f"case {ref}") from None
+        raise not_found("case", case=ref) from None
     if not _case_visible(c, view):
-        raise not_found(f"case {ref}")
+        raise not_found("case", case=ref)
     return view
 
 
@@ -480,7 +481,7 @@ def open_case(c: Ctx, body: OpenCase) -> dict[str, Any]:
     run = _run(c, body.run_id).summary
     visible = _visible(c, run)
     if visible is not None and body.person_id not in visible:
-        raise not_found(f"person {body.person_id} in run {body.run_id}")
+        raise not_found("person_in_run", person=body.person_id, run=body.run_id)
     view = cases.open_case(c.engine, chamber=run.chamber, run_id=body.run_id,
                            person_id=body.person_id, delivered=body.delivered, note=body.note)
     with Session(c.engine) as s, s.begin():
@@ -518,7 +519,7 @@ def diff(c: Ctx, old: int, new: int) -> dict[str, Any]:
 
     a, b = uploads.profile_version(c.engine, old), uploads.profile_version(c.engine, new)
     if a is None or b is None:
-        raise not_found(f"profile version {old if a is None else new}")
+        raise not_found("profile_version", version=old if a is None else new)
     d = diff_profiles(uploads.load_profile_text(a.text, a.filename),
                       uploads.load_profile_text(b.text, b.filename))
     return {"old": old, "new": new, "diff": jsonable(d.as_dict(), decimals_as="string")}

@@ -12,8 +12,10 @@ import secrets
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from smvp import store
 from smvp.app import accounts, uploads
@@ -21,17 +23,21 @@ from smvp.app import scores as score_uc
 from smvp.app.stored_runs import StoredRuns
 from smvp.conciliation import CaseProblem
 from smvp.errors import EdgeError, StoreProblem, UsageProblem
+from smvp.i18n import error_text, problems_found, resolve_lang, say
 from smvp.service import api, scores_api
 from smvp.service.auth import LoginLimiter, Sessions
+from smvp.service.refusals import Refusal, message_body, request_lang
 from smvp_engine.errors import SmvpError, SmvpErrors
 
 
 def create_app(db: str | None = None, *, secret: str | None = None,
                max_upload: int = uploads.MAX_UPLOAD_BYTES, secure_cookies: bool = False,
-               login_limit: int = 5) -> FastAPI:
+               login_limit: int = 5, lang: str | None = None) -> FastAPI:
     """The service on the database ``db`` (``store.database_url`` rules), migrated to the
     newest schema. ``secret`` signs the session cookies (default ``$SMVP_SECRET``, else a
-    random one: sessions then end when the process does)."""
+    random one: sessions then end when the process does). ``lang``: the language of answers
+    to requests without ``?lang=`` (default ``$SMVP_LANG``, else Italian;
+    ``smvp.service.refusals``)."""
     app = FastAPI(title="smvp", version=_version(),
                   description="Valutazione della performance (SMVP): a multi-tenant service. "
                               "See docs/api.md.")
@@ -47,6 +53,7 @@ def create_app(db: str | None = None, *, secret: str | None = None,
     app.state.limiter = LoginLimiter(limit=login_limit)
     app.state.max_upload = max_upload
     app.state.secure_cookies = secure_cookies
+    app.state.lang = resolve_lang(lang)
     app.include_router(api.router)
     app.include_router(scores_api.router)
     _handlers(app)
@@ -94,26 +101,51 @@ PROBLEM_STATUS: tuple[tuple[type[Exception], int | None], ...] = (
     (StoreProblem, 503), (UsageProblem, 400), (EdgeError, 400))
 
 
+def edge_body(exc: Exception, lang: str) -> dict[str, Any]:
+    """An edge error (``smvp.errors.EdgeError``: message and hint) as the JSON answer's body,
+    said in ``lang`` (``detail``, with ``id`` and ``fields`` of a catalogue message)."""
+    body = message_body(getattr(exc, "message", None) or str(exc), lang)
+    hint = getattr(exc, "hint", None)
+    if hint:
+        body["detail"] += f". {say(hint, lang)}"
+    return body
+
+
 def _answer(status: int | None) -> Any:
-    async def handler(_r: Request, exc: Exception) -> JSONResponse:
-        return _json(status or int(getattr(exc, "status", 400)), str(exc))
+    async def handler(request: Request, exc: Exception) -> JSONResponse:
+        body = edge_body(exc, request_lang(request))
+        return JSONResponse(body, status_code=status or int(getattr(exc, "status", 400)))
 
     return handler
 
 
+async def http_error(request: Request, exc: Exception) -> Response:
+    """An ``HTTPException`` of the API: a :class:`Refusal` said in the caller's language
+    (``detail``, ``id``, ``fields``); any other (FastAPI's own 404, 405) as FastAPI says it."""
+    if isinstance(exc, Refusal):
+        return JSONResponse(message_body(exc, request_lang(request)), status_code=exc.status_code,
+                            headers=exc.headers)
+    if not isinstance(exc, StarletteHTTPException):
+        raise exc
+    return await http_exception_handler(request, exc)
+
+
 def _handlers(app: FastAPI) -> None:
     @app.exception_handler(SmvpErrors)
-    async def _engine_errors(_r: Request, exc: SmvpErrors) -> JSONResponse:
-        errors = [str(e) for e in exc.errors]
-        return _json(422, f"{len(errors)} problem{'s' if len(errors) != 1 else ''} found",
-                     errors=errors)
+    async def _engine_errors(request: Request, exc: SmvpErrors) -> JSONResponse:
+        lang = request_lang(request)
+        errors = [error_text(e, lang) for e in exc.errors]
+        return _json(422, problems_found(len(errors), lang).rstrip(":"), errors=errors)
 
     @app.exception_handler(SmvpError)
-    async def _engine_error(_r: Request, exc: SmvpError) -> JSONResponse:
-        return _json(422, str(exc), errors=[str(exc)])
+    async def _engine_error(request: Request, exc: SmvpError) -> JSONResponse:
+        said = error_text(exc, request_lang(request))
+        return _json(422, said, errors=[said])
 
     for problem, status in PROBLEM_STATUS:
         app.add_exception_handler(problem, _answer(status))
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:

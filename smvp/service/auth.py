@@ -15,12 +15,13 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.engine import Engine
 
 from smvp import store
 from smvp.app.stored_runs import StoredRuns
+from smvp.service.refusals import Refusal
 from smvp.store.tables import Tenant, User
 
 COOKIE = "smvp_session"
@@ -122,23 +123,20 @@ def caller(request: Request) -> Caller:
     if header.lower().startswith("bearer "):
         user = state.auth_cache.user_of_token(header[7:].strip())
         if user is None:
-            raise HTTPException(401, "invalid or expired token",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise Refusal(401, "api.token_invalid", headers={"WWW-Authenticate": "Bearer"})
         return Caller(user=user, via_cookie=False)
     cookie = request.cookies.get(COOKIE)
     data = state.sessions.read(cookie) if cookie else None
     if data is None:
-        raise HTTPException(401, "not logged in (log in at POST /api/login)",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise Refusal(401, "api.not_logged_in", headers={"WWW-Authenticate": "Bearer"})
     user = state.auth_cache.user(int(data["uid"]))
     if user is None:
-        raise HTTPException(401, "the account no longer exists")
+        raise Refusal(401, "api.account_gone")
     c = Caller(user=user, via_cookie=True, csrf=data.get("csrf"))
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER) or ""
         if not c.csrf or not secrets.compare_digest(sent, c.csrf):
-            raise HTTPException(403, f"missing or wrong {CSRF_HEADER} header (the csrf value "
-                                     "returned by POST /api/login)")
+            raise Refusal(403, "api.csrf", header=CSRF_HEADER)
     return c
 
 
@@ -149,7 +147,7 @@ def tenant_context(request: Request, tenant: str, who: Caller) -> TenantContext:
     roles = [m for m in cache.memberships(int(who.user.id or 0)) if m.tenant == tenant]
     t = cache.tenant(tenant) if roles else None
     if t is None:
-        raise HTTPException(404, f"no tenant {tenant!r}")
+        raise Refusal(404, "api.no_tenant", tenant=tenant)
     return TenantContext(caller=who, tenant=t, roles={m.role for m in roles},
                          engine=store.scoped(state.guarded, int(t.id or 0)),
                          person_ids={m.person_id for m in roles if m.person_id},

@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from pydantic import Field
 from sqlmodel import Session, col, select
 
 from smvp.app import scores as uc
 from smvp.service.api import DIP, VAL, Ctx, Strict, allow, not_found
 from smvp.service.auth import TenantContext
+from smvp.service.refusals import Refusal
 from smvp.store.tables import DatasetUpload
 
 router = APIRouter(prefix="/api")
@@ -39,7 +40,7 @@ def _open(c: TenantContext, dataset_id: int) -> uc.Scoring:
     try:
         return uc.open_dataset(c.engine, dataset_id)
     except uc.NotFound:
-        raise not_found(f"dataset {dataset_id}") from None
+        raise not_found("dataset", dataset=dataset_id) from None
 
 
 def _mine(c: TenantContext, sc: uc.Scoring) -> list[str]:
@@ -66,7 +67,7 @@ def _sheets(c: TenantContext, sc: uc.Scoring, people: list[str]) -> list[uc.Pers
 def _one(c: TenantContext, sc: uc.Scoring, person_id: str) -> uc.PersonSheet:
     got = _sheets(c, sc, [person_id])
     if not got:
-        raise not_found(f"person {person_id} in dataset {sc.upload.id}")
+        raise not_found("person_in_dataset", person=person_id, dataset=sc.upload.id)
     return got[0]
 
 
@@ -74,8 +75,8 @@ def _writable(c: TenantContext, sc: uc.Scoring, person_id: str) -> None:
     allow(c, "score.write")
     _one(c, sc, person_id)  # 404 when not even visible
     if person_id not in _mine(c, sc):
-        raise HTTPException(403, f"score.write: {c.user.username} does not evaluate "
-                                 f"{person_id} in {c.tenant.slug}")
+        raise Refusal(403, "api.does_not_evaluate", user=c.user.username, person=person_id,
+                      tenant=c.tenant.slug)
 
 
 def _dataset_json(d: DatasetUpload) -> dict[str, Any]:

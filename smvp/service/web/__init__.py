@@ -26,11 +26,12 @@ def create_app(db: str | None = None, *, secret: str | None = None, lang: str = 
     rules for ``db`` and ``secret``). ``today``: the date the pages work with (terms,
     drafts; default the system's date)."""
     from fastapi import Request
-    from fastapi.exception_handlers import http_exception_handler
     from fastapi.responses import RedirectResponse, Response
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from smvp.service.app import create_app as service_app
+    from smvp.service.app import http_error
+    from smvp.service.refusals import Refusal
     from smvp.service.web import (
         conciliation_pages,
         dipendente_pages,
@@ -44,7 +45,7 @@ def create_app(db: str | None = None, *, secret: str | None = None, lang: str = 
     from smvp.service.web.render import STATIC, page, static_bytes
 
     app = service_app(db, secret=secret, secure_cookies=secure_cookies, login_limit=login_limit,
-                      **service)
+                      lang=lang, **service)
     app.state.web = WebConfig(lang=lang, today=today or dt.date.today)
     app.state.jobs = Jobs()  # the schede of a run, laid out in the background
 
@@ -58,9 +59,11 @@ def create_app(db: str | None = None, *, secret: str | None = None, lang: str = 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if request.url.path.startswith("/api/") or request.url.path in ("/docs", "/openapi.json"):
-            return await http_exception_handler(request, exc)  # the API answers JSON
+            return await http_error(request, exc)  # the API answers JSON
+        lang = request.app.state.web.lang
+        detail = exc.said(lang) if isinstance(exc, Refusal) else exc.detail
         return page(request, "error.html.j2", None, status_code=exc.status_code,
-                    status=exc.status_code, detail=exc.detail)
+                    status=exc.status_code, detail=detail)
 
     @app.get("/static/{name}", include_in_schema=False)
     def static(name: str) -> Response:

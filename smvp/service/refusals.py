@@ -1,0 +1,65 @@
+"""What the service says when it refuses a request, in the caller's language.
+
+The language of a request (docs/api.md, "Language"): ``?lang=it`` or ``?lang=en`` on any
+request — the parameter the HTML documents of the API (scheda, report) already take —,
+else the deployment's language (``smvp serve --lang``, ``$SMVP_LANG``), else Italian.
+The pages speak the deployment's language (``smvp.service.web.deps.WebConfig.lang``).
+
+A refusal is a catalogue id with its fields (:class:`Refusal`, an ``HTTPException``), or an
+edge or engine error whose message is a catalogue message (``smvp_engine.errors.Msg``); the
+edge — the JSON handler here, the error page of ``smvp.service.web`` — says it with
+:func:`smvp.i18n.t` / :func:`smvp.i18n.say` in the caller's language. The JSON body keeps
+``detail`` (the sentence) and adds ``id`` (the catalogue id) and ``fields`` (the located
+facts: the same in every language).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import HTTPException, Request
+
+from smvp.i18n import DEFAULT_LANG, LANGS, say, t
+
+
+def request_lang(request: Request) -> str:
+    """The language of ``request``: ``?lang=`` (it, en), else the deployment's, else Italian."""
+    asked = (request.query_params.get("lang") or "").strip().lower()
+    if asked in LANGS:
+        return asked
+    return str(getattr(request.app.state, "lang", None) or DEFAULT_LANG)
+
+
+class Refusal(HTTPException):
+    """An HTTP refusal with a catalogue id and its fields, said in the caller's language at the
+    edge (``detail`` holds the Italian text for code that reads it before the edge)."""
+
+    def __init__(self, status: int, key: str, /, *, headers: dict[str, str] | None = None,
+                 **fields: Any) -> None:
+        super().__init__(status, detail=t(key, DEFAULT_LANG, **fields), headers=headers)
+        self.key = key
+        self.fields = fields
+
+    def said(self, lang: str) -> str:
+        return t(self.key, lang, **self.fields)
+
+
+def _plain(value: Any, lang: str) -> Any:
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if getattr(value, "template", None) is not None:  # a nested catalogue message
+        return say(value, lang)
+    return str(value)
+
+
+def message_body(message: Any, lang: str) -> dict[str, Any]:
+    """``detail`` (said in ``lang``), and ``id`` and ``fields`` when ``message`` is a catalogue
+    message (a :class:`Refusal`, or a ``Msg``)."""
+    if isinstance(message, Refusal):
+        return {"detail": message.said(lang), "id": message.key,
+                "fields": {k: _plain(v, lang) for k, v in message.fields.items()}}
+    template = getattr(message, "template", None)
+    if template is not None:
+        return {"detail": say(message, lang), "id": template,
+                "fields": {k: _plain(v, lang) for k, v in message.params.items()}}
+    return {"detail": "" if message is None else str(message)}

@@ -1,0 +1,104 @@
+"""The service's and `smvp user`'s refusals in Italian (the default) and in English, with the
+same located facts in both (issue 15): a catalogue id and its fields, said at the edge in the
+caller's language — ``?lang=`` on the API (docs/api.md, "Language"), the deployment's language
+on the pages, ``--lang`` on the command line."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from smvp import cli
+from smvp.app import accounts
+from smvp.service.app import create_app
+
+PW = "una-password-lunga"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    app = create_app(f"sqlite:///{tmp_path_factory.mktemp('words') / 'smvp.db'}", secret="s",
+                     login_limit=2)
+    accounts.add_user(app.state.engine, "anna", PW)
+    accounts.grant(app.state.engine, "anna", "cuneo", "dipendente", person_id="P012")
+    yield app
+    app.state.engine.dispose()
+
+
+def _token(c: TestClient) -> dict[str, str]:
+    r = c.post("/api/login", json={"username": "anna", "password": PW})
+    assert r.status_code == 200, r.text
+    c.cookies.clear()
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+def _both(c: TestClient, method: str, url: str, **kw) -> tuple[dict, dict]:
+    """The same request answered in Italian (no ?lang=) and in English (?lang=en)."""
+    it = c.request(method, url, **kw)
+    en = c.request(method, url, params={"lang": "en"}, **kw)
+    assert it.status_code == en.status_code, (it.text, en.text)
+    return it.json(), en.json()
+
+
+@pytest.mark.parametrize("method,url,auth,status,it,en,fields", [
+    ("GET", "/api/me", False, 401, "accesso non effettuato (accedi con POST /api/login)",
+     "not logged in (log in at POST /api/login)", {}),
+    ("GET", "/api/tenants/brescia/runs", True, 404, "nessun ente 'brescia'", "no tenant 'brescia'",
+     {"tenant": "brescia"}),
+    ("GET", "/api/tenants/cuneo/runs/77", True, 404, "nessuna esecuzione 77", "no run 77", {"run": 77}),
+    ("GET", "/api/tenants/cuneo/audit", True, 403, "audit.read: non consentito a dipendente in cuneo",
+     "audit.read: not allowed to dipendente in cuneo",
+     {"action": "audit.read", "roles": "dipendente", "tenant": "cuneo"}),
+])
+def test_api_refusals_in_italian_and_english(app, method, url, auth, status, it, en, fields):
+    c = TestClient(app)
+    headers = _token(c) if auth else {}
+    got_it, got_en = _both(c, method, url, headers=headers)
+    assert got_it["detail"] == it and got_en["detail"] == en
+    assert got_it["id"] == got_en["id"] and got_it["fields"] == got_en["fields"] == fields
+
+
+def test_a_bad_token_and_a_wrong_password(app):
+    c = TestClient(app)
+    it, en = _both(c, "GET", "/api/me", headers={"Authorization": "Bearer nope"})
+    assert (it["detail"], en["detail"]) == ("token non valido o scaduto", "invalid or expired token")
+    it, en = _both(c, "POST", "/api/login", json={"username": "anna", "password": "sbagliata"})
+    assert (it["detail"], en["detail"]) == ("nome utente o password errati", "wrong username or password")
+    r = c.post("/api/login?lang=en", json={"username": "anna", "password": "sbagliata"})
+    assert r.status_code == 429 and r.json()["id"] == "api.too_many_logins"
+    wait = r.json()["fields"]["seconds"]
+    assert r.json()["detail"] == f"too many failed logins: try again in {wait} s"
+    assert int(r.headers["retry-after"]) == wait  # the header is kept
+
+
+def test_the_deployments_language_is_the_default(tmp_path):
+    app = create_app(f"sqlite:///{tmp_path / 'smvp.db'}", secret="s", lang="en")
+    with TestClient(app) as c:
+        assert c.get("/api/me").json()["detail"] == "not logged in (log in at POST /api/login)"
+        assert c.get("/api/me?lang=it").json()["detail"].startswith("accesso non effettuato")
+    app.state.engine.dispose()
+
+
+def test_smvp_user_refusals_in_italian_and_english(tmp_path):
+    runner = CliRunner()
+    db = f"sqlite:///{tmp_path / 'smvp.db'}"
+
+    def smvp(*args: str):
+        return runner.invoke(cli.app, list(args))
+
+    assert smvp("user", "add", "mario", "--password", PW, "--db", db).exit_code == 0
+    r = smvp("user", "add", "mario", "--password", PW, "--db", db)
+    assert r.exit_code == 2 and "l'utente 'mario' esiste già" in r.stderr
+    r = smvp("--lang", "en", "user", "add", "mario", "--password", PW, "--db", db)
+    assert r.exit_code == 2 and "user 'mario' already exists" in r.stderr
+    r = smvp("user", "add", "luigi", "--password", "corta", "--db", db)
+    assert r.exit_code == 2 and "la password è troppo corta (attesi almeno 8 caratteri, trovati 5)" in r.stderr
+    r = smvp("user", "add", "luigi", "--password", "corta", "--db", db, "--lang", "en")
+    assert r.exit_code == 2 and "the password is too short (expected at least 8 characters, found 5)" in r.stderr
+    r = smvp("user", "grant", "mario", "--tenant", "cuneo", "--role", "capo", "--db", db)
+    assert r.exit_code == 2 and "ruolo 'capo' sconosciuto (atteso uno tra amministratore, valutatore" in r.stderr
+    r = smvp("user", "grant", "nessuno", "--tenant", "cuneo", "--role", "oiv", "--db", db, "--lang", "en")
+    assert r.exit_code == 2 and "no user 'nessuno'. smvp user add creates it" in r.stderr
+    r = smvp("user", "grant", "nessuno", "--tenant", "cuneo", "--role", "oiv", "--db", db)
+    assert r.exit_code == 2 and "nessun utente 'nessuno'. lo crea smvp user add" in r.stderr
