@@ -256,7 +256,8 @@ class _Trace:
         root = _node("person", _eur(paid) if paid is not None else None, "euro" if paid is not None else None,
                      label=names[i] or pid, inputs=root_inputs,
                      source=self.where.source(role.source, "roles", rid),
-                     rule=self.where.rule("role", f"the rules of role {role.label!r}", "roles", rid, role=rid))
+                     rule=self.where.rule("role", f"the rules of role {role.label!r}", "roles", rid, role=rid,
+                                              label=role.label))
         if not bool(ind.scored[i]):
             root["note"] = _note("not_scored", "not scored: the source does not define " + "; ".join(map(str, role.undefined)),
                                  undefined=list(role.undefined))
@@ -282,6 +283,18 @@ class _Trace:
         return root
 
     # -- organisational -------------------------------------------------------
+    def _band_note(self, r) -> dict | None:
+        """The achievement band an indicator fell in and what it counts (the same choice as
+        organisational.evaluate: a band's ``counts_as`` applies on indicators, or where the ratio
+        is not finite); None without bands."""
+        band = next((b for b in self.rules.achievement_bands if r is not None and b.id == r.status), None)
+        if band is None:
+            return None
+        if band.counts_as is not None and ("indicators" in self.rules.bands_apply_to or r.measured is None):
+            return _note("band_counts", f"{band.label}: counts {_dec(band.counts_as)}%", band=band.label,
+                         counts=_dec(band.counts_as))
+        return _note("band_ratio", f"{band.label}: counts the ratio", band=band.label)
+
     def _objectives_of(self, i: int, rid: str, comp) -> tuple[str, list[tuple[Any, Fraction]], str]:
         """The objectives behind a component's achievement for person ``i``: (rule id, [(objective, weight)], scope)."""
         org = self.org
@@ -327,6 +340,7 @@ class _Trace:
         labels = as_objects(inds["label"])
         dirs = as_objects(inds["direction"])
         kids, parts, wsum, acc = [], [], Fraction(0), Fraction(0)
+        results = {r.indicator_id: r for r in self.org.indicators if r.objective_id == o.objective_id}
         for iid, ach, how in o.indicators:
             j = rows.get(str(iid))
             target = Fraction(inds["target"][j]) if j is not None else None
@@ -352,8 +366,9 @@ class _Trace:
             kids.append(_node(
                 "indicator", self.pct(ach), "percent", label=f"{labels[j] or iid} ({iid})" if j is not None else str(iid),
                 rule=w.rule("indicator_ratio", how, "organisational", "achievement",
-                            cap=self.rules.achievement_cap, decimals=self.ach_digits, rounding=self.mode),
-                source=src, calc=calc,
+                            cap=self.rules.achievement_cap, decimals=self.ach_digits, rounding=self.mode,
+                            direction=dirs[j] if j is not None else None),
+                source=src, calc=calc, note=self._band_note(results.get(str(iid))),
                 inputs=[_in("target", _dec(target)), _in("actual", _dec(actual)),
                         _in("direction", dirs[j]), _in("weight", _dec(weight))] if j is not None else []))
         note = None
@@ -397,7 +412,9 @@ class _Trace:
                       decimals=self.rules.points_decimals, rounding=self.mode)
         if ach < 0:
             return _node("component", _pts(pts), "points", label=c.label, rule=rule, source=src,
-                         inputs=[_in("max", _dec(mx), "points")], calc=f"{_dec(mx)} × (no objectives) = {_pts(pts)}")
+                         inputs=[_in("max", _dec(mx), "points")],
+                         note=_note("no_objectives", f"no objectives of level {c.level} for the person's unit: "
+                                    f"{_pts(pts)} points", level=c.level, points=_pts(pts)))
         exact = mx * Fraction(ach, self.scale) / 100
         calc = f"{_dec(mx)} × {self.pct(ach)} / 100 = {_dec(exact)}"
         calc += f" → {_pts(pts)}" if exact != Fraction(pts, CP) else ""
@@ -424,7 +441,7 @@ class _Trace:
         achievement = _node("achievement", self.pct(ach), "percent", label=f"{level_label} {scope}".strip()
                             if rid_ach == "unit_achievement" else level_label,
                             rule=w.rule(rid_ach, f"weighted mean of {scope_text}", *path, "objectives",
-                                        level=c.level, scope=scope, rounding=self.mode),
+                                        level=c.level, level_label=level_label, scope=scope, rounding=self.mode),
                             source=w.source(self.rules.achievement_source, "organisational", "achievement"),
                             calc=acalc, note=note, children=okids)
         return _node("component", _pts(pts), "points", label=c.label, rule=rule, source=src,
@@ -447,7 +464,7 @@ class _Trace:
                               rule=w.rule("factor_score", f"score given by the evaluator on the scale 0–{_dec(f.max)}"
                                           if f.max is not None else "score given by the evaluator",
                                           *path, "factors", f.id, max=f.max, evaluator=role.evaluator),
-                              source=src, inputs=[_in("scale_max", _dec(f.max) if f.max is not None else None, "points")]))
+                              source=src, inputs=[_in("scale_max", _dec(f.max), "points")] if f.max is not None else []))
         total = int(self.ind.behaviour[i])
         return _node("behaviour", _pts(total), "points",
                      rule=w.rule("behaviour_sum", "sum of the behaviour factors' scores", *path, evaluator=role.evaluator),
@@ -524,7 +541,8 @@ class _Trace:
             shown = " × ".join(str(k["value"]) for k in kids)
             return _node("coefficient", _dec(c), "fraction", label=co.label,
                          rule=self.where.rule("coefficient_product", f"product of {', '.join(co.parts)}",
-                                              formula=co.formula),
+                                              formula=co.formula,
+                                              parts=[k["label"] or p for k, p in zip(kids, co.parts)]),
                          source=self.where.source(co.source, "coefficients", co.parts[0]),
                          inputs=[_in(k["label"] or p, k["value"], "fraction") for k, p in zip(kids, co.parts)],
                          calc=f"{shown} = {_dec(c)}", children=kids)

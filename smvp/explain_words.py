@@ -9,6 +9,7 @@ computes a number, it only words what the engine recorded.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,73 +19,17 @@ from smvp.i18n import Words, format_decimal, format_money, format_points, locali
 # key → (italiano, english)
 KEYS = Words("explain.key")  # catalogue: explain.key.*
 
-ROUNDING = {"half_up": ("al più vicino, la metà per eccesso", "half up"), "down": ("per difetto", "down"),
-            "up": ("per eccesso", "up")}
-TIES = {"exclude_tied": ("esclusi tutti i pari merito", "all tied excluded"),
-        "include_tied": ("inclusi tutti i pari merito", "all tied included")}
-SPLIT = {"equal": ("in parti uguali", "in equal parts"), "pool_share": ("secondo pool_share", "by pool_share")}
-SHORTFALL = {"pro_rata": ("riduzione pro rata", "reduced pro rata"), "error": ("errore", "error")}
-
-RULES_IT: dict[str, str] = {
-    "role": "le regole del ruolo {role}",
-    "results_sum": "somma dei punti delle componenti dei risultati",
-    "component_points": "punti massimi × grado di raggiungimento / 100, arrotondato ({rounding}) a {decimals} decimali",
-    "top_achievement": "media ponderata di tutti gli obiettivi di livello {level}",
-    "unit_achievement": "media ponderata degli obiettivi dell'unità {scope} (livello {level})",
-    "individual_achievement": "media ponderata degli obiettivi individuali",
-    "assigned_achievement": "media ponderata degli obiettivi assegnati (tabella assignments)",
-    "objective_attested": "valore attestato (validato), che prevale sugli indicatori",
-    "objective_indicators": "media ponderata degli indicatori dell'obiettivo",
-    "indicator_ratio": "effettivo / target × 100 (target / effettivo se migliora diminuendo){cap}, a {decimals} decimali",
-    "factor_score": "punteggio attribuito dal valutatore ({evaluator}) sulla scala 0–{max}",
-    "behaviour_sum": "somma dei punteggi dei fattori di comportamento",
-    "total_sum": "punti dei risultati + punti dei comportamenti",
-    "judgement_band": "la fascia di {variable} in cui cade il valore: {interval}",
-    "negative_threshold": "negativa se i punti dei comportamenti sono inferiori a {below}",
-    "curve_interval": "la curva di compenso nell'intervallo {interval} vale {formula}",
-    "coefficient_formula": "formula {formula}",
-    "effective_presence": "giorni di presenza + giorni di assenza che contano come presenza ({neutral})",
-    "theoretical_category": "importo della categoria {category} (tabella categories)",
-    "theoretical_person": "importo teorico della persona (tabella staff)",
-    "theoretical_pool": "quota del fondo comune: {percent}% al ruolo, ripartita {split} tra {people} persone",
-    "premium": "importo teorico × percentuale del compenso × coefficiente, arrotondato al centesimo ({rounding})",
-    "money_rounding": "arrotondamento al centesimo ({rounding})",
-    "maggiorazione": "{outcome}",
-    "maggiorazione_eligible": "ammessi se {formula}",
-    "maggiorazione_rank": "graduatoria per {rank_by}, dal migliore; al massimo il {quota_percent}% degli ammessi "
-                          "(arrotondato {quota_rounding}); parità al taglio: {tie_policy}",
-    "maggiorazione_amount": "importo {formula}, arrotondato al centesimo ({rounding}); se le risorse non bastano: {shortfall}",
-    "paid": "premio + maggiorazione",
-}
-OUTCOME = {"recipient": ("spetta: tra i beneficiari", "paid: among the recipients"),
-           "not_recipient": ("non spetta: non tra i beneficiari", "not paid: not among the recipients"),
-           "not_eligible": ("non spetta: non ammesso", "not paid: not eligible")}
-
-NOTES_IT: dict[str, str] = {
-    "not_scored": "non valutato: la fonte non definisce {undefined}",
-    "attested": "valore attestato: gli indicatori non sono usati",
-    "rebuilt": "valore del motore; il calcolo mostrato non lo riproduce (obiettivi collegati o fasce di stato)",
-    "not_counted": "non contano come presenza: {absences}",
-    "largest_remainder": "il fondo è ripartito al centesimo col metodo dei resti maggiori, perché le quote diano il totale",
-    "tie_at_cut": "a pari merito con {tied} ai posti {places}, a cavallo della quota {quota}: {tie_policy}",
-    "tie": "a pari merito con {tied} ai posti {places}",
-    "shortfall": "risorse ({resources} €) insufficienti per {recipients} beneficiari: a ciascuno risorse / "
-                 "{recipients}, per difetto al centesimo",
-}
-
-INPUTS_IT = {
-    "max": "punti massimi", "achievement": "raggiungimento", "weight": "peso", "level": "livello", "unit_id": "unità",
-    "target": "target", "actual": "effettivo", "direction": "direzione", "scale_max": "scala massima",
-    "results": "risultati", "behaviour": "comportamenti", "evaluator": "valutatore", "below": "soglia",
-    "total": "punteggio totale", "presence_days": "giorni di presenza", "part_time": "part time",
-    "time_coefficient": "coefficiente temporale", "category": "categoria", "pool": "fondo comune",
-    "percent": "quota %", "people": "persone", "theoretical": "importo teorico",
-    "payout_factor": "percentuale del compenso", "coefficient": "coefficiente", "exact": "valore esatto",
-    "eligible": "ammessi", "quota": "quota", "recipients": "beneficiari", "sum(premium)": "somma dei premi",
-    "count": "numero", "mean(premium)": "premio medio", "premium": "premio", "maggiorazione": "maggiorazione",
-    "person_id": "matricola", "role": "ruolo", "year": "anno", "chamber": "camera",
-    "attestation_note": "nota di attestazione",
-}
+# the catalogue's words of the trace (ids explain.<namespace>.<key>): key → (italiano, english)
+ROUNDING = Words("explain.rounding")
+TIES = Words("explain.ties")
+SPLIT = Words("explain.split")
+SHORTFALL = Words("explain.shortfall")
+OUTCOME = Words("explain.outcome")
+DIRECTION = Words("explain.direction")
+RULES = Words("explain.rule_text")  # one per rule id the engine's trace records
+NOTES = Words("explain.note_text")  # one per note id
+INPUTS = Words("explain.input_name")
+UNITS = Words("explain.unit")
 
 WORDS = Words("explain")  # catalogue: explain.*
 
@@ -94,7 +39,7 @@ def w(key: str, lang: str, **kw: Any) -> str:
     return (it if lang == "it" else en).format(**kw)
 
 
-def _pick(table: dict, value: Any, lang: str) -> str:
+def _pick(table: Mapping[str, tuple[str, str]], value: Any, lang: str) -> str:
     pair = table.get(value)
     return str(value) if pair is None else pair[0 if lang == "it" else 1]
 
@@ -109,18 +54,22 @@ def value_text(node: dict, lang: str) -> str:
     if isinstance(v, bool):
         return w("yes" if v else "no", lang)
     if unit == "points":
-        return format_points(Decimal(v), lang) + (" punti" if lang == "it" else " points")
+        return _unit("points", lang, format_points(Decimal(v), lang))
     if unit == "percent":
-        return format_decimal(Decimal(v), lang) + (" %" if lang == "it" else "%")
+        return _unit("percent", lang, format_decimal(Decimal(v), lang))
     if unit == "euro":
         return format_money(Decimal(v), lang)
     if unit == "days":
-        return format_decimal(Decimal(v), lang) + (" giorni" if lang == "it" else " days")
+        return _unit("days", lang, format_decimal(Decimal(v), lang))
     if unit == "fraction":
         return format_decimal(Decimal(v.rstrip("…")), lang, grouping=False) + ("…" if v.endswith("…") else "")
     if unit == "rank":
-        return f"{v}°" if lang == "it" else f"#{v}"
+        return _unit("rank", lang, v)
     return str(v)
+
+
+def _unit(unit: str, lang: str, value: object) -> str:
+    return _pick(UNITS, unit, lang).format(value=value)
 
 
 def calc_text(node: dict, lang: str) -> str:
@@ -141,30 +90,39 @@ def label_text(node: dict, lang: str) -> str:
 
 
 def rule_text(rule: dict | None, lang: str) -> str | None:
+    """The rule's description in ``lang`` from the catalogue (``explain.rule_text.<id>``) with
+    the engine's parameters worded; the engine's own English text for an id the catalogue
+    lacks (tests/test_explain_words.py keeps every id the engine records in the catalogue)."""
     if not rule:
         return None
-    if lang != "it" or rule["id"] not in RULES_IT:
-        if rule["id"] == "maggiorazione" and rule["params"].get("outcome"):
-            return _pick(OUTCOME, rule["params"]["outcome"], lang)
+    rid = rule["id"]
+    if rid == "factor_score" and rule["params"].get("max") is None:
+        rid = "factor_score_open"
+    if rid == "indicator_ratio" and rule["params"].get("direction") in ("higher", "lower"):
+        rid = f"indicator_ratio_{rule['params']['direction']}"
+    if rid not in RULES:
         return rule["text"]
     p = dict(rule["params"])
     for k in ("rounding", "quota_rounding"):
         if k in p:
             p[k] = _pick(ROUNDING, p[k], lang)
-    if "tie_policy" in p:
-        p["tie_policy"] = _pick(TIES, p["tie_policy"], lang)
-    if "split" in p:
-        p["split"] = _pick(SPLIT, p["split"], lang)
-    if "shortfall" in p:
-        p["shortfall"] = _pick(SHORTFALL, p["shortfall"], lang)
-    if "outcome" in p:
-        p["outcome"] = _pick(OUTCOME, p["outcome"], lang)
+    for k, table in (("tie_policy", TIES), ("split", SPLIT), ("shortfall", SHORTFALL), ("outcome", OUTCOME)):
+        if k in p:
+            p[k] = _pick(table, p[k], lang)
+    for k in ("variable", "rank_by"):  # the value a band or a ranking reads (total, behaviour …)
+        if k in p:
+            p[k] = _pick(INPUTS, p[k], lang)
     if rule["id"] == "indicator_ratio":
-        p["cap"] = f", con tetto {p['cap']}%" if p.get("cap") is not None else ""
+        p["cap"] =  _pick(UNITS, "cap", lang).format(cap=format_decimal(Decimal(str(p["cap"])), lang)) if p.get("cap") is not None else ""
+    if isinstance(p.get("parts"), list):
+        p["parts"] = "; ".join(map(str, p["parts"]))
     if "neutral" in p:
-        p["neutral"] = ", ".join(p["neutral"]) or "nessuna"
+        p["neutral"] = ", ".join(p["neutral"]) or _pick(UNITS, "none", lang)
+    for k in ("max", "below", "percent", "quota_percent"):
+        if isinstance(p.get(k), str) and _is_number(p[k]):
+            p[k] = format_decimal(Decimal(p[k]), lang)
     try:
-        return RULES_IT[rule["id"]].format_map(_Default(p))
+        return _pick(RULES, rid, lang).format_map(_Default(p))
     except (KeyError, ValueError, IndexError):
         return rule["text"]
 
@@ -175,21 +133,29 @@ class _Default(dict):
 
 
 def note_text(note: dict | None, lang: str) -> str | None:
+    """The note in ``lang`` from the catalogue (``explain.note_text.<id>``); the engine's
+    English text for an id the catalogue lacks."""
     if not note:
         return None
-    if lang != "it" or note["id"] not in NOTES_IT:
+    if note["id"] not in NOTES:
         return note["text"]
     p = dict(note["params"])
     if "tie_policy" in p:
         p["tie_policy"] = _pick(TIES, p["tie_policy"], lang)
     for k in ("tied", "absences", "undefined"):
         if isinstance(p.get(k), list):
-            p[k] = ", ".join(say(x, lang) for x in p[k])  # catalogue messages (the gaps) in Italian
+            p[k] = ", ".join(say(x, lang) for x in p[k])  # catalogue messages (the gaps) in ``lang``
     if isinstance(p.get("places"), list):
         p["places"] = "–".join(map(str, p["places"]))
-    text = NOTES_IT[note["id"]].format_map(_Default(p))
+    if isinstance(p.get("points"), str) and _is_number(p["points"]):
+        p["points"] = format_points(Decimal(p["points"]), lang)
+    if isinstance(p.get("counts"), str) and _is_number(p["counts"]):
+        p["counts"] = format_decimal(Decimal(p["counts"]), lang)
+    if isinstance(p.get("resources"), str) and _is_number(p["resources"]):
+        p["resources"] = format_decimal(Decimal(p["resources"]), lang)
+    text = _pick(NOTES, note["id"], lang).format_map(_Default(p))
     if note["id"] == "attested" and p.get("note"):
-        text += f" ({p['note']})"
+        text += _pick(NOTES, "attestation", lang).format(note=p["note"])
     return text
 
 
@@ -223,19 +189,22 @@ def source_text(src: dict | None, short: bool = False) -> str | None:
 
 
 def input_text(inp: dict, lang: str) -> str:
-    name = INPUTS_IT.get(inp["name"], inp["name"]) if lang == "it" else inp["name"]
-    if name.startswith("absence ") and lang == "it":
-        name = "assenza " + name[len("absence "):]
+    name = inp["name"]
+    if name.startswith("absence "):
+        name = _pick(INPUTS, "absence", lang).format(type=name[len("absence "):])
+    else:
+        name = _pick(INPUTS, name, lang)
     v = inp["value"]
-    if inp["name"] == "direction" and lang == "it":
-        v = {"higher": "migliore se cresce", "lower": "migliore se diminuisce"}.get(v, v)
+    if inp["name"] == "direction":
+        v = _pick(DIRECTION, v, lang)
     if v is None:
         shown = "—"
     elif inp.get("unit") == "euro":
         shown = format_money(Decimal(str(v).rstrip("…")), lang)
     elif inp.get("unit") in ("points", "days", "percent") or (isinstance(v, str) and _is_number(v)):
         shown = format_decimal(Decimal(str(v).rstrip("…")), lang) + ("…" if str(v).endswith("…") else "")
-        shown += {"percent": " %" if lang == "it" else "%"}.get(str(inp.get("unit")), "")
+        if inp.get("unit") == "percent":
+            shown = _unit("percent", lang, shown)
     else:
         shown = str(v)
     return f"{name} {shown}"

@@ -263,8 +263,8 @@ def _sentences(node: ast.AST):
 # service's (its JSON answers and pages) with the application layer under it
 EDGES = ("cli.py", "render.py", "export.py", "app/explain.py", "app/verify.py", "app/runs.py",
          "documents/runs.py", "documents/render.py", "documents/oiv.py", "documents/scheda.py",
-         "documents/trasparenza.py", "store/db.py", "store/runs.py", "conciliation.py",
-         "service/app.py", "service/api.py", "service/auth.py", "service/scores_api.py",
+         "documents/trasparenza.py", "store/db.py", "store/direct.py", "store/runs.py", "conciliation.py",
+         "explain_words.py", "service/app.py", "service/api.py", "service/auth.py", "service/scores_api.py",
          "service/refusals.py", "app/accounts.py", "app/stored_runs.py", "app/visibility.py")
 
 

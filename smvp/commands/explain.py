@@ -38,6 +38,7 @@ from smvp.explain_words import (
     note_text,
     rule_text,
     same_source,
+    short_at,
     source_text,
     value_text,
     w,
@@ -62,7 +63,7 @@ def tree(trace: dict, lang: str, title: str) -> Tree:
             branch.add(Text(f"{w('rule', lang)}: {rt}", style="dim"))
         src = node["source"]
         if src and not same_source(src, parent_source):
-            at = f" [{src['at']}]" if src.get("at") else ""
+            at = f" [{short_at(str(src['at']))}]" if src.get("at") else ""
             branch.add(Text(f"{w('source', lang)}: {source_text(src, short=True)}{at}", style="dim italic"))
         nt = note_text(node["note"], lang)
         if nt:
@@ -150,6 +151,7 @@ def run(*, run_id: int, person: str, db: str | None, lang: str, fmt: str, out: C
     else:
         for line in head[1:]:
             out.print(Text(line, style="bold red" if line.startswith(("ATTENZIONE", "WARNING")) else "dim"))
-        out.print(tree(trace, lang, f"{head[0]} — {label_text(trace, lang)}: {value_text(trace, lang)}"))
+        paid = f": {value_text(trace, lang)}" if trace["value"] is not None else ""  # no premium: no value
+        out.print(tree(trace, lang, f"{head[0]} — {label_text(trace, lang)}{paid}"))
     sys.stdout.flush()
     return 0

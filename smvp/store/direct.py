@@ -41,6 +41,7 @@ from smvp.store.location import (
     display_sqlite_file,
     plain_sqlite_file,
 )
+from smvp_engine.errors import Msg
 
 # --------------------------------------------------------------------------- the values
 
@@ -124,8 +125,8 @@ def save_run(url: str | None, profile: Any, dataset: Any, outcome: Outcome) -> i
         run_id = _write(con, profile, dataset, outcome, evaluation)
     except sqlite3.Error as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise StoreProblem(f"cannot store the run in {display_sqlite_file(path)}: {message}; "
-                           "nothing was stored") from exc
+        raise StoreProblem(Msg("cannot store the run in {url}: {why}; nothing was stored",
+                               url=display_sqlite_file(path), why=message)) from exc
     finally:
         con.close()
     outcome.info.run_id = run_id
