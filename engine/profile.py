@@ -1085,6 +1085,11 @@ def _frac(x) -> Fraction | None:
     return Fraction(x) if not isinstance(x, Decimal) else Fraction(x)
 
 
+#: formula.check's problems by (formula text, names allowed), checked once in a process: the
+#: profiles of a national roll-out share most formulas (bounded)
+_FORMULA_PROBLEMS: dict[tuple[str, frozenset], tuple[str, ...]] = {}
+
+
 class _Builder:
     """Builds a :class:`Resolved` from the resolved document, collecting semantic errors."""
 
@@ -1612,7 +1617,14 @@ class _Builder:
                  found=repr(value))
 
     def formula(self, expr, names, path):
-        for problem in formula.check(str(expr), set(names)):
+        key = (str(expr), frozenset(names))
+        problems = _FORMULA_PROBLEMS.get(key)
+        if problems is None:
+            problems = tuple(formula.check(key[0], set(names)))
+            if len(_FORMULA_PROBLEMS) > 10_000:
+                _FORMULA_PROBLEMS.clear()
+            _FORMULA_PROBLEMS[key] = problems
+        for problem in problems:
             self.err(Msg('formula {str_expr!r}: {problem}', str_expr=str(expr), problem=problem), self.path_of(*path))
 
     def variable(self, name, path):
