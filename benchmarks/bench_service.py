@@ -5,6 +5,13 @@ loopback, mixing reads and writes, on SQLite and on PostgreSQL.
     python benchmarks/bench_service.py --db postgresql --clients 50 --seconds 60
 
     python benchmarks/bench_service.py --db sqlite --workers 2
+    python benchmarks/bench_service.py --db sqlite --client httpx   # the earlier client
+
+The clients (``--client``): ``raw`` (default) is the standard library's ``http.client``, one
+keep-alive connection per client; ``httpx`` is the client of the earlier passes, also one
+keep-alive connection per client but about three times the client CPU per request (the
+clients share the machine's cores with the server: benchmarks/SERVICE.md). Both measure
+the same thing — from sending the request to having read the whole response.
 
 The server is `smvp serve`'s application (Uvicorn, ``--workers`` processes, default 1) on
 127.0.0.1 with the demo tenants; PostgreSQL is a pgserver instance started here. Each
@@ -20,6 +27,7 @@ the last value written to it (no lost write).
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import random
@@ -47,6 +55,89 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class RawClient:
+    """One keep-alive HTTP/1.1 connection (``http.client``): ``request`` sends, reads the
+    whole response and returns (status, JSON document — or the bytes with ``decode=False``);
+    an idle connection the server dropped is reopened once for a GET (never a write: it is
+    sent once, and what it did is counted afterwards)."""
+
+    def __init__(self, host: str, port: int, timeout: float = 30):
+        self.host, self.port, self.timeout = host, port, timeout
+        self.conn = http.client.HTTPConnection(host, port, timeout=timeout)
+
+    def request(self, method: str, path: str, headers: dict | None = None, body: object = None,
+                decode: bool = True) -> tuple[int, object]:
+        hh = dict(headers or {})
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            hh["Content-Type"] = "application/json"
+        for attempt in (0, 1):
+            try:
+                self.conn.request(method, path, body=data, headers=hh)
+                r = self.conn.getresponse()
+                raw = r.read()
+                break
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                self.conn.close()
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+                if attempt or method != "GET":
+                    raise
+        return r.status, (json.loads(raw) if decode and raw else raw)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class HttpxClient:
+    """The same interface over an ``httpx.Client`` (the client of the earlier passes)."""
+
+    def __init__(self, host: str, port: int, timeout: float = 30):
+        self.c = httpx.Client(base_url=f"http://{host}:{port}", timeout=timeout)
+
+    def request(self, method: str, path: str, headers: dict | None = None, body: object = None,
+                decode: bool = True) -> tuple[int, object]:
+        r = self.c.request(method, path, headers=headers, json=body)
+        return r.status_code, (r.json() if decode and r.content else r.content)
+
+    def close(self) -> None:
+        self.c.close()
+
+
+CLIENTS = {"raw": RawClient, "httpx": HttpxClient}
+CLIENT_ERRORS = (httpx.HTTPError, http.client.HTTPException, OSError)
+
+
+def start_database(db: str, tmp: Path) -> tuple[str, object, Path | None]:
+    """(SQLAlchemy URL, pgserver handle or None, PostgreSQL data folder or None)."""
+    if db == "sqlite":
+        return f"sqlite:///{tmp / 'smvp.db'}", None, None
+    import pgserver
+    from sqlalchemy.engine import make_url
+
+    os.chmod(tmp, 0o755)
+    server = pgserver.get_server(tmp / "pg", cleanup_mode="stop")
+    server.psql("CREATE DATABASE bench;")
+    url = make_url(server.get_uri("bench")).set(drivername="postgresql+psycopg") \
+        .render_as_string(hide_password=False)
+    return url, server, tmp / "pg"
+
+
+def wait_until_up(host: str, port: int) -> None:
+    for _ in range(300):
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        parts = f.read().split(")")[1].split()
+    return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -62,22 +153,13 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--workers", type=int, default=1, help="Uvicorn processes")
     ap.add_argument("--json", type=Path, help="write the figures here")
+    ap.add_argument("--client", choices=sorted(CLIENTS), default="raw",
+                    help="the clients' HTTP library (raw: http.client; httpx: the earlier one)")
     args = ap.parse_args()
+    make = CLIENTS[args.client]
 
     tmp = Path(tempfile.mkdtemp(prefix="smvp-bench-"))
-    server = None
-    if args.db == "sqlite":
-        url = f"sqlite:///{tmp / 'smvp.db'}"
-    else:
-        import pgserver
-
-        os.chmod(tmp, 0o755)
-        server = pgserver.get_server(tmp / "pg", cleanup_mode="stop")
-        server.psql("CREATE DATABASE bench;")
-        from sqlalchemy.engine import make_url
-
-        url = make_url(server.get_uri("bench")).set(drivername="postgresql+psycopg") \
-            .render_as_string(hide_password=False)
+    url, server, _pg_dir = start_database(args.db, tmp)
     from smvp import store
     from smvp.service.app import create_app, demo
 
@@ -93,6 +175,7 @@ def main() -> int:
         env=env, cwd=str(ROOT))
     base = f"http://127.0.0.1:{port}"
     try:
+        wait_until_up("127.0.0.1", port)
         for _ in range(200):
             try:
                 httpx.get(base + "/openapi.json", timeout=1)
@@ -124,7 +207,8 @@ def main() -> int:
             rnd = random.Random(i)
             ha = {"Authorization": f"Bearer {tok['amministratore']}"}
             mine = cells[i::args.clients] or [cells[i % len(cells)]]
-            with httpx.Client(base_url=base, timeout=30) as c:
+            c = make("127.0.0.1", port)
+            try:
                 while time.monotonic() < stop:
                     x = rnd.random()
                     cell = None
@@ -148,13 +232,13 @@ def main() -> int:
                             ha, None
                     t0 = time.perf_counter()
                     try:
-                        r = c.request(method, path, headers=hh, json=body)
-                        ok = r.status_code in (200, 201)
+                        status, _ = c.request(method, path, hh, body, decode=False)
+                        ok = status in (200, 201)
                         if ok and cell is not None:
                             with lock:
                                 last[cell[:2]] = value
-                        msg = f"{r.status_code} {path}"
-                    except httpx.HTTPError as exc:
+                        msg = f"{status} {path}"
+                    except CLIENT_ERRORS as exc:
                         ok, msg = False, f"{type(exc).__name__} {path}"
                     dt_ms = (time.perf_counter() - t0) * 1000
                     label = method + " " + "/".join(
@@ -167,12 +251,17 @@ def main() -> int:
                             errors.append(msg)
                         elif kind == "w":
                             written[0] += 1
+            finally:
+                c.close()
 
         threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
+        server_cpu0, clients_cpu0 = cpu_seconds(proc.pid), sum(os.times()[:2])
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+        server_cpu = cpu_seconds(proc.pid) - server_cpu0  # the first process (--workers 1)
+        clients_cpu = sum(os.times()[:2]) - clients_cpu0
         eng = store.open_engine(url)
         with eng.connect() as conn:
             from sqlalchemy import text
@@ -199,7 +288,11 @@ def main() -> int:
             "by_request_ms": {k: {"n": len(v), "p50": round(percentile(v, 50), 1),
                                   "p95": round(percentile(v, 95), 1)}
                               for k, v in sorted(by_kind.items())},
-            "workers": args.workers,
+            "workers": args.workers, "client": args.client,
+            "cpu_ms_per_request": {
+                "server": round(1000 * server_cpu / max(1, len(reads) + len(writes)), 2)
+                if args.workers == 1 else None,
+                "clients": round(1000 * clients_cpu / max(1, len(reads) + len(writes)), 2)},
             "writes_answered_200": written[0], "audit_entries_counted_after": stored,
             "lost_writes": written[0] - int(stored or 0),
             "cells_written": len(last), "cells_not_holding_their_last_value": wrong_cells,
