@@ -93,7 +93,8 @@ def check_dataset(rules: Resolved, ds, profile: Profile | None = None) -> list[s
     needed = rules.resources
     for i, r in enumerate(names):
         if r not in needed and r in known_any:
-            notes.append(f"resource {r!r} is not used in {rules.year}: no rule of the profile that uses it is in force")
+            notes.append(Msg("resource {resource!r} is not used in {year}: no rule of the profile that uses it is in force",
+                             resource=r, year=rules.year))
         elif r not in needed:
             errors.append(_row_error(res, i, "unknown resource", "resource",
                                      expected="one of " + ", ".join(sorted(needed)) if needed else "none",
@@ -161,12 +162,18 @@ def _check_behaviours(rules: Resolved, staff, beh, role_ids: list[str], role_idx
     else:
         fcode = index_of(factors, factor_names)
     width = lookup.shape[1]
-    role_ext = np.append(role_idx, len(role_ids))  # person -1 → the unknown-person row
+    # each person's first cell: role × width + 1 (person -1 → the unknown-person row); a row's
+    # cell is its person's first cell + its factor code (-1: unknown, the column 0)
+    role_cell = np.append(role_idx, len(role_ids)) * width + 1
     key_of_cell = lookup.ravel().astype(np.int64)  # factor key of each cell, -1: not a factor of the role
     valid = key_of_cell >= 0
     # scale: no maximum (-1) and not a factor of the role never exceed
     never = np.iinfo(np.int64).max
     limit = np.where(valid, np.append(np.where(fmax >= 0, fmax, never), never)[key_of_cell], never)
+    # one comparison per row finds the blocks with a problem: score ≥ gate holds for every row
+    # outside its role's factors (gate: the int64 minimum) and every score above its scale (gate:
+    # the maximum + 1); such blocks (and rows at the int64 maximum) are then looked at exactly
+    gate = np.where(valid, np.where(limit < never, limit + 1, never), np.iinfo(np.int64).min)
     nf = len(factor_keys)
     plan = _bit_plan(len(person), nf, key_of_cell)
     # every scorable person's factors as a bit set summed in the same pass (see _missing_factors)
@@ -185,17 +192,18 @@ def _check_behaviours(rules: Resolved, staff, beh, role_ids: list[str], role_idx
     for start in range(0, m, block):
         stop = min(start + block, m)
         k = stop - start
-        cell = _cells(role_ext, person, fcode, width, start, stop, cbuf[:k])
-        ok = np.take(valid, cell, out=vbuf[:k])
-        if not ok.all():
-            if n_bad < 20:
-                bad_rows.append(np.flatnonzero(~ok)[:20 - n_bad] + start)
-            n_bad += k - int(np.count_nonzero(ok))
-            total = None  # a row outside the role's factors: the missing factors are not listed
-        hi = np.greater(score[start:stop], np.take(limit, cell, out=lbuf[:k]), out=obuf[:k])
-        if n_over < 20 and hi.any():
-            over_rows.append(np.flatnonzero(hi)[:20 - n_over] + start)
-            n_over += len(over_rows[-1])
+        cell = _cells(role_cell, person, fcode, start, stop, cbuf[:k])
+        if np.greater_equal(score[start:stop], np.take(gate, cell, out=lbuf[:k]), out=obuf[:k]).any():
+            ok = np.take(valid, cell, out=vbuf[:k])
+            if not ok.all():
+                if n_bad < 20:
+                    bad_rows.append(np.flatnonzero(~ok)[:20 - n_bad] + start)
+                n_bad += k - int(np.count_nonzero(ok))
+                total = None  # a row outside the role's factors: the missing factors are not listed
+            hi = np.greater(score[start:stop], np.take(limit, cell, out=lbuf[:k]), out=obuf[:k])
+            if n_over < 20 and hi.any():
+                over_rows.append(np.flatnonzero(hi)[:20 - n_over] + start)
+                n_over += len(over_rows[-1])
         if total is not None and add is not None:
             np.add.at(total, person[start:stop], np.take(add, cell, out=lbuf[:k]))
     bad = np.concatenate(bad_rows)[:20] if bad_rows else np.zeros(0, dtype=np.int64)
@@ -208,7 +216,7 @@ def _check_behaviours(rules: Resolved, staff, beh, role_ids: list[str], role_idx
                                  found=repr(found), hint=_near(found, allowed)))
     over = np.concatenate(over_rows)[:20] if over_rows else np.zeros(0, dtype=np.int64)
     for i in over:
-        g = int(key_of_cell[_cells(role_ext, person, fcode, width, int(i), int(i) + 1)[0]])
+        g = int(key_of_cell[_cells(role_cell, person, fcode, int(i), int(i) + 1)[0]])
         errors.append(_row_error(beh, i, "score above the factor's scale", "score",
                                  expected=f"0–{_points(fmax[g])} for {factor_keys[g]}",
                                  found=_points(beh['score'][i])))
@@ -220,7 +228,7 @@ def _check_behaviours(rules: Resolved, staff, beh, role_ids: list[str], role_idx
     for k, r in enumerate(role_ids):
         if rules.roles[r].scorable:
             need[k, starts[k]:starts[k + 1]] = True
-    missing = _missing_factors(person, lambda: _cells(role_ext, person, fcode, width), key_of_cell, len(staff), nf,
+    missing = _missing_factors(person, lambda: _cells(role_cell, person, fcode), key_of_cell, len(staff), nf,
                                need, role_idx, total)
     for i, j in missing:
         if len(errors) >= 50:
@@ -234,13 +242,12 @@ def _check_behaviours(rules: Resolved, staff, beh, role_ids: list[str], role_idx
 _BLOCK = 1 << 16  # rows of the behaviours table per block
 
 
-def _cells(role_ext: np.ndarray, person: np.ndarray, fcode: np.ndarray, width: int, start: int = 0,
+def _cells(role_cell: np.ndarray, person: np.ndarray, fcode: np.ndarray, start: int = 0,
            stop: int | None = None, out: np.ndarray | None = None) -> np.ndarray:
-    """(role, factor) cell of rows ``start:stop`` of the behaviours table (int64: fast gathers)."""
-    cell = np.take(role_ext, person[start:stop], out=out)
-    cell *= width
+    """(role, factor) cell of rows ``start:stop`` of the behaviours table (int64: fast gathers):
+    the person's first cell (``role_cell``: role × width + 1) plus the factor code."""
+    cell = np.take(role_cell, person[start:stop], out=out)
     cell += fcode[start:stop]
-    cell += 1
     return cell
 
 

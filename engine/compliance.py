@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from .errors import Msg
+from .errors import Msg, Text
 from .profile import Profile, _resolve_node
 
 __all__ = ["Finding", "check", "years_checked"]
@@ -179,7 +179,8 @@ def _check_year(profile: Profile, year: int) -> list[Finding]:
             continue
         for severity, message, own, path in fn(y, nid, norm, steps):
             out.append(Finding(profile.chamber_id, nid, severity, message, y.national(nid, norm), own, path,
-                               reading=str(norm.get("reading") or "")))
+                               reading=str(norm.get("reading") or "") if not isinstance(norm.get("reading"), dict)
+                               else Text(norm["reading"])))
     return out
 
 

@@ -44,7 +44,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ProfileError, ProfileErrors
+from .errors import TEXT_LANGS, ProfileError, ProfileErrors
 from .intervals import Interval
 from .profile import Profile, _resolve_node, load_profile
 from .yamlload import load_yaml
@@ -350,7 +350,7 @@ def _collect(node: Any, path: tuple, table: dict, owner: RuleNode | None, rel: t
         if src is not None:
             owner.sources[".".join(str(r) for r in rel[:-1])] = src
         return
-    if key in TEXT_KEYS and isinstance(node, str):
+    if key in TEXT_KEYS and (isinstance(node, str) or _is_langs(node)):
         owner.texts[name] = node
         return
     if isinstance(node, dict):
@@ -449,6 +449,24 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
+def _is_langs(node: Any) -> bool:
+    """A text given per language (``{it: …, en: …}``; docs/profile.md, "Texts in more than one language")."""
+    return isinstance(node, dict) and bool(node) and set(node) <= set(TEXT_LANGS)
+
+
+def same_text(a: Any, b: Any) -> bool:
+    """Whether two versions of a profile's text say the same: equal; or a plain string and
+    the same text given per language that has it in one of its languages (adding a
+    translation changes no text: ``"x"`` → ``{it: "…", en: "x"}`` is not a change)."""
+    if a == b:
+        return True
+    if isinstance(a, str) and _is_langs(b):
+        return a in b.values()
+    if isinstance(b, str) and _is_langs(a):
+        return b in a.values()
+    return False
+
+
 def _category(attribute: str) -> str:
     last = attribute.rsplit(".", 1)[-1]
     if last == "source" or attribute == "source":
@@ -523,7 +541,7 @@ def compare_tables(old: dict[tuple, RuleNode], new: dict[tuple, RuleNode]) -> li
                 out.append(mk(change="changed", attribute=attr, old=a.sources.get(name), new=b.sources.get(name),
                               category="source"))
         for name in list(b.texts) + [n for n in a.texts if n not in b.texts]:
-            if a.texts.get(name) != b.texts.get(name):
+            if not same_text(a.texts.get(name), b.texts.get(name)):
                 cat = "source" if node.kind == "document" else "text"
                 if node.kind in ("evaluator", "conciliator") and name == "label":
                     cat = "rule"  # who evaluates (or conciliates) is a rule, not wording
@@ -628,7 +646,7 @@ def _validity_changes(old: Profile, new: Profile) -> list[Change]:
     for key in ("name", "seat"):
         if co.get(key) != cn.get(key):
             out.append(mk(change="changed", attribute=key, old=co.get(key), new=cn.get(key), category="text"))
-    if co["validity"].get("reading") != cn["validity"].get("reading"):
+    if not same_text(co["validity"].get("reading"), cn["validity"].get("reading")):
         out.append(mk(change="changed", attribute="validity.reading", old=co["validity"].get("reading"),
                       new=cn["validity"].get("reading"), category="text"))
     return out

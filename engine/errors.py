@@ -38,6 +38,43 @@ def _msg(template: str, params: dict) -> Msg:
     return Msg(template, **params)
 
 
+#: The languages a profile's prose may be written in (``reading: {it: …, en: …}``).
+TEXT_LANGS = ("it", "en")
+
+
+class Text(str):
+    """A profile's prose (a ``reading``, ``note`` or ``description``) given per language:
+    ``Text({"it": "…", "en": "…"})`` *is* the English string (the engine's language, as
+    :class:`Msg`; the Italian one when no English is given) and keeps every language in
+    ``.langs``. smvp's edge (``smvp.i18n.say``) picks the user's language, falling back to
+    the other one. A plain string in a profile stays a plain ``str`` (docs/profile.md,
+    "Texts in more than one language").
+    """
+
+    langs: dict
+
+    def __new__(cls, langs: "dict[str, str]") -> "Text":
+        langs = {k: str(v) for k, v in langs.items() if k in TEXT_LANGS and v not in (None, "")}
+        obj = super().__new__(cls, langs.get("en") or langs.get("it") or "")
+        obj.langs = langs
+        return obj
+
+    def pick(self, lang: str) -> str:
+        """The text in ``lang``, else in the other language (never an error)."""
+        return self.langs.get(lang) or next(iter(self.langs.values()), "")
+
+    def __reduce__(self):  # pickles (process pools) keep every language
+        return (Text, (dict(self.langs),))
+
+
+def text_of(value: object) -> object:
+    """A profile text as the engine keeps it: a mapping of languages (``{it: …, en: …}``) →
+    :class:`Text`; anything else unchanged (a plain string stays a string; None stays None)."""
+    if isinstance(value, dict) and value and set(value) <= set(TEXT_LANGS):
+        return Text(value)
+    return value
+
+
 @dataclass
 class SmvpError(Exception):
     """One problem in a user's file.

@@ -159,6 +159,7 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
         rows = np.flatnonzero(mine)
         many = len(rows) * 4 >= n  # most of the staff: build the columns by gathering from per-unit values
         slot = units_of_rows = None
+        unit_sum = None  # a role of many rows: its per-unit points summed over components, gathered once
         if any(c.level != INDIVIDUAL_LEVEL for c in role.components):
             if many:
                 slot = np.where(mine, unit_idx, n_units + 1)
@@ -216,14 +217,15 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
                 # the achievement: the rows' values when computed (overrides included), else the
                 # per-unit values and each row's unit
                 ach = (rows, ach_rows, None) if ach_rows is not None else (rows, ach_unit, unit_idx)
-                if many:
+                if many and not overridden:  # the column is pts_unit[slot]: made when read
                     assert slot is not None  # set for a role of many rows
+                    unit_sum = pts_unit.copy() if unit_sum is None else unit_sum + pts_unit
+                    components[key] = (None, pts_unit, slot)
+                elif many:
+                    assert slot is not None
                     comp, zero = _unit_column(pts_unit, slot, mine, 0)
-                    if overridden:
-                        comp[rows[overridden]] = _points(ach_rows[overridden], mx, pscale, full, mode)
-                        zero = False
-                    if not zero:
-                        results += comp
+                    comp[rows[overridden]] = _points(ach_rows[overridden], mx, pscale, full, mode)
+                    results += comp
                     components[key] = (None, comp, None)
                 else:
                     pts_rows = pts_unit[units_of_rows]
@@ -232,6 +234,11 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
                     results[rows] += pts_rows
                     components[key] = (rows, pts_rows, None)
             comp_ach[key] = ach
+        if unit_sum is not None:  # one gather for the role's components per unit (the last slot: other rows, 0)
+            assert slot is not None
+            comp, zero = _unit_column(unit_sum, slot, mine, 0)
+            if not zero:
+                results += comp
     if errors:
         raise DatasetErrors(errors[:50])
 
@@ -267,7 +274,14 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
         sel = scored & using[role_idx]
         if not sel.any():
             continue
-        q = Q(values[judgement.variable], CP)
+        var = values[judgement.variable]
+        by_value = _band_codes_by_value(var, judgement.bands, len(band_ids), code.dtype)
+        if by_value is not None:
+            np.copyto(code, by_value, where=sel)
+            band_ids.extend(b.id for b in judgement.bands)
+            band_labels.extend(b.label for b in judgement.bands)
+            continue
+        q = Q(var, CP)
         for band in judgement.bands:
             code[sel & band.interval.mask(q)] = len(band_ids)
             band_ids.append(band.id)
@@ -283,6 +297,25 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
 
 
 _NO_ROWS = np.zeros(0, dtype=np.int64)
+_BY_VALUE_MIN_ROWS = 1 << 12
+
+
+def _band_codes_by_value(var: np.ndarray, bands, first: int, dtype) -> np.ndarray | None:
+    """Each row's band code (``first`` + the band's position; a later band wins where two hold; -1:
+    none) for centipoints ``var``, read once per value of the column's range and gathered by row;
+    None for a column under 4,096 rows or whose range is over a quarter of its length (the caller
+    then reads each band over the rows: the same codes)."""
+    if len(var) < _BY_VALUE_MIN_ROWS or var.dtype != np.int64:
+        return None
+    lo, hi = int(var.min()), int(var.max())
+    span = hi - lo + 1
+    if span * 4 > len(var):
+        return None
+    domain = Q(np.arange(lo, hi + 1, dtype=np.int64), CP)
+    table = np.full(span, -1, dtype=dtype)
+    for k, band in enumerate(bands):
+        table[band.interval.mask(domain)] = first + k
+    return table[var - lo if lo else var]
 
 
 def _filled(n: int, value: int) -> np.ndarray:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import sys
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -19,6 +21,7 @@ from .exact import decimal_from_units, round_fraction
 from .profile import INDIVIDUAL_LEVEL, Resolved
 from .stages import (
     IndicatorResult,
+    LazyMapping,
     LazyObjectives,
     LazyTuple,
     ObjectiveResult,
@@ -317,11 +320,16 @@ def _organisational_columns(rules: Resolved, ds) -> Organisational | None:
                           w_digits=w_digits, ach=ach, attested=attested)
     own = n_of > 0  # the weighted mean of the objective's own indicators, attested or not (performance())
     own &= wsum > 0
-    indicator_mean = {ids[k]: int(mean[k]) for k in np.flatnonzero(own).tolist()}
+    indicator_mean = LazyMapping(partial(_indicator_mean, ids, mean, own))  # read by performance() when it checks
     return Organisational(scale=scale, objectives=LazyObjectives(rows.objectives, rows.of_levels),
                           unit_achievement=unit_ach, indicators=LazyTuple(rows.indicators),
                           units=LazyTuple(partial(_units, rules, ds, unit_ach, counts, top, None)),
                           indicator_mean=indicator_mean)
+
+
+def _indicator_mean(ids: list[str], mean: np.ndarray, own: np.ndarray) -> dict[str, int]:
+    """objective id → weighted mean of its own indicators, for the objectives that have them."""
+    return {ids[k]: int(mean[k]) for k in np.flatnonzero(own).tolist()}
 
 
 class _ColumnResults:
@@ -408,7 +416,9 @@ def _decimal_ints(col) -> tuple[np.ndarray, int] | None:
     divisor of a power of ten, or a numerator of 2**62 or more."""
     col = np.asarray(col, dtype=object).reshape(-1)
     values = col.tolist()
-    fast = _decimal_texts_ints(values)
+    fast = _decimal_arrow_ints(values)
+    if fast is None:
+        fast = _decimal_texts_ints(values)
     if fast is not None:
         return fast
     try:
@@ -442,6 +452,43 @@ def _decimal_ints(col) -> tuple[np.ndarray, int] | None:
     if bound * max(mult.values()) >= _LIMIT:
         return None
     return out * np.fromiter((mult[q] for q in dens), dtype=np.int64, count=len(dens)), digits
+
+
+#: scales tried for :func:`_decimal_arrow_ints`, smallest first (a try that loses a digit stops at that value)
+_ARROW_SCALES = (0, 1, 2, 3, 4, 6, 9, 12, 18)
+
+
+def _decimal_arrow_ints(values: list) -> tuple[np.ndarray, int] | None:
+    """:func:`_decimal_ints` for a column of Decimals and ints, converted in C by pyarrow into
+    128-bit decimals at the first scale of :data:`_ARROW_SCALES` that holds every value
+    exactly (pyarrow refuses a value that would lose a digit, and the conversion stops there):
+    about 3× faster than writing each value as text. None when the column is anything else,
+    when no scale fits, or when a numerator is 2**62 or more (the caller then takes the text
+    or per-value path, which decides). The power of ten may be larger than the least one
+    :func:`_decimal_texts_ints` gives (values of 5 decimals: 6 digits); every use
+    of the numerators is a ratio, a sum or a Fraction over that same power, so the results
+    are the same — only the bounds, checked by the callers, see the difference.
+    """
+    if sys.byteorder != "little" or not values or not set(map(type, values)) <= {Decimal, int}:
+        return None
+    import pyarrow as pa
+
+    for digits in _ARROW_SCALES:
+        try:
+            arr = pa.array(values, type=pa.decimal128(38, digits), from_pandas=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):  # a digit lost, too large, NaN
+            continue
+        if arr.null_count:
+            return None
+        words = np.frombuffer(arr.buffers()[1], dtype=np.int64)[2 * arr.offset:2 * (arr.offset + len(arr))]
+        low, high = words[0::2], words[1::2]  # little-endian two's complement: low word, then high
+        if not np.array_equal(high, low >> 63):  # beyond int64
+            return None
+        out = low.copy()
+        if _bound(out) >= _LIMIT:
+            return None
+        return out, digits
+    return None
 
 
 _PLAIN_DECIMAL = r"^-?[0-9]{1,18}(\.[0-9]{1,18})?$"
@@ -705,7 +752,7 @@ class Performance:
     final: int | None  # attested, else computed
     note: str | None
     areas: tuple[AreaResult, ...]
-    measured: dict[str, int]  # objective → value from its indicators and linked objectives (before attestation)
+    measured: Mapping[str, int]  # objective → value from its indicators and linked objectives (before attestation)
     links: tuple[tuple[str, str, Fraction], ...]  # (objective, linked objective, weight)
     reductions: tuple[FundReduction, ...]
     notes: tuple[str, ...]
@@ -738,17 +785,18 @@ def performance(rules: Resolved, ds, org: Organisational) -> Performance:
     errors: list[SmvpError] = []
     notes: list[str] = []
     children = objective_links(rules, ds, errors)
-    measured: dict[str, int] = {}
+    measured: Mapping[str, int]
     if org.indicator_mean is not None and not children:  # computed with the objectives (integer columns)
-        measured = dict(org.indicator_mean)
+        measured = org.indicator_mean  # read only (a LazyMapping: built when first read)
     else:
+        measured = computed_mean = {}
         iw = dict(zip(as_objects(inds["indicator_id"]), (Fraction(w) for w in inds["weight"])))
         for oid, o in org.objectives.items():
             items = [(a, iw.get(iid, Fraction(1))) for iid, a, _ in o.indicators]
             items += [(org.objectives[c].achievement, w) for c, w in children.get(oid, ()) if c in org.objectives]
             wsum = sum((w for _, w in items), Fraction(0))
             if items and wsum:
-                measured[oid] = round_fraction(sum((Fraction(a) * w for a, w in items), Fraction(0)) / wsum, 1, mode)
+                computed_mean[oid] = round_fraction(sum((Fraction(a) * w for a, w in items), Fraction(0)) / wsum, 1, mode)
     att_rule = rules.attestation
     ids = as_objects(objs["objective_id"])
     notes_col = as_objects(objs["attestation_note"])
@@ -779,8 +827,8 @@ def performance(rules: Resolved, ds, org: Organisational) -> Performance:
         if areas and w:
             computed = round_fraction(sum((a.weight * a.achievement for a in areas), Fraction(0)) / w, 1, mode)
         else:
-            notes.append(f"{ente.label}: not computed, the dataset has no objectives of type {ente.area_type!r} "
-                         "with a positive weight")
+            notes.append(Msg("{label}: not computed, the dataset has no objectives of type {type!r} "
+                             "with a positive weight", label=ente.label, type=ente.area_type))
         meta = ds.meta if "meta" in getattr(ds, "tables", {}) else {}
         raw = meta.get(ENTE_ATTESTED_KEY)
         note = meta.get(ENTE_NOTE_KEY)

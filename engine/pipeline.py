@@ -352,7 +352,8 @@ def evaluate(profile: Profile, dataset, year: int | None = None) -> Evaluation:
     valuation = value_projects(rules, dataset)
     notes = list(notes) + list(perf.notes)
     if rules.project_valuation is not None and valuation is None:
-        notes.append(f"{rules.project_valuation.label}: not computed, the dataset has no projects table")
+        notes.append(Msg("{label}: not computed, the dataset has no projects table",
+                         label=rules.project_valuation.label))
     elif valuation is not None:
         notes += list(valuation.notes)
     return Evaluation(profile=profile, rules=rules, dataset=dataset, year=year,

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import formula
-from .errors import Msg, ProfileError, ProfileErrors
+from .errors import TEXT_LANGS, Msg, ProfileError, ProfileErrors, text_of
 from .intervals import Interval, partition_problems
 from .resources import load_schema
 from .yamlload import Loaded, load_yaml
@@ -467,7 +467,7 @@ class Profile:
             raise self.error(
                 Msg('the {chamber_name} profile does not cover {year}: it is valid {validity_text}', chamber_name=self.chamber_name, year=year, validity_text=self.validity_text),
                 ("chamber", "validity"), expected=Msg('a year in {validity_text}', validity_text=self.validity_text), found=str(year),
-                hint=Msg("{reading} Use a profile valid for that year.", reading=v.get("reading") or ""))
+                hint=Msg("{reading} Use a profile valid for that year.", reading=text_of(v.get("reading")) or ""))
 
     def for_year(self, year: int) -> Resolved:
         """The rules in force in ``year``.
@@ -698,7 +698,7 @@ def _schema_errors(profile: Profile) -> list[ProfileError]:
     out: list[ProfileError] = []
     seen: set = set()
     for err in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
-        for e in _alternatives(err) or _leaf_errors(err):
+        for e in _text_language(err) or _alternatives(err) or _leaf_errors(err):
             for pe in _schema_error_to_profile_errors(profile, e):
                 k = (pe.line, pe.column, pe.message)
                 if k not in seen:
@@ -914,6 +914,22 @@ class _Alternatives:
         self.instance, self.validator_value, self.schema, self.context = err.instance, None, err.schema, []
 
 
+def _is_text_langs(schema: object) -> bool:
+    """Whether ``schema`` is the schema's ``text_langs``: a text given per language."""
+    return isinstance(schema, dict) and schema.get("additionalProperties") is False \
+        and set(schema.get("properties") or ()) == set(TEXT_LANGS)
+
+
+def _text_language(err: jsonschema.ValidationError) -> list | None:
+    """A text given per language with a key that is not a language (``reading: {de: …}``):
+    the failing alternative's error on that key (``unknown language 'de'``); else None."""
+    if err.validator not in ("anyOf", "oneOf") or not isinstance(err.instance, dict):
+        return None
+    hits = [c for c in err.context if c.validator == "additionalProperties" and _is_text_langs(c.schema)
+            and tuple(c.absolute_path) == tuple(err.absolute_path)]
+    return hits[:1] or None
+
+
 def _alternatives(err: jsonschema.ValidationError) -> list | None:
     """``[_Alternatives]`` when each alternative of an ``anyOf``/``oneOf`` error fails at the
     same place as the error (a wrong value, not a wrong part inside it); else None (the best
@@ -928,10 +944,15 @@ def _alternatives(err: jsonschema.ValidationError) -> list | None:
     return [_Alternatives(err, list(branches.values()))]
 
 
+#: what a section the source leaves undefined (``conciliation: {defined: false, …}``) is called
+#: in "not computed" lines (a catalogue id each; any other section is named by its path)
+_SECTION_NAMES = {"conciliation": "Conciliation procedure", "cycle": "Performance cycle", "calendar": "Calendar"}
+
+
 def _gap(kind: Msg, reading: object) -> Msg:
     """What a role's source does not define: ``kind: the profile's reading`` (the reading as the
     profile writes it, else "not defined by the source"); :func:`_gap_kind` gives ``kind`` back."""
-    return Msg("{kind}: {reading}", kind=kind, reading=reading or Msg("not defined by the source"))
+    return Msg("{kind}: {reading}", kind=kind, reading=text_of(reading) or Msg("not defined by the source"))
 
 
 def _gap_kind(gap: str) -> object:
@@ -965,6 +986,11 @@ def _missing_keys(e: jsonschema.ValidationError) -> list[str]:
 
 def _schema_error_to_profile_errors(profile: Profile, e: jsonschema.ValidationError) -> list[ProfileError]:
     path = tuple(e.absolute_path)
+    if e.validator == "additionalProperties" and _is_text_langs(e.schema):
+        return [profile.error(Msg("unknown language {key!r} of a text", key=key), path + (key,), key=True,
+                              expected=Msg("it (Italian) or en (English)"), found=repr(key),
+                              hint=Msg("write the text as a plain string, or per language: {{it: ..., en: ...}}"))
+                for key in e.instance if key not in TEXT_LANGS]
     if e.validator == "additionalProperties":
         allowed = sorted((e.schema.get("properties") or {}).keys())
         extra = [k for k in e.instance if k not in allowed] if isinstance(e.instance, dict) else []
@@ -1235,7 +1261,7 @@ class _Builder:
         bands = self.achievement_bands(ach)
         objective_types = self.planning(d.get("planning") or {})
         for _nid, nd in (d.get("not_defined") or {}).items():
-            not_defined.append(f"{nd['label']}: {nd['reading']}")
+            not_defined.append(Msg("{role}: {what}", role=nd["label"], what=text_of(nd["reading"])))
 
         # absence types
         absences = {k: AbsenceType(k, v["label"], bool(v["neutral"]), self.source(v, "absence_types", k))
@@ -1253,7 +1279,7 @@ class _Builder:
                 self.formula(item["value"], {c["variable"]}, ("curves", cid, "intervals", i, "value"))
                 segs.append(CurveSegment(iv, str(item["value"])))
             self.variable(c["variable"], ("curves", cid, "variable"))
-            curves[cid] = Curve(cid, c["label"], c["variable"], tuple(segs), self.source(c, "curves", cid), c.get("reading", ""))
+            curves[cid] = Curve(cid, c["label"], c["variable"], tuple(segs), self.source(c, "curves", cid), text_of(c.get("reading", "")))
 
         judgements = {}
         for jid, j in (d.get("judgements") or {}).items():
@@ -1265,12 +1291,12 @@ class _Builder:
             judgements[jid] = Judgement(jid, j["label"], j["variable"],
                                         tuple(Band(iv, b["id"], b["label"], str(b.get("range") or ""))
                                               for iv, b in zip(ivs, j["bands"])),
-                                        self.source(j, "judgements", jid), j.get("reading", ""))
+                                        self.source(j, "judgements", jid), text_of(j.get("reading", "")))
 
         coefficients = {}
         for cid, c in (d.get("coefficients") or {}).items():
             self.formula(c["formula"], PERSON_NAMES, ("coefficients", cid, "formula"))
-            coefficients[cid] = Coefficient(cid, c["label"], str(c["formula"]), self.source(c, "coefficients", cid), c.get("reading", ""))
+            coefficients[cid] = Coefficient(cid, c["label"], str(c["formula"]), self.source(c, "coefficients", cid), text_of(c.get("reading", "")))
 
         funds = {}
         for fid, f in (d.get("funds") or {}).items():
@@ -1291,7 +1317,7 @@ class _Builder:
                              hint=Msg("every part of the pool goes to a role: check the 'percent' of each share"))
             elif th.get("shares"):
                 self.err(Msg("'shares' is only for method pool_split"), self.path_of("funds", fid, "theoretical", "shares"))
-            funds[fid] = Fund(fid, f["label"], f["resource"], th["method"], tuple(shares), self.source(f, "funds", fid), f.get("reading", ""))
+            funds[fid] = Fund(fid, f["label"], f["resource"], th["method"], tuple(shares), self.source(f, "funds", fid), text_of(f.get("reading", "")))
 
         roles = {}
         for rid, r in roles_raw.items():
@@ -1321,7 +1347,7 @@ class _Builder:
                     self.ref_error("quantity", q, TIE_BREAKER_NAMES, base + ("tie_breaker", "by", i))
             magg[mid] = Maggiorazione(mid, m["label"], tuple(m["roles"]), m["resource"], str(m["eligible"]),
                                       _frac(m["quota_percent"]), m["quota_rounding"], m["rank_by"], m["tie_policy"],
-                                      str(m["amount"]), m["shortfall"], self.source(m, *base), m.get("reading", ""),
+                                      str(m["amount"]), m["shortfall"], self.source(m, *base), text_of(m.get("reading", "")),
                                       tie_breaker=breaker)
 
         for path, value in flagged:
@@ -1330,7 +1356,8 @@ class _Builder:
                 if path[0] == "roles" and len(path) > 1 and path[1] in roles and roles[path[1]].undefined:
                     continue  # already listed with the role's label
                 if not any(what in n for n in not_defined):
-                    not_defined.append(Msg("{role}: {what}", role=what, what=value.get("reading") or value.get("note")
+                    named = value.get("label") or (Msg(_SECTION_NAMES[what]) if what in _SECTION_NAMES else what)
+                    not_defined.append(Msg("{role}: {what}", role=named, what=text_of(value.get("reading")) or text_of(value.get("note"))
                                            or Msg("not defined by the source")))
 
         links, ente, attestation = self.organisational_rules(org, funds)
@@ -1533,7 +1560,7 @@ class _Builder:
         links = None
         if lk:
             links = ObjectiveLinks(lk["method"], str(lk.get("separator", ".")), self.source(lk, *base, "links"),
-                                   lk.get("reading", ""))
+                                   text_of(lk.get("reading", "")))
         en = org.get("ente")
         ente = None
         if en:
@@ -1545,7 +1572,7 @@ class _Builder:
             if types and en["area_type"] not in types:
                 self.ref_error("objective type", en["area_type"], types, base + ("ente", "area_type"))
             ente = EnteRule(en["label"], en["method"], en["area_type"], tuple(red.get("funds") or ()),
-                            red.get("rounding", "down"), self.source(en, *base, "ente"), en.get("reading", ""),
+                            red.get("rounding", "down"), self.source(en, *base, "ente"), text_of(en.get("reading", "")),
                             self.source(red, *base, "ente", "attestation_reduces_funds") if red else None)
         at = org.get("attestation")
         attestation = None
@@ -1557,7 +1584,7 @@ class _Builder:
                 except ValueError as e:
                     self.err(str(e), self.path_of(*base, "attestation", "interval"))
             attestation = AttestationRule(iv, bool(at.get("note_when_differs", False)),
-                                          self.source(at, *base, "attestation"), at.get("reading", ""))
+                                          self.source(at, *base, "attestation"), text_of(at.get("reading", "")))
         return links, ente, attestation
 
     def project_valuation(self, pv: dict | None, roles: dict, level_ids: set) -> ProjectValuation | None:
@@ -1605,7 +1632,7 @@ class _Builder:
             pv["label"], relevance, vfunds, uv.get("rounding", "half_up"), bounds,
             tuple(bd.get("of") or ("stable", "variable")), bd.get("per", "fund"), self.source(bd, *base, "bounds") if bd else None,
             _frac(wg.get("max_points")), wg.get("group_by", "unit"), self.source(wg, *base, "weight_gap") if wg else None,
-            self.source(pv, *base), pv.get("reading", ""),
+            self.source(pv, *base), text_of(pv.get("reading", "")),
             tuple(fin.get("default") or vfunds), self.source(fin, *base, "financing") if fin else None)
 
     def ref_error(self, kind, value, defined, path):

@@ -86,6 +86,39 @@ class LazyObjectives(Mapping):
         return repr(self.items_dict)
 
 
+class LazyMapping(Mapping):
+    """A dict built on first use by ``build()`` (a picklable callable): per-objective values of the
+    integer-column path that evaluation does not read (only the Ente's checks and reports do).
+    Compares equal to the dict it builds."""
+
+    def __init__(self, build: Callable[[], dict]):
+        self._build: Callable[[], dict] | None = build
+        self._items: dict = {}
+
+    @property
+    def items_dict(self) -> dict:
+        if self._build is not None:
+            self._items, self._build = self._build(), None
+        return self._items
+
+    def __getitem__(self, k):
+        return self.items_dict[k]
+
+    def __len__(self) -> int:
+        return len(self.items_dict)
+
+    def __iter__(self) -> Iterator:
+        return iter(self.items_dict)
+
+    def __eq__(self, other) -> bool:
+        return self.items_dict == (dict(other.items()) if isinstance(other, Mapping) else other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self.items_dict)
+
+
 @dataclass(frozen=True)
 class ObjectiveResult:
     """Grado di raggiungimento of one objective (``achievement`` in ``1/ach_scale`` percent)."""
@@ -141,7 +174,7 @@ class Organisational:
     units: Sequence[UnitResult] = ()  # per level (profile order) and unit; the top level merged into one
     # objective → weighted mean of its own indicators' achievement, attested or not (None: not computed here;
     # smvp_engine.organisational.performance then computes it)
-    indicator_mean: dict[str, int] | None = None
+    indicator_mean: Mapping[str, int] | None = None  # a dict, or a LazyMapping (integer-column path)
 
 
 @dataclass(frozen=True)
@@ -156,8 +189,8 @@ class Individual:
     role_index: np.ndarray  # int64 index into role_ids
     role_ids: tuple[str, ...]
     scored: np.ndarray  # bool: the role is scorable
-    # "role.component" → (rows, values, index) as achievement_parts (0 at every other row), or
-    # (None, column, None): the whole column
+    # "role.component" → (rows, values, index) as achievement_parts (0 at every other row),
+    # (None, column, None): the whole column, or (None, per_slot, slot): the column per_slot[slot]
     component_parts: dict[str, tuple]
     results: np.ndarray  # centipoints
     behaviour: np.ndarray  # centipoints
@@ -192,10 +225,11 @@ class Individual:
 
 def _column(n: int, part: tuple, fill: int) -> np.ndarray:
     """A whole int64 column from (rows, values, index): ``values`` (or ``values[index[rows]]``) at
-    ``rows``, ``fill`` elsewhere; rows None: ``values`` is the column."""
+    ``rows``, ``fill`` elsewhere; rows None: ``values`` is the column (or ``values[index]``, index
+    then a slot per row)."""
     rows, values, index = part
     if rows is None:
-        return values
+        return values if index is None else values[index]
     col = np.full(n, fill, dtype=np.int64)
     col[rows] = values if index is None else values[index[rows]]
     return col

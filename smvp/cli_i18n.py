@@ -1,11 +1,13 @@
 """The command-line framework's own words in Italian (``Uso:``, ``Opzioni``, "Mostra questo
-messaggio ed esce.").
+messaggio ed esce.") and smvp's command help in the user's language.
 
 typer formats help with gettext (``typer.core._``); the click it vendors writes a
 few words as plain literals ("Usage: ", the --help option's text). Both are taken
 from smvp's one gettext catalogue, ``smvp/locale/<lang>/LC_MESSAGES/smvp.mo``
 (source ``.po`` beside it, compiled with Babel's ``pybabel compile``), read
 through importlib.resources; their ids are the English text the framework writes.
+smvp's own help (command docstrings, option and argument help) is written in Italian in
+the code; that text is its catalogue id, and English users get the catalogue's English.
 :func:`install` is called once, before the command line is parsed, with the language of ``--lang``/``SMVP_LANG``.
 """
 
@@ -78,13 +80,66 @@ def install(lang: str) -> None:
         typer_core.TyperOption._smvp_original_get_help_record = original_record  # type: ignore[attr-defined]
 
     def get_help_record(self, ctx):  # type: ignore[no-untyped-def]
-        if self.help:
-            self.help = tr.gettext(self.help)
+        said(self, "help", tr)
         return original_record(self, ctx)
 
     typer_core.TyperOption.get_help_record = get_help_record  # type: ignore[method-assign]
+
+    # smvp's own help (command docstrings, option and argument help): the Italian text written
+    # in the code is its catalogue id, said in ``lang`` when the help is shown
+    original_arg_record = getattr(typer_core.TyperArgument, "_smvp_original_get_help_record", None)
+    if original_arg_record is None:
+        original_arg_record = typer_core.TyperArgument.get_help_record
+        typer_core.TyperArgument._smvp_original_get_help_record = original_arg_record  # type: ignore[attr-defined]
+
+    def get_argument_help_record(self, ctx):  # type: ignore[no-untyped-def]
+        said(self, "help", tr)
+        return original_arg_record(self, ctx)
+
+    typer_core.TyperArgument.get_help_record = get_argument_help_record  # type: ignore[method-assign]
+
+    original_format = getattr(click_core.Command, "_smvp_original_format_help", None)
+    if original_format is None:
+        original_format = click_core.Command.format_help
+        click_core.Command._smvp_original_format_help = original_format  # type: ignore[attr-defined]
+
+    def format_help(self, ctx, formatter):  # type: ignore[no-untyped-def]
+        for command in [self, *getattr(self, "commands", {}).values()]:  # a group lists its commands
+            said(command, "help", tr)
+            said(command, "short_help", tr)
+        for param in self.params:  # placeholders written in the code: ANNO → YEAR
+            said(param, "metavar", tr)
+        return original_format(self, ctx, formatter)
+
+    click_core.Command.format_help = format_help  # type: ignore[method-assign]
     _install_metavars(lang)
     _install_errors(lang)
+
+
+def said(obj: object, attr: str, tr: gettext.NullTranslations) -> None:
+    """Set ``obj.attr`` (a help text) to its catalogue text in ``tr``'s language. The text the
+    code wrote is kept (``_smvp_<attr>_id``) as the id, so a later language starts from it."""
+    key = f"_smvp_{attr}_id"
+    if not hasattr(obj, key):
+        setattr(obj, key, getattr(obj, attr, None))
+    text = getattr(obj, key)
+    if text:
+        setattr(obj, attr, tr.gettext(text))
+
+
+def help_texts(command: object, path: tuple[str, ...] = ("smvp",)):
+    """Every help text of ``command`` and its subcommands (as written in the code, the catalogue
+    ids): ``(where, text)`` pairs, for tests/test_catalogue.py."""
+    for attr in ("help", "short_help"):
+        text = getattr(command, f"_smvp_{attr}_id", getattr(command, attr, None))
+        if text:
+            yield " ".join(path), text
+    for param in getattr(command, "params", []):
+        text = getattr(param, "_smvp_help_id", getattr(param, "help", None))
+        if text:
+            yield " ".join(path) + " " + str(param.name), text
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from help_texts(sub, path + (name,))
 
 
 # Placeholders in help (typer writes the Python type: ``<int range>``, ``<list[Path]>``): what

@@ -31,7 +31,7 @@ from typing import Any
 from smvp.errors import EdgeError, UsageProblem
 from smvp_engine import deadlines
 from smvp_engine.deadlines import StepDeadline, WorkingCalendar
-from smvp_engine.errors import Msg, ProfileError, ProfileErrors
+from smvp_engine.errors import Msg, ProfileError, ProfileErrors, text_of
 
 # --------------------------------------------------------------------------- errors, dates
 
@@ -216,7 +216,7 @@ def procedure_from_profile(data: Mapping[str, Any], chamber: str, where: str = "
                 "(expected conciliation.steps, found {found})", chamber=chamber, where=where,
                 found="defined: false" if isinstance(block, Mapping) and block.get("defined") is False
                 else Msg("nothing")),
-            hint=reading or Msg("smvp does not invent one: add conciliation.steps to the profile "
+            hint=text_of(reading) or Msg("smvp does not invent one: add conciliation.steps to the profile "
                                 "with the document's steps and terms"))
     cal = deadlines.calendar_from_profile(data)
     deadlines.conciliation_schedule(steps, {}, cal)  # raises ProfileErrors for bad steps

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from smvp import results
 from smvp.errors import ExportProblem, UsageProblem
-from smvp.i18n import t, yes_no
+from smvp.i18n import say, t, yes_no
 from smvp.report import (
     FUND_FIELDS,
     OBJECTIVE_FIELDS,
@@ -156,7 +156,7 @@ def run_table(outcome: Outcome, lang: str) -> list[tuple[str, Any]]:
     for name, value in outcome.totals().items():
         items.append((f"{t('totals', lang)}: {t(name, lang)}", value))
     for item in outcome.not_computed:
-        items.append((t("not_computed", lang), not_computed_text(item)))
+        items.append((t("not_computed", lang), say(not_computed_text(item), lang)))
     return items
 
 

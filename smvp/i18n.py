@@ -119,7 +119,12 @@ def t(key: str, lang: str = DEFAULT_LANG, **fmt: object) -> str:
 def say(value: object, lang: str) -> str:
     """An engine message (:class:`smvp_engine.errors.Msg`) in ``lang``: its template looked up
     in the catalogue (the id is the English text) and formatted with the same fields, each
-    field that is itself a message said in ``lang`` too. Anything else: ``str(value)``."""
+    field that is itself a message or a profile's text said in ``lang`` too. A profile's text
+    given per language (:class:`smvp_engine.errors.Text` or ``{it: …, en: …}``): the one in
+    ``lang``, else the other. Anything else: ``str(value)``."""
+    prose = _prose(value, lang)
+    if prose is not None:
+        return prose
     template = getattr(value, "template", None)
     params = getattr(value, "params", None)
     if not isinstance(value, str) or template is None or params is None:
@@ -127,8 +132,25 @@ def say(value: object, lang: str) -> str:
     text = _lookup(template, lang)
     if text is None:
         return str(value)  # not in the catalogue: tests/test_catalogue.py fails on such an id
-    fields = {k: say(v, lang) if getattr(v, "template", None) is not None else v for k, v in params.items()}
+    fields = {k: say(v, lang) if _sayable(v) else v for k, v in params.items()}
     return text.format(**fields) if fields else text.replace("{{", "{").replace("}}", "}")
+
+
+def _prose(value: object, lang: str) -> str | None:
+    """A profile's prose in ``lang`` (docs/profile.md, "Texts in more than one language"): a
+    :class:`smvp_engine.errors.Text`, or the raw mapping ``{it: …, en: …}`` read from a profile,
+    in ``lang``, else in the other language; None when ``value`` is neither."""
+    langs = getattr(value, "langs", None)
+    if langs is None and isinstance(value, Mapping) and value and set(value) <= set(LANGS):
+        langs = value
+    if not isinstance(langs, Mapping):
+        return None
+    text = langs.get(lang) or next((langs[k] for k in LANGS if langs.get(k)), "")
+    return str(text)
+
+
+def _sayable(value: object) -> bool:
+    return getattr(value, "template", None) is not None or getattr(value, "langs", None) is not None
 
 
 def error_text(error: Any, lang: str) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from smvp import results
-from smvp.i18n import t, yes_no
+from smvp.i18n import say, t, yes_no
 from smvp.report import Outcome, not_computed_text
 
 MONEY_FORMAT = '#,##0.00 "€"'
@@ -276,7 +276,7 @@ def summary_sheet(wb: Any, outcome: Outcome, lang: str) -> Any:
     if outcome.not_computed:
         title(t("not_computed", lang))
         for item in outcome.not_computed:
-            out.append([not_computed_text(item)])
+            out.append([say(not_computed_text(item), lang)])
     return ws
 
 

@@ -46,6 +46,7 @@ def test_every_check_has_a_broken_profile() -> None:
         "maxima_do_not_add_up", "shares_do_not_add_up", "unknown_role", "unknown_level", "unknown_curve",
         "unknown_judgement", "unknown_key_typo", "duplicate_key", "effective_dates_overlap",
         "conciliation_unknown_event", "planning_unknown_parent", "unknown_source_document",
+        "text_unknown_language",
     } <= set(CASES)
 
 

@@ -177,6 +177,9 @@ def test_the_engines_user_messages_are_catalogue_messages():
             if isinstance(node, ast.Call):
                 f = node.func
                 name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
+                if (name == "append" and isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name)
+                        and f.value.id == "notes"):  # the notes of a run ("avviso:" lines)
+                    texts += node.args[:1]
                 if name in ENGINE_ERRORS | {"_err"}:
                     first = 1 if name == "_err" else 0
                     texts += node.args[first:first + 1]
@@ -307,3 +310,22 @@ def test_the_sentence_finder_finds_a_sentence():
     found = [c.value for call in ast.walk(tree) if isinstance(call, ast.Call) and
              getattr(call.func, "attr", None) in OUTPUTS for arg in call.args for c in _sentences(arg)]
     assert found == [" problems found:", "Totale"]
+
+
+def test_every_command_help_is_in_the_catalogue():
+    """Command docstrings, option and argument help and the placeholders the code writes are
+    ids of the catalogue (their Italian text): each has its English, so ``--lang en`` help is
+    English. A help text added without its translation fails here."""
+    import typer
+
+    from smvp import cli, cli_i18n
+
+    it, en = _po("it"), _po("en")
+    command = typer.main.get_command(cli.app)
+    texts = list(cli_i18n.help_texts(command))
+    assert len(texts) > 150
+    typer_own = {"Install completion for the current shell.",
+                 "Show completion for the current shell, to copy it or customize the installation."}
+    missing = [f"{where}: {text[:60]!r}" for where, text in texts if text not in typer_own
+               and (it.get(text) != text or not en.get(text) or en[text] == text)]
+    assert missing == [], "add the help text (its Italian as id) with its English to both .po files"

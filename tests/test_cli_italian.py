@@ -41,6 +41,21 @@ def test_help_in_italian_with_metavars_that_say_what_is_expected():
     assert "URL del database" in text  # --db help no longer English
 
 
+def test_commands_help_in_english_with_lang_en_and_italian_by_default():
+    en = _help("--lang", "en", "evaluate", "--help")
+    assert "Evaluate a year: profile + data → scores, premiums, funds." in en
+    assert "--year YEAR" in en and "--chamber CHAMBER" in en and "--data DATA" in en
+    assert "Database URL" in en and "Year evaluated" in en
+    for italian in ("Valuta un anno", "Anno valutato", "URL del database", "Esporta in FILE", "Lingua delle",
+                    "Non salvare", "ANNO", "CAMERA", "DATI"):
+        assert italian not in en
+    assert "Evaluate a year" in _help("evaluate", "--help", env={"SMVP_LANG": "en"})
+    assert "Evaluate a year: profile" in _help("--help", env={"SMVP_LANG": "en"})  # the list of commands
+    it = _help("evaluate", "--help", env={"SMVP_LANG": "it"})
+    assert "Valuta un anno" in it and "Anno valutato" in it and "Evaluate a year" not in it
+    assert "Valuta un anno" in _help("--help", env={"SMVP_LANG": ""})  # Italian by default
+
+
 def test_help_in_english_with_lang_en():
     text = _help("evaluate", "--help", "--lang", "en")
     assert text.startswith("Usage: smvp evaluate") and "Show this message and exit." in text

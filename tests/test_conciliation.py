@@ -183,7 +183,8 @@ def test_lucca_defines_no_procedure(db):
     assert r.exit_code == 1
     assert "non definisce una procedura di conciliazione" in r.stderr
     assert "defined: false" in r.stderr
-    assert "no conciliation procedure" in r.stderr and "SMVP, not attached" in r.stderr
+    # the profile's reading, in the user's language (Italian here)
+    assert "non prevede alcuna procedura di conciliazione" in r.stderr and "SMVP della Camera, non allegato" in r.stderr
 
 
 def test_english_labels(db):

@@ -87,7 +87,7 @@ def test_negative_judgement_gets_the_motivation_field(db, tmp_path):
 
 
 def test_chambers_without_payout_get_no_money_section_and_say_why(db, tmp_path):
-    for run, person, quote in ((2, "P006", "Ai fini retributivi"), (3, "P08", "no curve, threshold or share"),
+    for run, person, quote in ((2, "P006", "Ai fini retributivi"), (3, "P08", "nessuna curva, soglia o quota"),
                                (4, "L007", "retribuzione accessoria di produttività")):
         html = (sheet(db, tmp_path, run, person))
         assert "Nessun compenso su questa scheda" in html

@@ -134,3 +134,123 @@ def test_maggiorazione_cut_by_selection_matches_a_full_sort():
         for k in {1, size // 2 or 1, size}:
             assert _kth_largest(vals, k) == int(vals[want[k - 1]])
             assert _kth_largest(vals.astype(object), k) == int(vals[want[k - 1]])
+
+
+@pytest.mark.parametrize("values", [
+    ["4731.9", "5118.2", "0.1", "100"],
+    ["1", "2", "30"],
+    ["13.50", "13.125", "-2", "0", "-0"],
+    ["1E+3", "2.50", "0.00001"],
+    ["0.1234567890123", "1"],
+    ["0.1234567890123456789"],  # 19 decimals: no scale holds it
+    ["123456789012345678901"],  # beyond int64
+    ["4611686018427387904"],  # 2**62
+    ["NaN", "1"],
+])
+def test_decimal_columns_through_arrow_equal_the_per_value_path(values):
+    """The 128-bit decimal conversion gives the values the per-value path gives (as fractions),
+    or refuses the column as that path does (None)."""
+    from decimal import Decimal
+    from fractions import Fraction
+
+    from smvp_engine.organisational import _decimal_arrow_ints, _decimal_ints
+
+    col = [Decimal(v) for v in values] + [1]
+    plain = None
+    try:
+        pairs = [v.as_integer_ratio() for v in col]
+        plain = [Fraction(a, b) for a, b in pairs]
+    except ValueError:  # NaN
+        pass
+    fast = _decimal_arrow_ints(col)
+    both = _decimal_ints(col)
+    if fast is not None:
+        nums, digits = fast
+        assert [Fraction(int(x), 10 ** digits) for x in nums] == plain
+    if both is not None:
+        assert [Fraction(int(x), 10 ** both[1]) for x in both[0]] == plain
+    if plain is not None and all(abs(q) < 2 ** 40 for q in plain) and all((q * 10 ** 18).denominator == 1 for q in plain):
+        assert fast is not None  # the ordinary columns take the fast path
+    assert (fast is None) == (values[0] in ("0.1234567890123456789", "123456789012345678901", "4611686018427387904", "NaN"))
+
+
+def test_decimal_columns_of_other_types_are_left_to_the_per_value_path():
+    from decimal import Decimal
+
+    from smvp_engine.organisational import _decimal_arrow_ints
+
+    assert _decimal_arrow_ints([Decimal("1.5"), "2"]) is None
+    assert _decimal_arrow_ints([Decimal("1.5"), None]) is None
+    assert _decimal_arrow_ints([Decimal("1.5"), True]) is None
+    assert _decimal_arrow_ints([1.5]) is None
+    assert _decimal_arrow_ints([]) is None
+
+
+def _test_curve(*segments):
+    from smvp_engine.intervals import Interval
+    from smvp_engine.profile import Curve, CurveSegment
+
+    return Curve("c", "c", "total", tuple(CurveSegment(Interval.parse(i), v) for i, v in segments), source=None)
+
+
+@pytest.mark.parametrize("segments", [
+    (("[0, 60]", "0"), ("(60, 90]", "total / 100"), ("(90, 100]", "1")),  # Cuneo's
+    (("[0, 50)", "total / 200"), ("[50, 100]", "minimum(1, total * total / 7000)"), ("[70, 80]", "3 / 7")),
+    (("(10, 100]", "where(total > 55, 1, total / 300)"),),  # below 10: no interval, 0
+    (("[0, 100]", "1 / 2"),),  # a constant
+])
+def test_curve_by_value_equals_the_curve_over_rows(segments):
+    """The curve evaluated once per value of the total's range and gathered gives, row by row,
+    the exact values of the curve evaluated over every row."""
+    from smvp_engine.payout import _curve, _curve_by_value
+
+    rng = np.random.default_rng(7)
+    total = Q(rng.integers(0, 10_001, 50_000), 100)
+    curve = _test_curve(*segments)
+    fast = _curve_by_value(curve, total)
+    assert fast is not None
+    assert fast.fractions() == _curve(curve, total).broadcast(50_000).fractions()
+
+
+def test_curve_by_value_is_not_taken_where_it_would_differ():
+    """A population function (the row's value alone does not decide), a formula failing on a value
+    of the range that no row has, a short column or a wide range: the rows decide."""
+    from smvp_engine.payout import _curve_by_value
+
+    rng = np.random.default_rng(8)
+    vals = rng.integers(0, 10_001, 50_000)
+    vals[vals == 5_000] = 5_001
+    total = Q(vals, 100)
+    assert _curve_by_value(_test_curve(("[0, 100]", "total / mean(total)")), total) is None
+    assert _curve_by_value(_test_curve(("[0, 100]", "1 / (total - 50)")), total) is None  # 50 is in the range only
+    assert _curve_by_value(_test_curve(("[0, 100]", "total / 100")), Q(vals[:1000], 100)) is None
+    assert _curve_by_value(_test_curve(("[0, 100]", "total / 100")), Q(vals * 10, 1000)) is None
+
+
+@pytest.mark.parametrize("mode", ["half_up", "down"])
+def test_premium_in_int64_equals_the_exact_q_arithmetic(mode):
+    """theoretical × factor × coefficient rounded to the cent in one int64 product and division
+    gives what the exact Q product and to_units give, at the rows of the role only; columns whose
+    bounds do not prove int64 (or with a negative factor) are left to the Q path."""
+    from smvp_engine.payout import _premium_in_int64
+
+    rng = np.random.default_rng(11)
+    n = 100_000
+    theo = rng.integers(0, 500_000, n)
+    f = Q(rng.integers(0, 10_001, n), 10_000)
+    c = Q(rng.integers(0, 250_000_001, n), 250_000_000)
+    sel = rng.random(n) < 0.9
+    premium = np.full(n, -7, dtype=np.int64)
+    assert _premium_in_int64(premium, sel, theo, f, c, mode)
+    want = (Q(theo, 1) * f * c).to_units(1, mode)
+    assert np.array_equal(premium[sel], want[sel]) and (premium[~sel] == -7).all()
+    halves = Q(np.array([1, 3, 5, 7]), 2)  # exact half cents: up, or down
+    out = np.zeros(4, dtype=np.int64)
+    assert _premium_in_int64(out, np.ones(4, dtype=bool), np.ones(4, dtype=np.int64), halves, Q(np.ones(4, dtype=np.int64), 1), mode)
+    assert out.tolist() == ([1, 2, 3, 4] if mode == "half_up" else [0, 1, 2, 3])
+    assert not _premium_in_int64(premium, sel, theo * 10**9, f, c, mode)  # beyond int64: the Q path
+    other = np.where(sel, theo, 10**12)  # other rows' amounts (another fund) do not count
+    again = np.full(n, -7, dtype=np.int64)
+    assert _premium_in_int64(again, sel, other, f, c, mode)
+    assert np.array_equal(again[sel], want[sel]) and (again[~sel] == -7).all()
+    assert not _premium_in_int64(premium, sel, theo, Q(-f.num, 10_000), c, mode)

@@ -218,8 +218,8 @@ def test_profile_records_the_printed_ottimo_band_and_its_reading() -> None:
     ]
     raw = profile.data["judgements"]["valutazione_finale"]
     ottimo = next(b for b in raw["bands"] if b["id"] == "ottimo")
-    assert ottimo["erratum"]["printed"] == "51 – 85" and "Discreto" in ottimo["erratum"]["reading"]
-    assert "70.5" in raw["integer_ranges"]["reading"]
+    assert ottimo["erratum"]["printed"] == "51 – 85" and "Discreto" in ottimo["erratum"]["reading"]["en"]
+    assert "70.5" in raw["integer_ranges"]["reading"]["en"] and "70,5" in raw["integer_ranges"]["reading"]["it"]
 
 
 def test_profile_roles_and_undefined_rules() -> None:
@@ -239,7 +239,7 @@ def test_profile_roles_and_undefined_rules() -> None:
     # conciliation: no day limits in the document
     steps = profile.data["conciliation"]["steps"]
     assert all(s["days"] is None for s in steps.values())
-    assert "rappresentante sindacale" in steps["ricorso_segretario_generale"]["note"]
+    assert "rappresentante sindacale" in steps["ricorso_segretario_generale"]["note"]["it"]
 
 
 def test_every_rule_cites_a_declared_source() -> None:

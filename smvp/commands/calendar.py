@@ -27,7 +27,7 @@ from smvp import engine_api
 from smvp.commands.evaluate import Options, resolve_profile_path
 from smvp.conciliation import parse_date, today
 from smvp.errors import ExportProblem, UsageProblem
-from smvp.i18n import actor_label, format_date, t
+from smvp.i18n import actor_label, format_date, resolve_lang, say, t
 from smvp_engine import deadlines
 from smvp_engine.deadlines import StepDeadline
 from smvp_engine.errors import DatasetError, DatasetErrors, Msg, ProfileError, ProfileErrors
@@ -143,7 +143,7 @@ def read_actual(path: Path) -> tuple[dict[str, dt.date], str]:
 
 
 def cycle_rows(data: dict[str, Any], year: int, actual: dict[str, dt.date],
-               as_of: dt.date | None, where: str = "--actual") -> list[CycleRow]:
+               as_of: dt.date | None, where: str = "--actual", lang: str | None = None) -> list[CycleRow]:
     block = data.get("cycle") or {}
     steps = block.get("steps") or {}
     known = set(steps) | set(block.get("events") or {})
@@ -162,7 +162,7 @@ def cycle_rows(data: dict[str, Any], year: int, actual: dict[str, dt.date],
     docs = data.get("documents") or {}
     return [CycleRow(r, bool(steps[r.step].get("optional")),
                      _source(steps[r.step].get("source"), docs),
-                     str(steps[r.step].get("note") or steps[r.step].get("reading") or ""))
+                     say(steps[r.step].get("note") or steps[r.step].get("reading") or "", resolve_lang(lang)))
             for r in rows]
 
 
@@ -274,7 +274,7 @@ def run(*, chamber: str | None, profile: Path | None, year: int, actual: Path | 
     if not isinstance(block, dict) or not block.get("steps") or block.get("defined") is False:
         reading = (block or {}).get("reading") if isinstance(block, dict) else None
         if isinstance(block, dict) and block.get("defined") is False:
-            out.print(Text(t("calendar_none", lang, chamber=chamber_id, reading=reading or ""),
+            out.print(Text(t("calendar_none", lang, chamber=chamber_id, reading=say(reading, lang)),
                            style="yellow"), soft_wrap=True)
             return 0
         raise ProfileErrors([ProfileError(
@@ -292,7 +292,7 @@ def run(*, chamber: str | None, profile: Path | None, year: int, actual: Path | 
                     chamber=chamber_id, year=year),
                 file=str(prof.path), field=f"cycle.{key}", found=str(bound))])
     events, where = read_actual(actual) if actual is not None else ({}, "--actual")
-    rows = cycle_rows(data, year, events, day, where)
+    rows = cycle_rows(data, year, events, day, where, lang)
 
     name = str(getattr(prof, "chamber_name", chamber_id))
     table = Table(title=t("calendar_title", lang, year=year, chamber=name)

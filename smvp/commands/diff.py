@@ -104,7 +104,7 @@ def shown(value: Any, lang: str, attribute: str | None = None, kind: str | None 
             return "; ".join(f"{attr_name(k, lang, kind)} {shown(v, lang, k, kind)}" for k, v in value)
         return "; ".join(shown(v, lang, attribute, kind) for v in value) if any(";" in str(v) or "→" in str(v) for v in value) \
             else ", ".join(shown(v, lang, attribute, kind) for v in value)
-    text = str(value)
+    text = say(value, lang) if isinstance(value, dict) and last in ("reading", "note", "description") else str(value)
     if last in ("reading", "note", "description") and len(text) > 70:
         text = text[:67].rstrip() + "…"
     return f"«{text}»" if last in ("reading", "note", "description", "label", "title") and lang == "it" else \

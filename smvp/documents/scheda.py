@@ -31,7 +31,7 @@ from typing import Any
 
 from smvp.documents import render as r
 from smvp.documents.runs import RunDocument
-from smvp.i18n import Words
+from smvp.i18n import Words, say
 
 TEMPLATE = "scheda.html.j2"
 
@@ -102,7 +102,7 @@ def _review(doc: RunDocument, role: Any, sheet_date: dt.date, lang: str) -> dict
         proc = cases.run_procedure(doc.run)
     except cases.CaseProblem as exc:
         reading = data.get("reading") if isinstance(data, dict) else None
-        out["none"] = t("review_none") + (f" {reading}" if reading else (f" {exc.hint}" if exc.hint else ""))
+        out["none"] = t("review_none") + (f" {say(reading, lang)}" if reading else (f" {exc.hint}" if exc.hint else ""))
         return out
     for row in proc.schedule({proc.base_event: sheet_date}):
         if row.from_event != proc.base_event:
@@ -125,12 +125,12 @@ def _review(doc: RunDocument, role: Any, sheet_date: dt.date, lang: str) -> dict
     return out
 
 
-def _no_money_reasons(doc: RunDocument) -> list[dict[str, str]]:
+def _no_money_reasons(doc: RunDocument, lang: str) -> list[dict[str, str]]:
     out = []
     for nid, nd in (doc.profile.data.get("not_defined") or {}).items():
         if "payout" in (nd.get("concerns") or []):
             src = nd.get("source") or {}
-            out.append({"label": str(nd.get("label") or nid), "reading": str(nd.get("reading") or ""),
+            out.append({"label": str(nd.get("label") or nid), "reading": say(nd.get("reading") or "", lang),
                         "source": f"{src.get('document')}, {src.get('section')}"})
     return out
 
@@ -198,7 +198,7 @@ def model(doc: RunDocument, person: str, sheet_date: dt.date, lang: str) -> dict
             "paid": row.get("paid"),
         }
     else:
-        no_money = {"text": t("no_money_why"), "reasons": _no_money_reasons(doc)}
+        no_money = {"text": t("no_money_why"), "reasons": _no_money_reasons(doc, lang)}
 
     unit = row.get("unit_id")
     unit_label = doc.units.get(str(unit)) if unit else None

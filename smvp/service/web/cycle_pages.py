@@ -49,7 +49,7 @@ def calendar_view(ctx: Context, year: int, actual: dict[str, dt.date]) -> dict[s
     """The rows of the year's calendar with the actual dates, judged as of today when any
     actual date is recorded (as ``smvp calendar --actual``), else the plain calendar."""
     from smvp.commands.calendar import cycle_rows, role_labels, status_label
-    from smvp.i18n import actor_label, t
+    from smvp.i18n import actor_label, say, t
     from smvp_engine.errors import SmvpErrors
 
     label, prof = tenant_profile(ctx)
@@ -59,13 +59,13 @@ def calendar_view(ctx: Context, year: int, actual: dict[str, dt.date]) -> dict[s
         reading = block.get("reading") if isinstance(block, dict) else None
         return {"profile_label": label, "rows": [], "none": t("calendar_none", ctx.lang,
                                                                  chamber=prof.chamber_id,
-                                                                 reading=reading or "")}
+                                                                 reading=say(reading, ctx.lang))}
     as_of = ctx.today() if actual else None
     roles = role_labels(data)
     rows = []
     try:
         prof.check_year(year)
-        computed = cycle_rows(data, year, actual, as_of, "calendario")
+        computed = cycle_rows(data, year, actual, as_of, "calendario", ctx.lang)
     except SmvpErrors as exc:
         return {"profile_label": label, "rows": [], "none": "; ".join(str(e) for e in exc.errors)}
     for cr in computed:
@@ -151,7 +151,7 @@ def calendar_ics(year: int, ctx: Ctx) -> Response:
     _, prof = tenant_profile(ctx)
     if not (prof.data.get("cycle") or {}).get("steps"):
         raise not_found()
-    rows = cycle_rows(prof.data, year, actual, ctx.today() if actual else None, "calendario")
+    rows = cycle_rows(prof.data, year, actual, ctx.today() if actual else None, "calendario", ctx.lang)
     text = to_ics(rows, chamber=str(prof.chamber_id), chamber_name=ctx.tenant.name, year=year)
     return Response(text, media_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition":
