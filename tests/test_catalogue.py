@@ -227,7 +227,11 @@ OUTPUTS = {"print", "echo", "Text", "assemble", "add_row", "add_column", "add_ta
            "StoreProblem", "DatasetError", "ProfileError", "SmvpError", "BadParameter", "Exit",
            # the service and its application layer: an HTTP refusal's detail, the app's own errors
            "HTTPException", "UploadProblem", "TooLarge", "UnsupportedKind", "ScoreProblem", "NotFound",
-           "Invalid", "Refused", "ReviewRefused", "LoginRequired"}
+           "Invalid", "Refused", "ReviewRefused", "LoginRequired",
+           # the pages: what a page is given to show (a message, a problem, an error)
+           "page", "_editor", "_admin_page", "_sheet_page", "_case_page", "person_page", "_render"}
+# lists and maps of refusals a page shows: ``errors.append("…")``, ``field_errors[key] = "…"``
+REFUSAL_HOLDERS = {"errors", "field_errors", "problems"}
 # calls whose string arguments are keys, not words (``row.get("total")``)
 KEYS = {"get", "getattr", "pop", "setdefault", "startswith", "endswith", "split", "rsplit", "replace",
         "strip", "rstrip", "lstrip", "isoformat", "strftime", "encode", "decode", "with_suffix"}
@@ -236,9 +240,12 @@ NOT_TEXT = {"style", "justify", "no_wrap", "overflow", "header_style", "box", "m
             "title_justify", "caption_justify", "caption_style", "row_styles", "border_style", "expand",
             "file", "field", "line", "column", "encoding", "mode", "newline", "errors",
             "headers", "status_code", "media_type"}  # located facts, HTTP headers: names, not words
+# a template or file name, or a URL path: not words
+FILE_NAME = re.compile(r"^(?:[\w.-]+\.(?:j2|html|xlsx|pdf|zip|csv|ics|yaml)|/[^\s]*)$")
 STYLE = re.compile(r"^(?:(?:bold|italic|dim|underline|not|on|red|green|yellow|blue|cyan|magenta|white|grey\d*)\b ?)+$")
 WRAPPERS = {"t", "tx", "w", "wd", "tr", "word", "_li", "say", "error_text", "problems_found", "Msg", "dumps",
             "Refusal", "not_found",  # smvp.service.refusals: (status, id, **fields); api.not_found(id, …)
+            "said", "said_each",  # smvp.service.refusals: an error said in the user's language
             "format_money", "format_decimal", "format_date", "format_points", "format_percent"}
 
 
@@ -253,7 +260,8 @@ def _sentences(node: ast.AST):
             yield from _sentences(arg)
         return
     if isinstance(node, ast.Constant):
-        if isinstance(node.value, str) and re.search(r"[A-Za-z]{3,}", node.value) and not STYLE.match(node.value):
+        if (isinstance(node.value, str) and re.search(r"[A-Za-z]{3,}", node.value) and not STYLE.match(node.value)
+                and not FILE_NAME.match(node.value)):
             yield node
         return
     if isinstance(node, (ast.Subscript, ast.Compare)):
@@ -268,7 +276,8 @@ EDGES = ("cli.py", "render.py", "export.py", "app/explain.py", "app/verify.py", 
          "documents/runs.py", "documents/render.py", "documents/oiv.py", "documents/scheda.py",
          "documents/trasparenza.py", "store/db.py", "store/direct.py", "store/runs.py", "conciliation.py",
          "explain_words.py", "service/app.py", "service/api.py", "service/auth.py", "service/scores_api.py",
-         "service/refusals.py", "app/accounts.py", "app/stored_runs.py", "app/visibility.py")
+         "service/refusals.py", "app/accounts.py", "app/stored_runs.py", "app/visibility.py",
+         *(f"service/web/{p.name}" for p in sorted((ROOT / "smvp" / "service" / "web").glob("*.py"))))
 
 
 def _by_language(node: ast.IfExp) -> bool:
@@ -287,9 +296,16 @@ def _command_sentences() -> dict[str, list[str]]:
             if isinstance(node, ast.IfExp) and _by_language(node):
                 hits.update(f"{c.lineno}: {c.value!r}" for branch in (node.body, node.orelse)
                             for c in _sentences(branch))
+            if (isinstance(node, ast.Assign) and any(
+                    isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
+                    and target.value.id in REFUSAL_HOLDERS for target in node.targets)):
+                hits.update(f"{c.lineno}: {c.value!r}" for c in _sentences(node.value))
             if not isinstance(node, ast.Call):
                 continue
             f = node.func
+            if (isinstance(f, ast.Attribute) and f.attr == "append" and isinstance(f.value, ast.Name)
+                    and f.value.id in REFUSAL_HOLDERS):
+                hits.update(f"{c.lineno}: {c.value!r}" for arg in node.args for c in _sentences(arg))
             name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
             if name not in OUTPUTS:
                 continue

@@ -102,3 +102,63 @@ def test_smvp_user_refusals_in_italian_and_english(tmp_path):
     assert r.exit_code == 2 and "no user 'nessuno'. smvp user add creates it" in r.stderr
     r = smvp("user", "grant", "nessuno", "--tenant", "cuneo", "--role", "oiv", "--db", db)
     assert r.exit_code == 2 and "nessun utente 'nessuno'. lo crea smvp user add" in r.stderr
+
+
+# --------------------------------------------------------------------------- the pages
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    """The pages on one database, once in Italian (the default) and once in English."""
+    from smvp.service.web import create_app as web_app
+
+    db = f"sqlite:///{tmp_path_factory.mktemp('pages') / 'smvp.db'}"
+    it = web_app(db, secret="s")
+    accounts.add_user(it.state.engine, "anna", PW)
+    accounts.grant(it.state.engine, "anna", "cuneo", "amministratore")
+    en = web_app(db, secret="s", lang="en")
+    yield {"it": it, "en": en}
+    for app in (it, en):
+        app.state.engine.dispose()
+
+
+def _page_client(app, password: str = PW) -> tuple[TestClient, object]:
+    import re
+
+    c = TestClient(app)
+    token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
+    r = c.post("/login", data={"username": "anna", "password": password, "csrf": token},
+               follow_redirects=False)
+    return c, r
+
+
+@pytest.mark.parametrize("lang,words", [
+    ("it", {"wrong": "Nome utente o password non corretti.", "missing": "Pagina non trovata",
+            "format": "dati.txt: formato non riconosciuto (atteso un file .xlsx o un .zip di file CSV o "
+                      "Parquet, trovato .txt)",
+            "csrf": "Modulo scaduto o non valido (CSRF): ricarica la pagina"}),
+    ("en", {"wrong": "Wrong username or password.", "missing": "Page not found",
+            "format": "dati.txt: format not recognised (expected an .xlsx workbook or a .zip of CSV or "
+                      "Parquet files, found .txt)",
+            "csrf": "The form expired or is not valid (CSRF): reload the page"}),
+])
+def test_page_refusals_in_the_deployments_language(pages, lang, words):
+    import html
+
+    app = pages[lang]
+    _, r = _page_client(app, password="sbagliata")
+    assert r.status_code == 401 and words["wrong"] in html.unescape(r.text)
+    c, r = _page_client(app)
+    assert r.status_code == 303
+    r = c.get("/t/brescia/amministrazione")  # another tenant: 404, nothing said about it
+    assert r.status_code == 404 and words["missing"] in r.text and "brescia" not in r.text.lower()
+    form = c.get("/t/cuneo/amministrazione").text
+    import re
+
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+    r = c.post("/t/cuneo/amministrazione/valuta", data={"csrf": csrf},
+               files={"dataset": ("dati.txt", b"hello")})
+    assert r.status_code == 422 and words["format"] in html.unescape(r.text)
+    r = c.post("/t/cuneo/amministrazione/valuta", data={"csrf": "forged"},
+               files={"dataset": ("dati.txt", b"hello")})
+    assert r.status_code == 403 and words["csrf"] in html.unescape(r.text)

@@ -120,7 +120,7 @@ def test_a_dataset_with_errors_shows_them_located_and_stores_nothing(app):
         assert s.exec(select(DatasetUpload)).all() == []
     r = c.post("/t/cuneo/amministrazione/valuta", data={"csrf": tok},
                files={"dataset": ("dati.txt", b"x", "text/plain")})
-    assert r.status_code == 422 and "atteso .xlsx" in r.text
+    assert r.status_code == 422 and "dati.txt: formato non riconosciuto (atteso un file .xlsx" in r.text
 
 
 def test_static_files_are_package_data(app):

@@ -196,7 +196,7 @@ def test_documents_of_another_tenant_or_role_are_not_found(site, browser):
         assert page.request.get(site.url + url).status == 404, url
     # Brescia's profile links no premium to the evaluation: nothing to publish, and the page says why
     resp = page.request.get(site.url + "/t/brescia/esecuzioni/2/trasparenza.csv")
-    assert resp.status == 409 and "nothing to publish under art. 20" in resp.text()
+    assert resp.status == 409 and "nulla da pubblicare ai sensi dell&#39;art. 20" in resp.text()  # the page's Italian
     assert page.request.get(site.url + "/t/brescia/esecuzioni/2/rapporto-oiv").status == 200
     ctx.close()
     ctx, page = _page(browser, site, "remo")  # the revisore reads aggregates, not the schede

@@ -23,10 +23,10 @@ from smvp.app import scores as score_uc
 from smvp.app.stored_runs import StoredRuns
 from smvp.conciliation import CaseProblem
 from smvp.errors import EdgeError, StoreProblem, UsageProblem
-from smvp.i18n import error_text, problems_found, resolve_lang, say
+from smvp.i18n import error_text, problems_found, resolve_lang
 from smvp.service import api, scores_api
 from smvp.service.auth import LoginLimiter, Sessions
-from smvp.service.refusals import Refusal, message_body, request_lang
+from smvp.service.refusals import Refusal, message_body, request_lang, said
 from smvp_engine.errors import SmvpError, SmvpErrors
 
 
@@ -105,9 +105,7 @@ def edge_body(exc: Exception, lang: str) -> dict[str, Any]:
     """An edge error (``smvp.errors.EdgeError``: message and hint) as the JSON answer's body,
     said in ``lang`` (``detail``, with ``id`` and ``fields`` of a catalogue message)."""
     body = message_body(getattr(exc, "message", None) or str(exc), lang)
-    hint = getattr(exc, "hint", None)
-    if hint:
-        body["detail"] += f". {say(hint, lang)}"
+    body["detail"] = said(exc, lang)  # the message and its hint
     return body
 
 
@@ -139,8 +137,8 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(SmvpError)
     async def _engine_error(request: Request, exc: SmvpError) -> JSONResponse:
-        said = error_text(exc, request_lang(request))
-        return _json(422, said, errors=[said])
+        text = error_text(exc, request_lang(request))
+        return _json(422, text, errors=[text])
 
     for problem, status in PROBLEM_STATUS:
         app.add_exception_handler(problem, _answer(status))

@@ -41,7 +41,9 @@ class Refusal(HTTPException):
         self.fields = fields
 
     def said(self, lang: str) -> str:
-        return t(self.key, lang, **self.fields)
+        """The sentence in ``lang``; a field that is itself a catalogue message said in ``lang``."""
+        return t(self.key, lang, **{k: say(v, lang) if getattr(v, "template", None) is not None else v
+                                    for k, v in self.fields.items()})
 
 
 def _plain(value: Any, lang: str) -> Any:
@@ -63,3 +65,29 @@ def message_body(message: Any, lang: str) -> dict[str, Any]:
         return {"detail": say(message, lang), "id": template,
                 "fields": {k: _plain(v, lang) for k, v in message.params.items()}}
     return {"detail": "" if message is None else str(message)}
+
+
+def said(exc: BaseException, lang: str) -> str:
+    """An error as the user reads it in ``lang``: a located engine error with its place and
+    facts (``smvp.i18n.error_text``), an edge error's message and hint (``smvp.i18n.say``), a
+    :class:`Refusal`'s sentence; anything else as ``str(exc)``."""
+    from smvp.i18n import error_text
+    from smvp_engine.errors import SmvpError
+
+    if isinstance(exc, Refusal):
+        return exc.said(lang)
+    if isinstance(exc, SmvpError):
+        return error_text(exc, lang)
+    message = getattr(exc, "message", None)
+    if message is None:
+        return str(exc)
+    hint = getattr(exc, "hint", None)
+    return say(message, lang) + (f". {say(hint, lang)}" if hint else "")
+
+
+def said_each(exc: BaseException, lang: str) -> list[str]:
+    """:func:`said` of each error a list of errors (``SmvpErrors``) holds, else of ``exc``."""
+    errors = getattr(exc, "errors", None)
+    if isinstance(errors, list) and errors:
+        return [said(e, lang) for e in errors]
+    return [said(exc, lang)]

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from smvp.i18n import t
+from smvp.service.refusals import said_each
 from smvp.service.web.deps import Context, context, not_found
 from smvp.service.web.render import page
 
@@ -157,7 +158,7 @@ async def record(request: Request, ctx: Ctx, ref: str) -> Response:
         done = answers.answer(ctx.engine, view, step=step, on=on, note=note,
                               scores=scores or None, user=ctx.user, as_of=ctx.today())
     except (CaseProblem, SmvpErrors) as exc:
-        return _case_page(ctx, view, status_code=409, form=values, errors=[str(exc)])
+        return _case_page(ctx, view, status_code=409, form=values, errors=said_each(exc, lang))
     saved = "revisione" if done.revision is not None and done.revision.revision is not None \
         else ("chiusa" if done.closed else "passo")
     return RedirectResponse(f"/t/{ctx.tenant.slug}/conciliazione/{view.ref}?registrato={saved}",

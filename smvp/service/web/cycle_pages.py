@@ -15,6 +15,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from smvp.i18n import t
+from smvp.service.refusals import said_each
 from smvp.service.web.deps import Context, context, not_found
 from smvp.service.web.render import page
 
@@ -31,11 +33,11 @@ def tenant_profile(ctx: Context) -> tuple[str, Any]:
 
     pv = profile_version(ctx.engine, None)
     if pv is not None:
-        return f"della versione {pv.id} del profilo", load_profile_text(pv.text, pv.filename)
+        return t("web.cycle.of_version", ctx.lang, n=pv.id), load_profile_text(pv.text, pv.filename)
     found = engine_api.find_chamber(ctx.tenant.chamber)
     if found is None:
         raise not_found()
-    return "del profilo distribuito con smvp", engine_api.load_profile(found[1])
+    return t("web.cycle.of_bundled", ctx.lang), engine_api.load_profile(found[1])
 
 
 def _year(ctx: Context, anno: int | None) -> int:
@@ -49,7 +51,7 @@ def calendar_view(ctx: Context, year: int, actual: dict[str, dt.date]) -> dict[s
     """The rows of the year's calendar with the actual dates, judged as of today when any
     actual date is recorded (as ``smvp calendar --actual``), else the plain calendar."""
     from smvp.commands.calendar import cycle_rows, role_labels, status_label
-    from smvp.i18n import actor_label, say, t
+    from smvp.i18n import actor_label, say
     from smvp_engine.errors import SmvpErrors
 
     label, prof = tenant_profile(ctx)
@@ -67,7 +69,7 @@ def calendar_view(ctx: Context, year: int, actual: dict[str, dt.date]) -> dict[s
         prof.check_year(year)
         computed = cycle_rows(data, year, actual, as_of, "calendario", ctx.lang)
     except SmvpErrors as exc:
-        return {"profile_label": label, "rows": [], "none": "; ".join(str(e) for e in exc.errors)}
+        return {"profile_label": label, "rows": [], "none": "; ".join(said_each(exc, ctx.lang))}
     for cr in computed:
         r = cr.row
         status, _ = status_label(r, ctx.lang)
@@ -106,7 +108,7 @@ async def calendar_save(request: Request, ctx: Ctx) -> Response:
     from smvp.conciliation import parse_date
     from smvp.errors import UsageProblem
     from smvp.service.web.profile_pages import store_user
-    from smvp_engine.errors import DatasetError, DatasetErrors
+    from smvp_engine.errors import DatasetError, DatasetErrors, Msg
 
     ctx.grant("amministratore")
     form = await request.form()
@@ -123,7 +125,7 @@ async def calendar_save(request: Request, ctx: Ctx) -> Response:
         try:
             dates[step] = parse_date(text, step)
         except UsageProblem:
-            errors.append(DatasetError("not a date", field=step, expected="gg/mm/aaaa o AAAA-MM-GG",
+            errors.append(DatasetError(Msg("not a date"), field=step, expected=Msg("dd/mm/yyyy or YYYY-MM-DD"),
                                        found=repr(text)))
     if not errors:
         _, prof = tenant_profile(ctx)

@@ -22,6 +22,7 @@ from fastapi import HTTPException, Request
 from sqlalchemy.engine import Engine
 
 from smvp.service import auth
+from smvp.service.refusals import Refusal
 
 #: role → the page it lands on, in the order the navigation shows them
 HOME = {"amministratore": "amministrazione", "valutatore": "valutazioni", "dipendente": "scheda",
@@ -42,7 +43,8 @@ class WebConfig:
 
 
 def not_found() -> HTTPException:
-    return HTTPException(status_code=404, detail="Pagina non trovata")
+    """404: the error page says only that the page is not there (no hint of what exists)."""
+    return Refusal(404, "web.not_found")
 
 
 def config(request: Request) -> WebConfig:
@@ -121,8 +123,7 @@ class Context:
 
     def check_csrf(self, token: str | None) -> None:
         if not token or not secrets.compare_digest(token, self.csrf):
-            raise HTTPException(status_code=403,
-                                detail="Modulo scaduto o non valido (CSRF): ricarica la pagina")
+            raise Refusal(403, "web.csrf")
 
     def run(self, run_id: int) -> Any:
         """The stored run ``run_id`` of this tenant, else 404."""

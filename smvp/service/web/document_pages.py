@@ -16,9 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException
+from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from smvp.service.refusals import Refusal
 from smvp.service.web.deps import Context, context, not_found
 from smvp.service.web.render import page
 
@@ -44,7 +45,9 @@ def refused() -> Iterator[None]:
     try:
         yield
     except EdgeError as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from None
+        if exc.hint:
+            raise Refusal(409, "web.document_refused_hint", why=exc.message, hint=exc.hint) from None
+        raise Refusal(409, "web.document_refused", why=exc.message) from None
 
 
 def load(ctx: Context, run_id: int, persons: list[str] | None = None) -> Any:
@@ -75,7 +78,7 @@ def _schede_input(ctx: Context, run_id: int, unit: str, role: str) -> tuple[Any,
               if (not unit or str(doc.row(p).get("unit_id")) == unit)
               and (not role or str(doc.row(p).get("role")) == role)]
     if not people:
-        raise HTTPException(status_code=404, detail="Nessuna persona con questi filtri")
+        raise Refusal(404, "web.no_people_filtered")
     with refused():
         template = profile_template(doc)
     return doc, people, template

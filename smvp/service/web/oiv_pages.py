@@ -17,6 +17,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from smvp.i18n import t
+from smvp.service.refusals import said
 from smvp.service.web.deps import Context, context
 from smvp.service.web.render import page
 
@@ -86,29 +88,29 @@ def oiv_validate(ctx: Ctx, run_id: int, csrf: str = Form(""), data_validazione: 
     def day(text: str, key: str, required: bool) -> dt.date | None:
         if not text.strip():
             if required:
-                errors[key] = "scrivi la data (gg/mm/aaaa)"
+                errors[key] = t("web.oiv.date_needed", ctx.lang)
             return None
         try:
             d = dt.date.fromisoformat(text.strip())
         except ValueError:
-            errors[key] = f"«{text}» non è una data (gg/mm/aaaa)"
+            errors[key] = t("web.oiv.not_a_date", ctx.lang, found=text)
             return None
         if d > today:
-            errors[key] = f"la data non può essere successiva a oggi ({format_date(today, 'it')})"
+            errors[key] = t("web.oiv.after_today", ctx.lang, today=format_date(today, ctx.lang))
         return d
 
     oiv_date = day(data_validazione, "data_validazione", True)
     closed = day(richieste_chiuse, "richieste_chiuse", False)
     if oiv_date is not None and oiv_date.year <= run.year and "data_validazione" not in errors:
-        errors["data_validazione"] = (f"la Relazione sul {run.year} si valida dopo la fine "
-                                      f"dell'anno: dal {format_date(dt.date(run.year + 1, 1, 1), 'it')}")
+        errors["data_validazione"] = t("web.oiv.after_year", ctx.lang, year=run.year,
+                                       start=format_date(dt.date(run.year + 1, 1, 1), ctx.lang))
     if not errors:
         try:
             rec = cases.validate_run(ctx.engine, run.id, oiv_date=oiv_date,  # type: ignore[arg-type]
                                      requests_closed=closed, note=commento.strip() or None,
                                      chamber=run.chamber, as_of=today)
         except CaseProblem as exc:
-            errors["data_validazione"] = str(exc)
+            errors["data_validazione"] = said(exc, ctx.lang)
         else:
             with Session(ctx.engine) as s, s.begin():
                 accounts.audit(s, user=ctx.user, action="run.validate", kind="run",

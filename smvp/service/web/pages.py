@@ -9,10 +9,12 @@ import zipfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from smvp.i18n import t
 from smvp.service import auth
+from smvp.service.refusals import Refusal, said
 from smvp.service.web import views
 from smvp.service.web.deps import (
     HOME,
@@ -24,6 +26,7 @@ from smvp.service.web.deps import (
     not_found,
 )
 from smvp.service.web.render import page
+from smvp_engine.errors import Msg
 
 router = APIRouter()
 Ctx = Annotated[Context, Depends(context)]
@@ -35,13 +38,19 @@ def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+def _lang(request: Request) -> str:
+    """The pages' language (the deployment's: ``deps.WebConfig.lang``)."""
+    return str(request.app.state.web.lang)
+
+
 # --------------------------------------------------------------------------- login
 
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, scaduta: int = 0, error: str = "") -> Response:
     token = secrets.token_urlsafe(16)
-    resp = page(request, "login.html.j2", None, csrf=token, expired=bool(scaduta), error=error)
+    message = t("web.login.form_expired", _lang(request)) if error == "csrf" else ""
+    resp = page(request, "login.html.j2", None, csrf=token, expired=bool(scaduta), error=message)
     resp.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict")
     return resp
 
@@ -60,14 +69,14 @@ def login(request: Request, username: str = Form(...), password: str = Form(...)
     key = (name, request.client.host if request.client else "?")
     wait = state.limiter.retry_after(key)
     if wait:
-        return page(request, "login.html.j2", None, csrf=csrf, expired=False, error="troppi",
-                    wait=wait, username=username, status_code=429,
+        return page(request, "login.html.j2", None, csrf=csrf, expired=False,
+                    error=t("web.login.too_many", _lang(request), seconds=wait), username=username, status_code=429,
                     headers={"Retry-After": str(wait)})
     user = accounts.authenticate(state.engine, name, password)
     if user is None:
         state.limiter.failed(key)
-        return page(request, "login.html.j2", None, csrf=csrf, expired=False, error="credenziali",
-                    username=username, status_code=401)
+        return page(request, "login.html.j2", None, csrf=csrf, expired=False,
+                    error=t("web.login.wrong", _lang(request)), username=username, status_code=401)
     state.limiter.succeeded(key)
     cookie, _ = state.sessions.make(int(user.id or 0))
     resp = _redirect("/")
@@ -84,7 +93,7 @@ def logout(request: Request, csrf: str = Form("")) -> Response:
     except LoginRequired:
         return _redirect("/login")
     if not csrf or not secrets.compare_digest(csrf, session_csrf):
-        raise HTTPException(status_code=403, detail="Modulo scaduto o non valido (CSRF): ricarica la pagina")
+        raise Refusal(403, "web.csrf")
     resp = _redirect("/login")
     resp.delete_cookie(auth.COOKIE, path="/")
     return resp
@@ -119,11 +128,14 @@ def _admin_page(ctx: Context, *, status_code: int = 200, errors: list[Any] | Non
 
 
 def _read_upload(upload: UploadFile) -> bytes:
+    from smvp.app.uploads import TooLarge
+
     data = bytearray()
     while chunk := upload.file.read(1 << 20):
         data += chunk
         if len(data) > UPLOAD_LIMIT:
-            raise ValueError(f"il file supera il limite di {UPLOAD_LIMIT // (1024 * 1024)} MB")
+            raise TooLarge(Msg("{file}: larger than the limit of {mib} MiB", file=upload.filename or "",
+                               mib=UPLOAD_LIMIT // (1024 * 1024)))
     return bytes(data)
 
 
@@ -146,12 +158,14 @@ def admin_evaluate(ctx: Ctx, csrf: str = Form(""), sample: str = Form(""), dati:
     version 1 in the same transaction, when the tenant has none — evaluated, and stored with
     its run all or nothing; with errors nothing is stored and they are shown in a table)."""
     from smvp.app import runs as app_runs
+    from smvp.app.uploads import UnsupportedKind
     from smvp.commands.evaluate import sample_years
-    from smvp.errors import EdgeError
+    from smvp.errors import EdgeError, UsageProblem
     from smvp_engine.errors import SmvpError, SmvpErrors
 
     ctx.grant("amministratore")
     ctx.check_csrf(csrf)
+    name = ""
     try:
         if dati:
             if not dati.isdigit() or not any(d["upload"].id == int(dati) for d in views.datasets(ctx)):
@@ -161,15 +175,16 @@ def admin_evaluate(ctx: Ctx, csrf: str = Form(""), sample: str = Form(""), dati:
             if dataset is not None and dataset.filename:
                 name = Path(dataset.filename).name
                 if Path(name).suffix.lower() not in (".xlsx", ".zip"):
-                    raise ValueError(f"formato {Path(name).suffix or '(nessuno)'} non riconosciuto: "
-                                     "atteso .xlsx o .zip di file CSV o Parquet")
+                    raise UnsupportedKind(Msg("{file}: format not recognised (expected an .xlsx workbook or a "
+                                              ".zip of CSV or Parquet files, found {found})", file=name,
+                                              found=Path(name).suffix or Msg("nothing")))
                 data = _read_upload(dataset)
             else:
                 from smvp.service.app import _zip_folder
 
                 years = sample_years(ctx.tenant.chamber)
                 if not sample or not sample.isdigit() or int(sample) not in years:
-                    raise ValueError("scegli un anno di esempio o carica un file di dati")
+                    raise UsageProblem(Msg("choose a sample year or upload a data file"))
                 path = years[int(sample)]
                 data, name = ((_zip_folder(path), f"{ctx.tenant.chamber}-{sample}.zip")
                               if path.is_dir() else (path.read_bytes(), path.name))
@@ -183,8 +198,10 @@ def admin_evaluate(ctx: Ctx, csrf: str = Form(""), sample: str = Form(""), dati:
         return _admin_page(ctx, status_code=422, errors=list(exc.errors))
     except SmvpError as exc:
         return _admin_page(ctx, status_code=422, errors=[exc])
-    except (ValueError, EdgeError, zipfile.BadZipFile) as exc:
-        return _admin_page(ctx, status_code=422, error=str(exc))
+    except EdgeError as exc:
+        return _admin_page(ctx, status_code=422, error=said(exc, ctx.lang))
+    except zipfile.BadZipFile:
+        return _admin_page(ctx, status_code=422, error=t("web.not_a_zip", ctx.lang, file=name))
     return _redirect(f"/t/{ctx.tenant.slug}/esecuzioni/{run_id}/risultati")
 
 
@@ -212,7 +229,7 @@ def own_scheda(ctx: Ctx) -> Response:
     g = ctx.grant("dipendente")
     run_id = ctx.latest_run_id()
     if run_id is None or not g.person_id:
-        return page(ctx.request, "empty.html.j2", ctx, message="Nessuna valutazione ancora pubblicata.")
+        return page(ctx.request, "empty.html.j2", ctx, message=t("web.no_evaluation", ctx.lang))
     return _redirect(f"/t/{ctx.tenant.slug}/esecuzioni/{run_id}/persone/{g.person_id}")
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from smvp.i18n import t
 from smvp.service.web.deps import Context, context, not_found
 from smvp.service.web.render import page
 
@@ -129,7 +130,7 @@ def profile_save(ctx: Ctx, csrf: str = Form(""), text: str = Form(""), filename:
     """Validate the text (or the uploaded file) and store it as a new version; nothing is
     stored when the validator finds anything, and the errors are shown with line and column."""
     from smvp.app.uploads import add_profile_version, load_profile_text
-    from smvp_engine.errors import ProfileError, SmvpError, SmvpErrors
+    from smvp_engine.errors import Msg, ProfileError, SmvpError, SmvpErrors
 
     ctx.grant("amministratore")
     ctx.check_csrf(csrf)
@@ -138,23 +139,24 @@ def profile_save(ctx: Ctx, csrf: str = Form(""), text: str = Form(""), filename:
         data = file.file.read(PROFILE_LIMIT + 1)
         if len(data) > PROFILE_LIMIT:
             return _editor(ctx, text=text, filename=name, status_code=413,
-                           problem=f"il file supera il limite di {PROFILE_LIMIT // (1024 * 1024)} MB")
+                           problem=t("web.profile.too_large", ctx.lang, file=file.filename,
+                                     mb=PROFILE_LIMIT // (1024 * 1024)))
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             return _editor(ctx, text=text, filename=name, status_code=422,
-                           problem=f"{file.filename}: non è un testo UTF-8")
+                           problem=t("web.profile.not_utf8", ctx.lang, file=file.filename))
         name = file.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
     text = text.replace("\r\n", "\n")
     if not text.strip():
         return _editor(ctx, text=text, filename=name, status_code=422,
-                       problem="il profilo è vuoto: scrivi o carica il testo YAML")
+                       problem=t("web.profile.empty", ctx.lang))
     try:
         profile = load_profile_text(text, name)
         chamber = str(getattr(profile, "chamber_id", "") or "")
         if chamber != ctx.tenant.chamber:
             raise SmvpErrors([ProfileError(
-                "the profile is for another chamber", file=name, field="chamber.id",
+                Msg("the profile is for another chamber"), file=name, field="chamber.id",
                 expected=repr(ctx.tenant.chamber), found=repr(chamber))])
         pv = add_profile_version(ctx.engine, text=text, filename=name, user=store_user(ctx))
     except (SmvpErrors, SmvpError) as exc:

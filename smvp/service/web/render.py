@@ -32,6 +32,7 @@ def environment(lang: str) -> Any:
     env.filters["day"] = lambda v: "" if v is None else i18n.format_date(v, lang)
     env.filters["when"] = lambda v: "" if v is None else i18n.format_datetime(v, lang)
     env.filters["yesno"] = lambda v: i18n.yes_no(v, lang)
+    env.filters["said"] = lambda v: i18n.say(v, lang)  # an engine or edge message (Msg) in lang
     env.globals["label"] = lambda key, **fmt: i18n.t(key, lang, **fmt)
     env.globals["role_label"] = lambda role: ROLE_LABELS.get(role, role)
     return env

@@ -17,6 +17,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, Response
 
+from smvp.i18n import t
+from smvp.service.refusals import said
 from smvp.service.web.deps import Context, context, not_found
 from smvp.service.web.render import page
 
@@ -37,12 +39,12 @@ def choices(ctx: Context) -> list[Version]:
     from smvp.i18n import format_datetime
     from smvp.service.web.profile_pages import versions
 
-    out = [Version(f"v{pv.id}", f"Versione {pv.id} del profilo ({pv.filename}, "
-                                f"{format_datetime(pv.created_at, ctx.lang)})")
+    out = [Version(f"v{pv.id}", t("web.review.version", ctx.lang, n=pv.id, file=pv.filename,
+                                  when=format_datetime(pv.created_at, ctx.lang)))
            for pv in versions(ctx)]
-    out += [Version(f"e{r.id}", f"Profilo dell'esecuzione {r.id} (anno {r.year})")
+    out += [Version(f"e{r.id}", t("web.review.run_profile", ctx.lang, run=r.id, year=r.year))
             for r in sorted(ctx.runs(), key=lambda r: r.id, reverse=True)]
-    out.append(Version("smvp", "Profilo distribuito con smvp"))
+    out.append(Version("smvp", t("web.review.bundled", ctx.lang)))
     return out
 
 
@@ -57,7 +59,7 @@ def profile_of(ctx: Context, key: str) -> tuple[str, Any]:
         found = engine_api.find_chamber(ctx.tenant.chamber)
         if found is None:
             raise not_found()
-        return "profilo distribuito con smvp", engine_api.load_profile(found[1])
+        return t("web.review.bundled_lower", ctx.lang), engine_api.load_profile(found[1])
     if key[:1] in ("v", "e") and key[1:].isdigit():
         n = int(key[1:])
         if key[0] == "v":
@@ -120,7 +122,7 @@ def review(ctx: Ctx, vecchia: str = "", nuova: str = "", impatto: str = "") -> R
                 result["impact"] = impact_on_run(ctx, int(impatto), old, new)
         except (SmvpErrors, SmvpError) as exc:
             errors = getattr(exc, "errors", None) or [exc]
-            problem = "; ".join(str(e) for e in errors[:5])
+            problem = "; ".join(said(e, ctx.lang) for e in errors[:5])
     return page(ctx.request, "review.html.j2", ctx, options=options, runs=ctx.runs(),
                 old=vecchia, new=nuova, impact_run=impatto, result=result, problem=problem,
                 status_code=422 if problem else 200)

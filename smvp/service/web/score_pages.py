@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from smvp.i18n import t
 from smvp.service.web.deps import Context, context, not_found
 from smvp.service.web.render import page
 
@@ -92,17 +93,15 @@ def sheet_form(ctx: Ctx, dataset_id: int, person_id: str, salvata: str = "") -> 
     return _sheet_page(ctx, sc, _sheet(ctx, sc, person_id), saved=salvata)
 
 
-def _points(value: str) -> str:
-    return value.replace(".", ",")
+def _points(value: str | None, lang: str = "it") -> str:
+    """Points as typed or stored (``12.5``), with the language's decimal mark (``12,5``)."""
+    text = "" if value is None else str(value)
+    return text.replace(".", ",") if lang == "it" else text
 
 
-def _scale_word(factor: dict[str, Any]) -> str:
-    return f"da 0 a {_points(factor['max'])} punti"
-
-
-def read_scores(sheet: Any, form: Any, role_factors: dict[str, Any], role_label: str
-                ) -> tuple[dict[str, str], dict[str, str]]:
-    """(factor → value typed, factor → the Italian refusal) — each value checked by
+def read_scores(sheet: Any, form: Any, role_factors: dict[str, Any], role_label: str,
+                lang: str = "it") -> tuple[dict[str, str], dict[str, str]]:
+    """(factor → value typed, factor → the refusal in ``lang``) — each value checked by
     ``smvp.app.scores.parse_score`` (the scale of the factor); an empty field is no change."""
     from decimal import Decimal, InvalidOperation
 
@@ -124,13 +123,15 @@ def read_scores(sheet: Any, form: Any, role_factors: dict[str, Any], role_label:
             except InvalidOperation:
                 number = False
             if f["max"] is None:
-                errors[f["id"]] = "la scala di questo fattore non è definita dal sistema: non si può valutare qui"
+                errors[f["id"]] = t("web.score.no_scale", lang)
             elif not number:
-                errors[f["id"]] = f"«{raw}» non è un numero di punti: la scala è {_scale_word(f)}"
+                errors[f["id"]] = t("web.answer.not_a_number", lang, found=raw, max=_points(f["max"], lang))
             elif d < 0 or d > Decimal(f["max"]):
-                errors[f["id"]] = f"{_points(raw)} è fuori dalla scala: il punteggio va {_scale_word(f)}"
+                errors[f["id"]] = t("web.answer.out_of_scale", lang, found=_points(raw, lang),
+                                    max=_points(f["max"], lang))
             else:
-                errors[f["id"]] = f"{_points(raw)}: al massimo due decimali (la scala è {_scale_word(f)})"
+                errors[f["id"]] = t("web.answer.decimals", lang, found=_points(raw, lang),
+                                    max=_points(f["max"], lang))
     return given, errors
 
 
@@ -158,13 +159,12 @@ async def sheet_save(request: Request, ctx: Ctx, dataset_id: int, person_id: str
     sheet = _sheet(ctx, sc, person_id)
     if sheet.state == "final":
         return _sheet_page(ctx, sc, sheet, status_code=409, errors=[
-            f"La scheda è definitiva dal {format_date(sheet.scheda_date, 'it')}: una modifica "
-            "ora passa dalla procedura di conciliazione."])
+            t("web.score.final_since", ctx.lang, date=format_date(sheet.scheda_date, ctx.lang))])
     role = uc._role(sc, person_id)
     if role is None or not role.factors or role.per_person_scale:
         return _sheet_page(ctx, sc, sheet, status_code=422, errors=list(sheet.problems))
     factors = {f.id: f for f in role.factors}
-    given, field_errors = read_scores(sheet, form, factors, role.label)
+    given, field_errors = read_scores(sheet, form, factors, role.label, ctx.lang)
     motivation = str(form.get("motivazione") or "").strip()
     final = form.get("azione") == "definitiva"
     day_text = str(form.get("data_scheda") or "").strip()
@@ -174,13 +174,12 @@ async def sheet_save(request: Request, ctx: Ctx, dataset_id: int, person_id: str
         try:
             day = dt.date.fromisoformat(day_text)
         except ValueError:
-            field_errors["data_scheda"] = "scrivi la data della scheda (gg/mm/aaaa)"
+            field_errors["data_scheda"] = t("web.score.date_needed", ctx.lang)
         else:
             if delivery_problem(day, year=sc.upload.year, run_made=None, as_of=ctx.today()):
-                field_errors["data_scheda"] = (
-                    f"la data va dal {format_date(dt.date(sc.upload.year + 1, 1, 1), 'it')} "
-                    f"(la valutazione riguarda il {sc.upload.year}) a oggi, "
-                    f"{format_date(ctx.today(), 'it')}")
+                field_errors["data_scheda"] = t(
+                    "web.score.date_range", ctx.lang, start=format_date(dt.date(sc.upload.year + 1, 1, 1), ctx.lang),
+                    year=sc.upload.year, today=format_date(ctx.today(), ctx.lang))
     form_values = {k: str(v) for k, v in form.items() if k != "csrf"}
     if field_errors:
         return _sheet_page(ctx, sc, sheet, status_code=422, field_errors=field_errors,
@@ -193,12 +192,11 @@ async def sheet_save(request: Request, ctx: Ctx, dataset_id: int, person_id: str
                                 "?salvata=bozza", status_code=303)
     missing = [f["label"] for f in sheet.factors if f["score"] is None]
     if missing:
-        errors.append("Manca il punteggio di: " + ", ".join(missing)
-                      + ". Ogni fattore va valutato prima di datare la scheda.")
+        errors.append(t("web.score.missing", ctx.lang, factors=", ".join(missing)))
     elif sheet.negative and not sheet.motivation:
-        field_errors["motivazione"] = (
-            f"il giudizio è negativo (punti dei comportamenti {_points(sheet.as_dict()['behaviour'])}, "
-            f"soglia {_points(sheet.as_dict()['negative_below'])}): scrivi la motivazione")
+        field_errors["motivazione"] = t("web.score.negative", ctx.lang,
+                                        points=_points(sheet.as_dict()["behaviour"], ctx.lang),
+                                        below=_points(sheet.as_dict()["negative_below"], ctx.lang))
     if errors or field_errors:
         return _sheet_page(ctx, sc, sheet, status_code=422, errors=errors,
                            field_errors=field_errors, form=form_values)
