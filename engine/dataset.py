@@ -1583,6 +1583,12 @@ def _check_all(tables: dict[str, Table], errors: list, found: Found, broken: set
 # ---------------------------------------------------------------------------
 
 
+#: up to this many rows a categorical column's hashed text is joined as Python strings (the
+#: fixed-width route of columnar.joined_by_code, which gives the same bytes, has set-up costs
+#: that only pay off on large tables: a national run hashes thousands of 320-row years)
+_JOIN_IN_PYTHON = 4096
+
+
 def _content_sha256(tables: dict[str, Table],
                     columns: dict[str, Iterable[str]] | None = None) -> str:
     """sha256 of the typed content: tables by name, columns in declared order.
@@ -1616,11 +1622,14 @@ def _content_sha256(tables: dict[str, Table],
                     texts = quoted[id(a.categories)] = np.append(texts.to_numpy(zero_copy_only=False), "null")
                 codes = np.where(a.codes < 0, len(texts) - 1, a.codes)
                 h.update(b"[")
-                try:  # bytes straight from a fixed-width table of the texts, in parts
-                    for part in columnar.joined_by_code(codes, texts.tolist(), ", "):
-                        h.update(part)
-                except ValueError:  # a NUL byte cannot be (JSON escapes it; kept for safety)
+                if len(codes) <= _JOIN_IN_PYTHON:  # a small table: the same bytes, joined at once
                     h.update(", ".join(texts[codes].tolist()).encode())
+                else:
+                    try:  # bytes straight from a fixed-width table of the texts, in parts
+                        for part in columnar.joined_by_code(codes, texts.tolist(), ", "):
+                            h.update(part)
+                    except ValueError:  # a NUL byte cannot be (JSON escapes it; kept for safety)
+                        h.update(", ".join(texts[codes].tolist()).encode())
                 h.update(b"]")
             else:
                 h.update(json.dumps(list(a), ensure_ascii=False).encode())

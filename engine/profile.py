@@ -490,8 +490,8 @@ class Profile:
         """(from, until) of every mapping of the document that resolution may keep or drop by year
         (the ``chamber`` block is not resolved; a mapping without from/until is always in force)."""
         return tuple(dict.fromkeys(
-            (v.get("from"), v.get("until")) for path, v in _walk(self.data)
-            if isinstance(v, dict) and path[:1] != ("chamber",) and ("from" in v or "until" in v)))
+            (v.get("from"), v.get("until")) for path, v in _dicts(self.data)
+            if path[:1] != ("chamber",) and ("from" in v or "until" in v)))
 
     def _same_rules(self, a: int, b: int) -> bool:
         """True when years ``a`` and ``b`` resolve the document alike (see :func:`_resolve_node`)."""
@@ -502,9 +502,14 @@ class Profile:
     def boundary_years(self) -> list[int]:
         """One representative year per period in which the rules are constant."""
         years = {self.valid_from}
-        for path, value in _walk(self.data):
-            if path and path[-1] in ("from", "until") and isinstance(value, int) and "validity" not in path:
-                years.add(value if path[-1] == "from" else value + 1)
+        for path, node in _dicts(self.data):
+            if "validity" in path:
+                continue
+            f, u = node.get("from"), node.get("until")
+            if isinstance(f, int):
+                years.add(f)
+            if isinstance(u, int):
+                years.add(u + 1)
         out = sorted(y for y in years if y >= self.valid_from and (self.valid_until is None or y <= self.valid_until))
         return out
 
@@ -520,6 +525,24 @@ def _walk(node, path=()):
             push([(here + (k,), v) for k, v in reversed(value.items())])
         elif isinstance(value, list):
             push([(here + (i,), value[i]) for i in range(len(value) - 1, -1, -1)])
+
+
+def _dicts(node, path=()):
+    """Every (path, mapping) of a document, parents before children, in document order
+    (:func:`_walk` restricted to mappings, without visiting the other values)."""
+    stack = [(path, node)]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        here, value = pop()
+        if isinstance(value, dict):
+            yield here, value
+            kids = [(here + (k,), v) for k, v in value.items() if isinstance(v, (dict, list))]
+        elif isinstance(value, list):
+            kids = [(here + (i,), v) for i, v in enumerate(value) if isinstance(v, (dict, list))]
+        else:
+            continue
+        kids.reverse()
+        push(kids)
 
 
 # ---------------------------------------------------------------- loading
@@ -1088,6 +1111,11 @@ def _frac(x) -> Fraction | None:
     return Fraction(x) if not isinstance(x, Decimal) else Fraction(x)
 
 
+#: formula.check's problems by (formula text, names allowed), checked once in a process: the
+#: profiles of a national roll-out share most formulas (bounded)
+_FORMULA_PROBLEMS: dict[tuple[str, frozenset], tuple[str, ...]] = {}
+
+
 class _Builder:
     """Builds a :class:`Resolved` from the resolved document, collecting semantic errors."""
 
@@ -1224,12 +1252,11 @@ class _Builder:
         not_defined: list[str] = []
 
         flagged = []  # mappings with a 'defined' key, for not_defined below (one walk of the document)
-        for path, value in _walk(d):
-            if isinstance(value, dict):
-                if path and path[-1] == "source" and path[:1] != ("chamber",):
-                    self.source({"source": value}, *path[:-1])
-                if "defined" in value:
-                    flagged.append((path, value))
+        for path, value in _dicts(d):
+            if path and path[-1] == "source" and path[:1] != ("chamber",):
+                self.source({"source": value}, *path[:-1])
+            if "defined" in value:
+                flagged.append((path, value))
 
         bands = self.achievement_bands(ach)
         objective_types = self.planning(d.get("planning") or {})
@@ -1617,7 +1644,14 @@ class _Builder:
                  found=repr(value))
 
     def formula(self, expr, names, path):
-        for problem in formula.check(str(expr), set(names)):
+        key = (str(expr), frozenset(names))
+        problems = _FORMULA_PROBLEMS.get(key)
+        if problems is None:
+            problems = tuple(formula.check(key[0], set(names)))
+            if len(_FORMULA_PROBLEMS) > 10_000:
+                _FORMULA_PROBLEMS.clear()
+            _FORMULA_PROBLEMS[key] = problems
+        for problem in problems:
             self.err(Msg('formula {str_expr!r}: {problem}', str_expr=str(expr), problem=problem), self.path_of(*path))
 
     def variable(self, name, path):
@@ -1646,9 +1680,7 @@ def _semantic_errors(profile: Profile) -> list[ProfileError]:
         errors.append(profile.error(Msg('validity ends before it starts'), ("chamber", "validity", "until"),
                                     expected=Msg('a year ≥ {v_from}', v_from=v['from']), found=str(v["until"])))
     # effective dates: from ≤ until, variants must not overlap
-    for path, node in _walk(profile.data):
-        if not isinstance(node, dict):
-            continue
+    for path, node in _dicts(profile.data):
         f, u = node.get("from"), node.get("until")
         if isinstance(f, int) and isinstance(u, int) and u < f and "validity" not in path:
             errors.append(profile.error(Msg("'until' {u} is before 'from' {f}", u=u, f=f), path + ("until",)))

@@ -19,6 +19,7 @@ hostile file is refused with a located error in well under a second:
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -189,12 +190,21 @@ def _compose(text: str, file: str) -> Any:
 def load_yaml(text: str, file: str = "<profile>") -> Loaded:
     """Parse ``text`` strictly, within the limits of this module.
 
+    A document whose top level is a plain block mapping (``key:`` lines at column 0) is
+    parsed block by block, each top-level block cached by its exact text (see
+    :func:`_load_blocks`): profiles of a national roll-out share most of their blocks.
+    Anything else, and any block that does not parse on its own, is parsed whole, so
+    every error is reported exactly as from the whole document.
+
     Raises:
         ProfileError: on YAML syntax errors (with line/column), duplicate keys,
             non-text keys, unsafe tags, or a limit passed (size, characters,
             depth, values after alias expansion, key/text/number length).
     """
     check_text(text, file)
+    fast = _load_blocks(text, file)
+    if fast is not None:
+        return fast
     try:
         root = _compose(text, file)
     except yaml.MarkedYAMLError as e:
@@ -209,11 +219,21 @@ def load_yaml(text: str, file: str = "<profile>") -> Loaded:
                            hint=Msg("check indentation and that every 'key: value' has a space after the colon")) from None
     marks: dict[Path, tuple[int, int]] = {}
     key_marks: dict[Path, tuple[int, int]] = {}
-    counter = [0]
+    data = _Tree(file, marks, key_marks).build(root, ()) if root is not None else None
+    return Loaded(data, marks, key_marks)
 
-    def build(node: yaml.Node, path: Path) -> Any:
-        counter[0] += 1
-        if counter[0] > MAX_NODES:
+
+class _Tree:
+    """Builds plain values from composed nodes, recording positions and checking the limits."""
+
+    def __init__(self, file: str, marks: dict, key_marks: dict) -> None:
+        self.file, self.marks, self.key_marks = file, marks, key_marks
+        self.count = 0
+
+    def build(self, node: yaml.Node, path: Path) -> Any:
+        file, marks, key_marks = self.file, self.marks, self.key_marks
+        self.count += 1
+        if self.count > MAX_NODES:
             raise _limit_error(f"profile expands to more than {MAX_NODES} values (aliases?)"
                                , file, node.start_mark,
                                hint="a profile holds rules, not data")
@@ -225,7 +245,7 @@ def load_yaml(text: str, file: str = "<profile>") -> Loaded:
             _check_scalar(node, path, file)
             return _scalar(node, file)
         if isinstance(node, yaml.SequenceNode):
-            return [build(child, path + (i,)) for i, child in enumerate(node.value)]
+            return [self.build(child, path + (i,)) for i, child in enumerate(node.value)]
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             seen: dict[str, int] = {}
@@ -249,12 +269,124 @@ def load_yaml(text: str, file: str = "<profile>") -> Loaded:
                                        hint=Msg('a key may appear once in a mapping; merge the two entries'))
                 seen[key] = kline
                 key_marks[path + (key,)] = (kline, key_node.start_mark.column + 1)
-                out[key] = build(value_node, path + (key,))
+                out[key] = self.build(value_node, path + (key,))
             return out
         raise ProfileError(Msg('unsupported YAML node'), file=file)
 
-    data = build(root, ()) if root is not None else None
+
+# ---------------------------------------------------------------- block by block
+
+#: a line that starts a top-level block: a plain key at column 0, then ':' and a space or the end
+_TOP_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*:(?:[ \t]|\n|$)")
+#: characters that make the line count of a text differ from counting "\n" (or start a BOM)
+_OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029\ufeff]")
+
+#: top-level blocks parsed in this process, by their exact text: (key, value, marks, key_marks,
+#: values composed, values built), lines counted from the block's first line (bounded); under
+#: the key None, the limits they were checked against
+_BLOCKS: dict[str | None, tuple] = {}
+_BLOCKS_LIMIT = 4096
+
+
+def _load_blocks(text: str, file: str) -> Loaded | None:
+    """The document parsed one top-level block at a time, or None when that is not safe.
+
+    Safe: the text counts its lines by "\n" only, every line at column 0 that is not a
+    comment starts ``key:`` (no document markers, directives, flow or list at the top),
+    and each block parses on its own to a one-key mapping with the key of its line (an
+    alias to an anchor of another block does not, nor does a quoted or flow value that
+    runs into the next block). Keys differ, and the totals respect :data:`MAX_NODES`.
+    A block is the same text wherever it is, so its values, positions (shifted by its first
+    line) and checks are those of the whole document; a cached block is copied, never shared.
+    """
+    if _OTHER_BREAKS.search(text):
+        return None
+    limits = (MAX_DEPTH, MAX_NODES, MAX_KEY_LENGTH, MAX_TEXT_LENGTH, MAX_NUMBER_LENGTH,
+              tuple(sorted(TEXT_LIMITS.items())))
+    if _BLOCKS.get(None) != limits:  # blocks were checked against other limits
+        _BLOCKS.clear()
+        _BLOCKS[None] = limits
+    lines = text.split("\n")
+    starts: list[int] = []
+    for i, line in enumerate(lines):
+        if not line or line[0] in " \t#":
+            continue
+        if not _TOP_KEY.match(line + "\n"):
+            return None
+        starts.append(i)
+    if not starts:
+        return None
+    starts[0] = 0  # the comments before the first key belong to the first block
+    marks: dict[Path, tuple[int, int]] = {}
+    key_marks: dict[Path, tuple[int, int]] = {}
+    data: dict[str, Any] = {}
+    composed = built = 1
+    for b, first in enumerate(starts):
+        last = starts[b + 1] if b + 1 < len(starts) else len(lines)
+        block = "\n".join(lines[first:last])
+        if last < len(lines):
+            block += "\n"
+        hit = _BLOCKS.get(block)
+        if hit is None:
+            hit = _parse_block(block, file)
+            if hit is None:
+                return None
+            if len(_BLOCKS) > _BLOCKS_LIMIT:
+                _BLOCKS.clear()
+                _BLOCKS[None] = limits
+            _BLOCKS[block] = hit
+        key, value, bmarks, bkey_marks, n_composed, n_built = hit
+        if key in data:
+            return None  # a duplicate key: the whole document names both lines
+        composed += n_composed - 1
+        built += n_built - 1
+        if composed > MAX_NODES or built > MAX_NODES:
+            return None
+        data[key] = _copy(value)
+        if first:
+            marks.update({p: (line + first, col) for p, (line, col) in bmarks.items() if p})
+            key_marks.update({p: (line + first, col) for p, (line, col) in bkey_marks.items()})
+        else:
+            marks.update(bmarks)
+            key_marks.update(bkey_marks)
     return Loaded(data, marks, key_marks)
+
+
+def _parse_block(block: str, file: str) -> tuple | None:
+    """One top-level block parsed as a document of its own; None if it does not parse to a
+    mapping of one plain key or breaks a rule (the whole document then reports it)."""
+    try:
+        loader = _LimitedLoader(block, file)
+        try:
+            root = loader.get_single_node()
+            n_composed = loader._nodes
+        finally:
+            dispose = getattr(loader, "dispose", None)
+            if dispose is not None:
+                dispose()
+        if not isinstance(root, yaml.MappingNode) or len(root.value) != 1:
+            return None
+        key_node = root.value[0][0]
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str" \
+                or key_node.style not in (None, ""):
+            return None
+        marks: dict[Path, tuple[int, int]] = {}
+        key_marks: dict[Path, tuple[int, int]] = {}
+        tree = _Tree(file, marks, key_marks)
+        value = tree.build(root, ())
+    except Exception:  # noqa: BLE001 - whatever it is, the whole document reports it
+        return None
+    (key,) = value
+    return key, value[key], marks, key_marks, n_composed, tree.count
+
+
+def _copy(value: Any) -> Any:
+    """A fresh copy of a parsed value (mappings and lists; scalars are immutable)."""
+    if type(value) is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copy(v) for v in value]
+    return value
 
 
 def _check_scalar(node: yaml.ScalarNode, path: Path, file: str) -> None:

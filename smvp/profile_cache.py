@@ -11,7 +11,8 @@ SHA-256 of what it was compiled from:
 - the smvp version (a new engine may compile differently).
 
 A hit in memory costs nothing; a hit in the cache folder (``folder``, one
-pickle per key, written atomically) is read instead of compiling. A profile
+pickle per key, written atomically; without the profile's text and its layer,
+which the key covers and the reader has) is read instead of compiling. A profile
 that does not load is never cached: its errors are raised every time, located
 in its own file. The cache never changes a result: the key covers every input
 of the compilation, and the path reported in messages is the file given.
@@ -77,7 +78,7 @@ class ProfileCache:
         if profile is not None:
             self.hits += 1
             return _at(profile, path)
-        profile = self._read(key, text)
+        profile = self._read(key, text, path)
         if profile is not None:
             self.disk_hits += 1
         else:
@@ -94,7 +95,7 @@ class ProfileCache:
     def _file(self, key: str) -> Path | None:
         return self.folder / key[:2] / f"{key}.pickle" if self.folder is not None else None
 
-    def _read(self, key: str, text: str) -> Any:
+    def _read(self, key: str, text: str, path: Path) -> Any:
         f = self._file(key)
         if f is None or not f.is_file():
             return None
@@ -106,6 +107,19 @@ class ProfileCache:
         if getattr(profile, "sha256", None) != hashlib.sha256(text.encode("utf-8")).hexdigest():
             return None
         profile.text = text  # not stored: the caller has it
+        name = profile.data.get("extends") if isinstance(profile.data, dict) else None
+        if name is not None and profile.base is None:
+            # the layer is not stored either: the key covers its text, so the layer found for
+            # ``path`` now is the one compiled with (loaded once per process, as when compiling)
+            from smvp_engine.profile import _load_layer, find_layer
+
+            try:
+                found = find_layer(str(name), str(path))
+                profile.base = _load_layer(found) if found is not None else None
+            except Exception:  # noqa: BLE001 - the layer changed or broke meanwhile: compile instead
+                return None
+            if profile.base is None:
+                return None
         return profile
 
     def _write(self, key: str, profile: Any) -> None:
@@ -114,7 +128,9 @@ class ProfileCache:
             return
         try:
             f.parent.mkdir(parents=True, exist_ok=True)
-            lean = dataclasses.replace(profile, text="")
+            # neither the text (the caller has it) nor the layer it extends (shared by every
+            # profile of a roll-out; restored on reading): a third of the file otherwise
+            lean = dataclasses.replace(profile, text="", base=None)
             fd, tmp = tempfile.mkstemp(dir=f.parent, suffix=".tmp")
             with os.fdopen(fd, "wb") as fh:
                 pickle.dump(lean, fh, protocol=pickle.HIGHEST_PROTOCOL)

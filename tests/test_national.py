@@ -101,6 +101,28 @@ def test_profile_cache_by_content(rollout, tmp_path):
     assert again.key(changed, changed.read_text(encoding="utf-8")) != again.key(path, path.read_text(encoding="utf-8"))
 
 
+def test_a_profile_from_the_cache_folder_is_the_compiled_one(rollout, tmp_path):
+    import pickle
+
+    from smvp import engine_api
+
+    path = rollout / "chambers" / "ente_00002.yaml"
+    compiled = engine_api.load_profile(path)
+    ProfileCache(tmp_path / "cache").load(path)
+    (stored,) = (tmp_path / "cache").rglob("*.pickle")
+    with open(stored, "rb") as fh:
+        lean = pickle.load(fh)
+    assert lean.base is None and lean.text == ""  # the layer and the text are not stored
+    read = ProfileCache(tmp_path / "cache")
+    p = read.load(path)
+    assert read.disk_hits == 1
+    assert p.base is compiled.base  # the process's layer, as when compiling
+    assert (p.data, p.inherited, p.overrides, p.warnings) == (compiled.data, compiled.inherited,
+                                                              compiled.overrides, compiled.warnings)
+    assert p.for_year(2024) == compiled.for_year(2024)
+    assert p.layer_of(("absence_types", "lutto")) == compiled.layer_of(("absence_types", "lutto"))
+
+
 def test_cached_run_gives_the_same_output(rollout, tmp_path):
     cache = tmp_path / "cache"
     _, first, rec1 = _national(rollout, tmp_path / "a", "--jobs", "2", "--cache-dir", str(cache))

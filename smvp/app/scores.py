@@ -36,13 +36,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from smvp import store
 from smvp.app.accounts import audit
@@ -140,9 +140,12 @@ def people(engine: Engine, sha256: str, tenant_id: int | None = None) -> People 
 
 def open_dataset(engine: Engine, dataset_id: int) -> Scoring:
     """The tenant's uploaded dataset ``dataset_id`` (not a derived one); NotFound otherwise."""
-    with Session(engine) as s:
-        up = s.get(DatasetUpload, dataset_id)
-        pv = s.get(ProfileVersion, up.profile_version_id) if up is not None else None
+    with Session(engine) as s:  # one query: the upload and its profile version
+        got = s.exec(select(DatasetUpload, ProfileVersion)
+                     .join(ProfileVersion, col(ProfileVersion.id)
+                           == col(DatasetUpload.profile_version_id))
+                     .where(col(DatasetUpload.id) == dataset_id)).first()
+    up, pv = got if got is not None else (None, None)
     if up is None or pv is None or up.derived_from is not None:
         raise NotFound(Msg("no dataset {dataset} to score (scores are entered on an uploaded dataset)",
                            dataset=dataset_id))
@@ -156,11 +159,29 @@ def open_dataset(engine: Engine, dataset_id: int) -> Scoring:
 def evaluatees(sc: Scoring, person_ids: set[str]) -> list[str]:
     """The people a valutatore who is ``person_ids`` in the data evaluates, by the profile's
     evaluator rules (``smvp.app.visibility.evaluatees``), in the staff's order."""
-    from smvp.app.visibility import evaluatees as rule
-    from smvp.app.visibility import profile_rules
+    key = (sc.upload.sha256, sc.upload.profile_version_id, sc.upload.year,
+           frozenset(person_ids))
+    with _EVALUATEES_LOCK:
+        got = _EVALUATEES.get(key)
+    if got is None:
+        from smvp.app.visibility import evaluatees as rule
+        from smvp.app.visibility import profile_rules
 
-    mine = rule(sc.staff, sc.parent, profile_rules(sc.rules), person_ids)
-    return [p for p in sc.staff if p in mine]
+        mine = rule(sc.staff, sc.parent, profile_rules(sc.rules), person_ids)
+        got = tuple(p for p in sc.staff if p in mine)
+        with _EVALUATEES_LOCK:
+            if len(_EVALUATEES) >= 1024:
+                _EVALUATEES.pop(next(iter(_EVALUATEES)))
+            _EVALUATEES[key] = got
+    return list(got)
+
+
+#: (dataset sha256, profile version id, year, valutatore's person_ids) → their evaluatees.
+#: Every part of the key is immutable (a dataset's content is named by its hash, a profile
+#: version is never changed, the person_ids are the grant's): the rule's answer is kept
+#: per process, as the dataset's People are.
+_EVALUATEES: dict[tuple[Any, ...], tuple[str, ...]] = {}
+_EVALUATEES_LOCK = threading.Lock()
 
 
 # --------------------------------------------------------------------------- reading
@@ -306,9 +327,10 @@ def edit(engine: Engine, sc: Scoring, person_id: str, *, scores: dict[str, Any],
     """Enter (replace) behaviour scores of ``person_id`` on the draft sheet; Invalid for an
     unknown factor or a value outside the scale (nothing is stored), Refused when the
     sheet is final."""
-    before = get_sheet(engine, sc, person_id)
+    if person_id not in sc.staff:
+        raise NotFound(f"no person {person_id} in dataset {sc.upload.id}")
     role = _role(sc, person_id)
-    _check_editable(before, role)
+    _check_editable(_sheet_view(sc, person_id, None), role)  # its problems: profile only
     known = {f.id: f for f in role.factors}
     unknown = sorted(set(scores) - set(known))
     if unknown:
@@ -323,9 +345,11 @@ def edit(engine: Engine, sc: Scoring, person_id: str, *, scores: dict[str, Any],
         before = _sheet_view(sc, person_id, locked if locked.scores or locked.motivation
                              else None)
         q.write_scores(s, locked.id, parsed)  # type: ignore[arg-type]
-        if motivation is not None:
-            q.set_motivation(s, locked.id, motivation.strip() or None)  # type: ignore[arg-type]
-        after = _sheet_view(sc, person_id, q.sheets(s, _ds(sc), [person_id])[person_id])
+        now = replace(locked, scores={**locked.scores, **parsed})  # the lock is held: no
+        if motivation is not None:  # one else wrote it since lock_draft read it
+            now.motivation = motivation.strip() or None
+            q.set_motivation(s, locked.id, now.motivation)  # type: ignore[arg-type]
+        after = _sheet_view(sc, person_id, now)
         audit(s, user=user, action="score.edit", kind="score_sheet",
               object_id=f"{sc.upload.id}/{person_id}", before=before.audit_view(),
               after=after.audit_view())

@@ -68,6 +68,7 @@ class StoredRuns:
         self.lock = threading.Lock()
         self.runs: OrderedDict[tuple[int, int], StoredRun] = OrderedDict()
         self.summaries: dict[tuple[int, int], Any] = {}  # (tenant, run) → store.RunSummary
+        self.summary_jsons: dict[tuple[int, int, Any], bytes] = {}  # (tenant, run, key) → JSON
 
     def listing(self, engine: Engine) -> list[Any]:
         """Every run of the tenant ``engine`` is scoped to, oldest first (``RunSummary``):
@@ -86,9 +87,27 @@ class StoredRuns:
             with self.lock:
                 if len(self.summaries) + len(read) > self.max_summaries:
                     self.summaries.clear()
+                    self.summary_jsons.clear()
                 for i, s in read.items():
                     self.summaries[(tenant, i)] = known[i] = s
         return [known[i] for i in ids if known[i] is not None]
+
+    def summary_json(self, engine: Engine, summary: Any, key: Any, make: Callable[[], Any]
+                     ) -> bytes:
+        """The JSON of ``make()`` for the run ``summary`` of the tenant ``engine`` is scoped
+        to, kept under ``key`` (it must depend on the run only, as the listing's row of a
+        run for a role does): the runs listing encodes each run once."""
+        k = (int(tenant_of(engine) or 0), int(summary.id), key)
+        with self.lock:
+            got = self.summary_jsons.get(k)
+        if got is None:
+            got = dumps(make())
+            if k[0]:
+                with self.lock:
+                    if len(self.summary_jsons) >= 2 * self.max_summaries:
+                        self.summary_jsons.clear()
+                    self.summary_jsons[k] = got
+        return got
 
     def get(self, engine: Engine, run_id: int) -> StoredRun | None:
         """Run ``run_id`` of the tenant ``engine`` is scoped to, or None (not the tenant's)."""

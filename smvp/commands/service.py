@@ -130,6 +130,7 @@ def serve(*, host: str, port: int, db: str | None, demo: bool, secure_cookies: b
     os.environ.setdefault("SMVP_SECRET", secrets.token_urlsafe(32))
     os.environ["SMVP_SECURE_COOKIES"] = "1" if secure_cookies else ""
     os.environ["SMVP_LANG"] = lang
-    uvicorn.run("smvp.service.app:app_from_env", factory=True, host=host, port=port,
+    # each worker process: the API and the pages (smvp.service.web), configured by the environment
+    uvicorn.run("smvp.service.web:app_from_env", factory=True, host=host, port=port,
                 workers=workers, log_level="info", timeout_keep_alive=30)
     return 0

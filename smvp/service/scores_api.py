@@ -73,10 +73,11 @@ def _one(c: TenantContext, sc: uc.Scoring, person_id: str) -> uc.PersonSheet:
 
 def _writable(c: TenantContext, sc: uc.Scoring, person_id: str) -> None:
     allow(c, "score.write")
+    if person_id in _mine(c, sc):  # theirs to score: visible in any state, no read needed
+        return
     _one(c, sc, person_id)  # 404 when not even visible
-    if person_id not in _mine(c, sc):
-        raise Refusal(403, "api.does_not_evaluate", user=c.user.username, person=person_id,
-                      tenant=c.tenant.slug)
+    raise Refusal(403, "api.does_not_evaluate", user=c.user.username, person=person_id,
+                  tenant=c.tenant.slug)
 
 
 def _dataset_json(d: DatasetUpload) -> dict[str, Any]:

@@ -79,3 +79,14 @@ def create_app(db: str | None = None, *, secret: str | None = None, lang: str = 
     for extra in workbench.ROUTERS:  # the amministratore's and revisore's workbench pages
         app.include_router(extra)
     return app
+
+
+def app_from_env():
+    """The service with its pages, configured by the environment: what each worker process of
+    ``smvp serve --workers N`` runs (``$SMVP_DATABASE_URL``, ``$SMVP_SECRET``,
+    ``$SMVP_SECURE_COOKIES`` non-empty: on, ``$SMVP_LANG``: the pages' and the API's default)."""
+    import os
+
+    from smvp.i18n import resolve_lang
+
+    return create_app(None, secure_cookies=bool(os.environ.get("SMVP_SECURE_COOKIES")), lang=resolve_lang())
