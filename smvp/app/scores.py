@@ -328,7 +328,7 @@ def edit(engine: Engine, sc: Scoring, person_id: str, *, scores: dict[str, Any],
     unknown factor or a value outside the scale (nothing is stored), Refused when the
     sheet is final."""
     if person_id not in sc.staff:
-        raise NotFound(f"no person {person_id} in dataset {sc.upload.id}")
+        raise NotFound(Msg("no person {person} in dataset {dataset}", person=person_id, dataset=sc.upload.id))
     role = _role(sc, person_id)
     _check_editable(_sheet_view(sc, person_id, None), role)  # its problems: profile only
     known = {f.id: f for f in role.factors}
