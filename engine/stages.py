@@ -45,47 +45,6 @@ class LazyTuple(Sequence):
         return repr(self.items)
 
 
-class LazyObjectives(Mapping):
-    """objective id → :class:`ObjectiveResult`, built on first use by ``build()``;
-    :meth:`of_levels` builds only the objectives of some levels (what evaluation reads:
-    the individual and top-level ones) while the whole mapping is not built. Compares
-    equal to the dict it builds."""
-
-    def __init__(self, build: Callable[[], dict], of_levels: Callable[[frozenset], list]):
-        self._build: Callable[[], dict] | None = build
-        self._of_levels = of_levels
-        self._items: dict = {}
-
-    @property
-    def items_dict(self) -> dict:
-        if self._build is not None:
-            self._items, self._build = self._build(), None
-        return self._items
-
-    def of_levels(self, levels) -> list:
-        """The objectives whose level is in ``levels``, in table order."""
-        if self._build is None:
-            return [o for o in self._items.values() if o.level in levels]
-        return self._of_levels(frozenset(levels))
-
-    def __getitem__(self, k):
-        return self.items_dict[k]
-
-    def __len__(self) -> int:
-        return len(self.items_dict)
-
-    def __iter__(self) -> Iterator:
-        return iter(self.items_dict)
-
-    def __eq__(self, other) -> bool:
-        return self.items_dict == (dict(other.items()) if isinstance(other, Mapping) else other)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return repr(self.items_dict)
-
-
 class LazyMapping(Mapping):
     """A dict built on first use by ``build()`` (a picklable callable): per-objective values of the
     integer-column path that evaluation does not read (only the Ente's checks and reports do).
@@ -117,6 +76,23 @@ class LazyMapping(Mapping):
 
     def __repr__(self) -> str:
         return repr(self.items_dict)
+
+
+class LazyObjectives(LazyMapping):
+    """objective id → :class:`ObjectiveResult`, built on first use by ``build()``;
+    :meth:`of_levels` builds only the objectives of some levels (what evaluation reads:
+    the individual and top-level ones) while the whole mapping is not built. Compares
+    equal to the dict it builds."""
+
+    def __init__(self, build: Callable[[], dict], of_levels: Callable[[frozenset], list]):
+        super().__init__(build)
+        self._of_levels = of_levels
+
+    def of_levels(self, levels) -> list:
+        """The objectives whose level is in ``levels``, in table order."""
+        if self._build is None:
+            return [o for o in self._items.values() if o.level in levels]
+        return self._of_levels(frozenset(levels))
 
 
 @dataclass(frozen=True)
