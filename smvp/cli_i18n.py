@@ -73,30 +73,11 @@ def install(lang: str) -> None:
 
     click_core.Command.get_help_option = get_help_option  # type: ignore[method-assign]
 
-    # typer's own options (--install-completion, --show-completion) carry English help
-    original_record = getattr(typer_core.TyperOption, "_smvp_original_get_help_record", None)
-    if original_record is None:
-        original_record = typer_core.TyperOption.get_help_record
-        typer_core.TyperOption._smvp_original_get_help_record = original_record  # type: ignore[attr-defined]
-
-    def get_help_record(self, ctx):  # type: ignore[no-untyped-def]
-        said(self, "help", tr)
-        return original_record(self, ctx)
-
-    typer_core.TyperOption.get_help_record = get_help_record  # type: ignore[method-assign]
-
-    # smvp's own help (command docstrings, option and argument help): the Italian text written
-    # in the code is its catalogue id, said in ``lang`` when the help is shown
-    original_arg_record = getattr(typer_core.TyperArgument, "_smvp_original_get_help_record", None)
-    if original_arg_record is None:
-        original_arg_record = typer_core.TyperArgument.get_help_record
-        typer_core.TyperArgument._smvp_original_get_help_record = original_arg_record  # type: ignore[attr-defined]
-
-    def get_argument_help_record(self, ctx):  # type: ignore[no-untyped-def]
-        said(self, "help", tr)
-        return original_arg_record(self, ctx)
-
-    typer_core.TyperArgument.get_help_record = get_argument_help_record  # type: ignore[method-assign]
+    # typer's own options (--install-completion, --show-completion) carry English help, and
+    # smvp's own help (option and argument help) is its Italian text as catalogue id: both are
+    # said in ``lang`` when the help is shown
+    for kind in (typer_core.TyperOption, typer_core.TyperArgument):
+        _say_help_record(kind, tr)
 
     original_format = getattr(click_core.Command, "_smvp_original_format_help", None)
     if original_format is None:
@@ -278,3 +259,18 @@ def install_from_argv(argv: list[str] | None = None) -> str:
     lang = lang_of(list(sys.argv[1:] if argv is None else argv))
     install(lang)
     return lang
+
+
+def _say_help_record(kind: type, tr: gettext.NullTranslations) -> None:
+    """Patch ``kind.get_help_record`` (once: the original is kept on the class) to say the
+    parameter's help through ``tr`` first."""
+    original = getattr(kind, "_smvp_original_get_help_record", None)
+    if original is None:
+        original = kind.get_help_record  # type: ignore[attr-defined]
+        kind._smvp_original_get_help_record = original  # type: ignore[attr-defined]
+
+    def get_help_record(self, ctx):  # type: ignore[no-untyped-def]
+        said(self, "help", tr)
+        return original(self, ctx)
+
+    kind.get_help_record = get_help_record  # type: ignore[attr-defined]
