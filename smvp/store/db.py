@@ -3,11 +3,13 @@ migrations) and SQL helpers."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, inspect, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlmodel import create_engine
 
@@ -111,6 +113,20 @@ def ensure_schema(engine: Engine) -> None:
             return
     from alembic import command
 
+    with _schema_lock(engine) as conn:
+        current = schema_revision(conn)
+        if current != HEAD:
+            cfg = alembic_config(conn)
+            if current == "0001" and "alembic_version" not in inspect(conn).get_table_names():
+                command.stamp(cfg, "0001")
+            command.upgrade(cfg, "head")
+
+
+@contextmanager
+def _schema_lock(engine: Engine) -> Iterator[Connection]:
+    """A connection holding the schema lock for one transaction, committed on leaving:
+    SQLite's write lock (``BEGIN IMMEDIATE``) with foreign keys off while tables are rebuilt,
+    PostgreSQL's advisory lock. An exception leaves the transaction uncommitted."""
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
             # foreign keys off while tables are rebuilt (only takes effect outside a transaction)
@@ -118,12 +134,7 @@ def ensure_schema(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         elif engine.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
-        current = schema_revision(conn)
-        if current != HEAD:
-            cfg = alembic_config(conn)
-            if current == "0001" and "alembic_version" not in inspect(conn).get_table_names():
-                command.stamp(cfg, "0001")
-            command.upgrade(cfg, "head")
+        yield conn
         conn.commit()
         if engine.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA foreign_keys=ON")
@@ -138,12 +149,7 @@ def migrate(engine: Engine, revision: str) -> None:
     from alembic import command
     from alembic.script import ScriptDirectory
 
-    with engine.connect() as conn:
-        if engine.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        elif engine.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+    with _schema_lock(engine) as conn:
         cfg = alembic_config(conn)
         current = schema_revision(conn)
         if current == "0001" and "alembic_version" not in inspect(conn).get_table_names():
@@ -158,9 +164,6 @@ def migrate(engine: Engine, revision: str) -> None:
             command.downgrade(cfg, revision)
         elif order.index(wanted) > order.index(current):
             command.upgrade(cfg, revision)
-        conn.commit()
-        if engine.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 def upgrade_existing(engine: Engine) -> None:
