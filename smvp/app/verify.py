@@ -27,6 +27,7 @@ database URL); 3 a bug.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -233,17 +234,24 @@ def _compare(engine: Engine, run: store.Run, outcome: Outcome, v: Verification) 
     stored = {p.person_id: p for p in store.iter_person_results(engine, run_id)}
     now = {str(r.get("person_id")): store.person_record(run_id, r, run.tenant_id) for r in outcome.rows}
     v.people = len(now)
-    for pid in list(stored) + [p for p in now if p not in stored]:
-        a, b = stored.get(pid), now.get(pid)
+    _compare_records("person", stored, now, lambda rec: _record_values(rec, PERSON_SKIP), v)
+    _compare_funds_and_totals(engine, run, outcome, v)
+
+
+def _compare_records(where: str, stored: dict[str, Any], now: dict[str, Any],
+                     values: Callable[[Any], dict[str, Any]], v: Verification) -> None:
+    """Append to ``v.differences`` one entry per record present on one side only and one per
+    field (of ``values(record)``) that differs, stored records first, in their order."""
+    for key in list(stored) + [k for k in now if k not in stored]:
+        a, b = stored.get(key), now.get(key)
         if a is None or b is None:
-            v.differences.append({"where": "person", "id": pid, "field": None,
+            v.differences.append({"where": where, "id": key, "field": None,
                                   "stored": None if a is None else "present", "now": None if b is None else "present"})
             continue
-        va, vb = _record_values(a, PERSON_SKIP), _record_values(b, PERSON_SKIP)
+        va, vb = values(a), values(b)
         for k in va:
             if va[k] != vb.get(k):
-                v.differences.append({"where": "person", "id": pid, "field": k, "stored": va[k], "now": vb.get(k)})
-    _compare_funds_and_totals(engine, run, outcome, v)
+                v.differences.append({"where": where, "id": key, "field": k, "stored": va[k], "now": vb.get(k)})
 
 
 def _compare_funds_and_totals(engine: Engine, run: store.Run, outcome: Outcome, v: Verification) -> None:
@@ -251,15 +259,7 @@ def _compare_funds_and_totals(engine: Engine, run: store.Run, outcome: Outcome, 
     f_stored = {f.fund: f for f in store.fund_results(engine, run_id)}
     f_now = {str(f.get("fund")): store.fund_record(run_id, f, run.tenant_id) for f in outcome.funds}
     v.funds = len(f_now)
-    for fid in list(f_stored) + [f for f in f_now if f not in f_stored]:
-        a, b = f_stored.get(fid), f_now.get(fid)
-        if a is None or b is None:
-            v.differences.append({"where": "fund", "id": fid, "field": None,
-                                  "stored": None if a is None else "present", "now": None if b is None else "present"})
-            continue
-        for k in FUND_FIELDS:
-            if getattr(a, k) != getattr(b, k):
-                v.differences.append({"where": "fund", "id": fid, "field": k, "stored": getattr(a, k), "now": getattr(b, k)})
+    _compare_records("fund", f_stored, f_now, lambda rec: {k: getattr(rec, k) for k in FUND_FIELDS}, v)
     t_stored = (run.totals or {}).get("cents") or {}
     t_now = store.totals_json(outcome)["cents"]
     for k in list(t_stored) + [k for k in t_now if k not in t_stored]:
