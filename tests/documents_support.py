@@ -120,3 +120,17 @@ def documents_db(tmp_path_factory) -> str:
     evaluate_all(url)
     assert cli.main(["evaluate", "--chamber", "cuneo", "--db", url]) == 0
     return url
+
+
+@pytest.fixture(scope="session")
+def db(documents_db) -> str:
+    """:func:`documents_db` under the short name the documents' tests use."""
+    return documents_db
+
+
+def invoke(*args: object):
+    """``smvp ARGS`` through typer's CliRunner (each argument as a string); the Result."""
+    from typer.testing import CliRunner
+
+    return CliRunner().invoke(cli.app, [str(a) for a in args])
+

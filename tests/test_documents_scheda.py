@@ -5,30 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from smvp import cli, store
-from tests.documents_support import (  # noqa: F401 - documents_db is a fixture
+from tests.documents_support import (  # noqa: F401 - db and documents_db are fixtures
     chromium,
+    db,
     documents_db,
     en_money,
     html_text,
+    invoke,
     it_money,
     it_points,
     pdf_text,
     squash,
 )
-
-runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def db(documents_db) -> str:
-    return documents_db
-
-
-def invoke(*args: object):
-    return runner.invoke(cli.app, [str(a) for a in args])
 
 
 def stored(db: str, run: int) -> dict[str, store.PersonResult]:

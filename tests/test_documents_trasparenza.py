@@ -8,21 +8,9 @@ import statistics
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from typer.testing import CliRunner
 
-from smvp import cli, store
-from tests.documents_support import chromium, documents_db, html_text, it_money  # noqa: F401 - documents_db is a fixture
-
-runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def db(documents_db) -> str:
-    return documents_db
-
-
-def invoke(*args: object):
-    return runner.invoke(cli.app, [str(a) for a in args])
+from smvp import store
+from tests.documents_support import chromium, db, documents_db, html_text, invoke, it_money  # noqa: F401 - db and documents_db are fixtures
 
 
 def sections(path) -> dict[str, list[list[str]]]:
