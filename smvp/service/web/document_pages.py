@@ -148,7 +148,7 @@ def schede_job(run_id: int, ctx: Ctx, csrf: str = Form(""), unita: str = Form(""
     job = registry(ctx.request.app).start(
         tenant=ctx.tenant.slug, user_id=int(ctx.user.id or 0),
         title=t("web.jobs.title", lang, run=run_id), total=len(people),
-        filename=_zip_name(ctx, run_id, unita, ruolo), work=work)
+        filename=_zip_name(ctx, run_id, unita, ruolo), work=work, lang=lang)
     return RedirectResponse(f"/t/{ctx.tenant.slug}/lavori/{job.id}", status_code=303)
 
 

@@ -18,6 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from smvp.i18n import DEFAULT_LANG, t
+
 KEEP_SECONDS = 3600
 MAX_JOBS = 50
 
@@ -36,6 +38,7 @@ class Job:
     result: bytes | None = None
     filename: str = ""
     error: str | None = None
+    lang: str = DEFAULT_LANG
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
     cpu_seconds: float | None = None
@@ -59,11 +62,12 @@ class Jobs:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smvp-job")
 
     def start(self, *, tenant: str, user_id: int, title: str, total: int, filename: str,
-              work: Callable[[Job], bytes]) -> Job:
+              work: Callable[[Job], bytes], lang: str = DEFAULT_LANG) -> Job:
         """Start ``work(job)`` in the background; it calls ``job.step`` as it goes and returns
-        the result's bytes (an exception becomes ``job.error``)."""
+        the result's bytes. An exception becomes ``job.error``, said in ``lang`` (the language
+        of the request that started the job: :func:`failure`)."""
         job = Job(id=secrets.token_urlsafe(12), tenant=tenant, user_id=user_id, title=title,
-                  total=total, filename=filename)
+                  total=total, filename=filename, lang=lang)
         with self._lock:
             self._forget()
             self._jobs[job.id] = job
@@ -73,7 +77,7 @@ class Jobs:
             try:
                 job.result = work(job)
             except Exception as exc:  # shown on the job's page
-                job.error = str(exc) or type(exc).__name__
+                job.error = failure(exc, job.lang)
             finally:
                 job.cpu_seconds = time.thread_time() - cpu
                 job.finished = time.monotonic()
@@ -100,6 +104,27 @@ class Jobs:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def failure(exc: BaseException, lang: str) -> str:
+    """What the job's page says of ``exc`` in ``lang``: a catalogue error (a refusal, a located
+    engine error, an edge error with its ``Msg``: ``smvp.service.refusals.said``) with its
+    facts; any other exception — a defect, its text not meant for users — as the catalogue's
+    "unexpected error" naming its kind (the traceback goes to the server's log)."""
+    import logging
+
+    from smvp.service.refusals import Refusal, said
+    from smvp_engine.errors import SmvpError
+
+    if isinstance(exc, (Refusal, SmvpError)) or getattr(exc, "message", None) is not None:
+        return said(exc, lang)
+    errors = getattr(exc, "errors", None)
+    if isinstance(errors, list) and errors:
+        from smvp.service.refusals import said_each
+
+        return "; ".join(said_each(exc, lang))
+    logging.getLogger(__name__).error("job failed", exc_info=exc)
+    return t("web.jobs.unexpected", lang, kind=type(exc).__name__)
 
 
 def registry(app: Any) -> Jobs:
