@@ -205,7 +205,7 @@ def profile_data(text: str, path: str = "<stored profile>") -> dict[str, Any]:
     return data
 
 
-def procedure_from_profile(data: Mapping[str, Any], chamber: str, where: str = "") -> Procedure:
+def procedure_from_profile(data: Mapping[str, Any], chamber: str, where: str | Msg = "") -> Procedure:
     """The conciliation procedure a profile declares; CaseProblem when it declares none."""
     block = data.get("conciliation")
     steps = (block or {}).get("steps") if isinstance(block, Mapping) else None
@@ -240,7 +240,7 @@ def procedure_from_profile(data: Mapping[str, Any], chamber: str, where: str = "
 def run_procedure(run: Any) -> Procedure:
     """The procedure of the profile stored with ``run``."""
     data = profile_data(run.profile_text, run.profile_path)
-    return procedure_from_profile(data, run.chamber, where=f" of run {run.id}")
+    return procedure_from_profile(data, run.chamber, where=Msg(" of run {run}", run=run.id))
 
 
 # --------------------------------------------------------------------------- delivery
@@ -483,4 +483,11 @@ class Gate:
     @property
     def final(self) -> bool:
         return self.state == FINAL
+
+    def said(self, lang: str) -> list[str]:
+        """Each reason as a sentence in ``lang`` (a reason's field that is a located error or a
+        catalogue message said in ``lang`` too)."""
+        from smvp.i18n import said_fields, t
+
+        return [t(key, lang, **said_fields(params, lang)) for key, params in self.reasons]
 

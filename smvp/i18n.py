@@ -180,6 +180,14 @@ def error_text(error: Any, lang: str) -> str:
     return text
 
 
+def said_fields(fields: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """``fields`` for :func:`t` in ``lang``: a located error (an exception with a ``message``)
+    as :func:`error_text` says it, a catalogue message or a profile's text as :func:`say` says
+    it; anything else as it is."""
+    return {k: error_text(v, lang) if isinstance(v, Exception) and getattr(v, "message", None) is not None
+            else say(v, lang) if _sayable(v) else v for k, v in fields.items()}
+
+
 def problems_found(n: int, lang: str) -> str:
     """``3 problemi trovati:`` / ``3 problems found:`` (the head of a list of errors)."""
     return t("problem_found", lang) if n == 1 else t("problems_found", lang, n=n)

@@ -496,7 +496,7 @@ def _gate(session: Session, run: store.Run, as_of: dt.date) -> Gate:
     except (SmvpErrors, SmvpError) as exc:
         proc = None
         errors = exc.errors if isinstance(exc, SmvpErrors) else [exc]
-        gate.reasons.append(("gate_profile", {"error": str(errors[0]) if errors else str(exc)}))
+        gate.reasons.append(("gate_profile", {"error": errors[0] if errors else exc}))  # said at the edge
     if proc is not None:
         _gate_terms(session, run, proc, validation, as_of, gate)
     if not gate.reasons:

@@ -117,7 +117,7 @@ def evaluate_new_upload(engine: Engine, *, data: bytes, filename: str, user: Any
     profile = uploads.load_profile_text(text, name)
     dataset = uploads.load_upload(data, filename, profile, year)
     out = evaluate(profile, dataset, year=year, source=filename)
-    with session_errors(engine, "store the dataset and its run"), \
+    with session_errors(engine, Msg("store the dataset and its run")), \
             Session(engine) as s, s.begin():
         if pv is None:
             pv = uploads.write_profile_version(s, profile, text=text, filename=name, user=user)

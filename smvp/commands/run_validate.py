@@ -30,8 +30,8 @@ def print_gate(out: Console, gate: domain.Gate, lang: str) -> None:
     style = "bold green" if gate.final else "bold yellow"
     _line(out, t("payout_state_line", lang, run=gate.run_id, state=state)
           + f" ({format_date(gate.as_of, lang)})", style)
-    for key, params in gate.reasons:
-        _line(out, "  - " + t(key, lang, **params), "yellow")
+    for reason in gate.said(lang):
+        _line(out, "  - " + reason, "yellow")
 
 
 def validate(*, run_id: int, oiv_date: str, requests_closed: str | None, note: str | None,

@@ -412,13 +412,20 @@ def report(c: Ctx, run_id: int, compare: int | None = None,
 
 
 @router.get("/tenants/{tenant}/runs/{run_id}/state")
-def payout_state(c: Ctx, run_id: int) -> dict[str, Any]:
+def payout_state(c: Ctx, run_id: int, request: Request) -> dict[str, Any]:
+    """The run's payment state; each reason it is not final with its catalogue ``key``, its
+    fields and its ``text`` in the request's language (docs/api.md, "Language")."""
+    from smvp.i18n import said_fields
+    from smvp.service.refusals import request_lang
+
     allow(c, "run.state")
     _run(c, run_id)
     g = cases.payout_state(c.engine, run_id)
+    lang = request_lang(request)
     return {"run_id": run_id, "state": g.state, "as_of": g.as_of.isoformat(),
             "oiv_date": g.oiv_date.isoformat() if g.oiv_date else None,
-            "reasons": [{"key": k, **jsonable(p, decimals_as="string")} for k, p in g.reasons]}
+            "reasons": [{"key": k, **jsonable(said_fields(p, lang), decimals_as="string"), "text": text}
+                        for (k, p), text in zip(g.reasons, g.said(lang), strict=True)]}
 
 
 @router.post("/tenants/{tenant}/runs/{run_id}/validation", status_code=201)

@@ -36,10 +36,8 @@ def validations(ctx: Context, run_id: int) -> list[Any]:
                            .order_by(col(RunValidation.id))).all())
 
 
-def _gate_words(gate: Any) -> list[str]:
-    from smvp import i18n
-
-    return [i18n.t(key, "it", **params) for key, params in gate.reasons]
+def _gate_words(gate: Any, lang: str) -> list[str]:
+    return list(gate.said(lang))
 
 
 def oiv_view(ctx: Context, run_id: int | None) -> dict[str, Any]:
@@ -55,7 +53,7 @@ def oiv_view(ctx: Context, run_id: int | None) -> dict[str, Any]:
     objectives = sorted(out.objectives, key=lambda o: (str(o.get("level") or ""),
                                                        str(o.get("unit_id") or ""),
                                                        str(o.get("objective_id") or "")))
-    return {"runs": runs, "run": run, "gate": gate, "gate_words": _gate_words(gate),
+    return {"runs": runs, "run": run, "gate": gate, "gate_words": _gate_words(gate, ctx.lang),
             "validations": validations(ctx, run.id), "objectives": objectives,
             "attested": sum(1 for o in objectives if o.get("attested"))}
 

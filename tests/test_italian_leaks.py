@@ -1,0 +1,109 @@
+"""English that reached Italian users outside the templates (issue 15): a failed background
+job, a storage failure's "what", the payment gate's profile reason — each said from the
+catalogue in the user's language, with the same located facts in Italian and in English."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from smvp_engine.errors import DatasetError, Msg
+
+
+def _failed_job(exc: BaseException, lang: str) -> str:
+    from smvp.service.web.jobs import Jobs
+
+    jobs = Jobs()
+
+    def work(job):
+        raise exc
+
+    job = jobs.start(tenant="cuneo", user_id=1, title="x", total=1, filename="x.zip", work=work,
+                     lang=lang)
+    deadline = time.monotonic() + 10
+    while not job.over and time.monotonic() < deadline:
+        time.sleep(0.01)
+    jobs.shutdown()
+    assert job.over and job.result is None
+    return job.error or ""
+
+
+def test_a_failed_job_says_a_located_error_in_the_jobs_language():
+    error = DatasetError(Msg("not a number"), file="staff.csv", line=4, field="presence_days",
+                         expected=Msg("a number ≥ 0, e.g. 1 or 2.5"), found='"dieci"')
+    it, en = _failed_job(error, "it"), _failed_job(error, "en")
+    assert it.startswith("staff.csv:4: presence_days: non è un numero (atteso")
+    assert en == str(error)
+    for text in (it, en):  # the same located facts
+        assert "staff.csv:4" in text and '"dieci"' in text
+
+
+def test_a_failed_job_says_an_edge_error_in_the_jobs_language():
+    from smvp.errors import StoreProblem
+
+    error = StoreProblem(Msg("cannot {what} in {url}: {error}; nothing was stored",
+                             what=Msg("store the dataset and its run"), url="smvp.db", error="locked"))
+    it, en = _failed_job(error, "it"), _failed_job(error, "en")
+    assert "salvare i dati e la loro esecuzione" in it and "smvp.db" in it and "locked" in it
+    assert en == "cannot store the dataset and its run in smvp.db: locked; nothing was stored"
+
+
+@pytest.mark.parametrize(("lang", "words"), [("it", "errore imprevisto (KeyError)"),
+                                             ("en", "unexpected error (KeyError)")])
+def test_a_defect_in_a_job_is_not_shown_as_its_english_text(lang, words):
+    text = _failed_job(KeyError("internal detail"), lang)
+    assert text.startswith(words) and "internal detail" not in text
+
+
+def test_a_storage_failure_names_what_it_could_not_do_in_the_users_language():
+    from sqlalchemy.exc import OperationalError
+
+    from smvp.errors import StoreProblem
+    from smvp.i18n import say
+    from smvp.store.cases import session_errors
+
+    class Engine:
+        url = "sqlite:///smvp.db"
+
+    with pytest.raises(StoreProblem) as caught:
+        with session_errors(Engine(), Msg("store the dataset and its run")):
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
+    it, en = say(caught.value.message, "it"), say(caught.value.message, "en")
+    assert it.startswith("impossibile salvare i dati e la loro esecuzione in ")
+    assert en.startswith("cannot store the dataset and its run in ")
+    assert "smvp.db" in it and "smvp.db" in en
+
+
+def test_the_payment_gates_profile_reason_says_the_located_error_in_the_users_language():
+    import datetime as dt
+
+    from smvp.conciliation import Gate
+    from smvp_engine.errors import ProfileError
+
+    error = ProfileError(Msg("the conciliation steps must run from one starting event (the sheet's date or delivery)"),
+                         file="cuneo.yaml", field="conciliation.steps",
+                         expected=Msg("one event such as data_scheda"), found="a, b")
+    gate = Gate(run_id=3, state="provisional", as_of=dt.date(2025, 6, 1),
+                reasons=[("gate_profile", {"error": error})])
+    (it,), (en,) = gate.said("it"), gate.said("en")
+    assert it.startswith("la procedura di conciliazione del profilo salvato non si legge: cuneo.yaml")
+    assert "atteso" in it and "one event" not in it
+    assert en.startswith("the stored profile's conciliation procedure cannot be read: cuneo.yaml")
+    assert en.endswith(str(error))
+    for text in (it, en):
+        assert "conciliation.steps" in text and "a, b" in text
+
+
+def test_a_run_without_a_procedure_is_named_in_the_users_language():
+    from types import SimpleNamespace
+
+    from smvp.conciliation import CaseProblem, run_procedure
+    from smvp.i18n import say
+
+    run = SimpleNamespace(id=7, chamber="cuneo", profile_text="conciliation: {defined: false}\n",
+                          profile_path="cuneo.yaml")
+    with pytest.raises(CaseProblem) as caught:
+        run_procedure(run)
+    assert "il profilo cuneo dell'esecuzione 7 non definisce" in say(caught.value.message, "it")
+    assert "the cuneo profile of run 7 defines no" in say(caught.value.message, "en")
