@@ -146,9 +146,10 @@ def _handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:
-        return _json(422, [{"loc": list(e.get("loc", ())), "msg": e.get("msg"),
-                            "type": e.get("type")} for e in exc.errors()])
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        from smvp.service import invalid
+
+        return JSONResponse(invalid.body(exc.errors(), request_lang(request)), status_code=422)
 
 
 # --------------------------------------------------------------------------- demo
