@@ -107,3 +107,28 @@ def test_a_run_without_a_procedure_is_named_in_the_users_language():
         run_procedure(run)
     assert "il profilo cuneo dell'esecuzione 7 non definisce" in say(caught.value.message, "it")
     assert "the cuneo profile of run 7 defines no" in say(caught.value.message, "en")
+
+
+def test_the_national_layers_unverified_sources_say_so_in_both_languages():
+    """The national layer's source sections are Italian (what an Italian user reads in lint,
+    explain and the documents); each section that is NOT verified says so there and in a
+    ``note`` in Italian and in English."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    layer = Path(__file__).resolve().parents[1] / "chambers" / "national" / "italia.yaml"
+    data = yaml.safe_load(layer.read_text(encoding="utf-8"))
+    sections = []
+    for block in data.values():
+        for item in (block or {}).values() if isinstance(block, dict) else ():
+            if isinstance(item, dict) and isinstance(item.get("source"), dict):
+                sections.append((item, str(item["source"].get("section"))))
+    english = re.compile(r"\b(not|the|of|list|verified|clause|according|only|cited|no source)\b", re.I)
+    assert [s for _, s in sections if english.search(s.replace("NON VERIFICAT", ""))] == []
+    unverified = [(item, s) for item, s in sections if "NON VERIFICAT" in s]
+    assert len(unverified) == 3
+    for item, _ in unverified:
+        assert "NON" in item["note"]["it"] and "VERIFICAT" in item["note"]["it"]
+        assert "NOT VERIFIED" in item["note"]["en"]
