@@ -351,3 +351,28 @@ def test_every_command_help_is_in_the_catalogue():
     missing = [f"{where}: {text[:60]!r}" for where, text in texts if text not in typer_own
                and (it.get(text) != text or not en.get(text) or en[text] == text)]
     assert missing == [], "add the help text (its Italian as id) with its English to both .po files"
+
+
+def test_every_placeholder_the_code_writes_is_in_the_catalogue():
+    """The ``metavar=`` placeholders of smvp's commands (``ESECUZIONE``, ``AAAA-MM-GG``) are ids
+    of the catalogue, written in Italian in the code, with their English: ``--lang en`` help
+    says ``RUN``, ``YYYY-MM-DD``. A placeholder added without its entries fails here."""
+    import typer
+
+    from smvp import cli
+
+    it, en = _po("it"), _po("en")
+
+    def metavars(command, path=("smvp",)):
+        for param in getattr(command, "params", []):
+            text = getattr(param, "_smvp_metavar_id", getattr(param, "metavar", None))
+            if text:
+                yield " ".join(path) + " " + str(param.name), text
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from metavars(sub, path + (name,))
+
+    found = list(metavars(typer.main.get_command(cli.app)))
+    assert len(found) > 30
+    missing = [f"{where}: {text!r}" for where, text in found if it.get(text) != text or not en.get(text)]
+    assert missing == [], "add the placeholder (its Italian as id) with its English to both .po files"
+
