@@ -736,7 +736,7 @@ app.add_typer(user_app, name="user")
 
 @user_app.command("add")
 def user_add(
-    username: Annotated[str, typer.Argument(help="Nome utente.")],
+    username: Annotated[str, typer.Argument(metavar="UTENTE", help="Nome utente.")],
     password: Annotated[str | None, typer.Option(
         "--password", help="Password (meglio --password-stdin o la richiesta interattiva).")] = None,
     stdin: Annotated[bool, typer.Option("--password-stdin",
@@ -754,7 +754,7 @@ def user_add(
 
 @user_app.command("grant")
 def user_grant(
-    username: Annotated[str, typer.Argument(help="Nome utente.")],
+    username: Annotated[str, typer.Argument(metavar="UTENTE", help="Nome utente.")],
     tenant: Annotated[str, typer.Option("--tenant", "-t", help="Tenant (id della Camera).")],
     role: Annotated[str, typer.Option(
         "--role", "-r", help="amministratore, valutatore, dipendente, oiv o revisore.")],
@@ -773,7 +773,7 @@ def user_grant(
 
 @user_app.command("revoke")
 def user_revoke(
-    username: Annotated[str, typer.Argument(help="Nome utente.")],
+    username: Annotated[str, typer.Argument(metavar="UTENTE", help="Nome utente.")],
     tenant: Annotated[str, typer.Option("--tenant", "-t", help="Tenant (id della Camera).")],
     role: Annotated[str | None, typer.Option(
         "--role", "-r", help="Il ruolo da revocare (default: tutti nel tenant).")] = None,
@@ -814,7 +814,7 @@ def serve(
 @app.command()
 def migrate(
     revision: Annotated[str, typer.Argument(
-        help="Revisione di arrivo: head (la più recente), base (vuoto) o 0001…")] = "head",
+        metavar="REVISIONE", help="Revisione di arrivo: head (la più recente), base (vuoto) o 0001…")] = "head",
     db: DbOpt = None,
     lang: LangOpt = None,
 ) -> None:

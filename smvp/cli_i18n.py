@@ -93,6 +93,20 @@ def install(lang: str) -> None:
         return original_format(self, ctx, formatter)
 
     click_core.Command.format_help = format_help  # type: ignore[method-assign]
+
+    # the framework's errors name an argument by its placeholder ("Missing argument 'RUN'"):
+    # the placeholders are said in ``lang`` before the command line is parsed too
+    original_parse = getattr(click_core.Command, "_smvp_original_parse_args", None)
+    if original_parse is None:
+        original_parse = click_core.Command.parse_args
+        click_core.Command._smvp_original_parse_args = original_parse  # type: ignore[attr-defined]
+
+    def parse_args(self, ctx, args):  # type: ignore[no-untyped-def]
+        for param in self.params:
+            said(param, "metavar", tr)
+        return original_parse(self, ctx, args)
+
+    click_core.Command.parse_args = parse_args  # type: ignore[method-assign]
     _install_metavars(lang)
     _install_errors(lang)
 

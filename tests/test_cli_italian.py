@@ -176,3 +176,27 @@ def test_placeholders_written_in_the_code_are_said_in_the_users_language():
             ("run", "validate"), ("conciliation", "step"), ("diff",)))
         assert all(w in text for w in words[lang]), text
         assert not any(w in text for w in words[other]), text
+
+
+def test_arguments_are_named_by_their_placeholder_in_help_and_in_errors_in_both_languages():
+    """An argument shows what to write in the user's language, never its Python name
+    (``{username}``, ``[revision]``): in the usage line, in the arguments list, and in the
+    framework's "missing argument" error (the same fact, the argument, in both languages)."""
+    import os
+
+    def said(*args: str) -> str:
+        run = subprocess.run([sys.executable, "-m", "smvp", *args], capture_output=True, text=True,
+                             env={**os.environ, "COLUMNS": "120"}, check=False)
+        return run.stdout + run.stderr
+
+    italian = said("user", "add", "--help") + said("migrate", "--help")
+    english = said("--lang", "en", "user", "add", "--help") + said("--lang", "en", "migrate", "--help")
+    assert "{UTENTE}" in italian and "[REVISIONE]" in italian, italian
+    assert "{USER}" in english and "[REVISION]" in english, english
+    both = italian + english
+    assert "{username}" not in both and "[revision]" not in both and "  username " not in both
+
+    for lang, words in (("it", ("Manca l'argomento 'UTENTE'", "Manca l'argomento 'ESECUZIONE'")),
+                        ("en", ("Missing argument 'USER'", "Missing argument 'RUN'"))):
+        errors = said("--lang", lang, "user", "add") + said("--lang", lang, "run", "state")
+        assert all(w in errors for w in words), errors
