@@ -132,3 +132,36 @@ def test_the_national_layers_unverified_sources_say_so_in_both_languages():
     for item, _ in unverified:
         assert "NON" in item["note"]["it"] and "VERIFICAT" in item["note"]["it"]
         assert "NOT VERIFIED" in item["note"]["en"]
+
+
+def test_the_chambers_source_sections_and_document_titles_are_italian():
+    """What an Italian user reads after "fonte:" (lint, diff, explain, the documents) is Italian
+    in every bundled profile: each ``source.section`` and each document's ``title``. A quoted
+    citation («…», "…") is the source's own words and is not checked."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    chambers = Path(__file__).resolve().parents[1] / "chambers"
+    english = re.compile(r"\b(no|not|the|and|of|only|stated|given|cited|default|weights|thresholds|"
+                         r"used|where|rule|link|payment|validation|among|exceptions?|printed)\b", re.I)
+    found = []
+
+    def walk(node, where):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "section" and isinstance(value, str):
+                    found.append((where, value))
+                walk(value, f"{where}.{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{where}[{i}]")
+
+    for path in sorted([*chambers.glob("*.yaml"), *chambers.glob("national/*.yaml")]):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        walk(data, path.name)
+        found += [(f"{path.name} documents.{k}", d["title"]) for k, d in (data.get("documents") or {}).items()]
+    assert len(found) > 200
+    unquoted = [(w, t) for w, t in found if english.search(re.sub(r"«[^»]*»|\"[^\"]*\"", "", t))]
+    assert unquoted == []
