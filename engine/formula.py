@@ -26,6 +26,7 @@ import numpy as np
 from simpleeval import SimpleEval
 
 from . import exact
+from .errors import Msg
 from .exact import Q
 
 MAX_LENGTH = 500  # characters
@@ -65,7 +66,7 @@ class FormulaError(ValueError):
 def _literal(expr: str, node: ast.Constant) -> Q:
     value = node.value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise FormulaError(f"only numbers are allowed as literals, found {value!r}")
+        raise FormulaError(Msg('only numbers are allowed as literals, found {value!r}', value=value))
     if isinstance(value, int):
         return Q(value)
     text = ast.get_source_segment(expr, node) or repr(value)
@@ -82,47 +83,49 @@ def check(expr: str, names: set[str]) -> list[str]:
         list of problems (empty when the formula is acceptable).
     """
     if not isinstance(expr, str):
-        return [f"a formula must be text, found {type(expr).__name__}"]
+        return [Msg('a formula must be text, found {kind}', kind=type(expr).__name__)]
     if len(expr) > MAX_LENGTH:
-        return [f"formula longer than {MAX_LENGTH} characters"]
+        return [Msg('formula longer than {n} characters', n=MAX_LENGTH)]
     try:
         tree = _parse(expr)
     except SyntaxError as e:
-        return [f"not a valid formula: {e.msg} at column {e.offset}"]
+        return [Msg('not a valid formula: {problem} at column {column}', problem=e.msg, column=e.offset)]
     problems: list[str] = []
     depth = _depth(tree)
     if depth > MAX_DEPTH:
-        return [f"formula nested too deeply ({depth} levels, at most {MAX_DEPTH})"]
+        return [Msg('formula nested too deeply ({depth} levels, at most {n})', depth=depth, n=MAX_DEPTH)]
     nodes = list(ast.walk(tree))
     called = {id(n.func) for n in nodes if isinstance(n, ast.Call)}
     if len(nodes) > MAX_NODES:
-        problems.append(f"formula too complex ({len(nodes)} parts, at most {MAX_NODES})")
+        problems.append(Msg('formula too complex ({parts} parts, at most {n})', parts=len(nodes), n=MAX_NODES))
     for node in nodes:
         if not isinstance(node, _ALLOWED):
             what = type(node).__name__
-            hint = {"Attribute": "attribute access is not allowed",
-                    "Pow": "use multiplication instead of **",
-                    "IfExp": "use where(condition, a, b)",
-                    "BoolOp": "use & and | between conditions in parentheses",
-                    "Subscript": "indexing is not allowed"}.get(what, "not allowed in a profile formula")
-            problems.append(f"{what}: {hint}")
+            hint = {"Attribute": Msg('attribute access is not allowed'),
+                    "Pow": Msg('use multiplication instead of **'),
+                    "IfExp": Msg('use where(condition, a, b)'),
+                    "BoolOp": Msg('use & and | between conditions in parentheses'),
+                    "Subscript": Msg('indexing is not allowed')}.get(what, Msg('not allowed in a profile formula'))
+            problems.append(Msg('{what}: {hint}', what=what, hint=hint))
         elif isinstance(node, ast.Constant):
             try:
                 _literal(expr.strip(), node)
             except FormulaError as e:
-                problems.append(str(e))
+                problems.append(e.args[0] if isinstance(e.args[0], Msg) else str(e))
         elif isinstance(node, ast.Name) and id(node) not in called and node.id not in names and node.id not in FUNCTIONS:
             import difflib
 
             close = difflib.get_close_matches(node.id, sorted(names), n=1)
-            problems.append(f"unknown name {node.id!r}" + (f"; did you mean {close[0]!r}?" if close else
-                            f"; available: {', '.join(sorted(names))}"))
+            problems.append(Msg('unknown name {name!r}; did you mean {near!r}?', name=node.id, near=close[0])
+                            if close else Msg('unknown name {name!r}; available: {names}', name=node.id,
+                                              names=", ".join(sorted(names))))
         elif isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
                 fname = getattr(node.func, "id", "?")
-                problems.append(f"unknown function {fname!r}; available: {', '.join(FUNCTIONS)}")
+                problems.append(Msg('unknown function {name!r}; available: {names}', name=fname,
+                                    names=", ".join(FUNCTIONS)))
             if node.keywords:
-                problems.append("keyword arguments are not allowed")
+                problems.append(Msg('keyword arguments are not allowed'))
     return problems
 
 

@@ -121,7 +121,7 @@ def check_text(text: str, file: str = "<profile>") -> None:
         raise ProfileError(
             Msg('the profile is larger than {MAX_BYTES_1024} KB', MAX_BYTES_1024=MAX_BYTES // 1024), file=file, line=line,
             column=column, expected=Msg('at most {MAX_BYTES} bytes', MAX_BYTES=MAX_BYTES),
-            found=f"{len(text.encode('utf-8', 'surrogatepass'))} bytes",
+            found=Msg('{n} bytes', n=len(text.encode('utf-8', 'surrogatepass'))),
             hint=Msg('a profile holds rules, not data: move long texts to the source documents'))
     m = yaml.reader.Reader.NON_PRINTABLE.search(text)
     if m is not None:
@@ -143,15 +143,15 @@ class _Limits:
     def compose_node(self, parent, index):
         self._nodes += 1
         if self._nodes > MAX_NODES:
-            raise _limit_error(f"the profile has more than {MAX_NODES} values", self._file,
+            raise _limit_error(Msg('the profile has more than {n} values', n=MAX_NODES), self._file,
                                self.peek_event().start_mark,  # type: ignore[attr-defined]
-                               expected=f"at most {MAX_NODES} values",
-                               hint="a profile holds rules, not data")
+                               expected=Msg('at most {n} values', n=MAX_NODES),
+                               hint=Msg('a profile holds rules, not data'))
         if self._depth >= MAX_DEPTH:
-            raise _limit_error(f"nested more than {MAX_DEPTH} levels deep", self._file,
+            raise _limit_error(Msg('nested more than {n} levels deep', n=MAX_DEPTH), self._file,
                                self.peek_event().start_mark,  # type: ignore[attr-defined]
-                               expected=f"at most {MAX_DEPTH} levels of mappings and lists",
-                               found="a deeper value here")
+                               expected=Msg('at most {n} levels of mappings and lists', n=MAX_DEPTH),
+                               found=Msg('a deeper value here'))
         self._depth += 1
         try:
             return super().compose_node(parent, index)  # type: ignore[misc]
@@ -210,9 +210,9 @@ def load_yaml(text: str, file: str = "<profile>") -> Loaded:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         if "maximum nesting depth" in str(e.problem):  # libyaml's own bound, met scanning ahead
-            raise _limit_error(f"nested more than {MAX_DEPTH} levels deep", file, mark,
-                               expected=f"at most {MAX_DEPTH} levels of mappings and lists",
-                               found="a deeper value here") from None
+            raise _limit_error(Msg('nested more than {n} levels deep', n=MAX_DEPTH), file, mark,
+                               expected=Msg('at most {n} levels of mappings and lists', n=MAX_DEPTH),
+                               found=Msg('a deeper value here')) from None
         raise ProfileError(Msg('YAML syntax error: {problem}', problem=e.problem), file=file,
                            line=mark.line + 1 if mark else None,
                            column=mark.column + 1 if mark else None,
@@ -234,11 +234,11 @@ class _Tree:
         file, marks, key_marks = self.file, self.marks, self.key_marks
         self.count += 1
         if self.count > MAX_NODES:
-            raise _limit_error(f"profile expands to more than {MAX_NODES} values (aliases?)"
-                               , file, node.start_mark,
-                               hint="a profile holds rules, not data")
+            raise _limit_error(Msg('profile expands to more than {n} values (aliases?)', n=MAX_NODES),
+                               file, node.start_mark,
+                               hint=Msg('a profile holds rules, not data'))
         if len(path) > MAX_DEPTH:  # aliases can nest deeper than the text shows
-            raise _limit_error(f"nested more than {MAX_DEPTH} levels deep (aliases?)", file,
+            raise _limit_error(Msg('nested more than {n} levels deep (aliases?)', n=MAX_DEPTH), file,
                                node.start_mark)
         marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, yaml.ScalarNode):
@@ -256,11 +256,11 @@ class _Tree:
                 key = key_node.value
                 if len(key) > MAX_KEY_LENGTH:
                     raise _limit_error(
-                        f"key longer than {MAX_KEY_LENGTH} characters", file,
+                        Msg('key longer than {n} characters', n=MAX_KEY_LENGTH), file,
                         key_node.start_mark, field=".".join(str(p) for p in path),
-                        expected=f"at most {MAX_KEY_LENGTH} characters",
-                        found=f"{len(key)} characters",
-                        hint="keys are ids: short lower-case words joined by _")
+                        expected=Msg('at most {n} characters', n=MAX_KEY_LENGTH),
+                        found=Msg('{n} characters', n=len(key)),
+                        hint=Msg('keys are ids: short lower-case words joined by _'))
                 kline = key_node.start_mark.line + 1
                 if key in seen:
                     raise ProfileError(Msg('duplicate key {key!r} (first at line {seen_key})', key=key, seen_key=seen[key]), file=file,
@@ -397,18 +397,18 @@ def _check_scalar(node: yaml.ScalarNode, path: Path, file: str) -> None:
     field = ".".join(str(p) for p in path) or None
     if node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") \
             and len(value) > MAX_NUMBER_LENGTH:
-        raise _limit_error(f"number longer than {MAX_NUMBER_LENGTH} characters", file,
+        raise _limit_error(Msg('number longer than {n} characters', n=MAX_NUMBER_LENGTH), file,
                            node.start_mark, field=field,
-                           expected=f"a number of at most {MAX_NUMBER_LENGTH} characters",
-                           found=f"{len(value)} characters")
+                           expected=Msg('a number of at most {n} characters', n=MAX_NUMBER_LENGTH),
+                           found=Msg('{n} characters', n=len(value)))
     limit = TEXT_LIMITS.get(key, MAX_TEXT_LENGTH) if key is not None and path and path[-1] == key \
         else MAX_TEXT_LENGTH
     if len(value) > limit:
-        raise _limit_error(f"text longer than {limit} characters", file,
+        raise _limit_error(Msg('text longer than {n} characters', n=limit), file,
                            node.start_mark, field=field,
-                           expected=f"at most {limit} characters",
-                           found=f"{len(value)} characters",
-                           hint="shorten it; long explanations belong in the source documents")
+                           expected=Msg('at most {n} characters', n=limit),
+                           found=Msg('{n} characters', n=len(value)),
+                           hint=Msg('shorten it; long explanations belong in the source documents'))
 
 
 def _merged_pairs(node: yaml.MappingNode, file: str):

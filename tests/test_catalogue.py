@@ -178,9 +178,9 @@ def test_the_engines_user_messages_are_catalogue_messages():
                 f = node.func
                 name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
                 if (name == "append" and isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name)
-                        and f.value.id == "notes"):  # the notes of a run ("avviso:" lines)
+                        and f.value.id in ("notes", "problems")):  # a run's notes ("avviso:"), a formula's problems
                     texts += node.args[:1]
-                if name in ENGINE_ERRORS | {"_err"}:
+                if name in ENGINE_ERRORS | {"_err", "_limit_error"}:
                     first = 1 if name == "_err" else 0
                     texts += node.args[first:first + 1]
                     texts += [k.value for k in node.keywords if k.arg in ("expected", "hint")]

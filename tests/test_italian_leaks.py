@@ -165,3 +165,30 @@ def test_the_chambers_source_sections_and_document_titles_are_italian():
     assert len(found) > 200
     unquoted = [(w, t) for w, t in found if english.search(re.sub(r"«[^»]*»|\"[^\"]*\"", "", t))]
     assert unquoted == []
+
+
+@pytest.mark.parametrize("case, lang, words", [
+    ("limit_key_length", "it", ("chiave più lunga di 64 caratteri", "atteso al massimo 64 caratteri",
+                                "trovato 65 caratteri", "parole brevi in minuscolo")),
+    ("limit_key_length", "en", ("key longer than 64 characters", "expected at most 64 characters",
+                                "found 65 characters", "short lower-case words")),
+    ("unknown_formula_name", "it", ("nome sconosciuto 'presenze'; forse 'presence_days'?",)),
+    ("unknown_formula_name", "en", ("unknown name 'presenze'; did you mean 'presence_days'?",)),
+    ("limit_formula_nodes", "it", ("formula troppo complessa (125 parti, al massimo 120)",)),
+    ("limit_formula_nodes", "en", ("formula too complex (125 parts, at most 120)",)),
+])
+def test_a_profiles_limits_and_formula_problems_are_said_in_the_users_language(case, lang, words):
+    """A profile over a limit, or a formula with an unknown name, is refused with its located
+    facts (file, line, field, expected, found) in the user's language, not the engine's English."""
+    from pathlib import Path
+
+    from smvp.i18n import error_text
+    from smvp_engine.errors import ProfileErrors
+    from smvp_engine.profile import load_profile
+
+    broken = Path(__file__).resolve().parent / "broken" / "profiles" / f"{case}.yaml"
+    with pytest.raises(ProfileErrors) as info:
+        load_profile(broken)
+    text = error_text(info.value.errors[0], lang)
+    assert f"{case}.yaml:" in text
+    assert all(w in text for w in words), text
