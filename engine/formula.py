@@ -200,10 +200,10 @@ def evaluate(expr: str, names: Mapping[str, object], size: int | None = None):
     ev = _Evaluator(names)
     try:
         result = ev.eval(expr.strip())
-    except ZeroDivisionError as e:
-        raise FormulaError(f"formula {expr!r}: {e}") from None
-    except Exception as e:  # simpleeval's own errors
-        raise FormulaError(f"formula {expr!r} cannot be evaluated: {e}") from None
+    except ZeroDivisionError:
+        raise FormulaError(Msg('formula {expr!r}: division by zero', expr=expr)) from None
+    except Exception as e:  # simpleeval's own errors (their text is the library's, in English)
+        raise FormulaError(Msg('formula {expr!r} cannot be evaluated: {problem}', expr=expr, problem=str(e))) from None
     if isinstance(result, (bool, np.bool_)):
         result = np.full(size or 1, bool(result))
     if isinstance(result, np.ndarray) and result.dtype == bool:

@@ -140,7 +140,8 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
             if not whole:
                 f, c = _factor_coefficient(curve, coef_formula, names, rows, len(rows))
         except formula.FormulaError as e:
-            raise SmvpErrors([SmvpError(str(e), field=f"roles.{rid}.payout")]) from None
+            raise SmvpErrors([SmvpError(e.args[0] if isinstance(e.args[0], Msg) else str(e),
+                                        field=f"roles.{rid}.payout")]) from None
         parts.append((sel, rows, f, c, whole))
         if coid not in coef_ids:
             coef_ids.append(coid)
@@ -295,7 +296,9 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
             if len(el):
                 amount = int(formula.evaluate(m.amount, key, None).to_units(100, mode).ravel()[0]) if take else 0
         except (formula.FormulaError, ZeroDivisionError) as e:
-            raise SmvpErrors([SmvpError(Msg('maggiorazione {mid}: {e}', mid=mid, e=e), field=f"maggiorazioni.{mid}")]) from None
+            said = e.args[0] if isinstance(e, formula.FormulaError) and isinstance(e.args[0], Msg) else str(e)
+            raise SmvpErrors([SmvpError(Msg('maggiorazione {mid}: {e}', mid=mid, e=said),
+                                        field=f"maggiorazioni.{mid}")]) from None
         available = resources.get(m.resource, 0)
         reduced = False
         if take and amount * take > available:

@@ -192,3 +192,17 @@ def test_a_profiles_limits_and_formula_problems_are_said_in_the_users_language(c
     text = error_text(info.value.errors[0], lang)
     assert f"{case}.yaml:" in text
     assert all(w in text for w in words), text
+
+
+@pytest.mark.parametrize("lang, words", [("it", "formula 'x / y': divisione per zero"),
+                                         ("en", "formula 'x / y': division by zero")])
+def test_a_formula_that_fails_on_the_data_says_so_in_the_users_language(lang, words):
+    """A formula dividing by zero on the year's data: the formula and the fact in the user's
+    language (the engine raises a catalogue message, not Python's English)."""
+    from smvp.i18n import say
+    from smvp_engine import formula
+    from smvp_engine.exact import Q
+
+    with pytest.raises(formula.FormulaError) as info:
+        formula.evaluate("x / y", {"x": Q.of(1), "y": Q.of(0)}, 1)
+    assert say(info.value.args[0], lang) == words
