@@ -37,20 +37,20 @@ def check_dataset(rules: Resolved, ds, profile: Profile | None = None) -> list[s
     role_idx = index_of(staff["role"], role_ids)
     for i in np.flatnonzero(role_idx < 0)[:20]:
         found = _value(staff["role"], i)
-        errors.append(_row_error(staff, i, "unknown role", "role", expected="one of " + ", ".join(role_ids),
+        errors.append(_row_error(staff, i, Msg('unknown role'), "role", expected=Msg('one of {values}', values=", ".join(role_ids)),
                                  found=repr(found), hint=_near(found, role_ids)))
     # levels
     levels = set(rules.level_ids)
     units = ds.table("units")
     for i in _rows_not_in(units["level"], levels):
         lvl = _value(units["level"], i)
-        errors.append(_row_error(units, i, "unknown level", "level", expected="one of " + ", ".join(rules.level_ids),
+        errors.append(_row_error(units, i, Msg('unknown level'), "level", expected=Msg('one of {values}', values=", ".join(rules.level_ids)),
                                  found=repr(lvl), hint=_near(lvl, rules.level_ids)))
     objs = ds.table("objectives")
     for i in _rows_not_in(objs["level"], levels | {INDIVIDUAL_LEVEL}):
         lvl = _value(objs["level"], i)
-        errors.append(_row_error(objs, i, "unknown level", "level",
-                                 expected="one of " + ", ".join(rules.level_ids + (INDIVIDUAL_LEVEL,)),
+        errors.append(_row_error(objs, i, Msg('unknown level'), "level",
+                                 expected=Msg('one of {values}', values=", ".join(rules.level_ids + (INDIVIDUAL_LEVEL,))),
                                  found=repr(lvl), hint=_near(lvl, rules.level_ids)))
     # behaviour scores: factor of the person's role, within scale, one per factor
     if len(staff) and (role_idx >= 0).all():
@@ -65,8 +65,9 @@ def check_dataset(rules: Resolved, ds, profile: Profile | None = None) -> list[s
             rid = role_ids[role_idx[who[i]]]
             allowed = [c.id for c in rules.roles[rid].components]
             if comp not in allowed:
-                errors.append(_row_error(asg, i, f"{comp!r} is not a results component of role {rid!r}", "component",
-                                         expected="one of " + ", ".join(allowed) if allowed else "none (the role has no components)",
+                errors.append(_row_error(asg, i, Msg('{comp!r} is not a results component of role {rid!r}', comp=comp, rid=rid), "component",
+                                         expected=Msg('one of {values}', values=", ".join(allowed)) if allowed
+                                         else Msg('none (the role has no components)'),
                                          found=repr(comp), hint=_near(comp, allowed)))
     # attested achievement within the profile's cap
     objs = ds.table("objectives")
@@ -74,9 +75,9 @@ def check_dataset(rules: Resolved, ds, profile: Profile | None = None) -> list[s
         cap = rules.achievement_cap
         for i in [i for i, att in enumerate(objs["attested_percent"]) if att is not None and att > cap]:
             att = objs["attested_percent"][i]
-            errors.append(_row_error(objs, i, "attested achievement above the profile's cap", "attested_percent",
-                                         expected=f"0–{_fmt_frac(rules.achievement_cap)}%", found=f"{att}%",
-                                         hint="the profile caps the grado di raggiungimento (organisational.achievement.cap_percent)"))
+            errors.append(_row_error(objs, i, Msg("attested achievement above the profile's cap"), "attested_percent",
+                                         expected=Msg('0–{cap}%', cap=_fmt_frac(rules.achievement_cap)), found=f"{att}%",
+                                         hint=Msg('the profile caps the grado di raggiungimento (organisational.achievement.cap_percent)')))
     # presence within the year's working days (on a six-day week: the widest schedule)
     if profile is not None and len(staff):
         _check_presence(rules, staff, profile, errors)
@@ -84,8 +85,9 @@ def check_dataset(rules: Resolved, ds, profile: Profile | None = None) -> list[s
     ab = ds.table("absences")
     for i in _rows_not_in(ab["type"], rules.absence_types):
         t = _value(ab["type"], i)
-        errors.append(_row_error(ab, i, "unknown absence type", "type",
-                                 expected="one of " + ", ".join(rules.absence_types) if rules.absence_types else "no absence types (the profile defines none)",
+        errors.append(_row_error(ab, i, Msg('unknown absence type'), "type",
+                                 expected=Msg('one of {values}', values=", ".join(rules.absence_types)) if rules.absence_types
+                                 else Msg('no absence types (the profile defines none)'),
                                  found=repr(t), hint=_near(t, list(rules.absence_types))))
     # resources
     res = ds.table("resources")
@@ -96,8 +98,8 @@ def check_dataset(rules: Resolved, ds, profile: Profile | None = None) -> list[s
             notes.append(Msg("resource {resource!r} is not used in {year}: no rule of the profile that uses it is in force",
                              resource=r, year=rules.year))
         elif r not in needed:
-            errors.append(_row_error(res, i, "unknown resource", "resource",
-                                     expected="one of " + ", ".join(sorted(needed)) if needed else "none",
+            errors.append(_row_error(res, i, Msg('unknown resource'), "resource",
+                                     expected=Msg('one of {values}', values=", ".join(sorted(needed))) if needed else Msg('none'),
                                      found=repr(r), hint=_near(r, sorted(needed))))
     if len(staff) and (role_idx >= 0).all():
         present = np.bincount(role_idx, minlength=len(role_ids)) > 0
@@ -130,11 +132,11 @@ def _check_presence(rules: Resolved, staff, profile: Profile, errors: list[SmvpE
     days = np.asarray(staff["presence_days"])
     for i in np.flatnonzero(days > limit * CP)[:20]:
         errors.append(_row_error(
-            staff, i, f"more presence days than the {limit} working days of {rules.year}",
-            "presence_days", expected=f"at most {limit} days",
+            staff, i, Msg('more presence days than the {limit} working days of {year}', limit=limit, year=rules.year),
+            "presence_days", expected=Msg('at most {limit} days', limit=limit),
             found=_days_text(int(days[i])),
-            hint=f"{rules.year} has {limit} days from Monday to Saturday less holidays and "
-                 f"closures ({cal.seat} calendar); count the days actually worked"))
+            hint=Msg('{year} has {limit} days from Monday to Saturday less holidays and closures ({seat} calendar); '
+                     'count the days actually worked', year=rules.year, limit=limit, seat=cal.seat)))
 
 
 def _days_text(hundredths: int) -> str:
@@ -211,14 +213,15 @@ def _check_behaviours(rules: Resolved, staff, beh, role_ids: list[str], role_idx
         rid = role_ids[role_idx[max(int(person[i]), 0)]]
         allowed = [f.id for f in rules.roles[rid].factors]
         found = _value(beh["factor"], i)
-        errors.append(_row_error(beh, i, f"factor {found!r} is not a behaviour factor of role {rid!r}", "factor",
-                                 expected="one of " + ", ".join(allowed) if allowed else "no factors (the role's scales are not defined)",
+        errors.append(_row_error(beh, i, Msg('factor {found!r} is not a behaviour factor of role {rid!r}', found=found, rid=rid),
+                                 "factor", expected=Msg('one of {values}', values=", ".join(allowed)) if allowed
+                                 else Msg("no factors (the role's scales are not defined)"),
                                  found=repr(found), hint=_near(found, allowed)))
     over = np.concatenate(over_rows)[:20] if over_rows else np.zeros(0, dtype=np.int64)
     for i in over:
         g = int(key_of_cell[_cells(role_cell, person, fcode, int(i), int(i) + 1)[0]])
-        errors.append(_row_error(beh, i, "score above the factor's scale", "score",
-                                 expected=f"0–{_points(fmax[g])} for {factor_keys[g]}",
+        errors.append(_row_error(beh, i, Msg("score above the factor's scale"), "score",
+                                 expected=Msg('0–{max} for {factor}', max=_points(fmax[g]), factor=factor_keys[g]),
                                  found=_points(beh['score'][i])))
     # every scorable person has one score per factor of the role
     if not nf or n_bad:

@@ -1151,7 +1151,7 @@ def _report(problems: list, col: ColumnSpec, rows: np.ndarray, file: str, errors
         if shown[kind] > ERRORS_PER_KIND:
             rest = counts[kind] - ERRORS_PER_KIND
             _err(errors, Msg('{message}: {rest} more row{s_if_rest_1_else} like this, from this row on', message=message, rest=rest, s_if_rest_1_else='s' if rest != 1 else ''), file=file, line=row, field=col.name, expected=col.expected,
-                 found=f"{rest} more", hint=Msg('only the first rows of each kind are listed'))
+                 found=Msg('{rest} more', rest=rest), hint=Msg('only the first rows of each kind are listed'))
             continue
         if kind == "blank":
             _err(errors, message, file=file, line=row,
@@ -1364,12 +1364,15 @@ def _empty_target_checks(tables: dict[str, Table], errors: list, broken: set[str
     for dst, refs in users.items():
         target = tables[dst]
         t, col, used = refs[0]
-        counts = ", ".join(f"{len(u)} row{'s' if len(u) != 1 else ''} of {_base(x.file)}"
-                           for x, _, u in refs)
+        counts = None  # "1 row of objectives.csv, 16 rows of behaviours.csv": each part said in the user's language
+        for x, _, u in refs:
+            part = (Msg('{n} row of {file}', n=len(u), file=_base(x.file)) if len(u) == 1
+                    else Msg('{n} rows of {file}', n=len(u), file=_base(x.file)))
+            counts = part if counts is None else Msg('{first}, {then}', first=counts, then=part)
         _err(errors, Msg('{base_target_file} has no rows, but {counts} refer to it', base_target_file=_base(target.file), counts=counts),
              file=t.file, line=int(t.rows[used[0]]), field=col,
              expected=Msg('rows under the header of {base_target_file}', base_target_file=_base(target.file)),
-             found=f"only the header row in {_base(target.file)}",
+             found=Msg('only the header row in {file}', file=_base(target.file)),
              hint=Msg('add the rows of {base_target_file} (was the right file exported?), or remove the rows that refer to it', base_target_file=_base(target.file)))
 
 
@@ -1437,7 +1440,7 @@ def _unit_checks(units: Table, errors: list) -> None:
             cycle = cycle[k:] + cycle[:k]
             _err(errors, Msg("units form a cycle: {cycle}", cycle=" → ".join(cycle + [first])), file=units.file,
                  line=row_of[first], field="parent_id", expected=Msg('a tree of units under the top unit'),
-                 found=f"parent_id of {first} leads back to {first}",
+                 found=Msg('parent_id of {first} leads back to {first}', first=first),
                  hint=Msg('fix the parent_id of one of these units'))
         for x in path:
             state[x] = 2
@@ -1689,7 +1692,7 @@ def load_dataset(path: str | Path) -> Dataset:
     else:
         raise DatasetErrors([DatasetError(
             Msg('not a dataset'), file=str(p), expected=Msg('a folder of CSV files or an .xlsx workbook'),
-            found=f"a {p.suffix or 'plain'} file",
+            found=Msg('a {suffix} file', suffix=p.suffix) if p.suffix else Msg('a plain file'),
             hint=Msg('give the folder holding units.csv, staff.csv, ... or an .xlsx workbook'))])
 
     tables: dict[str, Table] = {}

@@ -199,12 +199,14 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
             if mx > 0:
                 for i in lacking[:20]:
                     unit = _value(unit_col, i)
-                    errors.append(_row_error(staff, i, f"no objectives for results component {c.id!r} ({c.label})", "unit_id",
-                                             expected=f"objectives of level {c.level!r}" + (
-                                                 f" for person {_value(person_ids, i)}" if c.level == INDIVIDUAL_LEVEL
-                                                 else f" for unit {unit_at(unit, c.level)}"),
-                                             found="none", hint="add them to the objectives table, or assign objectives "
-                                             "to this person in the assignments table"))
+                    errors.append(_row_error(staff, i, Msg('no objectives for results component {cid!r} ({label})',
+                                                           cid=c.id, label=c.label), "unit_id",
+                                             expected=Msg('objectives of level {level!r} for person {who}', level=c.level,
+                                                          who=_value(person_ids, i)) if c.level == INDIVIDUAL_LEVEL
+                                             else Msg('objectives of level {level!r} for unit {who}', level=c.level,
+                                                      who=unit_at(unit, c.level)),
+                                             found=Msg('none'), hint=Msg('add them to the objectives table, or assign '
+                                                                         'objectives to this person in the assignments table')))
             # a component's points as a whole column (a role holding much of the staff), else as its
             # rows' values, made a column on demand (Individual.components), like the achievement
             if c.level == INDIVIDUAL_LEVEL:

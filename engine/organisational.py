@@ -89,8 +89,8 @@ def _organisational_exact(rules: Resolved, ds) -> Organisational:
                 ratio, how = None, "target/actual with actual 0 (no finite ratio)"
                 counted_base = cap
                 if cap is None and not (open_top is not None and open_top.counts_as is not None):
-                    errors.append(_row_error(inds, i, "lower-is-better indicator with actual 0 has no finite achievement",
-                                             "actual", hint="set a cap_percent in the profile or attest the objective"))
+                    errors.append(_row_error(inds, i, Msg('lower-is-better indicator with actual 0 has no finite achievement'),
+                                             "actual", hint=Msg('set a cap_percent in the profile or attest the objective')))
                     continue
                 if cap is not None:
                     how = f"target/actual with actual 0 → cap {cap}%"
@@ -99,7 +99,7 @@ def _organisational_exact(rules: Resolved, ds) -> Organisational:
         else:
             ratio, how = actual / target * 100, "actual/target × 100"
         if ratio is not None and ratio < 0:
-            errors.append(_row_error(inds, i, "negative achievement: the profile's source gives no rule for it", "actual",
+            errors.append(_row_error(inds, i, Msg("negative achievement: the profile's source gives no rule for it"), "actual",
                                      found=str(inds["actual"][i])))
             continue
         measured = round_fraction(ratio, scale, mode) if ratio is not None else None
@@ -141,13 +141,14 @@ def _organisational_exact(rules: Resolved, ds) -> Organisational:
             items = ind_list + linked  # own indicators and linked objectives, weighed in one list
             wsum = sum((w for _, _, w, _ in items), Fraction(0))
             if wsum == 0:
-                errors.append(_row_error(objs, i, "the indicators of this objective all have weight 0", "weight"))
+                errors.append(_row_error(objs, i, Msg('the indicators of this objective all have weight 0'), "weight"))
                 continue
             ach = round_fraction(sum((Fraction(a) * w for _, a, w, _ in items), Fraction(0)) / wsum, 1, mode)
             attested = False
         else:
-            errors.append(_row_error(objs, i, f"objective {oid!r} has no indicators and no attested value", "attested_percent",
-                                     hint="add its indicators to the indicators table or an attested_percent"))
+            errors.append(_row_error(objs, i, Msg('objective {oid!r} has no indicators and no attested value', oid=oid),
+                                     "attested_percent",
+                                     hint=Msg('add its indicators to the indicators table or an attested_percent')))
             continue
         measured, band = ach, (band_of(ach) if bands else None)
         if band is not None and band.counts_as is not None and on_objectives:
@@ -663,11 +664,12 @@ def objective_links(rules: Resolved, ds, errors: list) -> dict[str, list[tuple[s
     for i in range(len(table)):
         bad = [(f, v) for f, v in (("objective_id", parents[i]), ("linked_objective_id", linked[i])) if v not in known]
         for f, v in bad:
-            errors.append(_row_error(table, i, f"unknown objective {v!r}", f, hint="link objectives of the objectives table"))
+            errors.append(_row_error(table, i, Msg('unknown objective {v!r}', v=v), f,
+                                     hint=Msg('link objectives of the objectives table')))
         if bad:
             continue
         if parents[i] == linked[i]:
-            errors.append(_row_error(table, i, f"objective {parents[i]!r} is linked to itself", "linked_objective_id"))
+            errors.append(_row_error(table, i, Msg('objective {oid!r} is linked to itself', oid=parents[i]), "linked_objective_id"))
             continue
         w = table["weight"][i]
         out.setdefault(parents[i], []).append((linked[i], Fraction(w) if w is not None else Fraction(1)))
@@ -806,14 +808,16 @@ def performance(rules: Resolved, ds, org: Organisational) -> Performance:
             if att is None:
                 continue
             if att_rule.interval is not None and not att_rule.interval.contains(Fraction(att)):
-                errors.append(_row_error(objs, i, "attested achievement outside the range the OIV attests", "attested_percent",
-                                         expected=f"a percent in {att_rule.interval}", found=str(att)))
+                errors.append(_row_error(objs, i, Msg('attested achievement outside the range the OIV attests'),
+                                         "attested_percent",
+                                         expected=Msg('a percent in {interval}', interval=att_rule.interval), found=str(att)))
             m = measured.get(oid)
             if (att_rule.note_when_differs and m is not None and round_fraction(Fraction(att), scale, mode) != m
                     and not (notes_col[i] or "").strip()):
-                errors.append(_row_error(objs, i, f"attested {att}% differs from the measured "
-                                         f"{_pct_units(m, scale)}% but gives no reasons", "attestation_note",
-                                         expected="the OIV's reasons in attestation_note", found="a blank cell"))
+                errors.append(_row_error(objs, i, Msg('attested {att}% differs from the measured {measured}% but gives '
+                                                      'no reasons', att=att, measured=_pct_units(m, scale)),
+                                         "attestation_note",
+                                         expected=Msg("the OIV's reasons in attestation_note"), found=Msg('a blank cell')))
     ente = rules.ente
     label = computed = attested = final = note = None
     areas: list[AreaResult] = []
@@ -837,26 +841,30 @@ def performance(rules: Resolved, ds, org: Organisational) -> Performance:
             value = _percent(raw)
             row = list(as_objects(meta_t["key"])).index(ENTE_ATTESTED_KEY) if meta_t is not None else 0
             if value is None:
-                errors.append(_row_error(meta_t, row, f"{ENTE_ATTESTED_KEY} is not a percent", "value",
-                                         expected="a percent, e.g. 95 or 95%", found=repr(raw)))
+                errors.append(_row_error(meta_t, row, Msg('{key} is not a percent', key=ENTE_ATTESTED_KEY), "value",
+                                         expected=Msg('a percent, e.g. 95 or 95%'), found=repr(raw)))
             elif 0 < value <= 1 and "%" not in str(raw):  # the dataset's percent convention
                 shown = format((Decimal(value.numerator) / value.denominator * 100).normalize(), "f")
-                errors.append(_row_error(meta_t, row, f"{ENTE_ATTESTED_KEY}: ambiguous percent, the value is "
-                                         "in percent, not a fraction of 1", "value",
-                                         expected="a percent, e.g. 95 or 95% (a value from 0 to 1 needs the % sign)",
+                errors.append(_row_error(meta_t, row, Msg('{key}: ambiguous percent, the value is in percent, not a '
+                                                          'fraction of 1', key=ENTE_ATTESTED_KEY), "value",
+                                         expected=Msg('a percent, e.g. 95 or 95% (a value from 0 to 1 needs the % sign)'),
                                          found=repr(raw),
-                                         hint=f"write {shown} for {shown} %, or {str(raw).strip()}% "
-                                              f"for {str(raw).strip()} %"))
+                                         hint=Msg('write {plain} for {plain_pct}, or {raw_pct} for {raw_spaced}', plain=shown,
+                                                  plain_pct=f"{shown} %", raw_pct=f"{str(raw).strip()}%",
+                                                  raw_spaced=f"{str(raw).strip()} %")))
             elif att_rule is not None and att_rule.interval is not None and not att_rule.interval.contains(value):
-                errors.append(_row_error(meta_t, row, "attested Ente performance outside the range the OIV attests",
-                                         "value", expected=f"a percent in {att_rule.interval}", found=str(raw)))
+                errors.append(_row_error(meta_t, row, Msg('attested Ente performance outside the range the OIV attests'),
+                                         "value", expected=Msg('a percent in {interval}', interval=att_rule.interval),
+                                         found=str(raw)))
             else:
                 attested = round_fraction(value, scale, mode)
                 if (att_rule is not None and att_rule.note_when_differs and computed is not None
                         and attested != computed and not (note or "").strip()):
-                    errors.append(_row_error(meta_t, row, f"attested Ente performance {raw}% differs from the computed "
-                                             f"{_pct_units(computed, scale)}% but gives no reasons", "value",
-                                             expected=f"the OIV's reasons in a meta row {ENTE_NOTE_KEY!r}", found="none"))
+                    errors.append(_row_error(meta_t, row, Msg('attested Ente performance {raw}% differs from the computed '
+                                                              '{computed}% but gives no reasons', raw=raw,
+                                                              computed=_pct_units(computed, scale)), "value",
+                                             expected=Msg("the OIV's reasons in a meta row {key!r}", key=ENTE_NOTE_KEY),
+                                             found=Msg('none')))
         final = attested if attested is not None else computed
     reductions: list[FundReduction] = []
     if ente is not None and ente.reduces_funds and not errors:

@@ -167,9 +167,11 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
             take_cat = in_fund & th_missing
             np.copyto(theoretical, from_cat, where=take_cat)
             for i in np.flatnonzero(take_cat & lacking)[:20]:
-                errors.append(_row_error(staff, i, "no theoretical premium: blank, and no category amount", "theoretical_premium",
-                                         expected="an amount in euro, or a category listed in the categories table",
-                                         found=f"category {staff_cat[i]!r}" if staff_cat[i] else "blank"))
+                errors.append(_row_error(staff, i, Msg('no theoretical premium: blank, and no category amount'),
+                                         "theoretical_premium",
+                                         expected=Msg('an amount in euro, or a category listed in the categories table'),
+                                         found=Msg('category {category!r}', category=staff_cat[i]) if staff_cat[i]
+                                         else Msg('blank')))
         elif fnd.method == "per_person":
             given = members[~th_missing[members]]
             theoretical[given] = th_given[given]
@@ -180,9 +182,11 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                 amounts = np.array([cat_amount[k] for k in cat_keys] + [0], dtype=np.int64)
                 theoretical[need] = amounts[np.where(ci < 0, len(cat_keys), ci)]
                 for i in need[ci < 0][:20]:
-                    errors.append(_row_error(staff, i, "no theoretical premium: blank, and no category amount", "theoretical_premium",
-                                             expected="an amount in euro, or a category listed in the categories table",
-                                             found=f"category {staff_cat[i]!r}" if staff_cat[i] else "blank"))
+                    errors.append(_row_error(staff, i, Msg('no theoretical premium: blank, and no category amount'),
+                                             "theoretical_premium",
+                                             expected=Msg('an amount in euro, or a category listed in the categories table'),
+                                             found=Msg('category {category!r}', category=staff_cat[i]) if staff_cat[i]
+                                             else Msg('blank')))
         else:  # pool_split
             pool = resources.get(fnd.resource, 0)
             shares: list[Fraction] = []
@@ -204,8 +208,9 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                 theoretical[i] = cents
             unshared = np.setdiff1d(members, np.array(sharers, dtype=np.int64))
             for i in unshared:
-                errors.append(_row_error(staff, i, f"role {ind.role_ids[ind.role_index[i]]!r} has no share of pool {fid!r}",
-                                         "role", hint="add the role to the fund's theoretical.shares in the profile"))
+                errors.append(_row_error(staff, i, Msg('role {rid!r} has no share of pool {fid!r}',
+                                                       rid=ind.role_ids[ind.role_index[i]], fid=fid),
+                                         "role", hint=Msg("add the role to the fund's theoretical.shares in the profile")))
     if errors:
         raise DatasetErrors(errors[:50])
 
@@ -472,9 +477,9 @@ def _missing_breaker(staff, el: np.ndarray, m, mid: str) -> None:
         return
     bad = el[blank[el]]
     if bad.size:
-        raise DatasetErrors([_row_error(staff, int(i), f"maggiorazione {mid}: a tie at the cut is broken by the column "
-                                        "tie_breaker, which is blank", "tie_breaker", expected="a number (higher first)",
-                                        found="blank") for i in bad[:20]])
+        raise DatasetErrors([_row_error(staff, int(i), Msg('maggiorazione {mid}: a tie at the cut is broken by the column '
+                                                           'tie_breaker, which is blank', mid=mid), "tie_breaker",
+                                        expected=Msg('a number (higher first)'), found=Msg('blank')) for i in bad[:20]])
 
 
 def _common_values(q: Q, size: int) -> np.ndarray:

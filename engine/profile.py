@@ -1178,7 +1178,7 @@ class _Builder:
         for i, item in enumerate(items):
             if ("interval" in item) == ("range" in item):
                 self.err(Msg("a band needs either 'interval' or 'range' (not both)"), self.path_of(*path, "bands", i),
-                         expected=Msg('interval: "(60, 90]" or range: "26 – 40"'), found="both" if "interval" in item else "neither")
+                         expected=Msg('interval: "(60, 90]" or range: "26 – 40"'), found=Msg('both') if "interval" in item else Msg('neither'))
                 return []
             if "interval" in item:
                 try:

@@ -180,10 +180,13 @@ def test_the_engines_user_messages_are_catalogue_messages():
                 if (name == "append" and isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name)
                         and f.value.id in ("notes", "problems")):  # a run's notes ("avviso:"), a formula's problems
                     texts += node.args[:1]
-                if name in ENGINE_ERRORS | {"_err", "_limit_error"}:
-                    first = 1 if name == "_err" else 0
+                if name in ENGINE_ERRORS | {"_err", "_limit_error", "_row_error"}:
+                    first = 1 if name == "_err" else 2 if name == "_row_error" else 0
                     texts += node.args[first:first + 1]
                     texts += [k.value for k in node.keywords if k.arg in ("expected", "hint")]
+                    # what was found is mostly the data itself (a value, a number); a word for it
+                    # ("blank", "none", "a blank cell") is a message
+                    texts += [k.value for k in node.keywords if k.arg == "found" and isinstance(k.value, ast.Constant)]
             elif (isinstance(node, ast.Assign) and len(node.targets) == 1
                   and isinstance(node.targets[0], ast.Name) and node.targets[0].id in ENGINE_TEXT_NAMES):
                 texts.append(node.value)

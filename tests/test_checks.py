@@ -120,3 +120,29 @@ def test_presence_up_to_the_working_days_is_accepted(data, tmp_path):
     result = CliRunner().invoke(app, ["evaluate", "--lang", "en", "--chamber", "cuneo", "--data", str(data),
                                       "--no-store"])
     assert result.exit_code == 0, result.output
+
+
+ITALIAN = {
+    # the same located facts as CASES, said in Italian (the default language)
+    "unknown_role": ["staff.csv:", "role", "ruolo sconosciuto", "'dipendnete'", "'dipendente'"],
+    "unknown_absence_type": ["absences.csv:2", "type", "tipo di assenza sconosciuto", "'maternita'"],
+    "assignment_to_unknown_component": ["assignments.csv:2", "component",
+                                        "'uffcio' non è una componente dei risultati del ruolo 'dipendente'"],
+    "presence_beyond_working_days": ["staff.csv:13", "presence_days",
+                                     "più giorni di presenza dei 305 giorni lavorativi del 2024",
+                                     "trovato 306", "calendario di Cuneo"],
+    "attested_above_cap": ["objectives.csv:2", "attested_percent", "oltre il tetto del profilo",
+                           "atteso 0–100%", "trovato 105%"],
+}
+
+
+@pytest.mark.parametrize("case", sorted(ITALIAN))
+def test_bad_dataset_is_refused_in_italian_with_the_same_facts(case, data):
+    table, old, new, _ = CASES[case]
+    edit(data, table, old, new)
+    result = CliRunner().invoke(app, ["evaluate", "--chamber", "cuneo", "--data", str(data), "--no-store"])
+    assert result.exit_code == 1, result.output
+    message = result.stderr if hasattr(result, "stderr") else result.output
+    for fragment in ITALIAN[case]:
+        assert fragment in message, (fragment, message)
+    assert " the " not in message and "unknown" not in message, message
