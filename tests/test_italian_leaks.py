@@ -132,3 +132,22 @@ def test_the_national_layers_unverified_sources_say_so_in_both_languages():
     for item, _ in unverified:
         assert "NON" in item["note"]["it"] and "VERIFICAT" in item["note"]["it"]
         assert "NOT VERIFIED" in item["note"]["en"]
+
+
+def test_a_score_sheets_problems_are_said_in_the_users_language():
+    """A PersonSheet's problems (catalogue messages) in the API's language, and joined into one
+    refusal still said per language (not glued as English text)."""
+    from smvp.app import scores
+    from smvp.i18n import say
+
+    sheet = scores.PersonSheet(person_id="P1", name=None, role="x", role_label=None, unit_id=None,
+                               state="uploaded", scheda_date=None, motivation=None,
+                               problems=[Msg("role {role!r} is not in the profile", role="x"),
+                                         Msg("role {role!r} is not in the profile", role="y")])
+    it, en = sheet.as_dict("it")["problems"], sheet.as_dict("en")["problems"]
+    assert en == ["role 'x' is not in the profile", "role 'y' is not in the profile"]
+    assert it != en and all("'x'" in a or "'y'" in a for a in it) and "profile" not in " ".join(it)
+    with pytest.raises(scores.Invalid) as refused:
+        scores._check_editable(sheet, None)
+    assert say(refused.value.message, "it") == f"P1: {it[0]}; {it[1]}"
+    assert say(refused.value.message, "en") == f"P1: {en[0]}; {en[1]}"
