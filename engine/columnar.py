@@ -71,29 +71,15 @@ def read_csv(data: bytes) -> ColumnsRead | None:
     except csv.Error:
         return None
     width = len(header)
-    import pyarrow.csv as pcsv
-
-    names = [f"c{i}" for i in range(width)]
     try:
-        table = pcsv.read_csv(
-            pa.BufferReader(data),
-            # threads only for a large file: for a few KB, starting pyarrow's thread pool
-            # costs more CPU than the read (~50 ms a process, benchmarks/STARTUP.md)
-            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1,
-                                          use_threads=len(data) > THREADED_READ_BYTES,
-                                          block_size=1 << 24),
-            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=False,
-                                            ignore_empty_lines=False),
-            convert_options=pcsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=False,
-                quoted_strings_can_be_null=False, check_utf8=True),
-        )
+        table = _csv_reader(delimiter, width, len(data) > THREADED_READ_BYTES)(pa.BufferReader(data))
     except (pa.ArrowInvalid, pa.ArrowException, UnicodeDecodeError):
         return None
     columns = [strip_blank(table.column(i)) for i in range(width)]
     n = table.num_rows
     rows = np.arange(2, n + 2, dtype=np.int64)
-    if n and columns:
+    # a row whose cells are all blank is dropped: none can be when a column has no blank cell
+    if n and columns and all(c.null_count for c in columns):
         keep = columns[0].is_valid()
         for c in columns[1:]:
             keep = pc.or_(keep, c.is_valid())
@@ -102,6 +88,36 @@ def read_csv(data: bytes) -> ColumnsRead | None:
             columns = [c.filter(keep) for c in columns]
             rows = rows[keep_np]
     return ColumnsRead(header=header, header_row=1, columns=columns, rows=rows)
+
+
+#: pyarrow's CSV options by (delimiter, width, threaded): built once a process (building them
+#: costs more CPU than reading a table of a few hundred rows)
+_READERS: dict[tuple[str, int, bool], object] = {}
+
+
+def _csv_reader(delimiter: str, width: int, threaded: bool):
+    """A function reading CSV bytes after the header line: every cell as a string, columns
+    named ``f0 … f{width-1}``; raises pyarrow's errors (a row of another width, bad UTF-8)."""
+    key = (delimiter, width, threaded)
+    reader = _READERS.get(key)
+    if reader is None:
+        import functools
+
+        import pyarrow.csv as pcsv
+
+        names = [f"f{i}" for i in range(width)]
+        reader = _READERS[key] = functools.partial(
+            pcsv.read_csv,
+            # threads only for a large file: for a few KB, starting pyarrow's thread pool
+            # costs more CPU than the read (~50 ms a process, benchmarks/STARTUP.md)
+            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, use_threads=threaded,
+                                          block_size=1 << 24),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=False,
+                                            ignore_empty_lines=False),
+            convert_options=pcsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+                quoted_strings_can_be_null=False, check_utf8=True))
+    return reader
 
 
 def read_parquet(path: Path) -> ColumnsRead:
