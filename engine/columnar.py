@@ -20,6 +20,7 @@ structural problems.
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -272,6 +273,8 @@ def scaled_integers(values: pa.Array, decimals: int) -> tuple[np.ndarray, np.nda
 
     Cells that are not of that plain form are left to the cell-by-cell rules (ok False).
     """
+    if len(values) <= _FEW:  # a few distinct values: Python's re costs less than ten pyarrow calls
+        return _scaled_few(values.to_pylist(), decimals)
     pattern = rf"^[+-]?\d{{1,12}}(?:[.,]\d{{0,{decimals}}})?$"
     ok = pc.match_substring_regex(values, pattern).fill_null(False)
     ok_np = ok.to_numpy(zero_copy_only=False)
@@ -293,6 +296,33 @@ def scaled_integers(values: pa.Array, decimals: int) -> tuple[np.ndarray, np.nda
     return out, ok_np
 
 
+#: up to this many values, :func:`scaled_integers` reads them in Python
+_FEW = 64
+_PLAIN_NUMBER: dict[int, re.Pattern] = {}
+
+
+def _scaled_few(values: list, decimals: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`scaled_integers` of a few values (a list of str/None), with the same pattern
+    (ASCII digits; RE2's ``\\d`` is ASCII)."""
+    pattern = _PLAIN_NUMBER.get(decimals)
+    if pattern is None:
+        pattern = _PLAIN_NUMBER[decimals] = re.compile(
+            rf"([+-]?)([0-9]{{1,12}})(?:[.,]([0-9]{{0,{decimals}}}))?")
+    scale = 10 ** decimals
+    out, ok = [], []
+    for v in values:
+        m = pattern.fullmatch(v) if v is not None else None
+        if m is None:
+            out.append(0)
+            ok.append(False)
+            continue
+        sign, whole, frac = m.groups()
+        value = int(whole) * scale + (int((frac or "").ljust(decimals, "0")) if decimals else 0)
+        out.append(-value if sign == "-" else value)
+        ok.append(True)
+    return np.array(out, dtype=np.int64), np.array(ok, dtype=bool)
+
+
 @dataclass
 class Encoded:
     """A column as codes into its distinct values: ``codes`` int64 (-1 blank), ``values``
@@ -310,10 +340,12 @@ def encode(col: pa.Array, base: pa.Array | None = None) -> Encoded:
     behaviours.person_id): they keep their positions 0..len(base)-1 and values not
     in it follow, so columns of two tables share codes.
     """
-    blank = col.is_null().to_numpy(zero_copy_only=False)
+    nulls = col.null_count
+    blank = col.is_null().to_numpy(zero_copy_only=False) if nulls else np.zeros(len(col), dtype=bool)
     if base is None:
         enc = pc.dictionary_encode(col)
-        codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        indices = enc.indices.fill_null(-1) if nulls else enc.indices
+        codes = indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
         return Encoded(codes, enc.dictionary, blank)
     idx = pc.index_in(col, value_set=base).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     unknown = (idx < 0) & ~blank
