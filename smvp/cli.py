@@ -261,7 +261,7 @@ def chambers(
 @app.command()
 def validate(
     paths: Annotated[list[Path] | None, typer.Argument(
-        metavar="[PATH|CAMERA]...",
+        metavar="[PERCORSO|CAMERA]...",
         help="Profili YAML da validare, o id di camere (regola di ricerca dei profili); "
              "senza argomenti, tutte le camere di 'smvp chambers'.")] = None,
     national: Annotated[bool, typer.Option(
@@ -288,7 +288,7 @@ def validate(
 @app.command()
 def lint(
     paths: Annotated[list[Path] | None, typer.Argument(
-        metavar="[PATH|CAMERA]...",
+        metavar="[PERCORSO|CAMERA]...",
         help="Profili YAML o id di camere; senza argomenti, tutte le camere di 'smvp chambers'.")] = None,
     year: Annotated[list[int] | None, typer.Option(
         "--year", "-y", help="Anni da controllare (ripetibile; default: tutti quelli di validità del profilo).")] = None,
@@ -359,14 +359,14 @@ run_app = typer.Typer(help="Un'esecuzione salvata: validazione OIV, stato dei pa
 app.add_typer(run_app, name="run")
 
 CaseArg = Annotated[str, typer.Argument(
-    metavar="CASE", help="Il caso: <camera>-<numero>, es. cuneo-1 (o il numero con --chamber).")]
-RunArg = Annotated[int, typer.Argument(metavar="RUN", help="Id dell'esecuzione (smvp runs).")]
+    metavar="CASO", help="Il caso: <camera>-<numero>, es. cuneo-1 (o il numero con --chamber).")]
+RunArg = Annotated[int, typer.Argument(metavar="ESECUZIONE", help="Id dell'esecuzione (smvp runs).")]
 AsOfOpt = Annotated[str | None, typer.Option(
-    "--as-of", metavar="YYYY-MM-DD",
+    "--as-of", metavar="AAAA-MM-GG",
     help="Situazione a questa data (default: oggi, o $SMVP_TODAY).")]
 NoteOpt = Annotated[str | None, typer.Option("--note", help="Nota libera, salvata.")]
 OnOpt = Annotated[str, typer.Option(
-    "--on", metavar="YYYY-MM-DD", help="Il giorno in cui il passo è avvenuto (anche gg/mm/aaaa).")]
+    "--on", metavar="AAAA-MM-GG", help="Il giorno in cui il passo è avvenuto (anche gg/mm/aaaa).")]
 
 
 @conciliation_app.command("open")
@@ -375,7 +375,7 @@ def conciliation_open(
     run_id: Annotated[int, typer.Option("--run", help="Id dell'esecuzione valutata.")],
     person: Annotated[str, typer.Option("--person", help="Matricola (person_id) del valutato.")],
     delivered: Annotated[str | None, typer.Option(
-        "--delivered", metavar="YYYY-MM-DD",
+        "--delivered", metavar="AAAA-MM-GG",
         help="Data della scheda / della sua consegna: l'evento da cui decorrono i termini "
              "(default: la consegna registrata con 'deliver').")] = None,
     note: NoteOpt = None, db: DbOpt = None, lang: LangOpt = None, as_of: AsOfOpt = None,
@@ -415,7 +415,7 @@ def conciliation_step(
                               "(request, answer, activation, proposal, review, appeal, decision).")],
     on: OnOpt,
     scores: Annotated[str | None, typer.Option(
-        "--scores", metavar="FACTOR=POINTS,...",
+        "--scores", metavar="FATTORE=PUNTI,...",
         help="Valutazione modificata: nuovi punteggi dei comportamenti; chiude il caso e "
              "ricalcola i compensi dell'esecuzione.")] = None,
     scores_file: Annotated[Path | None, typer.Option(
@@ -483,10 +483,10 @@ def conciliation_show(
 def run_validate(
     run_id: RunArg,
     oiv_date: Annotated[str, typer.Option(
-        "--oiv-date", metavar="YYYY-MM-DD",
+        "--oiv-date", metavar="AAAA-MM-GG",
         help="Data della validazione OIV della Relazione sulla performance.")],
     requests_closed: Annotated[str | None, typer.Option(
-        "--requests-closed", metavar="YYYY-MM-DD",
+        "--requests-closed", metavar="AAAA-MM-GG",
         help="Da questa data non sono ammesse nuove richieste di conciliazione (serve quando il "
              "profilo non fissa un termine, o le consegne non sono registrate).")] = None,
     chamber: ChamberOpt = None, note: NoteOpt = None, db: DbOpt = None, lang: LangOpt = None,
@@ -576,7 +576,7 @@ def scheda(
     pdf: Annotated[bool, typer.Option("--pdf", help="Anche il PDF di ogni scheda.")] = False,
     out: OutDirOpt = Path("."),
     date: Annotated[str | None, typer.Option(
-        "--date", metavar="YYYY-MM-DD",
+        "--date", metavar="AAAA-MM-GG",
         help="Data posta sulla scheda, da cui decorre il termine per il riesame "
              "(default: la consegna registrata con smvp conciliation deliver, altrimenti oggi "
              "o $SMVP_TODAY).")] = None,
@@ -638,20 +638,20 @@ def report(
 @app.command()
 def diff(
     profiles: Annotated[list[str] | None, typer.Argument(
-        metavar="[OLD] [NEW]", show_default=False,
+        metavar="[VECCHIO] [NUOVO]", show_default=False,
         help="Due profili: file, FILE@REVISIONE git (es. chambers/cuneo.yaml@v2023) o id di camera.")] = None,
     chamber: ChamberOpt = None,
     years: Annotated[tuple[int, int] | None, typer.Option(
-        "--years", metavar="Y1 Y2", help="Le regole di un profilo in due anni.")] = None,
+        "--years", metavar="A1 A2", help="Le regole di un profilo in due anni.")] = None,
     runs: Annotated[tuple[int, int] | None, typer.Option(
         "--runs", metavar="N M", help="I profili salvati con due esecuzioni.")] = None,
     sets: Annotated[list[str] | None, typer.Option(
-        "--set", metavar="PATH=VALUE", help="Modifica un valore del profilo NEW (what-if), es. "
+        "--set", metavar="PERCORSO=VALORE", help="Modifica un valore del profilo NUOVO (what-if), es. "
         "curves.graduazione.thresholds.0=65. Ripetibile.")] = None,
     unsets: Annotated[list[str] | None, typer.Option(
-        "--unset", metavar="PATH", help="Toglie una chiave del profilo NEW (what-if). Ripetibile.")] = None,
+        "--unset", metavar="PERCORSO", help="Toglie una chiave del profilo NUOVO (what-if). Ripetibile.")] = None,
     impact: Annotated[Path | None, typer.Option(
-        "--impact", metavar="DATA", exists=True,
+        "--impact", metavar="DATI", exists=True,
         help="Valuta questi dati con le due versioni: persone, ruoli, fondi.")] = None,
     year: Annotated[int | None, typer.Option(
         "--year", "-y", min=1900, max=2999, help="Anno valutato con --impact (default: quello dei dati).")] = None,
@@ -676,7 +676,7 @@ def diff(
 @app.command()
 def compare(
     chambers: Annotated[list[str], typer.Argument(
-        metavar="CHAMBER...", help="Camere (id) o file di profilo da affiancare.")],
+        metavar="CAMERA...", help="Camere (id) o file di profilo da affiancare.")],
     year: Annotated[int | None, typer.Option(
         "--year", "-y", min=1900, max=2999, help="Anno delle regole (default: l'ultimo periodo di ogni profilo).")] = None,
     json_: Annotated[bool, typer.Option("--json", help="JSON su stdout.")] = False,

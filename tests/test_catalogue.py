@@ -225,13 +225,22 @@ def test_babels_checkers_pass(lang):
 OUTPUTS = {"print", "echo", "Text", "assemble", "add_row", "add_column", "add_task", "Table", "write",
            "UsageProblem", "EdgeError", "CaseProblem", "CheckFailed", "ExportProblem", "DocumentProblem",
            "StoreProblem", "DatasetError", "ProfileError", "SmvpError", "BadParameter", "Exit",
+           "session_errors",  # what a storage failure says it could not do
            # the service and its application layer: an HTTP refusal's detail, the app's own errors
            "HTTPException", "UploadProblem", "TooLarge", "UnsupportedKind", "ScoreProblem", "NotFound",
            "Invalid", "Refused", "ReviewRefused", "LoginRequired",
            # the pages: what a page is given to show (a message, a problem, an error)
            "page", "_editor", "_admin_page", "_sheet_page", "_case_page", "person_page", "_render"}
-# lists and maps of refusals a page shows: ``errors.append("…")``, ``field_errors[key] = "…"``
-REFUSAL_HOLDERS = {"errors", "field_errors", "problems"}
+# lists and maps of problems users read: ``errors.append("…")``, ``field_errors[key] = "…"``,
+# ``view.problems.append("…")`` (a PersonSheet's problems), ``v.problems += ["…"]``, a
+# revision's ``warnings.append("…")``
+REFUSAL_HOLDERS = {"errors", "field_errors", "problems", "warnings"}
+
+
+def _holder(node: ast.expr) -> bool:
+    """``errors`` or ``sheet.problems``: a name or an attribute of REFUSAL_HOLDERS."""
+    return (isinstance(node, ast.Name) and node.id in REFUSAL_HOLDERS
+            or isinstance(node, ast.Attribute) and node.attr in REFUSAL_HOLDERS)
 # calls whose string arguments are keys, not words (``row.get("total")``)
 KEYS = {"get", "getattr", "pop", "setdefault", "startswith", "endswith", "split", "rsplit", "replace",
         "strip", "rstrip", "lstrip", "isoformat", "strftime", "encode", "decode", "with_suffix"}
@@ -303,14 +312,14 @@ def _command_sentences() -> dict[str, list[str]]:
                 hits.update(f"{c.lineno}: {c.value!r}" for branch in (node.body, node.orelse)
                             for c in _sentences(branch))
             if (isinstance(node, ast.Assign) and any(
-                    isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
-                    and target.value.id in REFUSAL_HOLDERS for target in node.targets)):
+                    isinstance(target, ast.Subscript) and _holder(target.value) for target in node.targets)):
+                hits.update(f"{c.lineno}: {c.value!r}" for c in _sentences(node.value))
+            if isinstance(node, ast.AugAssign) and _holder(node.target):  # problems += ["…"]
                 hits.update(f"{c.lineno}: {c.value!r}" for c in _sentences(node.value))
             if not isinstance(node, ast.Call):
                 continue
             f = node.func
-            if (isinstance(f, ast.Attribute) and f.attr == "append" and isinstance(f.value, ast.Name)
-                    and f.value.id in REFUSAL_HOLDERS):
+            if isinstance(f, ast.Attribute) and f.attr in ("append", "extend", "insert") and _holder(f.value):
                 hits.update(f"{c.lineno}: {c.value!r}" for arg in node.args for c in _sentences(arg))
             name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
             if name not in OUTPUTS:
@@ -324,6 +333,24 @@ def _command_sentences() -> dict[str, list[str]]:
 def test_commands_say_nothing_outside_the_catalogue():
     found = {f: hits for f, hits in _command_sentences().items() if hits}
     assert found == {}, "a sentence bypasses the catalogue (smvp.i18n.t, or Msg for an edge error)"
+
+
+def test_the_sentence_finder_finds_a_problem_appended_for_users(tmp_path, monkeypatch):
+    """A literal sentence appended to a list of problems users read (a PersonSheet's
+    ``problems``, a revision's ``warnings``, a page's ``errors``) is found, by name or attribute."""
+    module = tmp_path / "smvp" / "app" / "planted.py"
+    module.parent.mkdir(parents=True)
+    module.write_text('def f(view, v, warnings, lang):\n'
+                      '    view.problems.append("role is not in the profile")\n'
+                      '    v.problems += ["could not re-evaluate"]\n'
+                      '    warnings.append(f"{lang}: fund changed")\n'
+                      '    view.problems.append(Msg("role {role!r} is not in the profile", role=1))\n'
+                      '    notes.append("not a holder")\n', encoding="utf-8")
+    monkeypatch.setitem(globals(), "ROOT", tmp_path)
+    monkeypatch.setitem(globals(), "EDGES", ("app/planted.py",))
+    (tmp_path / "smvp" / "commands").mkdir()
+    found = _command_sentences()["smvp/app/planted.py"]
+    assert found == ["2: 'role is not in the profile'", "3: 'could not re-evaluate'", "4: ': fund changed'"]
 
 
 def test_the_sentence_finder_finds_a_sentence():
@@ -351,3 +378,28 @@ def test_every_command_help_is_in_the_catalogue():
     missing = [f"{where}: {text[:60]!r}" for where, text in texts if text not in typer_own
                and (it.get(text) != text or not en.get(text) or en[text] == text)]
     assert missing == [], "add the help text (its Italian as id) with its English to both .po files"
+
+
+def test_every_placeholder_the_code_writes_is_in_the_catalogue():
+    """The ``metavar=`` placeholders of smvp's commands (``ESECUZIONE``, ``AAAA-MM-GG``) are ids
+    of the catalogue, written in Italian in the code, with their English: ``--lang en`` help
+    says ``RUN``, ``YYYY-MM-DD``. A placeholder added without its entries fails here."""
+    import typer
+
+    from smvp import cli
+
+    it, en = _po("it"), _po("en")
+
+    def metavars(command, path=("smvp",)):
+        for param in getattr(command, "params", []):
+            text = getattr(param, "_smvp_metavar_id", getattr(param, "metavar", None))
+            if text:
+                yield " ".join(path) + " " + str(param.name), text
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from metavars(sub, path + (name,))
+
+    found = list(metavars(typer.main.get_command(cli.app)))
+    assert len(found) > 30
+    missing = [f"{where}: {text!r}" for where, text in found if it.get(text) != text or not en.get(text)]
+    assert missing == [], "add the placeholder (its Italian as id) with its English to both .po files"
+

@@ -164,3 +164,15 @@ def test_lint_findings_in_italian_and_in_english():
            "(elevata_qualificazione, dipendente)" in english.stdout
     assert "pesano 45 punti su 100 (45%)" in italian.stdout and "weigh 45 of 100 points (45%)" in english.stdout
     assert " the " not in italian.stdout.replace("«", "").split("norma nazionale")[0]
+
+
+def test_placeholders_written_in_the_code_are_said_in_the_users_language():
+    """``metavar=`` placeholders (ESECUZIONE, CASO, AAAA-MM-GG, PERCORSO=VALORE) in Italian by
+    default, in English with ``--lang en`` (RUN, CASE, YYYY-MM-DD, PATH=VALUE)."""
+    words = {"it": ("ESECUZIONE", "AAAA-MM-GG", "CASO", "PERCORSO=VALORE", "[VECCHIO] [NUOVO]"),
+             "en": ("RUN", "YYYY-MM-DD", "CASE", "PATH=VALUE", "[OLD] [NEW]")}
+    for lang, other in (("it", "en"), ("en", "it")):
+        text = "".join(_help("--lang", lang, *cmd, "--help") for cmd in (
+            ("run", "validate"), ("conciliation", "step"), ("diff",)))
+        assert all(w in text for w in words[lang]), text
+        assert not any(w in text for w in words[other]), text

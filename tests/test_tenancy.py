@@ -290,6 +290,15 @@ def test_a_downgrade_that_would_merge_two_tenants_cases_is_refused(tmp_path):
             store.db.migrate(eng, "0001")
         with eng.connect() as conn:  # nothing changed
             assert store.db.schema_revision(conn) == "0002"
+        # `smvp migrate` says the refusal in the user's language, with the same case
+        from smvp.commands.service import migrate
+        from smvp.errors import StoreProblem
+        from smvp.i18n import say
+
+        with pytest.raises(StoreProblem) as refused:
+            migrate(revision="0001", db=url, out=None)  # type: ignore[arg-type]
+        assert "il caso cuneo-1 esiste in più di un ente" in say(refused.value.message, "it")
+        assert "case cuneo-1 exists in more than one tenant" in say(refused.value.message, "en")
     finally:
         eng.dispose()
 

@@ -212,3 +212,26 @@ def test_a_run_stored_before_the_layer_was_kept_says_so(stored_on_layer):
     r = runner.invoke(cli.app, ["verify", "--run", "1", "--db", db])
     assert r.exit_code == 0, r.output
     assert "livello nazionale: non salvato con questa esecuzione" in r.stdout
+
+
+def test_a_run_that_cannot_be_re_evaluated_says_why_in_the_users_language(stored, monkeypatch):
+    """A located error of the re-evaluation is said in the user's language (issue 15), with
+    the same file, field and found value in both."""
+    from smvp import engine_api
+    from smvp.app import verify as verify_uc
+    from smvp_engine.errors import DatasetError, Msg, SmvpErrors
+
+    db, _ = stored
+
+    def broken(*_a, **_k):
+        raise SmvpErrors([DatasetError(Msg("not a number"), file="staff.csv", line=4,
+                                       field="presence_days", found='"dieci"')])
+
+    monkeypatch.setattr(engine_api, "evaluate", broken)
+    engine = store.open_engine(db)
+    try:
+        it, en = verify_uc.verify(engine, 1, "it"), verify_uc.verify(engine, 1, "en")
+    finally:
+        engine.dispose()
+    assert it.problems == ['staff.csv:4: presence_days: non è un numero (trovato "dieci")']
+    assert en.problems == ['staff.csv:4: presence_days: not a number (found "dieci")']

@@ -35,7 +35,7 @@ from sqlalchemy.engine import Engine
 
 from smvp import engine_api, store
 from smvp.errors import UsageProblem
-from smvp.i18n import Words
+from smvp.i18n import Words, error_text
 from smvp.report import Outcome
 from smvp_engine.errors import Msg, SmvpError, SmvpErrors
 
@@ -200,10 +200,12 @@ def verify(engine: Engine, run_id: int, lang: str = "it") -> Verification:
             profile = stored_profile(run)
             ev = engine_api.evaluate(profile, ds, year=run.year)
             outcome = Outcome.from_evaluation(profile, ds, ev, year=run.year, engine_version=v.engine_now)
-        except SmvpErrors as exc:
-            v.problems += [str(e) for e in exc.errors]
-        except (SmvpError, TypeError, ValueError, KeyError) as exc:
-            v.problems.append(f"{type(exc).__name__}: {exc}" if not isinstance(exc, SmvpError) else str(exc))
+        except SmvpErrors as exc:  # located errors, said in the user's language
+            v.problems += [error_text(e, lang) for e in exc.errors]
+        except SmvpError as exc:
+            v.problems.append(error_text(exc, lang))
+        except (TypeError, ValueError, KeyError) as exc:  # the stored content, not the user's words
+            v.problems.append(tr("unexpected", lang, kind=type(exc).__name__, err=exc))
     # 5. compare
     if outcome is not None:
         _compare(engine, run, outcome, v)

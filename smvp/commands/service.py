@@ -85,8 +85,10 @@ def migrate(*, revision: str, db: str | None, out: Console, lang: str = "it") ->
         except ValueError as exc:
             raise UsageProblem(exc.args[0] if exc.args else str(exc)) from None  # a Msg (store.db.migrate)
         except (RuntimeError, SQLAlchemyError) as exc:
+            said = exc.args[0] if isinstance(exc, RuntimeError) and exc.args else None  # a migration's Msg
+            why = said if getattr(said, "template", None) is not None else store.short_error(exc)
             raise store.StoreProblem(Msg("migration to {revision} refused: {why}; nothing was changed",
-                                         revision=revision, why=store.short_error(exc))) from exc
+                                         revision=revision, why=why)) from exc
         with engine.connect() as conn:
             after = store.db.schema_revision(conn)
     finally:

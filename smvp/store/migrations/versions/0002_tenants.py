@@ -14,6 +14,8 @@ import datetime as dt
 import sqlalchemy as sa
 from alembic import op
 
+from smvp_engine.errors import Msg
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -120,8 +122,8 @@ def downgrade() -> None:
         "SELECT chamber, number FROM conciliation_case GROUP BY chamber, number "
         "HAVING COUNT(*) > 1")).first()
     if clash is not None:
-        raise RuntimeError(f"cannot go back to the schema without tenants: case "
-                           f"{clash[0]}-{clash[1]} exists in more than one tenant")
+        raise RuntimeError(Msg("cannot go back to the schema without tenants: case {case} exists in "
+                               "more than one tenant", case=f"{clash[0]}-{clash[1]}"))
     for table in reversed(list(OWNED)):
         with op.batch_alter_table(table, naming_convention=CONVENTION) as batch:
             if table == "conciliation_case":
