@@ -20,6 +20,7 @@ structural problems.
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,29 +72,15 @@ def read_csv(data: bytes) -> ColumnsRead | None:
     except csv.Error:
         return None
     width = len(header)
-    import pyarrow.csv as pcsv
-
-    names = [f"c{i}" for i in range(width)]
     try:
-        table = pcsv.read_csv(
-            pa.BufferReader(data),
-            # threads only for a large file: for a few KB, starting pyarrow's thread pool
-            # costs more CPU than the read (~50 ms a process, benchmarks/STARTUP.md)
-            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1,
-                                          use_threads=len(data) > THREADED_READ_BYTES,
-                                          block_size=1 << 24),
-            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=False,
-                                            ignore_empty_lines=False),
-            convert_options=pcsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=False,
-                quoted_strings_can_be_null=False, check_utf8=True),
-        )
+        table = _csv_reader(delimiter, width, len(data) > THREADED_READ_BYTES)(pa.BufferReader(data))
     except (pa.ArrowInvalid, pa.ArrowException, UnicodeDecodeError):
         return None
     columns = [strip_blank(table.column(i)) for i in range(width)]
     n = table.num_rows
     rows = np.arange(2, n + 2, dtype=np.int64)
-    if n and columns:
+    # a row whose cells are all blank is dropped: none can be when a column has no blank cell
+    if n and columns and all(c.null_count for c in columns):
         keep = columns[0].is_valid()
         for c in columns[1:]:
             keep = pc.or_(keep, c.is_valid())
@@ -102,6 +89,36 @@ def read_csv(data: bytes) -> ColumnsRead | None:
             columns = [c.filter(keep) for c in columns]
             rows = rows[keep_np]
     return ColumnsRead(header=header, header_row=1, columns=columns, rows=rows)
+
+
+#: pyarrow's CSV options by (delimiter, width, threaded): built once a process (building them
+#: costs more CPU than reading a table of a few hundred rows)
+_READERS: dict[tuple[str, int, bool], object] = {}
+
+
+def _csv_reader(delimiter: str, width: int, threaded: bool):
+    """A function reading CSV bytes after the header line: every cell as a string, columns
+    named ``f0 … f{width-1}``; raises pyarrow's errors (a row of another width, bad UTF-8)."""
+    key = (delimiter, width, threaded)
+    reader = _READERS.get(key)
+    if reader is None:
+        import functools
+
+        import pyarrow.csv as pcsv
+
+        names = [f"f{i}" for i in range(width)]
+        reader = _READERS[key] = functools.partial(
+            pcsv.read_csv,
+            # threads only for a large file: for a few KB, starting pyarrow's thread pool
+            # costs more CPU than the read (~50 ms a process, benchmarks/STARTUP.md)
+            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, use_threads=threaded,
+                                          block_size=1 << 24),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=False,
+                                            ignore_empty_lines=False),
+            convert_options=pcsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+                quoted_strings_can_be_null=False, check_utf8=True))
+    return reader
 
 
 def read_parquet(path: Path) -> ColumnsRead:
@@ -256,6 +273,8 @@ def scaled_integers(values: pa.Array, decimals: int) -> tuple[np.ndarray, np.nda
 
     Cells that are not of that plain form are left to the cell-by-cell rules (ok False).
     """
+    if len(values) <= _FEW:  # a few distinct values: Python's re costs less than ten pyarrow calls
+        return _scaled_few(values.to_pylist(), decimals)
     pattern = rf"^[+-]?\d{{1,12}}(?:[.,]\d{{0,{decimals}}})?$"
     ok = pc.match_substring_regex(values, pattern).fill_null(False)
     ok_np = ok.to_numpy(zero_copy_only=False)
@@ -277,6 +296,33 @@ def scaled_integers(values: pa.Array, decimals: int) -> tuple[np.ndarray, np.nda
     return out, ok_np
 
 
+#: up to this many values, :func:`scaled_integers` reads them in Python
+_FEW = 64
+_PLAIN_NUMBER: dict[int, re.Pattern] = {}
+
+
+def _scaled_few(values: list, decimals: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`scaled_integers` of a few values (a list of str/None), with the same pattern
+    (ASCII digits; RE2's ``\\d`` is ASCII)."""
+    pattern = _PLAIN_NUMBER.get(decimals)
+    if pattern is None:
+        pattern = _PLAIN_NUMBER[decimals] = re.compile(
+            rf"([+-]?)([0-9]{{1,12}})(?:[.,]([0-9]{{0,{decimals}}}))?")
+    scale = 10 ** decimals
+    out, ok = [], []
+    for v in values:
+        m = pattern.fullmatch(v) if v is not None else None
+        if m is None:
+            out.append(0)
+            ok.append(False)
+            continue
+        sign, whole, frac = m.groups()
+        value = int(whole) * scale + (int((frac or "").ljust(decimals, "0")) if decimals else 0)
+        out.append(-value if sign == "-" else value)
+        ok.append(True)
+    return np.array(out, dtype=np.int64), np.array(ok, dtype=bool)
+
+
 @dataclass
 class Encoded:
     """A column as codes into its distinct values: ``codes`` int64 (-1 blank), ``values``
@@ -294,10 +340,12 @@ def encode(col: pa.Array, base: pa.Array | None = None) -> Encoded:
     behaviours.person_id): they keep their positions 0..len(base)-1 and values not
     in it follow, so columns of two tables share codes.
     """
-    blank = col.is_null().to_numpy(zero_copy_only=False)
+    nulls = col.null_count
+    blank = col.is_null().to_numpy(zero_copy_only=False) if nulls else np.zeros(len(col), dtype=bool)
     if base is None:
         enc = pc.dictionary_encode(col)
-        codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        indices = enc.indices.fill_null(-1) if nulls else enc.indices
+        codes = indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
         return Encoded(codes, enc.dictionary, blank)
     idx = pc.index_in(col, value_set=base).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     unknown = (idx < 0) & ~blank

@@ -490,8 +490,22 @@ class Profile:
         """(from, until) of every mapping of the document that resolution may keep or drop by year
         (the ``chamber`` block is not resolved; a mapping without from/until is always in force)."""
         return tuple(dict.fromkeys(
-            (v.get("from"), v.get("until")) for path, v in _dicts(self.data)
+            (v.get("from"), v.get("until")) for path, v in self._mappings
             if path[:1] != ("chamber",) and ("from" in v or "until" in v)))
+
+    @cached_property
+    def _mappings(self) -> list[tuple[tuple, dict]]:
+        """Every (path, mapping) of the document (:func:`_dicts`), walked once: the loader's checks
+        and the period rules read them several times."""
+        return list(_dicts(self.data))
+
+    @cached_property
+    def _rule_spans(self) -> tuple:
+        """:attr:`_spans` without those of ``norms`` (the builder reads the norms only for their
+        sources and ``defined`` flags: see :func:`_norms_only`)."""
+        return tuple(dict.fromkeys(
+            (v.get("from"), v.get("until")) for path, v in self._mappings
+            if path[:1] not in (("chamber",), ("norms",)) and ("from" in v or "until" in v)))
 
     def _same_rules(self, a: int, b: int) -> bool:
         """True when years ``a`` and ``b`` resolve the document alike (see :func:`_resolve_node`)."""
@@ -502,7 +516,7 @@ class Profile:
     def boundary_years(self) -> list[int]:
         """One representative year per period in which the rules are constant."""
         years = {self.valid_from}
-        for path, node in _dicts(self.data):
+        for path, node in self._mappings:
             if "validity" in path:
                 continue
             f, u = node.get("from"), node.get("until")
@@ -512,6 +526,12 @@ class Profile:
                 years.add(u + 1)
         out = sorted(y for y in years if y >= self.valid_from and (self.valid_until is None or y <= self.valid_until))
         return out
+
+
+def _said(e: ValueError) -> Any:
+    """The catalogue message (Msg) a ValueError carries (an interval's), else its text."""
+    said = e.args[0] if e.args else None
+    return said if isinstance(said, Msg) else str(e)
 
 
 def _walk(node, path=()):
@@ -1153,7 +1173,7 @@ class _Builder:
             try:
                 out.append(Interval.parse(str(item["interval"])))
             except ValueError as e:
-                self.err(str(e), self.path_of(*path, i, "interval"))
+                self.err(_said(e), self.path_of(*path, i, "interval"))
                 return []
         for message, a, b in partition_problems(out, domain):
             at = self.path_of(*path, b if b is not None else a, "interval")
@@ -1184,7 +1204,7 @@ class _Builder:
                 try:
                     Interval.parse(str(item["interval"]))
                 except ValueError as e:
-                    self.err(str(e), self.path_of(*path, "bands", i, "interval"))
+                    self.err(_said(e), self.path_of(*path, "bands", i, "interval"))
                     return []
                 ranges.append(None)
                 continue
@@ -1582,7 +1602,7 @@ class _Builder:
                 try:
                     iv = Interval.parse(str(at["interval"]))
                 except ValueError as e:
-                    self.err(str(e), self.path_of(*base, "attestation", "interval"))
+                    self.err(_said(e), self.path_of(*base, "attestation", "interval"))
             attestation = AttestationRule(iv, bool(at.get("note_when_differs", False)),
                                           self.source(at, *base, "attestation"), text_of(at.get("reading", "")))
         return links, ente, attestation
@@ -1622,7 +1642,7 @@ class _Builder:
             try:
                 bounds = Interval.parse(str(bd["interval"]))
             except ValueError as e:
-                self.err(str(e), self.path_of(*base, "bounds", "interval"))
+                self.err(_said(e), self.path_of(*base, "bounds", "interval"))
         wg = pv.get("weight_gap") or {}
         fin = pv.get("financing") or {}
         for i, fid in enumerate(fin.get("default") or ()):
@@ -1673,6 +1693,24 @@ def _build(profile: Profile, year: int) -> Resolved:
     return resolved
 
 
+def _norms_only(profile: Profile, year: int) -> _Builder | None:
+    """The checks a full build of ``year`` makes on the ``norms`` in force then — their
+    ``source`` documents — when the rest of the document resolves as for a year already
+    built (the builder reads norms for nothing else); None when a norm in force has a
+    ``defined`` flag (it would add to the rules' not_defined: build in full)."""
+    norms = profile.data.get("norms")
+    b = _Builder.__new__(_Builder)
+    b.p, b.year, b.errors = profile, year, []
+    b.docs = profile.data.get("documents") or {}
+    resolved = _resolved(norms, year) if isinstance(norms, (dict, list)) else None
+    for path, value in _dicts(resolved, ("norms",)) if resolved is not None else ():
+        if "defined" in value:
+            return None
+        if path[-1] == "source":
+            b.source({"source": value}, *path[:-1])
+    return b
+
+
 def _semantic_errors(profile: Profile) -> list[ProfileError]:
     errors: list[ProfileError] = []
     v = profile.data["chamber"]["validity"]
@@ -1680,7 +1718,7 @@ def _semantic_errors(profile: Profile) -> list[ProfileError]:
         errors.append(profile.error(Msg('validity ends before it starts'), ("chamber", "validity", "until"),
                                     expected=Msg('a year ≥ {v_from}', v_from=v['from']), found=str(v["until"])))
     # effective dates: from ≤ until, variants must not overlap
-    for path, node in _dicts(profile.data):
+    for path, node in profile._mappings:
         f, u = node.get("from"), node.get("until")
         if isinstance(f, int) and isinstance(u, int) and u < f and "validity" not in path:
             errors.append(profile.error(Msg("'until' {u} is before 'from' {f}", u=u, f=f), path + ("until",)))
@@ -1704,13 +1742,20 @@ def _semantic_errors(profile: Profile) -> list[ProfileError]:
     errors += _term_errors(profile)
     seen: set = set()
     built: dict[int, Resolved] = {}
+    by_rules: dict[tuple, int] = {}  # in-force pattern of every span outside norms -> year built
     for year in profile.boundary_years:
-        b = _Builder(profile, year)
-        try:
-            resolved = b.build()
-        except (KeyError, TypeError) as e:  # defensive: a shape the schema let through
-            b.err(Msg('cannot read the profile: {e}', e=e), ())
-            resolved = None
+        rules = tuple(_in_force({"from": f, "until": u}, year) for f, u in profile._rule_spans)
+        twin = by_rules.setdefault(rules, year)
+        b = _norms_only(profile, year) if twin != year and twin in built else None
+        if b is not None:  # the same rules as ``twin`` but for norms: only the norms are checked
+            resolved = dataclasses.replace(built[twin], year=year)
+        else:
+            b = _Builder(profile, year)
+            try:
+                resolved = b.build()
+            except (KeyError, TypeError) as e:  # defensive: a shape the schema let through
+                b.err(Msg('cannot read the profile: {e}', e=e), ())
+                resolved = None
         for e in b.errors:
             key = (e.line, e.column, e.message)
             if key not in seen:
