@@ -702,8 +702,8 @@ def _schema_errors(profile: Profile) -> list[ProfileError]:
         return [profile.error(Msg('a profile must be a mapping of keys (format, chamber, documents, …)'),
                               expected=Msg('a YAML mapping'), found=type(profile.data).__name__)]
     texts = getattr(profile.loaded, "block_texts", None)
-    if texts is not None and texts.keys() == profile.data.keys() and "v" in _SCHEMA_CACHE \
-            and _blocks_valid(_validator(), profile.data, texts):
+    if SCHEMA_BY_BLOCK_TEXT and texts is not None and texts.keys() == profile.data.keys() \
+            and "v" in _SCHEMA_CACHE and _blocks_valid(_validator(), profile.data, texts):
         return []
     instance = _to_json_types(profile.data)
     key = _schema_pass_key(instance)
@@ -753,6 +753,13 @@ def _validator() -> jsonschema.Draft202012Validator:
 #: profile made only of such blocks, with the top level right, is valid without converting it
 #: to JSON types (bounded)
 _VALID_BLOCK_TEXTS: set[tuple[str, str]] = set()
+
+#: True in a process that validates many profiles sharing blocks (a national run's workers,
+#: smvp/national.py): once the schema is loaded, a profile whose blocks' exact texts were all
+#: found valid passes without converting it to JSON, and without adding its
+#: :data:`SCHEMA_PASSED` key (that key only spares the next short command jsonschema's import;
+#: a national run keeps compiled profiles in its own cache folder). Just as strict either way.
+SCHEMA_BY_BLOCK_TEXT = False
 
 
 def _blocks_shape_ok(schema: dict, instance: Any) -> bool:
