@@ -44,7 +44,7 @@ from typing import Any
 
 import yaml
 
-from .errors import TEXT_LANGS, ProfileError, ProfileErrors
+from .errors import TEXT_LANGS, Msg, ProfileError, ProfileErrors
 from .intervals import Interval
 from .profile import Profile, _resolve_node, load_profile
 from .yamlload import load_yaml
@@ -745,8 +745,8 @@ def parse_path(text: str) -> tuple:
     t = _INDEX.sub(r".\1", text.strip())
     parts = t.split(".")
     if not t or any(p == "" for p in parts):
-        raise ValueError(f"{text!r} is not a profile path; write keys separated by dots, e.g. "
-                         "roles.dipendente.negative.behaviour_below")
+        raise ValueError(Msg("{text!r} is not a profile path; write keys separated by dots, e.g. "
+                             "roles.dipendente.negative.behaviour_below", text=text))
     return tuple(int(p) if re.fullmatch(r"-?\d+", p) else p for p in parts)
 
 
@@ -755,7 +755,7 @@ def parse_edit(text: str, unset: bool = False) -> Edit:
     if unset:
         return Edit(parse_path(text), text, None, True)
     if "=" not in text:
-        raise ValueError(f"{text!r}: write PATH=VALUE, e.g. curves.graduazione.thresholds.0=65")
+        raise ValueError(Msg("{text!r}: write PATH=VALUE, e.g. curves.graduazione.thresholds.0=65", text=text))
     path, _, value = text.partition("=")
     return Edit(parse_path(path), text, value)
 
@@ -770,12 +770,13 @@ def _value(text: str, current: Any) -> Any:
         return text
 
 
-def _describe(node: Any) -> str:
+def _describe(node: Any) -> Msg:
     if isinstance(node, dict):
-        return "a mapping with keys " + ", ".join(map(str, node)) if node else "an empty mapping"
+        return Msg("a mapping with keys {keys}", keys=", ".join(map(str, node))) if node else Msg("an empty mapping")
     if isinstance(node, list):
-        return f"a list of {len(node)} item(s) (indexes 0–{len(node) - 1})" if node else "an empty list"
-    return f"the value {node!r}"
+        return (Msg("a list of {n} item(s) (indexes 0–{last})", n=len(node), last=len(node) - 1) if node
+                else Msg("an empty list"))
+    return Msg("the value {value!r}", value=node)
 
 
 def _thresholds(parent: dict, index: Any, value_text: str, where: str) -> None:
@@ -783,15 +784,17 @@ def _thresholds(parent: dict, index: Any, value_text: str, where: str) -> None:
     key = next((k for k in ("intervals", "bands") if isinstance(parent.get(k), list)), None)
     items = parent.get(key) if key else None
     if not items or not all(isinstance(i, dict) and isinstance(i.get("interval"), str) for i in items):
-        raise ValueError(f"{where}: 'thresholds' needs a rule with a list of intervals (a curve or judgement bands)")
+        raise ValueError(Msg("{where}: 'thresholds' needs a rule with a list of intervals (a curve or judgement bands)",
+                             where=where))
     order = sorted(range(len(items)), key=lambda i: (Interval.parse(items[i]["interval"]).lo,
                                                      not Interval.parse(items[i]["interval"]).lo_closed))
     if not isinstance(index, int) or not 0 <= index < len(items) - 1:
-        raise ValueError(f"{where}: there are {len(items) - 1} thresholds (0–{len(items) - 2}), not {index!r}")
+        raise ValueError(Msg("{where}: there are {n} thresholds (0–{last}), not {index!r}", where=where,
+                             n=len(items) - 1, last=len(items) - 2, index=index))
     try:
         at = Fraction(Decimal(value_text.strip()))
     except Exception:  # noqa: BLE001
-        raise ValueError(f"{where}: a threshold is a number, not {value_text!r}") from None
+        raise ValueError(Msg("{where}: a threshold is a number, not {value!r}", where=where, value=value_text)) from None
     low, high = items[order[index]], items[order[index + 1]]
     lo_iv, hi_iv = Interval.parse(low["interval"]), Interval.parse(high["interval"])
     low["interval"] = f"{'[' if lo_iv.lo_closed else '('}{_num_text(lo_iv.lo)}, {_num_text(at)}{']' if lo_iv.hi_closed else ')'}"
@@ -807,7 +810,7 @@ def apply_edit(data: dict, edit: Edit) -> None:
         where = ".".join(map(str, path[:i + 1]))
         if key == "thresholds" and i == len(path) - 2 and isinstance(node, dict):
             if edit.unset:
-                raise ValueError(f"{where}: a threshold cannot be removed; set it instead")
+                raise ValueError(Msg("{where}: a threshold cannot be removed; set it instead", where=where))
             _thresholds(node, path[-1], edit.value or "", where)
             return
         node = _step(node, key, where, path)
@@ -816,23 +819,26 @@ def apply_edit(data: dict, edit: Edit) -> None:
     if isinstance(node, dict):
         if edit.unset:
             if last not in node:
-                raise ValueError(f"{where}: nothing to remove (found {_describe(node)})")
+                raise ValueError(Msg("{where}: nothing to remove (found {found})", where=where, found=_describe(node)))
             del node[last]
         else:
             node[last] = _value(edit.value or "", node.get(last))
     elif isinstance(node, list) and isinstance(last, int):
         if edit.unset:
             if not -len(node) <= last < len(node):
-                raise ValueError(f"{where}: no item {last} in {_describe(node)}")
+                raise ValueError(Msg("{where}: no item {item} in {found}", where=where, item=last,
+                                     found=_describe(node)))
             del node[last]
         elif last == len(node):
             node.append(_value(edit.value or "", None))
         elif -len(node) <= last < len(node):
             node[last] = _value(edit.value or "", node[last])
         else:
-            raise ValueError(f"{where}: no item {last} in {_describe(node)}; use index {len(node)} to append")
+            raise ValueError(Msg("{where}: no item {item} in {found}; use index {n} to append", where=where,
+                                 item=last, found=_describe(node), n=len(node)))
     else:
-        raise ValueError(f"{where}: cannot set {last!r} inside {_describe(node)}")
+        raise ValueError(Msg("{where}: cannot set {key!r} inside {found}", where=where, key=last,
+                             found=_describe(node)))
 
 
 def _step(node: Any, key: Any, where: str, path: tuple) -> Any:
@@ -845,14 +851,16 @@ def _step(node: Any, key: Any, where: str, path: tuple) -> Any:
             spans = ", ".join(f"{i}: {v.get('from')}–{v.get('until') or ''}" for i, v in enumerate(node["variants"])
                               if isinstance(v, dict))
             parent = where.rsplit(".", 1)[0] if "." in where else where
-            raise ValueError(f"{where}: this rule has variants by year ({spans}); "
-                             f"write {parent}.variants.<n>.{'.'.join(map(str, path[path.index(key):]))}")
-        raise ValueError(f"{where}: no key {key!r} (found {_describe(node)})")
+            raise ValueError(Msg("{where}: this rule has variants by year ({spans}); write {path}", where=where,
+                                 spans=spans,
+                                 path=f"{parent}.variants.<n>.{'.'.join(map(str, path[path.index(key):]))}"))
+        raise ValueError(Msg("{where}: no key {key!r} (found {found})", where=where, key=key, found=_describe(node)))
     if isinstance(node, list):
         if isinstance(key, int) and -len(node) <= key < len(node):
             return node[key]
-        raise ValueError(f"{where}: no item {key!r} in {_describe(node)}")
-    raise ValueError(f"{where}: {path[path.index(key) - 1]!r} is {_describe(node)}, it has no {key!r}")
+        raise ValueError(Msg("{where}: no item {key!r} in {found}", where=where, key=key, found=_describe(node)))
+    raise ValueError(Msg("{where}: {parent!r} is {found}, it has no {key!r}", where=where,
+                         parent=path[path.index(key) - 1], found=_describe(node), key=key))
 
 
 class _Dumper(yaml.SafeDumper):

@@ -40,14 +40,14 @@ class Interval:
         """
         m = _RE.match(text)
         if not m:
-            raise ValueError(f"{text!r} is not an interval; write e.g. \"[0, 60]\" or \"(60, 90]\"")
+            raise ValueError(Msg("{text!r} is not an interval; write e.g. \"[0, 60]\" or \"(60, 90]\"", text=text))
         lb, lo, hi, rb = m.groups()
         lo_f = Fraction(Decimal(lo))
         hi_f = None if hi == "inf" else Fraction(Decimal(hi))
         if hi_f is None and rb == "]":
-            raise ValueError(f"{text!r}: an infinite end must be open: write 'inf)'")
+            raise ValueError(Msg("{text!r}: an infinite end must be open: write 'inf)'", text=text))
         if hi_f is not None and (hi_f < lo_f or (hi_f == lo_f and not (lb == "[" and rb == "]"))):
-            raise ValueError(f"{text!r} is empty: its lower end is not below its upper end")
+            raise ValueError(Msg("{text!r} is empty: its lower end is not below its upper end", text=text))
         return cls(lo_f, hi_f, lb == "[", rb == "]", text.strip())
 
     def contains(self, x: Fraction) -> bool:

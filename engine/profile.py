@@ -528,6 +528,12 @@ class Profile:
         return out
 
 
+def _said(e: ValueError) -> Any:
+    """The catalogue message (Msg) a ValueError carries (an interval's), else its text."""
+    said = e.args[0] if e.args else None
+    return said if isinstance(said, Msg) else str(e)
+
+
 def _walk(node, path=()):
     """Every (path, value) of a document, parents before children, in document order."""
     stack = [(path, node)]
@@ -1205,7 +1211,7 @@ class _Builder:
             try:
                 out.append(Interval.parse(str(item["interval"])))
             except ValueError as e:
-                self.err(str(e), self.path_of(*path, i, "interval"))
+                self.err(_said(e), self.path_of(*path, i, "interval"))
                 return []
         for message, a, b in partition_problems(out, domain):
             at = self.path_of(*path, b if b is not None else a, "interval")
@@ -1236,7 +1242,7 @@ class _Builder:
                 try:
                     Interval.parse(str(item["interval"]))
                 except ValueError as e:
-                    self.err(str(e), self.path_of(*path, "bands", i, "interval"))
+                    self.err(_said(e), self.path_of(*path, "bands", i, "interval"))
                     return []
                 ranges.append(None)
                 continue
@@ -1634,7 +1640,7 @@ class _Builder:
                 try:
                     iv = Interval.parse(str(at["interval"]))
                 except ValueError as e:
-                    self.err(str(e), self.path_of(*base, "attestation", "interval"))
+                    self.err(_said(e), self.path_of(*base, "attestation", "interval"))
             attestation = AttestationRule(iv, bool(at.get("note_when_differs", False)),
                                           self.source(at, *base, "attestation"), text_of(at.get("reading", "")))
         return links, ente, attestation
@@ -1674,7 +1680,7 @@ class _Builder:
             try:
                 bounds = Interval.parse(str(bd["interval"]))
             except ValueError as e:
-                self.err(str(e), self.path_of(*base, "bounds", "interval"))
+                self.err(_said(e), self.path_of(*base, "bounds", "interval"))
         wg = pv.get("weight_gap") or {}
         fin = pv.get("financing") or {}
         for i, fid in enumerate(fin.get("default") or ()):

@@ -193,11 +193,14 @@ def test_set_that_breaks_the_profile_points_at_the_original_line():
 
 def test_set_errors_through_the_cli_exit_2():
     bad_path = runner.invoke(cli.app, ["diff", str(BASE), "--set", "curves.graduazion.thresholds.0=65"])
-    assert bad_path.exit_code == 2 and "no key 'graduazion'" in bad_path.output
+    assert bad_path.exit_code == 2 and "nessuna chiave 'graduazion'" in bad_path.output  # Italian by default
+    assert "una mappa con le chiavi" in bad_path.output and "no key" not in bad_path.output
+    en = runner.invoke(cli.app, ["diff", str(BASE), "--set", "curves.graduazion.thresholds.0=65", "--lang", "en"])
+    assert en.exit_code == 2 and "no key 'graduazion'" in en.output and "a mapping with keys" in en.output
     invalid = runner.invoke(cli.app, ["diff", str(BASE), "--set", "roles.dipendente.total_max=90"])
     assert invalid.exit_code == 2 and "add up to 100, not to its total_max 90" in invalid.output
     no_eq = runner.invoke(cli.app, ["diff", str(BASE), "--set", "roles.dipendente.total_max"])
-    assert no_eq.exit_code == 2 and "PATH=VALUE" in no_eq.output
+    assert no_eq.exit_code == 2 and "PERCORSO=VALORE" in no_eq.output
     variants = runner.invoke(cli.app, ["diff", str(GOLDEN / "base.yaml"), "--set",
                                        "maggiorazioni.art81.variants.0.tie_policy=include_tied"])
     assert variants.exit_code == 2

@@ -132,3 +132,47 @@ def test_the_national_layers_unverified_sources_say_so_in_both_languages():
     for item, _ in unverified:
         assert "NON" in item["note"]["it"] and "VERIFICAT" in item["note"]["it"]
         assert "NOT VERIFIED" in item["note"]["en"]
+
+
+def test_a_score_sheets_problems_are_said_in_the_users_language():
+    """A PersonSheet's problems (catalogue messages) in the API's language, and joined into one
+    refusal still said per language (not glued as English text)."""
+    from smvp.app import scores
+    from smvp.i18n import say
+
+    sheet = scores.PersonSheet(person_id="P1", name=None, role="x", role_label=None, unit_id=None,
+                               state="uploaded", scheda_date=None, motivation=None,
+                               problems=[Msg("role {role!r} is not in the profile", role="x"),
+                                         Msg("role {role!r} is not in the profile", role="y")])
+    it, en = sheet.as_dict("it")["problems"], sheet.as_dict("en")["problems"]
+    assert en == ["role 'x' is not in the profile", "role 'y' is not in the profile"]
+    assert it != en and all("'x'" in a or "'y'" in a for a in it) and "profile" not in " ".join(it)
+    with pytest.raises(scores.Invalid) as refused:
+        scores._check_editable(sheet, None)
+    assert say(refused.value.message, "it") == f"P1: {it[0]}; {it[1]}"
+    assert say(refused.value.message, "en") == f"P1: {en[0]}; {en[1]}"
+
+
+def test_a_reversed_interval_in_a_profile_is_refused_in_the_users_language(tmp_path):
+    """``[90, 60]`` is refused with the file, line and field, said in Italian by default and in
+    English with --lang en (the interval's own message is a catalogue message)."""
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from smvp import cli
+
+    source = Path(__file__).resolve().parents[1] / "chambers" / "cuneo.yaml"
+    text = source.read_text(encoding="utf-8")
+    assert text.count('{interval: "(60, 90]", value: "total / 100"}') == 1
+    bad = tmp_path / "cuneo.yaml"
+    bad.write_text(text.replace('{interval: "(60, 90]", value: "total / 100"}',
+                                '{interval: "(90, 60]", value: "total / 100"}'), encoding="utf-8")
+    runner = CliRunner()
+    it = runner.invoke(cli.app, ["validate", str(bad)], env={"SMVP_LANG": "it", "COLUMNS": "250"})
+    en = runner.invoke(cli.app, ["--lang", "en", "validate", str(bad)], env={"COLUMNS": "250"})
+    assert it.exit_code == en.exit_code == 1, it.output + en.output
+    assert "'(90, 60]' è vuoto: l'estremo inferiore non è sotto quello superiore" in it.output
+    assert "'(90, 60]' is empty: its lower end is not below its upper end" in en.output
+    for out in (it.output, en.output):
+        assert "cuneo.yaml:169" in out and "interval" in out

@@ -219,14 +219,19 @@ class PersonSheet:
             return None
         return self.behaviour_cp < self.negative_below_cp
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, lang: str | None = None) -> dict[str, Any]:
+        """The sheet as JSON data; its ``problems`` said in ``lang`` (the catalogue's English
+        text when None)."""
+        from smvp.i18n import say
+
         return {"person_id": self.person_id, "name": self.name, "role": self.role,
                 "role_label": self.role_label, "unit_id": self.unit_id, "state": self.state,
                 "scheda_date": self.scheda_date.isoformat() if self.scheda_date else None,
                 "motivation": self.motivation, "factors": self.factors,
                 "behaviour": _points(self.behaviour_cp),
                 "negative_below": _points(self.negative_below_cp),
-                "negative": self.negative, "problems": self.problems}
+                "negative": self.negative,
+                "problems": [say(p, lang) if lang else str(p) for p in self.problems]}
 
     def audit_view(self) -> dict[str, Any]:
         return {"state": self.state, "motivation": self.motivation,
@@ -319,7 +324,14 @@ def parse_score(factor: Any, value: Any, role_label: str) -> int:
 def _check_editable(view: PersonSheet, role: Any) -> None:
     if role is None or not role.factors or role.per_person_scale:
         raise Invalid(Msg("{person}: {problem}", person=view.person_id,
-                          problem=view.problems[0] if len(view.problems) == 1 else "; ".join(view.problems)))
+                          problem=_joined(view.problems)))
+
+
+def _joined(problems: list[Any]) -> Any:
+    """The problems as one message, each said in the user's language: ``a; b; c``."""
+    if len(problems) <= 1:
+        return problems[0] if problems else ""
+    return Msg("{first}; {rest}", first=problems[0], rest=_joined(problems[1:]))
 
 
 def edit(engine: Engine, sc: Scoring, person_id: str, *, scores: dict[str, Any],

@@ -278,6 +278,13 @@ def run_side(engine: Any, run_id: int, lang: str) -> Side:
     return Side(tx("run", lang, id=run.id, chamber=run.chamber, year=run.year), stored_profile(run), run.year, run.id)
 
 
+def _why(exc: ValueError) -> Any:
+    """The catalogue message a what-if edit was refused with (``smvp_engine.diff``), said in
+    the user's language at the edge; ``str(exc)`` when it has none."""
+    said = exc.args[0] if exc.args else None
+    return said if getattr(said, "template", None) is not None else str(exc)
+
+
 def _edits(opts: Options) -> list:
     from smvp_engine.diff import parse_edit
 
@@ -286,12 +293,12 @@ def _edits(opts: Options) -> list:
         try:
             out.append(parse_edit(text))
         except ValueError as exc:
-            raise UsageProblem(Msg("--set {edit}: {why}", edit=text, why=str(exc))) from None
+            raise UsageProblem(Msg("--set {edit}: {why}", edit=text, why=_why(exc))) from None
     for text in opts.unsets:
         try:
             out.append(parse_edit(text, unset=True))
         except ValueError as exc:
-            raise UsageProblem(Msg("--unset {edit}: {why}", edit=text, why=str(exc))) from None
+            raise UsageProblem(Msg("--unset {edit}: {why}", edit=text, why=_why(exc))) from None
     return out
 
 
@@ -608,7 +615,7 @@ def _run(opts: Options, out: Console, err: Console) -> int:
     try:
         old, new, mode = versions(opts)
     except ValueError as exc:  # a --set path that does not exist
-        raise UsageProblem(str(exc)) from None
+        raise UsageProblem(_why(exc)) from None
     if mode == "years":
         assert old.year is not None and new.year is not None  # --years gives both
         result = diff_years(old.profile, int(old.year), int(new.year))

@@ -380,7 +380,7 @@ def get_scheda(c: Ctx, run_id: int, person_id: str,
 def verify(c: Ctx, run_id: int) -> dict[str, Any]:
     allow(c, "run.verify")
     _run(c, run_id)
-    return jsonable(verify_uc.verify(c.engine, run_id).as_dict(), decimals_as="string")
+    return jsonable(verify_uc.verify(c.engine, run_id, c.lang).as_dict(), decimals_as="string")
 
 
 @router.get("/tenants/{tenant}/runs/{run_id}/explain/{person_id}")

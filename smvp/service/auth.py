@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from smvp import store
 from smvp.app.stored_runs import StoredRuns
-from smvp.service.refusals import Refusal
+from smvp.service.refusals import Refusal, request_lang
 from smvp.store.tables import Tenant, User
 
 COOKIE = "smvp_session"
@@ -103,6 +103,7 @@ class TenantContext:
     engine: Engine  # the store scoped to the tenant
     person_ids: set[str] = field(default_factory=set)  # the caller's person_id(s) in the data
     runs: StoredRuns = field(default_factory=StoredRuns)  # the service's stored runs (kept)
+    lang: str = "it"  # the request's language (smvp.service.refusals.request_lang)
 
     @property
     def user(self) -> User:
@@ -151,4 +152,4 @@ def tenant_context(request: Request, tenant: str, who: Caller) -> TenantContext:
     return TenantContext(caller=who, tenant=t, roles={m.role for m in roles},
                          engine=store.scoped(state.guarded, int(t.id or 0)),
                          person_ids={m.person_id for m in roles if m.person_id},
-                         runs=state.stored_runs)
+                         runs=state.stored_runs, lang=request_lang(request))

@@ -109,13 +109,13 @@ def score_sheets(c: Ctx, dataset_id: int) -> dict[str, Any]:
     allow(c, "score.read")
     sc = _open(c, dataset_id)
     return {"dataset": _dataset_json(sc.upload),
-            "people": [v.as_dict() for v in _sheets(c, sc, list(sc.staff))]}
+            "people": [v.as_dict(c.lang) for v in _sheets(c, sc, list(sc.staff))]}
 
 
 @router.get("/tenants/{tenant}/scores/{dataset_id}/{person_id}")
 def score_sheet(c: Ctx, dataset_id: int, person_id: str) -> dict[str, Any]:
     allow(c, "score.read")
-    return _one(c, _open(c, dataset_id), person_id).as_dict()
+    return _one(c, _open(c, dataset_id), person_id).as_dict(c.lang)
 
 
 @router.put("/tenants/{tenant}/scores/{dataset_id}/{person_id}")
@@ -124,7 +124,7 @@ def edit_scores(c: Ctx, dataset_id: int, person_id: str, body: ScoresEdit) -> di
     sc = _open(c, dataset_id)
     _writable(c, sc, person_id)
     return uc.edit(c.engine, sc, person_id, scores=body.scores, motivation=body.motivation,
-                   user=c.user).as_dict()
+                   user=c.user).as_dict(c.lang)
 
 
 @router.post("/tenants/{tenant}/scores/{dataset_id}/{person_id}/scheda", status_code=201)
@@ -133,5 +133,5 @@ def date_scheda(c: Ctx, dataset_id: int, person_id: str, body: SchedaDate) -> di
     sc = _open(c, dataset_id)
     _writable(c, sc, person_id)
     return uc.set_scheda_date(c.engine, sc, person_id, scheda_date=body.scheda_date,
-                              motivation=body.motivation, user=c.user).as_dict()
+                              motivation=body.motivation, user=c.user).as_dict(c.lang)
 

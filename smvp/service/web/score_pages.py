@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from smvp.i18n import t
+from smvp.i18n import say, t
 from smvp.service.web.deps import Context, context, not_found
 from smvp.service.web.render import page
 
@@ -162,7 +162,7 @@ async def sheet_save(request: Request, ctx: Ctx, dataset_id: int, person_id: str
             t("web.score.final_since", ctx.lang, date=format_date(sheet.scheda_date, ctx.lang))])
     role = uc._role(sc, person_id)
     if role is None or not role.factors or role.per_person_scale:
-        return _sheet_page(ctx, sc, sheet, status_code=422, errors=list(sheet.problems))
+        return _sheet_page(ctx, sc, sheet, status_code=422, errors=[say(p, ctx.lang) for p in sheet.problems])
     factors = {f.id: f for f in role.factors}
     given, field_errors = read_scores(sheet, form, factors, role.label, ctx.lang)
     motivation = str(form.get("motivazione") or "").strip()
