@@ -61,6 +61,7 @@ def phases(root: Path, sample: int) -> dict[str, float]:
     from smvp import engine_api, national
     from smvp.profile_cache import ProfileCache
 
+    national._init_worker(None, worker=True)  # as in a worker: pyarrow on one thread, schema by block text
     tenants = national.discover(root / "chambers", root / "data")
     step = max(1, len(tenants) // sample)
     picked = tenants[::step][:sample]

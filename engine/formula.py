@@ -153,6 +153,13 @@ def names_in(expr: str) -> frozenset[str]:
     return frozenset(node.id for node in ast.walk(tree) if isinstance(node, ast.Name))
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str) -> ast.AST:
+    """simpleeval's tree of a formula text, parsed once a process (evaluation only reads it:
+    the profiles of a national roll-out share their formulas). Raises SyntaxError."""
+    return SimpleEval.parse(text)
+
+
 class _Evaluator(SimpleEval):
     def __init__(self, names: Mapping[str, object]):
         operators: dict[Any, Any] = {**_BINOPS, **_CMPOPS, **_BOOLOPS,
@@ -195,8 +202,9 @@ def evaluate(expr: str, names: Mapping[str, object], size: int | None = None):
         FormulaError: when evaluation fails (e.g. division by zero), with the formula.
     """
     ev = _Evaluator(names)
+    text = expr.strip()
     try:
-        result = ev.eval(expr.strip())
+        result = ev.eval(text, _parsed(text))
     except ZeroDivisionError as e:
         raise FormulaError(f"formula {expr!r}: {e}") from None
     except Exception as e:  # simpleeval's own errors

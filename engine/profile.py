@@ -612,6 +612,7 @@ def load_profile(path: str | Path, text: str | None = None, layer_text: str | No
         raise ProfileErrors([e]) from None
     profile = Profile(path=path, text=text, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), loaded=loaded)
     errors = _schema_errors(profile)
+    loaded.block_texts = None  # only the schema check reads them (a cached profile need not keep them)
     if errors:
         raise ProfileErrors(errors)
     errors = _inherit(profile, layer_text)
@@ -706,6 +707,10 @@ def _schema_errors(profile: Profile) -> list[ProfileError]:
     if not isinstance(profile.data, dict):
         return [profile.error(Msg('a profile must be a mapping of keys (format, chamber, documents, …)'),
                               expected=Msg('a YAML mapping'), found=type(profile.data).__name__)]
+    texts = getattr(profile.loaded, "block_texts", None)
+    if SCHEMA_BY_BLOCK_TEXT and texts is not None and texts.keys() == profile.data.keys() \
+            and "v" in _SCHEMA_CACHE and _blocks_valid(_validator(), profile.data, texts):
+        return []
     instance = _to_json_types(profile.data)
     key = _schema_pass_key(instance)
     if key is not None and key in SCHEMA_PASSED:
@@ -749,20 +754,50 @@ def _validator() -> jsonschema.Draft202012Validator:
     return _SCHEMA_CACHE["v"]
 
 
-def _blocks_valid(validator, instance) -> bool:
+#: (top-level key, exact block text) whose parsed value :func:`_blocks_valid` found valid in this
+#: process: a block of the same text parses to the same value (yamlload's block cache), so a
+#: profile made only of such blocks, with the top level right, is valid without converting it
+#: to JSON types (bounded)
+_VALID_BLOCK_TEXTS: set[tuple[str, str]] = set()
+
+#: True in a process that validates many profiles sharing blocks (a national run's workers,
+#: smvp/national.py): once the schema is loaded, a profile whose blocks' exact texts were all
+#: found valid passes without converting it to JSON, and without adding its
+#: :data:`SCHEMA_PASSED` key (that key only spares the next short command jsonschema's import;
+#: a national run keeps compiled profiles in its own cache folder). Just as strict either way.
+SCHEMA_BY_BLOCK_TEXT = False
+
+
+def _blocks_shape_ok(schema: dict, instance: Any) -> bool:
+    """The top level :func:`_blocks_valid` checks before its blocks: a schema it can split, a
+    mapping of known keys with the required ones."""
+    props = schema.get("properties") or {}
+    return not (set(schema) - _TOP_KEYWORDS or schema.get("additionalProperties") is not False
+                or not isinstance(instance, dict) or set(instance) - set(props)
+                or set(schema.get("required") or ()) - set(instance))
+
+
+def _blocks_valid(validator, instance, texts: dict[str, str] | None = None) -> bool:
     """True when the profile is valid against the schema, decided block by block: the top
     level (a mapping of known keys with the required ones) and each top-level block against
     its own subschema, a block already found valid in this process (the same canonical JSON)
     not validated again. Profiles of a national roll-out share most blocks (documents,
     coefficients, conciliation …): they are validated once. False means "not known valid":
-    the caller validates the whole document and reports its errors as before."""
+    the caller validates the whole document and reports its errors as before.
+
+    ``texts``: each block's exact text (``Loaded.block_texts``), ``instance`` then the data as
+    parsed: a block whose text was found valid before is not converted to JSON types again."""
     schema = validator.schema
     props = schema.get("properties") or {}
-    if set(schema) - _TOP_KEYWORDS or schema.get("additionalProperties") is not False \
-            or not isinstance(instance, dict) or set(instance) - set(props) \
-            or set(schema.get("required") or ()) - set(instance):
+    if not _blocks_shape_ok(schema, instance):
         return False
+    passed = []
     for key, block in instance.items():
+        if texts is not None:
+            if (key, texts[key]) in _VALID_BLOCK_TEXTS:
+                continue
+            passed.append((key, texts[key]))
+            block = _to_json_types(block)
         text = json.dumps([key, block], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         if digest in _VALID_BLOCKS:
@@ -772,6 +807,9 @@ def _blocks_valid(validator, instance) -> bool:
         if len(_VALID_BLOCKS) > 100_000:
             _VALID_BLOCKS.clear()
         _VALID_BLOCKS.add(digest)
+    if len(_VALID_BLOCK_TEXTS) > 20_000:
+        _VALID_BLOCK_TEXTS.clear()
+    _VALID_BLOCK_TEXTS.update(passed)
     return True
 
 

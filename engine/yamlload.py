@@ -52,6 +52,9 @@ class Loaded:
         self.data = data
         self.marks = marks
         self.key_marks = key_marks
+        #: top-level key -> the exact text of its block, when the document was parsed block
+        #: by block (:func:`_load_blocks`; the same text always gives the same value), else None
+        self.block_texts: dict[str, str] | None = None
 
     def position(self, path: Path, key: bool = False) -> tuple[int | None, int | None]:
         """Line and column of ``path`` (its key when ``key``), or of the nearest parent known."""
@@ -320,6 +323,7 @@ def _load_blocks(text: str, file: str) -> Loaded | None:
     marks: dict[Path, tuple[int, int]] = {}
     key_marks: dict[Path, tuple[int, int]] = {}
     data: dict[str, Any] = {}
+    texts: dict[str, str] = {}
     composed = built = 1
     for b, first in enumerate(starts):
         last = starts[b + 1] if b + 1 < len(starts) else len(lines)
@@ -343,13 +347,16 @@ def _load_blocks(text: str, file: str) -> Loaded | None:
         if composed > MAX_NODES or built > MAX_NODES:
             return None
         data[key] = _copy(value)
+        texts[key] = block
         if first:
             marks.update({p: (line + first, col) for p, (line, col) in bmarks.items() if p})
             key_marks.update({p: (line + first, col) for p, (line, col) in bkey_marks.items()})
         else:
             marks.update(bmarks)
             key_marks.update(bkey_marks)
-    return Loaded(data, marks, key_marks)
+    loaded = Loaded(data, marks, key_marks)
+    loaded.block_texts = texts
+    return loaded
 
 
 def _parse_block(block: str, file: str) -> tuple | None:

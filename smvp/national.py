@@ -89,7 +89,9 @@ _CACHE: Any = None
 def _init_worker(cache_dir: str | None, worker: bool = False) -> None:
     global _CACHE
     from smvp.profile_cache import ProfileCache
+    from smvp_engine import profile as engine_profile
 
+    engine_profile.SCHEMA_BY_BLOCK_TEXT = True  # many profiles sharing blocks: see there
     if worker:  # one tenant's tables are small: pyarrow's thread pools only add hand-offs
         pa.set_cpu_count(1)
         pa.set_io_thread_count(1)
