@@ -342,12 +342,11 @@ class WorkingCalendar:
         """
         last = 5 if saturdays else 4
         table = self._year(year)
-        d, n = date(year, 1, 1), 0
-        while d.year == year:
-            if d.weekday() <= last and d not in table:
-                n += 1
-            d += timedelta(days=1)
-        return n
+        first = date(year, 1, 1)
+        weeks, rest = divmod((date(year + 1, 1, 1) - first).days, 7)
+        n = weeks * (last + 1) + sum(1 for i in range(rest) if (first.weekday() + i) % 7 <= last)
+        # less the holidays and closures of the year on those weekdays (counted once each)
+        return n - sum(1 for d in table if type(d) is date and d.year == year and d.weekday() <= last)
 
     def is_working(self, d: date) -> bool:
         return not self.closure_reasons(d)
