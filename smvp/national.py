@@ -99,11 +99,14 @@ def _init_worker(cache_dir: str | None, worker: bool = False) -> None:
     _CACHE = ProfileCache(Path(cache_dir) if cache_dir else None)
 
 
-def evaluate_tenant(tenant: Tenant, year: int | None = None, people: bool = True) -> TenantResult:
-    """Load, evaluate and summarise one tenant; errors are caught and returned, located.
+def evaluate_tenant(tenant: Tenant, year: int | None = None, people: bool = True,
+                    lang: str = "it") -> TenantResult:
+    """Load, evaluate and summarise one tenant; errors are caught and returned, located, said
+    in ``lang`` (the same file, line and field in every language).
     ``people``: also return the people table (else only the summary record)."""
     from smvp import engine_api
-    from smvp_engine.errors import SmvpError, SmvpErrors
+    from smvp.i18n import error_text, say
+    from smvp_engine.errors import Msg, SmvpError, SmvpErrors
 
     start = time.perf_counter()
     base: dict[str, Any] = {TENANT: tenant.id, "profile_path": str(tenant.profile)}
@@ -112,16 +115,18 @@ def evaluate_tenant(tenant: Tenant, year: int | None = None, people: bool = True
             _init_worker(None)
         profile = _CACHE.load(tenant.profile)
         if tenant.data is None:
-            return _failed(tenant, base, [f"{tenant.profile}: no data for {tenant.id!r}"
-                                          + (f" in {year}" if year else "")
-                                          + " (expected a folder <data-root>/<tenant>/<year>/ or <year>.xlsx)"],
-                           start)
+            missing = (Msg("{profile}: no data for {tenant!r} in {year} (expected a folder "
+                           "<data-root>/<tenant>/<year>/ or <year>.xlsx)", profile=str(tenant.profile),
+                           tenant=tenant.id, year=year) if year else
+                       Msg("{profile}: no data for {tenant!r} (expected a folder <data-root>/<tenant>/<year>/ "
+                           "or <year>.xlsx)", profile=str(tenant.profile), tenant=tenant.id))
+            return _failed(tenant, base, [say(missing, lang)], start)
         chamber = str(profile.chamber_id)
         dataset = engine_api.load_dataset(tenant.data, profile=profile, year=year)
         y = year if year is not None else getattr(dataset, "year", None)
         if y is None:
-            return _failed(tenant, base, [f"{tenant.data}: the dataset does not say which year it is "
-                                          "(give --year)"], start)
+            return _failed(tenant, base, [say(Msg("{data}: the dataset does not say which year it is "
+                                                  "(give --year)", data=str(tenant.data)), lang)], start)
         ev = engine_api.evaluate(profile, dataset, year=int(y))
         table = people_table(ev, tenant.id) if people else None
         n = table.num_rows if table is not None else len(np.asarray(ev.individual.role_index))
@@ -129,11 +134,12 @@ def evaluate_tenant(tenant: Tenant, year: int | None = None, people: bool = True
         return TenantResult(tenant.id, True, record, _ipc(table) if table is not None else None,
                             time.perf_counter() - start)
     except SmvpErrors as exc:
-        return _failed(tenant, base, [str(e) for e in exc.errors], start)
+        return _failed(tenant, base, [error_text(e, lang) for e in exc.errors], start)
     except SmvpError as exc:
-        return _failed(tenant, base, [str(exc)], start)
+        return _failed(tenant, base, [error_text(exc, lang)], start)
     except Exception as exc:  # noqa: BLE001 - a bug: reported for this tenant, the run goes on
-        result = _failed(tenant, base, [f"internal error (bug in smvp): {type(exc).__name__}: {exc}"], start)
+        bug = Msg("internal error (bug in smvp): {kind}: {detail}", kind=type(exc).__name__, detail=str(exc))
+        result = _failed(tenant, base, [say(bug, lang)], start)
         result.internal = True
         return result
 
@@ -256,8 +262,9 @@ def default_jobs() -> int:
 
 def run(tenants: list[Tenant], *, year: int | None = None, jobs: int | None = None,
         cache_dir: Path | None = None, chunksize: int | None = None,
-        people: bool = True) -> Iterator[TenantResult]:
-    """Evaluate every tenant; yields their results in the order of ``tenants``.
+        people: bool = True, lang: str = "it") -> Iterator[TenantResult]:
+    """Evaluate every tenant; yields their results in the order of ``tenants`` (errors said
+    in ``lang``).
 
     ``jobs`` worker processes (default: one per core; 1 evaluates in this process);
     tenants are sent in chunks of ``chunksize`` (default: about 8 chunks per worker,
@@ -267,7 +274,7 @@ def run(tenants: list[Tenant], *, year: int | None = None, jobs: int | None = No
     if jobs <= 1 or len(tenants) <= 1:
         _init_worker(str(cache_dir) if cache_dir else None)
         for t in tenants:
-            yield evaluate_tenant(t, year, people)
+            yield evaluate_tenant(t, year, people, lang)
         return
     import multiprocessing
     from functools import partial
@@ -277,7 +284,7 @@ def run(tenants: list[Tenant], *, year: int | None = None, jobs: int | None = No
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method),
                              initializer=_init_worker,
                              initargs=(str(cache_dir) if cache_dir else None, True)) as pool:
-        yield from pool.map(partial(evaluate_tenant, year=year, people=people), tenants, chunksize=chunksize)
+        yield from pool.map(partial(evaluate_tenant, year=year, people=people, lang=lang), tenants, chunksize=chunksize)
 
 
 def summary_line(record: dict) -> str:

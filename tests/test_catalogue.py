@@ -300,6 +300,8 @@ def _by_language(node: ast.IfExp) -> bool:
 # reviews, answers, scores, uploads and cycle dates (their refusals reach the CLI, the API, the pages)
 EDGES += ("app/conciliation.py", "store/cases.py", "app/review.py", "app/answers.py", "app/cycle.py",
           "app/scores.py", "app/delivery.py", "app/uploads.py")
+# the national run's per-body errors, a 422 the service could not read, the workbooks people open
+EDGES += ("national.py", "service/invalid.py", "xlsx.py", "report.py")
 
 
 def _command_sentences() -> dict[str, list[str]]:

@@ -140,3 +140,20 @@ def test_usage_errors(rollout, tmp_path):
     r = runner.invoke(cli.app, ["evaluate", "--chambers-dir", str(rollout / "chambers"), "--data-root",
                                 str(rollout / "data"), "--out", str(tmp_path / "x.csv")])
     assert r.exit_code == 2 and ".parquet" in r.output
+
+
+def test_a_failed_tenants_errors_are_said_in_the_users_language(rollout, tmp_path):
+    """The same located error (file, line, field) in Italian (the default) and in English."""
+    lines_it, lines_en = tmp_path / "it.jsonl", tmp_path / "en.jsonl"
+    common = ["evaluate", "--chambers-dir", str(rollout / "chambers"), "--data-root", str(rollout / "data"),
+              "--jobs", "1"]
+    it = runner.invoke(cli.app, [*common, "--tenants", str(lines_it)])
+    en = runner.invoke(cli.app, [*common, "--tenants", str(lines_en), "--lang", "en"])
+    assert it.exit_code == en.exit_code == 1
+    bad_it = [json.loads(x) for x in lines_it.read_text(encoding="utf-8").splitlines()][-1]["errors"]
+    bad_en = [json.loads(x) for x in lines_en.read_text(encoding="utf-8").splitlines()][-1]["errors"]
+    assert len(bad_it) == len(bad_en) == 1 and bad_it != bad_en
+    place = bad_en[0].split(": ")[0]
+    assert place.startswith(str(rollout)) and "ente_00020.yaml:" in place and bad_it[0].startswith(place)
+    assert "pesi_sbagliati" in bad_it[0] and "pesi_sbagliati" in bad_en[0]
+    assert "ente_00020: 1 problema" in it.output and bad_it[0] in it.output.replace("\n", "")

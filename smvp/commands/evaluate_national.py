@@ -84,7 +84,7 @@ def run(opts: Options, *, out: Console, err: Console) -> int:
         batch: list = []
         with _progress(err, len(tenants), quiet=opts.json, lang=opts.lang) as advance:
             for result in national.run(tenants, year=opts.year, jobs=opts.jobs, cache_dir=opts.cache_dir,
-                                          people=writer is not None):
+                                          people=writer is not None, lang=opts.lang):
                 _count(stats, result)
                 line = national.summary_line(result.record)
                 if lines is not None:

@@ -77,13 +77,13 @@ def render(v: Verification, lang: str, out: Console) -> None:
 def run(*, run_id: int, db: str | None, lang: str, json_out: bool, out: Console, err: Console) -> int:
     try:
         engine = store.open_engine(db, create=False)
-    except EdgeError as exc:
-        raise CheckFailed(str(exc)) from exc
+    except EdgeError as exc:  # its message and hint, said in the user's language
+        raise CheckFailed(exc.message, hint=exc.hint) from exc
     try:
         try:
             v = verify(engine, run_id, lang)
         except store.StoreProblem as exc:
-            raise CheckFailed(str(exc)) from exc
+            raise CheckFailed(exc.message, hint=exc.hint) from exc
     finally:
         engine.dispose()
     if json_out:
