@@ -76,9 +76,14 @@ def _organisational_exact(rules: Resolved, ds) -> Organisational:
     open_top = next((b for b in bands if b.interval.hi is None), None)
     indicator_results: list[IndicatorResult] = []
 
+    seen_bands: dict = {}  # units -> band (indicators share achievement values)
+
     def band_of(units: int):
+        if units in seen_bands:
+            return seen_bands[units]
         x = Fraction(units, scale)
-        return next((b for b in bands if b.interval.contains(x)), None)
+        band = seen_bands[units] = next((b for b in bands if b.interval.contains(x)), None)
+        return band
 
     for i in range(len(inds)):
         target, actual = Fraction(inds["target"][i]), Fraction(inds["actual"][i])

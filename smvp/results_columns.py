@@ -43,8 +43,6 @@ def decimal_texts(units: np.ndarray, digits: int, valid: np.ndarray | None = Non
     """Integers in 1/10**digits as exact decimal strings with ``digits`` places (7401, 2 → "74.01");
     null where ``valid`` is False. Zero is "0.00" (never "-0.00")."""
     units = np.asarray(units, dtype=np.int64)
-    if len(units) <= _FEW_ROWS:
-        return _decimal_texts_few(units, digits, valid)
     text = pc.cast(pa.array(np.abs(units)), pa.string())
     if digits:
         padded = pc.utf8_lpad(text, digits + 1, "0")
@@ -56,30 +54,6 @@ def decimal_texts(units: np.ndarray, digits: int, valid: np.ndarray | None = Non
     if valid is not None and not valid.all():
         text = pc.if_else(pa.array(valid), text, _NULL_STR)
     return text
-
-
-#: up to this many rows, :func:`decimal_texts` formats in Python (a body of a national run:
-#: a few hundred people cost less than its seven pyarrow calls)
-_FEW_ROWS = 2048
-
-
-def _decimal_texts_few(units: np.ndarray, digits: int, valid: np.ndarray | None) -> pa.Array:
-    """:func:`decimal_texts` of a short column, each distinct value formatted once."""
-    scale = 10 ** digits
-    texts: dict[int, str] = {}
-    out: list[str | None] = []
-    ok = valid.tolist() if valid is not None else None
-    for k, u in enumerate(units.tolist()):
-        if ok is not None and not ok[k]:
-            out.append(None)
-            continue
-        t = texts.get(u)
-        if t is None:
-            a = -u if u < 0 else u
-            t = f"{a // scale}.{a % scale:0{digits}d}" if digits else str(a)
-            t = texts[u] = "-" + t if u < 0 else t
-        out.append(t)
-    return pa.array(out, pa.string())
 
 
 def _rounded(num: np.ndarray, den: np.ndarray, scale: int) -> np.ndarray | None:
