@@ -73,7 +73,7 @@ def read_csv(data: bytes) -> ColumnsRead | None:
         return None
     width = len(header)
     try:
-        table = _csv_reader(delimiter, width, len(data) > THREADED_READ_BYTES)(pa.BufferReader(data))
+        table = _csv_reader(delimiter, width, _block_size(len(data)))(pa.BufferReader(data))
     except (pa.ArrowInvalid, pa.ArrowException, UnicodeDecodeError):
         return None
     columns = [strip_blank(table.column(i)) for i in range(width)]
@@ -91,15 +91,24 @@ def read_csv(data: bytes) -> ColumnsRead | None:
     return ColumnsRead(header=header, header_row=1, columns=columns, rows=rows)
 
 
-#: pyarrow's CSV options by (delimiter, width, threaded): built once a process (building them
+#: pyarrow's CSV options by (delimiter, width, block size): built once a process (building them
 #: costs more CPU than reading a table of a few hundred rows)
-_READERS: dict[tuple[str, int, bool], object] = {}
+_READERS: dict[tuple[str, int, int], object] = {}
 
 
-def _csv_reader(delimiter: str, width: int, threaded: bool):
+def _block_size(size: int) -> int:
+    """pyarrow's block size for ``size`` bytes: the smallest power of two from 64 KiB holding
+    the whole file, at most 16 MiB. A block is allocated whole for each read, so a 16 MiB block
+    for a file of a few KB costs its page faults every time (about 1 ms a file, most of loading
+    a small body's year in the national run)."""
+    return min(1 << 24, max(1 << 16, 1 << size.bit_length()))
+
+
+def _csv_reader(delimiter: str, width: int, block_size: int):
     """A function reading CSV bytes after the header line: every cell as a string, columns
     named ``f0 … f{width-1}``; raises pyarrow's errors (a row of another width, bad UTF-8)."""
-    key = (delimiter, width, threaded)
+    threaded = block_size >= THREADED_READ_BYTES
+    key = (delimiter, width, block_size)
     reader = _READERS.get(key)
     if reader is None:
         import functools
@@ -112,7 +121,7 @@ def _csv_reader(delimiter: str, width: int, threaded: bool):
             # threads only for a large file: for a few KB, starting pyarrow's thread pool
             # costs more CPU than the read (~50 ms a process, benchmarks/STARTUP.md)
             read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, use_threads=threaded,
-                                          block_size=1 << 24),
+                                          block_size=block_size),
             parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=False,
                                             ignore_empty_lines=False),
             convert_options=pcsv.ConvertOptions(

@@ -147,3 +147,19 @@ def test_numbers_typed_in_columns_agree_with_the_cell_rules(tmp_path):
                 assert by_row[i + 2].message == "negative number of days"
             else:
                 assert i + 2 not in by_row, (c, by_row.get(i + 2))
+
+
+def test_a_small_file_is_read_in_a_small_block_and_a_large_one_in_blocks_of_16_mib():
+    """pyarrow allocates a whole block for every read: 64 KiB for a body's few-KB table, the
+    smallest power of two holding the file above that, never more than 16 MiB."""
+    from smvp_engine.columnar import _block_size, read_csv
+
+    assert _block_size(17_718) == 1 << 16
+    assert _block_size(100_000) == 1 << 17
+    assert _block_size(5 << 20) == 1 << 23
+    assert _block_size(1 << 30) == 1 << 24
+    # a file larger than its block is read whole, row numbers kept
+    data = b"person_id,score\n" + b"".join(b"P%06d,%d\n" % (i, i % 7) for i in range(20_000))
+    got = read_csv(data)
+    assert got is not None and len(got.columns[0]) == 20_000
+    assert got.columns[0][19_999].as_py() == "P019999" and got.rows[-1] == 20_001
