@@ -279,3 +279,20 @@ def test_the_bundled_profiles_source_sections_are_italian():
              for s in sections(yaml.safe_load(path.read_text(encoding="utf-8")))
              if english.search(re.sub("«[^»]*»", "", s))]
     assert found == []
+
+
+def test_the_valutatore_list_says_a_sheets_problems_in_the_pages_language():
+    """valutazioni.html.j2 shows each sheet's problems (catalogue messages) through ``said``:
+    joined as they are, they read in English on an Italian page."""
+    import html
+    from importlib import resources
+
+    from smvp.service.web.render import environment
+    from smvp_engine.errors import Msg
+
+    text = resources.files("smvp.service.web").joinpath("templates", "valutazioni.html.j2").read_text("utf-8")
+    expression = text[text.index("{{ s.problems"):].split("}}")[0] + "}}"
+    problems = [Msg("role {role!r} is not in the profile", role="x")]
+    shown = {lang: html.unescape(environment(lang).from_string(expression).render(s={"problems": problems}))
+             for lang in ("it", "en")}
+    assert shown == {"it": "il ruolo 'x' non è nel profilo", "en": "role 'x' is not in the profile"}
