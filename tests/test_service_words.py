@@ -191,3 +191,29 @@ def test_the_frame_and_a_runs_documents_verification_and_report_pages_in_both_la
             f"esecuzioni/{run}/risultati", f"revisione/verifica/{run}", f"esecuzioni/{run}/rapporto-oiv"))
         assert [w for w in said[lang] if w not in text] == []
         assert [w for w in said[other] if w in text and w not in said[lang]] == []
+
+
+def test_the_valutatores_list_and_the_roles_in_both_languages(pages):
+    """valutazioni.html.j2, the scheda states and the role names of the navigation come from the
+    catalogue: the valutatore's list of the sample year in Italian and in English."""
+    import html
+    import re
+
+    accounts.add_user(pages["it"].state.engine, "vale", PW)
+    accounts.grant(pages["it"].state.engine, "vale", "cuneo", "valutatore", person_id="P001")
+    c, _ = _page_client(pages["it"])
+    if "Valuta i dati" not in c.get("/t/cuneo/amministrazione").text:  # no dataset yet: the sample year
+        csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/t/cuneo/amministrazione").text).group(1)
+        assert c.post("/t/cuneo/amministrazione/valuta", data={"csrf": csrf, "sample": "2024"},
+                      follow_redirects=False).status_code == 303
+    said = {"it": ["Le persone che valuti", "persone da valutare", "Stato della scheda", "Da compilare",
+                   "Valutatore", "I punteggi restano una bozza"],
+            "en": ["The people you evaluate", "people to evaluate", "State of the scheda", "To fill in",
+                   "Evaluator", "The scores stay a draft"]}
+    for lang, other in (("it", "en"), ("en", "it")):
+        c = TestClient(pages[lang])
+        token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
+        c.post("/login", data={"username": "vale", "password": PW, "csrf": token})
+        text = html.unescape(c.get("/t/cuneo/valutazioni").text)
+        assert [w for w in said[lang] if w not in text] == []
+        assert [w for w in said[other] if w in text] == []

@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse
 
 from smvp import i18n
 
-ROLE_LABELS = {"amministratore": "Amministratore", "valutatore": "Valutatore",
-               "dipendente": "Dipendente", "oiv": "OIV", "revisore": "Revisore"}
+#: the service's roles (smvp.app.accounts), each named by a catalogue id
+ROLE_LABELS = {role: f"web.role.{role}" for role in ("amministratore", "valutatore", "dipendente", "oiv", "revisore")}
 STATIC = {"htmx.min.js": "text/javascript", "web.css": "text/css"}
 
 
@@ -34,7 +34,7 @@ def environment(lang: str) -> Any:
     env.filters["yesno"] = lambda v: i18n.yes_no(v, lang)
     env.filters["said"] = lambda v: i18n.say(v, lang)  # an engine or edge message (Msg) in lang
     env.globals["label"] = lambda key, **fmt: i18n.t(key, lang, **fmt)
-    env.globals["role_label"] = lambda role: ROLE_LABELS.get(role, role)
+    env.globals["role_label"] = lambda role: i18n.t(ROLE_LABELS[role], lang) if role in ROLE_LABELS else role
     return env
 
 

@@ -20,7 +20,12 @@ from smvp.service.web.render import page
 
 router = APIRouter()
 Ctx = Annotated[Context, Depends(context)]
-STATES = {"uploaded": "Da compilare", "draft": "Bozza", "final": "Definitiva"}
+#: a scheda's states, each named by a catalogue id (said in the page's language)
+STATES = {"uploaded": "web.sheet_state.uploaded", "draft": "web.sheet_state.draft", "final": "web.sheet_state.final"}
+
+
+def _states(lang: str) -> dict[str, str]:
+    return {state: t(key, lang) for state, key in STATES.items()}
 
 
 def score_datasets(ctx: Context) -> list[Any]:
@@ -74,7 +79,7 @@ def valutazioni(ctx: Ctx, dati: int | None = None) -> Response:
         sc = _scoring(ctx, int(chosen.id or 0))
         sheets = uc.list_sheets(ctx.engine, sc, evaluatees(ctx, sc))
     return page(ctx.request, "valutazioni.html.j2", ctx, datasets=datasets, chosen=chosen,
-                sheets=sheets, states=STATES, year=chosen.year if chosen else None)
+                sheets=sheets, states=_states(ctx.lang), year=chosen.year if chosen else None)
 
 
 def _sheet_page(ctx: Context, sc: Any, sheet: Any, *, status_code: int = 200,
@@ -82,7 +87,7 @@ def _sheet_page(ctx: Context, sc: Any, sheet: Any, *, status_code: int = 200,
     values.setdefault("field_errors", {})
     values.setdefault("form", {})
     values.setdefault("errors", [])
-    return page(ctx.request, "valutazione.html.j2", ctx, sc=sc, sheet=sheet, states=STATES,
+    return page(ctx.request, "valutazione.html.j2", ctx, sc=sc, sheet=sheet, states=_states(ctx.lang),
                 today=ctx.today(), year=sc.upload.year, status_code=status_code, **values)
 
 
