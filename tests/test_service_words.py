@@ -165,7 +165,7 @@ def test_page_refusals_in_the_deployments_language(pages, lang, words):
 
 
 def test_the_frame_and_a_runs_documents_verification_and_report_pages_in_both_languages(pages):
-    """base, run_documents, verify and oiv_report take their words from the catalogue: the same
+    """base, run_documents, verify, oiv_report and person take their words from the catalogue: the same
     run's pages say them in Italian and, from the English deployment, in English."""
     import html
     import re
@@ -176,19 +176,22 @@ def test_the_frame_and_a_runs_documents_verification_and_report_pages_in_both_la
     assert r.status_code == 303, r.text
     run = re.search(r"/esecuzioni/(\d+)/risultati", r.headers["location"]).group(1)
     said = {
-        "it": ["Vai al contenuto", "Anno 2024", "Esci", "della performance (d.lgs. 150/2009)",
+        "it": ["Vai al contenuto", "data-testid=\"year\">Anno 2024", "Esci", "della performance (d.lgs. 150/2009)",
                "Tabelle per la trasparenza", "tabelle (XLSX)", "relazione OIV in PDF",
                f"Verifica dell'esecuzione {run}", "Torna alla revisione",
-               "Torna ai risultati", "Scarica la relazione (PDF)", f"esecuzione {run}, anno 2024"],
-        "en": ["Skip to content", "Year 2024", "Log out", "performance measurement and evaluation system",
+               "Torna ai risultati", "Scarica la relazione (PDF)", f"esecuzione {run}, anno 2024",
+               "Come è calcolato ogni numero", "Scarica la scheda (PDF)", "Calcolo:", "Documenti citati"],
+        "en": ["Skip to content", "data-testid=\"year\">Year 2024", "Log out", "performance measurement and evaluation system",
                "Transparency tables", "tables (XLSX)", "OIV report as PDF",
                f"Verification of run {run}", "Back to the review",
-               "Back to the results", "Download the report (PDF)", f"run {run}, year 2024"],
+               "Back to the results", "Download the report (PDF)", f"run {run}, year 2024",
+               "How every number is calculated", "Download the scheda (PDF)", "Calculation:", "Documents cited"],
     }
     for lang, other in (("it", "en"), ("en", "it")):
         c, _ = _page_client(pages[lang])
         text = " ".join(html.unescape(c.get(f"/t/cuneo/{path}").text) for path in (
-            f"esecuzioni/{run}/risultati", f"revisione/verifica/{run}", f"esecuzioni/{run}/rapporto-oiv"))
+            f"esecuzioni/{run}/risultati", f"revisione/verifica/{run}", f"esecuzioni/{run}/rapporto-oiv",
+            f"esecuzioni/{run}/persone/P012"))
         assert [w for w in said[lang] if w not in text] == []
         assert [w for w in said[other] if w in text and w not in said[lang]] == []
 
