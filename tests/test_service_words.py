@@ -122,12 +122,12 @@ def pages(tmp_path_factory):
         app.state.engine.dispose()
 
 
-def _page_client(app, password: str = PW) -> tuple[TestClient, object]:
+def _page_client(app, password: str = PW, username: str = "anna") -> tuple[TestClient, object]:
     import re
 
     c = TestClient(app)
     token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
-    r = c.post("/login", data={"username": "anna", "password": password, "csrf": token},
+    r = c.post("/login", data={"username": username, "password": password, "csrf": token},
                follow_redirects=False)
     return c, r
 
@@ -214,9 +214,7 @@ def test_the_valutatores_list_and_the_roles_in_both_languages(pages):
             "en": ["The people you evaluate", "people to evaluate", "State of the scheda", "To fill in",
                    "Evaluator", "The scores stay a draft"]}
     for lang, other in (("it", "en"), ("en", "it")):
-        c = TestClient(pages[lang])
-        token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
-        c.post("/login", data={"username": "vale", "password": PW, "csrf": token})
+        c, _ = _page_client(pages[lang], username="vale")
         text = html.unescape(c.get("/t/cuneo/valutazioni").text)
         assert [w for w in said[lang] if w not in text] == []
         assert [w for w in said[other] if w in text] == []
