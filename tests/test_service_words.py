@@ -218,3 +218,25 @@ def test_the_valutatores_list_and_the_roles_in_both_languages(pages):
         text = html.unescape(c.get("/t/cuneo/valutazioni").text)
         assert [w for w in said[lang] if w not in text] == []
         assert [w for w in said[other] if w in text] == []
+
+
+def test_the_dipendentes_request_of_review_in_both_languages(pages):
+    """riesame.html.j2 takes its words from the catalogue: a dipendente's own page of the sample
+    year shows the request of review in Italian and, from the English deployment, in English."""
+    import html
+    import re
+
+    accounts.add_user(pages["it"].state.engine, "elena", PW)
+    accounts.grant(pages["it"].state.engine, "elena", "cuneo", "dipendente", person_id="P012")
+    c, _ = _page_client(pages["it"])
+    if "/risultati" not in c.get("/t/cuneo/amministrazione").text:  # no run yet: the sample year
+        csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/t/cuneo/amministrazione").text).group(1)
+        assert c.post("/t/cuneo/amministrazione/valuta", data={"csrf": csrf, "sample": "2024"},
+                      follow_redirects=False).status_code == 303
+    said = {"it": ["Richiesta di riesame", "Data della scheda"],
+            "en": ["Request of review", "Date of the scheda"]}
+    for lang, other in (("it", "en"), ("en", "it")):
+        c, _ = _page_client(pages[lang], username="elena")
+        text = html.unescape(c.get("/t/cuneo/scheda").text)
+        assert [w for w in said[lang] if w not in text] == [], text[-3000:]
+        assert [w for w in said[other] if w in text] == []
