@@ -417,7 +417,7 @@ WEB_TEMPLATES = ROOT / "smvp" / "service" / "web" / "templates"
 # shrink: a template leaves it once every visible word goes through label("web.…").
 TEMPLATES_NOT_YET = {
     "admin.html.j2", "calendar.html.j2", "oiv.html.j2", "profile.html.j2",
-    "results.html.j2", "review.html.j2", "valutazione.html.j2",
+    "results.html.j2", "review.html.j2",
 }
 # Words that read the same in both languages (acronyms, format names)
 SAME_IN_BOTH = {"SMVP", "OIV", "PDF", "CSV", "XLSX", "JSON", "ID", "Password", "Excel", "PEC", "smvp"}
@@ -445,8 +445,9 @@ def _template_literals(text: str) -> list[str]:
                 self.skip += 1
             a = dict(attrs)
             for name, value in attrs:
-                if value and (name in VISIBLE_ATTRS or name == "value" and (
-                        tag == "button" or a.get("type") in ("submit", "button", "reset"))):
+                # a <button>'s value is the form's data, its content is what it shows
+                if value and (name in VISIBLE_ATTRS or name == "value" and tag == "input" and
+                              a.get("type") in ("submit", "button", "reset")):
                     words(value)
 
         def handle_endtag(self, tag):
@@ -472,6 +473,7 @@ def test_the_web_templates_say_nothing_outside_the_catalogue():
 
 def test_the_template_scan_catches_a_literal():
     assert _template_literals('<p title="Salva">{{ label("x") }}</p>') == ["Salva"]
-    assert _template_literals('<h1>Valutazione {{ x }}</h1><button value="Esci">') == ["Valutazione", "Esci"]
+    assert _template_literals('<h1>Valutazione {{ x }}</h1><input type="submit" value="Esci">'
+                              '<button value="bozza">{{ y }}</button>') == ["Valutazione", "Esci"]
     assert _template_literals('<input type="submit" value="Invia"><input value="{{ v }}">') == ["Invia"]
     assert _template_literals('<p>{{ label("a") }} — {{ n }} (PDF)</p><script>var a = "x";</script>') == []

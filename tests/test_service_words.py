@@ -197,7 +197,7 @@ def test_the_frame_and_a_runs_documents_verification_and_report_pages_in_both_la
 
 
 def test_the_valutatores_list_and_the_roles_in_both_languages(pages):
-    """valutazioni.html.j2, the scheda states and the role names of the navigation come from the
+    """valutazioni.html.j2 and valutazione.html.j2, the scheda states and the role names of the navigation come from the
     catalogue: the valutatore's list of the sample year in Italian and in English."""
     import html
     import re
@@ -210,12 +210,16 @@ def test_the_valutatores_list_and_the_roles_in_both_languages(pages):
         assert c.post("/t/cuneo/amministrazione/valuta", data={"csrf": csrf, "sample": "2024"},
                       follow_redirects=False).status_code == 303
     said = {"it": ["Le persone che valuti", "persone da valutare", "Stato della scheda", "Da compilare",
-                   "Valutatore", "I punteggi restano una bozza"],
+                   "Valutatore", "I punteggi restano una bozza", "Punteggio per fattore", "Salva la bozza",
+                   "scala da 0 a", "Salva e rendi definitiva"],
             "en": ["The people you evaluate", "people to evaluate", "State of the scheda", "To fill in",
-                   "Evaluator", "The scores stay a draft"]}
+                   "Evaluator", "The scores stay a draft", "Score per factor", "Save the draft",
+                   "scale from 0 to", "Save and make final"]}
     for lang, other in (("it", "en"), ("en", "it")):
         c, _ = _page_client(pages[lang], username="vale")
         text = html.unescape(c.get("/t/cuneo/valutazioni").text)
+        sheet = re.search(r'href="(/t/cuneo/valutazioni/\d+/P\d+)"', text).group(1)
+        text += html.unescape(c.get(sheet).text)  # valutazione.html.j2: one person's scores
         assert [w for w in said[lang] if w not in text] == []
         assert [w for w in said[other] if w in text] == []
 
