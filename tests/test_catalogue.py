@@ -417,7 +417,7 @@ WEB_TEMPLATES = ROOT / "smvp" / "service" / "web" / "templates"
 # shrink: a template leaves it once every visible word goes through label("web.…").
 TEMPLATES_NOT_YET = {
     "admin.html.j2", "calendar.html.j2", "oiv.html.j2", "profile.html.j2",
-    "results.html.j2", "review.html.j2",
+    "review.html.j2",
 }
 # Words that read the same in both languages (acronyms, format names)
 SAME_IN_BOTH = {"SMVP", "OIV", "PDF", "CSV", "XLSX", "JSON", "ID", "Password", "Excel", "PEC", "smvp"}

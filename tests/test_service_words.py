@@ -165,7 +165,7 @@ def test_page_refusals_in_the_deployments_language(pages, lang, words):
 
 
 def test_the_frame_and_a_runs_documents_verification_and_report_pages_in_both_languages(pages):
-    """base, run_documents, verify, oiv_report and person take their words from the catalogue: the same
+    """base, results, run_documents, verify, oiv_report and person take their words from the catalogue: the same
     run's pages say them in Italian and, from the English deployment, in English."""
     import html
     import re
@@ -180,12 +180,14 @@ def test_the_frame_and_a_runs_documents_verification_and_report_pages_in_both_la
                "Tabelle per la trasparenza", "tabelle (XLSX)", "relazione OIV in PDF",
                f"Verifica dell'esecuzione {run}", "Torna alla revisione",
                "Torna ai risultati", "Scarica la relazione (PDF)", f"esecuzione {run}, anno 2024",
-               "Come è calcolato ogni numero", "Scarica la scheda (PDF)", "Calcolo:", "Documenti citati"],
+               "Come è calcolato ogni numero", "Scarica la scheda (PDF)", "Calcolo:", "Documenti citati",
+               "Scarica i risultati (XLSX)", "Risultati per persona", "persone su", "Distribuito"],
         "en": ["Skip to content", "data-testid=\"year\">Year 2024", "Log out", "performance measurement and evaluation system",
                "Transparency tables", "tables (XLSX)", "OIV report as PDF",
                f"Verification of run {run}", "Back to the review",
                "Back to the results", "Download the report (PDF)", f"run {run}, year 2024",
-               "How every number is calculated", "Download the scheda (PDF)", "Calculation:", "Documents cited"],
+               "How every number is calculated", "Download the scheda (PDF)", "Calculation:", "Documents cited",
+               "Download the results (XLSX)", "Results per person", "people of", "Distributed"],
     }
     for lang, other in (("it", "en"), ("en", "it")):
         c, _ = _page_client(pages[lang])
