@@ -246,3 +246,17 @@ def test_the_dipendentes_request_of_review_in_both_languages(pages):
         text = html.unescape(c.get("/t/cuneo/scheda").text)
         assert [w for w in said[lang] if w not in text] == [], text[-3000:]
         assert [w for w in said[other] if w in text] == []
+
+
+def test_the_cycle_calendar_in_both_languages(pages):
+    """calendar.html.j2 takes its words from the catalogue: the administrator's calendar of the
+    cycle in Italian and, from the English deployment, in English."""
+    import html
+
+    said = {"it": ["Ciclo della performance 2025", "Salva le date effettive", "scope=\"col\">Scadenza<", "Spostata perché"],
+            "en": ["Performance cycle 2025", "Save the actual dates", "scope=\"col\">Deadline<", "Moved because"]}
+    for lang, other in (("it", "en"), ("en", "it")):
+        c, _ = _page_client(pages[lang])
+        text = html.unescape(c.get("/t/cuneo/amministrazione/calendario?anno=2025").text)
+        assert [w for w in said[lang] if w not in text] == []
+        assert [w for w in said[other] if w in text] == []
