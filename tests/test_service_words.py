@@ -260,3 +260,27 @@ def test_the_cycle_calendar_in_both_languages(pages):
         text = html.unescape(c.get("/t/cuneo/amministrazione/calendario?anno=2025").text)
         assert [w for w in said[lang] if w not in text] == []
         assert [w for w in said[other] if w in text] == []
+
+
+def test_the_oivs_page_in_both_languages(pages):
+    """oiv.html.j2 takes its words from the catalogue: the OIV's page of a stored run in Italian
+    and, from the English deployment, in English."""
+    import html
+    import re
+
+    accounts.add_user(pages["it"].state.engine, "olga", PW)
+    accounts.grant(pages["it"].state.engine, "olga", "cuneo", "oiv")
+    c, _ = _page_client(pages["it"])
+    if "/risultati" not in c.get("/t/cuneo/amministrazione").text:  # no run yet: the sample year
+        csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/t/cuneo/amministrazione").text).group(1)
+        assert c.post("/t/cuneo/amministrazione/valuta", data={"csrf": csrf, "sample": "2024"},
+                      follow_redirects=False).status_code == 303
+    said = {"it": ["Organismo indipendente di valutazione", "Registra la validazione", "Risultati organizzativi",
+                   "Grado di raggiungimento", "Data della validazione"],
+            "en": ["Independent evaluation body", "Record the validation", "Organisational results",
+                   "Degree of achievement", "Date of the validation"]}
+    for lang, other in (("it", "en"), ("en", "it")):
+        c, _ = _page_client(pages[lang], username="olga")
+        text = html.unescape(c.get("/t/cuneo/oiv").text)
+        assert [w for w in said[lang] if w not in text] == []
+        assert [w for w in said[other] if w in text] == []
