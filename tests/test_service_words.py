@@ -284,3 +284,17 @@ def test_the_oivs_page_in_both_languages(pages):
         text = html.unescape(c.get("/t/cuneo/oiv").text)
         assert [w for w in said[lang] if w not in text] == []
         assert [w for w in said[other] if w in text] == []
+
+
+def test_the_profile_editor_in_both_languages(pages):
+    """profile.html.j2 takes its words from the catalogue: the administrator's profile editor
+    in Italian and, from the English deployment, in English."""
+    import html
+
+    said = {"it": ["Profilo della Camera", "Valida e salva come nuova versione", "Testo del profilo (YAML)"],
+            "en": ["The Chamber's profile", "Validate and save as a new version", "Text of the profile (YAML)"]}
+    for lang, other in (("it", "en"), ("en", "it")):
+        c, _ = _page_client(pages[lang])
+        text = html.unescape(c.get("/t/cuneo/amministrazione/profilo").text)
+        assert [w for w in said[lang] if w not in text] == []
+        assert [w for w in said[other] if w in text] == []
