@@ -298,3 +298,17 @@ def test_the_profile_editor_in_both_languages(pages):
         text = html.unescape(c.get("/t/cuneo/amministrazione/profilo").text)
         assert [w for w in said[lang] if w not in text] == []
         assert [w for w in said[other] if w in text] == []
+
+
+def test_the_administration_page_in_both_languages(pages):
+    """admin.html.j2 takes its words from the catalogue: the administrator's page (data, runs)
+    in Italian and, from the English deployment, in English."""
+    import html
+
+    said = {"it": ["Esegui la valutazione", "Valuta e salva", "Esecuzioni salvate", "oppure usa i dati di esempio"],
+            "en": ["Run the evaluation", "Evaluate and save", "Stored runs", "or use the year's sample data"]}
+    for lang, other in (("it", "en"), ("en", "it")):
+        c, _ = _page_client(pages[lang])
+        text = html.unescape(c.get("/t/cuneo/amministrazione").text)
+        assert [w for w in said[lang] if w not in text] == []
+        assert [w for w in said[other] if w in text] == []
