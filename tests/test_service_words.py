@@ -312,3 +312,31 @@ def test_the_administration_page_in_both_languages(pages):
         text = html.unescape(c.get("/t/cuneo/amministrazione").text)
         assert [w for w in said[lang] if w not in text] == []
         assert [w for w in said[other] if w in text] == []
+
+
+def test_the_review_page_in_both_languages(pages):
+    """review.html.j2 takes its words from the catalogue: the revisore's comparison of two
+    profile versions, its impact on a stored run and the runs to verify, in Italian and, from
+    the English deployment, in English."""
+    import html
+    import re
+
+    c, _ = _page_client(pages["it"])
+    if "/risultati" not in c.get("/t/cuneo/amministrazione").text:  # no run yet: the sample year
+        csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/t/cuneo/amministrazione").text).group(1)
+        assert c.post("/t/cuneo/amministrazione/valuta", data={"csrf": csrf, "sample": "2024"},
+                      follow_redirects=False).status_code == 303
+    run = re.search(r"/esecuzioni/(\d+)/risultati", c.get("/t/cuneo/amministrazione").text).group(1)
+    said = {"it": ["Confronta due versioni del profilo", "Versione precedente", "nessuna (solo le modifiche)",
+                   f"Modifiche: esecuzione {run} → profilo distribuito con smvp", "Anni confrontati:",
+                   f"Impatto sui dati dell'esecuzione {run} (anno 2024)", "persone su", "Per ruolo",
+                   "Verifica un'esecuzione salvata", f"Verifica l'esecuzione {run}", ">Erogato<"],
+            "en": ["Compare two versions of the profile", "Previous version", "none (the changes only)",
+                   f"Changes: run {run} → profile bundled with smvp", "Years compared:",
+                   f"Impact on the data of run {run} (year 2024)", "people change", "By role",
+                   "Verify a stored run", f"Verify run {run}", ">Paid<"]}
+    for lang, other in (("it", "en"), ("en", "it")):
+        c, _ = _page_client(pages[lang])
+        text = html.unescape(c.get(f"/t/cuneo/revisione?vecchia=e{run}&nuova=smvp&impatto={run}").text)
+        assert [w for w in said[lang] if w not in text] == []
+        assert [w for w in said[other] if w in text] == []

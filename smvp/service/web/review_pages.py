@@ -64,9 +64,9 @@ def profile_of(ctx: Context, key: str) -> tuple[str, Any]:
         n = int(key[1:])
         if key[0] == "v":
             pv = version(ctx, n)
-            return f"versione {pv.id}", load_profile_text(pv.text, pv.filename)
+            return t("web.review.version_short", ctx.lang, n=pv.id), load_profile_text(pv.text, pv.filename)
         run = ctx.run(n)
-        return f"esecuzione {run.id}", stored_profile(run)
+        return t("web.review.run_short", ctx.lang, n=run.id), stored_profile(run)
     raise not_found()
 
 
@@ -77,10 +77,10 @@ def changes_in_words(old: Any, new: Any, lang: str) -> dict[str, Any]:
 
     result = diff_profiles(old, new)
     groups = []
-    for category, title in (("rule", "Regole"), ("source", "Fonti"), ("text", "Testi")):
+    for category, title in (("rule", "web.review.rules"), ("source", "web.review.sources"), ("text", "web.review.texts")):
         items = [sentence(c, lang) for c in result.changes if c.category == category]
         if items:
-            groups.append({"category": category, "title": title, "sentences": items})
+            groups.append({"category": category, "title": t(title, lang), "sentences": items})
     return {"groups": groups, "years": list(result.years), "rules": len(result.rule_changes),
             "total": len(result.changes)}
 
