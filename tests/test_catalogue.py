@@ -477,3 +477,13 @@ def test_the_template_scan_catches_a_literal():
                               '<button value="bozza">{{ y }}</button>') == ["Valutazione", "Esci"]
     assert _template_literals('<input type="submit" value="Invia"><input value="{{ v }}">') == ["Invia"]
     assert _template_literals('<p>{{ label("a") }} — {{ n }} (PDF)</p><script>var a = "x";</script>') == []
+
+
+def test_every_status_of_a_step_has_its_words():
+    """The pages say a schedule's step status (smvp_engine.deadlines.STATUSES) through
+    web.status.<key>: Italian as the engine writes it, English beside it."""
+    from smvp import i18n
+    from smvp_engine.deadlines import STATUSES
+
+    assert {k: i18n.t(f"web.status.{k}", "it") for k in STATUSES} == STATUSES
+    assert [k for k in STATUSES if i18n.t(f"web.status.{k}", "en") in (STATUSES[k], f"web.status.{k}")] == []

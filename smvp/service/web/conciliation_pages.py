@@ -48,18 +48,16 @@ def _case(ctx: Context, ref: str) -> Any:
 def case_list(ctx: Ctx) -> Response:
     """The open cases on the people the valutatore evaluates, with the next step and its term."""
     from smvp.app import answers
-    from smvp_engine.deadlines import STATUSES
 
     ctx.grant("valutatore")
     views = _cases(ctx)
     return page(ctx.request, "conciliazioni.html.j2", ctx, views=views,
-                mine={v.ref: answers.evaluator_steps(v) for v in views}, status_words=STATUSES)
+                mine={v.ref: answers.evaluator_steps(v) for v in views})
 
 
 def _case_page(ctx: Context, view: Any, *, status_code: int = 200, **values: Any) -> Response:
     from smvp.app import answers
     from smvp.i18n import actor_label
-    from smvp_engine.deadlines import STATUSES
 
     run = ctx.run(view.case.run_id)
     values.setdefault("errors", [])
@@ -69,7 +67,7 @@ def _case_page(ctx: Context, view: Any, *, status_code: int = 200, **values: Any
     return page(ctx.request, "conciliazione.html.j2", ctx, view=view, run=run,
                 steps=answers.evaluator_steps(view), factors=answers.factors(ctx.engine, run,
                                                                              view.case.person_id),
-                status_words=STATUSES, reasons=request_notes[0] if request_notes else view.case.note,
+                reasons=request_notes[0] if request_notes else view.case.note,
                 actor=lambda a: actor_label(a, ctx.lang), today=ctx.today(),
                 status_code=status_code, **values)
 

@@ -26,7 +26,6 @@ def review_values(ctx: Context, run: Any, person_id: str) -> dict[str, Any]:
     or when the run's profile has no conciliation procedure)."""
     from smvp.app import review
     from smvp.conciliation import CaseProblem
-    from smvp_engine.deadlines import STATUSES
 
     if not is_self(ctx, person_id):
         return {}
@@ -34,7 +33,7 @@ def review_values(ctx: Context, run: Any, person_id: str) -> dict[str, Any]:
         term = review.term(ctx.engine, run, person_id, as_of=ctx.today())
     except CaseProblem:
         return {}
-    return {"review": term, "status_words": STATUSES}
+    return {"review": term}
 
 
 @router.post("/t/{tenant}/esecuzioni/{run_id}/persone/{person_id}/riesame")

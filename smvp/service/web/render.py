@@ -34,6 +34,9 @@ def environment(lang: str) -> Any:
     env.filters["yesno"] = lambda v: i18n.yes_no(v, lang)
     env.filters["said"] = lambda v: i18n.say(v, lang)  # an engine or edge message (Msg) in lang
     env.globals["label"] = lambda key, **fmt: i18n.t(key, lang, **fmt)
+    # a step's status in a schedule (smvp_engine.deadlines.STATUSES' keys) and who does it
+    env.filters["step_status"] = lambda s: i18n.t(f"web.status.{s}", lang) if i18n.has(f"web.status.{s}") else s
+    env.filters["actor"] = lambda a: i18n.actor_label(a, lang)
     env.globals["role_label"] = lambda role: i18n.t(ROLE_LABELS[role], lang) if role in ROLE_LABELS else role
     return env
 
