@@ -43,11 +43,11 @@ def screenshot_dir(tmp: Path) -> Path:
     return tmp
 
 
-def make_app(tmp: Path, *, uploads: bool = False):
+def make_app(tmp: Path, *, uploads: bool = False, lang: str = "it"):
     """The service with its pages on a new SQLite file: cuneo run 1 and brescia run 2 stored
     (``smvp evaluate``; with ``uploads`` as the service does it: the bundled profile as
     version 1 and the newest sample year uploaded as dataset 1 and 2, then evaluated), the
-    accounts of :data:`USERS`."""
+    accounts of :data:`USERS`; the pages in ``lang`` (``smvp serve --lang``)."""
     from smvp import cli, store
     from smvp.app import accounts
 
@@ -65,7 +65,7 @@ def make_app(tmp: Path, *, uploads: bool = False):
         accounts.add_user(engine, username, PASSWORD)
         accounts.grant(engine, username, tenant, role, person_id=person)
     engine.dispose()
-    return create_app(db, secret=SECRET, today=lambda: TODAY), db
+    return create_app(db, secret=SECRET, today=lambda: TODAY, lang=lang), db
 
 
 def upload_sample(engine, chamber: str) -> int:
@@ -90,11 +90,12 @@ def upload_sample(engine, chamber: str) -> int:
     return runs.evaluate_upload(scoped, int(got.upload.id), user=None)[0]
 
 
-def start(tmp: Path, *, uploads: bool = False):
-    """(Site, stop) — a server on 127.0.0.1 with cuneo run 1 and brescia run 2 stored."""
+def start(tmp: Path, *, uploads: bool = False, lang: str = "it"):
+    """(Site, stop) — a server on 127.0.0.1 with cuneo run 1 and brescia run 2 stored, its
+    pages in ``lang``."""
     import uvicorn
 
-    app, db = make_app(tmp, uploads=uploads)
+    app, db = make_app(tmp, uploads=uploads, lang=lang)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
                                            lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
