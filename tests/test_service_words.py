@@ -132,6 +132,31 @@ def _page_client(app, password: str = PW, username: str = "anna") -> tuple[TestC
     return c, r
 
 
+def _sample_run(pages) -> TestClient:
+    """The administrator's client of the Italian deployment, with the Cuneo sample year
+    evaluated and stored once (the first test that needs a run stores it)."""
+    import re
+
+    c, _ = _page_client(pages["it"])
+    if "/risultati" not in c.get("/t/cuneo/amministrazione").text:  # no run yet: the sample year
+        csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/t/cuneo/amministrazione").text).group(1)
+        assert c.post("/t/cuneo/amministrazione/valuta", data={"csrf": csrf, "sample": "2024"},
+                      follow_redirects=False).status_code == 303
+    return c
+
+
+def _reads_in_both(pages, said: dict[str, list[str]], path: str, username: str = "anna") -> None:
+    """``path`` read by ``username`` from the Italian and the English deployment shows every
+    text of its language in ``said`` and none of the other's."""
+    import html
+
+    for lang, other in (("it", "en"), ("en", "it")):
+        c, _ = _page_client(pages[lang], username=username)
+        text = html.unescape(c.get(path).text)
+        assert [w for w in said[lang] if w not in text] == []
+        assert [w for w in said[other] if w in text] == []
+
+
 @pytest.mark.parametrize("lang,words", [
     ("it", {"wrong": "Nome utente o password non corretti.", "missing": "Pagina non trovata",
             "format": "dati.txt: formato non riconosciuto (atteso un file .xlsx o un .zip di file CSV o "
@@ -229,103 +254,63 @@ def test_the_valutatores_list_and_the_roles_in_both_languages(pages):
 def test_the_dipendentes_request_of_review_in_both_languages(pages):
     """riesame.html.j2 takes its words from the catalogue: a dipendente's own page of the sample
     year shows the request of review in Italian and, from the English deployment, in English."""
-    import html
-    import re
 
     accounts.add_user(pages["it"].state.engine, "elena", PW)
     accounts.grant(pages["it"].state.engine, "elena", "cuneo", "dipendente", person_id="P012")
-    c, _ = _page_client(pages["it"])
-    if "/risultati" not in c.get("/t/cuneo/amministrazione").text:  # no run yet: the sample year
-        csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/t/cuneo/amministrazione").text).group(1)
-        assert c.post("/t/cuneo/amministrazione/valuta", data={"csrf": csrf, "sample": "2024"},
-                      follow_redirects=False).status_code == 303
+    _sample_run(pages)
     said = {"it": ["Richiesta di riesame", "Data della scheda"],
             "en": ["Request of review", "Date of the scheda"]}
-    for lang, other in (("it", "en"), ("en", "it")):
-        c, _ = _page_client(pages[lang], username="elena")
-        text = html.unescape(c.get("/t/cuneo/scheda").text)
-        assert [w for w in said[lang] if w not in text] == [], text[-3000:]
-        assert [w for w in said[other] if w in text] == []
+    _reads_in_both(pages, said, "/t/cuneo/scheda", username="elena")
 
 
 def test_the_cycle_calendar_in_both_languages(pages):
     """calendar.html.j2 takes its words from the catalogue: the administrator's calendar of the
     cycle in Italian and, from the English deployment, in English."""
-    import html
 
     said = {"it": ["Ciclo della performance 2025", "Salva le date effettive", "scope=\"col\">Scadenza<", "Spostata perché"],
             "en": ["Performance cycle 2025", "Save the actual dates", "scope=\"col\">Deadline<", "Moved because"]}
-    for lang, other in (("it", "en"), ("en", "it")):
-        c, _ = _page_client(pages[lang])
-        text = html.unescape(c.get("/t/cuneo/amministrazione/calendario?anno=2025").text)
-        assert [w for w in said[lang] if w not in text] == []
-        assert [w for w in said[other] if w in text] == []
+    _reads_in_both(pages, said, "/t/cuneo/amministrazione/calendario?anno=2025")
 
 
 def test_the_oivs_page_in_both_languages(pages):
     """oiv.html.j2 takes its words from the catalogue: the OIV's page of a stored run in Italian
     and, from the English deployment, in English."""
-    import html
-    import re
 
     accounts.add_user(pages["it"].state.engine, "olga", PW)
     accounts.grant(pages["it"].state.engine, "olga", "cuneo", "oiv")
-    c, _ = _page_client(pages["it"])
-    if "/risultati" not in c.get("/t/cuneo/amministrazione").text:  # no run yet: the sample year
-        csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/t/cuneo/amministrazione").text).group(1)
-        assert c.post("/t/cuneo/amministrazione/valuta", data={"csrf": csrf, "sample": "2024"},
-                      follow_redirects=False).status_code == 303
+    _sample_run(pages)
     said = {"it": ["Organismo indipendente di valutazione", "Registra la validazione", "Risultati organizzativi",
                    "Grado di raggiungimento", "Data della validazione"],
             "en": ["Independent evaluation body", "Record the validation", "Organisational results",
                    "Degree of achievement", "Date of the validation"]}
-    for lang, other in (("it", "en"), ("en", "it")):
-        c, _ = _page_client(pages[lang], username="olga")
-        text = html.unescape(c.get("/t/cuneo/oiv").text)
-        assert [w for w in said[lang] if w not in text] == []
-        assert [w for w in said[other] if w in text] == []
+    _reads_in_both(pages, said, "/t/cuneo/oiv", username="olga")
 
 
 def test_the_profile_editor_in_both_languages(pages):
     """profile.html.j2 takes its words from the catalogue: the administrator's profile editor
     in Italian and, from the English deployment, in English."""
-    import html
 
     said = {"it": ["Profilo della Camera", "Valida e salva come nuova versione", "Testo del profilo (YAML)"],
             "en": ["The Chamber's profile", "Validate and save as a new version", "Text of the profile (YAML)"]}
-    for lang, other in (("it", "en"), ("en", "it")):
-        c, _ = _page_client(pages[lang])
-        text = html.unescape(c.get("/t/cuneo/amministrazione/profilo").text)
-        assert [w for w in said[lang] if w not in text] == []
-        assert [w for w in said[other] if w in text] == []
+    _reads_in_both(pages, said, "/t/cuneo/amministrazione/profilo")
 
 
 def test_the_administration_page_in_both_languages(pages):
     """admin.html.j2 takes its words from the catalogue: the administrator's page (data, runs)
     in Italian and, from the English deployment, in English."""
-    import html
 
     said = {"it": ["Esegui la valutazione", "Valuta e salva", "Esecuzioni salvate", "oppure usa i dati di esempio"],
             "en": ["Run the evaluation", "Evaluate and save", "Stored runs", "or use the year's sample data"]}
-    for lang, other in (("it", "en"), ("en", "it")):
-        c, _ = _page_client(pages[lang])
-        text = html.unescape(c.get("/t/cuneo/amministrazione").text)
-        assert [w for w in said[lang] if w not in text] == []
-        assert [w for w in said[other] if w in text] == []
+    _reads_in_both(pages, said, "/t/cuneo/amministrazione")
 
 
 def test_the_review_page_in_both_languages(pages):
     """review.html.j2 takes its words from the catalogue: the revisore's comparison of two
     profile versions, its impact on a stored run and the runs to verify, in Italian and, from
     the English deployment, in English."""
-    import html
     import re
 
-    c, _ = _page_client(pages["it"])
-    if "/risultati" not in c.get("/t/cuneo/amministrazione").text:  # no run yet: the sample year
-        csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/t/cuneo/amministrazione").text).group(1)
-        assert c.post("/t/cuneo/amministrazione/valuta", data={"csrf": csrf, "sample": "2024"},
-                      follow_redirects=False).status_code == 303
+    c = _sample_run(pages)
     run = re.search(r"/esecuzioni/(\d+)/risultati", c.get("/t/cuneo/amministrazione").text).group(1)
     said = {"it": ["Confronta due versioni del profilo", "Versione precedente", "nessuna (solo le modifiche)",
                    f"Modifiche: esecuzione {run} → profilo distribuito con smvp", "Anni confrontati:",
@@ -335,8 +320,4 @@ def test_the_review_page_in_both_languages(pages):
                    f"Changes: run {run} → profile bundled with smvp", "Years compared:",
                    f"Impact on the data of run {run} (year 2024)", "people change", "By role",
                    "Verify a stored run", f"Verify run {run}", ">Paid<"]}
-    for lang, other in (("it", "en"), ("en", "it")):
-        c, _ = _page_client(pages[lang])
-        text = html.unescape(c.get(f"/t/cuneo/revisione?vecchia=e{run}&nuova=smvp&impatto={run}").text)
-        assert [w for w in said[lang] if w not in text] == []
-        assert [w for w in said[other] if w in text] == []
+    _reads_in_both(pages, said, f"/t/cuneo/revisione?vecchia=e{run}&nuova=smvp&impatto={run}")
