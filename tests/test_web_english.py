@@ -6,13 +6,11 @@ templates' words come from the catalogue, tests/test_catalogue.py). The data kee
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
 from html.parser import HTMLParser
 
 import pytest
 from fastapi.testclient import TestClient
-
 from web_support import PASSWORD, SECRET, TODAY, make_app
 
 # Words of the pages' own that an English page must not show (whole words, case as written)…
@@ -44,9 +42,8 @@ def _profile_texts() -> list[str]:
 
     import yaml
 
-    from smvp.commands.evaluate import sample_years
-
     from smvp import engine_api
+    from smvp.commands.evaluate import sample_years
 
     def walk(v):
         if isinstance(v, dict):
