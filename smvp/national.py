@@ -93,8 +93,11 @@ def _init_worker(cache_dir: str | None, worker: bool = False) -> None:
 
     engine_profile.SCHEMA_BY_BLOCK_TEXT = True  # many profiles sharing blocks: see there
     if worker:  # one tenant's tables are small: pyarrow's thread pools only add hand-offs
+        from smvp_engine import columnar
+
         pa.set_cpu_count(1)
         pa.set_io_thread_count(1)
+        columnar.SMALL_READS_ON_POOL = True  # the pool's one thread, not a new thread a file
 
     _CACHE = ProfileCache(Path(cache_dir) if cache_dir else None)
 
