@@ -3,7 +3,8 @@
 The language of a request (docs/api.md, "Language"): ``?lang=it`` or ``?lang=en`` on any
 request — the parameter the HTML documents of the API (scheda, report) already take —,
 else the deployment's language (``smvp serve --lang``, ``$SMVP_LANG``), else Italian.
-The pages speak the deployment's language (``smvp.service.web.deps.WebConfig.lang``).
+The pages speak the language their user chose (``?lang=``, remembered in a cookie), else the
+deployment's (``smvp.service.web.language``).
 
 A refusal is a catalogue id with its fields (:class:`Refusal`, an ``HTTPException``), or an
 edge or engine error whose message is a catalogue message (``smvp_engine.errors.Msg``); the

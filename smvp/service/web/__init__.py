@@ -5,7 +5,8 @@ with the pages mounted beside it: one deployment, one set of stored accounts
 (``smvp.app.accounts``: Argon2 hashes, ``smvp user add/grant/revoke``), one signed
 HTTP-only session cookie, one login rate limiter, and the tenant scoping of
 ``smvp.store.tenancy`` reached through ``smvp.service.auth.tenant_context``. Templates and
-htmx are package data; no JavaScript build step. Italian by default.
+htmx are package data; no JavaScript build step. Italian by default; `?lang=en` on any page
+switches it and is remembered (``smvp.service.web.language``).
 
 ``smvp serve`` (and ``python -m smvp.service.web --demo``) start it; see docs/web.md.
 """
@@ -42,12 +43,14 @@ def create_app(db: str | None = None, *, secret: str | None = None, lang: str = 
     )
     from smvp.service.web.deps import LoginRequired, WebConfig
     from smvp.service.web.jobs import Jobs
+    from smvp.service.web.language import PageLanguage, page_lang
     from smvp.service.web.render import STATIC, page, static_bytes
 
     app = service_app(db, secret=secret, secure_cookies=secure_cookies, login_limit=login_limit,
                       lang=lang, **service)
     app.state.web = WebConfig(lang=lang, today=today or dt.date.today)
     app.state.jobs = Jobs()  # the schede of a run, laid out in the background
+    app.add_middleware(PageLanguage)  # each page's language: ?lang=, remembered, the deployment's
 
     @app.exception_handler(LoginRequired)
     def _login(request: Request, exc: LoginRequired) -> Response:
@@ -60,7 +63,7 @@ def create_app(db: str | None = None, *, secret: str | None = None, lang: str = 
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if request.url.path.startswith("/api/") or request.url.path in ("/docs", "/openapi.json"):
             return await http_error(request, exc)  # the API answers JSON
-        lang = request.app.state.web.lang
+        lang = page_lang(request)
         detail = exc.said(lang) if isinstance(exc, Refusal) else exc.detail
         return page(request, "error.html.j2", None, status_code=exc.status_code,
                     status=exc.status_code, detail=detail)

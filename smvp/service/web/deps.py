@@ -38,7 +38,7 @@ class LoginRequired(Exception):
 
 @dataclass
 class WebConfig:
-    lang: str = "it"
+    lang: str = "it"  # the deployment's: a page without a chosen language (smvp.service.web.language)
     today: Callable[[], dt.date] = dt.date.today
 
 
@@ -104,7 +104,11 @@ class Context:
 
     @property
     def lang(self) -> str:
-        return self.cfg.lang
+        """The page's language: asked (``?lang=``), remembered, else the deployment's
+        (``smvp.service.web.language``)."""
+        from smvp.service.web.language import page_lang
+
+        return page_lang(self.request)
 
     def today(self) -> dt.date:
         return self.cfg.today()

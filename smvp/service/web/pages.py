@@ -39,8 +39,10 @@ def _redirect(url: str) -> RedirectResponse:
 
 
 def _lang(request: Request) -> str:
-    """The pages' language (the deployment's: ``deps.WebConfig.lang``)."""
-    return str(request.app.state.web.lang)
+    """The page's language before login (``smvp.service.web.language``)."""
+    from smvp.service.web.language import page_lang
+
+    return page_lang(request)
 
 
 # --------------------------------------------------------------------------- login

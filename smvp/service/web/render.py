@@ -43,10 +43,14 @@ def environment(lang: str) -> Any:
 
 def page(request: Request, template: str, ctx: Any, *, status_code: int = 200,
          headers: dict[str, str] | None = None, **values: Any) -> HTMLResponse:
-    """Render ``template`` with the tenant context (None on pages before login)."""
-    lang = ctx.lang if ctx is not None else request.app.state.web.lang
+    """Render ``template`` with the tenant context (None on pages before login), in the page's
+    language (``smvp.service.web.language``), with the frame's language switch."""
+    from smvp.service.web.language import page_lang, switch
+
+    lang = page_lang(request)
     html = environment(lang).get_template(template).render(
-        ctx=ctx, lang=lang, request=request, path=request.url.path, **values)
+        ctx=ctx, lang=lang, request=request, path=request.url.path,
+        languages=switch(request, lang), **values)
     return HTMLResponse(html, status_code=status_code, headers=headers)
 
 
