@@ -97,9 +97,11 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
 
     fund_ids = list(rules.funds)
     small = np.int8 if len(fund_ids) + len(ind.role_ids) < 127 else np.int64  # codes: less memory to touch
-    fund_code = np.full(n, -1, dtype=small)  # index into fund_ids, -1: no fund
     coef_ids: list[str] = []
-    coef_code = np.full(n, -1, dtype=small)
+    # each role's fund and coefficient code (last slot: unknown role); the rows' codes are then one
+    # gather over the role codes, not one masked write per role over the whole staff
+    fund_of_role = np.full(len(ind.role_ids) + 1, -1, dtype=small)
+    coef_of_role = np.full(len(ind.role_ids) + 1, -1, dtype=small)
     theoretical = np.zeros(n, dtype=np.int64)
     premium = np.zeros(n, dtype=np.int64)
 
@@ -115,22 +117,23 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
 
     # payout factor (curve) and coefficient per role, over that role's rows; a role holding most
     # of the staff is evaluated over every row (no gathering), its own rows then taken as they are
-    parts: list[tuple[np.ndarray, np.ndarray, Q, Q, bool]] = []
+    parts: list[tuple[np.ndarray, np.ndarray | None, Q, Q, bool]] = []
     for k, rid in enumerate(ind.role_ids):
         role = rules.roles[rid]
         if not role.payout:
             continue
         sel = (ind.role_index == k) & ind.scored
-        if not sel.any():
+        count = int(np.count_nonzero(sel))
+        if not count:
             continue
         fid, cid, coid = role.payout
         if fid not in fund_ids:
             fund_ids.append(fid)
-        rows = np.flatnonzero(sel)
-        fund_code[sel] = fund_ids.index(fid)
+        fund_of_role[k] = fund_ids.index(fid)
         curve = rules.curves[cid]
         coef_formula = rules.coefficients[coid].formula
-        whole = len(rows) * 2 > n
+        whole = count * 2 > n
+        rows = None  # the role's rows: only where the role is not evaluated over every row
         try:
             if whole:
                 try:
@@ -138,6 +141,7 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                 except formula.FormulaError:
                     whole = False  # it fails on some row: the role's own rows decide
             if not whole:
+                rows = np.flatnonzero(sel)
                 f, c = _factor_coefficient(curve, coef_formula, names, rows, len(rows))
         except formula.FormulaError as e:
             raise SmvpErrors([SmvpError(e.args[0] if isinstance(e.args[0], Msg) else str(e),
@@ -145,34 +149,40 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
         parts.append((sel, rows, f, c, whole))
         if coid not in coef_ids:
             coef_ids.append(coid)
-        coef_code[sel] = coef_ids.index(coid)
+        coef_of_role[k] = coef_ids.index(coid)
+    # scored rows of a role with a payout: its codes; every other row -1 (blank role code -1: last slot)
+    fund_code = np.where(ind.scored, fund_of_role[ind.role_index], np.array(-1, dtype=small)).astype(small, copy=False)
+    coef_code = np.where(ind.scored, coef_of_role[ind.role_index], np.array(-1, dtype=small)).astype(small, copy=False)
 
     # theoretical per fund
     for j, (fid, fnd) in enumerate(rules.funds.items()):
         in_fund = fund_code == j
-        members = np.flatnonzero(in_fund)
-        if not members.size:
+        n_members = int(np.count_nonzero(in_fund))
+        if not n_members:
             continue
-        if fnd.method == "per_person" and len(members) * 2 > n:  # most of the staff: whole columns
+        if fnd.method == "per_person" and n_members * 2 > n:  # most of the staff: whole columns
             cat_keys = list(cat_amount)
             amounts = np.array([cat_amount[k] for k in cat_keys] + [0], dtype=np.int64)
+            np.copyto(theoretical, th_given, where=in_fund)
+            need = np.flatnonzero(in_fund & th_missing)  # the category's amount: only these rows
             if isinstance(staff_cat, Categorical):  # amounts per category code, then one gather
                 cpos = index_of(staff_cat.categories, cat_keys)  # -1 takes the last amount, 0
-                from_cat = np.append(amounts[cpos], 0)[staff_cat.codes]  # blank code -1: 0
-                lacking = np.append(cpos < 0, True)[staff_cat.codes]
+                need_codes = staff_cat.codes[need]
+                from_cat = np.append(amounts[cpos], 0)[need_codes]  # blank code -1: 0
+                lacking = np.append(cpos < 0, True)[need_codes]
             else:
-                ci = index_of(staff_cat, cat_keys)  # -1 takes the last amount, 0
+                ci = index_of(staff_cat[need], cat_keys)  # -1 takes the last amount, 0
                 from_cat, lacking = amounts[ci], ci < 0
-            np.copyto(theoretical, th_given, where=in_fund)
-            take_cat = in_fund & th_missing
-            np.copyto(theoretical, from_cat, where=take_cat)
-            for i in np.flatnonzero(take_cat & lacking)[:20]:
+            theoretical[need] = from_cat
+            for i in need[lacking][:20]:
                 errors.append(_row_error(staff, i, Msg('no theoretical premium: blank, and no category amount'),
                                          "theoretical_premium",
                                          expected=Msg('an amount in euro, or a category listed in the categories table'),
                                          found=Msg('category {category!r}', category=staff_cat[i]) if staff_cat[i]
                                          else Msg('blank')))
-        elif fnd.method == "per_person":
+            continue
+        members = np.flatnonzero(in_fund)
+        if fnd.method == "per_person":
             given = members[~th_missing[members]]
             theoretical[given] = th_given[given]
             need = members[th_missing[members]]
@@ -325,8 +335,9 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
     totals = []
     for j, (fid, fnd) in enumerate(rules.funds.items()):
         members = fund_code == j
-        distributed = int(premium[members].sum())
-        if not members.any() and fnd.resource not in resources:
+        people = int(np.count_nonzero(members))
+        distributed = int(np.sum(premium, where=members))  # int64, exact: no copy of the members' premiums
+        if not people and fnd.resource not in resources:
             continue
         avail = resources.get(fnd.resource, 0)
         if distributed > avail:
@@ -335,7 +346,7 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                 file=res.file, field="amount", expected=Msg('at least {v0} for {resource!r}', v0=decimal_from_units(distributed, 2), resource=fnd.resource),
                 found=str(decimal_from_units(avail, 2)), hint=Msg('check the resources or the theoretical premiums')))
         totals.append({"fund": fid, "label": fnd.label, "resource": fnd.resource, "resources": avail,
-                       "distributed": distributed, "economies": avail - distributed, "people": int(members.sum())})
+                       "distributed": distributed, "economies": avail - distributed, "people": people})
     for given in info:
         totals.append({"fund": given["id"], "label": given["label"], "resource": given["resource"],
                        "resources": given["resources"], "distributed": given["distributed"],
