@@ -30,6 +30,11 @@ ids, labels, role, ...    object array of ``str`` (stripped) or ``None``  -
 ``attested_percent``                                                      percent: ``85`` or ``85%``)
 ========================  =============================================  ==========================
 
+The decimal columns of ``objectives`` and ``indicators`` are
+:class:`~engine.columns.Decimals`: the same object arrays of Decimal, which also hold
+the values as int64 numerators over ``10**digits`` (``numerators``, ``digits``,
+``blank``), for the organisational stage's integer path.
+
 A blank cell in an optional column takes the column's default (part_time and
 time_coefficient 1, weight and pool_share 1, direction ``higher``); without a
 default it is ``None`` (text, Decimal) or ``0`` (int64), and
@@ -58,7 +63,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from smvp_engine import columnar, normalise
-from smvp_engine.columns import Categorical, index_of
+from smvp_engine.columns import Categorical, decimals, index_of
 from smvp_engine.errors import DatasetError, DatasetErrors, Msg
 from smvp_engine.progress import active as progress_active
 from smvp_engine.progress import report
@@ -913,6 +918,9 @@ CATEGORICAL_TABLES = frozenset({"staff", "behaviours", "absences"})
 #: columns encoded against another table's ids (shared codes: no per-row lookup later)
 SHARED_VOCABULARY = {("behaviours", "person_id"): ("staff", "person_id"),
                      ("absences", "person_id"): ("staff", "person_id")}
+#: tables whose decimal columns are typed as :class:`~engine.columns.Decimals` (the values also
+#: as int64 numerators over a power of ten): those the organisational stage reads as integers
+NUMERATOR_TABLES = frozenset({"objectives", "indicators"})
 #: errors of one kind (column and message) reported row by row; the rest are counted
 ERRORS_PER_KIND = 10
 
@@ -1014,7 +1022,8 @@ def _type_raw(spec: TableSpec, raw: _Raw, errors: list,
         typed, blank, cells, arrow = _type_column(col, values, rows, file, errors,
                                                   required=col.required,
                                                   categorical=categorical and col.kind == TEXT,
-                                                  shared=shared, silent=silent)
+                                                  shared=shared, silent=silent,
+                                                  numerators=spec.name in NUMERATOR_TABLES)
         columns[col.name] = typed
         raw_cells[col.name] = cells
         if (spec.name, col.name) in SHARED_VOCABULARY.values() and arrow is not None:
@@ -1026,8 +1035,11 @@ def _type_raw(spec: TableSpec, raw: _Raw, errors: list,
 
 def _type_column(col: ColumnSpec, values: Any, rows: np.ndarray, file: str, errors: list, *,
                  required: bool, categorical: bool, shared: Any = None,
-                 silent: np.ndarray | None = None):
+                 silent: np.ndarray | None = None, numerators: bool = False):
     """Type one column -> (typed array or Categorical, blank mask, raw cells, distinct ids).
+
+    ``numerators``: a decimal column as :class:`~engine.columns.Decimals` (its values also as
+    int64 numerators over a power of ten, see :data:`NUMERATOR_TABLES`).
 
     Each distinct cell is typed once with :func:`_cell` (the same rules and messages as
     ever) and the result gathered with the column's codes. Errors are reported row by
@@ -1113,6 +1125,8 @@ def _type_column(col: ColumnSpec, values: Any, rows: np.ndarray, file: str, erro
             np.zeros(0, dtype=np.int64)
     else:
         out = _object_array(typed + [fill])[codes] if len(codes) else np.empty(0, dtype=object)
+        if numerators and col.kind == DECIMAL:  # each distinct value's numerator once, gathered
+            out = decimals(out, typed + [fill], codes)
     if bad:
         is_bad = np.zeros(len(typed) + 1, dtype=bool)
         is_bad[list(bad)] = True
@@ -2015,6 +2029,8 @@ def dataset_from_columns(tables: dict[str, dict[str, object]], path: str = "<mem
                         vocab[(name, col.name)] = (distinct, arr)
                 else:
                     arr, blank_or_none = _coerce(name, col, given[col.name], file, errors)
+                    if col.kind == DECIMAL and name in NUMERATOR_TABLES and not errors:
+                        arr = decimals(arr)
                 blank = blank_or_none if blank_or_none is not None else np.zeros(n, dtype=bool)
                 if col.required:
                     for i in np.flatnonzero(blank):

@@ -32,7 +32,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from smvp_engine.errors import DatasetError, DatasetErrors, Msg, ProfileError, ProfileErrors
+from smvp_engine.errors import DatasetError, DatasetErrors, Day, Msg, ProfileError, ProfileErrors
 
 __all__ = [
     "SEATS",
@@ -357,23 +357,31 @@ class WorkingCalendar:
             d += timedelta(days=1)
         return d
 
-    def skip_label(self, d: date, *, with_year: bool = False) -> str:
-        """One link of a "moved because" chain: "domenica 05/10", "25/12 Natale"."""
-        text = _ddmm(d, with_year)
+    def skip_label(self, d: date, *, with_year: bool = False) -> Msg:
+        """One link of a "moved because" chain, a catalogue message: "domenica 05/10",
+        "25/12 Natale" (the holidays' and closures' names as the library and the profile
+        write them; the weekday in the user's language)."""
+        pattern = "dd/MM/yyyy" if with_year else "dd/MM"
         if d.weekday() in (SATURDAY, SUNDAY):
-            text = f"{WEEKDAYS[d.weekday()]} {text}"
+            pattern = "EEEE " + pattern
         labels = self.holiday_labels(d)
         if labels:
-            text += " " + "; ".join(labels)
-        return text
+            return Msg("{day} {holidays}", day=Day(d, pattern), holidays="; ".join(labels))
+        return Msg("{day}", day=Day(d, pattern))
 
 
-def _ddmm(d: date, with_year: bool = False) -> str:
-    return d.strftime("%d/%m/%Y" if with_year else "%d/%m")
+def _long(d: date) -> Day:
+    """"lunedì 30/06/2025" / "Monday 30/06/2025" (a field of a catalogue message)."""
+    return Day(d, "EEEE dd/MM/yyyy")
 
 
-def _long(d: date) -> str:
-    return f"{WEEKDAYS[d.weekday()]} {d.strftime('%d/%m/%Y')}"
+def _days(n: int) -> Msg:
+    """"1 giorno" / "3 giorni" ("1 day" / "3 days")."""
+    return Msg("1 day") if n == 1 else Msg("{n} days", n=n)
+
+
+def _months(n: int) -> Msg:
+    return Msg("1 month") if n == 1 else Msg("{n} months", n=n)
 
 
 def calendar_for_seat(
@@ -601,9 +609,9 @@ class Deadline:
     Attributes:
         nominal: ``start + days`` (or the fixed date), before any extension.
         due: the last day to act: ``nominal`` or the next working day.
-        moved_because: one Italian label per skipped day, in order
-            ("25/12 Natale", "26/12 Santo Stefano", "domenica 27/12"); empty if
-            the deadline did not move.
+        moved_because: one label per skipped day, in order, each a catalogue message
+            (:class:`~smvp_engine.errors.Msg`; in Italian "25/12 Natale", "26/12 Santo
+            Stefano", "domenica 27/12"); empty if the deadline did not move.
         start: the day of the event the term runs from (None for a fixed date).
         days: the term in days (None for a fixed date or a term in months).
         months: the term in months (art. 2963 c. 4 c.c.), else None.
@@ -611,7 +619,7 @@ class Deadline:
 
     nominal: date
     due: date
-    moved_because: tuple[str, ...] = ()
+    moved_because: tuple[Msg, ...] = ()
     start: date | None = None
     days: int | None = None
     months: int | None = None
@@ -621,44 +629,45 @@ class Deadline:
         return self.due != self.nominal
 
     @property
-    def reason(self) -> str | None:
-        """The chain of skipped days and the landing day, or None if not moved.
+    def reason(self) -> Msg | None:
+        """The chain of skipped days and the landing day, or None if not moved: a catalogue
+        message (smvp says it in the user's language with ``smvp.i18n.say``).
 
         e.g. "29/09 San Michele, patrono di Cuneo → martedì 30/09".
         """
         if not self.moved:
             return None
         with_year = self.nominal.year != self.due.year
-        land = f"{WEEKDAYS[self.due.weekday()]} {_ddmm(self.due, with_year)}"
-        return " → ".join((*self.moved_because, land))
+        chain: Msg = Msg("{day}", day=Day(self.due, "EEEE dd/MM/yyyy" if with_year else "EEEE dd/MM"))
+        for link in reversed(self.moved_because):
+            chain = Msg("{before} → {after}", before=link, after=chain)
+        return chain
 
-    def explain(self) -> str:
-        """One Italian sentence: the term, its nominal end and, if moved, why."""
+    def explain(self) -> Msg:
+        """One sentence, a catalogue message: the term, its nominal end and, if moved, why
+        ("Termine di 10 giorni dal 19/09/2025 (venerdì), escluso il giorno di partenza: …")."""
         if self.months is not None and self.start is not None:
-            unit = "mese" if self.months == 1 else "mesi"
-            head = (
-                f"Termine di {self.months} {unit} dal {self.start.strftime('%d/%m/%Y')} "
-                f"({WEEKDAYS[self.start.weekday()]}), secondo il calendario comune"
-            )
+            head = Msg("A term of {term} from {start} ({weekday}), by the common calendar",
+                       term=_months(self.months), start=Day(self.start), weekday=Day(self.start, "EEEE"))
         elif self.days is not None and self.start is not None:
-            unit = "giorno" if self.days == 1 else "giorni"
-            head = (
-                f"Termine di {self.days} {unit} dal {self.start.strftime('%d/%m/%Y')} "
-                f"({WEEKDAYS[self.start.weekday()]}), escluso il giorno di partenza"
-            )
+            head = Msg("A term of {term} from {start} ({weekday}), not counting the starting day",
+                       term=_days(self.days), start=Day(self.start), weekday=Day(self.start, "EEEE"))
         else:
-            head = f"Scadenza fissata al {self.nominal.strftime('%d/%m/%Y')} ({WEEKDAYS[self.nominal.weekday()]})"
+            head = Msg("Deadline fixed on {date} ({weekday})",
+                       date=Day(self.nominal), weekday=Day(self.nominal, "EEEE"))
         counted = self.days is not None or self.months is not None
         if not self.moved:
             if counted:
-                return f"{head}: scade {_long(self.due)}."
-            return f"{head}: giorno lavorativo."
+                return Msg("{head}: due {due}.", head=head, due=_long(self.due))
+            return Msg("{head}: a working day.", head=head)
         if counted:
-            head += f": scadenza nominale {_long(self.nominal)}"
-        return f"{head}, giorno non lavorativo, prorogata a {_long(self.due)} ({self.reason})."
+            return Msg("{head}: nominal end {nominal}, a non-working day, extended to {due} ({chain}).",
+                       head=head, nominal=_long(self.nominal), due=_long(self.due), chain=self.reason)
+        return Msg("{head}, a non-working day, extended to {due} ({chain}).",
+                   head=head, due=_long(self.due), chain=self.reason)
 
 
-def _extend(nominal: date, cal: WorkingCalendar) -> tuple[date, tuple[str, ...]]:
+def _extend(nominal: date, cal: WorkingCalendar) -> tuple[date, tuple[Msg, ...]]:
     due = nominal
     skipped: list[date] = []
     while not cal.is_working(due):
@@ -762,7 +771,8 @@ class StepDeadline:
             ``as_of``); 0 when in time; None when it cannot be said.
         projected: ``start`` is presumed: an earlier step assumed to happen on
             its due date.
-        reason: the Italian explanation.
+        reason: the explanation, a catalogue message (:class:`~smvp_engine.errors.Msg`,
+            English as ``str``; ``smvp.i18n.say`` says it in the user's language).
     """
 
     step: str
@@ -776,7 +786,7 @@ class StepDeadline:
     status: str
     days_late: int | None
     projected: bool
-    reason: str
+    reason: Msg
 
     @property
     def due(self) -> date | None:
@@ -1004,23 +1014,16 @@ def schedule(
         elif s.days is None and s.months is None:
             start, projected = presumed(s.from_event)  # type: ignore[arg-type]
             status, days_late = "nessun_termine", None
-            reason = "Nessun termine previsto"
-            if done is not None:
-                reason += f"; compiuto {_long(done)}"
-            reason += "."
+            reason = (Msg("No term set.") if done is None
+                      else Msg("No term set; done {done}.", done=_long(done)))
         else:
             start, projected = presumed(s.from_event)  # type: ignore[arg-type]
             if start is None:
                 status, days_late = "in_attesa", None
                 what = by_id[s.from_event].label if s.from_event in by_id else s.from_event
-                if s.months is not None:
-                    term = f"{s.months} {'mese' if s.months == 1 else 'mesi'}"
-                else:
-                    term = f"{s.days} {'giorno' if s.days == 1 else 'giorni'}"
-                reason = (
-                    f"Termine di {term} da «{what}», che non risulta ancora avvenuto: "
-                    "scadenza non calcolabile."
-                )
+                term = _months(s.months) if s.months is not None else _days(s.days or 0)
+                reason = Msg("A term of {term} from «{event}», which has not happened yet: "
+                             "the deadline cannot be computed.", term=term, event=what)
             else:
                 deadline = (term_end_months(start, s.months, cal) if s.months is not None
                             else term_end(start, s.days or 0, cal))  # days: set when months is not
@@ -1030,10 +1033,9 @@ def schedule(
                 if projected:
                     if done is None:
                         status = "presunto"
-                    reason = (
-                        f"Data presunta: «{by_id[s.from_event].label}» si assume compiuto "  # type: ignore[index]
-                        f"l'ultimo giorno utile ({_long(start)}). " + reason
-                    )
+                    reason = Msg("Presumed date: «{event}» is assumed done on its last useful day "
+                                 "({day}). {then}", event=by_id[s.from_event].label,  # type: ignore[index]
+                                 day=_long(start), then=reason)
         r = StepDeadline(
             step=s.id,
             label=s.label,
@@ -1075,70 +1077,59 @@ def _conditions(parsed: list[_Step], rows: list[StepDeadline]) -> list[StepDeadl
             continue
         ref = by_id[s.if_late]
         row = by_id[s.id]
-        cond = f"«{labels[s.if_late]}»"
+        cond = labels[s.if_late]
         if ref.status in ("in_ritardo", "scaduto"):
             when = (
-                f"è stato compiuto in ritardo, il {ref.done.strftime('%d/%m/%Y')}"
+                Msg("was done late, on {date}", date=Day(ref.done))
                 if ref.done is not None
-                else f"non è stato compiuto entro il termine ({ref.due.strftime('%d/%m/%Y')})"  # type: ignore[union-attr]
+                else Msg("was not done by its term ({date})", date=Day(ref.due))  # type: ignore[arg-type]
             )
-            out[s.id] = _replace(row, reason=f"Dovuto perché {cond} {when}. " + row.reason)
+            out[s.id] = _replace(row, reason=Msg("Due because «{step}» {when}. {then}",
+                                                 step=cond, when=when, then=row.reason))
             if s.replaces and by_id[s.replaces].done is None:
                 rep = by_id[s.replaces]
                 out[s.replaces] = _replace(
                     rep,
                     status="sostituito",
                     days_late=None,
-                    reason=f"Sostituito da «{s.label}» perché {cond} {when}.",
+                    reason=Msg("Replaced by «{by}» because «{step}» {when}.", by=s.label, step=cond, when=when),
                 )
         elif ref.status == "nei_termini":
             out[s.id] = _replace(
                 row,
                 status="non_applicabile",
                 days_late=None,
-                reason=(
-                    f"Non dovuto: si applica solo se {cond} è compiuto oltre il termine; "
-                    f"compiuto nei termini il {ref.done.strftime('%d/%m/%Y')}."  # type: ignore[union-attr]
-                ),
+                reason=Msg("Not due: it applies only if «{step}» is done after its term; "
+                           "done in time on {date}.", step=cond, date=Day(ref.done)),  # type: ignore[arg-type]
             )
         elif row.done is None:
             out[s.id] = _replace(
                 row,
                 status="condizionato",
                 days_late=None,
-                reason=f"Dovuto solo se {cond} è compiuto oltre il termine. " + row.reason,
+                reason=Msg("Due only if «{step}» is done after its term. {then}", step=cond, then=row.reason),
             )
     return [out[r.step] for r in rows]
 
 
 def _judge(
     deadline: Deadline, done: date | None, start: date | None, as_of: date | None
-) -> tuple[str, int | None, str]:
+) -> tuple[str, int | None, Msg]:
     text = deadline.explain()
     due = deadline.due
     if done is None:
         if as_of is not None and as_of > due:
             n = (as_of - due).days
-            return (
-                "scaduto",
-                n,
-                f"{text} Al {as_of.strftime('%d/%m/%Y')} non risulta compiuto: scaduto da {_giorni(n)}.",
-            )
+            return ("scaduto", n, Msg("{text} On {date} it is not recorded as done: overdue by {days}.",
+                                      text=text, date=Day(as_of), days=_days(n)))
         return "aperto", None, text
     if start is not None and done < start:
-        return (
-            "incoerente",
-            None,
-            f"{text} Registrato come compiuto {_long(done)}, prima dell'evento di partenza: verificare le date.",
-        )
+        return ("incoerente", None, Msg("{text} Recorded as done {done}, before the starting event: "
+                                        "check the dates.", text=text, done=_long(done)))
     if done <= due:
-        return "nei_termini", 0, f"{text} Compiuto {_long(done)}, nei termini."
+        return "nei_termini", 0, Msg("{text} Done {done}, in time.", text=text, done=_long(done))
     n = (done - due).days
-    return "in_ritardo", n, f"{text} Compiuto {_long(done)}, in ritardo di {_giorni(n)}."
-
-
-def _giorni(n: int) -> str:
-    return f"{n} giorno" if n == 1 else f"{n} giorni"
+    return "in_ritardo", n, Msg("{text} Done {done}, late by {days}.", text=text, done=_long(done), days=_days(n))
 
 
 def conciliation_schedule(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 
 class Msg(str):
@@ -36,6 +37,35 @@ class Msg(str):
 
 def _msg(template: str, params: dict) -> Msg:
     return Msg(template, **params)
+
+
+class Day(date):
+    """A calendar day as a field of a :class:`Msg`, with the CLDR ``pattern`` it is shown in:
+    ``Day(d)`` → ``30/06/2025``, ``Day(d, "EEEE dd/MM/yyyy")`` → ``lunedì 30/06/2025`` /
+    ``Monday 30/06/2025``. smvp's edge (``smvp.i18n.say``) formats it through Babel for the
+    user's locale; in the engine's own (English) text it reads the same with English weekday
+    names. Patterns used: ``dd/MM/yyyy``, ``dd/MM``, ``EEEE``, ``EEEE dd/MM``,
+    ``EEEE dd/MM/yyyy``.
+    """
+
+    pattern: str
+
+    def __new__(cls, day: date, pattern: str = "dd/MM/yyyy") -> "Day":
+        obj = super().__new__(cls, day.year, day.month, day.day)
+        obj.pattern = pattern
+        return obj
+
+    def __format__(self, spec: str) -> str:
+        if spec:
+            return date.__format__(self, spec)
+        strf = self.pattern.replace("EEEE", "%A").replace("dd", "%d").replace("MM", "%m").replace("yyyy", "%Y")
+        return self.strftime(strf)
+
+    def __str__(self) -> str:
+        return format(self)
+
+    def __reduce__(self):  # pickles (process pools) keep the pattern
+        return (Day, (date(self.year, self.month, self.day), self.pattern))
 
 
 #: The languages a profile's prose may be written in (``reading: {it: …, en: …}``).

@@ -28,6 +28,7 @@ from simpleeval import SimpleEval
 from . import exact
 from .errors import Msg
 from .exact import Q
+from .library_text import formula_evaluation_problem, syntax_problem
 
 MAX_LENGTH = 500  # characters
 MAX_NODES = 120  # AST nodes
@@ -89,7 +90,7 @@ def check(expr: str, names: set[str]) -> list[str]:
     try:
         tree = _parse(expr)
     except SyntaxError as e:
-        return [Msg('not a valid formula: {problem} at column {column}', problem=e.msg, column=e.offset)]
+        return [Msg('not a valid formula: {problem} at column {column}', problem=syntax_problem(e.msg), column=e.offset)]
     problems: list[str] = []
     depth = _depth(tree)
     if depth > MAX_DEPTH:
@@ -210,8 +211,9 @@ def evaluate(expr: str, names: Mapping[str, object], size: int | None = None):
         result = ev.eval(text, _parsed(text))
     except ZeroDivisionError:
         raise FormulaError(Msg('formula {expr!r}: division by zero', expr=expr)) from None
-    except Exception as e:  # simpleeval's own errors (their text is the library's, in English)
-        raise FormulaError(Msg('formula {expr!r} cannot be evaluated: {problem}', expr=expr, problem=str(e))) from None
+    except Exception as e:  # simpleeval's own errors: their text is the library's, said through the catalogue
+        raise FormulaError(Msg('formula {expr!r} cannot be evaluated: {problem}', expr=expr,
+                               problem=formula_evaluation_problem(e))) from None
     if isinstance(result, (bool, np.bool_)):
         result = np.full(size or 1, bool(result))
     if isinstance(result, np.ndarray) and result.dtype == bool:

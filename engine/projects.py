@@ -230,14 +230,14 @@ def value_projects(spec: ProjectValuation, projects: Sequence[ProjectIn], resour
                                low, high, f.allocation, alloc, tuple(people)))
     # bounds
     if spec.bounds is not None:
-        what = "stable + variable" if set(spec.bounds_of) == {"stable", "variable"} else " + ".join(spec.bounds_of)
+        what = _plus([_PART[part] for part in ("stable", "variable") if part in spec.bounds_of])
         groups = [[fv] for fv in funds] if spec.bounds_per == "fund" else [funds]
         for g in groups:
             total = sum(fv.total for fv in g)
             base = sum(fv.base for fv in g)
-            name = g[0].label if len(g) == 1 else "all valued funds together"
-            parts = " + ".join(f"{_euro(getattr(fv, part))} {part}" for fv in g
-                               for part in ("stable", "variable") if part in spec.bounds_of)
+            name = g[0].label if len(g) == 1 else Msg("all valued funds together")
+            parts = _plus([Msg("{euro} {part}", euro=_euro(getattr(fv, part)), part=_PART[part]) for fv in g
+                           for part in ("stable", "variable") if part in spec.bounds_of])
             if not base:
                 errors.append(DatasetError(Msg("{name}: the fund ({what}) is 0 €, so the projects' bounds cannot be checked", name=name, what=what),
                                            file=resources_file, field="amount"))
@@ -250,9 +250,10 @@ def value_projects(spec: ProjectValuation, projects: Sequence[ProjectIn], resour
                     Msg('{name}: the projects are worth {euro_total} €, {percent} of the fund ({what} = {parts} = {euro_base} €), outside {bounds} of it', name=name, euro_total=_euro(total), percent=f"{_pct(pct)}%", what=what, parts=parts, euro_base=_euro(base), bounds=f"{spec.bounds} %"),
                     file=file, field="relevance",
                     expected=Msg('a total from {euro_low} to {v1} € ({low_percent}–{high_percent} of {euro_base} €)', euro_low=_euro(low), v1=_euro(high) if high is not None else '∞', low_percent=f"{_pct(spec.bounds.lo)}%", high_percent=f"{_pct(spec.bounds.hi) if spec.bounds.hi is not None else '∞'}%", euro_base=_euro(base)),
-                    found=f"{_euro(total)} € = {_fmt_points(g[0].points)} points"
-                    f" × {_euro(g[0].unit_value)} €" if len(g) == 1 else
-                    f"{_euro(total)} € = " + " + ".join(f"{_euro(fv.total)} {fv.label}" for fv in g),
+                    found=Msg("{euro_total} € = {points} points × {euro_unit} €", euro_total=_euro(total),
+                              points=_fmt_points(g[0].points), euro_unit=_euro(g[0].unit_value)) if len(g) == 1
+                    else Msg("{euro_total} € = {parts}", euro_total=_euro(total),
+                             parts=_plus([Msg("{euro} {part}", euro=_euro(fv.total), part=fv.label) for fv in g])),
                     hint=Msg("change the projects' relevance or the funds' resources")))
     # weight gap
     gaps: list[WeightGap] = []
@@ -264,7 +265,7 @@ def value_projects(spec: ProjectValuation, projects: Sequence[ProjectIn], resour
             csum = sum((rel[p.relevance].coefficient for p in ps), Fraction(0))
             wsum = sum((p.weight for p in ps), Fraction(0))
             if not wsum:
-                errors.append(DatasetError(Msg('the objectives valued as projects in {group_or_the_plan} all have weight 0', group_or_the_plan=group or 'the plan'),
+                errors.append(DatasetError(Msg('the objectives valued as projects in {group_or_the_plan} all have weight 0', group_or_the_plan=group or Msg('the plan')),
                                            file="objectives", field="weight"))
                 continue
             for p in ps:
@@ -275,11 +276,13 @@ def value_projects(spec: ProjectValuation, projects: Sequence[ProjectIn], resour
                 gaps.append(WeightGap(p.objective_id, group, r, w, gap, ok))
                 if not ok:
                     errors.append(DatasetError(
-                        Msg('objective {objective_id!r}: its weight is {fmt_points_w} points and its relevance {fmt_points_r} points (both out of 100 in {group_or_the_plan}): they differ by {fmt_points_gap} points, more than {v5}', objective_id=p.objective_id, fmt_points_w=_fmt_points(w), fmt_points_r=_fmt_points(r), group_or_the_plan=group or 'the plan', fmt_points_gap=_fmt_points(gap), v5=_fmt_points(spec.max_weight_gap)),
+                        Msg('objective {objective_id!r}: its weight is {fmt_points_w} points and its relevance {fmt_points_r} points (both out of 100 in {group_or_the_plan}): they differ by {fmt_points_gap} points, more than {v5}', objective_id=p.objective_id, fmt_points_w=_fmt_points(w), fmt_points_r=_fmt_points(r), group_or_the_plan=group or Msg('the plan'), fmt_points_gap=_fmt_points(gap), v5=_fmt_points(spec.max_weight_gap)),
                         file="objectives", field="weight",
                         expected=Msg('a weight of {v0}–{v1} points out of 100', v0=_fmt_points(max(r - spec.max_weight_gap, Fraction(0))), v1=_fmt_points(r + spec.max_weight_gap)),
-                        found=f"{_fmt_points(w)} (weight {_fmt_points(p.weight)} of {_fmt_points(wsum)}; relevance "
-                        f"{_fmt_points(rel[p.relevance].coefficient)} of {_fmt_points(csum)})"))
+                        found=Msg("{points} (weight {weight} of {weights}; relevance {coefficient} of {coefficients})",
+                                  points=_fmt_points(w), weight=_fmt_points(p.weight), weights=_fmt_points(wsum),
+                                  coefficient=_fmt_points(rel[p.relevance].coefficient),
+                                  coefficients=_fmt_points(csum))))
     if errors:
         raise DatasetErrors(errors[:50])
     pvs = tuple(ProjectValue(p.objective_id, p.label, p.relevance, rel[p.relevance].label, rel[p.relevance].coefficient,
@@ -381,6 +384,20 @@ def _fund_ids(cell) -> tuple[str, ...] | None:
 
 
 # ---------------------------------------------------------------- display helpers
+
+#: A fund's parts, as the messages name them (``bounds.of``).
+_PART = {"stable": Msg("stable"), "variable": Msg("variable")}
+
+
+def _plus(items: Sequence[object]) -> object:
+    """``a + b + c`` as one catalogue message (each item said in the user's language)."""
+    if not items:
+        return ""
+    out = items[0]
+    for item in items[1:]:
+        out = Msg("{before} + {after}", before=out, after=item)
+    return out
+
 
 def _dec(x: Fraction) -> Decimal | None:
     """``x`` as an exact Decimal, or None when it has no finite decimal expansion."""

@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from .errors import Msg, ProfileError
+from .library_text import yaml_problem
 
 #: the largest profile file, in bytes of UTF-8 (the largest bundled profile: 37 KB)
 MAX_BYTES = 256 * 1024
@@ -216,7 +217,7 @@ def load_yaml(text: str, file: str = "<profile>") -> Loaded:
             raise _limit_error(Msg('nested more than {n} levels deep', n=MAX_DEPTH), file, mark,
                                expected=Msg('at most {n} levels of mappings and lists', n=MAX_DEPTH),
                                found=Msg('a deeper value here')) from None
-        raise ProfileError(Msg('YAML syntax error: {problem}', problem=e.problem), file=file,
+        raise ProfileError(Msg('YAML syntax error: {problem}', problem=yaml_problem(e.problem)), file=file,
                            line=mark.line + 1 if mark else None,
                            column=mark.column + 1 if mark else None,
                            hint=Msg("check indentation and that every 'key: value' has a space after the colon")) from None

@@ -135,7 +135,7 @@ def say(value: object, lang: str) -> str:
         return str(value)  # not in the catalogue: tests/test_catalogue.py fails on such an id
     fields = {k: say(v, lang) if _sayable(v)
               else error_text(v, lang) if isinstance(v, Exception) and getattr(v, "message", None) is not None
-              else v for k, v in params.items()}
+              else _day(v, lang) for k, v in params.items()}
     return text.format(**fields) if fields else text.replace("{{", "{").replace("}}", "}")
 
 
@@ -150,6 +150,17 @@ def _prose(value: object, lang: str) -> str | None:
         return None
     text = langs.get(lang) or next((langs[k] for k in LANGS if langs.get(k)), "")
     return str(text)
+
+
+def _day(value: object, lang: str) -> object:
+    """A message's field that is a calendar day (:class:`smvp_engine.errors.Day`, or a plain
+    date) in the locale's format (its ``pattern``: ``lunedì 30/06/2025`` / ``Monday
+    30/06/2025``); anything else unchanged."""
+    import datetime as dt
+
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return format_date(value, lang, getattr(value, "pattern", "dd/MM/yyyy"))
+    return value
 
 
 def _sayable(value: object) -> bool:

@@ -26,6 +26,7 @@ import yaml
 from typer.testing import CliRunner
 
 from smvp.cli import app
+from smvp.i18n import say
 from smvp_engine import deadlines
 
 REPO = Path(__file__).resolve().parents[1]
@@ -145,6 +146,6 @@ def test_patron_of_brescia_closes_the_offices():
     assert cal.closure_reason(dt.date(2027, 2, 15)) == "Santi Faustino e Giovita, patroni di Brescia"
     d = deadlines.fixed_term(dt.date(2027, 2, 15), cal)
     assert d.due == dt.date(2027, 2, 16)
-    assert d.reason == "15/02 Santi Faustino e Giovita, patroni di Brescia → martedì 16/02"
+    assert say(d.reason, "it") == "15/02 Santi Faustino e Giovita, patroni di Brescia → martedì 16/02"
     # in 2025 and 2026 the patron's day is a sabato and a domenica
     assert dt.date(2025, 2, 15).weekday() == SAT and dt.date(2026, 2, 15).weekday() == SUN

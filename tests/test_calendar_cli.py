@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from smvp import cli
 from smvp.commands import calendar as calcmd
+from smvp.i18n import say
 from smvp_engine import deadlines
 from smvp_engine.errors import ProfileErrors
 
@@ -104,6 +105,25 @@ def test_overdue_in_red_and_english(tmp_path):
                _write(tmp_path, "step,date\n"), "--as-of", "2025-02-03", "--lang", "en")
     assert r.exit_code == 0, r.output
     assert "Performance cycle 2025" in r.stdout and "overdue by 3 days" in r.stdout  # 03/02 − 31/01
+
+
+def test_the_engines_reasons_in_english_and_italian_by_default(tmp_path):
+    """Why a step is conditional, why a deadline moved: the engine's reasons are catalogue
+    messages, said in the user's language (issue 15), with the dates in the locale's format."""
+    en = invoke("--lang", "en", "calendar", "--chamber", "cuneo", "--year", 2025)
+    it = invoke("calendar", "--chamber", "cuneo", "--year", 2025)
+    assert en.exit_code == 0 and it.exit_code == 0, en.output + it.output
+    flat_en, flat_it = " ".join(en.stdout.split()), " ".join(it.stdout.split())
+    assert ("Due only if «PIAO con la programmazione degli obiettivi (Giunta)» is done after its term. "
+            "Deadline fixed on 30/09/2025 (Tuesday): a working day.") in flat_en
+    assert "Dovuto solo se" not in flat_en and "Scadenza fissata" not in flat_en
+    assert ("Dovuto solo se «PIAO con la programmazione degli obiettivi (Giunta)» è compiuto oltre il "
+            "termine. Scadenza fissata al 30/09/2025 (martedì): giorno lavorativo.") in flat_it
+    # a moved deadline: the weekdays of its chain in the user's language (31/01/2027 is a Sunday)
+    moved_en = calendar_csv(tmp_path, "--chamber", "cuneo", "--year", 2027, "--lang", "en")["piao"]
+    assert moved_en["moved_because"] == "Sunday 31/01 → Monday 01/02"
+    assert moved_en["why"].startswith("Deadline fixed on 31/01/2027 (Sunday), a non-working day, "
+                                      "extended to Monday 01/02/2027")
 
 
 def _write(tmp_path: Path, text: str, name: str = "a.csv") -> Path:
@@ -265,4 +285,4 @@ def test_conditional_step_overdue_reference():
                                                         as_of=dt.date(2025, 2, 10))}
     assert rows["piao"].status == "scaduto" and rows["piao"].days_late == 10
     assert rows["m"].status == "sostituito" and rows["q3"].status == "aperto"
-    assert "non è stato compiuto entro il termine (31/01/2025)" in rows["q3"].reason
+    assert "non è stato compiuto entro il termine (31/01/2025)" in say(rows["q3"].reason, "it")

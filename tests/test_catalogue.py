@@ -148,7 +148,7 @@ def test_the_wheel_ships_the_catalogue():
 # ---------------------------------------------------------------- nothing bypasses the catalogue
 
 ENGINE_ERRORS = {"_Bad", "DatasetError", "ProfileError", "SmvpError", "NotComputable", "error", "err"}
-ENGINE_TEXT_NAMES = {"hint", "msg", "message"}
+ENGINE_TEXT_NAMES = {"hint", "msg", "message", "reason"}  # reason: why a deadline is what it is (deadlines)
 # (file, line text) of engine messages that may stay plain text: none today. Keep this short.
 ENGINE_ALLOWED: set[tuple[str, str]] = set()
 
@@ -187,6 +187,8 @@ def test_the_engines_user_messages_are_catalogue_messages():
                     # what was found is mostly the data itself (a value, a number); a word for it
                     # ("blank", "none", "a blank cell") is a message
                     texts += [k.value for k in node.keywords if k.arg == "found" and isinstance(k.value, ast.Constant)]
+                # a schedule's row told why (StepDeadline(reason=…), dataclasses.replace(row, reason=…))
+                texts += [k.value for k in node.keywords if k.arg == "reason"]
             elif (isinstance(node, ast.Assign) and len(node.targets) == 1
                   and isinstance(node.targets[0], ast.Name) and node.targets[0].id in ENGINE_TEXT_NAMES):
                 texts.append(node.value)

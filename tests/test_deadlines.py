@@ -12,6 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from smvp.i18n import say
 from smvp_engine.deadlines import (
     SEATS,
     STATUSES,
@@ -69,10 +70,10 @@ def test_term_golden(case):
     d = term_end(start, case["days"], cal)
     assert d.nominal == nominal
     assert d.due == due
-    assert d.reason == case["reason"]
+    assert (say(d.reason, "it") or None) == case["reason"]
     assert d.moved == (case["reason"] is not None)
     assert d.start == start and d.days == case["days"]
-    text = d.explain()
+    text = say(d.explain(), "it")
     assert f"Termine di {case['days']} giorn" in text
     assert due.strftime("%d/%m/%Y") in text
     if d.moved:
@@ -84,20 +85,20 @@ def test_term_golden(case):
 
 def test_explain_sentences():
     cn = _cal("Cuneo")
-    assert term_end(date(2025, 9, 19), 10, cn).explain() == (
+    assert say(term_end(date(2025, 9, 19), 10, cn).explain(), "it") == (
         "Termine di 10 giorni dal 19/09/2025 (venerdì), escluso il giorno di partenza: "
         "scadenza nominale lunedì 29/09/2025, giorno non lavorativo, prorogata a "
         "martedì 30/09/2025 (29/09 San Michele, patrono di Cuneo → martedì 30/09)."
     )
-    assert term_end(date(2025, 5, 12), 1, cn).explain() == (
+    assert say(term_end(date(2025, 5, 12), 1, cn).explain(), "it") == (
         "Termine di 1 giorno dal 12/05/2025 (lunedì), escluso il giorno di partenza: "
         "scade martedì 13/05/2025."
     )
-    assert fixed_term(date(2027, 1, 31), cn).explain() == (
+    assert say(fixed_term(date(2027, 1, 31), cn).explain(), "it") == (
         "Scadenza fissata al 31/01/2027 (domenica), giorno non lavorativo, prorogata a "
         "lunedì 01/02/2027 (domenica 31/01 → lunedì 01/02)."
     )
-    assert fixed_term(date(2025, 6, 30), cn).explain() == (
+    assert say(fixed_term(date(2025, 6, 30), cn).explain(), "it") == (
         "Scadenza fissata al 30/06/2025 (lunedì): giorno lavorativo."
     )
 
@@ -253,7 +254,7 @@ def test_chain_golden(case):
         if "late" in exp:
             assert r.late is exp["late"], r.step
         for fragment in exp.get("reason_has", []):
-            assert fragment in r.reason, (r.step, r.reason)
+            assert fragment in say(r.reason, "it"), (r.step, say(r.reason, "it"))
         if r.status == "nessun_termine":
             assert r.deadline is None and r.days is None
 

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from smvp.i18n import say
 from smvp_engine.deadlines import add_months, calendar_for_seat, schedule, term_end_months
 from smvp_engine.errors import ProfileErrors
 
@@ -29,7 +30,7 @@ def test_month_term_moves_past_the_patron_saint_of_the_seat_only():
     # 29/08/2025 + 1 month = 29/09/2025, a Monday: San Michele, patrono di Cuneo → martedì 30/09
     d = term_end_months(date(2025, 8, 29), 1, CUNEO)
     assert (d.nominal, d.due) == (date(2025, 9, 29), date(2025, 9, 30))
-    assert "San Michele" in d.reason and "Termine di 1 mese" in d.explain()
+    assert "San Michele" in say(d.reason, "it") and "Termine di 1 mese" in say(d.explain(), "it")
     # in Lucca the same day is a working day
     assert term_end_months(date(2025, 8, 29), 1, LUCCA).due == date(2025, 9, 29)
 

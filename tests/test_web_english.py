@@ -27,13 +27,6 @@ ENGLISH = ["Save", "Log out", "Year", "Results", "Download", "Back", "Compare", 
            "Profile", "Role", "State", "Judgement", "Premium"]
 
 
-# The engine's own Italian prose that the pages show as it comes (smvp_engine.deadlines: why a
-# step is conditional, why a deadline moved): not the templates' words, still Italian under
-# --lang en (issue 15, open: the engine's messages). Stripped before the scan, and only these.
-ENGINE_PROSE = [r"Dovuto solo se «[^»]*» è compiuto oltre il termine\.",
-                r"Scadenza fissata al \d\d/\d\d/\d{4} \(\w+\)(: [^.]*\.)?"]
-
-
 def _profile_texts() -> list[str]:
     """Every text of cuneo's bundled profile (labels, sources, steps, judgements; a document's
     title also as cited, up to its first comma) and of its sample year's CSV files (names,
@@ -65,11 +58,10 @@ def _profile_texts() -> list[str]:
 
 
 def pages_own(text: str) -> str:
-    """``text`` without the profile's texts and the engine's prose: the pages' own words."""
+    """``text`` without the profile's texts: the pages' own words (the engine's reasons on the
+    calendar, why a step is conditional or a deadline moved, are the pages' words too)."""
     for data in _profile_texts():
         text = text.replace(data, " ")
-    for prose in ENGINE_PROSE:
-        text = re.sub(prose, " ", text)
     return text
 
 

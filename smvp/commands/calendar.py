@@ -196,7 +196,8 @@ def _fold(line: str) -> str:
 
 def to_ics(rows: list[CycleRow], *, chamber: str, chamber_name: str, year: int,
            stamp: dt.datetime | None = None) -> str:
-    """An iCalendar (RFC 5545) document: one all-day VEVENT per step with a due date."""
+    """An iCalendar (RFC 5545) document: one all-day VEVENT per step with a due date (in
+    Italian, as its name and categories are)."""
     stamp = (stamp or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     dtstamp = stamp.strftime("%Y%m%dT%H%M%SZ")
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//smvp//calendario del ciclo//IT",
@@ -206,7 +207,7 @@ def to_ics(rows: list[CycleRow], *, chamber: str, chamber_name: str, year: int,
         r = cr.row
         if r.due is None or r.status in ("non_applicabile", "sostituito"):
             continue
-        desc = r.reason + (f"\nFonte: {cr.source}" if cr.source else "")
+        desc = say(r.reason, "it") + (f"\nFonte: {cr.source}" if cr.source else "")
         summary = r.label + (" (facoltativo)" if cr.optional else "")
         lines += [
             "BEGIN:VEVENT",
@@ -228,7 +229,9 @@ CSV_COLUMNS = ("step", "label", "actor", "optional", "nominal", "due", "moved_be
                "status", "days_late", "source", "why")
 
 
-def to_csv(rows: list[CycleRow]) -> str:
+def to_csv(rows: list[CycleRow], lang: str = "it") -> str:
+    """The calendar as a table (columns :data:`CSV_COLUMNS`; why a deadline moved and the
+    step's reason in ``lang``)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(CSV_COLUMNS)
@@ -237,9 +240,9 @@ def to_csv(rows: list[CycleRow]) -> str:
         w.writerow([r.step, r.label, r.actor or "", "1" if cr.optional else "0",
                     r.deadline.nominal.isoformat() if r.deadline else "",
                     r.due.isoformat() if r.due else "",
-                    r.deadline.reason or "" if r.deadline else "",
+                    say(r.deadline.reason, lang) if r.deadline else "",
                     r.done.isoformat() if r.done else "", r.status,
-                    "" if r.days_late is None else r.days_late, cr.source, r.reason])
+                    "" if r.days_late is None else r.days_late, cr.source, say(r.reason, lang)])
     return buf.getvalue()
 
 
@@ -321,7 +324,7 @@ def run(*, chamber: str | None, profile: Path | None, year: int, actual: Path | 
         r = cr.row
         text, style = status_label(r, lang)
         label = r.label + (f" ({t('optional', lang)})" if cr.optional else "")
-        moved = (r.deadline.reason or "") if r.deadline else ""
+        moved = say(r.deadline.reason, lang) if r.deadline else ""
         if narrow:
             step = Text(label)
             if cr.source:
@@ -336,7 +339,7 @@ def run(*, chamber: str | None, profile: Path | None, year: int, actual: Path | 
     out.print(table)
     for cr in rows:
         if cr.row.status in ("condizionato", "non_applicabile", "sostituito"):
-            out.print(Text(f"{cr.row.label}: {cr.row.reason}", style="dim"), soft_wrap=True)
+            out.print(Text(f"{cr.row.label}: {say(cr.row.reason, lang)}", style="dim"), soft_wrap=True)
     undated = [cr.row.label for cr in rows
                if cr.row.due is None or cr.row.status in ("non_applicabile", "sostituito")]
     if ics is not None:
@@ -346,6 +349,6 @@ def run(*, chamber: str | None, profile: Path | None, year: int, actual: Path | 
             out.print(Text(t("not_in_ics", lang, steps="; ".join(undated)), style="dim"),
                       soft_wrap=True)
     if csv_path is not None:
-        _write(csv_path, to_csv(rows), bom=True)
+        _write(csv_path, to_csv(rows, lang), bom=True)
         out.print(Text(t("written", lang, path=csv_path)), soft_wrap=True)
     return 0

@@ -71,7 +71,7 @@ def _next_line(out: Console, view: domain.CaseView, lang: str) -> None:
         days, style = (t("days_today", lang) if left == 0 else t("days_n", lang, n=left)), ""
     _line(out, t("next_deadline", lang, label=nxt.label, due=_d(nxt.due), days=days), style)
     if nxt.deadline is not None and nxt.deadline.moved:
-        _line(out, "  " + (nxt.deadline.reason or ""))
+        _line(out, "  " + say(nxt.deadline.reason, lang))
 
 
 # --------------------------------------------------------------------------- open, deliver
@@ -134,7 +134,7 @@ def step(*, ref: str, chamber: str | None, event: str, on: str, scores: str | No
     if row.status == "in_ritardo":
         _line(out, t("step_late", lang, n=row.days_late, due=_d(row.due)), "bold yellow")
         if row.deadline is not None:
-            _line(out, "  " + row.deadline.explain(), "yellow")
+            _line(out, "  " + say(row.deadline.explain(), lang), "yellow")
     elif row.status == "nei_termini":
         _line(out, t("step_on_time", lang, due=_d(row.due)), "green")
     elif row.status == "nessun_termine":
@@ -331,7 +331,7 @@ def show(*, ref: str, chamber: str | None, db: str | None, lang: str, as_of: str
         label = row.label + (f" ({t('optional', lang)})" if view.procedure.optional(row.step)
                              else "")
         table.add_row(label, actor_label(row.actor, lang), _d(row.due), _d(row.done), Text(text, style=style),
-                      row.reason)
+                      say(row.reason, lang))
     out.print(table)
     for rev in revs:
         _line(out, t("revision_line", lang, n=rev.number, run=rev.run_id,

@@ -117,9 +117,9 @@ def _review(doc: RunDocument, role: Any, sheet_date: dt.date, lang: str) -> dict
         if d.days is not None and d.start is not None:
             why = t("term_days", days=d.days, start=r.long_date(d.start, lang))
         else:
-            why = d.explain() if lang == "it" else ""
+            why = say(d.explain(), lang)
         if d.moved:
-            why += "; " + t("term_moved", nominal=r.long_date(d.nominal, lang), why=d.reason)
+            why += "; " + t("term_moved", nominal=r.long_date(d.nominal, lang), why=say(d.reason, lang))
         out["steps"].append({"text": t("review_by", step=label, due=due_text), "due": d.due,
                              "why": why, "optional": proc.optional(row.step)})
     return out

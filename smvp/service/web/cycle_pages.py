@@ -75,9 +75,10 @@ def calendar_view(ctx: Context, year: int, actual: dict[str, dt.date]) -> dict[s
         status, _ = status_label(r, ctx.lang)
         rows.append({"step": r.step, "label": r.label, "optional": cr.optional,
                      "actor": actor_label(r.actor, ctx.lang, roles), "due": r.due,
-                     "moved": (r.deadline.reason or "") if r.deadline else "",
+                     "moved": say(r.deadline.reason, ctx.lang) if r.deadline else "",
                      "done": actual.get(r.step), "status": status, "state": r.status,
-                     "why": r.reason if r.status in ("condizionato", "non_applicabile", "sostituito") else "",
+                     "why": (say(r.reason, ctx.lang)
+                             if r.status in ("condizionato", "non_applicabile", "sostituito") else ""),
                      "source": cr.source})
     return {"profile_label": label, "rows": rows, "none": "", "as_of": as_of, "data": data,
             "profile": prof}
