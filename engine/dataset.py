@@ -504,6 +504,27 @@ def _scaled(d: Decimal, kind: str, raw: Any) -> int:
     return n
 
 
+#: :func:`_cell`'s value of a cell that types, by (column, type of the cell, cell): the same
+#: decimal texts come back table after table (a national run types thousands of years)
+_TYPED_CELLS: dict[tuple[ColumnSpec, type, Any], Any] = {}
+
+
+def _typed_cell(col: ColumnSpec, v: Any) -> Any:
+    """:func:`_cell`, remembered for the cells that type (a bad cell raises each time)."""
+    key = (col, type(v), v)
+    try:
+        return _TYPED_CELLS[key]
+    except KeyError:
+        pass
+    except TypeError:  # a cell that cannot be a key
+        return _cell(col, v)
+    typed = _cell(col, v)
+    if len(_TYPED_CELLS) >= 50_000:
+        _TYPED_CELLS.clear()
+    _TYPED_CELLS[key] = typed
+    return typed
+
+
 def _cell(col: ColumnSpec, v: Any) -> Any:
     """Type one non-blank cell of ``col`` (raises _Bad)."""
     kind = col.kind
@@ -1102,7 +1123,7 @@ def _type_column(col: ColumnSpec, values: Any, rows: np.ndarray, file: str, erro
         typed = []
         for k, v in enumerate(distinct):
             try:
-                typed.append(_cell(col, v))
+                typed.append(_typed_cell(col, v))
             except _Bad as exc:
                 bad[k] = exc
                 typed.append(fill)
