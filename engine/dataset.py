@@ -1606,6 +1606,26 @@ def _check_all(tables: dict[str, Table], errors: list, found: Found, broken: set
 _JOIN_IN_PYTHON = 4096
 
 
+#: the hashed JSON line of a declared column, ``["column", name, kind]``, by (name, kind): the
+#: same few dozen texts for every dataset (a national run hashes thousands)
+_COLUMN_HEADS: dict[tuple[str, str], bytes] = {}
+
+
+def _column_head(name: str, kind: str) -> bytes:
+    head = _COLUMN_HEADS.get((name, kind))
+    if head is None:
+        head = _COLUMN_HEADS[(name, kind)] = json.dumps(["column", name, kind]).encode()
+    return head
+
+
+def _table_head(name: str, rows: int) -> bytes:
+    """``json.dumps(["table", name, rows])`` as bytes (the name's JSON text kept once a process)."""
+    head = _COLUMN_HEADS.get(("table", name))
+    if head is None:
+        head = _COLUMN_HEADS[("table", name)] = json.dumps(["table", name]).encode()[:-1]
+    return head + b", %d]" % rows
+
+
 def _content_sha256(tables: dict[str, Table],
                     columns: dict[str, Iterable[str]] | None = None) -> str:
     """sha256 of the typed content: tables by name, columns in declared order.
@@ -1617,13 +1637,13 @@ def _content_sha256(tables: dict[str, Table],
     quoted: dict[int, pa.Array] = {}  # JSON texts of a categories array (shared by columns)
     for name in sorted(tables):
         t, spec = tables[name], TABLES[name]
-        h.update(json.dumps(["table", name, len(t)]).encode())
+        h.update(_table_head(name, len(t)))
         keep = None if columns is None else set(columns.get(name, ()))
         for col in spec.columns:
             if keep is not None and col.name not in keep:
                 continue
             a = t.columns[col.name]
-            h.update(json.dumps(["column", col.name, col.kind]).encode())
+            h.update(_column_head(col.name, col.kind))
             if col.kind in SCALE:
                 h.update(np.ascontiguousarray(a, dtype="<i8").tobytes())
                 m = t.missing.get(col.name)

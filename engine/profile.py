@@ -500,6 +500,18 @@ class Profile:
         return list(_dicts(self.data))
 
     @cached_property
+    def _timed_blocks(self) -> frozenset[str] | None:
+        """The top-level keys whose block has a mapping with ``from``, ``until`` or ``variants``
+        (the only blocks that resolving a year can change); None when the document itself has one."""
+        timed = set()
+        for path, v in self._mappings:
+            if "from" in v or "until" in v or "variants" in v:
+                if not path:
+                    return None
+                timed.add(path[0])
+        return frozenset(timed)
+
+    @cached_property
     def _rule_spans(self) -> tuple:
         """:attr:`_spans` without those of ``norms`` (the builder reads the norms only for their
         sources and ``defined`` flags: see :func:`_norms_only`)."""
@@ -1183,8 +1195,18 @@ class _Builder:
         self.errors: list[ProfileError] = []
         self.docs = profile.data.get("documents") or {}
         chamber = profile.data["chamber"]
-        self.data = {k: v for k, v in profile.data.items() if k != "chamber"}
-        self.data = _resolved(self.data, year) or {}
+        timed = profile._timed_blocks
+        if timed is None:  # from/until or variants on the document itself: resolved whole
+            self.data = {k: v for k, v in profile.data.items() if k != "chamber"}
+            self.data = _resolved(self.data, year) or {}
+        else:  # a block without from/until or variants anywhere resolves to itself: not copied
+            self.data = {}
+            for k, v in profile.data.items():
+                if k == "chamber":
+                    continue
+                r = _resolved(v, year) if k in timed and isinstance(v, (dict, list)) else v
+                if r is not None or v is None:
+                    self.data[k] = r
         self.data["chamber"] = chamber
 
     def err(self, message, path, **kw):
