@@ -85,12 +85,12 @@ def test_an_address_fastapi_cannot_read_names_the_parameter_expected_and_found(a
     assert r.status_code == 422
     p = _page(r)
     assert p["lang"] == "en" and p["frame"]  # in the tenant's frame: the user is a member
-    assert p["rows"] == [("path parameter run_id", "invalid value (int_parsing)", "a whole number", '"abc"')]
+    assert p["rows"] == [("path parameter run_id", "not a valid value", "a whole number", '"abc"')]
     assert p["back"] == "/t/cuneo/amministrazione?x=1"
     r = c.get("/t/cuneo/amministrazione/calendario?anno=duemila&lang=it")
     p = _page(r)
     assert r.status_code == 422 and p["lang"] == "it"
-    assert p["rows"] == [("parametro anno dell'indirizzo", "valore non valido (int_parsing)",
+    assert p["rows"] == [("parametro anno dell'indirizzo", "valore non valido",
                           "un numero intero", '"duemila"')]
     # a back link to another site is never offered
     r = c.get("/t/cuneo/esecuzioni/abc/risultati", headers={"Referer": "https://elsewhere.example/t/x"})

@@ -69,7 +69,8 @@ def invalid_page(request: Request, exc: RequestValidationError) -> Response:
     rows = []
     for error in exc.errors():
         d = invalid.described(error, lang)
-        rows.append({"place": _place(d, lang), "field": d["field"], "problem": d["problem"],
+        said = t("web.invalid.value", lang) if d["what"] == "value" else d["problem"]  # no pydantic ids
+        rows.append({"place": _place(d, lang), "field": d["field"], "problem": said,
                      "expected": d["expected"], "found": d["found"]})
     return page(request, "error.html.j2", _frame(request), status_code=422, status=422,
                 detail=t("web.invalid.text", lang), problems=rows, back=back(request))
