@@ -504,6 +504,27 @@ def _scaled(d: Decimal, kind: str, raw: Any) -> int:
     return n
 
 
+#: :func:`_cell`'s value of a cell that types, by (column, type of the cell, cell): the same
+#: decimal texts come back table after table (a national run types thousands of years)
+_TYPED_CELLS: dict[tuple[ColumnSpec, type, Any], Any] = {}
+
+
+def _typed_cell(col: ColumnSpec, v: Any) -> Any:
+    """:func:`_cell`, remembered for the cells that type (a bad cell raises each time)."""
+    key = (col, type(v), v)
+    try:
+        return _TYPED_CELLS[key]
+    except KeyError:
+        pass
+    except TypeError:  # a cell that cannot be a key
+        return _cell(col, v)
+    typed = _cell(col, v)
+    if len(_TYPED_CELLS) >= 50_000:
+        _TYPED_CELLS.clear()
+    _TYPED_CELLS[key] = typed
+    return typed
+
+
 def _cell(col: ColumnSpec, v: Any) -> Any:
     """Type one non-blank cell of ``col`` (raises _Bad)."""
     kind = col.kind
@@ -1111,7 +1132,7 @@ def _type_column(col: ColumnSpec, values: Any, rows: np.ndarray, file: str, erro
         typed = []
         for k, v in enumerate(distinct):
             try:
-                typed.append(_cell(col, v))
+                typed.append(_typed_cell(col, v))
             except _Bad as exc:
                 bad[k] = exc
                 typed.append(fill)
@@ -1615,6 +1636,26 @@ def _check_all(tables: dict[str, Table], errors: list, found: Found, broken: set
 _JOIN_IN_PYTHON = 4096
 
 
+#: the hashed JSON line of a declared column, ``["column", name, kind]``, by (name, kind): the
+#: same few dozen texts for every dataset (a national run hashes thousands)
+_COLUMN_HEADS: dict[tuple[str, str], bytes] = {}
+
+
+def _column_head(name: str, kind: str) -> bytes:
+    head = _COLUMN_HEADS.get((name, kind))
+    if head is None:
+        head = _COLUMN_HEADS[(name, kind)] = json.dumps(["column", name, kind]).encode()
+    return head
+
+
+def _table_head(name: str, rows: int) -> bytes:
+    """``json.dumps(["table", name, rows])`` as bytes (the name's JSON text kept once a process)."""
+    head = _COLUMN_HEADS.get(("table", name))
+    if head is None:
+        head = _COLUMN_HEADS[("table", name)] = json.dumps(["table", name]).encode()[:-1]
+    return head + b", %d]" % rows
+
+
 def _content_sha256(tables: dict[str, Table],
                     columns: dict[str, Iterable[str]] | None = None) -> str:
     """sha256 of the typed content: tables by name, columns in declared order.
@@ -1626,13 +1667,13 @@ def _content_sha256(tables: dict[str, Table],
     quoted: dict[int, pa.Array] = {}  # JSON texts of a categories array (shared by columns)
     for name in sorted(tables):
         t, spec = tables[name], TABLES[name]
-        h.update(json.dumps(["table", name, len(t)]).encode())
+        h.update(_table_head(name, len(t)))
         keep = None if columns is None else set(columns.get(name, ()))
         for col in spec.columns:
             if keep is not None and col.name not in keep:
                 continue
             a = t.columns[col.name]
-            h.update(json.dumps(["column", col.name, col.kind]).encode())
+            h.update(_column_head(col.name, col.kind))
             if col.kind in SCALE:
                 h.update(np.ascontiguousarray(a, dtype="<i8").tobytes())
                 m = t.missing.get(col.name)
