@@ -491,7 +491,7 @@ class Profile:
         """(from, until) of every mapping of the document that resolution may keep or drop by year
         (the ``chamber`` block is not resolved; a mapping without from/until is always in force)."""
         return tuple(dict.fromkeys(
-            (v.get("from"), v.get("until")) for path, v in self._mappings
+            (v.get("from"), v.get("until")) for path, v in self._temporal
             if path[:1] != ("chamber",) and ("from" in v or "until" in v)))
 
     @cached_property
@@ -505,12 +505,17 @@ class Profile:
         """The top-level keys whose block has a mapping with ``from``, ``until`` or ``variants``
         (the only blocks that resolving a year can change); None when the document itself has one."""
         timed = set()
-        for path, v in self._mappings:
-            if "from" in v or "until" in v or "variants" in v:
-                if not path:
-                    return None
-                timed.add(path[0])
+        for path, _v in self._temporal:
+            if not path:
+                return None
+            timed.add(path[0])
         return frozenset(timed)
+
+    @cached_property
+    def _temporal(self) -> list[tuple[tuple, dict]]:
+        """The (path, mapping) of :attr:`_mappings` that have ``from``, ``until`` or ``variants``
+        (what the period checks read), in document order."""
+        return [(path, v) for path, v in self._mappings if "from" in v or "until" in v or "variants" in v]
 
     @cached_property
     def _block_mappings(self) -> dict[str, list[tuple[tuple, dict]]]:
@@ -526,7 +531,7 @@ class Profile:
         """:attr:`_spans` without those of ``norms`` (the builder reads the norms only for their
         sources and ``defined`` flags: see :func:`_norms_only`)."""
         return tuple(dict.fromkeys(
-            (v.get("from"), v.get("until")) for path, v in self._mappings
+            (v.get("from"), v.get("until")) for path, v in self._temporal
             if path[:1] not in (("chamber",), ("norms",)) and ("from" in v or "until" in v)))
 
     def _same_rules(self, a: int, b: int) -> bool:
@@ -538,7 +543,7 @@ class Profile:
     def boundary_years(self) -> list[int]:
         """One representative year per period in which the rules are constant."""
         years = {self.valid_from}
-        for path, node in self._mappings:
+        for path, node in self._temporal:
             if "validity" in path:
                 continue
             f, u = node.get("from"), node.get("until")
@@ -1825,7 +1830,7 @@ def _semantic_errors(profile: Profile, texts: dict[str, str] | None = None) -> l
         errors.append(profile.error(Msg('validity ends before it starts'), ("chamber", "validity", "until"),
                                     expected=Msg('a year ≥ {v_from}', v_from=v['from']), found=str(v["until"])))
     # effective dates: from ≤ until, variants must not overlap
-    for path, node in profile._mappings:
+    for path, node in profile._temporal:
         f, u = node.get("from"), node.get("until")
         if isinstance(f, int) and isinstance(u, int) and u < f and "validity" not in path:
             errors.append(profile.error(Msg("'until' {u} is before 'from' {f}", u=u, f=f), path + ("until",)))
