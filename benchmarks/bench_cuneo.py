@@ -8,7 +8,8 @@ RNG, fixed seed): one Segretario Generale, a dirigente per area, an E.Q. per
 servizio and, for everyone else, dipendenti spread over ``size // 50`` uffici
 (or ``--offices``) under 4 aree × 4 servizi, each ufficio with 1–2 objectives
 of 1–2 indicators. The dataset is built in memory with the text id
-columns as :class:`engine.columns.Categorical` and handed to
+columns as :class:`engine.columns.Categorical`, the objectives' and indicators' decimal
+columns as :class:`engine.columns.Decimals` (as the loader types them), and handed to
 :func:`engine.pipeline.evaluate`; beside it, :func:`numpy_evaluate` applies the
 same Cuneo rules by hand with numpy, from the same columns (codes and int
 arrays), exact to the cent. Both are timed in the same process, best of
@@ -51,7 +52,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from smvp_engine.columns import Categorical
+from smvp_engine.columns import Categorical, Decimals, decimals
 from smvp_engine.dataset import SCALE, TABLES, Dataset, Table
 
 PROFILE = REPO / "chambers" / "cuneo.yaml"
@@ -273,15 +274,15 @@ def _columns(s: Synthetic) -> dict[str, dict[str, object]]:
             "level": level_names[s.o_level],
             "unit_id": _obj(None if u < 0 else s.unit_ids[u] for u in s.o_unit),
             "person_id": _obj(None if p < 0 else s.person_ids[p] for p in s.o_person),
-            "weight": _obj(Decimal(int(w)) for w in s.o_weight),
-            "attested_percent": _obj(None if a < 0 else _tenths(a) for a in s.o_attested),
+            "weight": decimals(_obj(Decimal(int(w)) for w in s.o_weight)),
+            "attested_percent": decimals(_obj(None if a < 0 else _tenths(a) for a in s.o_attested)),
         },
         "indicators": {
             "indicator_id": _obj(f"I{i + 1:06d}" for i in range(len(s.i_obj))),
             "objective_id": obj_ids[s.i_obj],
-            "target": _obj(_tenths(t) for t in s.i_target),
-            "actual": _obj(_tenths(a) for a in s.i_actual),
-            "weight": _obj(Decimal(int(w)) for w in s.i_weight),
+            "target": decimals(_obj(_tenths(t) for t in s.i_target)),
+            "actual": decimals(_obj(_tenths(a) for a in s.i_actual)),
+            "weight": decimals(_obj(Decimal(int(w)) for w in s.i_weight)),
             "direction": _obj("lower" if lo else "higher" for lo in s.i_lower),
         },
         "staff": {
@@ -325,7 +326,8 @@ def build_dataset(s: Synthetic) -> Dataset:
         for c in spec.columns:
             if c.name in cols:
                 columns[c.name] = cols[c.name]
-                if c.kind not in SCALE and not isinstance(cols[c.name], Categorical) and c.default is not None:
+                if (c.kind not in SCALE and not isinstance(cols[c.name], (Categorical, Decimals))
+                        and c.default is not None):
                     arr = cols[c.name]
                     columns[c.name] = np.where(np.equal(arr, None), c.default, arr)
             elif c.kind in SCALE:

@@ -19,6 +19,9 @@
 
    Reported: wall time, CPU time of the command and its workers (user + system,
    from ``getrusage(RUSAGE_CHILDREN)``: on a shared machine the fairer figure),
+   the cores kept busy (CPU / wall: at most the core count, on a quiet machine),
+   the times a body's processes gave up their core to wait (voluntary context
+   switches: pipes, locks, hand-offs to threads; they do not grow with the load),
    the largest process's peak memory, people per second, output sizes.
 """
 
@@ -122,6 +125,9 @@ def run_command(root: Path, jobs: int | None, cache: Path) -> dict:
         "wall": wall,
         "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
         "peak_mib": after.ru_maxrss / 1024,
+        # a process gives up its core only to wait (a pipe, a lock, a thread it handed work to):
+        # those waits, unlike the preemptions, do not grow with the machine's load
+        "waits": after.ru_nvcsw - before.ru_nvcsw,
         "tenants": len(lines),
         "people": people,
         "parquet_mib": (out / "people.parquet").stat().st_size / 2 ** 20,
@@ -170,13 +176,15 @@ def main(argv=None) -> int:
     cache = args.root / "cache"
     if "cold" in args.runs:
         shutil.rmtree(cache, ignore_errors=True)
-    print("\n| run | tenants | people | wall s | CPU s | people/s (wall) | largest process MiB | "
-          "Parquet MiB | JSONL MiB |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("\n| run | tenants | people | wall s | CPU s | cores busy (CPU / wall) | waits a body | "
+          "people/s (wall) | largest process MiB | Parquet MiB | JSONL MiB |\n"
+          "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     labels = {"cold": "profiles compiled (empty cache)", "warm": "profiles from the cache folder"}
     for run in args.runs:
         label = labels[run]
         r = run_command(args.root, args.jobs, cache)
         print(f"| {label} | {r['tenants']:,} | {r['people']:,} | {r['wall']:.1f} | {r['cpu']:.1f} | "
+              f"{r['cpu'] / r['wall']:.2f} | {r['waits'] / max(1, r['tenants']):.0f} | "
               f"{r['people'] / r['wall']:,.0f} | {r['peak_mib']:,.0f} | {r['parquet_mib']:.1f} | "
               f"{r['jsonl_mib']:.1f} |", flush=True)
     print(f"\nCommand: `{r['command']}`\n{r['stdout']}")

@@ -35,6 +35,13 @@ __all__ = ["ColumnsRead", "Encoded", "encode", "from_cells", "read_csv", "read_p
 #: CSV files larger than this are parsed by pyarrow's thread pool; smaller ones in one thread.
 THREADED_READ_BYTES = 1 << 22
 
+#: parse every CSV file on pyarrow's thread pool, however small. For a process that reads
+#: thousands of small tables with the pool already sized (the national run's workers set it to
+#: one thread, smvp/national.py): pyarrow's serial reader starts and joins a new thread for
+#: each file (measured with strace: one clone a read), the pool hands the file to a thread
+#: that exists. Off by default: a short command would start the whole pool for a few KB.
+SMALL_READS_ON_POOL = False
+
 
 def sniff_delimiter(first_line: str) -> str:
     """``;`` when the header line has more semicolons than commas, else ``,``."""
@@ -91,9 +98,9 @@ def read_csv(data: bytes) -> ColumnsRead | None:
     return ColumnsRead(header=header, header_row=1, columns=columns, rows=rows)
 
 
-#: pyarrow's CSV options by (delimiter, width, block size): built once a process (building them
+#: pyarrow's CSV options by (delimiter, width, block size, threaded): built once a process (building them
 #: costs more CPU than reading a table of a few hundred rows)
-_READERS: dict[tuple[str, int, int], object] = {}
+_READERS: dict[tuple[str, int, int, bool], object] = {}
 
 
 def _block_size(size: int) -> int:
@@ -107,8 +114,8 @@ def _block_size(size: int) -> int:
 def _csv_reader(delimiter: str, width: int, block_size: int):
     """A function reading CSV bytes after the header line: every cell as a string, columns
     named ``f0 … f{width-1}``; raises pyarrow's errors (a row of another width, bad UTF-8)."""
-    threaded = block_size >= THREADED_READ_BYTES
-    key = (delimiter, width, block_size)
+    threaded = block_size >= THREADED_READ_BYTES or SMALL_READS_ON_POOL
+    key = (delimiter, width, block_size, threaded)
     reader = _READERS.get(key)
     if reader is None:
         import functools

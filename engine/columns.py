@@ -1,15 +1,21 @@
-"""Categorical text columns and id → index mapping.
+"""Categorical text columns, decimal columns with their numerators, and id → index mapping.
 
 Text id columns (role, unit_id, person_id, factor…) may be object arrays of
 ``str`` or :class:`Categorical` (integer codes into a list of categories). The
 engine maps them to integer indexes once and then works on integers only, so
 the evaluation of a large population never loops over rows in Python.
+
+Decimal columns (weights, targets, actuals, attested percents) are object arrays of
+``Decimal``; those of the objectives and indicators are typed as :class:`Decimals`, which
+read the same and also hold the values as int64 numerators over a power of ten, so that
+the organisational stage works on integers without converting a Decimal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 
@@ -155,3 +161,97 @@ def _positions(key_codes: np.ndarray, n_categories: int) -> np.ndarray:
     if not np.array_equal(pos[codes], where):  # repeated keys: the last occurrence wins, as in a dict
         np.maximum.at(pos, codes, where)
     return pos
+
+
+class Decimals(np.ndarray):
+    """A column of exact numbers as the dataset gives them: an object array of
+    ``decimal.Decimal`` (``None``: a blank cell), which is what every reader reads, that also
+    holds the same values as int64 ``numerators`` over ``10**digits`` (blank cells 0; ``blank``
+    their mask, or None when there is none). Made once when the column is typed
+    (:func:`decimals`), so that the engine's integer paths (engine/organisational.py) read the
+    numerators instead of converting every Decimal on every evaluation.
+
+    Anything made from it (a slice, a copy, an operation's result) is a plain object array of
+    the values, without numerators."""
+
+    numerators: np.ndarray | None
+    digits: int
+    blank: np.ndarray | None
+
+    def __new__(cls, values: np.ndarray, numerators: np.ndarray, digits: int, blank: np.ndarray | None = None):
+        obj = np.asarray(values, dtype=object).view(cls)
+        obj.numerators, obj.digits, obj.blank = numerators, digits, blank
+        return obj
+
+    def __array_finalize__(self, obj) -> None:
+        self.numerators, self.digits, self.blank = None, 0, None
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        out = np.asarray(array)  # results are plain values, not this column
+        return out[()] if return_scalar else out
+
+    def __reduce__(self):  # pickled as the plain object array it reads as
+        return np.asarray(self).__reduce__()
+
+
+def decimals(values: np.ndarray, distinct: Sequence | None = None, codes: np.ndarray | None = None) -> np.ndarray:
+    """An object array of exact numbers (Decimal or int, None blank) as :class:`Decimals`;
+    the array itself when its numbers do not fit (:func:`scaled_numbers` gives None).
+
+    ``distinct``, ``codes``: the column as codes into its distinct values (``values`` is
+    ``distinct[codes]``, code -1 the last value), to convert each distinct value once."""
+    if distinct is None:
+        distinct, codes = values.tolist(), None
+    held = scaled_numbers(distinct)
+    if held is None:
+        return values
+    nums, digits = held
+    is_blank = np.fromiter((v is None for v in distinct), dtype=bool, count=len(distinct))
+    if codes is not None:
+        nums, is_blank = nums[codes], is_blank[codes]
+    nums.flags.writeable = False
+    blank = is_blank if is_blank.any() else None
+    if blank is not None:
+        blank.flags.writeable = False
+    return Decimals(values, nums, digits, blank)
+
+
+def scaled_numbers(values: Sequence) -> tuple[np.ndarray, int] | None:
+    """Exact numbers (Decimal or int; None counts 0) as int64 numerators over the least common
+    power of ten: (numerators, digits). None when a value is anything else (a float, NaN, text),
+    needs more than 18 decimals, or a numerator would reach 2**62."""
+    nums: list[int] = []
+    dens: set[int] = set()
+    pairs = []
+    for v in values:
+        if v is None:
+            pairs.append((0, 1))
+            continue
+        if type(v) is int:
+            pairs.append((v, 1))
+            continue
+        if not isinstance(v, Decimal) or not v.is_finite():
+            return None
+        pairs.append(v.as_integer_ratio())
+    for _, q in pairs:
+        dens.add(q)
+    digits = 0
+    for q in dens:
+        twos = (q & -q).bit_length() - 1
+        rest, fives = q >> twos, 0
+        while rest % 5 == 0:
+            rest //= 5
+            fives += 1
+        if rest != 1:
+            return None
+        digits = max(digits, twos, fives)
+    if digits > 18:
+        return None
+    one = 10 ** digits
+    nums = [p * (one // q) for p, q in pairs]
+    if nums and max(abs(min(nums)), abs(max(nums))) >= _SCALED_LIMIT:
+        return None
+    return np.array(nums, dtype=np.int64), digits
+
+
+_SCALED_LIMIT = 1 << 62

@@ -30,6 +30,11 @@ ids, labels, role, ...    object array of ``str`` (stripped) or ``None``  -
 ``attested_percent``                                                      percent: ``85`` or ``85%``)
 ========================  =============================================  ==========================
 
+The decimal columns of ``objectives`` and ``indicators`` are
+:class:`~engine.columns.Decimals`: the same object arrays of Decimal, which also hold
+the values as int64 numerators over ``10**digits`` (``numerators``, ``digits``,
+``blank``), for the organisational stage's integer path.
+
 A blank cell in an optional column takes the column's default (part_time and
 time_coefficient 1, weight and pool_share 1, direction ``higher``); without a
 default it is ``None`` (text, Decimal) or ``0`` (int64), and
@@ -58,7 +63,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from smvp_engine import columnar, normalise
-from smvp_engine.columns import Categorical, index_of
+from smvp_engine.columns import Categorical, decimals, index_of
 from smvp_engine.errors import DatasetError, DatasetErrors, Msg
 from smvp_engine.progress import active as progress_active
 from smvp_engine.progress import report
@@ -499,6 +504,27 @@ def _scaled(d: Decimal, kind: str, raw: Any) -> int:
     return n
 
 
+#: :func:`_cell`'s value of a cell that types, by (column, type of the cell, cell): the same
+#: decimal texts come back table after table (a national run types thousands of years)
+_TYPED_CELLS: dict[tuple[ColumnSpec, type, Any], Any] = {}
+
+
+def _typed_cell(col: ColumnSpec, v: Any) -> Any:
+    """:func:`_cell`, remembered for the cells that type (a bad cell raises each time)."""
+    key = (col, type(v), v)
+    try:
+        return _TYPED_CELLS[key]
+    except KeyError:
+        pass
+    except TypeError:  # a cell that cannot be a key
+        return _cell(col, v)
+    typed = _cell(col, v)
+    if len(_TYPED_CELLS) >= 50_000:
+        _TYPED_CELLS.clear()
+    _TYPED_CELLS[key] = typed
+    return typed
+
+
 def _cell(col: ColumnSpec, v: Any) -> Any:
     """Type one non-blank cell of ``col`` (raises _Bad)."""
     kind = col.kind
@@ -913,6 +939,9 @@ CATEGORICAL_TABLES = frozenset({"staff", "behaviours", "absences"})
 #: columns encoded against another table's ids (shared codes: no per-row lookup later)
 SHARED_VOCABULARY = {("behaviours", "person_id"): ("staff", "person_id"),
                      ("absences", "person_id"): ("staff", "person_id")}
+#: tables whose decimal columns are typed as :class:`~engine.columns.Decimals` (the values also
+#: as int64 numerators over a power of ten): those the organisational stage reads as integers
+NUMERATOR_TABLES = frozenset({"objectives", "indicators"})
 #: errors of one kind (column and message) reported row by row; the rest are counted
 ERRORS_PER_KIND = 10
 
@@ -1014,7 +1043,8 @@ def _type_raw(spec: TableSpec, raw: _Raw, errors: list,
         typed, blank, cells, arrow = _type_column(col, values, rows, file, errors,
                                                   required=col.required,
                                                   categorical=categorical and col.kind == TEXT,
-                                                  shared=shared, silent=silent)
+                                                  shared=shared, silent=silent,
+                                                  numerators=spec.name in NUMERATOR_TABLES)
         columns[col.name] = typed
         raw_cells[col.name] = cells
         if (spec.name, col.name) in SHARED_VOCABULARY.values() and arrow is not None:
@@ -1026,8 +1056,11 @@ def _type_raw(spec: TableSpec, raw: _Raw, errors: list,
 
 def _type_column(col: ColumnSpec, values: Any, rows: np.ndarray, file: str, errors: list, *,
                  required: bool, categorical: bool, shared: Any = None,
-                 silent: np.ndarray | None = None):
+                 silent: np.ndarray | None = None, numerators: bool = False):
     """Type one column -> (typed array or Categorical, blank mask, raw cells, distinct ids).
+
+    ``numerators``: a decimal column as :class:`~engine.columns.Decimals` (its values also as
+    int64 numerators over a power of ten, see :data:`NUMERATOR_TABLES`).
 
     Each distinct cell is typed once with :func:`_cell` (the same rules and messages as
     ever) and the result gathered with the column's codes. Errors are reported row by
@@ -1090,7 +1123,7 @@ def _type_column(col: ColumnSpec, values: Any, rows: np.ndarray, file: str, erro
         typed = []
         for k, v in enumerate(distinct):
             try:
-                typed.append(_cell(col, v))
+                typed.append(_typed_cell(col, v))
             except _Bad as exc:
                 bad[k] = exc
                 typed.append(fill)
@@ -1113,6 +1146,8 @@ def _type_column(col: ColumnSpec, values: Any, rows: np.ndarray, file: str, erro
             np.zeros(0, dtype=np.int64)
     else:
         out = _object_array(typed + [fill])[codes] if len(codes) else np.empty(0, dtype=object)
+        if numerators and col.kind == DECIMAL:  # each distinct value's numerator once, gathered
+            out = decimals(out, typed + [fill], codes)
     if bad:
         is_bad = np.zeros(len(typed) + 1, dtype=bool)
         is_bad[list(bad)] = True
@@ -1592,6 +1627,26 @@ def _check_all(tables: dict[str, Table], errors: list, found: Found, broken: set
 _JOIN_IN_PYTHON = 4096
 
 
+#: the hashed JSON line of a declared column, ``["column", name, kind]``, by (name, kind): the
+#: same few dozen texts for every dataset (a national run hashes thousands)
+_COLUMN_HEADS: dict[tuple[str, str], bytes] = {}
+
+
+def _column_head(name: str, kind: str) -> bytes:
+    head = _COLUMN_HEADS.get((name, kind))
+    if head is None:
+        head = _COLUMN_HEADS[(name, kind)] = json.dumps(["column", name, kind]).encode()
+    return head
+
+
+def _table_head(name: str, rows: int) -> bytes:
+    """``json.dumps(["table", name, rows])`` as bytes (the name's JSON text kept once a process)."""
+    head = _COLUMN_HEADS.get(("table", name))
+    if head is None:
+        head = _COLUMN_HEADS[("table", name)] = json.dumps(["table", name]).encode()[:-1]
+    return head + b", %d]" % rows
+
+
 def _content_sha256(tables: dict[str, Table],
                     columns: dict[str, Iterable[str]] | None = None) -> str:
     """sha256 of the typed content: tables by name, columns in declared order.
@@ -1603,13 +1658,13 @@ def _content_sha256(tables: dict[str, Table],
     quoted: dict[int, pa.Array] = {}  # JSON texts of a categories array (shared by columns)
     for name in sorted(tables):
         t, spec = tables[name], TABLES[name]
-        h.update(json.dumps(["table", name, len(t)]).encode())
+        h.update(_table_head(name, len(t)))
         keep = None if columns is None else set(columns.get(name, ()))
         for col in spec.columns:
             if keep is not None and col.name not in keep:
                 continue
             a = t.columns[col.name]
-            h.update(json.dumps(["column", col.name, col.kind]).encode())
+            h.update(_column_head(col.name, col.kind))
             if col.kind in SCALE:
                 h.update(np.ascontiguousarray(a, dtype="<i8").tobytes())
                 m = t.missing.get(col.name)
@@ -1995,6 +2050,8 @@ def dataset_from_columns(tables: dict[str, dict[str, object]], path: str = "<mem
                         vocab[(name, col.name)] = (distinct, arr)
                 else:
                     arr, blank_or_none = _coerce(name, col, given[col.name], file, errors)
+                    if col.kind == DECIMAL and name in NUMERATOR_TABLES and not errors:
+                        arr = decimals(arr)
                 blank = blank_or_none if blank_or_none is not None else np.zeros(n, dtype=bool)
                 if col.required:
                     for i in np.flatnonzero(blank):

@@ -15,7 +15,7 @@ from itertools import pairwise, repeat
 import numpy as np
 
 from .checks import _row_error
-from .columns import as_objects, index_with
+from .columns import Decimals, as_objects, index_with
 from .errors import DatasetError, DatasetErrors, Msg, SmvpError
 from .exact import decimal_from_units, round_fraction
 from .profile import INDIVIDUAL_LEVEL, Resolved
@@ -218,8 +218,7 @@ def _organisational_columns(rules: Resolved, ds) -> Organisational | None:
         return None
 
     # -- indicators: target, actual (one scale), weight
-    ta = _decimal_ints(np.concatenate([np.asarray(inds["target"], dtype=object),
-                                       np.asarray(inds["actual"], dtype=object)]))
+    ta = _decimal_pair_ints(inds["target"], inds["actual"])
     iw = _decimal_ints(inds["weight"])
     if ta is None or iw is None:
         return None
@@ -268,11 +267,16 @@ def _organisational_columns(rules: Resolved, ds) -> Organisational | None:
     wsum = _group_sum(of_ind, w_k, n_obj)
     awsum = _group_sum(of_ind, counted_k * w_k, n_obj)
     mean = np.where(wsum > 0, _round_div(awsum, np.maximum(wsum, 1), mode), -1)
-    att_col = np.asarray(objs["attested_percent"], dtype=object)
-    attested = np.fromiter((v is not None for v in att_col), dtype=bool, count=n_obj)
+    att_col = objs["attested_percent"]
+    held = _held(att_col, blank_ok=True)
+    if held is not None:  # the numerators the column holds (engine.columns.Decimals), blanks marked
+        attested = ~att_col.blank if att_col.blank is not None else np.ones(n_obj, dtype=bool)
+    else:
+        att_col = np.asarray(att_col, dtype=object)
+        attested = np.fromiter((v is not None for v in att_col), dtype=bool, count=n_obj)
     ach = mean
     if attested.any():
-        at = _decimal_ints(att_col[attested])
+        at = (held[0][attested], held[1]) if held is not None else _decimal_ints(att_col[attested])
         if at is None:
             return None
         a_num, a_digits = at
@@ -419,7 +423,11 @@ def _gc_paused():
 def _decimal_ints(col) -> tuple[np.ndarray, int] | None:
     """A column of exact numbers (Decimal, int) as int64 numerators over ``10**digits``:
     (numerators, digits); None for a blank or other value, a denominator that is not a
-    divisor of a power of ten, or a numerator of 2**62 or more."""
+    divisor of a power of ten, or a numerator of 2**62 or more. A :class:`~engine.columns.Decimals`
+    column without blanks gives the numerators it holds (converted once, when it was typed)."""
+    held = _held(col)
+    if held is not None:
+        return held
     col = np.asarray(col, dtype=object).reshape(-1)
     values = col.tolist()
     fast = _decimal_arrow_ints(values)
@@ -458,6 +466,36 @@ def _decimal_ints(col) -> tuple[np.ndarray, int] | None:
     if bound * max(mult.values()) >= _LIMIT:
         return None
     return out * np.fromiter((mult[q] for q in dens), dtype=np.int64, count=len(dens)), digits
+
+
+def _held(col, blank_ok: bool = False) -> tuple[np.ndarray, int] | None:
+    """(numerators, digits) a :class:`~engine.columns.Decimals` column holds; None for any other
+    column, or for one with blank cells unless ``blank_ok`` (blanks are then 0: the caller
+    reads ``col.blank``)."""
+    nums = getattr(col, "numerators", None)
+    if nums is None or not isinstance(col, Decimals) or len(nums) != len(col):
+        return None
+    if col.blank is not None and not blank_ok:
+        return None
+    return nums, col.digits
+
+
+def _decimal_pair_ints(a, b) -> tuple[np.ndarray, int] | None:
+    """:func:`_decimal_ints` of two columns over one power of ten, ``a`` then ``b`` (one array):
+    from the numerators they hold when both do (the larger power of ten, bounds checked),
+    else from their values."""
+    ha, hb = _held(a), _held(b)
+    if ha is not None and hb is not None:
+        digits = max(ha[1], hb[1])
+        parts = []
+        for nums, d in (ha, hb):
+            k = 10 ** (digits - d)
+            if k != 1 and _bound(nums) * k >= _LIMIT:
+                break
+            parts.append(nums * k if k != 1 else nums)
+        else:
+            return np.concatenate(parts), digits
+    return _decimal_ints(np.concatenate([np.asarray(a, dtype=object), np.asarray(b, dtype=object)]))
 
 
 #: scales tried for :func:`_decimal_arrow_ints`, smallest first (a try that loses a digit stops at that value)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime
 import difflib
 import hashlib
 import json
@@ -490,7 +491,7 @@ class Profile:
         """(from, until) of every mapping of the document that resolution may keep or drop by year
         (the ``chamber`` block is not resolved; a mapping without from/until is always in force)."""
         return tuple(dict.fromkeys(
-            (v.get("from"), v.get("until")) for path, v in self._mappings
+            (v.get("from"), v.get("until")) for path, v in self._temporal
             if path[:1] != ("chamber",) and ("from" in v or "until" in v)))
 
     @cached_property
@@ -500,11 +501,37 @@ class Profile:
         return list(_dicts(self.data))
 
     @cached_property
+    def _timed_blocks(self) -> frozenset[str] | None:
+        """The top-level keys whose block has a mapping with ``from``, ``until`` or ``variants``
+        (the only blocks that resolving a year can change); None when the document itself has one."""
+        timed = set()
+        for path, _v in self._temporal:
+            if not path:
+                return None
+            timed.add(path[0])
+        return frozenset(timed)
+
+    @cached_property
+    def _temporal(self) -> list[tuple[tuple, dict]]:
+        """The (path, mapping) of :attr:`_mappings` that have ``from``, ``until`` or ``variants``
+        (what the period checks read), in document order."""
+        return [(path, v) for path, v in self._mappings if "from" in v or "until" in v or "variants" in v]
+
+    @cached_property
+    def _block_mappings(self) -> dict[str, list[tuple[tuple, dict]]]:
+        """:attr:`_mappings` by top-level key (each block's mappings in document order)."""
+        out: dict[str, list[tuple[tuple, dict]]] = {}
+        for item in self._mappings:
+            if item[0]:
+                out.setdefault(item[0][0], []).append(item)
+        return out
+
+    @cached_property
     def _rule_spans(self) -> tuple:
         """:attr:`_spans` without those of ``norms`` (the builder reads the norms only for their
         sources and ``defined`` flags: see :func:`_norms_only`)."""
         return tuple(dict.fromkeys(
-            (v.get("from"), v.get("until")) for path, v in self._mappings
+            (v.get("from"), v.get("until")) for path, v in self._temporal
             if path[:1] not in (("chamber",), ("norms",)) and ("from" in v or "until" in v)))
 
     def _same_rules(self, a: int, b: int) -> bool:
@@ -516,7 +543,7 @@ class Profile:
     def boundary_years(self) -> list[int]:
         """One representative year per period in which the rules are constant."""
         years = {self.valid_from}
-        for path, node in self._mappings:
+        for path, node in self._temporal:
             if "validity" in path:
                 continue
             f, u = node.get("from"), node.get("until")
@@ -550,19 +577,22 @@ def _walk(node, path=()):
 def _dicts(node, path=()):
     """Every (path, mapping) of a document, parents before children, in document order
     (:func:`_walk` restricted to mappings, without visiting the other values)."""
-    stack = [(path, node)]
-    pop, push = stack.pop, stack.extend
-    while stack:
-        here, value = pop()
-        if isinstance(value, dict):
-            yield here, value
-            kids = [(here + (k,), v) for k, v in value.items() if isinstance(v, (dict, list))]
-        elif isinstance(value, list):
-            kids = [(here + (i,), v) for i, v in enumerate(value) if isinstance(v, (dict, list))]
-        else:
-            continue
-        kids.reverse()
-        push(kids)
+    return iter(_collect_dicts(node, path, []))
+
+
+def _collect_dicts(node, path: tuple, out: list) -> list:
+    """:func:`_dicts` into ``out``, recursively (a loaded document is at most
+    yamlload.MAX_DEPTH levels deep; a list is built about twice as fast as a generator)."""
+    if isinstance(node, dict):
+        out.append((path, node))
+        for k, v in node.items():
+            if isinstance(v, (dict, list)):
+                _collect_dicts(v, path + (k,), out)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            if isinstance(v, (dict, list)):
+                _collect_dicts(v, path + (i,), out)
+    return out
 
 
 # ---------------------------------------------------------------- loading
@@ -612,13 +642,14 @@ def load_profile(path: str | Path, text: str | None = None, layer_text: str | No
         raise ProfileErrors([e]) from None
     profile = Profile(path=path, text=text, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), loaded=loaded)
     errors = _schema_errors(profile)
-    loaded.block_texts = None  # only the schema check reads them (a cached profile need not keep them)
+    texts = loaded.block_texts
+    loaded.block_texts = None  # only the checks read them (a cached profile need not keep them)
     if errors:
         raise ProfileErrors(errors)
     errors = _inherit(profile, layer_text)
     if errors:
         raise ProfileErrors(errors)
-    errors = _semantic_errors(profile)
+    errors = _semantic_errors(profile, texts)
     if errors:
         raise ProfileErrors(errors)
     return profile
@@ -663,6 +694,23 @@ def _load_layer(path: Path) -> Profile:
     return layer
 
 
+_IMMUTABLE = (str, int, float, bool, type(None), datetime.date)
+
+
+def _fresh_copy(value: Any) -> Any:
+    """``copy.deepcopy`` of a parsed YAML value, without its memo and dispatch: mappings and
+    lists copied, immutable scalars shared, anything else deep-copied (a national run copies
+    the layer's documents and norms into every profile)."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _fresh_copy(v) for k, v in value.items()}
+    if kind is list:
+        return [_fresh_copy(v) for v in value]
+    if isinstance(value, _IMMUTABLE):
+        return value
+    return copy.deepcopy(value)
+
+
 def _inherit(profile: Profile, layer_text: str | None = None) -> list[ProfileError]:
     """Load the layer of ``extends`` and add its documents, absence types, readings and norms
     that the profile does not define (d.lgs. 150/2009 and the rules around it: issue 12).
@@ -697,8 +745,8 @@ def _inherit(profile: Profile, layer_text: str | None = None) -> list[ProfileErr
         for key, rule in theirs.items():
             if key in mine:
                 profile.overrides[(section, key)] = name
-            else:
-                mine[key] = copy.deepcopy(rule)
+            else:  # the layer's parsed values: mappings, lists and immutable scalars
+                mine[key] = _fresh_copy(rule)
                 profile.inherited[(section, key)] = name
     return []
 
@@ -1183,12 +1231,38 @@ class _Builder:
         self.errors: list[ProfileError] = []
         self.docs = profile.data.get("documents") or {}
         chamber = profile.data["chamber"]
-        self.data = {k: v for k, v in profile.data.items() if k != "chamber"}
-        self.data = _resolved(self.data, year) or {}
+        timed = profile._timed_blocks
+        if timed is None:  # from/until or variants on the document itself: resolved whole
+            self.data = {k: v for k, v in profile.data.items() if k != "chamber"}
+            self.data = _resolved(self.data, year) or {}
+        else:  # a block without from/until or variants anywhere resolves to itself: not copied
+            self.data = {}
+            for k, v in profile.data.items():
+                if k == "chamber":
+                    continue
+                r = _resolved(v, year) if k in timed and isinstance(v, (dict, list)) else v
+                if r is not None or v is None:
+                    self.data[k] = r
         self.data["chamber"] = chamber
 
     def err(self, message, path, **kw):
         self.errors.append(self.p.error(message, path, **kw))
+
+    def mappings(self):
+        """``_dicts(self.data)``: every (path, mapping) of the resolved document in document
+        order — a block taken as written (see ``__init__``) gives the profile's own walk of it
+        (:attr:`Profile._block_mappings`), only the resolved blocks are walked again."""
+        timed = self.p._timed_blocks
+        if timed is None:
+            yield from _dicts(self.data)
+            return
+        written = self.p._block_mappings
+        yield (), self.data
+        for k, v in self.data.items():
+            if k in timed and k != "chamber":
+                yield from _dicts(v, (k,))
+            else:
+                yield from written.get(k, ())
 
     def path_of(self, *keys) -> tuple:
         """Original path (through variants) of a resolved path."""
@@ -1310,7 +1384,7 @@ class _Builder:
         not_defined: list[str] = []
 
         flagged = []  # mappings with a 'defined' key, for not_defined below (one walk of the document)
-        for path, value in _dicts(d):
+        for path, value in self.mappings():
             if path and path[-1] == "source" and path[:1] != ("chamber",):
                 self.source({"source": value}, *path[:-1])
             if "defined" in value:
@@ -1749,14 +1823,14 @@ def _norms_only(profile: Profile, year: int) -> _Builder | None:
     return b
 
 
-def _semantic_errors(profile: Profile) -> list[ProfileError]:
+def _semantic_errors(profile: Profile, texts: dict[str, str] | None = None) -> list[ProfileError]:
     errors: list[ProfileError] = []
     v = profile.data["chamber"]["validity"]
     if v.get("until") is not None and v["until"] < v["from"]:
         errors.append(profile.error(Msg('validity ends before it starts'), ("chamber", "validity", "until"),
                                     expected=Msg('a year ≥ {v_from}', v_from=v['from']), found=str(v["until"])))
     # effective dates: from ≤ until, variants must not overlap
-    for path, node in profile._mappings:
+    for path, node in profile._temporal:
         f, u = node.get("from"), node.get("until")
         if isinstance(f, int) and isinstance(u, int) and u < f and "validity" not in path:
             errors.append(profile.error(Msg("'until' {u} is before 'from' {f}", u=u, f=f), path + ("until",)))
@@ -1777,7 +1851,7 @@ def _semantic_errors(profile: Profile) -> list[ProfileError]:
                         path + ("variants", i2, "from"), hint=Msg("end the earlier variant with 'until' the year before")))
     if errors:
         return errors
-    errors += _term_errors(profile)
+    errors += _term_errors(profile, texts)
     seen: set = set()
     built: dict[int, Resolved] = {}
     by_rules: dict[tuple, int] = {}  # in-force pattern of every span outside norms -> year built
@@ -1837,11 +1911,21 @@ def _field_path(field: str | None) -> tuple:
     return tuple(out)
 
 
-def _term_errors(profile: Profile) -> list[ProfileError]:
+#: (calendar, conciliation and cycle block texts, chamber seat, first year) whose terms were
+#: checked without an error in this process (:func:`_term_errors`)
+_TERMS_PASSED: set[tuple] = set()
+_TERM_BLOCKS = ("calendar", "conciliation", "cycle")
+
+
+def _term_errors(profile: Profile, texts: dict[str, str] | None = None) -> list[ProfileError]:
     """``calendar``, ``conciliation.steps`` and ``cycle.steps`` checked with smvp_engine.deadlines.
 
     Steps run from an event or another step: when the block declares its ``events``,
     a ``from_event`` that is neither is an error (with 'did you mean').
+
+    ``texts``: the document's block texts (yamlload's ``Loaded.block_texts``); with them a
+    check that passed is not made again for the same three blocks, seat and first year
+    (what the check reads: a national run's varied copies share them).
     """
     from . import deadlines
 
@@ -1850,6 +1934,12 @@ def _term_errors(profile: Profile) -> list[ProfileError]:
               if isinstance(d.get(k), dict) and d[k].get("steps")]
     if not blocks and "calendar" not in d:
         return []
+    passed = None
+    chamber = d.get("chamber")
+    if texts is not None and isinstance(chamber, dict) and all((k in texts) == (k in d) for k in _TERM_BLOCKS):
+        passed = tuple(texts.get(k) for k in _TERM_BLOCKS) + (repr(chamber.get("seat")), profile.valid_from)
+        if passed in _TERMS_PASSED:
+            return []
     errors: list[ProfileError] = []
 
     def located(e: ProfileError) -> ProfileError:
@@ -1880,4 +1970,8 @@ def _term_errors(profile: Profile) -> list[ProfileError]:
             deadlines.schedule(steps, {}, cal, year=profile.valid_from, where=f"{key}.steps")
         except ProfileErrors as es:
             errors += [located(e) for e in es.errors]
+    if passed is not None and not errors:
+        if len(_TERMS_PASSED) > 10_000:
+            _TERMS_PASSED.clear()
+        _TERMS_PASSED.add(passed)
     return errors

@@ -45,8 +45,10 @@ class TenantResult:
     """What a worker gives back for one tenant.
 
     ``record``: the summary line (JSON-able: tenant, status, chamber, year, people,
-    run, funds, summary — or errors). ``people``: Arrow IPC bytes of the people table,
-    None on failure. ``seconds``: the worker's time for the tenant.
+    run, funds, summary — or errors); ``line``: the record as :func:`summary_line`
+    writes it (encoded by the worker: the main process only writes it). ``people``:
+    the people table as one Arrow IPC record-batch message of :data:`PEOPLE_SCHEMA`
+    (:func:`read_ipc`), None on failure. ``seconds``: the worker's time for the tenant.
     """
 
     tenant: str
@@ -55,6 +57,7 @@ class TenantResult:
     people: bytes | None = None
     seconds: float = 0.0
     internal: bool = False  # an unexpected exception (a bug), not a located problem
+    line: str = ""
 
 
 def discover(chambers_dir: Path, data_root: Path, year: int | None = None) -> list[Tenant]:
@@ -66,14 +69,18 @@ def discover(chambers_dir: Path, data_root: Path, year: int | None = None) -> li
 
 
 def _year_data(folder: Path, year: int | None) -> Path | None:
-    if not folder.is_dir():
+    try:  # one listing of the folder (a national run discovers thousands before starting)
+        with os.scandir(folder) as it:
+            entries = list(it)
+    except (FileNotFoundError, NotADirectoryError):
         return None
-    if any(folder.glob("*.csv")) or any(folder.glob("*.parquet")):
+    if any(e.name.endswith((".csv", ".parquet")) for e in entries):
         return folder
     years: dict[int, Path] = {}
-    for p in folder.iterdir():
-        if p.is_dir() and p.name.isdigit():
-            years[int(p.name)] = p
+    for e in entries:
+        p = folder / e.name
+        if e.name.isdigit() and e.is_dir():
+            years[int(e.name)] = p
         elif p.suffix == ".xlsx" and p.stem.isdigit():
             years.setdefault(int(p.stem), p)
     if year is not None:
@@ -93,8 +100,11 @@ def _init_worker(cache_dir: str | None, worker: bool = False) -> None:
 
     engine_profile.SCHEMA_BY_BLOCK_TEXT = True  # many profiles sharing blocks: see there
     if worker:  # one tenant's tables are small: pyarrow's thread pools only add hand-offs
+        from smvp_engine import columnar
+
         pa.set_cpu_count(1)
         pa.set_io_thread_count(1)
+        columnar.SMALL_READS_ON_POOL = True  # the pool's one thread, not a new thread a file
 
     _CACHE = ProfileCache(Path(cache_dir) if cache_dir else None)
 
@@ -132,7 +142,7 @@ def evaluate_tenant(tenant: Tenant, year: int | None = None, people: bool = True
         n = table.num_rows if table is not None else len(np.asarray(ev.individual.role_index))
         record = _record(base, profile, dataset, ev, int(y), chamber, n)
         return TenantResult(tenant.id, True, record, _ipc(table) if table is not None else None,
-                            time.perf_counter() - start)
+                            time.perf_counter() - start, line=summary_line(record))
     except SmvpErrors as exc:
         return _failed(tenant, base, [error_text(e, lang) for e in exc.errors], start)
     except SmvpError as exc:
@@ -146,7 +156,7 @@ def evaluate_tenant(tenant: Tenant, year: int | None = None, people: bool = True
 
 def _failed(tenant: Tenant, base: dict, errors: list[str], start: float) -> TenantResult:
     record = dict(base, status="error", errors=errors)
-    return TenantResult(tenant.id, False, record, None, time.perf_counter() - start)
+    return TenantResult(tenant.id, False, record, None, time.perf_counter() - start, line=summary_line(record))
 
 
 def _record(base: dict, profile: Any, dataset: Any, ev: Any, year: int, chamber: str, people: int) -> dict:
@@ -228,14 +238,16 @@ def _components_map(ev: Any, components: dict, n: int) -> pa.Array:
 
 
 def _ipc(table: pa.Table) -> bytes:
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as w:
-        w.write_table(table)
-    return sink.getvalue().to_pybytes()
+    """The people table (:data:`PEOPLE_SCHEMA`) as one IPC record-batch message, without the
+    schema (both ends know it: a stream's schema and end messages cost more than the rows)."""
+    batches = table.combine_chunks().to_batches()
+    batch = batches[0] if batches else pa.RecordBatch.from_pylist([], schema=PEOPLE_SCHEMA)
+    return batch.serialize().to_pybytes()
 
 
-def read_ipc(data: bytes) -> pa.Table:
-    return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+def read_ipc(data: bytes) -> pa.RecordBatch:
+    """The people of :func:`_ipc`'s message (a record batch of :data:`PEOPLE_SCHEMA`)."""
+    return pa.ipc.read_record_batch(pa.py_buffer(data), PEOPLE_SCHEMA)
 
 
 # --------------------------------------------------------------------------- the run
@@ -268,7 +280,8 @@ def run(tenants: list[Tenant], *, year: int | None = None, jobs: int | None = No
 
     ``jobs`` worker processes (default: one per core; 1 evaluates in this process);
     tenants are sent in chunks of ``chunksize`` (default: about 8 chunks per worker,
-    at most 64 tenants).
+    at most 16 tenants: a chunk's people cross the pipe in one message, and the last
+    chunks decide how long one worker waits for the other at the end).
     """
     jobs = jobs or default_jobs()
     if jobs <= 1 or len(tenants) <= 1:
@@ -279,7 +292,7 @@ def run(tenants: list[Tenant], *, year: int | None = None, jobs: int | None = No
     import multiprocessing
     from functools import partial
 
-    chunksize = chunksize or max(1, min(64, len(tenants) // (jobs * 8)))
+    chunksize = chunksize or max(1, min(16, len(tenants) // (jobs * 8)))
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method),
                              initializer=_init_worker,

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from benchmarks import bench_cuneo as bench
+from smvp_engine.columns import Decimals, decimals
 from smvp_engine.dataset import Dataset, Table
 from smvp_engine.errors import DatasetErrors
 from smvp_engine.organisational import (
@@ -194,3 +195,77 @@ def test_bands_and_links_take_the_fraction_path(profile):
     objs = [{"level": "ente", "unit": None, "weight": Decimal(1), "type": None, "attested": None}]
     inds = [{"objective": 0, "target": Decimal(10), "actual": Decimal(6), "weight": Decimal(1), "direction": "higher"}]
     assert _organisational_columns(rules, _build(objs, inds)) is None
+
+
+_HELD = {"objectives": ("weight", "attested_percent"), "indicators": ("target", "actual", "weight")}
+
+
+def _holding(ds: Dataset) -> Dataset:
+    """``ds`` with its decimal columns as the loader types them (``columns.Decimals``: the values
+    and their int64 numerators), where the values allow it."""
+    tables = dict(ds.tables)
+    for name, cols in _HELD.items():
+        t = tables[name]
+        tables[name] = Table(t.name, t.file, {**t.columns, **{c: decimals(t.columns[c]) for c in cols}},
+                             t.missing, t.rows)
+    return Dataset(path=ds.path, tables=tables, sha256=ds.sha256, year=ds.year)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases(), r=rules_of)
+def test_numerators_held_by_the_columns_give_the_same_result(case, r):
+    """Decimal columns holding their numerators (as loaded) give what the values give: the same
+    result by the column path, the same decline, the same errors."""
+    rules, plain = _rules(r), _build(*case)
+    held = _holding(plain)
+    event("held: " + ", ".join(f"{t}.{c}" for t, cs in _HELD.items() for c in cs
+                               if isinstance(held.table(t)[c], Decimals)))
+    a, b = _organisational_columns(rules, plain), _organisational_columns(rules, held)
+    assert (a is None) == (b is None)
+    if a is not None:
+        _same(a, b)
+        assert performance(rules, plain, a).measured == performance(rules, held, b).measured
+    else:  # both declined: the Fraction path, errors and all
+        assert _outcome(organisational, rules, held) == _outcome(organisational, rules, plain)
+
+
+def test_decimals_hold_the_values_numerators():
+    """``columns.decimals``: numerators over 10**digits equal to the values, blanks marked; a value
+    that is not an exact number of at most 18 decimals under 2**62 leaves the column as it is;
+    a slice or a result is a plain array (no numerators that would not match it)."""
+    col = _obj([Decimal("1.5"), None, 3, Decimal("0.25"), Decimal("-0"), Decimal("1E+2")])
+    d = decimals(col)
+    assert isinstance(d, Decimals) and d.digits == 2
+    assert [Fraction(int(x), 10 ** d.digits) for x in d.numerators] == [Fraction(3, 2), 0, 3, Fraction(1, 4), 0, 100]
+    assert d.blank.tolist() == [False, True, False, False, False, False]
+    assert d.tolist() == col.tolist() and d[0] == Decimal("1.5")
+    assert getattr(d[1:], "numerators", None) is None and type(d == None) is np.ndarray  # noqa: E711
+    for bad in (1.5, Fraction(1, 3), Decimal("NaN"), Decimal("1E-19"), Decimal(2 ** 62), "2", True):
+        assert not isinstance(decimals(_obj([Decimal(1), bad])), Decimals), bad
+    import pickle
+
+    assert type(pickle.loads(pickle.dumps(d))) is np.ndarray
+
+
+def test_loaded_objectives_and_indicators_hold_their_numerators():
+    """The loader types the objectives' and indicators' decimal columns as ``Decimals`` whose
+    numerators are the values (so the organisational stage converts no Decimal)."""
+    from smvp_engine.dataset import dataset_from_columns, load_dataset
+
+    s = bench.generate(400, offices=12)
+    ds = dataset_from_columns(bench.plain_tables(s))
+    for name, cols in _HELD.items():
+        for c in cols:
+            col = ds.table(name)[c]
+            assert isinstance(col, Decimals), (name, c)
+            blank = col.blank if col.blank is not None else np.zeros(len(col), dtype=bool)
+            assert [None if b else Fraction(int(x), 10 ** col.digits) for x, b in zip(col.numerators, blank)] == \
+                   [None if v is None else Fraction(v) for v in col.tolist()]
+    loaded = load_dataset(ROOT / "chambers" / "data" / "cuneo" / "2024")
+    for name, cols in _HELD.items():
+        for c in cols:
+            col = loaded.table(name)[c]
+            assert isinstance(col, Decimals), (name, c)
+            blank = col.blank if col.blank is not None else np.zeros(len(col), dtype=bool)
+            assert [None if b else Fraction(int(x), 10 ** col.digits) for x, b in zip(col.numerators, blank)] == \
+                   [None if v is None else Fraction(v) for v in col.tolist()]

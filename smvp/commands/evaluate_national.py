@@ -82,20 +82,22 @@ def run(opts: Options, *, out: Console, err: Console) -> int:
         if tmp is not None:
             writer = pq.ParquetWriter(tmp, national.PEOPLE_SCHEMA, compression="zstd")
         batch: list = []
+        rows = 0
         with _progress(err, len(tenants), quiet=opts.json, lang=opts.lang) as advance:
             for result in national.run(tenants, year=opts.year, jobs=opts.jobs, cache_dir=opts.cache_dir,
                                           people=writer is not None, lang=opts.lang):
                 _count(stats, result)
-                line = national.summary_line(result.record)
+                line = result.line or national.summary_line(result.record)
                 if lines is not None:
                     lines.write(line + "\n")
                 if opts.json:
                     sys.stdout.write(line + "\n")
                 if writer is not None and result.people is not None:
                     batch.append(national.read_ipc(result.people))
-                    if sum(t.num_rows for t in batch) >= 100_000:
+                    rows += batch[-1].num_rows
+                    if rows >= 100_000:
                         writer.write_table(_concat(batch))
-                        batch = []
+                        batch, rows = [], 0
                 advance()
         if writer is not None and batch:
             writer.write_table(_concat(batch))
@@ -114,10 +116,11 @@ def run(opts: Options, *, out: Console, err: Console) -> int:
     return EXIT_USER if stats.failed else EXIT_OK
 
 
-def _concat(tables: list):
+def _concat(batches: list):
+    """One table of the workers' record batches (national.read_ipc)."""
     import pyarrow as pa
 
-    return pa.concat_tables(tables)
+    return pa.Table.from_batches(batches, schema=national.PEOPLE_SCHEMA)
 
 
 def _count(stats: national.RunStats, result: national.TenantResult) -> None:

@@ -74,8 +74,14 @@ def _ctx(error: Mapping[str, Any]) -> dict[str, Any]:
     return ctx
 
 
-def problem(error: Mapping[str, Any], lang: str) -> dict[str, Any]:
-    """One of FastAPI's validation errors as ``detail``, ``id`` and ``fields`` in ``lang``."""
+def described(error: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """One of FastAPI's validation errors as its facts, in ``lang`` where they are words:
+    ``where`` (body, query, path, header, cookie, or ""), ``field`` (the dotted path inside it),
+    ``loc``, ``type`` (pydantic's), ``what`` (the key of what is wrong: ``api.invalid.<what>``),
+    ``problem`` (what is wrong, said), ``expected`` (what was expected, said; None: nothing to
+    say), ``found`` (the value given, as JSON text; None when missing), ``at`` (where a body
+    stops being JSON, else None), ``limits`` (the bounds or choices expected). The JSON answer
+    (:func:`problem`) and the pages' error page (``smvp.service.web.errors``) say these."""
     loc = [str(x) if not isinstance(x, int) else x for x in error.get("loc", ())]
     where = loc[0] if loc and loc[0] in PLACES else ""
     path = ".".join(str(x) for x in (loc[1:] if where else loc))
@@ -87,18 +93,26 @@ def problem(error: Mapping[str, Any], lang: str) -> dict[str, Any]:
     at = None
     if kind == "json_invalid":  # loc is (body, character offset); pydantic's reason is English
         at, path = (loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None), ""
-    limits = {k: v for k, v in ctx.items() if k in LIMITS}
+    return {"where": where, "field": path, "loc": loc, "type": kind, "what": what,
+            "problem": t(f"api.invalid.{what}", lang, type=kind), "expected": expected,
+            "found": found, "at": at, "limits": {k: v for k, v in ctx.items() if k in LIMITS}}
+
+
+def problem(error: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """One of FastAPI's validation errors as ``detail``, ``id`` and ``fields`` in ``lang``."""
+    d = described(error, lang)
+    where, path, expected, found, at, limits = (d["where"], d["field"], d["expected"], d["found"],
+                                                d["at"], d["limits"])
     place = (t(f"api.invalid.field_in_{where or 'body'}", lang, field=path) if path
              else t(f"api.invalid.whole_{where or 'body'}", lang))
-    message = t(f"api.invalid.{what}", lang, type=kind)
-    detail = f"{place}: {message}"
+    detail = f"{place}: {d['problem']}"
     facts = ([t("err_expected", lang, x=expected)] if expected else []) + \
         ([t("err_found", lang, x=found)] if found is not None else []) + \
         ([t("api.invalid.json_at", lang, at=at)] if at is not None else [])
     if facts:
         detail += " (" + ", ".join(facts) + ")"
-    return {"detail": detail, "id": f"api.invalid.{what}",
-            "fields": {"where": where, "field": path, "loc": loc, "type": kind, "found": found,
+    return {"detail": detail, "id": f"api.invalid.{d['what']}",
+            "fields": {"where": where, "field": path, "loc": d["loc"], "type": d["type"], "found": found,
                        **({"at": at} if at is not None else {}), **({"limits": limits} if limits else {})}}
 
 

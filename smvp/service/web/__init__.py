@@ -28,14 +28,12 @@ def create_app(db: str | None = None, *, secret: str | None = None, lang: str = 
     drafts; default the system's date)."""
     from fastapi import Request
     from fastapi.responses import RedirectResponse, Response
-    from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from smvp.service.app import create_app as service_app
-    from smvp.service.app import http_error
-    from smvp.service.refusals import Refusal
     from smvp.service.web import (
         conciliation_pages,
         dipendente_pages,
+        errors,
         oiv_pages,
         pages,
         score_pages,
@@ -43,8 +41,8 @@ def create_app(db: str | None = None, *, secret: str | None = None, lang: str = 
     )
     from smvp.service.web.deps import LoginRequired, WebConfig
     from smvp.service.web.jobs import Jobs
-    from smvp.service.web.language import PageLanguage, page_lang
-    from smvp.service.web.render import STATIC, page, static_bytes
+    from smvp.service.web.language import PageLanguage
+    from smvp.service.web.render import STATIC, static_bytes
 
     app = service_app(db, secret=secret, secure_cookies=secure_cookies, login_limit=login_limit,
                       lang=lang, **service)
@@ -52,21 +50,14 @@ def create_app(db: str | None = None, *, secret: str | None = None, lang: str = 
     app.state.jobs = Jobs()  # the schede of a run, laid out in the background
     app.add_middleware(PageLanguage)  # each page's language: ?lang=, remembered, the deployment's
 
+    errors.install(app)  # every error of a page answered as a page; the API's stay JSON
+
     @app.exception_handler(LoginRequired)
     def _login(request: Request, exc: LoginRequired) -> Response:
         target = "/login?scaduta=1" if exc.expired else "/login"
         if request.headers.get("HX-Request"):
             return Response(status_code=401, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        if request.url.path.startswith("/api/") or request.url.path in ("/docs", "/openapi.json"):
-            return await http_error(request, exc)  # the API answers JSON
-        lang = page_lang(request)
-        detail = exc.said(lang) if isinstance(exc, Refusal) else exc.detail
-        return page(request, "error.html.j2", None, status_code=exc.status_code,
-                    status=exc.status_code, detail=detail)
 
     @app.get("/static/{name}", include_in_schema=False)
     def static(name: str) -> Response:
