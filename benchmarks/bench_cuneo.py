@@ -268,18 +268,19 @@ def _columns(s: Synthetic) -> dict[str, dict[str, object]]:
             "level": _obj(LEVELS[k] for k in s.unit_level),
             "parent_id": _obj(None if p < 0 else s.unit_ids[p] for p in s.unit_parent),
         },
-        "objectives": {
-            "objective_id": obj_ids,
+        "objectives": {  # ids, levels and units as codes, as the loader gives them
+            "objective_id": Categorical(np.arange(n_obj, dtype=np.int64), obj_ids),
             "label": _obj(f"Obiettivo {o}" for o in obj_ids),
-            "level": level_names[s.o_level],
-            "unit_id": _obj(None if u < 0 else s.unit_ids[u] for u in s.o_unit),
+            "level": Categorical(np.asarray(s.o_level, dtype=np.int64), level_names),
+            "unit_id": Categorical(np.asarray(s.o_unit, dtype=np.int64), unit_cats),
             "person_id": _obj(None if p < 0 else s.person_ids[p] for p in s.o_person),
             "weight": decimals(_obj(Decimal(int(w)) for w in s.o_weight)),
             "attested_percent": decimals(_obj(None if a < 0 else _tenths(a) for a in s.o_attested)),
         },
         "indicators": {
-            "indicator_id": _obj(f"I{i + 1:06d}" for i in range(len(s.i_obj))),
-            "objective_id": obj_ids[s.i_obj],
+            "indicator_id": Categorical(np.arange(len(s.i_obj), dtype=np.int64),
+                                        _obj(f"I{i + 1:06d}" for i in range(len(s.i_obj)))),
+            "objective_id": Categorical(np.asarray(s.i_obj, dtype=np.int64), obj_ids),  # the objectives' categories
             "target": decimals(_obj(_tenths(t) for t in s.i_target)),
             "actual": decimals(_obj(_tenths(a) for a in s.i_actual)),
             "weight": decimals(_obj(Decimal(int(w)) for w in s.i_weight)),

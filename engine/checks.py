@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .columns import Categorical, as_objects, index_of
+from .columns import Categorical, Decimals, as_objects, index_of
 from .errors import DatasetError, DatasetErrors, Msg, SmvpError, SmvpErrors
 from .exact import decimal_from_units
 from .profile import INDIVIDUAL_LEVEL, Profile, Resolved
@@ -73,7 +73,7 @@ def check_dataset(rules: Resolved, ds, profile: Profile | None = None) -> list[s
     objs = ds.table("objectives")
     if rules.achievement_cap is not None:
         cap = rules.achievement_cap
-        for i in [i for i, att in enumerate(objs["attested_percent"]) if att is not None and att > cap]:
+        for i in _above(objs["attested_percent"], cap):
             att = objs["attested_percent"][i]
             errors.append(_row_error(objs, i, Msg("attested achievement above the profile's cap"), "attested_percent",
                                          expected=Msg('0–{cap}%', cap=_fmt_frac(rules.achievement_cap)), found=f"{att}%",
@@ -318,6 +318,21 @@ def _rows_not_in(col, allowed) -> list[int]:
         bad = np.array([c not in allowed for c in col.categories] + [None not in allowed], dtype=bool)
         return np.flatnonzero(bad[col.codes]).tolist()
     return [i for i, v in enumerate(col) if v not in allowed]
+
+
+def _above(col, cap: Fraction) -> list[int]:
+    """Rows of a decimal column (None: blank) whose value is above ``cap``: compared as integers
+    when the column holds its numerators (:class:`~engine.columns.Decimals`), else value by value."""
+    nums = getattr(col, "numerators", None)
+    if isinstance(col, Decimals) and nums is not None and len(nums) == len(col):
+        one = 10 ** col.digits
+        bound = max(abs(int(nums.max())), abs(int(nums.min()))) if len(nums) else 0
+        if bound * cap.denominator < 1 << 62 and abs(cap.numerator) * one < 1 << 62:
+            hit = nums * cap.denominator > cap.numerator * one  # value > cap, exactly
+            if col.blank is not None:
+                hit &= ~col.blank
+            return np.flatnonzero(hit).tolist()
+    return [i for i, att in enumerate(col) if att is not None and att > cap]
 
 
 def _all_resources(profile: Profile) -> set[str]:

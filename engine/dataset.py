@@ -937,13 +937,23 @@ def _object_array(values: list) -> np.ndarray:
 #: the distinct values): the large ones, whose id columns the engine maps by code
 CATEGORICAL_TABLES = frozenset({"staff", "behaviours", "absences"})
 #: columns encoded against another table's ids (shared codes: no per-row lookup later)
-SHARED_VOCABULARY = {("behaviours", "person_id"): ("staff", "person_id"),
+#: columns of the other tables typed as Categorical too: the objectives' and indicators' ids,
+#: levels and units, which the organisational stage groups and maps by code
+CATEGORICAL_COLUMNS = frozenset({("objectives", "objective_id"), ("objectives", "level"), ("objectives", "unit_id"),
+                                 ("indicators", "indicator_id"), ("indicators", "objective_id")})
+SHARED_VOCABULARY = {("indicators", "objective_id"): ("objectives", "objective_id"),
+                     ("behaviours", "person_id"): ("staff", "person_id"),
                      ("absences", "person_id"): ("staff", "person_id")}
 #: tables whose decimal columns are typed as :class:`~engine.columns.Decimals` (the values also
 #: as int64 numerators over a power of ten): those the organisational stage reads as integers
 NUMERATOR_TABLES = frozenset({"objectives", "indicators"})
 #: errors of one kind (column and message) reported row by row; the rest are counted
 ERRORS_PER_KIND = 10
+
+
+def _categorical(table: str, column: str) -> bool:
+    """Whether a text column is typed as :class:`~engine.columns.Categorical`."""
+    return table in CATEGORICAL_TABLES or (table, column) in CATEGORICAL_COLUMNS
 
 
 def _header_name(h: Any) -> str:
@@ -1017,7 +1027,6 @@ def _type_raw(spec: TableSpec, raw: _Raw, errors: list,
     missing: dict[str, np.ndarray] = {}
     raw_cells: dict[str, Any] = {}
     vocab = {} if vocab is None else vocab
-    categorical = spec.name in CATEGORICAL_TABLES
     for col in spec.columns:
         i = position.get(col.name)
         values = raw.columns[i] if i is not None and i < len(raw.columns) else None
@@ -1025,7 +1034,7 @@ def _type_raw(spec: TableSpec, raw: _Raw, errors: list,
             fill = col.default if col.default is not None else (0 if col.kind in SCALE else None)
             if col.kind in SCALE:
                 columns[col.name] = np.full(n_rows, fill, dtype=np.int64)
-            elif categorical and col.kind == TEXT:
+            elif _categorical(spec.name, col.name) and col.kind == TEXT:
                 columns[col.name] = Categorical(np.full(n_rows, -1, dtype=np.int64), _object_array([]))
             else:
                 columns[col.name] = np.full(n_rows, fill, dtype=object) if n_rows else np.empty(0, dtype=object)
@@ -1042,7 +1051,7 @@ def _type_raw(spec: TableSpec, raw: _Raw, errors: list,
         shared = vocab.get(SHARED_VOCABULARY.get((spec.name, col.name), ("", "")))
         typed, blank, cells, arrow = _type_column(col, values, rows, file, errors,
                                                   required=col.required,
-                                                  categorical=categorical and col.kind == TEXT,
+                                                  categorical=_categorical(spec.name, col.name) and col.kind == TEXT,
                                                   shared=shared, silent=silent,
                                                   numerators=spec.name in NUMERATOR_TABLES)
         columns[col.name] = typed
@@ -2041,7 +2050,7 @@ def dataset_from_columns(tables: dict[str, dict[str, object]], path: str = "<mem
                     arr = _object_array([col.default] * n)
             else:
                 coded = None
-                if categorical and name in CATEGORICAL_TABLES and col.kind == TEXT:
+                if categorical and _categorical(name, col.name) and col.kind == TEXT:
                     shared = vocab.get(SHARED_VOCABULARY.get((name, col.name), ("", "")))
                     coded = _coerce_categorical(given[col.name], shared)
                 if coded is not None:

@@ -15,7 +15,7 @@ from itertools import pairwise, repeat
 import numpy as np
 
 from .checks import _row_error
-from .columns import Decimals, as_objects, index_with
+from .columns import Categorical, Decimals, as_objects, index_of, index_with
 from .errors import DatasetError, DatasetErrors, Msg, SmvpError
 from .exact import decimal_from_units, round_fraction
 from .profile import INDIVIDUAL_LEVEL, Resolved
@@ -210,11 +210,19 @@ def _organisational_columns(rules: Resolved, ds) -> Organisational | None:
         return None
     scale = 10 ** rules.achievement_decimals
     objs, inds = ds.table("objectives"), ds.table("indicators")
-    ids = as_objects(objs["objective_id"]).tolist()
-    i_ids = as_objects(inds["indicator_id"]).tolist()
+    o_col, i_col = objs["objective_id"], inds["indicator_id"]
+    ids = as_objects(o_col).tolist()
+    i_ids = as_objects(i_col).tolist()
     n_obj, n_ind = len(ids), len(i_ids)
-    pos = {o: k for k, o in enumerate(ids)}
-    if len(pos) != n_obj or len(set(i_ids)) != n_ind:
+    pos = None
+    if isinstance(o_col, Categorical):  # ids as codes (as loaded): distinct codes are distinct ids
+        if not _distinct_codes(o_col):
+            return None
+    else:
+        pos = {o: k for k, o in enumerate(ids)}
+        if len(pos) != n_obj:
+            return None
+    if not (_distinct_codes(i_col) if isinstance(i_col, Categorical) else len(set(i_ids)) == n_ind):
         return None
 
     # -- indicators: target, actual (one scale), weight
@@ -253,7 +261,8 @@ def _organisational_columns(rules: Resolved, ds) -> Organisational | None:
         counted = measured
 
     # -- objectives: attested value, else the weighted mean of their indicators
-    of_all = index_with(inds["objective_id"], pos)
+    # each indicator's objective row (-1: unknown); by code when both columns share their ids (as loaded)
+    of_all = index_with(inds["objective_id"], pos) if pos is not None else index_of(inds["objective_id"], o_col)
     of_ind, known = of_all, of_all >= 0
     if not known.all():
         of_ind, counted_k, w_k = of_ind[known], counted[known], w_ind[known]
@@ -299,9 +308,15 @@ def _organisational_columns(rules: Resolved, ds) -> Organisational | None:
     # -- units: weighted mean of their objectives (not the individual ones), in order of appearance
     levels = as_objects(objs["level"])
     unit_ids = as_objects(objs["unit_id"])
-    keys: dict[tuple[str, str], int] = {}
-    group = np.fromiter((-1 if lv == INDIVIDUAL_LEVEL else keys.setdefault((lv, u or ""), len(keys))
-                         for lv, u in zip(levels.tolist(), unit_ids.tolist())), dtype=np.int64, count=n_obj)
+    keys: list[tuple[str, str]]
+    grouped = _unit_groups(objs["level"], objs["unit_id"])
+    if grouped is not None:
+        group, keys = grouped
+    else:
+        seen: dict[tuple[str, str], int] = {}
+        group = np.fromiter((-1 if lv == INDIVIDUAL_LEVEL else seen.setdefault((lv, u or ""), len(seen))
+                             for lv, u in zip(levels.tolist(), unit_ids.tolist())), dtype=np.int64, count=n_obj)
+        keys = list(seen)
     in_unit = group >= 0
     g, gw, ga = group[in_unit], w_obj[in_unit], ach[in_unit]
     n_in = np.bincount(g, minlength=len(keys))
@@ -335,6 +350,41 @@ def _organisational_columns(rules: Resolved, ds) -> Organisational | None:
                           unit_achievement=unit_ach, indicators=LazyTuple(rows.indicators),
                           units=LazyTuple(partial(_units, rules, ds, unit_ach, counts, top, None)),
                           indicator_mean=indicator_mean)
+
+
+def _distinct_codes(col: Categorical) -> bool:
+    """Whether a Categorical column has no blank cell and no repeated value (its categories
+    are distinct texts: each is one code)."""
+    codes = col.codes
+    if not len(codes):
+        return True
+    if int(codes.min()) < 0:
+        return False
+    return int(np.bincount(codes, minlength=len(col.categories)).max()) <= 1
+
+
+def _unit_groups(level_col, unit_col) -> tuple[np.ndarray, list[tuple[str, str]]] | None:
+    """Each objective's (level, unit_id or "") group, numbered in order of first appearance (-1:
+    individual objectives), and the groups' keys — from the codes of Categorical columns (None
+    for other columns: the caller keys each row in Python)."""
+    if not (isinstance(level_col, Categorical) and isinstance(unit_col, Categorical)):
+        return None
+    lc, uc = level_col.codes, unit_col.codes
+    l_cats, u_cats = level_col.categories.tolist(), unit_col.categories.tolist()
+    width = len(u_cats) + 1  # unit code + 1: 0 for a blank unit
+    if int(lc.min(initial=0)) < 0 or (len(l_cats) + 1) * width >= _LIMIT:
+        return None  # a blank level (refused by the loader): the per-row path decides
+    individual = np.array([lv == INDIVIDUAL_LEVEL for lv in l_cats] + [False], dtype=bool)[lc]
+    key = lc * width + (uc + 1)
+    rows = np.flatnonzero(~individual)
+    uniq, first, inverse = np.unique(key[rows], return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # the groups in order of first appearance
+    number = np.empty(len(uniq), dtype=np.int64)
+    number[order] = np.arange(len(uniq), dtype=np.int64)
+    group = np.full(len(lc), -1, dtype=np.int64)
+    group[rows] = number[inverse.reshape(-1)]
+    keys = [(l_cats[k // width], u_cats[k % width - 1] if k % width else "") for k in uniq[order].tolist()]
+    return group, keys
 
 
 def _indicator_mean(ids: list[str], mean: np.ndarray, own: np.ndarray) -> dict[str, int]:

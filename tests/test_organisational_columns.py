@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from benchmarks import bench_cuneo as bench
-from smvp_engine.columns import Decimals, decimals
+from smvp_engine.columns import Categorical, Decimals, decimals
 from smvp_engine.dataset import Dataset, Table
 from smvp_engine.errors import DatasetErrors
 from smvp_engine.organisational import (
@@ -201,13 +201,25 @@ _HELD = {"objectives": ("weight", "attested_percent"), "indicators": ("target", 
 
 
 def _holding(ds: Dataset) -> Dataset:
-    """``ds`` with its decimal columns as the loader types them (``columns.Decimals``: the values
-    and their int64 numerators), where the values allow it."""
+    """``ds`` as the loader types it: the decimal columns as ``columns.Decimals`` (the values and
+    their int64 numerators, where the values allow it), the ids, levels and units as
+    ``Categorical`` (the indicators' objective ids in the objectives' categories when they are
+    all known, as the loader shares them)."""
     tables = dict(ds.tables)
+    coded = {"objectives": ("objective_id", "level", "unit_id"), "indicators": ("indicator_id", "objective_id")}
     for name, cols in _HELD.items():
         t = tables[name]
-        tables[name] = Table(t.name, t.file, {**t.columns, **{c: decimals(t.columns[c]) for c in cols}},
-                             t.missing, t.rows)
+        columns = {**t.columns, **{c: decimals(t.columns[c]) for c in cols}}
+        for c in coded[name]:
+            columns[c] = Categorical.from_values(t.columns[c].tolist())
+        tables[name] = Table(t.name, t.file, columns, t.missing, t.rows)
+    o_ids = tables["objectives"]["objective_id"]
+    at = {v: k for k, v in enumerate(o_ids.categories.tolist())}
+    refs = tables["indicators"]["objective_id"].tolist()
+    if all(v in at for v in refs):
+        t = tables["indicators"]
+        shared = Categorical(np.array([at[v] for v in refs], dtype=np.int64), o_ids.categories)
+        tables["indicators"] = Table(t.name, t.file, {**t.columns, "objective_id": shared}, t.missing, t.rows)
     return Dataset(path=ds.path, tables=tables, sha256=ds.sha256, year=ds.year)
 
 
@@ -249,7 +261,8 @@ def test_decimals_hold_the_values_numerators():
 
 def test_loaded_objectives_and_indicators_hold_their_numerators():
     """The loader types the objectives' and indicators' decimal columns as ``Decimals`` whose
-    numerators are the values (so the organisational stage converts no Decimal)."""
+    numerators are the values (so the organisational stage converts no Decimal), and their ids,
+    levels and units as ``Categorical`` (the indicators' objective ids in the objectives' codes)."""
     from smvp_engine.dataset import dataset_from_columns, load_dataset
 
     s = bench.generate(400, offices=12)
@@ -262,6 +275,13 @@ def test_loaded_objectives_and_indicators_hold_their_numerators():
             assert [None if b else Fraction(int(x), 10 ** col.digits) for x, b in zip(col.numerators, blank)] == \
                    [None if v is None else Fraction(v) for v in col.tolist()]
     loaded = load_dataset(ROOT / "chambers" / "data" / "cuneo" / "2024")
+    objs, inds = loaded.table("objectives"), loaded.table("indicators")
+    for col in (objs["objective_id"], objs["level"], objs["unit_id"], inds["indicator_id"], inds["objective_id"]):
+        assert isinstance(col, Categorical)
+    assert inds["objective_id"].categories is objs["objective_id"].categories  # mapped by code
+    fast = _organisational_columns(CUNEO, loaded)
+    assert fast is not None
+    _same(fast, _organisational_exact(CUNEO, loaded))
     for name, cols in _HELD.items():
         for c in cols:
             col = loaded.table(name)[c]
