@@ -31,7 +31,7 @@ from typing import Any
 from smvp.errors import EdgeError, UsageProblem
 from smvp_engine import deadlines
 from smvp_engine.deadlines import StepDeadline, WorkingCalendar
-from smvp_engine.errors import Msg, ProfileError, ProfileErrors, text_of
+from smvp_engine.errors import Day, Msg, ProfileError, ProfileErrors, text_of
 
 # --------------------------------------------------------------------------- errors, dates
 
@@ -247,9 +247,10 @@ def run_procedure(run: Any) -> Procedure:
 
 
 def in_the_future(option: str, day: dt.date, as_of: dt.date) -> Msg:
-    """``--on 2025-06-01 is in the future (expected a day up to 2025-05-30)``: a day after today."""
+    """``--on 01/06/2025 is in the future (expected a day up to 30/05/2025)``: a day after today
+    (the days are message fields, shown in the locale's format)."""
     return Msg("{option} {day} is in the future (expected a day up to {today})", option=option,
-               day=day.isoformat(), today=as_of.isoformat())
+               day=Day(day), today=Day(as_of))
 
 
 def delivery_problem(delivered: dt.date, *, year: int, run_made: dt.date | None,
@@ -268,11 +269,11 @@ def delivery_problem(delivered: dt.date, *, year: int, run_made: dt.date | None,
     if delivered < first:
         return Msg("{option} {day} is before the end of the evaluated year {year}: a sheet about {year} "
                    "cannot be delivered before it is over (expected a day from {first})", option=option,
-                   day=delivered.isoformat(), year=year, first=first.isoformat())
+                   day=Day(delivered), year=year, first=Day(first))
     if run_made is not None and run_made <= as_of and delivered < run_made:
         return Msg("{option} {day} is before the run was made ({made}): its sheets cannot have been "
                    "delivered before (expected a day from {made})", option=option,
-                   day=delivered.isoformat(), made=run_made.isoformat())
+                   day=Day(delivered), made=Day(run_made))
     return None
 
 

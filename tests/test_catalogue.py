@@ -489,3 +489,37 @@ def test_every_status_of_a_step_has_its_words():
 
     assert {k: i18n.t(f"web.status.{k}", "it") for k in STATUSES} == STATUSES
     assert [k for k in STATUSES if i18n.t(f"web.status.{k}", "en") in (STATUSES[k], f"web.status.{k}")] == []
+
+
+def _iso_days(tree: ast.AST) -> list[int]:
+    """Lines where a message (``Msg``, ``t``/``tr``, a ``Refusal``) is given a day as ISO text
+    (``day=d.isoformat()``): people read dd/mm/yyyy (a ``Day`` or date field, said by
+    ``smvp.i18n.say`` in the locale's format)."""
+    hits = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        f = node.func
+        name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
+        if name not in ("Msg", "t", "tr", "Refusal"):
+            continue
+        for k in node.keywords:
+            v = k.value
+            if (isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "isoformat"):
+                hits.append(v.lineno)
+    return hits
+
+
+def test_messages_show_days_in_the_locales_format():
+    found = {}
+    for path in sorted([*(ROOT / "smvp").rglob("*.py"), *(ROOT / "engine").glob("*.py")]):
+        hits = _iso_days(ast.parse(path.read_text(encoding="utf-8")))
+        if hits:
+            found[str(path.relative_to(ROOT))] = hits
+    assert found == {}, "a day given to a message as ISO text: pass the date (or smvp_engine.errors.Day)"
+
+
+def test_the_iso_day_finder_finds_one():
+    tree = ast.parse('Msg("closed on {day}", day=case.closed_on.isoformat())\n'
+                     'Msg("closed on {day}", day=Day(case.closed_on))\n')
+    assert _iso_days(tree) == [1]

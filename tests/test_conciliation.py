@@ -221,10 +221,10 @@ def test_step_errors_name_what_was_expected(db):
     r = invoke("conciliation", "step", "cuneo-1", "--event", "request", "--on", "20 maggio", *base)
     assert r.exit_code == 2 and "atteso AAAA-MM-GG o gg/mm/aaaa, trovato '20 maggio'" in r.stderr
     r = invoke("conciliation", "step", "cuneo-1", "--event", "request", "--on", "2025-07-01", *base)
-    assert r.exit_code == 1 and "--on 2025-07-01 è nel futuro (atteso un giorno fino al 2025-06-30)" in r.stderr
+    assert r.exit_code == 1 and "--on 01/07/2025 è nel futuro (atteso un giorno fino al 30/06/2025)" in r.stderr
     r = invoke("conciliation", "step", "cuneo-1", "--event", "request", "--on", "2025-07-01", *base,
                "--lang", "en")
-    assert r.exit_code == 1 and "--on 2025-07-01 is in the future (expected a day up to 2025-06-30)" in r.stderr
+    assert r.exit_code == 1 and "--on 01/07/2025 is in the future (expected a day up to 30/06/2025)" in r.stderr
     # a second open case for the same person and run
     r = invoke("conciliation", "open", "--chamber", "cuneo", "--run", run_id, "--person", "P1",
                "--delivered", "2025-05-12", *base)
@@ -257,14 +257,14 @@ def test_step_errors_name_what_was_expected(db):
                *base)
     assert r.exit_code == 0 and "chiuso il 25/05/2025: ritirata" in r.stdout
     r = invoke("conciliation", "step", "cuneo-1", "--event", "answer", "--on", "2025-05-26", *base)
-    assert r.exit_code == 1 and "il caso cuneo-1 è stato chiuso il 2025-05-25 (ritirata): non si possono " \
+    assert r.exit_code == 1 and "il caso cuneo-1 è stato chiuso il 25/05/2025 (ritirata): non si possono " \
         "registrare altri passi" in r.stderr
     r = invoke("conciliation", "step", "cuneo-1", "--event", "answer", "--on", "2025-05-26", *base,
                "--lang", "en")
-    assert r.exit_code == 1 and "case cuneo-1 was closed on 2025-05-25 (ritirata): no more steps can be " \
+    assert r.exit_code == 1 and "case cuneo-1 was closed on 25/05/2025 (ritirata): no more steps can be " \
         "recorded" in r.stderr
     r = invoke("conciliation", "close", "cuneo-1", "--on", "2025-05-26", *base)
-    assert r.exit_code == 1 and "il caso cuneo-1 è già chiuso (2025-05-25, ritirata)" in r.stderr
+    assert r.exit_code == 1 and "il caso cuneo-1 è già chiuso (25/05/2025, ritirata)" in r.stderr
     # a bare number needs the chamber
     r = invoke("conciliation", "show", "1", *base)
     assert r.exit_code == 2 and "ad es. cuneo-1" in r.stderr
@@ -277,15 +277,15 @@ def test_delivery_before_the_year_or_the_run_is_refused(db):
     base = ("--chamber", "cuneo", "--run", run_id, "--db", db, "--as-of", "2026-06-30")
     r = invoke("conciliation", "open", "--person", "P1", "--delivered", "2019-01-01", *base)
     assert r.exit_code == 1, r.output
-    assert "--delivered 2019-01-01 è prima della fine dell'anno valutato 2024" in r.stderr
-    assert "(atteso un giorno dal 2025-01-01)" in r.stderr
+    assert "--delivered 01/01/2019 è prima della fine dell'anno valutato 2024" in r.stderr
+    assert "(atteso un giorno dal 01/01/2025)" in r.stderr
     r = invoke("conciliation", "open", "--person", "P1", "--delivered", "2019-01-01", *base, "--lang", "en")
-    assert r.exit_code == 1 and "--delivered 2019-01-01 is before the end of the evaluated year 2024: a sheet " \
-        "about 2024 cannot be delivered before it is over (expected a day from 2025-01-01)" in r.stderr
+    assert r.exit_code == 1 and "--delivered 01/01/2019 is before the end of the evaluated year 2024: a sheet " \
+        "about 2024 cannot be delivered before it is over (expected a day from 01/01/2025)" in r.stderr
     r = invoke("conciliation", "open", "--person", "P1", "--delivered", "2024-12-31", *base)
     assert r.exit_code == 1 and "prima della fine dell'anno valutato 2024" in r.stderr
     r = invoke("conciliation", "deliver", "--on", "2024-06-01", *base)
-    assert r.exit_code == 1 and "--on 2024-06-01 è prima della fine" in r.stderr
+    assert r.exit_code == 1 and "--on 01/06/2024 è prima della fine" in r.stderr
     # the first day after the year is fine
     r = invoke("conciliation", "open", "--person", "P1", "--delivered", "2025-01-01", *base)
     assert r.exit_code == 0, r.output
@@ -301,7 +301,7 @@ def test_delivery_before_the_run_is_refused(db):
     r = invoke("conciliation", "open", "--chamber", "cuneo", "--run", run_id, "--person",
                "P012", "--delivered", before.isoformat(), "--db", db)
     assert r.exit_code == 1, r.output
-    assert f"è prima che l'esecuzione fosse fatta ({made.isoformat()})" in r.stderr
+    assert f"è prima che l'esecuzione fosse fatta ({made:%d/%m/%Y})" in r.stderr
     r = invoke("conciliation", "open", "--chamber", "cuneo", "--run", run_id, "--person",
                "P012", "--delivered", made.isoformat(), "--db", db)
     assert r.exit_code == 0, r.output
@@ -317,8 +317,8 @@ def test_optional_step_and_order_by_dates(db):
                   *base).exit_code == 0
     r = invoke("conciliation", "step", "cremona-1", "--event", "interview", "--on", "2023-11-20",
                *base)
-    assert r.exit_code == 1 and "(richiesta_riesame) nella procedura, che è registrato il 2023-11-13 " \
-        "(atteso un giorno fino al 2023-11-13, trovato 2023-11-20)" in r.stderr
+    assert r.exit_code == 1 and "(richiesta_riesame) nella procedura, che è registrato il 13/11/2023 " \
+        "(atteso un giorno fino al 13/11/2023, trovato 20/11/2023)" in r.stderr
     r = invoke("conciliation", "step", "cremona-1", "--event", "colloquio_rappresentante", "--on",
                "2023-11-12", *base)
     assert r.exit_code == 0, r.output
@@ -582,11 +582,11 @@ def test_gate_needs_requests_closed_when_the_profile_sets_no_term(db):
 def test_validate_refuses_an_oiv_date_inside_the_year(db):
     run_id = fake_run(db, "cuneo", profile_text("cuneo"), year=2024)
     r = invoke("run", "validate", run_id, "--oiv-date", "2024-12-31", "--db", db)
-    assert r.exit_code == 1 and "--oiv-date 2024-12-31: la Relazione sul 2024 si valida dopo la fine " \
-        "dell'anno (atteso un giorno dal 2025 in poi, trovato 2024-12-31)" in r.stderr
+    assert r.exit_code == 1 and "--oiv-date 31/12/2024: la Relazione sul 2024 si valida dopo la fine " \
+        "dell'anno (atteso un giorno dal 2025 in poi, trovato 31/12/2024)" in r.stderr
     r = invoke("run", "validate", run_id, "--oiv-date", "2024-12-31", "--db", db, "--lang", "en")
-    assert r.exit_code == 1 and "--oiv-date 2024-12-31: the Relazione on 2024 is validated after the year " \
-        "ends (expected a day in 2025 or later, found 2024-12-31)" in r.stderr
+    assert r.exit_code == 1 and "--oiv-date 31/12/2024: the Relazione on 2024 is validated after the year " \
+        "ends (expected a day in 2025 or later, found 31/12/2024)" in r.stderr
     r = invoke("run", "validate", 42, "--oiv-date", "2025-06-30", "--db", db)
     assert r.exit_code == 2 and "nessuna esecuzione salvata 42" in r.stderr
     r = invoke("run", "validate", 42, "--oiv-date", "2025-06-30", "--db", db, "--lang", "en")

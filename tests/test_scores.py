@@ -175,10 +175,10 @@ def test_draft_then_final_then_refused(svc):
     assert final["state"] == "final" and final["scheda_date"] == "2025-03-03"
     assert all(f["entered"] for f in final["factors"])  # every factor frozen on the sheet
     r = c.put(url(ids["cuneo"], "P014"), headers=h, json={"scores": {"orientamento_utenza": 1}})
-    assert r.status_code == 409 and "la scheda di P014 è definitiva (datata 2025-03-03)" in r.json()["detail"]
+    assert r.status_code == 409 and "la scheda di P014 è definitiva (datata 03/03/2025)" in r.json()["detail"]
     r = c.put(url(ids["cuneo"], "P014"), headers=h, params={"lang": "en"},
               json={"scores": {"orientamento_utenza": 1}})
-    assert r.status_code == 409 and "the scheda of P014 is final (dated 2025-03-03)" in r.json()["detail"]
+    assert r.status_code == 409 and "the scheda of P014 is final (dated 03/03/2025)" in r.json()["detail"]
     assert r.json()["fields"] == {"person": "P014", "day": "2025-03-03"}
     r = c.post(url(ids["cuneo"], "P014", "/scheda"), headers=h, json={"scheda_date": "2025-04-01"})
     assert r.status_code == 409

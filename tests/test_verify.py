@@ -235,3 +235,18 @@ def test_a_run_that_cannot_be_re_evaluated_says_why_in_the_users_language(stored
         engine.dispose()
     assert it.problems == ['staff.csv:4: presence_days: non è un numero (trovato "dieci")']
     assert en.problems == ['staff.csv:4: presence_days: not a number (found "dieci")']
+
+
+def test_the_runs_time_is_in_italian_time_and_the_locales_format(stored):
+    """The head says when the run was stored as people read it (Europe/Rome, dd/mm/yyyy hh:mm),
+    not the database's UTC ISO text; the JSON keeps the machine's form."""
+    db, path = stored
+    _sql(path, "update run set created_at = '2025-03-30 01:30:00.000000'")  # UTC: 03:30 in Rome (summer time)
+    it = runner.invoke(cli.app, ["verify", "--run", "1", "--db", db])
+    en = runner.invoke(cli.app, ["verify", "--run", "1", "--db", db, "--lang", "en"])
+    assert it.exit_code == 0 and en.exit_code == 0, it.output + en.output
+    assert "salvata il 30/03/2025 03:30 (motore" in it.stdout
+    assert "stored 30/03/2025 03:30 (engine" in en.stdout
+    assert "2025-03-30T" not in it.stdout + en.stdout
+    doc = json.loads(runner.invoke(cli.app, ["verify", "--run", "1", "--db", db, "--json"]).stdout)
+    assert doc["created_at"].startswith("2025-03-30T01:30")

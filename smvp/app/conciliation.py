@@ -52,7 +52,7 @@ from smvp.store.tables import (
     SheetDelivery,
 )
 from smvp_engine.deadlines import StepDeadline
-from smvp_engine.errors import Msg, SmvpError, SmvpErrors
+from smvp_engine.errors import Day, Msg, SmvpError, SmvpErrors
 
 # --------------------------------------------------------------------------- case views
 
@@ -190,12 +190,12 @@ def record_step(engine: Engine, ref: str, *, chamber: str | None, event: str, on
         label = proc.label(sid)
         if case.closed_on is not None:
             raise CaseProblem(Msg("case {case} was closed on {day} ({outcome}): no more steps can be recorded",
-                                  case=ref, day=case.closed_on.isoformat(), outcome=case.outcome))
+                                  case=ref, day=Day(case.closed_on), outcome=case.outcome))
         steps = q.case_steps(session, store.row_id(case))
         done = {s.step: s for s in steps}
         if sid in done:
             raise CaseProblem(Msg("case {case}: «{label}» ({step}) is already recorded, on {day}",
-                                  case=ref, label=label, step=sid, day=done[sid].done_on.isoformat()))
+                                  case=ref, label=label, step=sid, day=Day(done[sid].done_on)))
         if on > as_of:
             raise CaseProblem(in_the_future("--on", on, as_of))
         src = proc.steps[sid].get("from_event")
@@ -218,8 +218,8 @@ def record_step(engine: Engine, ref: str, *, chamber: str | None, event: str, on
             raise CaseProblem(
                 Msg("case {case}: «{label}» on {day} is before «{source_label}» ({source_day}), the event "
                     "its term runs from (expected a day on or after {source_day}, found {day})",
-                    case=ref, label=label, day=on.isoformat(), source_label=proc.label(src),
-                    source_day=events[src].isoformat()))
+                    case=ref, label=label, day=Day(on), source_label=proc.label(src),
+                    source_day=Day(events[src])))
         pos = proc.order.index(sid)
         later = [s for s in steps if s.step in proc.steps and proc.order.index(s.step) > pos
                  and s.done_on < on]
@@ -229,7 +229,7 @@ def record_step(engine: Engine, ref: str, *, chamber: str | None, event: str, on
                 Msg("case {case}: «{label}» ({step}) comes before «{later_label}» ({later}) in the procedure, "
                     "which is recorded on {later_day} (expected a day up to {later_day}, found {day})",
                     case=ref, label=label, step=sid, later_label=proc.label(s.step), later=s.step,
-                    later_day=s.done_on.isoformat(), day=on.isoformat()))
+                    later_day=Day(s.done_on), day=Day(on)))
         if scores and (proc.actor(sid) or "") == "valutato":
             raise CaseProblem(
                 Msg("case {case}: «{label}» is a step of the person evaluated: a changed evaluation "
@@ -273,7 +273,7 @@ def close_case(engine: Engine, ref: str, *, chamber: str | None, on: dt.date, ou
         case = q.get_case(session, ref, chamber)
         if case.closed_on is not None:
             raise CaseProblem(Msg("case {case} is already closed ({day}, {outcome})", case=case_ref(case),
-                                  day=case.closed_on.isoformat(), outcome=case.outcome))
+                                  day=Day(case.closed_on), outcome=case.outcome))
         if on > as_of:
             raise CaseProblem(in_the_future("--on", on, as_of))
         steps = q.case_steps(session, store.row_id(case))
@@ -281,7 +281,7 @@ def close_case(engine: Engine, ref: str, *, chamber: str | None, on: dt.date, ou
         if on < latest:
             raise CaseProblem(Msg("case {case}: --on {day} is before its last event "
                                   "(expected a day on or after {latest})", case=case_ref(case),
-                                  day=on.isoformat(), latest=latest.isoformat()))
+                                  day=Day(on), latest=Day(latest)))
         case.closed_on, case.outcome = on, outcome
         if note:
             case.note = (case.note + "\n" if case.note else "") + note
@@ -449,7 +449,7 @@ def validate_run(engine: Engine, run_id: int, *, oiv_date: dt.date,
         if oiv_date.year <= run.year:
             raise CaseProblem(
                 Msg("--oiv-date {day}: the Relazione on {year} is validated after the year ends "
-                    "(expected a day in {next} or later, found {day})", day=oiv_date.isoformat(),
+                    "(expected a day in {next} or later, found {day})", day=Day(oiv_date),
                     year=run.year, next=run.year + 1))
         rec = RunValidation(tenant_id=run.tenant_id, run_id=run_id, oiv_date=oiv_date, requests_closed=requests_closed,
                             recorded_at=now(), note=note)

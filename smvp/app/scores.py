@@ -49,7 +49,7 @@ from smvp.app.accounts import audit
 from smvp.errors import UsageProblem
 from smvp.store import scores as q
 from smvp.store.tables import DatasetUpload, ProfileVersion, User
-from smvp_engine.errors import Msg
+from smvp_engine.errors import Day, Msg
 
 CP = Decimal(100)
 
@@ -401,9 +401,10 @@ def set_scheda_date(engine: Engine, sc: Scoring, person_id: str, *, scheda_date:
     return after
 
 
-def _final_date(s: Session, sc: Scoring, person_id: str) -> str:
+def _final_date(s: Session, sc: Scoring, person_id: str) -> Day | str:
+    """The day a final scheda is dated (a message's field, shown in the locale's format)."""
     sheet = q.sheets(s, _ds(sc), [person_id]).get(person_id)  # type: ignore[arg-type]
-    return sheet.scheda_date.isoformat() if sheet and sheet.scheda_date else "?"
+    return Day(sheet.scheda_date) if sheet and sheet.scheda_date else "?"
 
 
 def _ds(sc: Scoring) -> int:

@@ -5,6 +5,7 @@ The checks and their exit codes are described in ``smvp.app.verify``.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from decimal import Decimal
@@ -25,7 +26,7 @@ from smvp.app.verify import (  # noqa: F401 - re-exported for the commands readi
     verify,
 )
 from smvp.errors import EdgeError
-from smvp.i18n import format_decimal, yes_no
+from smvp.i18n import format_datetime, format_decimal, yes_no
 
 
 class CheckFailed(EdgeError):
@@ -52,7 +53,8 @@ def _shown(field_name: str | None, value: Any, lang: str) -> str:
 
 
 def render(v: Verification, lang: str, out: Console) -> None:
-    out.print(tr("run_head", lang, id=v.run_id, chamber=v.chamber, year=v.year, when=v.created_at,
+    when = format_datetime(dt.datetime.fromisoformat(v.created_at), lang) if v.created_at else ""
+    out.print(tr("run_head", lang, id=v.run_id, chamber=v.chamber, year=v.year, when=when,
                  stored=v.engine_stored, now=v.engine_now), highlight=False, markup=False)
     for c in v.integrity:
         out.print(Text(("  ✓ " if c["ok"] else "  ✗ ") + c["message"], style="" if c["ok"] else "bold red"))

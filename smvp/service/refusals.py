@@ -48,8 +48,14 @@ class Refusal(HTTPException):
 
 
 def _plain(value: Any, lang: str) -> Any:
+    """A message's field for machines: a number as it is, a day in ISO form (``2025-03-03``;
+    ``detail`` shows it in the locale's), a nested message said in ``lang``, else text."""
+    import datetime as dt
+
     if value is None or isinstance(value, (bool, int, float)):
         return value
+    if isinstance(value, dt.date):
+        return dt.date.isoformat(value)
     if getattr(value, "template", None) is not None:  # a nested catalogue message
         return say(value, lang)
     return str(value)
