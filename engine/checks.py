@@ -8,7 +8,7 @@ from fractions import Fraction
 import numpy as np
 
 from .columns import Categorical, Decimals, as_objects, index_of
-from .errors import DatasetError, DatasetErrors, Msg, SmvpError, SmvpErrors
+from .errors import DatasetError, DatasetErrors, Msg, Number, SmvpError, SmvpErrors
 from .exact import decimal_from_units
 from .profile import INDIVIDUAL_LEVEL, Profile, Resolved
 
@@ -360,9 +360,10 @@ def _near(value, choices) -> str | None:
     return Msg("did you mean {near!r}?", near=m[0]) if m else None
 
 
-def _points(centipoints) -> str:
-    """Centipoints as plain points text: 2000 → "20", 1650 → "16.5" (never "2E+1")."""
-    return format(decimal_from_units(int(centipoints), 2).normalize(), "f")
+def _points(centipoints) -> Number:
+    """Centipoints as plain points text: 2000 → "20", 1650 → "16.5" (never "2E+1"); a message's
+    field, shown by smvp in the user's locale ("16,5" in Italian)."""
+    return Number(format(decimal_from_units(int(centipoints), 2).normalize(), "f"))
 
 
 def _fmt_frac(x: Fraction) -> str:

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from .errors import Msg, Text
+from .errors import Msg, Number, Text
 from .profile import Profile, _resolve_node
 
 __all__ = ["Finding", "check", "years_checked"]
@@ -323,8 +323,9 @@ def _prevailing_weight(y: _Year, nid, norm, steps):
                               "more than {threshold}% nor the largest part", **facts), own, where)
 
 
-def _n(x: Fraction) -> str:
-    return str(x.numerator) if x.denominator == 1 else f"{float(x):.2f}"
+def _n(x: Fraction) -> Number:
+    """A number in a finding (a message's field, shown by smvp in the user's locale)."""
+    return Number(str(x.numerator) if x.denominator == 1 else f"{float(x):.2f}")
 
 
 def _pays_non_dirigenti(y: _Year) -> list[str]:
@@ -357,7 +358,7 @@ def _maggiorazione(y: _Year, nid, norm, steps):
         k = Fraction(match.group(1)) * 100
         if k < minimum:
             yield (ERROR, Msg("maggiorazione {mid}: {k} of the mean premium, below the minimum {minimum}", mid=mid,
-                              k=f"{_n(k)}%", minimum=f"{_n(minimum)}%"),
+                              k=Msg("{number}%", number=_n(k)), minimum=Msg("{number}%", number=_n(minimum))),
                    y.own("maggiorazioni", mid), where)
 
 

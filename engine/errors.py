@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 
 class Msg(str):
@@ -37,6 +38,30 @@ class Msg(str):
 
 def _msg(template: str, params: dict) -> Msg:
     return Msg(template, **params)
+
+
+class Number(str):
+    """A number as a field of a :class:`Msg` (or an error's ``found``/``expected``): the
+    engine's English text (``134,864.30``, ``≈23.208006``) *is* the string; ``exact`` is its
+    value (a Decimal, as the text shows it), ``approx`` whether the text starts with ``≈``,
+    ``grouping`` whether thousands are grouped. smvp's edge (``smvp.i18n.say``) shows it in the
+    user's locale (``134.864,30`` in Italian), with the same digits.
+    """
+
+    exact: Decimal
+    approx: bool
+    grouping: bool
+
+    def __new__(cls, text: str) -> "Number":
+        obj = super().__new__(cls, text)
+        plain = text.lstrip("≈").replace(",", "")
+        obj.exact = Decimal(plain)
+        obj.approx = text.startswith("≈")
+        obj.grouping = "," in text
+        return obj
+
+    def __reduce__(self):  # pickles (process pools) keep the value
+        return (Number, (str(self),))
 
 
 class Day(date):

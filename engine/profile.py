@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import formula
-from .errors import TEXT_LANGS, Msg, ProfileError, ProfileErrors, text_of
+from .errors import TEXT_LANGS, Msg, Number, ProfileError, ProfileErrors, text_of
 from .intervals import Interval, partition_problems
 from .resources import load_schema
 from .yamlload import Loaded, load_yaml
@@ -1791,10 +1791,11 @@ class _Builder:
             self.ref_error("variable", name, PERSON_NAMES, path)
 
 
-def _pct(x: Fraction) -> str:
+def _pct(x: Fraction) -> Number:
+    """A percent or points in a message (shown in the user's locale by smvp)."""
     if x.denominator == 1:
-        return str(x.numerator)
-    return str(Decimal(x.numerator) / Decimal(x.denominator))
+        return Number(str(x.numerator))
+    return Number(str(Decimal(x.numerator) / Decimal(x.denominator)))
 
 
 def _build(profile: Profile, year: int) -> Resolved:

@@ -39,7 +39,7 @@ from fractions import Fraction
 import numpy as np
 
 from .columns import as_objects
-from .errors import DatasetError, DatasetErrors, Msg, SmvpError
+from .errors import DatasetError, DatasetErrors, Msg, Number, SmvpError
 from .exact import allocate_largest_remainder, round_fraction
 from .profile import ProjectValuation, Resolved
 
@@ -247,9 +247,9 @@ def value_projects(spec: ProjectValuation, projects: Sequence[ProjectIn], resour
                 low = Fraction(base) * spec.bounds.lo / 100
                 high = Fraction(base) * spec.bounds.hi / 100 if spec.bounds.hi is not None else None
                 errors.append(DatasetError(
-                    Msg('{name}: the projects are worth {euro_total} €, {percent} of the fund ({what} = {parts} = {euro_base} €), outside {bounds} of it', name=name, euro_total=_euro(total), percent=f"{_pct(pct)}%", what=what, parts=parts, euro_base=_euro(base), bounds=f"{spec.bounds} %"),
+                    Msg('{name}: the projects are worth {euro_total} €, {percent} of the fund ({what} = {parts} = {euro_base} €), outside {bounds} of it', name=name, euro_total=_euro(total), percent=Msg("{number}%", number=_pct(pct)), what=what, parts=parts, euro_base=_euro(base), bounds=f"{spec.bounds} %"),
                     file=file, field="relevance",
-                    expected=Msg('a total from {euro_low} to {v1} € ({low_percent}–{high_percent} of {euro_base} €)', euro_low=_euro(low), v1=_euro(high) if high is not None else '∞', low_percent=f"{_pct(spec.bounds.lo)}%", high_percent=f"{_pct(spec.bounds.hi) if spec.bounds.hi is not None else '∞'}%", euro_base=_euro(base)),
+                    expected=Msg('a total from {euro_low} to {v1} € ({low_percent}–{high_percent} of {euro_base} €)', euro_low=_euro(low), v1=_euro(high) if high is not None else '∞', low_percent=Msg("{number}%", number=_pct(spec.bounds.lo)), high_percent=Msg("{number}%", number=_pct(spec.bounds.hi) if spec.bounds.hi is not None else '∞'), euro_base=_euro(base)),
                     found=Msg("{euro_total} € = {points} points × {euro_unit} €", euro_total=_euro(total),
                               points=_fmt_points(g[0].points), euro_unit=_euro(g[0].unit_value)) if len(g) == 1
                     else Msg("{euro_total} € = {parts}", euro_total=_euro(total),
@@ -408,21 +408,23 @@ def _dec(x: Fraction) -> Decimal | None:
     return Decimal(x.numerator) / Decimal(x.denominator) if den == 1 else None
 
 
-def _euro(cents) -> str:
-    """Cents (int or exact Fraction) as euro: 2 decimals, more when there are fractions of a cent."""
+def _euro(cents) -> Number:
+    """Cents (int or exact Fraction) as euro: 2 decimals, more when there are fractions of a cent
+    (a message's field: smvp shows it in the user's locale, ``1.234,50`` in Italian)."""
     x = Fraction(cents) / 100
     d = _dec(x)
     if d is None:
-        return "≈" + f"{Decimal(x.numerator) / Decimal(x.denominator):,.4f}"
-    return f"{d:,.2f}" if d == d.quantize(Decimal("0.01")) else f"{d.normalize():,f}"
+        return Number("≈" + f"{Decimal(x.numerator) / Decimal(x.denominator):,.4f}")
+    return Number(f"{d:,.2f}" if d == d.quantize(Decimal("0.01")) else f"{d.normalize():,f}")
 
 
-def _pct(x: Fraction) -> str:
-    """A percent or a number of points: exact when it has a finite expansion of at most 4 decimals, else ≈ 6 decimals."""
+def _pct(x: Fraction) -> Number:
+    """A percent or a number of points: exact when it has a finite expansion of at most 4 decimals, else ≈ 6 decimals
+    (a message's field: smvp shows it in the user's locale)."""
     d = _dec(x)
     if d is not None and d == d.quantize(Decimal("0.0001")):
-        return format(d.normalize(), "f")
-    return "≈" + format((Decimal(x.numerator) / Decimal(x.denominator)).quantize(Decimal("0.000001")), "f")
+        return Number(format(d.normalize(), "f"))
+    return Number("≈" + format((Decimal(x.numerator) / Decimal(x.denominator)).quantize(Decimal("0.000001")), "f"))
 
 
 _fmt_points = _pct

@@ -828,7 +828,9 @@ def migrate(
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point (``smvp = smvp.cli:main``)."""
     from smvp.cli_i18n import install_from_argv
+    from smvp.streams import legible_streams
 
+    legible_streams()  # a cp850 / ASCII terminal gets "unita'", "EUR" instead of a crash
     install_from_argv(argv)  # the framework's words (Uso, Opzioni, --help) in the chosen language
     try:
         app(args=argv, prog_name="smvp", standalone_mode=True)

@@ -126,6 +126,8 @@ def say(value: object, lang: str) -> str:
     prose = _prose(value, lang)
     if prose is not None:
         return prose
+    if isinstance(value, str) and getattr(value, "exact", None) is not None:
+        return _number(value, lang)
     template = getattr(value, "template", None)
     params = getattr(value, "params", None)
     if not isinstance(value, str) or template is None or params is None:
@@ -152,6 +154,12 @@ def _prose(value: object, lang: str) -> str | None:
     return str(text)
 
 
+def _number(value: Any, lang: str) -> str:
+    """An engine number (:class:`smvp_engine.errors.Number`) in ``lang``'s format, with the
+    same digits (``134,864.30`` → ``134.864,30``; ``≈23.208006`` → ``≈23,208006``)."""
+    return ("≈" if value.approx else "") + format_decimal(value.exact, lang, grouping=value.grouping)
+
+
 def _day(value: object, lang: str) -> object:
     """A message's field that is a calendar day (:class:`smvp_engine.errors.Day`, or a plain
     date) in the locale's format (its ``pattern``: ``lunedì 30/06/2025`` / ``Monday
@@ -160,6 +168,8 @@ def _day(value: object, lang: str) -> object:
 
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return format_date(value, lang, getattr(value, "pattern", "dd/MM/yyyy"))
+    if isinstance(value, str) and getattr(value, "exact", None) is not None:
+        return _number(value, lang)
     return value
 
 

@@ -1,7 +1,8 @@
 """The project valuation's errors in Italian and in English (issue 15): what was found (the
 projects' total and its parts, an objective's weight and relevance) and the names of a fund's
 parts are catalogue messages, so an Italian error says no English word of its own; the
-located facts (file, field) and the figures are the same in both languages.
+located facts (file, field) and the figures are the same in both languages, each number in
+the locale's format (``134.864,30`` in Italian, smvp_engine.errors.Number).
 
 The cases are Brescia's golden error cases (tests/golden/brescia/, worked out by hand there).
 """
@@ -41,9 +42,12 @@ def test_the_projects_total_per_fund_in_both_languages(tmp_path):
     assert en == str(error)
     assert "(stable + variable = 100,000.00 stable + 19,999.99 variable = 119,999.99 €)" in en
     assert "found 60,000.00 € = 30 points × 2,000.00 €)" in en
-    assert ("(parte stabile + parte variabile = 100,000.00 parte stabile + 19,999.99 parte variabile "
-            "= 119,999.99 €)") in it
-    assert "trovato 60,000.00 € = 30 punti × 2,000.00 €)" in it
+    assert ("(parte stabile + parte variabile = 100.000,00 parte stabile + 19.999,99 parte variabile "
+            "= 119.999,99 €)") in it
+    assert "trovato 60.000,00 € = 30 punti × 2.000,00 €)" in it
+    # the numbers in the locale's format, the same digits
+    assert "i progetti valgono 60.000,00 €, il ≈50,000004 % del fondo" in it
+    assert "the projects are worth 60,000.00 €, ≈50.000004% of the fund" in en
     assert _english_in(it) == []
     assert it.split(": ")[:2] == en.split(": ")[:2]  # file and field
 
@@ -54,7 +58,8 @@ def test_the_projects_total_of_all_funds_in_both_languages(tmp_path):
     assert en.split("relevance: ")[1].startswith("all valued funds together: the projects are worth")
     assert it.split("relevance: ")[1].startswith("tutti i fondi valorizzati insieme: i progetti valgono")
     parts = "27,654.34 Fondo del personale dirigente + 107,209.96 Fondo del personale non dirigente"
-    assert f"found 134,864.30 € = {parts})" in en and f"trovato 134,864.30 € = {parts})" in it
+    parti = "27.654,34 Fondo del personale dirigente + 107.209,96 Fondo del personale non dirigente"
+    assert f"found 134,864.30 € = {parts})" in en and f"trovato 134.864,30 € = {parti})" in it
     assert _english_in(it) == []
 
 
@@ -62,7 +67,8 @@ def test_an_objectives_weight_and_relevance_in_both_languages(tmp_path):
     error = _errors("weight_gap_over_20", tmp_path)[0]
     it, en = i18n.error_text(error, "it"), i18n.error_text(error, "en")
     assert en.endswith("found 82.51 (weight 82.51 of 100; relevance 5 of 8))")
-    assert it.endswith("trovato 82.51 (peso 82.51 su 100; rilevanza 5 su 8))")
+    assert it.endswith("trovato 82,51 (peso 82,51 su 100; rilevanza 5 su 8))")
+    assert "il suo peso è 82,51 punti e la sua rilevanza 62,5 punti" in it
     assert _english_in(it) == []
 
 
