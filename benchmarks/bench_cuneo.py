@@ -262,11 +262,11 @@ def _columns(s: Synthetic) -> dict[str, dict[str, object]]:
     none_n = Categorical(np.full(s.n, -1, dtype=np.int64), _obj([]))
     return {
         "meta": {"key": _obj(["year", "chamber"]), "value": _obj([str(YEAR), "cuneo"])},
-        "units": {
-            "unit_id": s.unit_ids.copy(),
+        "units": {  # ids, levels and parents as codes, as the loader gives them (one vocabulary of unit ids)
+            "unit_id": Categorical(np.arange(len(unit_cats), dtype=np.int64), unit_cats),
             "label": _obj(f"Unità {u}" for u in s.unit_ids),
-            "level": _obj(LEVELS[k] for k in s.unit_level),
-            "parent_id": _obj(None if p < 0 else s.unit_ids[p] for p in s.unit_parent),
+            "level": Categorical(np.asarray(s.unit_level, dtype=np.int64), _obj(LEVELS)),
+            "parent_id": Categorical(np.asarray(s.unit_parent, dtype=np.int64), unit_cats),
         },
         "objectives": {  # ids, levels and units as codes, as the loader gives them
             "objective_id": Categorical(np.arange(n_obj, dtype=np.int64), obj_ids),

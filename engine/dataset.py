@@ -938,11 +938,15 @@ def _object_array(values: list) -> np.ndarray:
 #: the distinct values): the large ones, whose id columns the engine maps by code
 CATEGORICAL_TABLES = frozenset({"staff", "behaviours", "absences"})
 #: columns encoded against another table's ids (shared codes: no per-row lookup later)
-#: columns of the other tables typed as Categorical too: the objectives' and indicators' ids,
-#: levels and units, which the organisational stage groups and maps by code
-CATEGORICAL_COLUMNS = frozenset({("objectives", "objective_id"), ("objectives", "level"), ("objectives", "unit_id"),
+#: columns of the other tables typed as Categorical too: the units', objectives' and indicators'
+#: ids, levels and parents, which the organisational and individual stages group and map by code
+CATEGORICAL_COLUMNS = frozenset({("units", "unit_id"), ("units", "level"), ("units", "parent_id"),
+                                 ("objectives", "objective_id"), ("objectives", "level"), ("objectives", "unit_id"),
                                  ("indicators", "indicator_id"), ("indicators", "objective_id")})
-SHARED_VOCABULARY = {("indicators", "objective_id"): ("objectives", "objective_id"),
+SHARED_VOCABULARY = {("units", "parent_id"): ("units", "unit_id"),
+                     ("objectives", "unit_id"): ("units", "unit_id"),
+                     ("staff", "unit_id"): ("units", "unit_id"),
+                     ("indicators", "objective_id"): ("objectives", "objective_id"),
                      ("behaviours", "person_id"): ("staff", "person_id"),
                      ("absences", "person_id"): ("staff", "person_id")}
 #: tables whose decimal columns are typed as :class:`~engine.columns.Decimals` (the values also

@@ -36,15 +36,25 @@ def _ancestors(ds, level_ids) -> dict[str, dict[str, str]]:
     return out
 
 
+def _identity_codes(col: Categorical) -> bool:
+    """Whether a Categorical column's codes are 0, 1, 2, … over all its categories (each row its
+    own category, in order: a units table's ids as loaded)."""
+    codes = col.codes
+    return len(codes) == len(col.categories) and bool(np.array_equal(codes, np.arange(len(codes), dtype=codes.dtype)))
+
+
 def _ancestor_index(ds, level_ids) -> tuple[list[str], dict, dict[str, np.ndarray]]:
     """Units in table order, unit id → position, and per level the index of each unit's ancestor
     at that level (itself included; -1 none): :func:`_ancestors` as arrays, walking all units up at once."""
     units = ds.table("units")
-    uid = as_objects(units["unit_id"])
-    keys = list(dict.fromkeys(uid))
+    u_col = units["unit_id"]
+    uid = as_objects(u_col)
+    coded = isinstance(u_col, Categorical) and _identity_codes(u_col)  # as loaded: ids distinct, codes in order
+    keys = u_col.categories.tolist() if coded else list(dict.fromkeys(uid))
     pos = {u: i for i, u in enumerate(keys)}
     if len(keys) == len(uid):
-        parent = index_with(units["parent_id"], pos)
+        # each unit's parent (-1: none or unknown); by code when the parents share the ids' codes
+        parent = index_of(units["parent_id"], u_col) if coded else index_with(units["parent_id"], pos)
         lvl = index_of(units["level"], list(level_ids))
         anc = {lv: np.full(len(uid), -1, dtype=np.int64) for lv in level_ids}
         cur = np.arange(len(uid), dtype=np.int64)
@@ -88,7 +98,13 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
     unit_keys, unit_pos, anc_at = _ancestor_index(ds, rules.level_ids)
     n_units = len(unit_keys)
     # the slot after the units: unknown unit (mapped per category when the column is categorical)
-    if isinstance(unit_col, Categorical):
+    units_col = ds.table("units")["unit_id"]
+    if isinstance(unit_col, Categorical) and isinstance(units_col, Categorical) \
+            and unit_col.categories is units_col.categories and _identity_codes(units_col):
+        # the staff's units in the units' codes (as loaded): a code is the unit's position
+        codes = unit_col.codes
+        unit_idx = np.where((codes < 0) | (codes >= n_units), n_units, codes)
+    elif isinstance(unit_col, Categorical):
         ext = np.append(index_with(unit_col.categories, unit_pos), -1)  # blank code -1: the last entry
         unit_idx = np.where(ext < 0, n_units, ext)[unit_col.codes]
     else:
@@ -213,7 +229,7 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
                 pts_rows = _points(ach_rows, mx, pscale, full, mode)
                 results[rows] += pts_rows
                 components[key] = (rows, pts_rows, None)
-                ach = (rows, ach_rows, None)
+                ach: tuple = (rows, ach_rows, None)
             else:  # per unit, then one pass per column (or a gather for the few rows)
                 pts_unit = _points(ach_unit, mx, pscale, full, mode)
                 # the achievement: the rows' values when computed (overrides included), else the

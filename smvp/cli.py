@@ -479,7 +479,7 @@ def conciliation_show(
                                       as_of=as_of, out=out_console)))
 
 
-@run_app.command("validate")
+@run_app.command("validate", short_help="Registra la validazione OIV e mostra lo stato dei pagamenti.")
 def run_validate(
     run_id: RunArg,
     oiv_date: Annotated[str, typer.Option(

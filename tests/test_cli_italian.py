@@ -200,3 +200,26 @@ def test_arguments_are_named_by_their_placeholder_in_help_and_in_errors_in_both_
                         ("en", ("Missing argument 'USER'", "Missing argument 'RUN'"))):
         errors = said("--lang", lang, "user", "add") + said("--lang", lang, "run", "state")
         assert all(w in errors for w in words), errors
+
+
+def _commands(command, path=("smvp",)):
+    for name, sub in getattr(command, "commands", {}).items():
+        yield " ".join((*path, name)), sub
+        yield from _commands(sub, (*path, name))
+
+
+def test_command_lists_never_cut_a_help_line_at_an_abbreviation() -> None:
+    """click cuts a command's line in ``smvp --help`` at its first ". ": a help starting
+    "Registra la validazione OIV (art. 14 …" was listed as "Registra la validazione OIV (art."."""
+    import re
+
+    import typer
+
+    from smvp.cli import app
+
+    cut = []
+    for where, command in _commands(typer.main.get_command(app)):
+        line = command.get_short_help_str(limit=500)
+        if re.search(r"\b(art|c|n|d\.lgs|d\.l|ecc|cfr)\.$", line) or line.count("(") != line.count(")"):
+            cut.append(f"{where}: {line}")
+    assert not cut, cut

@@ -262,7 +262,8 @@ def test_decimals_hold_the_values_numerators():
 def test_loaded_objectives_and_indicators_hold_their_numerators():
     """The loader types the objectives' and indicators' decimal columns as ``Decimals`` whose
     numerators are the values (so the organisational stage converts no Decimal), and their ids,
-    levels and units as ``Categorical`` (the indicators' objective ids in the objectives' codes)."""
+    levels and units as ``Categorical`` (the indicators' objective ids in the objectives' codes;
+    the units' parents and the objectives' and staff's units in the units' codes)."""
     from smvp_engine.dataset import dataset_from_columns, load_dataset
 
     s = bench.generate(400, offices=12)
@@ -279,6 +280,11 @@ def test_loaded_objectives_and_indicators_hold_their_numerators():
     for col in (objs["objective_id"], objs["level"], objs["unit_id"], inds["indicator_id"], inds["objective_id"]):
         assert isinstance(col, Categorical)
     assert inds["objective_id"].categories is objs["objective_id"].categories  # mapped by code
+    units = loaded.table("units")
+    for col in (units["unit_id"], units["level"], units["parent_id"]):
+        assert isinstance(col, Categorical)
+    for col in (units["parent_id"], objs["unit_id"], loaded.table("staff")["unit_id"]):
+        assert col.categories is units["unit_id"].categories  # one vocabulary of unit ids
     fast = _organisational_columns(CUNEO, loaded)
     assert fast is not None
     _same(fast, _organisational_exact(CUNEO, loaded))

@@ -10,6 +10,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+import web_support
 from fastapi.testclient import TestClient
 from web_support import PASSWORD, SECRET, TODAY, make_app
 
@@ -104,13 +105,7 @@ def found(words: list[str], text: str) -> list[str]:
 
 
 def _client(app, username: str | None) -> TestClient:
-    c = TestClient(app)
-    if username:
-        csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
-        r = c.post("/login", data={"username": username, "password": PASSWORD, "csrf": csrf},
-                   follow_redirects=False)
-        assert r.status_code == 303, r.text
-    return c
+    return web_support.client(app, username)
 
 
 #: (user, path, status) — every page of every role on cuneo's run 1 (uploaded: profile

@@ -9,8 +9,9 @@ import html
 import re
 
 import pytest
+import web_support
 from fastapi.testclient import TestClient
-from web_support import PASSWORD, make_app
+from web_support import make_app
 
 from smvp.errors import UsageProblem
 from smvp_engine.errors import Msg
@@ -36,15 +37,7 @@ def app(tmp_path_factory):
 
 
 def _client(app, username: str | None = "anna", lang: str | None = None) -> TestClient:
-    c = TestClient(app, raise_server_exceptions=False)
-    if lang:
-        c.get(f"/login?lang={lang}")  # the language chosen before logging in (its cookie)
-    if username:
-        csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
-        r = c.post("/login", data={"username": username, "password": PASSWORD, "csrf": csrf},
-                   follow_redirects=False)
-        assert r.status_code == 303, r.text
-    return c
+    return web_support.client(app, username, lang=lang, raise_server_exceptions=False)
 
 
 def _page(r) -> dict:

@@ -121,6 +121,25 @@ def login(page, site: Site, username: str) -> None:
     page.wait_for_load_state()
 
 
+def client(app, username: str | None = "anna", *, lang: str | None = None,
+           raise_server_exceptions: bool = True):
+    """A TestClient of ``app``, in ``lang`` when given (``/login?lang=``: the cookie a user's
+    choice leaves), logged in as ``username`` when given (the login form, CSRF token and all)."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    c = TestClient(app, raise_server_exceptions=raise_server_exceptions)
+    if lang:
+        c.get(f"/login?lang={lang}")
+    if username:
+        csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
+        r = c.post("/login", data={"username": username, "password": PASSWORD, "csrf": csrf},
+                   follow_redirects=False)
+        assert r.status_code == 303, r.text
+    return c
+
+
 def expired_cookie(site: Site, username: str) -> str:
     """A session cookie of ``username`` signed with the server's secret ten hours ago (older
     than the service's 8-hour sessions)."""
