@@ -55,6 +55,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation, localcontext
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -1668,7 +1669,7 @@ def _content_sha256(tables: dict[str, Table],
     See :func:`content_sha256_as_stored`.
     """
     h = hashlib.sha256(b"smvp-dataset-1\n")
-    quoted: dict[int, pa.Array] = {}  # JSON texts of a categories array (shared by columns)
+    quoted: dict[int, np.ndarray] = {}  # JSON texts of a categories array (shared by columns)
     for name in sorted(tables):
         t, spec = tables[name], TABLES[name]
         h.update(_table_head(name, len(t)))
@@ -1688,9 +1689,10 @@ def _content_sha256(tables: dict[str, Table],
                 h.update(json.dumps(vals, ensure_ascii=False).encode())
             elif isinstance(a, Categorical):  # the same text as the list of values, by category
                 texts = quoted.get(id(a.categories))
-                if texts is None:
-                    texts = columnar.json_texts(pa.array(a.categories, pa.string()))
-                    texts = quoted[id(a.categories)] = np.append(texts.to_numpy(zero_copy_only=False), "null")
+                if texts is None:  # json's own C encoder: what json.dumps(v, ensure_ascii=False) writes
+                    # for a str (faster than pyarrow's calls at any size: 25 categories 23 -> 2 µs, 1M 117 -> 71 ms)
+                    texts = quoted[id(a.categories)] = np.array(
+                        [encode_basestring(v) for v in a.categories.tolist()] + ["null"], dtype=object)
                 codes = np.where(a.codes < 0, len(texts) - 1, a.codes)
                 h.update(b"[")
                 if len(codes) <= _JOIN_IN_PYTHON:  # a small table: the same bytes, joined at once
