@@ -32,7 +32,15 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from smvp_engine.errors import DatasetError, DatasetErrors, Day, Msg, ProfileError, ProfileErrors
+from smvp_engine.errors import (
+    DatasetError,
+    DatasetErrors,
+    Day,
+    Msg,
+    ProfileError,
+    ProfileErrors,
+    Text,
+)
 
 __all__ = [
     "SEATS",
@@ -78,6 +86,7 @@ class Seat:
     patron_day: int
     patron_label: str  # Italian label of the closure, as printed in explanations
     source: str
+    patron_label_en: str = ""  # the same label in English (``smvp calendar --lang en``)
 
 
 _PATRON_LIST = (
@@ -97,6 +106,7 @@ SEATS: dict[str, Seat] = {
         13,
         "Sant'Omobono, patrono di Cremona",
         f"{SOURCE_PATRON}; 13/11 da {_PATRON_LIST}",
+        "Saint Homobonus, patron saint of Cremona",
     ),
     "Brescia": Seat(
         "Brescia",
@@ -105,6 +115,7 @@ SEATS: dict[str, Seat] = {
         15,
         "Santi Faustino e Giovita, patroni di Brescia",
         f"{SOURCE_PATRON}; 15/02 da {_PATRON_LIST}",
+        "Saints Faustinus and Jovita, patron saints of Brescia",
     ),
     "Cuneo": Seat(
         "Cuneo",
@@ -113,6 +124,7 @@ SEATS: dict[str, Seat] = {
         29,
         "San Michele, patrono di Cuneo",
         f"{SOURCE_PATRON}; 29/09 da {_PATRON_LIST}",
+        "Saint Michael, patron saint of Cuneo",
     ),
     "Lucca": Seat(
         "Lucca",
@@ -121,6 +133,7 @@ SEATS: dict[str, Seat] = {
         12,
         "San Paolino, patrono di Lucca",
         f"{SOURCE_PATRON}; 12/07 da {_PATRON_LIST}",
+        "Saint Paulinus, patron saint of Lucca",
     ),
 }
 
@@ -176,13 +189,14 @@ def _holidays_version() -> str | None:
 
 
 @cache
-def _library_days(subdivision: str | None, year: int) -> dict[date, tuple[str, ...]]:
-    """Public holidays of ``year`` from holidays.Italy, Italian names (national if no subdivision).
+def _library_days(subdivision: str | None, year: int, language: str = "it_IT") -> dict[date, tuple[str, ...]]:
+    """Public holidays of ``year`` from holidays.Italy, names in ``language`` (the library's
+    ``it_IT`` or ``en_US``; national if no subdivision).
 
     Read from :data:`LIBRARY_DAYS` when the same version of the library computed them before.
     """
     lib_version = _holidays_version()
-    key = f"{lib_version}|{subdivision or ''}|{year}"
+    key = f"{lib_version}|{subdivision or ''}|{year}" + ("" if language == "it_IT" else f"|{language}")
     known = LIBRARY_DAYS.get(key) if lib_version else None
     if isinstance(known, dict):
         try:
@@ -191,7 +205,7 @@ def _library_days(subdivision: str | None, year: int) -> dict[date, tuple[str, .
             pass
     holidays = _holidays()
     cal = holidays.Italy(
-        subdiv=subdivision, years=year, language="it_IT", categories=(holidays.PUBLIC,)
+        subdiv=subdivision, years=year, language=language, categories=(holidays.PUBLIC,)
     )
     days = {d: tuple(cal.get_list(d)) for d in sorted(cal)}
     if lib_version:
@@ -253,6 +267,7 @@ class WorkingCalendar:
             local days), or None to use the library's.
         patron_label: label of the library's patron day ("San Michele, patrono
             di Cuneo"), from the seat table.
+        patron_label_en: the same label in English, from the seat table.
         patron_date: (month, day) of the seat table's patron day.
         closures: extra closures declared by the profile.
         source: where the profile takes this calendar from.
@@ -263,6 +278,7 @@ class WorkingCalendar:
     saturdays_extend: bool = False
     patron: Closure | None = None
     patron_label: str | None = None
+    patron_label_en: str | None = None
     patron_date: tuple[int, int] | None = None
     closures: tuple[Closure, ...] = ()
     source: Any = field(default=None, compare=False, hash=False)
@@ -366,8 +382,31 @@ class WorkingCalendar:
             pattern = "EEEE " + pattern
         labels = self.holiday_labels(d)
         if labels:
-            return Msg("{day} {holidays}", day=Day(d, pattern), holidays="; ".join(labels))
+            names = Text({"it": "; ".join(labels), "en": "; ".join(_english_name(self, d, n) for n in labels)})
+            return Msg("{day} {holidays}", day=Day(d, pattern), holidays=names)
         return Msg("{day}", day=Day(d, pattern))
+
+
+def _english_name(cal: WorkingCalendar, d: date, label: str) -> str:
+    """The English name of the holiday or closure ``label`` on ``d``: the library's ``en_US``
+    name of a national or local holiday (same day, same place in the day's list), the seat
+    table's English patron label; a profile's own closure keeps its label."""
+    if label == cal.patron_label and cal.patron_label_en:
+        return cal.patron_label_en
+    if label == "Pasqua":
+        return "Easter Sunday"
+    local = f", festività locale di {cal.seat}"
+    for subdivision, name, suffix in ((None, label, ""),
+                                      (cal.subdivision, label.removesuffix(local), f", local holiday of {cal.seat}")):
+        if subdivision is None and suffix:
+            continue
+        it = _library_days(subdivision, d.year).get(d, ())
+        if name in it:
+            en = _library_days(subdivision, d.year, "en_US").get(d, ())
+            i = it.index(name)
+            if i < len(en):
+                return en[i] + suffix
+    return label
 
 
 def _long(d: date) -> Day:
@@ -432,6 +471,7 @@ def calendar_for_seat(
         saturdays_extend=bool(saturdays_extend),
         patron=patron,
         patron_label=table_entry.patron_label if table_entry else None,
+        patron_label_en=(table_entry.patron_label_en or None) if table_entry else None,
         patron_date=(table_entry.patron_month, table_entry.patron_day) if table_entry else None,
         closures=tuple(closures),
         source=source if source is not None else (entry.source if entry else None),

@@ -345,3 +345,24 @@ def test_module_imports_no_edge_libraries():
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module.split(".")[0])
     assert not names & {"typer", "rich", "sqlmodel", "smvp"}
+
+
+@pytest.mark.parametrize(
+    ("seat", "day", "italian", "english"),
+    [
+        ("Cuneo", date(2025, 12, 25), "25/12 Natale", "25/12 Christmas Day"),
+        ("Cuneo", date(2025, 6, 2), "02/06 Festa della Repubblica", "02/06 Republic Day"),
+        ("Cuneo", date(2025, 9, 29), "29/09 San Michele, patrono di Cuneo",
+         "29/09 Saint Michael, patron saint of Cuneo"),
+        ("Brescia", date(2027, 2, 15), "15/02 Santi Faustino e Giovita, patroni di Brescia",
+         "15/02 Saints Faustinus and Jovita, patron saints of Brescia"),
+        ("Cuneo", date(2025, 4, 20), "domenica 20/04 Pasqua", "Sunday 20/04 Easter Sunday"),
+        ("Torino", date(2025, 6, 24), "24/06 San Giovanni Battista, festività locale di Torino",
+         "24/06 Saint John's Day, local holiday of Torino"),
+    ],
+)
+def test_a_moved_deadline_names_the_holiday_in_the_users_language(seat, day, italian, english):
+    """A "moved because" link names the holiday as the ``holidays`` library does in that
+    language, and the seat's patron by the seat table's label in that language."""
+    link = calendar_for_seat(seat).skip_label(day)
+    assert (say(link, "it"), say(link, "en")) == (italian, english)
