@@ -395,18 +395,23 @@ def _english_name(cal: WorkingCalendar, d: date, label: str) -> str:
         return cal.patron_label_en
     if label == "Pasqua":
         return "Easter Sunday"
+    national = _library_name_en(None, d, label)
+    if national is not None:
+        return national
     local = f", festività locale di {cal.seat}"
-    for subdivision, name, suffix in ((None, label, ""),
-                                      (cal.subdivision, label.removesuffix(local), f", local holiday of {cal.seat}")):
-        if subdivision is None and suffix:
-            continue
-        it = _library_days(subdivision, d.year).get(d, ())
-        if name in it:
-            en = _library_days(subdivision, d.year, "en_US").get(d, ())
-            i = it.index(name)
-            if i < len(en):
-                return en[i] + suffix
+    if cal.subdivision is not None and label.endswith(local):
+        name = _library_name_en(cal.subdivision, d, label.removesuffix(local))
+        if name is not None:
+            return f"{name}, local holiday of {cal.seat}"
     return label
+
+
+def _library_name_en(subdivision: str | None, d: date, name: str) -> str | None:
+    """The library's ``en_US`` name of its Italian holiday ``name`` on ``d`` (same place in the
+    day's list), or None when the library has no such holiday."""
+    it = _library_days(subdivision, d.year).get(d, ())
+    en = _library_days(subdivision, d.year, "en_US").get(d, ())
+    return en[it.index(name)] if name in it and it.index(name) < len(en) else None
 
 
 def _long(d: date) -> Day:
