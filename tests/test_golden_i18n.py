@@ -37,8 +37,11 @@ def _smvp(tmp_path: Path, lang: str, *args: str) -> subprocess.CompletedProcess:
 
 
 def _normalise(text: str) -> str:
-    today = dt.date.today()
-    text = text.replace(today.strftime("%d/%m/%Y"), "DD/MM/YYYY")
+    from zoneinfo import ZoneInfo
+
+    # the run's day as smvp shows it (Italian time): after 23:00 UTC it is already tomorrow in Rome
+    for today in {dt.date.today(), dt.datetime.now(ZoneInfo("Europe/Rome")).date()}:
+        text = text.replace(today.strftime("%d/%m/%Y"), "DD/MM/YYYY")
     text = re.sub(r"\b(motore|engine) \d+\.\d+\.\d+\S*", r"\1 X.Y.Z", text)  # smvp's version
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 
