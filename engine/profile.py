@@ -184,7 +184,7 @@ class Profile:
         return list(dicts(self.data))
 
     @cached_property
-    def _timed_blocks(self) -> frozenset[str] | None:
+    def timed_blocks(self) -> frozenset[str] | None:
         """The top-level keys whose block has a mapping with ``from``, ``until`` or ``variants``
         (the only blocks that resolving a year can change); None when the document itself has one."""
         timed = set()
@@ -201,7 +201,7 @@ class Profile:
         return [(path, v) for path, v in self._mappings if "from" in v or "until" in v or "variants" in v]
 
     @cached_property
-    def _block_mappings(self) -> dict[str, list[tuple[tuple, dict]]]:
+    def block_mappings(self) -> dict[str, list[tuple[tuple, dict]]]:
         """:attr:`_mappings` by top-level key (each block's mappings in document order)."""
         out: dict[str, list[tuple[tuple, dict]]] = {}
         for item in self._mappings:

@@ -18,7 +18,7 @@ import difflib
 import re
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from . import formula
 from .errors import Msg, Number, ProfileError, ProfileErrors, text_of
@@ -51,9 +51,25 @@ from .profile_model import (
     ValuationFund,
 )
 from .profile_years import dicts, original_path, resolve_year
+from .yamlload import Loaded
 
-if TYPE_CHECKING:
-    from .profile import Profile
+
+class Profile(Protocol):
+    """What building reads of a loaded profile (:class:`smvp_engine.profile.Profile`)."""
+
+    loaded: Loaded
+
+    @property
+    def data(self) -> dict: ...
+    @property
+    def chamber_id(self) -> str: ...
+    @property
+    def chamber_name(self) -> str: ...
+    @property
+    def timed_blocks(self) -> frozenset[str] | None: ...
+    @property
+    def block_mappings(self) -> dict[str, list[tuple[tuple, dict]]]: ...
+    def error(self, message: Any, path: tuple = (), key: bool = False, **kw: Any) -> ProfileError: ...
 
 _RANGE = re.compile(r"^\s*([0-9]+)\s*[-–—]\s*([0-9]+)\s*$")  # an integer range as printed: "26 – 40"
 
@@ -95,7 +111,7 @@ def resolved_document(profile: Profile, year: int) -> dict:
     resolved; :func:`~smvp_engine.profile_years.resolve_year`). A top-level block without any
     of them is the document's own (not copied); ``chamber`` is never resolved."""
     chamber = profile.data["chamber"]
-    timed = profile._timed_blocks
+    timed = profile.timed_blocks
     if timed is None:  # from/until or variants on the document itself: resolved whole
         data = resolve_year({k: v for k, v in profile.data.items() if k != "chamber"}, year) or {}
     else:
@@ -266,12 +282,12 @@ class Diagnostics:
 def _mappings(dx: Diagnostics):
     """``dicts(dx.data)``: every (path, mapping) of the resolved document in document
     order — a block taken as written (see :func:`resolved_document`) gives the profile's own walk of it
-    (:attr:`Profile._block_mappings`), only the resolved blocks are walked again."""
-    timed = dx.p._timed_blocks
+    (:attr:`Profile.block_mappings`), only the resolved blocks are walked again."""
+    timed = dx.p.timed_blocks
     if timed is None:
         yield from dicts(dx.data)
         return
-    written = dx.p._block_mappings
+    written = dx.p.block_mappings
     yield (), dx.data
     for k, v in dx.data.items():
         if k in timed and k != "chamber":
