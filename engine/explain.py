@@ -28,6 +28,10 @@ if the rebuilt arithmetic does not give the engine's value. Numbers are exact
 decimal text with a dot (``"97.50"``); units: points, percent, euro, days,
 fraction, rank, people. Renderers translate ``key``/``rule.id`` and format
 numbers (``smvp/commands/explain.py``).
+
+Layout: this module walks the person (:func:`explain`); the score nodes are built in
+:mod:`smvp_engine.explain_scores`, the payout nodes in :mod:`smvp_engine.explain_payout`,
+both from what :class:`smvp_engine.explain_nodes.TraceContext` reads of the evaluation.
 """
 
 
