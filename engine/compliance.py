@@ -43,7 +43,8 @@ from fractions import Fraction
 from typing import Any
 
 from .errors import Msg, Number, Text
-from .profile import Profile, _resolve_node
+from .profile import Profile
+from .profile_years import resolve_node
 
 __all__ = ["Finding", "check", "years_checked"]
 
@@ -129,7 +130,7 @@ class _Year:
         self.p = profile
         self.year = year
         data = {k: v for k, v in profile.data.items() if k != "chamber"}
-        self.d = _resolve_node(data, year, (), {}) or {}
+        self.d = resolve_node(data, year, (), {}) or {}
         self.docs = profile.data.get("documents") or {}
 
     def national(self, nid: str, norm: dict) -> dict:

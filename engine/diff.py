@@ -46,7 +46,8 @@ import yaml
 
 from .errors import TEXT_LANGS, Msg, ProfileError, ProfileErrors
 from .intervals import Interval
-from .profile import Profile, _resolve_node, load_profile
+from .profile import Profile, load_profile
+from .profile_years import resolve_node
 from .yamlload import load_yaml
 
 __all__ = [
@@ -311,7 +312,7 @@ def year_document(profile: Profile, year: int) -> dict:
     """
     profile.for_year(year)
     data = {k: v for k, v in profile.data.items() if k != "chamber"}
-    return _resolve_node(data, year, (), {}) or {}
+    return resolve_node(data, year, (), {}) or {}
 
 
 def rule_table(profile: Profile, year: int) -> dict[tuple, RuleNode]:

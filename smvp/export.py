@@ -17,26 +17,17 @@ from typing import Any, TextIO
 
 from smvp import results
 from smvp.errors import ExportProblem, UsageProblem
-from smvp.i18n import say, t, yes_no
-from smvp.report import (
-    FUND_FIELDS,
-    OBJECTIVE_FIELDS,
-    LazyRows,
-    Outcome,
-    columns_of,
-    not_computed_text,
+from smvp.export_tables import (
+    columnar,
+    header,
+    payout_state,
+    people_table,
 )
+from smvp.i18n import t, yes_no
+from smvp.report import Outcome
 from smvp_engine.errors import Msg
 
 FORMATS = (".csv", ".json", ".xlsx", ".parquet")
-
-# people columns, in order (components are inserted after unit_id)
-PEOPLE_COLUMNS = (
-    "person_id", "name", "role", "role_label", "unit_id",
-    "results", "behaviour", "total", "judgement", "judgement_label", "negative",
-    "payout_percent", "coefficient_name", "coefficient", "theoretical", "premium",
-    "maggiorazione", "paid", "maggiorazione_rank", "fund", "payout_state",
-)
 
 
 def check_format(path: Path | str) -> str:
@@ -82,82 +73,6 @@ def write(outcome: Outcome, path: Path | str, lang: str, *, dialect: str | None 
     except OSError as exc:
         raise ExportProblem(Msg("cannot write {path}: {why}", path=str(path), why=exc.strerror or str(exc))) from exc
     return path
-
-
-# --------------------------------------------------------------------------- tables
-
-
-def _component_key(cid: str) -> str:
-    return f"component:{cid}"
-
-
-def people_columns(outcome: Outcome) -> list[str]:
-    cols = list(PEOPLE_COLUMNS)
-    at = cols.index("unit_id") + 1
-    cols[at:at] = ([_component_key(c) for c in outcome.component_ids()]
-                   + [f"reported:{c}" for c in outcome.reported_ids()])
-    return cols
-
-
-def header(key: str, lang: str) -> str:
-    if key.startswith("component:"):
-        return f"{t('component', lang)} {key.split(':', 1)[1]}"
-    if key.startswith("reported:"):  # a counts: false component: grado di raggiungimento, no points
-        return t("reported_component", lang, id=key.split(":", 1)[1])
-    if key == "role":
-        return t("role", lang) + " (id)"
-    if key == "judgement":
-        return t("judgement", lang) + " (id)"
-    return t(key, lang)
-
-
-def payout_state(outcome: Outcome) -> str:
-    """"provvisorio" or "definitivo" (smvp/conciliation.py): a run is provisional until the OIV has
-    validated the Relazione and its conciliation terms are over (``smvp run export`` sets it)."""
-    return str(getattr(outcome.info, "payout_state", None) or "provvisorio")
-
-
-def people_table(outcome: Outcome, lang: str | None = None) -> tuple[list[str], list[list[Any]]]:
-    cols = people_columns(outcome)
-    state = payout_state(outcome)
-    shown_state = t(f"state_{state}", lang) if lang else state
-    rows = []
-    for row in outcome.rows:
-        comps = row.get("components") or {}
-        line = []
-        for key in cols:
-            if key.startswith("component:"):
-                line.append(comps.get(key.split(":", 1)[1]))
-            elif key.startswith("reported:"):
-                line.append((row.get("reported") or {}).get(key.split(":", 1)[1]))
-            elif key == "payout_state":
-                line.append(row.get(key) or (shown_state if row.get("paid") is not None else None))
-            else:
-                line.append(row.get(key))
-        rows.append(line)
-    return cols, rows
-
-
-def funds_table(outcome: Outcome) -> tuple[list[str], list[list[Any]]]:
-    cols = columns_of(outcome.funds, FUND_FIELDS) or list(FUND_FIELDS)
-    return cols, [[f.get(k) for k in cols] for f in outcome.funds]
-
-
-def objectives_table(outcome: Outcome) -> tuple[list[str], list[list[Any]]]:
-    cols = columns_of(outcome.objectives, OBJECTIVE_FIELDS) or list(OBJECTIVE_FIELDS)
-    return cols, [[o.get(k) for k in cols] for o in outcome.objectives]
-
-
-def run_table(outcome: Outcome, lang: str) -> list[tuple[str, Any]]:
-    info = outcome.info.as_dict()
-    items: list[tuple[str, Any]] = [(t(k, lang), v) for k, v in info.items()]
-    items.append((t("people", lang), len(outcome.rows)))
-    items.append((t("payout_state", lang), t(f"state_{payout_state(outcome)}", lang)))
-    for name, value in outcome.totals().items():
-        items.append((f"{t('totals', lang)}: {t(name, lang)}", value))
-    for item in outcome.not_computed:
-        items.append((t("not_computed", lang), say(not_computed_text(item), lang)))
-    return items
 
 
 # --------------------------------------------------------------------------- csv
@@ -206,7 +121,7 @@ def _csv_from_columns(outcome: Outcome, path: Path, cols: list[tuple[str, str]],
     """Write the people CSV from the engine's columns (smvp/results_columns.py: the same text
     as the row writers, streamed in parts); False when the outcome has no columns or a
     value cannot be written that way (the caller writes the rows)."""
-    ev = _columnar(outcome)
+    ev = columnar(outcome)
     if ev is None:
         return False
     from smvp import results_columns
@@ -270,14 +185,6 @@ def to_json(outcome: Outcome) -> str:
     return results.dumps(contract_document(outcome))
 
 
-def _columnar(outcome: Outcome) -> Any:
-    """The evaluation the people can be written from as columns (an outcome of this process's
-    evaluation, whether or not its rows were built), or None (e.g. a run read back from the
-    store)."""
-    rows = outcome.rows
-    return rows.evaluation if isinstance(rows, LazyRows) and rows.columnar else None
-
-
 def _document_without_people(outcome: Outcome) -> dict[str, Any]:
     return results.document(
         run=dict(outcome.info.as_dict(), payout_state=payout_state(outcome)),
@@ -287,7 +194,7 @@ def _document_without_people(outcome: Outcome) -> dict[str, Any]:
 def stream_json(outcome: Outcome, out: TextIO) -> None:
     """Write the results document (the text of :func:`to_json` and a newline) to ``out``;
     the people streamed from the engine's columns when no per-person rows were built."""
-    ev = _columnar(outcome)
+    ev = columnar(outcome)
     if ev is None:
         out.write(to_json(outcome) + "\n")
         return
@@ -311,7 +218,7 @@ def write_parquet(outcome: Outcome, path: Path, lang: str) -> None:
 
     from smvp import results_columns
 
-    ev = _columnar(outcome)
+    ev = columnar(outcome)
     if ev is not None:
         table = results_columns.people_table(ev, payout_state(outcome))
     else:

@@ -20,7 +20,8 @@ from smvp.i18n import (
     t,
     yes_no,
 )
-from smvp.report import Outcome, not_computed_text
+from smvp.report import Outcome
+from smvp.results import not_computed_text
 
 if TYPE_CHECKING:  # the store (sqlalchemy) only for the runs table, not to print an evaluation
     from smvp.store import RunListing

@@ -243,16 +243,6 @@ def _dec(value: Any) -> Decimal:
     return Decimal(str(value))
 
 
-def not_computed_text(item: Any) -> str:
-    """One line for an entry of ``summary()['not_computed']`` (string, error or mapping)."""
-    if isinstance(item, str):
-        return item
-    if isinstance(item, dict):
-        parts = [str(v) for k, v in item.items() if v not in (None, "")]
-        return ": ".join(parts) if parts else str(item)
-    return str(item)
-
-
 def _number(d: Decimal) -> Any:
     """A Decimal as a JSON number when it round-trips exactly, else as a string."""
     if not d.is_finite():

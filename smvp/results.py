@@ -265,15 +265,19 @@ def summary_record(summary: Mapping[str, Any]) -> dict[str, Any]:
     evaluation could not compute (the profile's ``defined: false``) and why, in words.
     """
     out = _summary_value("", dict(summary))
-    out["not_computed"] = [_text(x) for x in summary.get("not_computed") or []]
-    out["notes"] = [_text(x) for x in summary.get("notes") or []]
+    out["not_computed"] = [not_computed_text(x) for x in summary.get("not_computed") or []]
+    out["notes"] = [not_computed_text(x) for x in summary.get("notes") or []]
     return out
 
 
-def _text(item: Any) -> str:
-    from smvp.report import not_computed_text
-
-    return not_computed_text(item)
+def not_computed_text(item: Any) -> str:
+    """One line for an entry of ``summary()['not_computed']`` (string, error or mapping)."""
+    if isinstance(item, str):
+        return item
+    if isinstance(item, dict):
+        parts = [str(v) for k, v in item.items() if v not in (None, "")]
+        return ": ".join(parts) if parts else str(item)
+    return str(item)
 
 
 def document(*, run: Mapping[str, Any], people: Iterable[Mapping[str, Any]],

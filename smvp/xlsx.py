@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from smvp import results
+from smvp.export_tables import columnar, header, payout_state, run_table
 from smvp.i18n import say, t, yes_no
-from smvp.report import Outcome, not_computed_text
+from smvp.report import Outcome
+from smvp.results import not_computed_text
 
 MONEY_FORMAT = '#,##0.00 "€"'
 POINTS_FORMAT = "#,##0.00"
@@ -71,7 +73,6 @@ def text_value(value: Any) -> Any:
 
 
 def _header(key: str, lang: str) -> str:
-    from smvp.export import header
 
     return header(key, lang)
 
@@ -167,11 +168,10 @@ def table_sheet(wb: Any, title: str, cols: Sequence[tuple[str, str]], rows: Any,
 def _people(outcome: Outcome, lang: str) -> tuple[list[tuple[str, str]], Any]:
     """The people sheet's columns and rows: from the engine's columns when the outcome has them
     (no per-person dict), else from the outcome's rows."""
-    from smvp.export import _columnar, payout_state
 
     cols = results.people_csv_columns(outcome.component_ids(), outcome.reported_ids())
     state = t(f"state_{payout_state(outcome)}", lang)
-    ev = _columnar(outcome)
+    ev = columnar(outcome)
     if ev is not None:
         from smvp import results_columns
 
@@ -284,7 +284,6 @@ def write_xlsx(outcome: Outcome, path: Path, lang: str) -> None:
     """The workbook: riepilogo, persone, fondi, obiettivi, esecuzione (see the module)."""
     from openpyxl import Workbook
 
-    from smvp.export import run_table
 
     wb = Workbook(write_only=True)  # rows streamed to the file, sheet by sheet, in order
     summary_sheet(wb, outcome, lang)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from smvp import export, xlsx
+from smvp import export, export_tables, xlsx
 from smvp.commands import evaluate
 
 SAMPLE = Path(__file__).resolve().parent.parent / "chambers" / "data" / "cuneo" / "2024"
@@ -28,11 +28,11 @@ def _cells(cols, rows):
 
 def test_people_from_columns_are_the_cells_of_the_rows():
     outcome = _outcome()
-    assert export._columnar(outcome) is not None
+    assert export_tables.columnar(outcome) is not None
     cols, from_columns = xlsx._people(outcome, "it")
     from_columns = list(from_columns)
     assert not outcome.rows.loaded  # no per-person dict was built
-    state = xlsx.t(f"state_{export.payout_state(outcome)}", "it")
+    state = xlsx.t(f"state_{export_tables.payout_state(outcome)}", "it")
     from_rows = list(xlsx._people_rows(outcome, cols, state))
     assert len(from_columns) == len(from_rows) == len(outcome.rows)
     assert _cells(cols, from_columns) == _cells(cols, from_rows)

@@ -53,9 +53,9 @@ def visible_people(engine: Engine, run: Any, *, roles: Iterable[str],
 
 def evaluated_by(engine: Engine, run: Any, person_ids: set[str]) -> set[str]:
     """The people of ``run`` a valutatore with ``person_ids`` evaluates, and themself."""
-    from smvp.app import scores
+    from smvp.app.dataset_people import people
 
-    found = scores.people(engine, run.dataset_sha256, run.tenant_id)
+    found = people(engine, run.dataset_sha256, run.tenant_id)
     if found is None:
         return set(person_ids)
     return evaluatees(found.staff, found.parent, run_rules(engine, run), person_ids) \

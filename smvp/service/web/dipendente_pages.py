@@ -6,34 +6,16 @@ refused naming the last day. Only the person themself may make it (anyone else: 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import RedirectResponse, Response
 
+from smvp.service.web import views
 from smvp.service.web.deps import Context, context, not_found
 
 router = APIRouter()
 Ctx = Annotated[Context, Depends(context)]
-
-
-def is_self(ctx: Context, person_id: str) -> bool:
-    return any(g.role == "dipendente" and g.person_id == person_id for g in ctx.grants)
-
-
-def review_values(ctx: Context, run: Any, person_id: str) -> dict[str, Any]:
-    """What the person page shows of the request of review (empty for anyone but the person,
-    or when the run's profile has no conciliation procedure)."""
-    from smvp.app import review
-    from smvp.conciliation import CaseProblem
-
-    if not is_self(ctx, person_id):
-        return {}
-    try:
-        term = review.term(ctx.engine, run, person_id, as_of=ctx.today())
-    except CaseProblem:
-        return {}
-    return {"review": term}
 
 
 @router.post("/t/{tenant}/esecuzioni/{run_id}/persone/{person_id}/riesame")
@@ -45,7 +27,7 @@ def request_review(ctx: Ctx, run_id: int, person_id: str, csrf: str = Form(""),
 
     ctx.grant("dipendente")
     ctx.check_csrf(csrf)
-    if not is_self(ctx, person_id):
+    if not views.is_self(ctx, person_id):
         raise not_found()
     run = ctx.run(run_id)
     try:

@@ -243,14 +243,12 @@ def person(run_id: int, person_id: str, ctx: Ctx, riesame: str = "") -> Response
 def person_page(ctx: Context, run_id: int, person_id: str, *, status_code: int = 200,
                 **extra: Any) -> Response:
     """A person's evaluation explained; for the person themself, their request of review."""
-    from smvp.service.web.dipendente_pages import review_values
-
     out, row = views.person_row(ctx, run_id, person_id)
     trace = views.trace_words(ctx, run_id, person_id)
     run = ctx.run(run_id)
     return page(ctx.request, "person.html.j2", ctx, run=run, row=row, outcome=out,
                 trace=trace, status_code=status_code,
-                **review_values(ctx, run, person_id), **extra)
+                **views.review_values(ctx, run, person_id), **extra)
 
 
 @router.get("/t/{tenant}/esecuzioni/{run_id}/persone/{person_id}/scheda.pdf")

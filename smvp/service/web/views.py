@@ -132,3 +132,22 @@ def datasets(ctx: Context) -> list[dict[str, Any]]:
             out.append({"upload": d, "final": sum(1 for x in sheets.values() if x.final),
                         "draft": sum(1 for x in sheets.values() if not x.final)})
     return out
+
+
+def is_self(ctx: Context, person_id: str) -> bool:
+    return any(g.role == "dipendente" and g.person_id == person_id for g in ctx.grants)
+
+
+def review_values(ctx: Context, run: Any, person_id: str) -> dict[str, Any]:
+    """What the person page shows of the request of review (empty for anyone but the person,
+    or when the run's profile has no conciliation procedure)."""
+    from smvp.app import review
+    from smvp.conciliation import CaseProblem
+
+    if not is_self(ctx, person_id):
+        return {}
+    try:
+        term = review.term(ctx.engine, run, person_id, as_of=ctx.today())
+    except CaseProblem:
+        return {}
+    return {"review": term}
