@@ -41,47 +41,92 @@ def _sql(path: Path, statement: str, *args) -> None:
         con.close()
 
 
-def _blob(path: Path) -> tuple[str, str]:
+def _blob(path: Path) -> tuple[str, str | None, bytes | None]:
     con = sqlite3.connect(path)
     try:
-        return con.execute("select sha256, content from dataset_blob").fetchone()
+        return con.execute("select sha256, content, data from dataset_blob").fetchone()
     finally:
         con.close()
 
 
-def test_a_stored_run_is_identical_to_the_cent(stored):
-    db, _ = stored
-    r = runner.invoke(cli.app, ["verify", "--run", "1", "--db", db])
-    assert r.exit_code == 0, r.output
-    assert "Ricalcolo identico al centesimo: 17 persone, 4 fondi, totali." in r.stdout
-    assert r.stdout.count("✓") == 3
-    j = runner.invoke(cli.app, ["verify", "--run", "1", "--db", db, "--json"])
-    doc = json.loads(j.stdout)
-    assert doc["identical"] and doc["intact"] and doc["differences"] == [] and doc["people"] == 17
+def _as_json_run(path: Path) -> None:
+    """The stored content written back as the canonical JSON, as smvp stored it before schema
+    0008 (``data`` NULL): the old read path."""
+    from smvp.store.codec import dataset_from_columns_blob
+
+    sha, _, data = _blob(path)
+    ds, _ = dataset_from_columns_blob(data, "stored")
+    content = store.dataset_canonical_json(ds)
+    _sql(path, "update dataset_blob set content = ?, data = NULL, content_sha256 = ? where sha256 = ?",
+         content, hashlib.sha256(content.encode("utf-8")).hexdigest(), sha)
 
 
-def test_the_stored_dataset_rebuilds_to_the_recorded_hash(stored):
-    db, _ = stored
-    engine = store.open_engine(db)
+@pytest.fixture(params=["columns", "json"])
+def stored_as(request, stored):
+    """The stored run with its dataset content as smvp stores it now (typed columns) and as
+    it stored it before schema 0008 (canonical JSON)."""
+    if request.param == "json":
+        _as_json_run(stored[1])
+    return (*stored, request.param)
+
+
+def test_a_run_stores_its_dataset_as_typed_columns(stored):
+    """The content is the columnar bytes (no JSON), named by the dataset's hash, with the
+    sha256 of those bytes; they read back to the dataset the run recorded."""
+    from smvp.store.codec import COLUMNS_MAGIC, columns_tables
+
+    _, path = stored
+    sha, content, data = _blob(path)
+    assert content is None and data.startswith(COLUMNS_MAGIC)
+    con = sqlite3.connect(path)
     try:
-        run = verify_mod.get_run(engine, 1)
-        ds = verify_mod.stored_dataset(engine, run)
+        recorded, = con.execute("select content_sha256 from dataset_blob").fetchone()
+        run_sha, = con.execute("select dataset_sha256 from run").fetchone()
     finally:
-        engine.dispose()
-    assert ds.sha256 == run.dataset_sha256 and ds.year == 2024 and len(ds.table("staff")) == 17
+        con.close()
+    assert recorded == hashlib.sha256(data).hexdigest() and sha == run_sha
+    tables = columns_tables(data)
+    beh = tables["behaviours"].schema
+    assert beh.field("person_id").metadata[b"smvp"] == b"shares"  # codes into staff's person ids
+    assert beh.field("score").metadata[b"smvp"] == b"int" and tables["behaviours"]["score"].type == "int64"
 
 
-def test_tampered_dataset_content_is_reported(stored):
-    """A behaviour score raised in the stored content: its hash no longer matches, and D01 is no longer 60.00."""
-    db, path = stored
-    sha, content = _blob(path)
-    doc = json.loads(content)
-    beh = doc["tables"]["behaviours"]
-    k = next(i for i, (p, f) in enumerate(zip(beh["person_id"], beh["factor"]))
+def _tamper_score(path: Path, fmt: str) -> None:
+    """D01's esecuzione_compiti raised from 5.00 to 6.00 in the stored content, its own hash
+    left as it was."""
+    sha, content, data = _blob(path)
+    if fmt == "json":
+        doc = json.loads(content)
+        beh = doc["tables"]["behaviours"]
+        k = next(i for i, (p, f) in enumerate(zip(beh["person_id"], beh["factor"]))
+                 if p == "D01" and f == "esecuzione_compiti")
+        assert beh["score"][k] == 500  # centipoints
+        beh["score"][k] = 600
+        _sql(path, "update dataset_blob set content = ? where sha256 = ?", store.canonical_json(doc), sha)
+        return
+    import numpy as np
+    import pyarrow as pa
+
+    from smvp.store.codec import columns_tables, dataset_from_columns_blob, pack_columns
+
+    ds, _ = dataset_from_columns_blob(data, "stored")
+    beh = ds.table("behaviours")
+    k = next(i for i, (p, f) in enumerate(zip(beh["person_id"].tolist(), beh["factor"].tolist()))
              if p == "D01" and f == "esecuzione_compiti")
-    assert beh["score"][k] == 500  # centipoints
-    beh["score"][k] = 600
-    _sql(path, "update dataset_blob set content = ? where sha256 = ?", store.canonical_json(doc), sha)
+    tables = columns_tables(data)
+    t = tables["behaviours"]
+    scores = np.array(t["score"].to_numpy())
+    assert scores[k] == 500
+    scores[k] = 600
+    i = t.schema.get_field_index("score")
+    tables["behaviours"] = t.set_column(i, t.schema.field(i), pa.array(scores))
+    _sql(path, "update dataset_blob set data = ? where sha256 = ?", pack_columns(tables, ds.year), sha)
+
+
+def test_tampered_dataset_content_is_reported(stored_as):
+    """A behaviour score raised in the stored content: its hash no longer matches, and D01 is no longer 60.00."""
+    db, path, fmt = stored_as
+    _tamper_score(path, fmt)
     r = runner.invoke(cli.app, ["verify", "--run", "1", "--db", db])
     assert r.exit_code == 1, r.output
     out = r.stdout
@@ -91,21 +136,104 @@ def test_tampered_dataset_content_is_reported(stored):
     j = json.loads(runner.invoke(cli.app, ["verify", "--run", "1", "--db", db, "--json"]).stdout)
     assert [c["check"] for c in j["integrity"] if not c["ok"]] == ["dataset_content", "dataset_hash"]
     assert {"where": "person", "id": "D01", "field": "total_cp", "stored": 6000, "now": 6100} in j["differences"]
+    engine = store.open_engine(db)
+    try:  # the readers of a stored dataset refuse it too
+        with pytest.raises(store.StoreProblem, match="does not match its hash"):
+            verify_mod.stored_dataset(engine, verify_mod.get_run(engine, 1))
+        with pytest.raises(store.StoreProblem, match="does not match its hash"):
+            store.read_dataset(engine, _blob(path)[0])
+    finally:
+        engine.dispose()
 
 
-def test_content_rewritten_with_its_own_hash_is_still_caught(stored):
+def _rename(path: Path, fmt: str) -> None:
+    """D01's name "Dipendente 01" rewritten "Dipendente 1", with the content's own hash."""
+    sha, content, data = _blob(path)
+    if fmt == "json":
+        new = content.replace('"Dipendente 01"', '"Dipendente 1"')
+        assert new != content
+        _sql(path, "update dataset_blob set content = ?, content_sha256 = ? where sha256 = ?", new,
+             hashlib.sha256(new.encode("utf-8")).hexdigest(), sha)
+        return
+    import pyarrow as pa
+
+    from smvp.store.codec import columns_tables, pack_columns
+
+    tables = columns_tables(data)
+    t = tables["staff"]
+    i = t.schema.get_field_index("name")
+    names = t["name"].combine_chunks()
+    words = names.dictionary.to_pylist()
+    assert "Dipendente 01" in words
+    renamed = pa.DictionaryArray.from_arrays(
+        names.indices, pa.array(["Dipendente 1" if w == "Dipendente 01" else w for w in words]))
+    tables["staff"] = t.set_column(i, t.schema.field(i), renamed)
+    new = pack_columns(tables, 2024)
+    _sql(path, "update dataset_blob set data = ?, content_sha256 = ? where sha256 = ?", new,
+         hashlib.sha256(new).hexdigest(), sha)
+
+
+def test_content_rewritten_with_its_own_hash_is_still_caught(stored_as):
     """Whoever also rewrites content_sha256 is caught by the dataset hash recorded with the run."""
-    db, path = stored
-    sha, content = _blob(path)
-    new = content.replace('"Dipendente 01"', '"Dipendente 1"')
-    assert new != content
-    _sql(path, "update dataset_blob set content = ?, content_sha256 = ? where sha256 = ?", new,
-         hashlib.sha256(new.encode("utf-8")).hexdigest(), sha)
+    db, path, fmt = stored_as
+    _rename(path, fmt)
     j = json.loads(runner.invoke(cli.app, ["verify", "--run", "1", "--db", db, "--json"]).stdout)
     assert not j["identical"]
     assert [c["check"] for c in j["integrity"] if not c["ok"]] == ["dataset_hash"]
     assert {"where": "person", "id": "D01", "field": "name", "stored": "Dipendente 01", "now": "Dipendente 1"} \
         in j["differences"]
+    engine = store.open_engine(db)
+    try:
+        with pytest.raises(store.StoreProblem, match="rebuilds to"):
+            verify_mod.stored_dataset(engine, verify_mod.get_run(engine, 1))
+        with pytest.raises(store.StoreProblem, match="does not match its hash"):
+            store.read_dataset(engine, _blob(path)[0])
+    finally:
+        engine.dispose()
+
+
+def test_both_kinds_of_content_read_back_the_same(stored):
+    """A run stored as columns and the same run stored as JSON (before schema 0008) verify
+    identical, and every reader of the content gets the same dataset and the same cells."""
+    db, path = stored
+    engine = store.open_engine(db)
+    try:
+        run = verify_mod.get_run(engine, 1)
+        ds_cols = verify_mod.stored_dataset(engine, run)
+        doc_cols = store.dataset_content(engine, run.dataset_sha256)
+        assert store.read_dataset(engine, run.dataset_sha256).sha256 == run.dataset_sha256
+    finally:
+        engine.dispose()
+    _as_json_run(path)
+    engine = store.open_engine(db)
+    try:
+        ds_json = verify_mod.stored_dataset(engine, run)
+        doc_json = store.dataset_content(engine, run.dataset_sha256)
+        assert store.read_dataset(engine, run.dataset_sha256).sha256 == run.dataset_sha256
+    finally:
+        engine.dispose()
+    assert ds_cols.sha256 == ds_json.sha256 == run.dataset_sha256
+    assert doc_cols == doc_json
+    r = runner.invoke(cli.app, ["verify", "--run", "1", "--db", db, "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["identical"], r.output
+
+
+def test_a_columnar_content_that_does_not_read_is_said(stored):
+    db, path = stored
+    sha, _, data = _blob(path)
+    cut = data[:len(data) // 2]
+    _sql(path, "update dataset_blob set data = ?, content_sha256 = ? where sha256 = ?", cut,
+         hashlib.sha256(cut).hexdigest(), sha)
+    r = runner.invoke(cli.app, ["verify", "--run", "1", "--db", db, "--json"])
+    assert r.exit_code == 1, r.output
+    j = json.loads(r.stdout)
+    assert j["problems"] and "columnar content" in j["problems"][0]
+    engine = store.open_engine(db)
+    try:
+        with pytest.raises(store.StoreProblem, match="does not read"):
+            verify_mod.stored_dataset(engine, verify_mod.get_run(engine, 1))
+    finally:
+        engine.dispose()
 
 
 def test_tampered_results_are_listed(stored):

@@ -9,7 +9,6 @@ the tables and queries ``smvp.store``.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -303,15 +302,15 @@ def load_run_inputs(engine_or_session: Any, run: store.Run) -> tuple[Any, dict[s
     from smvp_engine.profile import load_profile
 
     if isinstance(engine_or_session, Session):
+        from smvp.store import content as stored_content
+
         blob = engine_or_session.get(store.DatasetBlob, (run.tenant_id, run.dataset_sha256))
         content = None
         if blob is not None:
-            import hashlib
-
-            if hashlib.sha256(blob.content.encode("utf-8")).hexdigest() != blob.content_sha256:
+            if not stored_content.intact(blob):
                 raise StoreProblem(Msg("stored dataset {hash} does not match its hash",
                                        hash=run.dataset_sha256[:12]))
-            content = json.loads(blob.content)
+            content = stored_content.document(blob)
     else:
         content = store.dataset_content(engine_or_session, run.dataset_sha256, run.tenant_id)
     if content is None:

@@ -34,7 +34,6 @@ Every change is one transaction with its audit entry (before and after).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import threading
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -414,14 +413,14 @@ def dataset_for_run(engine: Engine, dataset_id: int, *, user: User | None) -> Fo
                                 "factor": [r[1] for r in rows], "score": [r[2] for r in rows]}
         ds = dataset_from_content({**content, "tables": tables},
                                   f"{up.filename} + schede ({len(finals)})")
-        derived_content = store.dataset_canonical_json(ds)
         existing = s.exec(select(DatasetUpload).where(DatasetUpload.derived_from == dataset_id,
                                                       DatasetUpload.sha256 == ds.sha256)).first()
         if existing is None:
-            store.runs.insert_blob_once(s, dict(
-                tenant_id=up.tenant_id, sha256=ds.sha256, content=derived_content,
-                content_sha256=hashlib.sha256(derived_content.encode("utf-8")).hexdigest(),
-                created_at=dt.datetime.now(dt.UTC)))
+            from smvp.store.content import blob_values
+
+            store.runs.insert_blob_once(s, dict(tenant_id=up.tenant_id, sha256=ds.sha256,
+                                                created_at=dt.datetime.now(dt.UTC),
+                                                **blob_values(ds)))
             existing = DatasetUpload(
                 tenant_id=up.tenant_id, filename=f"{up.filename} + schede di valutazione ({len(finals)} definitive)",
                 sha256=ds.sha256, year=up.year, people=up.people,

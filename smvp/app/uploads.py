@@ -184,12 +184,11 @@ def write_dataset(s: Session, dataset: Any, *, filename: str, version_id: int,
                   year: int | None, user: User | None) -> DatasetUpload:
     """Add a validated dataset (its content and its upload record, audited) in the caller's
     transaction."""
-    content = store.dataset_canonical_json(dataset)
+    from smvp.store.content import blob_values
+
     tenant_id = _tenant(s)
-    store.runs.insert_blob_once(s, dict(
-        tenant_id=tenant_id, sha256=dataset.sha256, content=content,
-        content_sha256=hashlib.sha256(content.encode("utf-8")).hexdigest(),
-        created_at=_now()))
+    store.runs.insert_blob_once(s, dict(tenant_id=tenant_id, sha256=dataset.sha256,
+                                        created_at=_now(), **blob_values(dataset)))
     up = DatasetUpload(tenant_id=tenant_id, filename=filename, sha256=dataset.sha256,
                        year=int(year or dataset.year), profile_version_id=version_id,
                        people=_people(dataset), created_at=_now(),

@@ -2,14 +2,16 @@
 
 Also the helpers that read a stored run back (``explain``, ``diff --runs``,
 the service): the run row, its profile (the exact stored text) and its
-dataset (rebuilt from the stored canonical JSON). Nothing here writes: a
+dataset (read back from its stored typed columns, or from the canonical JSON of a run
+stored before schema 0008; ``smvp.store.content``). Nothing here writes: a
 stored run is never modified.
 
 Checks, in order:
 
 1. the stored profile text still has the sha256 recorded with the run;
-2. the stored dataset content still has the sha256 recorded with it
-   (``dataset_blob.content_sha256``): a tampered content is reported;
+2. the stored dataset content (its columnar bytes, or its JSON text) still has the
+   sha256 recorded with it (``dataset_blob.content_sha256``): a tampered content is
+   reported;
 3. the dataset rebuilt from that content has the dataset hash the run
    recorded (``run.dataset_sha256``) — catches a content edited together with
    its recorded hash;
@@ -69,7 +71,7 @@ def stored_profile(run: store.Run) -> Any:
 
 
 def dataset_from_content(content: dict[str, Any], label: str) -> Any:
-    """A Dataset rebuilt from the stored canonical JSON (``store.dataset_document``)."""
+    """A Dataset rebuilt from a dataset's content as JSON data (``store.dataset_document``)."""
     from smvp_engine.dataset import dataset_from_columns
 
     return dataset_from_columns(content.get("tables") or {}, path=label, categorical=True)
@@ -79,25 +81,34 @@ def rebuilt_hash_matches(ds: Any, content: dict[str, Any], recorded: str) -> boo
     """Whether the dataset rebuilt from a stored document has the hash its run recorded:
     the current hash, or — for a run stored before a column was declared — the hash over
     the columns the document has (``smvp_engine.dataset.content_sha256_as_stored``)."""
-    if ds.sha256 == recorded:
-        return True
-    from smvp_engine.dataset import content_sha256_as_stored
+    from smvp.store.content import Stored, rebuilt_as_recorded
 
-    return bool(content_sha256_as_stored(ds, content.get("tables") or {}) == recorded)
+    return rebuilt_as_recorded(ds, Stored(document=content), recorded)
 
 
 def stored_dataset(engine: Engine, run: store.Run) -> Any:
-    """The run's dataset, rebuilt from its stored content after checking both hashes.
+    """The run's dataset, rebuilt from its stored content (columnar, or the canonical JSON of
+    a run stored before schema 0008) after checking both hashes.
 
     Raises StoreProblem when the content does not match its recorded hash or
     rebuilds to another dataset than the one the run recorded.
     """
-    content = store.dataset_content(engine, run.dataset_sha256, run.tenant_id)
-    if content is None:
+    from smvp.store import content as stored_content
+
+    blob = store.get_blob(engine, run.dataset_sha256, run.tenant_id)
+    if blob is None:
         raise store.StoreProblem(Msg("the dataset {hash} of run {run} is not in the database",
                                      hash=run.dataset_sha256[:12], run=run.id))
-    ds = dataset_from_content(content, f"run {run.id}: dataset {run.dataset_sha256[:12]}")
-    if not rebuilt_hash_matches(ds, content, run.dataset_sha256):
+    if not stored_content.intact(blob):
+        raise store.StoreProblem(Msg("stored dataset {hash} does not match its hash",
+                                     hash=run.dataset_sha256[:12]))
+    try:
+        stored = stored_content.read_stored(blob)
+    except ValueError as exc:
+        raise store.StoreProblem(Msg("stored dataset {hash} does not read: {why}",
+                                     hash=run.dataset_sha256[:12], why=str(exc))) from exc
+    ds = stored_content.rebuild(stored, f"run {run.id}: dataset {run.dataset_sha256[:12]}")
+    if not stored_content.rebuilt_as_recorded(ds, stored, run.dataset_sha256):
         raise store.StoreProblem(Msg("the stored dataset of run {run} rebuilds to {found}, not to the recorded "
                                      "{recorded}: it was modified", run=run.id, found=ds.sha256[:12],
                                      recorded=run.dataset_sha256[:12]))
@@ -170,30 +181,30 @@ def verify(engine: Engine, run_id: int, lang: str = "it") -> Verification:
                             tr("layer_bad", lang, name=run.layer_name, rec=(run.layer_sha256 or "")[:12], now=sha[:12])})
     elif "extends:" in run.profile_text:  # stored before runs kept their layer: said, not a failure
         v.integrity.append({"check": "layer_text", "ok": True, "message": tr("layer_not_stored", lang)})
-    # 2. dataset content
+    # 2. dataset content (columnar, or the canonical JSON of a run stored before schema 0008)
+    from smvp.store import content as stored_content
+
     blob = store.get_blob(engine, run.dataset_sha256, run.tenant_id)
-    content = None
+    stored = None
     if blob is None:
         v.integrity.append({"check": "dataset_content", "ok": False,
                             "message": tr("blob_missing", lang, sha=run.dataset_sha256[:12])})
     else:
-        now = hashlib.sha256(blob.content.encode("utf-8")).hexdigest()
+        now = stored_content.content_sha256_now(blob)
         ok = now == blob.content_sha256
         v.integrity.append({"check": "dataset_content", "ok": ok,
                             "message": tr("blob_ok", lang, sha=now[:12]) if ok else
                             tr("blob_bad", lang, now=now[:12], rec=blob.content_sha256[:12])})
         try:
-            from smvp.store.codec import loads
-
-            content = loads(blob.content)
+            stored = stored_content.read_stored(blob)
         except ValueError as exc:
             v.problems.append(tr("unreadable", lang, err=exc))
     # 3-4. rebuild and re-evaluate
     outcome = None
-    if content is not None:
+    if stored is not None:
         try:
-            ds = dataset_from_content(content, f"run {run.id}: dataset {run.dataset_sha256[:12]}")
-            ok = rebuilt_hash_matches(ds, content, run.dataset_sha256)
+            ds = stored_content.rebuild(stored, f"run {run.id}: dataset {run.dataset_sha256[:12]}")
+            ok = stored_content.rebuilt_as_recorded(ds, stored, run.dataset_sha256)
             v.integrity.append({"check": "dataset_hash", "ok": ok,
                                 "message": tr("dataset_ok", lang, sha=run.dataset_sha256[:12]) if ok else
                                 tr("dataset_bad", lang, now=ds.sha256[:12], rec=run.dataset_sha256[:12])})

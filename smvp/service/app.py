@@ -163,7 +163,6 @@ def demo(engine: Any, *, password: str = "demo-smvp-2024", evaluate: bool = True
     Idempotent: an existing tenant keeps its data; existing users keep their passwords.
     """
     from smvp.app import runs as run_uc
-    from smvp.app import verify as verify_uc
     from smvp.commands.evaluate import sample_years
     from smvp_engine.resources import bundled_chambers
 
@@ -187,8 +186,7 @@ def demo(engine: Any, *, password: str = "demo-smvp-2024", evaluate: bool = True
                     got = None
                 if got is not None and evaluate:
                     profile = uploads.load_profile_text(pv.text, pv.filename)
-                    content = store.dataset_content(scoped, got.upload.sha256)
-                    ds = verify_uc.dataset_from_content(content or {}, name)
+                    ds = store.read_dataset(scoped, got.upload.sha256, label=name)
                     out = run_uc.evaluate(profile, ds, year=got.upload.year, source=name)
                     run_uc.store_run(scoped, profile, ds, out)
         for role in accounts.ROLES:

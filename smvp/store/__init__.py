@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         list_runs,
         person_record,
         person_rows,
+        read_dataset,
         run_summaries,
         save_run,
     )
@@ -84,7 +85,8 @@ _FROM = {
     **dict.fromkeys(["database_url", "default_database_path"], "smvp.store.location"),
     **dict.fromkeys(["RunListing", "RunSummary", "counts", "dataset_content", "find_run",
                      "fund_record", "fund_results", "get_blob", "iter_person_results",
-                     "list_runs", "person_record", "person_rows", "run_summaries", "save_run"],
+                     "list_runs", "person_record", "person_rows", "read_dataset", "run_summaries",
+                     "save_run"],
                     "smvp.store.runs"),
     **dict.fromkeys(["totals_json"], "smvp.store.direct"),
     **dict.fromkeys(["TABLES", "ApiToken", "AuditEntry", "ConciliationCase", "ConciliationStep",
@@ -99,7 +101,7 @@ _FROM = {
 _ORM = ("smvp.store.tables", "smvp.store.tenancy", "smvp.store.cycle", "smvp.store.tenants",
         "smvp.store.db", "smvp.store.runs")
 #: submodules without SQLAlchemy (any other one loads the ones above with it)
-_LIGHT = {"bulk", "codec", "direct", "location"}
+_LIGHT = {"bulk", "codec", "content", "direct", "location"}
 _SUBMODULES = {*_LIGHT, "cases", "cycle", "db", "runs", "scores", "tables", "tenancy", "tenants"}
 
 __all__ = ["ApiToken", "AuditEntry", "ConciliationCase", "ConciliationStep", "DatasetBlob",
@@ -109,7 +111,7 @@ __all__ = ["ApiToken", "AuditEntry", "ConciliationCase", "ConciliationStep", "Da
     "cycle", "database_url", "dataset_canonical_json", "dataset_content", "dataset_document",
     "db", "default_database_path", "display_url", "exact_str", "find_run", "from_hundredths",
     "fund_record", "fund_results", "get_blob", "iter_person_results", "list_runs", "open_engine",
-    "person_record", "person_rows", "require_tenant", "row_id", "run_summaries", "save_run", "scoped",
+    "person_record", "person_rows", "read_dataset", "require_tenant", "row_id", "run_summaries", "save_run", "scoped",
     "short_error", "tenancy", "tenants", "to_centipoints", "to_cents", "to_hundredths",
     "totals_json"]
 

@@ -22,7 +22,6 @@ totals (:func:`totals_json`) are defined here once and used by both paths; the p
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable
@@ -33,7 +32,8 @@ from smvp import phases
 from smvp.errors import StoreProblem
 from smvp.report import FUND_MONEY_FIELDS, Outcome, jsonable
 from smvp.store import bulk
-from smvp.store.codec import dataset_canonical_json, to_cents
+from smvp.store.codec import to_cents
+from smvp.store.content import blob_values
 from smvp.store.location import (
     DEFAULT_NAMES,
     HEAD,
@@ -143,10 +143,8 @@ def _insert(con: sqlite3.Connection, table: str, values: dict[str, Any], tail: s
 def _write(con: sqlite3.Connection, profile: Any, dataset: Any, outcome: Outcome,
            evaluation: Any) -> int:
     info = outcome.info
-    content = dataset_canonical_json(dataset)
-    blob = dict(sha256=info.dataset_sha256, content=content,
-                content_sha256=hashlib.sha256(content.encode("utf-8")).hexdigest(),
-                created_at=sqlite_datetime(info.created_at))
+    blob = dict(sha256=info.dataset_sha256, created_at=sqlite_datetime(info.created_at),
+                **blob_values(dataset))  # the typed columns (smvp.store.tables.DatasetBlob)
     run = run_columns(profile, outcome)
     run["created_at"] = sqlite_datetime(run["created_at"])
     run["totals"] = json.dumps(run["totals"])  # as SQLAlchemy's JSON type writes it

@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 #: the newest migration in smvp/store/migrations/versions (tests/test_store_direct.py checks it)
-HEAD = "0007"
+HEAD = "0008"
 
 #: tenants the command line creates on its first run of a bundled chamber: their names
 DEFAULT_NAMES = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,8 @@ from sqlmodel import Session, col, select
 from smvp.errors import StoreProblem
 from smvp.report import MONEY_FIELDS, POINT_FIELDS, Outcome
 from smvp.store import bulk, tenants
-from smvp.store.codec import dataset_canonical_json, exact_str, loads, to_centipoints, to_cents
+from smvp.store import content as stored_content
+from smvp.store.codec import exact_str, to_centipoints, to_cents
 from smvp.store.db import dialect_insert, display_url, short_error
 from smvp.store.direct import fund_columns, run_columns
 from smvp.store.tables import DatasetBlob, FundResult, PersonResult, Run, table_of
@@ -97,16 +97,14 @@ def write_run(session: Session, profile: Any, dataset: Any, outcome: Outcome) ->
     """Add one run (with its dataset content) in the caller's transaction; the run id. The
     caller commits (``save_run``, or a use case storing more in the same transaction)."""
     info = outcome.info
-    content = dataset_canonical_json(dataset)
-    content_sha = hashlib.sha256(content.encode("utf-8")).hexdigest()
+    blob = stored_content.blob_values(dataset)  # the typed columns (DatasetBlob's doc)
     created = info.created_at
     # first statement a write: the transaction takes the write lock at once
     tenant_id = session_tenant(session)
     if tenant_id is None:  # the operator's command line: the tenant of the chamber
         tenant_id = tenants.ensure_tenant(session, info.chamber)
     insert_blob_once(session, dict(tenant_id=tenant_id, sha256=info.dataset_sha256,
-                                   content=content, content_sha256=content_sha,
-                                   created_at=created))
+                                   created_at=created, **blob))
     run = Run(tenant_id=tenant_id, **run_columns(profile, outcome))
     session.add(run)
     session.flush()
@@ -187,15 +185,47 @@ def counts(engine: Engine) -> dict[str, int]:
 
 def dataset_content(engine: Engine, sha256: str, tenant_id: int | None = None
                     ) -> dict[str, Any] | None:
-    """The stored dataset content (of ``tenant_id``, else of the store's tenant), verified
-    against its recorded hash."""
+    """The stored dataset content (of ``tenant_id``, else of the store's tenant) as JSON data
+    ``{"format", "year", "tables": {table: {column: [values]}}}``, verified against its
+    recorded hash; None when it is not stored. A columnar content is rebuilt and written
+    out (:func:`read_dataset` gives the dataset itself, without Python values per cell)."""
     with Session(engine) as session:
         blob = _blob(session, sha256, tenant_id)
         if blob is None:
             return None
-        if hashlib.sha256(blob.content.encode("utf-8")).hexdigest() != blob.content_sha256:
-            raise StoreProblem(Msg("stored dataset {hash} does not match its hash", hash=sha256[:12]))
-        return loads(blob.content)
+        session.expunge(blob)
+    if not stored_content.intact(blob):
+        raise StoreProblem(Msg("stored dataset {hash} does not match its hash", hash=sha256[:12]))
+    return stored_content.document(blob)
+
+
+def read_dataset(engine_or_session: Any, sha256: str, tenant_id: int | None = None,
+                 label: str | None = None) -> Any:
+    """The stored dataset ``sha256`` (of ``tenant_id``, else of the store's tenant) as a
+    Dataset, after checking the stored bytes against ``content_sha256`` and the dataset
+    read back against ``sha256``; None when it is not stored. ``label``: its path in
+    messages. Raises StoreProblem (a content that does not match its hashes, or does not
+    read) and DatasetErrors (a content that breaks the format's rules)."""
+    if isinstance(engine_or_session, Session):
+        blob = _blob(engine_or_session, sha256, tenant_id)
+    else:
+        with Session(engine_or_session) as session:
+            blob = _blob(session, sha256, tenant_id)
+            if blob is not None:
+                session.expunge(blob)
+    if blob is None:
+        return None
+    if not stored_content.intact(blob):
+        raise StoreProblem(Msg("stored dataset {hash} does not match its hash", hash=sha256[:12]))
+    try:
+        stored = stored_content.read_stored(blob)
+        dataset = stored_content.rebuild(stored, label or f"dataset {sha256[:12]}")
+    except (TypeError, ValueError) as exc:
+        raise StoreProblem(Msg("stored dataset {hash} does not read: {why}", hash=sha256[:12],
+                               why=str(exc))) from exc
+    if not stored_content.rebuilt_as_recorded(dataset, stored, sha256):
+        raise StoreProblem(Msg("stored dataset {hash} does not match its hash", hash=sha256[:12]))
+    return dataset
 
 
 def iter_person_results(engine: Engine, run_id: int) -> Iterable[PersonResult]:

@@ -11,7 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKeyConstraint, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    ForeignKeyConstraint,
+    LargeBinary,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from smvp.store.tenancy import TenantOwned  # the mixin and the listeners that scope it
@@ -40,15 +49,32 @@ class Tenant(SQLModel, table=True):
 
 
 class DatasetBlob(TenantOwned, table=True):
-    """The content of a dataset as loaded (canonical JSON of its typed tables), per tenant."""
+    """The content of a dataset as loaded (its typed tables), per tenant, named by the
+    dataset's hash.
+
+    ``sha256`` is the dataset's identity, ``Dataset.sha256``: the engine's hash of the
+    typed content (``smvp_engine.dataset``), the same whatever the files' format and
+    however the content is stored here — what runs record, what ``smvp diff``/impact, the
+    dedup of contents and the service compare. The content itself is held one of two ways:
+
+    - ``data``: the typed columns (Arrow IPC streams, zstd; ``smvp.store.codec.dataset_columns``),
+      ``content`` NULL — every content stored since schema 0008;
+    - ``content``: the canonical JSON of the tables (``codec.dataset_canonical_json``),
+      ``data`` NULL — contents stored before, read as ever.
+
+    ``content_sha256`` is the sha256 of the stored bytes (of ``data``, else of ``content``
+    as UTF-8): ``smvp verify`` checks it (a tampered content), then checks that the dataset
+    read back has the hash ``sha256`` (a content edited together with its own hash).
+    """
 
     __tablename__ = "dataset_blob"
 
     tenant_id: int = Field(foreign_key="tenant.id", primary_key=True)
     sha256: str = Field(primary_key=True, max_length=64,
-                        description="dataset.sha256 (hash of the source files)")
-    content_sha256: str = Field(max_length=64, description="sha256 of `content`")
-    content: str = Field(sa_column=Column(Text, nullable=False))
+                        description="dataset.sha256 (hash of the typed content)")
+    content_sha256: str = Field(max_length=64, description="sha256 of `data`, else of `content`")
+    content: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    data: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
