@@ -10,7 +10,8 @@ import numpy as np
 from .columns import Categorical, Decimals, as_objects, index_of
 from .errors import DatasetError, DatasetErrors, Msg, Number, SmvpError, SmvpErrors
 from .exact import decimal_from_units
-from .profile import INDIVIDUAL_LEVEL, Profile, Resolved
+from .profile import Profile
+from .profile_model import INDIVIDUAL_LEVEL, Resolved
 
 CP = 100
 

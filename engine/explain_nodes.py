@@ -16,7 +16,9 @@ import numpy as np
 
 from .columns import as_objects
 from .exact import Q, decimal_from_units
-from .profile import Profile, Source, original_path
+from .profile import Profile
+from .profile_model import Source
+from .profile_years import original_path
 
 CP = 100
 MILLION = 1_000_000

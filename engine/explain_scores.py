@@ -20,7 +20,7 @@ from .explain_nodes import (
     _note,
     _pts,
 )
-from .profile import INDIVIDUAL_LEVEL
+from .profile_model import INDIVIDUAL_LEVEL
 
 
 class ScoreTrace:

@@ -12,7 +12,7 @@ from .checks import _row_error
 from .columns import Categorical, as_objects, index_of, index_with
 from .errors import DatasetError, DatasetErrors, Msg, SmvpError
 from .exact import Q, round_fraction
-from .profile import INDIVIDUAL_LEVEL, Resolved
+from .profile_model import INDIVIDUAL_LEVEL, Resolved
 from .stages import Individual, ObjectiveResult, Organisational
 
 CP = 100

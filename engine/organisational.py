@@ -18,7 +18,7 @@ from .checks import _row_error
 from .columns import Categorical, Decimals, as_objects, index_of, index_with
 from .errors import DatasetError, DatasetErrors, Msg, SmvpError
 from .exact import decimal_from_units, round_fraction
-from .profile import INDIVIDUAL_LEVEL, Resolved
+from .profile_model import INDIVIDUAL_LEVEL, Resolved
 from .stages import (
     IndicatorResult,
     LazyMapping,

@@ -12,7 +12,7 @@ from .checks import _row_error
 from .columns import Categorical, as_objects, index_of
 from .errors import DatasetError, DatasetErrors, Msg, SmvpError, SmvpErrors
 from .exact import Q, allocate_largest_remainder, decimal_from_units, piecewise, round_fraction
-from .profile import Resolved
+from .profile_model import Resolved
 from .stages import Individual, Payout
 from .stages import assemble_parts as _assemble
 

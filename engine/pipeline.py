@@ -36,7 +36,8 @@ from .individual import individual
 from .organisational import Performance, organisational
 from .organisational import performance as ente_performance
 from .payout import payout
-from .profile import Profile, Resolved
+from .profile import Profile
+from .profile_model import Resolved
 from .projects import ProjectValuationResult
 from .projects import projects as value_projects
 from .stages import Individual, Organisational, Payout

@@ -35,47 +35,10 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import TEXT_LANGS, Msg, ProfileError, ProfileErrors, SmvpError, text_of
 from .profile_build import Diagnostics, build, build_rules, gap_kind, norms_only, resolved_document
-from .profile_model import (
-    DATED_COLLECTIONS,
-    EVALUATOR_SCOPES,
-    INDIVIDUAL_LEVEL,
-    MAGGIORAZIONE_NAMES,
-    PERSON_NAMES,
-    TIE_BREAKER_NAMES,
-    AbsenceType,
-    AchievementBand,
-    AttestationRule,
-    Band,
-    Coefficient,
-    Component,
-    Curve,
-    CurveSegment,
-    EnteRule,
-    EvaluatorRule,
-    Factor,
-    Fund,
-    Judgement,
-    Maggiorazione,
-    ObjectiveLinks,
-    ProjectValuation,
-    Relevance,
-    Resolved,
-    Role,
-    Source,
-    ValuationFund,
-)
-from .profile_years import dicts, in_force, original_path
+from .profile_model import Resolved
+from .profile_years import dicts, in_force
 from .resources import load_schema
 from .yamlload import Loaded, load_yaml
-
-__all__ = [  # the rules' types (smvp_engine.profile_model) are read as smvp_engine.profile's
-    "DATED_COLLECTIONS", "EVALUATOR_SCOPES", "INDIVIDUAL_LEVEL", "MAGGIORAZIONE_NAMES",
-    "PERSON_NAMES", "TIE_BREAKER_NAMES", "AbsenceType", "AchievementBand", "AttestationRule",
-    "Band", "Coefficient", "Component", "Curve", "CurveSegment", "EnteRule", "EvaluatorRule",
-    "Factor", "Fund", "Judgement", "Maggiorazione", "ObjectiveLinks", "ProjectValuation",
-    "Relevance", "Resolved", "Role", "Source", "ValuationFund", "Profile", "load_profile",
-    "find_layer", "original_path", "INHERITED_SECTIONS",
-]
 
 if TYPE_CHECKING:  # imported where a profile is checked against the schema
     import jsonschema

@@ -41,7 +41,7 @@ import numpy as np
 from .columns import as_objects
 from .errors import DatasetError, DatasetErrors, Msg, Number, SmvpError
 from .exact import allocate_largest_remainder, round_fraction
-from .profile import ProjectValuation, Resolved
+from .profile_model import ProjectValuation, Resolved
 
 # ---------------------------------------------------------------- results
 

@@ -188,7 +188,7 @@ def test_decimal_columns_of_other_types_are_left_to_the_per_value_path():
 
 def _test_curve(*segments):
     from smvp_engine.intervals import Interval
-    from smvp_engine.profile import Curve, CurveSegment
+    from smvp_engine.profile_model import Curve, CurveSegment
 
     return Curve("c", "c", "total", tuple(CurveSegment(Interval.parse(i), v) for i, v in segments), source=None)
 

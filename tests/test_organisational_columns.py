@@ -30,7 +30,8 @@ from smvp_engine.organisational import (
     organisational,
     performance,
 )
-from smvp_engine.profile import EnteRule, load_profile
+from smvp_engine.profile import load_profile
+from smvp_engine.profile_model import EnteRule
 
 ROOT = Path(__file__).resolve().parents[1]
 CUNEO = load_profile(ROOT / "chambers" / "cuneo.yaml").for_year(2024)
