@@ -286,7 +286,7 @@ def _sentences(node: ast.AST):
 
 # Besides smvp/commands: the modules whose sentences reach the command line's user, and the
 # service's (its JSON answers and pages) with the application layer under it
-EDGES = ("cli.py", "render.py", "export.py", "app/explain.py", "app/verify.py", "app/runs.py",
+EDGES = ("cli.py", "render.py", "export.py", "export_tables.py", "app/explain.py", "app/verify.py", "app/runs.py",
          "documents/runs.py", "documents/render.py", "documents/oiv.py", "documents/scheda.py",
          "documents/trasparenza.py", "store/db.py", "store/direct.py", "store/runs.py", "conciliation.py",
          "explain_words.py", "service/app.py", "service/api.py", "service/auth.py", "service/scores_api.py",

@@ -16,7 +16,8 @@ from smvp_engine.pipeline import evaluate
 from smvp_engine.profile import load_profile
 
 REPO = Path(__file__).resolve().parents[1]
-ENGINE_EXPLAIN = (REPO / "engine" / "explain.py").read_text(encoding="utf-8")
+ENGINE_EXPLAIN = "\n".join((REPO / "engine" / name).read_text(encoding="utf-8")  # the trace and its parts
+                           for name in ("explain.py", "explain_scores.py", "explain_payout.py"))
 
 
 def _ids(pattern: str) -> set[str]:
