@@ -1,5 +1,6 @@
 """Persistence: the tables (``tables``), where the database is (``location``, ``db``), the
-exact-number and dataset codec (``codec``), the queries over runs (``runs``) and
+exact-number and dataset codec (``codec``), a dataset's stored content, columnar or
+JSON (``content``), the queries over runs (``runs``) and
 conciliation cases (``cases``), and a run written straight to an SQLite store with the
 standard library (``direct``). Tables and queries only: the rules live in ``smvp_engine``
 and ``smvp.conciliation``, the use cases in ``smvp.app``.
