@@ -416,7 +416,10 @@ class Change:
 
     @property
     def identity(self) -> tuple:
-        return (self.path, self.kind, self.change, self.attribute, self.old, self.new, self.details, self.category)
+        """What makes two changes the same (found in several periods, listed once); a text given
+        per language (``{it: …, en: …}``) takes part as its sorted items."""
+        return _hashable((self.path, self.kind, self.change, self.attribute, self.old, self.new, self.details,
+                          self.category))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -429,6 +432,16 @@ class Change:
             "years": {"from": self.years[0], "until": self.years[1]} if self.years else None,
             "layer": self.layer,
         }
+
+
+def _hashable(value: Any) -> Any:
+    """``value`` with its mappings and lists as tuples (a change's values may be a text per
+    language, a mapping)."""
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _hashable(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_hashable(v) for v in value)
+    return value
 
 
 def plain(value: Any) -> Any:

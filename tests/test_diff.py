@@ -120,6 +120,18 @@ def test_reading_and_label_changes_are_wording():
         Side("a", new), Side("b", new), d, "it")[2 + 1]
 
 
+def test_a_reading_given_per_language_is_a_change_like_any_text():
+    # the rule's reading appears as {it, en} (e.g. a type inherited from the national layer):
+    # the diff lists it once, as wording (it used to stop on "unhashable type: 'dict'")
+    text = BASE.read_text(encoding="utf-8").replace(
+        "    label: Congedo di paternità\n",
+        "    label: Congedo di paternità\n    reading: {it: Dieci giorni, en: Ten days}\n")
+    d = diff_profiles(load_profile(BASE), load_profile("new.yaml", text=text))
+    assert [(c.path, c.attribute, c.category) for c in d.changes] == [
+        (("absence_types", "paternita"), "reading", "text")]
+    assert d.changes[0].new == {"it": "Dieci giorni", "en": "Ten days"}
+
+
 def test_a_threshold_moved_across_the_closed_end_is_worded():
     text = BASE.read_text(encoding="utf-8").replace('"[0, 60]", value: "0"', '"[0, 60)", value: "0"') \
         .replace('"(60, 90]", value: "total / 100"', '"[60, 90]", value: "total / 100"')
