@@ -17,14 +17,6 @@ REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch, tmp_path):
-    monkeypatch.setenv("SMVP_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("SMVP_DATABASE_URL", raising=False)
-    monkeypatch.delenv("SMVP_LANG", raising=False)
-    monkeypatch.delenv("SMVP_CHAMBERS_DIR", raising=False)
-    monkeypatch.setenv("COLUMNS", "250")
-
 
 @pytest.fixture
 def db(tmp_path) -> str:

@@ -30,14 +30,6 @@ CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "case.yaml").is_file())
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def _env(monkeypatch, tmp_path):
-    monkeypatch.setenv("SMVP_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("SMVP_DATABASE_URL", raising=False)
-    monkeypatch.delenv("SMVP_LANG", raising=False)
-    monkeypatch.delenv("SMVP_CHAMBERS_DIR", raising=False)
-    monkeypatch.setenv("COLUMNS", "250")
-
 
 def _case(name: str) -> dict:
     return yaml.safe_load((GOLDEN / name / "case.yaml").read_text(encoding="utf-8"))

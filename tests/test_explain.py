@@ -124,11 +124,7 @@ def test_unknown_person(ev):
 
 
 @pytest.fixture
-def stored(tmp_path, monkeypatch):
-    monkeypatch.setenv("SMVP_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("SMVP_DATABASE_URL", raising=False)
-    monkeypatch.delenv("SMVP_LANG", raising=False)
-    monkeypatch.setenv("COLUMNS", "250")
+def stored(tmp_path):  # in the environment tests/conftest.py sets up
     db = f"sqlite:///{tmp_path / 'runs.db'}"
     r = runner.invoke(cli.app, ["evaluate", "--profile", str(PROFILE), "--data", str(CASE), "--db", db])
     assert r.exit_code == 0, r.output

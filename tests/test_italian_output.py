@@ -56,9 +56,7 @@ def test_actor_labels():
 
 
 @pytest.fixture
-def env(monkeypatch, tmp_path):
-    monkeypatch.setenv("SMVP_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("SMVP_LANG", raising=False)
+def env(tmp_path):  # SMVP_HOME and no SMVP_LANG: tests/conftest.py
     return tmp_path
 
 

@@ -30,12 +30,6 @@ def rollout(tmp_path_factory) -> Path:
     return root
 
 
-@pytest.fixture(autouse=True)
-def _env(monkeypatch, tmp_path):
-    monkeypatch.setenv("SMVP_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("SMVP_CHAMBERS_DIR", raising=False)
-    monkeypatch.delenv("SMVP_LANG", raising=False)
-
 
 def _national(rollout: Path, tmp_path: Path, *extra: str):
     people, lines = tmp_path / "people.parquet", tmp_path / "tenants.jsonl"

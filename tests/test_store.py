@@ -19,11 +19,6 @@ from smvp.testing import FakeEvaluation, FakeProfile, fake_dataset, fake_rows
 D = Decimal
 
 
-@pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch, tmp_path):
-    monkeypatch.setenv("SMVP_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("SMVP_DATABASE_URL", raising=False)
-
 
 @pytest.fixture
 def engine(db_url):

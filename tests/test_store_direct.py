@@ -18,11 +18,6 @@ SAMPLES = sorted(p for p in (ROOT / "chambers" / "data").glob("*/*") if p.is_dir
 TABLES = ("tenant", "dataset_blob", "run", "person_result", "fund_result")
 
 
-@pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch, tmp_path):
-    monkeypatch.setenv("SMVP_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("SMVP_DATABASE_URL", raising=False)
-
 
 def _evaluated(data: Path) -> tuple:
     from smvp_engine.dataset import load_dataset
