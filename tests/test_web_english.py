@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 import pytest
 import web_support
 from fastapi.testclient import TestClient
-from web_support import PASSWORD, SECRET, TODAY, make_app
+from web_support import SECRET, TODAY, make_app, submit_login
 
 # Words of the pages' own that an English page must not show (whole words, case as written)…
 ITALIAN = ["Valutazione", "Valuta", "Salva", "Esci", "Anno", "Risultati", "Scarica",
@@ -195,10 +195,7 @@ def test_the_english_pages_in_chromium(english_site, browser):
     page = ctx.new_page()
     page.goto(english_site.url + "/login")
     assert found(ITALIAN + ITALIAN_TOO, page.inner_text("body")) == []
-    page.get_by_label("Username").fill("anna")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
+    submit_login(page, "anna", lang="en")
     page.goto(english_site.url + "/t/cuneo/esecuzioni/1/risultati")
     text = page.inner_text("body")
     assert "Results per person" in text and "Log out" in text

@@ -10,7 +10,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from web_support import PASSWORD, make_app
+from web_support import PASSWORD, make_app, submit_login
 
 from smvp.service.web.language import COOKIE
 
@@ -195,10 +195,7 @@ def test_the_switch_in_chromium(italian_site, browser):
     assert page.locator("html").get_attribute("lang") == "it"
     page.get_by_role("link", name="English").click()
     page.wait_for_load_state()
-    page.get_by_label("Username").fill("anna")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
+    submit_login(page, "anna", lang="en")
     page.goto(italian_site.url + "/t/cuneo/esecuzioni/1/risultati")
     text = page.inner_text("body")
     assert "Results of run 1" in text and "Log out" in text

@@ -115,9 +115,14 @@ def start(tmp: Path, *, uploads: bool = False, lang: str = "it"):
 
 def login(page, site: Site, username: str) -> None:
     page.goto(site.url + "/login")
-    page.get_by_label("Nome utente").fill(username)
+    submit_login(page, username)
+
+
+def submit_login(page, username: str, lang: str = "it") -> None:
+    """Fill and send the login form of the page the browser is on, as labelled in ``lang``."""
+    page.get_by_label("Nome utente" if lang == "it" else "Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Accedi").click()
+    page.get_by_role("button", name="Accedi" if lang == "it" else "Log in").click()
     page.wait_for_load_state()
 
 
