@@ -1834,6 +1834,12 @@ def _load_dataset(p: Path) -> Dataset:
         raise DatasetErrors(errors)
     meter.checked()
     notes = tuple(f"{raw.file}: {raw.note}" for raw in raws.values() if raw is not None and raw.note)
+    # the cells as read (Arrow) only served the checks' messages: freed before the content hash,
+    # whose texts of a million ids would otherwise add to them at the load's peak
+    raws.clear()
+    raw_cells.clear()
+    vocab.clear()
+    release_arrow_pool()
     out = Dataset(path=str(p), tables=tables, sha256=_content_sha256(tables), year=year, notes=notes)
     meter.done()
     return out
