@@ -77,8 +77,8 @@ class _Decimal:
     def fill(self, dest: np.ndarray, start: int, stop: int) -> None:
         # written column by column into a block of its own (rows of a few bytes), then copied
         # into the row matrix once: a column written straight into ``dest`` (rows of ~850
-        # bytes) touched a cache line a row for every digit (a million people: 0.61 -> 0.3 s)
-        out = np.zeros(dest.shape, dtype=np.uint8)
+        # bytes) touched a cache line a row for every digit (a million people: 0.61 -> 0.54 s CPU)
+        out: np.ndarray = np.zeros((dest.shape[0], dest.shape[1]), dtype=np.uint8)
         u = self.units[start:stop]
         a = np.abs(u)
         q = len(self.quote)
