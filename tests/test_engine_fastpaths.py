@@ -276,3 +276,19 @@ def test_unit_achievement_by_code_equals_the_lookup_by_id(profile, offices):
         assert np.array_equal(by_code.components[key], by_id.components[key]), key
         assert np.array_equal(by_code.component_achievement[key], by_id.component_achievement[key]), key
     assert (by_code.results > 0).any()
+
+
+@pytest.mark.parametrize("size", [300, 3000])  # the fund of most of the staff: whole columns either way
+def test_a_blank_theoretical_premium_without_category_is_named(profile, size):
+    s = bench.generate(size)
+    need = np.flatnonzero(s.theo_missing & (s.category >= 0))
+    rows = need[[0, len(need) // 2, -1]]  # first, middle and last of the rows taking the category's amount
+    s.category[rows] = -1
+    with pytest.raises(DatasetErrors) as e:
+        _evaluate(profile, s)
+    named = [x for x in e.value.errors if "no theoretical premium" in x.message]
+    assert [x.line for x in named] == [int(r) + 2 for r in rows]  # the staff table's rows (header: line 1)
+    base = _evaluate(profile, bench.generate(size))  # and without blanks: every amount from its category
+    s2 = bench.generate(size)
+    assert np.array_equal(base.payout.theoretical[s2.theo_missing & (s2.category >= 0)],
+                          s2.cat_amount[s2.category[s2.theo_missing & (s2.category >= 0)]])
