@@ -154,7 +154,11 @@ def test_any_valid_staff_reads_back_value_for_value(data, categorical):
     n = len(staff["person_id"])
     blank_or = lambda s: st.one_of(st.none(), s)  # noqa: E731
     staff["name"] = data.draw(st.lists(blank_or(_TEXT), min_size=n, max_size=n))
-    staff["presence_days"] = data.draw(st.lists(blank_or(st.integers(0, 15_000)), min_size=n, max_size=n))
+    absent: dict[str, int] = {}  # hundredths of a day: presence + absences stay within the year
+    for pid, days in zip(doc["tables"]["absences"]["person_id"], doc["tables"]["absences"]["days"]):
+        absent[pid] = absent.get(pid, 0) + int(days)
+    staff["presence_days"] = [data.draw(blank_or(st.integers(0, min(15_000, 36_500 - absent.get(pid, 0)))))
+                              for pid in staff["person_id"]]
     staff["tie_breaker"] = data.draw(st.lists(blank_or(st.integers(0, 10_000)), min_size=n, max_size=n))
     staff["category"] = data.draw(st.lists(blank_or(st.sampled_from(["A", "B", "Cà"])), min_size=n, max_size=n))
     shares = st.decimals(min_value=0, max_value=5, places=data.draw(st.integers(0, 6)),

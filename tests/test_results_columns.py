@@ -139,3 +139,33 @@ def test_a_large_export_shows_a_bar_on_a_terminal_only(tmp_path, monkeypatch):
         shown = err.file.getvalue()
         assert ("━" in shown) == terminal, shown[-500:]
     assert seen and seen[-1][0] == seen[-1][1]
+
+
+def _evaluations():
+    for chamber, data in SAMPLES:
+        yield f"{chamber}-{data.name}", export.columnar(_outcome(chamber, data))
+    s = bench.generate(3000)
+    yield "synthetic", bench.engine_evaluate(bench.load_profile(), bench.build_dataset(s))
+
+
+def test_a_role_s_rows_from_the_parts_are_the_whole_column_s():
+    """The writers take each role's rows of a component's points and grado di raggiungimento from
+    the engine's parts (no whole column a component): the same values as the whole columns."""
+    import numpy as np
+
+    from smvp.results_columns import _put
+
+    checked = 0
+    for name, ev in _evaluations():
+        ind = ev.individual
+        role_index = np.asarray(ind.role_index)
+        for reported, whole in ((False, ind.components), (True, ind.component_achievement)):
+            for key, column in whole.items():
+                for k in range(len(ind.role_ids)):
+                    here = role_index == k
+                    got = np.full(len(role_index), 7, dtype=np.int64)
+                    _put(got, here, ind, key, reported)
+                    assert (got[here] == np.asarray(column, dtype=np.int64)[here]).all(), (name, key, k)
+                    assert (got[~here] == 7).all(), (name, key, k)
+                    checked += int(here.sum())
+    assert checked > 3000
