@@ -2109,10 +2109,20 @@ def dataset_from_columns(tables: dict[str, dict[str, object]], path: str = "<mem
                 missing[col.name] = blank
         out[name] = _make_table(name, file, columns, missing, rows)
 
-    def found(table: str, column: str, i: int) -> str:
-        return _found_typed(out, table, column, i)
+    return checked_dataset(path, out, errors, broken)
 
-    year = _check_all(out, errors, found, broken)
+
+def checked_dataset(path: str, tables: dict[str, Table], errors: list, broken: set[str]) -> Dataset:
+    """The dataset of typed ``tables`` read from ``path`` after the checks across tables (the
+    ones every reader makes: :func:`_check_all`), with its content hash.
+
+    Raises:
+        DatasetErrors: ``errors`` found while reading, and those of the checks.
+    """
+    def found(table: str, column: str, i: int) -> str:
+        return _found_typed(tables, table, column, i)
+
+    year = _check_all(tables, errors, found, broken)
     if errors:
         raise DatasetErrors(errors)
-    return Dataset(path=path, tables=out, sha256=_content_sha256(out), year=year)
+    return Dataset(path=path, tables=tables, sha256=_content_sha256(tables), year=year)

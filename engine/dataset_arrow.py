@@ -55,13 +55,11 @@ from smvp_engine.dataset import (
     TABLES,
     Dataset,
     Table,
-    _check_all,
-    _content_sha256,
-    _found_typed,
     _make_table,
     _object_array,
+    checked_dataset,
 )
-from smvp_engine.errors import DatasetError, DatasetErrors
+from smvp_engine.errors import DatasetError
 
 __all__ = ["from_arrow", "stored_columns", "to_arrow"]
 
@@ -264,13 +262,7 @@ def from_arrow(tables: dict[str, pa.Table], path: str = "<stored>") -> Dataset:
         rows = np.arange(2, n + 2, dtype=np.int64)
         out[name] = _make_table(name, file, columns, missing, rows)
 
-    def found(table: str, column: str, i: int) -> str:
-        return _found_typed(out, table, column, i)
-
-    year = _check_all(out, errors, found, broken)
-    if errors:
-        raise DatasetErrors(errors)
-    return Dataset(path=path, tables=out, sha256=_content_sha256(out), year=year)
+    return checked_dataset(path, out, errors, broken)
 
 
 def _object_array_from(strings: pa.Array) -> np.ndarray:

@@ -43,15 +43,50 @@ def _identity_codes(col: Categorical) -> bool:
     return len(codes) == len(col.categories) and bool(np.array_equal(codes, np.arange(len(codes), dtype=codes.dtype)))
 
 
-def _ancestor_index(ds, level_ids) -> tuple[list[str], dict, dict[str, np.ndarray]]:
-    """Units in table order, unit id → position, and per level the index of each unit's ancestor
-    at that level (itself included; -1 none): :func:`_ancestors` as arrays, walking all units up at once."""
+class _Positions(dict):
+    """unit id → position in the units table, filled on the first lookup (a table whose ids are
+    their codes needs it only where a unit is looked up by its id)."""
+
+    def __init__(self, keys: list[str]):
+        super().__init__()
+        self._keys: list[str] | None = keys
+
+    def _fill(self) -> None:
+        if self._keys is not None:
+            keys, self._keys = self._keys, None
+            self.update((u, i) for i, u in enumerate(keys))
+
+    def __contains__(self, key) -> bool:
+        self._fill()
+        return super().__contains__(key)
+
+    def __getitem__(self, key):
+        self._fill()
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self._fill()
+        return super().get(key, default)
+
+    def __len__(self) -> int:
+        self._fill()
+        return super().__len__()
+
+    def __iter__(self):
+        self._fill()
+        return super().__iter__()
+
+
+def _ancestor_index(ds, level_ids) -> tuple[list[str], dict, dict[str, np.ndarray], bool]:
+    """Units in table order, unit id → position, per level the index of each unit's ancestor
+    at that level (itself included; -1 none): :func:`_ancestors` as arrays, walking all units up
+    at once — and whether the units' ids are their codes (a unit's code is its position)."""
     units = ds.table("units")
     u_col = units["unit_id"]
     uid = as_objects(u_col)
     coded = isinstance(u_col, Categorical) and _identity_codes(u_col)  # as loaded: ids distinct, codes in order
     keys = u_col.categories.tolist() if coded else list(dict.fromkeys(uid))
-    pos = {u: i for i, u in enumerate(keys)}
+    pos: dict = _Positions(keys) if coded else {u: i for i, u in enumerate(keys)}
     if len(keys) == len(uid):
         # each unit's parent (-1: none or unknown); by code when the parents share the ids' codes
         parent = index_of(units["parent_id"], u_col) if coded else index_with(units["parent_id"], pos)
@@ -61,7 +96,7 @@ def _ancestor_index(ds, level_ids) -> tuple[list[str], dict, dict[str, np.ndarra
         for _ in range(64):  # a tree of units is never this deep; a cycle falls back below
             alive = np.flatnonzero(cur >= 0)
             if not alive.size:
-                return keys, pos, anc
+                return keys, pos, anc, coded
             at, here = cur[alive], lvl[cur[alive]]
             for k, lv in enumerate(level_ids):
                 a = anc[lv]
@@ -69,7 +104,8 @@ def _ancestor_index(ds, level_ids) -> tuple[list[str], dict, dict[str, np.ndarra
                 a[alive[first]] = at[first]
             cur[alive] = parent[at]
     chains = _ancestors(ds, level_ids)  # repeated ids or a cycle: the plain walk
-    return keys, pos, {lv: np.array([pos.get(chains[u].get(lv), -1) for u in keys], dtype=np.int64) for lv in level_ids}
+    return keys, pos, {lv: np.array([pos.get(chains[u].get(lv), -1) for u in keys], dtype=np.int64)
+                       for lv in level_ids}, False
 
 
 def individual(rules: Resolved, ds, org: Organisational) -> Individual:
@@ -95,12 +131,11 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
     errors: list[SmvpError] = []
 
     # per level: achievement of each unit's ancestor at that level, as arrays over the units
-    unit_keys, unit_pos, anc_at = _ancestor_index(ds, rules.level_ids)
+    unit_keys, unit_pos, anc_at, by_code = _ancestor_index(ds, rules.level_ids)
     n_units = len(unit_keys)
     # the slot after the units: unknown unit (mapped per category when the column is categorical)
     units_col = ds.table("units")["unit_id"]
-    if isinstance(unit_col, Categorical) and isinstance(units_col, Categorical) \
-            and unit_col.categories is units_col.categories and _identity_codes(units_col):
+    if by_code and isinstance(unit_col, Categorical) and unit_col.categories is units_col.categories:
         # the staff's units in the units' codes (as loaded): a code is the unit's position
         codes = unit_col.codes
         unit_idx = np.where((codes < 0) | (codes >= n_units), n_units, codes)
@@ -138,7 +173,12 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
     wanted = {c.level for r in role_ids for c in rules.roles[r].components
               if rules.roles[r].scorable and c.level not in (INDIVIDUAL_LEVEL, top_level)}
     own = {lv: np.full(n_units + 2, -1, dtype=np.int64) for lv in wanted}  # two -1 slots: none, unknown
-    if wanted:
+    coded = org.unit_codes
+    if wanted and by_code and coded is not None and coded[0] is units_col.categories:
+        for lv, by_unit in coded[1].items():  # the units' codes are their positions: arrays as they are
+            if lv in own:
+                own[lv][:n_units] = by_unit[:n_units]
+    elif wanted:
         for (lv, uid), a in org.unit_achievement.items():
             if lv in own and uid in unit_pos:
                 own[lv][unit_pos[uid]] = a

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import partial
 from itertools import pairwise, repeat
+from typing import Any
 
 import numpy as np
 
@@ -310,8 +311,9 @@ def _organisational_columns(rules: Resolved, ds) -> Organisational | None:
     unit_ids = as_objects(objs["unit_id"])
     keys: list[tuple[str, str]]
     grouped = _unit_groups(objs["level"], objs["unit_id"])
+    key_codes = None
     if grouped is not None:
-        group, keys = grouped
+        group, keys, key_codes = grouped
     else:
         seen: dict[tuple[str, str], int] = {}
         group = np.fromiter((-1 if lv == INDIVIDUAL_LEVEL else seen.setdefault((lv, u or ""), len(seen))
@@ -325,6 +327,7 @@ def _organisational_columns(rules: Resolved, ds) -> Organisational | None:
     has = uw > 0
     u_ach = _round_div(ua, np.maximum(uw, 1), mode)
     unit_ach = {k: a for k, a, h in zip(keys, u_ach.tolist(), has.tolist()) if h}
+    unit_codes = _by_unit_code(objs["level"], objs["unit_id"], key_codes, u_ach, has) if key_codes is not None else None
     counts = {k: c for k, c, h in zip(keys, n_in.tolist(), has.tolist()) if h}
     top = None
     if rules.level_ids:
@@ -349,7 +352,7 @@ def _organisational_columns(rules: Resolved, ds) -> Organisational | None:
     return Organisational(scale=scale, objectives=LazyObjectives(rows.objectives, rows.of_levels),
                           unit_achievement=unit_ach, indicators=LazyTuple(rows.indicators),
                           units=LazyTuple(partial(_units, rules, ds, unit_ach, counts, top, None)),
-                          indicator_mean=indicator_mean)
+                          indicator_mean=indicator_mean, unit_codes=unit_codes)
 
 
 def _distinct_codes(col: Categorical) -> bool:
@@ -363,10 +366,11 @@ def _distinct_codes(col: Categorical) -> bool:
     return int(np.bincount(codes, minlength=len(col.categories)).max()) <= 1
 
 
-def _unit_groups(level_col, unit_col) -> tuple[np.ndarray, list[tuple[str, str]]] | None:
+def _unit_groups(level_col, unit_col) -> tuple[np.ndarray, list[tuple[str, str]], np.ndarray] | None:
     """Each objective's (level, unit_id or "") group, numbered in order of first appearance (-1:
-    individual objectives), and the groups' keys — from the codes of Categorical columns (None
-    for other columns: the caller keys each row in Python)."""
+    individual objectives), the groups' keys and their codes (level code × (unit categories + 1)
+    + unit code + 1) — from the codes of Categorical columns (None for other columns: the caller
+    keys each row in Python)."""
     if not (isinstance(level_col, Categorical) and isinstance(unit_col, Categorical)):
         return None
     lc, uc = level_col.codes, unit_col.codes
@@ -383,8 +387,26 @@ def _unit_groups(level_col, unit_col) -> tuple[np.ndarray, list[tuple[str, str]]
     number[order] = np.arange(len(uniq), dtype=np.int64)
     group = np.full(len(lc), -1, dtype=np.int64)
     group[rows] = number[inverse.reshape(-1)]
-    keys = [(l_cats[k // width], u_cats[k % width - 1] if k % width else "") for k in uniq[order].tolist()]
-    return group, keys
+    codes = uniq[order]
+    keys = [(l_cats[k // width], u_cats[k % width - 1] if k % width else "") for k in codes.tolist()]
+    return group, keys, codes
+
+
+def _by_unit_code(level_col, unit_col, key_codes: np.ndarray, u_ach: np.ndarray,
+                  has: np.ndarray) -> tuple[Any, dict[str, np.ndarray]]:
+    """:attr:`Organisational.unit_codes`: per level, the achievement of each unit code (-1: the
+    unit has no objectives of that level, or their weights sum to 0), from the groups of
+    :func:`_unit_groups` (``key_codes``) and their achievement ``u_ach`` where ``has``."""
+    width = len(unit_col.categories) + 1
+    level, unit = key_codes // width, key_codes % width - 1  # unit -1: a blank unit (no code)
+    by_level: dict[str, np.ndarray] = {}
+    for k, lv in enumerate(level_col.categories.tolist()):
+        sel = (level == k) & (unit >= 0) & has
+        if sel.any():
+            a = np.full(width - 1, -1, dtype=np.int64)
+            a[unit[sel]] = u_ach[sel]
+            by_level[lv] = a
+    return unit_col.categories, by_level
 
 
 def _indicator_mean(ids: list[str], mean: np.ndarray, own: np.ndarray) -> dict[str, int]:

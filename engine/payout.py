@@ -163,17 +163,22 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
         if fnd.method == "per_person" and n_members * 2 > n:  # most of the staff: whole columns
             cat_keys = list(cat_amount)
             amounts = np.array([cat_amount[k] for k in cat_keys] + [0], dtype=np.int64)
-            np.copyto(theoretical, th_given, where=in_fund)
-            need = np.flatnonzero(in_fund & th_missing)  # the category's amount: only these rows
-            if isinstance(staff_cat, Categorical):  # amounts per category code, then one gather
+            need_mask = in_fund & th_missing  # the category's amount: only these rows
+            if isinstance(staff_cat, Categorical):  # amounts per category code: one gather, whole columns
                 cpos = index_of(staff_cat.categories, cat_keys)  # -1 takes the last amount, 0
-                need_codes = staff_cat.codes[need]
-                from_cat = np.append(amounts[cpos], 0)[need_codes]  # blank code -1: 0
-                lacking = np.append(cpos < 0, True)[need_codes]
+                codes = staff_cat.codes
+                np.copyto(theoretical, np.where(th_missing, np.append(amounts[cpos], 0)[codes], th_given),
+                          where=in_fund)  # blank code -1: 0
+                bad = need_mask & np.append(cpos < 0, True)[codes] if (cpos < 0).any() \
+                    else need_mask & (codes < 0)
+                need = np.flatnonzero(bad) if bad.any() else np.zeros(0, dtype=np.int64)
+                lacking = np.ones(len(need), dtype=bool)
             else:
+                np.copyto(theoretical, th_given, where=in_fund)
+                need = np.flatnonzero(need_mask)
                 ci = index_of(staff_cat[need], cat_keys)  # -1 takes the last amount, 0
                 from_cat, lacking = amounts[ci], ci < 0
-            theoretical[need] = from_cat
+                theoretical[need] = from_cat
             for i in need[lacking][:20]:
                 errors.append(_row_error(staff, i, Msg('no theoretical premium: blank, and no category amount'),
                                          "theoretical_premium",

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -151,6 +152,10 @@ class Organisational:
     # objective → weighted mean of its own indicators' achievement, attested or not (None: not computed here;
     # smvp_engine.organisational.performance then computes it)
     indicator_mean: Mapping[str, int] | None = None  # a dict, or a LazyMapping (integer-column path)
+    #: ``unit_achievement`` again, by unit code (integer-column path; None otherwise): the units'
+    #: vocabulary (the Categorical categories of ``objectives.unit_id``) and, per level, each code's
+    #: achievement (-1: none) — what the individual stage reads without a dict lookup per unit
+    unit_codes: tuple[Any, dict[str, np.ndarray]] | None = None
 
 
 @dataclass(frozen=True)

@@ -254,3 +254,41 @@ def test_premium_in_int64_equals_the_exact_q_arithmetic(mode):
     assert _premium_in_int64(again, sel, other, f, c, mode)
     assert np.array_equal(again[sel], want[sel]) and (again[~sel] == -7).all()
     assert not _premium_in_int64(premium, sel, theo, Q(-f.num, 10_000), c, mode)
+
+
+@pytest.mark.parametrize("offices", [None, 7])
+def test_unit_achievement_by_code_equals_the_lookup_by_id(profile, offices):
+    """The individual stage reads the units' achievement from the organisational stage's arrays
+    by unit code (``Organisational.unit_codes``); by unit id through the dict it gives the same."""
+    import dataclasses
+
+    from smvp_engine.individual import individual
+    from smvp_engine.organisational import organisational
+
+    ds = bench.build_dataset(bench.generate(3000, offices=offices))
+    rules = profile.for_year(bench.YEAR)
+    org = organisational(rules, ds)
+    assert org.unit_codes is not None and org.unit_codes[1]  # the by-code path is the one taken
+    by_code, by_id = individual(rules, ds, org), individual(rules, ds, dataclasses.replace(org, unit_codes=None))
+    assert np.array_equal(by_code.results, by_id.results) and np.array_equal(by_code.total, by_id.total)
+    assert by_code.components.keys() == by_id.components.keys()
+    for key in by_code.components:  # each component's points and its objectives' achievement, row by row
+        assert np.array_equal(by_code.components[key], by_id.components[key]), key
+        assert np.array_equal(by_code.component_achievement[key], by_id.component_achievement[key]), key
+    assert (by_code.results > 0).any()
+
+
+@pytest.mark.parametrize("size", [300, 3000])  # the fund of most of the staff: whole columns either way
+def test_a_blank_theoretical_premium_without_category_is_named(profile, size):
+    s = bench.generate(size)
+    need = np.flatnonzero(s.theo_missing & (s.category >= 0))
+    rows = need[[0, len(need) // 2, -1]]  # first, middle and last of the rows taking the category's amount
+    s.category[rows] = -1
+    with pytest.raises(DatasetErrors) as e:
+        _evaluate(profile, s)
+    named = [x for x in e.value.errors if "no theoretical premium" in x.message]
+    assert [x.line for x in named] == [int(r) + 2 for r in rows]  # the staff table's rows (header: line 1)
+    base = _evaluate(profile, bench.generate(size))  # and without blanks: every amount from its category
+    s2 = bench.generate(size)
+    assert np.array_equal(base.payout.theoretical[s2.theo_missing & (s2.category >= 0)],
+                          s2.cat_amount[s2.category[s2.theo_missing & (s2.category >= 0)]])

@@ -10,6 +10,7 @@ denominators and Python-int (object) columns.
 
 from __future__ import annotations
 
+import math
 import operator
 from fractions import Fraction
 
@@ -130,3 +131,22 @@ def test_premium_shape_stays_int64():
     ref = [x * y * z for x, y, z in zip(theo.fractions(), f.fractions(), c.fractions())]
     assert prem.fractions() == ref
     assert prem.to_units(1).tolist() == [(2 * r.numerator + r.denominator) // (2 * r.denominator) for r in ref]
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.sampled_from([100, 10**6, 2**20, 3 * 5**7, 10**12]),
+       st.integers(1, 200_000), st.integers(0, 3), st.integers(0, 5), st.floats(0, 1), st.booleans())
+def test_reduced_divides_by_the_gcd_of_the_whole_column(den, size, shape, odd, where, negative):
+    """Q.reduced over columns longer than one gcd block: multiples of a divisor of ``den`` in the
+    first block and beyond it, one value anywhere that breaks the pattern, negative values."""
+    rng = np.random.default_rng(size)
+    step = [den, den // 4 or 1, 100 if den % 100 == 0 else 1, 1][shape]
+    num = rng.integers(0, 1000, size) * step
+    if odd:
+        num[int(where * (size - 1))] += odd  # a row that is not a multiple (often past the first block)
+    if negative:
+        num[::3] *= -1
+    q = Q(num.astype(np.int64), den).reduced()
+    g = math.gcd(den, *map(int, num))
+    assert int(q.den) == den // g and np.array_equal(q.num, num // g)
+    assert q.fractions() == [Fraction(int(v), den) for v in num]
