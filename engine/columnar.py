@@ -247,15 +247,9 @@ def fixed_width(texts: pa.Array) -> np.ndarray:
     return out
 
 
-def joined_by_code(codes: np.ndarray, texts: list[str], sep: str, chunk: int = 1 << 18):
-    """``sep.join(texts[c] for c in codes)`` as UTF-8 bytes, in parts (an iterator of bytes),
-    built from a fixed-width table of the texts: no Python string per row.
-
-    Raises ValueError when a text holds a NUL byte.
-    """
-    n = len(codes)
-    if n == 0:
-        return
+def joined_table(texts: list[str], sep: str) -> np.ndarray:
+    """The fixed-width table :func:`joined_by_code` joins rows of: each text followed by ``sep``.
+    Raises ValueError when a text or ``sep`` holds a NUL byte."""
     tail = sep.encode("utf-8")
     if b"\x00" in tail:
         raise ValueError("a separator holds a NUL byte")
@@ -263,6 +257,24 @@ def joined_by_code(codes: np.ndarray, texts: list[str], sep: str, chunk: int = 1
     if tail:
         table = np.concatenate([table, np.broadcast_to(np.frombuffer(tail, np.uint8),
                                                        (len(table), len(tail)))], axis=1)
+    return table
+
+
+def joined_by_code(codes: np.ndarray, texts: list[str], sep: str, chunk: int = 1 << 18,
+                   table: np.ndarray | None = None):
+    """``sep.join(texts[c] for c in codes)`` as UTF-8 bytes, in parts (an iterator of bytes),
+    built from a fixed-width table of the texts: no Python string per row. ``table``: the
+    :func:`joined_table` of ``texts`` and ``sep`` when the caller already has it (columns
+    sharing their categories join from one table).
+
+    Raises ValueError when a text holds a NUL byte.
+    """
+    n = len(codes)
+    if n == 0:
+        return
+    tail = sep.encode("utf-8")
+    if table is None:
+        table = joined_table(texts, sep)
     for start in range(0, n, chunk):
         stop = min(n, start + chunk)
         part = table[codes[start:stop]].tobytes().translate(None, b"\x00")

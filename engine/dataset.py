@@ -1670,6 +1670,7 @@ def _content_sha256(tables: dict[str, Table],
     """
     h = hashlib.sha256(b"smvp-dataset-1\n")
     quoted: dict[int, np.ndarray] = {}  # JSON texts of a categories array (shared by columns)
+    joined: dict[int, np.ndarray] = {}  # and their fixed-width table (columnar.joined_table)
     for name in sorted(tables):
         t, spec = tables[name], TABLES[name]
         h.update(_table_head(name, len(t)))
@@ -1699,7 +1700,10 @@ def _content_sha256(tables: dict[str, Table],
                     h.update(", ".join(texts[codes].tolist()).encode())
                 else:
                     try:  # bytes straight from a fixed-width table of the texts, in parts
-                        for part in columnar.joined_by_code(codes, texts.tolist(), ", "):
+                        table = joined.get(id(a.categories))
+                        if table is None:  # once for the columns sharing the categories (person ids)
+                            table = joined[id(a.categories)] = columnar.joined_table(texts.tolist(), ", ")
+                        for part in columnar.joined_by_code(codes, [], ", ", table=table):
                             h.update(part)
                     except ValueError:  # a NUL byte cannot be (JSON escapes it; kept for safety)
                         h.update(", ".join(texts[codes].tolist()).encode())
