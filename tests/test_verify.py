@@ -136,9 +136,15 @@ def test_tampered_dataset_content_is_reported(stored_as):
     j = json.loads(runner.invoke(cli.app, ["verify", "--run", "1", "--db", db, "--json"]).stdout)
     assert [c["check"] for c in j["integrity"] if not c["ok"]] == ["dataset_content", "dataset_hash"]
     assert {"where": "person", "id": "D01", "field": "total_cp", "stored": 6000, "now": 6100} in j["differences"]
+    _readers_refuse(db, path, "does not match its hash")  # the readers of a stored dataset refuse it too
+
+
+def _readers_refuse(db: str, path: Path, by_run: str) -> None:
+    """The run's dataset read for the run refused with ``by_run``, read by its hash refused as
+    not matching its hash."""
     engine = store.open_engine(db)
-    try:  # the readers of a stored dataset refuse it too
-        with pytest.raises(store.StoreProblem, match="does not match its hash"):
+    try:
+        with pytest.raises(store.StoreProblem, match=by_run):
             verify_mod.stored_dataset(engine, verify_mod.get_run(engine, 1))
         with pytest.raises(store.StoreProblem, match="does not match its hash"):
             store.read_dataset(engine, _blob(path)[0])
@@ -182,14 +188,7 @@ def test_content_rewritten_with_its_own_hash_is_still_caught(stored_as):
     assert [c["check"] for c in j["integrity"] if not c["ok"]] == ["dataset_hash"]
     assert {"where": "person", "id": "D01", "field": "name", "stored": "Dipendente 01", "now": "Dipendente 1"} \
         in j["differences"]
-    engine = store.open_engine(db)
-    try:
-        with pytest.raises(store.StoreProblem, match="rebuilds to"):
-            verify_mod.stored_dataset(engine, verify_mod.get_run(engine, 1))
-        with pytest.raises(store.StoreProblem, match="does not match its hash"):
-            store.read_dataset(engine, _blob(path)[0])
-    finally:
-        engine.dispose()
+    _readers_refuse(db, path, "rebuilds to")
 
 
 def test_both_kinds_of_content_read_back_the_same(stored):
