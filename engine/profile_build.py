@@ -91,6 +91,7 @@ def _gap(kind: Msg, reading: object) -> Msg:
 
 
 def gap_kind(gap: str) -> object:
+    """What a gap of :func:`_gap` is about (its ``kind``), without the profile's reading."""
     params = getattr(gap, "params", None) or {}
     return params.get("kind", gap)
 

@@ -41,6 +41,8 @@ class Source:
 
 @dataclass(frozen=True)
 class CurveSegment:
+    """One interval of a payout curve and the payout factor's formula there (``curves.<id>.intervals``)."""
+
     interval: Interval
     value: str  # formula over the curve's variable
 
@@ -59,6 +61,9 @@ class Curve:
 
 @dataclass(frozen=True)
 class Band:
+    """A judgement band: the totals it covers (points, ends closed or open as written) and its label
+    (``judgements.<id>.bands``)."""
+
     interval: Interval
     id: str
     label: str
@@ -168,6 +173,10 @@ EVALUATOR_SCOPES = ("own_unit", "unit_tree", "head", "ente", "external")
 
 @dataclass(frozen=True)
 class Role:
+    """A role's rules (``roles.<id>``): its results components and behaviour factors with their
+    maxima (points), the total maximum, the negative threshold, its judgement and payout (fund,
+    curve, coefficient), its evaluator, and what its source leaves undefined (then not scorable)."""
+
     id: str
     label: str
     evaluator: str
@@ -213,6 +222,9 @@ class Maggiorazione:
 
 @dataclass(frozen=True)
 class AbsenceType:
+    """An absence type (``absence_types.<id>``); ``neutral``: its days count as presence (d.l.
+    112/2008 art. 71 c. 5 and the profile's source)."""
+
     id: str
     label: str
     neutral: bool

@@ -123,6 +123,7 @@ def original_path(data: Any, year: int, keys) -> tuple:
 
 
 def in_force(node: dict, year: int) -> bool:
+    """Whether a rule's ``from``/``until`` (years, both included; either absent: open) hold ``year``."""
     f, u = node.get("from"), node.get("until")
     if isinstance(f, int) and year < f:
         return False

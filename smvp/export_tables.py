@@ -29,6 +29,9 @@ def _component_key(cid: str) -> str:
 
 
 def people_columns(outcome: Outcome) -> list[str]:
+    """The people table's column keys in order: :data:`PEOPLE_COLUMNS` with each results
+    component (``component:<id>``, points) and each reported one (``reported:<id>``, grado di
+    raggiungimento in %) after ``unit_id``."""
     cols = list(PEOPLE_COLUMNS)
     at = cols.index("unit_id") + 1
     cols[at:at] = ([_component_key(c) for c in outcome.component_ids()]
@@ -37,6 +40,7 @@ def people_columns(outcome: Outcome) -> list[str]:
 
 
 def header(key: str, lang: str) -> str:
+    """A column key's header in ``lang`` ("it" or "en")."""
     if key.startswith("component:"):
         return f"{t('component', lang)} {key.split(':', 1)[1]}"
     if key.startswith("reported:"):  # a counts: false component: grado di raggiungimento, no points
@@ -55,6 +59,8 @@ def payout_state(outcome: Outcome) -> str:
 
 
 def people_table(outcome: Outcome, lang: str | None = None) -> tuple[list[str], list[list[Any]]]:
+    """The people as rows of :func:`people_columns` (values as the results contract has them);
+    the payout state in ``lang``, or as its id without one."""
     cols = people_columns(outcome)
     state = payout_state(outcome)
     shown_state = t(f"state_{state}", lang) if lang else state
@@ -76,6 +82,8 @@ def people_table(outcome: Outcome, lang: str | None = None) -> tuple[list[str], 
 
 
 def run_table(outcome: Outcome, lang: str) -> list[tuple[str, Any]]:
+    """The run's summary as (label in ``lang``, value) lines: its record, the people, the payout
+    state, the totals (euro) and what could not be computed."""
     info = outcome.info.as_dict()
     items: list[tuple[str, Any]] = [(t(k, lang), v) for k, v in info.items()]
     items.append((t("people", lang), len(outcome.rows)))
