@@ -225,7 +225,7 @@ def verify(engine: Engine, run_id: int, lang: str = "it") -> Verification:
 
 def _same_people(engine: Engine, run: store.Run, outcome: Outcome) -> bool:
     """Whether every stored person of the run is, in order, the re-evaluation's: the two as
-    lists of plain tuples (smvp/store/bulk.py), no object per person. False also when the
+    columns of plain values (smvp/store/bulk.py), no object per person. False also when the
     evaluation has no columns: then the people are compared field by field."""
     from sqlmodel import Session
 
@@ -235,7 +235,7 @@ def _same_people(engine: Engine, run: store.Run, outcome: Outcome) -> bool:
     if ev is None or not bulk.columnar(ev):
         return False
     with Session(engine) as session:
-        return bulk.same_as_stored(session, store.row_id(run), bulk.iter_person_rows(ev))
+        return bulk.same_as_stored(session, store.row_id(run), bulk.person_parts(ev))
 
 
 def _compare(engine: Engine, run: store.Run, outcome: Outcome, v: Verification) -> None:

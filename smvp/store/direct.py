@@ -175,12 +175,12 @@ def _write(con: sqlite3.Connection, profile: Any, dataset: Any, outcome: Outcome
 def _insert_people(con: sqlite3.Connection, run_id: int, tenant_id: int, rows: Iterable[tuple],
                    total: int, batch: int = 50_000) -> None:
     """The people (tuples of ``bulk.COMPARED``), a batch at a time, with progress."""
-    sql = (f"INSERT INTO person_result ({', '.join(bulk.COLUMNS)}) "
-           f"VALUES ({', '.join('?' * len(bulk.COLUMNS))})")
-    head = (tenant_id, run_id)
+    sql = bulk.insert_sql(run_id, tenant_id)
     it = iter(rows)
     done = 0
-    while part := [head + r for r in islice(it, batch)]:
-        con.executemany(sql, part)
-        done += len(part)
+    while True:  # each batch streamed to sqlite3 (no list of its rows)
+        added = con.executemany(sql, islice(it, batch)).rowcount
+        if added <= 0:
+            break
+        done += added
         phases.tick(done, total)
