@@ -165,3 +165,90 @@ def test_categorical_rebuild_keeps_the_messages_of_bad_cells():
             dataset_from_columns(tables, path="t", categorical=categorical)
         messages.append([str(e) for e in exc.value.errors])
     assert messages[0] == messages[1]
+
+
+#: (what is changed, the stored person, the SQL that changes it (or a component added to its
+#: components), the field verify names)
+TAMPERINGS = [
+    ("money, first row", "P0000001", "UPDATE person_result SET premium_cents = premium_cents + 1 "
+     "WHERE person_id = :p", "premium_cents"),
+    ("points, middle row", "P0000600", "UPDATE person_result SET total_cp = total_cp - 1 "
+     "WHERE person_id = :p", "total_cp"),
+    ("a value made blank, middle row", "P0000601", "UPDATE person_result SET results_cp = NULL "
+     "WHERE person_id = :p", "results_cp"),
+    ("text, last row", "P0001200", "UPDATE person_result SET role_label = role_label || 'x' "
+     "WHERE person_id = :p", "role_label"),
+    ("decimal text, last row", "P0001200", "UPDATE person_result SET payout_percent = '0.01' "
+     "WHERE person_id = :p", "payout_percent"),
+    ("components, first row", "P0000001", {"x": 1}, "components"),
+    ("a missing row (the last)", "P0001200", "DELETE FROM person_result WHERE person_id = :p", None),
+    ("an extra row", "EXTRA", None, None),
+]
+
+
+def test_verify_catches_each_tampered_stored_person(db_url):
+    """A changed money, points, text, decimal text or components value in the first, a middle or
+    the last stored row, a row missing and a row too many: the fast comparison of the whole
+    run (bulk.same_as_stored) says the people differ, and verify names the person and field.
+    Each change is undone before the next; the untouched run compares equal (the fast path is
+    taken, not only the field-by-field one)."""
+    from sqlalchemy import insert, select, text
+    from sqlmodel import Session
+
+    from smvp.store.tables import PersonResult
+
+    profile, ev, outcome = _outcome(1200)
+    engine = store.open_engine(db_url)
+    table = PersonResult.__table__
+    try:
+        run_id = store.save_run(engine, profile, ev.dataset, outcome)
+
+        def fast() -> bool:
+            with Session(engine) as session:
+                return bulk.same_as_stored(session, run_id, bulk.person_parts(ev))
+
+        assert fast()
+        for what, pid, sql, field in TAMPERINGS:
+            with engine.begin() as conn:
+                if pid == "EXTRA":
+                    row = dict(conn.execute(select(table).where(table.c.person_id == "P0000002")).mappings().one())
+                    row.pop("id")
+                    conn.execute(insert(table).values(**{**row, "person_id": "EXTRA"}))
+                else:
+                    saved = dict(conn.execute(select(table).where(table.c.person_id == pid)).mappings().one())
+                    if isinstance(sql, dict):  # JSON on PostgreSQL, text on SQLite: the driver's
+                        conn.execute(table.update().where(table.c.person_id == pid)
+                                     .values(components={**saved["components"], **sql}))
+                    else:
+                        conn.execute(text(sql), {"p": pid})
+            assert not fast(), what
+            v = verify_app.verify(engine, run_id, "en")
+            assert not v.identical, what
+            assert [(d["where"], d["id"], d["field"]) for d in v.differences] == [("person", pid, field)], what
+            with engine.begin() as conn:  # undone: the same row back, with its id (its place)
+                conn.execute(table.delete().where(table.c.person_id == pid))
+                if pid != "EXTRA":
+                    conn.execute(insert(table).values(**saved))
+            assert fast(), what
+        assert verify_app.verify(engine, run_id, "en").identical
+    finally:
+        engine.dispose()
+
+
+def test_people_turned_into_values_a_slice_at_a_time_are_the_same():
+    """Rows made a chunk at a time (any chunk size) are the whole columns' rows; a text made once
+    per distinct value (most rows share one) is the text made for each row."""
+    import numpy as np
+
+    _profile, ev, _outcome_ = _outcome(1500)
+    whole = bulk.person_columns(ev)
+    rows = list(zip(*(whole[c] for c in bulk.COMPARED)))
+    assert list(bulk.iter_person_rows(ev, chunk=7)) == rows == bulk.person_rows(ev)
+    units = np.array([5, -5, 123456, 0, 5, 7, -120], dtype=np.int64)
+    keep = np.array([True, True, True, True, True, False, True])
+    want = ["0.05", "-0.05", "1234.56", "0.00", "0.05", None, "-1.20"]
+    per_row = bulk._decimal_texts(units[[0, 1, 2, 3, 6]], 2, keep[[0, 1, 2, 3, 6]])
+    shared = bulk._decimal_texts(np.tile(units, 10), 2, np.tile(keep, 10))
+    assert type(per_row).__name__ == "_Listed" and type(shared).__name__ == "_Coded"
+    assert per_row.part(0, 5) == [want[i] for i in (0, 1, 2, 3, 6)]
+    assert shared.part(0, 70) == want * 10 and shared.part(68, 70) == want[5:]
