@@ -507,4 +507,4 @@ def _kth_largest(vals: np.ndarray, k: int):
     """The ``k``-th largest of ``vals`` (1 ≤ k ≤ len): a selection, not a sort."""
     if vals.dtype == object:
         return sorted(vals.tolist(), reverse=True)[k - 1]
-    return vals[np.argpartition(vals, len(vals) - k)[len(vals) - k]]
+    return np.partition(vals, len(vals) - k)[len(vals) - k]  # the values only: no index column
