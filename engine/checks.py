@@ -282,6 +282,7 @@ def _missing_factors(person: np.ndarray, cells, key_of_cell: np.ndarray, n: int,
         counts = np.bincount(person * nf + fidx, minlength=n * nf).reshape(n, nf)
         return ((int(i), int(j)) for i, j in zip(*np.nonzero(need[role_idx] & (counts == 0))))
     bit_of_cell, shift, one_pass = plan
+    need_bits = (need.astype(np.int64) << np.arange(nf, dtype=np.int64)).sum(axis=1)
     cell = None
     if one_pass:
         # one pass: each row adds its bit and, above ``shift``, one to the person's row count
@@ -289,6 +290,10 @@ def _missing_factors(person: np.ndarray, cells, key_of_cell: np.ndarray, n: int,
             cell = cells()
             total = np.zeros(n, dtype=np.int64)
             np.add.at(total, person, (bit_of_cell + (np.int64(1) << shift))[cell])
+        # the common case in one comparison: every person has exactly the factors the role needs,
+        # each once (the sum is the role's bits plus, above ``shift``, their number)
+        if np.array_equal(total, np.take(need_bits + (_popcount(need_bits, nf) << shift), role_idx)):
+            return iter(())
         have, rows = total & ((1 << shift) - 1), total >> shift
     else:
         cell = cells()
@@ -299,7 +304,6 @@ def _missing_factors(person: np.ndarray, cells, key_of_cell: np.ndarray, n: int,
         cell = cells() if cell is None else cell
         have = np.zeros(n, dtype=np.int64)
         np.bitwise_or.at(have, person, bit_of_cell[cell])
-    need_bits = (need.astype(np.int64) << np.arange(nf, dtype=np.int64)).sum(axis=1)
     lack = need_bits[role_idx] & ~have
     return ((int(i), j) for i in np.flatnonzero(lack) for j in range(nf) if (int(lack[i]) >> j) & 1)
 

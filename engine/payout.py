@@ -118,11 +118,14 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
     # payout factor (curve) and coefficient per role, over that role's rows; a role holding most
     # of the staff is evaluated over every row (no gathering), its own rows then taken as they are
     parts: list[tuple[np.ndarray, np.ndarray | None, Q, Q, bool]] = []
+    all_scored = bool(ind.scored.all())  # then a role's rows are its code's rows: no mask to combine
     for k, rid in enumerate(ind.role_ids):
         role = rules.roles[rid]
         if not role.payout:
             continue
-        sel = (ind.role_index == k) & ind.scored
+        sel = ind.role_index == k
+        if not all_scored:
+            sel &= ind.scored
         count = int(np.count_nonzero(sel))
         if not count:
             continue
@@ -151,8 +154,10 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
             coef_ids.append(coid)
         coef_of_role[k] = coef_ids.index(coid)
     # scored rows of a role with a payout: its codes; every other row -1 (blank role code -1: last slot)
-    fund_code = np.where(ind.scored, fund_of_role[ind.role_index], np.array(-1, dtype=small)).astype(small, copy=False)
-    coef_code = np.where(ind.scored, coef_of_role[ind.role_index], np.array(-1, dtype=small)).astype(small, copy=False)
+    fund_code, coef_code = np.take(fund_of_role, ind.role_index), np.take(coef_of_role, ind.role_index)
+    if not all_scored:
+        fund_code[~ind.scored] = -1
+        coef_code[~ind.scored] = -1
 
     # theoretical per fund
     for j, (fid, fnd) in enumerate(rules.funds.items()):
@@ -267,7 +272,9 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
     for mid, m in rules.maggiorazioni.items():
         in_roles = np.zeros(len(ind.role_ids) + 1, dtype=bool)  # last slot: unknown role
         in_roles[[ind.role_ids.index(r) for r in m.roles]] = True
-        in_pop = in_roles[ind.role_index] & ind.scored
+        in_pop = np.take(in_roles, ind.role_index)
+        if not all_scored:
+            in_pop &= ind.scored
         n_pop = int(np.count_nonzero(in_pop))
         pop = None  # the population's rows, when needed
         try:
@@ -293,16 +300,12 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
             elif quota == 0:
                 take, winners = 0, el[:0]
             else:
-                cut = _kth_largest(vals, quota)
-                above = vals > cut
-                n_above = int(np.count_nonzero(above))
-                at_least = vals >= cut
-                n_at_least = int(np.count_nonzero(at_least))
+                cut, n_above, n_at_least = _cut(vals, quota)
                 if n_at_least > quota:  # a tie straddles the cut
                     if m.tie_policy == "exclude_tied":
-                        take, winners = n_above, el[above]
+                        take, winners = n_above, el[vals > cut]
                     elif m.tie_policy == "include_tied":
-                        take, winners = n_at_least, el[at_least]
+                        take, winners = n_at_least, el[vals >= cut]
                     else:  # break_by: the declared quantities, in order, higher first
                         _missing_breaker(staff, el[vals == cut], m, mid)  # the tied group needs values
                         order, take = _break_ties(vals, [_common(key[b], len(el)) for b in m.tie_breaker], quota)
@@ -310,7 +313,7 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                         chosen[order[:take]] = True
                         winners = el[chosen]  # the first ``take`` in the order, in staff order
                 else:  # exactly the quota at or above the cut
-                    take, winners = quota, el[at_least]
+                    take, winners = quota, el[vals >= cut]
             rank_parts.append((el, vals, order))
             amount = 0
             if len(el):
@@ -457,9 +460,16 @@ def _curve_by_value(curve, var: Q) -> Q | None:
         small = _curve(curve, domain).broadcast(span)
     except (formula.FormulaError, ZeroDivisionError, ArithmeticError, ValueError, TypeError):
         return None
-    at = num - lo if lo else num  # each row's position in the range
-    f_num = (small.num if small.num.ndim else np.broadcast_to(small.num, (span,)))[at]
-    f_den = small.den[at] if small.den.ndim else small.den
+    values = small.num if small.num.ndim else np.broadcast_to(small.num, (span,))
+    dens = small.den if small.den.ndim else None
+    if 0 < lo and hi < len(num):  # tables from 0 (the first ``lo`` slots unused): the values index them as they are
+        values = np.concatenate([np.zeros(lo, dtype=values.dtype), values])
+        dens = None if dens is None else np.concatenate([np.ones(lo, dtype=dens.dtype), dens])
+        at = num
+    else:
+        at = num - lo if lo else num  # each row's position in the range
+    f_num = np.take(values, at)
+    f_den = small.den if dens is None else np.take(dens, at)
     return Q._make(f_num, f_den, small._nbound, small._dbound)  # bounds over the range hold for its part
 
 
@@ -503,8 +513,14 @@ def _common_values(q: Q, size: int) -> np.ndarray:
     return _common(q, size) if size else np.zeros(0, dtype=np.int64)
 
 
-def _kth_largest(vals: np.ndarray, k: int):
-    """The ``k``-th largest of ``vals`` (1 ≤ k ≤ len): a selection, not a sort."""
+def _cut(vals: np.ndarray, k: int) -> tuple[Any, int, int]:
+    """The ``k``-th largest of ``vals`` (1 ≤ k ≤ len), how many values are above it and how many
+    at least it: a selection, not a sort. The counts come from the selection's two sides (the
+    ``k`` values at or above the cut, the others at or below it): one pass over the values."""
     if vals.dtype == object:
-        return sorted(vals.tolist(), reverse=True)[k - 1]
-    return np.partition(vals, len(vals) - k)[len(vals) - k]  # the values only: no index column
+        cut = sorted(vals.tolist(), reverse=True)[k - 1]
+        return cut, int(np.count_nonzero(vals > cut)), int(np.count_nonzero(vals >= cut))
+    split = len(vals) - k
+    part = np.partition(vals, split)  # the values only: no index column
+    cut = part[split]
+    return cut, int(np.count_nonzero(part[split:] > cut)), k + int(np.count_nonzero(part[:split] == cut))

@@ -118,11 +118,11 @@ def test_formula_failing_on_other_roles_rows_is_evaluated_on_the_roles_own(profi
 
 
 def test_maggiorazione_cut_by_selection_matches_a_full_sort():
-    """The k-th largest by selection (payout._kth_largest) and the lazy rank order
-    (stages.rank_descending) agree with a plain stable sort, ties in row order."""
+    """The k-th largest by selection (payout._cut), the counts above it and at least it, and
+    the lazy rank order (stages.rank_descending) agree with a plain stable sort, ties in row order."""
     import numpy as np
 
-    from smvp_engine.payout import _kth_largest
+    from smvp_engine.payout import _cut
     from smvp_engine.stages import rank_descending
 
     rng = np.random.default_rng(7)
@@ -132,8 +132,10 @@ def test_maggiorazione_cut_by_selection_matches_a_full_sort():
         assert rank_descending(vals).tolist() == want
         assert rank_descending(vals.astype(object)).tolist() == want
         for k in {1, size // 2 or 1, size}:
-            assert _kth_largest(vals, k) == int(vals[want[k - 1]])
-            assert _kth_largest(vals.astype(object), k) == int(vals[want[k - 1]])
+            cut = int(vals[want[k - 1]])
+            counts = (cut, int((vals > cut).sum()), int((vals >= cut).sum()))
+            assert _cut(vals, k) == counts
+            assert _cut(vals.astype(object), k) == counts
 
 
 @pytest.mark.parametrize("values", [
