@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .checks import _row_error
-from .columns import Categorical, as_objects, index_of, index_with
+from .columns import Categorical, as_objects, index_of, index_with, take_by_value
 from .errors import DatasetError, DatasetErrors, Msg, SmvpError
 from .exact import Q, round_fraction
 from .profile_model import INDIVIDUAL_LEVEL, Resolved
@@ -202,18 +202,20 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
     components: dict[str, tuple] = {}
     comp_ach: dict[str, tuple] = {}
     results = np.zeros(n, dtype=np.int64)
-    role_counts = np.bincount(role_idx if not n or role_idx.min() >= 0 else role_idx[role_idx >= 0],
-                              minlength=len(role_ids))
+    role_counts = np.zeros(len(role_ids), dtype=np.int64)  # the scorable roles' (the others are not read)
     for k, rid in enumerate(role_ids):
         role = rules.roles[rid]
-        if not role.scorable or not role_counts[k]:
+        mine = role_idx == k if role.scorable else None
+        role_counts[k] = 0 if mine is None else np.count_nonzero(mine)
+        if mine is None or not role_counts[k]:
             for c in role.components:
                 components[f"{rid}.{c.id}"] = (_NO_ROWS, _NO_ROWS, None)
                 comp_ach[f"{rid}.{c.id}"] = (_NO_ROWS, _NO_ROWS, None)
             continue
-        mine = role_idx == k
-        rows = np.flatnonzero(mine)
-        many = len(rows) * 4 >= n  # most of the staff: build the columns by gathering from per-unit values
+        many = role_counts[k] * 4 >= n  # most of the staff: build the columns by gathering from per-unit values
+        # the role's row numbers, only where read: a role of many rows whose components are all
+        # per unit, without assignments, never needs them (a million rows: 8 MB not made)
+        rows = _Rows(mine)
         slot = units_of_rows = None
         unit_sum = None  # a role of many rows: its per-unit points summed over components, gathered once
         if any(c.level != INDIVIDUAL_LEVEL for c in role.components):
@@ -221,14 +223,14 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
                 slot = np.where(mine, unit_idx, n_units + 1)
                 in_use = np.bincount(slot, minlength=n_units + 2)[:n_units + 1] > 0  # units this role's rows are in
             else:
-                units_of_rows = unit_idx[rows]
+                units_of_rows = unit_idx[rows()]
         for c in role.components:
             key = f"{rid}.{c.id}"
             mx = c.max or Fraction(0)
             assigned_here = [(pid, lst) for (pid, comp), lst in assigned.items()
                              if comp == c.id and person_row.get(pid, -1) >= 0 and role_idx[person_row[pid]] == k]
             if c.level == INDIVIDUAL_LEVEL:
-                ach_rows = indiv_ach[_indiv_index(person_ids, rows, indiv_keys)]
+                ach_rows = indiv_ach[_indiv_index(person_ids, rows(), indiv_keys)]
             else:
                 if c.level not in per_level:
                     per_level[c.level] = level_achievement(c.level)
@@ -236,7 +238,7 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
                 if many and not assigned_here and not (mx > 0 and (in_use & (ach_unit[:n_units + 1] < 0)).any()):
                     ach_rows = None  # not needed: nobody lacks objectives, nothing assigned
                 else:
-                    ach_rows = ach_unit[unit_idx[rows] if units_of_rows is None else units_of_rows]
+                    ach_rows = ach_unit[unit_idx[rows()] if units_of_rows is None else units_of_rows]
             overridden: list[int] = []  # positions in rows whose objectives are assigned
             for pid, lst in assigned_here:
                 i = person_row[pid]
@@ -248,10 +250,10 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
                                                    field="objective_id"))
                         continue
                     pairs.append((o.achievement, w if w is not None else o.weight))
-                j = int(np.searchsorted(rows, i))
+                j = int(np.searchsorted(rows(), i))
                 ach_rows[j] = _wmean(pairs, mode)
                 overridden.append(j)
-            lacking = rows[ach_rows < 0] if ach_rows is not None else rows[:0]
+            lacking = rows()[ach_rows < 0] if ach_rows is not None else _NO_ROWS
             if mx > 0:
                 for i in lacking[:20]:
                     unit = _value(unit_col, i)
@@ -267,14 +269,19 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
             # rows' values, made a column on demand (Individual.components), like the achievement
             if c.level == INDIVIDUAL_LEVEL:
                 pts_rows = _points(ach_rows, mx, pscale, full, mode)
-                results[rows] += pts_rows
-                components[key] = (rows, pts_rows, None)
-                ach: tuple = (rows, ach_rows, None)
+                results[rows()] += pts_rows
+                components[key] = (rows(), pts_rows, None)
+                ach: tuple = (rows(), ach_rows, None)
             else:  # per unit, then one pass per column (or a gather for the few rows)
                 pts_unit = _points(ach_unit, mx, pscale, full, mode)
                 # the achievement: the rows' values when computed (overrides included), else the
                 # per-unit values and each row's unit
-                ach = (rows, ach_rows, None) if ach_rows is not None else (rows, ach_unit, unit_idx)
+                if ach_rows is not None:
+                    ach = (rows(), ach_rows, None)
+                elif slot is not None:  # a value per slot (the last: other roles' rows, -1), a slot per row
+                    ach = (None, ach_unit, slot)
+                else:
+                    ach = (rows(), ach_unit, unit_idx)
                 if many and not overridden:  # the column is pts_unit[slot]: made when read
                     assert slot is not None  # set for a role of many rows
                     unit_sum = pts_unit.copy() if unit_sum is None else unit_sum + pts_unit
@@ -282,15 +289,15 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
                 elif many:
                     assert slot is not None
                     comp, zero = _unit_column(pts_unit, slot, mine, 0)
-                    comp[rows[overridden]] = _points(ach_rows[overridden], mx, pscale, full, mode)
+                    comp[rows()[overridden]] = _points(ach_rows[overridden], mx, pscale, full, mode)
                     results += comp
                     components[key] = (None, comp, None)
                 else:
                     pts_rows = pts_unit[units_of_rows]
                     if overridden:
                         pts_rows[overridden] = _points(ach_rows[overridden], mx, pscale, full, mode)
-                    results[rows] += pts_rows
-                    components[key] = (rows, pts_rows, None)
+                    results[rows()] += pts_rows
+                    components[key] = (rows(), pts_rows, None)
             comp_ach[key] = ach
         if unit_sum is not None:  # one gather for the role's components per unit (the last slot: other rows, 0)
             assert slot is not None
@@ -311,7 +318,8 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
             known = person >= 0
             np.add.at(behaviour, person[known], beh["score"][known])
     total = results + behaviour
-    if not scored.all():
+    all_scored = bool(scored.all())
+    if not all_scored:
         behaviour = np.where(scored, behaviour, 0)
         total = np.where(scored, total, 0)
         results = np.where(scored, results, 0)
@@ -349,12 +357,27 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
     thresholds = [rules.roles[r].negative_below for r in role_ids]
     below = np.array([never if t is None else math.ceil(t * CP) for t in thresholds] + [never],
                      dtype=np.int64)
-    negative = scored & (behaviour < below[role_idx]) if n else np.zeros(0, dtype=bool)
+    negative = behaviour < np.take(below, role_idx) if n else np.zeros(0, dtype=bool)
+    if not all_scored:
+        negative &= scored
     return Individual(role_idx, role_ids, scored, components, results, behaviour, total,
                       code, tuple(band_ids), tuple(band_labels), negative, comp_ach)
 
 
 _NO_ROWS = np.zeros(0, dtype=np.int64)
+
+
+class _Rows:
+    """The row numbers where ``mask`` holds (int64), made on the first call."""
+
+    def __init__(self, mask: np.ndarray) -> None:
+        self.mask = mask
+        self.rows: np.ndarray | None = None
+
+    def __call__(self) -> np.ndarray:
+        if self.rows is None:
+            self.rows = np.flatnonzero(self.mask)
+        return self.rows
 _BY_VALUE_MIN_ROWS = 1 << 12
 
 
@@ -373,7 +396,7 @@ def _band_codes_by_value(var: np.ndarray, bands, first: int, dtype) -> np.ndarra
     table = np.full(span, -1, dtype=dtype)
     for k, band in enumerate(bands):
         table[band.interval.mask(domain)] = first + k
-    return table[var - lo if lo else var]
+    return take_by_value(table, var, lo)
 
 
 def _filled(n: int, value: int) -> np.ndarray:

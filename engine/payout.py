@@ -9,7 +9,7 @@ import numpy as np
 
 from . import formula
 from .checks import _row_error
-from .columns import Categorical, as_objects, index_of
+from .columns import Categorical, as_objects, index_of, take_by_value
 from .errors import DatasetError, DatasetErrors, Msg, SmvpError, SmvpErrors
 from .exact import Q, allocate_largest_remainder, decimal_from_units, piecewise, round_fraction
 from .profile_model import Resolved
@@ -460,16 +460,8 @@ def _curve_by_value(curve, var: Q) -> Q | None:
         small = _curve(curve, domain).broadcast(span)
     except (formula.FormulaError, ZeroDivisionError, ArithmeticError, ValueError, TypeError):
         return None
-    values = small.num if small.num.ndim else np.broadcast_to(small.num, (span,))
-    dens = small.den if small.den.ndim else None
-    if 0 < lo and hi < len(num):  # tables from 0 (the first ``lo`` slots unused): the values index them as they are
-        values = np.concatenate([np.zeros(lo, dtype=values.dtype), values])
-        dens = None if dens is None else np.concatenate([np.ones(lo, dtype=dens.dtype), dens])
-        at = num
-    else:
-        at = num - lo if lo else num  # each row's position in the range
-    f_num = np.take(values, at)
-    f_den = small.den if dens is None else np.take(dens, at)
+    f_num = take_by_value(small.num if small.num.ndim else np.broadcast_to(small.num, (span,)), num, lo)
+    f_den = take_by_value(small.den, num, lo) if small.den.ndim else small.den
     return Q._make(f_num, f_den, small._nbound, small._dbound)  # bounds over the range hold for its part
 
 

@@ -294,3 +294,56 @@ def test_a_blank_theoretical_premium_without_category_is_named(profile, size):
     s2 = bench.generate(size)
     assert np.array_equal(base.payout.theoretical[s2.theo_missing & (s2.category >= 0)],
                           s2.cat_amount[s2.category[s2.theo_missing & (s2.category >= 0)]])
+
+
+def test_the_achievement_of_a_role_of_many_rows_is_its_units(profile):
+    """The dipendenti (most of the staff) get their components' achievement as a value per unit
+    and a unit per row (no row numbers made): each row reads its unit's ancestor at the
+    component's level, the Ente's for the top level, and -1 on every other role's row."""
+    from smvp_engine.individual import individual
+    from smvp_engine.organisational import organisational
+
+    s = bench.generate(3000)
+    ds = bench.build_dataset(s)
+    rules = profile.for_year(bench.YEAR)
+    org = organisational(rules, ds)
+    ind = individual(rules, ds, org)
+    dip = s.role == bench.DIP
+    for comp in rules.roles["dipendente"].components:
+        key = f"dipendente.{comp.id}"
+        assert ind.achievement_parts[key][0] is None  # the per-unit path is the one taken
+        got = ind.component_achievement[key]
+        assert (got[~dip] == -1).all()
+        level = bench.LEVELS.index(comp.level)
+        for i in np.flatnonzero(dip)[::37]:
+            unit = int(s.unit[i])
+            while s.unit_level[unit] != level:
+                unit = int(s.unit_parent[unit])
+            want = org.unit_achievement.get((comp.level, s.unit_ids[unit]), -1)
+            assert got[i] == want, (key, i)
+
+
+def test_take_by_value_is_the_table_at_the_offsets():
+    from smvp_engine.columns import take_by_value
+
+    rng = np.random.default_rng(5)
+    for lo, span, n in ((0, 11, 50), (7, 11, 50), (7, 60, 50), (-5, 11, 50), (3_000, 10, 40), (1, 1, 1)):
+        table = rng.integers(-9, 9, span).astype(np.int8)
+        values = rng.integers(lo, lo + span, n).astype(np.int64)
+        got = take_by_value(table, values, lo)
+        assert got.dtype == table.dtype and np.array_equal(got, table[values - lo]), (lo, span, n)
+
+
+def test_a_categoricals_order_is_looked_at_once_and_right():
+    from smvp_engine.columns import Categorical
+
+    cats = np.array([f"P{i}" for i in range(200_000)], dtype=object)
+    in_order = Categorical(np.arange(len(cats)), cats)
+    assert in_order.in_order() and in_order.in_order()
+    late = np.arange(len(cats))
+    late[-70_000], late[-69_999] = late[-69_999], late[-70_000]  # a swap past the first block
+    assert not Categorical(late, cats).in_order()
+    assert not Categorical(np.arange(len(cats) - 1), cats).in_order()  # a category never used
+    rows = Categorical(np.array([3, 0, 3, -1]), cats)  # another table's ids in the same vocabulary
+    assert index_of(rows, in_order).tolist() == [3, 0, 3, -1]
+    assert index_of(rows, Categorical(late, cats)).tolist() == [3, 0, 3, -1]
