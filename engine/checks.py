@@ -192,23 +192,26 @@ def _check_behaviours(rules: Resolved, staff, beh, role_ids: list[str], role_idx
     block = min(_BLOCK, max(m, 1))
     cbuf, lbuf, vbuf, obuf = (np.empty(block, dtype=np.int64), np.empty(block, dtype=np.int64),
                               np.empty(block, dtype=bool), np.empty(block, dtype=bool))
+    # np.take(..., mode="wrap"): every index here is in range by construction (-1 reads the last
+    # slot, as Python's indexing does); in the default mode ("raise") numpy copies ``out`` in and
+    # back for each call, a third of the work of a take
     for start in range(0, m, block):
         stop = min(start + block, m)
         k = stop - start
         cell = _cells(role_cell, person, fcode, start, stop, cbuf[:k])
-        if np.greater_equal(score[start:stop], np.take(gate, cell, out=lbuf[:k]), out=obuf[:k]).any():
-            ok = np.take(valid, cell, out=vbuf[:k])
+        if np.greater_equal(score[start:stop], np.take(gate, cell, out=lbuf[:k], mode="wrap"), out=obuf[:k]).any():
+            ok = np.take(valid, cell, out=vbuf[:k], mode="wrap")
             if not ok.all():
                 if n_bad < 20:
                     bad_rows.append(np.flatnonzero(~ok)[:20 - n_bad] + start)
                 n_bad += k - int(np.count_nonzero(ok))
                 total = None  # a row outside the role's factors: the missing factors are not listed
-            hi = np.greater(score[start:stop], np.take(limit, cell, out=lbuf[:k]), out=obuf[:k])
+            hi = np.greater(score[start:stop], np.take(limit, cell, out=lbuf[:k], mode="wrap"), out=obuf[:k])
             if n_over < 20 and hi.any():
                 over_rows.append(np.flatnonzero(hi)[:20 - n_over] + start)
                 n_over += len(over_rows[-1])
         if total is not None and add is not None:
-            np.add.at(total, person[start:stop], np.take(add, cell, out=lbuf[:k]))
+            np.add.at(total, person[start:stop], np.take(add, cell, out=lbuf[:k], mode="wrap"))
     bad = np.concatenate(bad_rows)[:20] if bad_rows else np.zeros(0, dtype=np.int64)
     for i in bad:
         rid = role_ids[role_idx[max(int(person[i]), 0)]]
@@ -250,7 +253,7 @@ def _cells(role_cell: np.ndarray, person: np.ndarray, fcode: np.ndarray, start: 
            stop: int | None = None, out: np.ndarray | None = None) -> np.ndarray:
     """(role, factor) cell of rows ``start:stop`` of the behaviours table (int64: fast gathers):
     the person's first cell (``role_cell``: role × width + 1) plus the factor code."""
-    cell = np.take(role_cell, person[start:stop], out=out)
+    cell = np.take(role_cell, person[start:stop], out=out, mode="wrap")
     cell += fcode[start:stop]
     return cell
 

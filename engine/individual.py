@@ -310,13 +310,11 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
     # behaviour: sum of scores per person
     beh = ds.table("behaviours")
     person = index_of(beh["person_id"], person_ids)
-    behaviour = np.zeros(n, dtype=np.int64)
+    # one slot more: the rows of a person not in the staff (index -1) add there, and are dropped
+    behaviour = np.zeros(n + 1, dtype=np.int64)
     if len(beh):
-        if person.min() >= 0:
-            np.add.at(behaviour, person, beh["score"])
-        else:
-            known = person >= 0
-            np.add.at(behaviour, person[known], beh["score"][known])
+        np.add.at(behaviour, person, beh["score"])
+    behaviour = behaviour[:n]
     total = results + behaviour
     all_scored = bool(scored.all())
     if not all_scored:
