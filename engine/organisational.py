@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
-from functools import partial
+from functools import cached_property, partial
 from itertools import pairwise, repeat
 from typing import Any
 
@@ -212,18 +212,17 @@ def _organisational_columns(rules: Resolved, ds) -> Organisational | None:
     scale = 10 ** rules.achievement_decimals
     objs, inds = ds.table("objectives"), ds.table("indicators")
     o_col, i_col = objs["objective_id"], inds["indicator_id"]
-    ids = as_objects(o_col).tolist()
-    i_ids = as_objects(i_col).tolist()
-    n_obj, n_ind = len(ids), len(i_ids)
+    n_obj, n_ind = len(o_col), len(i_col)
     pos = None
     if isinstance(o_col, Categorical):  # ids as codes (as loaded): distinct codes are distinct ids
         if not _distinct_codes(o_col):
             return None
     else:
-        pos = {o: k for k, o in enumerate(ids)}
+        pos = {o: k for k, o in enumerate(as_objects(o_col).tolist())}
         if len(pos) != n_obj:
             return None
-    if not (_distinct_codes(i_col) if isinstance(i_col, Categorical) else len(set(i_ids)) == n_ind):
+    if not (_distinct_codes(i_col) if isinstance(i_col, Categorical)
+            else len(set(as_objects(i_col).tolist())) == n_ind):
         return None
 
     # -- indicators: target, actual (one scale), weight
@@ -307,34 +306,36 @@ def _organisational_columns(rules: Resolved, ds) -> Organisational | None:
         return None
 
     # -- units: weighted mean of their objectives (not the individual ones), in order of appearance
-    levels = as_objects(objs["level"])
-    unit_ids = as_objects(objs["unit_id"])
-    keys: list[tuple[str, str]]
     grouped = _unit_groups(objs["level"], objs["unit_id"])
     key_codes = None
-    if grouped is not None:
-        group, keys, key_codes = grouped
+    if grouped is not None:  # the groups' keys as texts only when read (reports, explanations)
+        group, key_codes = grouped
+        keys_of: Callable[[], list[tuple[str, str]]] = partial(_group_keys, objs["level"], objs["unit_id"], key_codes)
+        n_keys = len(key_codes)
     else:
         seen: dict[tuple[str, str], int] = {}
+        levels, unit_ids = as_objects(objs["level"]).tolist(), as_objects(objs["unit_id"]).tolist()
         group = np.fromiter((-1 if lv == INDIVIDUAL_LEVEL else seen.setdefault((lv, u or ""), len(seen))
-                             for lv, u in zip(levels.tolist(), unit_ids.tolist())), dtype=np.int64, count=n_obj)
-        keys = list(seen)
+                             for lv, u in zip(levels, unit_ids)), dtype=np.int64, count=n_obj)
+        keys_of, n_keys = partial(list, seen), len(seen)
     in_unit = group >= 0
     g, gw, ga = group[in_unit], w_obj[in_unit], ach[in_unit]
-    n_in = np.bincount(g, minlength=len(keys))
-    uw = _group_sum(g, gw, len(keys))
-    ua = _group_sum(g, ga * gw, len(keys))
+    n_in = np.bincount(g, minlength=n_keys)
+    uw = _group_sum(g, gw, n_keys)
+    ua = _group_sum(g, ga * gw, n_keys)
     has = uw > 0
     u_ach = _round_div(ua, np.maximum(uw, 1), mode)
-    unit_ach = {k: a for k, a, h in zip(keys, u_ach.tolist(), has.tolist()) if h}
+    # (level, unit) → achievement and → number of objectives: dicts made when read (evaluation
+    # reads the achievement by unit code, unit_codes)
+    unit_ach = LazyMapping(partial(_keyed, keys_of, u_ach, has))
     unit_codes = _by_unit_code(objs["level"], objs["unit_id"], key_codes, u_ach, has) if key_codes is not None else None
-    counts = {k: c for k, c, h in zip(keys, n_in.tolist(), has.tolist()) if h}
+    counts = LazyMapping(partial(_keyed, keys_of, n_in, has))
     top = None
     if rules.level_ids:
         if rules.ente is not None:
             mine = np.asarray(as_objects(objs["type"]) == rules.ente.area_type, dtype=bool).reshape(n_obj)
         else:
-            mine = np.asarray(levels == rules.level_ids[0], dtype=bool).reshape(n_obj)
+            mine = np.asarray(objs["level"] == rules.level_ids[0], dtype=bool).reshape(n_obj)
         tw = int(w_obj[mine].sum())
         if mine.any() and tw:
             top = int(np.count_nonzero(mine)), int(_round_div(np.asarray((ach[mine] * w_obj[mine]).sum(), dtype=np.int64),
@@ -342,13 +343,12 @@ def _organisational_columns(rules: Resolved, ds) -> Organisational | None:
 
     # -- the results as objects: built when read (evaluation reads the individual and top-level
     # objectives only; explanations and reports read the rest)
-    rows = _ColumnResults(i_ids=i_ids, o_ids=as_objects(inds["objective_id"]), measured=measured,
-                          zero=zero if infinite else None, counted=counted, how_code=how_code, cap=cap,
-                          of_all=of_all, ids=ids, objs=objs, levels=levels, unit_ids=unit_ids, w_obj=w_obj,
+    rows = _ColumnResults(inds=inds, measured=measured, zero=zero if infinite else None, counted=counted,
+                          how_code=how_code, cap=cap, of_all=of_all, objs=objs, w_obj=w_obj,
                           w_digits=w_digits, ach=ach, attested=attested)
     own = n_of > 0  # the weighted mean of the objective's own indicators, attested or not (performance())
     own &= wsum > 0
-    indicator_mean = LazyMapping(partial(_indicator_mean, ids, mean, own))  # read by performance() when it checks
+    indicator_mean = LazyMapping(partial(_indicator_mean, o_col, mean, own))  # read by performance() when it checks
     return Organisational(scale=scale, objectives=LazyObjectives(rows.objectives, rows.of_levels),
                           unit_achievement=unit_ach, indicators=LazyTuple(rows.indicators),
                           units=LazyTuple(partial(_units, rules, ds, unit_ach, counts, top, None)),
@@ -366,16 +366,28 @@ def _distinct_codes(col: Categorical) -> bool:
     return int(np.bincount(codes, minlength=len(col.categories)).max()) <= 1
 
 
-def _unit_groups(level_col, unit_col) -> tuple[np.ndarray, list[tuple[str, str]], np.ndarray] | None:
+def _keyed(keys_of: Callable[[], list], values: np.ndarray, has: np.ndarray) -> dict:
+    """key → value for the keys (``keys_of()``, one per position) where ``has`` holds."""
+    return {k: v for k, v, h in zip(keys_of(), values.tolist(), has.tolist()) if h}
+
+
+def _group_keys(level_col: Categorical, unit_col: Categorical, codes: np.ndarray) -> list[tuple[str, str]]:
+    """The (level, unit_id or "") key of each group code of :func:`_unit_groups`."""
+    l_cats, u_cats = level_col.categories.tolist(), unit_col.categories.tolist()
+    width = len(u_cats) + 1
+    return [(l_cats[k // width], u_cats[k % width - 1] if k % width else "") for k in codes.tolist()]
+
+
+def _unit_groups(level_col, unit_col) -> tuple[np.ndarray, np.ndarray] | None:
     """Each objective's (level, unit_id or "") group, numbered in order of first appearance (-1:
-    individual objectives), the groups' keys and their codes (level code × (unit categories + 1)
-    + unit code + 1) — from the codes of Categorical columns (None for other columns: the caller
-    keys each row in Python)."""
+    individual objectives), and the groups' codes (level code × (unit categories + 1) + unit
+    code + 1; their keys: :func:`_group_keys`) — from the codes of Categorical columns (None for
+    other columns: the caller keys each row in Python)."""
     if not (isinstance(level_col, Categorical) and isinstance(unit_col, Categorical)):
         return None
     lc, uc = level_col.codes, unit_col.codes
-    l_cats, u_cats = level_col.categories.tolist(), unit_col.categories.tolist()
-    width = len(u_cats) + 1  # unit code + 1: 0 for a blank unit
+    l_cats = level_col.categories.tolist()
+    width = len(unit_col.categories) + 1  # unit code + 1: 0 for a blank unit
     if int(lc.min(initial=0)) < 0 or (len(l_cats) + 1) * width >= _LIMIT:
         return None  # a blank level (refused by the loader): the per-row path decides
     individual = np.array([lv == INDIVIDUAL_LEVEL for lv in l_cats] + [False], dtype=bool)[lc]
@@ -387,9 +399,7 @@ def _unit_groups(level_col, unit_col) -> tuple[np.ndarray, list[tuple[str, str]]
     number[order] = np.arange(len(uniq), dtype=np.int64)
     group = np.full(len(lc), -1, dtype=np.int64)
     group[rows] = number[inverse.reshape(-1)]
-    codes = uniq[order]
-    keys = [(l_cats[k // width], u_cats[k % width - 1] if k % width else "") for k in codes.tolist()]
-    return group, keys, codes
+    return group, uniq[order]
 
 
 def _by_unit_code(level_col, unit_col, key_codes: np.ndarray, u_ach: np.ndarray,
@@ -409,23 +419,63 @@ def _by_unit_code(level_col, unit_col, key_codes: np.ndarray, u_ach: np.ndarray,
     return unit_col.categories, by_level
 
 
-def _indicator_mean(ids: list[str], mean: np.ndarray, own: np.ndarray) -> dict[str, int]:
-    """objective id → weighted mean of its own indicators, for the objectives that have them."""
+def _indicator_mean(ids, mean: np.ndarray, own: np.ndarray) -> dict[str, int]:
+    """objective id (``ids``: the objectives' id column) → weighted mean of its own indicators,
+    for the objectives that have them."""
+    ids = as_objects(ids)
     return {ids[k]: int(mean[k]) for k in np.flatnonzero(own).tolist()}
+
+
+#: the objectives' text columns an ObjectiveResult holds → the _ColumnResults attribute of each, whole
+_OBJECTIVE_TEXTS = {"label": "labels", "level": "levels", "unit_id": "unit_ids", "person_id": "person_ids",
+                    "attestation_note": "notes"}
 
 
 class _ColumnResults:
     """The indicators' and objectives' results of :func:`_organisational_columns` as columns;
-    :class:`IndicatorResult` and :class:`ObjectiveResult` objects are built from them when read."""
+    :class:`IndicatorResult` and :class:`ObjectiveResult` objects are built from them when read.
+    The tables' text columns are turned into Python texts when read, too."""
 
-    def __init__(self, *, i_ids, o_ids, measured, zero, counted, how_code, cap, of_all, ids, objs, levels,
-                 unit_ids, w_obj, w_digits, ach, attested):
-        self.i_ids, self.o_ids, self.measured, self.zero = i_ids, o_ids, measured, zero
+    def __init__(self, *, inds, measured, zero, counted, how_code, cap, of_all, objs, w_obj, w_digits, ach,
+                 attested):
+        self.inds, self.objs, self.measured, self.zero = inds, objs, measured, zero
         self.counted, self.how_code, self.cap, self.of_all = counted, how_code, cap, of_all
-        self.ids, self.levels, self.unit_ids = ids, levels, unit_ids
-        self.labels, self.person_ids = as_objects(objs["label"]), as_objects(objs["person_id"])
-        self.notes = as_objects(objs["attestation_note"])
         self.w_obj, self.w_digits, self.ach, self.attested = w_obj, w_digits, ach, attested
+
+    @cached_property
+    def i_ids(self) -> list:
+        return as_objects(self.inds["indicator_id"]).tolist()
+
+    @cached_property
+    def o_ids(self) -> np.ndarray:
+        return as_objects(self.inds["objective_id"])
+
+    @cached_property
+    def ids(self) -> list:
+        return as_objects(self.objs["objective_id"]).tolist()
+
+    def _texts(self, column: str) -> np.ndarray:
+        return as_objects(self.objs[column])
+
+    @cached_property
+    def levels(self) -> np.ndarray:
+        return self._texts("level")
+
+    @cached_property
+    def unit_ids(self) -> np.ndarray:
+        return self._texts("unit_id")
+
+    @cached_property
+    def labels(self) -> np.ndarray:
+        return self._texts("label")
+
+    @cached_property
+    def person_ids(self) -> np.ndarray:
+        return self._texts("person_id")
+
+    @cached_property
+    def notes(self) -> np.ndarray:
+        return self._texts("attestation_note")
 
     def _how(self, at: np.ndarray | None = None) -> list[str]:
         how_text = [h.format(cap=self.cap) for h in _INDICATOR_HOW]
@@ -444,35 +494,40 @@ class _ColumnResults:
 
     def _objects(self, rows: np.ndarray | None) -> list[ObjectiveResult]:
         """The objects of objective rows ``rows`` (None: all), in table order."""
-        n_obj = len(self.ids)
+        n_obj = len(self.objs)
         if rows is None:
             per_obj = _grouped(list(zip(self.i_ids, self.counted.tolist(), self._how())), self.of_all, n_obj)
             pick: slice | np.ndarray = slice(None)
             ids = self.ids
-        else:
+            texts = {c: getattr(self, a).tolist() for c, a in _OBJECTIVE_TEXTS.items()}
+        else:  # only these rows' texts
             at = np.flatnonzero(np.isin(self.of_all, rows))  # their indicators, in table order
-            items = list(zip([self.i_ids[j] for j in at.tolist()], self.counted[at].tolist(), self._how(at)))
+            items = list(zip(as_objects(self.inds["indicator_id"][at]).tolist(), self.counted[at].tolist(),
+                             self._how(at)))
             grouped = _grouped(items, np.searchsorted(rows, self.of_all[at]), len(rows))
             per_obj, pick = grouped, rows
-            ids = [self.ids[k] for k in rows.tolist()]
+            ids = as_objects(self.objs["objective_id"][rows]).tolist()
+            texts = {c: as_objects(self.objs[c][rows]).tolist() for c in _OBJECTIVE_TEXTS}
         one = 10 ** self.w_digits
         w = self.w_obj[pick].tolist()
         fractions = {v: Fraction(v, one) for v in set(w)}
         ach_list = self.ach[pick].tolist()
         none = repeat(None)
         with _gc_paused():
-            return list(map(ObjectiveResult, ids, self.labels[pick].tolist(), self.levels[pick].tolist(),
-                            self.unit_ids[pick].tolist(), self.person_ids[pick].tolist(), [fractions[v] for v in w],
-                            ach_list, self.attested[pick].tolist(), self.notes[pick].tolist(), per_obj, ach_list,
-                            none, none))
+            return list(map(ObjectiveResult, ids, texts["label"], texts["level"], texts["unit_id"],
+                            texts["person_id"], [fractions[v] for v in w], ach_list, self.attested[pick].tolist(),
+                            texts["attestation_note"], per_obj, ach_list, none, none))
 
     def objectives(self) -> dict[str, ObjectiveResult]:
         return dict(zip(self.ids, self._objects(None)))
 
     def of_levels(self, levels: frozenset) -> list[ObjectiveResult]:
-        rows = np.flatnonzero(np.fromiter((lv in levels for lv in self.levels.tolist()), dtype=bool,
-                                          count=len(self.ids)))
-        return self._objects(rows)
+        col = self.objs["level"]
+        if isinstance(col, Categorical):  # by code: the level of each category looked at once
+            wanted = np.array([c in levels for c in col.categories.tolist()] + [None in levels], dtype=bool)
+            return self._objects(np.flatnonzero(wanted[col.codes]))
+        return self._objects(np.flatnonzero(np.fromiter((lv in levels for lv in self.levels.tolist()), dtype=bool,
+                                                        count=len(self.objs))))
 
 
 @contextmanager
@@ -716,7 +771,7 @@ def _top_exact(rules: Resolved, ds, results: dict[str, ObjectiveResult], mode) -
     return len(os_), round_fraction(sum((o.weight * o.achievement for o in os_), Fraction(0)) / w, 1, mode)
 
 
-def _units(rules: Resolved, ds, unit_ach: dict, counts: dict, top: tuple[int, int] | None,
+def _units(rules: Resolved, ds, unit_ach: Mapping, counts: Mapping, top: tuple[int, int] | None,
            band_of) -> tuple[UnitResult, ...]:
     """Per level (profile order) and unit (units table order): weighted achievement and status.
 

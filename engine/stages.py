@@ -146,7 +146,7 @@ class Organisational:
 
     scale: int
     objectives: Mapping[str, ObjectiveResult]  # a dict, or a LazyObjectives (integer-column path)
-    unit_achievement: dict[tuple[str, str], int]  # (level, unit_id) → achievement of that unit's objectives
+    unit_achievement: Mapping[tuple[str, str], int]  # (level, unit_id) → achievement of that unit's objectives
     indicators: Sequence[IndicatorResult] = ()  # a tuple, or a LazyTuple
     units: Sequence[UnitResult] = ()  # per level (profile order) and unit; the top level merged into one
     # objective → weighted mean of its own indicators' achievement, attested or not (None: not computed here;

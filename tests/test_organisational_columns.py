@@ -236,6 +236,12 @@ def test_numerators_held_by_the_columns_give_the_same_result(case, r):
     a, b = _organisational_columns(rules, plain), _organisational_columns(rules, held)
     assert (a is None) == (b is None)
     if a is not None:
+        # some levels' objectives (what the individual stage reads), by text and by level code,
+        # before the whole mapping is built; then the mapping itself
+        for levels in ({"individuale"}, {"ente", "individuale"}, {"servizio", "ufficio"}):
+            want = [o for o in _organisational_exact(rules, plain).objectives.values() if o.level in levels]
+            assert a.objectives.of_levels(levels) == want
+            assert b.objectives.of_levels(levels) == want
         _same(a, b)
         assert performance(rules, plain, a).measured == performance(rules, held, b).measured
     else:  # both declined: the Fraction path, errors and all
