@@ -128,7 +128,7 @@ def index_of(col, keys: Sequence[str] | np.ndarray) -> np.ndarray:
             return ext[codes.reshape(-1)].astype(np.int64, copy=False)
         remap = index_of(col.categories, keys)
         # one slot more for blank cells: code -1 takes the last entry, -1
-        return np.append(remap.astype(np.int64, copy=False), -1)[codes]
+        return np.take(np.append(remap.astype(np.int64, copy=False), -1), codes)  # take: no bounds pass
     if isinstance(keys, Categorical):
         keys = keys.to_objects()
     return index_with(col, {k: i for i, k in enumerate(keys)})

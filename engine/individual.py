@@ -123,7 +123,7 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
     role_ids = tuple(rules.roles)
     role_idx = index_of(staff["role"], role_ids)
     scorable = np.array([rules.roles[r].scorable for r in role_ids] or [False], dtype=bool)
-    scored = scorable[role_idx] if n else np.zeros(0, dtype=bool)
+    scored = np.take(scorable, role_idx) if n else np.zeros(0, dtype=bool)
     mode = rules.points_rounding
     pscale = 10 ** rules.points_decimals
     person_ids = staff["person_id"]
@@ -413,7 +413,7 @@ def _unit_column(per_unit: np.ndarray, slot: np.ndarray, mine: np.ndarray, outsi
         if v == outside:
             return (np.zeros(len(slot), dtype=np.int64) if v == 0 else _filled(len(slot), v)), v == 0
         return np.where(mine, v, outside), False
-    return per_unit[slot], False
+    return np.take(per_unit, slot), False
 
 
 def _points(ach: np.ndarray, mx: Fraction, pscale: int, full: int, mode: str) -> np.ndarray:

@@ -26,13 +26,19 @@ _LIMIT = 1 << 62  # int64 work is kept below this
 def _person_names(staff, ind: Individual, effective_days: np.ndarray) -> dict[str, Any]:
     """The per-person quantities formulas may use: name → rows → Q over those rows."""
     return {
-        "total": lambda r: Q(ind.total[r], CP), "results": lambda r: Q(ind.results[r], CP),
-        "behaviour": lambda r: Q(ind.behaviour[r], CP),
-        "presence_days": lambda r: Q.scaled(effective_days[r], 100),
-        "part_time": lambda r: Q.scaled(staff["part_time"][r], FRACTION_SCALE),
-        "time_coefficient": lambda r: Q.scaled(staff["time_coefficient"][r], FRACTION_SCALE),
-        "tie_breaker": lambda r: Q(np.asarray(staff["tie_breaker"][r], dtype=np.int64), CP),
+        "total": lambda r: Q(_at(ind.total, r), CP), "results": lambda r: Q(_at(ind.results, r), CP),
+        "behaviour": lambda r: Q(_at(ind.behaviour, r), CP),
+        "presence_days": lambda r: Q.scaled(_at(effective_days, r), 100),
+        "part_time": lambda r: Q.scaled(_at(staff["part_time"], r), FRACTION_SCALE),
+        "time_coefficient": lambda r: Q.scaled(_at(staff["time_coefficient"], r), FRACTION_SCALE),
+        "tie_breaker": lambda r: Q(np.asarray(_at(staff["tie_breaker"], r), dtype=np.int64), CP),
     }
+
+
+def _at(column: np.ndarray, rows) -> np.ndarray:
+    """The values of ``column`` at ``rows`` (an int64 array of row numbers, or ``_ALL``: the
+    column itself): ``np.take``, a gather without fancy indexing's separate bounds pass."""
+    return column if isinstance(rows, slice) else np.take(column, rows)
 
 
 class _Columns:
@@ -172,7 +178,7 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
             if isinstance(staff_cat, Categorical):  # amounts per category code: one gather, whole columns
                 cpos = index_of(staff_cat.categories, cat_keys)  # -1 takes the last amount, 0
                 codes = staff_cat.codes
-                np.copyto(theoretical, np.where(th_missing, np.append(amounts[cpos], 0)[codes], th_given),
+                np.copyto(theoretical, np.where(th_missing, np.take(np.append(amounts[cpos], 0), codes), th_given),
                           where=in_fund)  # blank code -1: 0
                 bad = need_mask & np.append(cpos < 0, True)[codes] if (cpos < 0).any() \
                     else need_mask & (codes < 0)
@@ -260,13 +266,14 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
             built[name] = _assemble(n, of)
         return built[name]
 
-    names.add("premium", lambda r: Q(premium[r], 100))
-    names.add("theoretical", lambda r: Q(theoretical[r], 100))
+    names.add("premium", lambda r: Q(_at(premium, r), 100))
+    names.add("theoretical", lambda r: Q(_at(theoretical, r), 100))
     names.add("payout_factor", lambda r: assembled("factor", factor_parts)[r])
     names.add("coefficient", lambda r: assembled("coefficient", coef_parts)[r])
 
     # maggiorazioni
     magg = np.zeros(n, dtype=np.int64)
+    magg_zero = True  # every maggiorazione so far 0
     rank_parts: list[tuple] = []
     info = []
     for mid, m in rules.maggiorazioni.items():
@@ -332,7 +339,11 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                     Msg('maggiorazione {mid}: {take} × {v2} € exceeds the resources', mid=mid, take=take, v2=decimal_from_units(amount, 2)),
                     file=res.file, field="amount", expected=Msg('at least {v0}', v0=decimal_from_units(amount * take, 2)),
                     found=str(decimal_from_units(available, 2)))])
-        magg[winners] += amount
+        if magg_zero:  # the first to give one: the amount written, nothing to add to
+            np.put(magg, winners, amount)
+            magg_zero = not (amount and len(winners))
+        else:
+            magg[winners] += amount
         info.append({"id": mid, "label": m.label, "population": n_pop, "eligible": int(len(el)),
                      "quota": int(quota), "recipients": int(take), "amount_each": decimal_from_units(amount, 2),
                      "reduced_pro_rata": reduced, "tie_policy": m.tie_policy,
