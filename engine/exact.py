@@ -113,24 +113,6 @@ def _compare_threshold(num: np.ndarray, d: int, p: int, q: int, op: str) -> np.n
 
 
 _GCD_BLOCK = 1 << 16  # numerators per block of a column's gcd
-_U64 = 1 << 64
-
-
-def _multiples_of(a: np.ndarray, g: int) -> bool:
-    """Whether every value of the non-negative int64 array ``a`` is a multiple of ``g`` > 0.
-
-    ``g`` = 2**t · m (m odd): the low ``t`` bits are zero, and ``x · m⁻¹ mod 2**64 ≤ (2**64 − 1) // m``
-    holds exactly for the multiples of m among 0 ≤ x < 2**64 (m⁻¹: m's inverse modulo 2**64;
-    Granlund & Montgomery, "Division by invariant integers using multiplication", 1994, §9)."""
-    t = (g & -g).bit_length() - 1
-    m = g >> t
-    if t and np.bitwise_and(a, (1 << t) - 1).any():
-        return False
-    if m == 1:
-        return True
-    with np.errstate(over="ignore"):
-        product = a.view(np.uint64) * np.uint64(pow(m, -1, _U64))  # wraps modulo 2**64, as meant
-    return bool((product <= np.uint64((_U64 - 1) // m)).all())
 
 
 class Q:
@@ -238,14 +220,18 @@ class Q:
 
         The gcd of the denominator and the first block of numerators is a candidate that most
         columns bring to 1 at once; otherwise (e.g. part-time shares in millionths, all multiples
-        of 100) the rest of a non-negative column is checked to be multiples of it by
-        :func:`_multiples_of` (bit operations and one product, no division), and the division is
-        exact. A column the candidate does not divide goes on block by block, as gcd does."""
+        of 100) the column is divided by it and the quotients checked to give the column back
+        (the division is the one the reduction needs; a product and a comparison check it). A
+        column the candidate does not divide goes on block by block, as gcd does."""
         if self.den.ndim == 0 and self.num.dtype != object and self.den.dtype != object:
             flat = self.num.ravel()
             g = math.gcd(int(self.den), int(np.gcd.reduce(flat[:_GCD_BLOCK])) if flat.size else 0)
-            rest = flat[_GCD_BLOCK:]
-            if g > 1 and rest.size and not (int(rest.min()) >= 0 and _multiples_of(rest, g)):
+            if g > 1 and flat.size > _GCD_BLOCK:
+                q = self.num // g
+                if np.array_equal(q * g, self.num):  # every value a multiple of g
+                    return Q._make(q, self.den // g, None if self._nb is None else self._nb // g,
+                                   None if self._db is None else self._db // g)
+                rest = flat[_GCD_BLOCK:]
                 for start in range(0, rest.size, _GCD_BLOCK):
                     if g == 1:
                         break
