@@ -295,11 +295,12 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
             if el is None:
                 pop = np.flatnonzero(in_pop)
                 eligible = np.asarray(formula.evaluate(m.eligible, names.take([m.eligible], pop), len(pop)), dtype=bool)
-                el = pop[eligible]
+                el = np.compress(eligible, pop)
             quota = round_fraction(m.quota_percent * len(el) / 100, 1, m.quota_rounding)
             key = names.take([m.amount], el, extra=(m.rank_by,) + m.tie_breaker)
             # exact values over a common denominator (row order); the winners by counting around
-            # the cut (no sort), the full order only for break_by (or later, for the rank column)
+            # the cut (no sort), the full order only for break_by (or later, for the rank column);
+            # rows picked by np.compress (a boolean subscript of a random mask: six times slower)
             vals = _common_values(key[m.rank_by], len(el))
             order = None
             if quota >= len(el):
@@ -310,9 +311,9 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                 cut, n_above, n_at_least = _cut(vals, quota)
                 if n_at_least > quota:  # a tie straddles the cut
                     if m.tie_policy == "exclude_tied":
-                        take, winners = n_above, el[vals > cut]
+                        take, winners = n_above, np.compress(vals > cut, el)
                     elif m.tie_policy == "include_tied":
-                        take, winners = n_at_least, el[vals >= cut]
+                        take, winners = n_at_least, np.compress(vals >= cut, el)
                     else:  # break_by: the declared quantities, in order, higher first
                         _missing_breaker(staff, el[vals == cut], m, mid)  # the tied group needs values
                         order, take = _break_ties(vals, [_common(key[b], len(el)) for b in m.tie_breaker], quota)
@@ -320,7 +321,7 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                         chosen[order[:take]] = True
                         winners = el[chosen]  # the first ``take`` in the order, in staff order
                 else:  # exactly the quota at or above the cut
-                    take, winners = quota, el[vals >= cut]
+                    take, winners = quota, np.compress(vals >= cut, el)
             rank_parts.append((el, vals, order))
             amount = 0
             if len(el):
@@ -340,7 +341,7 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                     file=res.file, field="amount", expected=Msg('at least {v0}', v0=decimal_from_units(amount * take, 2)),
                     found=str(decimal_from_units(available, 2)))])
         if magg_zero:  # the first to give one: the amount written, nothing to add to
-            np.put(magg, winners, amount)
+            magg[winners] = amount
             magg_zero = not (amount and len(winners))
         else:
             magg[winners] += amount
