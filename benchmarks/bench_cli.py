@@ -159,11 +159,19 @@ def _timed(cmd: list[str], env: dict, cwd: str, err_path: Path) -> tuple[float, 
     return time.perf_counter() - start, usage, os.waitstatus_to_exitcode(status)
 
 
+def smvp_command() -> str:
+    """The ``smvp`` command of the Python running the benchmark (its environment's, next to
+    ``sys.executable``), else the first on PATH: a worktree's own venv measures its own code,
+    not whichever checkout PATH's ``smvp`` happens to run."""
+    own = Path(sys.executable).with_name("smvp")
+    return str(own) if own.exists() else (shutil.which("smvp") or str(own))
+
+
 def run_cli(data: Path, *, store: bool, out: str | None, extra: list[str] | None = None,
             verify: bool = False) -> dict:
     """One fresh ``smvp evaluate`` process: wall seconds, phases, peak RSS (MiB), exit code;
     with ``verify`` (and ``store``) then one ``smvp verify --run 1`` of the stored run."""
-    smvp = shutil.which("smvp") or str(Path(sys.executable).with_name("smvp"))
+    smvp = smvp_command()
     with tempfile.TemporaryDirectory(prefix="perf-cli-") as tmp:
         cmd = [smvp, "evaluate", "--chamber", "cuneo", "--data", str(data)]
         cmd += ["--db", f"sqlite:///{tmp}/smvp.db"] if store else ["--no-store"]

@@ -43,6 +43,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from benchmarks import national_data  # noqa: E402
+from benchmarks.bench_cli import smvp_command  # noqa: E402
 
 
 def ensure(root: Path, tenants: int, staff: int) -> float:
@@ -103,7 +104,7 @@ def run_command(root: Path, jobs: int | None, cache: Path) -> dict:
     out = root / "out"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir()
-    smvp = shutil.which("smvp") or str(Path(sys.executable).with_name("smvp"))
+    smvp = smvp_command()
     cmd = [smvp, "evaluate", "--chambers-dir", str(root / "chambers"), "--data-root", str(root / "data"),
            "--out", str(out / "people.parquet"), "--tenants", str(out / "tenants.jsonl"),
            "--cache-dir", str(cache), "--lang", "en"]
