@@ -426,9 +426,8 @@ def _indicator_mean(ids, mean: np.ndarray, own: np.ndarray) -> dict[str, int]:
     return {ids[k]: int(mean[k]) for k in np.flatnonzero(own).tolist()}
 
 
-#: the objectives' text columns an ObjectiveResult holds → the _ColumnResults attribute of each, whole
-_OBJECTIVE_TEXTS = {"label": "labels", "level": "levels", "unit_id": "unit_ids", "person_id": "person_ids",
-                    "attestation_note": "notes"}
+#: the objectives' text columns an ObjectiveResult holds
+_OBJECTIVE_TEXTS = ("label", "level", "unit_id", "person_id", "attestation_note")
 
 
 class _ColumnResults:
@@ -441,6 +440,7 @@ class _ColumnResults:
         self.inds, self.objs, self.measured, self.zero = inds, objs, measured, zero
         self.counted, self.how_code, self.cap, self.of_all = counted, how_code, cap, of_all
         self.w_obj, self.w_digits, self.ach, self.attested = w_obj, w_digits, ach, attested
+        self._texts: dict[str, np.ndarray] = {}
 
     @cached_property
     def i_ids(self) -> list:
@@ -454,28 +454,11 @@ class _ColumnResults:
     def ids(self) -> list:
         return as_objects(self.objs["objective_id"]).tolist()
 
-    def _texts(self, column: str) -> np.ndarray:
-        return as_objects(self.objs[column])
-
-    @cached_property
-    def levels(self) -> np.ndarray:
-        return self._texts("level")
-
-    @cached_property
-    def unit_ids(self) -> np.ndarray:
-        return self._texts("unit_id")
-
-    @cached_property
-    def labels(self) -> np.ndarray:
-        return self._texts("label")
-
-    @cached_property
-    def person_ids(self) -> np.ndarray:
-        return self._texts("person_id")
-
-    @cached_property
-    def notes(self) -> np.ndarray:
-        return self._texts("attestation_note")
+    def texts(self, column: str) -> np.ndarray:
+        """The objectives' text column ``column`` as str/None, whole (made on first use, kept)."""
+        if column not in self._texts:
+            self._texts[column] = as_objects(self.objs[column])
+        return self._texts[column]
 
     def _how(self, at: np.ndarray | None = None) -> list[str]:
         how_text = [h.format(cap=self.cap) for h in _INDICATOR_HOW]
@@ -499,7 +482,7 @@ class _ColumnResults:
             per_obj = _grouped(list(zip(self.i_ids, self.counted.tolist(), self._how())), self.of_all, n_obj)
             pick: slice | np.ndarray = slice(None)
             ids = self.ids
-            texts = {c: getattr(self, a).tolist() for c, a in _OBJECTIVE_TEXTS.items()}
+            texts = {c: self.texts(c).tolist() for c in _OBJECTIVE_TEXTS}
         else:  # only these rows' texts
             at = np.flatnonzero(np.isin(self.of_all, rows))  # their indicators, in table order
             items = list(zip(as_objects(self.inds["indicator_id"][at]).tolist(), self.counted[at].tolist(),
@@ -526,7 +509,7 @@ class _ColumnResults:
         if isinstance(col, Categorical):  # by code: the level of each category looked at once
             wanted = np.array([c in levels for c in col.categories.tolist()] + [None in levels], dtype=bool)
             return self._objects(np.flatnonzero(wanted[col.codes]))
-        return self._objects(np.flatnonzero(np.fromiter((lv in levels for lv in self.levels.tolist()), dtype=bool,
+        return self._objects(np.flatnonzero(np.fromiter((lv in levels for lv in self.texts("level").tolist()), dtype=bool,
                                                         count=len(self.objs))))
 
 
