@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any
 
 import numpy as np
 
@@ -11,53 +10,15 @@ from . import formula
 from .checks import _row_error
 from .columns import Categorical, as_objects, index_of, take_by_value
 from .errors import DatasetError, DatasetErrors, Msg, SmvpError, SmvpErrors
-from .exact import Q, allocate_largest_remainder, decimal_from_units, piecewise, round_fraction
+from .exact import Q, allocate_largest_remainder, decimal_from_units, piecewise
+from .maggiorazione import maggiorazioni
+from .payout_names import ALL, Columns, person_names, take_rows
 from .profile_model import Resolved
 from .stages import Individual, Payout
 from .stages import assemble_parts as _assemble
 
-CP = 100
-FRACTION_SCALE = 1_000_000
-_ALL = slice(None)  # every row
 _BLOCK = 1 << 16  # rows per block where each row's value is computed on its own
 _LIMIT = 1 << 62  # int64 work is kept below this
-
-
-def _person_names(staff, ind: Individual, effective_days: np.ndarray) -> dict[str, Any]:
-    """The per-person quantities formulas may use: name → rows → Q over those rows."""
-    return {
-        "total": lambda r: Q(_at(ind.total, r), CP), "results": lambda r: Q(_at(ind.results, r), CP),
-        "behaviour": lambda r: Q(_at(ind.behaviour, r), CP),
-        "presence_days": lambda r: Q.scaled(_at(effective_days, r), 100),
-        "part_time": lambda r: Q.scaled(_at(staff["part_time"], r), FRACTION_SCALE),
-        "time_coefficient": lambda r: Q.scaled(_at(staff["time_coefficient"], r), FRACTION_SCALE),
-        "tie_breaker": lambda r: Q(np.asarray(_at(staff["tie_breaker"], r), dtype=np.int64), CP),
-    }
-
-
-def _at(column: np.ndarray, rows) -> np.ndarray:
-    """The values of ``column`` at ``rows`` (an int64 array of row numbers, or ``_ALL``: the
-    column itself): ``np.take``, a gather without fancy indexing's separate bounds pass."""
-    return column if isinstance(rows, slice) else np.take(column, rows)
-
-
-class _Columns:
-    """Named Q columns, built for the rows a formula applies to and only for the names it uses."""
-
-    def __init__(self, makers: dict[str, Any]):
-        self._makers = dict(makers)
-
-    def add(self, name: str, maker) -> None:
-        self._makers[name] = maker
-
-    def column(self, name: str, rows: np.ndarray) -> Q:
-        return self._makers[name](rows)
-
-    def take(self, exprs, rows, extra: tuple[str, ...] = ()) -> dict[str, Any]:
-        wanted = set(extra)
-        for e in exprs:
-            wanted |= formula.names_in(e)
-        return {k: self._makers[k](rows) for k in self._makers if k in wanted}
 
 
 def _effective_days(rules: Resolved, ds, staff) -> np.ndarray:
@@ -94,12 +55,11 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
     """
     staff = ds.table("staff")
     n = len(staff)
-    errors: list[SmvpError] = []
     mode = rules.money_rounding
 
     # effective presence: presence + neutral absence days
     days = _effective_days(rules, ds, staff)
-    names = _Columns(_person_names(staff, ind, days))
+    names = Columns(person_names(staff, ind, days))
 
     fund_ids = list(rules.funds)
     small = np.int8 if len(fund_ids) + len(ind.role_ids) < 127 else np.int64  # codes: less memory to touch
@@ -108,15 +68,7 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
     # gather over the role codes, not one masked write per role over the whole staff
     fund_of_role = np.full(len(ind.role_ids) + 1, -1, dtype=small)
     coef_of_role = np.full(len(ind.role_ids) + 1, -1, dtype=small)
-    theoretical = np.zeros(n, dtype=np.int64)
     premium = np.zeros(n, dtype=np.int64)
-
-    # theoretical amounts from the data, categories as fallback
-    th_given = staff["theoretical_premium"]
-    th_missing = staff.missing.get("theoretical_premium", np.zeros(n, dtype=bool))
-    cats = ds.table("categories")
-    cat_amount = dict(zip(as_objects(cats["category"]), (int(x) for x in cats["theoretical_premium"])))
-    staff_cat = staff["category"]
 
     res = ds.table("resources")
     resources = dict(zip(as_objects(res["resource"]), (int(x) for x in res["amount"])))
@@ -146,7 +98,7 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
         try:
             if whole:
                 try:
-                    f, c = _factor_coefficient(curve, coef_formula, names, _ALL, n)
+                    f, c = _factor_coefficient(curve, coef_formula, names, ALL, n)
                 except formula.FormulaError:
                     whole = False  # it fails on some row: the role's own rows decide
             if not whole:
@@ -164,6 +116,69 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
     if not all_scored:
         fund_code[~ind.scored] = -1
         coef_code[~ind.scored] = -1
+
+    theoretical = _theoretical(rules, ds, ind, fund_code, resources)
+
+    # premium = theoretical × factor × coefficient, exact, rounded once to the cent
+    for sel, rows, f, c, whole in parts:
+        if whole and _premium_in_int64(premium, sel, theoretical, f, c, mode):
+            continue
+        if whole:  # theoretical 0 outside the role: other rows cannot widen the bounds
+            # by blocks of rows (each row's premium is its own): small temporaries, reused memory
+            for start in range(0, n, _BLOCK):
+                part = slice(start, min(start + _BLOCK, n))
+                here = sel[part]
+                p = (Q(np.where(here, theoretical[part], 0), 1) * f[part] * c[part]).to_units(1, mode)
+                if p.dtype == object:
+                    premium[part][here] = p[here]
+                else:
+                    np.copyto(premium[part], p, where=here)
+        else:
+            premium[rows] = (Q(theoretical[rows], 1) * f * c).to_units(1, mode)
+    # factor and coefficient as whole columns only when read (Payout.factor / .coefficient, or a formula)
+    factor_parts = tuple((sel, rows, f, whole) for sel, rows, f, _, whole in parts)
+    coef_parts = tuple((sel, rows, c, whole) for sel, rows, _, c, whole in parts)
+    built: dict[str, Q] = {}
+
+    def assembled(name: str, of: tuple) -> Q:
+        if name not in built:
+            built[name] = _assemble(n, of)
+        return built[name]
+
+    names.add("premium", lambda r: Q(take_rows(premium, r), 100))
+    names.add("theoretical", lambda r: Q(take_rows(theoretical, r), 100))
+    names.add("payout_factor", lambda r: assembled("factor", factor_parts)[r])
+    names.add("coefficient", lambda r: assembled("coefficient", coef_parts)[r])
+
+    # maggiorazioni
+    magg, rank_parts, info = maggiorazioni(rules, staff, ind, names, resources, res.file, mode, all_scored)
+
+    totals = _totals(rules, fund_code, premium, resources, info, res.file)
+    out = Payout(fund_code, tuple(fund_ids), factor_parts, coef_parts, coef_code, tuple(coef_ids), theoretical, premium,
+                 magg, rank_parts, tuple(totals), tuple(info))
+    out.__dict__.update(built)  # columns a formula already built: Payout.factor / .coefficient as they are
+    return out
+
+
+def _theoretical(rules: Resolved, ds, ind: Individual, fund_code: np.ndarray, resources: dict[str, int]) -> np.ndarray:
+    """Each person's theoretical amount in cents (0 outside a fund): per fund, from the staff's
+    ``theoretical_premium``, else the category's amount (``per_person``), or the fund's pool split
+    among the roles' shares by largest remainder (``pool_split``).
+
+    Raises:
+        DatasetErrors: an amount blank without a category amount; a role without a share of its
+            fund's pool (at most 50 listed, each by file and row).
+    """
+    staff = ds.table("staff")
+    n = len(staff)
+    errors: list[SmvpError] = []
+    theoretical = np.zeros(n, dtype=np.int64)
+    # theoretical amounts from the data, categories as fallback
+    th_given = staff["theoretical_premium"]
+    th_missing = staff.missing.get("theoretical_premium", np.zeros(n, dtype=bool))
+    cats = ds.table("categories")
+    cat_amount = dict(zip(as_objects(cats["category"]), (int(x) for x in cats["theoretical_premium"])))
+    staff_cat = staff["category"]
 
     # theoretical per fund
     for j, (fid, fnd) in enumerate(rules.funds.items()):
@@ -239,119 +254,20 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                                          "role", hint=Msg("add the role to the fund's theoretical.shares in the profile")))
     if errors:
         raise DatasetErrors(errors[:50])
+    return theoretical
 
-    # premium = theoretical × factor × coefficient, exact, rounded once to the cent
-    for sel, rows, f, c, whole in parts:
-        if whole and _premium_in_int64(premium, sel, theoretical, f, c, mode):
-            continue
-        if whole:  # theoretical 0 outside the role: other rows cannot widen the bounds
-            # by blocks of rows (each row's premium is its own): small temporaries, reused memory
-            for start in range(0, n, _BLOCK):
-                part = slice(start, min(start + _BLOCK, n))
-                here = sel[part]
-                p = (Q(np.where(here, theoretical[part], 0), 1) * f[part] * c[part]).to_units(1, mode)
-                if p.dtype == object:
-                    premium[part][here] = p[here]
-                else:
-                    np.copyto(premium[part], p, where=here)
-        else:
-            premium[rows] = (Q(theoretical[rows], 1) * f * c).to_units(1, mode)
-    # factor and coefficient as whole columns only when read (Payout.factor / .coefficient, or a formula)
-    factor_parts = tuple((sel, rows, f, whole) for sel, rows, f, _, whole in parts)
-    coef_parts = tuple((sel, rows, c, whole) for sel, rows, _, c, whole in parts)
-    built: dict[str, Q] = {}
 
-    def assembled(name: str, of: tuple) -> Q:
-        if name not in built:
-            built[name] = _assemble(n, of)
-        return built[name]
+def _totals(rules: Resolved, fund_code: np.ndarray, premium: np.ndarray, resources: dict[str, int],
+            info: list[dict], resources_file: str) -> list[dict]:
+    """Each fund's and maggiorazione's resources, distributed amount, economies and people (cents);
+    a resource no rule in force uses is all economies. Conserved: distributed + economies =
+    resources, to the cent.
 
-    names.add("premium", lambda r: Q(_at(premium, r), 100))
-    names.add("theoretical", lambda r: Q(_at(theoretical, r), 100))
-    names.add("payout_factor", lambda r: assembled("factor", factor_parts)[r])
-    names.add("coefficient", lambda r: assembled("coefficient", coef_parts)[r])
-
-    # maggiorazioni
-    magg = np.zeros(n, dtype=np.int64)
-    magg_zero = True  # every maggiorazione so far 0
-    rank_parts: list[tuple] = []
-    info = []
-    for mid, m in rules.maggiorazioni.items():
-        in_roles = np.zeros(len(ind.role_ids) + 1, dtype=bool)  # last slot: unknown role
-        in_roles[[ind.role_ids.index(r) for r in m.roles]] = True
-        in_pop = np.take(in_roles, ind.role_index)
-        if not all_scored:
-            in_pop &= ind.scored
-        n_pop = int(np.count_nonzero(in_pop))
-        pop = None  # the population's rows, when needed
-        try:
-            el = None
-            if n_pop * 2 > n:  # most of the staff: the condition over every row, then the population's
-                try:
-                    everyone = formula.evaluate(m.eligible, names.take([m.eligible], _ALL), n)
-                    el = np.flatnonzero(np.asarray(everyone, dtype=bool) & in_pop)
-                except formula.FormulaError:
-                    el = None  # it fails on some row: the population's own rows decide
-            if el is None:
-                pop = np.flatnonzero(in_pop)
-                eligible = np.asarray(formula.evaluate(m.eligible, names.take([m.eligible], pop), len(pop)), dtype=bool)
-                el = np.compress(eligible, pop)
-            quota = round_fraction(m.quota_percent * len(el) / 100, 1, m.quota_rounding)
-            key = names.take([m.amount], el, extra=(m.rank_by,) + m.tie_breaker)
-            # exact values over a common denominator (row order); the winners by counting around
-            # the cut (no sort), the full order only for break_by (or later, for the rank column);
-            # rows picked by np.compress (a boolean subscript of a random mask: six times slower)
-            vals = _common_values(key[m.rank_by], len(el))
-            order = None
-            if quota >= len(el):
-                take, winners = len(el), el
-            elif quota == 0:
-                take, winners = 0, el[:0]
-            else:
-                cut, n_above, n_at_least = _cut(vals, quota)
-                if n_at_least > quota:  # a tie straddles the cut
-                    if m.tie_policy == "exclude_tied":
-                        take, winners = n_above, np.compress(vals > cut, el)
-                    elif m.tie_policy == "include_tied":
-                        take, winners = n_at_least, np.compress(vals >= cut, el)
-                    else:  # break_by: the declared quantities, in order, higher first
-                        _missing_breaker(staff, el[vals == cut], m, mid)  # the tied group needs values
-                        order, take = _break_ties(vals, [_common(key[b], len(el)) for b in m.tie_breaker], quota)
-                        chosen = np.zeros(len(el), dtype=bool)
-                        chosen[order[:take]] = True
-                        winners = el[chosen]  # the first ``take`` in the order, in staff order
-                else:  # exactly the quota at or above the cut
-                    take, winners = quota, np.compress(vals >= cut, el)
-            rank_parts.append((el, vals, order))
-            amount = 0
-            if len(el):
-                amount = int(formula.evaluate(m.amount, key, None).to_units(100, mode).ravel()[0]) if take else 0
-        except (formula.FormulaError, ZeroDivisionError) as e:
-            said = e.args[0] if isinstance(e, formula.FormulaError) and isinstance(e.args[0], Msg) else str(e)
-            raise SmvpErrors([SmvpError(Msg('maggiorazione {mid}: {e}', mid=mid, e=said),
-                                        field=f"maggiorazioni.{mid}")]) from None
-        available = resources.get(m.resource, 0)
-        reduced = False
-        if take and amount * take > available:
-            if m.shortfall == "pro_rata":
-                amount, reduced = available // take, True
-            else:
-                raise DatasetErrors([DatasetError(
-                    Msg('maggiorazione {mid}: {take} × {v2} € exceeds the resources', mid=mid, take=take, v2=decimal_from_units(amount, 2)),
-                    file=res.file, field="amount", expected=Msg('at least {v0}', v0=decimal_from_units(amount * take, 2)),
-                    found=str(decimal_from_units(available, 2)))])
-        if magg_zero:  # the first to give one: the amount written, nothing to add to
-            magg[winners] = amount
-            magg_zero = not (amount and len(winners))
-        else:
-            magg[winners] += amount
-        info.append({"id": mid, "label": m.label, "population": n_pop, "eligible": int(len(el)),
-                     "quota": int(quota), "recipients": int(take), "amount_each": decimal_from_units(amount, 2),
-                     "reduced_pro_rata": reduced, "tie_policy": m.tie_policy,
-                     "resource": m.resource, "resources": available,
-                     "distributed": int(amount * take)})
-
-    # fund totals
+    Raises:
+        DatasetErrors: a fund's premiums above its resources (the profile's source gives no rule
+            to reduce them).
+    """
+    errors: list[SmvpError] = []
     totals = []
     for j, (fid, fnd) in enumerate(rules.funds.items()):
         members = fund_code == j
@@ -363,7 +279,7 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
         if distributed > avail:
             errors.append(DatasetError(
                 Msg("the premiums of fund {fid!r} ({v1} €) exceed its resources ({v2} €); the profile's source gives no rule to reduce them", fid=fid, v1=decimal_from_units(distributed, 2), v2=decimal_from_units(avail, 2)),
-                file=res.file, field="amount", expected=Msg('at least {v0} for {resource!r}', v0=decimal_from_units(distributed, 2), resource=fnd.resource),
+                file=resources_file, field="amount", expected=Msg('at least {v0} for {resource!r}', v0=decimal_from_units(distributed, 2), resource=fnd.resource),
                 found=str(decimal_from_units(avail, 2)), hint=Msg('check the resources or the theoretical premiums')))
         totals.append({"fund": fid, "label": fnd.label, "resource": fnd.resource, "resources": avail,
                        "distributed": distributed, "economies": avail - distributed, "people": people})
@@ -378,10 +294,7 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
                            "resources": avail, "distributed": 0, "economies": avail, "people": 0})
     if errors:
         raise DatasetErrors(errors[:50])
-    out = Payout(fund_code, tuple(fund_ids), factor_parts, coef_parts, coef_code, tuple(coef_ids), theoretical, premium,
-                 magg, tuple(rank_parts), tuple(totals), tuple(info))
-    out.__dict__.update(built)  # columns a formula already built: Payout.factor / .coefficient as they are
-    return out
+    return totals
 
 
 def _premium_in_int64(premium: np.ndarray, sel: np.ndarray, theoretical: np.ndarray, f: Q, c: Q,
@@ -420,7 +333,7 @@ def _premium_in_int64(premium: np.ndarray, sel: np.ndarray, theoretical: np.ndar
     return True
 
 
-def _factor_coefficient(curve, coef_formula: str, names: _Columns, rows, size: int) -> tuple[Q, Q]:
+def _factor_coefficient(curve, coef_formula: str, names: Columns, rows, size: int) -> tuple[Q, Q]:
     """Payout factor (the curve: a later interval wins where two would hold) and coefficient."""
     var = names.column(curve.variable, rows)
     f = _curve_by_value(curve, var)
@@ -475,56 +388,3 @@ def _curve_by_value(curve, var: Q) -> Q | None:
     f_num = take_by_value(small.num if small.num.ndim else np.broadcast_to(small.num, (span,)), num, lo)
     f_den = take_by_value(small.den, num, lo) if small.den.ndim else small.den
     return Q._make(f_num, f_den, small._nbound, small._dbound)  # bounds over the range hold for its part
-
-
-def _common(q: Q, size: int) -> np.ndarray:
-    """Exact values of ``q`` as integers over a common denominator (row order)."""
-    q = q.broadcast(size) if q.num.ndim == 0 else q
-    return q.num if q.den.ndim == 0 else q.num * (int(np.lcm.reduce(q.den)) // q.den)
-
-
-def _break_ties(vals: np.ndarray, breakers: list[np.ndarray], quota: int) -> tuple[np.ndarray, int]:
-    """Order by ``vals`` then each breaker, all higher first (stable: staff order among equals),
-    and how many are taken: the first ``quota``, less a group still tied on every key across the
-    cut (the quota is never exceeded). Whole columns: one lexsort, one comparison per key."""
-    keys = [vals, *breakers]
-    order = np.lexsort([-np.asarray(k) for k in reversed(keys)])
-    same = np.ones(len(order), dtype=bool)  # sorted positions equal to the last one inside the quota
-    for k in keys:
-        ks = np.asarray(k)[order]
-        same &= ks == ks[quota - 1]
-    if not same[quota]:  # the breakers separate the cut
-        return order, quota
-    return order, int(np.argmax(same))  # the tied group starts here: all of it left out
-
-
-def _missing_breaker(staff, el: np.ndarray, m, mid: str) -> None:
-    """A blank ``tie_breaker`` cell of a person tied at the cut, when the column breaks the tie: an error."""
-    if "tie_breaker" not in m.tie_breaker:
-        return
-    blank = staff.missing.get("tie_breaker")
-    if blank is None:
-        return
-    bad = el[blank[el]]
-    if bad.size:
-        raise DatasetErrors([_row_error(staff, int(i), Msg('maggiorazione {mid}: a tie at the cut is broken by the column '
-                                                           'tie_breaker, which is blank', mid=mid), "tie_breaker",
-                                        expected=Msg('a number (higher first)'), found=Msg('blank')) for i in bad[:20]])
-
-
-def _common_values(q: Q, size: int) -> np.ndarray:
-    """The exact values of ``q`` as integers over a common denominator (row order)."""
-    return _common(q, size) if size else np.zeros(0, dtype=np.int64)
-
-
-def _cut(vals: np.ndarray, k: int) -> tuple[Any, int, int]:
-    """The ``k``-th largest of ``vals`` (1 ≤ k ≤ len), how many values are above it and how many
-    at least it: a selection, not a sort. The counts come from the selection's two sides (the
-    ``k`` values at or above the cut, the others at or below it): one pass over the values."""
-    if vals.dtype == object:
-        cut = sorted(vals.tolist(), reverse=True)[k - 1]
-        return cut, int(np.count_nonzero(vals > cut)), int(np.count_nonzero(vals >= cut))
-    split = len(vals) - k
-    part = np.partition(vals, split)  # the values only: no index column
-    cut = part[split]
-    return cut, int(np.count_nonzero(part[split:] > cut)), k + int(np.count_nonzero(part[:split] == cut))

@@ -118,11 +118,11 @@ def test_formula_failing_on_other_roles_rows_is_evaluated_on_the_roles_own(profi
 
 
 def test_maggiorazione_cut_by_selection_matches_a_full_sort():
-    """The k-th largest by selection (payout._cut), the counts above it and at least it, and
+    """The k-th largest by selection (maggiorazione._cut), the counts above it and at least it, and
     the lazy rank order (stages.rank_descending) agree with a plain stable sort, ties in row order."""
     import numpy as np
 
-    from smvp_engine.payout import _cut
+    from smvp_engine.maggiorazione import _cut
     from smvp_engine.stages import rank_descending
 
     rng = np.random.default_rng(7)
