@@ -133,18 +133,8 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
     # per level: achievement of each unit's ancestor at that level, as arrays over the units
     unit_keys, unit_pos, anc_at, by_code = _ancestor_index(ds, rules.level_ids)
     n_units = len(unit_keys)
-    # the slot after the units: unknown unit (mapped per category when the column is categorical)
     units_col = ds.table("units")["unit_id"]
-    if by_code and isinstance(unit_col, Categorical) and unit_col.categories is units_col.categories:
-        # the staff's units in the units' codes (as loaded): a code is the unit's position
-        codes = unit_col.codes
-        unit_idx = np.where((codes < 0) | (codes >= n_units), n_units, codes)
-    elif isinstance(unit_col, Categorical):
-        ext = np.append(index_with(unit_col.categories, unit_pos), -1)  # blank code -1: the last entry
-        unit_idx = np.where(ext < 0, n_units, ext)[unit_col.codes]
-    else:
-        unit_idx = index_with(unit_col, unit_pos)
-        np.putmask(unit_idx, unit_idx < 0, n_units)
+    unit_idx = _unit_positions(unit_col, units_col, unit_pos, n_units, by_code)
     full = 100 * org.scale
 
     # individual objectives, the top level's objectives, assignments
@@ -161,12 +151,8 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
     indiv_keys = list(indiv)
     indiv_ach = np.array([_wmean([(o.achievement, o.weight) for o in indiv[k]], mode) for k in indiv_keys] + [-1],
                          dtype=np.int64)  # last slot: no individual objectives
-    assigned: dict[tuple[str, str], list[tuple[str, Fraction | None]]] = {}
     asg = ds.table("assignments")
-    a_p, a_c, a_o = as_objects(asg["person_id"]), as_objects(asg["component"]), as_objects(asg["objective_id"])
-    for i in range(len(asg)):
-        w = asg["weight"][i]
-        assigned.setdefault((a_p[i], a_c[i]), []).append((a_o[i], Fraction(w) if w is not None else None))
+    assigned = _assigned(asg)
     person_row = {p: i for i, p in enumerate(as_objects(person_ids))} if assigned else {}
 
     # achievement of each unit's own objectives, per level used by a component (-1: none)
@@ -307,28 +293,67 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
     if errors:
         raise DatasetErrors(errors[:50])
 
-    # behaviour: sum of scores per person
-    beh = ds.table("behaviours")
-    person = index_of(beh["person_id"], person_ids)
-    # one slot more: the rows of a person not in the staff (index -1) add there, and are dropped
-    behaviour = np.zeros(n + 1, dtype=np.int64)
-    if len(beh):
-        np.add.at(behaviour, person, beh["score"])
-    behaviour = behaviour[:n]
+    behaviour = _behaviour(ds, person_ids, n)
     total = results + behaviour
     all_scored = bool(scored.all())
     if not all_scored:
         behaviour = np.where(scored, behaviour, 0)
         total = np.where(scored, total, 0)
         results = np.where(scored, results, 0)
+    code, band_ids, band_labels = _judgement_codes(rules, role_ids, role_idx, role_counts, scored,
+                                                   {"total": total, "results": results, "behaviour": behaviour})
+    negative = _negative(rules, role_ids, role_idx, behaviour, scored, all_scored)
+    return Individual(role_idx, role_ids, scored, components, results, behaviour, total,
+                      code, band_ids, band_labels, negative, comp_ach)
 
-    # judgement: the band of each scored person's role's judgement, as codes then ids
+
+def _unit_positions(unit_col, units_col, unit_pos: dict, n_units: int, by_code: bool) -> np.ndarray:
+    """Each staff row's position in the units table (int64; ``n_units``, the slot after the units:
+    an unknown or blank unit). By code when the staff's units share the units table's categories
+    (as loaded: a code is the unit's position), else each category (or value) looked up once."""
+    if by_code and isinstance(unit_col, Categorical) and unit_col.categories is units_col.categories:
+        codes = unit_col.codes
+        return np.where((codes < 0) | (codes >= n_units), n_units, codes)
+    if isinstance(unit_col, Categorical):
+        ext = np.append(index_with(unit_col.categories, unit_pos), -1)  # blank code -1: the last entry
+        return np.where(ext < 0, n_units, ext)[unit_col.codes]
+    unit_idx = index_with(unit_col, unit_pos)
+    np.putmask(unit_idx, unit_idx < 0, n_units)
+    return unit_idx
+
+
+def _assigned(asg) -> dict[tuple[str, str], list[tuple[str, Fraction | None]]]:
+    """The assignments table as (person, component) → [(objective, weight or None)], in table order."""
+    assigned: dict[tuple[str, str], list[tuple[str, Fraction | None]]] = {}
+    a_p, a_c, a_o = as_objects(asg["person_id"]), as_objects(asg["component"]), as_objects(asg["objective_id"])
+    for i in range(len(asg)):
+        w = asg["weight"][i]
+        assigned.setdefault((a_p[i], a_c[i]), []).append((a_o[i], Fraction(w) if w is not None else None))
+    return assigned
+
+
+def _behaviour(ds, person_ids, n: int) -> np.ndarray:
+    """Behaviour points per staff row (centipoints): the sum of the person's factor scores."""
+    beh = ds.table("behaviours")
+    person = index_of(beh["person_id"], person_ids)
+    # one slot more: the rows of a person not in the staff (index -1) add there, and are dropped
+    behaviour = np.zeros(n + 1, dtype=np.int64)
+    if len(beh):
+        np.add.at(behaviour, person, beh["score"])
+    return behaviour[:n]
+
+
+def _judgement_codes(rules: Resolved, role_ids: tuple, role_idx: np.ndarray, role_counts: np.ndarray,
+                     scored: np.ndarray, values: dict[str, np.ndarray]) -> tuple[np.ndarray, tuple, tuple]:
+    """Each scored person's band of their role's judgement (profile ``judgements``) read on its
+    variable (``values``: total, results or behaviour, centipoints), as codes into the band ids and
+    labels returned with them (-1: none; int8 when the bands are few)."""
     band_ids: list = []
     band_labels: list = []
+    n = len(role_idx)
     n_bands = sum(len(j.bands) for j in rules.judgements.values())
     code = np.empty(n, dtype=np.int8 if n_bands < 127 else np.int64)  # a small dtype: less memory to touch
     code.fill(-1)
-    values = {"total": total, "results": results, "behaviour": behaviour}
     for jid, judgement in rules.judgements.items():
         uses = [k for k, rid in enumerate(role_ids) if rules.roles[rid].judgement == jid and role_counts[k]]
         if not uses:
@@ -350,16 +375,21 @@ def individual(rules: Resolved, ds, org: Organisational) -> Individual:
             code[sel & band.interval.mask(q)] = len(band_ids)
             band_ids.append(band.id)
             band_labels.append(band.label)
-    # negative: behaviour below the role's threshold (exact: behaviour < t ⟺ behaviour < ceil(t × CP))
+    return code, tuple(band_ids), tuple(band_labels)
+
+
+def _negative(rules: Resolved, role_ids: tuple, role_idx: np.ndarray, behaviour: np.ndarray,
+              scored: np.ndarray, all_scored: bool) -> np.ndarray:
+    """The negative flag: a scored person's behaviour below the role's ``negative_below`` (exact:
+    behaviour < t ⟺ behaviour < ceil(t × CP), centipoints)."""
     never = np.iinfo(np.int64).min
     thresholds = [rules.roles[r].negative_below for r in role_ids]
     below = np.array([never if t is None else math.ceil(t * CP) for t in thresholds] + [never],
                      dtype=np.int64)
-    negative = behaviour < np.take(below, role_idx) if n else np.zeros(0, dtype=bool)
+    negative = behaviour < np.take(below, role_idx) if len(role_idx) else np.zeros(0, dtype=bool)
     if not all_scored:
         negative &= scored
-    return Individual(role_idx, role_ids, scored, components, results, behaviour, total,
-                      code, tuple(band_ids), tuple(band_labels), negative, comp_ach)
+    return negative
 
 
 _NO_ROWS = np.zeros(0, dtype=np.int64)
