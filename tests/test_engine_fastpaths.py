@@ -347,3 +347,23 @@ def test_a_categoricals_order_is_looked_at_once_and_right():
     rows = Categorical(np.array([3, 0, 3, -1]), cats)  # another table's ids in the same vocabulary
     assert index_of(rows, in_order).tolist() == [3, 0, 3, -1]
     assert index_of(rows, Categorical(late, cats)).tolist() == [3, 0, 3, -1]
+
+
+def test_behaviour_rows_of_unknown_persons_are_left_out_of_the_sums(profile):
+    """The individual stage on its own (the checks refuse such rows before it in a run): a
+    behaviour row whose person is not in the staff (code -1) adds to nobody, the others' sums
+    are unchanged, the last person's included."""
+    from smvp_engine.individual import individual
+    from smvp_engine.organisational import organisational
+
+    s = bench.generate(500)
+    rules = profile.for_year(bench.YEAR)
+    ds = bench.build_dataset(s)
+    base = individual(rules, ds, organisational(rules, ds))
+    s.b_person = np.append(s.b_person, [-1, -1])  # two rows of nobody's, at the end
+    s.b_factor = np.append(s.b_factor, [0, 1])
+    s.b_score = np.append(s.b_score, [700, 900])
+    ds2 = bench.build_dataset(s)
+    got = individual(rules, ds2, organisational(rules, ds2))
+    assert np.array_equal(got.behaviour, base.behaviour) and got.behaviour[-1] > 0
+    assert len(got.behaviour) == 500
