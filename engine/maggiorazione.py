@@ -18,13 +18,12 @@ from .stages import Individual
 
 
 def maggiorazioni(rules: Resolved, staff, ind: Individual, names: Columns, resources: dict[str, int],
-                  resources_file: str, mode: str, all_scored: bool) -> tuple[np.ndarray, tuple, list[dict]]:
+                  resources_file: str, mode: str) -> tuple[np.ndarray, tuple, list[dict]]:
     """Each person's maggiorazione in cents (the sum over the maggiorazioni in force), the parts of
     the rank column (per maggiorazione: eligible rows, their rank values, the order or None) and
     each maggiorazione's figures (population, eligible, quota, recipients, amount each, resources).
 
-    ``names``: the payout's quantities (``premium`` and ``theoretical`` included); ``all_scored``:
-    every person is scored (no mask to combine). The source of each rule is the profile's
+    ``names``: the payout's quantities (``premium`` and ``theoretical`` included). The source of each rule is the profile's
     ``maggiorazioni`` entry (its ``source``).
 
     Raises:
@@ -40,9 +39,7 @@ def maggiorazioni(rules: Resolved, staff, ind: Individual, names: Columns, resou
     for mid, m in rules.maggiorazioni.items():
         in_roles = np.zeros(len(ind.role_ids) + 1, dtype=bool)  # last slot: unknown role
         in_roles[[ind.role_ids.index(r) for r in m.roles]] = True
-        in_pop = np.take(in_roles, ind.role_index)
-        if not all_scored:
-            in_pop &= ind.scored
+        in_pop = ind.scored_in(in_roles)
         n_pop = int(np.count_nonzero(in_pop))
         pop = None  # the population's rows, when needed
         try:

@@ -76,13 +76,12 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
     # payout factor (curve) and coefficient per role, over that role's rows; a role holding most
     # of the staff is evaluated over every row (no gathering), its own rows then taken as they are
     parts: list[tuple[np.ndarray, np.ndarray | None, Q, Q, bool]] = []
-    all_scored = bool(ind.scored.all())  # then a role's rows are its code's rows: no mask to combine
     for k, rid in enumerate(ind.role_ids):
         role = rules.roles[rid]
         if not role.payout:
             continue
         sel = ind.role_index == k
-        if not all_scored:
+        if not ind.all_scored:
             sel &= ind.scored
         count = int(np.count_nonzero(sel))
         if not count:
@@ -113,7 +112,7 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
         coef_of_role[k] = coef_ids.index(coid)
     # scored rows of a role with a payout: its codes; every other row -1 (blank role code -1: last slot)
     fund_code, coef_code = np.take(fund_of_role, ind.role_index), np.take(coef_of_role, ind.role_index)
-    if not all_scored:
+    if not ind.all_scored:
         fund_code[~ind.scored] = -1
         coef_code[~ind.scored] = -1
 
@@ -151,7 +150,7 @@ def payout(rules: Resolved, ds, ind: Individual) -> Payout:
     names.add("coefficient", lambda r: assembled("coefficient", coef_parts)[r])
 
     # maggiorazioni
-    magg, rank_parts, info = maggiorazioni(rules, staff, ind, names, resources, res.file, mode, all_scored)
+    magg, rank_parts, info = maggiorazioni(rules, staff, ind, names, resources, res.file, mode)
 
     totals = _totals(rules, fund_code, premium, resources, info, res.file)
     out = Payout(fund_code, tuple(fund_ids), factor_parts, coef_parts, coef_code, tuple(coef_ids), theoretical, premium,

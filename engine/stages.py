@@ -185,6 +185,19 @@ class Individual:
     achievement_parts: dict[str, tuple] = field(default_factory=dict, repr=False)
 
     @cached_property
+    def all_scored(self) -> bool:
+        """Every person is scored: a role's rows are then its code's rows, no mask to combine."""
+        return bool(self.scored.all())
+
+    def scored_in(self, in_role: np.ndarray) -> np.ndarray:
+        """bool per person: scored, and of a role flagged in ``in_role`` (bool, one entry per
+        role id and a last one for an unknown role)."""
+        out = np.take(in_role, self.role_index)
+        if not self.all_scored:
+            out &= self.scored
+        return out
+
+    @cached_property
     def components(self) -> dict[str, np.ndarray]:
         """"role.component" → centipoints (only rows of that role meaningful)."""
         return {key: _column(len(self.role_index), part, 0) for key, part in self.component_parts.items()}
